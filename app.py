@@ -1,0 +1,16 @@
+"""Wiring only: the Chalice app, its blueprints and the middleware every request passes through.
+
+Admin tokens are checked inside the admin blueprint rather than by an API Gateway authorizer: that
+keeps the contract's JSON error bodies (an authorizer answers its own 401/403 shapes) and saves a
+second Lambda and its cold start on every admin call. See the README's architecture section.
+"""
+from chalice import Chalice
+
+from chalicelib.api import admin, join
+from chalicelib.api.middleware import contract_http
+
+app = Chalice(app_name="loyalty")
+app.api.binary_types.append("application/vnd.apple.pkpass")
+app.register_middleware(contract_http, "http")
+app.register_blueprint(join.bp)
+app.register_blueprint(admin.bp)

@@ -1,0 +1,1 @@
+"""The loyalty platform's code: everything app.py wires together."""

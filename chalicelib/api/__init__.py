@@ -1,0 +1,1 @@
+"""One blueprint per caller: join (customer pages), admin, and later passkit, pos, telegram."""

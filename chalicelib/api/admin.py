@@ -1,0 +1,179 @@
+"""The admin API: merchants (platform), programs, POS keys, cards. Every read and write is scoped to
+the token's merchant; another merchant's objects answer 404 as if they did not exist."""
+from datetime import datetime, timezone
+
+from chalice import Blueprint
+
+from chalicelib import auth, log
+from chalicelib.api.http import JSON, api, json_body, json_response, query, query_int
+from chalicelib.core import validation as v
+from chalicelib.errors import NotFound
+from chalicelib.store import cards as card_store
+from chalicelib.store import merchants as merchant_store
+from chalicelib.store import pos_keys as key_store
+from chalicelib.store import programs as program_store
+from chalicelib.usecases import cards as card_views
+from chalicelib.usecases import clock
+from chalicelib.usecases import programs as program_cases
+
+bp = Blueprint(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _principal(permission: str) -> auth.Principal:
+    principal = auth.verify_admin_token(bp.current_request.headers.get("authorization"))
+    principal.require(permission)
+    log.bind(actor_role=principal.role)
+    return principal
+
+
+def _program(principal: auth.Principal, program_id: str):
+    return program_store.get_for_merchant(principal.merchant_id, program_id)
+
+
+def _page(items: list, cursor: str | None) -> dict:
+    return {"items": items, "next_cursor": cursor}
+
+
+@bp.route("/.well-known/jwks.json", methods=["GET"])
+@api
+def jwks():
+    return json_response(auth.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- merchants (platform operator) ---------------------------------------------------------------
+
+@bp.route("/admin/merchants", methods=["POST"], content_types=[JSON])
+@api
+def create_merchant():
+    _principal("merchants:write")
+    data = json_body(bp.current_request)
+    v.reject_unknown(data, {"name"})
+    merchant = merchant_store.create(v.read_str(data, "name", required=True, max_len=120), _now())
+    return json_response(_merchant_view(merchant), 201)
+
+
+@bp.route("/admin/merchants/{merchant_id}", methods=["GET"])
+@api
+def get_merchant(merchant_id):
+    _principal("merchants:read")
+    return json_response(_merchant_view(merchant_store.get(merchant_id)))
+
+
+def _merchant_view(merchant) -> dict:
+    return {"id": merchant.merchant_id, "name": merchant.name, "status": merchant.status,
+            "created_at": merchant.created_at}
+
+
+# --- programs ------------------------------------------------------------------------------------
+
+@bp.route("/admin/programs", methods=["POST"], content_types=[JSON])
+@api
+def create_program():
+    principal = _principal("programs:write")
+    program = program_cases.create(principal.merchant_id, json_body(bp.current_request), _now())
+    log.info("program_created", program_id=program.program_id, merchant_id=program.merchant_id)
+    return json_response(program_cases.view(program), 201)
+
+
+@bp.route("/admin/programs", methods=["GET"])
+@api
+def list_programs():
+    principal = _principal("programs:read")
+    request = bp.current_request
+    items, cursor = program_store.list_for_merchant(
+        principal.merchant_id, query_int(request, "limit", 50, 1, 100), query(request, "cursor"))
+    return json_response(_page([program_cases.view(p) for p in items], cursor))
+
+
+@bp.route("/admin/programs/{program_id}", methods=["GET"])
+@api
+def get_program(program_id):
+    principal = _principal("programs:read")
+    return json_response(program_cases.view(_program(principal, program_id)))
+
+
+@bp.route("/admin/programs/{program_id}", methods=["PATCH"], content_types=[JSON])
+@api
+def update_program(program_id):
+    principal = _principal("programs:write")
+    program = _program(principal, program_id)
+    program = program_cases.update(program, json_body(bp.current_request), _now())
+    log.info("program_updated", program_id=program.program_id)
+    return json_response(program_cases.view(program))
+
+
+# --- POS keys ------------------------------------------------------------------------------------
+
+@bp.route("/admin/programs/{program_id}/pos-keys", methods=["POST"], content_types=[JSON])
+@api
+def create_pos_key(program_id):
+    principal = _principal("pos_keys:write")
+    program = _program(principal, program_id)
+    raw = bp.current_request.raw_body or b""
+    data = json_body(bp.current_request) if raw.strip() else {}
+    v.reject_unknown(data, {"label"})
+    secret = auth.new_pos_secret()
+    key = key_store.create(program_id=program.program_id, merchant_id=program.merchant_id,
+                           secret_hash=auth.pos_secret_hash(secret), label=v.read_str(data, "label", max_len=80),
+                           created_by=principal.subject, now=_now())
+    log.info("pos_key_created", program_id=program.program_id, pos_key_id=key.key_id)
+    return json_response({**_key_view(key), "secret": secret}, 201)
+
+
+@bp.route("/admin/programs/{program_id}/pos-keys", methods=["GET"])
+@api
+def list_pos_keys(program_id):
+    principal = _principal("pos_keys:read")
+    program = _program(principal, program_id)
+    request = bp.current_request
+    items, cursor = key_store.list_for_program(program.program_id, query_int(request, "limit", 50, 1, 100),
+                                               query(request, "cursor"))
+    return json_response(_page([_key_view(k) for k in items], cursor))
+
+
+@bp.route("/admin/programs/{program_id}/pos-keys/{key_id}", methods=["DELETE"])
+@api
+def revoke_pos_key(program_id, key_id):
+    principal = _principal("pos_keys:write")
+    program = _program(principal, program_id)
+    key = key_store.revoke(program.program_id, key_id, _now())
+    log.info("pos_key_revoked", program_id=program.program_id, pos_key_id=key.key_id)
+    return json_response(_key_view(key))
+
+
+def _key_view(key) -> dict:
+    return {"key_id": key.key_id, "program_id": key.program_id, "label": key.label, "status": key.status,
+            "created_at": key.created_at, "revoked_at": key.revoked_at}
+
+
+# --- cards ---------------------------------------------------------------------------------------
+
+@bp.route("/admin/programs/{program_id}/cards", methods=["GET"])
+@api
+def list_cards(program_id):
+    principal = _principal("cards:read")
+    program = _program(principal, program_id)
+    request = bp.current_request
+    search = query(request, "q")
+    if search is not None:
+        card = card_views.search(program, search)
+        return json_response(_page([card_views.list_view(card)] if card else [], None))
+    items, cursor = card_store.list_for_program(program.program_id, query_int(request, "limit", 50, 1, 200),
+                                                query(request, "cursor"))
+    return json_response(_page([card_views.list_view(c) for c in items], cursor))
+
+
+@bp.route("/admin/cards/{card_id}", methods=["GET"])
+@api
+def get_card(card_id):
+    principal = _principal("cards:read")
+    card = card_views.for_merchant(principal.merchant_id, card_id)
+    program = program_store.get(card.program_id)
+    if program is None:
+        raise NotFound("No such card.")
+    today = clock.local_day(_now(), program.timezone).isoformat()
+    return json_response(card_views.admin_view(card, program, today, full=principal.can("cards:contacts")))

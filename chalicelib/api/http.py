@@ -1,0 +1,110 @@
+"""What every route shares: JSON answers, the contract's error bodies, strict body parsing."""
+import functools
+import json
+from urllib.parse import parse_qsl
+
+from chalice import Response
+
+from chalicelib import log
+from chalicelib.errors import AppError, InvalidInput
+
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, separators=(",", ":")), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
+                             **(headers or {})})
+
+
+def error_response(error: AppError) -> Response:
+    return json_response(error.body(), error.status)
+
+
+def internal_error(exc: Exception) -> Response:
+    log.error("unhandled_error", error_type=type(exc).__name__)
+    return json_response({"error": {"code": "internal_error", "message": "Something went wrong on our side."}},
+                         500)
+
+
+def api(view):
+    """Turn AppError into the contract's JSON error and anything unexpected into a logged 500."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except AppError as error:
+            return error_response(error)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            return internal_error(exc)
+    return wrapper
+
+
+def content_type(request) -> str:
+    return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def json_body(request) -> dict:
+    raw = request.raw_body or b""
+    if not raw.strip():
+        raise InvalidInput("The request body is empty; send a JSON object.", code="invalid_json")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
+    return data
+
+
+def form_body(request) -> dict:
+    try:
+        pairs = parse_qsl((request.raw_body or b"").decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                          max_num_fields=50)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidInput("The form could not be read.", code="invalid_form") from None
+    data = {}
+    for name, value in pairs:
+        if name in data:
+            raise InvalidInput(f"The field '{name}' was sent twice.", code="invalid_form", field=name)
+        data[name] = value
+    return data
+
+
+def query(request, name: str) -> str | None:
+    params = request.query_params or {}
+    value = params.get(name)
+    return value if value not in (None, "") else None
+
+
+def query_int(request, name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = query(request, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise InvalidInput(f"'{name}' must be a whole number from {minimum} to {maximum}.", code="invalid_value",
+                           field=name)
+    return int(raw)
+
+
+def locale_of(request) -> str:
+    """'ru' or 'en': an explicit ?lang= wins, then Accept-Language in the caller's order of preference."""
+    lang = query(request, "lang")
+    if lang in ("ru", "en"):
+        return lang
+    header = request.headers.get("accept-language") or ""
+    ranked = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        ranked.append((-weight, position, tag.strip().lower()[:2]))
+    for _, _, tag in sorted(ranked):
+        if tag in ("ru", "en"):
+            return tag
+    return "ru"

@@ -1,0 +1,108 @@
+"""Customer pages, no login: the enrollment form and the card page behind its capability link."""
+from datetime import datetime, timezone
+
+from chalice import Blueprint, Response
+
+from chalicelib.api import pages
+from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of
+from chalicelib.core import card_number, lots
+from chalicelib.core import mechanics as mech
+from chalicelib.errors import AppError, NotFound
+from chalicelib.store import cards as card_store
+from chalicelib.store import programs as program_store
+from chalicelib.usecases import cards as card_views
+from chalicelib.usecases import clock, enrollment
+from chalicelib.usecases import programs as program_cases
+
+bp = Blueprint(__name__)
+
+
+def _program(slug: str):
+    program = program_store.by_slug(slug) if program_cases.is_slug(slug) else None
+    if program is None or program.status != "active":
+        raise NotFound("No such program.")
+    return program
+
+
+def _wants_html(request) -> bool:
+    return content_type(request) == FORM
+
+
+def _not_found_page(locale: str) -> Response:
+    text = pages.STRINGS[locale]
+    return pages.render("message.html", locale, 404, brand={}, title=text["not_found"], message="")
+
+
+def _join_page(program, locale: str, status: int = 200, values: dict | None = None, error: AppError | None = None):
+    mechanics = mech.from_stored(program.mechanics)
+    return pages.render("join.html", locale, status, program_name=program.name, brand=program.branding,
+                        action=f"/join/{program.slug}", values=values or {}, error=error,
+                        welcome_bonus=mechanics.welcome_bonus)
+
+
+@bp.route("/join/{slug}", methods=["GET"])
+@api
+def join_page(slug):
+    request = bp.current_request
+    locale = locale_of(request)
+    try:
+        program = _program(slug)
+    except NotFound:
+        return _not_found_page(locale)
+    values = {"ref": (request.query_params or {}).get("ref", "")[:16]}
+    return _join_page(program, locale, values=values)
+
+
+@bp.route("/join/{slug}", methods=["POST"], content_types=[JSON, FORM])
+@api
+def join(slug):
+    request = bp.current_request
+    locale = locale_of(request)
+    html = _wants_html(request)
+    try:
+        program = _program(slug)
+    except NotFound:
+        if html:
+            return _not_found_page(locale)
+        raise
+    data = form_body(request) if html else json_body(request)
+    try:
+        card = enrollment.enroll(program, data, datetime.now(timezone.utc), data.get("locale")
+                                 if data.get("locale") in ("ru", "en") else locale)
+    except AppError as error:
+        if not html:
+            raise
+        # The form again with the reason; for a phone already enrolled that is the same 409 as JSON gets,
+        # never another person's card link.
+        return _join_page(program, locale, error.status, values=data, error=error)
+    answer = card_views.enrollment_answer(card)
+    if html:
+        return Response(body="", status_code=303, headers={"Location": answer["card_url"], "Cache-Control": "no-store"})
+    return json_response(answer, 201)
+
+
+@bp.route("/c/{card_id}", methods=["GET"])
+@api
+def card_page(card_id):
+    request = bp.current_request
+    locale = locale_of(request)
+    key = (request.query_params or {}).get("k")
+    try:
+        card = card_views.by_capability(card_id, key)
+    except NotFound:
+        return _not_found_page(locale)
+    program = program_store.get(card.program_id)
+    if program is None:
+        return _not_found_page(locale)
+    mechanics = mech.from_stored(program.mechanics)
+    tier = mechanics.tier(card.tier)
+    today = clock.local_day(datetime.now(timezone.utc), program.timezone).isoformat()
+    card_lots = card_store.lots_of(card)
+    links = card_views.links(card)
+    return pages.render(
+        "card.html", locale, program_name=program.name, brand=program.branding, holder=card.name,
+        balance=int(card.balance), available=lots.available(card_lots, today), tier_name=tier.name,
+        number_display=card_number.display(card.number), qr=pages.qr_svg(card.number),
+        next_expiry=lots.next_expiry(card_lots), access_key=card.access_key, blocked=card.status == "blocked",
+        earn_percent=mech.percent(tier.earn_bp), redeem_cap=mech.percent(mechanics.redeem_cap_bp), lifetime_days=mechanics.lifetime_days,
+        ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"])

@@ -1,0 +1,53 @@
+"""What every HTTP request passes through: the body-size limit, a request id in the logs, a default
+Accept header (so binary answers reach clients that send none), and Chalice's own error answers
+rewritten into the contract's error shape."""
+import json
+
+from chalice.app import CaseInsensitiveMapping
+
+from chalicelib import log
+from chalicelib.api.http import error_response, json_response
+from chalicelib.config import MAX_BODY_BYTES
+from chalicelib.errors import PayloadTooLarge
+
+# Chalice's own error codes (its "Code" field) and ours.
+_CHALICE_CODES = {
+    "BadRequestError": "bad_request",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "MethodNotAllowedError": "method_not_allowed",
+    "NotFoundError": "not_found",
+    "UnauthorizedError": "unauthorized",
+    "ForbiddenError": "forbidden",
+    "RequestTimeoutError": "timeout",
+    "TooManyRequestsError": "rate_limited",
+    "InternalServerError": "internal_error",
+}
+
+
+def contract_http(event, get_response):
+    context = event.context or {}
+    log.clear()
+    log.bind(request_id=context.get("requestId"), path=context.get("resourcePath"))
+    length = event.headers.get("content-length")
+    if (length and length.isdigit() and int(length) > MAX_BODY_BYTES) or len(event.raw_body or b"") > MAX_BODY_BYTES:
+        return error_response(PayloadTooLarge(f"The body may be at most {MAX_BODY_BYTES // 1024} KiB."))
+    if not event.headers.get("accept"):
+        event.headers = CaseInsensitiveMapping({**dict(event.headers), "accept": "*/*"})
+    response = get_response(event)
+    if response.status_code >= 400:
+        response = _contract_shape(response)
+    return response
+
+
+def _contract_shape(response):
+    body = response.body
+    if isinstance(body, (str, bytes)):
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return response
+    if isinstance(body, dict) and "Code" in body and "error" not in body:
+        code = _CHALICE_CODES.get(body.get("Code"), "error")
+        message = body.get("Message") or "The request could not be handled."
+        return json_response({"error": {"code": code, "message": message}}, response.status_code)
+    return response

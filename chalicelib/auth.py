@@ -1,0 +1,209 @@
+"""Who is calling: admin JWTs (built-in Ed25519 issuer with rotating keys, or an external issuer
+through its JWKS), POS request signatures, and the roles table.
+
+Admin tokens are verified with a pinned algorithm list and must carry exp, iat, iss, aud and sub;
+`alg: none`, unknown keys, tampered payloads and other audiences are all a plain 401.
+"""
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from chalicelib.config import ADMIN_AUDIENCE, settings
+from chalicelib.errors import Forbidden, InvalidInput, Unauthorized
+
+ROLES = ("platform", "owner", "manager", "analyst")
+BUILTIN_ALGORITHMS = ["EdDSA"]
+EXTERNAL_ALGORITHMS = ["RS256"]
+
+# Who may do what. Every admin route names one of these permissions.
+PERMISSIONS = {
+    "merchants:read": {"platform"},
+    "merchants:write": {"platform"},
+    "programs:read": {"owner", "manager", "analyst"},
+    "programs:write": {"owner"},
+    "pos_keys:read": {"owner", "manager"},
+    "pos_keys:write": {"owner"},
+    "cards:read": {"owner", "manager", "analyst"},
+    "cards:contacts": {"owner", "manager"},  # phone, email, birthday, links
+    "cards:write": {"owner", "manager"},  # adjustments, blocking
+    "campaigns:write": {"owner", "manager"},
+    "analytics:read": {"owner", "manager", "analyst"},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    merchant_id: str | None
+    role: str
+
+    def can(self, permission: str) -> bool:
+        return self.role in PERMISSIONS[permission]
+
+    def require(self, permission: str) -> None:
+        if not self.can(permission):
+            raise Forbidden(f"The role '{self.role}' may not do this.", code="forbidden")
+
+
+# --- the built-in issuer's keys ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: Ed25519PrivateKey
+    active: bool
+
+    @property
+    def public_key(self):
+        return self.private_key.public_key()
+
+
+def new_key_entry(kid: str, active: bool = True) -> dict:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return {"kid": kid, "private_pem": pem.decode(), "active": active,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def parse_keyset(document: dict) -> list[SigningKey]:
+    keys = []
+    for entry in document.get("keys", []):
+        private_key = serialization.load_pem_private_key(entry["private_pem"].encode(), password=None)
+        if not isinstance(private_key, Ed25519PrivateKey):
+            raise ValueError(f"key {entry['kid']} is not an Ed25519 key")
+        keys.append(SigningKey(entry["kid"], private_key, bool(entry.get("active", False))))
+    if not keys:
+        raise ValueError("the admin key set holds no keys")
+    return keys
+
+
+def _read_keyset_document() -> dict:
+    s = settings()
+    if s.admin_keys_secret:
+        import botocore.session  # only in AWS; kept out of import time
+
+        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
+        return json.loads(client.get_secret_value(SecretId=s.admin_keys_secret)["SecretString"])
+    if s.admin_keys_file and os.path.exists(s.admin_keys_file):
+        with open(s.admin_keys_file, encoding="utf-8") as handle:
+            return json.load(handle)
+    raise RuntimeError("No admin signing keys: set ADMIN_JWT_KEYS_FILE (local) or ADMIN_JWT_KEYS_SECRET (AWS); "
+                       "`python -m chalicelib.cli keys init` creates a key file.")
+
+
+@lru_cache(maxsize=1)
+def keyset() -> tuple[SigningKey, ...]:
+    """Loaded once per warm container; every key verifies, the newest active one signs."""
+    return tuple(parse_keyset(_read_keyset_document()))
+
+
+def reset_keys() -> None:
+    keyset.cache_clear()
+    _external_client.cache_clear()
+
+
+def jwks() -> dict:
+    keys = []
+    for key in keyset():
+        jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key))
+        jwk.update({"kid": key.kid, "use": "sig", "alg": "EdDSA"})
+        keys.append(jwk)
+    return {"keys": keys}
+
+
+def issue_token(*, subject: str, merchant_id: str | None, role: str, ttl: int, now: datetime) -> str:
+    if role not in ROLES:
+        raise InvalidInput(f"Unknown role '{role}'.", code="invalid_choice", field="role")
+    if role != "platform" and not merchant_id:
+        raise InvalidInput("Only the platform role is not tied to a merchant.", code="required", field="merchant")
+    signer = next((key for key in reversed(keyset()) if key.active), None)
+    if signer is None:
+        raise RuntimeError("no active admin signing key")
+    issued = int(now.timestamp())
+    claims = {"sub": subject, "role": role, "aud": ADMIN_AUDIENCE, "iss": settings().admin_issuer,
+              "iat": issued, "exp": issued + ttl}
+    if merchant_id:
+        claims["merchant"] = merchant_id
+    return jwt.encode(claims, signer.private_key, algorithm="EdDSA", headers={"kid": signer.kid})
+
+
+# --- verification --------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _external_client():
+    return jwt.PyJWKClient(settings().external_jwks_url, cache_keys=True, lifespan=3600, timeout=3)
+
+
+def _decode(token: str, key, algorithms, issuer: str, audience: str):
+    return jwt.decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer, leeway=30,
+                      options={"require": ["exp", "iat", "iss", "aud", "sub"]})
+
+
+def verify_admin_token(header: str | None) -> Principal:
+    """The principal of an `Authorization: Bearer <jwt>` header, or Unauthorized."""
+    if not header:
+        raise Unauthorized("An admin token is required (Authorization: Bearer <token>).", code="missing_token")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use 'Authorization: Bearer <token>'.", code="invalid_token")
+    token = token.strip()
+    s = settings()
+    try:
+        head = jwt.get_unverified_header(token)
+        by_kid = {key.kid: key for key in keyset()}
+        if head.get("kid") in by_kid:
+            claims = _decode(token, by_kid[head["kid"]].public_key, BUILTIN_ALGORITHMS, s.admin_issuer,
+                             ADMIN_AUDIENCE)
+            merchant, role = claims.get("merchant"), claims.get("role")
+        elif s.external_issuer and s.external_jwks_url and head.get("kid"):
+            signing_key = _external_client().get_signing_key_from_jwt(token)
+            claims = _decode(token, signing_key.key, EXTERNAL_ALGORITHMS, s.external_issuer,
+                             s.external_audience or ADMIN_AUDIENCE)
+            merchant, role = claims.get(s.external_merchant_claim), claims.get(s.external_role_claim)
+        else:
+            raise Unauthorized("The token was not signed by a key we trust.", code="invalid_token")
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token has expired.", code="token_expired") from None
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise Unauthorized("The token is not valid.", code="invalid_token") from None
+    if role not in ROLES or not isinstance(claims.get("sub"), str):
+        raise Unauthorized("The token carries no valid role.", code="invalid_token")
+    if role != "platform" and not isinstance(merchant, str):
+        raise Unauthorized("The token names no merchant.", code="invalid_token")
+    return Principal(claims["sub"], merchant if role != "platform" else None, role)
+
+
+# --- POS request signatures ----------------------------------------------------------------------
+# HMAC-SHA256(secret, "{timestamp}.{METHOD}.{path}.{body}"). Secrets are longer than SHA-256's 64-byte
+# block, and HMAC (RFC 2104) hashes such keys first: HMAC(secret, m) == HMAC(SHA-256(secret), m). So we
+# store only SHA-256(secret) and still verify signatures, and the secret itself is shown once and never
+# kept. The stored hash can sign requests, so the table is protected like any credential store.
+
+POS_SECRET_BYTES = 72  # 96 URL-safe characters, well over the 64-byte block
+POS_WINDOW_SECONDS = 300
+
+
+def new_pos_secret() -> str:
+    import secrets
+
+    return "sk_" + secrets.token_urlsafe(POS_SECRET_BYTES)
+
+
+def pos_secret_hash(secret: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def pos_signature(secret_hash_hex: str, timestamp: str, method: str, path: str, body: bytes) -> str:
+    import hashlib
+    import hmac
+
+    message = f"{timestamp}.{method.upper()}.{path}.".encode() + (body or b"")
+    return hmac.new(bytes.fromhex(secret_hash_hex), message, hashlib.sha256).hexdigest()

@@ -1,0 +1,57 @@
+"""A program's branding: what the wallet card and the pages look like. Validated like mechanics."""
+import re
+
+from chalicelib.core import validation as v
+from chalicelib.errors import InvalidInput
+
+DEFAULTS = {
+    "background_color": "#1f2937",
+    "foreground_color": "#ffffff",
+    "label_color": "#d1d5db",
+    "logo_text": None,
+    "organization_name": None,
+    "description": None,
+    "terms": None,
+    "website": None,
+}
+_TEXT_LIMITS = {"logo_text": 40, "organization_name": 80, "description": 200, "terms": 2000}
+
+
+def parse_color(value, field: str) -> str:
+    """'#RRGGBB', '#RGB' or 'rgb(r, g, b)' to canonical '#rrggbb'."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{field}' must be a colour string.", code="invalid_type", field=field)
+    text = value.strip().lower()
+    match = re.fullmatch(r"#([0-9a-f]{3}|[0-9a-f]{6})", text)
+    if match:
+        hex_part = match.group(1)
+        if len(hex_part) == 3:
+            hex_part = "".join(ch * 2 for ch in hex_part)
+        return "#" + hex_part
+    match = re.fullmatch(r"rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)", text)
+    if match and all(int(part) <= 255 for part in match.groups()):
+        return "#" + "".join(f"{int(part):02x}" for part in match.groups())
+    raise InvalidInput(f"'{field}' must be a colour like #1f2937 or rgb(31, 41, 55).",
+                       code="invalid_format", field=field)
+
+
+def as_rgb(color: str) -> str:
+    """'#1f2937' -> 'rgb(31, 41, 55)', the form Apple Wallet documents."""
+    return "rgb({}, {}, {})".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
+
+
+def parse(data, base: dict | None = None) -> dict:
+    data = v.require_object(data, "branding")
+    v.reject_unknown(data, DEFAULTS, "branding")
+    result = dict(DEFAULTS)
+    result.update(base or {})
+    for name in ("background_color", "foreground_color", "label_color"):
+        if data.get(name) is not None:
+            result[name] = parse_color(data[name], f"branding.{name}")
+    for name, limit in _TEXT_LIMITS.items():
+        if name in data:
+            result[name] = v.read_str(data, name, prefix="branding", max_len=limit)
+    if "website" in data:
+        result["website"] = v.read_str(data, "website", prefix="branding", max_len=300,
+                                       pattern=r"https://[^\s<>\"']+")
+    return result

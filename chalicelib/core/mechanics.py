@@ -1,0 +1,178 @@
+"""A program's mechanics: the validated configuration every rule reads.
+
+Admins send JSON; `parse` checks every field (naming the wrong one) and fills defaults; `to_dict`
+gives the JSON back in the same shape. Percentages are sent as numbers with up to two decimals
+("earn_percent": 5.5) and kept as basis points (550) so no float reaches money arithmetic.
+"""
+from dataclasses import dataclass, field
+
+from chalicelib.core import validation as v
+from chalicelib.errors import InvalidInput
+
+KINDS = ("points", "cashback")
+DOWNGRADES = ("never", "monthly", "quarterly", "yearly")
+# Where points come from; each source may have its own lifetime.
+SOURCES = ("purchase", "welcome", "referral", "birthday", "winback", "campaign", "adjustment")
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    name: str
+    threshold: int  # spend over the tier window, minor units, needed to hold this tier
+    earn_bp: int  # earn rate in basis points of the money paid
+
+
+@dataclass(frozen=True)
+class Mechanics:
+    kind: str = "points"
+    point_value: int = 100  # minor units one point is worth when spent (100 kopecks = 1 rouble)
+    tiers: tuple = (Tier("base", "Base", 0, 500),)
+    tier_window_days: int = 365
+    tier_downgrade: str = "monthly"
+    redeem_cap_bp: int = 5000  # at most this share of a receipt may be paid with points
+    min_redeem_points: int = 0
+    welcome_bonus: int = 0
+    referrer_bonus: int = 0  # to the referrer, on the referred customer's first purchase
+    referred_bonus: int = 0  # to the referred customer, on enrollment
+    lifetime_days: int | None = 365  # None: points never expire
+    lifetime_by_source: dict = field(default_factory=dict)  # source -> days
+    pending_days: int = 0  # earned points become spendable after this many days
+    expiry_warning_days: int = 7
+    birthday_bonus: int = 0
+    birthday_days_before: int = 0
+    winback_after_days: int = 0  # 0: no win-back offer
+    winback_bonus: int = 0
+    activity_window_days: int = 90  # analytics: a member is active with a purchase within this window
+
+    def tier(self, tier_id: str | None) -> Tier:
+        for tier in self.tiers:
+            if tier.id == tier_id:
+                return tier
+        return self.tiers[0]
+
+    def lifetime_for(self, source: str) -> int | None:
+        return self.lifetime_by_source.get(source, self.lifetime_days)
+
+
+_FIELDS = {
+    "kind", "point_value", "tiers", "tier_window_days", "tier_downgrade", "redeem_cap_percent",
+    "min_redeem_points", "welcome_bonus", "referral", "lifetime_days", "lifetime_by_source",
+    "pending_days", "expiry_warning_days", "birthday", "winback", "activity_window_days",
+}
+MAX_POINTS = 10_000_000
+
+
+def parse(data, base: Mechanics | None = None) -> Mechanics:
+    """Validate admin JSON into Mechanics. With `base`, fields not given keep base's values (PATCH)."""
+    data = v.require_object(data, "mechanics")
+    v.reject_unknown(data, _FIELDS, "mechanics")
+    cur = base or Mechanics()
+    p = "mechanics"
+    kind = v.read_str(data, "kind", prefix=p, choices=KINDS, default=cur.kind)
+    point_value = v.read_int(data, "point_value", prefix=p, minimum=1, maximum=100_000, default=cur.point_value)
+    tiers = _parse_tiers(data["tiers"]) if "tiers" in data else cur.tiers
+    referral = v.read_object(data, "referral", prefix=p) or {}
+    v.reject_unknown(referral, {"referrer_bonus", "referred_bonus"}, "mechanics.referral")
+    birthday = v.read_object(data, "birthday", prefix=p) or {}
+    v.reject_unknown(birthday, {"bonus", "days_before"}, "mechanics.birthday")
+    winback = v.read_object(data, "winback", prefix=p) or {}
+    v.reject_unknown(winback, {"after_days", "bonus"}, "mechanics.winback")
+    lifetime_days = cur.lifetime_days
+    if "lifetime_days" in data:
+        lifetime_days = v.read_int(data, "lifetime_days", prefix=p, minimum=1, maximum=3650)
+    by_source = dict(cur.lifetime_by_source)
+    if "lifetime_by_source" in data:
+        raw = v.read_object(data, "lifetime_by_source", prefix=p) or {}
+        v.reject_unknown(raw, SOURCES, "mechanics.lifetime_by_source")
+        by_source = {src: v.read_int(raw, src, prefix="mechanics.lifetime_by_source", minimum=1, maximum=3650)
+                     for src in raw}
+    bonus = dict(minimum=0, maximum=MAX_POINTS)
+    return Mechanics(
+        kind=kind,
+        point_value=point_value,
+        tiers=tiers,
+        tier_window_days=v.read_int(data, "tier_window_days", prefix=p, minimum=1, maximum=3650,
+                                    default=cur.tier_window_days),
+        tier_downgrade=v.read_str(data, "tier_downgrade", prefix=p, choices=DOWNGRADES, default=cur.tier_downgrade),
+        redeem_cap_bp=v.read_percent(data, "redeem_cap_percent", prefix=p, default=cur.redeem_cap_bp),
+        min_redeem_points=v.read_int(data, "min_redeem_points", prefix=p, default=cur.min_redeem_points, **bonus),
+        welcome_bonus=v.read_int(data, "welcome_bonus", prefix=p, default=cur.welcome_bonus, **bonus),
+        referrer_bonus=v.read_int(referral, "referrer_bonus", prefix="mechanics.referral",
+                                  default=cur.referrer_bonus, **bonus),
+        referred_bonus=v.read_int(referral, "referred_bonus", prefix="mechanics.referral",
+                                  default=cur.referred_bonus, **bonus),
+        lifetime_days=lifetime_days,
+        lifetime_by_source=by_source,
+        pending_days=v.read_int(data, "pending_days", prefix=p, minimum=0, maximum=365, default=cur.pending_days),
+        expiry_warning_days=v.read_int(data, "expiry_warning_days", prefix=p, minimum=0, maximum=90,
+                                       default=cur.expiry_warning_days),
+        birthday_bonus=v.read_int(birthday, "bonus", prefix="mechanics.birthday", default=cur.birthday_bonus, **bonus),
+        birthday_days_before=v.read_int(birthday, "days_before", prefix="mechanics.birthday", minimum=0,
+                                        maximum=30, default=cur.birthday_days_before),
+        winback_after_days=v.read_int(winback, "after_days", prefix="mechanics.winback", minimum=0, maximum=3650,
+                                      default=cur.winback_after_days),
+        winback_bonus=v.read_int(winback, "bonus", prefix="mechanics.winback", default=cur.winback_bonus, **bonus),
+        activity_window_days=v.read_int(data, "activity_window_days", prefix=p, minimum=7, maximum=3650,
+                                        default=cur.activity_window_days),
+    )
+
+
+def _parse_tiers(raw) -> tuple:
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput("'mechanics.tiers' must be a non-empty list.", code="invalid_type", field="mechanics.tiers")
+    if len(raw) > 10:
+        raise InvalidInput("At most 10 tiers.", code="too_many", field="mechanics.tiers")
+    tiers, seen = [], set()
+    for index, item in enumerate(raw):
+        p = f"mechanics.tiers[{index}]"
+        item = v.require_object(item, p)
+        v.reject_unknown(item, {"id", "name", "threshold", "earn_percent"}, p)
+        tier = Tier(
+            id=v.read_str(item, "id", prefix=p, required=True, max_len=32, pattern=r"[a-z0-9_-]+"),
+            name=v.read_str(item, "name", prefix=p, required=True, max_len=40),
+            threshold=v.read_int(item, "threshold", prefix=p, required=True, minimum=0, maximum=10**12),
+            earn_bp=v.read_percent(item, "earn_percent", prefix=p, required=True),
+        )
+        if tier.id in seen:
+            raise InvalidInput(f"Tier id '{tier.id}' is used twice.", code="duplicate", field=f"{p}.id")
+        seen.add(tier.id)
+        if index == 0 and tier.threshold != 0:
+            raise InvalidInput("The first tier is where everyone starts: its threshold must be 0.",
+                               code="invalid_value", field=f"{p}.threshold")
+        if index > 0 and tier.threshold <= tiers[-1].threshold:
+            raise InvalidInput("Tier thresholds must increase.", code="invalid_value", field=f"{p}.threshold")
+        tiers.append(tier)
+    return tuple(tiers)
+
+
+def percent(basis_points: int):
+    """Basis points back to the percent people write: 500 -> 5, 525 -> 5.25."""
+    return basis_points // 100 if basis_points % 100 == 0 else basis_points / 100
+
+
+def to_dict(m: Mechanics) -> dict:
+    return {
+        "kind": m.kind,
+        "point_value": m.point_value,
+        "tiers": [{"id": t.id, "name": t.name, "threshold": t.threshold, "earn_percent": percent(t.earn_bp)}
+                  for t in m.tiers],
+        "tier_window_days": m.tier_window_days,
+        "tier_downgrade": m.tier_downgrade,
+        "redeem_cap_percent": percent(m.redeem_cap_bp),
+        "min_redeem_points": m.min_redeem_points,
+        "welcome_bonus": m.welcome_bonus,
+        "referral": {"referrer_bonus": m.referrer_bonus, "referred_bonus": m.referred_bonus},
+        "lifetime_days": m.lifetime_days,
+        "lifetime_by_source": dict(m.lifetime_by_source),
+        "pending_days": m.pending_days,
+        "expiry_warning_days": m.expiry_warning_days,
+        "birthday": {"bonus": m.birthday_bonus, "days_before": m.birthday_days_before},
+        "winback": {"after_days": m.winback_after_days, "bonus": m.winback_bonus},
+        "activity_window_days": m.activity_window_days,
+    }
+
+
+def from_stored(data: dict | None) -> Mechanics:
+    """Mechanics from what we stored (already valid); tolerant of fields added since."""
+    return parse(data or {})

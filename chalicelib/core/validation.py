@@ -1,0 +1,132 @@
+"""Small, strict readers for untrusted JSON: each names the field that is wrong.
+
+JSON gives us dicts, lists, str, int, float, bool and None. Python counts bool as int, so the readers
+check types exactly: `true` is never a number and `1` is never a boolean.
+"""
+import re
+from datetime import date
+
+from chalicelib.errors import InvalidInput
+
+
+def _path(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def require_object(value, field: str = "") -> dict:
+    if not isinstance(value, dict):
+        raise InvalidInput("Expected a JSON object.", code="invalid_type", field=field or None)
+    return value
+
+
+def reject_unknown(data: dict, allowed, prefix: str = "") -> None:
+    for name in data:
+        if name not in allowed:
+            raise InvalidInput(f"Unknown field '{name}'.", code="unknown_field", field=_path(prefix, name))
+
+
+def read_str(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
+             min_len: int = 0, max_len: int = 200, pattern: str | None = None, strip: bool = True,
+             choices=None) -> str | None:
+    field = _path(prefix, name)
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
+        return default
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{field}' must be a string.", code="invalid_type", field=field)
+    if strip:
+        value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"'{field}' is required.", code="required", field=field)
+    if not value and not required:
+        return default
+    if len(value) < min_len or len(value) > max_len:
+        raise InvalidInput(f"'{field}' must be {min_len} to {max_len} characters long.",
+                           code="invalid_length", field=field)
+    if "\x00" in value or any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise InvalidInput(f"'{field}' contains control characters.", code="invalid_value", field=field)
+    if pattern and not re.fullmatch(pattern, value):
+        raise InvalidInput(f"'{field}' has an invalid format.", code="invalid_format", field=field)
+    if choices is not None and value not in choices:
+        raise InvalidInput(f"'{field}' must be one of: {', '.join(sorted(choices))}.",
+                           code="invalid_choice", field=field)
+    return value
+
+
+def read_int(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
+             minimum: int | None = None, maximum: int | None = None) -> int | None:
+    field = _path(prefix, name)
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"'{field}' must be an integer.", code="invalid_type", field=field)
+    if minimum is not None and value < minimum:
+        raise InvalidInput(f"'{field}' must be at least {minimum}.", code="out_of_range", field=field)
+    if maximum is not None and value > maximum:
+        raise InvalidInput(f"'{field}' must be at most {maximum}.", code="out_of_range", field=field)
+    return value
+
+
+def read_percent(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
+                 maximum: int = 100) -> int | None:
+    """A percentage with at most two decimals, returned in basis points (5.25 -> 525)."""
+    field = _path(prefix, name)
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInput(f"'{field}' must be a number.", code="invalid_type", field=field)
+    basis_points = round(value * 100)
+    if abs(value * 100 - basis_points) > 1e-6:
+        raise InvalidInput(f"'{field}' may have at most two decimals.", code="invalid_value", field=field)
+    if basis_points < 0 or basis_points > maximum * 100:
+        raise InvalidInput(f"'{field}' must be between 0 and {maximum}.", code="out_of_range", field=field)
+    return basis_points
+
+
+def read_bool(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None) -> bool | None:
+    field = _path(prefix, name)
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
+        return default
+    if not isinstance(value, bool):
+        raise InvalidInput(f"'{field}' must be true or false.", code="invalid_type", field=field)
+    return value
+
+
+def read_list(data: dict, name: str, *, prefix: str = "", max_items: int = 100) -> list:
+    field = _path(prefix, name)
+    value = data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput(f"'{field}' must be a list.", code="invalid_type", field=field)
+    if len(value) > max_items:
+        raise InvalidInput(f"'{field}' may hold at most {max_items} items.", code="too_many", field=field)
+    return value
+
+
+def read_object(data: dict, name: str, *, prefix: str = "") -> dict | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    return require_object(value, _path(prefix, name))
+
+
+def parse_day(value: str, field: str) -> date:
+    """A calendar day written YYYY-MM-DD."""
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise InvalidInput(f"'{field}' must be a date written YYYY-MM-DD.", code="invalid_format", field=field)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"'{field}' is not a real calendar date.", code="invalid_value", field=field) from None

@@ -1,0 +1,60 @@
+"""Structured JSON logs, one object per line, with the request id when there is one.
+
+Callers pass ids and counts, never personal data (names, phones, emails) or secrets: the
+`redact` guard below drops any field whose name says it might hold one.
+"""
+import json
+import logging
+import sys
+import time
+
+_SENSITIVE = {"phone", "email", "name", "secret", "token", "password", "key", "birthday", "authorization", "body"}
+_logger = logging.getLogger("loyalty")
+if not _logger.handlers:
+    _handler = logging.StreamHandler(sys.stdout)
+    _handler.setFormatter(logging.Formatter("%(message)s"))
+    _logger.addHandler(_handler)
+    _logger.setLevel(logging.INFO)
+    _logger.propagate = False
+
+_context: dict = {}
+
+
+def bind(**fields) -> None:
+    """Set fields (e.g. request_id) that every following line carries, until `clear()`."""
+    _context.update(fields)
+
+
+def clear() -> None:
+    _context.clear()
+
+
+def redact(fields: dict) -> dict:
+    clean = {}
+    for name, value in fields.items():
+        parts = name.lower().split("_")
+        if parts[-1] != "id" and _SENSITIVE.intersection(parts):
+            continue
+        clean[name] = value
+    return clean
+
+
+def _emit(level: int, event: str, fields: dict) -> None:
+    if not _logger.isEnabledFor(level):
+        return
+    record = {"ts": round(time.time(), 3), "level": logging.getLevelName(level).lower(), "event": event}
+    record.update(_context)
+    record.update(redact(fields))
+    _logger.log(level, json.dumps(record, default=str, ensure_ascii=False))
+
+
+def info(event: str, **fields) -> None:
+    _emit(logging.INFO, event, fields)
+
+
+def warning(event: str, **fields) -> None:
+    _emit(logging.WARNING, event, fields)
+
+
+def error(event: str, **fields) -> None:
+    _emit(logging.ERROR, event, fields)

@@ -1,0 +1,122 @@
+"""Cards: created with their aliases and first ledger entries in one transaction; read by id, by
+number, by phone within a program, by referral code; listed page by page per program."""
+from datetime import datetime
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.core.lots import Lot
+from chalicelib.store import db, pages
+from chalicelib.store.models import Alias, Card, LedgerEntry
+from chalicelib.store.models import Lot as LotAttribute
+
+_number_cache: dict[str, str] = {}  # number -> card_id; aliases never change
+
+
+class AliasTaken(Exception):
+    def __init__(self, alias: str):
+        super().__init__(alias)
+        self.alias = alias
+
+
+def phone_alias(program_id: str, phone: str) -> str:
+    return f"phone#{program_id}#{phone}"
+
+
+def number_alias(number: str) -> str:
+    return f"number#{number}"
+
+
+def ref_alias(program_id: str, code: str) -> str:
+    return f"ref#{program_id}#{code}"
+
+
+def to_attribute(lot: Lot) -> LotAttribute:
+    return LotAttribute(lot_id=lot.lot_id, source=lot.source, points=lot.points, remaining=lot.remaining,
+                        earned_on=lot.earned_on, available_on=lot.available_on, expires_on=lot.expires_on,
+                        ref=lot.ref)
+
+
+def from_attribute(item: LotAttribute) -> Lot:
+    return Lot(item.lot_id, item.source, int(item.points), int(item.remaining), item.earned_on,
+               item.available_on, item.expires_on, item.ref)
+
+
+def lots_of(card: Card) -> list[Lot]:
+    return [from_attribute(item) for item in card.lots or []]
+
+
+def insert(card: Card, entries: list[LedgerEntry], now: datetime) -> Card:
+    """Write a new card, its aliases (number, phone, referral code) and its first ledger entries, all or
+    nothing. A taken alias raises AliasTaken naming it."""
+    stamp = db.iso(now)
+    aliases = [
+        Alias(phone_alias(card.program_id, card.phone), owner_id=card.card_id, program_id=card.program_id,
+              created_at=stamp),
+        Alias(number_alias(card.number), owner_id=card.card_id, program_id=card.program_id, created_at=stamp),
+        Alias(ref_alias(card.program_id, card.ref_code), owner_id=card.card_id, program_id=card.program_id,
+              created_at=stamp),
+    ]
+    try:
+        with db.transaction() as tx:
+            for alias in aliases:
+                tx.save(alias, condition=Alias.alias.does_not_exist())
+            tx.save(card, condition=Card.card_id.does_not_exist())
+            for entry in entries:
+                tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
+    except TransactWriteError as error:
+        if not db.is_condition_failure(error):
+            raise
+        for alias in aliases:  # which one? read them back (consistently) to say
+            try:
+                Alias.get(alias.alias, consistent_read=True)
+                raise AliasTaken(alias.alias) from None
+            except Alias.DoesNotExist:
+                continue
+        raise
+    card.version = 1
+    return card
+
+
+def get(card_id: str, consistent: bool = False) -> Card | None:
+    try:
+        return Card.get(card_id, consistent_read=consistent)
+    except Card.DoesNotExist:
+        return None
+
+
+def _owner(alias: str) -> str | None:
+    try:
+        return Alias.get(alias).owner_id
+    except Alias.DoesNotExist:
+        return None
+
+
+def card_id_by_number(number: str) -> str | None:
+    card_id = _number_cache.get(number)
+    if card_id is None:
+        card_id = _owner(number_alias(number))
+        if card_id is not None:
+            _number_cache[number] = card_id
+    return card_id
+
+
+def card_id_by_phone(program_id: str, phone: str) -> str | None:
+    return _owner(phone_alias(program_id, phone))
+
+
+def card_id_by_ref(program_id: str, code: str) -> str | None:
+    return _owner(ref_alias(program_id, code))
+
+
+def list_for_program(program_id: str, limit: int, cursor: str | None) -> tuple[list[Card], str | None]:
+    start = pages.decode(cursor, "program_id", program_id, "created_key", "card_id")
+    result = Card.by_program.query(program_id, limit=limit, last_evaluated_key=start, scan_index_forward=False)
+    items = list(result)
+    return items, pages.encode(result.last_evaluated_key, "created_key", "card_id")
+
+
+def ledger_page(card_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+    start = pages.decode(cursor, "card_id", card_id, "entry_key", "card_id")
+    result = LedgerEntry.query(card_id, limit=limit, last_evaluated_key=start, scan_index_forward=False)
+    items = list(result)
+    return items, pages.encode(result.last_evaluated_key, "entry_key", "card_id")

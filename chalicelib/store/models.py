@@ -1,0 +1,281 @@
+"""The tables, one PynamoDB model each, with the keys and indexes of every access path.
+
+Access paths (see the README's data section):
+- card by id (wallet serial, card page): Card.card_id
+- card by number, by phone within a program, program by slug, card by referral code: Alias items,
+  which also make those keys unique (written with a not-exists condition in the card's transaction)
+- cards of a program page by page: Card.by_program (program_id, created_key)
+- cards due for points expiry on a day: Card.by_expiry (expiry_key = program#day of the soonest lot)
+- cards by birthday month-day: Card.by_birthday (birthday_key = program#MM-DD)
+- cards by last-visit day: Card.by_last_visit (last_visit_key = program#day)
+- a card's ledger page by page: LedgerEntry (card_id, entry_key); a program's ledger: by_program
+- receipts and refunds by id (idempotency) and by time: Receipt (program_id, receipt_key), by_time
+- Apple device registrations by device and by pass serial: DeviceRegistration, by_serial
+
+Point lots live inside their card (a list on the card item): a receipt reads the card and its lots in
+one GetItem and writes them back in one transaction, however many lots a redemption drains, and the
+expiry sweep finds cards by the day their soonest lot expires.
+"""
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib import config
+
+_SETTINGS = config.load()
+
+
+class _Meta:
+    host = _SETTINGS.dynamodb_endpoint
+    region = _SETTINGS.region
+    billing_mode = "PAY_PER_REQUEST"
+    # API Gateway gives up after 29 s; PynamoDB's defaults (15 s connect, 30 s read, 3 retries) exceed it.
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 3
+    max_retry_attempts = 2
+
+
+def _meta(name: str) -> type:
+    return type("Meta", (_Meta,), {"table_name": _SETTINGS.table_prefix + name})
+
+
+def _index_meta(name: str, projection) -> type:
+    return type("Meta", (), {"index_name": name, "projection": projection, "billing_mode": "PAY_PER_REQUEST"})
+
+
+# --- merchants, programs, keys -------------------------------------------------------------------
+
+class Merchant(Model):
+    Meta = _meta("merchants")
+    merchant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")
+    created_at = UnicodeAttribute()
+
+
+class ProgramsByMerchant(GlobalSecondaryIndex):
+    Meta = _index_meta("by_merchant", AllProjection())
+    merchant_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class Program(Model):
+    Meta = _meta("programs")
+    program_id = UnicodeAttribute(hash_key=True)
+    merchant_id = UnicodeAttribute()
+    created_key = UnicodeAttribute()  # created_at + id: a stable order for listing
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    country = UnicodeAttribute()
+    mechanics = JSONAttribute()
+    branding = JSONAttribute()
+    status = UnicodeAttribute(default="active")
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+    by_merchant = ProgramsByMerchant()
+
+
+class PosKeysByProgram(GlobalSecondaryIndex):
+    Meta = _index_meta("by_program", AllProjection())
+    program_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class PosKey(Model):
+    """A POS system's signing key. Only SHA-256(secret) is stored (see chalicelib.auth.pos)."""
+
+    Meta = _meta("pos_keys")
+    key_id = UnicodeAttribute(hash_key=True)
+    program_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    created_key = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="active")  # active | revoked
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    revoked_at = UnicodeAttribute(null=True)
+    by_program = PosKeysByProgram()
+
+
+class Alias(Model):
+    """A unique human-facing key pointing at its owner: 'number#<n>', 'phone#<program>#<e164>',
+    'slug#<slug>', 'ref#<program>#<code>'. Immutable once written, so safe to cache."""
+
+    Meta = _meta("aliases")
+    alias = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    program_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+# --- cards and their points ----------------------------------------------------------------------
+
+class Lot(MapAttribute):
+    """Points from one accrual. Spending drains the soonest-expiring lots first; expiry burns the rest."""
+
+    lot_id = UnicodeAttribute()
+    source = UnicodeAttribute()  # purchase, welcome, referral, birthday, winback, campaign, adjustment
+    points = NumberAttribute()  # as accrued
+    remaining = NumberAttribute()
+    earned_on = UnicodeAttribute()  # program-local day
+    available_on = UnicodeAttribute()  # pending until this day
+    expires_on = UnicodeAttribute(null=True)  # the first day it is gone; None: never
+    ref = UnicodeAttribute(null=True)  # receipt or operation that created it
+
+
+class CardsByProgram(GlobalSecondaryIndex):
+    Meta = _index_meta("by_program", IncludeProjection(
+        ["number", "name", "balance", "tier", "status", "created_at", "last_visit_on"]))
+    program_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class CardsByExpiry(GlobalSecondaryIndex):
+    Meta = _index_meta("by_expiry", AllProjection())
+    expiry_key = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute(range_key=True)
+
+
+class CardsByBirthday(GlobalSecondaryIndex):
+    Meta = _index_meta("by_birthday", AllProjection())
+    birthday_key = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute(range_key=True)
+
+
+class CardsByLastVisit(GlobalSecondaryIndex):
+    Meta = _index_meta("by_last_visit", AllProjection())
+    last_visit_key = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute(range_key=True)
+
+
+class Card(Model):
+    Meta = _meta("cards")
+    card_id = UnicodeAttribute(hash_key=True)  # random; also the Apple serial and Google object suffix
+    program_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    created_key = UnicodeAttribute()
+    number = UnicodeAttribute()
+    # profile (personal data: never logged, never in URLs or serials)
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    locale = UnicodeAttribute(default="ru")
+    consent_at = UnicodeAttribute()
+    ref_code = UnicodeAttribute()  # this card's own code for referring friends
+    referred_by = UnicodeAttribute(null=True)  # card_id of the referrer
+    # capabilities
+    access_key = UnicodeAttribute()  # the k= of the card link
+    auth_token = UnicodeAttribute()  # Apple authenticationToken
+    # state
+    status = UnicodeAttribute(default="active")  # active | blocked
+    balance = NumberAttribute(default=0)  # every point held, pending included
+    tier = UnicodeAttribute()
+    lots = ListAttribute(of=Lot, default=list)
+    stats = JSONAttribute(default=dict)  # compact per-member numbers: receipts, spend by month, first/last visit
+    last_visit_on = UnicodeAttribute(null=True)
+    pass_version = NumberAttribute(default=1)  # bumped whenever what the wallet shows changes
+    pass_changed_at = NumberAttribute()  # microseconds since the epoch of that change
+    created_at = UnicodeAttribute()
+    version = VersionAttribute()
+    # sparse index keys
+    expiry_key = UnicodeAttribute(null=True)
+    birthday_key = UnicodeAttribute(null=True)
+    last_visit_key = UnicodeAttribute(null=True)
+    by_program = CardsByProgram()
+    by_expiry = CardsByExpiry()
+    by_birthday = CardsByBirthday()
+    by_last_visit = CardsByLastVisit()
+
+
+class LedgerByProgram(GlobalSecondaryIndex):
+    Meta = _index_meta("by_program", AllProjection())
+    program_id = UnicodeAttribute(hash_key=True)
+    entry_key = UnicodeAttribute(range_key=True)
+
+
+class LedgerEntry(Model):
+    """One change of a card's points. Append-only: together the entries explain every point."""
+
+    Meta = _meta("ledger")
+    card_id = UnicodeAttribute(hash_key=True)
+    entry_key = UnicodeAttribute(range_key=True)  # created_at (UTC, microseconds) + '#' + entry id
+    program_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # earn, redeem, refund_reverse, refund_return, bonus, expire, adjust
+    source = UnicodeAttribute(null=True)  # for accruals: the lot source
+    amount = NumberAttribute()  # signed points
+    balance_after = NumberAttribute()
+    cause_type = UnicodeAttribute()  # receipt, refund, rule, admin, job
+    cause_id = UnicodeAttribute(null=True)
+    actor = UnicodeAttribute(null=True)  # admin subject for manual adjustments
+    reason = UnicodeAttribute(null=True)
+    idempotency_key = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    by_program = LedgerByProgram()
+
+
+class ReceiptsByTime(GlobalSecondaryIndex):
+    Meta = _index_meta("by_time", AllProjection())
+    program_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class Receipt(Model):
+    """A POS receipt or refund, keyed by the POS's own id: the idempotency record and the history."""
+
+    Meta = _meta("receipts")
+    program_id = UnicodeAttribute(hash_key=True)
+    receipt_key = UnicodeAttribute(range_key=True)  # 'receipt#<id>' or 'refund#<id>'
+    created_key = UnicodeAttribute()
+    kind = UnicodeAttribute()  # receipt | refund
+    body_hash = UnicodeAttribute()
+    response = JSONAttribute()
+    card_id = UnicodeAttribute(null=True)
+    total = NumberAttribute(default=0)
+    currency = UnicodeAttribute(null=True)
+    lines = JSONAttribute(null=True)
+    earned = NumberAttribute(default=0)
+    redeemed = NumberAttribute(default=0)
+    refunded_amount = NumberAttribute(default=0)
+    points_reversed = NumberAttribute(default=0)
+    points_returned = NumberAttribute(default=0)
+    business_day = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    version = VersionAttribute()
+    by_time = ReceiptsByTime()
+
+
+class DevicesBySerial(GlobalSecondaryIndex):
+    Meta = _index_meta("by_serial", KeysOnlyProjection())
+    serial = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)
+
+
+class DeviceRegistration(Model):
+    """An Apple device that asked for updates of a pass."""
+
+    Meta = _meta("devices")
+    device_id = UnicodeAttribute(hash_key=True)
+    registration_key = UnicodeAttribute(range_key=True)  # '<passTypeId>#<serial>'
+    serial = UnicodeAttribute()
+    pass_type_id = UnicodeAttribute()
+    push_token = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_serial = DevicesBySerial()
+
+
+ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration)

@@ -1,0 +1,31 @@
+"""Opaque cursors for page-by-page listings.
+
+A cursor carries only the range key and the item's id; the partition key comes from the request
+(the program being listed), so a cursor copied from another program cannot leak across tenants.
+"""
+import base64
+import json
+
+from chalicelib.errors import InvalidInput
+
+
+def encode(last_key: dict | None, range_name: str, id_name: str) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps([last_key[range_name]["S"], last_key[id_name]["S"]], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode(cursor: str | None, hash_name: str, hash_value: str, range_name: str, id_name: str) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        range_value, id_value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(range_value, str) or not isinstance(id_value, str):
+            raise ValueError
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise InvalidInput("The cursor is not one we issued.", code="invalid_cursor", field="cursor") from None
+    key = {hash_name: {"S": hash_value}, range_name: {"S": range_value}}
+    key[id_name] = {"S": id_value}
+    return key

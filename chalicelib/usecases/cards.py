@@ -1,0 +1,95 @@
+"""What callers see of a card: the admin view, the customer's card page, the enrollment answer."""
+import hmac
+
+from chalicelib.config import settings
+from chalicelib.core import card_number, lots
+from chalicelib.core import mechanics as mech
+from chalicelib.core import phone as phones
+from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.store import cards as card_store
+from chalicelib.store.models import Card
+
+
+def links(card: Card) -> dict:
+    base = settings().public_base_url
+    key = card.access_key
+    return {
+        "card_url": f"{base}/c/{card.card_id}?k={key}",
+        "apple_pass_url": f"{base}/c/{card.card_id}/pass.pkpass?k={key}",
+        "google_save_url": f"{base}/c/{card.card_id}/google?k={key}",
+    }
+
+
+def enrollment_answer(card: Card) -> dict:
+    return {"card_id": card.card_id, "card_number": card.number, "balance": int(card.balance), **links(card)}
+
+
+def by_capability(card_id: str, key: str | None) -> Card:
+    """The card whose link this is; a wrong or missing key is indistinguishable from no card."""
+    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    if card is None or not key or not hmac.compare_digest(card.access_key.encode(), key.encode()):
+        raise NotFound("No such card.")
+    return card
+
+
+def for_merchant(merchant_id: str, card_id: str) -> Card:
+    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    if card is None or card.merchant_id != merchant_id:
+        raise NotFound("No such card.")
+    return card
+
+
+def admin_view(card: Card, program, today: str, full: bool = True) -> dict:
+    mechanics = mech.from_stored(program.mechanics)
+    card_lots = card_store.lots_of(card)
+    view = {
+        "id": card.card_id,
+        "program_id": card.program_id,
+        "number": card.number,
+        "name": card.name,
+        "status": card.status,
+        "balance": int(card.balance),
+        "available": lots.available(card_lots, today),
+        "tier": card.tier,
+        "tier_name": mechanics.tier(card.tier).name,
+        "created_at": card.created_at,
+        "last_visit_on": card.last_visit_on,
+    }
+    if full:
+        view.update({
+            "phone": card.phone,
+            "email": card.email,
+            "birthday": card.birthday,
+            "locale": card.locale,
+            "ref_code": card.ref_code,
+            "referred_by": card.referred_by,
+            "next_expiry_on": lots.next_expiry(card_lots),
+            "lots": [{"source": lot.source, "points": lot.points, "remaining": lot.remaining,
+                      "available_on": lot.available_on, "expires_on": lot.expires_on} for lot in card_lots],
+            "stats": card.stats or {},
+            **links(card),
+        })
+    return view
+
+
+def list_view(card) -> dict:
+    """A row of the cards list (from the by_program index, which projects only these fields)."""
+    return {"id": card.card_id, "number": card.number, "name": card.name, "balance": int(card.balance or 0),
+            "tier": card.tier, "status": card.status, "created_at": card.created_at,
+            "last_visit_on": card.last_visit_on}
+
+
+def search(program, query: str) -> Card | None:
+    """A card of this program by card number or phone."""
+    query = (query or "").strip()
+    if not query or len(query) > 40:
+        raise InvalidInput("Search by a card number or a phone number.", code="invalid_query", field="q")
+    number = card_number.normalise(query)
+    if number:
+        card_id = card_store.card_id_by_number(number)
+    elif phones.looks_like_phone(query):
+        card_id = card_store.card_id_by_phone(program.program_id, phones.normalise(query, program.country, "q"))
+    else:
+        raise InvalidInput("Search by a card number or a phone number.", code="invalid_query", field="q")
+    card = card_store.get(card_id) if card_id else None
+    return card if card is not None and card.program_id == program.program_id else None
