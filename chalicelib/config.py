@@ -43,15 +43,32 @@ def _get(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LOCAL_DYNAMODB_PORT = "8001"
+
+
+def _path(value: str | None) -> str | None:
+    """Relative paths in settings are relative to the project root, whatever the working directory."""
+    if value and not os.path.isabs(value):
+        return os.path.join(PROJECT_ROOT, value)
+    return value
+
+
 def load() -> Settings:
+    stage = _get("STAGE", "local")
+    local = stage == "local"
+    # The local stage's endpoints follow the ports `make dev` uses (PORT, DYNAMODB_PORT), so they are
+    # defaults here rather than fixed values in .chalice/config.json, which would override them.
+    local_endpoint = f"http://127.0.0.1:{_get('DYNAMODB_PORT', LOCAL_DYNAMODB_PORT)}" if local else None
+    local_base = f"http://127.0.0.1:{_get('PORT', '8000')}" if local else "http://127.0.0.1:8000"
     return Settings(
-        stage=_get("STAGE", "local"),
-        table_prefix=_get("TABLE_PREFIX", "loyalty-local-"),
-        dynamodb_endpoint=_get("DYNAMODB_ENDPOINT"),
+        stage=stage,
+        table_prefix=_get("TABLE_PREFIX", f"loyalty-{stage}-"),
+        dynamodb_endpoint=_get("DYNAMODB_ENDPOINT", local_endpoint),
         region=_get("AWS_REGION", _get("AWS_DEFAULT_REGION", "eu-central-1")),
-        public_base_url=_get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_base_url=_get("PUBLIC_BASE_URL", local_base).rstrip("/"),
         admin_issuer=_get("ADMIN_JWT_ISSUER", "loyalty-local"),
-        admin_keys_file=_get("ADMIN_JWT_KEYS_FILE"),
+        admin_keys_file=_path(_get("ADMIN_JWT_KEYS_FILE", ".local/keys/admin-jwt.json" if local else None)),
         admin_keys_secret=_get("ADMIN_JWT_KEYS_SECRET"),
         admin_token_ttl=int(_get("ADMIN_JWT_TTL", "3600")),
         external_issuer=_get("ADMIN_JWT_EXTERNAL_ISSUER"),
@@ -61,7 +78,7 @@ def load() -> Settings:
         external_role_claim=_get("ADMIN_JWT_EXTERNAL_ROLE_CLAIM", "custom:role"),
         pass_type_id=_get("PASS_TYPE_ID", "pass.dev.loyalty.local"),
         team_id=_get("TEAM_ID", "DEVTEAM001"),
-        certs_dir=_get("PASS_CERTS_DIR"),
+        certs_dir=_path(_get("PASS_CERTS_DIR", ".local/certs" if local else None)),
     )
 
 

@@ -1,0 +1,1 @@
+"""Messages to people: wallet notices, email, Telegram; the outbox."""

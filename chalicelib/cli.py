@@ -1,0 +1,180 @@
+"""The admin and developer command line: `python -m chalicelib.cli --help`.
+
+It uses the local stack's settings unless STAGE (and the settings of that stage) say otherwise:
+`.chalice/config.json`'s values for the stage fill whatever the environment does not set.
+"""
+import argparse
+import json
+import os
+import sys
+from datetime import date, datetime, timezone
+
+from chalicelib.config import PROJECT_ROOT
+
+
+def _apply_stage_defaults() -> None:
+    stage = os.environ.setdefault("STAGE", "local")
+    with open(os.path.join(PROJECT_ROOT, ".chalice", "config.json"), encoding="utf-8") as handle:
+        config = json.load(handle)
+    values = dict(config.get("environment_variables", {}))
+    values.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+    for name, value in values.items():
+        os.environ.setdefault(name, value)
+    if stage == "local":  # moto accepts any credentials; botocore insists on having some
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def cmd_merchant_create(args) -> int:
+    from chalicelib.store import merchants
+
+    print(merchants.create(args.name, _now()).merchant_id)
+    return 0
+
+
+def cmd_token(args) -> int:
+    from chalicelib import auth
+    from chalicelib.config import settings
+    from chalicelib.store import merchants
+
+    if args.role != "platform":
+        if not args.merchant:
+            raise SystemExit("--merchant is required for this role")
+        merchants.get(args.merchant)  # a clear error for a mistyped id
+    print(auth.issue_token(subject=args.sub or f"cli-{args.role}", merchant_id=args.merchant, role=args.role,
+                           ttl=args.ttl or settings().admin_token_ttl, now=_now()))
+    return 0
+
+
+def cmd_run_job(args) -> int:
+    from chalicelib.jobs import JOBS
+
+    job = JOBS.get(args.name)
+    if job is None:
+        known = ", ".join(sorted(JOBS)) or "none yet"
+        raise SystemExit(f"unknown job '{args.name}' (known: {known})")
+    day = date.fromisoformat(args.date) if args.date else _now().date()
+    print(json.dumps(job(day), default=str))
+    return 0
+
+
+def cmd_create_tables(args) -> int:
+    from chalicelib.store.tables import create_tables
+
+    created = create_tables()
+    print(f"created {len(created)} table(s): {', '.join(created) or 'all existed'}")
+    return 0
+
+
+def cmd_keys(args) -> int:
+    from chalicelib import auth
+    from chalicelib.config import settings
+
+    path = settings().admin_keys_file
+    if not path:
+        raise SystemExit("ADMIN_JWT_KEYS_FILE is not set for this stage (in AWS the keys live in Secrets Manager).")
+    document = {"keys": []}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    keys = document["keys"]
+    if args.action == "init":
+        if keys:
+            print(f"{path} already holds {len(keys)} key(s)")
+            return 0
+        keys.append(auth.new_key_entry("k1"))
+    elif args.action == "rotate":
+        # The new key signs from now on; the old ones still verify tokens already issued.
+        for key in keys:
+            key["active"] = False
+        keys.append(auth.new_key_entry(f"k{len(keys) + 1}-{_now():%Y%m%d%H%M%S}"))
+    elif args.action == "retire":
+        if not args.kid or all(k["kid"] != args.kid for k in keys):
+            raise SystemExit("name a key to retire: keys retire KID")
+        if len(keys) == 1:
+            raise SystemExit("that is the only key; rotate first")
+        keys[:] = [k for k in keys if k["kid"] != args.kid]
+        if not any(k.get("active") for k in keys):
+            keys[-1]["active"] = True
+    if args.action != "list":
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2)
+        os.chmod(path, 0o600)
+    for key in keys:
+        print(f"{key['kid']}\t{'signs' if key.get('active') else 'verifies only'}\t{key.get('created_at', '')}")
+    return 0
+
+
+def cmd_certs(args) -> int:
+    from pathlib import Path
+
+    from chalicelib.config import settings
+    from chalicelib.wallet import devcerts
+
+    s = settings()
+    if not s.certs_dir:
+        raise SystemExit("PASS_CERTS_DIR is not set for this stage")
+    paths = devcerts.generate(Path(s.certs_dir), s.pass_type_id, s.team_id)
+    print("\n".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_dev(args) -> int:
+    from chalicelib import devstack
+
+    return devstack.run()
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__.splitlines()[0])
+    sub = root.add_subparsers(dest="command", required=True)
+
+    merchant = sub.add_parser("merchant", help="merchants").add_subparsers(dest="action", required=True)
+    create = merchant.add_parser("create", help="create a merchant and print its id")
+    create.add_argument("--name", required=True)
+    create.set_defaults(func=cmd_merchant_create)
+
+    token = sub.add_parser("token", help="print an admin JWT")
+    token.add_argument("--merchant")
+    token.add_argument("--role", required=True, choices=("platform", "owner", "manager", "analyst"))
+    token.add_argument("--ttl", type=int, help="seconds (default ADMIN_JWT_TTL)")
+    token.add_argument("--sub", help="subject: who the token is for")
+    token.set_defaults(func=cmd_token)
+
+    job = sub.add_parser("run-job", help="run a scheduled job as if on a given day")
+    job.add_argument("name")
+    job.add_argument("--date", help="YYYY-MM-DD (default today)")
+    job.set_defaults(func=cmd_run_job)
+
+    sub.add_parser("create-tables", help="create the stage's DynamoDB tables").set_defaults(func=cmd_create_tables)
+
+    keys = sub.add_parser("keys", help="the built-in issuer's signing keys (local file)")
+    keys.add_argument("action", choices=("init", "list", "rotate", "retire"))
+    keys.add_argument("kid", nargs="?")
+    keys.set_defaults(func=cmd_keys)
+
+    sub.add_parser("certs", help="(re)create the development certificate chain").set_defaults(func=cmd_certs)
+    sub.add_parser("dev", help="run the local stack (what `make dev` calls)").set_defaults(func=cmd_dev)
+    return root
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    _apply_stage_defaults()
+    try:
+        return args.func(args)
+    except Exception as exc:  # a clear line, not a traceback, for the usual mistakes
+        from chalicelib.errors import AppError
+
+        if isinstance(exc, AppError):
+            raise SystemExit(f"error: {exc.message}") from None
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""`make dev`: the whole platform on one machine.
+
+Starts moto's server as the DynamoDB endpoint (data restored from and saved to a snapshot in
+.local/, so it survives restarts), creates the tables, makes the development certificates and the
+admin signing key, seeds the demo merchant and program, and serves the API with `chalice local`.
+Ctrl-C stops every process it started, after saving the data.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from chalicelib.config import PROJECT_ROOT, settings
+
+ROOT = Path(PROJECT_ROOT)
+LOCAL = ROOT / ".local"
+SNAPSHOT = LOCAL / "dynamodb-snapshot.json"
+DEMO_FILE = LOCAL / "demo.json"
+SNAPSHOT_EVERY = 15  # seconds between background snapshots (a crash loses at most this much)
+
+DEMO_MECHANICS = {
+    "kind": "points",
+    "point_value": 100,
+    "tiers": [
+        {"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5},
+        {"id": "silver", "name": "Silver", "threshold": 1500000, "earn_percent": 7},
+        {"id": "gold", "name": "Gold", "threshold": 5000000, "earn_percent": 10},
+    ],
+    "tier_window_days": 365,
+    "tier_downgrade": "monthly",
+    "redeem_cap_percent": 30,
+    "min_redeem_points": 10,
+    "welcome_bonus": 100,
+    "referral": {"referrer_bonus": 200, "referred_bonus": 100},
+    "lifetime_days": 365,
+    "lifetime_by_source": {"welcome": 30, "birthday": 14, "winback": 14},
+    "pending_days": 1,
+    "expiry_warning_days": 7,
+    "birthday": {"bonus": 300, "days_before": 3},
+    "winback": {"after_days": 45, "bonus": 150},
+    "activity_window_days": 90,
+}
+DEMO_BRANDING = {
+    "background_color": "#3b2f2f", "foreground_color": "#fff8e7", "label_color": "#e8c07d",
+    "logo_text": "Demo Coffee", "organization_name": "Demo Coffee",
+    "description": "Кофе с собой и выпечка. Баллы за каждую покупку.",
+    "terms": "1 балл = 1 ₽. Баллами можно оплатить до 30% чека.", "website": "https://example.com",
+}
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_port(port: int, process: subprocess.Popen, what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited early (code {process.returncode}).")
+        if _port_open(port):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not start listening on port {port} within {seconds} s.")
+
+
+def _die_with_parent():
+    """Children get SIGTERM if this process dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+    os.setsid()  # and the terminal's Ctrl-C reaches us only: we stop them after saving the data
+
+
+def _spawn(args: list[str], log_path: Path | None = None, env: dict | None = None) -> subprocess.Popen:
+    output = open(log_path, "ab") if log_path else None
+    return subprocess.Popen(args, cwd=ROOT, env=env or os.environ.copy(), stdout=output or None,
+                            stderr=subprocess.STDOUT if output else None, preexec_fn=_die_with_parent)
+
+
+def _bin(name: str) -> str:
+    """A console script of this virtual environment."""
+    return str(Path(sys.executable).parent / name)
+
+
+def _client():
+    import botocore.session
+
+    s = settings()
+    return botocore.session.get_session().create_client("dynamodb", endpoint_url=s.dynamodb_endpoint,
+                                                         region_name=s.region)
+
+
+def save_snapshot() -> int:
+    """Every item of every table, in DynamoDB's JSON, written atomically. Returns the item count."""
+    from chalicelib.store.models import ALL_MODELS
+
+    client, tables, count = _client(), {}, 0
+    for model in ALL_MODELS:
+        items = []
+        for page in client.get_paginator("scan").paginate(TableName=model.Meta.table_name):
+            items.extend(page["Items"])
+        tables[model.Meta.table_name] = items
+        count += len(items)
+    temporary = SNAPSHOT.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"saved_at": datetime.now(timezone.utc).isoformat(), "tables": tables}))
+    temporary.replace(SNAPSHOT)
+    return count
+
+
+def restore_snapshot() -> int:
+    if not SNAPSHOT.exists():
+        return 0
+    client, count = _client(), 0
+    tables = json.loads(SNAPSHOT.read_text()).get("tables", {})
+    for table, items in tables.items():
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
+            pending = {table: requests}
+            while pending:
+                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
+            count += len(requests)
+    return count
+
+
+def ensure_secrets() -> None:
+    from chalicelib import auth
+    from chalicelib.wallet import devcerts
+
+    s = settings()
+    key_file = Path(s.admin_keys_file)
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(json.dumps({"keys": [auth.new_key_entry("dev-1")]}, indent=2))
+        key_file.chmod(0o600)
+        _say(f"created the admin signing key in {key_file.relative_to(ROOT)}")
+    certs = Path(s.certs_dir)
+    if not devcerts.present(certs):
+        devcerts.generate(certs, s.pass_type_id, s.team_id)
+        _say(f"created the development certificate chain in {certs.relative_to(ROOT)}/")
+
+
+def seed_demo(port: int) -> dict:
+    """The demo merchant and program `demo`, and a POS key; reuses what exists."""
+    from chalicelib import auth
+    from chalicelib.store import merchants, pos_keys, programs
+    from chalicelib.usecases import programs as program_cases
+
+    now = datetime.now(timezone.utc)
+    previous = json.loads(DEMO_FILE.read_text()) if DEMO_FILE.exists() else {}
+    program = programs.by_slug("demo")
+    if program is None:
+        merchant = merchants.create("Demo Coffee", now)
+        program = program_cases.create(merchant.merchant_id, {
+            "name": "Demo Coffee", "slug": "demo", "timezone": "Europe/Moscow", "currency": "RUB",
+            "country": "RU", "mechanics": DEMO_MECHANICS, "branding": DEMO_BRANDING}, now)
+    key = pos_keys.get(previous.get("pos_key_id", "")) if previous.get("pos_secret") else None
+    if key is None or key.program_id != program.program_id or key.status != "active":
+        secret = auth.new_pos_secret()
+        key = pos_keys.create(program_id=program.program_id, merchant_id=program.merchant_id,
+                              secret_hash=auth.pos_secret_hash(secret), label="demo POS", created_by="make dev",
+                              now=now)
+    else:
+        secret = previous["pos_secret"]
+    token = auth.issue_token(subject="demo-owner", merchant_id=program.merchant_id, role="owner",
+                             ttl=30 * 24 * 3600, now=now)
+    api = settings().public_base_url
+    demo = {"api": api, "merchant_id": program.merchant_id, "program_id": program.program_id, "slug": program.slug,
+            "join_url": f"{api}/join/{program.slug}", "admin_token": token, "pos_key_id": key.key_id,
+            "pos_secret": secret}
+    DEMO_FILE.write_text(json.dumps(demo, indent=2) + "\n")
+    DEMO_FILE.chmod(0o600)
+    return demo
+
+
+def _banner(demo: dict) -> None:
+    api = demo["api"]
+    _say()
+    _say("=" * 72)
+    _say(f" The loyalty platform runs at {api}")
+    _say("=" * 72)
+    _say(f" Enrollment page (open on a phone or in a browser): {demo['join_url']}")
+    _say(f" Public keys of the admin tokens:                  {api}/.well-known/jwks.json")
+    _say(f" Everything below is also in .local/demo.json")
+    _say()
+    _say(" Admin (owner) token, valid 30 days:")
+    _say(f"   export TOKEN={demo['admin_token']}")
+    _say(f"   curl -s {api}/admin/programs -H \"Authorization: Bearer $TOKEN\"")
+    _say(f"   curl -s {api}/admin/programs/{demo['program_id']}/cards -H \"Authorization: Bearer $TOKEN\"")
+    _say()
+    _say(" Enroll from the command line:")
+    _say(f"   curl -s -X POST {api}/join/demo -H 'Content-Type: application/json' \\")
+    _say("     -d '{\"name\":\"Anna\",\"phone\":\"+79160000001\",\"consent\":true}'")
+    _say()
+    _say(" A signed POS receipt (put a card number from the enrollment answer into CARD):")
+    _say("   SECRET=$(python3 -c 'import json;print(json.load(open(\".local/demo.json\"))[\"pos_secret\"])')")
+    _say("   CARD=<card_number>; BODY='{\"receipt_id\":\"r-1\",\"card\":\"'$CARD'\",\"total\":150000}'; \\")
+    _say("   TS=$(date +%s); SIG=$(printf '%s' \"$TS.POST./pos/receipts.$BODY\" | \\")
+    _say("     openssl dgst -sha256 -mac HMAC -macopt key:\"$SECRET\" | sed 's/^.* //'); \\")
+    _say(f"   curl -s -X POST {api}/pos/receipts -H 'Content-Type: application/json' \\")
+    _say(f"     -H \"X-Loyalty-Key: {demo['pos_key_id']}\" -H \"X-Loyalty-Timestamp: $TS\" \\")
+    _say("     -H \"X-Loyalty-Signature: $SIG\" -d \"$BODY\"")
+    _say()
+    _say(" Ctrl-C stops everything (the data is kept in .local/).")
+    _say("=" * 72)
+
+
+def run() -> int:
+    s = settings()
+    port = int(os.environ.get("PORT", "8000"))
+    dynamodb_port = int(s.dynamodb_endpoint.rsplit(":", 1)[1])
+    LOCAL.mkdir(exist_ok=True)
+    (LOCAL / "logs").mkdir(exist_ok=True)
+    for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT")):
+        if _port_open(busy):
+            raise SystemExit(f"Port {busy} is already in use: stop what runs there or set {what}=<another port>.")
+    processes: list[subprocess.Popen] = []
+    stop = threading.Event()
+    try:
+        moto = _spawn([_bin("moto_server"), "-H", "127.0.0.1", "-p", str(dynamodb_port)],
+                      LOCAL / "logs" / "dynamodb.log")
+        processes.append(moto)
+        _wait_port(dynamodb_port, moto, "the local DynamoDB (moto)")
+        from chalicelib.store.tables import create_tables
+
+        create_tables()
+        restored = restore_snapshot()
+        _say(f"local DynamoDB on 127.0.0.1:{dynamodb_port}: {restored} items restored from .local/")
+        ensure_secrets()
+        demo = seed_demo(port)
+        threading.Thread(target=_snapshot_loop, args=(stop,), daemon=True).start()
+        api = _spawn([_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
+                      "--host", "127.0.0.1", "--port", str(port)])
+        processes.append(api)
+        _wait_port(port, api, "chalice local")
+        _banner(demo)
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+        _say("a process of the local stack exited; stopping the rest")
+        return 1
+    except KeyboardInterrupt:
+        _say("\nstopping…")
+        return 0
+    finally:
+        stop.set()
+        if processes and processes[0].poll() is None:
+            try:
+                _say(f"saved {save_snapshot()} items to .local/")
+            except Exception as exc:  # noqa: BLE001 - keep stopping the processes
+                _say(f"could not save the data: {exc}")
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _snapshot_loop(stop: threading.Event) -> None:
+    while not stop.wait(SNAPSHOT_EVERY):
+        try:
+            save_snapshot()
+        except Exception:  # noqa: BLE001 - the next round tries again
+            pass

@@ -1,0 +1,1 @@
+"""Wallet passes: Apple (.pkpass signing, APNs push) and Google (save links, REST)."""
