@@ -3,16 +3,13 @@ through its JWKS), POS request signatures, and the roles table.
 
 Admin tokens are verified with a pinned algorithm list and must carry exp, iat, iss, aud and sub;
 `alg: none`, unknown keys, tampered payloads and other audiences are all a plain 401.
+PyJWT and cryptography load on the first admin call, not at import (cold start).
 """
 import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from chalicelib.config import ADMIN_AUDIENCE, settings
 from chalicelib.errors import Forbidden, InvalidInput, Unauthorized
@@ -56,7 +53,7 @@ class Principal:
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
-    private_key: Ed25519PrivateKey
+    private_key: object  # Ed25519PrivateKey
     active: bool
 
     @property
@@ -65,6 +62,9 @@ class SigningKey:
 
 
 def new_key_entry(kid: str, active: bool = True) -> dict:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return {"kid": kid, "private_pem": pem.decode(), "active": active,
@@ -72,6 +72,9 @@ def new_key_entry(kid: str, active: bool = True) -> dict:
 
 
 def parse_keyset(document: dict) -> list[SigningKey]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     keys = []
     for entry in document.get("keys", []):
         private_key = serialization.load_pem_private_key(entry["private_pem"].encode(), password=None)
@@ -109,6 +112,8 @@ def reset_keys() -> None:
 
 
 def jwks() -> dict:
+    import jwt
+
     keys = []
     for key in keyset():
         jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.public_key))
@@ -122,6 +127,8 @@ def issue_token(*, subject: str, merchant_id: str | None, role: str, ttl: int, n
         raise InvalidInput(f"Unknown role '{role}'.", code="invalid_choice", field="role")
     if role != "platform" and not merchant_id:
         raise InvalidInput("Only the platform role is not tied to a merchant.", code="required", field="merchant")
+    import jwt
+
     signer = next((key for key in reversed(keyset()) if key.active), None)
     if signer is None:
         raise RuntimeError("no active admin signing key")
@@ -137,10 +144,14 @@ def issue_token(*, subject: str, merchant_id: str | None, role: str, ttl: int, n
 
 @lru_cache(maxsize=1)
 def _external_client():
+    import jwt
+
     return jwt.PyJWKClient(settings().external_jwks_url, cache_keys=True, lifespan=3600, timeout=3)
 
 
 def _decode(token: str, key, algorithms, issuer: str, audience: str):
+    import jwt
+
     return jwt.decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer, leeway=30,
                       options={"require": ["exp", "iat", "iss", "aud", "sub"]})
 
@@ -152,6 +163,8 @@ def verify_admin_token(header: str | None) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Use 'Authorization: Bearer <token>'.", code="invalid_token")
+    import jwt
+
     token = token.strip()
     s = settings()
     try:

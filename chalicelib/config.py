@@ -32,6 +32,7 @@ class Settings:
     pass_type_id: str
     team_id: str
     certs_dir: str | None
+    local_dir: str
 
     @property
     def is_local(self) -> bool:
@@ -57,6 +58,7 @@ def _path(value: str | None) -> str | None:
 def load() -> Settings:
     stage = _get("STAGE", "local")
     local = stage == "local"
+    local_dir = _path(_get("LOCAL_DIR", ".local"))
     # The local stage's endpoints follow the ports `make dev` uses (PORT, DYNAMODB_PORT), so they are
     # defaults here rather than fixed values in .chalice/config.json, which would override them.
     local_endpoint = f"http://127.0.0.1:{_get('DYNAMODB_PORT', LOCAL_DYNAMODB_PORT)}" if local else None
@@ -68,7 +70,8 @@ def load() -> Settings:
         region=_get("AWS_REGION", _get("AWS_DEFAULT_REGION", "eu-central-1")),
         public_base_url=_get("PUBLIC_BASE_URL", local_base).rstrip("/"),
         admin_issuer=_get("ADMIN_JWT_ISSUER", "loyalty-local"),
-        admin_keys_file=_path(_get("ADMIN_JWT_KEYS_FILE", ".local/keys/admin-jwt.json" if local else None)),
+        admin_keys_file=_path(_get("ADMIN_JWT_KEYS_FILE")) or (os.path.join(local_dir, "keys", "admin-jwt.json")
+                                                                if local else None),
         admin_keys_secret=_get("ADMIN_JWT_KEYS_SECRET"),
         admin_token_ttl=int(_get("ADMIN_JWT_TTL", "3600")),
         external_issuer=_get("ADMIN_JWT_EXTERNAL_ISSUER"),
@@ -78,7 +81,8 @@ def load() -> Settings:
         external_role_claim=_get("ADMIN_JWT_EXTERNAL_ROLE_CLAIM", "custom:role"),
         pass_type_id=_get("PASS_TYPE_ID", "pass.dev.loyalty.local"),
         team_id=_get("TEAM_ID", "DEVTEAM001"),
-        certs_dir=_path(_get("PASS_CERTS_DIR", ".local/certs" if local else None)),
+        certs_dir=_path(_get("PASS_CERTS_DIR")) or (os.path.join(local_dir, "certs") if local else None),
+        local_dir=local_dir,
     )
 
 

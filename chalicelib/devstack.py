@@ -19,7 +19,7 @@ from pathlib import Path
 from chalicelib.config import PROJECT_ROOT, settings
 
 ROOT = Path(PROJECT_ROOT)
-LOCAL = ROOT / ".local"
+LOCAL = Path(settings().local_dir)  # LOCAL_DIR, default .local/
 SNAPSHOT = LOCAL / "dynamodb-snapshot.json"
 DEMO_FILE = LOCAL / "demo.json"
 SNAPSHOT_EVERY = 15  # seconds between background snapshots (a crash loses at most this much)
@@ -147,11 +147,11 @@ def ensure_secrets() -> None:
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.write_text(json.dumps({"keys": [auth.new_key_entry("dev-1")]}, indent=2))
         key_file.chmod(0o600)
-        _say(f"created the admin signing key in {key_file.relative_to(ROOT)}")
+        _say(f"created the admin signing key in {key_file}")
     certs = Path(s.certs_dir)
     if not devcerts.present(certs):
         devcerts.generate(certs, s.pass_type_id, s.team_id)
-        _say(f"created the development certificate chain in {certs.relative_to(ROOT)}/")
+        _say(f"created the development certificate chain in {certs}/")
 
 
 def seed_demo(port: int) -> dict:
@@ -195,7 +195,7 @@ def _banner(demo: dict) -> None:
     _say("=" * 72)
     _say(f" Enrollment page (open on a phone or in a browser): {demo['join_url']}")
     _say(f" Public keys of the admin tokens:                  {api}/.well-known/jwks.json")
-    _say(f" Everything below is also in .local/demo.json")
+    _say(f" Everything below is also in {DEMO_FILE}")
     _say()
     _say(" Admin (owner) token, valid 30 days:")
     _say(f"   export TOKEN={demo['admin_token']}")
@@ -207,7 +207,7 @@ def _banner(demo: dict) -> None:
     _say("     -d '{\"name\":\"Anna\",\"phone\":\"+79160000001\",\"consent\":true}'")
     _say()
     _say(" A signed POS receipt (put a card number from the enrollment answer into CARD):")
-    _say("   SECRET=$(python3 -c 'import json;print(json.load(open(\".local/demo.json\"))[\"pos_secret\"])')")
+    _say(f"   SECRET=$(python3 -c 'import json;print(json.load(open(\"{DEMO_FILE}\"))[\"pos_secret\"])')")
     _say("   CARD=<card_number>; BODY='{\"receipt_id\":\"r-1\",\"card\":\"'$CARD'\",\"total\":150000}'; \\")
     _say("   TS=$(date +%s); SIG=$(printf '%s' \"$TS.POST./pos/receipts.$BODY\" | \\")
     _say("     openssl dgst -sha256 -mac HMAC -macopt key:\"$SECRET\" | sed 's/^.* //'); \\")

@@ -12,10 +12,10 @@ def table_definitions() -> list[dict]:
             "TableName": model.Meta.table_name,
             "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": schema["attribute_definitions"],
-            "KeySchema": schema["key_schema"],
+            "KeySchema": _hash_first(schema["key_schema"]),
         }
         indexes = [
-            {"IndexName": gsi["index_name"], "KeySchema": gsi["key_schema"], "Projection": gsi["projection"]}
+            {"IndexName": gsi["index_name"], "KeySchema": _hash_first(gsi["key_schema"]), "Projection": gsi["projection"]}
             for gsi in schema.get("global_secondary_indexes", [])
         ]
         if indexes:
@@ -24,13 +24,27 @@ def table_definitions() -> list[dict]:
     return definitions
 
 
+def _hash_first(key_schema: list[dict]) -> list[dict]:
+    # DynamoDB wants HASH before RANGE; PynamoDB's schema does not promise an order.
+    return sorted(key_schema, key=lambda key: key["KeyType"] != "HASH")
+
+
 def create_tables(wait: bool = True) -> list[str]:
-    """Create every missing table; returns the names created. Safe to call again."""
+    """Create every missing table from `table_definitions()`; returns the names created. Safe to call again."""
+    from chalicelib.store.db import connection
+
+    client = connection().client
+    existing = set()
+    for page in client.get_paginator("list_tables").paginate():
+        existing.update(page["TableNames"])
     created = []
-    for model in ALL_MODELS:
-        if not model.exists():
-            model.create_table(billing_mode="PAY_PER_REQUEST", wait=wait)
-            created.append(model.Meta.table_name)
+    for definition in table_definitions():
+        if definition["TableName"] not in existing:
+            client.create_table(**definition)
+            created.append(definition["TableName"])
+    if wait:
+        for name in created:
+            client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     return created
 
 

@@ -1,0 +1,107 @@
+"""Shared test set-up. The environment is fixed before anything imports the app, because the
+PynamoDB models read their table names and endpoint at import time."""
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+
+import pytest
+
+_KEYS_DIR = tempfile.mkdtemp(prefix="loyalty-test-keys-")
+os.environ.update({
+    "STAGE": "test",
+    "TABLE_PREFIX": "loyalty-test-",
+    "AWS_DEFAULT_REGION": "eu-central-1",
+    "AWS_REGION": "eu-central-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "PUBLIC_BASE_URL": "https://loyalty.test",
+    "ADMIN_JWT_ISSUER": "loyalty-test",
+    "ADMIN_JWT_KEYS_FILE": os.path.join(_KEYS_DIR, "admin-jwt.json"),
+})
+for _name in ("DYNAMODB_ENDPOINT", "ADMIN_JWT_KEYS_SECRET", "ADMIN_JWT_EXTERNAL_ISSUER", "ADMIN_JWT_EXTERNAL_JWKS_URL"):
+    os.environ.pop(_name, None)
+
+from chalicelib import auth, config  # noqa: E402
+
+with open(os.environ["ADMIN_JWT_KEYS_FILE"], "w", encoding="utf-8") as _handle:
+    json.dump({"keys": [auth.new_key_entry("test-1")]}, _handle)
+config.reset()
+auth.reset_keys()
+
+
+@pytest.fixture
+def aws():
+    """An empty in-process DynamoDB (moto) with every table created."""
+    from moto import mock_aws
+
+    from chalicelib.store import cards, programs
+    from chalicelib.store.tables import create_tables
+
+    with mock_aws():
+        create_tables(wait=False)
+        programs._slug_cache.clear()
+        cards._number_cache.clear()
+        yield
+
+
+@pytest.fixture
+def client(aws):
+    from chalice.test import Client
+
+    import app
+
+    with Client(app.app, project_dir=config.PROJECT_ROOT) as test_client:
+        yield test_client
+
+
+def token(merchant_id, role="owner", **overrides):
+    """An admin token from the built-in issuer; `overrides` replace or add claims."""
+    now = datetime.now(timezone.utc)
+    raw = auth.issue_token(subject=overrides.pop("sub", f"test-{role}"), merchant_id=merchant_id, role=role,
+                           ttl=overrides.pop("ttl", 600), now=now)
+    return raw
+
+
+def bearer(merchant_id, role="owner"):
+    return {"Authorization": f"Bearer {token(merchant_id, role)}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def merchant(aws):
+    from chalicelib.store import merchants
+
+    return merchants.create("Test Coffee", datetime.now(timezone.utc)).merchant_id
+
+
+@pytest.fixture
+def other_merchant(aws):
+    from chalicelib.store import merchants
+
+    return merchants.create("Another Shop", datetime.now(timezone.utc)).merchant_id
+
+
+PROGRAM = {
+    "name": "Coffee Club",
+    "slug": "coffee",
+    "timezone": "Europe/Moscow",
+    "mechanics": {
+        "tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5},
+                  {"id": "gold", "name": "Gold", "threshold": 1000000, "earn_percent": 10}],
+        "welcome_bonus": 100,
+        "referral": {"referrer_bonus": 200, "referred_bonus": 50},
+        "redeem_cap_percent": 30,
+    },
+}
+
+
+@pytest.fixture
+def program(client, merchant):
+    """A program created through the admin API; returns its JSON view."""
+    response = client.http.post("/admin/programs", headers=bearer(merchant), body=json.dumps(PROGRAM))
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)
+
+
+def body(response):
+    return json.loads(response.body)

@@ -1,0 +1,117 @@
+"""The store against moto's DynamoDB: tables from the one definition, aliases that make keys unique,
+and every access path the later work needs."""
+from datetime import date, datetime, timedelta, timezone
+
+import boto3
+import pytest
+
+from chalicelib.core import mechanics as mech
+from chalicelib.errors import Conflict
+from chalicelib.store import cards as card_store
+from chalicelib.store import programs as program_store
+from chalicelib.store.models import ALL_MODELS, Card
+from chalicelib.store.tables import create_tables, table_definitions
+from chalicelib.usecases import enrollment
+from chalicelib.usecases import programs as program_cases
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+
+
+def test_created_tables_match_the_definitions(aws):
+    client = boto3.client("dynamodb")
+    for definition in table_definitions():
+        table = client.describe_table(TableName=definition["TableName"])["Table"]
+        assert table["KeySchema"] == definition["KeySchema"]
+        indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
+        assert indexes == {i["IndexName"]: i["KeySchema"] for i in definition.get("GlobalSecondaryIndexes", [])}
+    assert len(table_definitions()) == len(ALL_MODELS)
+    assert create_tables() == []  # a second call changes nothing
+
+
+def test_every_access_path_has_a_key(aws):
+    cards = {d["TableName"]: d for d in table_definitions()}["loyalty-test-cards"]
+    assert {i["IndexName"] for i in cards["GlobalSecondaryIndexes"]} == {
+        "by_program", "by_expiry", "by_birthday", "by_last_visit"}
+
+
+def _program(merchant_id="m_1", slug="shop", **mechanics):
+    data = {"name": "Shop", "slug": slug, "mechanics": {"welcome_bonus": 100, **mechanics}}
+    return program_cases.create(merchant_id, data, NOW)
+
+
+def _enroll(program, phone="+79160000001", **extra):
+    return enrollment.enroll(program, {"name": "Anna", "phone": phone, "consent": True, **extra}, NOW, "ru")
+
+
+def test_slug_is_unique_across_merchants(aws):
+    _program("m_1")
+    with pytest.raises(Conflict) as raised:
+        _program("m_2")
+    assert raised.value.code == "slug_taken"
+    assert program_store.by_slug("shop").merchant_id == "m_1"
+
+
+def test_card_is_found_by_number_phone_and_referral_code(aws):
+    program = _program()
+    card = _enroll(program, birthday="1990-03-15")
+    assert card_store.card_id_by_number(card.number) == card.card_id
+    assert card_store.card_id_by_phone(program.program_id, "+79160000001") == card.card_id
+    assert card_store.card_id_by_ref(program.program_id, card.ref_code) == card.card_id
+    assert card_store.card_id_by_phone("p_other", "+79160000001") is None
+
+
+def test_same_phone_may_join_two_programs_but_not_one_twice(aws):
+    first, second = _program(slug="first"), _program(slug="second")
+    _enroll(first)
+    _enroll(second)
+    with pytest.raises(Conflict):
+        _enroll(first)
+    stored = list(Card.scan())
+    assert len(stored) == 2
+
+
+def test_welcome_bonus_is_a_lot_and_a_ledger_entry(aws):
+    program = _program(lifetime_by_source={"welcome": 30})
+    card = card_store.get(_enroll(program).card_id, consistent=True)
+    lots = card_store.lots_of(card)
+    assert [(lot.source, lot.remaining) for lot in lots] == [("welcome", 100)]
+    # the program's day in Moscow is 2026-11-20; welcome points live 30 days
+    assert lots[0].expires_on == (date(2026, 11, 20) + timedelta(days=30)).isoformat()
+    entries, _ = card_store.ledger_page(card.card_id, 10, None)
+    assert [(e.kind, e.source, e.amount, e.balance_after) for e in entries] == [("bonus", "welcome", 100, 100)]
+
+
+def test_day_indexes_find_cards_by_expiry_and_birthday(aws):
+    program = _program(lifetime_by_source={"welcome": 30})
+    card = _enroll(program, birthday="1990-03-15")
+    expiry_day = card_store.lots_of(card)[0].expires_on
+    by_expiry = list(Card.by_expiry.query(f"{program.program_id}#{expiry_day}"))
+    assert [c.card_id for c in by_expiry] == [card.card_id]
+    assert by_expiry[0].balance == 100  # the index carries the whole card: one read per due card
+    by_birthday = list(Card.by_birthday.query(f"{program.program_id}#03-15"))
+    assert [c.card_id for c in by_birthday] == [card.card_id]
+    assert list(Card.by_birthday.query(f"{program.program_id}#03-16")) == []
+
+
+def test_cards_of_a_program_page_by_page_newest_first(aws):
+    program = _program()
+    other = _program(slug="other")
+    created = []
+    for index in range(5):
+        card = enrollment.enroll(program, {"name": f"N{index}", "phone": f"+7916000000{index}", "consent": True},
+                                 NOW + timedelta(seconds=index), "ru")
+        created.append(card.card_id)
+    _enroll(other)
+    seen, cursor = [], None
+    while True:
+        page, cursor = card_store.list_for_program(program.program_id, 2, cursor)
+        seen += [c.card_id for c in page]
+        if not cursor:
+            break
+    assert seen == list(reversed(created))
+
+
+def test_mechanics_are_stored_as_validated_json(aws):
+    program = program_store.get(_program(pending_days=2).program_id)
+    assert mech.from_stored(program.mechanics).pending_days == 2
+    assert program.mechanics["tiers"][0]["earn_percent"] == 5
