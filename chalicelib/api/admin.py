@@ -56,6 +56,15 @@ def create_merchant():
     return json_response(_merchant_view(merchant), 201)
 
 
+@bp.route("/admin/merchants", methods=["GET"])
+@api
+def list_merchants():
+    _principal("merchants:read")
+    request = bp.current_request
+    items, cursor = merchant_store.list_all(query_int(request, "limit", 50, 1, 100), query(request, "cursor"))
+    return json_response(_page([_merchant_view(m) for m in items], cursor))
+
+
 @bp.route("/admin/merchants/{merchant_id}", methods=["GET"])
 @api
 def get_merchant(merchant_id):

@@ -19,5 +19,10 @@ def get(merchant_id: str) -> Merchant:
         raise NotFound("No such merchant.") from None
 
 
-def list_all(limit: int = 100, cursor: str | None = None):
-    return Merchant.scan(limit=limit, last_evaluated_key={"merchant_id": {"S": cursor}} if cursor else None)
+def list_all(limit: int, cursor: str | None) -> tuple[list[Merchant], str | None]:
+    """Every merchant, page by page (the platform operator's view; merchants are few, so a scan)."""
+    start = {"merchant_id": {"S": cursor}} if cursor else None
+    result = Merchant.scan(limit=limit, last_evaluated_key=start)
+    items = list(result)
+    last = result.last_evaluated_key
+    return items, last["merchant_id"]["S"] if last else None
