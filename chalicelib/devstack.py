@@ -219,7 +219,15 @@ def _banner(demo: dict) -> None:
     _say("=" * 72)
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run() -> int:
+    # Ctrl-C and `kill` both stop the stack cleanly, even when started in the background by a
+    # non-interactive shell (which would otherwise leave SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     s = settings()
     port = int(os.environ.get("PORT", "8000"))
     dynamodb_port = int(s.dynamodb_endpoint.rsplit(":", 1)[1])

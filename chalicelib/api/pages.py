@@ -68,4 +68,4 @@ def qr_svg(text: str) -> str:
     """An inline SVG QR code, drawn on the server (no script, no third-party service)."""
     import segno
 
-    return segno.make_qr(text, error="m").svg_inline(scale=6, border=2, dark="#111827", light="#ffffff")
+    return segno.make_qr(text, error="m").svg_inline(border=2, dark="#111827", light="#ffffff", omitsize=True)
