@@ -6,7 +6,7 @@ second Lambda and its cold start on every admin call. See the README's architect
 """
 from chalice import Chalice
 
-from chalicelib.api import admin, join
+from chalicelib.api import admin, join, pos
 from chalicelib.api.middleware import contract_http
 
 app = Chalice(app_name="loyalty")
@@ -14,3 +14,4 @@ app.api.binary_types.append("application/vnd.apple.pkpass")
 app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(pos.bp)

@@ -105,3 +105,44 @@ def program(client, merchant):
 
 def body(response):
     return json.loads(response.body)
+
+
+class PosClient:
+    """Signs requests the way the contract tells a POS to."""
+
+    def __init__(self, client, key_id, secret):
+        self.client, self.key_id, self.secret = client, key_id, secret
+
+    def headers(self, method, path, raw: bytes, timestamp=None, secret=None, key_id=None):
+        import hashlib
+        import hmac
+        import time
+
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        message = f"{ts}.{method}.{path}.".encode() + raw
+        signature = hmac.new((secret or self.secret).encode(), message, hashlib.sha256).hexdigest()
+        return {"X-Loyalty-Key": key_id or self.key_id, "X-Loyalty-Timestamp": ts, "X-Loyalty-Signature": signature,
+                "Content-Type": "application/json"}
+
+    def get(self, path, **sign):
+        return self.client.http.get(path, headers=self.headers("GET", path, b"", **sign))
+
+    def post(self, path, data, **sign):
+        raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+        return self.client.http.post(path, headers=self.headers("POST", path, raw, **sign), body=raw)
+
+
+@pytest.fixture
+def pos(client, merchant, program):
+    from chalicelib.usecases import pos as pos_cases
+
+    pos_cases.forget_cached()
+    created = body(client.http.post(f"/admin/programs/{program['id']}/pos-keys", headers=bearer(merchant), body="{}"))
+    return PosClient(client, created["key_id"], created["secret"])
+
+
+def enroll(client, slug="coffee", **fields):
+    data = {"name": "Anna", "phone": "+79160000001", "consent": True, **fields}
+    response = client.http.post(f"/join/{slug}", headers={"Content-Type": "application/json"}, body=json.dumps(data))
+    assert response.status_code == 201, response.body
+    return body(response)

@@ -120,3 +120,41 @@ def ledger_page(card_id: str, limit: int, cursor: str | None) -> tuple[list[Ledg
     result = LedgerEntry.query(card_id, limit=limit, last_evaluated_key=start, scan_index_forward=False)
     items = list(result)
     return items, pages.encode(result.last_evaluated_key, "entry_key", "card_id")
+
+
+# --- the card's points state, to and from the item --------------------------------------------------
+
+def state_of(card: Card):
+    from chalicelib.core.ledger import CardState
+
+    stats = card.stats or {}
+    return CardState(balance=int(card.balance), lots=tuple(lots_of(card)), tier=card.tier,
+                     spend=dict(stats.get("spend", {})), receipts=int(stats.get("receipts", 0)),
+                     revenue=int(stats.get("revenue", 0)), first_purchase_on=stats.get("first_purchase_on"),
+                     last_purchase_on=stats.get("last_purchase_on"))
+
+
+def put_state(card: Card, state, now: datetime) -> bool:
+    """Copy a new points state onto the card item (not yet written). Returns whether what the wallet
+    shows changed, in which case the pass is marked changed (version and time) for Apple and Google."""
+    from chalicelib.core import lots as lot_rules
+
+    shown_before = (int(card.balance), card.tier)
+    card.balance = state.balance
+    card.lots = [to_attribute(lot) for lot in state.lots]
+    card.tier = state.tier
+    card.stats = {"spend": state.spend, "receipts": state.receipts, "revenue": state.revenue,
+                  "first_purchase_on": state.first_purchase_on, "last_purchase_on": state.last_purchase_on}
+    card.last_visit_on = state.last_purchase_on
+    card.last_visit_key = f"{card.program_id}#{state.last_purchase_on}" if state.last_purchase_on else None
+    expiry = lot_rules.next_expiry(state.lots)
+    card.expiry_key = f"{card.program_id}#{expiry}" if expiry else None
+    changed = shown_before != (state.balance, state.tier)
+    if changed:
+        mark_pass_changed(card, now)
+    return changed
+
+
+def mark_pass_changed(card: Card, now: datetime) -> None:
+    card.pass_version = int(card.pass_version or 0) + 1
+    card.pass_changed_at = max(db.micros(now), int(card.pass_changed_at or 0) + 1)  # strictly increasing

@@ -1,0 +1,71 @@
+"""The POS API: every request signed with a program's POS key (see usecases.pos.authenticate)."""
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from chalice import Blueprint
+
+from chalicelib import log
+from chalicelib.api.http import JSON, api, json_body, json_response
+from chalicelib.usecases import pos
+
+bp = Blueprint(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _signed_path(request) -> str:
+    """The path as the caller sent it (without API Gateway's stage), with its query string."""
+    event = request.to_original_event()
+    # API Gateway gives the path without its stage at the top level; chalice local only in the context.
+    path = event.get("path") or event.get("requestContext", {}).get("path") or request.path
+    params = event.get("multiValueQueryStringParameters") or {}
+    pairs = [(name, value) for name, values in params.items() for value in values]
+    return f"{path}?{urlencode(pairs)}" if pairs else path
+
+
+def _program(now: datetime):
+    request = bp.current_request
+    return pos.authenticate(request.headers, request.method, _signed_path(request), request.raw_body or b"", now)
+
+
+@bp.route("/pos/cards/{number}", methods=["GET"])
+@api
+def lookup(number):
+    now = _now()
+    program = _program(now)
+    card = pos.find_card(program, number, field="card_number")
+    return json_response(pos.card_view(program, card, now))
+
+
+@bp.route("/pos/quote", methods=["POST"], content_types=[JSON])
+@api
+def quote():
+    now = _now()
+    program = _program(now)
+    return json_response(pos.quote(program, json_body(bp.current_request), now))
+
+
+@bp.route("/pos/receipts", methods=["POST"], content_types=[JSON])
+@api
+def receipt():
+    now = _now()
+    program = _program(now)
+    result = pos.post_receipt(program, json_body(bp.current_request), now)
+    if not result.replay:
+        log.info("receipt_recorded", with_card=result.card is not None, earned=result.response["earned"],
+                 redeemed=result.response["redeemed"])
+    return json_response(result.response, headers={"Idempotent-Replay": "true"} if result.replay else None)
+
+
+@bp.route("/pos/refunds", methods=["POST"], content_types=[JSON])
+@api
+def refund():
+    now = _now()
+    program = _program(now)
+    result = pos.post_refund(program, json_body(bp.current_request), now)
+    if not result.replay:
+        log.info("refund_recorded", points_reversed=result.response["points_reversed"],
+                 points_returned=result.response["points_returned"])
+    return json_response(result.response, headers={"Idempotent-Replay": "true"} if result.replay else None)

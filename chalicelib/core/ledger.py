@@ -1,0 +1,281 @@
+"""The points rules for every balance change, as pure functions over a card's state.
+
+Each operation (receipt, refund, bonus, adjustment, expiry) takes the card's state and returns the new
+state plus the ledger entries that explain the difference, so that always
+    balance == sum of lot remainders == sum of ledger amounts,
+and the balance never goes below zero. Lots that have expired are burned first, by every operation,
+so a card touched after its expiry day never shows points it no longer has.
+Days are program-local ISO dates; money is integer minor units; points are integers.
+"""
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from chalicelib.core import lots as lot_rules
+from chalicelib.core.lots import Lot
+from chalicelib.core.mechanics import Mechanics
+from chalicelib.errors import RuleViolation
+
+SPEND_KEEP_DAYS = 3660  # the longest tier window we accept; older spend is dropped
+
+
+@dataclass(frozen=True)
+class CardState:
+    balance: int
+    lots: tuple
+    tier: str
+    spend: dict = field(default_factory=dict)  # program-local day -> net spend that day (minor units)
+    receipts: int = 0  # receipts with this card, ever
+    revenue: int = 0  # net money paid with this card, ever
+    first_purchase_on: str | None = None
+    last_purchase_on: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # earn, redeem, bonus, refund_reverse, refund_return, adjust, expire
+    amount: int  # signed points
+    balance_after: int
+    source: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: CardState
+    entries: tuple
+    earned: int = 0
+    redeemed: int = 0
+    shortfall: int = 0  # points a refund should have taken back but the customer had already spent
+
+
+class _Book:
+    """Accumulates entries while an operation changes the state step by step."""
+
+    def __init__(self, state: CardState):
+        self.state = state
+        self.entries: list[Entry] = []
+
+    def record(self, kind: str, amount: int, lots, source: str | None = None, note: str | None = None) -> None:
+        balance = lot_rules.balance(lots)
+        if balance < 0:
+            raise AssertionError("a balance never goes below zero")
+        self.state = replace(self.state, lots=tuple(lots), balance=balance)
+        if amount:
+            self.entries.append(Entry(kind, amount, balance, source, note))
+
+    def add_lot(self, kind: str, lot: Lot) -> None:
+        self.record(kind, lot.points, [*self.state.lots, lot], lot.source)
+
+
+def burn_expired(book: _Book, today: str) -> None:
+    kept, burned = [], 0
+    for lot in book.state.lots:
+        if lot.expires_on is not None and lot.expires_on <= today:
+            burned += lot.remaining
+        else:
+            kept.append(lot)
+    if burned or len(kept) != len(book.state.lots):
+        book.record("expire", -burned, kept)
+
+
+def window_spend(state: CardState, mechanics: Mechanics, today: date) -> int:
+    start = (today - timedelta(days=mechanics.tier_window_days - 1)).isoformat()
+    return sum(amount for day, amount in state.spend.items() if day >= start)
+
+
+def earned_tier(state: CardState, mechanics: Mechanics, today: date) -> str:
+    spend = window_spend(state, mechanics, today)
+    tier = mechanics.tiers[0]
+    for candidate in mechanics.tiers:
+        if spend >= candidate.threshold:
+            tier = candidate
+    return tier.id
+
+
+def _rank(mechanics: Mechanics, tier_id: str) -> int:
+    for index, tier in enumerate(mechanics.tiers):
+        if tier.id == tier_id:
+            return index
+    return 0
+
+
+def upgraded_tier(state: CardState, mechanics: Mechanics, today: date) -> str:
+    """Upgrades happen at once; downgrades only on the program's schedule (see `scheduled_tier`)."""
+    earned = earned_tier(state, mechanics, today)
+    return earned if _rank(mechanics, earned) > _rank(mechanics, state.tier) else mechanics.tier(state.tier).id
+
+
+def scheduled_tier(state: CardState, mechanics: Mechanics, today: date) -> str:
+    """The tier a scheduled review gives: whatever the spend over the window earns, up or down."""
+    if mechanics.tier_downgrade == "never":
+        return upgraded_tier(state, mechanics, today)
+    return earned_tier(state, mechanics, today)
+
+
+# --- receipts ------------------------------------------------------------------------------------
+
+def max_redeem(mechanics: Mechanics, state: CardState, total: int, today: str) -> int:
+    """The most points this receipt may be paid with: never above what is spendable now, the program's
+    cap (a share of the receipt), or the receipt itself."""
+    spendable = lot_rules.available([lot for lot in state.lots if not _expired(lot, today)], today)
+    cap = total * mechanics.redeem_cap_bp // 10000 // mechanics.point_value
+    allowed = min(spendable, cap)
+    return allowed if allowed >= mechanics.min_redeem_points else 0
+
+
+def earn_for(mechanics: Mechanics, tier_id: str, total: int, redeemed: int) -> int:
+    """Points for the part paid in money, at the tier's rate, rounded down to whole points."""
+    paid = max(0, total - redeemed * mechanics.point_value)
+    return paid * mechanics.tier(tier_id).earn_bp // 10000 // mechanics.point_value
+
+
+def _expired(lot: Lot, today: str) -> bool:
+    return lot.expires_on is not None and lot.expires_on <= today
+
+
+def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, today: date,
+            lot_id: str, receipt_ref: str) -> Outcome:
+    day = today.isoformat()
+    if redeem:
+        if mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
+            raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
+                                code="redeem_below_minimum", field="redeem")
+        allowed = max_redeem(mechanics, state, total, day)
+        if redeem > allowed:
+            raise RuleViolation(f"At most {allowed} points can pay for this receipt.", code="redeem_not_allowed",
+                                field="redeem")
+    book = _Book(state)
+    burn_expired(book, day)
+    if redeem:
+        remaining, _ = lot_rules.drain(book.state.lots, redeem, day)
+        book.record("redeem", -redeem, remaining)
+    # The rate is the tier held when buying; a tier this receipt earns applies from the next one.
+    earned = earn_for(mechanics, book.state.tier, total, redeem)
+    if earned:
+        book.add_lot("earn", lot_rules.accrue(mechanics, lot_id=lot_id, source="purchase", points=earned,
+                                              today=today, ref=receipt_ref, pending=True))
+    paid = total - redeem * mechanics.point_value
+    spend = _prune(dict(book.state.spend), day)
+    spend[day] = spend.get(day, 0) + paid
+    after = replace(book.state, spend=spend, receipts=book.state.receipts + 1, revenue=book.state.revenue + paid,
+                    first_purchase_on=book.state.first_purchase_on or day, last_purchase_on=day)
+    after = replace(after, tier=upgraded_tier(after, mechanics, today))
+    return Outcome(after, tuple(book.entries), earned=earned, redeemed=redeem)
+
+
+def _prune(spend: dict, day: str) -> dict:
+    oldest = (date.fromisoformat(day) - timedelta(days=SPEND_KEEP_DAYS)).isoformat()
+    return {d: amount for d, amount in spend.items() if d >= oldest}
+
+
+# --- refunds -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReceiptTotals:
+    """What a receipt gave and what its refunds have undone so far."""
+
+    total: int
+    earned: int
+    redeemed: int
+    refunded: int = 0
+    reversed: int = 0
+    returned: int = 0
+    business_day: str | None = None
+
+
+def refund_points(totals: ReceiptTotals, amount: int) -> tuple[int, int]:
+    """(points to take back, points to give back) for refunding `amount` more of the receipt.
+    Computed on the running total, so partial refunds add up exactly to a full one."""
+    if amount <= 0:
+        raise RuleViolation("A refund amount must be positive.", code="invalid_amount", field="amount")
+    if totals.refunded + amount > totals.total:
+        raise RuleViolation(f"Only {totals.total - totals.refunded} of this receipt is left to refund.",
+                            code="refund_exceeds_receipt", field="amount")
+    refunded = totals.refunded + amount
+    reverse = totals.earned * refunded // totals.total - totals.reversed if totals.total else 0
+    give_back = totals.redeemed * refunded // totals.total - totals.returned if totals.total else 0
+    if refunded == totals.total:  # the last refund settles any rounding
+        reverse, give_back = totals.earned - totals.reversed, totals.redeemed - totals.returned
+    return reverse, give_back
+
+
+def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amount: int, today: date,
+           lot_id: str, receipt_ref: str) -> Outcome:
+    """Take back earned points (this receipt's own lot first) and give back redeemed points, in
+    proportion to the refunded amount. What was already spent cannot be taken: that is the shortfall."""
+    day = today.isoformat()
+    reverse, give_back = refund_points(totals, amount)
+    book = _Book(state)
+    burn_expired(book, day)
+    taken = 0
+    if reverse:
+        lots = list(book.state.lots)
+        own = [lot for lot in lots if lot.ref == receipt_ref and lot.source == "purchase"]
+        rest = [lot for lot in lot_rules.spend_order(lots) if lot not in own]
+        left = reverse
+        drained = {}
+        for lot in own + rest:  # own lot first, then soonest-expiring (pending ones too)
+            if left == 0:
+                break
+            take = min(lot.remaining, left)
+            if take:
+                drained[lot.lot_id] = lot.remaining - take
+                left -= take
+        taken = reverse - left
+        new_lots = [replace(lot, remaining=drained.get(lot.lot_id, lot.remaining)) for lot in lots]
+        book.record("refund_reverse", -taken, [lot for lot in new_lots if lot.remaining > 0],
+                    note=f"shortfall {left}" if left else None)
+    if give_back:
+        book.add_lot("refund_return", lot_rules.accrue(mechanics, lot_id=lot_id, source="return", points=give_back,
+                                                       today=today, ref=receipt_ref))
+    refunded_money = amount - give_back * mechanics.point_value
+    spend = dict(book.state.spend)
+    if totals.business_day and totals.business_day in spend:
+        spend[totals.business_day] = spend[totals.business_day] - min(refunded_money, spend[totals.business_day])
+    after = replace(book.state, spend=spend, revenue=max(0, book.state.revenue - max(0, refunded_money)))
+    return Outcome(after, tuple(book.entries), earned=-taken, redeemed=-give_back, shortfall=reverse - taken)
+
+
+# --- bonuses and adjustments ---------------------------------------------------------------------
+
+def bonus(state: CardState, mechanics: Mechanics, *, source: str, points: int, today: date, lot_id: str,
+          ref: str | None = None) -> Outcome:
+    if points <= 0:
+        raise RuleViolation("A bonus must be a positive number of points.", code="invalid_amount", field="amount")
+    book = _Book(state)
+    burn_expired(book, today.isoformat())
+    book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=lot_id, source=source, points=points, today=today,
+                                           ref=ref))
+    return Outcome(book.state, tuple(book.entries), earned=points)
+
+
+def adjust(state: CardState, mechanics: Mechanics, *, amount: int, today: date, lot_id: str,
+           ref: str | None = None) -> Outcome:
+    """A manual correction: a positive amount is a new lot; a negative one drains lots soonest-expiring
+    first (pending ones included) and may not take the balance below zero."""
+    if amount == 0:
+        raise RuleViolation("An adjustment must change the balance.", code="invalid_amount", field="amount")
+    day = today.isoformat()
+    book = _Book(state)
+    burn_expired(book, day)
+    if amount > 0:
+        book.add_lot("adjust", lot_rules.accrue(mechanics, lot_id=lot_id, source="adjustment", points=amount,
+                                                today=today, ref=ref))
+    else:
+        if -amount > book.state.balance:
+            raise RuleViolation(f"The card holds only {book.state.balance} points.", code="insufficient_balance",
+                                field="amount")
+        left, remaining = -amount, []
+        for lot in lot_rules.spend_order(book.state.lots):
+            take = min(lot.remaining, left)
+            left -= take
+            if lot.remaining - take:
+                remaining.append(replace(lot, remaining=lot.remaining - take))
+        book.record("adjust", amount, remaining)
+    return Outcome(book.state, tuple(book.entries), earned=amount)
+
+
+def expire(state: CardState, today: date) -> Outcome:
+    book = _Book(state)
+    burn_expired(book, today.isoformat())
+    return Outcome(book.state, tuple(book.entries))

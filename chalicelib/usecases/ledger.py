@@ -1,0 +1,114 @@
+"""The one write path for a balance: every change of a card's points (receipt, refund, bonus,
+adjustment, expiry) goes through `apply`, which writes the operation's record, the ledger entries
+and the card (with its lots) in one DynamoDB transaction, conditioned on the record being new (the
+idempotency key) and on the card not having changed since it was read (its version). A conflict with
+a concurrent writer is retried on fresh data; a repeated operation returns its first answer."""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib import log
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.store import cards as card_store
+from chalicelib.store import db
+from chalicelib.store.models import Card, LedgerEntry, Receipt
+
+ATTEMPTS = 6
+
+
+def body_hash(data) -> str:
+    """The same request, however its JSON was spaced or ordered."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class Operation:
+    """What is being done, once: its record key within the program and who or what caused it."""
+
+    program_id: str
+    record_key: str  # 'receipt#<id>', 'refund#<id>', 'adjustment#<key>', 'bonus#<key>'
+    kind: str
+    request_hash: str
+    cause_type: str  # receipt, refund, rule, admin, job
+    cause_id: str
+    actor: str | None = None
+    reason: str | None = None
+    record_fields: dict = field(default_factory=dict)  # extra attributes of the record (totals, lines…)
+
+
+@dataclass
+class Result:
+    response: dict
+    replay: bool = False
+    record: Receipt | None = None
+    card: Card | None = None
+
+
+def existing(program_id: str, record_key: str) -> Receipt | None:
+    try:
+        return Receipt.get(program_id, record_key, consistent_read=True)
+    except Receipt.DoesNotExist:
+        return None
+
+
+def _replay(op: Operation, record: Receipt) -> Result:
+    if record.body_hash != op.request_hash:
+        raise Conflict("This id was already used for a different request.", code=f"{op.kind}_conflict")
+    return Result(record.response, replay=True, record=record)
+
+
+def apply(program, card_id: str | None, op: Operation, now: datetime,
+          decide: Callable, respond: Callable, extra: Callable | None = None) -> Result:
+    """Run `decide(state, card) -> Outcome` on the card's current state and write it all at once.
+    `respond(outcome, card) -> dict` makes the answer stored for replays; `extra(outcome, card, tx)`
+    may add more writes to the same transaction (another card, the receipt a refund belongs to)."""
+    previous = existing(program.program_id, op.record_key)
+    if previous is not None:
+        return _replay(op, previous)
+    stamp = db.iso(now)
+    for attempt in range(ATTEMPTS):
+        card = None
+        if card_id is not None:
+            card = card_store.get(card_id, consistent=True)
+            if card is None or card.program_id != program.program_id:
+                raise NotFound("No such card.", code="card_not_found", field="card")
+        outcome = decide(card_store.state_of(card) if card else None, card)
+        response = respond(outcome, card)
+        record = Receipt(program.program_id, op.record_key, created_key=f"{stamp}#{op.record_key}", kind=op.kind,
+                         body_hash=op.request_hash, response=response, card_id=card_id, created_at=stamp,
+                         **op.record_fields)
+        entries = []
+        if card is not None:
+            card_store.put_state(card, outcome.state, now)
+            suffix = hashlib.sha256(op.record_key.encode()).hexdigest()[:8]
+            for index, entry in enumerate(outcome.entries):
+                entries.append(LedgerEntry(
+                    card.card_id, f"{stamp}#{suffix}#{index:02d}", program_id=program.program_id,
+                    merchant_id=program.merchant_id, kind=entry.kind, source=entry.source, amount=entry.amount,
+                    balance_after=entry.balance_after, cause_type=op.cause_type, cause_id=op.cause_id,
+                    actor=op.actor, reason=entry.note or op.reason, idempotency_key=op.record_key, created_at=stamp))
+        try:
+            with db.transaction() as tx:
+                tx.save(record, condition=Receipt.receipt_key.does_not_exist())
+                if card is not None:
+                    tx.save(card)  # conditioned on the version read above
+                for entry in entries:
+                    tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
+                if extra is not None:
+                    extra(outcome, card, tx)
+        except TransactWriteError as error:
+            reasons = db.cancellation_reasons(error)
+            if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
+                raise
+            previous = existing(program.program_id, op.record_key)
+            if previous is not None:  # a concurrent twin won: answer as it did
+                return _replay(op, previous)
+            log.info("ledger_retry", attempt=attempt + 1, record=op.kind, reasons=",".join(reasons))
+            continue  # the card changed under us: decide again on fresh data
+        return Result(response, record=record, card=card)
+    raise Conflict("The card is changing too fast; try again.", code="busy")
