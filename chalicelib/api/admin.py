@@ -12,6 +12,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import merchants as merchant_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
+from chalicelib.usecases import adjustments
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import clock
 from chalicelib.usecases import programs as program_cases
@@ -186,3 +187,27 @@ def get_card(card_id):
         raise NotFound("No such card.")
     today = clock.local_day(_now(), program.timezone).isoformat()
     return json_response(card_views.admin_view(card, program, today, full=principal.can("cards:contacts")))
+
+
+@bp.route("/admin/cards/{card_id}/ledger", methods=["GET"])
+@api
+def card_ledger(card_id):
+    principal = _principal("cards:read")
+    card = card_views.for_merchant(principal.merchant_id, card_id)
+    request = bp.current_request
+    entries, cursor = card_store.ledger_page(card.card_id, query_int(request, "limit", 50, 1, 200),
+                                             query(request, "cursor"))
+    return json_response(_page([card_views.ledger_view(e) for e in entries], cursor))
+
+
+@bp.route("/admin/cards/{card_id}/adjustments", methods=["POST"], content_types=[JSON])
+@api
+def adjust_card(card_id):
+    principal = _principal("cards:write")
+    card = card_views.for_merchant(principal.merchant_id, card_id)
+    program = program_store.get(card.program_id)
+    result = adjustments.adjust(program, card, json_body(bp.current_request), principal.subject, _now())
+    headers = {"Idempotent-Replay": "true"} if result.replay else None
+    if not result.replay:
+        log.info("card_adjusted", card_id=card.card_id, amount=result.response["amount"])
+    return json_response(result.response, 200 if result.replay else 201, headers=headers)

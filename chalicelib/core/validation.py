@@ -8,6 +8,8 @@ from datetime import date
 
 from chalicelib.errors import InvalidInput
 
+ID_PATTERN = r"[A-Za-z0-9._:\-]{1,64}"  # ids callers choose: receipt, refund, idempotency keys
+
 
 def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name

@@ -93,3 +93,9 @@ def search(program, query: str) -> Card | None:
         raise InvalidInput("Search by a card number or a phone number.", code="invalid_query", field="q")
     card = card_store.get(card_id) if card_id else None
     return card if card is not None and card.program_id == program.program_id else None
+
+
+def ledger_view(entry) -> dict:
+    return {"at": entry.created_at, "kind": entry.kind, "source": entry.source, "amount": int(entry.amount),
+            "balance_after": int(entry.balance_after), "cause": {"type": entry.cause_type, "id": entry.cause_id},
+            "actor": entry.actor, "reason": entry.reason}

@@ -19,7 +19,6 @@ from chalicelib.usecases import clock
 from chalicelib.usecases.ledger import Operation, apply, body_hash, existing
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
-ID_PATTERN = r"[A-Za-z0-9._:\-]{1,64}"
 MAX_TOTAL = 10**12
 _key_cache: dict[str, tuple[float, object]] = {}
 _program_cache: dict[str, tuple[float, object]] = {}
@@ -51,7 +50,7 @@ def authenticate(headers, method: str, path: str, body: bytes, now: datetime):
                            code="missing_signature")
     if not re.fullmatch(r"\d{1,12}", timestamp) or abs(now.timestamp() - int(timestamp)) > auth.POS_WINDOW_SECONDS:
         raise Unauthorized("The timestamp is more than 300 s away from our clock.", code="stale_timestamp")
-    key = _cached(_key_cache, key_id, key_store.get) if re.fullmatch(ID_PATTERN, key_id) else None
+    key = _cached(_key_cache, key_id, key_store.get) if re.fullmatch(v.ID_PATTERN, key_id) else None
     if key is None or key.status != "active":
         raise Unauthorized("Unknown or revoked POS key.", code="unknown_key")
     expected = auth.pos_signature(key.secret_hash, timestamp, method, path, body)
@@ -163,7 +162,7 @@ def _business_day(program, data: dict, now: datetime) -> str:
 
 def post_receipt(program, data: dict, now: datetime):
     v.reject_unknown(data, {"receipt_id", "card", "total", "currency", "lines", "redeem", "created_at"})
-    receipt_id = v.read_str(data, "receipt_id", required=True, max_len=64, pattern=ID_PATTERN, strip=False)
+    receipt_id = v.read_str(data, "receipt_id", required=True, max_len=64, pattern=v.ID_PATTERN, strip=False)
     total = v.read_int(data, "total", required=True, minimum=0, maximum=MAX_TOTAL)
     redeem = v.read_int(data, "redeem", minimum=0, maximum=MAX_TOTAL, default=0)
     lines = _lines(data)
@@ -230,8 +229,8 @@ def _entry(program, card, entry, now, key: str, index: int):
 
 def post_refund(program, data: dict, now: datetime):
     v.reject_unknown(data, {"refund_id", "receipt_id", "amount"})
-    refund_id = v.read_str(data, "refund_id", required=True, max_len=64, pattern=ID_PATTERN, strip=False)
-    receipt_id = v.read_str(data, "receipt_id", required=True, max_len=64, pattern=ID_PATTERN, strip=False)
+    refund_id = v.read_str(data, "refund_id", required=True, max_len=64, pattern=v.ID_PATTERN, strip=False)
+    receipt_id = v.read_str(data, "receipt_id", required=True, max_len=64, pattern=v.ID_PATTERN, strip=False)
     amount = v.read_int(data, "amount", required=True, minimum=1, maximum=MAX_TOTAL)
     op = Operation(program.program_id, f"refund#{refund_id}", "refund", body_hash(data), "refund", refund_id,
                    record_fields={"total": amount, "business_day": _today(program, now).isoformat()})
