@@ -32,6 +32,7 @@ test: venv
 
 bench: venv
 	$(PY) benchmarks/cold_start.py
+	$(PY) benchmarks/receipts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -12,7 +12,7 @@ from typing import Callable
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import log
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import AppError, Conflict, NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import db
 from chalicelib.store.models import Card, LedgerEntry, Receipt
@@ -56,7 +56,7 @@ def existing(program_id: str, record_key: str) -> Receipt | None:
         return None
 
 
-def _replay(op: Operation, record: Receipt) -> Result:
+def replay(op: Operation, record: Receipt) -> Result:
     if record.body_hash != op.request_hash:
         raise Conflict("This id was already used for a different request.", code=f"{op.kind}_conflict")
     return Result(record.response, replay=True, record=record)
@@ -67,9 +67,8 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
     """Run `decide(state, card) -> Outcome` on the card's current state and write it all at once.
     `respond(outcome, card) -> dict` makes the answer stored for replays; `extra(outcome, card, tx)`
     may add more writes to the same transaction (another card, the receipt a refund belongs to)."""
-    previous = existing(program.program_id, op.record_key)
-    if previous is not None:
-        return _replay(op, previous)
+    # No read of the record first: a repeat is caught by the transaction's condition on it (or by a rule
+    # the first run changed the state for), and only then is the record read to answer as before.
     stamp = db.iso(now)
     for attempt in range(ATTEMPTS):
         card = None
@@ -77,7 +76,13 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
             card = card_store.get(card_id, consistent=True)
             if card is None or card.program_id != program.program_id:
                 raise NotFound("No such card.", code="card_not_found", field="card")
-        outcome = decide(card_store.state_of(card) if card else None, card)
+        try:
+            outcome = decide(card_store.state_of(card) if card else None, card)
+        except AppError:
+            previous = existing(program.program_id, op.record_key)
+            if previous is not None:
+                return replay(op, previous)
+            raise
         response = respond(outcome, card)
         record = Receipt(program.program_id, op.record_key, created_key=f"{stamp}#{op.record_key}", kind=op.kind,
                          body_hash=op.request_hash, response=response, card_id=card_id, created_at=stamp,
@@ -107,7 +112,7 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
                 raise
             previous = existing(program.program_id, op.record_key)
             if previous is not None:  # a concurrent twin won: answer as it did
-                return _replay(op, previous)
+                return replay(op, previous)
             log.info("ledger_retry", attempt=attempt + 1, record=op.kind, reasons=",".join(reasons))
             continue  # the card changed under us: decide again on fresh data
         return Result(response, record=record, card=card)

@@ -16,7 +16,7 @@ from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Card, Receipt
 from chalicelib.usecases import clock
-from chalicelib.usecases.ledger import Operation, apply, body_hash, existing
+from chalicelib.usecases.ledger import Operation, apply, body_hash, existing, replay
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 MAX_TOTAL = 10**12
@@ -179,8 +179,10 @@ def post_receipt(program, data: dict, now: datetime):
                      respond=lambda outcome, card: {"receipt_id": receipt_id, "card": None, "earned": 0,
                                                     "redeemed": 0, "balance": None, "available": None,
                                                     "tier": None})
-    previous = existing(program.program_id, op.record_key)  # a replay needs no card lookup
-    card_id = previous.card_id if previous is not None else find_card(program, raw_card, consistent=False).card_id
+    number = _number(raw_card)
+    card_id = card_store.card_id_by_number(number)  # cached: a number never moves to another card
+    if card_id is None:
+        raise NotFound("No card with this number in this program.", code="card_not_found", field="card")
     mechanics = mech.from_stored(program.mechanics)
     today = _today(program, now)
     stamp = db.micros(now)
@@ -236,7 +238,7 @@ def post_refund(program, data: dict, now: datetime):
                    record_fields={"total": amount, "business_day": _today(program, now).isoformat()})
     previous = existing(program.program_id, op.record_key)
     if previous is not None:
-        return apply(program, None, op, now, decide=None, respond=None)  # replays or 409s
+        return replay(op, previous)  # the same answer, or 409 for another body
     mechanics = mech.from_stored(program.mechanics)
     today = _today(program, now)
     stamp = db.micros(now)

@@ -1,76 +1,9 @@
 """The real local stack, as `make dev` runs it: moto's server, `chalice local`, the seeded demo.
 A customer enrolls over HTTP; the data survives a restart; Ctrl-C stops every process."""
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _request(method, url, data=None, headers=None):
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-class Stack:
-    def __init__(self, local_dir: Path):
-        self.local_dir = local_dir
-        self.port, self.db_port = _free_port(), _free_port()
-        self.process = None
-
-    @property
-    def api(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        env = {key: value for key, value in os.environ.items()
-               if key not in ("STAGE", "TABLE_PREFIX", "PUBLIC_BASE_URL", "ADMIN_JWT_KEYS_FILE", "ADMIN_JWT_ISSUER",
-                              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-        env.update({"PORT": str(self.port), "DYNAMODB_PORT": str(self.db_port), "LOCAL_DIR": str(self.local_dir)})
-        self.log = open(self.local_dir / "stack-output.txt", "ab")
-        seen = len(self.output()) if (self.local_dir / "stack-output.txt").exists() else 0
-        self.process = subprocess.Popen([sys.executable, "-m", "chalicelib.cli", "dev"], cwd=ROOT, env=env,
-                                        stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            if "Ctrl-C stops everything" in self.output()[seen:]:
-                return json.loads((self.local_dir / "demo.json").read_text())
-            time.sleep(0.2)
-        raise AssertionError("the local stack did not come up:\n" + self.output())
-
-    def output(self):
-        return (self.local_dir / "stack-output.txt").read_text(errors="replace")
-
-    def stop(self):
-        self.process.send_signal(signal.SIGINT)  # what Ctrl-C sends
-        code = self.process.wait(timeout=30)
-        self.log.close()
-        return code
-
-
-def _port_in_use(port):
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+from tests.e2e.stack import Stack, port_in_use as _port_in_use
+from tests.e2e.stack import request as _request
 
 
 def test_enroll_over_http_and_keep_the_data_across_a_restart(tmp_path):

@@ -1,0 +1,149 @@
+"""DynamoDB requests per card receipt and the receipt handler's latency against a local DynamoDB.
+
+Starts moto's server on a free port, creates the tables, a program, a POS key and some cards, then
+posts signed receipts through the Chalice app and counts DynamoDB calls from botocore's events.
+Goal (issue 4): at most 3 requests per card receipt.
+
+    .venv/bin/python benchmarks/receipts.py [--receipts 200] [--cards 20]
+"""
+import argparse
+import collections
+import hashlib
+import hmac
+import json
+import os
+import socket
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--receipts", type=int, default=200)
+    parser.add_argument("--cards", type=int, default=20)
+    args = parser.parse_args()
+
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("loyalty").setLevel(logging.WARNING)
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    os.environ.update({"STAGE": "bench", "TABLE_PREFIX": "bench-", "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{port}",
+                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench",
+                       "AWS_SECRET_ACCESS_KEY": "bench", "ADMIN_JWT_KEYS_FILE": os.devnull})
+    try:
+        return run(args)
+    finally:
+        server.stop()
+
+
+def run(args) -> int:
+    from datetime import datetime, timezone
+
+    from chalice.test import Client
+
+    import app
+    from chalicelib import auth
+    from chalicelib.store import db, pos_keys
+    from chalicelib.store.models import ALL_MODELS
+    from chalicelib.store.tables import create_tables
+    from chalicelib.usecases import enrollment, pos
+    from chalicelib.usecases import programs as program_cases
+
+    create_tables()
+    now = datetime.now(timezone.utc)
+    program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench", "mechanics": {
+        "welcome_bonus": 1000, "redeem_cap_percent": 50}}, now)
+    secret = auth.new_pos_secret()
+    key = pos_keys.create(program_id=program.program_id, merchant_id="m_bench", secret_hash=auth.pos_secret_hash(secret),
+                          label=None, created_by=None, now=now)
+    cards = [enrollment.enroll(program, {"name": "B", "phone": f"+7916{index:07d}", "consent": True}, now, "ru")
+             for index in range(args.cards)]
+
+    calls: collections.Counter = collections.Counter()
+
+    def count(event_name, **_):
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    hooked = set()
+
+    def hook_clients():
+        clients = [model._get_connection().connection.client for model in ALL_MODELS] + [db.connection().client]
+        for client in clients:
+            if id(client) not in hooked:
+                client.meta.events.register("before-call.dynamodb", count)
+                hooked.add(id(client))
+
+    def signed(path, data):
+        raw = json.dumps(data).encode()
+        ts = str(int(time.time()))
+        signature = hmac.new(secret.encode(), f"{ts}.POST.{path}.".encode() + raw, hashlib.sha256).hexdigest()
+        return raw, {"Content-Type": "application/json", "X-Loyalty-Key": key.key_id, "X-Loyalty-Timestamp": ts,
+                     "X-Loyalty-Signature": signature}
+
+    with Client(app.app) as client:
+        def post(data):
+            raw, headers = signed("/pos/receipts", data)
+            started = time.perf_counter()
+            response = client.http.post("/pos/receipts", headers=headers, body=raw)
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200, response.body
+            return elapsed
+
+        hook_clients()
+        # A cold container: nothing cached yet (POS key, card number -> id).
+        pos.forget_cached()
+        from chalicelib.store import cards as card_store
+
+        card_store._number_cache.clear()
+        calls.clear()
+        post({"receipt_id": "cold-1", "card": cards[0].number, "total": 100000})
+        hook_clients()
+        cold = dict(calls)
+
+        # Warm: every card seen once, then the measured receipts.
+        for card in cards:
+            post({"receipt_id": f"warm-{card.card_id}", "card": card.number, "total": 50000})
+        calls.clear()
+        latencies = []
+        for index in range(args.receipts):
+            card = cards[index % len(cards)]
+            redeem = 10 if index % 3 == 0 else 0
+            latencies.append(post({"receipt_id": f"r-{index}", "card": card.number, "total": 120000,
+                                   "redeem": redeem}))
+        warm = dict(calls)
+
+        calls.clear()
+        anonymous = [post({"receipt_id": f"anon-{index}", "card": None, "total": 30000}) for index in range(20)]
+        anonymous_calls = sum(calls.values()) / 20
+
+    per_receipt = sum(warm.values()) / args.receipts
+    print(f"python {sys.version.split()[0]}, moto server on loopback, {args.receipts} card receipts over "
+          f"{args.cards} cards (1 in 3 redeems points)")
+    print(f"  cold container, first card receipt: {sum(cold.values())} DynamoDB requests {cold}")
+    print(f"  warm, per card receipt:             {per_receipt:.2f} requests "
+          f"{ {op: round(n / args.receipts, 2) for op, n in warm.items()} }  (goal <= 3)")
+    print(f"  per anonymous receipt:              {anonymous_calls:.2f} requests")
+    print(f"  handler latency, card receipt:      median {statistics.median(latencies):.1f} ms, "
+          f"p90 {sorted(latencies)[int(len(latencies) * 0.9)]:.1f} ms")
+    print(f"  handler latency, anonymous receipt: median {statistics.median(anonymous):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Property tests of the points rules over random histories of receipts, redemptions, refunds,
+bonuses, adjustments and expiry: the ledger explains every point and nothing goes negative."""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chalicelib.core import ledger
+from chalicelib.core import lots as lot_rules
+from chalicelib.core import mechanics as mech
+from chalicelib.errors import RuleViolation
+
+MECHANICS = mech.parse({
+    "tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5},
+              {"id": "silver", "name": "Silver", "threshold": 300000, "earn_percent": 7.5},
+              {"id": "gold", "name": "Gold", "threshold": 1000000, "earn_percent": 10}],
+    "redeem_cap_percent": 50, "pending_days": 2, "lifetime_days": 30, "lifetime_by_source": {"welcome": 5},
+    "point_value": 100,
+})
+START = date(2026, 1, 1)
+
+receipt_op = st.tuples(st.just("receipt"), st.integers(0, 500000), st.floats(0, 1))
+refund_op = st.tuples(st.just("refund"), st.integers(0, 20), st.floats(0.01, 1))
+bonus_op = st.tuples(st.just("bonus"), st.integers(1, 500), st.sampled_from(["welcome", "birthday", "campaign"]))
+adjust_op = st.tuples(st.just("adjust"), st.integers(-400, 400), st.none())
+day_op = st.tuples(st.just("days"), st.integers(1, 20), st.none())
+history = st.lists(st.one_of(receipt_op, refund_op, bonus_op, adjust_op, day_op), max_size=40)
+
+
+@dataclass
+class ReceiptBook:
+    totals: ledger.ReceiptTotals
+    ref: str
+
+
+def _apply_refund(receipt: ReceiptBook, outcome: ledger.Outcome, amount: int) -> None:
+    t = receipt.totals
+    receipt.totals = ledger.ReceiptTotals(t.total, t.earned, t.redeemed, t.refunded + amount,
+                                          t.reversed - outcome.earned + outcome.shortfall,
+                                          t.returned - outcome.redeemed, t.business_day)
+
+
+@settings(max_examples=300, deadline=None)
+@given(history)
+def test_balance_equals_lots_equals_ledger_and_never_negative(ops):
+    state = ledger.CardState(balance=0, lots=(), tier="base")
+    today = START
+    ledger_sum = 0
+    receipts: list[ReceiptBook] = []
+    for index, (kind, a, b) in enumerate(ops):
+        try:
+            if kind == "days":
+                today += timedelta(days=a)
+                outcome = ledger.expire(state, today)
+            elif kind == "receipt":
+                most = ledger.max_redeem(MECHANICS, state, a, today.isoformat())
+                redeem = int(most * b)
+                outcome = ledger.receipt(state, MECHANICS, total=a, redeem=redeem, today=today,
+                                         lot_id=f"l{index}", receipt_ref=f"r{index}")
+                assert outcome.redeemed == redeem
+                receipts.append(ReceiptBook(ledger.ReceiptTotals(a, outcome.earned, redeem,
+                                                                 business_day=today.isoformat()), f"r{index}"))
+            elif kind == "refund":
+                if not receipts:
+                    continue
+                receipt = receipts[a % len(receipts)]
+                left = receipt.totals.total - receipt.totals.refunded
+                amount = max(1, int(left * b))
+                if left <= 0:
+                    continue
+                outcome = ledger.refund(state, MECHANICS, receipt.totals, amount=amount, today=today,
+                                        lot_id=f"x{index}", receipt_ref=receipt.ref)
+                _apply_refund(receipt, outcome, amount)
+                # a refund never takes back more than its receipt gave, nor returns more than it spent
+                assert 0 <= receipt.totals.reversed <= receipt.totals.earned
+                assert 0 <= receipt.totals.returned <= receipt.totals.redeemed
+            elif kind == "bonus":
+                outcome = ledger.bonus(state, MECHANICS, source=b, points=a, today=today, lot_id=f"b{index}")
+            else:
+                outcome = ledger.adjust(state, MECHANICS, amount=a, today=today, lot_id=f"a{index}")
+        except RuleViolation:
+            continue  # refused operations change nothing
+        state = outcome.state
+        ledger_sum += sum(entry.amount for entry in outcome.entries)
+        assert state.balance == lot_rules.balance(state.lots) == ledger_sum
+        assert state.balance >= 0 and all(lot.remaining > 0 for lot in state.lots)
+        for entry in outcome.entries:
+            assert entry.balance_after >= 0
+        if outcome.entries:
+            assert outcome.entries[-1].balance_after == state.balance
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 10**9), st.integers(0, 10**5), st.integers(0, 10**5),
+       st.lists(st.floats(0.01, 1), min_size=1, max_size=8))
+def test_partial_refunds_add_up_to_a_full_refund(total, earned, redeemed, shares):
+    full = ledger.refund_points(ledger.ReceiptTotals(total, earned, redeemed), total)
+    totals = ledger.ReceiptTotals(total, earned, redeemed)
+    reversed_sum = returned_sum = 0
+    for share in shares:
+        left = totals.total - totals.refunded
+        if left == 0:
+            break
+        amount = max(1, min(left, int(total * share)))
+        reverse, give_back = ledger.refund_points(totals, amount)
+        assert reverse >= 0 and give_back >= 0
+        reversed_sum, returned_sum = reversed_sum + reverse, returned_sum + give_back
+        totals = ledger.ReceiptTotals(total, earned, redeemed, totals.refunded + amount, reversed_sum, returned_sum)
+    if totals.refunded < total:
+        reverse, give_back = ledger.refund_points(totals, total - totals.refunded)
+        reversed_sum, returned_sum = reversed_sum + reverse, returned_sum + give_back
+    assert (reversed_sum, returned_sum) == full == (earned, redeemed)
+
+
+def test_redemption_drains_soonest_expiring_first_and_skips_pending():
+    state = ledger.CardState(balance=0, lots=(), tier="base")
+    state = ledger.bonus(state, MECHANICS, source="campaign", points=100, today=START, lot_id="late").state
+    state = ledger.bonus(state, MECHANICS, source="welcome", points=100, today=START, lot_id="soon").state
+    outcome = ledger.receipt(state, MECHANICS, total=100000, redeem=150, today=START, lot_id="p",
+                             receipt_ref="r1")
+    remaining = {lot.lot_id: lot.remaining for lot in outcome.state.lots}
+    assert "soon" not in remaining and remaining["late"] == 50
+    assert remaining["p"] == (100000 - 15000) * 500 // 10000 // 100  # earned on the money part, pending
+    assert lot_rules.available(outcome.state.lots, START.isoformat()) == 50
+
+
+def test_redeeming_above_cap_or_balance_is_refused():
+    state = ledger.bonus(ledger.CardState(0, (), "base"), MECHANICS, source="campaign", points=1000, today=START,
+                         lot_id="a").state
+    for total, redeem in ((10000, 51), (1000000, 1001)):
+        try:
+            ledger.receipt(state, MECHANICS, total=total, redeem=redeem, today=START, lot_id="x", receipt_ref="r")
+        except RuleViolation as refused:
+            assert refused.status == 422 and refused.field == "redeem"
+        else:
+            raise AssertionError("accepted a redemption over the limit")
+
+
+def test_expired_lots_burn_on_their_day_in_the_ledger():
+    state = ledger.bonus(ledger.CardState(0, (), "base"), MECHANICS, source="welcome", points=80, today=START,
+                         lot_id="w").state
+    assert ledger.expire(state, START + timedelta(days=4)).entries == ()
+    burned = ledger.expire(state, START + timedelta(days=5))
+    assert [(e.kind, e.amount, e.balance_after) for e in burned.entries] == [("expire", -80, 0)]
+
+
+def test_tier_upgrades_at_once_and_applies_from_the_next_receipt():
+    state = ledger.CardState(0, (), "base")
+    first = ledger.receipt(state, MECHANICS, total=300000, redeem=0, today=START, lot_id="a", receipt_ref="r1")
+    assert first.earned == 150 and first.state.tier == "silver"
+    second = ledger.receipt(first.state, MECHANICS, total=100000, redeem=0, today=START, lot_id="b",
+                            receipt_ref="r2")
+    assert second.earned == 75
+    # a refund lowers the spend but does not downgrade: that waits for the scheduled review
+    refunded = ledger.refund(second.state, MECHANICS, ledger.ReceiptTotals(300000, 150, 0,
+                             business_day=START.isoformat()), amount=300000, today=START, lot_id="c",
+                             receipt_ref="r1")
+    assert refunded.state.tier == "silver"
+    assert ledger.scheduled_tier(refunded.state, MECHANICS, START) == "base"
