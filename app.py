@@ -1,4 +1,4 @@
-"""Wiring only: the Chalice app, its blueprints and the middleware every request passes through.
+"""Wiring only: the Chalice app, its blueprints, the schedules and the middleware every request passes through.
 
 Admin tokens are checked inside the admin blueprint rather than by an API Gateway authorizer: that
 keeps the contract's JSON error bodies (an authorizer answers its own 401/403 shapes) and saves a
@@ -8,6 +8,7 @@ from chalice import Chalice
 
 from chalicelib.api import admin, join, pos
 from chalicelib.api.middleware import contract_http
+from chalicelib.jobs import schedules
 
 app = Chalice(app_name="loyalty")
 app.api.binary_types.append("application/vnd.apple.pkpass")
@@ -15,3 +16,4 @@ app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(pos.bp)
+app.register_blueprint(schedules.bp)

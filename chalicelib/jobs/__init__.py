@@ -3,4 +3,12 @@
 JOBS maps a job's name to a function taking the day (a date) it runs for; the capabilities that
 bring jobs (points expiry, birthdays, win-back, outbox) register them here.
 """
-JOBS: dict = {}
+
+
+def _tier_review(day):
+    from chalicelib.jobs import tiers
+
+    return tiers.run(day)
+
+
+JOBS: dict = {"tier_review": _tier_review}

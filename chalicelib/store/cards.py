@@ -134,7 +134,7 @@ def state_of(card: Card):
                      last_purchase_on=stats.get("last_purchase_on"))
 
 
-def put_state(card: Card, state, now: datetime) -> bool:
+def put_state(card: Card, state, now: datetime, first_tier: str) -> bool:
     """Copy a new points state onto the card item (not yet written). Returns whether what the wallet
     shows changed, in which case the pass is marked changed (version and time) for Apple and Google."""
     from chalicelib.core import lots as lot_rules
@@ -143,6 +143,7 @@ def put_state(card: Card, state, now: datetime) -> bool:
     card.balance = state.balance
     card.lots = [to_attribute(lot) for lot in state.lots]
     card.tier = state.tier
+    set_tier_key(card, first_tier)
     card.stats = {"spend": state.spend, "receipts": state.receipts, "revenue": state.revenue,
                   "first_purchase_on": state.first_purchase_on, "last_purchase_on": state.last_purchase_on}
     card.last_visit_on = state.last_purchase_on
@@ -158,3 +159,12 @@ def put_state(card: Card, state, now: datetime) -> bool:
 def mark_pass_changed(card: Card, now: datetime) -> None:
     card.pass_version = int(card.pass_version or 0) + 1
     card.pass_changed_at = max(db.micros(now), int(card.pass_changed_at or 0) + 1)  # strictly increasing
+
+
+def set_tier_key(card: Card, first_tier: str) -> None:
+    """Cards above the program's first tier are indexed by tier (the review job, tier audiences)."""
+    card.tier_key = f"{card.program_id}#{card.tier}" if card.tier != first_tier else None
+
+
+def cards_in_tier(program_id: str, tier: str):
+    return Card.by_tier.query(f"{program_id}#{tier}")

@@ -8,6 +8,7 @@ Access paths (see the README's data section):
 - cards due for points expiry on a day: Card.by_expiry (expiry_key = program#day of the soonest lot)
 - cards by birthday month-day: Card.by_birthday (birthday_key = program#MM-DD)
 - cards by last-visit day: Card.by_last_visit (last_visit_key = program#day)
+- cards above the first tier, by tier: Card.by_tier (tier_key = program#tier; sparse)
 - a card's ledger page by page: LedgerEntry (card_id, entry_key); a program's ledger: by_program
 - receipts and refunds by id (idempotency) and by time: Receipt (program_id, receipt_key), by_time
 - Apple device registrations by device and by pass serial: DeviceRegistration, by_serial
@@ -160,6 +161,14 @@ class CardsByLastVisit(GlobalSecondaryIndex):
     card_id = UnicodeAttribute(range_key=True)
 
 
+class CardsByTier(GlobalSecondaryIndex):
+    """Cards above a program's first tier (sparse): the scheduled tier review and tier audiences."""
+
+    Meta = _index_meta("by_tier", AllProjection())
+    tier_key = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute(range_key=True)
+
+
 class Card(Model):
     Meta = _meta("cards")
     card_id = UnicodeAttribute(hash_key=True)  # random; also the Apple serial and Google object suffix
@@ -194,10 +203,12 @@ class Card(Model):
     expiry_key = UnicodeAttribute(null=True)
     birthday_key = UnicodeAttribute(null=True)
     last_visit_key = UnicodeAttribute(null=True)
+    tier_key = UnicodeAttribute(null=True)  # program#tier, only above the first tier
     by_program = CardsByProgram()
     by_expiry = CardsByExpiry()
     by_birthday = CardsByBirthday()
     by_last_visit = CardsByLastVisit()
+    by_tier = CardsByTier()
 
 
 class LedgerByProgram(GlobalSecondaryIndex):

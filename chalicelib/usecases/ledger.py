@@ -12,6 +12,7 @@ from typing import Callable
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import log
+from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, Conflict, NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import db
@@ -70,6 +71,7 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
     # No read of the record first: a repeat is caught by the transaction's condition on it (or by a rule
     # the first run changed the state for), and only then is the record read to answer as before.
     stamp = db.iso(now)
+    first_tier = mech.from_stored(program.mechanics).tiers[0].id
     for attempt in range(ATTEMPTS):
         card = None
         if card_id is not None:
@@ -89,7 +91,7 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
                          **op.record_fields)
         entries = []
         if card is not None:
-            card_store.put_state(card, outcome.state, now)
+            card_store.put_state(card, outcome.state, now, first_tier)
             suffix = hashlib.sha256(op.record_key.encode()).hexdigest()[:8]
             for index, entry in enumerate(outcome.entries):
                 entries.append(LedgerEntry(

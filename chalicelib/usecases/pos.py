@@ -209,7 +209,7 @@ def post_receipt(program, data: dict, now: datetime):
             return
         reward = ledger.bonus(card_store.state_of(referrer), mechanics, source="referral",
                               points=mechanics.referrer_bonus, today=today, lot_id=f"f{stamp:x}", ref=card.card_id)
-        card_store.put_state(referrer, reward.state, now)
+        card_store.put_state(referrer, reward.state, now, mechanics.tiers[0].id)
         tx.save(referrer)
         for index, entry in enumerate(reward.entries):
             tx.save(_entry(program, referrer, entry, now, f"referral#{card.card_id}", index))

@@ -31,7 +31,7 @@ def test_created_tables_match_the_definitions(aws):
 def test_every_access_path_has_a_key(aws):
     cards = {d["TableName"]: d for d in table_definitions()}["loyalty-test-cards"]
     assert {i["IndexName"] for i in cards["GlobalSecondaryIndexes"]} == {
-        "by_program", "by_expiry", "by_birthday", "by_last_visit"}
+        "by_program", "by_expiry", "by_birthday", "by_last_visit", "by_tier"}
 
 
 def _program(merchant_id="m_1", slug="shop", **mechanics):

@@ -1,0 +1,65 @@
+"""The scheduled tier review: downgrades happen on the program's schedule (monthly, quarterly,
+yearly), never at a purchase. Reads only the cards above the first tier (the sparse by_tier index),
+so its cost grows with the tiered members, not with the program."""
+from datetime import date, datetime, timezone
+
+from pynamodb.exceptions import PutError
+
+from chalicelib import log
+from chalicelib.core import ledger
+from chalicelib.core import mechanics as mech
+from chalicelib.store import cards as card_store
+from chalicelib.store import db
+from chalicelib.store.models import Program
+
+
+def review_due(downgrade: str, day: date) -> bool:
+    if downgrade == "monthly":
+        return day.day == 1
+    if downgrade == "quarterly":
+        return day.day == 1 and day.month in (1, 4, 7, 10)
+    if downgrade == "yearly":
+        return day.day == 1 and day.month == 1
+    return False
+
+
+def review_program(program, day: date, now: datetime) -> dict:
+    mechanics = mech.from_stored(program.mechanics)
+    counts = {"read": 0, "changed": 0}
+    for tier in mechanics.tiers[1:]:
+        for card in card_store.cards_in_tier(program.program_id, tier.id):
+            counts["read"] += 1
+            for _ in range(3):  # a card written meanwhile is read again
+                state = card_store.state_of(card)
+                new_tier = ledger.scheduled_tier(state, mechanics, day)
+                if new_tier == card.tier:
+                    break
+                card.tier = new_tier
+                card_store.set_tier_key(card, mechanics.tiers[0].id)
+                card_store.mark_pass_changed(card, now)
+                try:
+                    card.save()
+                    counts["changed"] += 1
+                    break
+                except PutError as error:
+                    if not db.is_condition_failure(error):
+                        raise
+                    card = card_store.get(card.card_id, consistent=True)
+    return counts
+
+
+def run(day: date) -> dict:
+    """Review every program whose schedule falls on `day`. Running it twice changes nothing more."""
+    now = datetime.now(timezone.utc)
+    totals = {"programs": 0, "read": 0, "changed": 0}
+    for program in Program.scan():  # programs are few; cards are never scanned
+        if program.status != "active":
+            continue
+        if not review_due(mech.from_stored(program.mechanics).tier_downgrade, day):
+            continue
+        counts = review_program(program, day, now)
+        totals["programs"] += 1
+        totals["read"] += counts["read"]
+        totals["changed"] += counts["changed"]
+    log.info("tier_review", day=day.isoformat(), **totals)
+    return totals
