@@ -33,6 +33,7 @@ test: venv
 bench: venv
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/receipts.py
+	$(PY) benchmarks/pkpass.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -32,6 +32,7 @@ class Settings:
     pass_type_id: str
     team_id: str
     certs_dir: str | None
+    pass_certs_secret: str | None
     local_dir: str
 
     @property
@@ -82,6 +83,7 @@ def load() -> Settings:
         pass_type_id=_get("PASS_TYPE_ID", "pass.dev.loyalty.local"),
         team_id=_get("TEAM_ID", "DEVTEAM001"),
         certs_dir=_path(_get("PASS_CERTS_DIR")) or (os.path.join(local_dir, "certs") if local else None),
+        pass_certs_secret=_get("PASS_CERTS_SECRET"),
         local_dir=local_dir,
     )
 

@@ -51,7 +51,8 @@ def client(aws):
 
     import app
 
-    with Client(app.app, project_dir=config.PROJECT_ROOT) as test_client:
+    # stage "test" is not in .chalice/config.json: the client must not swap in a real stage's settings
+    with Client(app.app, stage_name="test", project_dir=config.PROJECT_ROOT) as test_client:
         yield test_client
 
 

@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
 
+from chalicelib import log
 from chalicelib.api import pages
 from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of
 from chalicelib.core import card_number, lots
@@ -106,3 +107,24 @@ def card_page(card_id):
         next_expiry=lots.next_expiry(card_lots), access_key=card.access_key, blocked=card.status == "blocked",
         earn_percent=mech.percent(tier.earn_bp), redeem_cap=mech.percent(mechanics.redeem_cap_bp), lifetime_days=mechanics.lifetime_days,
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"])
+
+
+@bp.route("/c/{card_id}/pass.pkpass", methods=["GET"])
+@api
+def apple_pass(card_id):
+    from chalicelib.wallet import apple
+
+    request = bp.current_request
+    card = card_views.by_capability(card_id, (request.query_params or {}).get("k"))
+    program = program_store.get(card.program_id)
+    if program is None:
+        raise NotFound("No such card.")
+    try:
+        archive = apple.build(card, program)
+    except apple.PassError as error:  # our configuration, not the caller's fault: say what to fix in the log
+        log.error("pass_not_built", card_id=card.card_id, reason=str(error))
+        raise
+    return Response(body=archive, status_code=200,
+                    headers={"Content-Type": apple.MIME, "Cache-Control": "no-store",
+                             "Content-Disposition": f'attachment; filename="{program.slug}.pkpass"',
+                             "Last-Modified": card_views.http_date(card.pass_changed_at)})

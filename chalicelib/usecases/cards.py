@@ -99,3 +99,10 @@ def ledger_view(entry) -> dict:
     return {"at": entry.created_at, "kind": entry.kind, "source": entry.source, "amount": int(entry.amount),
             "balance_after": int(entry.balance_after), "cause": {"type": entry.cause_type, "id": entry.cause_id},
             "actor": entry.actor, "reason": entry.reason}
+
+
+def http_date(micros: int) -> str:
+    """An HTTP date (second resolution) for a change time kept in microseconds."""
+    from email.utils import formatdate
+
+    return formatdate(int(micros) // 1_000_000, usegmt=True)

@@ -1,0 +1,254 @@
+"""Apple Wallet store cards: pass.json from a card's state, validated, then signed and zipped.
+
+The design (pass.json template, images, en/ru pass.strings) lives in passes/<design>/; its files are
+read and hashed once per warm container. The signing certificate, key and intermediate load once too
+(from PASS_CERTS_DIR locally, from Secrets Manager in AWS) and are checked against the configured pass
+type id and team id before the first pass is signed. A pass is:
+    pass.json + the design's files + manifest.json (SHA-1 of every file) + signature
+where the signature is a detached PKCS#7 over the exact manifest bytes (SHA-256, signingTime kept,
+signer certificate plus the intermediate). Files are STORED, not deflated: deflating the PNGs costs
+far more time than the bytes it saves.
+"""
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from chalicelib import assets
+from chalicelib.config import settings
+from chalicelib.core import branding as brandings
+from chalicelib.core import card_number
+from chalicelib.core import mechanics as mech
+
+MIME = "application/vnd.apple.pkpass"
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same files give the same archive bytes
+FIELD_GROUPS = ("headerFields", "primaryFields", "secondaryFields", "auxiliaryFields", "backFields")
+REQUIRED_KEYS = ("formatVersion", "passTypeIdentifier", "serialNumber", "teamIdentifier", "organizationName",
+                 "description", "storeCard")
+
+
+class PassError(Exception):
+    """A pass that would not work on a device; never signed or served."""
+
+
+@dataclass(frozen=True)
+class Design:
+    template: dict
+    files: dict  # archive path -> bytes (images, lproj strings)
+    hashes: dict  # archive path -> sha1 hex
+    strings: dict  # locale -> {key: text}, from <locale>.lproj/pass.strings
+
+
+_STRING_LINE = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*=\s*"((?:[^"\\]|\\.)*)"\s*;\s*$')
+
+
+def parse_strings(text: str) -> dict:
+    """A pass.strings file ('"key" = "value";' lines) as a dict."""
+    return {m.group(1): m.group(2) for m in map(_STRING_LINE.match, text.splitlines()) if m}
+
+
+@lru_cache(maxsize=8)
+def design(name: str = "default") -> Design:
+    root = Path(assets.directory("passes")) / name
+    template = json.loads((root / "pass.json").read_text(encoding="utf-8"))
+    files = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and relative != "pass.json" and (path.suffix in (".png", ".strings")):
+            files[relative] = path.read_bytes()
+    if "icon.png" not in files:
+        raise PassError(f"the design '{name}' has no icon.png (iOS rejects such passes silently)")
+    strings = {path.split(".lproj/")[0]: parse_strings(data.decode("utf-8"))
+               for path, data in files.items() if path.endswith(".lproj/pass.strings")}
+    return Design(template, files, {path: hashlib.sha1(data).hexdigest() for path, data in files.items()}, strings)
+
+
+# --- signing material ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Signer:
+    certificate: object
+    key: object
+    intermediate: object
+
+
+def _pem_material() -> tuple[bytes, bytes, bytes]:
+    s = settings()
+    if s.pass_certs_secret:
+        import botocore.session
+
+        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
+        secret = json.loads(client.get_secret_value(SecretId=s.pass_certs_secret)["SecretString"])
+        return secret["pass_pem"].encode(), secret["pass_key"].encode(), secret["wwdr_pem"].encode()
+    if not s.certs_dir:
+        raise PassError("No pass certificates: set PASS_CERTS_DIR (local) or PASS_CERTS_SECRET (AWS).")
+    folder = Path(s.certs_dir)
+    try:
+        return (folder / "pass.pem").read_bytes(), (folder / "pass.key").read_bytes(), (folder / "wwdr.pem").read_bytes()
+    except FileNotFoundError as missing:
+        raise PassError(f"Missing pass certificate file: {missing.filename}") from None
+
+
+def check_certificate(certificate, pass_type_id: str, team_id: str, now: datetime) -> None:
+    """Fail fast, with a clear message, on the mistakes that make iOS reject every pass."""
+    from cryptography.x509.oid import NameOID
+
+    subject = certificate.subject
+    uid = [a.value for a in subject.get_attributes_for_oid(NameOID.USER_ID)]
+    unit = [a.value for a in subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    if uid != [pass_type_id]:
+        raise PassError(f"The pass certificate is for {uid or 'no pass type id'}, not PASS_TYPE_ID={pass_type_id}.")
+    if unit != [team_id]:
+        raise PassError(f"The pass certificate belongs to team {unit or 'none'}, not TEAM_ID={team_id}.")
+    if certificate.not_valid_after_utc <= now:
+        raise PassError(f"The pass certificate expired on {certificate.not_valid_after_utc:%Y-%m-%d}.")
+    if certificate.not_valid_before_utc > now:
+        raise PassError("The pass certificate is not valid yet.")
+
+
+@lru_cache(maxsize=1)
+def signer() -> Signer:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert_pem, key_pem, wwdr_pem = _pem_material()
+    certificate = x509.load_pem_x509_certificate(cert_pem)
+    s = settings()
+    check_certificate(certificate, s.pass_type_id, s.team_id, datetime.now(timezone.utc))
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if key.public_key().public_numbers() != certificate.public_key().public_numbers():
+        raise PassError("The pass key does not belong to the pass certificate.")
+    return Signer(certificate, key, x509.load_pem_x509_certificate(wwdr_pem))
+
+
+def sign(manifest: bytes, material: Signer) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+    return (pkcs7.PKCS7SignatureBuilder().set_data(manifest)
+            .add_signer(material.certificate, material.key, hashes.SHA256())
+            .add_certificate(material.intermediate)
+            .sign(Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+
+
+# --- pass.json -----------------------------------------------------------------------------------
+
+_RULES = {
+    "ru": "Начисляем {earn}% от суммы покупки баллами. Баллами можно оплатить до {cap}% чека.{life}",
+    "en": "You earn {earn}% of every purchase in points. Points can pay up to {cap}% of a receipt.{life}",
+}
+_LIFE = {"ru": " Баллы действуют {days} дней.", "en": " Points last {days} days."}
+
+
+def pass_json(card, program, design_name: str = "default") -> dict:
+    """The pass for a card's current state; the same state always gives the same dict."""
+    s = settings()
+    template = design(design_name).template
+    mechanics = mech.from_stored(program.mechanics)
+    brand = brandings.parse({}, program.branding)
+    tier = mechanics.tier(card.tier)
+    locale = card.locale if card.locale in _RULES else "ru"
+    life = _LIFE[locale].format(days=mechanics.lifetime_days) if mechanics.lifetime_days else ""
+    values = {
+        "balance": int(card.balance),
+        "holder": card.name,
+        "tier": tier.name,
+        "number": card_number.display(card.number),
+        "rules": _RULES[locale].format(earn=mech.percent(tier.earn_bp), cap=mech.percent(mechanics.redeem_cap_bp),
+                                       life=life),
+        "card_page": f"{s.public_base_url}/c/{card.card_id}?k={card.access_key}",
+        "terms": brand.get("terms") or "",
+    }
+    fields = {}
+    for group, items in template["fields"].items():
+        fields[group] = []
+        for item in items:
+            value = values.get(item["key"])
+            if value in (None, ""):
+                continue
+            field = {**item, "value": value}
+            if item["key"] == "card_page":
+                field["attributedValue"] = f'<a href="{value}">{value}</a>'
+            fields[group].append(field)
+    document = {
+        "formatVersion": template["formatVersion"],
+        "passTypeIdentifier": s.pass_type_id,
+        "teamIdentifier": s.team_id,
+        "serialNumber": card.card_id,
+        "authenticationToken": card.auth_token,
+        "webServiceURL": f"{s.public_base_url}/passkit",
+        "organizationName": brand.get("organization_name") or program.name,
+        "description": template["description"],
+        "logoText": brand.get("logo_text") or program.name,
+        "backgroundColor": brandings.as_rgb(brand["background_color"]),
+        "foregroundColor": brandings.as_rgb(brand["foreground_color"]),
+        "labelColor": brandings.as_rgb(brand["label_color"]),
+        "sharingProhibited": template.get("sharingProhibited", True),
+        "suppressStripShine": template.get("suppressStripShine", True),
+        "barcodes": [{**template["barcode"], "message": card.number, "altText": card_number.display(card.number)}],
+        template["style"]: fields,
+    }
+    if card.status != "active":
+        document["voided"] = True
+    return document
+
+
+_COLOR = re.compile(r"rgb\(\d{1,3}, \d{1,3}, \d{1,3}\)")
+
+
+def validate(document: dict, local: bool, strings: dict | None = None) -> None:
+    """The checks iOS makes silently, made loudly before anything is signed."""
+    for key in REQUIRED_KEYS:
+        if key not in document:
+            raise PassError(f"pass.json lacks '{key}'")
+    if document["formatVersion"] != 1:
+        raise PassError("formatVersion must be 1")
+    keys = [field["key"] for group in FIELD_GROUPS for field in document["storeCard"].get(group, [])]
+    if len(keys) != len(set(keys)):
+        raise PassError("field keys must be unique within a pass")
+    for group in FIELD_GROUPS:
+        for field in document["storeCard"].get(group, []):
+            message = field.get("changeMessage")
+            if message is None:
+                continue
+            # a literal message, or a key every localisation turns into one, must show the new value
+            texts = [table[message] for table in (strings or {}).values() if message in table] or [message]
+            if any("%@" not in text for text in texts):
+                raise PassError(f"changeMessage of '{field['key']}' lacks %@ (the device would not show the value)")
+    for key in ("backgroundColor", "foregroundColor", "labelColor"):
+        if key in document and not _COLOR.fullmatch(document[key]):
+            raise PassError(f"{key} must be rgb(r, g, b)")
+    token, url = document.get("authenticationToken"), document.get("webServiceURL")
+    if (token is None) != (url is None):
+        raise PassError("authenticationToken and webServiceURL come together or not at all")
+    if token is not None and len(token) < 16:
+        raise PassError("authenticationToken must be at least 16 characters")
+    if url is not None and not local and not url.startswith("https://"):
+        raise PassError("webServiceURL must be https outside the local stage")
+    if not document.get("serialNumber"):
+        raise PassError("serialNumber is empty")
+
+
+# --- the archive ---------------------------------------------------------------------------------
+
+def build(card, program, design_name: str = "default", material: Signer | None = None) -> bytes:
+    """The signed .pkpass archive of a card."""
+    document = pass_json(card, program, design_name)
+    chosen = design(design_name)
+    validate(document, local=settings().is_local or settings().stage == "test", strings=chosen.strings)
+    pass_bytes = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    manifest = dict(chosen.hashes)
+    manifest["pass.json"] = hashlib.sha1(pass_bytes).hexdigest()
+    manifest_bytes = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
+    signature = sign(manifest_bytes, material or signer())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for path, data in (("pass.json", pass_bytes), *chosen.files.items(), ("manifest.json", manifest_bytes),
+                           ("signature", signature)):
+            archive.writestr(zipfile.ZipInfo(path, date_time=_ZIP_TIME), data)
+    return buffer.getvalue()
