@@ -6,7 +6,7 @@ second Lambda and its cold start on every admin call. See the README's architect
 """
 from chalice import Chalice
 
-from chalicelib.api import admin, join, pos
+from chalicelib.api import admin, join, passkit, pos
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -16,4 +16,5 @@ app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(pos.bp)
+app.register_blueprint(passkit.bp)
 app.register_blueprint(schedules.bp)

@@ -1,0 +1,124 @@
+"""Apple's PassKit web service, exactly as devices call it: `{webServiceURL}/v1/...`.
+
+Registrations upsert (201 new, 200 known); the serials list filters strictly by a monotonic tag (the
+card's pass change time in microseconds), so a device is sent exactly the passes changed after its
+tag; a pass is 304 when unchanged since If-Modified-Since. Tokens are compared in constant time.
+Unknown passes and wrong tokens are both 401: a device learns nothing about passes it does not hold.
+"""
+import hmac
+import json
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from chalice import Blueprint, Response
+
+from chalicelib import log
+from chalicelib.api.http import JSON, api, json_response
+from chalicelib.config import settings
+from chalicelib.errors import InvalidInput, Unauthorized
+from chalicelib.store import cards as card_store
+from chalicelib.store import devices
+from chalicelib.store import programs as program_store
+from chalicelib.store.models import Card
+from chalicelib.usecases import cards as card_views
+
+bp = Blueprint(__name__)
+_SAFE = re.compile(r"[A-Za-z0-9._\-]{1,128}")
+MAX_LOG_LINES = 20
+MAX_LOG_CHARS = 300
+
+
+def _card_for(pass_type_id: str, serial: str) -> Card:
+    """The pass's card if the request carries its authentication token, else 401."""
+    header = bp.current_request.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    card = None
+    if pass_type_id == settings().pass_type_id and _SAFE.fullmatch(serial or ""):
+        card = card_store.get(serial)
+    if (card is None or scheme not in ("ApplePass", "AndroidPass")
+            or not hmac.compare_digest(card.auth_token.encode(), token.strip().encode())):
+        raise Unauthorized("Unknown pass or wrong authentication token.", code="unauthorized")
+    return card
+
+
+def _device(device_id: str) -> str:
+    if not _SAFE.fullmatch(device_id or ""):
+        raise InvalidInput("Not a device library identifier.", code="invalid_device", field="deviceLibraryIdentifier")
+    return device_id
+
+
+@bp.route("/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}", methods=["POST"],
+          content_types=[JSON])
+@api
+def register(device_id, pass_type_id, serial):
+    card = _card_for(pass_type_id, serial)
+    device_id = _device(device_id)
+    try:
+        data = json.loads(bp.current_request.raw_body or b"{}")
+        push_token = data["pushToken"]
+        if not isinstance(push_token, str) or not _SAFE.fullmatch(push_token):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken") from None
+    created = devices.register(device_id, pass_type_id, card.card_id, push_token, datetime.now(timezone.utc))
+    log.info("pass_registered", card_id=card.card_id, new=created)
+    return Response(body="", status_code=201 if created else 200)
+
+
+@bp.route("/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}", methods=["DELETE"])
+@api
+def unregister(device_id, pass_type_id, serial):
+    card = _card_for(pass_type_id, serial)
+    devices.unregister(_device(device_id), pass_type_id, card.card_id)
+    log.info("pass_unregistered", card_id=card.card_id)
+    return Response(body="", status_code=200)
+
+
+@bp.route("/passkit/v1/devices/{device_id}/registrations/{pass_type_id}", methods=["GET"])
+@api
+def changed_serials(device_id, pass_type_id):
+    device_id = _device(device_id)
+    raw_tag = (bp.current_request.query_params or {}).get("passesUpdatedSince") or "0"
+    since = int(raw_tag) if raw_tag.isdigit() else 0  # a tag we did not issue: send everything
+    serials = devices.serials_of(device_id, pass_type_id) if pass_type_id == settings().pass_type_id else []
+    changed = [card for card in Card.batch_get(serials) if int(card.pass_changed_at) > since] if serials else []
+    if not changed:
+        return Response(body="", status_code=204)
+    return json_response({"serialNumbers": sorted(card.card_id for card in changed),
+                          "lastUpdated": str(max(int(card.pass_changed_at) for card in changed))})
+
+
+@bp.route("/passkit/v1/passes/{pass_type_id}/{serial}", methods=["GET"])
+@api
+def latest_pass(pass_type_id, serial):
+    from chalicelib.wallet import apple
+
+    card = _card_for(pass_type_id, serial)
+    changed_second = int(card.pass_changed_at) // 1_000_000
+    since = bp.current_request.headers.get("if-modified-since")
+    if since:
+        try:
+            if changed_second <= int(parsedate_to_datetime(since).timestamp()):
+                return Response(body="", status_code=304,
+                                headers={"Last-Modified": card_views.http_date(card.pass_changed_at)})
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass  # an unreadable date: send the pass
+    program = program_store.get(card.program_id)
+    return Response(body=apple.build(card, program), status_code=200,
+                    headers={"Content-Type": apple.MIME, "Last-Modified": card_views.http_date(card.pass_changed_at),
+                             "Cache-Control": "no-cache"})
+
+
+@bp.route("/passkit/v1/log", methods=["POST"], content_types=[JSON])
+@api
+def device_log():
+    try:
+        lines = json.loads(bp.current_request.raw_body or b"{}").get("logs", [])
+    except (ValueError, AttributeError):
+        lines = []
+    for line in (lines if isinstance(lines, list) else [])[:MAX_LOG_LINES]:
+        if isinstance(line, str):
+            # Device messages name passes and URLs; long digit runs (phones, numbers) are masked.
+            log.warning("passkit_device_log", message=re.sub(r"\d{7,}", "…", line[:MAX_LOG_CHARS]))
+    return Response(body="", status_code=200)

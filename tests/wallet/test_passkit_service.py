@@ -1,0 +1,105 @@
+"""Apple's web service, status code by status code, and a device's whole update cycle."""
+import io
+import json
+import zipfile
+from email.utils import formatdate
+
+import pytest
+
+from chalicelib.store import cards as card_store
+from tests.conftest import enroll
+from tests.wallet.test_apple_pass import PASS_TYPE_ID, wallet, certs  # noqa: F401 (fixtures)
+
+DEVICE = "a1b2c3d4e5f6"
+
+
+def _auth(token, scheme="ApplePass"):
+    return {"Authorization": f"{scheme} {token}", "Content-Type": "application/json"}
+
+
+@pytest.fixture
+def card(client, program, wallet):
+    answer = enroll(client)
+    stored = card_store.get(answer["card_id"])
+    return {**answer, "token": stored.auth_token}
+
+
+def _register(client, card, device=DEVICE, token=None, scheme="ApplePass", push="pushtoken123"):
+    path = f"/passkit/v1/devices/{device}/registrations/{PASS_TYPE_ID}/{card['card_id']}"
+    return client.http.post(path, headers=_auth(token or card["token"], scheme), body=json.dumps({"pushToken": push}))
+
+
+def _serials(client, since=None, device=DEVICE):
+    query = f"?passesUpdatedSince={since}" if since is not None else ""
+    return client.http.get(f"/passkit/v1/devices/{device}/registrations/{PASS_TYPE_ID}{query}")
+
+
+def test_registration_status_codes(client, card):
+    assert _register(client, card).status_code == 201
+    assert _register(client, card).status_code == 200  # idempotent upsert
+    assert _register(client, card, push="newtoken456").status_code == 200  # a new push token is kept
+    assert _register(client, card, token="x" * 32).status_code == 401
+    assert _register(client, card, scheme="Bearer").status_code == 401
+    assert _register(client, card, device="other-device", scheme="AndroidPass").status_code == 201
+    unknown = dict(card, card_id="c_unknown")
+    assert _register(client, unknown).status_code == 401  # an unknown pass reveals nothing
+    path = f"/passkit/v1/devices/{DEVICE}/registrations/pass.other.type/{card['card_id']}"
+    assert client.http.post(path, headers=_auth(card["token"]), body='{"pushToken":"t"}').status_code == 401
+    bad_body = client.http.post(f"/passkit/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}/{card['card_id']}",
+                                headers=_auth(card["token"]), body="{}")
+    assert bad_body.status_code == 400
+
+
+def test_unregister(client, card):
+    _register(client, card)
+    path = f"/passkit/v1/devices/{DEVICE}/registrations/{PASS_TYPE_ID}/{card['card_id']}"
+    assert client.http.delete(path, headers=_auth("wrong-token-wrong-token")).status_code == 401
+    assert client.http.delete(path, headers=_auth(card["token"])).status_code == 200
+    assert _serials(client).status_code == 204
+
+
+def test_a_devices_whole_cycle(client, card, pos):
+    assert _register(client, card).status_code == 201
+    first = _serials(client)
+    assert first.status_code == 200
+    listed = json.loads(first.body)
+    assert listed["serialNumbers"] == [card["card_id"]]
+    tag = listed["lastUpdated"]
+    assert _serials(client, tag).status_code == 204  # nothing changed since: never an unchanged serial
+
+    pass_path = f"/passkit/v1/passes/{PASS_TYPE_ID}/{card['card_id']}"
+    fetched = client.http.get(pass_path, headers=_auth(card["token"]))
+    assert fetched.status_code == 200 and fetched.headers["Content-Type"] == "application/vnd.apple.pkpass"
+    last_modified = fetched.headers["Last-Modified"]
+    assert client.http.get(pass_path, headers={**_auth(card["token"]), "If-Modified-Since": last_modified}
+                           ).status_code == 304
+
+    assert pos.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100000}
+                    ).status_code == 200
+    again = _serials(client, tag)
+    assert again.status_code == 200
+    assert json.loads(again.body)["serialNumbers"] == [card["card_id"]]
+    assert int(json.loads(again.body)["lastUpdated"]) > int(tag)
+    newer = client.http.get(pass_path, headers={**_auth(card["token"]), "If-Modified-Since": formatdate(0, usegmt=True)})
+    document = json.loads(zipfile.ZipFile(io.BytesIO(newer.body)).read("pass.json"))
+    assert document["storeCard"]["headerFields"][0]["value"] == 150  # 100 welcome + 50 earned
+    assert client.http.get(pass_path, headers=_auth("nope-nope-nope-nope")).status_code == 401
+
+
+def test_an_unknown_tag_gets_everything_and_an_unknown_device_nothing(client, card):
+    _register(client, card)
+    assert _serials(client, "garbage").status_code == 200
+    assert _serials(client, device="never-registered").status_code == 204
+
+
+def test_device_log_is_accepted_and_bounded(client, caplog):
+    logs = {"logs": ["Web service error for +79161234567", "x" * 5000] + ["line"] * 100}
+    response = client.http.post("/passkit/v1/log", headers={"Content-Type": "application/json"},
+                                body=json.dumps(logs))
+    assert response.status_code == 200
+    lines = [json.loads(r.getMessage()) for r in caplog.records if "passkit_device_log" in r.getMessage()]
+    assert len(lines) == 20
+    assert max(len(line["message"]) for line in lines) <= 300
+    assert "79161234567" not in lines[0]["message"]
+    assert client.http.post("/passkit/v1/log", headers={"Content-Type": "application/json"},
+                            body=b"not json").status_code == 200
