@@ -33,6 +33,12 @@ class Settings:
     team_id: str
     certs_dir: str | None
     pass_certs_secret: str | None
+    apns_base_url: str
+    apns_ca_file: str | None
+    apns_auth: str
+    apns_key_file: str | None
+    apns_key_id: str | None
+    apns_secret: str | None
     local_dir: str
 
     @property
@@ -84,6 +90,12 @@ def load() -> Settings:
         team_id=_get("TEAM_ID", "DEVTEAM001"),
         certs_dir=_path(_get("PASS_CERTS_DIR")) or (os.path.join(local_dir, "certs") if local else None),
         pass_certs_secret=_get("PASS_CERTS_SECRET"),
+        apns_base_url=_get("APNS_BASE_URL", "https://api.push.apple.com").rstrip("/"),
+        apns_ca_file=_path(_get("APNS_CA_FILE")),
+        apns_auth=_get("APNS_AUTH", "certificate"),  # 'certificate' (the pass certificate) or 'token' (.p8)
+        apns_key_file=_path(_get("APNS_KEY_FILE")),
+        apns_key_id=_get("APNS_KEY_ID"),
+        apns_secret=_get("APNS_SECRET"),
         local_dir=local_dir,
     )
 

@@ -11,4 +11,10 @@ def _tier_review(day):
     return tiers.run(day)
 
 
-JOBS: dict = {"tier_review": _tier_review}
+def _outbox(day):
+    from chalicelib.jobs import outbox
+
+    return outbox.run(day)
+
+
+JOBS: dict = {"tier_review": _tier_review, "outbox": _outbox}

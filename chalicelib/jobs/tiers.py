@@ -3,13 +3,13 @@ yearly), never at a purchase. Reads only the cards above the first tier (the spa
 so its cost grows with the tiered members, not with the program."""
 from datetime import date, datetime, timezone
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import log
 from chalicelib.core import ledger
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
-from chalicelib.store import db
+from chalicelib.store import db, outbox
 from chalicelib.store.models import Program
 
 
@@ -38,10 +38,12 @@ def review_program(program, day: date, now: datetime) -> dict:
                 card_store.set_tier_key(card, mechanics.tiers[0].id)
                 card_store.mark_pass_changed(card, now)
                 try:
-                    card.save()
+                    with db.transaction() as tx:
+                        tx.save(card)  # conditioned on the version read
+                        tx.save(outbox.pass_changed(card, now))
                     counts["changed"] += 1
                     break
-                except PutError as error:
+                except TransactWriteError as error:
                     if not db.is_condition_failure(error):
                         raise
                     card = card_store.get(card.card_id, consistent=True)

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import models
@@ -36,6 +36,6 @@ def cancellation_reasons(error: TransactWriteError) -> list[str]:
 def is_condition_failure(error: Exception) -> bool:
     if isinstance(error, TransactWriteError):
         return "ConditionalCheckFailed" in cancellation_reasons(error)
-    if isinstance(error, (PutError, UpdateError)):
+    if isinstance(error, (PutError, UpdateError, DeleteError)):
         return error.cause_response_code == "ConditionalCheckFailedException"
     return False

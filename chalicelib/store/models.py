@@ -12,6 +12,7 @@ Access paths (see the README's data section):
 - a card's ledger page by page: LedgerEntry (card_id, entry_key); a program's ledger: by_program
 - receipts and refunds by id (idempotency) and by time: Receipt (program_id, receipt_key), by_time
 - Apple device registrations by device and by pass serial: DeviceRegistration, by_serial
+- pending wallet updates: OutboxItem (queue, item_key), read whole (only pending items exist)
 
 Point lots live inside their card (a list on the card item): a receipt reads the card and its lots in
 one GetItem and writes them back in one transaction, however many lots a redemption drains, and the
@@ -289,4 +290,20 @@ class DeviceRegistration(Model):
     by_serial = DevicesBySerial()
 
 
-ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration)
+class OutboxItem(Model):
+    """Work that follows a committed change (a wallet push, later messages), written in the same
+    transaction as the change, so a dead push service never loses or blocks a purchase. One pending
+    item per card and kind: a newer change of the same card overwrites it (pushes coalesce)."""
+
+    Meta = _meta("outbox")
+    queue = UnicodeAttribute(hash_key=True)  # 'wallet'
+    item_key = UnicodeAttribute(range_key=True)  # 'pass#<card_id>'
+    card_id = UnicodeAttribute()
+    pass_version = NumberAttribute()  # the change this item announces
+    due_at = NumberAttribute()  # microseconds since the epoch
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem)

@@ -15,7 +15,7 @@ from chalicelib import log
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, Conflict, NotFound
 from chalicelib.store import cards as card_store
-from chalicelib.store import db
+from chalicelib.store import db, outbox
 from chalicelib.store.models import Card, LedgerEntry, Receipt
 
 ATTEMPTS = 6
@@ -89,9 +89,10 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
         record = Receipt(program.program_id, op.record_key, created_key=f"{stamp}#{op.record_key}", kind=op.kind,
                          body_hash=op.request_hash, response=response, card_id=card_id, created_at=stamp,
                          **op.record_fields)
-        entries = []
+        entries, announce = [], None
         if card is not None:
-            card_store.put_state(card, outcome.state, now, first_tier)
+            if card_store.put_state(card, outcome.state, now, first_tier):
+                announce = outbox.pass_changed(card, now)  # Apple and Google learn of it from here
             suffix = hashlib.sha256(op.record_key.encode()).hexdigest()[:8]
             for index, entry in enumerate(outcome.entries):
                 entries.append(LedgerEntry(
@@ -106,6 +107,8 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
                     tx.save(card)  # conditioned on the version read above
                 for entry in entries:
                     tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
+                if announce is not None:
+                    tx.save(announce)
                 if extra is not None:
                     extra(outcome, card, tx)
         except TransactWriteError as error:

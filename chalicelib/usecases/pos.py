@@ -11,7 +11,7 @@ from chalicelib.core import mechanics as mech
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput, NotFound, RuleViolation, Unauthorized
 from chalicelib.store import cards as card_store
-from chalicelib.store import db
+from chalicelib.store import db, outbox
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Card, Receipt
@@ -211,6 +211,7 @@ def post_receipt(program, data: dict, now: datetime):
                               points=mechanics.referrer_bonus, today=today, lot_id=f"f{stamp:x}", ref=card.card_id)
         card_store.put_state(referrer, reward.state, now, mechanics.tiers[0].id)
         tx.save(referrer)
+        tx.save(outbox.pass_changed(referrer, now))
         for index, entry in enumerate(reward.entries):
             tx.save(_entry(program, referrer, entry, now, f"referral#{card.card_id}", index))
 

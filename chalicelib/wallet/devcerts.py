@@ -71,3 +71,28 @@ def generate(directory: Path, pass_type_id: str, team_id: str, days: int = 825) 
 
 def present(directory: Path) -> bool:
     return all((directory / name).is_file() for name in FILES)
+
+
+def tls_server(directory: Path, name: str = "apns-standin") -> tuple[Path, Path]:
+    """A self-signed TLS certificate for 127.0.0.1 and localhost (the local APNs stand-in); clients
+    trust it by pointing APNS_CA_FILE at the same file."""
+    import ipaddress
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    directory.mkdir(parents=True, exist_ok=True)
+    key = _key()
+    subject = _name((NameOID.COMMON_NAME, "localhost"))
+    names = x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=825))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .add_extension(names, critical=False)
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path

@@ -1,0 +1,56 @@
+"""Delivers what the outbox holds: for a changed card, an APNs push to each registered device.
+
+410 removes the registration; 429, 5xx and network errors are retried later with backoff; other
+refusals (a bad token, a wrong topic) are logged and dropped. An item is removed only when its
+version is still the one delivered, so a change made meanwhile still goes out.
+"""
+from datetime import datetime, timezone
+
+from chalicelib import log
+from chalicelib.store import db, devices
+from chalicelib.store import outbox as outbox_store
+
+MAX_ATTEMPTS = 10
+BACKOFF_SECONDS = 30
+
+
+def deliver(now: datetime | None = None, push=None) -> dict:
+    """One pass over the due items. `push(token) -> PushResult` defaults to the APNs client."""
+    now = now or datetime.now(timezone.utc)
+    if push is None:
+        from chalicelib.wallet import apns
+
+        push = apns.client().push
+    counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
+    for item in outbox_store.due(now):
+        counts["items"] += 1
+        retry = []
+        for registration in devices.devices_of(item.card_id):
+            result = push(registration.push_token)
+            if result.delivered:
+                counts["pushed"] += 1
+            elif result.gone:
+                counts["gone"] += 1
+                devices.unregister(registration.device_id, registration.pass_type_id, registration.serial)
+            elif result.retry:
+                retry.append(result)
+            else:
+                counts["failed"] += 1
+                log.warning("push_refused", card_id=item.card_id, status=result.status, reason=result.reason)
+        if retry and int(item.attempts) + 1 < MAX_ATTEMPTS:
+            counts["retry"] += 1
+            delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
+            outbox_store.retry_later(item, db.micros(now) + delay * 1_000_000,
+                                     f"{retry[0].status} {retry[0].reason or ''}".strip())
+        else:
+            if retry:
+                counts["dead"] += 1
+                log.error("push_given_up", card_id=item.card_id, attempts=int(item.attempts) + 1)
+            outbox_store.done(item)
+    if counts["items"]:
+        log.info("outbox_delivered", **counts)
+    return counts
+
+
+def run(day) -> dict:
+    return deliver()

@@ -1,0 +1,45 @@
+"""The outbox: pending wallet updates, written with the change they announce."""
+from datetime import datetime
+
+from pynamodb.exceptions import DeleteError
+
+from chalicelib.store import db
+from chalicelib.store.models import OutboxItem
+
+WALLET = "wallet"
+
+
+def pass_changed(card, now: datetime) -> OutboxItem:
+    """The item announcing a card's new pass version (to be saved in the change's transaction)."""
+    return OutboxItem(WALLET, f"pass#{card.card_id}", card_id=card.card_id, pass_version=int(card.pass_version),
+                      due_at=db.micros(now), attempts=0, created_at=db.iso(now))
+
+
+def due(now: datetime, limit: int = 500) -> list[OutboxItem]:
+    moment = db.micros(now)
+    return [item for item in OutboxItem.query(WALLET, limit=limit) if int(item.due_at) <= moment]
+
+
+def pending_count() -> int:
+    return OutboxItem.count(WALLET)
+
+
+def done(item: OutboxItem) -> bool:
+    """Remove a delivered item unless a newer change replaced it meanwhile (that one still goes out)."""
+    try:
+        item.delete(condition=OutboxItem.pass_version == int(item.pass_version))
+        return True
+    except DeleteError as error:
+        if db.is_condition_failure(error):
+            return False
+        raise
+
+
+def retry_later(item: OutboxItem, due_at: int, error: str) -> None:
+    try:
+        item.update(actions=[OutboxItem.attempts.add(1), OutboxItem.due_at.set(due_at),
+                             OutboxItem.last_error.set(error[:300])],
+                    condition=OutboxItem.pass_version == int(item.pass_version))
+    except Exception as failure:  # a newer change replaced it: that one is due now anyway
+        if not db.is_condition_failure(failure):
+            raise
