@@ -90,8 +90,10 @@ def load() -> Settings:
         team_id=_get("TEAM_ID", "DEVTEAM001"),
         certs_dir=_path(_get("PASS_CERTS_DIR")) or (os.path.join(local_dir, "certs") if local else None),
         pass_certs_secret=_get("PASS_CERTS_SECRET"),
-        apns_base_url=_get("APNS_BASE_URL", "https://api.push.apple.com").rstrip("/"),
-        apns_ca_file=_path(_get("APNS_CA_FILE")),
+        apns_base_url=_get("APNS_BASE_URL", f"https://127.0.0.1:{_get('APNS_PORT', '8002')}" if local
+                           else "https://api.push.apple.com").rstrip("/"),
+        apns_ca_file=_path(_get("APNS_CA_FILE")) or (os.path.join(local_dir, "certs", "apns-standin.pem")
+                                                      if local else None),
         apns_auth=_get("APNS_AUTH", "certificate"),  # 'certificate' (the pass certificate) or 'token' (.p8)
         apns_key_file=_path(_get("APNS_KEY_FILE")),
         apns_key_id=_get("APNS_KEY_ID"),

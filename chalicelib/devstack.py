@@ -23,6 +23,7 @@ LOCAL = Path(settings().local_dir)  # LOCAL_DIR, default .local/
 SNAPSHOT = LOCAL / "dynamodb-snapshot.json"
 DEMO_FILE = LOCAL / "demo.json"
 SNAPSHOT_EVERY = 15  # seconds between background snapshots (a crash loses at most this much)
+OUTBOX_EVERY = 1  # seconds between deliveries of pending wallet updates
 
 DEMO_MECHANICS = {
     "kind": "points",
@@ -152,6 +153,8 @@ def ensure_secrets() -> None:
     if not devcerts.present(certs):
         devcerts.generate(certs, s.pass_type_id, s.team_id)
         _say(f"created the development certificate chain in {certs}/")
+    if not (certs / "apns-standin.pem").exists():
+        devcerts.tls_server(certs)
 
 
 def seed_demo(port: int) -> dict:
@@ -195,6 +198,7 @@ def _banner(demo: dict) -> None:
     _say("=" * 72)
     _say(f" Enrollment page (open on a phone or in a browser): {demo['join_url']}")
     _say(f" Public keys of the admin tokens:                  {api}/.well-known/jwks.json")
+    _say(f" Apple Wallet pushes go to the local APNs stand-in; each is logged in {LOCAL / 'logs' / 'apns-pushes.jsonl'}")
     _say(f" Everything below is also in {DEMO_FILE}")
     _say()
     _say(" Admin (owner) token, valid 30 days:")
@@ -231,9 +235,10 @@ def run() -> int:
     s = settings()
     port = int(os.environ.get("PORT", "8000"))
     dynamodb_port = int(s.dynamodb_endpoint.rsplit(":", 1)[1])
+    apns_port = int(s.apns_base_url.rsplit(":", 1)[1])
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "logs").mkdir(exist_ok=True)
-    for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT")):
+    for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT"), (apns_port, "APNS_PORT")):
         if _port_open(busy):
             raise SystemExit(f"Port {busy} is already in use: stop what runs there or set {what}=<another port>.")
     processes: list[subprocess.Popen] = []
@@ -250,7 +255,14 @@ def run() -> int:
         _say(f"local DynamoDB on 127.0.0.1:{dynamodb_port}: {restored} items restored from .local/")
         ensure_secrets()
         demo = seed_demo(port)
+        certs = Path(s.certs_dir)
+        apns = _spawn([sys.executable, "-m", "chalicelib.wallet.apns_standin", "--port", str(apns_port),
+                       "--cert", str(certs / "apns-standin.pem"), "--key", str(certs / "apns-standin.key"),
+                       "--log", str(LOCAL / "logs" / "apns-pushes.jsonl")], LOCAL / "logs" / "apns.log")
+        processes.append(apns)
+        _wait_port(apns_port, apns, "the APNs stand-in")
         threading.Thread(target=_snapshot_loop, args=(stop,), daemon=True).start()
+        threading.Thread(target=_outbox_loop, args=(stop,), daemon=True).start()
         api = _spawn([_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
                       "--host", "127.0.0.1", "--port", str(port)])
         processes.append(api)
@@ -278,6 +290,17 @@ def run() -> int:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _outbox_loop(stop: threading.Event) -> None:
+    """What the outbox schedule (and, in AWS, the table's stream) does: deliver pushes within seconds."""
+    from chalicelib.jobs import outbox
+
+    while not stop.wait(OUTBOX_EVERY):
+        try:
+            outbox.deliver()
+        except Exception as exc:  # noqa: BLE001 - a broken round is logged; the next one tries again
+            _say(f"outbox: {type(exc).__name__}: {exc}")
 
 
 def _snapshot_loop(stop: threading.Event) -> None:
