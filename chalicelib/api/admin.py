@@ -10,6 +10,7 @@ from chalicelib.core import validation as v
 from chalicelib.errors import NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import merchants as merchant_store
+from chalicelib.store import outbox as outbox_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import adjustments
@@ -114,6 +115,17 @@ def update_program(program_id):
     program = program_cases.update(program, json_body(bp.current_request), _now())
     log.info("program_updated", program_id=program.program_id)
     return json_response(program_cases.view(program))
+
+
+@bp.route("/admin/programs/{program_id}/passes/refresh", methods=["POST"])
+@api
+def refresh_passes(program_id):
+    """After a design change: every card's pass is marked changed and pushed, in the background."""
+    principal = _principal("programs:write")
+    program = _program(principal, program_id)
+    outbox_store.refresh_program(program.program_id, _now())
+    log.info("passes_refresh_requested", program_id=program.program_id)
+    return json_response({"program_id": program.program_id, "status": "queued"}, 202)
 
 
 # --- POS keys ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ version is still the one delivered, so a change made meanwhile still goes out.
 from datetime import datetime, timezone
 
 from chalicelib import log
+from chalicelib.store import cards as card_store
 from chalicelib.store import db, devices
 from chalicelib.store import outbox as outbox_store
 
@@ -24,6 +25,9 @@ def deliver(now: datetime | None = None, push=None) -> dict:
     counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
     for item in outbox_store.due(now):
         counts["items"] += 1
+        if item.item_key.startswith("refresh#"):
+            counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, now)
+            continue
         retry = []
         for registration in devices.devices_of(item.card_id):
             result = push(registration.push_token)
@@ -54,3 +58,21 @@ def deliver(now: datetime | None = None, push=None) -> dict:
 
 def run(day) -> dict:
     return deliver()
+
+
+REFRESH_PAGE = 200
+
+
+def _refresh_page(item, now: datetime) -> int:
+    """One page of a program-wide refresh: mark each card's pass changed and queue its push; the
+    item keeps its place, so a large program is worked through over several rounds."""
+    cards, cursor = card_store.list_for_program(item.program_id, REFRESH_PAGE, item.cursor)
+    for card in cards:
+        touched = card_store.touch_pass(card.card_id, now)
+        if touched is not None:
+            outbox_store.pass_changed(touched, now).save()
+    if cursor:
+        outbox_store.advance(item, cursor)
+    else:
+        outbox_store.done(item)
+    return len(cards)

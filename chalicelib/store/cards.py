@@ -168,3 +168,16 @@ def set_tier_key(card: Card, first_tier: str) -> None:
 
 def cards_in_tier(program_id: str, tier: str):
     return Card.by_tier.query(f"{program_id}#{tier}")
+
+
+def touch_pass(card_id: str, now: datetime) -> Card | None:
+    """Mark a card's pass changed without touching its points (a design change): one UpdateItem."""
+    card = Card(card_id)
+    try:
+        card.update(actions=[Card.pass_version.add(1), Card.pass_changed_at.set(db.micros(now))],
+                    condition=Card.card_id.exists(), add_version_condition=False)
+    except Exception as error:
+        if db.is_condition_failure(error):
+            return None
+        raise
+    return card

@@ -297,8 +297,10 @@ class OutboxItem(Model):
 
     Meta = _meta("outbox")
     queue = UnicodeAttribute(hash_key=True)  # 'wallet'
-    item_key = UnicodeAttribute(range_key=True)  # 'pass#<card_id>'
-    card_id = UnicodeAttribute()
+    item_key = UnicodeAttribute(range_key=True)  # 'pass#<card_id>' or 'refresh#<program_id>'
+    card_id = UnicodeAttribute(null=True)
+    program_id = UnicodeAttribute(null=True)
+    cursor = UnicodeAttribute(null=True)  # a program refresh's progress through its cards
     pass_version = NumberAttribute()  # the change this item announces
     due_at = NumberAttribute()  # microseconds since the epoch
     attempts = NumberAttribute(default=0)

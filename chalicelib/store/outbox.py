@@ -15,6 +15,18 @@ def pass_changed(card, now: datetime) -> OutboxItem:
                       due_at=db.micros(now), attempts=0, created_at=db.iso(now))
 
 
+def refresh_program(program_id: str, now: datetime) -> OutboxItem:
+    """Ask for every pass of a program to be marked changed and pushed (after a design change)."""
+    item = OutboxItem(WALLET, f"refresh#{program_id}", program_id=program_id, pass_version=db.micros(now),
+                      due_at=db.micros(now), attempts=0, created_at=db.iso(now))
+    item.save()
+    return item
+
+
+def advance(item: OutboxItem, cursor: str) -> None:
+    item.update(actions=[OutboxItem.cursor.set(cursor)])
+
+
 def due(now: datetime, limit: int = 500) -> list[OutboxItem]:
     moment = db.micros(now)
     return [item for item in OutboxItem.query(WALLET, limit=limit) if int(item.due_at) <= moment]

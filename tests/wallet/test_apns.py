@@ -127,3 +127,27 @@ def test_a_dead_push_service_never_fails_a_purchase(aws, program, pos):
     response = pos.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100000})
     assert response.status_code == 200  # the push is the outbox's business, after the commit
     assert len(outbox_store.due(datetime.now(timezone.utc))) == 1
+
+
+def test_one_admin_call_repushes_every_pass_of_a_program(aws, program, pos, merchant, monkeypatch):
+    from chalicelib.jobs import outbox
+    from chalicelib.store import cards as card_store
+    from tests.conftest import bearer
+
+    monkeypatch.setattr(outbox, "REFRESH_PAGE", 2)  # several rounds, as for a large program
+    cards = [enroll(pos.client, phone=f"+7916333000{index}") for index in range(3)]
+    now = datetime.now(timezone.utc)
+    for index, card in enumerate(cards):
+        devices.register(f"dev{index}", "pass.dev.loyalty.local", card["card_id"], f"ok-{index}", now)
+    before = {c["card_id"]: int(card_store.get(c["card_id"]).pass_version) for c in cards}
+    response = pos.client.http.post(f"/admin/programs/{program['id']}/passes/refresh", headers=bearer(merchant))
+    assert response.status_code == 202
+    assert pos.client.http.post(f"/admin/programs/{program['id']}/passes/refresh",
+                                headers=bearer(merchant, "manager")).status_code == 403
+
+    pushed = []
+    for _ in range(4):
+        outbox.deliver(push=lambda token: (pushed.append(token), apns.PushResult(200))[1])
+    assert sorted(pushed) == ["ok-0", "ok-1", "ok-2"]  # each device once
+    assert all(int(card_store.get(cid).pass_version) == version + 1 for cid, version in before.items())
+    assert outbox_store.due(datetime.now(timezone.utc) + timedelta(hours=1)) == []
