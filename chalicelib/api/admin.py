@@ -201,6 +201,18 @@ def get_card(card_id):
     return json_response(card_views.admin_view(card, program, today, full=principal.can("cards:contacts")))
 
 
+@bp.route("/admin/cards/{card_id}", methods=["PATCH"], content_types=[JSON])
+@api
+def update_card(card_id):
+    principal = _principal("cards:write")
+    card = card_views.for_merchant(principal.merchant_id, card_id)
+    card = card_views.update(card, json_body(bp.current_request), _now())
+    program = program_store.get(card.program_id)
+    log.info("card_updated", card_id=card.card_id, status=card.status)
+    today = clock.local_day(_now(), program.timezone).isoformat()
+    return json_response(card_views.admin_view(card, program, today, full=principal.can("cards:contacts")))
+
+
 @bp.route("/admin/cards/{card_id}/ledger", methods=["GET"])
 @api
 def card_ledger(card_id):

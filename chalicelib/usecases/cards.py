@@ -106,3 +106,31 @@ def http_date(micros: int) -> str:
     from email.utils import formatdate
 
     return formatdate(int(micros) // 1_000_000, usegmt=True)
+
+
+def update(card: Card, data: dict, now) -> Card:
+    """Block or unblock a card, or correct the holder's name; the wallet card follows."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from chalicelib.core import validation as v
+    from chalicelib.errors import Conflict
+    from chalicelib.store import db, outbox
+
+    v.reject_unknown(data, {"status", "name"})
+    status = v.read_str(data, "status", choices=("active", "blocked"))
+    name = v.read_str(data, "name", max_len=100)
+    if status is None and name is None:
+        raise InvalidInput("Send 'status' or 'name'.", code="required")
+    if (status or card.status) == card.status and (name or card.name) == card.name:
+        return card
+    card.status, card.name = status or card.status, name or card.name
+    card_store.mark_pass_changed(card, now)
+    try:
+        with db.transaction() as tx:
+            tx.save(card)  # conditioned on the version read
+            tx.save(outbox.pass_changed(card, now))
+    except TransactWriteError as error:
+        if db.is_condition_failure(error):
+            raise Conflict("The card changed meanwhile; read it again.", code="edit_conflict") from None
+        raise
+    return card

@@ -103,3 +103,26 @@ def test_device_log_is_accepted_and_bounded(client, caplog):
     assert "79161234567" not in lines[0]["message"]
     assert client.http.post("/passkit/v1/log", headers={"Content-Type": "application/json"},
                             body=b"not json").status_code == 200
+
+
+def test_blocking_a_card_voids_its_pass_and_announces_it(client, card, merchant, pos):
+    from datetime import datetime, timezone
+
+    from chalicelib.store import outbox as outbox_store
+    from tests.conftest import bearer
+
+    _register(client, card)
+    tag = json.loads(_serials(client).body)["lastUpdated"]
+    response = client.http.patch(f"/admin/cards/{card['card_id']}", headers=bearer(merchant),
+                                 body=json.dumps({"status": "blocked"}))
+    assert response.status_code == 200 and json.loads(response.body)["status"] == "blocked"
+    assert json.loads(_serials(client, tag).body)["serialNumbers"] == [card["card_id"]]
+    assert [i.card_id for i in outbox_store.due(datetime.now(timezone.utc))] == [card["card_id"]]
+    fetched = client.http.get(f"/passkit/v1/passes/{PASS_TYPE_ID}/{card['card_id']}", headers=_auth(card["token"]))
+    assert json.loads(zipfile.ZipFile(io.BytesIO(fetched.body)).read("pass.json"))["voided"] is True
+    refused = pos.post("/pos/receipts", {"receipt_id": "r-blocked", "card": card["card_number"], "total": 1000})
+    assert refused.status_code == 422 and json.loads(refused.body)["error"]["code"] == "card_blocked"
+    assert client.http.patch(f"/admin/cards/{card['card_id']}", headers=bearer(merchant, "analyst"),
+                             body=json.dumps({"status": "active"})).status_code == 403
+    assert client.http.patch(f"/admin/cards/{card['card_id']}", headers=bearer(merchant),
+                             body=json.dumps({"status": "gone"})).status_code == 400
