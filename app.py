@@ -6,15 +6,16 @@ second Lambda and its cold start on every admin call. See the README's architect
 """
 from chalice import Chalice
 
-from chalicelib.api import admin, join, passkit, pos
+from chalicelib.api import admin, google, join, passkit, pos
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
 app = Chalice(app_name="loyalty")
-app.api.binary_types.append("application/vnd.apple.pkpass")
+app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
 app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(pos.bp)
 app.register_blueprint(passkit.bp)
+app.register_blueprint(google.bp)
 app.register_blueprint(schedules.bp)

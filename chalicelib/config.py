@@ -39,6 +39,11 @@ class Settings:
     apns_key_file: str | None
     apns_key_id: str | None
     apns_secret: str | None
+    google_issuer_id: str | None
+    google_service_account_file: str | None
+    google_service_account_secret: str | None
+    google_api_base: str
+    google_keys_url: str
     local_dir: str
 
     @property
@@ -98,6 +103,12 @@ def load() -> Settings:
         apns_key_file=_path(_get("APNS_KEY_FILE")),
         apns_key_id=_get("APNS_KEY_ID"),
         apns_secret=_get("APNS_SECRET"),
+        google_issuer_id=_get("GOOGLE_WALLET_ISSUER_ID"),
+        google_service_account_file=_path(_get("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE")),
+        google_service_account_secret=_get("GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET"),
+        google_api_base=_get("GOOGLE_WALLET_API_BASE",
+                             "https://walletobjects.googleapis.com/walletobjects/v1").rstrip("/"),
+        google_keys_url=_get("GOOGLE_WALLET_CALLBACK_KEYS_URL", "https://pay.google.com/gp/m/issuer/keys"),
         local_dir=local_dir,
     )
 

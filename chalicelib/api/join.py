@@ -1,4 +1,6 @@
-"""Customer pages, no login: the enrollment form and the card page behind its capability link."""
+"""Customer pages, no login: the enrollment form, the card page behind its capability link, and the
+wallet links (Apple pass download, Google save link)."""
+import re
 from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
@@ -128,3 +130,32 @@ def apple_pass(card_id):
                     headers={"Content-Type": apple.MIME, "Cache-Control": "no-store",
                              "Content-Disposition": f'attachment; filename="{program.slug}.pkpass"',
                              "Last-Modified": card_views.http_date(card.pass_changed_at)})
+
+
+@bp.route("/c/{card_id}/google", methods=["GET"])
+@api
+def google_save(card_id):
+    from chalicelib.usecases import google_wallet
+
+    request = bp.current_request
+    card = card_views.by_capability(card_id, (request.query_params or {}).get("k"))
+    program = program_store.get(card.program_id)
+    if program is None:
+        raise NotFound("No such card.")
+    url = google_wallet.save_url(card, program, datetime.now(timezone.utc))
+    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
+
+
+@bp.route("/static/passes/{design}/{name}", methods=["GET"])
+@api
+def pass_image(design, name):
+    """The design's images at public URLs (Google Wallet fetches the program logo from here)."""
+    from chalicelib.wallet import apple
+
+    if not program_cases.is_slug(design) and design != "default" or not re.fullmatch(r"[a-z]+(@[23]x)?\.png", name):
+        raise NotFound("No such image.")
+    data = apple.design(design).files.get(name) if design == "default" else None
+    if data is None:
+        raise NotFound("No such image.")
+    return Response(body=data, status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=86400"})

@@ -28,6 +28,9 @@ def deliver(now: datetime | None = None, push=None) -> dict:
         if item.item_key.startswith("refresh#"):
             counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, now)
             continue
+        if item.item_key.startswith(("google#", "gclass#")):
+            counts["google"] = counts.get("google", 0) + _google(item, now)
+            continue
         retry = []
         for registration in devices.devices_of(item.card_id):
             result = push(registration.push_token)
@@ -70,9 +73,40 @@ def _refresh_page(item, now: datetime) -> int:
     for card in cards:
         touched = card_store.touch_pass(card.card_id, now)
         if touched is not None:
-            outbox_store.pass_changed(touched, now).save()
+            for announce in outbox_store.pass_changed(touched, now):
+                announce.save()
     if cursor:
         outbox_store.advance(item, cursor)
     else:
         outbox_store.done(item)
     return len(cards)
+
+
+def _google(item, now: datetime) -> int:
+    """Bring Google's copy of a card (or of a program's class) up to date; retried like pushes."""
+    from chalicelib.store import programs as program_store
+    from chalicelib.usecases import google_wallet
+    from chalicelib.wallet import google
+
+    try:
+        if item.item_key.startswith("gclass#"):
+            program = program_store.get(item.program_id)
+            if program is not None:
+                google_wallet.sync_class(program, force=True)
+        else:
+            card = card_store.get(item.card_id, consistent=True)
+            if card is not None:
+                google_wallet.sync_object(card, program_store.get(card.program_id))
+    except google_wallet.WalletUnavailable:
+        outbox_store.done(item)  # Google Wallet is not configured here: nothing to keep
+        return 0
+    except google.GoogleError as error:
+        google.log_error(error, card_id=item.card_id)
+        if (error.status == 429 or error.status >= 500 or error.status == 0) and int(item.attempts) + 1 < MAX_ATTEMPTS:
+            delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
+            outbox_store.retry_later(item, db.micros(now) + delay * 1_000_000, f"{error.status} {error.reason}")
+            return 0
+        outbox_store.done(item)
+        return 0
+    outbox_store.done(item)
+    return 1

@@ -40,7 +40,8 @@ def review_program(program, day: date, now: datetime) -> dict:
                 try:
                     with db.transaction() as tx:
                         tx.save(card)  # conditioned on the version read
-                        tx.save(outbox.pass_changed(card, now))
+                        for item in outbox.pass_changed(card, now):
+                            tx.save(item)
                     counts["changed"] += 1
                     break
                 except TransactWriteError as error:

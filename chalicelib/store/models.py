@@ -198,6 +198,8 @@ class Card(Model):
     last_visit_on = UnicodeAttribute(null=True)
     pass_version = NumberAttribute(default=1)  # bumped whenever what the wallet shows changes
     pass_changed_at = NumberAttribute()  # microseconds since the epoch of that change
+    google_state = UnicodeAttribute(null=True)  # None, 'created' (object inserted), 'saved', 'deleted'
+    google_notices = ListAttribute(of=NumberAttribute, default=list)  # notifying messages, epoch seconds
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     # sparse index keys

@@ -9,10 +9,23 @@ from chalicelib.store.models import OutboxItem
 WALLET = "wallet"
 
 
-def pass_changed(card, now: datetime) -> OutboxItem:
-    """The item announcing a card's new pass version (to be saved in the change's transaction)."""
-    return OutboxItem(WALLET, f"pass#{card.card_id}", card_id=card.card_id, pass_version=int(card.pass_version),
+def pass_changed(card, now: datetime) -> list[OutboxItem]:
+    """The items announcing a card's new pass version (saved in the change's own transaction): an
+    Apple push always (devices may be registered), a Google object update once the card has one."""
+    items = [OutboxItem(WALLET, f"pass#{card.card_id}", card_id=card.card_id, pass_version=int(card.pass_version),
+                        due_at=db.micros(now), attempts=0, created_at=db.iso(now))]
+    if card.google_state in ("created", "saved"):
+        items.append(OutboxItem(WALLET, f"google#{card.card_id}", card_id=card.card_id,
+                                pass_version=int(card.pass_version), due_at=db.micros(now), attempts=0,
+                                created_at=db.iso(now)))
+    return items
+
+
+def google_class_changed(program_id: str, now: datetime) -> OutboxItem:
+    item = OutboxItem(WALLET, f"gclass#{program_id}", program_id=program_id, pass_version=db.micros(now),
                       due_at=db.micros(now), attempts=0, created_at=db.iso(now))
+    item.save()
+    return item
 
 
 def refresh_program(program_id: str, now: datetime) -> OutboxItem:

@@ -128,7 +128,8 @@ def update(card: Card, data: dict, now) -> Card:
     try:
         with db.transaction() as tx:
             tx.save(card)  # conditioned on the version read
-            tx.save(outbox.pass_changed(card, now))
+            for item in outbox.pass_changed(card, now):
+                tx.save(item)
     except TransactWriteError as error:
         if db.is_condition_failure(error):
             raise Conflict("The card changed meanwhile; read it again.", code="edit_conflict") from None

@@ -89,7 +89,7 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
         record = Receipt(program.program_id, op.record_key, created_key=f"{stamp}#{op.record_key}", kind=op.kind,
                          body_hash=op.request_hash, response=response, card_id=card_id, created_at=stamp,
                          **op.record_fields)
-        entries, announce = [], None
+        entries, announce = [], []
         if card is not None:
             if card_store.put_state(card, outcome.state, now, first_tier):
                 announce = outbox.pass_changed(card, now)  # Apple and Google learn of it from here
@@ -107,8 +107,8 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
                     tx.save(card)  # conditioned on the version read above
                 for entry in entries:
                     tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
-                if announce is not None:
-                    tx.save(announce)
+                for item in announce:
+                    tx.save(item)
                 if extra is not None:
                     extra(outcome, card, tx)
         except TransactWriteError as error:

@@ -211,7 +211,8 @@ def post_receipt(program, data: dict, now: datetime):
                               points=mechanics.referrer_bonus, today=today, lot_id=f"f{stamp:x}", ref=card.card_id)
         card_store.put_state(referrer, reward.state, now, mechanics.tiers[0].id)
         tx.save(referrer)
-        tx.save(outbox.pass_changed(referrer, now))
+        for item in outbox.pass_changed(referrer, now):
+            tx.save(item)
         for index, entry in enumerate(reward.entries):
             tx.save(_entry(program, referrer, entry, now, f"referral#{card.card_id}", index))
 

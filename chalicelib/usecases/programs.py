@@ -7,6 +7,7 @@ from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
+from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Program
 from chalicelib.usecases import clock
@@ -55,9 +56,13 @@ def update(program: Program, data, now: datetime) -> Program:
     values = _common(data, program)
     if "status" in data:
         values["status"] = v.read_str(data, "status", choices=("active", "paused"))
+    shown_before = (program.name, program.branding, program.country)
     for name, value in values.items():
         setattr(program, name, value)
-    return program_store.save_changes(program, now)
+    program = program_store.save_changes(program, now)
+    if (program.name, program.branding, program.country) != shown_before:
+        outbox.google_class_changed(program.program_id, now)  # Google Wallet's class follows the branding
+    return program
 
 
 def view(program: Program) -> dict:

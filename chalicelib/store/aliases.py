@@ -1,0 +1,18 @@
+"""One-time claims on the aliases table (callback nonces and the like)."""
+from datetime import datetime
+
+from pynamodb.exceptions import PutError
+
+from chalicelib.store import db
+from chalicelib.store.models import Alias
+
+
+def claim(alias: str, owner_id: str, now: datetime) -> bool:
+    """True the first time `alias` is claimed, False ever after."""
+    try:
+        Alias(alias, owner_id=owner_id, created_at=db.iso(now)).save(condition=Alias.alias.does_not_exist())
+        return True
+    except PutError as error:
+        if db.is_condition_failure(error):
+            return False
+        raise

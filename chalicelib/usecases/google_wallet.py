@@ -1,0 +1,89 @@
+"""Google Wallet for our cards: the save link, object updates from the outbox, class updates when a
+program's branding changes, notices within Google's quota, and save/delete callbacks."""
+from datetime import datetime
+
+from chalicelib import log
+from chalicelib.config import settings
+from chalicelib.errors import AppError
+from chalicelib.store import aliases, db
+from chalicelib.store.models import Card
+from chalicelib.wallet import google
+
+_classes_synced: dict[str, str] = {}  # program_id -> updated_at of the branding last sent (warm cache)
+
+
+class WalletUnavailable(AppError):
+    status = 503
+    code = "google_wallet_unavailable"
+
+
+def _client() -> google.WalletClient:
+    try:
+        return google.client()
+    except google.NotConfigured as error:
+        raise WalletUnavailable(str(error)) from None
+
+
+def sync_class(program, force: bool = False) -> None:
+    wallet = _client()
+    if not force and _classes_synced.get(program.program_id) == program.updated_at:
+        return
+    wallet.upsert("loyaltyClass", google.loyalty_class(wallet.issuer_id, program))
+    _classes_synced[program.program_id] = program.updated_at
+
+
+def save_url(card: Card, program, now: datetime) -> str:
+    """Insert (or refresh) the card's object, then a short JWT that only references it."""
+    wallet = _client()
+    try:
+        sync_class(program)
+        wallet.upsert("loyaltyObject", google.loyalty_object(wallet.issuer_id, card, program))
+    except google.GoogleError as error:
+        google.log_error(error, card_id=card.card_id)
+        raise WalletUnavailable("Google Wallet did not accept the card just now; try again in a minute.") from None
+    if card.google_state is None:
+        card.update(actions=[Card.google_state.set("created")], add_version_condition=False)
+    token = wallet.save_jwt(google.object_id(wallet.issuer_id, card), google.class_id(wallet.issuer_id, program),
+                            [settings().public_base_url], now=now.timestamp())
+    return google.SAVE_URL + token
+
+
+def sync_object(card: Card, program) -> None:
+    """PATCH the object with the card's current state (balance, tier, status): the outbox calls this."""
+    wallet = _client()
+    wallet.upsert("loyaltyObject", google.loyalty_object(wallet.issuer_id, card, program))
+
+
+def notice(card: Card, header: str, body: str, now: datetime) -> str:
+    """A message on the back of the pass; it notifies the phone while the 24-hour quota allows."""
+    wallet = _client()
+    recent = [int(t) for t in (card.google_notices or []) if int(t) > now.timestamp() - 86400]
+    notify = len(recent) < google.NOTIFY_PER_DAY
+    kind = wallet.add_message(google.object_id(wallet.issuer_id, card),
+                              {"header": header[:35], "body": body[:500], "id": f"m{int(now.timestamp())}"}, notify)
+    if kind == "TEXT_AND_NOTIFY":
+        recent.append(int(now.timestamp()))
+    card.update(actions=[Card.google_notices.set(recent)], add_version_condition=False)
+    return kind
+
+
+def callback(body: dict, now: datetime) -> dict:
+    """A verified save/delete callback: records whether the card is in a Google wallet (once per nonce)."""
+    s = settings()
+    event = google.verify_callback(body, google.root_keys(), s.google_issuer_id or "", int(now.timestamp() * 1000))
+    nonce = str(event.get("nonce", ""))[:128]
+    if not nonce or not aliases.claim(f"gnonce#{nonce}", "google", now):
+        return {"status": "duplicate"}
+    object_id = str(event.get("objectId", ""))
+    prefix = f"{s.google_issuer_id}."
+    card_id = object_id[len(prefix):] if object_id.startswith(prefix) else ""
+    state = {"save": "saved", "del": "deleted"}.get(event.get("eventType"))
+    if card_id and state:
+        try:
+            Card(card_id).update(actions=[Card.google_state.set(state)], condition=Card.card_id.exists(),
+                                 add_version_condition=False)
+        except Exception as error:  # an object of a card we no longer have
+            if not db.is_condition_failure(error):
+                raise
+    log.info("google_callback", card_id=card_id or None, event_type=event.get("eventType"))
+    return {"status": "recorded", "event": event.get("eventType")}

@@ -1,0 +1,334 @@
+"""Google Wallet loyalty passes over the Wallet Objects REST API, with PyJWT, cryptography and httpx
+(no google-api-python-client: it weighs ~150 MB).
+
+- A loyalty class per program (`{issuer}.{program_id}`), patched or inserted whenever its branding
+  changes; a loyalty object per card (`{issuer}.{card_id}`: random, no personal data), inserted before
+  a save link is handed out and patched from the outbox after every change the ledger marks.
+- The save link is a short JWT that only references the object (RS256 with the service account's key).
+- Access tokens come from the service account by the JWT-bearer grant at its `token_uri`, cached per
+  warm container until five minutes before they expire. 429 and 5xx are retried with backoff.
+- Save/delete callbacks are verified (ECv2SigningOnly, sender GooglePayPasses) against Google's keys.
+"""
+import base64
+import json
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chalicelib import log
+from chalicelib.config import settings
+from chalicelib.core import branding as brandings
+from chalicelib.core import card_number
+from chalicelib.core import mechanics as mech
+
+SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
+TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+SAVE_URL = "https://pay.google.com/gp/v/save/"
+MAX_JWT = 1800  # Google's "maximum safe length" for a save link's JWT
+NOTIFY_PER_DAY = 3  # TEXT_AND_NOTIFY messages per object per 24 h
+RETRIES = 3
+
+
+class GoogleError(Exception):
+    """Google refused a call; `reason` is Google's own (permissionDenied, invalidResource, …)."""
+
+    def __init__(self, status: int, reason: str | None, message: str):
+        super().__init__(f"Google Wallet {status} {reason or ''}: {message}".strip())
+        self.status, self.reason, self.message = status, reason, message
+
+
+class NotConfigured(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    email: str
+    key_id: str
+    private_key: object
+    token_uri: str
+
+
+def load_service_account(document: dict) -> ServiceAccount:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(document["private_key"].encode(), password=None)
+    return ServiceAccount(document["client_email"], document.get("private_key_id", ""), key,
+                          document.get("token_uri", TOKEN_AUDIENCE))
+
+
+def _service_account_document() -> dict:
+    s = settings()
+    if s.google_service_account_secret:
+        import botocore.session
+
+        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
+        return json.loads(client.get_secret_value(SecretId=s.google_service_account_secret)["SecretString"])
+    if s.google_service_account_file:
+        with open(s.google_service_account_file, encoding="utf-8") as handle:
+            return json.load(handle)
+    raise NotConfigured("Google Wallet is not configured: set GOOGLE_WALLET_ISSUER_ID and "
+                        "GOOGLE_WALLET_SERVICE_ACCOUNT_FILE (or _SECRET).")
+
+
+def configured() -> bool:
+    s = settings()
+    return bool(s.google_issuer_id and (s.google_service_account_file or s.google_service_account_secret))
+
+
+class WalletClient:
+    def __init__(self, account: ServiceAccount, issuer_id: str, api_base: str, timeout: float = 5.0,
+                 sleep=time.sleep):
+        import httpx
+
+        self.account, self.issuer_id, self.api_base = account, issuer_id, api_base
+        self._http = httpx.Client(timeout=timeout)
+        self._token: tuple[float, str] | None = None
+        self._lock = threading.Lock()
+        self._sleep = sleep
+
+    # --- auth -----------------------------------------------------------------------------------
+
+    def access_token(self, now: float | None = None) -> str:
+        import jwt
+
+        now = time.time() if now is None else now
+        with self._lock:
+            if self._token is None or now >= self._token[0] - 300:
+                assertion = jwt.encode({"iss": self.account.email, "scope": SCOPE, "aud": TOKEN_AUDIENCE,
+                                        "iat": int(now), "exp": int(now) + 3600}, self.account.private_key,
+                                       algorithm="RS256", headers={"kid": self.account.key_id})
+                response = self._http.post(self.account.token_uri, data={
+                    "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
+                if response.status_code != 200:
+                    raise GoogleError(response.status_code, "token", response.text[:200])
+                answer = response.json()
+                self._token = (now + int(answer.get("expires_in", 3600)), answer["access_token"])
+            return self._token[1]
+
+    # --- REST -----------------------------------------------------------------------------------
+
+    def call(self, method: str, path: str, body: dict | None = None) -> dict | None:
+        """One REST call with retries on 429/5xx; None for 404 (the caller decides what that means)."""
+        import httpx
+
+        url = f"{self.api_base}/{path}"
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self._http.request(method, url, json=body,
+                                              headers={"Authorization": f"Bearer {self.access_token()}"})
+            except httpx.HTTPError as error:
+                if attempt == RETRIES:
+                    raise GoogleError(0, "network", type(error).__name__) from None
+                self._sleep(0.2 * 2 ** attempt)
+                continue
+            if response.status_code == 401 and attempt == 0:
+                self._token = None  # expired early: one fresh token
+                continue
+            if response.status_code == 404:
+                return None
+            if response.status_code < 300:
+                return response.json() if response.content else {}
+            reason, message = _google_reason(response)
+            if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES:
+                self._sleep(0.2 * 2 ** attempt)
+                continue
+            raise GoogleError(response.status_code, reason, message)
+        raise GoogleError(0, "retries", "gave up")
+
+    def upsert(self, resource: str, document: dict) -> dict:
+        """PATCH the resource, or insert it when it does not exist yet (idempotent either way)."""
+        path = f"{resource}/{document['id']}"
+        patched = self.call("PATCH", path, document)
+        if patched is not None:
+            return patched
+        try:
+            return self.call("POST", resource, document)
+        except GoogleError as error:
+            if error.status == 409:  # inserted meanwhile by a twin request
+                return self.call("PATCH", path, document)
+            raise
+
+    def add_message(self, object_id: str, message: dict, notify: bool) -> str:
+        """Add a message to the pass; notifying ones fall back to TEXT past Google's quota."""
+        kind = "TEXT_AND_NOTIFY" if notify else "TEXT"
+        try:
+            self.call("POST", f"loyaltyObject/{object_id}/addMessage", {"message": {**message, "messageType": kind}})
+        except GoogleError as error:
+            if kind == "TEXT" or "quota" not in f"{error.reason} {error.message}".lower():
+                raise
+            kind = "TEXT"
+            self.call("POST", f"loyaltyObject/{object_id}/addMessage", {"message": {**message, "messageType": kind}})
+        return kind
+
+    def save_jwt(self, object_id: str, class_id: str, origins: list[str], now: float | None = None) -> str:
+        import jwt
+
+        token = jwt.encode({"iss": self.account.email, "aud": "google", "typ": "savetowallet",
+                            "iat": int(time.time() if now is None else now), "origins": origins,
+                            "payload": {"loyaltyObjects": [{"id": object_id, "classId": class_id}]}},
+                           self.account.private_key, algorithm="RS256", headers={"kid": self.account.key_id})
+        if len(token) >= MAX_JWT:
+            raise GoogleError(0, "jwt_too_long", f"the save JWT is {len(token)} characters")
+        return token
+
+
+def _google_reason(response) -> tuple[str | None, str]:
+    try:
+        error = response.json().get("error", {})
+        reasons = [item.get("reason") for item in error.get("errors", []) if item.get("reason")]
+        return (reasons[0] if reasons else error.get("status")), error.get("message", "")[:300]
+    except (ValueError, AttributeError):
+        return None, response.text[:300]
+
+
+@lru_cache(maxsize=1)
+def client() -> WalletClient:
+    s = settings()
+    if not s.google_issuer_id:
+        raise NotConfigured("Google Wallet is not configured: set GOOGLE_WALLET_ISSUER_ID.")
+    return WalletClient(load_service_account(_service_account_document()), s.google_issuer_id, s.google_api_base)
+
+
+# --- documents -------------------------------------------------------------------------------------
+
+def class_id(issuer_id: str, program) -> str:
+    return f"{issuer_id}.{program.program_id}"
+
+
+def object_id(issuer_id: str, card) -> str:
+    return f"{issuer_id}.{card.card_id}"
+
+
+def _localized(default: str, translations: dict) -> dict:
+    return {"defaultValue": {"language": "ru", "value": default},
+            "translatedValues": [{"language": lang, "value": text} for lang, text in translations.items()]}
+
+
+def loyalty_class(issuer_id: str, program) -> dict:
+    brand = brandings.parse({}, program.branding)
+    base = settings().public_base_url
+    name = brand.get("organization_name") or program.name
+    document = {
+        "id": class_id(issuer_id, program),
+        "issuerName": name[:20],
+        "programName": program.name[:20],
+        "programLogo": {"sourceUri": {"uri": f"{base}/static/passes/default/icon@3x.png"},
+                        "contentDescription": _localized(program.name, {"en": program.name})},
+        "hexBackgroundColor": brand["background_color"],
+        "reviewStatus": "UNDER_REVIEW",
+        "accountIdLabel": "Номер карты",
+        "accountNameLabel": "Участник",
+        "rewardsTierLabel": "Уровень",
+        "localizedAccountIdLabel": _localized("Номер карты", {"en": "Card number"}),
+        "localizedAccountNameLabel": _localized("Участник", {"en": "Member"}),
+        "countryCode": program.country,
+        "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
+    }
+    if brand.get("website"):
+        document["homepageUri"] = {"uri": brand["website"], "description": name}
+    if brand.get("description"):
+        document["textModulesData"] = [{"id": "about", "header": program.name[:35], "body": brand["description"][:500]}]
+    return document
+
+
+def loyalty_object(issuer_id: str, card, program) -> dict:
+    mechanics = mech.from_stored(program.mechanics)
+    tier = mechanics.tier(card.tier)
+    base = settings().public_base_url
+    locale = card.locale if card.locale in ("ru", "en") else "ru"
+    rules = {"ru": f"{mech.percent(tier.earn_bp)}% от покупки баллами; баллами до {mech.percent(mechanics.redeem_cap_bp)}% чека.",
+             "en": f"{mech.percent(tier.earn_bp)}% of purchases in points; points pay up to "
+                   f"{mech.percent(mechanics.redeem_cap_bp)}% of a receipt."}[locale]
+    return {
+        "id": object_id(issuer_id, card),
+        "classId": class_id(issuer_id, program),
+        "state": "ACTIVE" if card.status == "active" else "INACTIVE",
+        "accountId": card_number.display(card.number),
+        "accountName": card.name[:20],
+        "loyaltyPoints": {"label": "Баллы" if locale == "ru" else "Points", "balance": {"int": int(card.balance)}},
+        "secondaryLoyaltyPoints": {"label": "Уровень" if locale == "ru" else "Tier",
+                                   "balance": {"string": tier.name[:7]}},
+        "barcode": {"type": "QR_CODE", "value": card.number, "alternateText": card_number.display(card.number)},
+        "textModulesData": [{"id": "rules", "header": "Правила" if locale == "ru" else "Rules", "body": rules}],
+        "linksModuleData": {"uris": [{"id": "card", "uri": f"{base}/c/{card.card_id}?k={card.access_key}",
+                                      "description": "Карта онлайн" if locale == "ru" else "Your card online"}]},
+    }
+
+
+# --- callbacks -------------------------------------------------------------------------------------
+
+SENDER = "GooglePayPasses"
+PROTOCOL = "ECv2SigningOnly"
+
+
+class CallbackRejected(Exception):
+    pass
+
+
+def _length_prefixed(*parts: str) -> bytes:
+    return b"".join(struct.pack("<I", len(part.encode())) + part.encode() for part in parts)
+
+
+def _verify(public_key_b64: str, signature_b64: str, data: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    try:
+        key = serialization.load_der_public_key(base64.b64decode(public_key_b64))
+        key.verify(base64.b64decode(signature_b64), data, ec.ECDSA(hashes.SHA256()))
+        return True
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+
+
+def verify_callback(body: dict, root_keys: list[dict], recipient_id: str, now_ms: int) -> dict:
+    """The callback's message if Google signed it (through an unexpired intermediate key signed by one
+    of Google's root keys) for this issuer; otherwise CallbackRejected."""
+    try:
+        if body.get("protocolVersion") != PROTOCOL:
+            raise CallbackRejected("unknown protocol")
+        intermediate = body["intermediateSigningKey"]
+        signed_key = intermediate["signedKey"]
+        roots = [k for k in root_keys if k.get("protocolVersion") == PROTOCOL
+                 and int(k.get("keyExpiration", now_ms + 1)) > now_ms]
+        data = _length_prefixed(SENDER, PROTOCOL, signed_key)
+        if not any(_verify(root["keyValue"], signature, data) for root in roots
+                   for signature in intermediate["signatures"]):
+            raise CallbackRejected("the intermediate key is not signed by Google")
+        key = json.loads(signed_key)
+        if int(key["keyExpiration"]) <= now_ms:
+            raise CallbackRejected("the intermediate key has expired")
+        message = body["signedMessage"]
+        if not _verify(key["keyValue"], body["signature"], _length_prefixed(SENDER, recipient_id, PROTOCOL, message)):
+            raise CallbackRejected("the message signature does not verify")
+        event = json.loads(message)
+        if int(event.get("expTimeMillis", 0)) <= now_ms:
+            raise CallbackRejected("the message has expired")
+        return event
+    except CallbackRejected:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        raise CallbackRejected(f"malformed callback: {type(error).__name__}") from None
+
+
+_root_keys: tuple[float, list] | None = None
+
+
+def root_keys() -> list[dict]:
+    """Google's callback root keys, fetched from GOOGLE_WALLET_CALLBACK_KEYS_URL, cached for an hour."""
+    global _root_keys
+    import httpx
+
+    if _root_keys is None or time.time() - _root_keys[0] > 3600:
+        response = httpx.get(settings().google_keys_url, timeout=5)
+        response.raise_for_status()
+        _root_keys = (time.time(), response.json().get("keys", []))
+    return _root_keys[1]
+
+
+def log_error(error: GoogleError, **fields) -> None:
+    log.error("google_wallet_error", status=error.status, reason=error.reason, detail=error.message, **fields)

@@ -1,0 +1,224 @@
+"""A local stand-in for Google Wallet, for `make dev` and the tests: the OAuth token endpoint (it checks
+the JWT-bearer assertion against the service account's public key), the walletobjects resources our
+client uses (loyaltyClass, loyaltyObject, addMessage with Google's 3-per-24-hours notification quota),
+Google-shaped errors, and the callback side: its own root key at /keys and a signer for save/delete
+callbacks (POST /standin/callback), so the whole flow runs offline.
+
+Test controls: POST /standin/fail {"status": 503, "count": 2} fails the next calls; GET /standin/state.
+
+    python -m chalicelib.wallet.google_standin --port 8003 --service-account sa.json --issuer 3388000000012345
+"""
+import argparse
+import base64
+import json
+import secrets
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
+SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
+
+
+def new_service_account(token_uri: str, email: str = "wallet@loyalty-local.iam.gserviceaccount.com") -> dict:
+    """A service-account file like the one Google's console downloads, with a fresh RSA key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return {"type": "service_account", "project_id": "loyalty-local", "private_key_id": secrets.token_hex(20),
+            "private_key": pem, "client_email": email, "client_id": "1", "token_uri": token_uri}
+
+
+def _lp(*parts: str) -> bytes:
+    return b"".join(struct.pack("<I", len(p.encode())) + p.encode() for p in parts)
+
+
+class State:
+    def __init__(self, service_account: dict, issuer_id: str):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.issuer_id = issuer_id
+        self.account = service_account
+        self.public_key = serialization.load_pem_private_key(service_account["private_key"].encode(),
+                                                             password=None).public_key()
+        self.tokens: dict[str, float] = {}
+        self.resources: dict[str, dict] = {"loyaltyClass": {}, "loyaltyObject": {}}
+        self.messages: dict[str, list] = {}
+        self.fail: list[int] = []
+        self.calls: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.root = ec.generate_private_key(ec.SECP256R1())
+        self.intermediate = ec.generate_private_key(ec.SECP256R1())
+
+    @staticmethod
+    def _spki(key) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        return base64.b64encode(key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+
+    def root_keys(self) -> dict:
+        return {"keys": [{"keyValue": self._spki(self.root), "protocolVersion": "ECv2SigningOnly"}]}
+
+    def signed_callback(self, object_id: str, event_type: str, nonce: str | None = None,
+                        expires_in_ms: int = 60_000) -> dict:
+        """A callback body as Google signs it (ECv2SigningOnly, sender GooglePayPasses)."""
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        now_ms = int(time.time() * 1000)
+        signed_key = json.dumps({"keyValue": self._spki(self.intermediate), "keyExpiration": str(now_ms + 3600_000)})
+        key_signature = self.root.sign(_lp("GooglePayPasses", "ECv2SigningOnly", signed_key), ec.ECDSA(hashes.SHA256()))
+        class_id = object_id.rsplit(".", 1)[0]
+        message = json.dumps({"classId": class_id, "objectId": object_id, "expTimeMillis": now_ms + expires_in_ms,
+                              "eventType": event_type, "nonce": nonce or secrets.token_hex(8)})
+        signature = self.intermediate.sign(_lp("GooglePayPasses", self.issuer_id, "ECv2SigningOnly", message),
+                                           ec.ECDSA(hashes.SHA256()))
+        return {"signature": base64.b64encode(signature).decode(), "protocolVersion": "ECv2SigningOnly",
+                "intermediateSigningKey": {"signedKey": signed_key,
+                                           "signatures": [base64.b64encode(key_signature).decode()]},
+                "signedMessage": message}
+
+
+def _error(status: int, reason: str, message: str) -> tuple[int, dict]:
+    return status, {"error": {"code": status, "message": message,
+                              "errors": [{"domain": "walletobjects", "reason": reason, "message": message}]}}
+
+
+def make_handler(state: State):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _send(self, status: int, body: dict | None):
+            raw = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _body(self) -> bytes:
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def do_GET(self):
+            self._route("GET")
+
+        def do_POST(self):
+            self._route("POST")
+
+        def do_PATCH(self):
+            self._route("PATCH")
+
+        def _route(self, method: str):
+            path = urlparse(self.path).path
+            raw = self._body()
+            with state.lock:
+                state.calls.append((method, path))
+                status, body = self._handle(method, path, raw)
+            self._send(status, body)
+
+        def _handle(self, method, path, raw):
+            import jwt
+
+            if path == "/keys":
+                return 200, state.root_keys()
+            if path == "/standin/state":
+                return 200, {"resources": state.resources, "messages": state.messages, "calls": state.calls}
+            if path == "/standin/fail":
+                spec = json.loads(raw or b"{}")
+                state.fail.extend([int(spec.get("status", 503))] * int(spec.get("count", 1)))
+                return 200, {}
+            if path == "/standin/callback":
+                spec = json.loads(raw or b"{}")
+                return 200, state.signed_callback(spec["objectId"], spec.get("eventType", "save"), spec.get("nonce"))
+            if path == "/token":
+                form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+                    return 400, {"error": "unsupported_grant_type"}
+                try:
+                    claims = jwt.decode(form.get("assertion", ""), state.public_key, algorithms=["RS256"],
+                                        audience=TOKEN_AUDIENCE, options={"require": ["exp", "iat", "iss"]})
+                except jwt.PyJWTError as error:
+                    return 400, {"error": "invalid_grant", "error_description": str(error)}
+                if claims.get("iss") != state.account["client_email"] or claims.get("scope") != SCOPE:
+                    return 400, {"error": "invalid_scope"}
+                token = secrets.token_urlsafe(24)
+                state.tokens[token] = time.time() + 3600
+                return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+            prefix = "/walletobjects/v1/"
+            if not path.startswith(prefix):
+                return _error(404, "notFound", "No such endpoint")
+            bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            if state.tokens.get(bearer, 0) < time.time():
+                return _error(401, "authError", "Request had invalid authentication credentials.")
+            if state.fail:
+                status = state.fail.pop(0)
+                return _error(status, "backendError" if status >= 500 else "rateLimitExceeded", "Simulated failure")
+            parts = path[len(prefix):].split("/")
+            kind = parts[0]
+            if kind not in state.resources:
+                return _error(404, "notFound", "No such resource type")
+            table = state.resources[kind]
+            body = json.loads(raw) if raw else {}
+            if len(parts) == 1 and method == "POST":
+                if body.get("id") in table:
+                    return _error(409, "resourceAlreadyExists", "Resource already exists")
+                if not str(body.get("id", "")).startswith(state.issuer_id + "."):
+                    return _error(400, "invalidResource", "Invalid resource ID")
+                if kind == "loyaltyObject" and body.get("classId") not in state.resources["loyaltyClass"]:
+                    return _error(400, "invalidResource", "Invalid class ID")
+                table[body["id"]] = body
+                return 200, body
+            resource_id = parts[1] if len(parts) > 1 else ""
+            if resource_id not in table:
+                return _error(404, "resourceNotFound", "Resource not found")
+            if len(parts) == 2 and method == "GET":
+                return 200, table[resource_id]
+            if len(parts) == 2 and method == "PATCH":
+                table[resource_id].update(body)
+                return 200, table[resource_id]
+            if len(parts) == 3 and parts[2] == "addMessage" and method == "POST":
+                message = body.get("message", {})
+                sent = state.messages.setdefault(resource_id, [])
+                recent = [m for m in sent if m["messageType"] == "TEXT_AND_NOTIFY" and m["at"] > time.time() - 86400]
+                if message.get("messageType") == "TEXT_AND_NOTIFY" and len(recent) >= 3:
+                    return _error(400, "quotaExceeded", "QuotaExceededException: 3 notifications per 24 hours")
+                sent.append({**message, "at": time.time()})
+                return 200, {"resource": table[resource_id]}
+            return _error(400, "badRequest", "Unsupported call")
+
+    return Handler
+
+
+def serve(port: int, service_account: dict, issuer_id: str) -> tuple[ThreadingHTTPServer, State]:
+    state = State(service_account, issuer_id)
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, state
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="local Google Wallet stand-in")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--service-account", required=True)
+    parser.add_argument("--issuer", required=True)
+    args = parser.parse_args()
+    with open(args.service_account, encoding="utf-8") as handle:
+        account = json.load(handle)
+    server, _ = serve(args.port, account, args.issuer)
+    print(f"Google Wallet stand-in on http://127.0.0.1:{args.port}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Google Wallet against the local stand-in: class and object, the save JWT, updates from the outbox,
+the notification quota, token caching, retries, and signed callbacks."""
+import json
+import socket
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+
+from chalicelib import config
+from chalicelib.store import cards as card_store
+from chalicelib.store import outbox as outbox_store
+from chalicelib.wallet import apns, google, google_standin
+from tests.conftest import bearer, body, enroll
+
+ISSUER = "3388000000012345"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def standin(tmp_path, monkeypatch):
+    from chalicelib.usecases import google_wallet
+
+    port = _free_port()
+    account = google_standin.new_service_account(f"http://127.0.0.1:{port}/token")
+    account_file = tmp_path / "service-account.json"
+    account_file.write_text(json.dumps(account))
+    server, state = google_standin.serve(port, account, ISSUER)
+    monkeypatch.setenv("GOOGLE_WALLET_ISSUER_ID", ISSUER)
+    monkeypatch.setenv("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", str(account_file))
+    monkeypatch.setenv("GOOGLE_WALLET_API_BASE", f"http://127.0.0.1:{port}/walletobjects/v1")
+    monkeypatch.setenv("GOOGLE_WALLET_CALLBACK_KEYS_URL", f"http://127.0.0.1:{port}/keys")
+
+    def reset():
+        config.reset()
+        google.client.cache_clear()
+        google._root_keys = None
+        google_wallet._classes_synced.clear()
+
+    reset()
+    yield {"state": state, "account": account}
+    server.shutdown()
+    monkeypatch.undo()
+    reset()
+
+
+def _save(client, card):
+    return client.http.get(card["google_save_url"].replace("https://loyalty.test", ""))
+
+
+def _deliver():
+    from chalicelib.jobs import outbox
+
+    return outbox.deliver(push=lambda token: apns.PushResult(200))
+
+
+def test_save_link_inserts_class_and_object_and_is_a_short_jwt(client, program, standin):
+    card = enroll(client)
+    response = _save(client, card)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("https://pay.google.com/gp/v/save/")
+    token = location.rsplit("/", 1)[1]
+    assert len(token) < 1800
+    public = google.load_service_account({**standin["account"]}).private_key.public_key()
+    claims = jwt.decode(token, public, algorithms=["RS256"], audience="google")
+    assert claims["typ"] == "savetowallet" and isinstance(claims["iat"], int)
+    assert claims["iss"] == standin["account"]["client_email"] and claims["origins"] == ["https://loyalty.test"]
+    object_id, class_id = f"{ISSUER}.{card['card_id']}", f"{ISSUER}.{program['id']}"
+    assert claims["payload"] == {"loyaltyObjects": [{"id": object_id, "classId": class_id}]}
+    with pytest.raises(jwt.InvalidAudienceError):
+        jwt.decode(token, public, algorithms=["RS256"], audience="someone-else")
+
+    stored_class = standin["state"].resources["loyaltyClass"][class_id]
+    assert stored_class["reviewStatus"] == "UNDER_REVIEW" and stored_class["programName"] == "Coffee Club"
+    stored = standin["state"].resources["loyaltyObject"][object_id]
+    assert stored["state"] == "ACTIVE" and stored["loyaltyPoints"]["balance"] == {"int": 100}
+    assert stored["barcode"] == {"type": "QR_CODE", "value": card["card_number"],
+                                 "alternateText": stored["accountId"]}
+    assert "9160000001" not in object_id and "Anna" not in object_id
+    assert _save(client, card).status_code == 302  # a second click patches, never fails
+
+
+def test_a_receipt_patches_the_object_from_the_outbox_not_the_request(client, program, pos, standin):
+    card = enroll(client)
+    _save(client, card)
+    calls_before = len(standin["state"].calls)
+    assert pos.post("/pos/receipts", {"receipt_id": "g1", "card": card["card_number"], "total": 100000}
+                    ).status_code == 200
+    assert len(standin["state"].calls) == calls_before  # the purchase itself never waits for Google
+    assert _deliver()["google"] == 1
+    stored = standin["state"].resources["loyaltyObject"][f"{ISSUER}.{card['card_id']}"]
+    assert stored["loyaltyPoints"]["balance"] == {"int": 150}
+    assert ("PATCH", f"/walletobjects/v1/loyaltyObject/{ISSUER}.{card['card_id']}") in standin["state"].calls
+
+
+def test_google_outages_are_retried_later_and_nothing_is_lost(client, program, pos, standin):
+    card = enroll(client)
+    _save(client, card)
+    pos.post("/pos/receipts", {"receipt_id": "g2", "card": card["card_number"], "total": 100000})
+    standin["state"].fail.extend([503] * 8)  # longer than the client's own retries
+    assert _deliver().get("google", 0) == 0
+    pending = [i.item_key for i in outbox_store.due(datetime.now(timezone.utc) + timedelta(minutes=5))]
+    assert f"google#{card['card_id']}" in pending
+    standin["state"].fail.clear()
+    from chalicelib.jobs import outbox
+
+    outbox.deliver(datetime.now(timezone.utc) + timedelta(minutes=5), push=lambda t: apns.PushResult(200))
+    stored = standin["state"].resources["loyaltyObject"][f"{ISSUER}.{card['card_id']}"]
+    assert stored["loyaltyPoints"]["balance"] == {"int": 150}
+
+
+def test_client_retries_429_and_5xx_and_explains_refusals(standin):
+    wallet = google.client()
+    wallet._sleep = lambda seconds: None
+    standin["state"].fail.extend([429, 503])
+    wallet.upsert("loyaltyClass", {"id": f"{ISSUER}.p_retry", "issuerName": "x", "programName": "x",
+                                   "reviewStatus": "UNDER_REVIEW"})
+    assert f"{ISSUER}.p_retry" in standin["state"].resources["loyaltyClass"]
+    with pytest.raises(google.GoogleError) as refused:
+        wallet.call("POST", "loyaltyObject", {"id": f"{ISSUER}.c_x", "classId": f"{ISSUER}.missing"})
+    assert refused.value.status == 400 and refused.value.reason == "invalidResource"
+
+
+def test_access_token_is_cached_and_renewed_before_it_expires(standin):
+    wallet = google.client()
+    first = wallet.access_token()
+    assert wallet.access_token() == first
+    tokens_issued = sum(1 for method, path in standin["state"].calls if path == "/token")
+    assert tokens_issued == 1
+    import time
+
+    wallet._token = (time.time() + 200, first)  # the cached token now expires within five minutes
+    later = wallet.access_token()
+    assert later != first
+    assert sum(1 for method, path in standin["state"].calls if path == "/token") == 2
+
+
+def test_notices_notify_three_times_a_day_then_fall_back_to_text(client, program, standin):
+    from chalicelib.usecases import google_wallet
+
+    card = enroll(client)
+    _save(client, card)
+    now = datetime.now(timezone.utc)
+    kinds = [google_wallet.notice(card_store.get(card["card_id"]), "Hello", f"Message {i}", now + timedelta(seconds=i))
+             for i in range(4)]
+    assert kinds == ["TEXT_AND_NOTIFY"] * 3 + ["TEXT"]
+    for message in standin["state"].messages[f"{ISSUER}.{card['card_id']}"]:
+        message["at"] -= 25 * 3600  # a day passes for Google too
+    assert google_wallet.notice(card_store.get(card["card_id"]), "Next day", "x",
+                                now + timedelta(hours=25)) == "TEXT_AND_NOTIFY"
+    # Google's own quota answer is honoured even when our count is lost
+    fresh = card_store.get(card["card_id"])
+    fresh.google_notices = []
+    messages = standin["state"].messages[f"{ISSUER}.{card['card_id']}"]
+    for message in messages:
+        message["at"] = now.timestamp()
+    assert google_wallet.notice(fresh, "Again", "y", now + timedelta(seconds=10)) == "TEXT"
+
+
+def test_callbacks_are_verified_deduplicated_and_recorded(client, program, standin):
+    card = enroll(client)
+    _save(client, card)
+    object_id = f"{ISSUER}.{card['card_id']}"
+    signed = standin["state"].signed_callback(object_id, "save", nonce="n-1")
+    headers = {"Content-Type": "application/json"}
+    first = client.http.post("/google/callbacks", headers=headers, body=json.dumps(signed))
+    assert first.status_code == 200 and body(first)["status"] == "recorded"
+    assert card_store.get(card["card_id"]).google_state == "saved"
+    assert body(client.http.post("/google/callbacks", headers=headers, body=json.dumps(signed)))["status"] == \
+        "duplicate"
+
+    tampered = dict(signed, signedMessage=signed["signedMessage"].replace('"save"', '"del"'))
+    assert client.http.post("/google/callbacks", headers=headers, body=json.dumps(tampered)).status_code == 401
+    impostor = google_standin.State(standin["account"], ISSUER).signed_callback(object_id, "del", nonce="n-2")
+    assert client.http.post("/google/callbacks", headers=headers, body=json.dumps(impostor)).status_code == 401
+    expired = standin["state"].signed_callback(object_id, "del", nonce="n-3", expires_in_ms=-1000)
+    assert client.http.post("/google/callbacks", headers=headers, body=json.dumps(expired)).status_code == 401
+    assert client.http.post("/google/callbacks", headers=headers, body=b"[]").status_code == 400
+    deleted = standin["state"].signed_callback(object_id, "del", nonce="n-4")
+    assert client.http.post("/google/callbacks", headers=headers, body=json.dumps(deleted)).status_code == 200
+    assert card_store.get(card["card_id"]).google_state == "deleted"
+
+
+def test_branding_change_patches_the_class(client, program, merchant, standin):
+    card = enroll(client)
+    _save(client, card)
+    response = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                                 body=json.dumps({"branding": {"background_color": "#112233"}}))
+    assert response.status_code == 200
+    _deliver()
+    assert standin["state"].resources["loyaltyClass"][f"{ISSUER}.{program['id']}"]["hexBackgroundColor"] == "#112233"
+
+
+def test_without_google_settings_the_link_says_so(client, program):
+    card = enroll(client)
+    response = _save(client, card)
+    assert response.status_code == 503 and body(response)["error"]["code"] == "google_wallet_unavailable"
