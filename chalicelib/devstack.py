@@ -199,6 +199,7 @@ def _banner(demo: dict) -> None:
     _say(f" Enrollment page (open on a phone or in a browser): {demo['join_url']}")
     _say(f" Public keys of the admin tokens:                  {api}/.well-known/jwks.json")
     _say(f" Apple Wallet pushes go to the local APNs stand-in; each is logged in {LOCAL / 'logs' / 'apns-pushes.jsonl'}")
+    _say(f" Google Wallet: {settings().google_api_base}")
     _say(f" Everything below is also in {DEMO_FILE}")
     _say()
     _say(" Admin (owner) token, valid 30 days:")
@@ -236,9 +237,12 @@ def run() -> int:
     port = int(os.environ.get("PORT", "8000"))
     dynamodb_port = int(s.dynamodb_endpoint.rsplit(":", 1)[1])
     apns_port = int(s.apns_base_url.rsplit(":", 1)[1])
+    google_port = int(os.environ.get("GOOGLE_PORT", "8003"))
+    google_local = not os.environ.get("GOOGLE_WALLET_ISSUER_ID")
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "logs").mkdir(exist_ok=True)
-    for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT"), (apns_port, "APNS_PORT")):
+    for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT"), (apns_port, "APNS_PORT"),
+                       *(((google_port, "GOOGLE_PORT"),) if google_local else ())):
         if _port_open(busy):
             raise SystemExit(f"Port {busy} is already in use: stop what runs there or set {what}=<another port>.")
     processes: list[subprocess.Popen] = []
@@ -261,6 +265,20 @@ def run() -> int:
                        "--log", str(LOCAL / "logs" / "apns-pushes.jsonl")], LOCAL / "logs" / "apns.log")
         processes.append(apns)
         _wait_port(apns_port, apns, "the APNs stand-in")
+        if google_local:  # no Google settings in the environment: a local stand-in with its own account
+            account_file = _google_account(google_port)
+            os.environ.update({"GOOGLE_WALLET_ISSUER_ID": LOCAL_ISSUER,
+                               "GOOGLE_WALLET_SERVICE_ACCOUNT_FILE": str(account_file),
+                               "GOOGLE_WALLET_API_BASE": f"http://127.0.0.1:{google_port}/walletobjects/v1",
+                               "GOOGLE_WALLET_CALLBACK_KEYS_URL": f"http://127.0.0.1:{google_port}/keys"})
+            from chalicelib import config
+
+            config.reset()
+            google = _spawn([sys.executable, "-m", "chalicelib.wallet.google_standin", "--port", str(google_port),
+                             "--service-account", str(account_file), "--issuer", LOCAL_ISSUER],
+                            LOCAL / "logs" / "google.log")
+            processes.append(google)
+            _wait_port(google_port, google, "the Google Wallet stand-in")
         threading.Thread(target=_snapshot_loop, args=(stop,), daemon=True).start()
         threading.Thread(target=_outbox_loop, args=(stop,), daemon=True).start()
         api = _spawn([_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
@@ -290,6 +308,22 @@ def run() -> int:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+LOCAL_ISSUER = "3388000000000001"
+
+
+def _google_account(google_port: int) -> Path:
+    """A generated service account whose token_uri is the stand-in's (regenerated when the port moves)."""
+    from chalicelib.wallet import google_standin
+
+    path = LOCAL / "google" / "service-account.json"
+    token_uri = f"http://127.0.0.1:{google_port}/token"
+    if not path.exists() or json.loads(path.read_text()).get("token_uri") != token_uri:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(google_standin.new_service_account(token_uri), indent=2))
+        path.chmod(0o600)
+    return path
 
 
 def _outbox_loop(stop: threading.Event) -> None:

@@ -5,6 +5,7 @@ import hmac
 import io
 import json
 import time
+import urllib.request
 import zipfile
 
 from tests.e2e.stack import Stack, request
@@ -58,3 +59,32 @@ def test_a_purchase_reaches_the_wallet_within_seconds(tmp_path):
         assert document["storeCard"]["headerFields"][0]["value"] == 150  # 100 welcome + 50 earned (pending)
     finally:
         assert stack.stop() == 0, stack.output()
+
+
+def test_google_link_on_the_local_stack(tmp_path):
+    import jwt as pyjwt
+
+    stack = Stack(tmp_path)
+    demo = stack.start()
+    try:
+        status, _, answer = request("POST", demo["join_url"],
+                                    json.dumps({"name": "Android", "phone": "+79162220002", "consent": True}).encode(),
+                                    {"Content-Type": "application/json"})
+        card = json.loads(answer)
+        opener = urllib.request.build_opener(NoRedirect)
+        response = opener.open(card["google_save_url"], timeout=10)
+        location = response.headers["Location"]
+        assert response.status == 302 and location.startswith("https://pay.google.com/gp/v/save/")
+        claims = pyjwt.decode(location.rsplit("/", 1)[1], options={"verify_signature": False})
+        assert claims["payload"]["loyaltyObjects"][0]["id"].endswith(card["card_id"])
+    finally:
+        assert stack.stop() == 0, stack.output()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Keep the 302 itself: its Location is the answer under test."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        fp.status = code
+        fp.headers = headers
+        return fp
