@@ -107,8 +107,18 @@ def card_page(card_id):
         balance=int(card.balance), available=lots.available(card_lots, today), tier_name=tier.name,
         number_display=card_number.display(card.number), qr=pages.qr_svg(card.number),
         next_expiry=lots.next_expiry(card_lots), access_key=card.access_key, blocked=card.status == "blocked",
-        earn_percent=mech.percent(tier.earn_bp), redeem_cap=mech.percent(mechanics.redeem_cap_bp), lifetime_days=mechanics.lifetime_days,
+        earn_percent=mech.percent(tier.earn_bp), redeem_cap=mech.percent(mechanics.redeem_cap_bp),
+        lifetime_days=mechanics.lifetime_days,
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"])
+
+
+def _card_behind_link(card_id: str):
+    """The card and its program for a capability link (`?k=`); anything else is 404."""
+    card = card_views.by_capability(card_id, (bp.current_request.query_params or {}).get("k"))
+    program = program_store.get(card.program_id)
+    if program is None:
+        raise NotFound("No such card.")
+    return card, program
 
 
 @bp.route("/c/{card_id}/pass.pkpass", methods=["GET"])
@@ -116,11 +126,7 @@ def card_page(card_id):
 def apple_pass(card_id):
     from chalicelib.wallet import apple
 
-    request = bp.current_request
-    card = card_views.by_capability(card_id, (request.query_params or {}).get("k"))
-    program = program_store.get(card.program_id)
-    if program is None:
-        raise NotFound("No such card.")
+    card, program = _card_behind_link(card_id)
     try:
         archive = apple.build(card, program)
     except apple.PassError as error:  # our configuration, not the caller's fault: say what to fix in the log
@@ -137,11 +143,7 @@ def apple_pass(card_id):
 def google_save(card_id):
     from chalicelib.usecases import google_wallet
 
-    request = bp.current_request
-    card = card_views.by_capability(card_id, (request.query_params or {}).get("k"))
-    program = program_store.get(card.program_id)
-    if program is None:
-        raise NotFound("No such card.")
+    card, program = _card_behind_link(card_id)
     url = google_wallet.save_url(card, program, datetime.now(timezone.utc))
     return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "no-store"})
 

@@ -53,10 +53,8 @@ def receipt():
     now = _now()
     program = _program(now)
     result = pos.post_receipt(program, json_body(bp.current_request), now)
-    if not result.replay:
-        log.info("receipt_recorded", with_card=result.card is not None, earned=result.response["earned"],
-                 redeemed=result.response["redeemed"])
-    return json_response(result.response, headers={"Idempotent-Replay": "true"} if result.replay else None)
+    return _answer(result, "receipt_recorded", with_card=result.card is not None,
+                   earned=result.response["earned"], redeemed=result.response["redeemed"])
 
 
 @bp.route("/pos/refunds", methods=["POST"], content_types=[JSON])
@@ -65,7 +63,13 @@ def refund():
     now = _now()
     program = _program(now)
     result = pos.post_refund(program, json_body(bp.current_request), now)
-    if not result.replay:
-        log.info("refund_recorded", points_reversed=result.response["points_reversed"],
-                 points_returned=result.response["points_returned"])
-    return json_response(result.response, headers={"Idempotent-Replay": "true"} if result.replay else None)
+    return _answer(result, "refund_recorded", points_reversed=result.response["points_reversed"],
+                   points_returned=result.response["points_returned"])
+
+
+def _answer(result, event: str, **fields):
+    """The first answer, or the same answer again marked as a replay (then nothing new is logged)."""
+    if result.replay:
+        return json_response(result.response, headers={"Idempotent-Replay": "true"})
+    log.info(event, **fields)
+    return json_response(result.response)

@@ -15,6 +15,15 @@ def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
+def _fetch(data: dict, name: str, prefix: str, required: bool):
+    """(dotted field name, value); a missing required value is an error, a missing optional one None."""
+    field = _path(prefix, name)
+    value = data.get(name)
+    if value is None and required:
+        raise InvalidInput(f"'{field}' is required.", code="required", field=field)
+    return field, value
+
+
 def require_object(value, field: str = "") -> dict:
     if not isinstance(value, dict):
         raise InvalidInput("Expected a JSON object.", code="invalid_type", field=field or None)
@@ -30,11 +39,8 @@ def reject_unknown(data: dict, allowed, prefix: str = "") -> None:
 def read_str(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
              min_len: int = 0, max_len: int = 200, pattern: str | None = None, strip: bool = True,
              choices=None) -> str | None:
-    field = _path(prefix, name)
-    value = data.get(name)
+    field, value = _fetch(data, name, prefix, required)
     if value is None:
-        if required:
-            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
         return default
     if not isinstance(value, str):
         raise InvalidInput(f"'{field}' must be a string.", code="invalid_type", field=field)
@@ -59,11 +65,8 @@ def read_str(data: dict, name: str, *, prefix: str = "", required: bool = False,
 
 def read_int(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
              minimum: int | None = None, maximum: int | None = None) -> int | None:
-    field = _path(prefix, name)
-    value = data.get(name)
+    field, value = _fetch(data, name, prefix, required)
     if value is None:
-        if required:
-            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(f"'{field}' must be an integer.", code="invalid_type", field=field)
@@ -77,11 +80,8 @@ def read_int(data: dict, name: str, *, prefix: str = "", required: bool = False,
 def read_percent(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
                  maximum: int = 100) -> int | None:
     """A percentage with at most two decimals, returned in basis points (5.25 -> 525)."""
-    field = _path(prefix, name)
-    value = data.get(name)
+    field, value = _fetch(data, name, prefix, required)
     if value is None:
-        if required:
-            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidInput(f"'{field}' must be a number.", code="invalid_type", field=field)
@@ -94,11 +94,8 @@ def read_percent(data: dict, name: str, *, prefix: str = "", required: bool = Fa
 
 
 def read_bool(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None) -> bool | None:
-    field = _path(prefix, name)
-    value = data.get(name)
+    field, value = _fetch(data, name, prefix, required)
     if value is None:
-        if required:
-            raise InvalidInput(f"'{field}' is required.", code="required", field=field)
         return default
     if not isinstance(value, bool):
         raise InvalidInput(f"'{field}' must be true or false.", code="invalid_type", field=field)

@@ -9,7 +9,7 @@ from chalicelib import log
 from chalicelib.core import ledger
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
-from chalicelib.store import db, outbox
+from chalicelib.store import db
 from chalicelib.store.models import Program
 
 
@@ -36,12 +36,8 @@ def review_program(program, day: date, now: datetime) -> dict:
                     break
                 card.tier = new_tier
                 card_store.set_tier_key(card, mechanics.tiers[0].id)
-                card_store.mark_pass_changed(card, now)
                 try:
-                    with db.transaction() as tx:
-                        tx.save(card)  # conditioned on the version read
-                        for item in outbox.pass_changed(card, now):
-                            tx.save(item)
+                    card_store.save_shown_change(card, now)
                     counts["changed"] += 1
                     break
                 except TransactWriteError as error:

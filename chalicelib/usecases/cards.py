@@ -114,7 +114,7 @@ def update(card: Card, data: dict, now) -> Card:
 
     from chalicelib.core import validation as v
     from chalicelib.errors import Conflict
-    from chalicelib.store import db, outbox
+    from chalicelib.store import db
 
     v.reject_unknown(data, {"status", "name"})
     status = v.read_str(data, "status", choices=("active", "blocked"))
@@ -124,12 +124,8 @@ def update(card: Card, data: dict, now) -> Card:
     if (status or card.status) == card.status and (name or card.name) == card.name:
         return card
     card.status, card.name = status or card.status, name or card.name
-    card_store.mark_pass_changed(card, now)
     try:
-        with db.transaction() as tx:
-            tx.save(card)  # conditioned on the version read
-            for item in outbox.pass_changed(card, now):
-                tx.save(item)
+        card_store.save_shown_change(card, now)
     except TransactWriteError as error:
         if db.is_condition_failure(error):
             raise Conflict("The card changed meanwhile; read it again.", code="edit_conflict") from None
