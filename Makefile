@@ -5,7 +5,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: dev test venv bench clean
+.PHONY: dev test venv bench package deploy clean
 
 # Python 3.13 (the Lambda runtime we target), found on PATH or through pyenv; 3.12 as a fallback.
 PYTHON_BOOT := $(shell for v in 3.13 3.12; do \
@@ -35,5 +35,16 @@ bench: venv
 	$(PY) benchmarks/receipts.py
 	$(PY) benchmarks/pkpass.py
 
+package: venv
+	$(PY) -m infra.package --stage $(STAGE)
+
+# Needs the AWS CLI, credentials and an S3 bucket for the code (see the README's "Deploying").
+deploy: package
+	@if [ -z "$(BUCKET)" ]; then echo "error: set BUCKET=<an S3 bucket for the code>" >&2; exit 1; fi
+	aws cloudformation package --template-file out/$(STAGE)/sam.json --s3-bucket $(BUCKET) \
+	  --output-template-file out/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --template-file out/$(STAGE)/packaged.yaml --stack-name loyalty-$(STAGE) \
+	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache out

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from chalice import Blueprint
 
-from chalicelib import log
+from chalicelib import log, metrics
 from chalicelib.api.http import JSON, api, json_body, json_response
 from chalicelib.usecases import pos
 
@@ -53,6 +53,9 @@ def receipt():
     now = _now()
     program = _program(now)
     result = pos.post_receipt(program, json_body(bp.current_request), now)
+    if not result.replay:
+        metrics.emit({"Receipts": 1, "PointsIssued": result.response["earned"],
+                      "PointsRedeemed": result.response["redeemed"]})
     return _answer(result, "receipt_recorded", with_card=result.card is not None,
                    earned=result.response["earned"], redeemed=result.response["redeemed"])
 

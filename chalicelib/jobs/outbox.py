@@ -6,7 +6,7 @@ version is still the one delivered, so a change made meanwhile still goes out.
 """
 from datetime import datetime, timezone
 
-from chalicelib import log
+from chalicelib import log, metrics
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, devices
 from chalicelib.store import outbox as outbox_store
@@ -23,7 +23,11 @@ def deliver(now: datetime | None = None, push=None) -> dict:
 
         push = apns.client().push
     counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
-    for item in outbox_store.due(now):
+    due = outbox_store.due(now)
+    if due:  # how long the oldest pending update has waited: the outbox-age alarm watches this
+        oldest = min(datetime.fromisoformat(item.created_at) for item in due)
+        metrics.emit({"OutboxAgeSeconds": round(max(0.0, (now - oldest).total_seconds()), 3)})
+    for item in due:
         counts["items"] += 1
         if item.item_key.startswith("refresh#"):
             counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, now)
@@ -56,6 +60,8 @@ def deliver(now: datetime | None = None, push=None) -> dict:
             outbox_store.done(item)
     if counts["items"]:
         log.info("outbox_delivered", **counts)
+        metrics.emit({"PushesSent": counts["pushed"], "PushesFailed": counts["failed"] + counts["dead"],
+                      "GoogleUpdates": counts.get("google", 0)})
     return counts
 
 

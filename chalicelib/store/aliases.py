@@ -1,5 +1,5 @@
 """One-time claims on the aliases table (callback nonces and the like)."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PutError
 
@@ -7,10 +7,11 @@ from chalicelib.store import db
 from chalicelib.store.models import Alias
 
 
-def claim(alias: str, owner_id: str, now: datetime) -> bool:
-    """True the first time `alias` is claimed, False ever after."""
+def claim(alias: str, owner_id: str, now: datetime, keep_days: int = 30) -> bool:
+    """True the first time `alias` is claimed, False ever after (for `keep_days`, then TTL removes it)."""
     try:
-        Alias(alias, owner_id=owner_id, created_at=db.iso(now)).save(condition=Alias.alias.does_not_exist())
+        Alias(alias, owner_id=owner_id, created_at=db.iso(now),
+              expires_at=now + timedelta(days=keep_days)).save(condition=Alias.alias.does_not_exist())
         return True
     except PutError as error:
         if db.is_condition_failure(error):

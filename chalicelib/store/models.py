@@ -24,6 +24,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     VersionAttribute,
 )
@@ -46,7 +47,7 @@ class _Meta:
 
 
 def _meta(name: str) -> type:
-    return type("Meta", (_Meta,), {"table_name": _SETTINGS.table_prefix + name})
+    return type("Meta", (_Meta,), {"table_name": _SETTINGS.table_prefix + name, "short_name": name})
 
 
 def _index_meta(name: str, projection) -> type:
@@ -120,6 +121,7 @@ class Alias(Model):
     owner_id = UnicodeAttribute()
     program_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # one-time claims (callback nonces) go away by themselves
 
 
 # --- cards and their points ----------------------------------------------------------------------

@@ -3,13 +3,24 @@ create them from the models here, so there is no hand-copied schema."""
 from chalicelib.store.models import ALL_MODELS
 
 
-def table_definitions() -> list[dict]:
-    """CreateTable parameters for every table, as DynamoDB's API spells them."""
+STREAMED = {"outbox"}  # tables whose changes a Lambda follows (the outbox is delivered within seconds)
+
+
+def ttl_attribute(model) -> str | None:
+    from pynamodb.attributes import TTLAttribute
+
+    names = [name for name, attribute in model.get_attributes().items() if isinstance(attribute, TTLAttribute)]
+    return names[0] if names else None
+
+
+def table_definitions(prefix: str | None = None) -> list[dict]:
+    """CreateTable parameters for every table, as DynamoDB's API spells them (named with `prefix`, for
+    another stage's template, or as this process's models are)."""
     definitions = []
     for model in ALL_MODELS:
         schema = model._get_schema()
         definition = {
-            "TableName": model.Meta.table_name,
+            "TableName": prefix + short_name(model) if prefix is not None else model.Meta.table_name,
             "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": schema["attribute_definitions"],
             "KeySchema": _hash_first(schema["key_schema"]),
@@ -20,8 +31,15 @@ def table_definitions() -> list[dict]:
         ]
         if indexes:
             definition["GlobalSecondaryIndexes"] = indexes
+        if short_name(model) in STREAMED:
+            definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
         definitions.append(definition)
     return definitions
+
+
+def short_name(model) -> str:
+    """The table's name without the stage prefix: 'cards', 'outbox', …"""
+    return model.Meta.short_name
 
 
 def _hash_first(key_schema: list[dict]) -> list[dict]:
@@ -45,6 +63,11 @@ def create_tables(wait: bool = True) -> list[str]:
     if wait:
         for name in created:
             client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    for model in ALL_MODELS:
+        ttl = ttl_attribute(model)
+        if ttl and model.Meta.table_name in created:
+            client.update_time_to_live(TableName=model.Meta.table_name,
+                                       TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
     return created
 
 

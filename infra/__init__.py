@@ -1,0 +1,1 @@
+"""Infrastructure as code: the CloudFormation resources merged into `chalice package`'s template."""
