@@ -34,6 +34,7 @@ bench: venv
 	$(PY) benchmarks/cold_start.py
 	$(PY) benchmarks/receipts.py
 	$(PY) benchmarks/pkpass.py
+	$(PY) benchmarks/bundle.py
 
 package: venv
 	$(PY) -m infra.package --stage $(STAGE)

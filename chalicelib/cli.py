@@ -124,6 +124,81 @@ def cmd_certs(args) -> int:
     return 0
 
 
+SECRET_SETTINGS = {"admin-keys": "ADMIN_JWT_KEYS_SECRET", "pass-certs": "PASS_CERTS_SECRET",
+                   "google": "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "apns-key": "APNS_SECRET"}
+
+
+def _stage_values(stage: str) -> dict:
+    with open(os.path.join(PROJECT_ROOT, ".chalice", "config.json"), encoding="utf-8") as handle:
+        config = json.load(handle)
+    values = dict(config.get("environment_variables", {}))
+    values.update(config["stages"][stage].get("environment_variables", {}))
+    return values
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def secret_document(kind: str, args, current: str | None, values: dict) -> dict:
+    """What a secret of this kind holds, checked before it is stored."""
+    from chalicelib import auth
+
+    if kind == "admin-keys":
+        keys = json.loads(current)["keys"] if current else []
+        for key in keys:  # a new key signs from now on; the old ones keep verifying tokens already issued
+            key["active"] = False
+        keys.append(auth.new_key_entry(f"k{len(keys) + 1}-{_now():%Y%m%d%H%M%S}"))
+        return {"keys": keys}
+    if kind == "pass-certs":
+        from cryptography import x509
+
+        from chalicelib.wallet import apple
+
+        if not (args.cert and args.key and args.wwdr):
+            raise SystemExit("pass-certs needs --cert pass.pem --key pass.key --wwdr wwdr.pem")
+        certificate = x509.load_pem_x509_certificate(_read(args.cert).encode())
+        try:
+            apple.check_certificate(certificate, values["PASS_TYPE_ID"], values["TEAM_ID"], _now())
+        except apple.PassError as error:
+            raise SystemExit(f"error: {error}") from None
+        return {"pass_pem": _read(args.cert), "pass_key": _read(args.key), "wwdr_pem": _read(args.wwdr)}
+    if not args.file:
+        raise SystemExit(f"{kind} needs --file")
+    if kind == "google":
+        document = json.loads(_read(args.file))
+        missing = {"client_email", "private_key", "token_uri"} - set(document)
+        if missing:
+            raise SystemExit(f"not a service-account key file (missing {', '.join(sorted(missing))})")
+        return document
+    return {"p8": _read(args.file)}
+
+
+def cmd_secrets(args) -> int:
+    """Store a secret in AWS Secrets Manager under the name the stage's settings give (values never
+    touch the repo or the template)."""
+    import boto3
+
+    values = _stage_values(args.stage)
+    setting = SECRET_SETTINGS[args.kind]
+    name = values.get(setting)
+    if not name:
+        raise SystemExit(f"{setting} is not set for stage {args.stage} in .chalice/config.json")
+    client = boto3.client("secretsmanager")
+    try:
+        current = client.get_secret_value(SecretId=name)["SecretString"]
+    except client.exceptions.ResourceNotFoundException:
+        current = None
+    document = json.dumps(secret_document(args.kind, args, current, values))
+    if current is None:
+        client.create_secret(Name=name, SecretString=document)
+    else:
+        client.put_secret_value(SecretId=name, SecretString=document)
+    print(f"stored {args.kind} in {name}")
+    return 0
+
+
 def cmd_dev(args) -> int:
     from chalicelib import devstack
 
@@ -159,6 +234,16 @@ def parser() -> argparse.ArgumentParser:
     keys.set_defaults(func=cmd_keys)
 
     sub.add_parser("certs", help="(re)create the development certificate chain").set_defaults(func=cmd_certs)
+
+    secrets = sub.add_parser("secrets", help="store a secret for a deployed stage in AWS Secrets Manager")
+    secrets.add_argument("kind", choices=sorted(SECRET_SETTINGS),
+                         help="admin-keys (adds a new signing key), pass-certs, google, apns-key")
+    secrets.add_argument("--stage", required=True, choices=("dev", "prod"))
+    secrets.add_argument("--file", help="google: the service-account JSON; apns-key: the .p8 file")
+    secrets.add_argument("--cert", help="pass-certs: the Pass Type ID certificate (PEM)")
+    secrets.add_argument("--key", help="pass-certs: its private key (PEM)")
+    secrets.add_argument("--wwdr", help="pass-certs: Apple's WWDR G4 intermediate (PEM)")
+    secrets.set_defaults(func=cmd_secrets)
     sub.add_parser("dev", help="run the local stack (what `make dev` calls)").set_defaults(func=cmd_dev)
     return root
 

@@ -1,0 +1,43 @@
+"""The operator's CLI stores secrets under the stage's names, checked first (moto's Secrets Manager)."""
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from chalicelib import cli
+from chalicelib.wallet import devcerts
+
+
+@pytest.fixture
+def secrets_manager():
+    with mock_aws():
+        yield boto3.client("secretsmanager", region_name="eu-central-1")
+
+
+def test_admin_keys_rotate_without_logging_anyone_out(secrets_manager):
+    assert cli.main(["secrets", "admin-keys", "--stage", "dev"]) == 0
+    assert cli.main(["secrets", "admin-keys", "--stage", "dev"]) == 0
+    keys = json.loads(secrets_manager.get_secret_value(SecretId="loyalty/dev/admin-jwt-keys")["SecretString"])["keys"]
+    assert [k["active"] for k in keys] == [False, True]  # the old key still verifies; the new one signs
+
+
+def test_pass_certificates_are_checked_against_the_stage(secrets_manager, tmp_path):
+    devcerts.generate(tmp_path, "pass.com.example.loyalty", "ABCDE12345")  # what the dev stage expects
+    args = ["secrets", "pass-certs", "--stage", "dev", "--cert", str(tmp_path / "pass.pem"),
+            "--key", str(tmp_path / "pass.key"), "--wwdr", str(tmp_path / "wwdr.pem")]
+    assert cli.main(args) == 0
+    stored = json.loads(secrets_manager.get_secret_value(SecretId="loyalty/dev/pass-certificates")["SecretString"])
+    assert stored["pass_pem"].startswith("-----BEGIN CERTIFICATE-----")
+    other = tmp_path / "other"
+    devcerts.generate(other, "pass.other.id", "ABCDE12345")
+    with pytest.raises(SystemExit, match="PASS_TYPE_ID"):
+        cli.main(["secrets", "pass-certs", "--stage", "dev", "--cert", str(other / "pass.pem"),
+                  "--key", str(other / "pass.key"), "--wwdr", str(other / "wwdr.pem")])
+
+
+def test_a_google_file_must_be_a_service_account(secrets_manager, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    with pytest.raises(SystemExit, match="service-account"):
+        cli.main(["secrets", "google", "--stage", "prod", "--file", str(bad)])
