@@ -17,4 +17,14 @@ def _outbox(day):
     return outbox.run(day)
 
 
-JOBS: dict = {"tier_review": _tier_review, "outbox": _outbox}
+def _trigger(name):
+    def run(day):
+        from chalicelib.jobs import triggers
+
+        return getattr(triggers, name)(day)
+
+    return run
+
+
+JOBS: dict = {"tier_review": _tier_review, "outbox": _outbox, "expire_points": _trigger("expire_points"),
+              "birthdays": _trigger("birthdays"), "winback": _trigger("winback")}

@@ -1,0 +1,125 @@
+"""The triggers that run every day: points expiry (with the warning before it), birthday gifts and
+win-back offers. Each reads only what is due through the day-keyed indexes (never a scan of cards),
+and writes through the ledger's one write path with a record key per card and occasion, so a second
+run for the same day changes nothing and a run that died halfway is finished by the next."""
+from datetime import date, datetime, timedelta, timezone
+
+from chalicelib import log
+from chalicelib.core import ledger
+from chalicelib.core import mechanics as mech
+from chalicelib.errors import RuleViolation
+from chalicelib.store import aliases
+from chalicelib.store import cards as card_store
+from chalicelib.store.models import Card, Program
+from chalicelib.usecases.ledger import Operation, apply, body_hash
+
+CATCH_UP_DAYS = 7  # expiry days looked at again, so a day the job did not run is not missed
+
+
+def _programs():
+    return [p for p in Program.scan() if p.status == "active"]  # programs are few; cards are never scanned
+
+
+def _bonus(program, card_id: str, source: str, points: int, occasion: str, day: date, now: datetime):
+    """One bonus through the ledger, once per (card, occasion)."""
+    mechanics = mech.from_stored(program.mechanics)
+    key = f"{source}#{card_id}#{occasion}"
+    op = Operation(program.program_id, key, source, body_hash({"card": card_id, "occasion": occasion}), "job", key,
+                   record_fields={"business_day": day.isoformat()})
+
+    def decide(state, card):
+        if card.status != "active":
+            raise RuleViolation("blocked card", code="card_blocked")
+        return ledger.bonus(state, mechanics, source=source, points=points, today=day,
+                            lot_id=f"{source[:1]}{occasion.replace('-', '')}", ref=occasion)
+
+    def respond(outcome, card):
+        return {"card_id": card.card_id, "points": points, "balance": outcome.state.balance}
+
+    try:
+        return apply(program, card_id, op, now, decide=decide, respond=respond)
+    except RuleViolation:
+        return None
+
+
+def expire_points(day: date, now: datetime | None = None) -> dict:
+    """Burn what is left of every lot whose expiry day has come; warn N days before, once per lot-day."""
+    now = now or datetime.now(timezone.utc)
+    counts = {"read": 0, "expired_cards": 0, "points_expired": 0, "warned": 0}
+    for program in _programs():
+        mechanics = mech.from_stored(program.mechanics)
+        for back in range(CATCH_UP_DAYS):
+            due_day = day - timedelta(days=back)
+            for card in Card.by_expiry.query(f"{program.program_id}#{due_day.isoformat()}"):
+                counts["read"] += 1
+                burned = ledger.expire(card_store.state_of(card), day)
+                if not burned.entries:
+                    continue  # the index copy is behind; the card itself is already settled
+                key = f"expire#{card.card_id}#{due_day.isoformat()}"
+                op = Operation(program.program_id, key, "expire", body_hash({"card": card.card_id, "day": key}),
+                               "job", key, record_fields={"business_day": day.isoformat()})
+                result = apply(program, card.card_id, op, now,
+                               decide=lambda state, current: ledger.expire(state, day),
+                               respond=lambda outcome, current: {"balance": outcome.state.balance})
+                if not result.replay:
+                    counts["expired_cards"] += 1
+                    counts["points_expired"] += -sum(e.amount for e in burned.entries)
+        if mechanics.expiry_warning_days:
+            warn_day = day + timedelta(days=mechanics.expiry_warning_days)
+            for card in Card.by_expiry.query(f"{program.program_id}#{warn_day.isoformat()}"):
+                counts["read"] += 1
+                if aliases.claim(f"warn#{card.card_id}#{warn_day.isoformat()}", card.card_id, now, keep_days=400):
+                    counts["warned"] += 1
+                    expiring = sum(lot.remaining for lot in card_store.lots_of(card)
+                                   if lot.expires_on == warn_day.isoformat())
+                    log.info("expiry_warning", card_id=card.card_id, points=expiring, expires_on=warn_day.isoformat())
+    log.info("expire_points", day=day.isoformat(), **counts)
+    return counts
+
+
+def birthday_keys(target: date) -> list[str]:
+    """Month-days whose birthdays fall on `target`: 29 February is celebrated on 28 February in other years."""
+    keys = [target.strftime("%m-%d")]
+    if target.month == 2 and target.day == 28:
+        try:
+            date(target.year, 2, 29)
+        except ValueError:
+            keys.append("02-29")
+    return keys
+
+
+def birthdays(day: date, now: datetime | None = None) -> dict:
+    """The birthday gift on the birthday (or N days before, per program), once per card per year."""
+    now = now or datetime.now(timezone.utc)
+    counts = {"read": 0, "gifts": 0}
+    for program in _programs():
+        mechanics = mech.from_stored(program.mechanics)
+        if not mechanics.birthday_bonus:
+            continue
+        target = day + timedelta(days=mechanics.birthday_days_before)
+        for month_day in birthday_keys(target):
+            for card in Card.by_birthday.query(f"{program.program_id}#{month_day}"):
+                counts["read"] += 1
+                result = _bonus(program, card.card_id, "birthday", mechanics.birthday_bonus, str(target.year), day, now)
+                if result is not None and not result.replay:
+                    counts["gifts"] += 1
+    log.info("birthdays", day=day.isoformat(), **counts)
+    return counts
+
+
+def winback(day: date, now: datetime | None = None) -> dict:
+    """A customer whose last purchase was N days ago gets the program's bonus, once per lapse."""
+    now = now or datetime.now(timezone.utc)
+    counts = {"read": 0, "offers": 0}
+    for program in _programs():
+        mechanics = mech.from_stored(program.mechanics)
+        if not (mechanics.winback_after_days and mechanics.winback_bonus):
+            continue
+        last_visit = (day - timedelta(days=mechanics.winback_after_days)).isoformat()
+        for card in Card.by_last_visit.query(f"{program.program_id}#{last_visit}"):
+            counts["read"] += 1
+            result = _bonus(program, card.card_id, "winback", mechanics.winback_bonus, last_visit, day, now)
+            if result is not None and not result.replay:
+                counts["offers"] += 1
+    log.info("winback", day=day.isoformat(), **counts)
+    return counts
