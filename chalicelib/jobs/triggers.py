@@ -20,24 +20,24 @@ def _programs():
     return [p for p in Program.scan() if p.status == "active"]  # programs are few; cards are never scanned
 
 
-def _bonus(program, card_id: str, source: str, points: int, occasion: str, day: date, now: datetime):
+def _bonus(program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime):
     """One bonus through the ledger, once per (card, occasion)."""
     mechanics = mech.from_stored(program.mechanics)
-    key = f"{source}#{card_id}#{occasion}"
-    op = Operation(program.program_id, key, source, body_hash({"card": card_id, "occasion": occasion}), "job", key,
+    key = f"{source}#{card.card_id}#{occasion}"
+    op = Operation(program.program_id, key, source, body_hash({"card": card.card_id, "occasion": occasion}), "job", key,
                    record_fields={"business_day": day.isoformat()})
 
-    def decide(state, card):
-        if card.status != "active":
+    def decide(state, current):
+        if current.status != "active":
             raise RuleViolation("blocked card", code="card_blocked")
         return ledger.bonus(state, mechanics, source=source, points=points, today=day,
                             lot_id=f"{source[:1]}{occasion.replace('-', '')}", ref=occasion)
 
-    def respond(outcome, card):
-        return {"card_id": card.card_id, "points": points, "balance": outcome.state.balance}
+    def respond(outcome, current):
+        return {"card_id": current.card_id, "points": points, "balance": outcome.state.balance}
 
-    try:
-        return apply(program, card_id, op, now, decide=decide, respond=respond)
+    try:  # the index holds the whole card: no second read unless it is stale
+        return apply(program, card.card_id, op, now, decide=decide, respond=respond, preloaded=card)
     except RuleViolation:
         return None
 
@@ -60,7 +60,7 @@ def expire_points(day: date, now: datetime | None = None) -> dict:
                                "job", key, record_fields={"business_day": day.isoformat()})
                 result = apply(program, card.card_id, op, now,
                                decide=lambda state, current: ledger.expire(state, day),
-                               respond=lambda outcome, current: {"balance": outcome.state.balance})
+                               respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
                 if not result.replay:
                     counts["expired_cards"] += 1
                     counts["points_expired"] += -sum(e.amount for e in burned.entries)
@@ -100,7 +100,7 @@ def birthdays(day: date, now: datetime | None = None) -> dict:
         for month_day in birthday_keys(target):
             for card in Card.by_birthday.query(f"{program.program_id}#{month_day}"):
                 counts["read"] += 1
-                result = _bonus(program, card.card_id, "birthday", mechanics.birthday_bonus, str(target.year), day, now)
+                result = _bonus(program, card, "birthday", mechanics.birthday_bonus, str(target.year), day, now)
                 if result is not None and not result.replay:
                     counts["gifts"] += 1
     log.info("birthdays", day=day.isoformat(), **counts)
@@ -118,7 +118,7 @@ def winback(day: date, now: datetime | None = None) -> dict:
         last_visit = (day - timedelta(days=mechanics.winback_after_days)).isoformat()
         for card in Card.by_last_visit.query(f"{program.program_id}#{last_visit}"):
             counts["read"] += 1
-            result = _bonus(program, card.card_id, "winback", mechanics.winback_bonus, last_visit, day, now)
+            result = _bonus(program, card, "winback", mechanics.winback_bonus, last_visit, day, now)
             if result is not None and not result.replay:
                 counts["offers"] += 1
     log.info("winback", day=day.isoformat(), **counts)

@@ -64,10 +64,12 @@ def replay(op: Operation, record: Receipt) -> Result:
 
 
 def apply(program, card_id: str | None, op: Operation, now: datetime,
-          decide: Callable, respond: Callable, extra: Callable | None = None) -> Result:
+          decide: Callable, respond: Callable, extra: Callable | None = None, preloaded: Card | None = None) -> Result:
     """Run `decide(state, card) -> Outcome` on the card's current state and write it all at once.
     `respond(outcome, card) -> dict` makes the answer stored for replays; `extra(outcome, card, tx)`
-    may add more writes to the same transaction (another card, the receipt a refund belongs to)."""
+    may add more writes to the same transaction (another card, the receipt a refund belongs to).
+    `preloaded`: a copy of the card already read (say, from an index) for the first attempt; if it is
+    stale the version condition fails and the card is read again."""
     # No read of the record first: a repeat is caught by the transaction's condition on it (or by a rule
     # the first run changed the state for), and only then is the record read to answer as before.
     stamp = db.iso(now)
@@ -75,7 +77,7 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
     for attempt in range(ATTEMPTS):
         card = None
         if card_id is not None:
-            card = card_store.get(card_id, consistent=True)
+            card = preloaded if attempt == 0 and preloaded is not None else card_store.get(card_id, consistent=True)
             if card is None or card.program_id != program.program_id:
                 raise NotFound("No such card.", code="card_not_found", field="card")
         try:
