@@ -40,6 +40,17 @@ ACCESS = {
         "programs": ["dynamodb:GetItem"],
     },
 }
+TRIGGERS = {
+    "programs": ["dynamodb:Scan"],
+    "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_expiry", "dynamodb:Query@by_birthday",
+              "dynamodb:Query@by_last_visit"],
+    "ledger": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
+    "receipts": ["dynamodb:GetItem", *ITEM_WRITE],
+    "aliases": ["dynamodb:PutItem"],
+    "outbox": ["dynamodb:PutItem"],
+}
+for _job in ("expire_points", "birthdays", "winback"):
+    ACCESS[_job] = TRIGGERS
 ACCESS["outbox_stream"] = ACCESS["outbox"]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET"],
@@ -47,9 +58,11 @@ SECRETS = {
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
+SECRETS.update({job: [] for job in ("expire_points", "birthdays", "winback")})
 # Chalice's logical ids for its functions, and ours for the stream follower.
-FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream"}
-SCHEDULED = ("tier_review", "outbox")
+FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
+             "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback"}
+SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback")
 
 
 def _camel(name: str) -> str:
