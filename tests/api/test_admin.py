@@ -1,0 +1,120 @@
+"""The admin API: programs with field-level errors, POS keys shown once, cards listed and searched."""
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from tests.conftest import bearer, body, enroll
+
+
+def _programs(client, merchant):
+    return body(client.http.get("/admin/programs", headers=bearer(merchant)))["items"]
+
+
+def test_program_defaults_and_echo(client, program):
+    assert program["slug"] == "coffee" and program["timezone"] == "Europe/Moscow" and program["currency"] == "RUB"
+    assert program["mechanics"]["tiers"][1] == {"id": "gold", "name": "Gold", "threshold": 1000000, "earn_percent": 10}
+    assert program["mechanics"]["redeem_cap_percent"] == 30 and program["mechanics"]["point_value"] == 100
+    assert program["branding"]["background_color"].startswith("#")
+
+
+@pytest.mark.parametrize("data, field, status", [
+    ({"name": "X", "slug": "coffee"}, "slug", 409),
+    ({"name": "X", "slug": "admin"}, "slug", 400),
+    ({"name": "X", "slug": "Bad Slug"}, "slug", 400),
+    ({"name": "X", "slug": "ok-slug", "timezone": "Mars/Base"}, "timezone", 400),
+    ({"name": 5, "slug": "ok-slug"}, "name", 400),
+    ({"name": "X", "slug": "ok-slug", "extra": 1}, "extra", 400),
+    ({"name": "X", "slug": "ok-slug", "mechanics": {"tiers": [{"id": "a", "name": "A", "threshold": 5,
+                                                               "earn_percent": 5}]}},
+     "mechanics.tiers[0].threshold", 400),
+    ({"name": "X", "slug": "ok-slug", "mechanics": {"redeem_cap_percent": 30.333}}, "mechanics.redeem_cap_percent",
+     400),
+    ({"name": "X", "slug": "ok-slug", "mechanics": {"welcome_bonus": True}}, "mechanics.welcome_bonus", 400),
+    ({"name": "X", "slug": "ok-slug", "branding": {"background_color": "red"}}, "branding.background_color", 400),
+])
+def test_refused_programs_name_the_field_and_write_nothing(client, merchant, program, data, field, status):
+    response = client.http.post("/admin/programs", headers=bearer(merchant), body=json.dumps(data))
+    assert response.status_code == status, response.body
+    assert body(response)["error"]["field"] == field
+    assert len(_programs(client, merchant)) == 1
+
+
+@pytest.mark.parametrize("raw, status, code", [
+    (b"{oops", 400, "invalid_json"), (b"[]", 400, "invalid_json"), (b"", 400, "invalid_json"),
+    (json.dumps({"name": "x" * 300_000}).encode(), 413, "payload_too_large"),
+])
+def test_malformed_bodies(client, merchant, raw, status, code):
+    response = client.http.post("/admin/programs", headers=bearer(merchant), body=raw)
+    assert response.status_code == status and body(response)["error"]["code"] == code
+
+
+def test_patch_changes_only_what_is_sent_and_never_the_slug(client, merchant, program):
+    path = f"/admin/programs/{program['id']}"
+    response = client.http.patch(path, headers=bearer(merchant), body=json.dumps({"mechanics": {"pending_days": 3}}))
+    assert response.status_code == 200
+    updated = body(response)
+    assert updated["mechanics"]["pending_days"] == 3
+    assert updated["mechanics"]["welcome_bonus"] == 100 and updated["mechanics"]["tiers"] == program["mechanics"]["tiers"]
+    refused = client.http.patch(path, headers=bearer(merchant), body=json.dumps({"slug": "new"}))
+    assert refused.status_code == 400 and body(refused)["error"]["code"] == "immutable"
+
+
+def test_programs_page_by_page(client, merchant, program):
+    for index in range(3):
+        client.http.post("/admin/programs", headers=bearer(merchant),
+                         body=json.dumps({"name": f"P{index}", "slug": f"p-{index}x"}))
+    seen, cursor = [], None
+    while True:
+        query = f"?limit=1&cursor={cursor}" if cursor else "?limit=1"
+        page = body(client.http.get(f"/admin/programs{query}", headers=bearer(merchant)))
+        seen += [p["slug"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == ["coffee", "p-0x", "p-1x", "p-2x"]
+    bad = client.http.get("/admin/programs?cursor=garbage!", headers=bearer(merchant))
+    assert bad.status_code == 400 and body(bad)["error"]["code"] == "invalid_cursor"
+
+
+def test_pos_key_secret_is_shown_once_and_stored_as_a_hash_that_verifies(client, merchant, program):
+    from chalicelib import auth
+    from chalicelib.store import pos_keys
+
+    path = f"/admin/programs/{program['id']}/pos-keys"
+    created = body(client.http.post(path, headers=bearer(merchant), body=json.dumps({"label": "till 1"})))
+    assert len(created["secret"]) > 64
+    listed = client.http.get(path, headers=bearer(merchant)).body.decode()
+    assert created["secret"] not in listed and "secret" not in listed
+    stored = pos_keys.get(created["key_id"])
+    assert stored.secret_hash == hashlib.sha256(created["secret"].encode()).hexdigest()
+    message = b"1700000000.POST./pos/receipts.{}"
+    expected = hmac.new(created["secret"].encode(), message, hashlib.sha256).hexdigest()
+    assert auth.pos_signature(stored.secret_hash, "1700000000", "POST", "/pos/receipts", b"{}") == expected
+    revoked = client.http.delete(f"{path}/{created['key_id']}", headers=bearer(merchant))
+    assert revoked.status_code == 200 and body(revoked)["status"] == "revoked"
+    assert client.http.delete(f"{path}/pk_nope", headers=bearer(merchant)).status_code == 404
+    assert client.http.post(path, headers=bearer(merchant, "manager"), body="{}").status_code == 403
+
+
+def test_cards_list_search_and_contacts_by_role(client, merchant, program):
+    first = enroll(client, phone="+79160000001")
+    second = enroll(client, name="Boris", phone="+79160000002")
+    path = f"/admin/programs/{program['id']}/cards"
+    page = body(client.http.get(f"{path}?limit=1", headers=bearer(merchant)))
+    assert page["items"][0]["id"] == second["card_id"] and page["next_cursor"]
+    rest = body(client.http.get(f"{path}?limit=1&cursor={page['next_cursor']}", headers=bearer(merchant)))
+    assert rest["items"][0]["id"] == first["card_id"]
+    number = first["card_number"]
+    spaced = f"{number[:4]} {number[4:8]} {number[8:]}"
+    assert [c["id"] for c in body(client.http.get(f"{path}?q={spaced.replace(' ', '%20')}",
+                                                  headers=bearer(merchant)))["items"]] == [first["card_id"]]
+    by_phone = body(client.http.get(f"{path}?q=8%20916%20000-00-02", headers=bearer(merchant)))["items"]
+    assert [c["id"] for c in by_phone] == [second["card_id"]]
+    assert body(client.http.get(f"{path}?q=%2B79169999999", headers=bearer(merchant)))["items"] == []
+    assert client.http.get(f"{path}?q=hello", headers=bearer(merchant)).status_code == 400
+    owner_view = body(client.http.get(f"/admin/cards/{first['card_id']}", headers=bearer(merchant)))
+    assert owner_view["phone"] == "+79160000001" and owner_view["balance"] == 100
+    analyst_view = body(client.http.get(f"/admin/cards/{first['card_id']}", headers=bearer(merchant, "analyst")))
+    assert "phone" not in analyst_view and "card_url" not in analyst_view and analyst_view["balance"] == 100
