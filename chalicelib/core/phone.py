@@ -53,7 +53,7 @@ def normalise(text, country: str = "RU", field: str = "phone") -> str:
     else:
         code, trunk, lengths = COUNTRIES.get(country, COUNTRIES["RU"])
         national = digits
-        if trunk and len(national) == max(lengths) + len(trunk) and national.startswith(trunk):
+        if trunk and national.startswith(trunk) and len(national) - len(trunk) in lengths:
             national = national[len(trunk):]
         elif code == "7" and len(national) == 11 and national.startswith("7"):
             national = national[1:]  # people in Russia often write 7XXXXXXXXXX without the plus
