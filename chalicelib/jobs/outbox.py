@@ -103,11 +103,15 @@ def _google(item, now: datetime) -> int:
             card = card_store.get(item.card_id, consistent=True)
             if card is not None:
                 google_wallet.sync_object(card, program_store.get(card.program_id))
+                if card.google_error:
+                    card_store.set_google_error(card.card_id, None)
     except google_wallet.WalletUnavailable:
         outbox_store.done(item)  # Google Wallet is not configured here: nothing to keep
         return 0
     except google.GoogleError as error:
         google.log_error(error, card_id=item.card_id)
+        if item.card_id:
+            card_store.set_google_error(item.card_id, f"{error.status} {error.reason or ''}: {error.message}")
         if (error.status == 429 or error.status >= 500 or error.status == 0) and int(item.attempts) + 1 < MAX_ATTEMPTS:
             delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
             outbox_store.retry_later(item, db.micros(now) + delay * 1_000_000, f"{error.status} {error.reason}")

@@ -193,3 +193,13 @@ def save_shown_change(card: Card, now: datetime) -> None:
         tx.save(card)
         for item in outbox.pass_changed(card, now):
             tx.save(item)
+
+
+def set_google_error(card_id: str, error: str | None) -> None:
+    """Remember (or clear) Google's last refusal for the admin view; never blocks anything."""
+    actions = [Card.google_error.set(error[:300])] if error else [Card.google_error.remove()]
+    try:
+        Card(card_id).update(actions=actions, condition=Card.card_id.exists(), add_version_condition=False)
+    except Exception as failure:
+        if not db.is_condition_failure(failure):
+            raise

@@ -202,6 +202,7 @@ class Card(Model):
     pass_changed_at = NumberAttribute()  # microseconds since the epoch of that change
     google_state = UnicodeAttribute(null=True)  # None, 'created' (object inserted), 'saved', 'deleted'
     google_notices = ListAttribute(of=NumberAttribute, default=list)  # notifying messages, epoch seconds
+    google_error = UnicodeAttribute(null=True)  # Google's last refusal of an update, shown to admins
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     # sparse index keys

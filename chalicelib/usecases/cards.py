@@ -7,6 +7,7 @@ from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.store import cards as card_store
+from chalicelib.store import devices
 from chalicelib.store.models import Card
 
 
@@ -67,6 +68,8 @@ def admin_view(card: Card, program, today: str, full: bool = True) -> dict:
             "lots": [{"source": lot.source, "points": lot.points, "remaining": lot.remaining,
                       "available_on": lot.available_on, "expires_on": lot.expires_on} for lot in card_lots],
             "stats": card.stats or {},
+            "wallets": {"apple_devices": len(devices.devices_of(card.card_id)),
+                        "google": {"state": card.google_state, "error": card.google_error}},
             **links(card),
         })
     return view

@@ -160,7 +160,8 @@ def make_handler(state: State):
                 return _error(401, "authError", "Request had invalid authentication credentials.")
             if state.fail:
                 status = state.fail.pop(0)
-                return _error(status, "backendError" if status >= 500 else "rateLimitExceeded", "Simulated failure")
+                reason = {429: "rateLimitExceeded", 403: "permissionDenied"}.get(status, "backendError")
+                return _error(status, reason, "Simulated failure")
             parts = path[len(prefix):].split("/")
             kind = parts[0]
             if kind not in state.resources:

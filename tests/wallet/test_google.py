@@ -115,6 +115,21 @@ def test_google_outages_are_retried_later_and_nothing_is_lost(client, program, p
     assert stored["loyaltyPoints"]["balance"] == {"int": 150}
 
 
+def test_a_refused_update_is_shown_to_admins_until_one_succeeds(client, program, pos, merchant, standin):
+    card = enroll(client)
+    _save(client, card)
+    pos.post("/pos/receipts", {"receipt_id": "g3", "card": card["card_number"], "total": 100000})
+    standin["state"].fail.append(403)  # e.g. permissionDenied: the service account lost its access
+    _deliver()
+    view = body(client.http.get(f"/admin/cards/{card['card_id']}", headers=bearer(merchant)))
+    assert view["wallets"]["google"]["state"] == "created"
+    assert view["wallets"]["google"]["error"].startswith("403 permissionDenied")
+    pos.post("/pos/receipts", {"receipt_id": "g4", "card": card["card_number"], "total": 100000})
+    _deliver()
+    view = body(client.http.get(f"/admin/cards/{card['card_id']}", headers=bearer(merchant)))
+    assert view["wallets"]["google"]["error"] is None
+
+
 def test_client_retries_429_and_5xx_and_explains_refusals(standin):
     wallet = google.client()
     wallet._sleep = lambda seconds: None
