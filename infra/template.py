@@ -25,7 +25,8 @@ ACCESS = {
         "cards": ["dynamodb:GetItem", "dynamodb:BatchGetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "ledger": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
         "receipts": ["dynamodb:GetItem", *ITEM_WRITE],
-        "devices": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+        "devices": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                    "dynamodb:Query", "dynamodb:Query@by_serial"],
         "outbox": ["dynamodb:PutItem"],
     },
     "tier_review": {
