@@ -9,16 +9,12 @@ import os
 import sys
 from datetime import date, datetime, timezone
 
-from chalicelib.config import PROJECT_ROOT
+from chalicelib.config import stage_environment
 
 
 def _apply_stage_defaults() -> None:
     stage = os.environ.setdefault("STAGE", "local")
-    with open(os.path.join(PROJECT_ROOT, ".chalice", "config.json"), encoding="utf-8") as handle:
-        config = json.load(handle)
-    values = dict(config.get("environment_variables", {}))
-    values.update(config.get("stages", {}).get(stage, {}).get("environment_variables", {}))
-    for name, value in values.items():
+    for name, value in stage_environment(stage).items():
         os.environ.setdefault(name, value)
     if stage == "local":  # moto accepts any credentials; botocore insists on having some
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -128,14 +124,6 @@ SECRET_SETTINGS = {"admin-keys": "ADMIN_JWT_KEYS_SECRET", "pass-certs": "PASS_CE
                    "google": "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "apns-key": "APNS_SECRET"}
 
 
-def _stage_values(stage: str) -> dict:
-    with open(os.path.join(PROJECT_ROOT, ".chalice", "config.json"), encoding="utf-8") as handle:
-        config = json.load(handle)
-    values = dict(config.get("environment_variables", {}))
-    values.update(config["stages"][stage].get("environment_variables", {}))
-    return values
-
-
 def _read(path: str) -> str:
     with open(path, encoding="utf-8") as handle:
         return handle.read()
@@ -180,7 +168,7 @@ def cmd_secrets(args) -> int:
     touch the repo or the template)."""
     import boto3
 
-    values = _stage_values(args.stage)
+    values = stage_environment(args.stage)
     setting = SECRET_SETTINGS[args.kind]
     name = values.get(setting)
     if not name:

@@ -121,3 +121,14 @@ def settings() -> Settings:
 def reset() -> None:
     """Forget the cached settings (tests that change the environment call this)."""
     settings.cache_clear()
+
+
+def stage_environment(stage: str) -> dict:
+    """The environment .chalice/config.json gives a stage (global values, then the stage's own)."""
+    import json
+
+    with open(os.path.join(PROJECT_ROOT, ".chalice", "config.json"), encoding="utf-8") as handle:
+        document = json.load(handle)
+    values = dict(document.get("environment_variables", {}))
+    values.update(document.get("stages", {}).get(stage, {}).get("environment_variables", {}))
+    return values

@@ -8,10 +8,10 @@ scheduled functions), and the alarms.
 """
 import argparse
 import json
-import os
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from chalicelib.config import stage_environment
+
 APP_NAME = "loyalty"
 
 # What each function does to each table: the least-privilege map (tests check it against the code's needs).
@@ -68,14 +68,6 @@ SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback")
 
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
-
-
-def stage_environment(stage: str) -> dict:
-    with open(os.path.join(ROOT, ".chalice", "config.json"), encoding="utf-8") as handle:
-        config = json.load(handle)
-    env = dict(config.get("environment_variables", {}))
-    env.update(config["stages"][stage].get("environment_variables", {}))
-    return env
 
 
 def _tables(stage_env: dict):

@@ -71,3 +71,12 @@ class Stack:
 def port_in_use(port):
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def enroll(demo: dict, name: str, phone: str) -> dict:
+    """A customer joins the demo program over HTTP (JSON)."""
+    status, _, answer = request("POST", demo["join_url"],
+                                json.dumps({"name": name, "phone": phone, "consent": True}).encode(),
+                                {"Content-Type": "application/json"})
+    assert status == 201, answer
+    return json.loads(answer)

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.stack import Stack, request
+from tests.e2e.stack import Stack, enroll, request
 
 THREADS = 12
 
@@ -35,11 +35,7 @@ def _post(stack_, demo, path, data):
 
 
 def _enroll(stack_, demo, phone):
-    status, _, answer = request("POST", demo["join_url"],
-                                json.dumps({"name": "Load", "phone": phone, "consent": True}).encode(),
-                                {"Content-Type": "application/json"})
-    assert status == 201
-    return json.loads(answer)
+    return enroll(demo, "Load", phone)
 
 
 def _card(stack_, demo, card_id):

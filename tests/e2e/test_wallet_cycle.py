@@ -8,17 +8,14 @@ import time
 import urllib.request
 import zipfile
 
-from tests.e2e.stack import Stack, request
+from tests.e2e.stack import Stack, enroll, request
 
 
 def test_a_purchase_reaches_the_wallet_within_seconds(tmp_path):
     stack = Stack(tmp_path)
     demo = stack.start()
     try:
-        status, _, answer = request("POST", demo["join_url"],
-                                    json.dumps({"name": "Wallet", "phone": "+79162220001", "consent": True}).encode(),
-                                    {"Content-Type": "application/json"})
-        card = json.loads(answer)
+        card = enroll(demo, "Wallet", "+79162220001")
         status, headers, pkpass = request("GET", card["apple_pass_url"])
         assert status == 200 and headers["Content-Type"] == "application/vnd.apple.pkpass"
         document = json.loads(zipfile.ZipFile(io.BytesIO(pkpass)).read("pass.json"))
@@ -67,10 +64,7 @@ def test_google_link_on_the_local_stack(tmp_path):
     stack = Stack(tmp_path)
     demo = stack.start()
     try:
-        status, _, answer = request("POST", demo["join_url"],
-                                    json.dumps({"name": "Android", "phone": "+79162220002", "consent": True}).encode(),
-                                    {"Content-Type": "application/json"})
-        card = json.loads(answer)
+        card = enroll(demo, "Android", "+79162220002")
         opener = urllib.request.build_opener(NoRedirect)
         response = opener.open(card["google_save_url"], timeout=10)
         location = response.headers["Location"]
