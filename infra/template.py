@@ -37,8 +37,9 @@ ACCESS = {
     "outbox": {
         "outbox": ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:Query@by_serial"],
-        "cards": ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query@by_program"],
+        "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "programs": ["dynamodb:GetItem"],
+        "messages": ["dynamodb:PutItem"],
     },
 }
 TRIGGERS = {
@@ -49,6 +50,7 @@ TRIGGERS = {
     "receipts": ["dynamodb:GetItem", *ITEM_WRITE],
     "aliases": ["dynamodb:PutItem"],
     "outbox": ["dynamodb:PutItem"],
+    "messages": ["dynamodb:PutItem"],
 }
 for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS

@@ -4,6 +4,7 @@ Admins send JSON; `parse` checks every field (naming the wrong one) and fills de
 gives the JSON back in the same shape. Percentages are sent as numbers with up to two decimals
 ("earn_percent": 5.5) and kept as basis points (550) so no float reaches money arithmetic.
 """
+import re
 from dataclasses import dataclass, field
 
 from chalicelib.core import validation as v
@@ -44,6 +45,8 @@ class Mechanics:
     winback_after_days: int = 0  # 0: no win-back offer
     winback_bonus: int = 0
     activity_window_days: int = 90  # analytics: a member is active with a purchase within this window
+    quiet_hours: tuple | None = ("22:00", "09:00")  # program-local; messages wait until it ends
+    max_messages_per_week: int | None = 3  # per customer; service messages (expiry warnings) are exempt
 
     def tier(self, tier_id: str | None) -> Tier:
         for tier in self.tiers:
@@ -58,7 +61,7 @@ class Mechanics:
 _FIELDS = {
     "kind", "point_value", "tiers", "tier_window_days", "tier_downgrade", "redeem_cap_percent",
     "min_redeem_points", "welcome_bonus", "referral", "lifetime_days", "lifetime_by_source",
-    "pending_days", "expiry_warning_days", "birthday", "winback", "activity_window_days",
+    "pending_days", "expiry_warning_days", "birthday", "winback", "activity_window_days", "messaging",
 }
 MAX_POINTS = 10_000_000
 
@@ -88,6 +91,14 @@ def parse(data, base: Mechanics | None = None) -> Mechanics:
         by_source = {src: v.read_int(raw, src, prefix="mechanics.lifetime_by_source", minimum=1, maximum=3650)
                      for src in raw}
     bonus = dict(minimum=0, maximum=MAX_POINTS)
+    quiet, cap = cur.quiet_hours, cur.max_messages_per_week
+    if "messaging" in data:
+        messaging = v.read_object(data, "messaging", prefix=p) or {}
+        v.reject_unknown(messaging, {"quiet_hours", "max_per_week"}, "mechanics.messaging")
+        if "quiet_hours" in messaging:
+            quiet = _quiet_hours(messaging["quiet_hours"])
+        if "max_per_week" in messaging:
+            cap = v.read_int(messaging, "max_per_week", prefix="mechanics.messaging", minimum=0, maximum=100)
     return Mechanics(
         kind=kind,
         point_value=point_value,
@@ -115,7 +126,20 @@ def parse(data, base: Mechanics | None = None) -> Mechanics:
         winback_bonus=v.read_int(winback, "bonus", prefix="mechanics.winback", default=cur.winback_bonus, **bonus),
         activity_window_days=v.read_int(data, "activity_window_days", prefix=p, minimum=7, maximum=3650,
                                         default=cur.activity_window_days),
+        quiet_hours=quiet,
+        max_messages_per_week=cap,
     )
+
+
+def _quiet_hours(raw) -> tuple | None:
+    field = "mechanics.messaging.quiet_hours"
+    if raw is None:
+        return None
+    if (not isinstance(raw, list) or len(raw) != 2
+            or not all(isinstance(x, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", x) for x in raw)):
+        raise InvalidInput("Quiet hours are [\"HH:MM\", \"HH:MM\"] (start, end), or null.", code="invalid_format",
+                           field=field)
+    return tuple(raw)
 
 
 def _parse_tiers(raw) -> tuple:
@@ -170,6 +194,8 @@ def to_dict(m: Mechanics) -> dict:
         "birthday": {"bonus": m.birthday_bonus, "days_before": m.birthday_days_before},
         "winback": {"after_days": m.winback_after_days, "bonus": m.winback_bonus},
         "activity_window_days": m.activity_window_days,
+        "messaging": {"quiet_hours": list(m.quiet_hours) if m.quiet_hours else None,
+                      "max_per_week": m.max_messages_per_week},
     }
 
 

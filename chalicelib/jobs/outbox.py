@@ -32,7 +32,10 @@ def deliver(now: datetime | None = None, push=None) -> dict:
         if item.item_key.startswith("refresh#"):
             counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, now)
             continue
-        if item.item_key.startswith(("google#", "gclass#")):
+        if item.item_key.startswith("notice#"):
+            counts["notices"] = counts.get("notices", 0) + _delayed_notice(item, now)
+            continue
+        if item.item_key.startswith(("google#", "gclass#", "gnotice#")):
             counts["google"] = counts.get("google", 0) + _google(item, now)
             continue
         retry = []
@@ -99,6 +102,10 @@ def _google(item, now: datetime) -> int:
             program = program_store.get(item.program_id)
             if program is not None:
                 google_wallet.sync_class(program, force=True)
+        elif item.item_key.startswith("gnotice#"):
+            card = card_store.get(item.card_id, consistent=True)
+            if card is not None:
+                google_wallet.notice(card, item.payload["header"], item.payload["body"], now)
         else:
             card = card_store.get(item.card_id, consistent=True)
             if card is not None:
@@ -120,3 +127,20 @@ def _google(item, now: datetime) -> int:
         return 0
     outbox_store.done(item)
     return 1
+
+
+def _delayed_notice(item, now: datetime) -> int:
+    """A message that waited for the end of the quiet hours goes out now (through the same checks)."""
+    from chalicelib.store import programs as program_store
+    from chalicelib.usecases import notices
+
+    card = card_store.get(item.card_id, consistent=True)
+    program = program_store.get(item.program_id)
+    outcome = None
+    if card is not None and program is not None and card.status == "active":
+        payload = item.payload or {}
+        outcome = notices.notify(program, card, payload.get("kind", "message"), payload.get("texts", {}), now,
+                                 service=bool(payload.get("service")))
+    if outcome != "queued":
+        outbox_store.done(item)
+    return 1 if outcome == "sent" else 0

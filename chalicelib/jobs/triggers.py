@@ -11,6 +11,7 @@ from chalicelib.errors import RuleViolation
 from chalicelib.store import aliases
 from chalicelib.store import cards as card_store
 from chalicelib.store.models import Card, Program
+from chalicelib.usecases import notices
 from chalicelib.usecases.ledger import Operation, apply, body_hash
 
 CATCH_UP_DAYS = 7  # expiry days looked at again, so a day the job did not run is not missed
@@ -72,7 +73,10 @@ def expire_points(day: date, now: datetime | None = None) -> dict:
                     counts["warned"] += 1
                     expiring = sum(lot.remaining for lot in card_store.lots_of(card)
                                    if lot.expires_on == warn_day.isoformat())
-                    log.info("expiry_warning", card_id=card.card_id, points=expiring, expires_on=warn_day.isoformat())
+                    when = warn_day.strftime("%d.%m")
+                    notices.notify(program, card, "expiry_warning", {
+                        "ru": f"{expiring} баллов сгорят {when}. Успейте потратить!",
+                        "en": f"{expiring} points expire on {when}. Use them before then!"}, now, service=True)
     log.info("expire_points", day=day.isoformat(), **counts)
     return counts
 
@@ -103,6 +107,9 @@ def birthdays(day: date, now: datetime | None = None) -> dict:
                 result = _bonus(program, card, "birthday", mechanics.birthday_bonus, str(target.year), day, now)
                 if result is not None and not result.replay:
                     counts["gifts"] += 1
+                    notices.notify(program, result.card, "birthday", {
+                        "ru": f"С днём рождения! Дарим {mechanics.birthday_bonus} баллов.",
+                        "en": f"Happy birthday! Here are {mechanics.birthday_bonus} points from us."}, now)
     log.info("birthdays", day=day.isoformat(), **counts)
     return counts
 
@@ -121,5 +128,8 @@ def winback(day: date, now: datetime | None = None) -> dict:
             result = _bonus(program, card, "winback", mechanics.winback_bonus, last_visit, day, now)
             if result is not None and not result.replay:
                 counts["offers"] += 1
+                notices.notify(program, result.card, "winback", {
+                    "ru": f"Мы соскучились! {mechanics.winback_bonus} баллов ждут вас.",
+                    "en": f"We miss you! {mechanics.winback_bonus} points are waiting for you."}, now)
     log.info("winback", day=day.isoformat(), **counts)
     return counts

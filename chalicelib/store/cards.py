@@ -183,15 +183,16 @@ def touch_pass(card_id: str, now: datetime) -> Card | None:
     return card
 
 
-def save_shown_change(card: Card, now: datetime) -> None:
-    """Write a change to what the wallet shows (tier, name, status) with its outbox items, all at once,
-    conditioned on the version read. TransactWriteError when the card changed meanwhile."""
+def save_shown_change(card: Card, now: datetime, extra: list | None = None) -> None:
+    """Write a change to what the wallet shows (tier, name, status, notice) with its outbox items (and
+    any `extra` items), all at once, conditioned on the version read. TransactWriteError when the card
+    changed meanwhile."""
     from chalicelib.store import outbox
 
     mark_pass_changed(card, now)
     with db.transaction() as tx:
         tx.save(card)
-        for item in outbox.pass_changed(card, now):
+        for item in [*outbox.pass_changed(card, now), *(extra or [])]:
             tx.save(item)
 
 

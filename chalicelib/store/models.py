@@ -203,6 +203,8 @@ class Card(Model):
     google_state = UnicodeAttribute(null=True)  # None, 'created' (object inserted), 'saved', 'deleted'
     google_notices = ListAttribute(of=NumberAttribute, default=list)  # notifying messages, epoch seconds
     google_error = UnicodeAttribute(null=True)  # Google's last refusal of an update, shown to admins
+    notice = UnicodeAttribute(null=True)  # the latest message, shown on the pass (its change notifies the phone)
+    messages_sent = ListAttribute(of=NumberAttribute, default=list)  # epoch seconds, last 7 days (weekly cap)
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     # sparse index keys
@@ -306,6 +308,7 @@ class OutboxItem(Model):
     card_id = UnicodeAttribute(null=True)
     program_id = UnicodeAttribute(null=True)
     cursor = UnicodeAttribute(null=True)  # a program refresh's progress through its cards
+    payload = JSONAttribute(null=True)  # a message waiting for the end of the quiet hours, or for Google
     pass_version = NumberAttribute()  # the change this item announces
     due_at = NumberAttribute()  # microseconds since the epoch
     attempts = NumberAttribute(default=0)
@@ -313,4 +316,19 @@ class OutboxItem(Model):
     created_at = UnicodeAttribute()
 
 
-ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem)
+class Message(Model):
+    """A message to a customer and what became of it: sent, queued (quiet hours), skipped (why)."""
+
+    Meta = _meta("messages")
+    card_id = UnicodeAttribute(hash_key=True)
+    message_key = UnicodeAttribute(range_key=True)  # created_at + '#' + kind
+    program_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # expiry_warning, birthday, winback, campaign
+    channel = UnicodeAttribute()  # wallet (Apple and Google)
+    outcome = UnicodeAttribute()  # sent, queued, skipped
+    reason = UnicodeAttribute(null=True)
+    text = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message)

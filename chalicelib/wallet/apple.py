@@ -163,6 +163,7 @@ def pass_json(card, program, design_name: str = "default") -> dict:
                                        life=life),
         "card_page": f"{s.public_base_url}/c/{card.card_id}?k={card.access_key}",
         "terms": brand.get("terms") or "",
+        "notice": card.notice or "",
     }
     fields = {}
     for group, items in template["fields"].items():

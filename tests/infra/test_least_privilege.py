@@ -11,8 +11,9 @@ from chalicelib.store import devices
 from infra import template
 from tests.conftest import bearer, enroll
 
-SHORT = {"loyalty-test-" + name: name for name in
-         ("merchants", "programs", "pos_keys", "aliases", "cards", "ledger", "receipts", "devices", "outbox")}
+from chalicelib.store.models import ALL_MODELS  # noqa: E402
+
+SHORT = {model.Meta.table_name: model.Meta.short_name for model in ALL_MODELS}
 
 
 @pytest.fixture
