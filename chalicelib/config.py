@@ -44,6 +44,8 @@ class Settings:
     google_service_account_secret: str | None
     google_api_base: str
     google_keys_url: str
+    ses_endpoint: str | None
+    email_from: str
     local_dir: str
 
     @property
@@ -109,6 +111,9 @@ def load() -> Settings:
         google_api_base=_get("GOOGLE_WALLET_API_BASE",
                              "https://walletobjects.googleapis.com/walletobjects/v1").rstrip("/"),
         google_keys_url=_get("GOOGLE_WALLET_CALLBACK_KEYS_URL", "https://pay.google.com/gp/m/issuer/keys"),
+        # moto's server answers SES too, so the local stage sends email to the same local endpoint
+        ses_endpoint=_get("SES_ENDPOINT", local_endpoint),
+        email_from=_get("EMAIL_FROM", "noreply@loyalty.local"),
         local_dir=local_dir,
     )
 

@@ -106,6 +106,18 @@ def _client():
                                                          region_name=s.region)
 
 
+def _verify_sender() -> None:
+    """moto's SES sends only from a verified identity (as SES does); verify the local sender."""
+    import botocore.session
+
+    s = settings()
+    ses = botocore.session.get_session().create_client("sesv2", endpoint_url=s.ses_endpoint, region_name=s.region)
+    try:
+        ses.create_email_identity(EmailIdentity=s.email_from)
+    except ses.exceptions.AlreadyExistsException:
+        pass
+
+
 def save_snapshot() -> int:
     """Every item of every table, in DynamoDB's JSON, written atomically. Returns the item count."""
     from chalicelib.store.models import ALL_MODELS
@@ -256,6 +268,7 @@ def run() -> int:
 
         create_tables()
         restored = restore_snapshot()
+        _verify_sender()
         _say(f"local DynamoDB on 127.0.0.1:{dynamodb_port}: {restored} items restored from .local/")
         ensure_secrets()
         demo = seed_demo(port)

@@ -62,6 +62,7 @@ SECRETS = {
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
 SECRETS.update({job: [] for job in ("expire_points", "birthdays", "winback")})
+SENDS_EMAIL = ("expire_points", "birthdays", "winback", "outbox", "outbox_stream")
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
              "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback"}
@@ -122,6 +123,11 @@ def _policy(function: str, logical_tables: dict, stage_env: dict) -> list[dict]:
     if secrets:
         statements.append({"Sid": "Secrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
                            "Resource": [_secret_arn(name) for name in secrets]})
+    if function in SENDS_EMAIL and stage_env.get("EMAIL_FROM"):
+        domain = stage_env["EMAIL_FROM"].split("@")[-1]
+        statements.append({"Sid": "Email", "Effect": "Allow", "Action": ["ses:SendEmail"],
+                           "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:"
+                                                   f"${{AWS::AccountId}}:identity/{domain}"}})
     if function in SCHEDULED:
         statements.append({"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
                            "Resource": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}})

@@ -161,3 +161,27 @@ def pass_image(design, name):
         raise NotFound("No such image.")
     return Response(body=data, status_code=200,
                     headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=86400"})
+
+
+@bp.route("/u/{card_id}", methods=["GET", "POST"], content_types=[FORM, JSON])
+@api
+def unsubscribe(card_id):
+    """An email's unsubscribe link: GET asks (link scanners must not unsubscribe anyone), POST does it
+    (also RFC 8058's one-click POST from mail clients)."""
+    request = bp.current_request
+    locale = locale_of(request)
+    token = (request.query_params or {}).get("t")
+    try:
+        card = card_views.by_unsubscribe_token(card_id, token)
+    except NotFound:
+        return _not_found_page(locale)
+    program = program_store.get(card.program_id)
+    if request.method == "POST":
+        from chalicelib.store.models import Card
+
+        card.update(actions=[Card.consents.set({**(card.consents or {}), "email": False})],
+                    add_version_condition=False)
+        log.info("email_unsubscribed", card_id=card.card_id)
+    return pages.render("unsubscribe.html", card.locale if card.locale in ("ru", "en") else locale,
+                        brand=program.branding, program_name=program.name, done=request.method == "POST",
+                        action=f"/u/{card.card_id}?t={token}")

@@ -1,61 +1,13 @@
-"""HTML pages for customers: Jinja2 templates from templates/, in Russian or English.
-
-Jinja2 and the QR encoder load on the first page view, not at import, to keep cold starts small.
+"""HTML pages for customers (templates from templates/, in Russian or English) and their QR codes.
+The QR encoder loads on the first page view, not at import, to keep cold starts small.
 """
-from functools import lru_cache
-
 from chalice import Response
 
-from chalicelib import assets
-
-STRINGS = {
-    "ru": {
-        "join_title": "Карта лояльности",
-        "join_lead": "Заполните форму — карта появится в телефоне. Приложение не нужно.",
-        "name": "Имя", "phone": "Телефон", "email": "Эл. почта (необязательно)",
-        "birthday": "День рождения (необязательно)", "ref": "Код друга (если есть)",
-        "consent": "Я согласен(на) с правилами программы и обработкой персональных данных",
-        "submit": "Получить карту", "welcome_bonus": "Приветственный бонус",
-        "points": "баллов", "balance": "Баланс", "tier": "Уровень", "card_number": "Номер карты",
-        "add_apple": "Добавить в Apple Wallet", "add_google": "Сохранить в Google Wallet",
-        "show_qr": "Покажите этот код на кассе", "rules": "Правила программы",
-        "earn_rate": "Начисление", "of_purchase": "от суммы покупки",
-        "redeem_cap": "Баллами можно оплатить до", "of_receipt": "чека",
-        "expires": "Баллы сгорают через", "days": "дней", "blocked": "Карта заблокирована",
-        "not_found": "Страница не найдена", "error": "Исправьте ошибку", "language": "English",
-        "invite": "Пригласите друга по коду", "next_expiry": "Ближайшее сгорание",
-    },
-    "en": {
-        "join_title": "Loyalty card",
-        "join_lead": "Fill in the form and the card lands in your phone. No app needed.",
-        "name": "Name", "phone": "Phone", "email": "Email (optional)",
-        "birthday": "Birthday (optional)", "ref": "Friend's code (if any)",
-        "consent": "I agree to the program's terms and to the processing of my personal data",
-        "submit": "Get my card", "welcome_bonus": "Welcome bonus",
-        "points": "points", "balance": "Balance", "tier": "Tier", "card_number": "Card number",
-        "add_apple": "Add to Apple Wallet", "add_google": "Save to Google Wallet",
-        "show_qr": "Show this code at the counter", "rules": "Program rules",
-        "earn_rate": "You earn", "of_purchase": "of every purchase",
-        "redeem_cap": "Points can pay up to", "of_receipt": "of a receipt",
-        "expires": "Points expire after", "days": "days", "blocked": "This card is blocked",
-        "not_found": "Page not found", "error": "Please fix this", "language": "Русский",
-        "invite": "Invite a friend with code", "next_expiry": "Next expiry",
-    },
-}
-
-
-@lru_cache(maxsize=1)
-def _environment():
-    import jinja2
-
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(assets.directory("templates"))),
-                              autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+from chalicelib.rendering import STRINGS, render_text  # noqa: F401 (STRINGS is used by the blueprints)
 
 
 def render(template: str, locale: str, status: int = 200, **context) -> Response:
-    other = "en" if locale == "ru" else "ru"
-    html = _environment().get_template(template).render(t=STRINGS[locale], locale=locale, other_locale=other,
-                                                        **context)
+    html = render_text(template, locale, **context)
     return Response(body=html, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
                              "Content-Language": locale, "X-Content-Type-Options": "nosniff",

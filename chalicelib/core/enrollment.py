@@ -6,7 +6,7 @@ from chalicelib.core import phone as phones
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 
-FIELDS = {"name", "phone", "email", "birthday", "consent", "ref", "locale"}
+FIELDS = {"name", "phone", "email", "birthday", "consent", "ref", "locale", "marketing_consent"}
 EMAIL_PATTERN = r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}"
 
 
@@ -18,6 +18,7 @@ class Enrollment:
     birthday: str | None
     ref: str | None
     locale: str | None
+    email_consent: bool = False
 
 
 def _consent(value) -> bool:
@@ -48,4 +49,5 @@ def parse(data, *, country: str, today: date) -> Enrollment:
                            field="consent")
     ref = v.read_str(data, "ref", max_len=16, pattern=r"[A-Za-z0-9]+")
     locale = v.read_str(data, "locale", max_len=5, choices=("ru", "en"))
-    return Enrollment(name, phone, email.lower() if email else None, birthday, ref.upper() if ref else None, locale)
+    return Enrollment(name, phone, email.lower() if email else None, birthday, ref.upper() if ref else None, locale,
+                      email_consent=bool(email) and _consent(data.get("marketing_consent")))

@@ -186,6 +186,7 @@ class Card(Model):
     birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
     locale = UnicodeAttribute(default="ru")
     consent_at = UnicodeAttribute()
+    consents = JSONAttribute(default=dict)  # per channel: {"email": true} (marketing); the wallet card needs none
     ref_code = UnicodeAttribute()  # this card's own code for referring friends
     referred_by = UnicodeAttribute(null=True)  # card_id of the referrer
     # capabilities

@@ -11,6 +11,24 @@ from chalicelib.store import devices
 from chalicelib.store.models import Card
 
 
+def unsubscribe_token(card: Card) -> str:
+    """Proof that an unsubscribe link came from one of our emails (keyed by the card's capability key)."""
+    import hashlib
+
+    return hmac.new(card.access_key.encode(), b"unsubscribe:email", hashlib.sha256).hexdigest()[:32]
+
+
+def unsubscribe_url(card: Card) -> str:
+    return f"{settings().public_base_url}/u/{card.card_id}?t={unsubscribe_token(card)}"
+
+
+def by_unsubscribe_token(card_id: str, token: str | None) -> Card:
+    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    if card is None or not token or not hmac.compare_digest(unsubscribe_token(card).encode(), token.encode()):
+        raise NotFound("No such card.")
+    return card
+
+
 def links(card: Card) -> dict:
     base = settings().public_base_url
     key = card.access_key

@@ -78,6 +78,7 @@ def _new_card(program, form, mechanics, bonuses, referrer_id, locale, now, today
         birthday=form.birthday,
         locale=locale,
         consent_at=stamp,
+        consents={"email": form.email_consent},
         ref_code=ids.new_ref_code(),
         referred_by=referrer_id,
         access_key=ids.new_secret(16),

@@ -47,6 +47,8 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
         try:
             card_store.save_shown_change(card, now, extra=[
                 _record(card, kind, "sent", text, now),
+                *([_email(program, card, kind, text, now)] if (card.consents or {}).get("email") and card.email
+                  else []),
                 *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}", card_id=card.card_id,
                               program_id=program.program_id, pass_version=int(card.pass_version),
                               due_at=db.micros(now), attempts=0, created_at=db.iso(now),
@@ -58,3 +60,26 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
                 raise
             card = card_store.get(card.card_id, consistent=True)
     raise RuntimeError("the card kept changing")
+
+
+def _email(program, card: Card, kind: str, text: str, now: datetime) -> Message:
+    """The same message by email (marketing consent given, address known); its record says how it went."""
+    from chalicelib import log
+    from chalicelib import rendering
+    from chalicelib.channels import email
+    from chalicelib.usecases import cards as card_views
+
+    locale = card.locale if card.locale in ("ru", "en") else "ru"
+    unsubscribe = card_views.unsubscribe_url(card)
+    html = rendering.render_text("email.html", locale, program_name=program.name, brand=program.branding, text=text,
+                             card_url=card_views.links(card)["card_url"], unsubscribe_url=unsubscribe)
+    try:
+        email.send(card.email, program.name, f"{text}\n\n{unsubscribe}", html, unsubscribe)
+        outcome, reason = "sent", None
+    except Exception as error:  # noqa: BLE001 - a failed email never blocks the wallet message
+        log.warning("email_failed", card_id=card.card_id, error_type=type(error).__name__)
+        outcome, reason = "failed", type(error).__name__
+    record = _record(card, kind, outcome, text, now, reason)
+    record.channel = "email"
+    record.message_key += "#email"
+    return record

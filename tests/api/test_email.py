@@ -1,0 +1,82 @@
+"""Email as a second channel: only with marketing consent, with a working unsubscribe link, and never
+at the cost of the wallet message."""
+from datetime import datetime
+from urllib.parse import urlencode, urlparse
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from chalicelib.store import cards as card_store
+from chalicelib.store import programs as program_store
+from chalicelib.store.models import Message
+from chalicelib.usecases import cards as card_views
+from chalicelib.usecases import notices
+from tests.conftest import enroll
+
+NOON = datetime(2027, 3, 1, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+
+
+@pytest.fixture
+def ses(aws):
+    client = boto3.client("sesv2", region_name="eu-central-1")
+    client.create_email_identity(EmailIdentity="noreply@loyalty.local")
+    return client
+
+
+def _sent():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
+
+
+def _notify(program, card_id, text="Two coffees for one today"):
+    card = card_store.get(card_id, consistent=True)
+    return notices.notify(program_store.get(program["id"]), card, "campaign", {"en": text, "ru": text}, NOON)
+
+
+def test_email_goes_out_only_with_consent_and_carries_unsubscribe(client, program, ses):
+    consenting = enroll(client, email="anna@example.com", marketing_consent=True, locale="en")
+    silent = enroll(client, phone="+79160000002", email="boris@example.com")
+    assert card_store.get(consenting["card_id"]).consents == {"email": True}
+    assert card_store.get(silent["card_id"]).consents == {"email": False}
+    _notify(program, consenting["card_id"])
+    _notify(program, silent["card_id"])
+    sent = _sent()
+    assert len(sent) == 1 and sent[0].destinations["ToAddresses"] == ["anna@example.com"]
+    assert sent[0].subject == "Coffee Club" and "Two coffees for one today" in sent[0].body
+    channels = {(m.channel, m.outcome) for m in Message.query(consenting["card_id"])}
+    assert channels == {("wallet", "sent"), ("email", "sent")}
+
+
+def test_form_checkbox_gives_email_consent(client, program, ses):
+    form = urlencode({"name": "Vera", "phone": "9160000003", "consent": "on", "email": "v@example.com",
+                      "marketing_consent": "on"})
+    client.http.post("/join/coffee", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=form)
+    card_id = card_store.card_id_by_phone(program["id"], "+79160000003")
+    assert card_store.get(card_id).consents == {"email": True}
+
+
+def test_unsubscribe_asks_then_stops_emails(client, program, ses):
+    card = enroll(client, email="anna@example.com", marketing_consent=True)
+    url = urlparse(card_views.unsubscribe_url(card_store.get(card["card_id"])))
+    link = f"{url.path}?{url.query}"
+    page = client.http.get(link)
+    assert page.status_code == 200 and "<form" in page.body.decode()
+    assert card_store.get(card["card_id"]).consents["email"] is True  # a link scanner's GET changes nothing
+    assert client.http.get(f"{url.path}?t=wrong").status_code == 404
+    done = client.http.post(link, headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            body="List-Unsubscribe=One-Click")
+    assert done.status_code == 200 and card_store.get(card["card_id"]).consents["email"] is False
+    _notify(program, card["card_id"])
+    assert _sent() == []
+    assert card_store.get(card["card_id"]).notice  # the wallet message still went out
+
+
+def test_a_failing_email_never_blocks_the_wallet_message(client, program, aws):
+    card = enroll(client, email="anna@example.com", marketing_consent=True)  # no verified sender: SES refuses
+    assert _notify(program, card["card_id"]) == "sent"
+    outcomes = {(m.channel, m.outcome) for m in Message.query(card["card_id"])}
+    assert outcomes == {("wallet", "sent"), ("email", "failed")}
+    assert card_store.get(card["card_id"]).notice == "Two coffees for one today"
