@@ -121,7 +121,8 @@ def cmd_certs(args) -> int:
 
 
 SECRET_SETTINGS = {"admin-keys": "ADMIN_JWT_KEYS_SECRET", "pass-certs": "PASS_CERTS_SECRET",
-                   "google": "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "apns-key": "APNS_SECRET"}
+                   "google": "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "apns-key": "APNS_SECRET",
+                   "telegram": "TELEGRAM_SECRET"}
 
 
 def _read(path: str) -> str:
@@ -154,6 +155,14 @@ def secret_document(kind: str, args, current: str | None, values: dict) -> dict:
         return {"pass_pem": _read(args.cert), "pass_key": _read(args.key), "wwdr_pem": _read(args.wwdr)}
     if not args.file:
         raise SystemExit(f"{kind} needs --file")
+    if kind == "telegram":  # the token from @BotFather; the webhook secret is made here
+        import secrets as random
+
+        if not args.file:
+            raise SystemExit("telegram needs --file with the bot token from @BotFather")
+        previous = json.loads(current) if current else {}
+        return {"bot_token": _read(args.file).strip(),
+                "webhook_secret": previous.get("webhook_secret") or random.token_urlsafe(32)}
     if kind == "google":
         document = json.loads(_read(args.file))
         missing = {"client_email", "private_key", "token_uri"} - set(document)
@@ -225,9 +234,10 @@ def parser() -> argparse.ArgumentParser:
 
     secrets = sub.add_parser("secrets", help="store a secret for a deployed stage in AWS Secrets Manager")
     secrets.add_argument("kind", choices=sorted(SECRET_SETTINGS),
-                         help="admin-keys (adds a new signing key), pass-certs, google, apns-key")
+                         help="admin-keys (adds a new signing key), pass-certs, google, apns-key, telegram")
     secrets.add_argument("--stage", required=True, choices=("dev", "prod"))
-    secrets.add_argument("--file", help="google: the service-account JSON; apns-key: the .p8 file")
+    secrets.add_argument("--file", help="google: the service-account JSON; apns-key: the .p8 file; "
+                                        "telegram: a file holding the bot token")
     secrets.add_argument("--cert", help="pass-certs: the Pass Type ID certificate (PEM)")
     secrets.add_argument("--key", help="pass-certs: its private key (PEM)")
     secrets.add_argument("--wwdr", help="pass-certs: Apple's WWDR G4 intermediate (PEM)")

@@ -46,6 +46,11 @@ class Settings:
     google_keys_url: str
     ses_endpoint: str | None
     email_from: str
+    telegram_api_base: str
+    telegram_bot_token: str | None
+    telegram_bot_username: str | None
+    telegram_webhook_secret: str | None
+    telegram_secret: str | None
     local_dir: str
 
     @property
@@ -114,6 +119,12 @@ def load() -> Settings:
         # moto's server answers SES too, so the local stage sends email to the same local endpoint
         ses_endpoint=_get("SES_ENDPOINT", local_endpoint),
         email_from=_get("EMAIL_FROM", "noreply@loyalty.local"),
+        telegram_api_base=_get("TELEGRAM_API_BASE", f"http://127.0.0.1:{_get('TELEGRAM_PORT', '8004')}" if local
+                               else "https://api.telegram.org").rstrip("/"),
+        telegram_bot_token=_get("TELEGRAM_BOT_TOKEN", "1:local-bot-token" if local else None),
+        telegram_bot_username=_get("TELEGRAM_BOT_USERNAME", "loyalty_local_bot" if local else None),
+        telegram_webhook_secret=_get("TELEGRAM_WEBHOOK_SECRET", "local-webhook-secret" if local else None),
+        telegram_secret=_get("TELEGRAM_SECRET"),  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
         local_dir=local_dir,
     )
 

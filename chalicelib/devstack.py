@@ -212,6 +212,8 @@ def _banner(demo: dict) -> None:
     _say(f" Public keys of the admin tokens:                  {api}/.well-known/jwks.json")
     _say(f" Apple Wallet pushes go to the local APNs stand-in; each is logged in {LOCAL / 'logs' / 'apns-pushes.jsonl'}")
     _say(f" Google Wallet: {settings().google_api_base}")
+    _say(f" Telegram Bot API stand-in: {settings().telegram_api_base} (messages in {LOCAL / 'logs' / 'telegram.log'}); "
+         "webhook: POST /telegram/webhook")
     _say(f" Everything below is also in {DEMO_FILE}")
     _say()
     _say(" Admin (owner) token, valid 30 days:")
@@ -250,10 +252,12 @@ def run() -> int:
     dynamodb_port = int(s.dynamodb_endpoint.rsplit(":", 1)[1])
     apns_port = int(s.apns_base_url.rsplit(":", 1)[1])
     google_port = int(os.environ.get("GOOGLE_PORT", "8003"))
+    telegram_port = int(s.telegram_api_base.rsplit(":", 1)[1])
     google_local = not os.environ.get("GOOGLE_WALLET_ISSUER_ID")
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "logs").mkdir(exist_ok=True)
     for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT"), (apns_port, "APNS_PORT"),
+                       (telegram_port, "TELEGRAM_PORT"),
                        *(((google_port, "GOOGLE_PORT"),) if google_local else ())):
         if _port_open(busy):
             raise SystemExit(f"Port {busy} is already in use: stop what runs there or set {what}=<another port>.")
@@ -292,6 +296,10 @@ def run() -> int:
                             LOCAL / "logs" / "google.log")
             processes.append(google)
             _wait_port(google_port, google, "the Google Wallet stand-in")
+        bot = _spawn([sys.executable, "-m", "chalicelib.channels.telegram_standin", "--port", str(telegram_port),
+                      "--token", s.telegram_bot_token], LOCAL / "logs" / "telegram.log")
+        processes.append(bot)
+        _wait_port(telegram_port, bot, "the Telegram stand-in")
         threading.Thread(target=_snapshot_loop, args=(stop,), daemon=True).start()
         threading.Thread(target=_outbox_loop, args=(stop,), daemon=True).start()
         api = _spawn([_bin("chalice"), "local", "--stage", "local", "--no-autoreload",

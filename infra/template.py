@@ -56,12 +56,12 @@ for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS
 ACCESS["outbox_stream"] = ACCESS["outbox"]
 SECRETS = {
-    "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET"],
+    "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
     "tier_review": [],
-    "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET"],
+    "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
-SECRETS.update({job: [] for job in ("expire_points", "birthdays", "winback")})
+SECRETS.update({job: ["TELEGRAM_SECRET"] for job in ("expire_points", "birthdays", "winback")})
 SENDS_EMAIL = ("expire_points", "birthdays", "winback", "outbox", "outbox_stream")
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",

@@ -14,7 +14,7 @@ from chalicelib.errors import AppError, NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import clock, enrollment
+from chalicelib.usecases import clock, enrollment, telegram_bot
 from chalicelib.usecases import programs as program_cases
 
 bp = Blueprint(__name__)
@@ -109,7 +109,8 @@ def card_page(card_id):
         next_expiry=lots.next_expiry(card_lots), access_key=card.access_key, blocked=card.status == "blocked",
         earn_percent=mech.percent(tier.earn_bp), redeem_cap=mech.percent(mechanics.redeem_cap_bp),
         lifetime_days=mechanics.lifetime_days,
-        ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"])
+        ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"],
+        telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None)
 
 
 def _card_behind_link(card_id: str):

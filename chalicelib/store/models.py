@@ -206,6 +206,7 @@ class Card(Model):
     google_error = UnicodeAttribute(null=True)  # Google's last refusal of an update, shown to admins
     notice = UnicodeAttribute(null=True)  # the latest message, shown on the pass (its change notifies the phone)
     messages_sent = ListAttribute(of=NumberAttribute, default=list)  # epoch seconds, last 7 days (weekly cap)
+    telegram_chat_id = NumberAttribute(null=True)  # set when the customer links the card in the bot
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     # sparse index keys

@@ -49,6 +49,7 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
                 _record(card, kind, "sent", text, now),
                 *([_email(program, card, kind, text, now)] if (card.consents or {}).get("email") and card.email
                   else []),
+                *([_telegram(card, kind, text, now)] if card.telegram_chat_id else []),
                 *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}", card_id=card.card_id,
                               program_id=program.program_id, pass_version=int(card.pass_version),
                               due_at=db.micros(now), attempts=0, created_at=db.iso(now),
@@ -82,4 +83,21 @@ def _email(program, card: Card, kind: str, text: str, now: datetime) -> Message:
     record = _record(card, kind, outcome, text, now, reason)
     record.channel = "email"
     record.message_key += "#email"
+    return record
+
+
+def _telegram(card: Card, kind: str, text: str, now: datetime) -> Message:
+    """The same message in the Telegram chat the customer linked (linking the card is the consent)."""
+    from chalicelib import log
+    from chalicelib.channels import telegram
+
+    try:
+        telegram.send_message(int(card.telegram_chat_id), text)
+        outcome, reason = "sent", None
+    except Exception as error:  # noqa: BLE001 - never blocks the wallet message
+        log.warning("telegram_failed", card_id=card.card_id, error_type=type(error).__name__)
+        outcome, reason = "failed", type(error).__name__
+    record = _record(card, kind, outcome, text, now, reason)
+    record.channel = "telegram"
+    record.message_key += "#telegram"
     return record

@@ -31,7 +31,8 @@ def request(method, url, data=None, headers=None):
 class Stack:
     def __init__(self, local_dir: Path):
         self.local_dir = local_dir
-        self.port, self.db_port, self.apns_port, self.google_port = free_port(), free_port(), free_port(), free_port()
+        self.port, self.db_port, self.apns_port, self.google_port, self.telegram_port = (
+            free_port(), free_port(), free_port(), free_port(), free_port())
         self.process = None
 
     @property
@@ -42,9 +43,9 @@ class Stack:
         env = {key: value for key, value in os.environ.items()
                if key not in ("STAGE", "TABLE_PREFIX", "PUBLIC_BASE_URL", "ADMIN_JWT_KEYS_FILE", "ADMIN_JWT_ISSUER",
                               "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PASS_CERTS_DIR", "PASS_TYPE_ID",
-                              "TEAM_ID") and not key.startswith("GOOGLE_WALLET_")}
+                              "TEAM_ID") and not key.startswith(("GOOGLE_WALLET_", "TELEGRAM_"))}
         env.update({"PORT": str(self.port), "DYNAMODB_PORT": str(self.db_port), "APNS_PORT": str(self.apns_port),
-                    "GOOGLE_PORT": str(self.google_port),
+                    "GOOGLE_PORT": str(self.google_port), "TELEGRAM_PORT": str(self.telegram_port),
                     "LOCAL_DIR": str(self.local_dir)})
         self.log = open(self.local_dir / "stack-output.txt", "ab")
         seen = len(self.output()) if (self.local_dir / "stack-output.txt").exists() else 0

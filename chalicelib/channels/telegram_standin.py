@@ -1,0 +1,73 @@
+"""A local stand-in for the Telegram Bot API (sendMessage, sendPhoto), for `make dev` and the tests:
+it checks the bot token in the path, answers like Telegram, and keeps what was sent (GET /standin/sent).
+
+    python -m chalicelib.channels.telegram_standin --port 8004 --token 1:local-bot-token
+"""
+import argparse
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def make_handler(token: str, sent: list):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _answer(self, status: int, body: dict):
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self):
+            if self.path == "/standin/sent":
+                return self._answer(200, {"sent": sent})
+            self._answer(404, {"ok": False, "description": "Not Found"})
+
+        def do_POST(self):
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            parts = self.path.strip("/").split("/")
+            if len(parts) != 2 or parts[0] != f"bot{token}":
+                return self._answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            method = parts[1]
+            if method == "sendMessage":
+                data = json.loads(raw or b"{}")
+                record = {"method": method, "chat_id": data.get("chat_id"), "text": data.get("text"),
+                          "reply_markup": data.get("reply_markup")}
+            elif method == "sendPhoto":
+                kind = self.headers.get("Content-Type", "")
+                record = {"method": method, "multipart": kind.startswith("multipart/form-data"),
+                          "png": b"\x89PNG" in raw, "bytes": len(raw)}
+            else:
+                return self._answer(404, {"ok": False, "description": "Not Found: method not found"})
+            sent.append(record)
+            print(f"Telegram stand-in: {method} {record.get('chat_id', '')}", flush=True)
+            self._answer(200, {"ok": True, "result": {"message_id": len(sent)}})
+
+    return Handler
+
+
+def serve(port: int, token: str) -> tuple[ThreadingHTTPServer, list]:
+    sent: list = []
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(token, sent))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="local Telegram Bot API stand-in")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token", required=True)
+    args = parser.parse_args()
+    server, _ = serve(args.port, args.token)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The Telegram bot: a customer links a card from the card page's deep link and then asks for the
+balance and the QR code; a newcomer gets the program's join link. One bot serves every program: deep
+links carry what to do (`L` + card id + proof, or `J` + program slug)."""
+import hashlib
+import hmac
+
+from chalicelib import log
+from chalicelib.channels import telegram
+from chalicelib.config import settings
+from chalicelib.core import card_number
+from chalicelib.core import mechanics as mech
+from chalicelib.store import db
+from chalicelib.store import cards as card_store
+from chalicelib.store import programs as program_store
+from chalicelib.store.models import Card
+
+TEXTS = {
+    "ru": {"linked": "Карта «{program}» подключена. Баланс: {balance} баллов.\n/balance — баланс, /qr — код для кассы",
+           "balance": "«{program}»: {balance} баллов, доступно {available}. Уровень: {tier}.",
+           "join": "Получите карту «{program}»:", "join_button": "Получить карту",
+           "unknown": "Откройте бота по ссылке со страницы вашей карты, чтобы подключить её.",
+           "qr": "Покажите этот код на кассе: {number}", "bad_link": "Ссылка устарела или неверна."},
+    "en": {"linked": "Your {program} card is linked. Balance: {balance} points.\n/balance, /qr for the counter",
+           "balance": "{program}: {balance} points, {available} available. Tier: {tier}.",
+           "join": "Get your {program} card:", "join_button": "Get the card",
+           "unknown": "Open the bot from the link on your card page to link your card.",
+           "qr": "Show this code at the counter: {number}", "bad_link": "This link is out of date or wrong."},
+}
+
+
+def link_proof(card: Card) -> str:
+    return hmac.new(card.access_key.encode(), b"telegram", hashlib.sha256).hexdigest()[:16]
+
+
+def deep_link(card: Card) -> str | None:
+    """The card page's 'Connect Telegram' link."""
+    username = settings().telegram_bot_username
+    return f"https://t.me/{username}?start=L{card.card_id}_{link_proof(card)}" if username else None
+
+
+def _locale(message: dict) -> str:
+    return "ru" if (message.get("from", {}).get("language_code") or "ru").startswith("ru") else "en"
+
+
+def _linked_card(chat_id: int) -> Card | None:
+    from chalicelib.store.models import Alias
+
+    try:
+        card_id = Alias.get(f"tg#{chat_id}").owner_id
+    except Alias.DoesNotExist:
+        return None
+    return card_store.get(card_id)
+
+
+def handle(update: dict, now) -> str:
+    """One webhook update; returns what was done (for logs and tests)."""
+    message = update.get("message") or {}
+    chat_id = (message.get("chat") or {}).get("id")
+    text = (message.get("text") or "").strip()
+    if not isinstance(chat_id, int) or not text:
+        return "ignored"
+    words = TEXTS[_locale(message)]
+    if text.startswith("/start"):
+        payload = text[len("/start"):].strip()
+        if payload.startswith("L"):
+            return _link(chat_id, payload[1:], words, now)
+        if payload.startswith("J"):
+            program = program_store.by_slug(payload[1:])
+            if program is None:
+                telegram.send_message(chat_id, words["bad_link"])
+                return "bad_link"
+            telegram.send_message(chat_id, words["join"].format(program=program.name),
+                                  link=(words["join_button"], f"{settings().public_base_url}/join/{program.slug}"))
+            return "join_link"
+    card = _linked_card(chat_id)
+    if card is None:
+        telegram.send_message(chat_id, words["unknown"])
+        return "unknown"
+    program = program_store.get(card.program_id)
+    if text.startswith("/qr"):
+        import io
+
+        import segno
+
+        buffer = io.BytesIO()
+        segno.make_qr(card.number, error="m").save(buffer, kind="png", scale=10, border=3)
+        telegram.send_photo(chat_id, buffer.getvalue(), words["qr"].format(number=card_number.display(card.number)))
+        return "qr"
+    from chalicelib.core import ledger
+    from chalicelib.core import lots as lot_rules
+    from chalicelib.usecases import clock
+
+    today = clock.local_day(now, program.timezone)
+    state = ledger.expire(card_store.state_of(card), today).state
+    mechanics = mech.from_stored(program.mechanics)
+    telegram.send_message(chat_id, words["balance"].format(program=program.name, balance=state.balance,
+                                                           available=lot_rules.available(state.lots, today.isoformat()),
+                                                           tier=mechanics.tier(state.tier).name))
+    return "balance"
+
+
+def _link(chat_id: int, payload: str, words: dict, now) -> str:
+    card_id, _, proof = payload.rpartition("_")
+    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    if card is None or not hmac.compare_digest(link_proof(card).encode(), proof.encode()):
+        telegram.send_message(chat_id, words["bad_link"])
+        return "bad_link"
+    from chalicelib.store.models import Alias
+
+    Alias(f"tg#{chat_id}", owner_id=card.card_id, program_id=card.program_id, created_at=db.iso(now)).save()
+    card.update(actions=[Card.telegram_chat_id.set(chat_id)], add_version_condition=False)
+    program = program_store.get(card.program_id)
+    telegram.send_message(chat_id, words["linked"].format(program=program.name, balance=int(card.balance)))
+    log.info("telegram_linked", card_id=card.card_id)
+    return "linked"
+
+
+def verified(header_secret: str | None) -> bool:
+    _, expected = telegram.credentials()
+    return bool(expected) and bool(header_secret) and hmac.compare_digest(expected.encode(), header_secret.encode())

@@ -1,0 +1,92 @@
+"""The Telegram bot against the local Bot API stand-in: secret-checked webhook, linking a card from the
+card page's deep link, balance and QR on request, the join link, and messages to linked chats."""
+import json
+import socket
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib import config
+from chalicelib.channels import telegram, telegram_standin
+from chalicelib.store import cards as card_store
+from chalicelib.store import programs as program_store
+from chalicelib.store.models import Message
+from chalicelib.usecases import notices, telegram_bot
+from tests.conftest import enroll
+
+TOKEN, SECRET, CHAT = "42:test-token", "webhook-secret", 777001
+
+
+@pytest.fixture
+def bot(monkeypatch):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server, sent = telegram_standin.serve(port, TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "coffee_bot")
+    config.reset()
+    telegram.credentials.cache_clear()
+    yield sent
+    server.shutdown()
+    monkeypatch.undo()
+    config.reset()
+    telegram.credentials.cache_clear()
+
+
+def _update(client, text, secret=SECRET, language="en"):
+    update = {"update_id": 1, "message": {"message_id": 1, "chat": {"id": CHAT, "type": "private"},
+                                          "from": {"id": CHAT, "language_code": language}, "text": text}}
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    return client.http.post("/telegram/webhook", headers=headers, body=json.dumps(update))
+
+
+def test_webhook_needs_telegrams_secret(client, bot):
+    assert _update(client, "/balance", secret=None).status_code == 401
+    assert _update(client, "/balance", secret="guess").status_code == 401
+    assert bot == []
+
+
+def test_link_from_the_card_page_then_balance_and_qr(client, program, bot):
+    card = enroll(client)
+    page = client.http.get(card["card_url"].replace("https://loyalty.test", "") + "&lang=en").body.decode()
+    link = card_store.get(card["card_id"])
+    deep = telegram_bot.deep_link(link)
+    assert deep in page.replace("&amp;", "&")
+    payload = deep.split("start=", 1)[1]
+    assert len(payload) <= 64
+
+    assert _update(client, "/balance").status_code == 200
+    assert "Open the bot from the link" in bot[-1]["text"]  # not linked yet
+    assert _update(client, f"/start {payload[:-1]}x").status_code == 200
+    assert bot[-1]["text"] == "This link is out of date or wrong."
+    _update(client, f"/start {payload}")
+    assert "card is linked" in bot[-1]["text"] and bot[-1]["chat_id"] == CHAT
+    assert card_store.get(card["card_id"]).telegram_chat_id == CHAT
+    _update(client, "/balance")
+    assert bot[-1]["text"] == "Coffee Club: 100 points, 100 available. Tier: Base."
+    _update(client, "/qr")
+    assert bot[-1]["method"] == "sendPhoto" and bot[-1]["multipart"] and bot[-1]["png"]
+    _update(client, "/balance", language="ru")
+    assert bot[-1]["text"].startswith("«Coffee Club»: 100 баллов")
+
+
+def test_a_newcomer_gets_the_join_link(client, program, bot):
+    _update(client, "/start Jcoffee")
+    assert bot[-1]["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://loyalty.test/join/coffee"
+
+
+def test_messages_reach_the_linked_chat(client, program, bot):
+    card = enroll(client)
+    payload = telegram_bot.deep_link(card_store.get(card["card_id"])).split("start=", 1)[1]
+    _update(client, f"/start {payload}")
+    noon = datetime(2027, 3, 1, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
+    notices.notify(program_store.get(program["id"]), card_store.get(card["card_id"], consistent=True), "campaign",
+                   {"en": "Cake day!", "ru": "День торта!"}, noon)
+    assert bot[-1]["text"] == "День торта!" and bot[-1]["chat_id"] == CHAT  # the card's language is Russian
+    assert ("telegram", "sent") in {(m.channel, m.outcome) for m in Message.query(card["card_id"])}
