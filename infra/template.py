@@ -28,6 +28,8 @@ ACCESS = {
         "devices": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
                     "dynamodb:Query", "dynamodb:Query@by_serial"],
         "outbox": ["dynamodb:PutItem"],
+        "messages": ["dynamodb:PutItem"],
+        "campaigns": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
     },
     "tier_review": {
         "programs": ["dynamodb:Scan"],
@@ -54,6 +56,8 @@ TRIGGERS = {
 }
 for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS
+ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
+                       "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}
 ACCESS["outbox_stream"] = ACCESS["outbox"]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
@@ -61,12 +65,12 @@ SECRETS = {
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
-SECRETS.update({job: ["TELEGRAM_SECRET"] for job in ("expire_points", "birthdays", "winback")})
-SENDS_EMAIL = ("expire_points", "birthdays", "winback", "outbox", "outbox_stream")
+SECRETS.update({job: ["TELEGRAM_SECRET"] for job in ("expire_points", "birthdays", "winback", "campaigns")})
+SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "outbox", "outbox_stream", "api")
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
-             "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback"}
-SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback")
+             "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback", "campaigns": "Campaigns"}
+SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns")
 
 
 def _camel(name: str) -> str:

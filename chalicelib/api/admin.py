@@ -13,7 +13,7 @@ from chalicelib.store import merchants as merchant_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
-from chalicelib.usecases import adjustments
+from chalicelib.usecases import adjustments, campaigns
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import clock
 from chalicelib.usecases import programs as program_cases
@@ -126,6 +126,36 @@ def refresh_passes(program_id):
     outbox_store.refresh_program(program.program_id, _now())
     log.info("passes_refresh_requested", program_id=program.program_id)
     return json_response({"program_id": program.program_id, "status": "queued"}, 202)
+
+
+# --- campaigns -----------------------------------------------------------------------------------
+
+@bp.route("/admin/programs/{program_id}/campaigns", methods=["POST"], content_types=[JSON])
+@api
+def create_campaign(program_id):
+    principal = _principal("campaigns:write")
+    program = _program(principal, program_id)
+    campaign = campaigns.create(program, json_body(bp.current_request), principal.subject, _now())
+    return json_response(campaigns.view(campaign, campaigns.preview(program, campaign, _now())), 201)
+
+
+@bp.route("/admin/programs/{program_id}/campaigns/{campaign_id}", methods=["GET"])
+@api
+def get_campaign(program_id, campaign_id):
+    principal = _principal("programs:read")
+    program = _program(principal, program_id)
+    campaign = campaigns.get(program, campaign_id)
+    size = campaigns.preview(program, campaign, _now()) if campaign.status != "sent" else None
+    return json_response(campaigns.view(campaign, size))
+
+
+@bp.route("/admin/programs/{program_id}/campaigns/{campaign_id}/send", methods=["POST"])
+@api
+def send_campaign(program_id, campaign_id):
+    principal = _principal("campaigns:write")
+    program = _program(principal, program_id)
+    campaign = campaigns.send(program, campaigns.get(program, campaign_id), _now())
+    return json_response(campaigns.view(campaign))
 
 
 # --- POS keys ------------------------------------------------------------------------------------

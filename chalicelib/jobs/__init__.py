@@ -26,5 +26,11 @@ def _trigger(name):
     return run
 
 
-JOBS: dict = {"tier_review": _tier_review, "outbox": _outbox, "expire_points": _trigger("expire_points"),
+def _campaigns(day):
+    from chalicelib.usecases import campaigns
+
+    return campaigns.run_due()
+
+
+JOBS: dict = {"campaigns": _campaigns, "tier_review": _tier_review, "outbox": _outbox, "expire_points": _trigger("expire_points"),
               "birthdays": _trigger("birthdays"), "winback": _trigger("winback")}

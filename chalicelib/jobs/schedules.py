@@ -32,3 +32,8 @@ def birthdays(event):
 @bp.schedule(Cron(20, 3, "*", "*", "?", "*"), name="winback")
 def winback(event):
     return JOBS["winback"](datetime.now(timezone.utc).date())
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name="campaigns")
+def campaigns(event):
+    return JOBS["campaigns"](datetime.now(timezone.utc).date())

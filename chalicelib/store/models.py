@@ -141,7 +141,7 @@ class Lot(MapAttribute):
 
 class CardsByProgram(GlobalSecondaryIndex):
     Meta = _index_meta("by_program", IncludeProjection(
-        ["number", "name", "balance", "tier", "status", "created_at", "last_visit_on"]))
+        ["number", "name", "balance", "tier", "status", "created_at", "last_visit_on", "stats", "birthday"]))
     program_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
 
@@ -333,4 +333,24 @@ class Message(Model):
     created_at = UnicodeAttribute()
 
 
-ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message)
+class Campaign(Model):
+    """A message (and an optional bonus) to an audience of a program's cards, now or at a set time."""
+
+    Meta = _meta("campaigns")
+    program_id = UnicodeAttribute(hash_key=True)
+    campaign_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    audience = JSONAttribute()
+    texts = JSONAttribute()  # {"ru": …, "en": …}
+    bonus = NumberAttribute(default=0)
+    send_at = UnicodeAttribute(null=True)  # UTC ISO; None: when asked to send
+    status = UnicodeAttribute(default="draft")  # draft, scheduled, sending, sent
+    counts = JSONAttribute(default=dict)  # audience, sent, queued, skipped, failed, bonuses
+    created_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message,
+              Campaign)

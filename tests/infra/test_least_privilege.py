@@ -79,6 +79,9 @@ def test_the_api_needs_nothing_its_role_lacks(client, merchant, program, pos, ca
     client.http.get(base)
     client.http.delete(f"{base}/{card['card_id']}", headers=auth)
     client.http.post(f"/admin/programs/{program['id']}/passes/refresh", headers=bearer(merchant))
+    campaign = json.loads(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
+                                           body=json.dumps({"name": "c", "texts": {"en": "hi"}, "bonus": 5})).body)
+    client.http.post(f"/admin/programs/{program['id']}/campaigns/{campaign['id']}/send", headers=bearer(merchant))
     assert len(calls) > 30
     assert _allowed("api", calls) == []
 
@@ -119,3 +122,10 @@ def test_the_daily_jobs_need_nothing_their_roles_lack(client, merchant, calls):
     calls.clear()
     tiers.run(date(2028, 3, 1))
     assert _allowed("tier_review", calls) == []
+    from chalicelib.usecases import campaigns
+
+    campaigns.create(program, {"name": "c", "texts": {"en": "hi"}, "bonus": 5,
+                               "send_at": "2027-03-01T10:00:00+00:00"}, "me", joined)
+    calls.clear()
+    assert campaigns.run_due(datetime(2027, 3, 1, 11, tzinfo=timezone.utc)) == {"campaigns": 1}
+    assert _allowed("campaigns", calls) == []
