@@ -42,6 +42,7 @@ ACCESS = {
         "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "programs": ["dynamodb:GetItem"],
         "messages": ["dynamodb:PutItem"],
+        "campaigns": ["dynamodb:UpdateItem"],
     },
 }
 TRIGGERS = {

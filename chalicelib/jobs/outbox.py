@@ -32,6 +32,9 @@ def deliver(now: datetime | None = None, push=None) -> dict:
         if item.item_key.startswith("refresh#"):
             counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, now)
             continue
+        if item.item_key.startswith(("email#", "telegram#")):
+            counts["messages"] = counts.get("messages", 0) + _channel_message(item, now)
+            continue
         if item.item_key.startswith("notice#"):
             counts["notices"] = counts.get("notices", 0) + _delayed_notice(item, now)
             continue
@@ -140,7 +143,33 @@ def _delayed_notice(item, now: datetime) -> int:
     if card is not None and program is not None and card.status == "active":
         payload = item.payload or {}
         outcome = notices.notify(program, card, payload.get("kind", "message"), payload.get("texts", {}), now,
-                                 service=bool(payload.get("service")))
+                                 service=bool(payload.get("service")), campaign_id=payload.get("campaign_id"))
     if outcome != "queued":
         outbox_store.done(item)
     return 1 if outcome == "sent" else 0
+
+
+def _channel_message(item, now: datetime) -> int:
+    """An email or Telegram message: sent, retried with backoff, or recorded as failed for good."""
+    from chalicelib.store import programs as program_store
+    from chalicelib.usecases import notices
+
+    card = card_store.get(item.card_id, consistent=True)
+    program = program_store.get(item.program_id) if card is not None else None
+    if card is None or program is None:
+        outbox_store.done(item)
+        return 0
+    try:
+        notices.deliver(item, program, card, now)
+    except Exception as error:  # noqa: BLE001 - any channel failure is retried, then recorded
+        reason = f"{type(error).__name__}: {str(error)[:200]}"
+        if int(item.attempts) + 1 < MAX_ATTEMPTS:
+            delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
+            outbox_store.retry_later(item, db.micros(now) + delay * 1_000_000, reason)
+            return 0
+        notices.record_delivery(item, card, now, "failed", reason)
+        outbox_store.done(item)
+        return 0
+    notices.record_delivery(item, card, now, "sent")
+    outbox_store.done(item)
+    return 1

@@ -345,7 +345,9 @@ class Campaign(Model):
     bonus = NumberAttribute(default=0)
     send_at = UnicodeAttribute(null=True)  # UTC ISO; None: when asked to send
     status = UnicodeAttribute(default="draft")  # draft, scheduled, sending, sent
-    counts = JSONAttribute(default=dict)  # audience, sent, queued, skipped, failed, bonuses
+    counts = JSONAttribute(default=dict)  # audience, sent, queued, skipped, bonuses (at send time)
+    delivered = NumberAttribute(default=0)  # email and Telegram messages delivered by the outbox
+    failed = NumberAttribute(default=0)  # … and those that failed for good
     created_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)

@@ -100,7 +100,7 @@ def send(program, campaign: Campaign, now: datetime) -> Campaign:
             card = result.card
         if not aliases.claim(f"cmsg#{campaign.campaign_id}#{card.card_id}", card.card_id, now, keep_days=90):
             continue  # messaged by an earlier run of this campaign
-        outcome = notices.notify(program, card, "campaign", campaign.texts, now)
+        outcome = notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id)
         counts[outcome] = counts.get(outcome, 0) + 1
     campaign.update(actions=[Campaign.status.set("sent"), Campaign.counts.set(counts),
                              Campaign.sent_at.set(db.iso(now))])
@@ -125,7 +125,9 @@ def run_due(now: datetime | None = None) -> dict:
 def view(campaign: Campaign, audience_size: int | None = None) -> dict:
     answer = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
               "texts": campaign.texts, "bonus": int(campaign.bonus), "send_at": campaign.send_at,
-              "status": campaign.status, "counts": campaign.counts or {}, "created_by": campaign.created_by,
+              "status": campaign.status, "counts": {**(campaign.counts or {}), "delivered": int(campaign.delivered or 0),
+                                                    "failed": int(campaign.failed or 0)},
+              "created_by": campaign.created_by,
               "created_at": campaign.created_at, "sent_at": campaign.sent_at}
     if audience_size is not None:
         answer["audience_size"] = audience_size

@@ -20,8 +20,10 @@ def _record(card: Card, kind: str, outcome: str, text: str, now: datetime, reaso
                    outcome=outcome, reason=reason, text=text, created_at=db.iso(now))
 
 
-def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: bool = False) -> str:
-    """Send (or delay, or skip) one message; returns the outcome."""
+def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: bool = False,
+           campaign_id: str | None = None) -> str:
+    """Send (or delay, or skip) one message; returns the outcome. The wallet notice is written at once;
+    email and Telegram go out from the outbox (retried with backoff; their records say how it went)."""
     mechanics = mech.from_stored(program.mechanics)
     zone = clock.zone(program.timezone)
     local = now.astimezone(zone)
@@ -38,7 +40,8 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
             tx.save(OutboxItem(WALLET, f"notice#{card.card_id}#{kind}", card_id=card.card_id,
                                program_id=program.program_id, pass_version=int(card.pass_version),
                                due_at=db.micros(due), attempts=0, created_at=db.iso(now),
-                               payload={"kind": kind, "texts": texts, "service": service}))
+                               payload={"kind": kind, "texts": texts, "service": service,
+                                        "campaign_id": campaign_id}))
             tx.save(_record(card, kind, "queued", text, now, verdict.reason))
         return "queued"
     for _ in range(3):
@@ -47,9 +50,7 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
         try:
             card_store.save_shown_change(card, now, extra=[
                 _record(card, kind, "sent", text, now),
-                *([_email(program, card, kind, text, now)] if (card.consents or {}).get("email") and card.email
-                  else []),
-                *([_telegram(card, kind, text, now)] if card.telegram_chat_id else []),
+                *_channel_items(program, card, kind, text, now, campaign_id),
                 *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}", card_id=card.card_id,
                               program_id=program.program_id, pass_version=int(card.pass_version),
                               due_at=db.micros(now), attempts=0, created_at=db.iso(now),
@@ -63,41 +64,55 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
     raise RuntimeError("the card kept changing")
 
 
-def _email(program, card: Card, kind: str, text: str, now: datetime) -> Message:
-    """The same message by email (marketing consent given, address known); its record says how it went."""
-    from chalicelib import log
-    from chalicelib import rendering
-    from chalicelib.channels import email
-    from chalicelib.usecases import cards as card_views
+def _channel_items(program, card: Card, kind: str, text: str, now: datetime, campaign_id: str | None) -> list:
+    """Outbox items for the other channels the customer opted into: email (marketing consent and an
+    address) and Telegram (a linked chat; linking is the consent)."""
+    channels = []
+    if (card.consents or {}).get("email") and card.email:
+        channels.append("email")
+    if card.telegram_chat_id:
+        channels.append("telegram")
+    return [OutboxItem(WALLET, f"{channel}#{card.card_id}#{kind}#{db.micros(now)}", card_id=card.card_id,
+                       program_id=program.program_id, pass_version=int(card.pass_version), due_at=db.micros(now),
+                       attempts=0, created_at=db.iso(now),
+                       payload={"kind": kind, "text": text, "campaign_id": campaign_id})
+            for channel in channels]
 
-    locale = card.locale if card.locale in ("ru", "en") else "ru"
-    unsubscribe = card_views.unsubscribe_url(card)
-    html = rendering.render_text("email.html", locale, program_name=program.name, brand=program.branding, text=text,
-                             card_url=card_views.links(card)["card_url"], unsubscribe_url=unsubscribe)
-    try:
+
+def deliver(item: OutboxItem, program, card: Card, now: datetime) -> None:
+    """Send one email or Telegram message from the outbox. Raises on failure (the outbox retries)."""
+    channel = item.item_key.split("#", 1)[0]
+    text = item.payload["text"]
+    if channel == "email":
+        from chalicelib import rendering
+        from chalicelib.channels import email
+        from chalicelib.usecases import cards as card_views
+
+        if not (card.consents or {}).get("email"):
+            return  # unsubscribed meanwhile
+        locale = card.locale if card.locale in ("ru", "en") else "ru"
+        unsubscribe = card_views.unsubscribe_url(card)
+        html = rendering.render_text("email.html", locale, program_name=program.name, brand=program.branding,
+                                     text=text, card_url=card_views.links(card)["card_url"],
+                                     unsubscribe_url=unsubscribe)
         email.send(card.email, program.name, f"{text}\n\n{unsubscribe}", html, unsubscribe)
-        outcome, reason = "sent", None
-    except Exception as error:  # noqa: BLE001 - a failed email never blocks the wallet message
-        log.warning("email_failed", card_id=card.card_id, error_type=type(error).__name__)
-        outcome, reason = "failed", type(error).__name__
-    record = _record(card, kind, outcome, text, now, reason)
-    record.channel = "email"
-    record.message_key += "#email"
-    return record
+    else:
+        from chalicelib.channels import telegram
 
-
-def _telegram(card: Card, kind: str, text: str, now: datetime) -> Message:
-    """The same message in the Telegram chat the customer linked (linking the card is the consent)."""
-    from chalicelib import log
-    from chalicelib.channels import telegram
-
-    try:
         telegram.send_message(int(card.telegram_chat_id), text)
-        outcome, reason = "sent", None
-    except Exception as error:  # noqa: BLE001 - never blocks the wallet message
-        log.warning("telegram_failed", card_id=card.card_id, error_type=type(error).__name__)
-        outcome, reason = "failed", type(error).__name__
-    record = _record(card, kind, outcome, text, now, reason)
-    record.channel = "telegram"
-    record.message_key += "#telegram"
-    return record
+
+
+def record_delivery(item: OutboxItem, card: Card, now: datetime, outcome: str, reason: str | None = None) -> None:
+    """The final word on an email or Telegram message: its record, and the campaign's count."""
+    from chalicelib.store.models import Campaign
+
+    channel = item.item_key.split("#", 1)[0]
+    payload = item.payload or {}
+    record = _record(card, payload.get("kind", "message"), outcome, payload.get("text", ""), now, reason)
+    record.channel = channel
+    record.message_key += f"#{channel}"
+    record.save()
+    if payload.get("campaign_id"):
+        counter = Campaign.delivered if outcome == "sent" else Campaign.failed
+        Campaign(card.program_id, payload["campaign_id"]).update(actions=[counter.add(1)],
+                                                                 add_version_condition=False)

@@ -1,6 +1,6 @@
 """Email as a second channel: only with marketing consent, with a working unsubscribe link, and never
 at the cost of the wallet message."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,16 @@ def _sent():
     return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
 
 
-def _notify(program, card_id, text="Two coffees for one today"):
+def _notify(program, card_id, text="Two coffees for one today", rounds=1, at=NOON):
+    """The message, then what the outbox does with it (`rounds` deliveries, an hour and more apart)."""
+    from chalicelib.jobs import outbox
+    from chalicelib.wallet import apns
+
     card = card_store.get(card_id, consistent=True)
-    return notices.notify(program_store.get(program["id"]), card, "campaign", {"en": text, "ru": text}, NOON)
+    outcome = notices.notify(program_store.get(program["id"]), card, "campaign", {"en": text, "ru": text}, at)
+    for round_ in range(rounds):
+        outbox.deliver(at + timedelta(hours=2 * round_), push=lambda token: apns.PushResult(200))
+    return outcome
 
 
 def test_email_goes_out_only_with_consent_and_carries_unsubscribe(client, program, ses):
@@ -74,9 +81,11 @@ def test_unsubscribe_asks_then_stops_emails(client, program, ses):
     assert card_store.get(card["card_id"]).notice  # the wallet message still went out
 
 
-def test_a_failing_email_never_blocks_the_wallet_message(client, program, aws):
+def test_a_failing_email_is_retried_then_recorded_and_never_blocks_the_wallet(client, program, aws):
     card = enroll(client, email="anna@example.com", marketing_consent=True)  # no verified sender: SES refuses
-    assert _notify(program, card["card_id"]) == "sent"
-    outcomes = {(m.channel, m.outcome) for m in Message.query(card["card_id"])}
-    assert outcomes == {("wallet", "sent"), ("email", "failed")}
-    assert card_store.get(card["card_id"]).notice == "Two coffees for one today"
+    assert _notify(program, card["card_id"], rounds=1) == "sent"
+    assert {(m.channel, m.outcome) for m in Message.query(card["card_id"])} == {("wallet", "sent")}  # retrying
+    _notify(program, card["card_id"], text="second", rounds=12, at=NOON + timedelta(minutes=5))
+    outcomes = [(m.channel, m.outcome) for m in Message.query(card["card_id"])]
+    assert outcomes.count(("email", "failed")) == 2 and ("email", "sent") not in outcomes
+    assert card_store.get(card["card_id"]).notice == "second"  # the wallet got both, whatever email did

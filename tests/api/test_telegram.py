@@ -88,5 +88,9 @@ def test_messages_reach_the_linked_chat(client, program, bot):
     noon = datetime(2027, 3, 1, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
     notices.notify(program_store.get(program["id"]), card_store.get(card["card_id"], consistent=True), "campaign",
                    {"en": "Cake day!", "ru": "День торта!"}, noon)
+    from chalicelib.jobs import outbox
+    from chalicelib.wallet import apns
+
+    outbox.deliver(noon, push=lambda token: apns.PushResult(200))
     assert bot[-1]["text"] == "День торта!" and bot[-1]["chat_id"] == CHAT  # the card's language is Russian
     assert ("telegram", "sent") in {(m.channel, m.outcome) for m in Message.query(card["card_id"])}
