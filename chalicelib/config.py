@@ -51,6 +51,7 @@ class Settings:
     telegram_bot_username: str | None
     telegram_webhook_secret: str | None
     telegram_secret: str | None
+    jobs_queue_url: str | None
     local_dir: str
 
     @property
@@ -124,7 +125,8 @@ def load() -> Settings:
         telegram_bot_token=_get("TELEGRAM_BOT_TOKEN", "1:local-bot-token" if local else None),
         telegram_bot_username=_get("TELEGRAM_BOT_USERNAME", "loyalty_local_bot" if local else None),
         telegram_webhook_secret=_get("TELEGRAM_WEBHOOK_SECRET", "local-webhook-secret" if local else None),
-        telegram_secret=_get("TELEGRAM_SECRET"),  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
+        telegram_secret=_get("TELEGRAM_SECRET"),
+        jobs_queue_url=_get("JOBS_QUEUE_URL"),  # set by the template in AWS; unset: chunks are worked in place  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
         local_dir=local_dir,
     )
 

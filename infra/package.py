@@ -37,6 +37,7 @@ def package(stage: str, lint: bool = True) -> Path:
            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "PYTHONDONTWRITEBYTECODE": "1"}
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
+    env["JOBS_QUEUE_NAME"] = f"loyalty-{stage}-jobs"  # the SQS handler's queue, as the template names it
     resources = ROOT / "out" / f"resources-{stage}.json"
     template = subprocess.run([sys.executable, "-m", "infra.template", "--stage", stage], cwd=ROOT, env=env,
                               check=True, capture_output=True, text=True).stdout

@@ -57,6 +57,8 @@ TRIGGERS = {
 }
 for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS
+ACCESS["job_chunk"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE],
+                       "campaigns": ["dynamodb:GetItem", "dynamodb:UpdateItem"]}
 ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
                        "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}
 ACCESS["outbox_stream"] = ACCESS["outbox"]
@@ -66,11 +68,13 @@ SECRETS = {
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
-SECRETS.update({job: ["TELEGRAM_SECRET"] for job in ("expire_points", "birthdays", "winback", "campaigns")})
-SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "outbox", "outbox_stream", "api")
+SECRETS.update({job: ["TELEGRAM_SECRET"] for job in ("expire_points", "birthdays", "winback", "campaigns", "job_chunk")})
+DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns")  # may fan out to the jobs queue
+SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk", "outbox", "outbox_stream", "api")
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
-             "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback", "campaigns": "Campaigns"}
+             "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback", "campaigns": "Campaigns",
+             "job_chunk": "JobChunk"}
 SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns")
 
 
@@ -133,6 +137,13 @@ def _policy(function: str, logical_tables: dict, stage_env: dict) -> list[dict]:
         statements.append({"Sid": "Email", "Effect": "Allow", "Action": ["ses:SendEmail"],
                            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:"
                                                    f"${{AWS::AccountId}}:identity/{domain}"}})
+    if function in DISPATCHES:
+        statements.append({"Sid": "FanOut", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+                           "Resource": {"Fn::GetAtt": ["JobsQueue", "Arn"]}})
+    if function == "job_chunk":
+        statements.append({"Sid": "JobsQueue", "Effect": "Allow",
+                           "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                           "Resource": {"Fn::GetAtt": ["JobsQueue", "Arn"]}})
     if function in SCHEDULED:
         statements.append({"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
                            "Resource": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}})
@@ -155,7 +166,7 @@ def build(stage: str) -> dict:
     resources["JobsDeadLetterQueue"] = {"Type": "AWS::SQS::Queue",
                                         "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}}
     resources["JobsQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
-        "VisibilityTimeout": 900, "SqsManagedSseEnabled": True,
+        "QueueName": f"{APP_NAME}-{stage}-jobs", "VisibilityTimeout": 900, "SqsManagedSseEnabled": True,
         "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]},
                           "maxReceiveCount": 5}}}
     for function, logical in FUNCTIONS.items():
@@ -166,8 +177,10 @@ def build(stage: str) -> dict:
             "Policies": [{"PolicyName": f"{function}-least-privilege",
                           "PolicyDocument": {"Version": "2012-10-17",
                                              "Statement": _policy(function, logical_tables, env)}}]}}
-        if function != "outbox_stream":  # Chalice's own function: only its role (and DLQ) are ours
+        if function != "outbox_stream":  # Chalice's own function: only its role, DLQ and queue URL are ours
             properties = {"Role": {"Fn::GetAtt": [role, "Arn"]}}
+            if function in DISPATCHES:
+                properties["Environment"] = {"Variables": {"JOBS_QUEUE_URL": {"Ref": "JobsQueue"}}}
             if function in SCHEDULED:
                 properties["DeadLetterQueue"] = {"Type": "SQS",
                                                  "TargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}}

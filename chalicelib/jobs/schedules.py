@@ -1,4 +1,6 @@
 """The EventBridge schedules: each runs a job from the registry for the day it fires."""
+import json
+import os
 from datetime import datetime, timezone
 
 from chalice import Blueprint, Cron, Rate
@@ -6,6 +8,8 @@ from chalice import Blueprint, Cron, Rate
 from chalicelib.jobs import JOBS
 
 bp = Blueprint(__name__)
+# The jobs queue's name is fixed when the app is packaged (infra/package.py sets it per stage).
+JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "loyalty-jobs")
 
 
 @bp.schedule(Cron(30, 0, "*", "*", "?", "*"), name="tier_review")
@@ -37,3 +41,11 @@ def winback(event):
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="campaigns")
 def campaigns(event):
     return JOBS["campaigns"](datetime.now(timezone.utc).date())
+
+
+@bp.on_sqs_message(queue=JOBS_QUEUE_NAME, batch_size=1)
+def job_chunk(event):
+    """One chunk of a fanned-out run (see jobs/fanout.py); SQS retries it if this fails."""
+    from chalicelib.jobs import chunks
+
+    return [chunks.work(json.loads(record.body)) for record in event]

@@ -5,6 +5,7 @@ run for the same day changes nothing and a run that died halfway is finished by 
 from datetime import date, datetime, timedelta, timezone
 
 from chalicelib import log
+from chalicelib.jobs import fanout
 from chalicelib.core import ledger
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import RuleViolation
@@ -43,6 +44,44 @@ def _bonus(program, card: Card, source: str, points: int, occasion: str, day: da
         return None
 
 
+def _run(task: str, program, cards: list, day: date, now: datetime, counts: dict, context: dict) -> None:
+    """Work the due cards here, or fan them out through the jobs queue when there are many."""
+    counts["read"] += len(cards)
+    if len(cards) > fanout.THRESHOLD:
+        counts["chunks"] = counts.get("chunks", 0) + fanout.dispatch(
+            task, program.program_id, day.isoformat(), [c.card_id for c in cards], {**context, "now": now.isoformat()})
+        return
+    for card in cards:
+        for name, value in globals()[f"{task}_one"](program, card, day, now, context).items():
+            counts[name] = counts.get(name, 0) + value
+
+
+def expire_points_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    burned = ledger.expire(card_store.state_of(card), day)
+    if not burned.entries:
+        return {}  # an index copy that is behind; the card itself is already settled
+    key = f"expire#{card.card_id}#{context['due_day']}"
+    op = Operation(program.program_id, key, "expire", body_hash({"card": card.card_id, "day": key}), "job", key,
+                   record_fields={"business_day": day.isoformat()})
+    result = apply(program, card.card_id, op, now, decide=lambda state, current: ledger.expire(state, day),
+                   respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
+    if result.replay:
+        return {}
+    return {"expired_cards": 1, "points_expired": -sum(e.amount for e in burned.entries)}
+
+
+def expiry_warning_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    warn_day = context["warn_day"]
+    if not aliases.claim(f"warn#{card.card_id}#{warn_day}", card.card_id, now, keep_days=400):
+        return {}
+    expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
+    when = date.fromisoformat(warn_day).strftime("%d.%m")
+    notices.notify(program, card, "expiry_warning", {
+        "ru": f"{expiring} баллов сгорят {when}. Успейте потратить!",
+        "en": f"{expiring} points expire on {when}. Use them before then!"}, now, service=True)
+    return {"warned": 1}
+
+
 def expire_points(day: date, now: datetime | None = None) -> dict:
     """Burn what is left of every lot whose expiry day has come; warn N days before, once per lot-day."""
     now = now or datetime.now(timezone.utc)
@@ -50,33 +89,13 @@ def expire_points(day: date, now: datetime | None = None) -> dict:
     for program in _programs():
         mechanics = mech.from_stored(program.mechanics)
         for back in range(CATCH_UP_DAYS):
-            due_day = day - timedelta(days=back)
-            for card in Card.by_expiry.query(f"{program.program_id}#{due_day.isoformat()}"):
-                counts["read"] += 1
-                burned = ledger.expire(card_store.state_of(card), day)
-                if not burned.entries:
-                    continue  # the index copy is behind; the card itself is already settled
-                key = f"expire#{card.card_id}#{due_day.isoformat()}"
-                op = Operation(program.program_id, key, "expire", body_hash({"card": card.card_id, "day": key}),
-                               "job", key, record_fields={"business_day": day.isoformat()})
-                result = apply(program, card.card_id, op, now,
-                               decide=lambda state, current: ledger.expire(state, day),
-                               respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
-                if not result.replay:
-                    counts["expired_cards"] += 1
-                    counts["points_expired"] += -sum(e.amount for e in burned.entries)
+            due_day = (day - timedelta(days=back)).isoformat()
+            cards = list(Card.by_expiry.query(f"{program.program_id}#{due_day}"))
+            _run("expire_points", program, cards, day, now, counts, {"due_day": due_day})
         if mechanics.expiry_warning_days:
-            warn_day = day + timedelta(days=mechanics.expiry_warning_days)
-            for card in Card.by_expiry.query(f"{program.program_id}#{warn_day.isoformat()}"):
-                counts["read"] += 1
-                if aliases.claim(f"warn#{card.card_id}#{warn_day.isoformat()}", card.card_id, now, keep_days=400):
-                    counts["warned"] += 1
-                    expiring = sum(lot.remaining for lot in card_store.lots_of(card)
-                                   if lot.expires_on == warn_day.isoformat())
-                    when = warn_day.strftime("%d.%m")
-                    notices.notify(program, card, "expiry_warning", {
-                        "ru": f"{expiring} баллов сгорят {when}. Успейте потратить!",
-                        "en": f"{expiring} points expire on {when}. Use them before then!"}, now, service=True)
+            warn_day = (day + timedelta(days=mechanics.expiry_warning_days)).isoformat()
+            cards = list(Card.by_expiry.query(f"{program.program_id}#{warn_day}"))
+            _run("expiry_warning", program, cards, day, now, counts, {"warn_day": warn_day})
     log.info("expire_points", day=day.isoformat(), **counts)
     return counts
 
@@ -92,6 +111,17 @@ def birthday_keys(target: date) -> list[str]:
     return keys
 
 
+def birthdays_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    mechanics = mech.from_stored(program.mechanics)
+    result = _bonus(program, card, "birthday", mechanics.birthday_bonus, context["year"], day, now)
+    if result is None or result.replay:
+        return {}
+    notices.notify(program, result.card, "birthday", {
+        "ru": f"С днём рождения! Дарим {mechanics.birthday_bonus} баллов.",
+        "en": f"Happy birthday! Here are {mechanics.birthday_bonus} points from us."}, now)
+    return {"gifts": 1}
+
+
 def birthdays(day: date, now: datetime | None = None) -> dict:
     """The birthday gift on the birthday (or N days before, per program), once per card per year."""
     now = now or datetime.now(timezone.utc)
@@ -102,16 +132,21 @@ def birthdays(day: date, now: datetime | None = None) -> dict:
             continue
         target = day + timedelta(days=mechanics.birthday_days_before)
         for month_day in birthday_keys(target):
-            for card in Card.by_birthday.query(f"{program.program_id}#{month_day}"):
-                counts["read"] += 1
-                result = _bonus(program, card, "birthday", mechanics.birthday_bonus, str(target.year), day, now)
-                if result is not None and not result.replay:
-                    counts["gifts"] += 1
-                    notices.notify(program, result.card, "birthday", {
-                        "ru": f"С днём рождения! Дарим {mechanics.birthday_bonus} баллов.",
-                        "en": f"Happy birthday! Here are {mechanics.birthday_bonus} points from us."}, now)
+            cards = list(Card.by_birthday.query(f"{program.program_id}#{month_day}"))
+            _run("birthdays", program, cards, day, now, counts, {"year": str(target.year)})
     log.info("birthdays", day=day.isoformat(), **counts)
     return counts
+
+
+def winback_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    mechanics = mech.from_stored(program.mechanics)
+    result = _bonus(program, card, "winback", mechanics.winback_bonus, context["last_visit"], day, now)
+    if result is None or result.replay:
+        return {}
+    notices.notify(program, result.card, "winback", {
+        "ru": f"Мы соскучились! {mechanics.winback_bonus} баллов ждут вас.",
+        "en": f"We miss you! {mechanics.winback_bonus} points are waiting for you."}, now)
+    return {"offers": 1}
 
 
 def winback(day: date, now: datetime | None = None) -> dict:
@@ -123,13 +158,7 @@ def winback(day: date, now: datetime | None = None) -> dict:
         if not (mechanics.winback_after_days and mechanics.winback_bonus):
             continue
         last_visit = (day - timedelta(days=mechanics.winback_after_days)).isoformat()
-        for card in Card.by_last_visit.query(f"{program.program_id}#{last_visit}"):
-            counts["read"] += 1
-            result = _bonus(program, card, "winback", mechanics.winback_bonus, last_visit, day, now)
-            if result is not None and not result.replay:
-                counts["offers"] += 1
-                notices.notify(program, result.card, "winback", {
-                    "ru": f"Мы соскучились! {mechanics.winback_bonus} баллов ждут вас.",
-                    "en": f"We miss you! {mechanics.winback_bonus} points are waiting for you."}, now)
+        cards = list(Card.by_last_visit.query(f"{program.program_id}#{last_visit}"))
+        _run("winback", program, cards, day, now, counts, {"last_visit": last_visit})
     log.info("winback", day=day.isoformat(), **counts)
     return counts

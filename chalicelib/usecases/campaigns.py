@@ -12,6 +12,7 @@ from chalicelib.errors import Conflict, InvalidInput, NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import aliases, db, ids
 from chalicelib.store.models import Campaign
+from chalicelib.jobs import fanout
 from chalicelib.usecases import clock, notices
 from chalicelib.usecases.ledger import Operation, apply, body_hash
 
@@ -78,34 +79,45 @@ def send(program, campaign: Campaign, now: datetime) -> Campaign:
     if campaign.status == "sent":
         raise Conflict("This campaign was already sent.", code="already_sent")
     campaign.update(actions=[Campaign.status.set("sending")])
-    mechanics = mech.from_stored(program.mechanics)
-    today = clock.local_day(now, program.timezone)
     counts = {"audience": 0, "sent": 0, "queued": 0, "skipped": 0, "bonuses": 0}
-    for listed in audience(program, campaign, now):
-        counts["audience"] += 1
-        card = card_store.get(listed.card_id, consistent=True)
-        if campaign.bonus:
-            key = f"campaign#{campaign.campaign_id}#{card.card_id}"
-            op = Operation(program.program_id, key, "campaign", body_hash({"campaign": campaign.campaign_id}),
-                           "campaign", campaign.campaign_id, record_fields={"business_day": today.isoformat()})
-            result = apply(program, card.card_id, op, now,
-                           decide=lambda state, current: ledger.bonus(state, mechanics, source="campaign",
-                                                                      points=campaign.bonus, today=today,
-                                                                      lot_id=f"k{campaign.campaign_id[-8:]}",
-                                                                      ref=campaign.campaign_id),
-                           respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
-            if result.replay:
-                continue  # this card was done by an earlier run
-            counts["bonuses"] += 1
-            card = result.card
-        if not aliases.claim(f"cmsg#{campaign.campaign_id}#{card.card_id}", card.card_id, now, keep_days=90):
-            continue  # messaged by an earlier run of this campaign
-        outcome = notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id)
-        counts[outcome] = counts.get(outcome, 0) + 1
+    reached = list(audience(program, campaign, now))
+    counts["audience"] = len(reached)
+    if len(reached) > fanout.THRESHOLD:  # the queue's workers do the rest; their counts land on the outbox side
+        counts["chunks"] = fanout.dispatch("campaign", program.program_id, now.date().isoformat(),
+                                           [card.card_id for card in reached],
+                                           {"campaign_id": campaign.campaign_id, "now": now.isoformat()})
+    else:
+        for listed in reached:
+            send_one(program, campaign, card_store.get(listed.card_id, consistent=True), now, counts)
     campaign.update(actions=[Campaign.status.set("sent"), Campaign.counts.set(counts),
                              Campaign.sent_at.set(db.iso(now))])
     log.info("campaign_sent", campaign_id=campaign.campaign_id, **counts)
     return campaign
+
+
+def send_one(program, campaign: Campaign, card, now: datetime, counts: dict) -> None:
+    """One card of a campaign: its bonus once, its message once (safe to repeat after a crash)."""
+    if card is None or card.status != "active":
+        return
+    mechanics = mech.from_stored(program.mechanics)
+    today = clock.local_day(now, program.timezone)
+    if campaign.bonus:
+        key = f"campaign#{campaign.campaign_id}#{card.card_id}"
+        op = Operation(program.program_id, key, "campaign", body_hash({"campaign": campaign.campaign_id}),
+                       "campaign", campaign.campaign_id, record_fields={"business_day": today.isoformat()})
+        result = apply(program, card.card_id, op, now,
+                       decide=lambda state, current: ledger.bonus(state, mechanics, source="campaign",
+                                                                  points=campaign.bonus, today=today,
+                                                                  lot_id=f"k{campaign.campaign_id[-8:]}",
+                                                                  ref=campaign.campaign_id),
+                       respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
+        if not result.replay:
+            counts["bonuses"] = counts.get("bonuses", 0) + 1
+            card = result.card
+    if not aliases.claim(f"cmsg#{campaign.campaign_id}#{card.card_id}", card.card_id, now, keep_days=90):
+        return  # messaged by an earlier run of this campaign
+    outcome = notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id)
+    counts[outcome] = counts.get(outcome, 0) + 1
 
 
 def run_due(now: datetime | None = None) -> dict:
