@@ -53,7 +53,7 @@ def cmd_run_job(args) -> int:
     if job is None:
         known = ", ".join(sorted(JOBS)) or "none yet"
         raise SystemExit(f"unknown job '{args.name}' (known: {known})")
-    day = date.fromisoformat(args.date) if args.date else _now().date()
+    day = date.fromisoformat(args.date) if args.date else None  # None: each program's own local day
     print(json.dumps(job(day), default=str))
     return 0
 
@@ -220,7 +220,7 @@ def parser() -> argparse.ArgumentParser:
 
     job = sub.add_parser("run-job", help="run a scheduled job as if on a given day")
     job.add_argument("name")
-    job.add_argument("--date", help="YYYY-MM-DD (default today)")
+    job.add_argument("--date", help="YYYY-MM-DD (default: today, in each program's time zone)")
     job.set_defaults(func=cmd_run_job)
 
     sub.add_parser("create-tables", help="create the stage's DynamoDB tables").set_defaults(func=cmd_create_tables)

@@ -18,7 +18,7 @@ def _outbox(day):
 
 
 def _trigger(name):
-    def run(day):
+    def run(day):  # None: each program's own local day
         from chalicelib.jobs import triggers
 
         return getattr(triggers, name)(day)

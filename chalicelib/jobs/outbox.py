@@ -143,7 +143,8 @@ def _delayed_notice(item, now: datetime) -> int:
     if card is not None and program is not None and card.status == "active":
         payload = item.payload or {}
         outcome = notices.notify(program, card, payload.get("kind", "message"), payload.get("texts", {}), now,
-                                 service=bool(payload.get("service")), campaign_id=payload.get("campaign_id"))
+                                 service=bool(payload.get("service")), campaign_id=payload.get("campaign_id"),
+                                 channels=tuple(payload.get("channels") or notices.ALL_CHANNELS))
     if outcome != "queued":
         outbox_store.done(item)
     return 1 if outcome == "sent" else 0

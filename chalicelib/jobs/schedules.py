@@ -22,20 +22,21 @@ def outbox(event):
     return JOBS["outbox"](datetime.now(timezone.utc).date())
 
 
-# The day's triggers run at 03:00 UTC (06:00 in Moscow), for that UTC date.
+# The day's triggers run at 03:00 UTC (06:00 in Moscow), each program for its own local day; a zone
+# west of UTC is still on the previous day then and gets that day's work, as it should.
 @bp.schedule(Cron(0, 3, "*", "*", "?", "*"), name="expire_points")
 def expire_points(event):
-    return JOBS["expire_points"](datetime.now(timezone.utc).date())
+    return JOBS["expire_points"](None)  # each program's own local day
 
 
 @bp.schedule(Cron(10, 3, "*", "*", "?", "*"), name="birthdays")
 def birthdays(event):
-    return JOBS["birthdays"](datetime.now(timezone.utc).date())
+    return JOBS["birthdays"](None)  # each program's own local day
 
 
 @bp.schedule(Cron(20, 3, "*", "*", "?", "*"), name="winback")
 def winback(event):
-    return JOBS["winback"](datetime.now(timezone.utc).date())
+    return JOBS["winback"](None)  # each program's own local day
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="campaigns")

@@ -1,4 +1,5 @@
-"""The triggers that run every day: points expiry (with the warning before it), birthday gifts and
+"""The triggers that run every day (for each program its own local day, or the day `run-job --date`
+gives): points expiry (with the warning before it), birthday gifts and
 win-back offers. Each reads only what is due through the day-keyed indexes (never a scan of cards),
 and writes through the ledger's one write path with a record key per card and occasion, so a second
 run for the same day changes nothing and a run that died halfway is finished by the next."""
@@ -12,7 +13,7 @@ from chalicelib.errors import RuleViolation
 from chalicelib.store import aliases
 from chalicelib.store import cards as card_store
 from chalicelib.store.models import Card, Program
-from chalicelib.usecases import notices
+from chalicelib.usecases import clock, notices
 from chalicelib.usecases.ledger import Operation, apply, body_hash
 
 CATCH_UP_DAYS = 7  # expiry days looked at again, so a day the job did not run is not missed
@@ -82,12 +83,13 @@ def expiry_warning_one(program, card: Card, day: date, now: datetime, context: d
     return {"warned": 1}
 
 
-def expire_points(day: date, now: datetime | None = None) -> dict:
+def expire_points(day: date | None = None, now: datetime | None = None) -> dict:
     """Burn what is left of every lot whose expiry day has come; warn N days before, once per lot-day."""
-    now = now or datetime.now(timezone.utc)
+    now, run_day = now or datetime.now(timezone.utc), day
     counts = {"read": 0, "expired_cards": 0, "points_expired": 0, "warned": 0}
     for program in _programs():
         mechanics = mech.from_stored(program.mechanics)
+        day = run_day or clock.local_day(now, program.timezone)
         for back in range(CATCH_UP_DAYS):
             due_day = (day - timedelta(days=back)).isoformat()
             cards = list(Card.by_expiry.query(f"{program.program_id}#{due_day}"))
@@ -96,7 +98,7 @@ def expire_points(day: date, now: datetime | None = None) -> dict:
             warn_day = (day + timedelta(days=mechanics.expiry_warning_days)).isoformat()
             cards = list(Card.by_expiry.query(f"{program.program_id}#{warn_day}"))
             _run("expiry_warning", program, cards, day, now, counts, {"warn_day": warn_day})
-    log.info("expire_points", day=day.isoformat(), **counts)
+    log.info("expire_points", day=str(run_day or "program-local"), **counts)
     return counts
 
 
@@ -122,19 +124,20 @@ def birthdays_one(program, card: Card, day: date, now: datetime, context: dict) 
     return {"gifts": 1}
 
 
-def birthdays(day: date, now: datetime | None = None) -> dict:
+def birthdays(day: date | None = None, now: datetime | None = None) -> dict:
     """The birthday gift on the birthday (or N days before, per program), once per card per year."""
-    now = now or datetime.now(timezone.utc)
+    now, run_day = now or datetime.now(timezone.utc), day
     counts = {"read": 0, "gifts": 0}
     for program in _programs():
         mechanics = mech.from_stored(program.mechanics)
+        day = run_day or clock.local_day(now, program.timezone)
         if not mechanics.birthday_bonus:
             continue
         target = day + timedelta(days=mechanics.birthday_days_before)
         for month_day in birthday_keys(target):
             cards = list(Card.by_birthday.query(f"{program.program_id}#{month_day}"))
             _run("birthdays", program, cards, day, now, counts, {"year": str(target.year)})
-    log.info("birthdays", day=day.isoformat(), **counts)
+    log.info("birthdays", day=str(run_day or "program-local"), **counts)
     return counts
 
 
@@ -149,16 +152,17 @@ def winback_one(program, card: Card, day: date, now: datetime, context: dict) ->
     return {"offers": 1}
 
 
-def winback(day: date, now: datetime | None = None) -> dict:
+def winback(day: date | None = None, now: datetime | None = None) -> dict:
     """A customer whose last purchase was N days ago gets the program's bonus, once per lapse."""
-    now = now or datetime.now(timezone.utc)
+    now, run_day = now or datetime.now(timezone.utc), day
     counts = {"read": 0, "offers": 0}
     for program in _programs():
         mechanics = mech.from_stored(program.mechanics)
+        day = run_day or clock.local_day(now, program.timezone)
         if not (mechanics.winback_after_days and mechanics.winback_bonus):
             continue
         last_visit = (day - timedelta(days=mechanics.winback_after_days)).isoformat()
         cards = list(Card.by_last_visit.query(f"{program.program_id}#{last_visit}"))
         _run("winback", program, cards, day, now, counts, {"last_visit": last_visit})
-    log.info("winback", day=day.isoformat(), **counts)
+    log.info("winback", day=str(run_day or "program-local"), **counts)
     return counts

@@ -342,6 +342,7 @@ class Campaign(Model):
     name = UnicodeAttribute()
     audience = JSONAttribute()
     texts = JSONAttribute()  # {"ru": …, "en": …}
+    channels = JSONAttribute(null=True)  # ["wallet", "email", "telegram"]; None: all
     bonus = NumberAttribute(default=0)
     send_at = UnicodeAttribute(null=True)  # UTC ISO; None: when asked to send
     status = UnicodeAttribute(default="draft")  # draft, scheduled, sending, sent

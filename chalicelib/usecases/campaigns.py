@@ -16,7 +16,7 @@ from chalicelib.jobs import fanout
 from chalicelib.usecases import clock, notices
 from chalicelib.usecases.ledger import Operation, apply, body_hash
 
-FIELDS = {"name", "audience", "texts", "bonus", "send_at"}
+FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels"}
 
 
 def create(program, data: dict, actor: str, now: datetime) -> Campaign:
@@ -37,7 +37,13 @@ def create(program, data: dict, actor: str, now: datetime) -> Campaign:
             raise InvalidInput("'send_at' must be an ISO-8601 time with an offset.", code="invalid_format",
                                field="send_at") from None
         send_at = db.iso(moment)
+    channels = v.read_list(data, "channels", max_items=3) or list(notices.ALL_CHANNELS)
+    for index, channel in enumerate(channels):
+        if channel not in notices.ALL_CHANNELS:
+            raise InvalidInput("Channels are wallet, email and telegram.", code="invalid_choice",
+                               field=f"channels[{index}]")
     campaign = Campaign(program.program_id, ids.new_id("cp"), name=v.read_str(data, "name", required=True, max_len=120),
+                        channels=sorted(set(channels)),
                         audience=segments.parse_audience(data.get("audience") or {"kind": "all"},
                                                          [t.id for t in mechanics.tiers]),
                         texts=clean, bonus=v.read_int(data, "bonus", minimum=0, maximum=mech.MAX_POINTS, default=0),
@@ -116,7 +122,8 @@ def send_one(program, campaign: Campaign, card, now: datetime, counts: dict) -> 
             card = result.card
     if not aliases.claim(f"cmsg#{campaign.campaign_id}#{card.card_id}", card.card_id, now, keep_days=90):
         return  # messaged by an earlier run of this campaign
-    outcome = notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id)
+    outcome = notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id,
+                             channels=tuple(campaign.channels or notices.ALL_CHANNELS))
     counts[outcome] = counts.get(outcome, 0) + 1
 
 
@@ -136,7 +143,8 @@ def run_due(now: datetime | None = None) -> dict:
 
 def view(campaign: Campaign, audience_size: int | None = None) -> dict:
     answer = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
-              "texts": campaign.texts, "bonus": int(campaign.bonus), "send_at": campaign.send_at,
+              "texts": campaign.texts, "channels": campaign.channels or list(notices.ALL_CHANNELS),
+              "bonus": int(campaign.bonus), "send_at": campaign.send_at,
               "status": campaign.status, "counts": {**(campaign.counts or {}), "delivered": int(campaign.delivered or 0),
                                                     "failed": int(campaign.failed or 0)},
               "created_by": campaign.created_by,

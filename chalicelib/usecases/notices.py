@@ -20,8 +20,11 @@ def _record(card: Card, kind: str, outcome: str, text: str, now: datetime, reaso
                    outcome=outcome, reason=reason, text=text, created_at=db.iso(now))
 
 
+ALL_CHANNELS = ("wallet", "email", "telegram")
+
+
 def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: bool = False,
-           campaign_id: str | None = None) -> str:
+           campaign_id: str | None = None, channels=ALL_CHANNELS) -> str:
     """Send (or delay, or skip) one message; returns the outcome. The wallet notice is written at once;
     email and Telegram go out from the outbox (retried with backoff; their records say how it went)."""
     mechanics = mech.from_stored(program.mechanics)
@@ -41,16 +44,23 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
                                program_id=program.program_id, pass_version=int(card.pass_version),
                                due_at=db.micros(due), attempts=0, created_at=db.iso(now),
                                payload={"kind": kind, "texts": texts, "service": service,
-                                        "campaign_id": campaign_id}))
+                                        "campaign_id": campaign_id, "channels": list(channels)}))
             tx.save(_record(card, kind, "queued", text, now, verdict.reason))
         return "queued"
     for _ in range(3):
-        card.notice = text
         card.messages_sent = [int(t.timestamp()) for t in sent if (local - t).days < 7] + [int(now.timestamp())]
+        others = _channel_items(program, card, kind, text, now, campaign_id, channels)
         try:
+            if "wallet" not in channels:
+                with db.transaction() as tx:
+                    tx.save(card)  # the weekly count, under the version read
+                    for item in others:
+                        tx.save(item)
+                return "sent" if others else "skipped"
+            card.notice = text
             card_store.save_shown_change(card, now, extra=[
                 _record(card, kind, "sent", text, now),
-                *_channel_items(program, card, kind, text, now, campaign_id),
+                *others,
                 *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}", card_id=card.card_id,
                               program_id=program.program_id, pass_version=int(card.pass_version),
                               due_at=db.micros(now), attempts=0, created_at=db.iso(now),
@@ -64,13 +74,14 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
     raise RuntimeError("the card kept changing")
 
 
-def _channel_items(program, card: Card, kind: str, text: str, now: datetime, campaign_id: str | None) -> list:
-    """Outbox items for the other channels the customer opted into: email (marketing consent and an
-    address) and Telegram (a linked chat; linking is the consent)."""
+def _channel_items(program, card: Card, kind: str, text: str, now: datetime, campaign_id: str | None,
+                   wanted=ALL_CHANNELS) -> list:
+    """Outbox items for the other channels asked for that the customer opted into: email (marketing
+    consent and an address) and Telegram (a linked chat; linking is the consent)."""
     channels = []
-    if (card.consents or {}).get("email") and card.email:
+    if "email" in wanted and (card.consents or {}).get("email") and card.email:
         channels.append("email")
-    if card.telegram_chat_id:
+    if "telegram" in wanted and card.telegram_chat_id:
         channels.append("telegram")
     return [OutboxItem(WALLET, f"{channel}#{card.card_id}#{kind}#{db.micros(now)}", card_id=card.card_id,
                        program_id=program.program_id, pass_version=int(card.pass_version), due_at=db.micros(now),

@@ -1,5 +1,6 @@
 """Email as a second channel: only with marketing consent, with a working unsubscribe link, and never
 at the cost of the wallet message."""
+import json
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
@@ -89,3 +90,24 @@ def test_a_failing_email_is_retried_then_recorded_and_never_blocks_the_wallet(cl
     outcomes = [(m.channel, m.outcome) for m in Message.query(card["card_id"])]
     assert outcomes.count(("email", "failed")) == 2 and ("email", "sent") not in outcomes
     assert card_store.get(card["card_id"]).notice == "second"  # the wallet got both, whatever email did
+
+
+def test_a_campaign_can_go_by_email_only(client, merchant, program, ses):
+    from chalicelib.jobs import outbox
+    from chalicelib.wallet import apns
+    from tests.conftest import bearer, body
+
+    card = enroll(client, email="anna@example.com", marketing_consent=True)
+    client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),  # whatever the hour now
+                      body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
+    created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
+                                    body=json.dumps({"name": "mail", "texts": {"ru": "Письмо"},
+                                                     "channels": ["email"]})))
+    assert created["channels"] == ["email"]
+    client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
+    outbox.deliver(push=lambda token: apns.PushResult(200))
+    assert card_store.get(card["card_id"]).notice is None  # the wallet card was left alone
+    assert len(_sent()) == 1 and "Письмо" in _sent()[0].body
+    bad = client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
+                           body=json.dumps({"name": "x", "texts": {"ru": "x"}, "channels": ["sms"]}))
+    assert bad.status_code == 400 and body(bad)["error"]["field"] == "channels[0]"

@@ -82,3 +82,15 @@ def test_winback_once_per_lapse(aws):
     assert _run("winback", last + timedelta(days=45)) == {"read": 1, "offers": 1}
     assert _run("winback", last + timedelta(days=45))["offers"] == 0
     assert card_store.get(card.card_id).balance == 100 + 5 + 150
+
+
+def test_each_program_runs_on_its_own_local_day(aws):
+    from chalicelib.usecases import programs as cases
+
+    program = cases.create("m_1", {"name": "NY", "slug": "new-york", "timezone": "America/New_York", "mechanics": {
+        "welcome_bonus": 100, "lifetime_by_source": {"welcome": 30}}}, JOINED)
+    card = _enroll(program)
+    expiry = card_store.lots_of(card)[0].expires_on  # a New York day
+    at = datetime.combine(date.fromisoformat(expiry), time(3), tzinfo=timezone.utc)  # 22:00 the day before in NY
+    assert triggers.expire_points(None, now=at)["points_expired"] == 0
+    assert triggers.expire_points(None, now=at + timedelta(days=1))["points_expired"] == 100
