@@ -113,15 +113,21 @@ def birthday_keys(target: date) -> list[str]:
     return keys
 
 
-def birthdays_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
-    mechanics = mech.from_stored(program.mechanics)
-    result = _bonus(program, card, "birthday", mechanics.birthday_bonus, context["year"], day, now)
+def _gift(program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime,
+          texts: dict, counter: str) -> dict:
+    """A bonus once per card and occasion, then its message."""
+    result = _bonus(program, card, source, points, occasion, day, now)
     if result is None or result.replay:
         return {}
-    notices.notify(program, result.card, "birthday", {
-        "ru": f"С днём рождения! Дарим {mechanics.birthday_bonus} баллов.",
-        "en": f"Happy birthday! Here are {mechanics.birthday_bonus} points from us."}, now)
-    return {"gifts": 1}
+    notices.notify(program, result.card, source, texts, now)
+    return {counter: 1}
+
+
+def birthdays_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    points = mech.from_stored(program.mechanics).birthday_bonus
+    return _gift(program, card, "birthday", points, context["year"], day, now,
+                 {"ru": f"С днём рождения! Дарим {points} баллов.",
+                  "en": f"Happy birthday! Here are {points} points from us."}, "gifts")
 
 
 def birthdays(day: date | None = None, now: datetime | None = None) -> dict:
@@ -142,14 +148,10 @@ def birthdays(day: date | None = None, now: datetime | None = None) -> dict:
 
 
 def winback_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
-    mechanics = mech.from_stored(program.mechanics)
-    result = _bonus(program, card, "winback", mechanics.winback_bonus, context["last_visit"], day, now)
-    if result is None or result.replay:
-        return {}
-    notices.notify(program, result.card, "winback", {
-        "ru": f"Мы соскучились! {mechanics.winback_bonus} баллов ждут вас.",
-        "en": f"We miss you! {mechanics.winback_bonus} points are waiting for you."}, now)
-    return {"offers": 1}
+    points = mech.from_stored(program.mechanics).winback_bonus
+    return _gift(program, card, "winback", points, context["last_visit"], day, now,
+                 {"ru": f"Мы соскучились! {points} баллов ждут вас.",
+                  "en": f"We miss you! {points} points are waiting for you."}, "offers")
 
 
 def winback(day: date | None = None, now: datetime | None = None) -> dict:
