@@ -37,7 +37,7 @@ ACCESS = {
         "outbox": ["dynamodb:PutItem"],
     },
     "outbox": {
-        "outbox": ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        "outbox": ["dynamodb:Query@by_due", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:Query@by_serial"],
         "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "programs": ["dynamodb:GetItem"],

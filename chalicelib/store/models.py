@@ -12,7 +12,7 @@ Access paths (see the README's data section):
 - a card's ledger page by page: LedgerEntry (card_id, entry_key); a program's ledger: by_program
 - receipts and refunds by id (idempotency) and by time: Receipt (program_id, receipt_key), by_time
 - Apple device registrations by device and by pass serial: DeviceRegistration, by_serial
-- pending wallet updates: OutboxItem (queue, item_key), read whole (only pending items exist)
+- pending wallet updates and messages: OutboxItem (queue, item_key); the due ones by OutboxItem.by_due
 
 Point lots live inside their card (a list on the card item): a receipt reads the card and its lots in
 one GetItem and writes them back in one transaction, however many lots a redemption drains, and the
@@ -299,6 +299,14 @@ class DeviceRegistration(Model):
     by_serial = DevicesBySerial()
 
 
+class OutboxByDue(GlobalSecondaryIndex):
+    """Pending items in the order they fall due: a delivery run reads only what is due."""
+
+    Meta = _index_meta("by_due", AllProjection())
+    queue = UnicodeAttribute(hash_key=True)
+    due_at = NumberAttribute(range_key=True)
+
+
 class OutboxItem(Model):
     """Work that follows a committed change (a wallet push, later messages), written in the same
     transaction as the change, so a dead push service never loses or blocks a purchase. One pending
@@ -311,6 +319,7 @@ class OutboxItem(Model):
     program_id = UnicodeAttribute(null=True)
     cursor = UnicodeAttribute(null=True)  # a program refresh's progress through its cards
     payload = JSONAttribute(null=True)  # a message waiting for the end of the quiet hours, or for Google
+    by_due = OutboxByDue()
     pass_version = NumberAttribute()  # the change this item announces
     due_at = NumberAttribute()  # microseconds since the epoch
     attempts = NumberAttribute(default=0)

@@ -41,12 +41,8 @@ def advance(item: OutboxItem, cursor: str) -> None:
 
 
 def due(now: datetime, limit: int = 500) -> list[OutboxItem]:
-    moment = db.micros(now)
-    return [item for item in OutboxItem.query(WALLET, limit=limit) if int(item.due_at) <= moment]
-
-
-def pending_count() -> int:
-    return OutboxItem.count(WALLET)
+    """The items due by `now`, oldest first, at most `limit` (the next run takes the rest)."""
+    return list(OutboxItem.by_due.query(WALLET, OutboxItem.due_at <= db.micros(now), limit=limit))
 
 
 def done(item: OutboxItem) -> bool:

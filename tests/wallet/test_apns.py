@@ -151,3 +151,18 @@ def test_one_admin_call_repushes_every_pass_of_a_program(aws, program, pos, merc
     assert sorted(pushed) == ["ok-0", "ok-1", "ok-2"]  # each device once
     assert all(int(card_store.get(cid).pass_version) == version + 1 for cid, version in before.items())
     assert outbox_store.due(datetime.now(timezone.utc) + timedelta(hours=1)) == []
+
+
+def test_due_items_are_found_behind_many_that_are_not_due_yet(aws):
+    from chalicelib.store.models import OutboxItem
+
+    now = datetime.now(timezone.utc)
+    later = now + timedelta(hours=8)  # say, messages waiting for the morning
+    with OutboxItem.batch_write() as batch:
+        for index in range(600):
+            batch.save(OutboxItem("wallet", f"a-notice#{index:04d}", card_id=f"c{index}", pass_version=1,
+                                  due_at=int(later.timestamp() * 1e6), attempts=0, created_at="x"))
+    OutboxItem("wallet", "z-pass#late", card_id="c_due", pass_version=1, due_at=int(now.timestamp() * 1e6),
+               attempts=0, created_at="x").save()
+    assert [item.card_id for item in outbox_store.due(now)] == ["c_due"]
+    assert len(outbox_store.due(later, limit=1000)) == 601
