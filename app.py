@@ -23,8 +23,10 @@ app.register_blueprint(schedules.bp)
 
 
 def outbox_stream(event, context):
-    """The outbox table's stream (declared in infra/template.py): deliver wallet updates within seconds
-    of the change instead of waiting for the minute schedule."""
+    """The outbox table's stream (declared in infra/template.py): deliver the items just written within
+    seconds, instead of waiting for the minute schedule (which still catches up after failures)."""
     from chalicelib.jobs import outbox
 
-    return outbox.deliver()
+    keys = [(record["dynamodb"]["Keys"]["queue"]["S"], record["dynamodb"]["Keys"]["item_key"]["S"])
+            for record in event.get("Records", []) if record.get("eventName") in ("INSERT", "MODIFY")]
+    return outbox.deliver_announced(keys)

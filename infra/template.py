@@ -61,7 +61,7 @@ ACCESS["job_chunk"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE],
                        "campaigns": ["dynamodb:GetItem", "dynamodb:UpdateItem"]}
 ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
                        "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}
-ACCESS["outbox_stream"] = ACCESS["outbox"]
+ACCESS["outbox_stream"] = {**ACCESS["outbox"], "outbox": [*ACCESS["outbox"]["outbox"], "dynamodb:GetItem"]}
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
     "tier_review": [],

@@ -15,15 +15,16 @@ MAX_ATTEMPTS = 10
 BACKOFF_SECONDS = 30
 
 
-def deliver(now: datetime | None = None, push=None) -> dict:
-    """One pass over the due items. `push(token) -> PushResult` defaults to the APNs client."""
+def deliver(now: datetime | None = None, push=None, items: list | None = None) -> dict:
+    """One pass over the due items (or over `items`, say those a stream just announced).
+    `push(token) -> PushResult` defaults to the APNs client."""
     now = now or datetime.now(timezone.utc)
     if push is None:
         from chalicelib.wallet import apns
 
         push = apns.client().push
     counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
-    due = outbox_store.due(now)
+    due = outbox_store.due(now) if items is None else [i for i in items if int(i.due_at) <= db.micros(now)]
     if due:  # how long the oldest pending update has waited: the outbox-age alarm watches this
         oldest = min(datetime.fromisoformat(item.created_at) for item in due)
         metrics.emit({"OutboxAgeSeconds": round(max(0.0, (now - oldest).total_seconds()), 3)})
@@ -174,3 +175,9 @@ def _channel_message(item, now: datetime) -> int:
     notices.record_delivery(item, card, now, "sent")
     outbox_store.done(item)
     return 1
+
+
+def deliver_announced(keys: list[tuple[str, str]], now: datetime | None = None, push=None) -> dict:
+    """The outbox stream's part: the items just written, read by key (strongly consistent), at once."""
+    items = [item for item in (outbox_store.get(queue, key) for queue, key in keys) if item is not None]
+    return deliver(now, push=push, items=items)

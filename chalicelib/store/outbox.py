@@ -40,6 +40,13 @@ def advance(item: OutboxItem, cursor: str) -> None:
     item.update(actions=[OutboxItem.cursor.set(cursor)])
 
 
+def get(queue: str, item_key: str) -> OutboxItem | None:
+    try:
+        return OutboxItem.get(queue, item_key, consistent_read=True)
+    except OutboxItem.DoesNotExist:
+        return None
+
+
 def due(now: datetime, limit: int = 500) -> list[OutboxItem]:
     """The items due by `now`, oldest first, at most `limit` (the next run takes the rest)."""
     return list(OutboxItem.by_due.query(WALLET, OutboxItem.due_at <= db.micros(now), limit=limit))

@@ -166,3 +166,22 @@ def test_due_items_are_found_behind_many_that_are_not_due_yet(aws):
                attempts=0, created_at="x").save()
     assert [item.card_id for item in outbox_store.due(now)] == ["c_due"]
     assert len(outbox_store.due(later, limit=1000)) == 601
+
+
+def test_the_outbox_stream_delivers_what_it_announces_at_once(aws, program, pos, monkeypatch):
+    import app
+    from chalicelib.jobs import outbox
+
+    card = enroll(pos.client)
+    devices.register("dev", "pass.dev.loyalty.local", card["card_id"], "ok-stream", datetime.now(timezone.utc))
+    pos.post("/pos/receipts", {"receipt_id": "s1", "card": card["card_number"], "total": 100000})
+    event = {"Records": [{"eventName": "INSERT", "dynamodb": {"Keys": {"queue": {"S": "wallet"},
+                                                                      "item_key": {"S": f"pass#{card['card_id']}"}}}}]}
+    pushed, announced = [], []
+    deliver = outbox.deliver_announced
+    monkeypatch.setattr(outbox, "deliver_announced", lambda keys: announced.extend(keys) or deliver(
+        keys, push=lambda token: (pushed.append(token), apns.PushResult(200))[1]))
+    result = app.outbox_stream(event, None)  # as Lambda calls it for a batch of stream records
+    assert announced == [("wallet", f"pass#{card['card_id']}")]
+    assert pushed == ["ok-stream"] and result["pushed"] == 1
+    assert outbox_store.due(datetime.now(timezone.utc)) == []
