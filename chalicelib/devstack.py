@@ -264,7 +264,7 @@ def run() -> int:
     processes: list[subprocess.Popen] = []
     stop = threading.Event()
     try:
-        moto = _spawn([_bin("moto_server"), "-H", "127.0.0.1", "-p", str(dynamodb_port)],
+        moto = _spawn([sys.executable, "-m", "chalicelib.local_dynamodb", "--port", str(dynamodb_port)],
                       LOCAL / "logs" / "dynamodb.log")
         processes.append(moto)
         _wait_port(dynamodb_port, moto, "the local DynamoDB (moto)")
