@@ -23,13 +23,20 @@ ACCESS = {
         "pos_keys": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query@by_program"],
         "aliases": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
         "cards": ["dynamodb:GetItem", "dynamodb:BatchGetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
-        "ledger": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query"],
-        "receipts": ["dynamodb:GetItem", *ITEM_WRITE],
+        "ledger": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Query@by_program"],
+        "receipts": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_time"],
         "devices": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
                     "dynamodb:Query", "dynamodb:Query@by_serial"],
         "outbox": ["dynamodb:PutItem"],
         "messages": ["dynamodb:PutItem"],
         "campaigns": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+    },
+    "analytics": {
+        "programs": ["dynamodb:Scan"],
+        "cards": ["dynamodb:Query@by_program"],
+        "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                      "dynamodb:Query"],
     },
     "tier_review": {
         "programs": ["dynamodb:Scan"],
@@ -54,17 +61,20 @@ TRIGGERS = {
     "aliases": ["dynamodb:PutItem"],
     "outbox": ["dynamodb:PutItem"],
     "messages": ["dynamodb:PutItem"],
+    "analytics": ["dynamodb:UpdateItem"],
 }
 for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS
 ACCESS["job_chunk"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE],
                        "campaigns": ["dynamodb:GetItem", "dynamodb:UpdateItem"]}
 ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
+                       "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}
 ACCESS["outbox_stream"] = {**ACCESS["outbox"], "outbox": [*ACCESS["outbox"]["outbox"], "dynamodb:GetItem"]}
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
     "tier_review": [],
+    "analytics": [],
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
@@ -74,8 +84,8 @@ SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk"
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
              "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback", "campaigns": "Campaigns",
-             "job_chunk": "JobChunk"}
-SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns")
+             "job_chunk": "JobChunk", "analytics": "Analytics"}
+SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns", "analytics")
 
 
 def _camel(name: str) -> str:

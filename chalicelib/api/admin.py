@@ -1,8 +1,9 @@
-"""The admin API: merchants (platform), programs, POS keys, cards. Every read and write is scoped to
-the token's merchant; another merchant's objects answer 404 as if they did not exist."""
+"""The admin API: merchants (platform), programs, POS keys, cards, campaigns, analytics and exports.
+Every read and write is scoped to the token's merchant; another merchant's objects answer 404 as if
+they did not exist."""
 from datetime import datetime, timezone
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import auth, log
 from chalicelib.api.http import JSON, api, json_body, json_response, query, query_int
@@ -13,7 +14,7 @@ from chalicelib.store import merchants as merchant_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
-from chalicelib.usecases import adjustments, campaigns
+from chalicelib.usecases import adjustments, analytics, campaigns, exports
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import clock
 from chalicelib.usecases import programs as program_cases
@@ -265,3 +266,61 @@ def adjust_card(card_id):
     if not result.replay:
         log.info("card_adjusted", card_id=card.card_id, amount=result.response["amount"])
     return json_response(result.response, 200 if result.replay else 201, headers=headers)
+
+
+# --- analytics and exports -----------------------------------------------------------------------
+
+@bp.route("/admin/programs/{program_id}/analytics/summary", methods=["GET"])
+@api
+def analytics_summary(program_id):
+    program = _program(_principal("analytics:read"), program_id)
+    request = bp.current_request
+    return json_response(analytics.summary(program, query(request, "from"), query(request, "to"), _now()))
+
+
+@bp.route("/admin/programs/{program_id}/analytics/daily", methods=["GET"])
+@api
+def analytics_daily(program_id):
+    program = _program(_principal("analytics:read"), program_id)
+    request = bp.current_request
+    return json_response(analytics.daily(program, query(request, "from"), query(request, "to"), _now()))
+
+
+@bp.route("/admin/programs/{program_id}/analytics/segments", methods=["GET"])
+@api
+def analytics_segments(program_id):
+    program = _program(_principal("analytics:read"), program_id)
+    return json_response(analytics.segments(program, _now()))
+
+
+@bp.route("/admin/programs/{program_id}/analytics/segments/{segment}/cards", methods=["GET"])
+@api
+def analytics_segment_cards(program_id, segment):
+    principal = _principal("analytics:read")
+    principal.require("cards:read")
+    program = _program(principal, program_id)
+    request = bp.current_request
+    return json_response(analytics.segment_cards(program, segment, query_int(request, "limit", 50, 1, 200),
+                                                 query(request, "cursor"), _now()))
+
+
+@bp.route("/admin/programs/{program_id}/exports/{kind}", methods=["GET"])
+@api
+def export_page(program_id, kind):
+    principal = _principal("analytics:read")
+    if kind not in exports.KINDS:
+        raise NotFound("Exports are cards, receipts and ledger.", code="not_found")
+    if kind != "receipts":
+        principal.require("cards:read")
+    program = _program(principal, program_id)
+    request = bp.current_request
+    text, cursor = exports.page(program, kind, query(request, "cursor"), _now(),
+                                contacts=kind == "cards" and principal.can("cards:contacts"))
+    headers = {"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+               "Content-Disposition": f'attachment; filename="{kind}-{program.slug}.csv"',
+               "X-Content-Type-Options": "nosniff"}
+    if cursor:
+        headers["X-Next-Cursor"] = cursor
+        headers["Link"] = f'</admin/programs/{program.program_id}/exports/{kind}?cursor={cursor}>; rel="next"'
+    log.info("export_page", program_id=program.program_id, kind=kind, more=bool(cursor))
+    return Response(body=text, status_code=200, headers=headers)

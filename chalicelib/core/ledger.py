@@ -24,6 +24,7 @@ class CardState:
     lots: tuple
     tier: str
     spend: dict = field(default_factory=dict)  # program-local day -> net spend that day (minor units)
+    visits: dict = field(default_factory=dict)  # program-local day -> receipts that day (analytics)
     receipts: int = 0  # receipts with this card, ever
     revenue: int = 0  # net money paid with this card, ever
     first_purchase_on: str | None = None
@@ -134,8 +135,11 @@ def _expired(lot: Lot, today: str) -> bool:
 
 
 def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, today: date,
-            lot_id: str, receipt_ref: str) -> Outcome:
+            lot_id: str, receipt_ref: str, business_day: str | None = None) -> Outcome:
+    """`business_day`: the day the sale happened at the till (the POS's created_at), which the spend
+    and visit history are kept by; points are earned today."""
     day = today.isoformat()
+    sold_on = business_day or day
     if redeem:
         if mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
             raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
@@ -155,17 +159,20 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
         book.add_lot("earn", lot_rules.accrue(mechanics, lot_id=lot_id, source="purchase", points=earned,
                                               today=today, ref=receipt_ref, pending=True))
     paid = total - redeem * mechanics.point_value
-    spend = _prune(dict(book.state.spend), day)
-    spend[day] = spend.get(day, 0) + paid
-    after = replace(book.state, spend=spend, receipts=book.state.receipts + 1, revenue=book.state.revenue + paid,
-                    first_purchase_on=book.state.first_purchase_on or day, last_purchase_on=day)
+    spend, visits = _prune(dict(book.state.spend), day), _prune(dict(book.state.visits), day)
+    spend[sold_on] = spend.get(sold_on, 0) + paid
+    visits[sold_on] = visits.get(sold_on, 0) + 1
+    first = min(filter(None, (book.state.first_purchase_on, sold_on)))
+    last = max(filter(None, (book.state.last_purchase_on, sold_on)))
+    after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1,
+                    revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last)
     after = replace(after, tier=upgraded_tier(after, mechanics, today))
     return Outcome(after, tuple(book.entries), earned=earned, redeemed=redeem)
 
 
-def _prune(spend: dict, day: str) -> dict:
+def _prune(by_day: dict, day: str) -> dict:
     oldest = (date.fromisoformat(day) - timedelta(days=SPEND_KEEP_DAYS)).isoformat()
-    return {d: amount for d, amount in spend.items() if d >= oldest}
+    return {d: amount for d, amount in by_day.items() if d >= oldest}
 
 
 # --- refunds -------------------------------------------------------------------------------------

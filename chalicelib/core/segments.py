@@ -1,39 +1,170 @@
-"""Who a campaign reaches: lifecycle segments and filters over each card's compact stats.
+"""Who is who among a program's members: lifecycle segments, RFM scores, and campaign audiences.
+Analytics and campaigns use these same definitions.
 
-Lifecycle (fixed thresholds until the analytics work derives them from the program's typical gap
-between purchases): new = joined within 30 days with at most one purchase; active = bought within 30
-days; sleeping = last purchase 31-90 days ago; lost = longer ago (or never bought and joined more than
-30 days ago)."""
-from datetime import date
+Lifecycle. With I = the median gap in days between a member's consecutive purchase days, over the
+whole program: new = joined within 30 days with at most one purchase; active = last purchase at most
+2·I days ago; sleeping = up to 4·I; lost = longer ago, or never bought and joined more than 30 days
+ago. A young program (fewer than MIN_GAPS repeat gaps) uses the fixed 30 / 90 days instead. 2·I is
+kept between 7 and 180 days.
+
+RFM. R = days since the last purchase, F = receipts and M = net spend over the last RFM_WINDOW_DAYS.
+Scores run 1-5 (5 best). Below QUINTILE_MIN_BUYERS buyers the cuts are fixed (R: 14/30/60/120 days,
+F: 1/2/5/11 receipts, M: 0.4/0.75/1.5/3 times the median buyer's spend); from that many up they are
+the buyers' quintiles. A member who never bought has no RFM score.
+"""
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from statistics import median
 
 from chalicelib.core import validation as v
+from chalicelib.core.analytics import Member
 from chalicelib.errors import InvalidInput
 
-NEW_DAYS, ACTIVE_DAYS, SLEEPING_DAYS = 30, 30, 90
-KINDS = ("all", "tier", "new", "active", "sleeping", "lost", "birthdays_this_month", "filter")
+NEW_DAYS = 30
+FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS = 30, 90
+MIN_GAPS = 100
+ACTIVE_BOUNDS = (7, 180)
+RFM_WINDOW_DAYS = 365
+QUINTILE_MIN_BUYERS = 500
+FIXED_R_CUTS = (14, 30, 60, 120)
+FIXED_F_CUTS = (1, 2, 5, 11)
+FIXED_M_FACTORS = (0.4, 0.75, 1.5, 3)
+LIFECYCLE = ("new", "active", "sleeping", "lost")
+# (name, R scores, F&M scores): the standard cells, first match wins (shared/reference §4).
+RFM_CELLS = (
+    ("champions", (4, 5), (4, 5)),
+    ("loyal", (2, 5), (3, 5)),
+    ("new_customers", (4, 5), (1, 1)),
+    ("potential_loyalists", (3, 5), (1, 3)),
+    ("need_attention", (2, 3), (2, 3)),
+    ("at_risk", (1, 2), (2, 5)),
+    ("hibernating", (1, 2), (1, 2)),
+)
+RFM_SEGMENTS = tuple(name for name, _, _ in RFM_CELLS) + ("lost_customers",)
+KINDS = ("all", "tier", "new", "active", "sleeping", "lost", "rfm", "birthdays_this_month", "filter")
 
 
-def lifecycle(stats: dict, joined_on: str, today: date) -> str:
-    receipts = int(stats.get("receipts", 0))
-    last = stats.get("last_purchase_on")
-    joined_days = (today - date.fromisoformat(joined_on)).days
+@dataclass(frozen=True)
+class Thresholds:
+    """What the segments of a program are cut by, computed from all its members (see `compute`)."""
+
+    computed_on: str
+    active_days: int = FIXED_ACTIVE_DAYS
+    sleeping_days: int = FIXED_SLEEPING_DAYS
+    lifecycle_basis: str = "fixed"  # fixed | median_gap
+    median_gap_days: float | None = None
+    buyers: int = 0
+    rfm_basis: str = "fixed"  # fixed | quintiles
+    r_cuts: tuple = FIXED_R_CUTS
+    f_cuts: tuple = FIXED_F_CUTS
+    m_cuts: tuple = ()
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "r_cuts": list(self.r_cuts), "f_cuts": list(self.f_cuts),
+                "m_cuts": list(self.m_cuts)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Thresholds":
+        return cls(**{**data, "r_cuts": tuple(data["r_cuts"]), "f_cuts": tuple(data["f_cuts"]),
+                      "m_cuts": tuple(data["m_cuts"])})
+
+
+def fixed(today: date) -> Thresholds:
+    return Thresholds(computed_on=today.isoformat())
+
+
+def _window(today: date) -> tuple[str, str]:
+    return (today - timedelta(days=RFM_WINDOW_DAYS - 1)).isoformat(), today.isoformat()
+
+
+def _gaps(member: Member) -> list[int]:
+    days = sorted(date.fromisoformat(day) for day, count in member.visits.items() if count > 0)
+    return [(later - earlier).days for earlier, later in zip(days, days[1:])]
+
+
+def _quintile_cuts(values: list) -> tuple:
+    """The top value of each of the lower four fifths: a value above cut k scores above k."""
+    ordered = sorted(values)
+    n = len(ordered)
+    return tuple(ordered[max(0, n * k // 5 - 1)] for k in range(1, 5))
+
+
+def compute(members, today: date) -> Thresholds:
+    """One pass over the members."""
+    gaps: list[int] = []
+    recency, frequency, monetary = [], [], []
+    lo, hi = _window(today)
+    for member in members:
+        gaps.extend(_gaps(member))
+        if member.last_purchase_on is None or member.last_purchase_on > hi:
+            continue
+        recency.append((today - date.fromisoformat(member.last_purchase_on)).days)
+        frequency.append(member.receipts_between(lo, hi))
+        monetary.append(member.spend_between(lo, hi))
+    active, sleeping, basis, gap = FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS, "fixed", None
+    if len(gaps) >= MIN_GAPS:
+        gap = float(median(gaps))
+        active = min(max(round(2 * gap), ACTIVE_BOUNDS[0]), ACTIVE_BOUNDS[1])
+        sleeping, basis = 2 * active, "median_gap"
+    buyers = len(recency)
+    if buyers >= QUINTILE_MIN_BUYERS:
+        return Thresholds(today.isoformat(), active, sleeping, basis, gap, buyers, "quintiles",
+                          _quintile_cuts(recency), _quintile_cuts(frequency), _quintile_cuts(monetary))
+    typical = median(monetary) if monetary else 0
+    m_cuts = tuple(round(typical * factor) for factor in FIXED_M_FACTORS)
+    return Thresholds(today.isoformat(), active, sleeping, basis, gap, buyers, "fixed", FIXED_R_CUTS, FIXED_F_CUTS,
+                      m_cuts)
+
+
+def lifecycle(member: Member, today: date, thresholds: Thresholds) -> str:
+    receipts = sum(member.visits.values())
+    joined_days = (today - date.fromisoformat(member.joined_on)).days
     if joined_days <= NEW_DAYS and receipts <= 1:
         return "new"
-    if last is None:
+    if member.last_purchase_on is None:
         return "lost"
-    idle = (today - date.fromisoformat(last)).days
-    if idle <= ACTIVE_DAYS:
+    idle = (today - date.fromisoformat(member.last_purchase_on)).days
+    if idle <= thresholds.active_days:
         return "active"
-    return "sleeping" if idle <= SLEEPING_DAYS else "lost"
+    return "sleeping" if idle <= thresholds.sleeping_days else "lost"
+
+
+def _above(value, cuts) -> int:
+    return sum(1 for cut in cuts if value > cut)
+
+
+def rfm(member: Member, today: date, thresholds: Thresholds) -> tuple[int, int, int] | None:
+    if member.last_purchase_on is None:
+        return None
+    lo, hi = _window(today)
+    recency = (today - date.fromisoformat(member.last_purchase_on)).days
+    r = 5 - _above(recency, thresholds.r_cuts)
+    f = 1 + _above(member.receipts_between(lo, hi), thresholds.f_cuts)
+    m = 1 + _above(member.spend_between(lo, hi), thresholds.m_cuts) if thresholds.m_cuts else 1
+    return r, f, m
+
+
+def rfm_segment(scores: tuple[int, int, int] | None) -> str | None:
+    if scores is None:
+        return None
+    r, f, m = scores
+    fm = (f + m + 1) // 2
+    for name, (r_lo, r_hi), (fm_lo, fm_hi) in RFM_CELLS:
+        if r_lo <= r <= r_hi and fm_lo <= fm <= fm_hi:
+            return name
+    return "lost_customers"
 
 
 def parse_audience(data, tier_ids) -> dict:
     data = v.require_object(data, "audience")
-    v.reject_unknown(data, {"kind", "tier", "min_spend", "max_spend", "min_visits", "max_visits"}, "audience")
+    v.reject_unknown(data, {"kind", "tier", "segment", "min_spend", "max_spend", "min_visits", "max_visits"},
+                     "audience")
     kind = v.read_str(data, "kind", prefix="audience", required=True, choices=KINDS)
     audience = {"kind": kind}
     if kind == "tier":
         audience["tier"] = v.read_str(data, "tier", prefix="audience", required=True, choices=tier_ids)
+    if kind == "rfm":
+        audience["segment"] = v.read_str(data, "segment", prefix="audience", required=True, choices=RFM_SEGMENTS)
     if kind == "filter":
         for name in ("min_spend", "max_spend", "min_visits", "max_visits"):
             value = v.read_int(data, name, prefix="audience", minimum=0, maximum=10**12)
@@ -45,14 +176,21 @@ def parse_audience(data, tier_ids) -> dict:
     return audience
 
 
-def matches(audience: dict, *, tier: str, stats: dict, joined_on: str, birthday: str | None, today: date) -> bool:
+def needs_thresholds(audience: dict) -> bool:
+    return audience["kind"] in LIFECYCLE or audience["kind"] == "rfm"
+
+
+def matches(audience: dict, *, tier: str, member: Member, stats: dict, birthday: str | None, today: date,
+            thresholds: Thresholds | None) -> bool:
     kind = audience["kind"]
     if kind == "all":
         return True
     if kind == "tier":
         return tier == audience["tier"]
-    if kind in ("new", "active", "sleeping", "lost"):
-        return lifecycle(stats, joined_on, today) == kind
+    if kind in LIFECYCLE:
+        return lifecycle(member, today, thresholds or fixed(today)) == kind
+    if kind == "rfm":
+        return rfm_segment(rfm(member, today, thresholds or fixed(today))) == audience["segment"]
     if kind == "birthdays_this_month":
         return bool(birthday) and int(birthday[5:7]) == today.month
     spend, visits = int(stats.get("revenue", 0)), int(stats.get("receipts", 0))

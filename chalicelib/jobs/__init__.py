@@ -26,6 +26,12 @@ def _trigger(name):
     return run
 
 
+def _analytics(day):
+    from chalicelib.jobs import analytics
+
+    return analytics.run(day)
+
+
 def _campaigns(day):
     from chalicelib.usecases import campaigns
 
@@ -33,4 +39,4 @@ def _campaigns(day):
 
 
 JOBS: dict = {"campaigns": _campaigns, "tier_review": _tier_review, "outbox": _outbox, "expire_points": _trigger("expire_points"),
-              "birthdays": _trigger("birthdays"), "winback": _trigger("winback")}
+              "birthdays": _trigger("birthdays"), "winback": _trigger("winback"), "analytics": _analytics}

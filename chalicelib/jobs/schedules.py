@@ -29,6 +29,12 @@ def expire_points(event):
     return JOBS["expire_points"](None)  # each program's own local day
 
 
+# After the day's expiry run; folds days two back, which no write reaches any more.
+@bp.schedule(Cron(40, 3, "*", "*", "?", "*"), name="analytics")
+def analytics(event):
+    return JOBS["analytics"](None)
+
+
 @bp.schedule(Cron(10, 3, "*", "*", "?", "*"), name="birthdays")
 def birthdays(event):
     return JOBS["birthdays"](None)  # each program's own local day

@@ -5,7 +5,7 @@ from datetime import datetime
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core.lots import Lot
-from chalicelib.store import db, pages
+from chalicelib.store import analytics, db, pages
 from chalicelib.store.models import Alias, Card, LedgerEntry
 from chalicelib.store.models import Lot as LotAttribute
 
@@ -45,9 +45,10 @@ def lots_of(card: Card) -> list[Lot]:
     return [from_attribute(item) for item in card.lots or []]
 
 
-def insert(card: Card, entries: list[LedgerEntry], now: datetime) -> Card:
-    """Write a new card, its aliases (number, phone, referral code) and its first ledger entries, all or
-    nothing. A taken alias raises AliasTaken naming it."""
+def insert(card: Card, entries: list[LedgerEntry], now: datetime, counts: dict | None = None) -> Card:
+    """Write a new card, its aliases (number, phone, referral code), its first ledger entries and the
+    program's analytics `counts` ({day: counters}), all or nothing. A taken alias raises AliasTaken
+    naming it."""
     stamp = db.iso(now)
     aliases = [
         Alias(phone_alias(card.program_id, card.phone), owner_id=card.card_id, program_id=card.program_id,
@@ -56,25 +57,35 @@ def insert(card: Card, entries: list[LedgerEntry], now: datetime) -> Card:
         Alias(ref_alias(card.program_id, card.ref_code), owner_id=card.card_id, program_id=card.program_id,
               created_at=stamp),
     ]
-    try:
-        with db.transaction() as tx:
-            for alias in aliases:
-                tx.save(alias, condition=Alias.alias.does_not_exist())
-            tx.save(card, condition=Card.card_id.does_not_exist())
-            for entry in entries:
-                tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
-    except TransactWriteError as error:
-        if not db.is_condition_failure(error):
-            raise
-        for alias in aliases:  # which one? read them back (consistently) to say
-            try:
-                Alias.get(alias.alias, consistent_read=True)
-                raise AliasTaken(alias.alias) from None
-            except Alias.DoesNotExist:
-                continue
-        raise
+    for attempt in range(3):
+        try:
+            with db.transaction() as tx:
+                for alias in aliases:
+                    tx.save(alias, condition=Alias.alias.does_not_exist())
+                tx.save(card, condition=Card.card_id.does_not_exist())
+                for entry in entries:
+                    tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
+                if counts:
+                    analytics.add_counts(tx, card.program_id, counts, card.card_id)
+            break
+        except TransactWriteError as error:
+            if db.is_condition_failure(error):
+                _raise_taken(aliases)
+                raise
+            if "TransactionConflict" not in db.cancellation_reasons(error) or attempt == 2:
+                raise  # a conflict on a shared counter passes in a moment: try again
     card.version = 1
     return card
+
+
+def _raise_taken(aliases: list[Alias]) -> None:
+    """Which alias was taken? Read them back (consistently) to say."""
+    for alias in aliases:
+        try:
+            Alias.get(alias.alias, consistent_read=True)
+            raise AliasTaken(alias.alias) from None
+        except Alias.DoesNotExist:
+            continue
 
 
 def get(card_id: str, consistent: bool = False) -> Card | None:
@@ -129,7 +140,8 @@ def state_of(card: Card):
 
     stats = card.stats or {}
     return CardState(balance=int(card.balance), lots=tuple(lots_of(card)), tier=card.tier,
-                     spend=dict(stats.get("spend", {})), receipts=int(stats.get("receipts", 0)),
+                     spend=dict(stats.get("spend", {})), visits=dict(stats.get("visits", {})),
+                     receipts=int(stats.get("receipts", 0)),
                      revenue=int(stats.get("revenue", 0)), first_purchase_on=stats.get("first_purchase_on"),
                      last_purchase_on=stats.get("last_purchase_on"))
 
@@ -144,7 +156,7 @@ def put_state(card: Card, state, now: datetime, first_tier: str) -> bool:
     card.lots = [to_attribute(lot) for lot in state.lots]
     card.tier = state.tier
     set_tier_key(card, first_tier)
-    card.stats = {"spend": state.spend, "receipts": state.receipts, "revenue": state.revenue,
+    card.stats = {"spend": state.spend, "visits": state.visits, "receipts": state.receipts, "revenue": state.revenue,
                   "first_purchase_on": state.first_purchase_on, "last_purchase_on": state.last_purchase_on}
     card.last_visit_on = state.last_purchase_on
     card.last_visit_key = f"{card.program_id}#{state.last_purchase_on}" if state.last_purchase_on else None

@@ -364,5 +364,35 @@ class Campaign(Model):
     version = VersionAttribute()
 
 
+class AnalyticsItem(Model):
+    """A program's numbers (see chalicelib.store.analytics):
+    - 's#<day>#<shard>': counters of a day still open, spread over a few items so that concurrent
+      receipts do not all update one hot item; every write adds to one of them in its own transaction;
+    - 'd#<day>': a closed day, its shards folded into one item, with the points outstanding at its end;
+    - 'segments': the thresholds the lifecycle and RFM segments were last cut by."""
+
+    Meta = _meta("analytics")
+    program_id = UnicodeAttribute(hash_key=True)
+    item_key = UnicodeAttribute(range_key=True)
+    writes = NumberAttribute(null=True)  # a shard's write count: folding deletes it only if unchanged
+    outstanding = NumberAttribute(null=True)
+    thresholds = JSONAttribute(null=True)
+    receipts = NumberAttribute(null=True)
+    member_receipts = NumberAttribute(null=True)
+    revenue = NumberAttribute(null=True)
+    member_revenue = NumberAttribute(null=True)
+    refunds = NumberAttribute(null=True)
+    refunded = NumberAttribute(null=True)
+    new_members = NumberAttribute(null=True)
+    points_earned = NumberAttribute(null=True)
+    points_bonus = NumberAttribute(null=True)
+    points_adjusted_in = NumberAttribute(null=True)
+    points_adjusted_out = NumberAttribute(null=True)
+    points_redeemed = NumberAttribute(null=True)
+    points_returned = NumberAttribute(null=True)
+    points_reversed = NumberAttribute(null=True)
+    points_expired = NumberAttribute(null=True)
+
+
 ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message,
-              Campaign)
+              Campaign, AnalyticsItem)

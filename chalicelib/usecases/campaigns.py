@@ -13,7 +13,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import aliases, db, ids
 from chalicelib.store.models import Campaign
 from chalicelib.jobs import fanout
-from chalicelib.usecases import clock, notices
+from chalicelib.usecases import analytics, clock, notices
 from chalicelib.usecases.ledger import Operation, apply, body_hash
 
 FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels"}
@@ -63,13 +63,14 @@ def get(program, campaign_id: str) -> Campaign:
 def audience(program, campaign: Campaign, now: datetime):
     """The program's cards the campaign reaches, read page by page from the cards index."""
     today = clock.local_day(now, program.timezone)
+    cuts = analytics.thresholds(program, now) if segments.needs_thresholds(campaign.audience) else None
     cursor = None
     while True:
         page, cursor = card_store.list_for_program(program.program_id, 200, cursor)
         for card in page:
             if card.status == "active" and segments.matches(
-                    campaign.audience, tier=card.tier, stats=card.stats or {}, joined_on=card.created_at[:10],
-                    birthday=card.birthday, today=today):
+                    campaign.audience, tier=card.tier, member=analytics.member_of(card, program.timezone),
+                    stats=card.stats or {}, birthday=card.birthday, today=today, thresholds=cuts):
                 yield card
         if not cursor:
             return

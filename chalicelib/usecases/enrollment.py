@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from chalicelib.core import analytics as numbers
 from chalicelib.core import card_number, lots
 from chalicelib.core import enrollment as rules
 from chalicelib.core import mechanics as mech
@@ -40,7 +41,8 @@ def enroll(program, data, now: datetime, locale: str) -> Card:
         card, entries = _new_card(program, form, mechanics, [b for b in bonuses if b.points > 0], referrer_id,
                                   form.locale or locale, now, today)
         try:
-            card_store.insert(card, entries, now)
+            counts = numbers.merge({"new_members": 1}, numbers.points_counts(entries))
+            card_store.insert(card, entries, now, counts={today.isoformat(): counts})
         except card_store.AliasTaken as taken:
             if taken.alias.startswith("phone#"):
                 raise Conflict("This phone number already has a card in this program. Open the link you "

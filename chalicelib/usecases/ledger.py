@@ -12,11 +12,14 @@ from typing import Callable
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import log
+from chalicelib.core import analytics as numbers
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, Conflict, NotFound
 from chalicelib.store import cards as card_store
+from chalicelib.store import analytics as analytics_store
 from chalicelib.store import db, outbox
 from chalicelib.store.models import Card, LedgerEntry, Receipt
+from chalicelib.usecases import clock
 
 ATTEMPTS = 6
 
@@ -40,6 +43,8 @@ class Operation:
     actor: str | None = None
     reason: str | None = None
     record_fields: dict = field(default_factory=dict)  # extra attributes of the record (totals, lines…)
+    money: Callable | None = None  # (outcome, card) -> the sale's or refund's analytics counters
+    money_day: str | None = None  # the business day they count on (default: today)
 
 
 @dataclass
@@ -67,12 +72,15 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
           decide: Callable, respond: Callable, extra: Callable | None = None, preloaded: Card | None = None) -> Result:
     """Run `decide(state, card) -> Outcome` on the card's current state and write it all at once.
     `respond(outcome, card) -> dict` makes the answer stored for replays; `extra(outcome, card, tx)`
-    may add more writes to the same transaction (another card, the receipt a refund belongs to).
+    may add more writes to the same transaction (another card, the receipt a refund belongs to) and
+    returns the ledger entries it wrote, if any. The day's analytics counters are added in the same
+    transaction: the points of every entry, and the money of `op.money`.
     `preloaded`: a copy of the card already read (say, from an index) for the first attempt; if it is
     stale the version condition fails and the card is read again."""
     # No read of the record first: a repeat is caught by the transaction's condition on it (or by a rule
     # the first run changed the state for), and only then is the record read to answer as before.
     stamp = db.iso(now)
+    today = clock.local_day(now, program.timezone).isoformat()
     first_tier = mech.from_stored(program.mechanics).tiers[0].id
     for attempt in range(ATTEMPTS):
         card = None
@@ -111,8 +119,9 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
                     tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
                 for item in announce:
                     tx.save(item)
-                if extra is not None:
-                    extra(outcome, card, tx)
+                extra_entries = (extra(outcome, card, tx) or []) if extra is not None else []
+                analytics_store.add_counts(tx, program.program_id, _counts(op, outcome, card, extra_entries, today),
+                                           op.record_key)
         except TransactWriteError as error:
             reasons = db.cancellation_reasons(error)
             if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
@@ -124,3 +133,11 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
             continue  # the card changed under us: decide again on fresh data
         return Result(response, record=record, card=card)
     raise Conflict("The card is changing too fast; try again.", code="busy")
+
+
+def _counts(op: Operation, outcome, card, extra_entries, today: str) -> dict:
+    by_day = {today: numbers.points_counts([*outcome.entries, *extra_entries])}
+    if op.money is not None:
+        day = op.money_day or today
+        by_day[day] = numbers.merge(by_day.get(day, {}), op.money(outcome, card))
+    return by_day

@@ -5,6 +5,7 @@ import time
 from datetime import datetime
 
 from chalicelib import auth, log
+from chalicelib.core import analytics as numbers
 from chalicelib.core import card_number, ledger
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
@@ -169,8 +170,12 @@ def post_receipt(program, data: dict, now: datetime):
     currency = _currency(program, data)
     business_day = _business_day(program, data, now)
     raw_card = data.get("card")
+    mechanics = mech.from_stored(program.mechanics)
     op = Operation(program.program_id, f"receipt#{receipt_id}", "receipt", body_hash(data), "receipt", receipt_id,
-                   record_fields={"total": total, "currency": currency, "lines": lines, "business_day": business_day})
+                   record_fields={"total": total, "currency": currency, "lines": lines, "business_day": business_day},
+                   money=lambda outcome, card: numbers.sale_counts(total - outcome.redeemed * mechanics.point_value,
+                                                                   member=card is not None),
+                   money_day=business_day)
     if raw_card is None:
         if redeem:
             raise RuleViolation("Points can be redeemed only with a card.", code="redeem_without_card",
@@ -183,7 +188,6 @@ def post_receipt(program, data: dict, now: datetime):
     card_id = card_store.card_id_by_number(number)  # cached: a number never moves to another card
     if card_id is None:
         raise NotFound("No card with this number in this program.", code="card_not_found", field="card")
-    mechanics = mech.from_stored(program.mechanics)
     today = _today(program, now)
     stamp = db.micros(now)
 
@@ -191,7 +195,7 @@ def post_receipt(program, data: dict, now: datetime):
         if card.status != "active":
             raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
         outcome = ledger.receipt(state, mechanics, total=total, redeem=redeem, today=today,
-                                 lot_id=f"r{stamp:x}", receipt_ref=receipt_id)
+                                 lot_id=f"r{stamp:x}", receipt_ref=receipt_id, business_day=business_day)
         op.record_fields.update(earned=outcome.earned, redeemed=outcome.redeemed)
         return outcome
 
@@ -215,6 +219,7 @@ def post_receipt(program, data: dict, now: datetime):
             tx.save(item)
         for index, entry in enumerate(reward.entries):
             tx.save(_entry(program, referrer, entry, now, f"referral#{card.card_id}", index))
+        return reward.entries
 
     return apply(program, card_id, op, now, decide=decide, respond=respond, extra=referral)
 
@@ -236,12 +241,15 @@ def post_refund(program, data: dict, now: datetime):
     refund_id = v.read_str(data, "refund_id", required=True, max_len=64, pattern=v.ID_PATTERN, strip=False)
     receipt_id = v.read_str(data, "receipt_id", required=True, max_len=64, pattern=v.ID_PATTERN, strip=False)
     amount = v.read_int(data, "amount", required=True, minimum=1, maximum=MAX_TOTAL)
+    mechanics = mech.from_stored(program.mechanics)
     op = Operation(program.program_id, f"refund#{refund_id}", "refund", body_hash(data), "refund", refund_id,
-                   record_fields={"total": amount, "business_day": _today(program, now).isoformat()})
+                   record_fields={"total": amount, "business_day": _today(program, now).isoformat()},
+                   money=lambda outcome, card: numbers.refund_counts(
+                       max(0, amount + (outcome.redeemed * mechanics.point_value if card is not None else 0)),
+                       member=card is not None))
     previous = existing(program.program_id, op.record_key)
     if previous is not None:
         return replay(op, previous)  # the same answer, or 409 for another body
-    mechanics = mech.from_stored(program.mechanics)
     today = _today(program, now)
     stamp = db.micros(now)
     holder: dict = {}

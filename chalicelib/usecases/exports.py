@@ -1,0 +1,102 @@
+"""CSV exports of a program's cards (with segment and RFM), receipts and ledger, a page at a time.
+
+A Lambda behind API Gateway answers with at most 6 MB and cannot stream, so an export is a chain of
+pages: each answer carries up to PAGE_ROWS rows and the cursor of the next page (the X-Next-Cursor
+and Link headers); the admin page follows the chain and saves one file. Each page costs one bounded
+Query, so memory stays flat however large the program. Free text (names, reasons) that would start a
+spreadsheet formula is defused with a leading apostrophe.
+"""
+import csv
+import io
+from datetime import datetime
+
+from chalicelib.store import pages
+from chalicelib.store.models import Card, LedgerEntry, Receipt
+from chalicelib.usecases import analytics, clock
+
+PAGE_ROWS = 2000
+KINDS = ("cards", "receipts", "ledger")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+CARD_COLUMNS = ("id", "number", "name", "tier", "status", "balance", "joined_on", "receipts", "revenue",
+                "last_purchase_on", "lifecycle", "rfm", "rfm_segment")
+CONTACT_COLUMNS = ("phone", "email", "birthday")
+RECEIPT_COLUMNS = ("kind", "id", "business_day", "created_at", "card_id", "total", "earned", "redeemed",
+                   "refunded_amount", "points_reversed", "points_returned")
+LEDGER_COLUMNS = ("at", "card_id", "kind", "source", "amount", "balance_after", "cause_type", "cause_id", "actor",
+                  "reason")
+
+
+FREE_TEXT = ("name", "email", "reason", "actor", "cause_id")  # typed by people; the rest we validated
+
+
+def cell(value, free_text: bool = False):
+    """A value for a spreadsheet: free text that would start a formula gets a leading apostrophe."""
+    if free_text and isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _csv(columns, rows, header: bool) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if header:
+        writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(name), name in FREE_TEXT) for name in columns])
+    return out.getvalue()
+
+
+def page(program, kind: str, cursor: str | None, now: datetime, contacts: bool) -> tuple[str, str | None]:
+    """(CSV text of one page, the next page's cursor). The first page starts with the header row."""
+    if kind == "cards":
+        return _cards(program, cursor, now, contacts)
+    if kind == "receipts":
+        return _receipts(program, cursor)
+    return _ledger(program, cursor)
+
+
+def _cards(program, cursor, now, contacts):
+    today = clock.local_day(now, program.timezone)
+    cuts = analytics.thresholds(program, now)
+    start = pages.decode(cursor, "program_id", program.program_id, "created_key", "card_id")
+    result = Card.by_program.query(program.program_id, limit=PAGE_ROWS, last_evaluated_key=start,
+                                   scan_index_forward=False)
+    cards = list(result)
+    columns = CARD_COLUMNS + (CONTACT_COLUMNS if contacts else ())
+    if contacts and cards:  # the index holds no contacts: fetch the page's cards whole
+        full = {card.card_id: card for card in Card.batch_get([card.card_id for card in cards])}
+    rows = []
+    for card in cards:
+        row = analytics.card_row(card, program.timezone,
+                                 analytics.classify(analytics.member_of(card, program.timezone), today, cuts))
+        if contacts:
+            whole = full.get(card.card_id)
+            row.update(phone=whole.phone if whole else None, email=whole.email if whole else None,
+                       birthday=whole.birthday if whole else None)
+        rows.append(row)
+    return _csv(columns, rows, cursor is None), pages.encode(result.last_evaluated_key, "created_key", "card_id")
+
+
+def _receipts(program, cursor):
+    start = pages.decode(cursor, "program_id", program.program_id, "created_key", "receipt_key")
+    result = Receipt.by_time.query(program.program_id, limit=PAGE_ROWS, last_evaluated_key=start)
+    rows = []
+    for receipt in result:
+        kind, _, own_id = receipt.receipt_key.partition("#")
+        rows.append({"kind": kind, "id": own_id, "business_day": receipt.business_day,
+                     "created_at": receipt.created_at, "card_id": receipt.card_id, "total": int(receipt.total),
+                     "earned": int(receipt.earned), "redeemed": int(receipt.redeemed),
+                     "refunded_amount": int(receipt.refunded_amount), "points_reversed": int(receipt.points_reversed),
+                     "points_returned": int(receipt.points_returned)})
+    return (_csv(RECEIPT_COLUMNS, rows, cursor is None),
+            pages.encode(result.last_evaluated_key, "created_key", "receipt_key"))
+
+
+def _ledger(program, cursor):
+    start = pages.decode(cursor, "program_id", program.program_id, "entry_key", "card_id")
+    result = LedgerEntry.by_program.query(program.program_id, limit=PAGE_ROWS, last_evaluated_key=start)
+    rows = [{"at": entry.created_at, "card_id": entry.card_id, "kind": entry.kind, "source": entry.source,
+             "amount": int(entry.amount), "balance_after": int(entry.balance_after), "cause_type": entry.cause_type,
+             "cause_id": entry.cause_id, "actor": entry.actor, "reason": entry.reason} for entry in result]
+    return _csv(LEDGER_COLUMNS, rows, cursor is None), pages.encode(result.last_evaluated_key, "entry_key", "card_id")
