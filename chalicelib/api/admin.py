@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from chalice import Blueprint, Response
 
 from chalicelib import auth, log
-from chalicelib.api.http import JSON, api, json_body, json_response, query, query_int
+from chalicelib.api import pages
+from chalicelib.api.http import JSON, api, json_body, json_response, locale_of, query, query_int
 from chalicelib.core import validation as v
 from chalicelib.errors import NotFound
 from chalicelib.store import cards as card_store
@@ -39,6 +40,12 @@ def _program(principal: auth.Principal, program_id: str):
 
 def _page(items: list, cursor: str | None) -> dict:
     return {"items": items, "next_cursor": cursor}
+
+
+@bp.route("/admin", methods=["GET"])
+@api
+def admin_page():
+    return pages.admin_page(locale_of(bp.current_request))
 
 
 @bp.route("/.well-known/jwks.json", methods=["GET"])

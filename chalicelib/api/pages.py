@@ -6,14 +6,26 @@ from chalice import Response
 from chalicelib.rendering import STRINGS, render_text  # noqa: F401 (STRINGS is used by the blueprints)
 
 
-def render(template: str, locale: str, status: int = 200, **context) -> Response:
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'"
+
+
+def render(template: str, locale: str, status: int = 200, policy: str = PAGE_POLICY, **context) -> Response:
     html = render_text(template, locale, **context)
     return Response(body=html, status_code=status,
                     headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
                              "Content-Language": locale, "X-Content-Type-Options": "nosniff",
-                             "Referrer-Policy": "no-referrer",
-                             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                                                        "img-src data:; form-action 'self'; base-uri 'none'"})
+                             "Referrer-Policy": "no-referrer", "Content-Security-Policy": policy})
+
+
+def admin_page(locale: str) -> Response:
+    """The owner's analytics page: static, its one script allowed by a fresh nonce; it talks only to this
+    API, with the admin token the owner pastes (kept in the tab's sessionStorage)."""
+    import secrets
+
+    nonce = secrets.token_urlsafe(16)
+    policy = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; connect-src 'self'; "
+              "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return render("admin.html", locale, policy=policy, nonce=nonce)
 
 
 def qr_svg(text: str) -> str:
