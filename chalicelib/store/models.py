@@ -197,7 +197,7 @@ class Card(Model):
     balance = NumberAttribute(default=0)  # every point held, pending included
     tier = UnicodeAttribute()
     lots = ListAttribute(of=Lot, default=list)
-    stats = JSONAttribute(default=dict)  # compact per-member numbers: receipts, spend by month, first/last visit
+    stats = JSONAttribute(default=dict)  # compact history: spend and visits by local day, first/last purchase
     last_visit_on = UnicodeAttribute(null=True)
     pass_version = NumberAttribute(default=1)  # bumped whenever what the wallet shows changes
     pass_changed_at = NumberAttribute()  # microseconds since the epoch of that change
