@@ -38,5 +38,6 @@ def _campaigns(day):
     return campaigns.run_due()
 
 
-JOBS: dict = {"campaigns": _campaigns, "tier_review": _tier_review, "outbox": _outbox, "expire_points": _trigger("expire_points"),
-              "birthdays": _trigger("birthdays"), "winback": _trigger("winback"), "analytics": _analytics}
+JOBS: dict = {"campaigns": _campaigns, "tier_review": _tier_review, "outbox": _outbox,
+              "expire_points": _trigger("expire_points"), "birthdays": _trigger("birthdays"),
+              "winback": _trigger("winback"), "analytics": _analytics}

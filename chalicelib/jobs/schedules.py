@@ -29,12 +29,6 @@ def expire_points(event):
     return JOBS["expire_points"](None)  # each program's own local day
 
 
-# After the day's expiry run; folds days two back, which no write reaches any more.
-@bp.schedule(Cron(40, 3, "*", "*", "?", "*"), name="analytics")
-def analytics(event):
-    return JOBS["analytics"](None)
-
-
 @bp.schedule(Cron(10, 3, "*", "*", "?", "*"), name="birthdays")
 def birthdays(event):
     return JOBS["birthdays"](None)  # each program's own local day
@@ -43,6 +37,12 @@ def birthdays(event):
 @bp.schedule(Cron(20, 3, "*", "*", "?", "*"), name="winback")
 def winback(event):
     return JOBS["winback"](None)  # each program's own local day
+
+
+# After the day's expiry run; folds days two back, which no write reaches any more.
+@bp.schedule(Cron(40, 3, "*", "*", "?", "*"), name="analytics")
+def analytics(event):
+    return JOBS["analytics"](None)
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="campaigns")
