@@ -196,6 +196,19 @@ def cmd_secrets(args) -> int:
     return 0
 
 
+def cmd_demo_history(args) -> int:
+    from chalicelib import demo_history
+    from chalicelib.store import programs
+
+    if os.environ.get("STAGE") != "local":
+        raise SystemExit("demo-history writes made-up trade: it runs only against the local stack (STAGE=local)")
+    program = programs.by_slug(args.slug)
+    if program is None:
+        raise SystemExit(f"no program '{args.slug}': start the local stack (make dev) first")
+    print(json.dumps(demo_history.generate(program, args.days, _now())))
+    return 0
+
+
 def cmd_dev(args) -> int:
     from chalicelib import devstack
 
@@ -243,6 +256,10 @@ def parser() -> argparse.ArgumentParser:
     secrets.add_argument("--wwdr", help="pass-certs: Apple's WWDR G4 intermediate (PEM)")
     secrets.set_defaults(func=cmd_secrets)
     sub.add_parser("dev", help="run the local stack (what `make dev` calls)").set_defaults(func=cmd_dev)
+    history = sub.add_parser("demo-history", help="local stack only: months of made-up trade for the analytics page")
+    history.add_argument("--slug", default="demo")
+    history.add_argument("--days", type=int, default=90)
+    history.set_defaults(func=cmd_demo_history)
     return root
 
 

@@ -214,6 +214,8 @@ def _banner(demo: dict) -> None:
     _say(f" Google Wallet: {settings().google_api_base}")
     _say(f" Telegram Bot API stand-in: {settings().telegram_api_base} (messages in {LOCAL / 'logs' / 'telegram.log'}); "
          "webhook: POST /telegram/webhook")
+    _say(f" Analytics page (paste the admin token below):      {api}/admin")
+    _say("   some made-up trade to look at: .venv/bin/python -m chalicelib.cli demo-history")
     _say(f" Everything below is also in {DEMO_FILE}")
     _say()
     _say(" Admin (owner) token, valid 30 days:")

@@ -1,0 +1,40 @@
+"""The newcomer's path to the analytics page: the local stack, made-up trade from `demo-history`, then
+the page and its numbers over HTTP with the demo owner's token."""
+import json
+import os
+import subprocess
+import sys
+
+from tests.e2e.stack import ROOT, Stack, request
+
+
+def test_demo_history_fills_the_analytics_page(tmp_path):
+    stack = Stack(tmp_path)
+    demo = stack.start()
+    try:
+        env = {**os.environ, "LOCAL_DIR": str(tmp_path), "DYNAMODB_PORT": str(stack.db_port), "STAGE": "local",
+               "PORT": str(stack.port), "APNS_PORT": str(stack.apns_port), "TELEGRAM_PORT": str(stack.telegram_port)}
+        for name in ("TABLE_PREFIX", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ADMIN_JWT_KEYS_FILE"):
+            env.pop(name, None)
+        made = subprocess.run([sys.executable, "-m", "chalicelib.cli", "demo-history", "--days", "15"], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert made.returncode == 0, made.stderr[-2000:]
+        counts = json.loads(made.stdout.strip().splitlines()[-1])
+        assert counts["members"] > 0 and counts["receipts"] > 0
+        again = subprocess.run([sys.executable, "-m", "chalicelib.cli", "demo-history", "--days", "15"], cwd=ROOT,
+                               env=env, capture_output=True, text=True, timeout=300)
+        assert json.loads(again.stdout.strip().splitlines()[-1]) == {"members": 0, "receipts": 0, "refunds": 0}
+
+        status, headers, page = request("GET", f"{stack.api}/admin")
+        assert status == 200 and b"analytics/summary" in page
+        auth = {"Authorization": f"Bearer {demo['admin_token']}"}
+        status, _, raw = request("GET", f"{stack.api}/admin/programs/{demo['program_id']}/analytics/summary",
+                                 headers=auth)
+        summary = json.loads(raw)
+        assert status == 200 and summary["receipts"] == counts["receipts"]
+        assert summary["new_members"] == counts["members"] and summary["refunds"] == counts["refunds"]
+        status, _, raw = request("GET", f"{stack.api}/admin/programs/{demo['program_id']}/analytics/segments",
+                                 headers=auth)
+        assert status == 200 and json.loads(raw)["members"] == counts["members"]
+    finally:
+        assert stack.stop() == 0
