@@ -78,3 +78,18 @@ def test_roles_and_tenancy(client, merchant, other_merchant, program):
     campaign = body(_create(client, merchant, program))
     assert client.http.get(f"/admin/programs/{program['id']}/campaigns/{campaign['id']}",
                            headers=bearer(other_merchant)).status_code == 404
+
+
+def test_rfm_audiences_use_the_analytics_segments(client, merchant, program, pos):
+    buyer = enroll(client, phone="+79160000011")
+    enroll(client, phone="+79160000012")  # never bought: no RFM score, in no RFM audience
+    pos.post("/pos/receipts", {"receipt_id": "r1", "card": buyer["card_number"], "total": 150000})
+    segments = body(client.http.get(f"/admin/programs/{program['id']}/analytics/segments", headers=bearer(merchant)))
+    (segment, count), = [(name, n) for name, n in segments["rfm_segments"].items() if n]
+    assert count == 1
+    created = body(_create(client, merchant, program, audience={"kind": "rfm", "segment": segment}))
+    assert created["audience_size"] == 1
+    other = next(name for name in segments["rfm_segments"] if name != segment)
+    assert body(_create(client, merchant, program, audience={"kind": "rfm", "segment": other}))["audience_size"] == 0
+    wrong = _create(client, merchant, program, audience={"kind": "rfm", "segment": "vip"})
+    assert wrong.status_code == 400 and body(wrong)["error"]["field"] == "audience.segment"
