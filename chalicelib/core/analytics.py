@@ -12,7 +12,7 @@ till's business day; points on the day they were booked. Percentages have two de
 nothing to divide by is null.
 """
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 
 COUNTERS = (
@@ -135,7 +135,10 @@ def points_view(counts: dict) -> dict:
 
 
 @dataclass
-class _MemberTotals:
+class MemberTotals:
+    """What the period's per-member numbers are made of. Additive: members can be counted in parts
+    (side by side, page by page) and the parts summed, so nobody holds every member at once."""
+
     members: int = 0
     buyers: int = 0
     repeaters: int = 0
@@ -144,13 +147,16 @@ class _MemberTotals:
     first_in_period: int = 0
     revenue_to_date: int = 0  # members' net spend up to the end of the period
 
+    def __add__(self, other: "MemberTotals") -> "MemberTotals":
+        return MemberTotals(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
-def _member_totals(members: Iterable[Member], start: date, end: date, window: int) -> _MemberTotals:
+
+def member_totals(members: Iterable[Member], start: date, end: date, window: int) -> MemberTotals:
     lo, hi = start.isoformat(), end.isoformat()
     before = (start - timedelta(days=1)).isoformat()
     start_window = (start - timedelta(days=window)).isoformat()  # W days ending the day before `from`
     end_window = (end - timedelta(days=window - 1)).isoformat()  # W days ending `to`
-    t = _MemberTotals()
+    t = MemberTotals()
     for member in members:
         if member.joined_on > hi:
             continue
@@ -166,13 +172,12 @@ def _member_totals(members: Iterable[Member], start: date, end: date, window: in
     return t
 
 
-def summary(days: dict, members: Iterable[Member], *, start: date, end: date, window: int, point_value: int,
+def summary(days: dict, t: MemberTotals, *, start: date, end: date, window: int, point_value: int,
             outstanding: int) -> dict:
-    """`days`: day -> counters for the days of the period (missing days had nothing);
-    `outstanding`: points held by all cards at the end of `end`."""
+    """`days`: day -> counters for the days of the period (missing days had nothing); `t`: the members'
+    totals for the same period (`member_totals`); `outstanding`: points held at the end of `end`."""
     counts = total_counts(days)
     get = counts.get
-    t = _member_totals(members, start, end, window)
     points = points_view(counts)
     receipts, revenue = get("receipts", 0), get("revenue", 0)
     crr = percent(t.active_end - t.first_in_period, t.active_start)

@@ -12,7 +12,8 @@ Scores run 1-5 (5 best). Below QUINTILE_MIN_BUYERS buyers the cuts are fixed (R:
 F: 1/2/5/11 receipts, M: 0.4/0.75/1.5/3 times the median buyer's spend); from that many up they are
 the buyers' quintiles. A member who never bought has no RFM score.
 """
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from statistics import median
 
@@ -30,7 +31,8 @@ FIXED_R_CUTS = (14, 30, 60, 120)
 FIXED_F_CUTS = (1, 2, 5, 11)
 FIXED_M_FACTORS = (0.4, 0.75, 1.5, 3)
 LIFECYCLE = ("new", "active", "sleeping", "lost")
-# (name, R scores, F&M scores): the standard cells, first match wins (shared/reference §4).
+# (name, R scores, F&M scores): the standard cells, first match wins (shared/reference §4); with
+# scores from 1, "lost" (0-2 / 0-2 there) is the lowest corner, ahead of "hibernating".
 RFM_CELLS = (
     ("champions", (4, 5), (4, 5)),
     ("loyal", (2, 5), (3, 5)),
@@ -38,9 +40,10 @@ RFM_CELLS = (
     ("potential_loyalists", (3, 5), (1, 3)),
     ("need_attention", (2, 3), (2, 3)),
     ("at_risk", (1, 2), (2, 5)),
+    ("lost_customers", (1, 1), (1, 1)),
     ("hibernating", (1, 2), (1, 2)),
-)
-RFM_SEGMENTS = tuple(name for name, _, _ in RFM_CELLS) + ("lost_customers",)
+)  # every pair of scores falls in one of them
+RFM_SEGMENTS = tuple(name for name, _, _ in RFM_CELLS)
 KINDS = ("all", "tier", "new", "active", "sleeping", "lost", "rfm", "birthdays_this_month", "filter")
 
 
@@ -89,28 +92,61 @@ def _quintile_cuts(values: list) -> tuple:
     return tuple(ordered[max(0, n * k // 5 - 1)] for k in range(1, 5))
 
 
-def compute(members, today: date) -> Thresholds:
-    """One pass over the members."""
-    gaps: list[int] = []
-    recency, frequency, monetary = [], [], []
+@dataclass
+class Observations:
+    """What thresholds are computed from, gathered in parts and summed (see MemberTotals)."""
+
+    gaps: Counter = field(default_factory=Counter)  # gap in days -> how many
+    recency: list = field(default_factory=list)  # per buyer: days since the last purchase
+    frequency: list = field(default_factory=list)  # per buyer: receipts in the RFM window
+    monetary: list = field(default_factory=list)  # per buyer: net spend in the RFM window
+
+    def __add__(self, other: "Observations") -> "Observations":
+        return Observations(self.gaps + other.gaps, self.recency + other.recency, self.frequency + other.frequency,
+                            self.monetary + other.monetary)
+
+
+def observe(members, today: date) -> Observations:
+    seen = Observations()
     lo, hi = _window(today)
     for member in members:
-        gaps.extend(_gaps(member))
+        seen.gaps.update(_gaps(member))
         if member.last_purchase_on is None or member.last_purchase_on > hi:
             continue
-        recency.append((today - date.fromisoformat(member.last_purchase_on)).days)
-        frequency.append(member.receipts_between(lo, hi))
-        monetary.append(member.spend_between(lo, hi))
+        seen.recency.append((today - date.fromisoformat(member.last_purchase_on)).days)
+        seen.frequency.append(member.receipts_between(lo, hi))
+        seen.monetary.append(member.spend_between(lo, hi))
+    return seen
+
+
+def _median_of_counts(counts: Counter) -> float:
+    ordered, total = sorted(counts.items()), sum(counts.values())
+
+    def kth(k: int):  # the k-th smallest value (from 0)
+        passed = 0
+        for value, count in ordered:
+            passed += count
+            if passed > k:
+                return value
+
+    return (kth((total - 1) // 2) + kth(total // 2)) / 2
+
+
+def compute(members, today: date) -> Thresholds:
+    return thresholds_from(observe(members, today), today)
+
+
+def thresholds_from(seen: Observations, today: date) -> Thresholds:
     active, sleeping, basis, gap = FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS, "fixed", None
-    if len(gaps) >= MIN_GAPS:
-        gap = float(median(gaps))
+    if sum(seen.gaps.values()) >= MIN_GAPS:
+        gap = float(_median_of_counts(seen.gaps))
         active = min(max(round(2 * gap), ACTIVE_BOUNDS[0]), ACTIVE_BOUNDS[1])
         sleeping, basis = 2 * active, "median_gap"
-    buyers = len(recency)
+    buyers = len(seen.recency)
     if buyers >= QUINTILE_MIN_BUYERS:
         return Thresholds(today.isoformat(), active, sleeping, basis, gap, buyers, "quintiles",
-                          _quintile_cuts(recency), _quintile_cuts(frequency), _quintile_cuts(monetary))
-    typical = median(monetary) if monetary else 0
+                          _quintile_cuts(seen.recency), _quintile_cuts(seen.frequency), _quintile_cuts(seen.monetary))
+    typical = median(seen.monetary) if seen.monetary else 0
     m_cuts = tuple(round(typical * factor) for factor in FIXED_M_FACTORS)
     return Thresholds(today.isoformat(), active, sleeping, basis, gap, buyers, "fixed", FIXED_R_CUTS, FIXED_F_CUTS,
                       m_cuts)
@@ -149,10 +185,8 @@ def rfm_segment(scores: tuple[int, int, int] | None) -> str | None:
         return None
     r, f, m = scores
     fm = (f + m + 1) // 2
-    for name, (r_lo, r_hi), (fm_lo, fm_hi) in RFM_CELLS:
-        if r_lo <= r <= r_hi and fm_lo <= fm <= fm_hi:
-            return name
-    return "lost_customers"
+    return next(name for name, (r_lo, r_hi), (fm_lo, fm_hi) in RFM_CELLS
+                if r_lo <= r <= r_hi and fm_lo <= fm <= fm_hi)
 
 
 def parse_audience(data, tier_ids) -> dict:

@@ -2,12 +2,14 @@
 
 What each read costs: the additive numbers come from the daily counters (one item per day of the
 period, plus the few shards of days not yet folded); the per-member numbers from every card's
-compact stats, read once per request from the cards index (which projects them). Segment thresholds
-are a snapshot of the day, made by the nightly job (or by the first request of the day that needs
-them), so listing a segment page by page reads only those pages.
+compact stats, read once per request from the cards index (which projects them), in time slices side
+by side and page by page, adding up per-slice totals, so memory stays flat however many cards there
+are. Segment thresholds are a snapshot of the day, made by the nightly job (or by the first request of
+the day that needs them), so listing a segment page by page reads only those pages.
 """
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from chalicelib import log
@@ -25,14 +27,6 @@ DEFAULT_DAYS = 30
 MAX_SUMMARY_DAYS = 3660
 MAX_SERIES_DAYS = 731
 READERS = 8  # the cards index is read in this many time slices at once
-
-
-@dataclass
-class Reading:
-    """Members read for a request, and the cost."""
-
-    members: list = field(default_factory=list)
-    items_read: int = 0
 
 
 def period(program, raw_from: str | None, raw_to: str | None, now: datetime, longest: int) -> tuple[date, date]:
@@ -66,35 +60,40 @@ def _slices(program, now: datetime) -> list[tuple[str, str]]:
     return list(zip(["", *bounds], [*bounds, "~"]))
 
 
-def _read_slice(program_id: str, bounds: tuple[str, str]) -> tuple[list, int]:
-    lo, hi = bounds
-    condition = Card.created_key.between(lo, hi) if lo else Card.created_key < hi
-    cards = list(Card.by_program.query(program_id, condition))
-    return cards, len(cards)
-
-
-def read_members(program, now: datetime) -> Reading:
-    """Every member's compact history, from the cards index, read in time slices side by side."""
-    reading = Reading()
+def each_member(program, now: datetime, work: Callable) -> tuple[list, int]:
+    """Run `work(members) -> part` over every member, from the cards index read in time slices side by
+    side, each slice page by page (nobody holds all the cards). Returns the parts and the cards read."""
     zone = program.timezone
+
+    def run(bounds: tuple[str, str]):
+        lo, hi = bounds
+        condition = Card.created_key.between(lo, hi) if lo else Card.created_key < hi
+        read = [0]
+
+        def members():
+            for card in Card.by_program.query(program.program_id, condition):
+                read[0] += 1
+                yield member_of(card, zone)
+
+        part = work(members())
+        return part, read[0]
+
     with ThreadPoolExecutor(READERS) as pool:
-        for cards, count in pool.map(lambda b: _read_slice(program.program_id, b), _slices(program, now)):
-            reading.items_read += count
-            reading.members.extend(member_of(card, zone) for card in cards)
-    return reading
+        done = list(pool.map(run, _slices(program, now)))
+    return [part for part, _ in done], sum(read for _, read in done)
 
 
 def summary(program, raw_from: str | None, raw_to: str | None, now: datetime) -> dict:
     start, end = period(program, raw_from, raw_to, now, MAX_SUMMARY_DAYS)
     mechanics = mech.from_stored(program.mechanics)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
-    reading = read_members(program, now)
-    answer = numbers.summary(days.days, reading.members, start=start, end=end,
-                             window=mechanics.activity_window_days, point_value=mechanics.point_value,
-                             outstanding=days.outstanding)
-    answer["items_read"] = {"days": days.items_read, "cards": reading.items_read}
+    window = mechanics.activity_window_days
+    parts, cards_read = each_member(program, now, lambda members: numbers.member_totals(members, start, end, window))
+    answer = numbers.summary(days.days, sum(parts, numbers.MemberTotals()), start=start, end=end, window=window,
+                             point_value=mechanics.point_value, outstanding=days.outstanding)
+    answer["items_read"] = {"days": days.items_read, "cards": cards_read}
     log.info("analytics_summary", program_id=program.program_id, days=(end - start).days + 1,
-             day_items=days.items_read, card_items=reading.items_read)
+             day_items=days.items_read, card_items=cards_read)
     return answer
 
 
@@ -106,15 +105,15 @@ def daily(program, raw_from: str | None, raw_to: str | None, now: datetime) -> d
 
 # --- segments ------------------------------------------------------------------------------------
 
-def thresholds(program, now: datetime, members: list | None = None) -> seg.Thresholds:
-    """Today's thresholds: the stored snapshot if it is from today, else computed and stored."""
+def thresholds(program, now: datetime) -> seg.Thresholds:
+    """Today's thresholds: the stored snapshot if it is from today, else computed (one pass over the
+    members) and stored."""
     today = clock.local_day(now, program.timezone)
     stored = store.thresholds(program.program_id)
     if stored and stored.get("computed_on") == today.isoformat():
         return seg.Thresholds.from_dict(stored)
-    if members is None:
-        members = read_members(program, now).members
-    fresh = seg.compute(members, today)
+    parts, _ = each_member(program, now, lambda members: seg.observe(members, today))
+    fresh = seg.thresholds_from(sum(parts, seg.Observations()), today)
     store.save_thresholds(program.program_id, fresh.to_dict())
     return fresh
 
@@ -125,21 +124,27 @@ def classify(member: numbers.Member, today: date, cuts: seg.Thresholds) -> dict:
             "rfm_segment": seg.rfm_segment(scores)}
 
 
+def _segment_counts(members, today: date, cuts: seg.Thresholds) -> Counter:
+    counts: Counter = Counter()
+    for member in members:
+        found = classify(member, today, cuts)
+        counts["members"] += 1
+        counts["lifecycle:" + found["lifecycle"]] += 1
+        if found["rfm"]:
+            counts["rfm:" + found["rfm_segment"]] += 1
+            counts["score:" + found["rfm"]] += 1
+    return counts
+
+
 def segments(program, now: datetime) -> dict:
     today = clock.local_day(now, program.timezone)
-    reading = read_members(program, now)
-    cuts = thresholds(program, now, reading.members)
-    lifecycle = dict.fromkeys(seg.LIFECYCLE, 0)
-    rfm_segments = dict.fromkeys(seg.RFM_SEGMENTS, 0)
-    scores: dict = {}
-    for member in reading.members:
-        found = classify(member, today, cuts)
-        lifecycle[found["lifecycle"]] += 1
-        if found["rfm"]:
-            rfm_segments[found["rfm_segment"]] += 1
-            scores[found["rfm"]] = scores.get(found["rfm"], 0) + 1
-    return {"as_of": today.isoformat(), "members": len(reading.members), "thresholds": cuts.to_dict(),
-            "lifecycle": lifecycle, "rfm_segments": rfm_segments, "rfm_scores": dict(sorted(scores.items()))}
+    cuts = thresholds(program, now)
+    parts, _ = each_member(program, now, lambda members: _segment_counts(members, today, cuts))
+    counts = sum(parts, Counter())
+    scores = {key[6:]: n for key, n in sorted(counts.items()) if key.startswith("score:")}
+    return {"as_of": today.isoformat(), "members": counts["members"], "thresholds": cuts.to_dict(),
+            "lifecycle": {name: counts["lifecycle:" + name] for name in seg.LIFECYCLE},
+            "rfm_segments": {name: counts["rfm:" + name] for name in seg.RFM_SEGMENTS}, "rfm_scores": scores}
 
 
 SEGMENT_NAMES = (*seg.LIFECYCLE, *seg.RFM_SEGMENTS)
