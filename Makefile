@@ -35,6 +35,7 @@ bench: venv
 	$(PY) benchmarks/receipts.py
 	$(PY) benchmarks/pkpass.py
 	$(PY) benchmarks/bundle.py
+	$(PY) benchmarks/analytics.py --cards 20000
 
 package: venv
 	$(PY) -m infra.package --stage $(STAGE)

@@ -120,6 +120,27 @@ def load_days(args, program, now: datetime, members: dict, rng: random.Random) -
     return written
 
 
+def own_work_per_card(program, now: datetime, start, end) -> float:
+    """Seconds of our CPU per card, apart from the DynamoDB call itself: decoding the projected item
+    and the member's numbers (in-process moto's own cost dwarfs it, so the latency above says little
+    about what a Lambda spends against DynamoDB)."""
+    from chalicelib.core import analytics as numbers
+    from chalicelib.store import cards as card_store
+    from chalicelib.store.models import Card
+    from chalicelib.usecases import analytics
+
+    client = Card._get_connection().connection.client
+    raw = client.query(TableName=Card.Meta.table_name, IndexName="by_program", Limit=2000,
+                       KeyConditionExpression="program_id = :p",
+                       ProjectionExpression="card_id, created_at, balance, stats",
+                       ExpressionAttributeValues={":p": {"S": program.program_id}})["Items"]
+    started = time.perf_counter()
+    members = (numbers.member_from_stats(card_id, analytics.day_of(created, program.timezone), stats, balance)
+               for card_id, created, balance, stats in map(card_store.history, raw))
+    numbers.member_totals(members, start, end, 90)
+    return (time.perf_counter() - started) / max(1, len(raw))
+
+
 def timed(call) -> tuple[float, object]:
     started = time.perf_counter()
     result = call()
@@ -154,6 +175,9 @@ def run(args) -> int:
     print(f"  summary: {answer['receipts']} receipts, {answer['buyers']} buyers of {answer['members']} members")
     print(f"summary latency (in-process moto, not DynamoDB): median {statistics.median(latencies):.2f} s "
           f"over {args.repeat} (min {min(latencies):.2f}, max {max(latencies):.2f})")
+    per_card = own_work_per_card(program, now, start, today)
+    print(f"our own work per card (decoding + the member's numbers, no I/O): {per_card * 1e6:.0f} us "
+          f"-> {per_card * 100_000:.1f} s of CPU per 100,000 cards (the readers share one core: a floor)")
     elapsed, _ = timed(lambda: analytics.daily(program, start.isoformat(), today.isoformat(), now))
     print(f"daily latency: {elapsed:.2f} s")
     elapsed, _ = timed(lambda: analytics.segments(program, now))

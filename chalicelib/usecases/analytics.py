@@ -19,6 +19,7 @@ from chalicelib.core import segments as seg
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 from chalicelib.store import analytics as store
+from chalicelib.store import cards as card_store
 from chalicelib.store import db, pages
 from chalicelib.store.models import Card
 from chalicelib.usecases import clock
@@ -41,8 +42,13 @@ def period(program, raw_from: str | None, raw_to: str | None, now: datetime, lon
     return start, end
 
 
+def day_of(created_at: str, zone: str) -> str:
+    """The program-local day of a stored UTC time."""
+    return clock.local_day(datetime.fromisoformat(created_at), zone).isoformat()
+
+
 def joined_on(card, zone: str) -> str:
-    return clock.local_day(datetime.fromisoformat(card.created_at), zone).isoformat()
+    return day_of(card.created_at, zone)
 
 
 def member_of(card, zone: str) -> numbers.Member:
@@ -66,14 +72,12 @@ def each_member(program, now: datetime, work: Callable) -> tuple[list, int]:
     zone = program.timezone
 
     def run(bounds: tuple[str, str]):
-        lo, hi = bounds
-        condition = Card.created_key.between(lo, hi) if lo else Card.created_key < hi
         read = [0]
 
         def members():
-            for card in Card.by_program.query(program.program_id, condition):
+            for card_id, created_at, balance, stats in card_store.histories(program.program_id, *bounds):
                 read[0] += 1
-                yield member_of(card, zone)
+                yield numbers.member_from_stats(card_id, day_of(created_at, zone), stats, balance)
 
         part = work(members())
         return part, read[0]
