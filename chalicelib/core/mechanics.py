@@ -45,6 +45,8 @@ class Mechanics:
     winback_after_days: int = 0  # 0: no win-back offer
     winback_bonus: int = 0
     activity_window_days: int = 90  # analytics: a member is active with a purchase within this window
+    active_days: int = 30  # lifecycle segments of a young program: active if bought within this many days,
+    lost_after_days: int = 90  # … sleeping up to this, lost beyond (an older program uses its purchase gap)
     quiet_hours: tuple | None = ("22:00", "09:00")  # program-local; messages wait until it ends
     max_messages_per_week: int | None = 3  # per customer; service messages (expiry warnings) are exempt
 
@@ -62,6 +64,7 @@ _FIELDS = {
     "kind", "point_value", "tiers", "tier_window_days", "tier_downgrade", "redeem_cap_percent",
     "min_redeem_points", "welcome_bonus", "referral", "lifetime_days", "lifetime_by_source",
     "pending_days", "expiry_warning_days", "birthday", "winback", "activity_window_days", "messaging",
+    "lifecycle",
 }
 MAX_POINTS = 10_000_000
 
@@ -81,6 +84,15 @@ def parse(data, base: Mechanics | None = None) -> Mechanics:
     v.reject_unknown(birthday, {"bonus", "days_before"}, "mechanics.birthday")
     winback = v.read_object(data, "winback", prefix=p) or {}
     v.reject_unknown(winback, {"after_days", "bonus"}, "mechanics.winback")
+    lifecycle = v.read_object(data, "lifecycle", prefix=p) or {}
+    v.reject_unknown(lifecycle, {"active_days", "lost_after_days"}, "mechanics.lifecycle")
+    active_days = v.read_int(lifecycle, "active_days", prefix="mechanics.lifecycle", minimum=1, maximum=3650,
+                             default=cur.active_days)
+    lost_after_days = v.read_int(lifecycle, "lost_after_days", prefix="mechanics.lifecycle", minimum=1,
+                                 maximum=3650, default=cur.lost_after_days)
+    if lost_after_days <= active_days:
+        raise InvalidInput("'lost_after_days' must be more than 'active_days'.", code="invalid_value",
+                           field="mechanics.lifecycle.lost_after_days")
     lifetime_days = cur.lifetime_days
     if "lifetime_days" in data:
         lifetime_days = v.read_int(data, "lifetime_days", prefix=p, minimum=1, maximum=3650)
@@ -126,6 +138,8 @@ def parse(data, base: Mechanics | None = None) -> Mechanics:
         winback_bonus=v.read_int(winback, "bonus", prefix="mechanics.winback", default=cur.winback_bonus, **bonus),
         activity_window_days=v.read_int(data, "activity_window_days", prefix=p, minimum=7, maximum=3650,
                                         default=cur.activity_window_days),
+        active_days=active_days,
+        lost_after_days=lost_after_days,
         quiet_hours=quiet,
         max_messages_per_week=cap,
     )
@@ -194,6 +208,7 @@ def to_dict(m: Mechanics) -> dict:
         "birthday": {"bonus": m.birthday_bonus, "days_before": m.birthday_days_before},
         "winback": {"after_days": m.winback_after_days, "bonus": m.winback_bonus},
         "activity_window_days": m.activity_window_days,
+        "lifecycle": {"active_days": m.active_days, "lost_after_days": m.lost_after_days},
         "messaging": {"quiet_hours": list(m.quiet_hours) if m.quiet_hours else None,
                       "max_per_week": m.max_messages_per_week},
     }

@@ -4,8 +4,8 @@ Analytics and campaigns use these same definitions.
 Lifecycle. With I = the median gap in days between a member's consecutive purchase days, over the
 whole program: new = joined within 30 days with at most one purchase; active = last purchase at most
 2·I days ago; sleeping = up to 4·I; lost = longer ago, or never bought and joined more than 30 days
-ago. A young program (fewer than MIN_GAPS repeat gaps) uses the fixed 30 / 90 days instead. 2·I is
-kept between 7 and 180 days.
+ago. A young program (fewer than MIN_GAPS repeat gaps) uses its fixed settings instead (mechanics
+`lifecycle`: 30 / 90 days unless set). 2·I is kept between 7 and 180 days.
 
 RFM. R = days since the last purchase, F = receipts and M = net spend over the last RFM_WINDOW_DAYS.
 Scores run 1-5 (5 best). Below QUINTILE_MIN_BUYERS buyers the cuts are fixed (R: 14/30/60/120 days,
@@ -61,15 +61,16 @@ class Thresholds:
     r_cuts: tuple = FIXED_R_CUTS
     f_cuts: tuple = FIXED_F_CUTS
     m_cuts: tuple = ()
+    settings: tuple = (FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS)  # the program's fixed days they were cut with
 
     def to_dict(self) -> dict:
         return {**asdict(self), "r_cuts": list(self.r_cuts), "f_cuts": list(self.f_cuts),
-                "m_cuts": list(self.m_cuts)}
+                "m_cuts": list(self.m_cuts), "settings": list(self.settings)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Thresholds":
         return cls(**{**data, "r_cuts": tuple(data["r_cuts"]), "f_cuts": tuple(data["f_cuts"]),
-                      "m_cuts": tuple(data["m_cuts"])})
+                      "m_cuts": tuple(data["m_cuts"]), "settings": tuple(data.get("settings", ()))})
 
 
 def fixed(today: date) -> Thresholds:
@@ -132,12 +133,16 @@ def _median_of_counts(counts: Counter) -> float:
     return (kth((total - 1) // 2) + kth(total // 2)) / 2
 
 
-def compute(members, today: date) -> Thresholds:
-    return thresholds_from(observe(members, today), today)
+def compute(members, today: date, active_days: int = FIXED_ACTIVE_DAYS,
+            sleeping_days: int = FIXED_SLEEPING_DAYS) -> Thresholds:
+    return thresholds_from(observe(members, today), today, active_days, sleeping_days)
 
 
-def thresholds_from(seen: Observations, today: date) -> Thresholds:
-    active, sleeping, basis, gap = FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS, "fixed", None
+def thresholds_from(seen: Observations, today: date, active_days: int = FIXED_ACTIVE_DAYS,
+                    sleeping_days: int = FIXED_SLEEPING_DAYS) -> Thresholds:
+    """`active_days`, `sleeping_days`: the program's fixed settings, for while it is young."""
+    active, sleeping, basis, gap = active_days, sleeping_days, "fixed", None
+    settings = (active_days, sleeping_days)
     if sum(seen.gaps.values()) >= MIN_GAPS:
         gap = float(_median_of_counts(seen.gaps))
         active = min(max(round(2 * gap), ACTIVE_BOUNDS[0]), ACTIVE_BOUNDS[1])
@@ -145,11 +150,12 @@ def thresholds_from(seen: Observations, today: date) -> Thresholds:
     buyers = len(seen.recency)
     if buyers >= QUINTILE_MIN_BUYERS:
         return Thresholds(today.isoformat(), active, sleeping, basis, gap, buyers, "quintiles",
-                          _quintile_cuts(seen.recency), _quintile_cuts(seen.frequency), _quintile_cuts(seen.monetary))
+                          _quintile_cuts(seen.recency), _quintile_cuts(seen.frequency), _quintile_cuts(seen.monetary),
+                          settings)
     typical = median(seen.monetary) if seen.monetary else 0
     m_cuts = tuple(round(typical * factor) for factor in FIXED_M_FACTORS)
     return Thresholds(today.isoformat(), active, sleeping, basis, gap, buyers, "fixed", FIXED_R_CUTS, FIXED_F_CUTS,
-                      m_cuts)
+                      m_cuts, settings)
 
 
 def lifecycle(member: Member, today: date, thresholds: Thresholds) -> str:

@@ -110,14 +110,17 @@ def daily(program, raw_from: str | None, raw_to: str | None, now: datetime) -> d
 # --- segments ------------------------------------------------------------------------------------
 
 def thresholds(program, now: datetime) -> seg.Thresholds:
-    """Today's thresholds: the stored snapshot if it is from today, else computed (one pass over the
-    members) and stored."""
+    """Today's thresholds: the stored snapshot if it is from today (and the program's lifecycle settings
+    have not changed since), else computed (one pass over the members) and stored."""
     today = clock.local_day(now, program.timezone)
+    mechanics = mech.from_stored(program.mechanics)
     stored = store.thresholds(program.program_id)
-    if stored and stored.get("computed_on") == today.isoformat():
+    if (stored and stored.get("computed_on") == today.isoformat()
+            and stored.get("settings") == [mechanics.active_days, mechanics.lost_after_days]):
         return seg.Thresholds.from_dict(stored)
     parts, _ = each_member(program, now, lambda members: seg.observe(members, today))
-    fresh = seg.thresholds_from(sum(parts, seg.Observations()), today)
+    fresh = seg.thresholds_from(sum(parts, seg.Observations()), today, mechanics.active_days,
+                                mechanics.lost_after_days)
     store.save_thresholds(program.program_id, fresh.to_dict())
     return fresh
 

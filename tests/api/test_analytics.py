@@ -382,3 +382,19 @@ def test_the_admin_page_is_served_with_a_strict_policy(world):
     assert nonce not in second.headers["Content-Security-Policy"]  # fresh each time
     assert "connect-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
     assert "/analytics/summary" in first.body.decode()
+
+
+def test_lifecycle_settings_apply_at_once(world):
+    client, merchant, _ = world
+    data = {**json.loads(json.dumps(PROGRAM)), "slug": "young"}
+    program = body(client.http.post("/admin/programs", headers=bearer(merchant), body=json.dumps(data)))
+    path = f"/admin/programs/{program['id']}/analytics/segments"
+    assert body(client.http.get(path, headers=bearer(merchant)))["thresholds"]["active_days"] == 30
+    changed = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                                body=json.dumps({"mechanics": {"lifecycle": {"active_days": 10, "lost_after_days": 40}}}))
+    assert changed.status_code == 200, changed.body
+    cuts = body(client.http.get(path, headers=bearer(merchant)))["thresholds"]
+    assert (cuts["active_days"], cuts["sleeping_days"]) == (10, 40)
+    wrong = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                              body=json.dumps({"mechanics": {"lifecycle": {"active_days": 50, "lost_after_days": 40}}}))
+    assert wrong.status_code == 400 and body(wrong)["error"]["field"] == "mechanics.lifecycle.lost_after_days"

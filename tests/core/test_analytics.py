@@ -134,3 +134,11 @@ def test_fixed_cuts_below_500_buyers_and_the_cells():
 def test_thresholds_survive_being_stored():
     cuts = seg.compute([regular(i, 7) for i in range(30)], TODAY)
     assert seg.Thresholds.from_dict(cuts.to_dict()) == cuts
+
+
+def test_a_young_program_uses_its_own_fixed_days():
+    few = [regular(i, 7) for i in range(3)]
+    cuts = seg.compute(few, TODAY, active_days=10, sleeping_days=20)
+    assert (cuts.lifecycle_basis, cuts.active_days, cuts.sleeping_days, cuts.settings) == ("fixed", 10, 20, (10, 20))
+    assert seg.lifecycle(regular(0, 7, last=11), TODAY, cuts) == "sleeping"
+    assert seg.lifecycle(regular(0, 7, last=21), TODAY, cuts) == "lost"
