@@ -14,8 +14,8 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inmemory import run_with_tables  # noqa: E402
 
 CONSTANT = 20  # the shards of the two open days (2 * 8) and a lookup, with room to spare
 OPEN_RECEIPTS = 40  # anonymous receipts posted on each open day
@@ -28,18 +28,7 @@ def main() -> int:
     parser.add_argument("--period", type=int, default=30, help="the summary's days, ending today")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    os.environ.update({"STAGE": "bench", "TABLE_PREFIX": "bench-", "AWS_DEFAULT_REGION": "eu-central-1",
-                       "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
-    os.environ.pop("DYNAMODB_ENDPOINT", None)
-    import logging
-
-    from chalicelib import log  # noqa: F401 (sets up the "loyalty" logger, quietened next)
-
-    logging.getLogger("loyalty").setLevel(logging.WARNING)
-    from moto import mock_aws
-
-    with mock_aws():
-        return run(args)
+    return run_with_tables(run, args)
 
 
 def purchase_count(rng: random.Random) -> int:
@@ -148,11 +137,9 @@ def timed(call) -> tuple[float, object]:
 
 
 def run(args) -> int:
-    from chalicelib.store.tables import create_tables
     from chalicelib.usecases import analytics, clock
     from chalicelib.usecases import programs as program_cases
 
-    create_tables()
     now = datetime(2027, 6, 1, 12, tzinfo=timezone.utc)
     program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench"}, now - timedelta(days=args.days))
     rng = random.Random(7)

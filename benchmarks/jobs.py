@@ -10,8 +10,8 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inmemory import run_with_tables  # noqa: E402
 
 
 def main() -> int:
@@ -19,26 +19,15 @@ def main() -> int:
     parser.add_argument("--cards", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=300)
     args = parser.parse_args()
-    os.environ.update({"STAGE": "bench", "TABLE_PREFIX": "bench-", "AWS_DEFAULT_REGION": "eu-central-1",
-                       "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"})
-    os.environ.pop("DYNAMODB_ENDPOINT", None)
-    import logging
-
-    logging.getLogger("loyalty").setLevel(logging.WARNING)
-    from moto import mock_aws
-
-    with mock_aws():
-        return run(args)
+    return run_with_tables(run, args)
 
 
 def run(args) -> int:
     from chalicelib.core import card_number
     from chalicelib.jobs import triggers
     from chalicelib.store.models import Card, Lot
-    from chalicelib.store.tables import create_tables
     from chalicelib.usecases import programs as program_cases
 
-    create_tables()
     today = date(2027, 6, 1)
     now = datetime(2027, 6, 1, 3, tzinfo=timezone.utc)
     program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench", "mechanics": {

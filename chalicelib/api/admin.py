@@ -277,20 +277,23 @@ def adjust_card(card_id):
 
 # --- analytics and exports -----------------------------------------------------------------------
 
+def _period_view(program_id: str, view):
+    """A view of a period (`?from=&to=`) of a program's analytics."""
+    program = _program(_principal("analytics:read"), program_id)
+    request = bp.current_request
+    return json_response(view(program, query(request, "from"), query(request, "to"), _now()))
+
+
 @bp.route("/admin/programs/{program_id}/analytics/summary", methods=["GET"])
 @api
 def analytics_summary(program_id):
-    program = _program(_principal("analytics:read"), program_id)
-    request = bp.current_request
-    return json_response(analytics.summary(program, query(request, "from"), query(request, "to"), _now()))
+    return _period_view(program_id, analytics.summary)
 
 
 @bp.route("/admin/programs/{program_id}/analytics/daily", methods=["GET"])
 @api
 def analytics_daily(program_id):
-    program = _program(_principal("analytics:read"), program_id)
-    request = bp.current_request
-    return json_response(analytics.daily(program, query(request, "from"), query(request, "to"), _now()))
+    return _period_view(program_id, analytics.daily)
 
 
 @bp.route("/admin/programs/{program_id}/analytics/segments", methods=["GET"])
