@@ -5,7 +5,8 @@ Lifecycle. With I = the median gap in days between a member's consecutive purcha
 whole program: new = joined within 30 days with at most one purchase; active = last purchase at most
 2·I days ago; sleeping = up to 4·I; lost = longer ago, or never bought and joined more than 30 days
 ago. A young program (fewer than MIN_GAPS repeat gaps) uses its fixed settings instead (mechanics
-`lifecycle`: 30 / 90 days unless set). 2·I is kept between 7 and 180 days.
+`lifecycle`: 30 / 90 days unless set). 2·I is kept between 14 and 180 days: however often the
+regulars come, a member stays active for two weeks and is lost only after four.
 
 RFM. R = days since the last purchase, F = receipts and M = net spend over the last RFM_WINDOW_DAYS.
 Scores run 1-5 (5 best). Below QUINTILE_MIN_BUYERS buyers the cuts are fixed (R: 14/30/60/120 days,
@@ -24,7 +25,7 @@ from chalicelib.errors import InvalidInput
 NEW_DAYS = 30
 FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS = 30, 90
 MIN_GAPS = 100
-ACTIVE_BOUNDS = (7, 180)
+ACTIVE_BOUNDS = (14, 180)
 RFM_WINDOW_DAYS = 365
 QUINTILE_MIN_BUYERS = 500
 FIXED_R_CUTS = (14, 30, 60, 120)

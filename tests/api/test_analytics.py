@@ -257,7 +257,7 @@ def test_segments_match_their_definitions(world, history):
     visits = {c: [s[0] for s in record.sales if s[1] == c] for c in record.joined}
     gaps = [gap for days in visits.values() for gap in _gaps(days)]
     if len(gaps) >= 100:
-        active = min(max(round(2 * median(gaps)), 7), 180)
+        active = min(max(round(2 * median(gaps)), 14), 180)
         assert answer["thresholds"]["lifecycle_basis"] == "median_gap"
     else:
         active = 30

@@ -83,6 +83,8 @@ def test_lifecycle_thresholds_follow_the_median_gap():
     assert seg.lifecycle(regular(0, 7, last=14), TODAY, cuts) == "active"
     assert seg.lifecycle(regular(0, 7, last=15), TODAY, cuts) == "sleeping"
     assert seg.lifecycle(regular(0, 7, last=29), TODAY, cuts) == "lost"
+    daily_regulars = seg.compute([regular(i, 2) for i in range(30)], TODAY)  # 2·I = 4 days: too short
+    assert (daily_regulars.median_gap_days, daily_regulars.active_days, daily_regulars.sleeping_days) == (2.0, 14, 28)
     young = seg.compute(weekly[:5], TODAY)  # 25 gaps: too few to trust
     assert (young.lifecycle_basis, young.active_days, young.sleeping_days) == ("fixed", 30, 90)
     fresh = numbers.Member("n", day(3), {day(2): 1}, {day(2): 500}, day(2), day(2))
