@@ -230,3 +230,32 @@ def test_admin_adjustments(client, merchant, program):
     _, entries = _card(client, merchant, card["card_id"])
     assert entries[0]["kind"] == "adjust" and entries[0]["reason"] == "coffee machine broke"
     assert entries[0]["actor"] == "test-manager"
+
+
+def test_a_transaction_conflict_is_waited_out_and_applied_once(client, merchant, program, pos, monkeypatch):
+    """DynamoDB cancels a transaction that meets another one on an item (say, the day's counter shard);
+    the receipt backs off a moment and goes through, once."""
+    from pynamodb.connection.base import Connection
+    from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+
+    from chalicelib.usecases import ledger
+
+    card = enroll(client)
+    real, conflicts, naps = Connection.transact_write_items, [2], []
+
+    def crowded(self, *args, **kwargs):
+        if conflicts[0]:
+            conflicts[0] -= 1
+            cause = VerboseClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}},
+                                       "TransactWriteItems",
+                                       cancellation_reasons=[None, CancellationReason(code="TransactionConflict")])
+            raise TransactWriteError("conflict", cause=cause)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "transact_write_items", crowded)
+    monkeypatch.setattr(ledger.time, "sleep", naps.append)
+    answer = pos.post("/pos/receipts", {"receipt_id": "crowded", "card": card["card_number"], "total": 100000})
+    assert answer.status_code == 200, answer.body
+    assert len(naps) == 2 and all(0 <= nap <= 0.02 for nap in naps)
+    entries = body(client.http.get(f"/admin/cards/{card['card_id']}/ledger", headers=bearer(merchant)))["items"]
+    assert [e["kind"] for e in entries].count("earn") == 1
