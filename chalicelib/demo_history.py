@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta, timezone
 from chalicelib.errors import AppError, Conflict
 from chalicelib.jobs import analytics as nightly
 from chalicelib.jobs import triggers
+from chalicelib.store import cards as card_store
 from chalicelib.usecases import clock, enrollment, pos
 
 NAMES = ("Anna", "Ivan", "Olga", "Pavel", "Maria", "Sergey", "Elena", "Dmitry", "Irina", "Alexey")
@@ -29,8 +30,6 @@ def generate(program, days: int, now: datetime, seed: int = 7) -> dict:
                 cards.append(enrollment.enroll(program, form, moment, "ru").number)
                 done["members"] += 1
             except Conflict:  # enrolled by an earlier run
-                from chalicelib.store import cards as card_store
-
                 card = card_store.get(card_store.card_id_by_phone(program.program_id, form["phone"]))
                 cards.append(card.number)
         regulars = cards[: max(1, len(cards) // 3)]

@@ -67,10 +67,8 @@ def merge(*parts: dict) -> dict:
 
 def net_points(counts: dict) -> int:
     """How much the program's outstanding points changed."""
-    get = counts.get
-    return (get("points_earned", 0) + get("points_bonus", 0) + get("points_adjusted_in", 0)
-            + get("points_returned", 0) - get("points_redeemed", 0) - get("points_reversed", 0)
-            - get("points_expired", 0) - get("points_adjusted_out", 0))
+    view = points_view(counts)
+    return view["points_issued"] - view["points_redeemed"] - view["points_expired"] - view["points_adjusted_out"]
 
 
 # --- members --------------------------------------------------------------------------------------

@@ -84,13 +84,14 @@ def fold(program_id: str, until: str, attempts: int = 5) -> int:
                                     consistent_read=True):
         by_day.setdefault(item.item_key.split("#")[1], []).append(item)
     for day in sorted(by_day):
-        for _ in range(attempts):
+        for attempt in range(attempts):
             try:
                 _fold_day(program_id, day, by_day[day])
                 break
             except TransactWriteError as error:
                 if not ({"ConditionalCheckFailed", "TransactionConflict"} & set(db.cancellation_reasons(error))):
                     raise
+                db.back_off_if_crowded(error, attempt)
                 by_day[day] = [item for item in AnalyticsItem.query(
                     program_id, AnalyticsItem.item_key.startswith(f"s#{day}#"), consistent_read=True)]
         else:
@@ -100,7 +101,8 @@ def fold(program_id: str, until: str, attempts: int = 5) -> int:
 
 def _fold_day(program_id: str, day: str, shards: list) -> None:
     counts = numbers.merge(*(_counts(item) for item in shards))
-    try:
+    try:  # folded before: a receipt uploaded late, whose sale day had closed. It brings money only
+        # (points are always booked on the day they change), so the days after keep their balance.
         current = AnalyticsItem.get(program_id, f"d#{day}", consistent_read=True)
         outstanding = int(current.outstanding or 0)
     except AnalyticsItem.DoesNotExist:  # a new day: carry the last closed day's balance forward

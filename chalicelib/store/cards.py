@@ -74,7 +74,8 @@ def insert(card: Card, entries: list[LedgerEntry], now: datetime, counts: dict |
                 _raise_taken(aliases)
                 raise
             if "TransactionConflict" not in db.cancellation_reasons(error) or attempt == 2:
-                raise  # a conflict on a shared counter passes in a moment: try again
+                raise
+            db.back_off_if_crowded(error, attempt)  # a conflict on a shared counter passes in a moment
     card.version = 1
     return card
 

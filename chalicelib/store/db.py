@@ -1,4 +1,6 @@
 """Shared DynamoDB plumbing: the transaction connection, time keys, and condition-failure checks."""
+import random
+import time
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -31,6 +33,14 @@ def micros(moment: datetime) -> int:
 
 def cancellation_reasons(error: TransactWriteError) -> list[str]:
     return [reason.code if reason else "None" for reason in (error.cancellation_reasons or [])]
+
+
+def back_off_if_crowded(error: TransactWriteError, attempt: int) -> None:
+    """DynamoDB cancels a transaction that meets another in flight on an item (`TransactionConflict`,
+    e.g. two receipts on one counter shard): wait a short random moment, longer with each attempt,
+    before the caller tries again."""
+    if "TransactionConflict" in cancellation_reasons(error):
+        time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
 
 
 def is_condition_failure(error: Exception) -> bool:

@@ -5,8 +5,6 @@ idempotency key) and on the card not having changed since it was read (its versi
 a concurrent writer is retried on fresh data; a repeated operation returns its first answer."""
 import hashlib
 import json
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -132,8 +130,7 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
             if previous is not None:  # a concurrent twin won: answer as it did
                 return replay(op, previous)
             log.info("ledger_retry", attempt=attempt + 1, record=op.kind, reasons=",".join(reasons))
-            if "TransactionConflict" in reasons:  # another write holds an item (a day's counter shard): let it pass
-                time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+            db.back_off_if_crowded(error, attempt)
             continue  # the card changed under us: decide again on fresh data
         return Result(response, record=record, card=card)
     raise Conflict("The card is changing too fast; try again.", code="busy")

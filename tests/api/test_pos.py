@@ -238,7 +238,7 @@ def test_a_transaction_conflict_is_waited_out_and_applied_once(client, merchant,
     from pynamodb.connection.base import Connection
     from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
-    from chalicelib.usecases import ledger
+    from chalicelib.store import db
 
     card = enroll(client)
     real, conflicts, naps = Connection.transact_write_items, [2], []
@@ -253,7 +253,7 @@ def test_a_transaction_conflict_is_waited_out_and_applied_once(client, merchant,
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "transact_write_items", crowded)
-    monkeypatch.setattr(ledger.time, "sleep", naps.append)
+    monkeypatch.setattr(db.time, "sleep", naps.append)
     answer = pos.post("/pos/receipts", {"receipt_id": "crowded", "card": card["card_number"], "total": 100000})
     assert answer.status_code == 200, answer.body
     assert len(naps) == 2 and all(0 <= nap <= 0.02 for nap in naps)
