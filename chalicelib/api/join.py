@@ -75,8 +75,8 @@ def join(slug):
     data = form_body(request) if html else json_body(request)
     now, address = datetime.now(timezone.utc), client_address(request)
     card_locale = data.get("locale") if data.get("locale") in ("ru", "en") else locale
-    code = data.pop("code", None)
     confirming = guards.limits_of(program).phone_confirmation
+    code = data.pop("code", None) if confirming else None  # without confirmation `code` is an unknown field
     try:
         guards.before_join(program, address, now)
         if confirming:
