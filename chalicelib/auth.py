@@ -7,6 +7,8 @@ PyJWT and cryptography load on the first admin call, not at import (cold start).
 """
 import json
 import os
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -100,14 +102,56 @@ def _read_keyset_document() -> dict:
                        "`python -m chalicelib.cli keys init` creates a key file.")
 
 
-@lru_cache(maxsize=1)
+# Every running process sees a rotated or retired key within KEYS_TTL seconds: the key set is read
+# again after that time, at once when the key file changed, and when a token names a key we do not
+# know yet (a key rotated in elsewhere), at most once per UNKNOWN_KID_REFRESH seconds.
+KEYS_TTL = 30
+UNKNOWN_KID_REFRESH = 5
+_clock = time.monotonic
+_keys_lock = threading.Lock()
+_keys: dict = {}
+
+
+def _source_stamp():
+    """What tells a changed key file without reading it (None for Secrets Manager: the TTL decides)."""
+    s = settings()
+    if s.admin_keys_secret or not s.admin_keys_file:
+        return None
+    try:
+        stat = os.stat(s.admin_keys_file)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+def _load_keys(stamp) -> tuple[SigningKey, ...]:
+    keys = tuple(parse_keyset(_read_keyset_document()))
+    _keys.update(keys=keys, loaded=_clock(), stamp=stamp)
+    return keys
+
+
 def keyset() -> tuple[SigningKey, ...]:
-    """Loaded once per warm container; every key verifies, the newest active one signs."""
-    return tuple(parse_keyset(_read_keyset_document()))
+    """Every key verifies, the newest active one signs; re-read as described above."""
+    stamp = _source_stamp()
+    cached = _keys.get("keys")
+    if cached is not None and _clock() - _keys["loaded"] < KEYS_TTL and stamp == _keys["stamp"]:
+        return cached
+    with _keys_lock:
+        return _load_keys(stamp)
+
+
+def _reload_for_unknown_kid() -> bool:
+    """Read the key set again for a token signed by a key we do not know, unless we did very recently."""
+    with _keys_lock:
+        if _clock() - _keys.get("forced", float("-inf")) < UNKNOWN_KID_REFRESH:
+            return False
+        _keys["forced"] = _clock()
+        _load_keys(_source_stamp())
+        return True
 
 
 def reset_keys() -> None:
-    keyset.cache_clear()
+    _keys.clear()
     _external_client.cache_clear()
 
 
@@ -170,6 +214,8 @@ def verify_admin_token(header: str | None) -> Principal:
     try:
         head = jwt.get_unverified_header(token)
         by_kid = {key.kid: key for key in keyset()}
+        if isinstance(head.get("kid"), str) and head["kid"] not in by_kid and _reload_for_unknown_kid():
+            by_kid = {key.kid: key for key in keyset()}
         if head.get("kid") in by_kid:
             claims = _decode(token, by_kid[head["kid"]].public_key, BUILTIN_ALGORITHMS, s.admin_issuer,
                              ADMIN_AUDIENCE)

@@ -53,6 +53,11 @@ class Settings:
     telegram_secret: str | None
     jobs_queue_url: str | None
     local_dir: str
+    rate_limits: bool = True
+    sms_base_url: str = "https://sms.ru"
+    sms_api_id: str | None = None
+    sms_sender: str | None = None
+    sms_secret: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -128,6 +133,12 @@ def load() -> Settings:
         telegram_secret=_get("TELEGRAM_SECRET"),
         jobs_queue_url=_get("JOBS_QUEUE_URL"),  # set by the template in AWS; unset: chunks are worked in place  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
         local_dir=local_dir,
+        rate_limits=_get("RATE_LIMITS", "on") != "off",
+        sms_base_url=_get("SMS_BASE_URL", f"http://127.0.0.1:{_get('SMS_PORT', '8005')}" if local
+                          else "https://sms.ru").rstrip("/"),
+        sms_api_id=_get("SMS_API_ID", "local-sms-api-id" if local else None),
+        sms_sender=_get("SMS_SENDER"),
+        sms_secret=_get("SMS_SECRET"),  # AWS: {"api_id"} in Secrets Manager
     )
 
 

@@ -1,9 +1,12 @@
 """`make dev`: the whole platform on one machine.
 
 Starts moto's server as the DynamoDB endpoint (data restored from and saved to a snapshot in
-.local/, so it survives restarts), creates the tables, makes the development certificates and the
-admin signing key, seeds the demo merchant and program, and serves the API with `chalice local`.
-Ctrl-C stops every process it started, after saving the data.
+.local/, so it survives restarts: chalicelib.local_dynamodb takes consistent snapshots itself),
+creates the tables, makes the development certificates and the admin signing key, seeds the demo
+merchant and program, starts the stand-ins (APNs, Google Wallet, Telegram, SMS) and serves the API
+with `chalice local`. It supervises them: a process that exits is started again (the DynamoDB from
+its last snapshot), and only one that keeps crashing stops the stack. Ctrl-C stops every process it
+started, the DynamoDB last (it saves the data as it stops).
 """
 import json
 import os
@@ -22,7 +25,10 @@ ROOT = Path(PROJECT_ROOT)
 LOCAL = Path(settings().local_dir)  # LOCAL_DIR, default .local/
 SNAPSHOT = LOCAL / "dynamodb-snapshot.json"
 DEMO_FILE = LOCAL / "demo.json"
-SNAPSHOT_EVERY = 15  # seconds between background snapshots (a crash loses at most this much)
+PIDS_FILE = LOCAL / "pids.json"  # the running children's process ids, by name
+SNAPSHOT_EVERY = 5  # seconds between snapshots when data changed (a crash loses at most this much)
+RESTARTS = 5  # a child that exits this many times within RESTART_WINDOW seconds stops the stack
+RESTART_WINDOW = 60
 OUTBOX_EVERY = 1  # seconds between deliveries of pending wallet updates
 
 DEMO_MECHANICS = {
@@ -118,36 +124,73 @@ def _verify_sender() -> None:
         pass
 
 
-def save_snapshot() -> int:
-    """Every item of every table, in DynamoDB's JSON, written atomically. Returns the item count."""
-    from chalicelib.store.models import ALL_MODELS
-
-    client, tables, count = _client(), {}, 0
-    for model in ALL_MODELS:
-        items = []
-        for page in client.get_paginator("scan").paginate(TableName=model.Meta.table_name):
-            items.extend(page["Items"])
-        tables[model.Meta.table_name] = items
-        count += len(items)
-    temporary = SNAPSHOT.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"saved_at": datetime.now(timezone.utc).isoformat(), "tables": tables}))
-    temporary.replace(SNAPSHOT)
-    return count
-
-
-def restore_snapshot() -> int:
+def snapshot_items() -> int:
+    """How many items the last snapshot holds (what a (re)started DynamoDB loads)."""
     if not SNAPSHOT.exists():
         return 0
-    client, count = _client(), 0
     tables = json.loads(SNAPSHOT.read_text()).get("tables", {})
-    for table, items in tables.items():
-        for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
-            pending = {table: requests}
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
-            count += len(requests)
-    return count
+    return sum(len(t if isinstance(t, list) else t.get("items", [])) for t in tables.values())
+
+
+class Child:
+    """A process of the local stack: how to start it, and its current process."""
+
+    def __init__(self, name: str, args: list[str], port: int, log_path: Path | None, what: str, after=None):
+        self.name, self.args, self.port, self.log_path, self.what, self.after = name, args, port, log_path, what, after
+        self.process: subprocess.Popen | None = None
+        self.exits: list[float] = []
+
+    def start(self) -> None:
+        self.process = _spawn(self.args, self.log_path)
+        _wait_port(self.port, self.process, self.what)
+        if self.after:
+            self.after()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _write_pids(children: list[Child]) -> None:
+    pids = {child.name: child.process.pid for child in children if child.process is not None}
+    PIDS_FILE.write_text(json.dumps(pids, indent=2) + "\n")
+
+
+def supervise(children: list[Child], stop: threading.Event) -> int:
+    """Start again any child that exited; give up (1) on one that keeps crashing."""
+    while not stop.wait(0.5):
+        for child in children:
+            code = child.process.poll()
+            if code is None:
+                continue
+            now = time.monotonic()
+            child.exits = [moment for moment in child.exits if now - moment < RESTART_WINDOW] + [now]
+            if len(child.exits) >= RESTARTS:
+                _say(f"{child.what} exited {len(child.exits)} times within {RESTART_WINDOW} s (last code {code}); "
+                     "stopping the stack")
+                return 1
+            _say(f"{child.what} exited (code {code}); starting it again")
+            try:
+                child.start()
+            except SystemExit as error:
+                _say(f"{child.what} did not come back: {error}")
+                continue
+            _write_pids(children)
+            _say(f"{child.what} is back (process {child.process.pid})")
+    return 0
+
+
+def _database_ready() -> None:
+    """After the DynamoDB (re)started from its snapshot: any table it lacks, and the email sender."""
+    from chalicelib.store.tables import create_tables
+
+    create_tables()
+    _verify_sender()
 
 
 def ensure_secrets() -> None:
@@ -214,6 +257,7 @@ def _banner(demo: dict) -> None:
     _say(f" Google Wallet: {settings().google_api_base}")
     _say(f" Telegram Bot API stand-in: {settings().telegram_api_base} (messages in {LOCAL / 'logs' / 'telegram.log'}); "
          "webhook: POST /telegram/webhook")
+    _say(f" SMS gateway stand-in: {settings().sms_base_url} (one-time codes in {LOCAL / 'logs' / 'sms.log'})")
     _say(f" Analytics page (paste the admin token below):      {api}/admin")
     _say("   some made-up trade to look at: .venv/bin/python -m chalicelib.cli demo-history")
     _say(f" Everything below is also in {DEMO_FILE}")
@@ -255,35 +299,34 @@ def run() -> int:
     apns_port = int(s.apns_base_url.rsplit(":", 1)[1])
     google_port = int(os.environ.get("GOOGLE_PORT", "8003"))
     telegram_port = int(s.telegram_api_base.rsplit(":", 1)[1])
+    sms_port = int(s.sms_base_url.rsplit(":", 1)[1])
     google_local = not os.environ.get("GOOGLE_WALLET_ISSUER_ID")
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "logs").mkdir(exist_ok=True)
     for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT"), (apns_port, "APNS_PORT"),
-                       (telegram_port, "TELEGRAM_PORT"),
+                       (telegram_port, "TELEGRAM_PORT"), (sms_port, "SMS_PORT"),
                        *(((google_port, "GOOGLE_PORT"),) if google_local else ())):
         if _port_open(busy):
             raise SystemExit(f"Port {busy} is already in use: stop what runs there or set {what}=<another port>.")
-    processes: list[subprocess.Popen] = []
+    children: list[Child] = []
     stop = threading.Event()
     try:
-        moto = _spawn([sys.executable, "-m", "chalicelib.local_dynamodb", "--port", str(dynamodb_port)],
-                      LOCAL / "logs" / "dynamodb.log")
-        processes.append(moto)
-        _wait_port(dynamodb_port, moto, "the local DynamoDB (moto)")
-        from chalicelib.store.tables import create_tables
-
-        create_tables()
-        restored = restore_snapshot()
-        _verify_sender()
+        database = Child("dynamodb", [sys.executable, "-m", "chalicelib.local_dynamodb", "--port", str(dynamodb_port),
+                                      "--snapshot", str(SNAPSHOT), "--every", str(SNAPSHOT_EVERY)],
+                         dynamodb_port, LOCAL / "logs" / "dynamodb.log", "the local DynamoDB (moto)",
+                         after=_database_ready)
+        restored = snapshot_items()
+        database.start()
+        children.append(database)
         _say(f"local DynamoDB on 127.0.0.1:{dynamodb_port}: {restored} items restored from .local/")
         ensure_secrets()
         demo = seed_demo(port)
         certs = Path(s.certs_dir)
-        apns = _spawn([sys.executable, "-m", "chalicelib.wallet.apns_standin", "--port", str(apns_port),
-                       "--cert", str(certs / "apns-standin.pem"), "--key", str(certs / "apns-standin.key"),
-                       "--log", str(LOCAL / "logs" / "apns-pushes.jsonl")], LOCAL / "logs" / "apns.log")
-        processes.append(apns)
-        _wait_port(apns_port, apns, "the APNs stand-in")
+        children.append(Child("apns", [sys.executable, "-m", "chalicelib.wallet.apns_standin", "--port", str(apns_port),
+                                       "--cert", str(certs / "apns-standin.pem"), "--key", str(certs / "apns-standin.key"),
+                                       "--log", str(LOCAL / "logs" / "apns-pushes.jsonl")],
+                              apns_port, LOCAL / "logs" / "apns.log", "the APNs stand-in"))
+        children[-1].start()
         if google_local:  # no Google settings in the environment: a local stand-in with its own account
             account_file = _google_account(google_port)
             os.environ.update({"GOOGLE_WALLET_ISSUER_ID": LOCAL_ISSUER,
@@ -293,44 +336,37 @@ def run() -> int:
             from chalicelib import config
 
             config.reset()
-            google = _spawn([sys.executable, "-m", "chalicelib.wallet.google_standin", "--port", str(google_port),
-                             "--service-account", str(account_file), "--issuer", LOCAL_ISSUER],
-                            LOCAL / "logs" / "google.log")
-            processes.append(google)
-            _wait_port(google_port, google, "the Google Wallet stand-in")
-        bot = _spawn([sys.executable, "-m", "chalicelib.channels.telegram_standin", "--port", str(telegram_port),
-                      "--token", s.telegram_bot_token], LOCAL / "logs" / "telegram.log")
-        processes.append(bot)
-        _wait_port(telegram_port, bot, "the Telegram stand-in")
-        threading.Thread(target=_snapshot_loop, args=(stop,), daemon=True).start()
+            children.append(Child("google", [sys.executable, "-m", "chalicelib.wallet.google_standin",
+                                             "--port", str(google_port), "--service-account", str(account_file),
+                                             "--issuer", LOCAL_ISSUER],
+                                  google_port, LOCAL / "logs" / "google.log", "the Google Wallet stand-in"))
+            children[-1].start()
+        children.append(Child("telegram", [sys.executable, "-m", "chalicelib.channels.telegram_standin",
+                                           "--port", str(telegram_port), "--token", s.telegram_bot_token],
+                              telegram_port, LOCAL / "logs" / "telegram.log", "the Telegram stand-in"))
+        children[-1].start()
+        children.append(Child("sms", [sys.executable, "-m", "chalicelib.channels.sms_standin",
+                                      "--port", str(sms_port), "--api-id", s.sms_api_id],
+                              sms_port, LOCAL / "logs" / "sms.log", "the SMS stand-in"))
+        children[-1].start()
         threading.Thread(target=_outbox_loop, args=(stop,), daemon=True).start()
-        api = _spawn([_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
-                      "--host", "127.0.0.1", "--port", str(port)])
-        processes.append(api)
-        _wait_port(port, api, "chalice local")
+        children.append(Child("api", [_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
+                                      "--host", "127.0.0.1", "--port", str(port)], port, None, "chalice local"))
+        children[-1].start()
+        _write_pids(children)
         _banner(demo)
-        while all(p.poll() is None for p in processes):
-            time.sleep(0.5)
-        _say("a process of the local stack exited; stopping the rest")
-        return 1
+        return supervise(children, stop)
     except KeyboardInterrupt:
         _say("\nstopping…")
         return 0
     finally:
         stop.set()
-        if processes and processes[0].poll() is None:
-            try:
-                _say(f"saved {save_snapshot()} items to .local/")
-            except Exception as exc:  # noqa: BLE001 - keep stopping the processes
-                _say(f"could not save the data: {exc}")
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        # the API first (no write is in flight), the DynamoDB last (it saves a snapshot as it stops)
+        for child in reversed(children):
+            child.stop()
+        if children and children[0].process is not None and children[0].process.returncode == 0:
+            _say(f"saved {snapshot_items()} items to .local/")
+        PIDS_FILE.unlink(missing_ok=True)
 
 
 LOCAL_ISSUER = "3388000000000001"
@@ -358,11 +394,3 @@ def _outbox_loop(stop: threading.Event) -> None:
             outbox.deliver()
         except Exception as exc:  # noqa: BLE001 - a broken round is logged; the next one tries again
             _say(f"outbox: {type(exc).__name__}: {exc}")
-
-
-def _snapshot_loop(stop: threading.Event) -> None:
-    while not stop.wait(SNAPSHOT_EVERY):
-        try:
-            save_snapshot()
-        except Exception:  # noqa: BLE001 - the next round tries again
-            pass

@@ -64,3 +64,11 @@ class RuleViolation(AppError):
 class RateLimited(AppError):
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None, field: str | None = None):
+        super().__init__(message, code=code, field=field)
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def headers(self) -> dict:
+        return {"Retry-After": str(self.retry_after)}

@@ -25,6 +25,9 @@ STRINGS = {
         "unsubscribe_title": "Отписка от писем", "unsubscribe_button": "Больше не присылать письма",
         "unsubscribed": "Готово: письма больше не придут. Карта продолжает работать.",
         "email_footer": "Вы получили это письмо как участник программы", "email_unsubscribe": "Отписаться",
+        "code": "Код из СМС", "confirm": "Подтвердить",
+        "code_sent": "Мы отправили код в СМС на этот номер. Введите его, чтобы получить карту.",
+        "code_sms": "Код для карты «{program}»: {code}. Никому его не сообщайте.",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -46,6 +49,9 @@ STRINGS = {
         "unsubscribe_title": "Unsubscribe from emails", "unsubscribe_button": "Stop sending me emails",
         "unsubscribed": "Done: no more emails. Your card keeps working.",
         "email_footer": "You receive this email as a member of", "email_unsubscribe": "Unsubscribe",
+        "code": "Code from the text message", "confirm": "Confirm",
+        "code_sent": "We texted a code to this number. Enter it to get your card.",
+        "code_sms": "Your code for the {program} card: {code}. Do not share it.",
     },
 }
 

@@ -31,6 +31,7 @@ ACCESS = {
         "messages": ["dynamodb:PutItem"],
         "campaigns": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+        "guards": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
     },
     "analytics": {
         "programs": ["dynamodb:Scan"],
@@ -72,7 +73,8 @@ ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "d
                        "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}
 ACCESS["outbox_stream"] = {**ACCESS["outbox"], "outbox": [*ACCESS["outbox"]["outbox"], "dynamodb:GetItem"]}
 SECRETS = {
-    "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
+    "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
+            "SMS_SECRET"],
     "tier_review": [],
     "analytics": [],
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],

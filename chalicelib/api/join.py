@@ -14,7 +14,7 @@ from chalicelib.errors import AppError, NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import clock, enrollment, telegram_bot
+from chalicelib.usecases import clock, enrollment, guards, telegram_bot
 from chalicelib.usecases import programs as program_cases
 
 bp = Blueprint(__name__)
@@ -36,11 +36,12 @@ def _not_found_page(locale: str) -> Response:
     return pages.render("message.html", locale, 404, brand={}, title=text["not_found"], message="")
 
 
-def _join_page(program, locale: str, status: int = 200, values: dict | None = None, error: AppError | None = None):
+def _join_page(program, locale: str, status: int = 200, values: dict | None = None, error: AppError | None = None,
+               code_sent: bool = False):
     mechanics = mech.from_stored(program.mechanics)
     return pages.render("join.html", locale, status, program_name=program.name, brand=program.branding,
                         action=f"/join/{program.slug}", values=values or {}, error=error,
-                        welcome_bonus=mechanics.welcome_bonus)
+                        welcome_bonus=mechanics.welcome_bonus, code_sent=code_sent)
 
 
 @bp.route("/join/{slug}", methods=["GET"])
@@ -59,6 +60,9 @@ def join_page(slug):
 @bp.route("/join/{slug}", methods=["POST"], content_types=[JSON, FORM])
 @api
 def join(slug):
+    """Enroll. Rate-limited per client address and per program; with the program's phone confirmation
+    on, the first post texts a code (202, the same answer whether or not the phone is a member) and
+    the same form again with `code` enrolls."""
     request = bp.current_request
     locale = locale_of(request)
     html = _wants_html(request)
@@ -69,19 +73,55 @@ def join(slug):
             return _not_found_page(locale)
         raise
     data = form_body(request) if html else json_body(request)
+    now, address = datetime.now(timezone.utc), client_address(request)
+    card_locale = data.get("locale") if data.get("locale") in ("ru", "en") else locale
+    confirming = guards.limits_of(program).phone_confirmation
+    code = data.pop("code", None) if confirming else None  # without confirmation `code` is an unknown field
     try:
-        card = enrollment.enroll(program, data, datetime.now(timezone.utc), data.get("locale")
-                                 if data.get("locale") in ("ru", "en") else locale)
+        guards.before_join(program, address, now)
+        if confirming:
+            phone = guards.phone_of(program, data, now)
+            if code in (None, ""):
+                seconds = guards.send_code(program, phone, card_locale, now)
+                if html:
+                    return _join_page(program, locale, 200, values=data, code_sent=True)
+                return json_response({"status": "code_sent", "expires_in": seconds}, 202)
+            guards.confirm(program, address, phone, code, now)
+        card = enrollment.enroll(program, data, now, card_locale)
     except AppError as error:
+        if error.code == "already_enrolled":
+            guards.refused(program, address, now)
         if not html:
             raise
         # The form again with the reason; for a phone already enrolled that is the same 409 as JSON gets,
         # never another person's card link.
-        return _join_page(program, locale, error.status, values=data, error=error)
+        page = _join_page(program, locale, error.status, values=data, error=error,
+                          code_sent=confirming and error.field == "code")
+        page.headers.update(getattr(error, "headers", None) or {})
+        return page
     answer = card_views.enrollment_answer(card)
     if html:
         return Response(body="", status_code=303, headers={"Location": answer["card_url"], "Cache-Control": "no-store"})
     return json_response(answer, 201)
+
+
+def client_address(request) -> str:
+    """The caller's address as API Gateway saw the connection (never a header the caller could set)."""
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def _by_link(find, card_id: str, secret: str | None):
+    """`find(card_id, secret)` behind the card-link limits: counted per address, and a miss (a wrong id
+    or key) counted as a miss, so that guessing ends in 429 long before it could succeed."""
+    request = bp.current_request
+    now, address = datetime.now(timezone.utc), client_address(request)
+    guards.before_card_link(address, now)
+    try:
+        return find(card_id, secret)
+    except NotFound:
+        guards.card_link_missed(address, now)
+        raise
 
 
 @bp.route("/c/{card_id}", methods=["GET"])
@@ -91,7 +131,7 @@ def card_page(card_id):
     locale = locale_of(request)
     key = (request.query_params or {}).get("k")
     try:
-        card = card_views.by_capability(card_id, key)
+        card = _by_link(card_views.by_capability, card_id, key)
     except NotFound:
         return _not_found_page(locale)
     program = program_store.get(card.program_id)
@@ -115,7 +155,7 @@ def card_page(card_id):
 
 def _card_behind_link(card_id: str):
     """The card and its program for a capability link (`?k=`); anything else is 404."""
-    card = card_views.by_capability(card_id, (bp.current_request.query_params or {}).get("k"))
+    card = _by_link(card_views.by_capability, card_id, (bp.current_request.query_params or {}).get("k"))
     program = program_store.get(card.program_id)
     if program is None:
         raise NotFound("No such card.")
@@ -173,7 +213,7 @@ def unsubscribe(card_id):
     locale = locale_of(request)
     token = (request.query_params or {}).get("t")
     try:
-        card = card_views.by_unsubscribe_token(card_id, token)
+        card = _by_link(card_views.by_unsubscribe_token, card_id, token)
     except NotFound:
         return _not_found_page(locale)
     program = program_store.get(card.program_id)

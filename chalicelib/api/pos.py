@@ -1,4 +1,6 @@
-"""The POS API: every request signed with a program's POS key (see usecases.pos.authenticate)."""
+"""The POS API: every request signed with a program's POS key (see usecases.pos.authenticate), and
+rate-limited per key: requests, and card numbers looked up that are no card of the program."""
+import functools
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
@@ -6,7 +8,8 @@ from chalice import Blueprint
 
 from chalicelib import log, metrics
 from chalicelib.api.http import JSON, api, json_body, json_response
-from chalicelib.usecases import pos
+from chalicelib.errors import NotFound
+from chalicelib.usecases import guards, pos
 
 bp = Blueprint(__name__)
 
@@ -27,11 +30,27 @@ def _signed_path(request) -> str:
 
 def _program(now: datetime):
     request = bp.current_request
-    return pos.authenticate(request.headers, request.method, _signed_path(request), request.raw_body or b"", now)
+    program = pos.authenticate(request.headers, request.method, _signed_path(request), request.raw_body or b"", now)
+    guards.before_pos_request(program, request.headers["x-loyalty-key"], now)
+    return program
+
+
+def _counting_misses(view):
+    """A card number that is no card of the program counts against the key's look-up misses."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except NotFound as error:
+            if error.code == "card_not_found":
+                guards.pos_lookup_missed(bp.current_request.headers["x-loyalty-key"], _now())
+            raise
+    return wrapper
 
 
 @bp.route("/pos/cards/{number}", methods=["GET"])
 @api
+@_counting_misses
 def lookup(number):
     now = _now()
     program = _program(now)
@@ -41,6 +60,7 @@ def lookup(number):
 
 @bp.route("/pos/quote", methods=["POST"], content_types=[JSON])
 @api
+@_counting_misses
 def quote():
     now = _now()
     program = _program(now)
@@ -49,6 +69,7 @@ def quote():
 
 @bp.route("/pos/receipts", methods=["POST"], content_types=[JSON])
 @api
+@_counting_misses
 def receipt():
     now = _now()
     program = _program(now)
@@ -62,6 +83,7 @@ def receipt():
 
 @bp.route("/pos/refunds", methods=["POST"], content_types=[JSON])
 @api
+@_counting_misses
 def refund():
     now = _now()
     program = _program(now)

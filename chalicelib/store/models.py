@@ -82,6 +82,7 @@ class Program(Model):
     country = UnicodeAttribute()
     mechanics = JSONAttribute()
     branding = JSONAttribute()
+    limits = JSONAttribute(null=True)  # rate limits and phone confirmation (chalicelib.core.limits); null: defaults
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -394,5 +395,23 @@ class AnalyticsItem(Model):
     points_expired = NumberAttribute(null=True)
 
 
+# --- guards of the public routes ----------------------------------------------------------------
+
+class Guard(Model):
+    """Short-lived items that protect the public routes, gone by themselves (TTL):
+    - '<what>#<who>#<window start>': a rate counter of one fixed window (hits, and misses: failed look-ups,
+      refusals), bumped by one conditional UpdateItem per request (chalicelib.store.ratelimits);
+    - 'code#<program>#<phone>': a one-time code sent to a phone at enrollment, hashed, with its wrong
+      attempts (chalicelib.store.codes)."""
+
+    Meta = _meta("guards")
+    guard_key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(null=True)
+    misses = NumberAttribute(null=True)
+    code_hash = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message,
-              Campaign, AnalyticsItem)
+              Campaign, AnalyticsItem, Guard)

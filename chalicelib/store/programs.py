@@ -12,12 +12,12 @@ _slug_cache: dict[str, str] = {}
 
 
 def create(*, merchant_id: str, name: str, slug: str, timezone: str, currency: str, country: str,
-           mechanics: dict, branding: dict, now: datetime) -> Program:
+           mechanics: dict, branding: dict, now: datetime, limits: dict | None = None) -> Program:
     program_id = ids.new_id("p")
     stamp = db.iso(now)
     program = Program(program_id, merchant_id=merchant_id, created_key=f"{stamp}#{program_id}", name=name,
                       slug=slug, timezone=timezone, currency=currency, country=country, mechanics=mechanics,
-                      branding=branding, created_at=stamp, updated_at=stamp)
+                      branding=branding, limits=limits, created_at=stamp, updated_at=stamp)
     alias = Alias(f"slug#{slug}", owner_id=program_id, created_at=stamp)
     try:
         with db.transaction() as tx:

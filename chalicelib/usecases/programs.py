@@ -3,6 +3,7 @@ import re
 from datetime import datetime
 
 from chalicelib.core import branding as brandings
+from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.core import validation as v
@@ -13,8 +14,8 @@ from chalicelib.store.models import Program
 from chalicelib.usecases import clock
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])"
-CREATE_FIELDS = {"name", "slug", "timezone", "currency", "country", "mechanics", "branding"}
-PATCH_FIELDS = {"name", "timezone", "currency", "country", "mechanics", "branding", "status"}
+CREATE_FIELDS = {"name", "slug", "timezone", "currency", "country", "mechanics", "branding", "limits"}
+PATCH_FIELDS = {"name", "timezone", "currency", "country", "mechanics", "branding", "limits", "status"}
 RESERVED_SLUGS = {"admin", "api", "join", "c", "passkit", "pos", "static", "well-known"}
 
 
@@ -34,6 +35,9 @@ def _common(data: dict, current: Program | None) -> dict:
     if "branding" in data or current is None:
         base = current.branding if current is not None else None
         values["branding"] = brandings.parse(data.get("branding") or {}, base)
+    if "limits" in data or current is None:
+        base = limit_rules.from_stored(current.limits) if current is not None else None
+        values["limits"] = limit_rules.to_dict(limit_rules.parse(data.get("limits") or {}, base))
     return values
 
 
@@ -77,6 +81,7 @@ def view(program: Program) -> dict:
         "status": program.status,
         "mechanics": program.mechanics,
         "branding": program.branding,
+        "limits": limit_rules.to_dict(limit_rules.from_stored(program.limits)),
         "created_at": program.created_at,
         "updated_at": program.updated_at,
     }

@@ -138,3 +138,112 @@ def test_rotation_keeps_old_tokens_valid_and_jwks_publishes_both(client, merchan
     finally:
         open(path, "w").write(original)
         auth.reset_keys()
+
+
+# --- keys take effect in running processes, without a restart -----------------------------------
+
+class _Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def key_file(monkeypatch):
+    """The key file, restored afterwards; a fake clock for the key cache; `keys` runs the real CLI."""
+    import os
+
+    from chalicelib import cli
+
+    path = os.environ["ADMIN_JWT_KEYS_FILE"]
+    original = open(path).read()
+    clock = _Clock()
+    monkeypatch.setattr(auth, "_clock", clock)
+    auth.reset_keys()
+
+    def keys(*args):
+        assert cli.main(["keys", *args]) == 0
+
+    yield clock, keys
+    open(path, "w").write(original)
+    auth.reset_keys()
+
+
+def _without_file_change_detection(monkeypatch):
+    """What a process reading Secrets Manager sees: no file to stat, only the TTL and unknown kids."""
+    monkeypatch.setattr(auth, "_source_stamp", lambda: None)
+
+
+def test_a_retired_key_is_refused_within_the_ttl_without_a_restart(client, merchant, key_file, monkeypatch):
+    clock, keys = key_file
+    _without_file_change_detection(monkeypatch)
+    keys("rotate")
+    clock.now += auth.KEYS_TTL  # this process has read the rotated set
+    old_token = _sign(_claims(merchant), key=auth.keyset()[0].private_key, kid="test-1")
+    assert _get(client, old_token).status_code == 200
+    keys("retire", "test-1")
+    clock.now += auth.KEYS_TTL - 1
+    assert _get(client, old_token).status_code == 200  # still cached, at most KEYS_TTL seconds
+    clock.now += 1
+    response = _get(client, old_token)
+    assert response.status_code == 401 and body(response)["error"]["code"] == "invalid_token"
+    assert auth.KEYS_TTL <= 60
+
+
+def test_a_changed_key_file_is_read_at_once(client, merchant, key_file):
+    clock, keys = key_file
+    old_token = _sign(_claims(merchant))
+    assert _get(client, old_token).status_code == 200
+    keys("rotate")
+    keys("retire", "test-1")
+    assert _get(client, old_token).status_code == 401  # no clock moved: the file's change was seen
+
+
+def test_a_token_of_a_newly_rotated_key_is_accepted_at_once(client, merchant, key_file, monkeypatch):
+    clock, keys = key_file
+    _without_file_change_detection(monkeypatch)
+    assert _get(client, _sign(_claims(merchant))).status_code == 200  # the old set is cached
+    keys("rotate")  # another process (the CLI, another container) signs with the new key from now on
+    import os
+
+    newest = json.load(open(os.environ["ADMIN_JWT_KEYS_FILE"]))["keys"][-1]
+    new_key = auth.parse_keyset({"keys": [newest]})[0]
+    token = _sign(_claims(merchant), key=new_key.private_key, kid=new_key.kid)
+    assert _get(client, token).status_code == 200  # the unknown kid made this process read the keys again
+
+
+def test_unknown_kids_reload_the_keys_at_most_once_per_interval(client, merchant, key_file, monkeypatch):
+    clock, keys = key_file
+    _without_file_change_detection(monkeypatch)
+    reads = []
+    original = auth._read_keyset_document
+    monkeypatch.setattr(auth, "_read_keyset_document", lambda: reads.append(1) or original())
+    auth.keyset()
+    for attempt in range(20):
+        assert _get(client, _sign(_claims(merchant), kid=f"made-up-{attempt}")).status_code == 401
+    assert len(reads) == 2  # the first read, and one reload for all twenty made-up kids
+    clock.now += auth.UNKNOWN_KID_REFRESH
+    assert _get(client, _sign(_claims(merchant), kid="made-up-again")).status_code == 401
+    assert len(reads) == 3
+
+
+def test_a_revoked_pos_key_is_refused_within_60_seconds_in_another_process(client, merchant, program, pos,
+                                                                            monkeypatch):
+    """The revocation is written by another process (the admin API elsewhere): this one's cache forgets
+    the key within KEY_CACHE_SECONDS."""
+    import time as real_time
+    from datetime import datetime, timezone
+
+    from chalicelib.store import pos_keys
+    from chalicelib.usecases import pos as pos_cases
+
+    clock = [real_time.monotonic()]
+    monkeypatch.setattr(pos_cases.time, "monotonic", lambda: clock[0])
+    assert pos.get("/pos/cards/000000000000").status_code in (400, 404)  # authenticated; the key is cached
+    pos_keys.revoke(program["id"], pos.key_id, datetime.now(timezone.utc))
+    assert pos_cases.KEY_CACHE_SECONDS <= 60
+    clock[0] += pos_cases.KEY_CACHE_SECONDS
+    response = pos.get("/pos/cards/000000000000")
+    assert response.status_code == 401 and body(response)["error"]["code"] == "unknown_key"

@@ -34,6 +34,7 @@ class Stack:
         self.port, self.db_port, self.apns_port, self.google_port, self.telegram_port = (
             free_port(), free_port(), free_port(), free_port(), free_port())
         self.process = None
+        self.sms_port = free_port()
 
     @property
     def api(self):
@@ -46,7 +47,7 @@ class Stack:
                               "TEAM_ID") and not key.startswith(("GOOGLE_WALLET_", "TELEGRAM_"))}
         env.update({"PORT": str(self.port), "DYNAMODB_PORT": str(self.db_port), "APNS_PORT": str(self.apns_port),
                     "GOOGLE_PORT": str(self.google_port), "TELEGRAM_PORT": str(self.telegram_port),
-                    "LOCAL_DIR": str(self.local_dir)})
+                    "SMS_PORT": str(self.sms_port), "LOCAL_DIR": str(self.local_dir)})
         self.log = open(self.local_dir / "stack-output.txt", "ab")
         seen = len(self.output()) if (self.local_dir / "stack-output.txt").exists() else 0
         self.process = subprocess.Popen([sys.executable, "-m", "chalicelib.cli", "dev"], cwd=ROOT, env=env,
