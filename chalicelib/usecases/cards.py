@@ -69,6 +69,7 @@ def admin_view(card: Card, program, today: str, full: bool = True) -> dict:
         "status": card.status,
         "balance": int(card.balance),
         "available": lots.available(card_lots, today),
+        "owed": int(card.owed or 0),  # refunded points already spent: taken from the next points received
         "tier": card.tier,
         "tier_name": mechanics.tier(card.tier).name,
         "created_at": card.created_at,
