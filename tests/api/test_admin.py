@@ -118,3 +118,54 @@ def test_cards_list_search_and_contacts_by_role(client, merchant, program):
     assert owner_view["phone"] == "+79160000001" and owner_view["balance"] == 100
     analyst_view = body(client.http.get(f"/admin/cards/{first['card_id']}", headers=bearer(merchant, "analyst")))
     assert "phone" not in analyst_view and "card_url" not in analyst_view and analyst_view["balance"] == 100
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def test_one_phone_written_four_ways_is_one_card(client, merchant, program):
+    """Arabic-Indic, Persian, fullwidth and Devanagari digits are the same digits: one card, three 409s,
+    and the admin search finds that card however the number is written."""
+    first = enroll(client, phone="+7 916 123-45-67")
+    for written in ("+٧ (٩١٦) ١٢٣-٤٥-٦٧", "۸ ۹۱۶ ۱۲۳ ۴۵ ۶۷", "８（９１６）１２３－４５－６７", "+७ ९१६ १२३ ४५ ६७"):
+        again = client.http.post("/join/coffee", headers={"Content-Type": "application/json"},
+                                 body=json.dumps({"name": "Twin", "phone": written, "consent": True}))
+        assert again.status_code == 409 and body(again)["error"]["code"] == "already_enrolled", written
+        found = body(client.http.get(f"/admin/programs/{program['id']}/cards?q={_q(written)}",
+                                     headers=bearer(merchant)))["items"]
+        assert [card["id"] for card in found] == [first["card_id"]], written
+    listed = body(client.http.get(f"/admin/programs/{program['id']}/cards", headers=bearer(merchant)))["items"]
+    assert len(listed) == 1
+    assert body(client.http.get(f"/admin/cards/{first['card_id']}", headers=bearer(merchant)))["phone"] == \
+        "+79161234567"
+    odd = client.http.post("/join/coffee", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"name": "Odd", "phone": "+7 916 123 45 6\u00b2", "consent": True}))
+    assert odd.status_code == 400 and body(odd)["error"]["field"] == "phone"
+
+
+def test_an_analyst_cannot_find_a_card_by_phone(client, merchant, program):
+    """Analysts see no phones, so a phone search (which would confirm a number is a member) is refused
+    before any lookup, for members and strangers alike; searching by card number still works."""
+    card = enroll(client, phone="+79160000001")
+    path = f"/admin/programs/{program['id']}/cards"
+    for query in ("+79160000001", "8 916 000-00-01", "+79169999999", "٨٩١٦٠٠٠٠٠٠١", "+7 916 123"):
+        refused = client.http.get(f"{path}?q={_q(query)}", headers=bearer(merchant, "analyst"))
+        assert refused.status_code == 403 and body(refused)["error"] == {
+            "code": "forbidden", "field": "q",
+            "message": "This role sees no phone numbers, so it searches by card number only."}, query
+    by_number = body(client.http.get(f"{path}?q={card['card_number']}", headers=bearer(merchant, "analyst")))
+    assert [c["id"] for c in by_number["items"]] == [card["card_id"]]
+    assert client.http.get(f"{path}?q=%2B79160000001", headers=bearer(merchant, "manager")).status_code == 200
+
+
+def test_an_analyst_cannot_read_campaigns(client, merchant, program):
+    created = client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
+                               body=json.dumps({"name": "Cake day", "texts": {"ru": "Торт!", "en": "Cake!"}}))
+    assert created.status_code == 201
+    path = f"/admin/programs/{program['id']}/campaigns/{body(created)['id']}"
+    refused = client.http.get(path, headers=bearer(merchant, "analyst"))
+    assert refused.status_code == 403 and body(refused)["error"]["code"] == "forbidden"
+    assert client.http.get(path, headers=bearer(merchant, "manager")).status_code == 200
