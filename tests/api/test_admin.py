@@ -169,3 +169,43 @@ def test_an_analyst_cannot_read_campaigns(client, merchant, program):
     refused = client.http.get(path, headers=bearer(merchant, "analyst"))
     assert refused.status_code == 403 and body(refused)["error"]["code"] == "forbidden"
     assert client.http.get(path, headers=bearer(merchant, "manager")).status_code == 200
+
+
+def test_csv_exports_defuse_every_formula_prefix_in_every_text_cell(client, merchant, program, pos):
+    """Whatever a POS or a person chose (a receipt id starting with '-', a name or a reason starting
+    with '=', '@', '+', a fullwidth '＝', or spaces then '='), no text cell of an export starts a formula;
+    numbers (a negative amount) stay numbers."""
+    import csv
+    import io
+
+    card = enroll(client, name="@SUM(1+1)")
+    pos.post("/pos/receipts", {"receipt_id": "-2-3", "card": card["card_number"], "total": 100000})
+    pos.post("/pos/refunds", {"refund_id": "-1", "receipt_id": "-2-3", "amount": 1000})
+    for reason, key in (("=HYPERLINK(\"http://x\")", "k1"), ("＝1+1", "k2"), ("  =1+1", "k3"), ("\t=1", "k4")):
+        adjusted = client.http.post(f"/admin/cards/{card['card_id']}/adjustments", headers=bearer(merchant),
+                                    body=json.dumps({"amount": -1, "reason": reason, "idempotency_key": key}))
+        assert adjusted.status_code == 201, adjusted.body
+    cells = []
+    for kind in ("cards", "receipts", "ledger"):
+        response = client.http.get(f"/admin/programs/{program['id']}/exports/{kind}", headers=bearer(merchant))
+        text = response.body.decode() if isinstance(response.body, bytes) else response.body
+        rows = list(csv.reader(io.StringIO(text)))
+        cells += [value for row in rows[1:] for value in row]
+        if kind == "receipts":
+            ids = [row[rows[0].index("id")] for row in rows[1:] if row[0] in ("receipt", "refund")]
+            assert sorted(ids) == ["'-1", "'-2-3"]
+        if kind == "ledger":
+            amounts = [row[rows[0].index("amount")] for row in rows[1:]]
+            assert "-1" in amounts  # a number, left as it is
+    texts = [value for value in cells if not value.lstrip("-").isdigit()]
+    assert texts and not [value for value in texts if value.lstrip()[:1] in ("=", "+", "-", "@", "＝", "\t", "\r")]
+    assert "'@SUM(1+1)" in cells and "'＝1+1" in cells and "'=1" in cells
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "  =1", "\u00a0+1", "＝1", "＋1", "－1",
+                                  "＠A1", "﹦1"])
+def test_every_formula_start_is_defused(text):
+    from chalicelib.usecases import exports
+
+    assert exports.cell(text) == "'" + text
+    assert exports.cell("Anna") == "Anna" and exports.cell(-500) == -500 and exports.cell(None) == ""
