@@ -12,6 +12,7 @@ points the card receives (a refund's returned points, a purchase, a bonus, an ad
 count. So `balance - owed` moves by exactly what each operation gives or takes, whatever the order, and
 refunding every receipt of a history, in any order, leaves the card as it was before those receipts
 (the same balance, the same points reversed in the ledger).
+
 Days are program-local ISO dates; money is integer minor units; points are integers.
 """
 from dataclasses import dataclass, field, replace

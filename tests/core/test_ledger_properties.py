@@ -86,6 +86,7 @@ def test_balance_equals_lots_equals_ledger_and_never_negative(ops):
         ledger_sum += sum(entry.amount for entry in outcome.entries)
         assert state.balance == lot_rules.balance(state.lots) == ledger_sum
         assert state.balance >= 0 and all(lot.remaining > 0 for lot in state.lots)
+        assert state.owed >= 0 and (state.owed == 0 or state.balance == 0)  # owed points come out of the next ones
         for entry in outcome.entries:
             assert entry.balance_after >= 0
         if outcome.entries:
@@ -256,7 +257,7 @@ def test_refunding_every_receipt_restores_the_card_as_it_was_before_them(bonuses
     ops = [("bonus", points, "campaign") for points in bonuses] + purchases
     state, receipts, today, ledger_sum = _history(NOW_MECHANICS, ops)
     plan = _amounts(receipts, requests)
-    left = {index: receipts[index].totals.total - sum(a for i, a in plan if i == index) for index in range(len(receipts))}
+    left = {index: book.totals.total - sum(a for i, a in plan if i == index) for index, book in enumerate(receipts)}
     plan += [(index, amount) for index, amount in left.items() if amount]  # the rest of every receipt
     rng.shuffle(plan)
     final, *_ = _refund_all(NOW_MECHANICS, state, receipts, plan, today, ledger_sum)
