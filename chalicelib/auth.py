@@ -31,6 +31,7 @@ PERMISSIONS = {
     "cards:read": {"owner", "manager", "analyst"},
     "cards:contacts": {"owner", "manager"},  # phone, email, birthday, links
     "cards:write": {"owner", "manager"},  # adjustments, blocking
+    "campaigns:read": {"owner", "manager"},  # texts, audiences and counts: not for analysts
     "campaigns:write": {"owner", "manager"},
     "analytics:read": {"owner", "manager", "analyst"},
 }

@@ -150,7 +150,7 @@ def create_campaign(program_id):
 @bp.route("/admin/programs/{program_id}/campaigns/{campaign_id}", methods=["GET"])
 @api
 def get_campaign(program_id, campaign_id):
-    principal = _principal("programs:read")
+    principal = _principal("campaigns:read")
     program = _program(principal, program_id)
     campaign = campaigns.get(program, campaign_id)
     size = campaigns.preview(program, campaign, _now()) if campaign.status != "sent" else None
@@ -220,7 +220,7 @@ def list_cards(program_id):
     request = bp.current_request
     search = query(request, "q")
     if search is not None:
-        card = card_views.search(program, search)
+        card = card_views.search(program, search, by_phone=principal.can("cards:contacts"))
         return json_response(_page([card_views.list_view(card)] if card else [], None))
     items, cursor = card_store.list_for_program(program.program_id, query_int(request, "limit", 50, 1, 200),
                                                 query(request, "cursor"))

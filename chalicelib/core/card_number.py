@@ -5,6 +5,8 @@ a clear 400, not a lookup of somebody else's card.
 """
 import re
 
+from chalicelib.core.digits import ascii_digits
+
 LENGTH = 12
 
 
@@ -32,8 +34,8 @@ def normalise(text: str) -> str | None:
     """The number in canonical form (digits only), or None when it is not a well-formed card number."""
     if not isinstance(text, str):
         return None
-    digits = re.sub(r"[\s-]", "", text)
-    if len(digits) != LENGTH or not digits.isdigit() or digits[0] == "0":
+    digits = re.sub(r"[\s-]", "", ascii_digits(text))  # '٤٨٢١…' is the same number as '4821…'
+    if len(digits) != LENGTH or not (digits.isascii() and digits.isdigit()) or digits[0] == "0":
         return None
     if luhn_digit(digits[:-1]) != digits[-1]:
         return None

@@ -5,6 +5,14 @@ state plus the ledger entries that explain the difference, so that always
     balance == sum of lot remainders == sum of ledger amounts,
 and the balance never goes below zero. Lots that have expired are burned first, by every operation,
 so a card touched after its expiry day never shows points it no longer has.
+
+Refunds commute. A refund takes back its receipt's earned points pro rata; if the customer has already
+spent them, the balance stops at zero and the rest is the card's `owed` points, taken from the next
+points the card receives (a refund's returned points, a purchase, a bonus, an adjustment) before they
+count. So `balance - owed` moves by exactly what each operation gives or takes, whatever the order, and
+refunding every receipt of a history, in any order, leaves the card as it was before those receipts
+(the same balance, the same points reversed in the ledger).
+
 Days are program-local ISO dates; money is integer minor units; points are integers.
 """
 from dataclasses import dataclass, field, replace
@@ -29,6 +37,7 @@ class CardState:
     revenue: int = 0  # net money paid with this card, ever
     first_purchase_on: str | None = None
     last_purchase_on: str | None = None
+    owed: int = 0  # refunded points the customer had already spent; settled from the next points received
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,8 @@ class Outcome:
     entries: tuple
     earned: int = 0
     redeemed: int = 0
-    shortfall: int = 0  # points a refund should have taken back but the customer had already spent
+    shortfall: int = 0  # points a refund took back that the customer had already spent: now owed
+    settled: int = 0  # owed points taken from what this operation gave
 
 
 class _Book:
@@ -55,17 +65,29 @@ class _Book:
     def __init__(self, state: CardState):
         self.state = state
         self.entries: list[Entry] = []
+        self.settled = 0
 
-    def record(self, kind: str, amount: int, lots, source: str | None = None, note: str | None = None) -> None:
+    def record(self, kind: str, amount: int, lots, source: str | None = None, note: str | None = None,
+               owed: int | None = None) -> None:
         balance = lot_rules.balance(lots)
         if balance < 0:
             raise AssertionError("a balance never goes below zero")
-        self.state = replace(self.state, lots=tuple(lots), balance=balance)
-        if amount:
+        self.state = replace(self.state, lots=tuple(lots), balance=balance,
+                             owed=self.state.owed if owed is None else owed)
+        if amount or owed is not None and note:  # a refund taking nothing still tells what it left owed
             self.entries.append(Entry(kind, amount, balance, source, note))
 
     def add_lot(self, kind: str, lot: Lot) -> None:
+        """Points received: owed points are settled from them first (an entry of their own)."""
         self.record(kind, lot.points, [*self.state.lots, lot], lot.source)
+        settle = min(self.state.owed, lot.points)
+        if settle:
+            lots = [replace(item, remaining=item.remaining - settle) if item.lot_id == lot.lot_id else item
+                    for item in self.state.lots]
+            owed = self.state.owed - settle
+            self.record("refund_reverse", -settle, [item for item in lots if item.remaining > 0],
+                        note=f"owed {owed + settle} settled" + (f", {owed} still owed" if owed else ""), owed=owed)
+            self.settled += settle
 
 
 def burn_expired(book: _Book, today: str) -> None:
@@ -167,7 +189,7 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1,
                     revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last)
     after = replace(after, tier=upgraded_tier(after, mechanics, today))
-    return Outcome(after, tuple(book.entries), earned=earned, redeemed=redeem)
+    return Outcome(after, tuple(book.entries), earned=earned, redeemed=redeem, settled=book.settled)
 
 
 def _prune(by_day: dict, day: str) -> dict:
@@ -209,7 +231,9 @@ def refund_points(totals: ReceiptTotals, amount: int) -> tuple[int, int]:
 def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amount: int, today: date,
            lot_id: str, receipt_ref: str) -> Outcome:
     """Take back earned points (this receipt's own lot first) and give back redeemed points, in
-    proportion to the refunded amount. What was already spent cannot be taken: that is the shortfall."""
+    proportion to the refunded amount. What was already spent cannot be taken now: that is the
+    shortfall, owed by the card and settled from the next points it receives (this refund's returned
+    points first). `earned` is minus the points this refund takes back, owed ones included."""
     day = today.isoformat()
     reverse, give_back = refund_points(totals, amount)
     book = _Book(state)
@@ -231,7 +255,7 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
         taken = reverse - left
         new_lots = [replace(lot, remaining=drained.get(lot.lot_id, lot.remaining)) for lot in lots]
         book.record("refund_reverse", -taken, [lot for lot in new_lots if lot.remaining > 0],
-                    note=f"shortfall {left}" if left else None)
+                    note=f"shortfall {left}" if left else None, owed=book.state.owed + left)
     if give_back:
         book.add_lot("refund_return", lot_rules.accrue(mechanics, lot_id=lot_id, source="return", points=give_back,
                                                        today=today, ref=receipt_ref))
@@ -240,7 +264,8 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
     if totals.business_day and totals.business_day in spend:
         spend[totals.business_day] = spend[totals.business_day] - min(refunded_money, spend[totals.business_day])
     after = replace(book.state, spend=spend, revenue=max(0, book.state.revenue - max(0, refunded_money)))
-    return Outcome(after, tuple(book.entries), earned=-taken, redeemed=-give_back, shortfall=reverse - taken)
+    return Outcome(after, tuple(book.entries), earned=-reverse, redeemed=-give_back, shortfall=reverse - taken,
+                   settled=book.settled)
 
 
 # --- bonuses and adjustments ---------------------------------------------------------------------
@@ -253,7 +278,7 @@ def bonus(state: CardState, mechanics: Mechanics, *, source: str, points: int, t
     burn_expired(book, today.isoformat())
     book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=lot_id, source=source, points=points, today=today,
                                            ref=ref))
-    return Outcome(book.state, tuple(book.entries), earned=points)
+    return Outcome(book.state, tuple(book.entries), earned=points, settled=book.settled)
 
 
 def adjust(state: CardState, mechanics: Mechanics, *, amount: int, today: date, lot_id: str,
@@ -279,7 +304,7 @@ def adjust(state: CardState, mechanics: Mechanics, *, amount: int, today: date, 
             if lot.remaining - take:
                 remaining.append(replace(lot, remaining=lot.remaining - take))
         book.record("adjust", amount, remaining)
-    return Outcome(book.state, tuple(book.entries), earned=amount)
+    return Outcome(book.state, tuple(book.entries), earned=amount, settled=book.settled)
 
 
 def expire(state: CardState, today: date) -> Outcome:

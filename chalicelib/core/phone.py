@@ -3,9 +3,18 @@
 A number written with `+` (or `00`) is taken as international; anything else is a national number of
 the program's country, with its trunk prefix (8 in Russia and Kazakhstan, 0 in most of Europe)
 removed. Lengths are checked per country where we know them and against E.164's 8-15 digits always.
+
+This is the one normaliser every way in goes through (enrolment, the admin search, anything that looks
+a card up by phone), so one number has one canonical form and hence one card. Decimal digits of any
+script (Arabic-Indic `٩١٦`, Persian `۹۱۶`, Devanagari, fullwidth `９１６`) are folded to ASCII; the
+separators people write (spaces of any width, `-`, `.`, `(`, `)`, and their fullwidth forms) are
+dropped; `+` may only start the number; the invisible direction marks that right-to-left keyboards add
+are ignored. Anything else (letters, superscripts, control characters) is refused.
 """
 import re
+import unicodedata
 
+from chalicelib.core.digits import ascii_digits
 from chalicelib.errors import InvalidInput
 
 # country: (calling code, trunk prefix, allowed national lengths)
@@ -37,15 +46,39 @@ for _code, _trunk, _lengths in COUNTRIES.values():
     _LENGTHS_BY_CODE.setdefault(_code, set()).update(_lengths)
 
 
+MAX_LENGTH = 32
+_PUNCTUATION = {  # fullwidth and typographic forms of the characters phone numbers are written with
+    "\uff0b": "+", "\uff08": "(", "\uff09": ")", "\uff0d": "-", "\uff0e": ".", "\u2010": "-", "\u2011": "-",
+    "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-", "\ufe63": "-", "\ufe62": "+",
+}
+_DIRECTION_MARKS = {"\u200e", "\u200f", "\u061c"}  # LRM, RLM, ALM: invisible, added around RTL text
+_WRITTEN = re.compile(r"\+?[0-9 ().\-]+", re.ASCII)
+
+
+def _plain(text: str) -> str | None:
+    """The number in ASCII (digits, a leading '+', ASCII separators), or None if it holds anything that
+    is not part of how phone numbers are written."""
+    chars = []
+    for char in ascii_digits(text):
+        if char in _DIRECTION_MARKS:
+            continue
+        char = _PUNCTUATION.get(char, char)
+        if unicodedata.category(char) == "Zs":  # no-break, thin, ideographic… spaces
+            char = " "
+        chars.append(char)
+    plain = "".join(chars).strip()
+    return plain if _WRITTEN.fullmatch(plain) else None
+
+
 def normalise(text, country: str = "RU", field: str = "phone") -> str:
     """E.164 form ('+79161234567') of a phone number written any usual way, or InvalidInput."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("A phone number is required.", code="required", field=field)
-    raw = text.strip()
-    if len(raw) > 32 or not re.fullmatch(r"[+\d\s().\-]+", raw):
+    raw = _plain(text) if len(text.strip()) <= MAX_LENGTH else None
+    if raw is None:
         raise InvalidInput("The phone number may contain only digits, spaces, +, -, ( and ).",
                            code="invalid_phone", field=field)
-    digits = re.sub(r"\D", "", raw)
+    digits = re.sub(r"[^0-9]", "", raw)
     if raw.startswith("+"):
         international = digits
     elif digits.startswith("00"):
@@ -74,4 +107,7 @@ def normalise(text, country: str = "RU", field: str = "phone") -> str:
 
 
 def looks_like_phone(text: str) -> bool:
-    return bool(re.fullmatch(r"\+?[\d\s().\-]{7,32}", text.strip()))
+    """Whether `text` is written like a phone number (at least 7 digits of any script, the usual
+    separators): then it is a phone to `normalise`, not something else."""
+    plain = _plain(text) if isinstance(text, str) and len(text.strip()) <= MAX_LENGTH else None
+    return plain is not None and len(re.sub(r"[^0-9]", "", plain)) >= 7

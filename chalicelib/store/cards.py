@@ -174,7 +174,7 @@ def state_of(card: Card):
                      spend=dict(stats.get("spend", {})), visits=dict(stats.get("visits", {})),
                      receipts=int(stats.get("receipts", 0)),
                      revenue=int(stats.get("revenue", 0)), first_purchase_on=stats.get("first_purchase_on"),
-                     last_purchase_on=stats.get("last_purchase_on"))
+                     last_purchase_on=stats.get("last_purchase_on"), owed=int(card.owed or 0))
 
 
 def put_state(card: Card, state, now: datetime, first_tier: str) -> bool:
@@ -184,6 +184,7 @@ def put_state(card: Card, state, now: datetime, first_tier: str) -> bool:
 
     shown_before = (int(card.balance), card.tier)
     card.balance = state.balance
+    card.owed = state.owed
     card.lots = [to_attribute(lot) for lot in state.lots]
     card.tier = state.tier
     set_tier_key(card, first_tier)

@@ -196,6 +196,7 @@ class Card(Model):
     # state
     status = UnicodeAttribute(default="active")  # active | blocked
     balance = NumberAttribute(default=0)  # every point held, pending included
+    owed = NumberAttribute(default=0)  # refunded points already spent, settled from the next points received
     tier = UnicodeAttribute()
     lots = ListAttribute(of=Lot, default=list)
     stats = JSONAttribute(default=dict)  # compact history: spend and visits by local day, first/last purchase
@@ -209,6 +210,7 @@ class Card(Model):
     messages_sent = ListAttribute(of=NumberAttribute, default=list)  # epoch seconds, last 7 days (weekly cap)
     telegram_chat_id = NumberAttribute(null=True)  # set when the customer links the card in the bot
     created_at = UnicodeAttribute()
+    ledger_at = UnicodeAttribute(null=True)  # time key of its newest ledger entry: the next one sorts after it
     version = VersionAttribute()
     # sparse index keys
     expiry_key = UnicodeAttribute(null=True)

@@ -25,7 +25,10 @@ def adjust(program, card, data: dict, actor: str, now: datetime):
         return ledger.adjust(state, mechanics, amount=amount, today=today, lot_id=f"a{db.micros(now):x}", ref=key)
 
     def respond(outcome, current):
-        return {"card_id": current.card_id, "amount": amount, "reason": reason, "idempotency_key": key,
-                "balance": outcome.state.balance, "actor": actor}
+        answer = {"card_id": current.card_id, "amount": amount, "reason": reason, "idempotency_key": key,
+                  "balance": outcome.state.balance, "actor": actor}
+        if outcome.settled:  # points a refund took back that were already spent, settled from this credit
+            answer["settled"] = outcome.settled
+        return answer
 
     return apply(program, card.card_id, op, now, decide=decide, respond=respond)

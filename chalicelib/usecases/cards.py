@@ -5,7 +5,7 @@ from chalicelib.config import settings
 from chalicelib.core import card_number, lots
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
-from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import devices
 from chalicelib.store.models import Card
@@ -69,6 +69,7 @@ def admin_view(card: Card, program, today: str, full: bool = True) -> dict:
         "status": card.status,
         "balance": int(card.balance),
         "available": lots.available(card_lots, today),
+        "owed": int(card.owed or 0),  # refunded points already spent: taken from the next points received
         "tier": card.tier,
         "tier_name": mechanics.tier(card.tier).name,
         "created_at": card.created_at,
@@ -100,8 +101,9 @@ def list_view(card) -> dict:
             "last_visit_on": card.last_visit_on}
 
 
-def search(program, query: str) -> Card | None:
-    """A card of this program by card number or phone."""
+def search(program, query: str, by_phone: bool = True) -> Card | None:
+    """A card of this program by card number or phone. `by_phone` False (a role that sees no contact
+    data): a phone is refused before any lookup, so the search cannot tell whether a number is a member."""
     query = (query or "").strip()
     if not query or len(query) > 40:
         raise InvalidInput("Search by a card number or a phone number.", code="invalid_query", field="q")
@@ -109,6 +111,8 @@ def search(program, query: str) -> Card | None:
     if number:
         card_id = card_store.card_id_by_number(number)
     elif phones.looks_like_phone(query):
+        if not by_phone:
+            raise Forbidden("This role sees no phone numbers, so it searches by card number only.", field="q")
         card_id = card_store.card_id_by_phone(program.program_id, phones.normalise(query, program.country, "q"))
     else:
         raise InvalidInput("Search by a card number or a phone number.", code="invalid_query", field="q")

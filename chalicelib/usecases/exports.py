@@ -3,8 +3,10 @@
 A Lambda behind API Gateway answers with at most 6 MB and cannot stream, so an export is a chain of
 pages: each answer carries up to PAGE_ROWS rows and the cursor of the next page (the X-Next-Cursor
 and Link headers); the admin page follows the chain and saves one file. Each page costs one bounded
-Query, so memory stays flat however large the program. Free text (names, reasons) that would start a
-spreadsheet formula is defused with a leading apostrophe.
+Query, so memory stays flat however large the program. Every text cell that a spreadsheet could take
+for a formula (it starts, perhaps after spaces, with =, +, -, @, a tab or a carriage return, or their
+fullwidth and small forms) is defused with a leading apostrophe: names and reasons people typed, but
+also receipt ids a POS chose (`-1+2`), phones (`+7…`, which Excel would otherwise turn into a number).
 """
 import csv
 import io
@@ -16,7 +18,9 @@ from chalicelib.usecases import analytics, clock
 
 PAGE_ROWS = 2000
 KINDS = ("cards", "receipts", "ledger")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r",
+                  "\uff1d", "\uff0b", "\uff0d", "\uff20",  # fullwidth = + - @
+                  "\ufe66", "\ufe62", "\ufe63", "\ufe6b")  # small = + - @
 
 CARD_COLUMNS = ("id", "number", "name", "tier", "status", "balance", "joined_on", "receipts", "revenue",
                 "last_purchase_on", "lifecycle", "rfm", "rfm_segment")
@@ -27,12 +31,10 @@ LEDGER_COLUMNS = ("at", "card_id", "kind", "source", "amount", "balance_after", 
                   "reason")
 
 
-FREE_TEXT = ("name", "email", "reason", "actor", "cause_id")  # typed by people; the rest we validated
-
-
-def cell(value, free_text: bool = False):
-    """A value for a spreadsheet: free text that would start a formula gets a leading apostrophe."""
-    if free_text and isinstance(value, str) and value.startswith(_FORMULA_START):
+def cell(value):
+    """A value for a spreadsheet: text that would start a formula gets a leading apostrophe; numbers
+    (a negative amount is -500, not text) stay numbers."""
+    if isinstance(value, str) and (value.startswith(_FORMULA_START) or value.lstrip().startswith(_FORMULA_START)):
         return "'" + value
     return "" if value is None else value
 
@@ -43,7 +45,7 @@ def _csv(columns, rows, header: bool) -> str:
     if header:
         writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell(row.get(name), name in FREE_TEXT) for name in columns])
+        writer.writerow([cell(row.get(name)) for name in columns])
     return out.getvalue()
 
 

@@ -6,7 +6,7 @@ a concurrent writer is retried on fresh data; a repeated operation returns its f
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from pynamodb.exceptions import TransactWriteError
@@ -53,6 +53,19 @@ class Result:
     replay: bool = False
     record: Receipt | None = None
     card: Card | None = None
+
+
+def entry_stamp(card: Card, now: datetime) -> str:
+    """The time a change applied to `card` is listed at: `now`, or just after the card's newest entry
+    if that is later, so the ledger lists in the order changes were applied (a request that started
+    first but committed second lists second, its `balance_after` the balance). Kept on the card, which
+    the same transaction writes under its version, so no two changes can take the same place."""
+    stamp = db.iso(now)
+    last = card.ledger_at or card.created_at
+    if last and stamp <= last:
+        stamp = db.iso(datetime.fromisoformat(last) + timedelta(microseconds=1))
+    card.ledger_at = stamp
+    return stamp
 
 
 def existing(program_id: str, record_key: str) -> Receipt | None:
@@ -104,12 +117,13 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
             if card_store.put_state(card, outcome.state, now, first_tier):
                 announce = outbox.pass_changed(card, now)  # Apple and Google learn of it from here
             suffix = hashlib.sha256(op.record_key.encode()).hexdigest()[:8]
+            at = entry_stamp(card, now) if outcome.entries else None
             for index, entry in enumerate(outcome.entries):
                 entries.append(LedgerEntry(
-                    card.card_id, f"{stamp}#{suffix}#{index:02d}", program_id=program.program_id,
+                    card.card_id, f"{at}#{suffix}#{index:02d}", program_id=program.program_id,
                     merchant_id=program.merchant_id, kind=entry.kind, source=entry.source, amount=entry.amount,
                     balance_after=entry.balance_after, cause_type=op.cause_type, cause_id=op.cause_id,
-                    actor=op.actor, reason=entry.note or op.reason, idempotency_key=op.record_key, created_at=stamp))
+                    actor=op.actor, reason=entry.note or op.reason, idempotency_key=op.record_key, created_at=at))
         try:
             with db.transaction() as tx:
                 tx.save(record, condition=Receipt.receipt_key.does_not_exist())

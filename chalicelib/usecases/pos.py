@@ -17,7 +17,7 @@ from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Card, Receipt
 from chalicelib.usecases import clock
-from chalicelib.usecases.ledger import Operation, apply, body_hash, existing, replay
+from chalicelib.usecases.ledger import Operation, apply, body_hash, entry_stamp, existing, replay
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 MAX_TOTAL = 10**12
@@ -200,9 +200,10 @@ def post_receipt(program, data: dict, now: datetime):
         return outcome
 
     def respond(outcome, card):
-        return {"receipt_id": receipt_id, "card": card.number, "earned": outcome.earned,
-                "redeemed": outcome.redeemed, "balance": outcome.state.balance,
-                "available": lot_rules.available(outcome.state.lots, today.isoformat()), "tier": outcome.state.tier}
+        answer = {"receipt_id": receipt_id, "card": card.number, "earned": outcome.earned,
+                  "redeemed": outcome.redeemed, "balance": outcome.state.balance,
+                  "available": lot_rules.available(outcome.state.lots, today.isoformat()), "tier": outcome.state.tier}
+        return _owed_fields(answer, outcome)
 
     def referral(outcome, card, tx):
         # The referrer's bonus, on the referred customer's first purchase, in the same transaction.
@@ -214,20 +215,30 @@ def post_receipt(program, data: dict, now: datetime):
         reward = ledger.bonus(card_store.state_of(referrer), mechanics, source="referral",
                               points=mechanics.referrer_bonus, today=today, lot_id=f"f{stamp:x}", ref=card.card_id)
         card_store.put_state(referrer, reward.state, now, mechanics.tiers[0].id)
+        at = entry_stamp(referrer, now)  # before the referrer is saved: it keeps the newest entry's time
         tx.save(referrer)
         for item in outbox.pass_changed(referrer, now):
             tx.save(item)
         for index, entry in enumerate(reward.entries):
-            tx.save(_entry(program, referrer, entry, now, f"referral#{card.card_id}", index))
+            tx.save(_entry(program, referrer, entry, at, f"referral#{card.card_id}", index))
         return reward.entries
 
     return apply(program, card_id, op, now, decide=decide, respond=respond, extra=referral)
 
 
-def _entry(program, card, entry, now, key: str, index: int):
+def _owed_fields(answer: dict, outcome) -> dict:
+    """`shortfall` (points a refund took back that the customer had already spent, now owed) and
+    `settled` (owed points taken from what this operation gave), when there are any."""
+    if outcome.shortfall:
+        answer["shortfall"] = outcome.shortfall
+    if outcome.settled:
+        answer["settled"] = outcome.settled
+    return answer
+
+
+def _entry(program, card, entry, stamp: str, key: str, index: int):
     from chalicelib.store.models import LedgerEntry
 
-    stamp = db.iso(now)
     return LedgerEntry(card.card_id, f"{stamp}#ref#{index:02d}", program_id=program.program_id,
                        merchant_id=program.merchant_id, kind=entry.kind, source=entry.source, amount=entry.amount,
                        balance_after=entry.balance_after, cause_type="rule", cause_id=key, idempotency_key=key,
@@ -284,15 +295,13 @@ def post_refund(program, data: dict, now: datetime):
         returned = -outcome.redeemed if card is not None else 0
         answer = {"refund_id": refund_id, "receipt_id": receipt_id, "points_reversed": reversed_points,
                   "points_returned": returned, "balance": outcome.state.balance if card is not None else None}
-        if outcome.shortfall:
-            answer["shortfall"] = outcome.shortfall
-        return answer
+        return _owed_fields(answer, outcome)
 
     def update_receipt(outcome, card, tx):
         found = holder["receipt"]
         found.refunded_amount = int(found.refunded_amount) + amount
         if card is not None:
-            found.points_reversed = int(found.points_reversed) - outcome.earned + outcome.shortfall
+            found.points_reversed = int(found.points_reversed) - outcome.earned  # owed ones included
             found.points_returned = int(found.points_returned) - outcome.redeemed
         tx.save(found)  # conditioned on its version: two refunds of one receipt cannot both pass
 

@@ -118,3 +118,94 @@ def test_cards_list_search_and_contacts_by_role(client, merchant, program):
     assert owner_view["phone"] == "+79160000001" and owner_view["balance"] == 100
     analyst_view = body(client.http.get(f"/admin/cards/{first['card_id']}", headers=bearer(merchant, "analyst")))
     assert "phone" not in analyst_view and "card_url" not in analyst_view and analyst_view["balance"] == 100
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe="")
+
+
+def test_one_phone_written_four_ways_is_one_card(client, merchant, program):
+    """Arabic-Indic, Persian, fullwidth and Devanagari digits are the same digits: one card, three 409s,
+    and the admin search finds that card however the number is written."""
+    first = enroll(client, phone="+7 916 123-45-67")
+    for written in ("+٧ (٩١٦) ١٢٣-٤٥-٦٧", "۸ ۹۱۶ ۱۲۳ ۴۵ ۶۷", "８（９１６）１２３－４５－６７", "+७ ९१६ १२३ ४५ ६७"):
+        again = client.http.post("/join/coffee", headers={"Content-Type": "application/json"},
+                                 body=json.dumps({"name": "Twin", "phone": written, "consent": True}))
+        assert again.status_code == 409 and body(again)["error"]["code"] == "already_enrolled", written
+        found = body(client.http.get(f"/admin/programs/{program['id']}/cards?q={_q(written)}",
+                                     headers=bearer(merchant)))["items"]
+        assert [card["id"] for card in found] == [first["card_id"]], written
+    listed = body(client.http.get(f"/admin/programs/{program['id']}/cards", headers=bearer(merchant)))["items"]
+    assert len(listed) == 1
+    assert body(client.http.get(f"/admin/cards/{first['card_id']}", headers=bearer(merchant)))["phone"] == \
+        "+79161234567"
+    odd = client.http.post("/join/coffee", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"name": "Odd", "phone": "+7 916 123 45 6\u00b2", "consent": True}))
+    assert odd.status_code == 400 and body(odd)["error"]["field"] == "phone"
+
+
+def test_an_analyst_cannot_find_a_card_by_phone(client, merchant, program):
+    """Analysts see no phones, so a phone search (which would confirm a number is a member) is refused
+    before any lookup, for members and strangers alike; searching by card number still works."""
+    card = enroll(client, phone="+79160000001")
+    path = f"/admin/programs/{program['id']}/cards"
+    for query in ("+79160000001", "8 916 000-00-01", "+79169999999", "٨٩١٦٠٠٠٠٠٠١", "+7 916 123"):
+        refused = client.http.get(f"{path}?q={_q(query)}", headers=bearer(merchant, "analyst"))
+        assert refused.status_code == 403 and body(refused)["error"] == {
+            "code": "forbidden", "field": "q",
+            "message": "This role sees no phone numbers, so it searches by card number only."}, query
+    by_number = body(client.http.get(f"{path}?q={card['card_number']}", headers=bearer(merchant, "analyst")))
+    assert [c["id"] for c in by_number["items"]] == [card["card_id"]]
+    assert client.http.get(f"{path}?q=%2B79160000001", headers=bearer(merchant, "manager")).status_code == 200
+
+
+def test_an_analyst_cannot_read_campaigns(client, merchant, program):
+    created = client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
+                               body=json.dumps({"name": "Cake day", "texts": {"ru": "Торт!", "en": "Cake!"}}))
+    assert created.status_code == 201
+    path = f"/admin/programs/{program['id']}/campaigns/{body(created)['id']}"
+    refused = client.http.get(path, headers=bearer(merchant, "analyst"))
+    assert refused.status_code == 403 and body(refused)["error"]["code"] == "forbidden"
+    assert client.http.get(path, headers=bearer(merchant, "manager")).status_code == 200
+
+
+def test_csv_exports_defuse_every_formula_prefix_in_every_text_cell(client, merchant, program, pos):
+    """Whatever a POS or a person chose (a receipt id starting with '-', a name or a reason starting
+    with '=', '@', '+', a fullwidth '＝', or spaces then '='), no text cell of an export starts a formula;
+    numbers (a negative amount) stay numbers."""
+    import csv
+    import io
+
+    card = enroll(client, name="@SUM(1+1)")
+    pos.post("/pos/receipts", {"receipt_id": "-2-3", "card": card["card_number"], "total": 100000})
+    pos.post("/pos/refunds", {"refund_id": "-1", "receipt_id": "-2-3", "amount": 1000})
+    for reason, key in (("=HYPERLINK(\"http://x\")", "k1"), ("＝1+1", "k2"), ("  =1+1", "k3"), ("\t=1", "k4")):
+        adjusted = client.http.post(f"/admin/cards/{card['card_id']}/adjustments", headers=bearer(merchant),
+                                    body=json.dumps({"amount": -1, "reason": reason, "idempotency_key": key}))
+        assert adjusted.status_code == 201, adjusted.body
+    cells = []
+    for kind in ("cards", "receipts", "ledger"):
+        response = client.http.get(f"/admin/programs/{program['id']}/exports/{kind}", headers=bearer(merchant))
+        text = response.body.decode() if isinstance(response.body, bytes) else response.body
+        rows = list(csv.reader(io.StringIO(text)))
+        cells += [value for row in rows[1:] for value in row]
+        if kind == "receipts":
+            ids = [row[rows[0].index("id")] for row in rows[1:] if row[0] in ("receipt", "refund")]
+            assert sorted(ids) == ["'-1", "'-2-3"]
+        if kind == "ledger":
+            amounts = [row[rows[0].index("amount")] for row in rows[1:]]
+            assert "-1" in amounts  # a number, left as it is
+    texts = [value for value in cells if not value.lstrip("-").isdigit()]
+    assert texts and not [value for value in texts if value.lstrip()[:1] in ("=", "+", "-", "@", "＝", "\t", "\r")]
+    assert "'@SUM(1+1)" in cells and "'＝1+1" in cells and "'=1" in cells
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "  =1", "\u00a0+1", "＝1", "＋1", "－1",
+                                  "＠A1", "﹦1"])
+def test_every_formula_start_is_defused(text):
+    from chalicelib.usecases import exports
+
+    assert exports.cell(text) == "'" + text
+    assert exports.cell("Anna") == "Anna" and exports.cell(-500) == -500 and exports.cell(None) == ""

@@ -204,9 +204,69 @@ def test_refund_after_the_points_were_spent_records_a_shortfall(client, merchant
     client.http.post(f"/admin/cards/{spender['card_id']}/adjustments", headers=bearer(merchant), body=json.dumps(
         {"amount": -170, "reason": "spent elsewhere", "idempotency_key": "spent"}))  # 30 left
     refund = body(pos.post("/pos/refunds", {"refund_id": "g1", "receipt_id": "s1", "amount": 200000}))
-    assert refund["points_reversed"] == 30 and refund["shortfall"] == 70 and refund["balance"] == 0
+    # all 100 are taken back: the 30 left now, the 70 already spent are owed
+    assert refund["points_reversed"] == 100 and refund["shortfall"] == 70 and refund["balance"] == 0
     state, entries = _card(client, merchant, spender["card_id"])
-    assert state["balance"] == 0 and entries[0]["reason"] == "shortfall 70"
+    assert state["balance"] == 0 and state["owed"] == 70 and entries[0]["reason"] == "shortfall 70"
+    # the owed points come out of the next points the card receives
+    bought = body(pos.post("/pos/receipts", {"receipt_id": "s2", "card": spender["card_number"], "total": 200000}))
+    assert bought["earned"] == 100 and bought["settled"] == 70 and bought["balance"] == 30
+    state, entries = _card(client, merchant, spender["card_id"])
+    assert state["owed"] == 0 and [(e["kind"], e["amount"]) for e in entries[:2]] == [("refund_reverse", -70),
+                                                                                       ("earn", 100)]
+
+
+def _till(client, merchant, slug, mechanics):
+    created = body(client.http.post("/admin/programs", headers=bearer(merchant), body=json.dumps(
+        {"name": slug.title(), "slug": slug, "mechanics": mechanics})))
+    key = body(client.http.post(f"/admin/programs/{created['id']}/pos-keys", headers=bearer(merchant), body="{}"))
+    return created, PosClient(client, key["key_id"], key["secret"])
+
+
+def test_refunds_commute_the_reported_case(client, merchant):
+    """Welcome 500, earn 500 on receipt A, spend 1,000 on receipt B: refunding A then B and B then A
+    both leave the 500 the card had before the purchases, with 500 points reversed either way."""
+    _, till = _till(client, merchant, "commute", {"welcome_bonus": 500, "redeem_cap_percent": 100,
+                                                  "pending_days": 0})
+    finals = []
+    for n, order in enumerate((("A", "B"), ("B", "A"))):
+        card = enroll(client, slug="commute", phone=f"+7916000002{n}")
+        ids = {"A": f"a{n}", "B": f"b{n}"}
+        earned = body(till.post("/pos/receipts", {"receipt_id": ids["A"], "card": card["card_number"],
+                                                  "total": 1000000}))
+        spent = body(till.post("/pos/receipts", {"receipt_id": ids["B"], "card": card["card_number"],
+                                                 "total": 100000, "redeem": 1000}))
+        assert (earned["earned"], spent["redeemed"], spent["balance"]) == (500, 1000, 0)
+        answers = [body(till.post("/pos/refunds", {"refund_id": f"f{n}{which}", "receipt_id": ids[which],
+                                                   "amount": 1000000 if which == "A" else 100000}))
+                   for which in order]
+        state, entries = _card(client, merchant, card["card_id"])
+        assert entries[0]["balance_after"] == state["balance"] == answers[-1]["balance"]
+        reversed_in_ledger = -sum(e["amount"] for e in entries if e["kind"] == "refund_reverse")
+        finals.append((state["balance"], state["owed"], reversed_in_ledger,
+                       sum(a["points_reversed"] for a in answers), sum(a["points_returned"] for a in answers)))
+    assert finals[0] == finals[1] == (500, 0, 500, 500, 1000)
+
+
+def test_the_newest_ledger_entry_is_the_last_change_applied(client, merchant, program, pos):
+    """Two receipts racing: the one whose request started first commits second. The ledger lists in the
+    order they were applied, so its newest entry's balance_after is the card's balance."""
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.store import programs as program_store
+
+    card = enroll(client)
+    stored = program_store.get(program["id"])
+    started = datetime.now(timezone.utc) + timedelta(seconds=5)
+    pos_cases.post_receipt(stored, {"receipt_id": "late", "card": card["card_number"], "total": 100000},
+                           started + timedelta(seconds=1))
+    pos_cases.post_receipt(stored, {"receipt_id": "early", "card": card["card_number"], "total": 300000,
+                                    "redeem": 50}, started)
+    state, entries = _card(client, merchant, card["card_id"])
+    assert state["balance"] == 100 + 50 - 50 + 147  # welcome, late earns 50, early spends 50, earns 147
+    assert entries[0]["balance_after"] == state["balance"]
+    assert [e["cause"]["id"] for e in entries[:3]] == ["early", "early", "late"]
+    assert [e["at"] for e in entries] == sorted((e["at"] for e in entries), reverse=True)
 
 
 def test_refund_of_an_anonymous_receipt(client, program, pos):

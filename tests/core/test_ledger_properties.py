@@ -3,6 +3,7 @@ bonuses, adjustments and expiry: the ledger explains every point and nothing goe
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +38,7 @@ class ReceiptBook:
 def _apply_refund(receipt: ReceiptBook, outcome: ledger.Outcome, amount: int) -> None:
     t = receipt.totals
     receipt.totals = ledger.ReceiptTotals(t.total, t.earned, t.redeemed, t.refunded + amount,
-                                          t.reversed - outcome.earned + outcome.shortfall,
+                                          t.reversed - outcome.earned,
                                           t.returned - outcome.redeemed, t.business_day)
 
 
@@ -85,6 +86,7 @@ def test_balance_equals_lots_equals_ledger_and_never_negative(ops):
         ledger_sum += sum(entry.amount for entry in outcome.entries)
         assert state.balance == lot_rules.balance(state.lots) == ledger_sum
         assert state.balance >= 0 and all(lot.remaining > 0 for lot in state.lots)
+        assert state.owed >= 0 and (state.owed == 0 or state.balance == 0)  # owed points come out of the next ones
         for entry in outcome.entries:
             assert entry.balance_after >= 0
         if outcome.entries:
@@ -158,3 +160,144 @@ def test_tier_upgrades_at_once_and_applies_from_the_next_receipt():
                              receipt_ref="r1")
     assert refunded.state.tier == "silver"
     assert ledger.scheduled_tier(refunded.state, MECHANICS, START) == "base"
+
+
+# --- refunds commute -----------------------------------------------------------------------------
+
+NOW_MECHANICS = mech.parse({"redeem_cap_percent": 100, "pending_days": 0, "lifetime_days": 30, "point_value": 100})
+spend_op = st.tuples(st.just("receipt"), st.integers(0, 500000), st.sampled_from([0.0, 0.3, 1.0]))
+prefix_op = st.one_of(receipt_op, spend_op, bonus_op, st.tuples(st.just("days"), st.integers(1, 3), st.none()))
+refund_request = st.tuples(st.integers(0, 20), st.sampled_from([1.0, 1.0, 0.5, 0.3, 0.01, 0.99]))
+
+
+def _history(mechanics, ops, start=START):
+    """Apply a history of receipts, bonuses and days; (state, receipts, the day it ends on, ledger sum)."""
+    state, today, receipts, ledger_sum = ledger.CardState(balance=0, lots=(), tier="base"), start, [], 0
+    for index, (kind, a, b) in enumerate(ops):
+        if kind == "days":
+            today += timedelta(days=a)
+            outcome = ledger.expire(state, today)
+        elif kind == "bonus":
+            outcome = ledger.bonus(state, mechanics, source=b, points=a, today=today, lot_id=f"b{index}")
+        else:
+            redeem = int(ledger.max_redeem(mechanics, state, a, today.isoformat()) * b)
+            outcome = ledger.receipt(state, mechanics, total=a, redeem=redeem, today=today, lot_id=f"l{index}",
+                                     receipt_ref=f"r{index}")
+            receipts.append(ReceiptBook(ledger.ReceiptTotals(a, outcome.earned, redeem,
+                                                             business_day=today.isoformat()), f"r{index}"))
+        state = outcome.state
+        ledger_sum += sum(entry.amount for entry in outcome.entries)
+    return state, receipts, today, ledger_sum
+
+
+def _amounts(receipts, requests):
+    """Refunds as (receipt index, amount), partial or full, never more than is left of a receipt: so
+    every order of them is accepted."""
+    left = [book.totals.total for book in receipts]
+    plan = []
+    for which, share in requests:
+        index = which % len(receipts)
+        amount = left[index] if share == 1.0 else max(1, int(left[index] * share))
+        if left[index] and amount:
+            left[index] -= amount
+            plan.append((index, amount))
+    return plan
+
+
+def _refund_all(mechanics, state, receipts, plan, today, ledger_sum):
+    """Apply the refunds in this order, checking at every step that the ledger explains every point;
+    (final state, points reversed in the ledger, points reversed and returned by the answers)."""
+    books = [ReceiptBook(book.totals, book.ref) for book in receipts]
+    in_ledger = answered_reversed = answered_returned = 0
+    for step, (index, amount) in enumerate(plan):
+        book = books[index]
+        outcome = ledger.refund(state, mechanics, book.totals, amount=amount, today=today, lot_id=f"x{step}",
+                                receipt_ref=book.ref)
+        _apply_refund(book, outcome, amount)
+        state = outcome.state
+        ledger_sum += sum(entry.amount for entry in outcome.entries)
+        in_ledger -= sum(entry.amount for entry in outcome.entries if entry.kind == "refund_reverse")
+        answered_reversed, answered_returned = answered_reversed - outcome.earned, answered_returned - outcome.redeemed
+        assert state.balance == lot_rules.balance(state.lots) == ledger_sum >= 0
+        assert state.owed >= 0 and (state.owed == 0 or state.balance == 0)  # owed only when nothing is left
+        assert all(entry.balance_after >= 0 for entry in outcome.entries)
+        if outcome.entries:
+            assert outcome.entries[-1].balance_after == state.balance
+    return state, in_ledger, answered_reversed, answered_returned
+
+
+@pytest.mark.parametrize("mechanics", [MECHANICS, NOW_MECHANICS], ids=["pending-and-expiry", "spendable-at-once"])
+@settings(max_examples=300, deadline=None)
+@given(st.lists(prefix_op, min_size=1, max_size=15), st.lists(refund_request, min_size=1, max_size=10),
+       st.randoms(use_true_random=False))
+def test_any_order_of_refunds_ends_in_the_same_balance_and_the_same_points_reversed(mechanics, ops, requests, rng):
+    """Receipts that earn and spend, bonuses and days; then refunds (partial and full) applied in several
+    random orders: the same balance, the same points owed, the same points reversed (in the ledger and in
+    the answers) and returned, whatever the order."""
+    state, receipts, today, ledger_sum = _history(mechanics, ops)
+    if not receipts:
+        return
+    plan = _amounts(receipts, requests)
+    results = set()
+    for _ in range(4):
+        order = list(plan)
+        rng.shuffle(order)
+        final, in_ledger, reversed_points, returned_points = _refund_all(mechanics, state, receipts, order, today,
+                                                                         ledger_sum)
+        results.add((final.balance, final.owed, in_ledger, reversed_points, returned_points))
+    assert len(results) == 1, results
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 2000), min_size=1, max_size=3), st.lists(spend_op, min_size=1, max_size=10),
+       st.lists(refund_request, max_size=10), st.randoms(use_true_random=False))
+def test_refunding_every_receipt_restores_the_card_as_it_was_before_them(bonuses, purchases, requests, rng):
+    """Bonuses, then purchases that earn and spend (the bonuses too); refund every purchase in full, in
+    pieces, in any order: the card holds its bonuses again and owes nothing."""
+    ops = [("bonus", points, "campaign") for points in bonuses] + purchases
+    state, receipts, today, ledger_sum = _history(NOW_MECHANICS, ops)
+    plan = _amounts(receipts, requests)
+    left = {index: book.totals.total - sum(a for i, a in plan if i == index) for index, book in enumerate(receipts)}
+    plan += [(index, amount) for index, amount in left.items() if amount]  # the rest of every receipt
+    rng.shuffle(plan)
+    final, *_ = _refund_all(NOW_MECHANICS, state, receipts, plan, today, ledger_sum)
+    assert final.balance == sum(bonuses) and final.owed == 0
+
+
+def _reported_case():
+    """Welcome 500; receipt A earns 500; receipt B is paid with 1,000 points."""
+    state = ledger.bonus(ledger.CardState(0, (), "base"), NOW_MECHANICS, source="welcome", points=500, today=START,
+                         lot_id="w").state
+    earned = ledger.receipt(state, NOW_MECHANICS, total=1000000, redeem=0, today=START, lot_id="a", receipt_ref="A")
+    spent = ledger.receipt(earned.state, NOW_MECHANICS, total=100000, redeem=1000, today=START, lot_id="b",
+                           receipt_ref="B")
+    assert (earned.earned, spent.redeemed, spent.state.balance) == (500, 1000, 0)
+    return spent.state, {"A": ledger.ReceiptTotals(1000000, 500, 0), "B": ledger.ReceiptTotals(100000, 0, 1000)}
+
+
+def test_the_reported_case_refund_a_then_b_equals_b_then_a():
+    state, totals = _reported_case()
+    first = ledger.refund(state, NOW_MECHANICS, totals["A"], amount=1000000, today=START, lot_id="x1",
+                          receipt_ref="A")
+    assert (first.earned, first.shortfall, first.state.balance, first.state.owed) == (-500, 500, 0, 500)
+    assert [(e.kind, e.amount, e.note) for e in first.entries] == [("refund_reverse", 0, "shortfall 500")]
+    second = ledger.refund(first.state, NOW_MECHANICS, totals["B"], amount=100000, today=START, lot_id="x2",
+                           receipt_ref="B")
+    assert (second.redeemed, second.settled, second.state.balance, second.state.owed) == (-1000, 500, 500, 0)
+    other = ledger.refund(state, NOW_MECHANICS, totals["B"], amount=100000, today=START, lot_id="x1", receipt_ref="B")
+    other = ledger.refund(other.state, NOW_MECHANICS, totals["A"], amount=1000000, today=START, lot_id="x2",
+                          receipt_ref="A")
+    assert (other.earned, other.shortfall, other.state.balance, other.state.owed) == (-500, 0, 500, 0)
+
+
+def test_owed_points_are_settled_from_the_next_points_the_card_receives():
+    state, totals = _reported_case()
+    owing = ledger.refund(state, NOW_MECHANICS, totals["A"], amount=1000000, today=START, lot_id="x",
+                          receipt_ref="A").state
+    bought = ledger.receipt(owing, NOW_MECHANICS, total=400000, redeem=0, today=START, lot_id="c", receipt_ref="C")
+    assert (bought.earned, bought.settled, bought.state.balance, bought.state.owed) == (200, 200, 0, 300)
+    assert [(e.kind, e.amount, e.balance_after) for e in bought.entries] == [("earn", 200, 200),
+                                                                             ("refund_reverse", -200, 0)]
+    gift = ledger.bonus(bought.state, NOW_MECHANICS, source="campaign", points=1000, today=START, lot_id="g")
+    assert (gift.settled, gift.state.balance, gift.state.owed) == (300, 700, 0)
+    assert lot_rules.balance(gift.state.lots) == 700
