@@ -61,7 +61,7 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
             card_store.save_shown_change(card, now, extra=[
                 _record(card, kind, "sent", text, now),
                 *others,
-                *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}", card_id=card.card_id,
+                *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}#{db.micros(now)}", card_id=card.card_id,
                               program_id=program.program_id, pass_version=int(card.pass_version),
                               due_at=db.micros(now), attempts=0, created_at=db.iso(now),
                               payload={"header": program.name[:35], "body": text})]
@@ -114,9 +114,8 @@ def deliver(item: OutboxItem, program, card: Card, now: datetime) -> None:
 
 
 def record_delivery(item: OutboxItem, card: Card, now: datetime, outcome: str, reason: str | None = None) -> None:
-    """The final word on an email or Telegram message: its record, and the campaign's count."""
-    from chalicelib.store.models import Campaign
-
+    """The final word on an email or Telegram message: its record ('sent', 'failed', or 'unknown' when
+    the service never answered), and the campaign's count: delivered for 'sent', failed otherwise."""
     channel = item.item_key.split("#", 1)[0]
     payload = item.payload or {}
     record = _record(card, payload.get("kind", "message"), outcome, payload.get("text", ""), now, reason)
@@ -124,6 +123,18 @@ def record_delivery(item: OutboxItem, card: Card, now: datetime, outcome: str, r
     record.message_key += f"#{channel}"
     record.save()
     if payload.get("campaign_id"):
-        counter = Campaign.delivered if outcome == "sent" else Campaign.failed
-        Campaign(card.program_id, payload["campaign_id"]).update(actions=[counter.add(1)],
-                                                                 add_version_condition=False)
+        _count(card.program_id, payload["campaign_id"], "delivered" if outcome == "sent" else "failed", 1)
+
+
+def retried(item: OutboxItem) -> None:
+    """A parked (failed) message an admin sent back to the queue is no longer counted as failed."""
+    payload = item.payload or {}
+    if item.item_key.startswith(("email#", "telegram#")) and payload.get("campaign_id"):
+        _count(item.program_id, payload["campaign_id"], "failed", -1)
+
+
+def _count(program_id: str, campaign_id: str, counter: str, step: int) -> None:
+    from chalicelib.store.models import Campaign
+
+    Campaign(program_id, campaign_id).update(actions=[getattr(Campaign, counter).add(step)],
+                                             add_version_condition=False)
