@@ -36,10 +36,6 @@ def deliver(now: datetime | None = None, push=None, items: list | None = None) -
     """One pass over the due items (or over `items`, say those a stream just announced).
     `push(token) -> PushResult` defaults to the APNs client."""
     now = now or datetime.now(timezone.utc)
-    if push is None:
-        from chalicelib.wallet import apns
-
-        push = apns.client().push
     owner = secrets.token_hex(8)  # this runner's claims
     counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
     due = outbox_store.due(now) if items is None else [
@@ -92,8 +88,13 @@ def _deliver_one(item, owner: str, claim: str, now: datetime, push, counts: dict
 
 
 def _push(item, push, counts: dict) -> None:
+    registrations = devices.devices_of(item.card_id)
+    if registrations and push is None:  # the APNs client, set up only when there is someone to push to
+        from chalicelib.wallet import apns
+
+        push = apns.client().push
     retry = []
-    for registration in devices.devices_of(item.card_id):
+    for registration in registrations:
         result = push(registration.push_token)
         if result.delivered:
             counts["pushed"] += 1

@@ -46,8 +46,11 @@ def save_url(card: Card, program, now: datetime) -> str:
     try:
         sync_class(program)
         wallet.upsert("loyaltyObject", google.loyalty_object(wallet.issuer_id, card, program))
-    except google.GoogleError as error:
-        google.log_error(error, card_id=card.card_id)
+    except (google.GoogleError, ValueError) as error:  # ValueError: stored text the wire's JSON refuses
+        if isinstance(error, google.GoogleError):
+            google.log_error(error, card_id=card.card_id)
+        else:
+            log.error("google_wallet_unsendable", card_id=card.card_id, error=type(error).__name__)
         raise WalletUnavailable("Google Wallet did not accept the card just now; try again in a minute.") from None
     if card.google_state is None:
         card.update(actions=[Card.google_state.set("created")], add_version_condition=False)
