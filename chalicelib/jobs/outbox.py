@@ -16,6 +16,7 @@ answer never came, or an item taken over from a runner that died during it, is r
 and not sent again (at most once).
 """
 import secrets
+import time
 from datetime import datetime, timezone
 
 from chalicelib import log, metrics
@@ -26,6 +27,10 @@ from chalicelib.store import outbox as outbox_store
 MAX_ATTEMPTS = 10
 BACKOFF_SECONDS = 30
 LEASE_SECONDS = 150  # longer than the outbox Lambda's timeout (120 s): a live runner never loses its claim
+# A round takes no new item after this long, so even with every service hanging up to its timeouts
+# (the slowest item: Google's 4 tries of 5 s) it ends well inside the Lambda's 120 s; the rest is
+# the next round's.
+ROUND_SECONDS = 75
 
 
 class RetryLater(Exception):
@@ -43,7 +48,12 @@ def deliver(now: datetime | None = None, push=None, items: list | None = None) -
     if due or items is None:  # how long the oldest undelivered item has waited: an alarm watches this
         oldest = min((datetime.fromisoformat(item.created_at) for item in due), default=now)
         metrics.emit({"OutboxOldestAgeSeconds": round(max(0.0, (now - oldest).total_seconds()), 3)})
-    for item in due:
+    started = time.monotonic()
+    for position, item in enumerate(due):
+        if position and time.monotonic() - started > ROUND_SECONDS:
+            counts["deferred"] = len(due) - position
+            log.warning("outbox_round_out_of_time", deferred=len(due) - position)
+            break
         try:
             claim = outbox_store.claim(item, owner, now, LEASE_SECONDS)
         except Exception as error:  # noqa: BLE001 - the store hiccuped on this item: the next round retries it

@@ -349,3 +349,16 @@ def test_the_stream_leaves_parked_items_alone(aws):
                                                                       "item_key": {"S": "pass#c1"}}}}]}
     assert app.outbox_stream(event, None)["items"] == 0
     assert outbox_store.get("parked#p1", "pass#c1") is not None
+
+
+def test_a_round_out_of_time_leaves_the_rest_to_the_next(aws, monkeypatch):
+    """Services hanging up to their timeouts cannot make a round outlive its Lambda: past its time it
+    takes no new item, and the next round carries on."""
+    now = datetime.now(timezone.utc)
+    for index in range(3):
+        OutboxItem("wallet", f"pass#c{index}", card_id=f"c{index}", program_id="p1", pass_version=1,
+                   due_at=outbox_store.db.micros(now) + index, attempts=0, created_at=outbox_store.db.iso(now)).save()
+    monkeypatch.setattr(outbox, "ROUND_SECONDS", 0)
+    first = outbox.deliver(now + timedelta(seconds=1), push=_ok)
+    assert first["items"] == 1 and first["deferred"] == 2
+    assert [i.card_id for i in outbox_store.due(now + timedelta(seconds=1))] == ["c1", "c2"]
