@@ -249,8 +249,8 @@ def _channel_message(item, owner: str, claim: str, now: datetime) -> int:
         outcome, reason = "unknown", "a runner stopped during the send"
     else:
         try:
-            notices.deliver(item, program, card, now)
-            outcome, reason = "sent", None
+            sent = notices.deliver(item, program, card, now)
+            outcome, reason = ("sent", None) if sent else ("skipped", "opted_out")
         except DeliveryUnknown as error:
             outcome, reason = "unknown", f"{type(error).__name__}: {str(error)[:200]}"
     if outbox_store.done(item, owner):  # only the runner that held the claim records and counts it

@@ -163,3 +163,25 @@ def test_a_hanging_email_service_is_a_bounded_wait_and_the_round_goes_on(client,
         monkeypatch.undo()
         config.reset()
         email._client.cache_clear()
+
+
+def test_an_email_unsubscribed_before_it_leaves_is_not_counted_as_delivered(client, merchant, program, ses):
+    from chalicelib.jobs import outbox
+    from chalicelib.wallet import apns
+    from tests.conftest import bearer, body
+
+    card = enroll(client, email="anna@example.com", marketing_consent=True)
+    client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                      body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
+    created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
+                                    body=json.dumps({"name": "mail", "texts": {"ru": "Письмо"}, "channels": ["email"]})))
+    client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
+    url = urlparse(card_views.unsubscribe_url(card_store.get(card["card_id"])))
+    client.http.post(f"{url.path}?{url.query}", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                     body="List-Unsubscribe=One-Click")  # before the outbox's round
+    outbox.deliver(push=lambda token: apns.PushResult(200))
+    assert _sent() == []
+    assert ("email", "skipped") in {(m.channel, m.outcome) for m in Message.query(card["card_id"])}
+    campaign = body(client.http.get(f"/admin/programs/{program['id']}/campaigns/{created['id']}",
+                                    headers=bearer(merchant)))
+    assert campaign["counts"]["delivered"] == 0 and campaign["counts"]["failed"] == 0

@@ -362,3 +362,18 @@ def test_a_round_out_of_time_leaves_the_rest_to_the_next(aws, monkeypatch):
     first = outbox.deliver(now + timedelta(seconds=1), push=_ok)
     assert first["items"] == 1 and first["deferred"] == 2
     assert [i.card_id for i in outbox_store.due(now + timedelta(seconds=1))] == ["c1", "c2"]
+
+
+def test_parked_items_come_a_page_at_a_time(client, merchant, program):
+    now = datetime.now(timezone.utc)
+    for index in range(3):
+        OutboxItem(f"parked#{program['id']}", f"pass#c{index}", card_id=f"c{index}", program_id=program["id"],
+                   pass_version=1, due_at=0, attempts=10, last_error="APNs 500", created_at=outbox_store.db.iso(now),
+                   parked_at=outbox_store.db.iso(now)).save()
+    first = body(client.http.get(f"/admin/programs/{program['id']}/outbox?limit=2", headers=bearer(merchant)))
+    assert [i["card_id"] for i in first["items"]] == ["c0", "c1"] and first["next_cursor"]
+    second = body(client.http.get(f"/admin/programs/{program['id']}/outbox?limit=2&cursor={first['next_cursor']}",
+                                  headers=bearer(merchant)))
+    assert [i["card_id"] for i in second["items"]] == ["c2"] and second["next_cursor"] is None
+    assert client.http.get(f"/admin/programs/{program['id']}/outbox?cursor=%%%",
+                           headers=bearer(merchant)).status_code == 400
