@@ -2,8 +2,10 @@
 
 Registrations upsert (201 new, 200 known); the serials list filters strictly by a monotonic tag (the
 card's pass change time in microseconds), so a device is sent exactly the passes changed after its
-tag; a pass is 304 when unchanged since If-Modified-Since. Tokens are compared in constant time.
-Unknown passes and wrong tokens are both 401: a device learns nothing about passes it does not hold.
+tag; a pass is 304 only when the device holds this very version (see last_modified), and HEAD answers
+as GET without the body. Tokens are compared in constant time. Unknown passes and wrong tokens are
+both 401: a device learns nothing about passes it does not hold. Also here: each program's Google
+Wallet logo, drawn from its branding.
 """
 import hmac
 import json
