@@ -16,6 +16,7 @@ from chalicelib.store import outbox as outbox_store
 from chalicelib.store.models import Message, OutboxItem, Program
 from chalicelib.wallet import apns
 from tests.conftest import PROGRAM, bearer, body, enroll
+from tests.infra.test_least_privilege import calls  # noqa: F401 (fixture)
 from tests.wallet.test_google import ISSUER, _save, standin  # noqa: F401 (fixture)
 
 TOKEN = "42:test-token"
@@ -377,3 +378,34 @@ def test_parked_items_come_a_page_at_a_time(client, merchant, program):
     assert [i["card_id"] for i in second["items"]] == ["c2"] and second["next_cursor"] is None
     assert client.http.get(f"/admin/programs/{program['id']}/outbox?cursor=%%%",
                            headers=bearer(merchant)).status_code == 400
+
+
+def test_parking_and_the_parked_routes_need_nothing_their_roles_lack(client, merchant, program, monkeypatch, calls):
+    """Checked like tests/infra/test_least_privilege.py: every DynamoDB call made is granted in
+    infra/template.py, to the outbox function for parking, to the API for listing and retrying."""
+    from chalicelib.channels import telegram
+    from tests.infra.test_least_privilege import _allowed
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TELEGRAM_API_BASE", f"http://127.0.0.1:{port}")  # nobody listens: every send fails
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    config.reset()
+    telegram.credentials.cache_clear()
+    _subscribers(client, merchant, program, 1)
+    _campaign(client, merchant, program, "Hello")
+    calls.clear()
+    now = datetime.now(timezone.utc)
+    for round_ in range(outbox.MAX_ATTEMPTS):
+        outbox.deliver(now + timedelta(hours=2 * round_), push=_ok)
+    assert any(operation == "DeleteItem" for operation, _, _ in calls) and _allowed("outbox", calls) == []
+    calls.clear()
+    items = body(_parked(client, merchant, program["id"]))["items"]
+    assert items
+    for item in items:
+        assert client.http.post(f"/admin/programs/{program['id']}/outbox/{item['id']}/retry",
+                                headers=bearer(merchant)).status_code == 202
+    assert calls and _allowed("api", calls) == []
+    config.reset()
+    telegram.credentials.cache_clear()
