@@ -17,7 +17,7 @@ and not sent again (at most once).
 """
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from chalicelib import log, metrics
 from chalicelib.store import cards as card_store
@@ -54,8 +54,9 @@ def deliver(now: datetime | None = None, push=None, items: list | None = None) -
             counts["deferred"] = len(due) - position
             log.warning("outbox_round_out_of_time", deferred=len(due) - position)
             break
-        try:
-            claim = outbox_store.claim(item, owner, now, LEASE_SECONDS)
+        try:  # the lease runs from the claim's own moment, late in a long round too
+            claim = outbox_store.claim(item, owner, now + timedelta(seconds=time.monotonic() - started),
+                                       LEASE_SECONDS)
         except Exception as error:  # noqa: BLE001 - the store hiccuped on this item: the next round retries it
             log.error("outbox_claim_failed", item=item.item_key, error=type(error).__name__)
             continue
@@ -69,7 +70,7 @@ def deliver(now: datetime | None = None, push=None, items: list | None = None) -
             _failed(item, owner, error, now, counts)
     if counts["items"]:
         log.info("outbox_delivered", **counts)
-        metrics.emit({"PushesSent": counts["pushed"], "PushesFailed": counts["failed"] + counts["dead"],
+        metrics.emit({"PushesSent": counts["pushed"], "PushesFailed": counts["failed"] + counts.get("dead_pushes", 0),
                       "GoogleUpdates": counts.get("google", 0), "OutboxRetried": counts["retry"],
                       "OutboxParked": counts["dead"]})
     return counts
@@ -143,6 +144,8 @@ def _failed(item, owner: str, error: Exception, now: datetime, counts: dict) -> 
             log.warning("outbox_retry", item=item.item_key, attempts=attempts, reason=reason)
             return
         counts["dead"] += 1
+        if item.item_key.startswith("pass#"):
+            counts["dead_pushes"] = counts.get("dead_pushes", 0) + 1
         program_id = item.program_id or _program_of(item)
         if outbox_store.park(item, owner, program_id or "unknown", reason, now) and item.item_key.startswith(
                 ("email#", "telegram#")):
