@@ -305,3 +305,30 @@ def test_a_blocked_card_gets_no_save_link(client, program, merchant, standin):
     assert f"{ISSUER}.{card['card_id']}" not in standin["state"].resources["loyaltyObject"]
     page = client.http.get(card["card_url"].replace("https://loyalty.test", "")).body.decode()
     assert card["google_save_url"].replace("&", "&amp;") not in page and "/google?k=" not in page
+
+
+def test_a_hanging_google_is_a_bounded_retried_failure_of_its_item(client, program, pos, standin, monkeypatch):
+    """Google (the OAuth token endpoint and the API) accepts connections and never answers: each call
+    gives up at its timeout, the item is retried later, the round goes on."""
+    import time
+
+    card = enroll(client)
+    _save(client, card)
+    pos.post("/pos/receipts", {"receipt_id": "g9", "card": card["card_number"], "total": 100000})
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(32)
+    base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    account = google.load_service_account(standin["account"])
+    hanging = google.WalletClient(google.ServiceAccount(account.email, account.key_id, account.private_key,
+                                                        f"{base}/token"),
+                                  ISSUER, f"{base}/walletobjects/v1", timeout=0.3, sleep=lambda seconds: None)
+    monkeypatch.setattr(google, "client", lambda: hanging)
+    try:
+        started = time.monotonic()
+        counts = _deliver()
+        assert time.monotonic() - started < 10 and counts["retry"] == 1
+        waiting = outbox_store.get("wallet", f"google#{card['card_id']}")
+        assert int(waiting.attempts) == 1 and "network" in waiting.last_error
+    finally:
+        silent.close()
