@@ -125,8 +125,8 @@ def latest_pass(pass_type_id, serial):
     request = bp.current_request
     card = _card_for(pass_type_id, serial)
     etag = f'"{int(card.pass_version)}"'
-    headers = {"Last-Modified": formatdate(last_modified(card.pass_changed_at, datetime.now(timezone.utc)), usegmt=True),
-               "ETag": etag, "Cache-Control": "no-cache"}
+    served = last_modified(card.pass_changed_at, datetime.now(timezone.utc))
+    headers = {"Last-Modified": formatdate(served, usegmt=True), "ETag": etag, "Cache-Control": "no-cache"}
     match = request.headers.get("if-none-match")
     if (match is not None and etag in [tag.strip() for tag in match.split(",")]) or (
             match is None and unchanged_since(card.pass_changed_at, request.headers.get("if-modified-since"))):

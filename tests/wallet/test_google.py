@@ -225,7 +225,8 @@ def test_an_object_keeps_its_ten_newest_messages(client, program, standin):
     _save(client, card)
     now = datetime.now(timezone.utc)
     for index in range(12):
-        google_wallet.notice(card_store.get(card["card_id"]), "Hello", f"Message {index}", now + timedelta(seconds=index))
+        google_wallet.notice(card_store.get(card["card_id"]), "Hello", f"Message {index}",
+                             now + timedelta(seconds=index))
     held = standin["state"].resources["loyaltyObject"][f"{ISSUER}.{card['card_id']}"]["messages"]
     assert [m["body"] for m in held] == [f"Message {index}" for index in range(2, 12)]  # the oldest made room
     again = google_wallet.notice(card_store.get(card["card_id"]), "Hello", "Message 11", now, message_id=held[-1]["id"])
