@@ -27,7 +27,7 @@ ACCESS = {
         "receipts": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_time"],
         "devices": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
                     "dynamodb:Query", "dynamodb:Query@by_serial"],
-        "outbox": ["dynamodb:PutItem"],
+        "outbox": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"],  # parked items
         "messages": ["dynamodb:PutItem"],
         "campaigns": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],

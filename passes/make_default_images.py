@@ -1,24 +1,13 @@
 """Draws the default store-card images (icon, logo, strip at @1x/@2x/@3x) as PNGs, with no imaging
 library. Run by hand when the design changes: `python passes/make_default_images.py`."""
 import math
-import struct
-import zlib
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent / "default"
+sys.path.insert(0, str(HERE.parent.parent))
 
-
-def png(width: int, height: int, pixel) -> bytes:
-    rows = bytearray()
-    for y in range(height):
-        rows.append(0)
-        for x in range(width):
-            rows.extend(pixel(x / width, y / height))
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(rows), 9)) + \
-        chunk(b"IEND", b"")
+from chalicelib.wallet.images import from_function  # noqa: E402
 
 
 def icon(u, v):
@@ -49,5 +38,5 @@ DRAW = {"icon": icon, "logo": logo, "strip": strip}
 if __name__ == "__main__":
     for name, (width, height) in SIZES.items():
         for scale, suffix in ((1, ""), (2, "@2x"), (3, "@3x")):
-            (HERE / f"{name}{suffix}.png").write_bytes(png(width * scale, height * scale, DRAW[name]))
+            (HERE / f"{name}{suffix}.png").write_bytes(from_function(width * scale, height * scale, DRAW[name]))
     print("written to", HERE)

@@ -136,6 +136,32 @@ def refresh_passes(program_id):
     return json_response({"program_id": program.program_id, "status": "queued"}, 202)
 
 
+# --- outbox: deliveries given up on --------------------------------------------------------------
+
+@bp.route("/admin/programs/{program_id}/outbox", methods=["GET"])
+@api
+def list_outbox(program_id):
+    """Parked deliveries (pushes, Google updates, emails, Telegram messages), with their reasons."""
+    from chalicelib.usecases import deliveries
+
+    principal = _principal("campaigns:write")
+    program = _program(principal, program_id)
+    request = bp.current_request
+    items, cursor = deliveries.listing(program, query(request, "state"), query_int(request, "limit", 50, 1, 100),
+                                       query(request, "cursor"))
+    return json_response(_page(items, cursor))
+
+
+@bp.route("/admin/programs/{program_id}/outbox/{item_id}/retry", methods=["POST"])
+@api
+def retry_outbox_item(program_id, item_id):
+    from chalicelib.usecases import deliveries
+
+    principal = _principal("campaigns:write")
+    program = _program(principal, program_id)
+    return json_response(deliveries.retry(program, item_id, _now()), 202)
+
+
 # --- campaigns -----------------------------------------------------------------------------------
 
 @bp.route("/admin/programs/{program_id}/campaigns", methods=["POST"], content_types=[JSON])

@@ -162,7 +162,7 @@ def _card_behind_link(card_id: str):
     return card, program
 
 
-@bp.route("/c/{card_id}/pass.pkpass", methods=["GET"])
+@bp.route("/c/{card_id}/pass.pkpass", methods=["GET", "HEAD"])
 @api
 def apple_pass(card_id):
     from chalicelib.wallet import apple
@@ -173,7 +173,7 @@ def apple_pass(card_id):
     except apple.PassError as error:  # our configuration, not the caller's fault: say what to fix in the log
         log.error("pass_not_built", card_id=card.card_id, reason=str(error))
         raise
-    return Response(body=archive, status_code=200,
+    return Response(body=archive if bp.current_request.method != "HEAD" else b"", status_code=200,
                     headers={"Content-Type": apple.MIME, "Cache-Control": "no-store",
                              "Content-Disposition": f'attachment; filename="{program.slug}.pkpass"',
                              "Last-Modified": card_views.http_date(card.pass_changed_at)})

@@ -2,14 +2,16 @@
 
 Registrations upsert (201 new, 200 known); the serials list filters strictly by a monotonic tag (the
 card's pass change time in microseconds), so a device is sent exactly the passes changed after its
-tag; a pass is 304 when unchanged since If-Modified-Since. Tokens are compared in constant time.
-Unknown passes and wrong tokens are both 401: a device learns nothing about passes it does not hold.
+tag; a pass is 304 only when the device holds this very version (see last_modified), and HEAD answers
+as GET without the body. Tokens are compared in constant time. Unknown passes and wrong tokens are
+both 401: a device learns nothing about passes it does not hold. Also here: each program's Google
+Wallet logo, drawn from its branding.
 """
 import hmac
 import json
 import re
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from email.utils import formatdate, parsedate_to_datetime
 
 from chalice import Blueprint, Response
 
@@ -21,10 +23,15 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import devices
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Card
-from chalicelib.usecases import cards as card_views
 
 bp = Blueprint(__name__)
 _SAFE = re.compile(r"[A-Za-z0-9._\-]{1,128}")
+# Apple: device tokens are of variable length (do not assume 32 bytes). Its protocols have allowed up
+# to 100 bytes (200 hex characters); third-party Android wallets (the AndroidPass scheme) send FCM
+# tokens of about 160 characters with ':'. 1024 leaves room for growth and still keeps the stored
+# registration and the APNs request path small.
+MAX_PUSH_TOKEN = 1024
+_PUSH_TOKEN = re.compile(r"[A-Za-z0-9._:\-]{1,%d}" % MAX_PUSH_TOKEN)
 MAX_LOG_LINES = 20
 MAX_LOG_CHARS = 300
 
@@ -57,7 +64,7 @@ def register(device_id, pass_type_id, serial):
     try:
         data = json.loads(bp.current_request.raw_body or b"{}")
         push_token = data["pushToken"]
-        if not isinstance(push_token, str) or not _SAFE.fullmatch(push_token):
+        if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
             raise ValueError
     except (ValueError, KeyError, TypeError):
         raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken") from None
@@ -89,25 +96,63 @@ def changed_serials(device_id, pass_type_id):
                           "lastUpdated": str(max(int(card.pass_changed_at) for card in changed))})
 
 
-@bp.route("/passkit/v1/passes/{pass_type_id}/{serial}", methods=["GET"])
+def last_modified(changed_micros: int, now: datetime) -> int:
+    """The Last-Modified second to serve for a pass changed at `changed_micros`. An HTTP date has whole
+    seconds, and a pass can change twice within one: a device holding the first version would send
+    back the same second and be told 304. So a pass changed in the current second is dated a second
+    earlier: the device's next If-Modified-Since then precedes the change and it gets the pass again
+    (once); from the next second on the true second is served. Any later change falls in a second
+    after the one served, so `changed second <= If-Modified-Since` means the device has this version."""
+    return min(int(changed_micros) // 1_000_000, int(now.timestamp()) - 1)
+
+
+def unchanged_since(changed_micros: int, if_modified_since: str | None) -> bool:
+    if not if_modified_since:
+        return False
+    try:
+        return int(changed_micros) // 1_000_000 <= int(parsedate_to_datetime(if_modified_since).timestamp())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False  # an unreadable date: send the pass
+
+
+@bp.route("/passkit/v1/passes/{pass_type_id}/{serial}", methods=["GET", "HEAD"])
 @api
 def latest_pass(pass_type_id, serial):
+    """The pass, or 304 when the device has this version. ETag is the pass version (exact, for clients
+    that send If-None-Match); HEAD answers as GET without the body."""
     from chalicelib.wallet import apple
 
+    request = bp.current_request
     card = _card_for(pass_type_id, serial)
-    changed_second = int(card.pass_changed_at) // 1_000_000
-    since = bp.current_request.headers.get("if-modified-since")
-    if since:
-        try:
-            if changed_second <= int(parsedate_to_datetime(since).timestamp()):
-                return Response(body="", status_code=304,
-                                headers={"Last-Modified": card_views.http_date(card.pass_changed_at)})
-        except (TypeError, ValueError, IndexError, OverflowError):
-            pass  # an unreadable date: send the pass
+    etag = f'"{int(card.pass_version)}"'
+    served = last_modified(card.pass_changed_at, datetime.now(timezone.utc))
+    headers = {"Last-Modified": formatdate(served, usegmt=True), "ETag": etag, "Cache-Control": "no-cache"}
+    match = request.headers.get("if-none-match")
+    if (match is not None and etag in [tag.strip() for tag in match.split(",")]) or (
+            match is None and unchanged_since(card.pass_changed_at, request.headers.get("if-modified-since"))):
+        return Response(body="", status_code=304, headers=headers)
+    headers["Content-Type"] = apple.MIME
+    if request.method == "HEAD":
+        return Response(body=b"", status_code=200, headers=headers)
     program = program_store.get(card.program_id)
-    return Response(body=apple.build(card, program), status_code=200,
-                    headers={"Content-Type": apple.MIME, "Last-Modified": card_views.http_date(card.pass_changed_at),
-                             "Cache-Control": "no-cache"})
+    return Response(body=apple.build(card, program), status_code=200, headers=headers)
+
+
+@bp.route("/static/programs/{program_id}/google-logo.png", methods=["GET", "HEAD"])
+@api
+def google_logo(program_id):
+    """The program's logo for Google Wallet, drawn from its branding (660 x 660, no mask)."""
+    from chalicelib.core import branding
+    from chalicelib.errors import NotFound
+    from chalicelib.wallet import images
+
+    program = program_store.get(program_id) if _SAFE.fullmatch(program_id or "") else None
+    if program is None:
+        raise NotFound("No such image.")
+    brand = branding.parse({}, program.branding)
+    body = images.google_logo(brand["background_color"], brand["foreground_color"])
+    return Response(body=body if bp.current_request.method != "HEAD" else b"", status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=86400"})
 
 
 @bp.route("/passkit/v1/log", methods=["POST"], content_types=[JSON])

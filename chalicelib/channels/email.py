@@ -1,25 +1,46 @@
-"""Email through Amazon SES (API v2). SES_ENDPOINT points it at moto locally; in AWS it is unset."""
+"""Email through Amazon SES (API v2). SES_ENDPOINT points it at moto locally; in AWS it is unset.
+
+Bounded: a connection must open within 3 s and SES answer within 10 s. botocore does not retry by
+itself here (one attempt): SES v2 takes no idempotency key, so a repeat after a read timeout could send
+the email twice. A send that could not connect is retried by the outbox; one whose answer never came
+is recorded as of unknown outcome (DeliveryUnknown) and not repeated."""
 from functools import lru_cache
 
+from chalicelib.channels import DeliveryUnknown
 from chalicelib.config import settings
+
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 10
+
+
+class EmailUncertain(DeliveryUnknown):
+    pass
 
 
 @lru_cache(maxsize=1)
 def _client():
     import botocore.session
+    from botocore.config import Config
 
     s = settings()
-    return botocore.session.get_session().create_client("sesv2", region_name=s.region, endpoint_url=s.ses_endpoint)
+    config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, retries={"total_max_attempts": 1})
+    return botocore.session.get_session().create_client("sesv2", region_name=s.region, endpoint_url=s.ses_endpoint,
+                                                        config=config)
 
 
 def send(to: str, subject: str, text: str, html: str, unsubscribe_url: str) -> str:
     """Send one email with a one-click unsubscribe (RFC 8058); returns SES's message id."""
-    answer = _client().send_email(
-        FromEmailAddress=settings().email_from,
-        Destination={"ToAddresses": [to]},
-        Content={"Simple": {
-            "Subject": {"Data": subject[:200], "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
-            "Headers": [{"Name": "List-Unsubscribe", "Value": f"<{unsubscribe_url}>"},
-                        {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"}]}})
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+    try:
+        answer = _client().send_email(
+            FromEmailAddress=settings().email_from,
+            Destination={"ToAddresses": [to]},
+            Content={"Simple": {
+                "Subject": {"Data": subject[:200], "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}, "Html": {"Data": html, "Charset": "UTF-8"}},
+                "Headers": [{"Name": "List-Unsubscribe", "Value": f"<{unsubscribe_url}>"},
+                            {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"}]}})
+    except (ReadTimeoutError, ConnectionClosedError) as error:
+        raise EmailUncertain(type(error).__name__) from None
     return answer["MessageId"]

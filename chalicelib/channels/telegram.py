@@ -3,11 +3,22 @@ The bot token and webhook secret come from settings locally and from Secrets Man
 import json
 from functools import lru_cache
 
+from chalicelib.channels import DeliveryUnknown, Refused
 from chalicelib.config import settings
+
+TIMEOUT = {"connect": 3.0, "read": 8.0, "write": 5.0, "pool": 3.0}  # seconds
 
 
 class TelegramError(Exception):
-    pass
+    """Telegram did not take the call (answered an error, or could not be reached: retry later)."""
+
+
+class TelegramRefused(TelegramError, Refused):
+    """A 400/403 about this chat (bot blocked, chat not found): sending again will not help."""
+
+
+class TelegramUncertain(TelegramError, DeliveryUnknown):
+    """The request may have been sent but no answer came: the Bot API has no idempotency key."""
 
 
 @lru_cache(maxsize=1)
@@ -27,19 +38,28 @@ def credentials() -> tuple[str | None, str | None]:
 def _http():
     import httpx
 
-    return httpx.Client(timeout=5)
+    return httpx.Client(timeout=httpx.Timeout(**TIMEOUT))
 
 
 def _call(method: str, data: dict, files: dict | None = None) -> dict:
+    import httpx
+
     token, _ = credentials()
     if not token:
         raise TelegramError("Telegram is not configured (TELEGRAM_BOT_TOKEN)")
     url = f"{settings().telegram_api_base}/bot{token}/{method}"
-    response = _http().post(url, data=data, files=files) if files else _http().post(url, json=data)
+    try:
+        response = _http().post(url, data=data, files=files) if files else _http().post(url, json=data)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:  # nothing was sent
+        raise TelegramError(f"{method}: {type(error).__name__}") from None
+    except httpx.HTTPError as error:  # sent, perhaps: a read timeout, a dropped connection
+        raise TelegramUncertain(f"{method}: {type(error).__name__}") from None
     try:
         answer = response.json()
     except ValueError:
         answer = {}
+    if response.status_code in (400, 403):
+        raise TelegramRefused(f"{method}: {response.status_code} {answer.get('description', '')}".strip())
     if response.status_code != 200 or not answer.get("ok"):
         raise TelegramError(f"{method}: {response.status_code} {answer.get('description', '')}".strip())
     return answer["result"]

@@ -1,15 +1,19 @@
 """A local stand-in for the Telegram Bot API (sendMessage, sendPhoto), for `make dev` and the tests:
 it checks the bot token in the path, answers like Telegram, and keeps what was sent (GET /standin/sent).
+`PUT /standin/slow {"seconds", "count"}` makes the next sends late: taken, but answered after a delay.
 
     python -m chalicelib.channels.telegram_standin --port 8004 --token 1:local-bot-token
 """
 import argparse
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def make_handler(token: str, sent: list):
+    slow: list[float] = []
+
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -20,7 +24,17 @@ def make_handler(token: str, sent: list):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
-            self.wfile.write(raw)
+            try:
+                self.wfile.write(raw)
+            except (BrokenPipeError, ConnectionResetError):  # the caller stopped waiting (a timeout test)
+                pass
+
+        def do_PUT(self):
+            if self.path == "/standin/slow":  # the next `count` sends are taken, then answered after `seconds`
+                spec = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                slow.extend([float(spec.get("seconds", 10))] * int(spec.get("count", 1)))
+                return self._answer(200, {"ok": True})
+            self._answer(404, {"ok": False, "description": "Not Found"})
 
         def do_GET(self):
             if self.path == "/standin/sent":
@@ -45,6 +59,8 @@ def make_handler(token: str, sent: list):
                 return self._answer(404, {"ok": False, "description": "Not Found: method not found"})
             sent.append(record)
             print(f"Telegram stand-in: {method} {record.get('chat_id', '')}", flush=True)
+            if slow:  # Telegram has it, but the answer is late (the sender's read timeout fires)
+                time.sleep(slow.pop(0))
             self._answer(200, {"ok": True, "result": {"message_id": len(sent)}})
 
     return Handler

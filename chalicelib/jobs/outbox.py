@@ -1,10 +1,23 @@
-"""Delivers what the outbox holds: for a changed card, an APNs push to each registered device.
+"""Delivers what the outbox holds: APNs pushes for changed passes, Google Wallet updates, messages
+that waited for the end of the quiet hours, email and Telegram messages, program-wide refreshes.
 
-410 removes the registration; 429, 5xx and network errors are retried later with backoff; other
-refusals (a bad token, a wrong topic) are logged and dropped. An item is removed only when its
-version is still the one delivered, so a change made meanwhile still goes out.
+Item by item, never all or nothing: each item is first claimed (a conditional write with a lease, so
+the outbox stream, the minute schedule and a retried Lambda never deliver one item twice), then
+delivered; whatever goes wrong with one item (any exception, any refusal) is that item's failure
+alone: it is retried with backoff, and parked for an admin after MAX_ATTEMPTS (at once when the
+service refused it for good), while the round goes on with the others.
+
+For pushes: 410 removes the registration; 429, 5xx and network errors retry the item; other refusals
+(a bad token) are logged and the device skipped. An item is removed only when its version is still the
+one delivered, so a change made meanwhile still goes out. A push repeated after a timeout is harmless
+(it only asks the device to fetch the pass), as is a Google update (a PATCH of the whole state, or a
+message under an id derived from the item). Email and Telegram take no idempotency key: a send whose
+answer never came, or an item taken over from a runner that died during it, is recorded as 'unknown'
+and not sent again (at most once).
 """
-from datetime import datetime, timezone
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
 
 from chalicelib import log, metrics
 from chalicelib.store import cards as card_store
@@ -13,62 +26,53 @@ from chalicelib.store import outbox as outbox_store
 
 MAX_ATTEMPTS = 10
 BACKOFF_SECONDS = 30
+LEASE_SECONDS = 150  # longer than the outbox Lambda's timeout (120 s): a live runner never loses its claim
+# A round takes no new item after this long, so even with every service hanging up to its timeouts
+# (the slowest item: Google's 4 tries of 5 s) it ends well inside the Lambda's 120 s; the rest is
+# the next round's.
+ROUND_SECONDS = 75
+
+
+class RetryLater(Exception):
+    """Part of the item did not go through for a reason that may pass (APNs busy)."""
 
 
 def deliver(now: datetime | None = None, push=None, items: list | None = None) -> dict:
     """One pass over the due items (or over `items`, say those a stream just announced).
     `push(token) -> PushResult` defaults to the APNs client."""
     now = now or datetime.now(timezone.utc)
-    if push is None:
-        from chalicelib.wallet import apns
-
-        push = apns.client().push
+    owner = secrets.token_hex(8)  # this runner's claims
     counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
-    due = outbox_store.due(now) if items is None else [i for i in items if int(i.due_at) <= db.micros(now)]
-    if due:  # how long the oldest pending update has waited: the outbox-age alarm watches this
-        oldest = min(datetime.fromisoformat(item.created_at) for item in due)
-        metrics.emit({"OutboxAgeSeconds": round(max(0.0, (now - oldest).total_seconds()), 3)})
-    for item in due:
+    due = outbox_store.due(now) if items is None else [
+        i for i in items if i.queue == outbox_store.WALLET and int(i.due_at) <= db.micros(now)]
+    if due or items is None:  # how long the oldest undelivered item has waited: an alarm watches this
+        oldest = min((datetime.fromisoformat(item.created_at) for item in due), default=now)
+        metrics.emit({"OutboxOldestAgeSeconds": round(max(0.0, (now - oldest).total_seconds()), 3)})
+    started = time.monotonic()
+    for position, item in enumerate(due):
+        if position and time.monotonic() - started > ROUND_SECONDS:
+            counts["deferred"] = len(due) - position
+            log.warning("outbox_round_out_of_time", deferred=len(due) - position)
+            break
+        try:  # the lease runs from the claim's own moment, late in a long round too
+            claim = outbox_store.claim(item, owner, now + timedelta(seconds=time.monotonic() - started),
+                                       LEASE_SECONDS)
+        except Exception as error:  # noqa: BLE001 - the store hiccuped on this item: the next round retries it
+            log.error("outbox_claim_failed", item=item.item_key, error=type(error).__name__)
+            continue
+        if claim is None:
+            counts["skipped"] = counts.get("skipped", 0) + 1  # another runner has it
+            continue
         counts["items"] += 1
-        if item.item_key.startswith("refresh#"):
-            counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, now)
-            continue
-        if item.item_key.startswith(("email#", "telegram#")):
-            counts["messages"] = counts.get("messages", 0) + _channel_message(item, now)
-            continue
-        if item.item_key.startswith("notice#"):
-            counts["notices"] = counts.get("notices", 0) + _delayed_notice(item, now)
-            continue
-        if item.item_key.startswith(("google#", "gclass#", "gnotice#")):
-            counts["google"] = counts.get("google", 0) + _google(item, now)
-            continue
-        retry = []
-        for registration in devices.devices_of(item.card_id):
-            result = push(registration.push_token)
-            if result.delivered:
-                counts["pushed"] += 1
-            elif result.gone:
-                counts["gone"] += 1
-                devices.unregister(registration.device_id, registration.pass_type_id, registration.serial)
-            elif result.retry:
-                retry.append(result)
-            else:
-                counts["failed"] += 1
-                log.warning("push_refused", card_id=item.card_id, status=result.status, reason=result.reason)
-        if retry and int(item.attempts) + 1 < MAX_ATTEMPTS:
-            counts["retry"] += 1
-            delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
-            outbox_store.retry_later(item, db.micros(now) + delay * 1_000_000,
-                                     f"{retry[0].status} {retry[0].reason or ''}".strip())
-        else:
-            if retry:
-                counts["dead"] += 1
-                log.error("push_given_up", card_id=item.card_id, attempts=int(item.attempts) + 1)
-            outbox_store.done(item)
+        try:
+            _deliver_one(item, owner, claim, now, push, counts)
+        except Exception as error:  # noqa: BLE001 - any failure is this item's alone
+            _failed(item, owner, error, now, counts)
     if counts["items"]:
         log.info("outbox_delivered", **counts)
-        metrics.emit({"PushesSent": counts["pushed"], "PushesFailed": counts["failed"] + counts["dead"],
-                      "GoogleUpdates": counts.get("google", 0)})
+        metrics.emit({"PushesSent": counts["pushed"], "PushesFailed": counts["failed"] + counts.get("dead_pushes", 0),
+                      "GoogleUpdates": counts.get("google", 0), "OutboxRetried": counts["retry"],
+                      "OutboxParked": counts["dead"]})
     return counts
 
 
@@ -76,10 +80,90 @@ def run(day) -> dict:
     return deliver()
 
 
+def _deliver_one(item, owner: str, claim: str, now: datetime, push, counts: dict) -> None:
+    """Deliver one claimed item; returns when it is finished with, raises when it should be retried."""
+    kind = item.item_key.split("#", 1)[0]
+    if kind == "refresh":
+        counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, owner, now)
+        return
+    if kind in ("email", "telegram"):
+        counts["messages"] = counts.get("messages", 0) + _channel_message(item, owner, claim, now)
+        return
+    if kind == "notice":
+        counts["notices"] = counts.get("notices", 0) + _delayed_notice(item, now)
+    elif kind in ("google", "gclass", "gnotice"):
+        counts["google"] = counts.get("google", 0) + _google(item, now)
+    else:
+        _push(item, push, counts)
+    outbox_store.done(item, owner)
+
+
+def _push(item, push, counts: dict) -> None:
+    registrations = devices.devices_of(item.card_id)
+    if registrations and push is None:  # the APNs client, set up only when there is someone to push to
+        from chalicelib.wallet import apns
+
+        push = apns.client().push
+    retry = []
+    for registration in registrations:
+        result = push(registration.push_token)
+        if result.delivered:
+            counts["pushed"] += 1
+        elif result.gone:
+            counts["gone"] += 1
+            devices.unregister(registration.device_id, registration.pass_type_id, registration.serial)
+        elif result.retry:
+            retry.append(result)
+        else:
+            counts["failed"] += 1
+            log.warning("push_refused", card_id=item.card_id, status=result.status, reason=result.reason)
+    if retry:
+        raise RetryLater(f"APNs {retry[0].status} {retry[0].reason or ''}".strip())
+
+
+def _permanent(error: Exception) -> bool:
+    """Refused for good by the service: retrying will not help, an admin has to look."""
+    from chalicelib.channels import Refused
+    from chalicelib.wallet import google
+
+    if isinstance(error, google.GoogleError):
+        return 400 <= error.status < 500 and error.status not in (401, 408, 409, 429)
+    return isinstance(error, Refused)
+
+
+def _failed(item, owner: str, error: Exception, now: datetime, counts: dict) -> None:
+    """The item failed: retry it later with backoff, or park it (after MAX_ATTEMPTS, or at once when
+    refused for good). A failure here is logged and leaves the item to the next round (lease expiry)."""
+    reason = f"{type(error).__name__}: {str(error)[:250]}"
+    attempts = int(item.attempts) + 1
+    try:
+        if attempts < MAX_ATTEMPTS and not _permanent(error):
+            counts["retry"] += 1
+            delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
+            outbox_store.retry_later(item, owner, db.micros(now) + delay * 1_000_000, reason)
+            log.warning("outbox_retry", item=item.item_key, attempts=attempts, reason=reason)
+            return
+        counts["dead"] += 1
+        if item.item_key.startswith("pass#"):
+            counts["dead_pushes"] = counts.get("dead_pushes", 0) + 1
+        program_id = item.program_id or _program_of(item)
+        if outbox_store.park(item, owner, program_id or "unknown", reason, now) and item.item_key.startswith(
+                ("email#", "telegram#")):
+            _record_channel_outcome(item, now, "failed", reason)
+        log.error("outbox_parked", item=item.item_key, program_id=program_id, attempts=attempts, reason=reason)
+    except Exception as failure:  # noqa: BLE001
+        log.error("outbox_failure_not_recorded", item=item.item_key, error=type(failure).__name__)
+
+
+def _program_of(item) -> str | None:
+    card = card_store.get(item.card_id) if item.card_id else None
+    return card.program_id if card is not None else None
+
+
 REFRESH_PAGE = 200
 
 
-def _refresh_page(item, now: datetime) -> int:
+def _refresh_page(item, owner: str, now: datetime) -> int:
     """One page of a program-wide refresh: mark each card's pass changed and queue its push; the
     item keeps its place, so a large program is worked through over several rounds."""
     cards, cursor = card_store.list_for_program(item.program_id, REFRESH_PAGE, item.cursor)
@@ -89,14 +173,15 @@ def _refresh_page(item, now: datetime) -> int:
             for announce in outbox_store.pass_changed(touched, now):
                 announce.save()
     if cursor:
-        outbox_store.advance(item, cursor)
+        outbox_store.advance(item, cursor, owner)
     else:
-        outbox_store.done(item)
+        outbox_store.done(item, owner)
     return len(cards)
 
 
 def _google(item, now: datetime) -> int:
-    """Bring Google's copy of a card (or of a program's class) up to date; retried like pushes."""
+    """Bring Google's copy of a card (or of a program's class) up to date. A refusal is recorded on the
+    card and raised (the item is retried or parked)."""
     from chalicelib.store import programs as program_store
     from chalicelib.usecases import google_wallet
     from chalicelib.wallet import google
@@ -109,7 +194,8 @@ def _google(item, now: datetime) -> int:
         elif item.item_key.startswith("gnotice#"):
             card = card_store.get(item.card_id, consistent=True)
             if card is not None:
-                google_wallet.notice(card, item.payload["header"], item.payload["body"], now)
+                google_wallet.notice(card, item.payload["header"], item.payload["body"], now,
+                                     message_id=_message_id(item))
         else:
             card = card_store.get(item.card_id, consistent=True)
             if card is not None:
@@ -117,20 +203,20 @@ def _google(item, now: datetime) -> int:
                 if card.google_error:
                     card_store.set_google_error(card.card_id, None)
     except google_wallet.WalletUnavailable:
-        outbox_store.done(item)  # Google Wallet is not configured here: nothing to keep
-        return 0
+        return 0  # Google Wallet is not configured here: nothing to keep
     except google.GoogleError as error:
         google.log_error(error, card_id=item.card_id)
         if item.card_id:
             card_store.set_google_error(item.card_id, f"{error.status} {error.reason or ''}: {error.message}")
-        if (error.status == 429 or error.status >= 500 or error.status == 0) and int(item.attempts) + 1 < MAX_ATTEMPTS:
-            delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
-            outbox_store.retry_later(item, db.micros(now) + delay * 1_000_000, f"{error.status} {error.reason}")
-            return 0
-        outbox_store.done(item)
-        return 0
-    outbox_store.done(item)
+        raise
     return 1
+
+
+def _message_id(item) -> str:
+    """The Google message's id, the same for every attempt at one item: a repeat replaces, not adds."""
+    import hashlib
+
+    return "m" + hashlib.sha256(f"{item.item_key}#{item.created_at}".encode()).hexdigest()[:24]
 
 
 def _delayed_notice(item, now: datetime) -> int:
@@ -146,38 +232,47 @@ def _delayed_notice(item, now: datetime) -> int:
         outcome = notices.notify(program, card, payload.get("kind", "message"), payload.get("texts", {}), now,
                                  service=bool(payload.get("service")), campaign_id=payload.get("campaign_id"),
                                  channels=tuple(payload.get("channels") or notices.ALL_CHANNELS))
-    if outcome != "queued":
-        outbox_store.done(item)
+    # 'queued' again rewrote the item (without our claim): finishing it then removes nothing
     return 1 if outcome == "sent" else 0
 
 
-def _channel_message(item, now: datetime) -> int:
-    """An email or Telegram message: sent, retried with backoff, or recorded as failed for good."""
+def _channel_message(item, owner: str, claim: str, now: datetime) -> int:
+    """An email or Telegram message: sent once, retried when it surely did not go out, recorded as
+    'unknown' when it may have (no idempotency key to make a repeat safe)."""
+    from chalicelib.channels import DeliveryUnknown
     from chalicelib.store import programs as program_store
     from chalicelib.usecases import notices
 
     card = card_store.get(item.card_id, consistent=True)
     program = program_store.get(item.program_id) if card is not None else None
     if card is None or program is None:
-        outbox_store.done(item)
+        outbox_store.done(item, owner)
         return 0
-    try:
-        notices.deliver(item, program, card, now)
-    except Exception as error:  # noqa: BLE001 - any channel failure is retried, then recorded
-        reason = f"{type(error).__name__}: {str(error)[:200]}"
-        if int(item.attempts) + 1 < MAX_ATTEMPTS:
-            delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
-            outbox_store.retry_later(item, db.micros(now) + delay * 1_000_000, reason)
-            return 0
-        notices.record_delivery(item, card, now, "failed", reason)
-        outbox_store.done(item)
-        return 0
-    notices.record_delivery(item, card, now, "sent")
-    outbox_store.done(item)
-    return 1
+    if claim == "taken_over":  # a runner died holding it: it may have sent it
+        outcome, reason = "unknown", "a runner stopped during the send"
+    else:
+        try:
+            sent = notices.deliver(item, program, card, now)
+            outcome, reason = ("sent", None) if sent else ("skipped", "opted_out")
+        except DeliveryUnknown as error:
+            outcome, reason = "unknown", f"{type(error).__name__}: {str(error)[:200]}"
+    if outbox_store.done(item, owner):  # only the runner that held the claim records and counts it
+        notices.record_delivery(item, card, now, outcome, reason)
+    return 1 if outcome == "sent" else 0
+
+
+def _record_channel_outcome(item, now: datetime, outcome: str, reason: str) -> None:
+    from chalicelib.usecases import notices
+
+    card = card_store.get(item.card_id)
+    if card is not None:
+        notices.record_delivery(item, card, now, outcome, reason)
 
 
 def deliver_announced(keys: list[tuple[str, str]], now: datetime | None = None, push=None) -> dict:
-    """The outbox stream's part: the items just written, read by key (strongly consistent), at once."""
-    items = [item for item in (outbox_store.get(queue, key) for queue, key in keys) if item is not None]
+    """The outbox stream's part: the items just written to the queue, read by key (strongly
+    consistent), at once. Parked items and claims' own writes come through the stream too: parked ones
+    are not for delivery, and claimed ones are skipped by the claim."""
+    items = [item for item in (outbox_store.get(queue, key) for queue, key in keys if queue == outbox_store.WALLET)
+             if item is not None]
     return deliver(now, push=push, items=items)

@@ -328,6 +328,9 @@ class OutboxItem(Model):
     attempts = NumberAttribute(default=0)
     last_error = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    lease_owner = UnicodeAttribute(null=True)  # the runner delivering it now (a claim, see store/outbox.py)
+    lease_until = NumberAttribute(null=True)  # microseconds; past it, another runner may take the item over
+    parked_at = UnicodeAttribute(null=True)  # in queue 'parked#<program_id>': given up on, until an admin retries
 
 
 class Message(Model):

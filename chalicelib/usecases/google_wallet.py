@@ -17,6 +17,11 @@ class WalletUnavailable(AppError):
     code = "google_wallet_unavailable"
 
 
+class CardBlocked(AppError):
+    status = 403
+    code = "card_blocked"
+
+
 def _client() -> google.WalletClient:
     try:
         return google.client()
@@ -33,13 +38,19 @@ def sync_class(program, force: bool = False) -> None:
 
 
 def save_url(card: Card, program, now: datetime) -> str:
-    """Insert (or refresh) the card's object, then a short JWT that only references it."""
+    """Insert (or refresh) the card's object, then a short JWT that only references it. A blocked
+    card gets none: it is not to be added to a wallet."""
+    if card.status != "active":
+        raise CardBlocked("This card is blocked; it cannot be added to Google Wallet.")
     wallet = _client()
     try:
         sync_class(program)
         wallet.upsert("loyaltyObject", google.loyalty_object(wallet.issuer_id, card, program))
-    except google.GoogleError as error:
-        google.log_error(error, card_id=card.card_id)
+    except (google.GoogleError, ValueError) as error:  # ValueError: stored text the wire's JSON refuses
+        if isinstance(error, google.GoogleError):
+            google.log_error(error, card_id=card.card_id)
+        else:
+            log.error("google_wallet_unsendable", card_id=card.card_id, error=type(error).__name__)
         raise WalletUnavailable("Google Wallet did not accept the card just now; try again in a minute.") from None
     if card.google_state is None:
         card.update(actions=[Card.google_state.set("created")], add_version_condition=False)
@@ -54,13 +65,16 @@ def sync_object(card: Card, program) -> None:
     wallet.upsert("loyaltyObject", google.loyalty_object(wallet.issuer_id, card, program))
 
 
-def notice(card: Card, header: str, body: str, now: datetime) -> str:
-    """A message on the back of the pass; it notifies the phone while the 24-hour quota allows."""
+def notice(card: Card, header: str, body: str, now: datetime, message_id: str | None = None) -> str | None:
+    """A message on the back of the pass; it notifies the phone while the 24-hour quota allows. Under
+    the same `message_id` (the outbox's, the same for every attempt) it is added once; None for a
+    repeat."""
     wallet = _client()
     recent = [int(t) for t in (card.google_notices or []) if int(t) > now.timestamp() - 86400]
     notify = len(recent) < google.NOTIFY_PER_DAY
     kind = wallet.add_message(google.object_id(wallet.issuer_id, card),
-                              {"header": header[:35], "body": body[:500], "id": f"m{int(now.timestamp())}"}, notify)
+                              {"header": header[:35], "body": body[:500],
+                               "id": message_id or f"m{int(now.timestamp() * 1_000_000)}"}, notify)
     if kind == "TEXT_AND_NOTIFY":
         recent.append(int(now.timestamp()))
     card.update(actions=[Card.google_notices.set(recent)], add_version_condition=False)

@@ -61,7 +61,7 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
             card_store.save_shown_change(card, now, extra=[
                 _record(card, kind, "sent", text, now),
                 *others,
-                *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}", card_id=card.card_id,
+                *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}#{db.micros(now)}", card_id=card.card_id,
                               program_id=program.program_id, pass_version=int(card.pass_version),
                               due_at=db.micros(now), attempts=0, created_at=db.iso(now),
                               payload={"header": program.name[:35], "body": text})]
@@ -90,8 +90,9 @@ def _channel_items(program, card: Card, kind: str, text: str, now: datetime, cam
             for channel in channels]
 
 
-def deliver(item: OutboxItem, program, card: Card, now: datetime) -> None:
-    """Send one email or Telegram message from the outbox. Raises on failure (the outbox retries)."""
+def deliver(item: OutboxItem, program, card: Card, now: datetime) -> bool:
+    """Send one email or Telegram message from the outbox: True when sent, False when the customer
+    opted out meanwhile (unsubscribed, unlinked the chat). Raises on failure (the outbox retries)."""
     channel = item.item_key.split("#", 1)[0]
     text = item.payload["text"]
     if channel == "email":
@@ -99,31 +100,46 @@ def deliver(item: OutboxItem, program, card: Card, now: datetime) -> None:
         from chalicelib.channels import email
         from chalicelib.usecases import cards as card_views
 
-        if not (card.consents or {}).get("email"):
-            return  # unsubscribed meanwhile
+        if not (card.consents or {}).get("email") or not card.email:
+            return False  # unsubscribed meanwhile
         locale = card.locale if card.locale in ("ru", "en") else "ru"
         unsubscribe = card_views.unsubscribe_url(card)
         html = rendering.render_text("email.html", locale, program_name=program.name, brand=program.branding,
                                      text=text, card_url=card_views.links(card)["card_url"],
                                      unsubscribe_url=unsubscribe)
         email.send(card.email, program.name, f"{text}\n\n{unsubscribe}", html, unsubscribe)
-    else:
-        from chalicelib.channels import telegram
+        return True
+    from chalicelib.channels import telegram
 
-        telegram.send_message(int(card.telegram_chat_id), text)
+    if not card.telegram_chat_id:
+        return False  # the chat was unlinked meanwhile
+    telegram.send_message(int(card.telegram_chat_id), text)
+    return True
 
 
 def record_delivery(item: OutboxItem, card: Card, now: datetime, outcome: str, reason: str | None = None) -> None:
-    """The final word on an email or Telegram message: its record, and the campaign's count."""
-    from chalicelib.store.models import Campaign
-
+    """The final word on an email or Telegram message: its record ('sent'; 'skipped' when the customer
+    opted out meanwhile; 'failed'; 'unknown' when the service never answered), and the campaign's
+    count: delivered for 'sent', failed for 'failed' and 'unknown', none for 'skipped'."""
     channel = item.item_key.split("#", 1)[0]
     payload = item.payload or {}
     record = _record(card, payload.get("kind", "message"), outcome, payload.get("text", ""), now, reason)
     record.channel = channel
     record.message_key += f"#{channel}"
     record.save()
-    if payload.get("campaign_id"):
-        counter = Campaign.delivered if outcome == "sent" else Campaign.failed
-        Campaign(card.program_id, payload["campaign_id"]).update(actions=[counter.add(1)],
-                                                                 add_version_condition=False)
+    if payload.get("campaign_id") and outcome != "skipped":
+        _count(card.program_id, payload["campaign_id"], "delivered" if outcome == "sent" else "failed", 1)
+
+
+def retried(item: OutboxItem) -> None:
+    """A parked (failed) message an admin sent back to the queue is no longer counted as failed."""
+    payload = item.payload or {}
+    if item.item_key.startswith(("email#", "telegram#")) and payload.get("campaign_id"):
+        _count(item.program_id, payload["campaign_id"], "failed", -1)
+
+
+def _count(program_id: str, campaign_id: str, counter: str, step: int) -> None:
+    from chalicelib.store.models import Campaign
+
+    Campaign(program_id, campaign_id).update(actions=[getattr(Campaign, counter).add(step)],
+                                             add_version_condition=False)

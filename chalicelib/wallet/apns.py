@@ -16,6 +16,7 @@ from functools import lru_cache
 from chalicelib.config import settings
 
 TOKEN_TTL = 50 * 60  # Apple refuses tokens older than an hour and renewing more often than every 20 min
+EXPIRATION_SECONDS = 24 * 3600  # APNs keeps trying an offline device this long; later changes push anew
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,10 @@ class ApnsClient:
     def push(self, device_token: str) -> PushResult:
         import httpx
 
-        headers = {"apns-topic": self.topic, "apns-priority": "5"}
+        # A Wallet update is a background push (required on watchOS), so priority 5, with an expiry:
+        # an empty payload that only asks the device to fetch the pass, so a repeat is harmless.
+        headers = {"apns-topic": self.topic, "apns-push-type": "background", "apns-priority": "5",
+                   "apns-expiration": str(int(time.time()) + EXPIRATION_SECONDS)}
         if self._token_key is not None:
             headers["authorization"] = f"bearer {self._bearer()}"
         try:

@@ -31,6 +31,12 @@ def make_app(log_path: str | None):
             status, reason = 404, "BadPath"
         elif not headers.get("apns-topic"):
             status, reason = 400, "MissingTopic"
+        elif headers.get("apns-push-type") not in ("alert", "background"):
+            status, reason = 400, "InvalidPushType"  # required on watchOS; Wallet updates are background
+        elif headers.get("apns-push-type") == "background" and headers.get("apns-priority", "10") != "5":
+            status, reason = 400, "BadPriority"  # a background push must have priority 5
+        elif not headers.get("apns-expiration", "").isdigit():
+            status, reason = 400, "BadExpirationDate"
         else:
             token = path.rsplit("/", 1)[-1]
             for prefix, answer in ANSWERS.items():
@@ -38,7 +44,8 @@ def make_app(log_path: str | None):
                     status, reason = answer
         record = {"at": time.time(), "http_version": scope.get("http_version"), "path": path,
                   "topic": headers.get("apns-topic"), "bearer": headers.get("authorization", "").startswith("bearer "),
-                  "payload": body.decode(errors="replace"), "status": status}
+                  "payload": body.decode(errors="replace"), "status": status,
+                  **{name: headers.get(name) for name in ("apns-push-type", "apns-priority", "apns-expiration")}}
         if log_path:
             with open(log_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")

@@ -28,6 +28,7 @@ TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 SAVE_URL = "https://pay.google.com/gp/v/save/"
 MAX_JWT = 1800  # Google's "maximum safe length" for a save link's JWT
 NOTIFY_PER_DAY = 3  # TEXT_AND_NOTIFY messages per object per 24 h
+MAX_MESSAGES = 10  # messages an object holds (Google refuses an 11th): the oldest make room
 RETRIES = 3
 
 
@@ -151,8 +152,16 @@ class WalletClient:
                 return self.call("PATCH", path, document)
             raise
 
-    def add_message(self, object_id: str, message: dict, notify: bool) -> str:
-        """Add a message to the pass; notifying ones fall back to TEXT past Google's quota."""
+    def add_message(self, object_id: str, message: dict, notify: bool) -> str | None:
+        """Add a message to the pass; notifying ones fall back to TEXT past Google's quota. The object
+        keeps its newest MAX_MESSAGES: older ones are removed first. A message whose id the object
+        already shows is not added again (a repeat after a timeout): None."""
+        current = self.call("GET", f"loyaltyObject/{object_id}") or {}
+        messages = current.get("messages") or []
+        if any(m.get("id") == message.get("id") for m in messages):
+            return None
+        if len(messages) >= MAX_MESSAGES:
+            self.call("PATCH", f"loyaltyObject/{object_id}", {"messages": messages[len(messages) - MAX_MESSAGES + 1:]})
         kind = "TEXT_AND_NOTIFY" if notify else "TEXT"
         try:
             self.call("POST", f"loyaltyObject/{object_id}/addMessage", {"message": {**message, "messageType": kind}})
@@ -207,6 +216,14 @@ def _localized(default: str, translations: dict) -> dict:
             "translatedValues": [{"language": lang, "value": text} for lang, text in translations.items()]}
 
 
+def logo_url(program) -> str:
+    """The program's logo for Google (660 px, drawn from its branding); the colours are in the URL, so
+    a new branding is a new URL and Google fetches the image again."""
+    brand = brandings.parse({}, program.branding)
+    colours = (brand["background_color"] + brand["foreground_color"]).replace("#", "")
+    return f"{settings().public_base_url}/static/programs/{program.program_id}/google-logo.png?c={colours}"
+
+
 def loyalty_class(issuer_id: str, program) -> dict:
     brand = brandings.parse({}, program.branding)
     base = settings().public_base_url
@@ -215,7 +232,7 @@ def loyalty_class(issuer_id: str, program) -> dict:
         "id": class_id(issuer_id, program),
         "issuerName": name[:20],
         "programName": program.name[:20],
-        "programLogo": {"sourceUri": {"uri": f"{base}/static/passes/default/icon@3x.png"},
+        "programLogo": {"sourceUri": {"uri": logo_url(program)},
                         "contentDescription": _localized(program.name, {"en": program.name})},
         "hexBackgroundColor": brand["background_color"],
         "reviewStatus": "UNDER_REVIEW",
@@ -242,6 +259,7 @@ def loyalty_object(issuer_id: str, card, program) -> dict:
     rules = {"ru": f"{mech.percent(tier.earn_bp)}% от покупки баллами; баллами до {mech.percent(mechanics.redeem_cap_bp)}% чека.",
              "en": f"{mech.percent(tier.earn_bp)}% of purchases in points; points pay up to "
                    f"{mech.percent(mechanics.redeem_cap_bp)}% of a receipt."}[locale]
+    tier_label = "Уровень" if locale == "ru" else "Tier"
     return {
         "id": object_id(issuer_id, card),
         "classId": class_id(issuer_id, program),
@@ -249,10 +267,12 @@ def loyalty_object(issuer_id: str, card, program) -> dict:
         "accountId": card_number.display(card.number),
         "accountName": card.name[:20],
         "loyaltyPoints": {"label": "Баллы" if locale == "ru" else "Points", "balance": {"int": int(card.balance)}},
-        "secondaryLoyaltyPoints": {"label": "Уровень" if locale == "ru" else "Tier",
-                                   "balance": {"string": tier.name[:7]}},
+        # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen
+        # itself; a cut of ours showed "Platinu". The details repeat it in full.
+        "secondaryLoyaltyPoints": {"label": tier_label, "balance": {"string": tier.name}},
         "barcode": {"type": "QR_CODE", "value": card.number, "alternateText": card_number.display(card.number)},
-        "textModulesData": [{"id": "rules", "header": "Правила" if locale == "ru" else "Rules", "body": rules}],
+        "textModulesData": [{"id": "rules", "header": "Правила" if locale == "ru" else "Rules", "body": rules},
+                            {"id": "tier", "header": tier_label, "body": tier.name}],
         "linksModuleData": {"uris": [{"id": "card", "uri": f"{base}/c/{card.card_id}?k={card.access_key}",
                                       "description": "Карта онлайн" if locale == "ru" else "Your card online"}]},
     }

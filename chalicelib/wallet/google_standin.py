@@ -191,7 +191,11 @@ def make_handler(state: State):
                 recent = [m for m in sent if m["messageType"] == "TEXT_AND_NOTIFY" and m["at"] > time.time() - 86400]
                 if message.get("messageType") == "TEXT_AND_NOTIFY" and len(recent) >= 3:
                     return _error(400, "quotaExceeded", "QuotaExceededException: 3 notifications per 24 hours")
+                held = table[resource_id].setdefault("messages", [])
+                if len(held) >= 10:  # Google: an object holds at most 10 messages
+                    return _error(400, "invalidArgument", "messages: at most 10 per object")
                 sent.append({**message, "at": time.time()})
+                held.append(message)
                 return 200, {"resource": table[resource_id]}
             return _error(400, "badRequest", "Unsupported call")
 

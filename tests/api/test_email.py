@@ -111,3 +111,77 @@ def test_a_campaign_can_go_by_email_only(client, merchant, program, ses):
     bad = client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
                            body=json.dumps({"name": "x", "texts": {"ru": "x"}, "channels": ["sms"]}))
     assert bad.status_code == 400 and body(bad)["error"]["field"] == "channels[0]"
+
+
+def test_a_hanging_email_service_is_a_bounded_wait_and_the_round_goes_on(client, program, aws, monkeypatch):
+    """SES accepts the connection and never answers: the send gives up after its read timeout (not
+    botocore's 60 s, retried), the message is recorded as of unknown outcome and not sent again (SES
+    takes no idempotency key), and the other items of the round are delivered."""
+    import socket
+    import threading
+
+    from chalicelib import config
+    from chalicelib.channels import email
+    from chalicelib.jobs import outbox
+    from chalicelib.store import devices
+    from chalicelib.wallet import apns
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes connections; nobody reads or answers
+    monkeypatch.setenv("SES_ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    monkeypatch.setattr(email, "READ_TIMEOUT", 0.5, raising=False)
+    config.reset()
+    email._client.cache_clear()
+    card = enroll(client, email="anna@example.com", marketing_consent=True)
+    other = enroll(client, phone="+79160000002")
+    devices.register("dev", "pass.dev.loyalty.local", other["card_id"], "tok", NOON)
+    notices.notify(program_store.get(program["id"]), card_store.get(card["card_id"]), "campaign", {"ru": "Hi"}, NOON)
+    card_store.touch_pass(other["card_id"], NOON)
+    from chalicelib.store import outbox as outbox_store
+
+    for item in outbox_store.pass_changed(card_store.get(other["card_id"], consistent=True), NOON):
+        item.save()
+    pushed, rounds = [], []
+
+    def run():
+        for hours in (0, 2, 6):
+            rounds.append(outbox.deliver(NOON + timedelta(hours=hours),
+                                         push=lambda token: (pushed.append(token), apns.PushResult(200))[1]))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    try:
+        assert not worker.is_alive(), "a hanging SES held the outbox round"
+        assert pushed == ["tok"]
+        outcomes = [(m.channel, m.outcome) for m in Message.query(card["card_id"])]
+        assert ("email", "unknown") in outcomes and ("email", "sent") not in outcomes
+        assert outcomes.count(("email", "unknown")) == 1
+    finally:
+        silent.close()
+        monkeypatch.undo()
+        config.reset()
+        email._client.cache_clear()
+
+
+def test_an_email_unsubscribed_before_it_leaves_is_not_counted_as_delivered(client, merchant, program, ses):
+    from chalicelib.jobs import outbox
+    from chalicelib.wallet import apns
+    from tests.conftest import bearer, body
+
+    card = enroll(client, email="anna@example.com", marketing_consent=True)
+    client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                      body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
+    created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
+                                    body=json.dumps({"name": "mail", "texts": {"ru": "Письмо"}, "channels": ["email"]})))
+    client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
+    url = urlparse(card_views.unsubscribe_url(card_store.get(card["card_id"])))
+    client.http.post(f"{url.path}?{url.query}", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                     body="List-Unsubscribe=One-Click")  # before the outbox's round
+    outbox.deliver(push=lambda token: apns.PushResult(200))
+    assert _sent() == []
+    assert ("email", "skipped") in {(m.channel, m.outcome) for m in Message.query(card["card_id"])}
+    campaign = body(client.http.get(f"/admin/programs/{program['id']}/campaigns/{created['id']}",
+                                    headers=bearer(merchant)))
+    assert campaign["counts"]["delivered"] == 0 and campaign["counts"]["failed"] == 0

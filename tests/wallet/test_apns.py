@@ -58,6 +58,16 @@ def test_push_speaks_http2_with_the_topic_and_an_empty_payload(apns_client, stan
     assert last["path"] == "/3/device/devicetoken1" and last["payload"] == "{}"
 
 
+def test_a_wallet_push_is_a_background_push_with_an_expiry(apns_client, standin):
+    """Apple: a background push needs apns-push-type (required on watchOS) and priority 5; an
+    expiry bounds how long APNs keeps trying an offline device."""
+    before = time.time()
+    assert apns_client.push("devicetoken2").delivered
+    last = _pushes(standin)[-1]
+    assert last["apns-push-type"] == "background" and last["apns-priority"] == "5"
+    assert before + 3600 <= int(last["apns-expiration"]) <= time.time() + 7 * 86400
+
+
 @pytest.mark.parametrize("token, status, reason, gone, retry", [
     ("gone-1", 410, "Unregistered", True, False),
     ("busy-1", 429, "TooManyRequests", False, True),

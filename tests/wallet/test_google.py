@@ -216,3 +216,120 @@ def test_without_google_settings_the_link_says_so(client, program):
     card = enroll(client)
     response = _save(client, card)
     assert response.status_code == 503 and body(response)["error"]["code"] == "google_wallet_unavailable"
+
+
+def test_an_object_keeps_its_ten_newest_messages(client, program, standin):
+    from chalicelib.usecases import google_wallet
+
+    card = enroll(client)
+    _save(client, card)
+    now = datetime.now(timezone.utc)
+    for index in range(12):
+        google_wallet.notice(card_store.get(card["card_id"]), "Hello", f"Message {index}",
+                             now + timedelta(seconds=index))
+    held = standin["state"].resources["loyaltyObject"][f"{ISSUER}.{card['card_id']}"]["messages"]
+    assert [m["body"] for m in held] == [f"Message {index}" for index in range(2, 12)]  # the oldest made room
+    again = google_wallet.notice(card_store.get(card["card_id"]), "Hello", "Message 11", now, message_id=held[-1]["id"])
+    assert again is None and len(held) == 10  # a repeat under the same id is not added twice
+
+
+def test_a_repeated_notice_item_adds_its_message_once(client, program, merchant, standin):
+    """The outbox's Google message carries an id of its own item: a retry after an answer that never
+    came finds the message in place and does not add it again."""
+    from chalicelib.jobs import outbox
+    from chalicelib.store import programs as program_store
+    from chalicelib.usecases import notices
+
+    card = enroll(client)
+    _save(client, card)
+    client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                      body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
+    now = datetime.now(timezone.utc)
+    notices.notify(program_store.get(program["id"]), card_store.get(card["card_id"]), "campaign", {"ru": "Hi"}, now)
+    [item] = [i for i in outbox_store.due(now) if i.item_key.startswith("gnotice#")]
+    outbox._google(item, now)  # delivered, but say the answer was lost: the item is tried again
+    outbox._google(item, now + timedelta(minutes=1))
+    held = standin["state"].resources["loyaltyObject"][f"{ISSUER}.{card['card_id']}"]["messages"]
+    assert [m["body"] for m in held] == ["Hi"]
+
+
+def test_full_tier_names_and_a_logo_from_the_branding(client, program, merchant, standin):
+    from chalicelib.store.models import Card
+
+    client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant), body=json.dumps({
+        "branding": {"background_color": "#112233", "foreground_color": "#ffcc00"},
+        "mechanics": {"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5},
+                                {"id": "plat", "name": "Platinum Plus", "threshold": 1000, "earn_percent": 10}]}}))
+    card = enroll(client)
+    card_store.get(card["card_id"]).update(actions=[Card.tier.set("plat")], add_version_condition=False)
+    _save(client, card)
+    stored = standin["state"].resources["loyaltyObject"][f"{ISSUER}.{card['card_id']}"]
+    assert stored["secondaryLoyaltyPoints"]["balance"] == {"string": "Platinum Plus"}
+    assert {"id": "tier", "header": "Уровень", "body": "Platinum Plus"} in stored["textModulesData"]
+
+    logo = standin["state"].resources["loyaltyClass"][f"{ISSUER}.{program['id']}"]["programLogo"]["sourceUri"]["uri"]
+    assert logo.startswith(f"https://loyalty.test/static/programs/{program['id']}/google-logo.png")
+    image = client.http.get(logo.replace("https://loyalty.test", ""))
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/png"
+    width, height, pixels = _decode_png(image.body)
+    assert width >= 660 and height >= 660
+    assert pixels[0][0] == pixels[0][-1] == pixels[-1][0] == (0x11, 0x22, 0x33, 255)  # no mask: opaque corners
+    assert pixels[height // 2][width // 2] == (0xff, 0xcc, 0x00, 255)  # the brand's foreground inside
+    assert client.http.get("/static/programs/p_nope/google-logo.png").status_code == 404
+
+
+def _decode_png(data):
+    import struct
+    import zlib
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks = 8, {}
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        chunks.setdefault(kind, b"")
+        chunks[kind] += data[position + 8:position + 8 + length]
+        position += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour) == (8, 6)  # 8-bit RGBA
+    raw, stride = zlib.decompress(chunks[b"IDAT"]), width * 4 + 1
+    assert all(raw[row * stride] == 0 for row in range(height))  # unfiltered rows
+    return width, height, [[tuple(raw[row * stride + 1 + 4 * x:row * stride + 5 + 4 * x]) for x in range(width)]
+                           for row in range(height)]
+
+
+def test_a_blocked_card_gets_no_save_link(client, program, merchant, standin):
+    card = enroll(client)
+    assert client.http.patch(f"/admin/cards/{card['card_id']}", headers=bearer(merchant),
+                             body=json.dumps({"status": "blocked"})).status_code == 200
+    response = _save(client, card)
+    assert response.status_code == 403 and body(response)["error"]["code"] == "card_blocked"
+    assert f"{ISSUER}.{card['card_id']}" not in standin["state"].resources["loyaltyObject"]
+    page = client.http.get(card["card_url"].replace("https://loyalty.test", "")).body.decode()
+    assert card["google_save_url"].replace("&", "&amp;") not in page and "/google?k=" not in page
+
+
+def test_a_hanging_google_is_a_bounded_retried_failure_of_its_item(client, program, pos, standin, monkeypatch):
+    """Google (the OAuth token endpoint and the API) accepts connections and never answers: each call
+    gives up at its timeout, the item is retried later, the round goes on."""
+    import time
+
+    card = enroll(client)
+    _save(client, card)
+    pos.post("/pos/receipts", {"receipt_id": "g9", "card": card["card_number"], "total": 100000})
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(32)
+    base = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    account = google.load_service_account(standin["account"])
+    hanging = google.WalletClient(google.ServiceAccount(account.email, account.key_id, account.private_key,
+                                                        f"{base}/token"),
+                                  ISSUER, f"{base}/walletobjects/v1", timeout=0.3, sleep=lambda seconds: None)
+    monkeypatch.setattr(google, "client", lambda: hanging)
+    try:
+        started = time.monotonic()
+        counts = _deliver()
+        assert time.monotonic() - started < 10 and counts["retry"] == 1
+        waiting = outbox_store.get("wallet", f"google#{card['card_id']}")
+        assert int(waiting.attempts) == 1 and "network" in waiting.last_error
+    finally:
+        silent.close()

@@ -58,7 +58,17 @@ def test_unregister(client, card):
     assert _serials(client).status_code == 204
 
 
+def _changed_seconds_ago(card, seconds):
+    """As if the card's pass last changed `seconds` ago (a device usually asks a while after)."""
+    from chalicelib.store.models import Card
+
+    stored = card_store.get(card["card_id"], consistent=True)
+    stored.update(actions=[Card.pass_changed_at.set(int(stored.pass_changed_at) - seconds * 1_000_000)],
+                  add_version_condition=False)
+
+
 def test_a_devices_whole_cycle(client, card, pos):
+    _changed_seconds_ago(card, 5)
     assert _register(client, card).status_code == 201
     first = _serials(client)
     assert first.status_code == 200
@@ -126,3 +136,74 @@ def test_blocking_a_card_voids_its_pass_and_announces_it(client, card, merchant,
                              body=json.dumps({"status": "active"})).status_code == 403
     assert client.http.patch(f"/admin/cards/{card['card_id']}", headers=bearer(merchant),
                              body=json.dumps({"status": "gone"})).status_code == 400
+
+
+def _pass_of(response):
+    return json.loads(zipfile.ZipFile(io.BytesIO(response.body)).read("pass.json"))
+
+
+def test_a_change_within_the_second_of_the_devices_copy_is_not_304(client, card, pos, monkeypatch):
+    """The device fetched the pass, and it changed again within that same second: the device's
+    If-Modified-Since (whole seconds) must not hide the newer pass."""
+    from datetime import datetime, timezone
+
+    from chalicelib.api import passkit
+    from chalicelib.store.models import Card
+
+    pass_path = f"/passkit/v1/passes/{PASS_TYPE_ID}/{card['card_id']}"
+    stored = card_store.get(card["card_id"], consistent=True)
+    second = (int(stored.pass_changed_at) // 1_000_000 + 10) * 1_000_000  # a clean second, later than now
+    stored.update(actions=[Card.pass_changed_at.set(second + 100_000)], add_version_condition=False)
+
+    class Clock(datetime):
+        moment = second + 300_000
+
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.fromtimestamp(cls.moment / 1_000_000, tz or timezone.utc)
+
+    monkeypatch.setattr(passkit, "datetime", Clock)
+    fetched = client.http.get(pass_path, headers=_auth(card["token"]))  # at .300, the version of .100
+    assert _pass_of(fetched)["storeCard"]["headerFields"][0]["value"] == 100
+    assert pos.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100000}
+                    ).status_code == 200
+    stored = card_store.get(card["card_id"], consistent=True)
+    stored.update(actions=[Card.pass_changed_at.set(second + 700_000)], add_version_condition=False)  # at .700
+    Clock.moment = second + 2_000_000
+    again = client.http.get(pass_path, headers={**_auth(card["token"]),
+                                                "If-Modified-Since": fetched.headers["Last-Modified"]})
+    assert again.status_code == 200 and _pass_of(again)["storeCard"]["headerFields"][0]["value"] == 150
+    # from a later second on, the device's copy is recognised as current
+    assert client.http.get(pass_path, headers={**_auth(card["token"]),
+                                               "If-Modified-Since": again.headers["Last-Modified"]}
+                           ).status_code == 304
+    assert client.http.get(pass_path, headers={**_auth(card["token"]), "If-None-Match": again.headers["ETag"]}
+                           ).status_code == 304
+
+
+def test_head_answers_like_get_without_a_body(client, card):
+    pass_path = f"/passkit/v1/passes/{PASS_TYPE_ID}/{card['card_id']}"
+    head = client.http.head(pass_path, headers=_auth(card["token"]))
+    get = client.http.get(pass_path, headers=_auth(card["token"]))
+    assert head.status_code == get.status_code == 200 and head.body == b""
+    assert head.headers["Content-Type"] == get.headers["Content-Type"] == "application/vnd.apple.pkpass"
+    assert head.headers["Last-Modified"] == get.headers["Last-Modified"]
+    assert client.http.head(pass_path, headers=_auth("nope-nope-nope-nope")).status_code == 401
+    download = card["apple_pass_url"].replace("https://loyalty.test", "")
+    head = client.http.head(download)
+    assert head.status_code == 200 and head.body == b"" and head.headers["Content-Type"] == "application/vnd.apple.pkpass"
+
+
+@pytest.mark.parametrize("length", [64, 100, 160, 200, 1024])
+def test_push_tokens_of_any_length_up_to_the_bound_are_kept(client, card, length):
+    from chalicelib.store import devices
+
+    token = ("ab" * length)[:length]
+    assert _register(client, card, push=token).status_code == 201
+    assert [r.push_token for r in devices.devices_of(card["card_id"])] == [token]
+
+
+def test_push_tokens_past_the_bound_or_odd_are_refused(client, card):
+    assert _register(client, card, push="a" * 1025).status_code == 400
+    assert _register(client, card, push="ab cd").status_code == 400
+    assert _register(client, card, push="").status_code == 400

@@ -1,0 +1,53 @@
+"""What admins see of the outbox: a program's parked deliveries (given up on after repeated failures,
+or refused for good), each with its reason, and putting one back in the queue."""
+import base64
+import binascii
+from datetime import datetime
+
+from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.store import outbox as outbox_store
+from chalicelib.store.models import OutboxItem
+
+STATES = ("parked",)
+KINDS = {"pass": "apple_push", "google": "google_object", "gclass": "google_class", "gnotice": "google_message",
+         "notice": "delayed_message", "email": "email", "telegram": "telegram", "refresh": "program_refresh"}
+
+
+def item_id(item_key: str) -> str:
+    """An item's id in URLs: its key, base64url without padding (keys hold '#')."""
+    return base64.urlsafe_b64encode(item_key.encode()).decode().rstrip("=")
+
+
+def _item_key(raw: str | None, field: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode() if raw and len(raw) <= 400 else ""
+    except (binascii.Error, ValueError):
+        key = ""
+    if not key or "#" not in key:
+        raise InvalidInput(f"'{field}' is not an outbox item id.", code="invalid_value", field=field)
+    return key
+
+
+def view(item: OutboxItem) -> dict:
+    payload = item.payload or {}
+    return {"id": item_id(item.item_key), "kind": KINDS.get(item.item_key.split("#", 1)[0], "other"),
+            "card_id": item.card_id, "campaign_id": payload.get("campaign_id"), "attempts": int(item.attempts),
+            "reason": item.last_error, "created_at": item.created_at, "parked_at": item.parked_at}
+
+
+def listing(program, state: str | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    if (state or "parked") not in STATES:
+        raise InvalidInput("'state' must be 'parked'.", code="invalid_value", field="state")
+    items, last = outbox_store.parked(program.program_id, limit, _item_key(cursor, "cursor") if cursor else None)
+    return [view(item) for item in items], (item_id(last) if last else None)
+
+
+def retry(program, raw_id: str, now: datetime) -> dict:
+    """Back in the queue, due now, attempts from zero; a message counted as failed is no longer."""
+    from chalicelib.usecases import notices
+
+    again = outbox_store.unpark(program.program_id, _item_key(raw_id, "item_id"), now)
+    if again is None:
+        raise NotFound("No such parked item.")
+    notices.retried(again)
+    return {**view(again), "state": "queued"}
