@@ -40,13 +40,28 @@ bench: venv
 package: venv
 	$(PY) -m infra.package --stage $(STAGE)
 
-# Needs the AWS CLI, credentials and an S3 bucket for the code (see the README's "Deploying").
-deploy: package
-	@if [ -z "$(BUCKET)" ]; then echo "error: set BUCKET=<an S3 bucket for the code>" >&2; exit 1; fi
+# Needs the AWS CLI, credentials and an S3 bucket for the code (see the README's "Deploying to AWS").
+# The template is over CloudFormation's 51,200-byte inline limit, so it goes through the bucket as well.
+# Stack parameters (infra/template.py PARAMETERS) from make variables; unset ones keep the stack's
+# current value (or the default on the first deploy). ALARM_EMAIL is needed on the first deploy.
+PARAMETER_VARS := AlarmEmail=ALARM_EMAIL LogRetentionDays=LOG_RETENTION_DAYS Tracing=TRACING \
+  ThrottlingRateLimit=THROTTLE_RATE ThrottlingBurstLimit=THROTTLE_BURST DomainName=DOMAIN_NAME \
+  CertificateArn=CERTIFICATE_ARN ApiReservedConcurrency=API_RESERVED_CONCURRENCY \
+  JobsMaxConcurrency=JOBS_MAX_CONCURRENCY TableMaxReadUnits=TABLE_MAX_READ_UNITS \
+  TableMaxWriteUnits=TABLE_MAX_WRITE_UNITS
+OVERRIDES := $(strip $(foreach pair,$(PARAMETER_VARS),$(if $($(word 2,$(subst =, ,$(pair)))),\
+  $(word 1,$(subst =, ,$(pair)))=$($(word 2,$(subst =, ,$(pair)))))))
+STACK ?= loyalty-$(STAGE)
+
+deploy:
+	@if [ -z "$(BUCKET)" ]; then echo "error: set BUCKET=<an S3 bucket for the code, in the stack's region>" >&2; exit 1; fi
+	$(MAKE) package STAGE=$(STAGE)
 	aws cloudformation package --template-file out/$(STAGE)/sam.json --s3-bucket $(BUCKET) \
-	  --output-template-file out/$(STAGE)/packaged.yaml
-	aws cloudformation deploy --template-file out/$(STAGE)/packaged.yaml --stack-name loyalty-$(STAGE) \
-	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND
+	  --s3-prefix $(STACK) --output-template-file out/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --template-file out/$(STAGE)/packaged.yaml --stack-name $(STACK) \
+	  --s3-bucket $(BUCKET) --s3-prefix $(STACK) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+	  --no-fail-on-empty-changeset $(if $(OVERRIDES),--parameter-overrides $(OVERRIDES))
+	aws cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs' --output table
 
 clean:
 	rm -rf $(VENV) .pytest_cache out

@@ -11,7 +11,11 @@ from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
 app = Chalice(app_name="loyalty")
-app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png"])
+# Chalice base64-encodes answers of these types and refuses (400) one whose request's Accept matches
+# none of them: "image/*" lets an image fetcher that asks for any image have the logo. API Gateway's own
+# binary media types are "*/*" (infra/template.py), so it turns every base64 answer back into bytes,
+# whatever the client's Accept starts with (tests/infra/test_binary.py).
+app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png", "image/*"])
 app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)

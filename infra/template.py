@@ -2,7 +2,9 @@
 the DynamoDB tables (generated from the PynamoDB models: the same definitions the code and the tests
 use), one IAM role per function with only the actions it uses on the tables, indexes and secrets it
 touches, the outbox stream's Lambda, an SQS queue with its dead-letter queue (plus the DLQ of the
-scheduled functions), and the alarms.
+scheduled functions), log groups with retention, the API stage's throttling and binary media types, an
+optional custom domain, and the alarms with the SNS topic they notify. The stack's parameters
+(PARAMETERS) are what an operator chooses at deploy time.
 
     python -m infra.template --stage dev > out/resources-dev.json
 """
@@ -13,6 +15,8 @@ import sys
 from chalicelib.config import stage_environment
 
 APP_NAME = "loyalty"
+LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653]  # what CloudWatch Logs accepts
 
 # What each function does to each table: the least-privilege map (tests check it against the code's needs).
 ITEM_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
@@ -105,8 +109,12 @@ def _tables(stage_env: dict):
         yield short, f"{_camel(short)}Table", definitions[prefix + short], tables.ttl_attribute(model)
 
 
-def _table_resource(definition: dict, ttl: str | None) -> dict:
+def _table_resource(definition: dict, ttl: str | None, protect: bool) -> dict:
     properties = {key: value for key, value in definition.items()}
+    properties["DeletionProtectionEnabled"] = protect  # prod: a table cannot be deleted, not even by the stack
+    properties["OnDemandThroughput"] = _if("CapsThroughput", {
+        "MaxReadRequestUnits": _if("CapsReads", {"Ref": "TableMaxReadUnits"}),
+        "MaxWriteRequestUnits": _if("CapsWrites", {"Ref": "TableMaxWriteUnits"})})
     if "StreamSpecification" in properties:  # CloudFormation takes only the view type
         properties["StreamSpecification"] = {"StreamViewType": properties["StreamSpecification"]["StreamViewType"]}
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
@@ -166,19 +174,97 @@ def _policy(function: str, logical_tables: dict, stage_env: dict) -> list[dict]:
                            "Resource": {"Fn::GetAtt": ["OutboxTable", "StreamArn"]}})
         statements.append({"Sid": "StreamFailures", "Effect": "Allow", "Action": ["sqs:SendMessage"],
                            "Resource": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}})
+    # X-Ray's write actions have no resource-level permissions: "*" is the only resource they take.
+    statements.append(_if("TracingOn", {"Sid": "Tracing", "Effect": "Allow",
+                                        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                                        "Resource": "*"}))
     return statements
+
+
+def _lambda_settings(stage: str) -> dict:
+    """Each function's timeout (seconds) as .chalice/config.json gives it for the stage."""
+    from chalicelib.config import PROJECT_ROOT
+
+    with open(f"{PROJECT_ROOT}/.chalice/config.json", encoding="utf-8") as handle:
+        document = json.load(handle)
+    stage_doc = document["stages"][stage]
+    default = stage_doc.get("lambda_timeout", document.get("lambda_timeout", 60))
+    return {function: stage_doc.get("lambda_functions", {}).get(function, {}).get("lambda_timeout", default)
+            for function in FUNCTIONS}
+
+
+def _if(condition: str, then, otherwise=None) -> dict:
+    return {"Fn::If": [condition, then, {"Ref": "AWS::NoValue"} if otherwise is None else otherwise]}
+
+
+# The stack's parameters: what an operator chooses at deploy time (`make deploy ... VAR=value`).
+PARAMETERS = {
+    "AlarmEmail": {"Type": "String", "AllowedPattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                   "ConstraintDescription": "an e-mail address",
+                   "Description": "Who hears every alarm (an SNS e-mail subscription: confirm the first mail)"},
+    "LogRetentionDays": {"Type": "Number", "Default": 30, "AllowedValues": LOG_RETENTION_DAYS,
+                         "Description": "Days every function's logs are kept"},
+    "Tracing": {"Type": "String", "Default": "off", "AllowedValues": ["on", "off"],
+                "Description": "X-Ray tracing for the API stage and every function"},
+    "ThrottlingRateLimit": {"Type": "Number", "Default": 100, "MinValue": 1,
+                            "Description": "API stage: steady requests per second, all clients together"},
+    "ThrottlingBurstLimit": {"Type": "Number", "Default": 200, "MinValue": 1,
+                             "Description": "API stage: burst of requests above the rate"},
+    "DomainName": {"Type": "String", "Default": "",
+                   "Description": "Optional custom domain (e.g. loyalty.example.com); empty: the execute-api URL"},
+    "CertificateArn": {"Type": "String", "Default": "",
+                       "Description": "ACM certificate for DomainName, in the stack's region (regional endpoint)"},
+    "ApiReservedConcurrency": {"Type": "Number", "Default": 0, "MinValue": 0,
+                               "Description": "Concurrent executions kept for the API function; 0: none "
+                                              "(accounts with a low concurrency quota cannot reserve)"},
+    "JobsMaxConcurrency": {"Type": "Number", "Default": 5, "MinValue": 2, "MaxValue": 1000,
+                           "Description": "At most this many jobs-queue handlers run at once"},
+    "TableMaxReadUnits": {"Type": "Number", "Default": 0, "MinValue": 0,
+                          "Description": "Per table on-demand maximum read request units per second; 0: no maximum"},
+    "TableMaxWriteUnits": {"Type": "Number", "Default": 0, "MinValue": 0,
+                           "Description": "Per table on-demand maximum write request units per second; 0: no maximum"},
+}
+CONDITIONS = {
+    "HasDomain": {"Fn::And": [{"Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]},
+                              {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, ""]}]}]},
+    "TracingOn": {"Fn::Equals": [{"Ref": "Tracing"}, "on"]},
+    "ReservesApiConcurrency": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiReservedConcurrency"}, "0"]}]},
+    "CapsReads": {"Fn::Not": [{"Fn::Equals": [{"Ref": "TableMaxReadUnits"}, "0"]}]},
+    "CapsWrites": {"Fn::Not": [{"Fn::Equals": [{"Ref": "TableMaxWriteUnits"}, "0"]}]},
+    "CapsThroughput": {"Fn::Or": [{"Condition": "CapsReads"}, {"Condition": "CapsWrites"}]},
+}
+# Where customers reach the API: the custom domain when given, else the API's own execute-api URL
+# (its stage is "api"). Every function gets it from the stack, so links are right on the first deploy.
+PUBLIC_BASE_URL = _if("HasDomain", {"Fn::Sub": "https://${DomainName}"},
+                      {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api"})
+# API Gateway (REST, Lambda proxy) turns a base64 body back into bytes only when the FIRST media type of
+# the request's Accept matches one of these: Safari asks for a pass with "text/html,...,*/*;q=0.8".
+# "*/*" matches every Accept; the Lambda base64-encodes only binary answers (passes, images), and API
+# Gateway passes the others (JSON, HTML) through untouched (tests/infra/test_binary.py models it).
+BINARY_MEDIA_TYPES = ["*/*"]
+API_STAGE = "api"
+
+
+def function_name(function: str) -> dict:
+    """Functions have fixed names, so their log groups exist before they run and the API can point at
+    the API function without depending on it (the function's PUBLIC_BASE_URL depends on the API)."""
+    return {"Fn::Sub": f"${{AWS::StackName}}-{function}"}
 
 
 def build(stage: str) -> dict:
     env = stage_environment(stage)
+    env.pop("PUBLIC_BASE_URL", None)  # the stack's, never a placeholder
+    timeouts = _lambda_settings(stage)
     resources, logical_tables = {}, {}
     for short, logical, definition, ttl in _tables(env):
-        resources[logical] = _table_resource(definition, ttl)
+        resources[logical] = _table_resource(definition, ttl, protect=stage == "prod")
         logical_tables[short] = logical
     resources["JobsDeadLetterQueue"] = {"Type": "AWS::SQS::Queue",
                                         "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}}
     resources["JobsQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
-        "QueueName": f"{APP_NAME}-{stage}-jobs", "VisibilityTimeout": 900, "SqsManagedSseEnabled": True,
+        # AWS advises a visibility timeout of six times the handler's timeout (retries within a batch)
+        "QueueName": f"{APP_NAME}-{stage}-jobs", "VisibilityTimeout": 6 * timeouts["job_chunk"],
+        "SqsManagedSseEnabled": True,
         "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]},
                           "maxReceiveCount": 5}}}
     for function, logical in FUNCTIONS.items():
@@ -189,49 +275,136 @@ def build(stage: str) -> dict:
             "Policies": [{"PolicyName": f"{function}-least-privilege",
                           "PolicyDocument": {"Version": "2012-10-17",
                                              "Statement": _policy(function, logical_tables, env)}}]}}
-        if function != "outbox_stream":  # Chalice's own function: only its role, DLQ and queue URL are ours
-            properties = {"Role": {"Fn::GetAtt": [role, "Arn"]}}
-            if function in DISPATCHES:
-                properties["Environment"] = {"Variables": {"JOBS_QUEUE_URL": {"Ref": "JobsQueue"}}}
-            if function in SCHEDULED:
-                properties["DeadLetterQueue"] = {"Type": "SQS",
-                                                 "TargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}}
-            resources[logical] = {"Properties": properties}
-    resources["OutboxStream"] = {"Type": "AWS::Serverless::Function", "Properties": {
+        resources[f"{logical}LogGroup"] = {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{function}"},
+            "RetentionInDays": {"Ref": "LogRetentionDays"}}}
+        variables = {"PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+        if function in DISPATCHES:
+            variables["JOBS_QUEUE_URL"] = {"Ref": "JobsQueue"}
+        properties = {"FunctionName": function_name(function), "Role": {"Fn::GetAtt": [role, "Arn"]},
+                      "Tracing": _if("TracingOn", "Active", "PassThrough"),
+                      "Environment": {"Variables": variables}}
+        if function in SCHEDULED:
+            properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}}
+        if function == "api":  # kept for the API, so a flood of jobs can never take its executions
+            properties["ReservedConcurrentExecutions"] = _if("ReservesApiConcurrency",
+                                                             {"Ref": "ApiReservedConcurrency"})
+        if function == "job_chunk":  # a 200,000-card campaign never takes every execution the API needs
+            properties["Events"] = {"JobChunkSqsEventSource": {"Properties": {
+                "ScalingConfig": {"MaximumConcurrency": {"Ref": "JobsMaxConcurrency"}}}}}
+        # Chalice writes its functions' other properties; the stream follower is ours entirely.
+        resources[logical] = {"DependsOn": [f"{logical}LogGroup"], "Properties": properties}
+    resources["OutboxStream"]["Type"] = "AWS::Serverless::Function"
+    resources["OutboxStream"]["Properties"].update({
         "Runtime": "python3.13", "Handler": "app.outbox_stream", "CodeUri": "./deployment.zip",
-        "Layers": [{"Ref": "ManagedLayer"}], "MemorySize": 512, "Timeout": 60,
-        "Role": {"Fn::GetAtt": ["OutboxStreamRole", "Arn"]},
-        "Environment": {"Variables": env},
+        "Architectures": [_architecture(stage)], "Layers": [{"Ref": "ManagedLayer"}], "MemorySize": 512,
+        "Timeout": 60,
+        "Environment": {"Variables": {**env, "PUBLIC_BASE_URL": PUBLIC_BASE_URL}},
         "Events": {"OutboxChanges": {"Type": "DynamoDB", "Properties": {
             "Stream": {"Fn::GetAtt": ["OutboxTable", "StreamArn"]}, "StartingPosition": "LATEST", "BatchSize": 25,
             "MaximumBatchingWindowInSeconds": 1, "MaximumRetryAttempts": 3, "BisectBatchOnFunctionError": True,
             "DestinationConfig": {"OnFailure": {"Type": "SQS",
-                                                "Destination": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}}}}}}}}
-    resources.update(_alarms(stage))
+                                                "Destination": {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}}}}}}})
+    resources["RestAPI"] = {"Properties": {
+        "Name": f"{APP_NAME}-{stage}",  # the alarms' ApiName: dev and prod share an account, not a name
+        "OpenApiVersion": "2.0",  # without it the SAM transform adds a second, public stage named "Stage"
+        "TracingEnabled": _if("TracingOn", True, False),
+        "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*",
+                            "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
+                            "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"}}],
+        "DefinitionBody": {"info": {"title": f"{APP_NAME}-{stage}"},
+                           "x-amazon-apigateway-binary-media-types": BINARY_MEDIA_TYPES}}}
+    resources["ApiDomain"] = {"Type": "AWS::ApiGateway::DomainName", "Condition": "HasDomain", "Properties": {
+        "DomainName": {"Ref": "DomainName"}, "RegionalCertificateArn": {"Ref": "CertificateArn"},
+        "EndpointConfiguration": {"Types": ["REGIONAL"]}, "SecurityPolicy": "TLS_1_2"}}
+    resources["ApiBasePath"] = {"Type": "AWS::ApiGateway::BasePathMapping", "Condition": "HasDomain", "Properties": {
+        "DomainName": {"Ref": "ApiDomain"}, "RestApiId": {"Ref": "RestAPI"}, "Stage": {"Ref": "RestAPI.Stage"}}}
+    resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
+        "DisplayName": f"{APP_NAME} {stage} alarms"}}
+    resources["AlarmEmailSubscription"] = {"Type": "AWS::SNS::Subscription", "Properties": {
+        "TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}}
+    resources.update(_alarms(stage, logical_tables))
     outputs = {_camel(name.lower()): {"Value": env[name],
                                       "Description": f"{name}: a Secrets Manager name (values never enter the template)"}
                for name in sorted({n for names in SECRETS.values() for n in names}) if env.get(name)}
-    return {"Resources": resources, "Outputs": outputs}
+    outputs["PublicBaseUrl"] = {"Value": PUBLIC_BASE_URL, "Description": "PUBLIC_BASE_URL of every function"}
+    outputs["DomainTarget"] = {"Condition": "HasDomain", "Value": {"Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]},
+                               "Description": "point DomainName here (DNS CNAME or alias record)"}
+    outputs["AlarmTopicArn"] = {"Value": {"Ref": "AlarmTopic"}, "Description": "SNS topic every alarm notifies"}
+    return {"Parameters": PARAMETERS, "Conditions": CONDITIONS, "Resources": resources, "Outputs": outputs}
 
 
-def _alarms(stage: str) -> dict:
-    def alarm(description, namespace, metric, dimensions, statistic, threshold, periods=1, period=300):
-        return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmDescription": description, "Namespace": namespace, "MetricName": metric,
-            "Dimensions": dimensions, "Statistic": statistic, "Period": period, "EvaluationPeriods": periods,
+def _architecture(stage: str) -> str:
+    from chalicelib.config import PROJECT_ROOT
+
+    with open(f"{PROJECT_ROOT}/.chalice/config.json", encoding="utf-8") as handle:
+        document = json.load(handle)
+    return document["stages"][stage].get("lambda_architecture", document.get("lambda_architecture", "x86_64"))
+
+
+def finish(sam: dict) -> dict:
+    """What a merge cannot say: API Gateway calls the API function by its fixed name's ARN rather than
+    through `APIHandler.Arn`, which would make the API depend on the function that depends on it."""
+    arn = ("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+           + function_name("api")["Fn::Sub"])
+    body = sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    text = json.dumps(body)
+    if "${APIHandler.Arn}" not in text:
+        raise SystemExit("Chalice's API no longer points at ${APIHandler.Arn}: update infra/template.finish")
+    sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"] = json.loads(text.replace("${APIHandler.Arn}", arn))
+    return sam
+
+
+def _alarms(stage: str, logical_tables: dict) -> dict:
+    """Every alarm tells the SNS topic when it fires and when it clears. Each one names this stage's
+    own resources (functions, queues and tables by their stack-made names, the API by its stage name),
+    so dev's trouble never rings prod's alarm."""
+    def alarm(description, namespace, metric, dimensions, threshold, statistic="Sum", periods=1, period=300):
+        properties = {
+            "AlarmDescription": f"{APP_NAME} {stage}: {description}", "Namespace": namespace,
+            "MetricName": metric, "Dimensions": dimensions, "Period": period, "EvaluationPeriods": periods,
             "Threshold": threshold, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
-            "TreatMissingData": "notBreaching"}}
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}], "OKActions": [{"Ref": "AlarmTopic"}]}
+        if statistic.startswith("p"):
+            properties["ExtendedStatistic"] = statistic
+        else:
+            properties["Statistic"] = statistic
+        return {"Type": "AWS::CloudWatch::Alarm", "Properties": properties}
 
-    return {
-        "Api5xxAlarm": alarm("API answers 5xx (server errors)", "AWS/ApiGateway", "5XXError",
-                             [{"Name": "ApiName", "Value": APP_NAME}], "Sum", 5),
-        "DeadLetterAlarm": alarm("Jobs or outbox deliveries failed for good (dead-letter queue not empty)",
+    api = [{"Name": "ApiName", "Value": f"{APP_NAME}-{stage}"}, {"Name": "Stage", "Value": API_STAGE}]
+    alarms = {
+        "Api5xxAlarm": alarm("the API answers 5xx (server errors)", "AWS/ApiGateway", "5XXError", api, 5),
+        "ApiLatencyAlarm": alarm("the API's p99 latency is above 5 s", "AWS/ApiGateway", "Latency", api, 5000,
+                                 statistic="p99", periods=3),
+        "DeadLetterAlarm": alarm("jobs or outbox deliveries failed for good (dead-letter queue not empty)",
                                  "AWS/SQS", "ApproximateNumberOfMessagesVisible",
                                  [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["JobsDeadLetterQueue", "QueueName"]}}],
-                                 "Maximum", 1),
-        "OutboxAgeAlarm": alarm("Wallet updates are waiting too long in the outbox", "Loyalty", "OutboxAgeSeconds",
-                                [{"Name": "Stage", "Value": stage}], "Maximum", 600, periods=2),
+                                 1, statistic="Maximum"),
+        "JobsQueueAgeAlarm": alarm("a fanned-out job has waited in the jobs queue over 30 minutes", "AWS/SQS",
+                                   "ApproximateAgeOfOldestMessage",
+                                   [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["JobsQueue", "QueueName"]}}],
+                                   1800, statistic="Maximum"),
+        "OutboxStreamAgeAlarm": alarm("the outbox stream's follower is over 5 minutes behind", "AWS/Lambda",
+                                      "IteratorAge", [{"Name": "FunctionName", "Value": {"Ref": "OutboxStream"}}],
+                                      300000, statistic="Maximum"),
+        "OutboxAgeAlarm": alarm("wallet updates and messages are waiting over 10 minutes in the outbox",
+                                "Loyalty", "OutboxAgeSeconds", [{"Name": "Stage", "Value": stage}], 600,
+                                statistic="Maximum", periods=2),
     }
+    for function, logical in FUNCTIONS.items():
+        name = [{"Name": "FunctionName", "Value": {"Ref": logical}}]
+        alarms[f"{logical}ErrorsAlarm"] = alarm(f"the {function} function failed", "AWS/Lambda", "Errors", name, 1)
+        alarms[f"{logical}ThrottlesAlarm"] = alarm(f"the {function} function was throttled", "AWS/Lambda",
+                                                   "Throttles", name, 1)
+    for short, logical in logical_tables.items():
+        table = [{"Name": "TableName", "Value": {"Ref": logical}}]
+        for kind in ("Read", "Write"):
+            alarms[f"{logical}{kind}ThrottleAlarm"] = alarm(f"DynamoDB throttled {kind.lower()}s on {short}",
+                                                            "AWS/DynamoDB", f"{kind}ThrottleEvents", table, 1)
+    return alarms
+
+
 
 
 def main() -> int:

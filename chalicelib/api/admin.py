@@ -15,7 +15,11 @@ from chalicelib.store import merchants as merchant_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
-from chalicelib.usecases import adjustments, analytics, campaigns, exports
+from chalicelib import lazy
+from chalicelib.usecases import adjustments
+# loaded by their own routes only: the other routes' cold starts skip them (benchmarks/bundle.py)
+analytics, campaigns, exports = (lazy.module(f"chalicelib.usecases.{name}")
+                                 for name in ("analytics", "campaigns", "exports"))
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import clock
 from chalicelib.usecases import programs as program_cases

@@ -41,6 +41,9 @@ def _statements(document):
         if resource.get("Type") == "AWS::IAM::Role":
             for policy in resource["Properties"]["Policies"]:
                 for statement in policy["PolicyDocument"]["Statement"]:
+                    if "Fn::If" in statement:  # a statement only when its condition holds
+                        condition, statement, otherwise = statement["Fn::If"]
+                        assert otherwise == {"Ref": "AWS::NoValue"}
                     yield logical, statement
 
 
@@ -54,6 +57,9 @@ def test_no_policy_has_a_wildcard_action_or_resource(built):
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         for resource in resources:
             text = json.dumps(resource)
+            if statement["Sid"] == "Tracing":  # X-Ray's write actions take no resource but "*"
+                assert actions == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+                continue
             assert resource != "*" and '"*"' not in text, (logical, statement["Sid"])
             if "*" in text:  # only where the name is not known before deployment
                 assert statement["Sid"] == "Logs" and "${AWS::StackName}-*" in text, (logical, statement["Sid"])
@@ -74,11 +80,10 @@ def test_each_function_has_its_own_role_and_only_its_tables(built):
     assert document["Resources"]["Outbox"]["Properties"]["DeadLetterQueue"]["Type"] == "SQS"
 
 
-def test_alarms_and_queues_are_declared(built):
+def test_queues_are_declared_and_outputs_name_secrets_only(built):
     _, document = built
     resources = document["Resources"]
-    assert {"Api5xxAlarm", "DeadLetterAlarm", "OutboxAgeAlarm"} <= set(resources)
     assert resources["JobsQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == \
         {"Fn::GetAtt": ["JobsDeadLetterQueue", "Arn"]}
-    assert "secret" not in json.dumps(document["Outputs"]).lower() or all(
-        "/" in output["Value"] for output in document["Outputs"].values())  # names, never values
+    secrets = {key: output for key, output in document["Outputs"].items() if key.endswith("Secret")}
+    assert secrets and all("/" in output["Value"] for output in secrets.values())  # names, never values
