@@ -389,7 +389,7 @@ def _alarms(stage: str, logical_tables: dict) -> dict:
                                       "IteratorAge", [{"Name": "FunctionName", "Value": {"Ref": "OutboxStream"}}],
                                       300000, statistic="Maximum"),
         "OutboxAgeAlarm": alarm("wallet updates and messages are waiting over 10 minutes in the outbox",
-                                "Loyalty", "OutboxAgeSeconds", [{"Name": "Stage", "Value": stage}], 600,
+                                "Loyalty", "OutboxOldestAgeSeconds", [{"Name": "Stage", "Value": stage}], 600,
                                 statistic="Maximum", periods=2),
     }
     for function, logical in FUNCTIONS.items():

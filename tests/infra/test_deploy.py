@@ -61,7 +61,7 @@ def test_alarms_cover_what_breaks(sam):
     assert has("AWS/SQS", "ApproximateAgeOfOldestMessage", QueueName={"Fn::GetAtt": ["JobsQueue", "QueueName"]})
     assert has("AWS/SQS", "ApproximateNumberOfMessagesVisible",
                QueueName={"Fn::GetAtt": ["JobsDeadLetterQueue", "QueueName"]})
-    assert has("Loyalty", "OutboxAgeSeconds", Stage="prod")
+    assert has("Loyalty", "OutboxOldestAgeSeconds", Stage="prod")
 
 
 def test_no_alarm_watches_both_stages():
