@@ -83,8 +83,11 @@ _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.
                                 "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
 
 
-def _error(status: int) -> dict:
+def _error(status: int, html: bool = False) -> dict:
+    """The contract's error body; `html`: a form post gets its page again with the same status instead."""
     answer = {"description": _ERROR_TEXT[status], "content": {"application/json": {"schema": _ref("Error")}}}
+    if html:
+        answer["content"]["text/html"] = {"schema": _STRING}
     if status in (429, 503):
         answer["headers"] = _RETRY_AFTER
     return answer
@@ -104,10 +107,10 @@ def _html(description: str) -> dict:
     return {"description": description, "content": _HTML}
 
 
-def _answers(ok: dict, *errors: int) -> dict:
+def _answers(ok: dict, *errors: int, html: tuple = ()) -> dict:
     answers = dict(ok)
     for status in errors:
-        answers[str(status)] = _error(status)
+        answers[str(status)] = _error(status, html=status in html)
     return answers
 
 
@@ -269,7 +272,7 @@ def document() -> dict:
                  "303": {"description": "A form post: go to the card page.",
                          "headers": {"Location": {"schema": _STRING}}},
                  "200": _html("A form post that needs a second step (e.g. a confirmation code).")},
-                400, 404, 409, 413, 415, 422, 429, 503),
+                400, 404, 409, 413, 415, 422, 429, 503, html=(400, 404, 409, 422, 429, 503)),
                 tag="customers", security=_PUBLIC, params=[slug],
                 body=_body(join_json, form=join_form),
                 description="A form post that is refused gets the form again as HTML with the error's status."),
