@@ -367,7 +367,10 @@ def document() -> dict:
             "Telegram bot updates (every update from Telegram is answered 200, also ones ignored)",
             _answers({"200": _json(_obj(("ok",), ok={"const": True}))}, 401, 413, 415),
             tag="callbacks", security=[{"telegramSecret": []}],
-            body=_body({"type": "object", "description": "A Telegram Update."}, required=False))},
+            body=_body(_obj(update_id={"type": "integer"}, message=_obj(
+                message_id={"type": "integer"}, text=_STRING,
+                chat=_obj(("id",), id={"type": "integer"}, type=_STRING),
+                **{"from": _obj(id={"type": "integer"}, language_code=_STRING)})), required=False))},
         # --- POS
         "/pos/cards/{number}": {"get": _op(
             "Look a card up by its number", _answers({"200": _json(_ref("PosCard"))}, 400, 401, 404, 429),

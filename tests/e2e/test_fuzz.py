@@ -49,6 +49,31 @@ REQUEST_TABLES = ("merchants", "programs", "pos_keys", "aliases", "cards", "ledg
 CARD_FIELDS = ("balance", "status", "name", "tier")
 
 
+# Values no JSON encoder produces but an attacker can send, put in place of one member of a generated body
+# about a third of the time (Schemathesis itself only generates what Python's json module can write).
+HOSTILE = ("[" * 3000 + "]" * 3000, "9" * 5000, "-" + "9" * 400, '"\\ud800"', '"a\\udfffb"', "NaN", "Infinity",
+           "-Infinity", "1e999", '{"a": 1, "a": 2}', '{"message": "x"}', "[" * 21 + "]" * 21)
+_SLOT = "\u0000hostile\u0000"
+TELEGRAM_SECRET = "local-webhook-secret"  # the local stack's default TELEGRAM_WEBHOOK_SECRET (chalicelib/config.py)
+
+
+class Hostile(requests.auth.AuthBase):
+    """Rewrites a JSON body as it goes out: one member's value becomes raw hostile JSON text; then lets
+    `inner` (the POS signature) sign the bytes actually sent."""
+
+    def __init__(self, body, member: int, value: str | None, inner=None):
+        self.body, self.member, self.value, self.inner = body, member, value, inner
+
+    def __call__(self, request):
+        if self.value is not None and isinstance(self.body, dict):
+            names = list(self.body) or ["x"]
+            doc = {**self.body, names[self.member % len(names)]: _SLOT}
+            request.body = json.dumps(doc).replace(json.dumps(_SLOT), self.value).encode()
+            request.headers["Content-Length"] = str(len(request.body))
+            request.headers["Content-Type"] = "application/json"
+        return self.inner(request) if self.inner else request
+
+
 class PosSignature(requests.auth.AuthBase):
     """Signs the request as it goes on the wire: `{ts}.{METHOD}.{path?query}.{body}` with the key's secret."""
 
@@ -183,11 +208,11 @@ def test_fuzz_the_api_on_the_local_stack(stack, capsys):
     session = requests.Session()
     admin = {"Authorization": f"Bearer {demo['admin_token']}"}
     pos_auth = PosSignature(demo["pos_key_id"], demo["pos_secret"])
-    failures, figures = [], {"requests": 0, "refused": 0, "by_status": {}, "by_operation": {}}
+    failures, figures = [], {"requests": 0, "refused": 0, "hostile": 0, "by_status": {}, "by_operation": {}}
     state = {"fingerprint": None}
     started = time.monotonic()
 
-    def run(case, aim: bool, with_token: bool) -> None:
+    def run(case, aim: bool, with_token: bool, hostile: str | None, member: int) -> None:
         _aim(case, real, aim)
         security = json.dumps(case.operation.definition.raw.get("security", "adminBearer"))
         headers, auth = {}, None
@@ -195,6 +220,13 @@ def test_fuzz_the_api_on_the_local_stack(stack, capsys):
             auth = pos_auth
         elif "adminBearer" in security and with_token:
             headers = admin
+        elif "telegramSecret" in security and with_token:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+        if hostile is not None and isinstance(case.body, dict) and case.media_type == "application/json":
+            auth = Hostile(case.body, member, hostile, auth)
+            figures["hostile"] += 1
+        else:
+            hostile = None
         if state["fingerprint"] is None:  # the previous request was answered 2xx/3xx and may have written
             state["fingerprint"] = _fingerprint(db, keys)
         before = state["fingerprint"]
@@ -230,9 +262,11 @@ def test_fuzz_the_api_on_the_local_stack(stack, capsys):
             @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
                       suppress_health_check=list(HealthCheck))
             @given(case=operation.as_strategy(generation_mode=mode), aim=st.booleans(),
-                   with_token=st.integers(0, 9).map(lambda n: n > 0))
-            def fuzz(case, aim, with_token):
-                run(case, aim, with_token)
+                   with_token=st.integers(0, 9).map(lambda n: n > 0),
+                   hostile=st.one_of(st.none(), st.none(), st.sampled_from(HOSTILE)),
+                   member=st.integers(0, 20))
+            def fuzz(case, aim, with_token, hostile, member):
+                run(case, aim, with_token, hostile, member)
 
             try:
                 fuzz()
@@ -242,7 +276,8 @@ def test_fuzz_the_api_on_the_local_stack(stack, capsys):
     seconds = time.monotonic() - started
     with capsys.disabled():
         print(f"\nfuzz: seed {SEED}, {len(operations)} operations x {EXAMPLES} examples x 2 modes: "
-              f"{figures['requests']} requests ({figures['refused']} refused) in {seconds:.0f} s; statuses "
+              f"{figures['requests']} requests ({figures['refused']} refused, {figures['hostile']} with a hostile "
+              f"JSON value) in {seconds:.0f} s; statuses "
               f"{dict(sorted(figures['by_status'].items()))}; {len(failures)} failures")
         if os.environ.get("FUZZ_VERBOSE"):
             for name, statuses in sorted(figures["by_operation"].items()):
