@@ -224,7 +224,7 @@ def read_object(data: dict, name: str, *, prefix: str = "") -> dict | None:
 
 def parse_day(value: str, field: str) -> date:
     """A calendar day written YYYY-MM-DD."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # ASCII digits only
         raise InvalidInput(f"'{field}' must be a date written YYYY-MM-DD.", code="invalid_format", field=field)
     try:
         return date.fromisoformat(value)

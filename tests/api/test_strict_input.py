@@ -122,3 +122,10 @@ def test_form_posts_stay_strict(client, program):
     assert Card.count() == 0
     enroll(client)
     assert Card.count() == 1
+
+
+@pytest.mark.parametrize("day", ["٢٠٢٦-٠١-٠١", "2026-1-01", "2026-02-30", "9" * 5000])
+def test_analytics_dates_are_ascii_calendar_days(client, merchant, program, day):
+    response = client.http.get(f"/admin/programs/{program['id']}/analytics/daily?from={day}",
+                               headers=bearer(merchant))
+    assert response.status_code == 400 and body(response)["error"]["field"] == "from"

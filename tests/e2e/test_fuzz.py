@@ -6,7 +6,8 @@ ones (Schemathesis' positive and negative modes; hypothesis shrinking is off, so
 request count). Requests carry the demo owner's admin token and valid POS signatures (CONTRACT.md
 section 4, computed over the exact bytes and path sent); path parameters are swapped for real ids
 (program, card, card number, capability key, campaign, POS key, Apple serial and token) about half the
-time, so the fuzzer reaches past the 404s. Checked for every answer:
+time, so the fuzzer reaches past the 404s; a third of the JSON bodies get one member replaced by raw
+hostile JSON (HOSTILE). Checked for every answer:
 - no 5xx;
 - the status code, content type and body are the ones described for the operation;
 - a refused request (any 4xx) wrote nothing: the keys of every item of the tables requests write, and
