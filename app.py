@@ -6,7 +6,7 @@ second Lambda and its cold start on every admin call. See the README's architect
 """
 from chalice import Chalice
 
-from chalicelib.api import admin, google, join, passkit, pos, telegram
+from chalicelib.api import admin, google, join, openapi, passkit, pos, telegram
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -23,6 +23,7 @@ app.register_blueprint(pos.bp)
 app.register_blueprint(passkit.bp)
 app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)
+app.register_blueprint(openapi.bp)
 app.register_blueprint(schedules.bp)
 
 

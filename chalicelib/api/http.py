@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 from chalice import Response
 
 from chalicelib import log
+from chalicelib.core import validation
 from chalicelib.errors import AppError, InvalidInput
 
 JSON = "application/json"
@@ -46,13 +47,11 @@ def content_type(request) -> str:
 
 
 def json_body(request) -> dict:
+    """The body as a JSON object, parsed strictly and within bounds (validation.parse_json)."""
     raw = request.raw_body or b""
     if not raw.strip():
         raise InvalidInput("The request body is empty; send a JSON object.", code="invalid_json")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidInput("The request body is not valid JSON.", code="invalid_json") from None
+    data = validation.parse_json(raw)
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.", code="invalid_json")
     return data
@@ -82,7 +81,8 @@ def query_int(request, name: str, default: int, minimum: int, maximum: int) -> i
     raw = query(request, name)
     if raw is None:
         return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    # ASCII digits only ("²".isdigit() is true), and few enough that int() is cheap and never refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not minimum <= int(raw) <= maximum:
         raise InvalidInput(f"'{name}' must be a whole number from {minimum} to {maximum}.", code="invalid_value",
                            field=name)
     return int(raw)

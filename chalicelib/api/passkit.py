@@ -8,7 +8,6 @@ both 401: a device learns nothing about passes it does not hold. Also here: each
 Wallet logo, drawn from its branding.
 """
 import hmac
-import json
 import re
 from datetime import datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
@@ -18,6 +17,7 @@ from chalice import Blueprint, Response
 from chalicelib import log
 from chalicelib.api.http import JSON, api, json_response
 from chalicelib.config import settings
+from chalicelib.core.validation import parse_json
 from chalicelib.errors import InvalidInput, Unauthorized
 from chalicelib.store import cards as card_store
 from chalicelib.store import devices
@@ -62,11 +62,11 @@ def register(device_id, pass_type_id, serial):
     card = _card_for(pass_type_id, serial)
     device_id = _device(device_id)
     try:
-        data = json.loads(bp.current_request.raw_body or b"{}")
+        data = parse_json(bp.current_request.raw_body or b"{}")
         push_token = data["pushToken"]
         if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+    except (InvalidInput, ValueError, KeyError, TypeError):
         raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken") from None
     created = devices.register(device_id, pass_type_id, card.card_id, push_token, datetime.now(timezone.utc))
     log.info("pass_registered", card_id=card.card_id, new=created)
@@ -87,7 +87,8 @@ def unregister(device_id, pass_type_id, serial):
 def changed_serials(device_id, pass_type_id):
     device_id = _device(device_id)
     raw_tag = (bp.current_request.query_params or {}).get("passesUpdatedSince") or "0"
-    since = int(raw_tag) if raw_tag.isdigit() else 0  # a tag we did not issue: send everything
+    # A tag we did not issue (not ASCII digits, or longer than any we issue): send everything.
+    since = int(raw_tag) if raw_tag.isascii() and raw_tag.isdigit() and len(raw_tag) <= 20 else 0
     serials = devices.serials_of(device_id, pass_type_id) if pass_type_id == settings().pass_type_id else []
     changed = [card for card in Card.batch_get(serials) if int(card.pass_changed_at) > since] if serials else []
     if not changed:
@@ -159,9 +160,9 @@ def google_logo(program_id):
 @api
 def device_log():
     try:
-        lines = json.loads(bp.current_request.raw_body or b"{}").get("logs", [])
-    except (ValueError, AttributeError):
-        lines = []
+        lines = parse_json(bp.current_request.raw_body or b"{}").get("logs", [])
+    except (InvalidInput, AttributeError):
+        lines = []  # Apple's devices only report here: a malformed report is dropped, never an error
     for line in (lines if isinstance(lines, list) else [])[:MAX_LOG_LINES]:
         if isinstance(line, str):
             # Device messages name passes and URLs; long digit runs (phones, numbers) are masked.

@@ -1,12 +1,16 @@
-"""Telegram's webhook: checked by the secret token Telegram sends back in a header."""
-import json
+"""Telegram's webhook: checked by the secret token Telegram sends back in a header.
+
+Telegram resends an update until it gets a 2xx, so every update from Telegram is answered 200, also one
+we cannot read or choose to ignore (malformed JSON, fields of unexpected types): a retry would not help.
+"""
 from datetime import datetime, timezone
 
 from chalice import Blueprint
 
 from chalicelib import log
 from chalicelib.api.http import JSON, api, json_response
-from chalicelib.errors import Unauthorized
+from chalicelib.core.validation import parse_json
+from chalicelib.errors import InvalidInput, Unauthorized
 
 bp = Blueprint(__name__)
 
@@ -21,8 +25,9 @@ def webhook():
     if not telegram_bot.verified(request.headers.get("x-telegram-bot-api-secret-token")):
         raise Unauthorized("Not from Telegram.", code="bad_secret")
     try:
-        update = json.loads(request.raw_body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        update = parse_json(request.raw_body or b"{}")
+    except InvalidInput as error:
+        log.info("telegram_update", done="unreadable", reason=error.code)
         return json_response({"ok": True})  # nothing Telegram could fix by retrying
     try:
         done = telegram_bot.handle(update if isinstance(update, dict) else {}, datetime.now(timezone.utc))

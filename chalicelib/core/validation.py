@@ -1,14 +1,115 @@
 """Small, strict readers for untrusted JSON: each names the field that is wrong.
 
+`parse_json` is the one way untrusted JSON text becomes Python values. It is strict and bounded, so no
+body can make the parser itself fail (a RecursionError, a ValueError on a 5,000-digit integer, a lone
+surrogate that cannot be encoded later) and no value reaches a use case that JSON interoperability
+would not allow: nesting at most MAX_DEPTH levels, integers within +-(2**53 - 1) (never converting a
+longer digit string), finite numbers only (no NaN/Infinity), no lone surrogates, no duplicate keys.
+
 JSON gives us dicts, lists, str, int, float, bool and None. Python counts bool as int, so the readers
 check types exactly: `true` is never a number and `1` is never a boolean.
 """
+import json
+import math
 import re
 from datetime import date
 
 from chalicelib.errors import InvalidInput
 
 ID_PATTERN = r"[A-Za-z0-9._:\-]{1,64}"  # ids callers choose: receipt, refund, idempotency keys
+
+MAX_DEPTH = 20  # levels of nested objects/arrays; our deepest body (a program's tiers) uses 4
+MAX_SAFE_INTEGER = 2**53 - 1  # what every JSON implementation reads exactly
+_MAX_INT_DIGITS = len(str(MAX_SAFE_INTEGER))
+_MAX_NUMBER_CHARS = 40  # a float's text, e.g. -1.2345678901234567e-308
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _Bad:
+    """What a parser hook leaves where a value was refused, so the walk can name its field."""
+
+    def __init__(self, code: str, message: str):
+        self.code, self.message = code, message
+
+
+class _Duplicate(dict):
+    """An object that repeated a key."""
+
+    def __init__(self, key: str):
+        super().__init__()
+        self.duplicate = key
+
+
+def _int(text: str):
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        return _Bad("number_too_large", f"Integers must be within +-{MAX_SAFE_INTEGER}.")
+    value = int(text)
+    return value if abs(value) <= MAX_SAFE_INTEGER else _Bad(
+        "number_too_large", f"Integers must be within +-{MAX_SAFE_INTEGER}.")
+
+
+def _float(text: str):
+    value = float(text) if len(text) <= _MAX_NUMBER_CHARS else math.inf
+    return value if math.isfinite(value) else _Bad("number_too_large", "The number is too large.")
+
+
+def _constant(text: str):
+    return _Bad("invalid_number", f"{text} is not a JSON number.")
+
+
+def _object(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            return _Duplicate(key)
+        seen[key] = value
+    return seen
+
+
+def parse_json(raw: bytes | str, code: str = "invalid_json") -> object:
+    """The JSON value in `raw`, or InvalidInput naming the field at fault (see the module's docstring)."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw  # strict: raw surrogates are invalid
+        value = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant,
+                           object_pairs_hook=_object)
+    except UnicodeDecodeError:
+        raise InvalidInput("The body is not valid UTF-8.", code=code) from None
+    except RecursionError:
+        raise InvalidInput(f"JSON may be nested at most {MAX_DEPTH} levels deep.", code="too_deep") from None
+    except ValueError:
+        raise InvalidInput("The body is not valid JSON.", code=code) from None
+    _check_tree(value)
+    return value
+
+
+def _check_tree(root) -> None:
+    stack = [(root, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, _Bad):
+            raise InvalidInput(value.message if not path else f"'{path}': {value.message}", code=value.code,
+                               field=path or None)
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise InvalidInput(f"'{path or 'body'}' contains a lone surrogate (not a character).",
+                                   code="invalid_string", field=path or None)
+            continue
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth >= MAX_DEPTH:  # named by its top-level member: the full path would be 20 levels long
+            raise InvalidInput(f"JSON may be nested at most {MAX_DEPTH} levels deep.", code="too_deep",
+                               field=re.split(r"[.\[]", path)[0] or None)
+        if isinstance(value, _Duplicate):
+            field = _path(path, value.duplicate)
+            raise InvalidInput(f"The key '{field}' appears twice.", code="duplicate_key", field=field)
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if _SURROGATE.search(key):
+                    raise InvalidInput("A key contains a lone surrogate (not a character).", code="invalid_string",
+                                       field=path or None)
+                stack.append((item, _path(path, key), depth + 1))
+        else:
+            stack.extend((item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))
 
 
 def _path(prefix: str, name: str) -> str:
@@ -123,7 +224,7 @@ def read_object(data: dict, name: str, *, prefix: str = "") -> dict | None:
 
 def parse_day(value: str, field: str) -> date:
     """A calendar day written YYYY-MM-DD."""
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # ASCII digits only
         raise InvalidInput(f"'{field}' must be a date written YYYY-MM-DD.", code="invalid_format", field=field)
     try:
         return date.fromisoformat(value)

@@ -6,6 +6,7 @@ A cursor carries only the range key and the item's id; the partition key comes f
 import base64
 import json
 
+from chalicelib.core.validation import parse_json
 from chalicelib.errors import InvalidInput
 
 
@@ -21,10 +22,10 @@ def decode(cursor: str | None, hash_name: str, hash_value: str, range_name: str,
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        range_value, id_value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        range_value, id_value = parse_json(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(range_value, str) or not isinstance(id_value, str):
             raise ValueError
-    except (ValueError, TypeError, json.JSONDecodeError):
+    except (ValueError, TypeError, InvalidInput):
         raise InvalidInput("The cursor is not one we issued.", code="invalid_cursor", field="cursor") from None
     key = {hash_name: {"S": hash_value}, range_name: {"S": range_value}}
     key[id_name] = {"S": id_value}

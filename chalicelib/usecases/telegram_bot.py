@@ -38,8 +38,14 @@ def deep_link(card: Card) -> str | None:
     return f"https://t.me/{username}?start=L{card.card_id}_{link_proof(card)}" if username else None
 
 
+def _object(value) -> dict:
+    """A field Telegram documents as an object; anything else (from a stranger's POST) counts as absent."""
+    return value if isinstance(value, dict) else {}
+
+
 def _locale(message: dict) -> str:
-    return "ru" if (message.get("from", {}).get("language_code") or "ru").startswith("ru") else "en"
+    language = _object(message.get("from")).get("language_code")
+    return "ru" if not isinstance(language, str) or language.startswith("ru") else "en"
 
 
 def _linked_card(chat_id: int) -> Card | None:
@@ -54,10 +60,11 @@ def _linked_card(chat_id: int) -> Card | None:
 
 def handle(update: dict, now) -> str:
     """One webhook update; returns what was done (for logs and tests)."""
-    message = update.get("message") or {}
-    chat_id = (message.get("chat") or {}).get("id")
-    text = (message.get("text") or "").strip()
-    if not isinstance(chat_id, int) or not text:
+    message = _object(update.get("message"))
+    chat_id = _object(message.get("chat")).get("id")
+    text = message.get("text")
+    text = text.strip() if isinstance(text, str) else ""
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool) or not text:
         return "ignored"
     words = TEXTS[_locale(message)]
     if text.startswith("/start"):

@@ -1,0 +1,545 @@
+"""The HTTP API described in OpenAPI 3.1, served at `GET /openapi.json`.
+
+One place: this module builds the document as a Python dict. Python rather than a JSON file because
+the limits it states are the code's own constants (id patterns, slug pattern, money bounds, the JSON
+parser's bounds), so the description cannot say one number while the code enforces another, and
+repeated shapes (the error body, pages, signed POS calls) are written once. Nothing is built at import:
+the first request builds and serialises the document and the process keeps the text (no cold-start
+cost for other routes). tests/api/test_openapi.py checks it against the routes Chalice registers, so a
+route without an entry here fails that test with its name.
+"""
+import functools
+import json
+
+from chalice import Blueprint, Response
+
+from chalicelib.api.http import api
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/openapi.json", methods=["GET"])
+@api
+def openapi_json():
+    return Response(body=document_text(), status_code=200,
+                    headers={"Content-Type": "application/json; charset=utf-8", "Cache-Control": "public, max-age=300"})
+
+
+@functools.cache
+def document_text() -> str:
+    return json.dumps(document(), ensure_ascii=False, separators=(",", ":"))
+
+
+# --- building blocks -----------------------------------------------------------------------------
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: tuple = (), closed: bool = False, **properties) -> dict:
+    """An object schema. Answers stay open (new fields may be added); bodies we read are `closed`."""
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _s(max_len: int = 200, **extra) -> dict:
+    return {"type": "string", "maxLength": max_len, **extra}
+
+
+def _int(minimum=None, maximum=None) -> dict:
+    schema = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_STRING = {"type": "string"}
+_NSTRING = {"type": ["string", "null"]}
+_NINT = {"type": ["integer", "null"]}
+
+_ERROR_TEXT = {
+    400: "Malformed or invalid input (the JSON parser's limits included); `field` names the culprit.",
+    401: "Missing or bad credentials.",
+    403: "Authenticated, but this role may not do this.",
+    404: "Not found (also another merchant's objects).",
+    409: "Conflict: a repeated id with another body, a phone already enrolled, or a concurrent change.",
+    413: "The body is larger than 256 KiB.",
+    415: "The Content-Type is not one this route reads.",
+    422: "Valid, but refused by the program's rules.",
+    429: "Rate limited: wait for the seconds in Retry-After.",
+    503: "Busy (contention on one card or campaign): retry after the seconds in Retry-After.",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+
+
+def _error(status: int, html: bool = False) -> dict:
+    """The contract's error body; `html`: a form post gets its page again with the same status instead."""
+    answer = {"description": _ERROR_TEXT[status], "content": {"application/json": {"schema": _ref("Error")}}}
+    if html:
+        answer["content"]["text/html"] = {"schema": _STRING}
+    if status in (429, 503):
+        answer["headers"] = _RETRY_AFTER
+    return answer
+
+
+def _json(schema: dict, description: str = "OK", headers: dict | None = None) -> dict:
+    answer = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+_HTML = {"text/html": {"schema": _STRING}}
+
+
+def _html(description: str) -> dict:
+    return {"description": description, "content": _HTML}
+
+
+def _answers(ok: dict, *errors: int, html: tuple = ()) -> dict:
+    answers = dict(ok)
+    for status in errors:
+        answers[str(status)] = _error(status, html=status in html)
+    return answers
+
+
+def _path_param(name: str, description: str, **schema) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+def _query(name: str, description: str, required: bool = False, **schema) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _body(schema: dict, *, form: dict | None = None, required: bool = True) -> dict:
+    content = {"application/json": {"schema": schema}}
+    if form is not None:
+        content["application/x-www-form-urlencoded"] = {"schema": form}
+    return {"required": required, "content": content}
+
+
+def _op(summary: str, answers: dict, *, tag: str, security=None, params=(), body=None, description=None) -> dict:
+    operation = {"summary": summary, "tags": [tag], "responses": answers}
+    if description:
+        operation["description"] = description
+    if params:
+        operation["parameters"] = list(params)
+    if body is not None:
+        operation["requestBody"] = body
+    if security is not None:
+        operation["security"] = security
+    return operation
+
+
+# Operations described ahead of their code (a path item's "x-pending" lists their methods): the answers
+# the issue fixes for work landing in parallel. The drift test lets these be missing from the app (never
+# the other way round) and the fuzzer skips them until the route is registered; drop the mark then.
+PENDING = "x-pending"
+
+_ADMIN = [{"adminBearer": []}]
+_POS = [{"posKey": [], "posTimestamp": [], "posSignature": []}]
+_APPLE = [{"applePass": []}]
+_PUBLIC: list = []
+
+
+def _page(item: str) -> dict:
+    return _obj(("items", "next_cursor"), items={"type": "array", "items": _ref(item)}, next_cursor=_NSTRING)
+
+
+def _paging(max_limit: int) -> list:
+    return [_query("limit", f"Page size, 1 to {max_limit} (default 50).", type="integer", minimum=1,
+                   maximum=max_limit),
+            _query("cursor", "`next_cursor` of the previous page.", type="string", maxLength=1024)]
+
+
+# --- the document --------------------------------------------------------------------------------
+
+def document() -> dict:
+    from chalicelib.core import validation as v
+    from chalicelib.usecases import pos as pos_cases
+    from chalicelib.usecases import programs as program_cases
+
+    id_pattern = f"^{v.ID_PATTERN}$"
+    money = _int(0, pos_cases.MAX_TOTAL)
+    program_id = _path_param("program_id", "A program's id.", maxLength=64)
+    card_id = _path_param("card_id", "A card's id.", maxLength=64)
+    slug = _path_param("slug", "The program's slug (as in its join link).", maxLength=40)
+    card_key = _query("k", "The card's capability key (from `card_url`).", required=True, type="string",
+                      maxLength=128)
+    period = [_query("from", "First day, YYYY-MM-DD (default: 29 days before `to`).", type="string", format="date"),
+              _query("to", "Last day, YYYY-MM-DD (default: today in the program's time zone).", type="string",
+                     format="date")]
+
+    schemas = {
+        "Error": _obj(("error",), error=_obj(
+            ("code", "message"), code={"type": "string", "pattern": "^[a-z0-9_]+$"}, message=_STRING,
+            field={"type": "string"})),
+        "Mechanics": {"type": "object", "description": "Earning and spending rules (README: Points)."},
+        "Branding": _obj(closed=True, background_color=_s(40), foreground_color=_s(40), label_color=_s(40),
+                         logo_text=_nullable(_s(40)), organization_name=_nullable(_s(80)),
+                         description=_nullable(_s(200)), terms=_nullable(_s(2000)),
+                         website=_nullable(_s(300, pattern="^https://"))),
+        "Program": _obj(("id", "merchant_id", "name", "slug", "status"), id=_STRING, merchant_id=_STRING,
+                        name=_STRING, slug=_STRING, timezone=_STRING, currency=_STRING, country=_STRING,
+                        status=_STRING, mechanics={"type": "object"}, branding={"type": "object"},
+                        created_at=_NSTRING, updated_at=_NSTRING),
+        "Merchant": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING, created_at=_NSTRING),
+        "PosKey": _obj(("key_id", "program_id", "status"), key_id=_STRING, program_id=_STRING, label=_NSTRING,
+                       status=_STRING, created_at=_NSTRING, revoked_at=_NSTRING),
+        "CardRow": _obj(("id", "number", "balance", "status"), id=_STRING, number=_STRING, name=_NSTRING,
+                        balance={"type": "integer"}, tier=_NSTRING, status=_STRING, created_at=_NSTRING,
+                        last_visit_on=_NSTRING),
+        "Card": _obj(("id", "program_id", "number", "status", "balance", "available", "tier"),
+                     id=_STRING, program_id=_STRING, number=_STRING, name=_NSTRING, status=_STRING,
+                     balance={"type": "integer"}, available={"type": "integer"}, tier=_NSTRING, tier_name=_NSTRING,
+                     created_at=_NSTRING, last_visit_on=_NSTRING, phone=_NSTRING, email=_NSTRING,
+                     birthday=_NSTRING, lots={"type": "array", "items": {"type": "object"}},
+                     wallets={"type": "object"}, stats={"type": "object"}),
+        "LedgerEntry": _obj(("at", "kind", "amount", "balance_after"), at=_STRING, kind=_STRING, source=_NSTRING,
+                            amount={"type": "integer"}, balance_after={"type": "integer"},
+                            cause={"type": "object"}, actor=_NSTRING, reason=_NSTRING),
+        "Campaign": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING,
+                         audience={"type": "object"}, texts={"type": "object"},
+                         channels={"type": "array", "items": _STRING}, bonus={"type": "integer"},
+                         send_at=_NSTRING, counts={"type": "object"}, audience_size={"type": "integer"},
+                         created_by=_NSTRING, created_at=_NSTRING, sent_at=_NSTRING),
+        "Enrolment": _obj(("card_id", "card_number", "balance", "card_url", "apple_pass_url", "google_save_url"),
+                          card_id=_STRING, card_number=_STRING, balance={"type": "integer"}, card_url=_STRING,
+                          apple_pass_url=_STRING, google_save_url=_STRING),
+        "PosCard": _obj(("card_number", "balance", "available", "tier", "status"), card_number=_STRING,
+                        name=_NSTRING, balance={"type": "integer"}, available={"type": "integer"}, tier=_STRING,
+                        tier_name=_NSTRING, status=_STRING),
+        "Quote": _obj(("balance", "available", "max_redeem", "earn"), card_number=_STRING,
+                      balance={"type": "integer"}, available={"type": "integer"}, max_redeem={"type": "integer"},
+                      earn={"type": "integer"}, earn_with_max_redeem={"type": "integer"}, tier=_STRING),
+        "ReceiptAnswer": _obj(("receipt_id", "card", "earned", "redeemed", "balance", "available", "tier"),
+                              receipt_id=_STRING, card=_NSTRING, earned={"type": "integer"},
+                              redeemed={"type": "integer"}, balance=_NINT, available=_NINT, tier=_NSTRING),
+        "RefundAnswer": _obj(("refund_id", "receipt_id", "points_reversed", "points_returned", "balance"),
+                             refund_id=_STRING, receipt_id=_STRING, points_reversed={"type": "integer"},
+                             points_returned={"type": "integer"}, balance=_NINT, shortfall={"type": "integer"}),
+        "ReceiptLine": _obj(("amount",), closed=True, sku=_nullable(_s(64)), name=_nullable(_s(200)),
+                            qty={"type": "number", "minimum": 0, "maximum": 1_000_000},
+                            amount=_int(-pos_cases.MAX_TOTAL, pos_cases.MAX_TOTAL)),
+    }
+    card_number = _s(32, description="The 12-digit card number (spaces and dashes allowed).")
+    receipt_body = _obj(("receipt_id", "total"), closed=True,
+                        receipt_id=_s(64, pattern=id_pattern), card=_nullable(card_number), total=money,
+                        currency=_s(3, pattern="^[A-Z]{3}$"), redeem=money,
+                        lines={"type": "array", "maxItems": 500, "items": _ref("ReceiptLine")},
+                        created_at=_s(40, description="ISO-8601 with an offset."))
+    join_fields = dict(name=_s(100, minLength=1), phone=_s(32, minLength=1), email=_s(254), birthday=_s(10),
+                       ref=_s(16), locale={"type": "string", "enum": ["ru", "en"]},
+                       marketing_consent={"type": ["boolean", "string"]})
+    join_json = _obj(("name", "phone", "consent"), closed=True, consent={"type": "boolean"}, **join_fields)
+    join_form = _obj(("name", "phone", "consent"), consent={"type": "string"}, **join_fields)
+    program_fields = dict(name=_s(80, minLength=1), timezone=_s(64), currency=_s(3, pattern="^[A-Z]{3}$"),
+                          country=_s(2), mechanics=_ref("Mechanics"), branding=_ref("Branding"))
+    retry_writes = (409, 503)
+
+    paths = {
+        "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+                                     tag="meta", security=_PUBLIC)},
+        "/.well-known/jwks.json": {"get": _op(
+            "Public keys of the built-in admin token issuer",
+            {"200": _json(_obj(("keys",), keys={"type": "array", "items": {"type": "object"}}))},
+            tag="meta", security=_PUBLIC)},
+        "/admin": {"get": _op("The admin page (HTML; it calls the admin API with a token you paste)",
+                              {"200": _html("The page.")}, tag="admin", security=_PUBLIC,
+                              params=[_query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        # --- customers
+        "/join/{slug}": {
+            "get": _op("The enrolment page", _answers({"200": _html("The form."), "404": _html("No such program.")},
+                                                      429),
+                       tag="customers", security=_PUBLIC,
+                       params=[slug, _query("ref", "A referral code to prefill.", type="string", maxLength=64),
+                               _query("lang", "ru or en.", type="string", enum=["ru", "en"])]),
+            "post": _op("Enrol: a new card", _answers(
+                {"201": _json(_ref("Enrolment"), "The card (JSON)."),
+                 "303": {"description": "A form post: go to the card page.",
+                         "headers": {"Location": {"schema": _STRING}}},
+                 "200": _html("A form post that needs a second step (e.g. a confirmation code).")},
+                400, 404, 409, 413, 415, 422, 429, 503, html=(400, 404, 409, 422, 429, 503)),
+                tag="customers", security=_PUBLIC, params=[slug],
+                body=_body(join_json, form=join_form),
+                description="A form post that is refused gets the form again as HTML with the error's status."),
+        },
+        "/c/{card_id}": {"get": _op(
+            "The card page (behind its capability link)",
+            _answers({"200": _html("The card page."), "404": _html("No such card, or a wrong key.")}, 429),
+            tag="customers", security=_PUBLIC,
+            params=[card_id, card_key, _query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        "/c/{card_id}/pass.pkpass": {"get": _op(
+            "The signed Apple Wallet pass",
+            _answers({"200": {"description": "The pass.", "content": {
+                "application/vnd.apple.pkpass": {"schema": {"type": "string", "contentMediaType":
+                                                            "application/vnd.apple.pkpass"}}}}}, 404, 429),
+            tag="customers", security=_PUBLIC, params=[card_id, card_key])},
+        "/c/{card_id}/google": {"get": _op(
+            "Redirect to Google Wallet's save link",
+            _answers({"302": {"description": "To https://pay.google.com/gp/v/save/<jwt>.",
+                              "headers": {"Location": {"schema": _STRING}}}}, 404, 422, 429),
+            tag="customers", security=_PUBLIC, params=[card_id, card_key])},
+        "/u/{card_id}": {
+            method: _op(summary, _answers({"200": _html(text), "404": _html("No such card or token.")}, 413, 415),
+                        tag="customers", security=_PUBLIC,
+                        params=[card_id, _query("t", "The unsubscribe token from the e-mail.", required=True,
+                                                type="string", maxLength=128)])
+            for method, summary, text in (("get", "Unsubscribe page (asks)", "The question."),
+                                          ("post", "Unsubscribe from e-mails (RFC 8058 one-click too)", "Done."))},
+        "/static/passes/{design}/{name}": {"get": _op(
+            "A pass design's image (Google Wallet fetches logos from here)",
+            _answers({"200": {"description": "PNG.", "content": {"image/png": {"schema": {
+                "type": "string", "contentMediaType": "image/png"}}}}}, 404),
+            tag="customers", security=_PUBLIC,
+            params=[_path_param("design", "default or a program slug.", maxLength=40),
+                    _path_param("name", "e.g. logo@2x.png.", maxLength=40)])},
+        # --- Apple's PassKit web service
+        "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}": {
+            "post": _op("Register a device for a pass's updates", _answers(
+                {"201": {"description": "Registered."}, "200": {"description": "Already registered."}},
+                400, 401, 413, 415),
+                tag="passkit", security=_APPLE,
+                params=[_path_param("device_id", "Device library identifier.", maxLength=128),
+                        _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                        _path_param("serial", "The pass's serial number.", maxLength=128)],
+                body=_body(_obj(("pushToken",), pushToken=_s(4096, minLength=1)))),
+            "delete": _op("Unregister a device", _answers({"200": {"description": "Unregistered."}}, 400, 401),
+                          tag="passkit", security=_APPLE,
+                          params=[_path_param("device_id", "Device library identifier.", maxLength=128),
+                                  _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                                  _path_param("serial", "The pass's serial number.", maxLength=128)]),
+        },
+        "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}": {"get": _op(
+            "Serial numbers of the device's passes changed since a tag", _answers(
+                {"200": _json(_obj(("serialNumbers", "lastUpdated"),
+                                   serialNumbers={"type": "array", "items": _STRING}, lastUpdated=_STRING)),
+                 "204": {"description": "None changed."}}, 400),
+            tag="passkit", security=_PUBLIC,
+            params=[_path_param("device_id", "Device library identifier.", maxLength=128),
+                    _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                    _query("passesUpdatedSince", "The `lastUpdated` tag of the previous answer.", type="string",
+                           maxLength=32)])},
+        "/passkit/v1/passes/{pass_type_id}/{serial}": {
+            method: _op(summary, _answers(
+                {"200": {"description": "The pass.", "headers": {"Last-Modified": {"schema": _STRING}},
+                         "content": {"application/vnd.apple.pkpass": {"schema": {
+                             "type": "string", "contentMediaType": "application/vnd.apple.pkpass"}}}},
+                 "304": {"description": "Not modified since If-Modified-Since."}}, 401),
+                tag="passkit", security=_APPLE,
+                params=[_path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                        _path_param("serial", "The pass's serial number.", maxLength=128),
+                        {"name": "If-Modified-Since", "in": "header", "required": False,
+                         "schema": {"type": "string", "maxLength": 64}}])
+            for method, summary in (("get", "The latest version of a pass"),
+                                    ("head", "The latest version's headers (no body)"))
+        } | {"x-pending": ["head"]},  # HEAD lands with the wallet-conformance work of issue 12 (see PENDING)
+        "/passkit/v1/log": {"post": _op(
+            "Devices report problems (logged, digit runs masked)", {"200": {"description": "Noted."}},
+            tag="passkit", security=_PUBLIC,
+            body=_body(_obj(logs={"type": "array", "items": _STRING}), required=False))},
+        # --- Google and Telegram callbacks
+        "/google/callbacks": {"post": _op(
+            "Google Wallet save/delete callback (signed by Google; duplicates recognised by nonce)",
+            _answers({"200": _json(_obj(("status",), status={"type": "string", "enum": ["recorded", "duplicate"]},
+                                        event=_NSTRING))}, 400, 401, 413, 415),
+            tag="callbacks", security=_PUBLIC,
+            body=_body(_obj(("signature", "intermediateSigningKey", "protocolVersion", "signedMessage"),
+                            signature=_s(16384, minLength=1), protocolVersion=_s(64, minLength=1),
+                            signedMessage=_s(16384, minLength=1),
+                            intermediateSigningKey=_obj(("signedKey", "signatures"), signedKey=_s(16384, minLength=1),
+                                                        signatures={"type": "array", "minItems": 1, "maxItems": 8,
+                                                                    "items": _s(16384, minLength=1)}))))},
+        "/telegram/webhook": {"post": _op(
+            "Telegram bot updates (every update from Telegram is answered 200, also ones ignored)",
+            _answers({"200": _json(_obj(("ok",), ok={"const": True}))}, 401, 413, 415),
+            tag="callbacks", security=[{"telegramSecret": []}],
+            body=_body(_obj(update_id={"type": "integer"}, message=_obj(
+                message_id={"type": "integer"}, text=_STRING,
+                chat=_obj(("id",), id={"type": "integer"}, type=_STRING),
+                **{"from": _obj(id={"type": "integer"}, language_code=_STRING)})), required=False))},
+        # --- POS
+        "/pos/cards/{number}": {"get": _op(
+            "Look a card up by its number", _answers({"200": _json(_ref("PosCard"))}, 400, 401, 404, 429),
+            tag="pos", security=_POS, params=[_path_param("number", "The card number.", maxLength=32)])},
+        "/pos/quote": {"post": _op(
+            "What the customer may spend and would earn (writes nothing)",
+            _answers({"200": _json(_ref("Quote"))}, 400, 401, 404, 413, 415, 422, 429), tag="pos", security=_POS,
+            body=_body(_obj(("card", "total"), closed=True, card=card_number, total=money,
+                            currency=_s(3, pattern="^[A-Z]{3}$"),
+                            lines={"type": "array", "maxItems": 500, "items": _ref("ReceiptLine")})))},
+        "/pos/receipts": {"post": _op(
+            "Post a receipt (idempotent on receipt_id)",
+            _answers({"200": _json(_ref("ReceiptAnswer"), headers={"Idempotent-Replay": {
+                "description": "true when this is the first answer again.", "schema": _STRING}})},
+                400, 401, 404, 413, 415, 422, 429, *retry_writes),
+            tag="pos", security=_POS, body=_body(receipt_body))},
+        "/pos/refunds": {"post": _op(
+            "Refund (part of) a receipt (idempotent on refund_id)",
+            _answers({"200": _json(_ref("RefundAnswer"), headers={"Idempotent-Replay": {"schema": _STRING}})},
+                     400, 401, 404, 413, 415, 422, 429, *retry_writes),
+            tag="pos", security=_POS,
+            body=_body(_obj(("refund_id", "receipt_id", "amount"), closed=True,
+                            refund_id=_s(64, pattern=id_pattern), receipt_id=_s(64, pattern=id_pattern),
+                            amount=_int(1, pos_cases.MAX_TOTAL))))},
+        # --- admin
+        "/admin/merchants": {
+            "get": _op("Merchants (platform operator)", _answers({"200": _json(_page("Merchant"))}, 400, 401, 403),
+                       tag="admin", security=_ADMIN, params=_paging(100)),
+            "post": _op("Create a merchant (platform operator)",
+                        _answers({"201": _json(_ref("Merchant"))}, 400, 401, 403, 413, 415),
+                        tag="admin", security=_ADMIN,
+                        body=_body(_obj(("name",), closed=True, name=_s(120, minLength=1)))),
+        },
+        "/admin/merchants/{merchant_id}": {"get": _op(
+            "A merchant", _answers({"200": _json(_ref("Merchant"))}, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[_path_param("merchant_id", "A merchant's id.", maxLength=64)])},
+        "/admin/programs": {
+            "get": _op("The merchant's programs", _answers({"200": _json(_page("Program"))}, 400, 401, 403),
+                       tag="admin", security=_ADMIN, params=_paging(100)),
+            "post": _op("Create a program", _answers({"201": _json(_ref("Program"))}, 400, 401, 403, 409, 413, 415),
+                        tag="admin", security=_ADMIN,
+                        body=_body(_obj(("name", "slug"), closed=True,
+                                        slug=_s(40, pattern=f"^{program_cases.SLUG_PATTERN}$"), **program_fields))),
+        },
+        "/admin/programs/{program_id}": {
+            "get": _op("A program", _answers({"200": _json(_ref("Program"))}, 401, 403, 404), tag="admin",
+                       security=_ADMIN, params=[program_id]),
+            "patch": _op("Change a program (its slug never changes)",
+                         _answers({"200": _json(_ref("Program"))}, 400, 401, 403, 404, 409, 413, 415),
+                         tag="admin", security=_ADMIN, params=[program_id],
+                         body=_body(_obj(closed=True, status={"type": "string", "enum": ["active", "paused"]},
+                                         **program_fields))),
+        },
+        "/admin/programs/{program_id}/passes/refresh": {"post": _op(
+            "Re-issue every card's pass after a design change (in the background)",
+            _answers({"202": _json(_obj(("program_id", "status"), program_id=_STRING, status=_STRING))},
+                     401, 403, 404, 413),
+            tag="admin", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/campaigns": {"post": _op(
+            "Create a campaign (a draft, or scheduled with send_at)",
+            _answers({"201": _json(_ref("Campaign"))}, 400, 401, 403, 404, 413, 415, 422),
+            tag="admin", security=_ADMIN, params=[program_id],
+            body=_body(_obj(("name", "texts"), closed=True, name=_s(120, minLength=1),
+                            audience={"type": "object"},
+                            texts=_obj(closed=True, ru=_s(300), en=_s(300)),
+                            bonus=_int(0, 10_000_000), send_at=_s(40),
+                            channels={"type": "array", "maxItems": 3,
+                                      "items": {"type": "string", "enum": ["wallet", "email", "telegram"]}})))},
+        "/admin/programs/{program_id}/campaigns/{campaign_id}": {"get": _op(
+            "A campaign with its counts", _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
+        "/admin/programs/{program_id}/campaigns/{campaign_id}/send": {"post": _op(
+            "Send a campaign now (once: a second send is 409)",
+            _answers({"200": _json(_ref("Campaign")), "202": _json(_ref("Campaign"), "Accepted: sending.")},
+                     401, 403, 404, 409, 413, 422, 503),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
+        "/admin/programs/{program_id}/pos-keys": {
+            "get": _op("POS keys (never their secrets)", _answers({"200": _json(_page("PosKey"))}, 400, 401, 403, 404),
+                       tag="admin", security=_ADMIN, params=[program_id, *_paging(100)]),
+            "post": _op("Create a POS key (the secret is shown this once)",
+                        _answers({"201": _json({"allOf": [_ref("PosKey"), _obj(("secret",), secret=_STRING)]})},
+                                 400, 401, 403, 404, 413, 415),
+                        tag="admin", security=_ADMIN, params=[program_id],
+                        body=_body(_obj(closed=True, label=_nullable(_s(80))), required=False)),
+        },
+        "/admin/programs/{program_id}/pos-keys/{key_id}": {"delete": _op(
+            "Revoke a POS key", _answers({"200": _json(_ref("PosKey"))}, 401, 403, 404), tag="admin",
+            security=_ADMIN, params=[program_id, _path_param("key_id", "A POS key's id.", maxLength=64)])},
+        "/admin/programs/{program_id}/cards": {"get": _op(
+            "Cards, newest first, or a search by card number or phone",
+            _answers({"200": _json(_page("CardRow"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[program_id, *_paging(200),
+                    _query("q", "A card number or a phone number.", type="string", maxLength=40)])},
+        "/admin/cards/{card_id}": {
+            "get": _op("A card (contacts only for roles that may see them)",
+                       _answers({"200": _json(_ref("Card"))}, 401, 403, 404), tag="admin", security=_ADMIN,
+                       params=[card_id]),
+            "patch": _op("Block or unblock a card, or correct the holder's name",
+                         _answers({"200": _json(_ref("Card"))}, 400, 401, 403, 404, 409, 413, 415, 503),
+                         tag="admin", security=_ADMIN, params=[card_id],
+                         body=_body(_obj(closed=True, status={"type": "string", "enum": ["active", "blocked"]},
+                                         name=_s(100)))),
+        },
+        "/admin/cards/{card_id}/ledger": {"get": _op(
+            "A card's ledger, newest first", _answers({"200": _json(_page("LedgerEntry"))}, 400, 401, 403, 404),
+            tag="admin", security=_ADMIN, params=[card_id, *_paging(200)])},
+        "/admin/cards/{card_id}/adjustments": {"post": _op(
+            "Adjust a balance by hand (idempotent on idempotency_key)",
+            _answers({"201": _json(_obj(("card_id", "amount", "balance"), card_id=_STRING, amount={"type": "integer"},
+                                        reason=_STRING, idempotency_key=_STRING, balance={"type": "integer"},
+                                        actor=_NSTRING)),
+                      "200": _json({"type": "object"}, "The first answer again (Idempotent-Replay: true).")},
+                     400, 401, 403, 404, 409, 413, 415, 422, 503),
+            tag="admin", security=_ADMIN, params=[card_id],
+            body=_body(_obj(("amount", "reason", "idempotency_key"), closed=True, amount=_int(-10_000_000, 10_000_000),
+                            reason=_s(500, minLength=1), idempotency_key=_s(64, pattern=id_pattern))))},
+        "/admin/programs/{program_id}/analytics/summary": {"get": _op(
+            "A period's figures", _answers({"200": _json({"type": "object"})}, 400, 401, 403, 404), tag="analytics",
+            security=_ADMIN, params=[program_id, *period])},
+        "/admin/programs/{program_id}/analytics/daily": {"get": _op(
+            "A period's figures day by day",
+            _answers({"200": _json(_obj(("from", "to", "days"), days={"type": "array"}))}, 400, 401, 403, 404),
+            tag="analytics", security=_ADMIN, params=[program_id, *period])},
+        "/admin/programs/{program_id}/analytics/segments": {"get": _op(
+            "Members by lifecycle and RFM segment", _answers({"200": _json({"type": "object"})}, 401, 403, 404),
+            tag="analytics", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/analytics/segments/{segment}/cards": {"get": _op(
+            "The cards of one segment", _answers({"200": _json(_obj(("items", "next_cursor"),
+                                                                     items={"type": "array"},
+                                                                     next_cursor=_NSTRING))}, 400, 401, 403, 404),
+            tag="analytics", security=_ADMIN,
+            params=[program_id, _path_param("segment", "A lifecycle or RFM segment name.", maxLength=40),
+                    *_paging(200)])},
+        "/admin/programs/{program_id}/exports/{kind}": {"get": _op(
+            "A page of CSV (cards, receipts or ledger); the next page is in X-Next-Cursor and Link",
+            _answers({"200": {"description": "CSV.", "content": {"text/csv": {"schema": _STRING}},
+                              "headers": {"X-Next-Cursor": {"schema": _STRING}}}}, 400, 401, 403, 404),
+            tag="analytics", security=_ADMIN,
+            params=[program_id, _path_param("kind", "cards, receipts or ledger.", maxLength=20),
+                    _query("cursor", "X-Next-Cursor of the previous page.", type="string", maxLength=1024)])},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Loyalty cards API", "version": "1",
+                 "description": "Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` (see the README's "
+                                "Errors). JSON bodies are parsed strictly: at most "
+                                f"{v.MAX_DEPTH} levels of nesting, integers within +-{v.MAX_SAFE_INTEGER}, no "
+                                "NaN/Infinity, no lone surrogates, no duplicate keys, at most 256 KiB."},
+        "servers": [{"url": "/"}],
+        "security": _ADMIN,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "adminBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                "description": "Admin token (aud loyalty-admin; roles owner, manager, analyst, "
+                                               "platform)."},
+                "posKey": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Key",
+                           "description": "The POS key id."},
+                "posTimestamp": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Timestamp",
+                                 "description": "Unix seconds, within 300 s of the server clock."},
+                "posSignature": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Signature",
+                                 "description": "Lowercase hex HMAC-SHA256(secret, "
+                                                "\"{timestamp}.{METHOD}.{path}.{body}\"), path with its query."},
+                "applePass": {"type": "apiKey", "in": "header", "name": "Authorization",
+                              "description": "`ApplePass <authenticationToken>` (Apple's PassKit web service)."},
+                "telegramSecret": {"type": "apiKey", "in": "header", "name": "X-Telegram-Bot-Api-Secret-Token"},
+            },
+        },
+    }
