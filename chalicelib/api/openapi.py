@@ -181,6 +181,7 @@ def document() -> dict:
     from chalicelib.usecases import programs as program_cases
 
     id_pattern = f"^{v.ID_PATTERN}$"
+    card_status = {"type": "string", "enum": ["active", "blocked"]}
     limit_counts = [name for name in limit_rules.to_dict(limit_rules.DEFAULTS) if name != "phone_confirmation"]
     settled = _int(1) | {"description": "Owed points (see `owed`) taken from the points this operation gave; "
                                         "`balance` is after that."}
@@ -195,16 +196,17 @@ def document() -> dict:
                      format="date")]
 
     schemas = {
-        "Error": _obj(("error",), error=_obj(
-            ("code", "message"), code={"type": "string", "pattern": "^[a-z0-9_]+$"}, message=_STRING,
-            field={"type": "string"})),
+        "Error": _obj(("error",), closed=True, error=_obj(
+            ("code", "message"), closed=True, code={"type": "string", "pattern": "^[a-z0-9_]+$"},
+            message={"type": "string", "minLength": 1}, field={"type": "string", "minLength": 1})),
         "Mechanics": {"type": "object", "description": "Earning and spending rules (README: Points)."},
         "Branding": _obj(closed=True, background_color=_s(40), foreground_color=_s(40), label_color=_s(40),
                          logo_text=_nullable(_s(40)), organization_name=_nullable(_s(80)),
                          description=_nullable(_s(200)), terms=_nullable(_s(2000)),
                          website=_nullable(_s(300, pattern="^https://"))),
-        "Limits": _obj(closed=True, phone_confirmation={"type": "boolean"},
-                       **{name: _int(1, limit_rules.MAX_LIMIT) for name in limit_counts})
+        "Limits": _obj(closed=True, phone_confirmation={"type": "boolean", "default": False},
+                       **{name: _int(1, limit_rules.MAX_LIMIT) | {"default": getattr(limit_rules.DEFAULTS, name)}
+                          for name in limit_counts})
         | {"description": "Rate limits (per 10-minute window) and phone confirmation (README: Enrollment). In a "
                           "body, fields left out keep their values."},
         "Program": _obj(("id", "merchant_id", "name", "slug", "timezone", "currency", "country", "status",
@@ -218,14 +220,13 @@ def document() -> dict:
         "Merchant": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING, created_at=_NSTRING),
         "PosKey": _obj(("key_id", "program_id", "status"), key_id=_STRING, program_id=_STRING, label=_NSTRING,
                        status=_STRING, created_at=_NSTRING, revoked_at=_NSTRING),
-        "CardRow": _obj(("id", "number", "balance", "status"), id=_STRING, number=_STRING, name=_NSTRING,
-                        balance={"type": "integer"}, tier=_NSTRING, status=_STRING, created_at=_NSTRING,
-                        last_visit_on=_NSTRING),
+        "CardRow": _obj(("id", "number", "name", "balance", "tier", "status", "created_at", "last_visit_on"),
+                        id=_STRING, number=_STRING, name=_NSTRING, balance=_int(0), tier=_NSTRING,
+                        status=card_status, created_at=_NSTRING, last_visit_on=_NSTRING),
         "Card": _obj(("id", "program_id", "number", "name", "status", "balance", "available", "owed", "tier",
                       "tier_name", "created_at", "last_visit_on"),
                      id=_STRING, program_id=_STRING, number=_STRING, name=_NSTRING,
-                     status={"type": "string", "enum": ["active", "blocked"]},
-                     balance=_int(0), available=_int(0),
+                     status=card_status, balance=_int(0), available=_int(0),
                      owed=_int(0) | {"description": "Points refunds took back that had already been spent: taken "
                                                     "from the next points the card receives."},
                      tier=_NSTRING, tier_name=_NSTRING,
@@ -249,12 +250,12 @@ def document() -> dict:
         "Enrolment": _obj(("card_id", "card_number", "balance", "card_url", "apple_pass_url", "google_save_url"),
                           card_id=_STRING, card_number=_STRING, balance={"type": "integer"}, card_url=_STRING,
                           apple_pass_url=_STRING, google_save_url=_STRING),
-        "PosCard": _obj(("card_number", "balance", "available", "tier", "status"), card_number=_STRING,
-                        name=_NSTRING, balance={"type": "integer"}, available={"type": "integer"}, tier=_STRING,
-                        tier_name=_NSTRING, status=_STRING),
-        "Quote": _obj(("balance", "available", "max_redeem", "earn"), card_number=_STRING,
-                      balance={"type": "integer"}, available={"type": "integer"}, max_redeem={"type": "integer"},
-                      earn={"type": "integer"}, earn_with_max_redeem={"type": "integer"}, tier=_STRING),
+        "PosCard": _obj(("card_number", "name", "balance", "available", "tier", "tier_name", "status"),
+                        card_number=_STRING, name=_NSTRING, balance=_int(0), available=_int(0), tier=_STRING,
+                        tier_name=_NSTRING, status=card_status),
+        "Quote": _obj(("card_number", "balance", "available", "max_redeem", "earn", "earn_with_max_redeem", "tier"),
+                      card_number=_STRING, balance=_int(0), available=_int(0), max_redeem=_int(0), earn=_int(0),
+                      earn_with_max_redeem=_int(0), tier=_STRING),
         "ReceiptAnswer": _obj(("receipt_id", "card", "earned", "redeemed", "balance", "available", "tier"),
                               receipt_id=_STRING, card=_NSTRING, earned=_int(0),
                               redeemed=_int(0), balance=_NINT, available=_NINT, tier=_NSTRING, settled=settled),
@@ -516,7 +517,7 @@ def document() -> dict:
             tag="admin", security=_ADMIN,
             params=[program_id, _path_param("item_id", "A parked item's `id`.", maxLength=400)])},
         "/admin/programs/{program_id}/campaigns": {"post": _op(
-            "Create a campaign (a draft, or scheduled with send_at)",
+            "Create a campaign (a draft, or scheduled with send_at; owner, manager: analysts get 403)",
             _answers({"201": _json(_ref("Campaign"))}, 400, 401, 403, 404, 413, 415, 422),
             tag="admin", security=_ADMIN, params=[program_id],
             body=_body(_obj(("name", "texts"), closed=True, name=_s(120, minLength=1),
@@ -526,7 +527,7 @@ def document() -> dict:
                             channels={"type": "array", "maxItems": 3,
                                       "items": {"type": "string", "enum": ["wallet", "email", "telegram"]}})))},
         "/admin/programs/{program_id}/campaigns/{campaign_id}": {"get": _op(
-            "A campaign with its counts", _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
+            "A campaign with its counts (owner, manager: analysts get 403)", _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
             tag="admin", security=_ADMIN,
             params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
         "/admin/programs/{program_id}/campaigns/{campaign_id}/send": {"post": _op(
@@ -551,7 +552,8 @@ def document() -> dict:
             "Cards, newest first, or a search by card number or phone",
             _answers({"200": _json(_page("CardRow"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
             params=[program_id, *_paging(200),
-                    _query("q", "A card number or a phone number.", type="string", maxLength=40)])},
+                    _query("q", "A card number or a phone number (an analyst's phone search is 403, member or "
+                                 "not).", type="string", maxLength=40)])},
         "/admin/cards/{card_id}": {
             "get": _op("A card (contacts only for roles that may see them)",
                        _answers({"200": _json(_ref("Card"))}, 401, 403, 404), tag="admin", security=_ADMIN,
