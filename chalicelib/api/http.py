@@ -19,7 +19,7 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
 
 
 def error_response(error: AppError) -> Response:
-    return json_response(error.body(), error.status)
+    return json_response(error.body(), error.status, getattr(error, "headers", None))
 
 
 def internal_error(exc: Exception) -> Response:
