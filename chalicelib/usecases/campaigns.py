@@ -196,7 +196,9 @@ def _bonus(program, campaign: Campaign, card, now: datetime):
                                                               lot_id=f"k{campaign.campaign_id[-8:]}",
                                                               ref=campaign.campaign_id),
                    respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
-    return card if result.replay else result.card
+    # A repeat (the bonus was given by a send that stopped) leaves `card` as the ledger's failed attempt
+    # changed it in memory (the bonus added once more): read it afresh, or the message would save that.
+    return card_store.get(card.card_id, consistent=True) if result.replay else result.card
 
 
 def _message(program, campaign: Campaign, card, now: datetime) -> str | None:
