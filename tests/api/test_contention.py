@@ -147,10 +147,26 @@ def test_enrolment_in_a_crowd_is_503_with_retry_after_and_the_retry_joins_once(c
     assert again.status_code == 409 and body(again)["error"]["code"] == "already_enrolled"
 
 
-def test_a_device_registering_twice_at_once_is_registered_once(aws, serialised_dynamodb):
+def test_a_device_registering_twice_at_once_is_registered_once(aws, serialised_dynamodb, monkeypatch):
+    from chalicelib.store.models import DeviceRegistration
+
     now = datetime.now(timezone.utc)
+    real, together = DeviceRegistration.get.__func__, threading.Barrier(8)
+
+    first = threading.local()
+
+    def first_reads_together(cls, *args, **kwargs):  # every thread reads once before any of them writes
+        try:
+            return real(cls, *args, **kwargs)
+        finally:
+            if not getattr(first, "done", False):
+                first.done = True
+                together.wait(timeout=5)
+
+    monkeypatch.setattr(DeviceRegistration, "get", classmethod(first_reads_together))
     with ThreadPoolExecutor(8) as pool:
         created = list(pool.map(lambda _: devices.register("device1", "pass.test", "c_1", "token-a", now), range(8)))
+    monkeypatch.setattr(DeviceRegistration, "get", classmethod(real))
     assert created.count(True) == 1 and created.count(False) == 7  # one 201, the others 200
     with ThreadPoolExecutor(8) as pool:  # a new token from several retries at once: no error, one token kept
         list(pool.map(lambda i: devices.register("device1", "pass.test", "c_1", f"token-{i}", now), range(8)))
