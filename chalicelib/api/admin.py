@@ -150,7 +150,7 @@ def create_campaign(program_id):
 @bp.route("/admin/programs/{program_id}/campaigns/{campaign_id}", methods=["GET"])
 @api
 def get_campaign(program_id, campaign_id):
-    principal = _principal("programs:read")
+    principal = _principal("campaigns:write")  # campaigns are the owner's and managers' (not analysts')
     program = _program(principal, program_id)
     campaign = campaigns.get(program, campaign_id)
     size = campaigns.preview(program, campaign, _now()) if campaign.status != "sent" else None

@@ -80,6 +80,10 @@ def test_roles_and_tenancy(client, merchant, other_merchant, program):
     campaign = body(_create(client, merchant, program))
     assert client.http.get(f"/admin/programs/{program['id']}/campaigns/{campaign['id']}",
                            headers=bearer(other_merchant)).status_code == 404
+    path = f"/admin/programs/{program['id']}/campaigns/{campaign['id']}"
+    assert client.http.get(path, headers=bearer(merchant, "analyst")).status_code == 403  # the README's roles
+    assert client.http.get(path, headers=bearer(merchant, "manager")).status_code == 200
+    assert client.http.post(f"{path}/send", headers=bearer(merchant, "analyst")).status_code == 403
 
 
 def test_rfm_audiences_use_the_analytics_segments(client, merchant, program, pos):
