@@ -65,6 +65,20 @@ def finish(campaign: Campaign, now: datetime, complete_only: bool = False) -> bo
                               Campaign.runner.remove(), Campaign.lease_until.remove()], condition)
 
 
+def finish_if_complete(campaign: Campaign, now: datetime) -> bool:
+    """`sent` once every card of the audience is counted (read first: a read costs less than a refused
+    conditional write, and this is asked after every card a chunk worker counts)."""
+    try:
+        current = Campaign.get(campaign.program_id, campaign.campaign_id, consistent_read=True,
+                               attributes_to_get=["status", "processed", "audience_count"])
+    except Campaign.DoesNotExist:
+        return False
+    if current.status != "sending" or current.audience_count is None \
+            or int(current.processed or 0) < int(current.audience_count):
+        return False
+    return finish(campaign, now, complete_only=True)
+
+
 def give_up(campaign: Campaign, runner: str, error: str, now: datetime) -> None:
     """A send that failed keeps its progress, says why, and frees its lease at once, so that a second
     press of "send" or the next scheduled run carries on from where it stopped."""

@@ -178,8 +178,8 @@ def send_one(program, campaign: Campaign, card, now: datetime, counts: dict | No
         return "done"
     if counts is not None:
         counts[outcome] = counts.get(outcome, 0) + 1
-    if campaign.chunks and int(campaign.processed or 0) + 1 >= int(campaign.audience_count or 0):
-        campaign_store.finish(campaign, now, complete_only=True)  # the last chunk's last card (else the schedule)
+    if campaign.chunks:  # fanned out: whichever worker counts the last card turns the campaign `sent`
+        campaign_store.finish_if_complete(campaign, now)
     return outcome
 
 
