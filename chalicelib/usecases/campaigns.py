@@ -217,8 +217,12 @@ def _message(program, campaign: Campaign, card, now: datetime) -> str | None:
             return None
     try:
         return _notify(program, campaign, card, now)
-    except Exception:
-        campaign_store.release_message(campaign.campaign_id, card.card_id, now)  # nothing went out
+    except Exception as error:
+        # DynamoDB refused the message's writes: nothing went out, so the claim is given back and a
+        # second press of "send" messages the card at once. After an error that leaves it uncertain (a
+        # timeout) the claim stays, and whoever resumes looks for the message's record first.
+        if isinstance(error, TryAgain) or getattr(error, "cause_response_code", None):
+            campaign_store.release_message(campaign.campaign_id, card.card_id, now)
         raise
 
 
@@ -261,7 +265,7 @@ def run_due(now: datetime | None = None) -> dict:
                 _run(program, started, runner, now)
             except Exception:  # noqa: BLE001 - recorded on the campaign; the others still go out
                 done["failed"] += 1
-    return done
+    return {name: count for name, count in done.items() if count or name == "campaigns"}
 
 
 def progress(campaign: Campaign) -> dict:

@@ -278,10 +278,10 @@ def test_a_send_killed_after_k_of_n_cards_is_finished_by_the_schedule_exactly_on
         assert stopped["status"] == "sending" and stopped["counts"]["processed"] == k + (point == "after counting it")
         complete = point == "after counting it" and k == 3  # killed after counting the last card
         ran = campaigns.run_due()  # its lease has not run out yet: nobody takes it over (a complete one ends)
-        assert (ran["resumed"], ran["finished"]) == (0, int(complete))
+        assert (ran.get("resumed", 0), ran.get("finished", 0)) == (0, int(complete))
         later = datetime.now(timezone.utc) + campaigns.LEASE + timedelta(minutes=1)
         monkeypatch.setattr(campaigns, "_wall", lambda: later)
-        assert campaigns.run_due(later)["resumed"] == int(not complete)
+        assert campaigns.run_due(later).get("resumed", 0) == int(not complete)
         monkeypatch.setattr(campaigns, "_wall", wall)
         _deliver(later)
         done = _get(client, merchant, program, campaign["id"])
