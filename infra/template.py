@@ -76,6 +76,14 @@ ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "d
                        "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}
 ACCESS["outbox_stream"] = {**ACCESS["outbox"], "outbox": [*ACCESS["outbox"]["outbox"], "dynamodb:GetItem"]}
+# A campaign's send (the API, the campaigns job, a chunk): per-card claims read, taken over or given back,
+# a message record read back by a resumed send, the campaign's counters read (store/campaigns.py).
+for _function in ("api", "campaigns", "job_chunk"):
+    for _table, _actions in {"aliases": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                         "dynamodb:DeleteItem"],
+                             "messages": ["dynamodb:Query"], "campaigns": ["dynamodb:GetItem"]}.items():
+        _granted = ACCESS[_function].get(_table, [])
+        ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
             "SMS_SECRET"],

@@ -361,13 +361,25 @@ class Campaign(Model):
     bonus = NumberAttribute(default=0)
     send_at = UnicodeAttribute(null=True)  # UTC ISO; None: when asked to send
     status = UnicodeAttribute(default="draft")  # draft, scheduled, sending, sent
-    counts = JSONAttribute(default=dict)  # audience, sent, queued, skipped, bonuses (at send time)
+    counts = JSONAttribute(default=dict)  # campaigns sent before the counters below: their counts
     delivered = NumberAttribute(default=0)  # email and Telegram messages delivered by the outbox
     failed = NumberAttribute(default=0)  # … and those that failed for good
     created_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)
-    version = VersionAttribute()
+    version = VersionAttribute()  # bumped by every write, but no write conditions on it (see store/campaigns.py)
+    # A send's progress: counters every worker adds to atomically (store/campaigns.py), and its lease.
+    audience_count = NumberAttribute(null=True)  # cards in the audience when the send (last) walked it
+    processed = NumberAttribute(null=True)  # cards done: each counted once, as one of the three below
+    sent_count = NumberAttribute(null=True)  # messaged
+    queued = NumberAttribute(null=True)  # waiting for the end of the quiet hours
+    skipped = NumberAttribute(null=True)  # weekly cap, or the card was no longer active
+    bonuses = NumberAttribute(null=True)
+    chunks = NumberAttribute(null=True)  # fanned out to the jobs queue in this many chunks
+    runner = UnicodeAttribute(null=True)  # the send holding the lease
+    lease_until = UnicodeAttribute(null=True)  # UTC ISO; a send quiet past it is resumed by the schedule
+    started_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
 
 
 class AnalyticsItem(Model):
