@@ -267,3 +267,17 @@ def test_analytics_with_a_queue_sends_batches_that_hand_back_what_they_cannot_fi
     assert sum(done["programs"] for _, done in worked) == 5
     assert any(done.get("handed_back") for _, done in worked)
     assert all(analytics_store.thresholds(p.program_id) for p in programs)
+
+
+def test_a_lease_whose_holder_died_runs_out_and_passes_on(aws):
+    from datetime import timedelta
+
+    from chalicelib.store import leases
+
+    start = datetime(2027, 3, 5, 3, 40, tzinfo=timezone.utc)
+    assert leases.acquire("analytics#p1", "first", start, 900)
+    assert leases.acquire("analytics#p1", "first", start + timedelta(seconds=10), 900)  # its holder renews
+    assert not leases.acquire("analytics#p1", "twin", start + timedelta(seconds=899), 900)
+    assert leases.acquire("analytics#p1", "next", start + timedelta(seconds=911), 900)  # ran out: taken over
+    leases.release("analytics#p1", "first")  # too late: not the first's any more
+    assert not leases.acquire("analytics#p1", "twin", start + timedelta(seconds=912), 900)
