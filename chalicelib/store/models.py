@@ -5,7 +5,8 @@ Access paths (see the README's data section):
 - card by number, by phone within a program, program by slug, card by referral code: Alias items,
   which also make those keys unique (written with a not-exists condition in the card's transaction)
 - cards of a program page by page: Card.by_program (program_id, created_key)
-- cards due for points expiry on a day: Card.by_expiry (expiry_key = program#day of the soonest lot)
+- cards whose soonest lot expires on or before a day, per program: Card.by_expiry (program_id,
+  expiry_key = program#day of the soonest lot; sparse), one query for any number of days behind
 - cards by birthday month-day: Card.by_birthday (birthday_key = program#MM-DD)
 - cards by last-visit day: Card.by_last_visit (last_visit_key = program#day)
 - cards above the first tier, by tier: Card.by_tier (tier_key = program#tier; sparse)
@@ -148,9 +149,12 @@ class CardsByProgram(GlobalSecondaryIndex):
 
 
 class CardsByExpiry(GlobalSecondaryIndex):
+    """Cards holding points that expire (sparse), in the order their soonest lot expires: 'every card
+    due on or before day D' is one query (expiry_key <= program#D), however long the job was down."""
+
     Meta = _index_meta("by_expiry", AllProjection())
-    expiry_key = UnicodeAttribute(hash_key=True)
-    card_id = UnicodeAttribute(range_key=True)
+    program_id = UnicodeAttribute(hash_key=True)
+    expiry_key = UnicodeAttribute(range_key=True)
 
 
 class CardsByBirthday(GlobalSecondaryIndex):

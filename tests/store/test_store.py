@@ -85,8 +85,9 @@ def test_day_indexes_find_cards_by_expiry_and_birthday(aws):
     program = _program(lifetime_by_source={"welcome": 30})
     card = _enroll(program, birthday="1990-03-15")
     expiry_day = card_store.lots_of(card)[0].expires_on
-    by_expiry = list(Card.by_expiry.query(f"{program.program_id}#{expiry_day}"))
+    by_expiry, _ = card_store.due_for_expiry(program.program_id, expiry_day, None, 10)
     assert [c.card_id for c in by_expiry] == [card.card_id]
+    assert card_store.due_for_expiry(program.program_id, "2000-01-01", None, 10)[0] == []  # not due yet
     assert by_expiry[0].balance == 100  # the index carries the whole card: one read per due card
     by_birthday = list(Card.by_birthday.query(f"{program.program_id}#03-15"))
     assert [c.card_id for c in by_birthday] == [card.card_id]
