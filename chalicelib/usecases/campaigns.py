@@ -85,6 +85,9 @@ def preview(program, campaign: Campaign, now: datetime) -> int:
 
 LEASE = timedelta(minutes=3)  # a send quiet for this long (no card counted) is taken over by the schedule
 FANOUT_LEASE = timedelta(minutes=15)  # … or this long once its cards wait in the jobs queue
+# Cards a send works inside its own request; more go to the jobs queue. A card costs 6 DynamoDB requests
+# (benchmarks/campaigns.py), about 30-60 ms on DynamoDB, so 100 cards answer well inside API Gateway's 29 s.
+INLINE = 100
 ATTEMPTS = 4  # a card's message, when the card is busy with other writes
 
 
@@ -97,7 +100,7 @@ def _wall() -> datetime:
 def send(program, campaign: Campaign, now: datetime) -> Campaign:
     """Send to everyone in the audience, or carry on with a send that stopped (its lease ran out or it
     gave up after an error). Returns the campaign as it stands: `sent`, or still `sending` when its cards
-    went to the jobs queue (more than `fanout.THRESHOLD`) and finish in the background. Safe to run
+    went to the jobs queue (more than INLINE) and finish in the background. Safe to run
     again at any point: each card gets its bonus once, its message once, and is counted once."""
     if campaign.status == "sent":
         raise Conflict("This campaign was already sent.", code="already_sent")
@@ -114,7 +117,7 @@ def send(program, campaign: Campaign, now: datetime) -> Campaign:
 def _run(program, campaign: Campaign, runner: str, now: datetime) -> Campaign:
     try:
         reached = [card.card_id for card in audience(program, campaign, now)]
-        chunks = -(-len(reached) // fanout.CHUNK) if len(reached) > fanout.THRESHOLD else 0
+        chunks = -(-len(reached) // fanout.CHUNK) if len(reached) > INLINE else 0
         campaign_store.walked(campaign, runner, len(reached), chunks, _wall(), FANOUT_LEASE if chunks else LEASE)
         counts: dict = {}
         if chunks:  # the queue's workers do the cards (see jobs/chunks.py); the last one counted finishes

@@ -337,8 +337,10 @@ def test_a_large_audience_answers_202_and_the_queue_finishes_it(client, merchant
     from chalicelib import config
     from chalicelib.jobs import chunks, fanout
 
+    from chalicelib.usecases import campaigns
+
     members = _members(client, merchant, program, 5)
-    monkeypatch.setattr(fanout, "THRESHOLD", 3)
+    monkeypatch.setattr(campaigns, "INLINE", 3)
     monkeypatch.setattr(fanout, "CHUNK", 2)
     sqs = boto3.client("sqs", region_name="eu-central-1")
     url = sqs.create_queue(QueueName="loyalty-test-jobs")["QueueUrl"]
