@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
+from chalicelib import secret_store
 from chalicelib.config import ADMIN_AUDIENCE, settings
 from chalicelib.errors import Forbidden, InvalidInput, Unauthorized
 
@@ -92,10 +93,7 @@ def parse_keyset(document: dict) -> list[SigningKey]:
 def _read_keyset_document() -> dict:
     s = settings()
     if s.admin_keys_secret:
-        import botocore.session  # only in AWS; kept out of import time
-
-        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
-        return json.loads(client.get_secret_value(SecretId=s.admin_keys_secret)["SecretString"])
+        return secret_store.read_json(s.admin_keys_secret)
     if s.admin_keys_file and os.path.exists(s.admin_keys_file):
         with open(s.admin_keys_file, encoding="utf-8") as handle:
             return json.load(handle)

@@ -23,6 +23,11 @@ class AppError(Exception):
             error["field"] = self.field
         return {"error": error}
 
+    @property
+    def headers(self) -> dict:
+        """Response headers the answer carries besides the body (Retry-After on a retryable refusal)."""
+        return {}
+
 
 class InvalidInput(AppError):
     status = 400
@@ -59,6 +64,25 @@ class RuleViolation(AppError):
 
     status = 422
     code = "refused"
+
+
+class TryAgain(AppError):
+    """Contention that did not clear within a few quick retries: a concurrent writer kept winning
+    (`409 conflict_retry`) or DynamoDB kept cancelling the write (`503 busy`). Nothing was written, so
+    the same request (the same idempotency key) may simply be sent again after `Retry-After` seconds."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str = "Too many changes at once; try again in a moment.", *, status: int = 503,
+                 code: str | None = None, retry_after: int = 1, field: str | None = None):
+        super().__init__(message, code=code or ("conflict_retry" if status == 409 else "busy"), field=field)
+        self.status = status
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def headers(self) -> dict:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class RateLimited(AppError):

@@ -38,7 +38,8 @@ ACCESS = {
         "guards": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
     },
     "analytics": {
-        "programs": ["dynamodb:Scan"],
+        "programs": ["dynamodb:Scan", "dynamodb:GetItem"],
+        "aliases": ["dynamodb:PutItem", "dynamodb:DeleteItem"],  # a program's upkeep runs under a lease
         "cards": ["dynamodb:Query@by_program"],
         "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                       "dynamodb:Query"],
@@ -70,12 +71,26 @@ TRIGGERS = {
 }
 for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS
-ACCESS["job_chunk"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE],
-                       "campaigns": ["dynamodb:GetItem", "dynamodb:UpdateItem"]}
+# The jobs queue's worker does whatever a schedule hands over: card chunks, index walks (chalicelib/jobs/chunks.py),
+# a program's whole run, and batches of the analytics upkeep (under leases in `aliases`).
+ACCESS["job_chunk"] = {**TRIGGERS, "programs": ["dynamodb:GetItem", "dynamodb:Scan"],
+                       "cards": [*TRIGGERS["cards"], "dynamodb:Query@by_program"],
+                       "aliases": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                       "campaigns": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                       "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                     "dynamodb:DeleteItem", "dynamodb:Query"]}
 ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
                        "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}
 ACCESS["outbox_stream"] = {**ACCESS["outbox"], "outbox": [*ACCESS["outbox"]["outbox"], "dynamodb:GetItem"]}
+# A campaign's send (the API, the campaigns job, a chunk): per-card claims read, taken over or given back,
+# a message record read back by a resumed send, the campaign's counters read (store/campaigns.py).
+for _function in ("api", "campaigns", "job_chunk"):
+    for _table, _actions in {"aliases": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                         "dynamodb:DeleteItem"],
+                             "messages": ["dynamodb:Query"], "campaigns": ["dynamodb:GetItem"]}.items():
+        _granted = ACCESS[_function].get(_table, [])
+        ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
             "SMS_SECRET"],
@@ -85,7 +100,7 @@ SECRETS = {
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
 SECRETS.update({job: ["TELEGRAM_SECRET"] for job in ("expire_points", "birthdays", "winback", "campaigns", "job_chunk")})
-DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns")  # may fan out to the jobs queue
+DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics")  # may send to the jobs queue
 SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk", "outbox", "outbox_stream", "api")
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",

@@ -147,3 +147,20 @@ def enroll(client, slug="coffee", **fields):
     response = client.http.post(f"/join/{slug}", headers={"Content-Type": "application/json"}, body=json.dumps(data))
     assert response.status_code == 201, response.body
     return body(response)
+
+
+@pytest.fixture
+def serialised_dynamodb(aws, monkeypatch):
+    """One DynamoDB request at a time, for tests that run threads against moto: each request is then
+    atomic, as the real service promises (moto's own transactions are not; see local_dynamodb.py)."""
+    import threading
+
+    from pynamodb.connection.base import Connection
+
+    lock, real = threading.RLock(), Connection._make_api_call
+
+    def one_at_a_time(self, *args, **kwargs):
+        with lock:
+            return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "_make_api_call", one_at_a_time)

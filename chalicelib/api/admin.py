@@ -193,7 +193,8 @@ def send_campaign(program_id, campaign_id):
     principal = _principal("campaigns:write")
     program = _program(principal, program_id)
     campaign = campaigns.send(program, campaigns.get(program, campaign_id), _now())
-    return json_response(campaigns.view(campaign))
+    # 200: sent, with its final counts; 202: its cards went to the jobs queue and it finishes by itself
+    return json_response(campaigns.view(campaign), 200 if campaign.status == "sent" else 202)
 
 
 # --- POS keys ------------------------------------------------------------------------------------

@@ -6,9 +6,9 @@ account's key), `to` (the number in international digits, no '+'), `msg`, option
 approved sender name), and `json=1`; the answer is JSON: {"status": "OK", "sms": {"<to>": {"status":
 "OK", "sms_id": "..."}}} when accepted, or a "status": "ERROR" with a status_code and status_text.
 The account key comes from SMS_API_ID locally, or from Secrets Manager (SMS_SECRET, {"api_id"}) in AWS."""
-import json
 from functools import lru_cache
 
+from chalicelib import secret_store
 from chalicelib.config import settings
 
 TIMEOUT_SECONDS = 5
@@ -22,10 +22,7 @@ class SmsError(Exception):
 def _api_id() -> str | None:
     s = settings()
     if s.sms_secret:
-        import botocore.session
-
-        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
-        return json.loads(client.get_secret_value(SecretId=s.sms_secret)["SecretString"]).get("api_id")
+        return secret_store.read_json(s.sms_secret).get("api_id")
     return s.sms_api_id
 
 

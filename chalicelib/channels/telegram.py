@@ -1,8 +1,8 @@
 """The Telegram Bot API: sendMessage and sendPhoto, behind TELEGRAM_API_BASE (a stand-in locally).
 The bot token and webhook secret come from settings locally and from Secrets Manager in AWS."""
-import json
 from functools import lru_cache
 
+from chalicelib import secret_store
 from chalicelib.channels import DeliveryUnknown, Refused
 from chalicelib.config import settings
 
@@ -26,10 +26,7 @@ def credentials() -> tuple[str | None, str | None]:
     """(bot token, webhook secret)."""
     s = settings()
     if s.telegram_secret:
-        import botocore.session
-
-        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
-        secret = json.loads(client.get_secret_value(SecretId=s.telegram_secret)["SecretString"])
+        secret = secret_store.read_json(s.telegram_secret)
         return secret.get("bot_token"), secret.get("webhook_secret")
     return s.telegram_bot_token, s.telegram_webhook_secret
 

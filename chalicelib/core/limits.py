@@ -25,7 +25,7 @@ CODES_PER_PHONE = 3  # codes sent to one phone per window (SMS cost, and nobody 
 
 @dataclass(frozen=True)
 class Limits:
-    join_per_address: int = 30  # enrollments from one address into the program, per window
+    join_per_address: int = 60  # enrollments from one address into the program, per window
     join_refusals_per_address: int = 10  # "already enrolled" and wrong codes answered to one address
     join_per_program: int = 1000  # enrollments into the program from everywhere, per window
     pos_requests_per_key: int = 6000  # signed POS requests of one key, per window (10 a second)

@@ -21,7 +21,7 @@ def _trigger(name):
     def run(day):  # None: each program's own local day
         from chalicelib.jobs import triggers
 
-        return getattr(triggers, name)(day)
+        return triggers.run(name, day)
 
     return run
 

@@ -1,11 +1,13 @@
-"""The EventBridge schedules: each runs a job from the registry for the day it fires."""
+"""The EventBridge schedules: each runs a job from the registry for the day it fires, within its
+invocation's time budget (a job that would outlive it hands the rest to the jobs queue)."""
 import json
 import os
 from datetime import datetime, timezone
 
 from chalice import Blueprint, Cron, Rate
 
-from chalicelib.jobs import JOBS
+from chalicelib import log
+from chalicelib.jobs import JOBS, fanout
 
 bp = Blueprint(__name__)
 # The jobs queue's name is fixed when the app is packaged (infra/package.py sets it per stage).
@@ -26,23 +28,27 @@ def outbox(event):
 # west of UTC is still on the previous day then and gets that day's work, as it should.
 @bp.schedule(Cron(0, 3, "*", "*", "?", "*"), name="expire_points")
 def expire_points(event):
-    return JOBS["expire_points"](None)  # each program's own local day
+    with fanout.invocation(event.context):
+        return JOBS["expire_points"](None)  # each program's own local day
 
 
 @bp.schedule(Cron(10, 3, "*", "*", "?", "*"), name="birthdays")
 def birthdays(event):
-    return JOBS["birthdays"](None)  # each program's own local day
+    with fanout.invocation(event.context):
+        return JOBS["birthdays"](None)  # each program's own local day
 
 
 @bp.schedule(Cron(20, 3, "*", "*", "?", "*"), name="winback")
 def winback(event):
-    return JOBS["winback"](None)  # each program's own local day
+    with fanout.invocation(event.context):
+        return JOBS["winback"](None)  # each program's own local day
 
 
 # After the day's expiry run; folds days two back, which no write reaches any more.
 @bp.schedule(Cron(40, 3, "*", "*", "?", "*"), name="analytics")
 def analytics(event):
-    return JOBS["analytics"](None)
+    with fanout.invocation(event.context):
+        return JOBS["analytics"](None)
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="campaigns")
@@ -55,4 +61,14 @@ def job_chunk(event):
     """One chunk of a fanned-out run (see jobs/fanout.py); SQS retries it if this fails."""
     from chalicelib.jobs import chunks
 
-    return [chunks.work(json.loads(record.body)) for record in event]
+    done = []
+    for record in event:
+        try:
+            message = json.loads(record.body)
+        except ValueError:
+            log.warning("job_task_dropped", reason="not_json")  # a retry could never read it either
+            done.append({"dropped": 1})
+            continue
+        with fanout.invocation(event.context, record.to_dict().get("eventSourceARN")):
+            done.append(chunks.work(message, fanout.budget()))
+    return done

@@ -1,30 +1,87 @@
 """The triggers that run every day (for each program its own local day, or the day `run-job --date`
-gives): points expiry (with the warning before it), birthday gifts and
-win-back offers. Each reads only what is due through the day-keyed indexes (never a scan of cards),
-and writes through the ledger's one write path with a record key per card and occasion, so a second
-run for the same day changes nothing and a run that died halfway is finished by the next."""
+gives): points expiry (with the warning before it), birthday gifts and win-back offers.
+
+Each reads only what is due, page by page, through the day-keyed indexes (never a scan of cards), and
+writes through the ledger's one write path with a record key per card and occasion, the card's message
+in the same transaction (it waits in the outbox), so a second run for the same day changes nothing and
+a run stopped at any card is finished by the next without a second bonus or message.
+
+Scale: a run over many programs sends each program to the jobs queue; a walk whose due cards fill more
+than one page sends them page by page as chunks; any run about to outlive its invocation hands the rest
+(the cards it did not reach, its cursor into the index) to the queue. See fanout.py and chunks.py."""
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
 from chalicelib import log
-from chalicelib.jobs import fanout
-from chalicelib.core import ledger
+from chalicelib.core import ledger, messaging
+from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import RuleViolation
-from chalicelib.store import aliases
+from chalicelib.jobs import fanout
 from chalicelib.store import cards as card_store
+from chalicelib.store import occasions
+from chalicelib.store import programs as program_store
 from chalicelib.store.models import Card, Program
-from chalicelib.usecases import clock, notices
+from chalicelib.usecases import clock
 from chalicelib.usecases.ledger import Operation, apply, body_hash
-
-CATCH_UP_DAYS = 7  # expiry days looked at again, so a day the job did not run is not missed
 
 
 def _programs():
     return [p for p in Program.scan() if p.status == "active"]  # programs are few; cards are never scanned
 
 
-def _bonus(program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime):
-    """One bonus through the ledger, once per (card, occasion)."""
+def _add(counts: dict, more: dict) -> None:
+    for name, value in more.items():
+        if value:
+            counts[name] = counts.get(name, 0) + value
+
+
+def _pending_message(program, card: Card, kind: str, texts: dict, now: datetime, service: bool) -> list:
+    """The card's message as outbox items, due now or at the end of the program's quiet hours (the
+    outbox sends it through `notices`, which also applies the weekly cap)."""
+    quiet = mech.from_stored(program.mechanics).quiet_hours
+    local = now.astimezone(clock.zone(program.timezone))
+    if messaging.in_quiet_hours(local, quiet):
+        due = messaging.quiet_end(local, quiet).astimezone(timezone.utc)
+        return occasions.pending_message(card, kind, texts, now, due, service, "quiet_hours")
+    return occasions.pending_message(card, kind, texts, now, now, service, None)
+
+
+# --- what each occasion does to one card -------------------------------------------------------------
+
+def expire_points_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    state = card_store.state_of(card)
+    burned = ledger.expire(state, day)
+    if not burned.entries:
+        return {}  # an index copy that is behind; the card itself is already settled
+    key = f"expire#{card.card_id}#{lot_rules.next_expiry(state.lots)}"  # the soonest lot's day: burned once
+    op = Operation(program.program_id, key, "expire", body_hash({"card": card.card_id, "day": key}), "job", key,
+                   record_fields={"business_day": day.isoformat()})
+    result = apply(program, card.card_id, op, now, decide=lambda state, current: ledger.expire(state, day),
+                   respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
+    if result.replay:
+        return {}
+    return {"expired_cards": 1, "points_expired": -sum(e.amount for e in burned.entries)}
+
+
+def expiry_warning_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    warn_day = context["warn_day"]
+    expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
+    if not expiring:
+        return {}  # an index copy that is behind: those points were spent meanwhile
+    when = date.fromisoformat(warn_day).strftime("%d.%m")
+    texts = {"ru": f"{expiring} баллов сгорят {when}. Успейте потратить!",
+             "en": f"{expiring} points expire on {when}. Use them before then!"}
+    message = _pending_message(program, card, "expiry_warning", texts, now, service=True)
+    if not occasions.claim_with(f"warn#{card.card_id}#{warn_day}", card, message, now, keep_days=400):
+        return {}  # warned before (once per card and expiry day)
+    return {"warned": 1}
+
+
+def _gift(program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime,
+          texts: dict, counter: str) -> dict:
+    """A bonus once per (card, occasion), with its message in the same transaction."""
     mechanics = mech.from_stored(program.mechanics)
     key = f"{source}#{card.card_id}#{occasion}"
     op = Operation(program.program_id, key, source, body_hash({"card": card.card_id, "occasion": occasion}), "job", key,
@@ -39,67 +96,52 @@ def _bonus(program, card: Card, source: str, points: int, occasion: str, day: da
     def respond(outcome, current):
         return {"card_id": current.card_id, "points": points, "balance": outcome.state.balance}
 
+    def message(outcome, current, tx):
+        for item in _pending_message(program, current, source, texts, now, service=False):
+            tx.save(item)
+
     try:  # the index holds the whole card: no second read unless it is stale
-        return apply(program, card.card_id, op, now, decide=decide, respond=respond, preloaded=card)
+        result = apply(program, card.card_id, op, now, decide=decide, respond=respond, extra=message, preloaded=card)
     except RuleViolation:
-        return None
-
-
-def _run(task: str, program, cards: list, day: date, now: datetime, counts: dict, context: dict) -> None:
-    """Work the due cards here, or fan them out through the jobs queue when there are many."""
-    counts["read"] += len(cards)
-    if len(cards) > fanout.THRESHOLD:
-        counts["chunks"] = counts.get("chunks", 0) + fanout.dispatch(
-            task, program.program_id, day.isoformat(), [c.card_id for c in cards], {**context, "now": now.isoformat()})
-        return
-    for card in cards:
-        for name, value in globals()[f"{task}_one"](program, card, day, now, context).items():
-            counts[name] = counts.get(name, 0) + value
-
-
-def expire_points_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
-    burned = ledger.expire(card_store.state_of(card), day)
-    if not burned.entries:
-        return {}  # an index copy that is behind; the card itself is already settled
-    key = f"expire#{card.card_id}#{context['due_day']}"
-    op = Operation(program.program_id, key, "expire", body_hash({"card": card.card_id, "day": key}), "job", key,
-                   record_fields={"business_day": day.isoformat()})
-    result = apply(program, card.card_id, op, now, decide=lambda state, current: ledger.expire(state, day),
-                   respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
-    if result.replay:
         return {}
-    return {"expired_cards": 1, "points_expired": -sum(e.amount for e in burned.entries)}
+    return {} if result.replay else {counter: 1}
 
 
-def expiry_warning_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
-    warn_day = context["warn_day"]
-    if not aliases.claim(f"warn#{card.card_id}#{warn_day}", card.card_id, now, keep_days=400):
-        return {}
-    expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
-    when = date.fromisoformat(warn_day).strftime("%d.%m")
-    notices.notify(program, card, "expiry_warning", {
-        "ru": f"{expiring} баллов сгорят {when}. Успейте потратить!",
-        "en": f"{expiring} points expire on {when}. Use them before then!"}, now, service=True)
-    return {"warned": 1}
+def birthdays_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    points = mech.from_stored(program.mechanics).birthday_bonus
+    return _gift(program, card, "birthday", points, context["year"], day, now,
+                 {"ru": f"С днём рождения! Дарим {points} баллов.",
+                  "en": f"Happy birthday! Here are {points} points from us."}, "gifts")
 
 
-def expire_points(day: date | None = None, now: datetime | None = None) -> dict:
-    """Burn what is left of every lot whose expiry day has come; warn N days before, once per lot-day."""
-    now, run_day = now or datetime.now(timezone.utc), day
-    counts = {"read": 0, "expired_cards": 0, "points_expired": 0, "warned": 0}
-    for program in _programs():
-        mechanics = mech.from_stored(program.mechanics)
-        day = run_day or clock.local_day(now, program.timezone)
-        for back in range(CATCH_UP_DAYS):
-            due_day = (day - timedelta(days=back)).isoformat()
-            cards = list(Card.by_expiry.query(f"{program.program_id}#{due_day}"))
-            _run("expire_points", program, cards, day, now, counts, {"due_day": due_day})
-        if mechanics.expiry_warning_days:
-            warn_day = (day + timedelta(days=mechanics.expiry_warning_days)).isoformat()
-            cards = list(Card.by_expiry.query(f"{program.program_id}#{warn_day}"))
-            _run("expiry_warning", program, cards, day, now, counts, {"warn_day": warn_day})
-    log.info("expire_points", day=str(run_day or "program-local"), **counts)
-    return counts
+def winback_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+    points = mech.from_stored(program.mechanics).winback_bonus
+    return _gift(program, card, "winback", points, context["last_visit"], day, now,
+                 {"ru": f"Мы соскучились! {points} баллов ждут вас.",
+                  "en": f"We miss you! {points} points are waiting for you."}, "offers")
+
+
+# --- which cards each occasion walks, and which walks each job makes for a program --------------------
+
+@dataclass(frozen=True)
+class Occasion:
+    """One kind of walk over a program's due cards: a page of them from an index, and the per-card step
+    (idempotent per card and occasion)."""
+
+    page: Callable  # (program_id, context, cursor, limit, ids_only) -> (cards, next cursor or None)
+    one: Callable  # (program, card, day, now, context) -> counts
+
+
+OCCASIONS = {
+    "expire_points": Occasion(lambda pid, c, cursor, n, ids: card_store.due_for_expiry(pid, c["through"], cursor, n, ids),
+                              expire_points_one),
+    "expiry_warning": Occasion(lambda pid, c, cursor, n, ids: card_store.expiring_on(pid, c["warn_day"], cursor, n, ids),
+                               expiry_warning_one),
+    "birthdays": Occasion(lambda pid, c, cursor, n, ids: card_store.born_on(pid, c["month_day"], cursor, n, ids),
+                          birthdays_one),
+    "winback": Occasion(lambda pid, c, cursor, n, ids: card_store.last_visited_on(pid, c["last_visit"], cursor, n, ids),
+                        winback_one),
+}
 
 
 def birthday_keys(target: date) -> list[str]:
@@ -113,58 +155,162 @@ def birthday_keys(target: date) -> list[str]:
     return keys
 
 
-def _gift(program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime,
-          texts: dict, counter: str) -> dict:
-    """A bonus once per card and occasion, then its message."""
-    result = _bonus(program, card, source, points, occasion, day, now)
-    if result is None or result.replay:
-        return {}
-    notices.notify(program, result.card, source, texts, now)
-    return {counter: 1}
+def _expiry_walks(mechanics, day: date) -> list[tuple[str, dict]]:
+    # Every card whose soonest lot expired on or before the day, however long the job was down; then the
+    # warning for the lots expiring `expiry_warning_days` ahead (after the burn, so it sees the next lot).
+    walks = [("expire_points", {"through": day.isoformat()})]
+    if mechanics.expiry_warning_days:
+        walks.append(("expiry_warning", {"warn_day": (day + timedelta(days=mechanics.expiry_warning_days)).isoformat()}))
+    return walks
 
 
-def birthdays_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
-    points = mech.from_stored(program.mechanics).birthday_bonus
-    return _gift(program, card, "birthday", points, context["year"], day, now,
-                 {"ru": f"С днём рождения! Дарим {points} баллов.",
-                  "en": f"Happy birthday! Here are {points} points from us."}, "gifts")
+def _birthday_walks(mechanics, day: date) -> list[tuple[str, dict]]:
+    if not mechanics.birthday_bonus:
+        return []
+    target = day + timedelta(days=mechanics.birthday_days_before)
+    return [("birthdays", {"month_day": month_day, "year": str(target.year)}) for month_day in birthday_keys(target)]
+
+
+def _winback_walks(mechanics, day: date) -> list[tuple[str, dict]]:
+    if not (mechanics.winback_after_days and mechanics.winback_bonus):
+        return []
+    return [("winback", {"last_visit": (day - timedelta(days=mechanics.winback_after_days)).isoformat()})]
+
+
+PLANS = {"expire_points": _expiry_walks, "birthdays": _birthday_walks, "winback": _winback_walks}
+COUNTS = {"expire_points": ("read", "expired_cards", "points_expired", "warned"), "birthdays": ("read", "gifts"),
+          "winback": ("read", "offers")}
+
+
+# --- walking: in place, page by page, or fanned out; handing the rest back when time runs short ------
+
+def walk(name: str, program, day: date, now: datetime, context: dict, counts: dict, cursor: dict | None = None,
+         fanning: bool = False, budget: fanout.Budget = fanout.UNLIMITED) -> None:
+    """Work the cards an occasion finds due, from `cursor` on. Due cards that fit in one page are worked
+    here (one read each); with a jobs queue, a walk of more pages sends them as chunks, page by page
+    (only ids are read for those; each chunk reads its cards by id). Before each step the budget is
+    checked: when it is spent, the cards not reached go to the queue as a chunk and the walk's cursor as
+    a walk task, so the walk goes on elsewhere from exactly where it stopped."""
+    occasion = OCCASIONS[name]
+    pid, stamp = program.program_id, now.isoformat()
+    while True:
+        if budget.spent():
+            _add(counts, {"handed_back": 1})
+            fanout.send([{"task": "walk", "occasion": name, "program_id": pid, "day": day.isoformat(), "now": stamp,
+                          "cursor": cursor, "fanning": fanning, "context": context}])
+            return
+        if fanning:
+            cards, cursor = occasion.page(pid, context, cursor, fanout.CHUNK * fanout.SQS_BATCH, True)
+            _add(counts, {"read": len(cards), "chunks": fanout.dispatch(
+                name, pid, day.isoformat(), [c.card_id for c in cards], {**context, "now": stamp})})
+        else:
+            cards, cursor = occasion.page(pid, context, cursor, fanout.THRESHOLD, False)
+            _add(counts, {"read": len(cards)})
+            if cursor and fanout.queue_url():  # more than a page is due: the queue's workers share it
+                fanning = True
+                _add(counts, {"chunks": fanout.dispatch(name, pid, day.isoformat(), [c.card_id for c in cards],
+                                                        {**context, "now": stamp})})
+            else:
+                for index, card in enumerate(cards):
+                    if budget.spent():
+                        _add(counts, {"chunks": fanout.dispatch(
+                            name, pid, day.isoformat(), [c.card_id for c in cards[index:]], {**context, "now": stamp})})
+                        break
+                    _add(counts, occasion.one(program, card, day, now, context))
+        if not cursor:
+            return
+
+
+def run_program(job: str, program, day: date, now: datetime, counts: dict,
+                budget: fanout.Budget = fanout.UNLIMITED) -> None:
+    for name, context in PLANS[job](mech.from_stored(program.mechanics), day):
+        walk(name, program, day, now, context, counts, budget=budget)
+
+
+def run(job: str, day: date | None = None, now: datetime | None = None) -> dict:
+    """A daily job over every active program, each on `day` or its own local day. With a jobs queue and
+    more than `fanout.INLINE_PROGRAMS` programs, each program becomes a task of its own; otherwise they
+    are worked here one after another until the invocation's budget is spent, and the rest are queued."""
+    now, budget = now or datetime.now(timezone.utc), fanout.budget()
+    counts = dict.fromkeys(COUNTS[job], 0)
+    programs = _programs()
+    queue_each = fanout.queue_url() is not None and len(programs) > fanout.INLINE_PROGRAMS
+    handed = []
+    for program in programs:
+        local_day = day or clock.local_day(now, program.timezone)
+        if queue_each or budget.spent():
+            handed.append({"task": "program", "job": job, "program_id": program.program_id,
+                           "day": local_day.isoformat(), "now": now.isoformat()})
+            continue
+        run_program(job, program, local_day, now, counts, budget)
+    _add(counts, {"programs_queued": fanout.send(handed)})
+    log.info(job, day=str(day or "program-local"), programs=len(programs), **counts)
+    return counts
+
+
+def expire_points(day: date | None = None, now: datetime | None = None) -> dict:
+    """Burn what is left of every lot whose expiry day has come; warn N days before, once per lot-day."""
+    return run("expire_points", day, now)
 
 
 def birthdays(day: date | None = None, now: datetime | None = None) -> dict:
     """The birthday gift on the birthday (or N days before, per program), once per card per year."""
-    now, run_day = now or datetime.now(timezone.utc), day
-    counts = {"read": 0, "gifts": 0}
-    for program in _programs():
-        mechanics = mech.from_stored(program.mechanics)
-        day = run_day or clock.local_day(now, program.timezone)
-        if not mechanics.birthday_bonus:
-            continue
-        target = day + timedelta(days=mechanics.birthday_days_before)
-        for month_day in birthday_keys(target):
-            cards = list(Card.by_birthday.query(f"{program.program_id}#{month_day}"))
-            _run("birthdays", program, cards, day, now, counts, {"year": str(target.year)})
-    log.info("birthdays", day=str(run_day or "program-local"), **counts)
-    return counts
-
-
-def winback_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
-    points = mech.from_stored(program.mechanics).winback_bonus
-    return _gift(program, card, "winback", points, context["last_visit"], day, now,
-                 {"ru": f"Мы соскучились! {points} баллов ждут вас.",
-                  "en": f"We miss you! {points} points are waiting for you."}, "offers")
+    return run("birthdays", day, now)
 
 
 def winback(day: date | None = None, now: datetime | None = None) -> dict:
     """A customer whose last purchase was N days ago gets the program's bonus, once per lapse."""
-    now, run_day = now or datetime.now(timezone.utc), day
-    counts = {"read": 0, "offers": 0}
-    for program in _programs():
-        mechanics = mech.from_stored(program.mechanics)
-        day = run_day or clock.local_day(now, program.timezone)
-        if not (mechanics.winback_after_days and mechanics.winback_bonus):
+    return run("winback", day, now)
+
+
+# --- the queue's tasks (see chunks.py) ---------------------------------------------------------------
+
+def _task_time(message: dict) -> tuple[date, datetime]:
+    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(timezone.utc)
+    return date.fromisoformat(message["day"]), now
+
+
+def _active(program_id: str):
+    program = program_store.get(program_id)
+    return program if program is not None and program.status == "active" else None
+
+
+def work_cards(name: str, message: dict, budget: fanout.Budget) -> dict:
+    """A chunk of cards named by id: each read again (consistently) and given the occasion's step. Out of
+    budget, the cards not reached go back to the queue as a chunk of their own."""
+    program = _active(message["program_id"])
+    counts = {"cards": 0}
+    if program is None:
+        return counts
+    day, now = _task_time(message)
+    card_ids = list(message["card_ids"])
+    for index, card_id in enumerate(card_ids):
+        if budget.spent():
+            _add(counts, {"handed_back": len(card_ids) - index})
+            fanout.send([{**message, "card_ids": card_ids[index:]}])
+            break
+        card = card_store.get(card_id, consistent=True)
+        if card is None or card.program_id != program.program_id:
             continue
-        last_visit = (day - timedelta(days=mechanics.winback_after_days)).isoformat()
-        cards = list(Card.by_last_visit.query(f"{program.program_id}#{last_visit}"))
-        _run("winback", program, cards, day, now, counts, {"last_visit": last_visit})
-    log.info("winback", day=str(run_day or "program-local"), **counts)
+        _add(counts, OCCASIONS[name].one(program, card, day, now, message))
+        counts["cards"] += 1
+    return counts
+
+
+def work_walk(message: dict, budget: fanout.Budget) -> dict:
+    program = _active(message["program_id"])
+    counts: dict = {}
+    if program is not None and message["occasion"] in OCCASIONS:
+        day, now = _task_time(message)
+        walk(message["occasion"], program, day, now, dict(message["context"]), counts, cursor=message.get("cursor"),
+             fanning=bool(message.get("fanning")), budget=budget)
+    return counts
+
+
+def work_program(message: dict, budget: fanout.Budget) -> dict:
+    program = _active(message["program_id"])
+    counts: dict = {}
+    if program is not None and message["job"] in PLANS:
+        day, now = _task_time(message)
+        run_program(message["job"], program, day, now, counts, budget)
     return counts

@@ -35,12 +35,33 @@ def cancellation_reasons(error: TransactWriteError) -> list[str]:
     return [reason.code if reason else "None" for reason in (error.cancellation_reasons or [])]
 
 
-def back_off_if_crowded(error: TransactWriteError, attempt: int) -> None:
-    """DynamoDB cancels a transaction that meets another in flight on an item (`TransactionConflict`,
-    e.g. two receipts on one counter shard): wait a short random moment, longer with each attempt,
-    before the caller tries again."""
-    if "TransactionConflict" in cancellation_reasons(error):
-        time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+# What DynamoDB answers when a write meets another in flight or the table is momentarily over its rate:
+# nothing was written, and the same write a moment later goes through.
+_CROWDED_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+                    "RequestLimitExceeded"}
+_CROWDED_CODES = {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException",
+                  "ProvisionedThroughputExceededException", "RequestLimitExceeded"}
+
+
+def is_crowded(error: Exception) -> bool:
+    """True when `error` only says "not now": a transaction cancelled by a conflict with another in
+    flight (two receipts on one counter shard), a single write that met a transaction, or throttling."""
+    if isinstance(error, TransactWriteError):
+        return bool(_CROWDED_REASONS & set(cancellation_reasons(error))) or error.cause_response_code in _CROWDED_CODES
+    return getattr(error, "cause_response_code", None) in _CROWDED_CODES
+
+
+def back_off_if_crowded(error: Exception, attempt: int) -> None:
+    """When DynamoDB said "not now" (see `is_crowded`), wait a short random moment, longer with each
+    attempt, before the caller tries again."""
+    if is_crowded(error):
+        back_off(attempt)
+
+
+def back_off(attempt: int) -> None:
+    """A short random pause, longer with each attempt (up to 0.01 s · 2^attempt), so that writers who
+    met on one item do not meet again."""
+    time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
 
 
 def is_condition_failure(error: Exception) -> bool:

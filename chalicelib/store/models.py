@@ -5,7 +5,8 @@ Access paths (see the README's data section):
 - card by number, by phone within a program, program by slug, card by referral code: Alias items,
   which also make those keys unique (written with a not-exists condition in the card's transaction)
 - cards of a program page by page: Card.by_program (program_id, created_key)
-- cards due for points expiry on a day: Card.by_expiry (expiry_key = program#day of the soonest lot)
+- cards whose soonest lot expires on or before a day, per program: Card.by_expiry (program_id,
+  expiry_key = program#day of the soonest lot; sparse), one query for any number of days behind
 - cards by birthday month-day: Card.by_birthday (birthday_key = program#MM-DD)
 - cards by last-visit day: Card.by_last_visit (last_visit_key = program#day)
 - cards above the first tier, by tier: Card.by_tier (tier_key = program#tier; sparse)
@@ -148,9 +149,12 @@ class CardsByProgram(GlobalSecondaryIndex):
 
 
 class CardsByExpiry(GlobalSecondaryIndex):
+    """Cards holding points that expire (sparse), in the order their soonest lot expires: 'every card
+    due on or before day D' is one query (expiry_key <= program#D), however long the job was down."""
+
     Meta = _index_meta("by_expiry", AllProjection())
-    expiry_key = UnicodeAttribute(hash_key=True)
-    card_id = UnicodeAttribute(range_key=True)
+    program_id = UnicodeAttribute(hash_key=True)
+    expiry_key = UnicodeAttribute(range_key=True)
 
 
 class CardsByBirthday(GlobalSecondaryIndex):
@@ -361,13 +365,25 @@ class Campaign(Model):
     bonus = NumberAttribute(default=0)
     send_at = UnicodeAttribute(null=True)  # UTC ISO; None: when asked to send
     status = UnicodeAttribute(default="draft")  # draft, scheduled, sending, sent
-    counts = JSONAttribute(default=dict)  # audience, sent, queued, skipped, bonuses (at send time)
+    counts = JSONAttribute(default=dict)  # campaigns sent before the counters below: their counts
     delivered = NumberAttribute(default=0)  # email and Telegram messages delivered by the outbox
     failed = NumberAttribute(default=0)  # … and those that failed for good
     created_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)
-    version = VersionAttribute()
+    version = VersionAttribute()  # bumped by every write, but no write conditions on it (see store/campaigns.py)
+    # A send's progress: counters every worker adds to atomically (store/campaigns.py), and its lease.
+    audience_count = NumberAttribute(null=True)  # cards in the audience when the send (last) walked it
+    processed = NumberAttribute(null=True)  # cards done: each counted once, as one of the three below
+    sent_count = NumberAttribute(null=True)  # messaged
+    queued = NumberAttribute(null=True)  # waiting for the end of the quiet hours
+    skipped = NumberAttribute(null=True)  # weekly cap, or the card was no longer active
+    bonuses = NumberAttribute(null=True)
+    chunks = NumberAttribute(null=True)  # fanned out to the jobs queue in this many chunks
+    runner = UnicodeAttribute(null=True)  # the send holding the lease
+    lease_until = UnicodeAttribute(null=True)  # UTC ISO; a send quiet past it is resumed by the schedule
+    started_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
 
 
 class AnalyticsItem(Model):

@@ -60,6 +60,8 @@ def create_tables(wait: bool = True) -> list[str]:
         if definition["TableName"] not in existing:
             client.create_table(**definition)
             created.append(definition["TableName"])
+        else:
+            _sync_indexes(client, definition)
     if wait:
         for name in created:
             client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
@@ -69,6 +71,27 @@ def create_tables(wait: bool = True) -> list[str]:
             client.update_time_to_live(TableName=model.Meta.table_name,
                                        TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
     return created
+
+
+def _sync_indexes(client, definition: dict) -> list[str]:
+    """Bring an existing table's indexes to the models' definition: an index that is missing, or whose key
+    changed (say `by_expiry`, re-keyed by program and day), is (dropped and) built again, so a local stack
+    whose data outlived a schema change keeps working. Returns the indexes rebuilt."""
+    name = definition["TableName"]
+    table = client.describe_table(TableName=name)["Table"]
+    present = {index["IndexName"]: _hash_first(index["KeySchema"]) for index in table.get("GlobalSecondaryIndexes", [])}
+    rebuilt = []
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        if present.get(index["IndexName"]) == index["KeySchema"]:
+            continue
+        if index["IndexName"] in present:
+            client.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index["IndexName"]}}])
+        keys = {key["AttributeName"] for key in index["KeySchema"]}
+        client.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Create": index}],
+                            AttributeDefinitions=[attribute for attribute in definition["AttributeDefinitions"]
+                                                  if attribute["AttributeName"] in keys])
+        rebuilt.append(index["IndexName"])
+    return rebuilt
 
 
 def delete_tables() -> None:

@@ -2,15 +2,18 @@
 sees how many it will reach, and sends it now or at a set time. Each card gets the bonus once (through
 the ledger, keyed by campaign and card) and the message through `notices` (consent, quiet hours, cap);
 the campaign keeps the counts of what happened."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import log
 from chalicelib.core import ledger, segments
 from chalicelib.core import mechanics as mech
 from chalicelib.core import validation as v
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound, TryAgain
+from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
-from chalicelib.store import aliases, db, ids
+from chalicelib.store import db, ids
 from chalicelib.store.models import Campaign
 from chalicelib.jobs import fanout
 from chalicelib.usecases import analytics, clock, notices
@@ -80,78 +83,215 @@ def preview(program, campaign: Campaign, now: datetime) -> int:
     return sum(1 for _ in audience(program, campaign, now))
 
 
+LEASE = timedelta(minutes=3)  # a send quiet for this long (no card counted) is taken over by the schedule
+FANOUT_LEASE = timedelta(minutes=15)  # … or this long once its cards wait in the jobs queue
+# Cards a send works inside its own request; more go to the jobs queue. A card costs 6 DynamoDB requests
+# (benchmarks/campaigns.py), about 30-60 ms on DynamoDB, so 100 cards answer well inside API Gateway's 29 s.
+INLINE = 100
+ATTEMPTS = 4  # a card's message, when the card is busy with other writes
+
+
+def _wall() -> datetime:
+    """The wall clock the leases run on (the `now` a send carries is its business time; a chunk worked
+    from the queue keeps the time its send began)."""
+    return datetime.now(timezone.utc)
+
+
 def send(program, campaign: Campaign, now: datetime) -> Campaign:
-    """Send to everyone in the audience. Safe to run again (after a crash): bonuses are once per card,
-    and cards already messaged for this campaign are skipped."""
+    """Send to everyone in the audience, or carry on with a send that stopped (its lease ran out or it
+    gave up after an error). Returns the campaign as it stands: `sent`, or still `sending` when its cards
+    went to the jobs queue (more than INLINE) and finish in the background. Safe to run
+    again at any point: each card gets its bonus once, its message once, and is counted once."""
     if campaign.status == "sent":
         raise Conflict("This campaign was already sent.", code="already_sent")
-    campaign.update(actions=[Campaign.status.set("sending")])
-    counts = {"audience": 0, "sent": 0, "queued": 0, "skipped": 0, "bonuses": 0}
-    reached = list(audience(program, campaign, now))
-    counts["audience"] = len(reached)
-    if len(reached) > fanout.THRESHOLD:  # the queue's workers do the rest; their counts land on the outbox side
-        counts["chunks"] = fanout.dispatch("campaign", program.program_id, now.date().isoformat(),
-                                           [card.card_id for card in reached],
-                                           {"campaign_id": campaign.campaign_id, "now": now.isoformat()})
+    runner = ids.new_id("run")
+    started = campaign_store.begin(program.program_id, campaign.campaign_id, runner, _wall(), LEASE)
+    if started is None:
+        if get(program, campaign.campaign_id).status == "sent":
+            raise Conflict("This campaign was already sent.", code="already_sent")
+        raise Conflict("This campaign is being sent right now; its progress shows on the campaign.",
+                       code="campaign_in_progress")
+    return _run(program, started, runner, now)
+
+
+def _run(program, campaign: Campaign, runner: str, now: datetime) -> Campaign:
+    try:
+        reached = [card.card_id for card in audience(program, campaign, now)]
+        chunks = -(-len(reached) // fanout.CHUNK) if len(reached) > INLINE else 0
+        campaign_store.walked(campaign, runner, len(reached), chunks, _wall(), FANOUT_LEASE if chunks else LEASE)
+        counts: dict = {}
+        if chunks:  # the queue's workers do the cards (see jobs/chunks.py); the last one counted finishes
+            if fanout.dispatch("campaign", program.program_id, now.date().isoformat(), reached,
+                               {"campaign_id": campaign.campaign_id, "now": now.isoformat()}):
+                log.info("campaign_fanned_out", campaign_id=campaign.campaign_id, cards=len(reached))
+                return get(program, campaign.campaign_id)
+            counts["deferred"] = len(reached) - int(get(program, campaign.campaign_id).processed or 0)
+        else:
+            for card_id in reached:
+                outcome = send_one(program, campaign, card_store.get(card_id, consistent=True), now)
+                counts[outcome] = counts.get(outcome, 0) + 1
+        if counts.get("deferred"):  # another sender is on those cards: the schedule comes back for them
+            campaign_store.hold(campaign, runner, _wall(), LEASE)
+        else:
+            campaign_store.finish(campaign, now)
+        log.info("campaign_run", campaign_id=campaign.campaign_id, **counts)
+    except campaign_store.LeaseLost:
+        log.warning("campaign_taken_over", campaign_id=campaign.campaign_id)
+    except Exception as error:
+        campaign_store.give_up(campaign, runner, _describe(error), _wall())
+        log.error("campaign_send_stopped", campaign_id=campaign.campaign_id, error_type=type(error).__name__)
+        if isinstance(error, AppError):
+            raise
+        if db.is_crowded(error):
+            raise TryAgain("The campaign's cards are busy; it carries on by itself, or send it again.") from error
+        raise
+    return get(program, campaign.campaign_id)
+
+
+def _describe(error: Exception) -> str:
+    """The last error as the campaign shows it: what kind, and the message when it is one of ours (no
+    card data: our messages name none)."""
+    if isinstance(error, AppError):
+        return f"{error.code}: {error.message}"
+    if db.is_crowded(error):
+        return "busy: DynamoDB was crowded; the send carries on"
+    return type(error).__name__
+
+
+def send_one(program, campaign: Campaign, card, now: datetime, counts: dict | None = None) -> str:
+    """One card of a campaign: its bonus once, its message once, counted once on the campaign (safe to
+    repeat after a crash at any point, and by several workers). Returns what became of the card: sent,
+    queued, skipped, `done` (counted before) or `deferred` (another sender is messaging it just now)."""
+    if card is None:
+        return "skipped"  # gone since the audience was read; nothing to do or count
+    if campaign_store.is_done(campaign.campaign_id, card.card_id):
+        return "done"
+    bonus = False
+    if card.status != "active":
+        outcome = "skipped"
     else:
-        for listed in reached:
-            send_one(program, campaign, card_store.get(listed.card_id, consistent=True), now, counts)
-    campaign.update(actions=[Campaign.status.set("sent"), Campaign.counts.set(counts),
-                             Campaign.sent_at.set(db.iso(now))])
-    log.info("campaign_sent", campaign_id=campaign.campaign_id, **counts)
-    return campaign
+        if campaign.bonus:
+            card = _bonus(program, campaign, card, now)
+            bonus = True
+        outcome = _message(program, campaign, card, now)
+        if outcome is None:
+            return "deferred"
+    lease = FANOUT_LEASE if campaign.chunks else LEASE
+    if not campaign_store.record_card(campaign, card.card_id, outcome, bonus, now, _wall(), lease):
+        return "done"
+    if counts is not None:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    if campaign.chunks:  # fanned out: whichever worker counts the last card turns the campaign `sent`
+        campaign_store.finish_if_complete(campaign, now)
+    return outcome
 
 
-def send_one(program, campaign: Campaign, card, now: datetime, counts: dict) -> None:
-    """One card of a campaign: its bonus once, its message once (safe to repeat after a crash)."""
-    if card is None or card.status != "active":
-        return
+def _bonus(program, campaign: Campaign, card, now: datetime):
+    """The campaign's bonus to the card, once (the ledger record per campaign and card)."""
     mechanics = mech.from_stored(program.mechanics)
     today = clock.local_day(now, program.timezone)
-    if campaign.bonus:
-        key = f"campaign#{campaign.campaign_id}#{card.card_id}"
-        op = Operation(program.program_id, key, "campaign", body_hash({"campaign": campaign.campaign_id}),
-                       "campaign", campaign.campaign_id, record_fields={"business_day": today.isoformat()})
-        result = apply(program, card.card_id, op, now,
-                       decide=lambda state, current: ledger.bonus(state, mechanics, source="campaign",
-                                                                  points=campaign.bonus, today=today,
-                                                                  lot_id=f"k{campaign.campaign_id[-8:]}",
-                                                                  ref=campaign.campaign_id),
-                       respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
-        if not result.replay:
-            counts["bonuses"] = counts.get("bonuses", 0) + 1
-            card = result.card
-    if not aliases.claim(f"cmsg#{campaign.campaign_id}#{card.card_id}", card.card_id, now, keep_days=90):
-        return  # messaged by an earlier run of this campaign
-    outcome = notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id,
-                             channels=tuple(campaign.channels or notices.ALL_CHANNELS))
-    counts[outcome] = counts.get(outcome, 0) + 1
+    key = f"campaign#{campaign.campaign_id}#{card.card_id}"
+    op = Operation(program.program_id, key, "campaign", body_hash({"campaign": campaign.campaign_id}),
+                   "campaign", campaign.campaign_id, record_fields={"business_day": today.isoformat()})
+    result = apply(program, card.card_id, op, now,
+                   decide=lambda state, current: ledger.bonus(state, mechanics, source="campaign",
+                                                              points=campaign.bonus, today=today,
+                                                              lot_id=f"k{campaign.campaign_id[-8:]}",
+                                                              ref=campaign.campaign_id),
+                   respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
+    # A repeat (the bonus was given by a send that stopped) leaves `card` as the ledger's failed attempt
+    # changed it in memory (the bonus added once more): read it afresh, or the message would save that.
+    return card_store.get(card.card_id, consistent=True) if result.replay else result.card
+
+
+def _message(program, campaign: Campaign, card, now: datetime) -> str | None:
+    """The card's message, once: claimed first, then sent. A claim left by a send that died is looked
+    into: if its message went out, its outcome counts; if not, the claim is taken over and the message
+    sent. None: another sender claimed it moments ago and is on it."""
+    earlier = campaign_store.claim_message(campaign.campaign_id, card.card_id, now)
+    if earlier is not None:
+        card = card_store.get(card.card_id, consistent=True) or card
+        outcome = campaign_store.message_outcome(card, earlier.created_at)
+        if outcome is not None:
+            return outcome
+        if not earlier.created_at or now - datetime.fromisoformat(earlier.created_at) < LEASE:
+            return None
+        if not campaign_store.retake_message(earlier, now):
+            return None
+    try:
+        return _notify(program, campaign, card, now)
+    except Exception as error:
+        # DynamoDB refused the message's writes: nothing went out, so the claim is given back and a
+        # second press of "send" messages the card at once. After an error that leaves it uncertain (a
+        # timeout) the claim stays, and whoever resumes looks for the message's record first.
+        if isinstance(error, TryAgain) or getattr(error, "cause_response_code", None):
+            campaign_store.release_message(campaign.campaign_id, card.card_id, now)
+        raise
+
+
+def _notify(program, campaign: Campaign, card, now: datetime) -> str:
+    """`notices.notify`, tried again on fresh data when the card was busy with other writes."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id,
+                                  channels=tuple(campaign.channels or notices.ALL_CHANNELS))
+        except (TransactWriteError, RuntimeError) as error:  # RuntimeError: the card kept changing
+            if isinstance(error, TransactWriteError) and not (db.is_crowded(error) or db.is_condition_failure(error)):
+                raise
+            db.back_off(attempt)
+            card = card_store.get(card.card_id, consistent=True) or card
+    raise TryAgain("A card of this campaign is busy; the send carries on by itself, or send it again.")
 
 
 def run_due(now: datetime | None = None) -> dict:
-    """The schedule's part: send campaigns whose time has come."""
+    """The schedule's part (every 5 minutes): send campaigns whose time has come, finish those whose
+    every card is counted, and take over sends left `sending` whose lease ran out."""
     from chalicelib.store.models import Program
 
     now = now or datetime.now(timezone.utc)
-    sent = 0
+    done = {"campaigns": 0, "resumed": 0, "finished": 0, "failed": 0}
     for program in Program.scan():
-        for campaign in Campaign.query(program.program_id, filter_condition=Campaign.status == "scheduled"):
-            if campaign.send_at and campaign.send_at <= db.iso(now):
-                send(program, campaign, now)
-                sent += 1
-    return {"campaigns": sent}
+        for campaign in Campaign.query(program.program_id,
+                                       filter_condition=Campaign.status.is_in("scheduled", "sending")):
+            if campaign.status == "scheduled" and not (campaign.send_at and campaign.send_at <= db.iso(now)):
+                continue
+            if campaign.status == "sending" and campaign.audience_count is not None \
+                    and campaign_store.finish(campaign, now, complete_only=True):
+                done["finished"] += 1
+                continue
+            runner = ids.new_id("run")
+            started = campaign_store.begin(program.program_id, campaign.campaign_id, runner, _wall(), LEASE)
+            if started is None:
+                continue  # another send holds it
+            done["resumed" if campaign.status == "sending" else "campaigns"] += 1
+            try:
+                _run(program, started, runner, now)
+            except Exception:  # noqa: BLE001 - recorded on the campaign; the others still go out
+                done["failed"] += 1
+    return {name: count for name, count in done.items() if count or name == "campaigns"}
+
+
+def progress(campaign: Campaign) -> dict:
+    """What a send has done so far (and at its end): the cards in its audience, those done, and what
+    became of them; `delivered` and `failed` count email and Telegram messages as the outbox sends them."""
+    counts = dict(campaign.counts or {})  # a campaign sent before the counters kept its counts here
+    if campaign.audience_count is not None:
+        counts.update({"audience": int(campaign.audience_count), "processed": int(campaign.processed or 0),
+                       "sent": int(campaign.sent_count or 0), "queued": int(campaign.queued or 0),
+                       "skipped": int(campaign.skipped or 0), "bonuses": int(campaign.bonuses or 0)})
+    if campaign.chunks:
+        counts["chunks"] = int(campaign.chunks)
+    counts.update({"delivered": int(campaign.delivered or 0), "failed": int(campaign.failed or 0)})
+    return counts
 
 
 def view(campaign: Campaign, audience_size: int | None = None) -> dict:
     answer = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
               "texts": campaign.texts, "channels": campaign.channels or list(notices.ALL_CHANNELS),
               "bonus": int(campaign.bonus), "send_at": campaign.send_at,
-              "status": campaign.status, "counts": {**(campaign.counts or {}), "delivered": int(campaign.delivered or 0),
-                                                    "failed": int(campaign.failed or 0)},
-              "created_by": campaign.created_by,
-              "created_at": campaign.created_at, "sent_at": campaign.sent_at}
+              "status": campaign.status, "counts": progress(campaign), "last_error": campaign.last_error,
+              "created_by": campaign.created_by, "created_at": campaign.created_at,
+              "started_at": campaign.started_at, "sent_at": campaign.sent_at}
     if audience_size is not None:
         answer["audience_size"] = audience_size
     return answer
-
-

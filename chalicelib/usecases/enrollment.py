@@ -2,11 +2,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib.core import analytics as numbers
 from chalicelib.core import card_number, lots
 from chalicelib.core import enrollment as rules
 from chalicelib.core import mechanics as mech
-from chalicelib.errors import Conflict, InvalidInput, NotFound
+from chalicelib.errors import Conflict, InvalidInput, NotFound, TryAgain
 from chalicelib import log
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, ids
@@ -49,6 +51,11 @@ def enroll(program, data, now: datetime, locale: str) -> Card:
                                "received when you joined, or ask the staff to find your card.",
                                code="already_enrolled", field="phone") from None
             continue
+        except TransactWriteError as error:  # the store already waited out a few conflicts
+            if not db.is_crowded(error):
+                raise
+            log.warning("enrollment_crowded", program_id=program.program_id)
+            raise TryAgain("Many people are joining right now; try again in a moment.") from None
         log.info("card_enrolled", program_id=program.program_id, card_id=card.card_id,
                  referred=bool(referrer_id), bonus_points=card.balance)
         return card

@@ -2,7 +2,9 @@
 adjustment, expiry) goes through `apply`, which writes the operation's record, the ledger entries
 and the card (with its lots) in one DynamoDB transaction, conditioned on the record being new (the
 idempotency key) and on the card not having changed since it was read (its version). A conflict with
-a concurrent writer is retried on fresh data; a repeated operation returns its first answer."""
+a concurrent writer is retried on fresh data; a repeated operation returns its first answer. Contention
+that outlasts the retries is a retryable refusal (`errors.TryAgain`: 409 or 503 with Retry-After), never
+a 500, and writes nothing."""
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -14,7 +16,7 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib import log
 from chalicelib.core import analytics as numbers
 from chalicelib.core import mechanics as mech
-from chalicelib.errors import AppError, Conflict, NotFound
+from chalicelib.errors import AppError, Conflict, NotFound, TryAgain
 from chalicelib.store import cards as card_store
 from chalicelib.store import analytics as analytics_store
 from chalicelib.store import db, outbox
@@ -95,6 +97,7 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
     stamp = db.iso(now)
     today = clock.local_day(now, program.timezone).isoformat()
     first_tier = mech.from_stored(program.mechanics).tiers[0].id
+    crowded = False
     for attempt in range(ATTEMPTS):
         card = None
         if card_id is not None:
@@ -138,16 +141,22 @@ def apply(program, card_id: str | None, op: Operation, now: datetime,
                                            op.record_key)
         except TransactWriteError as error:
             reasons = db.cancellation_reasons(error)
-            if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
+            crowded = db.is_crowded(error)
+            if "ConditionalCheckFailed" not in reasons and not crowded:
                 raise
             previous = existing(program.program_id, op.record_key)
             if previous is not None:  # a concurrent twin won: answer as it did
                 return replay(op, previous)
             log.info("ledger_retry", attempt=attempt + 1, record=op.kind, reasons=",".join(reasons))
-            db.back_off_if_crowded(error, attempt)
+            if crowded or attempt:  # a second race on the card: let the other writers pass first
+                db.back_off(attempt)
             continue  # the card changed under us: decide again on fresh data
         return Result(response, record=record, card=card)
-    raise Conflict("The card is changing too fast; try again.", code="busy")
+    # Nothing was written: the same request (the same idempotency key) goes through once it is sent again.
+    log.warning("ledger_gave_up", record=op.kind, crowded=crowded)
+    if crowded:
+        raise TryAgain("The card is busy with other changes; try again in a moment.")
+    raise TryAgain("The card kept changing while this was applied; try again.", status=409)
 
 
 def _counts(op: Operation, outcome, card, extra_entries, today: str) -> dict:

@@ -8,6 +8,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core import mechanics as mech
 from chalicelib.core import messaging
+from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db
 from chalicelib.store.models import Card, Message, OutboxItem
@@ -128,18 +129,12 @@ def record_delivery(item: OutboxItem, card: Card, now: datetime, outcome: str, r
     record.message_key += f"#{channel}"
     record.save()
     if payload.get("campaign_id") and outcome != "skipped":
-        _count(card.program_id, payload["campaign_id"], "delivered" if outcome == "sent" else "failed", 1)
+        counter = "delivered" if outcome == "sent" else "failed"
+        campaign_store.add_counts(card.program_id, payload["campaign_id"], {counter: 1})
 
 
 def retried(item: OutboxItem) -> None:
     """A parked (failed) message an admin sent back to the queue is no longer counted as failed."""
     payload = item.payload or {}
     if item.item_key.startswith(("email#", "telegram#")) and payload.get("campaign_id"):
-        _count(item.program_id, payload["campaign_id"], "failed", -1)
-
-
-def _count(program_id: str, campaign_id: str, counter: str, step: int) -> None:
-    from chalicelib.store.models import Campaign
-
-    Campaign(program_id, campaign_id).update(actions=[getattr(Campaign, counter).add(step)],
-                                             add_version_condition=False)
+        campaign_store.add_counts(item.program_id, payload["campaign_id"], {"failed": -1})

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from chalicelib import secret_store
 from chalicelib.config import settings
 
 TOKEN_TTL = 50 * 60  # Apple refuses tokens older than an hour and renewing more often than every 20 min
@@ -112,12 +113,7 @@ def client() -> ApnsClient:
         from cryptography.hazmat.primitives import serialization
 
         if s.apns_secret:
-            import json
-
-            import botocore.session
-
-            sm = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
-            key_pem = json.loads(sm.get_secret_value(SecretId=s.apns_secret)["SecretString"])["p8"].encode()
+            key_pem = secret_store.read_json(s.apns_secret)["p8"].encode()
         else:
             with open(s.apns_key_file, "rb") as handle:
                 key_pem = handle.read()

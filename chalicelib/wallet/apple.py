@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from chalicelib import assets
+from chalicelib import assets, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_number
@@ -80,10 +80,7 @@ class Signer:
 def _pem_material() -> tuple[bytes, bytes, bytes]:
     s = settings()
     if s.pass_certs_secret:
-        import botocore.session
-
-        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
-        secret = json.loads(client.get_secret_value(SecretId=s.pass_certs_secret)["SecretString"])
+        secret = secret_store.read_json(s.pass_certs_secret)
         return secret["pass_pem"].encode(), secret["pass_key"].encode(), secret["wwdr_pem"].encode()
     if not s.certs_dir:
         raise PassError("No pass certificates: set PASS_CERTS_DIR (local) or PASS_CERTS_SECRET (AWS).")

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chalicelib import log
+from chalicelib import log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_number
@@ -63,10 +63,7 @@ def load_service_account(document: dict) -> ServiceAccount:
 def _service_account_document() -> dict:
     s = settings()
     if s.google_service_account_secret:
-        import botocore.session
-
-        client = botocore.session.get_session().create_client("secretsmanager", region_name=s.region)
-        return json.loads(client.get_secret_value(SecretId=s.google_service_account_secret)["SecretString"])
+        return secret_store.read_json(s.google_service_account_secret)
     if s.google_service_account_file:
         with open(s.google_service_account_file, encoding="utf-8") as handle:
             return json.load(handle)

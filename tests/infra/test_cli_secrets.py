@@ -41,3 +41,21 @@ def test_a_google_file_must_be_a_service_account(secrets_manager, tmp_path):
     bad.write_text("{}")
     with pytest.raises(SystemExit, match="service-account"):
         cli.main(["secrets", "google", "--stage", "prod", "--file", str(bad)])
+
+
+def test_a_deployed_function_reads_what_the_cli_stored_with_short_timeouts(secrets_manager, monkeypatch):
+    """The admin key set stored by `cli secrets admin-keys` is what a function reads back (through
+    secret_store, the one reader), and a slow Secrets Manager cannot hold a request for botocore's 60 s."""
+    from chalicelib import config, secret_store
+
+    assert cli.main(["secrets", "admin-keys", "--stage", "dev"]) == 0
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    config.reset()
+    secret_store._client.cache_clear()
+    try:
+        keys = secret_store.read_json("loyalty/dev/admin-jwt-keys")["keys"]
+        assert len(keys) == 1 and keys[0]["active"] is True
+        client_config = secret_store._client().meta.config
+        assert (client_config.connect_timeout, client_config.read_timeout) == (3, 5)
+    finally:
+        secret_store._client.cache_clear()

@@ -129,3 +129,56 @@ def test_the_daily_jobs_need_nothing_their_roles_lack(client, merchant, calls):
     calls.clear()
     assert campaigns.run_due(datetime(2027, 3, 1, 11, tzinfo=timezone.utc)) == {"campaigns": 1}
     assert _allowed("campaigns", calls) == []
+
+
+def test_queued_work_needs_nothing_the_job_chunk_and_analytics_roles_lack(client, merchant, calls, monkeypatch):
+    """With a jobs queue, the schedules hand work over (card chunks, index walks, analytics batches):
+    each task as the job_chunk function works it, and the analytics schedule, stay within their roles."""
+    from chalicelib.jobs import analytics, chunks, fanout, triggers
+    from chalicelib.usecases import campaigns, enrollment
+    from chalicelib.usecases import pos as pos_cases
+    from chalicelib.usecases import programs as program_cases
+
+    queued = []
+
+    class Queue:
+        def send_message_batch(self, QueueUrl, Entries):  # noqa: N803 - botocore's parameter names
+            queued.extend(json.loads(entry["MessageBody"]) for entry in Entries)
+            return {}
+
+    monkeypatch.setattr(fanout, "queue_url", lambda: "https://sqs.local/jobs")
+    monkeypatch.setattr(fanout, "_sqs", lambda: Queue())
+    monkeypatch.setattr(fanout, "THRESHOLD", 1)  # every walk of more than one card fans out
+    joined = datetime(2027, 1, 10, 9, tzinfo=timezone.utc)
+    program = program_cases.create(merchant, {"name": "Queued", "slug": "queued", "mechanics": {
+        "welcome_bonus": 100, "lifetime_by_source": {"welcome": 30}, "expiry_warning_days": 3,
+        "birthday": {"bonus": 5}, "winback": {"after_days": 45, "bonus": 5}}}, joined)
+    for n in range(3):
+        card = enrollment.enroll(program, {"name": "Q", "phone": f"+7916000001{n}", "consent": True,
+                                           "birthday": "1990-02-20"}, joined, "ru")
+        pos_cases.post_receipt(program, {"receipt_id": f"q{n}", "card": card.number, "total": 100000}, joined)
+    campaign = campaigns.create(program, {"name": "c", "texts": {"en": "hi"}, "bonus": 5}, "me", joined)
+
+    def work_off():
+        while queued:
+            message = queued.pop(0)
+            calls.clear()
+            chunks.work(message)
+            assert _allowed("job_chunk", calls) == [], message["task"]
+
+    for job, day in (("expire_points", date(2027, 2, 6)), ("expire_points", date(2027, 2, 9)),
+                     ("birthdays", date(2027, 2, 20)), ("winback", date(2027, 2, 24))):
+        calls.clear()
+        getattr(triggers, job)(day, now=datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc))
+        assert _allowed(job, calls) == [], job
+        assert queued, f"{job} handed nothing to the queue"
+        work_off()
+    members, _ = card_store.list_for_program(program.program_id, 10, None)
+    queued.append({"task": "campaign", "program_id": program.program_id, "campaign_id": campaign.campaign_id,
+                   "day": "2027-03-01", "card_ids": [member.card_id for member in members]})
+    work_off()
+    calls.clear()
+    analytics.run(date(2027, 3, 2))
+    assert _allowed("analytics", calls) == []
+    assert queued and queued[0]["task"] == "analytics"
+    work_off()

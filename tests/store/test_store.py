@@ -28,6 +28,27 @@ def test_created_tables_match_the_definitions(aws):
     assert create_tables() == []  # a second call changes nothing
 
 
+def test_a_stack_kept_from_an_older_schema_gets_its_changed_index_rebuilt(aws):
+    """`make dev` keeps its data across versions: an index whose key changed (by_expiry was keyed by
+    `program#day` alone) is rebuilt by create_tables, and the cards already there are found through it."""
+    client = boto3.client("dynamodb")
+    program = _program(lifetime_days=30)
+    card = enrollment.enroll(program, {"name": "Old", "phone": "+79160000077", "consent": True}, NOW, "ru")
+    cards = {d["TableName"]: d for d in table_definitions()}["loyalty-test-cards"]
+    client.update_table(TableName=cards["TableName"], GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_expiry"}}])
+    client.update_table(TableName=cards["TableName"], AttributeDefinitions=[
+        {"AttributeName": "expiry_key", "AttributeType": "S"}], GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "by_expiry", "KeySchema": [{"AttributeName": "expiry_key", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "ALL"}}}])
+    assert create_tables() == []
+    indexes = {i["IndexName"]: i["KeySchema"]
+               for i in client.describe_table(TableName=cards["TableName"])["Table"]["GlobalSecondaryIndexes"]}
+    wanted = {i["IndexName"]: i["KeySchema"] for i in cards["GlobalSecondaryIndexes"]}
+    assert indexes == wanted
+    due, _ = card_store.due_for_expiry(program.program_id, "2027-12-31", None, 10)
+    assert [c.card_id for c in due] == [card.card_id]
+
+
 def test_every_access_path_has_a_key(aws):
     cards = {d["TableName"]: d for d in table_definitions()}["loyalty-test-cards"]
     assert {i["IndexName"] for i in cards["GlobalSecondaryIndexes"]} == {
@@ -85,8 +106,9 @@ def test_day_indexes_find_cards_by_expiry_and_birthday(aws):
     program = _program(lifetime_by_source={"welcome": 30})
     card = _enroll(program, birthday="1990-03-15")
     expiry_day = card_store.lots_of(card)[0].expires_on
-    by_expiry = list(Card.by_expiry.query(f"{program.program_id}#{expiry_day}"))
+    by_expiry, _ = card_store.due_for_expiry(program.program_id, expiry_day, None, 10)
     assert [c.card_id for c in by_expiry] == [card.card_id]
+    assert card_store.due_for_expiry(program.program_id, "2000-01-01", None, 10)[0] == []  # not due yet
     assert by_expiry[0].balance == 100  # the index carries the whole card: one read per due card
     by_birthday = list(Card.by_birthday.query(f"{program.program_id}#03-15"))
     assert [c.card_id for c in by_birthday] == [card.card_id]

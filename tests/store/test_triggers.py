@@ -2,6 +2,8 @@
 win-back, each idempotent, each reading only what is due."""
 from datetime import date, datetime, time, timedelta, timezone
 
+import pytest
+
 from chalicelib.jobs import triggers
 from chalicelib.store import cards as card_store
 from chalicelib.usecases import enrollment, pos
@@ -94,3 +96,157 @@ def test_each_program_runs_on_its_own_local_day(aws):
     at = datetime.combine(date.fromisoformat(expiry), time(3), tzinfo=timezone.utc)  # 22:00 the day before in NY
     assert triggers.expire_points(None, now=at)["points_expired"] == 0
     assert triggers.expire_points(None, now=at + timedelta(days=1))["points_expired"] == 100
+
+
+# --- catching up, however long the schedule was down ------------------------------------------------
+
+def _expiring_card(program, phone, joined):
+    """A card whose welcome lot (100 points, 30 days) expires 30 days after `joined`."""
+    return _enroll(program, phone=phone, when=datetime.combine(joined, time(9), tzinfo=timezone.utc))
+
+
+def _explained(card_id):
+    """The card's ledger adds up to its balance, and its expire entries."""
+    entries, _ = card_store.ledger_page(card_id, 100, None)
+    balance = card_store.get(card_id, consistent=True).balance
+    assert sum(int(e.amount) for e in entries) == balance
+    return [(e.kind, int(e.amount)) for e in entries if e.kind == "expire"]
+
+
+def test_one_run_burns_lots_that_expired_30_and_400_days_before_and_six_years_later_everything(aws):
+    program = _program(expiry_warning_days=0)
+    run_day = date(2028, 6, 1)
+    old = _expiring_card(program, "+79160000001", run_day - timedelta(days=430))  # expired 400 days ago
+    recent = _expiring_card(program, "+79160000002", run_day - timedelta(days=60))  # expired 30 days ago
+    today = _expiring_card(program, "+79160000003", run_day - timedelta(days=30))  # expires on the run's day
+    later = _expiring_card(program, "+79160000004", run_day - timedelta(days=20))  # expires in 10 days
+    assert card_store.lots_of(old)[0].expires_on == (run_day - timedelta(days=400)).isoformat()
+
+    burned = _run("expire_points", run_day)
+    assert burned == {"read": 3, "expired_cards": 3, "points_expired": 300, "warned": 0}  # read only what is due
+    for card in (old, recent, today):
+        assert card_store.get(card.card_id).balance == 0
+        assert _explained(card.card_id) == [("expire", -100)]
+    assert card_store.get(later.card_id).balance == 100 and _explained(later.card_id) == []
+    assert _run("expire_points", run_day) == {"read": 0, "expired_cards": 0, "points_expired": 0, "warned": 0}
+
+    six_years = _run("expire_points", date(2034, 6, 1))
+    assert six_years["expired_cards"] == 1 and six_years["points_expired"] == 100 and six_years["read"] == 1
+    assert _explained(later.card_id) == [("expire", -100)]
+    assert _run("expire_points", date(2034, 6, 1))["expired_cards"] == 0
+    for card in (old, recent, today, later):
+        assert card_store.get(card.card_id).expiry_key is None  # out of the index: nothing left to burn
+
+
+def test_a_card_with_lots_on_several_past_days_is_burned_once_for_all_of_them(aws):
+    from chalicelib.usecases import adjustments
+
+    program = _program(expiry_warning_days=0, lifetime_days=30)
+    card = _enroll(program)
+    adjustments.adjust(program, card, {"amount": 40, "reason": "gift", "idempotency_key": "a1"}, "admin",
+                       JOINED + timedelta(days=10))
+    lots = sorted(lot.expires_on for lot in card_store.lots_of(card_store.get(card.card_id)))
+    assert len(lots) == 2 and lots[0] < lots[1]
+    result = _run("expire_points", date(2031, 1, 1))
+    assert result["expired_cards"] == 1 and result["points_expired"] == 140
+    assert _explained(card.card_id) == [("expire", -140)]
+
+
+# --- stopped at any card, resumed: every card once ----------------------------------------------------
+
+class Crash(Exception):
+    pass
+
+
+def _crash_after(monkeypatch, commits):
+    """From now on, the process dies right after its `commits`-th committed transaction (the write went
+    through; whatever the run meant to do next does not happen)."""
+    from contextlib import contextmanager
+
+    from chalicelib.store import db
+
+    real, seen = db.transaction, [0]
+
+    @contextmanager
+    def transaction(token=None):
+        with real(token) as tx:
+            yield tx
+        seen[0] += 1
+        if seen[0] == commits:
+            raise Crash(f"stopped after commit {commits}")
+
+    monkeypatch.setattr(db, "transaction", transaction)
+    return lambda: monkeypatch.setattr(db, "transaction", real)
+
+
+def _messages(card_id, kind):
+    from chalicelib.store.models import Message, OutboxItem
+
+    records = [m.outcome for m in Message.query(card_id) if m.kind == kind]
+    pending = [i for i in OutboxItem.query("wallet", OutboxItem.item_key.startswith(f"notice#{card_id}#{kind}"))]
+    return records, len(pending)
+
+
+def _ledger(card_id, kind):
+    entries, _ = card_store.ledger_page(card_id, 100, None)
+    return [int(e.amount) for e in entries if e.kind == kind]
+
+
+N = 4
+
+
+@pytest.mark.parametrize("k", [1, 2, N])
+def test_an_expiry_run_stopped_after_k_cards_resumes_and_burns_each_card_once(aws, monkeypatch, k):
+    program = _program(expiry_warning_days=0)
+    cards = [_enroll(program, phone=f"+7916000000{i}") for i in range(N)]
+    day = date(2027, 3, 1)
+    heal = _crash_after(monkeypatch, k)
+    with pytest.raises(Crash):
+        _run("expire_points", day)
+    heal()
+    _run("expire_points", day)
+    _run("expire_points", day)
+    for card in cards:
+        assert _ledger(card.card_id, "expire") == [-100]
+        assert card_store.get(card.card_id).balance == 0
+
+
+@pytest.mark.parametrize("job,k", [("birthdays", 1), ("birthdays", 3), ("winback", 2), ("winback", N)])
+def test_gifts_stopped_after_k_cards_resume_with_one_bonus_and_one_message_each(aws, monkeypatch, job, k):
+    from chalicelib.jobs import outbox
+    from chalicelib.wallet import apns
+
+    program = _program(birthday={"bonus": 30}, winback={"after_days": 45, "bonus": 20}, lifetime_by_source={})
+    cards = [_enroll(program, phone=f"+7916000000{i}", birthday="1990-03-05") for i in range(N)]
+    for index, card in enumerate(cards):
+        pos.post_receipt(program, {"receipt_id": f"r{index}", "card": card.number, "total": 10000}, JOINED)
+    day = date(2027, 3, 5) if job == "birthdays" else date(2027, 1, 10) + timedelta(days=45)
+    source = "birthday" if job == "birthdays" else "winback"
+    heal = _crash_after(monkeypatch, k)
+    with pytest.raises(Crash):
+        _run(job, day)
+    heal()
+    _run(job, day)  # resumed (the next run, or the schedule's retry)
+    _run(job, day)
+    for card in cards:
+        assert len([e for e in _ledger(card.card_id, "bonus") if e in (20, 30)]) == 1
+        assert _messages(card.card_id, source) == (["queued"], 1)  # waiting in the outbox, once
+    outbox.deliver(datetime.combine(day, time(9), tzinfo=timezone.utc), push=lambda token: apns.PushResult(200))
+    for card in cards:
+        assert sorted(_messages(card.card_id, source)[0]) == ["queued", "sent"]
+        assert card_store.get(card.card_id).notice.startswith(("С днём рождения", "Мы соскучились"))
+
+
+@pytest.mark.parametrize("k", [1, 2, N])
+def test_warnings_stopped_after_k_cards_resume_with_one_warning_each(aws, monkeypatch, k):
+    program = _program()
+    cards = [_enroll(program, phone=f"+7916000000{i}") for i in range(N)]
+    warn_on = date(2027, 2, 9) - timedelta(days=7)
+    heal = _crash_after(monkeypatch, k)
+    with pytest.raises(Crash):
+        _run("expire_points", warn_on)
+    heal()
+    assert _run("expire_points", warn_on)["warned"] == N - k
+    assert _run("expire_points", warn_on)["warned"] == 0
+    for card in cards:
+        assert _messages(card.card_id, "expiry_warning") == (["queued"], 1)
