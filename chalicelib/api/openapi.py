@@ -77,20 +77,23 @@ _ERROR_TEXT = {
     401: "Missing or bad credentials.",
     403: "Authenticated, but this role may not do this.",
     404: "Not found (also another merchant's objects).",
-    409: "Conflict: a repeated id with another body, a phone already enrolled, or a concurrent change.",
+    409: "Conflict: a repeated id with another body, a phone already enrolled, or `conflict_retry` (the card kept "
+         "changing under the request: nothing was written, send it again after Retry-After).",
     413: "The body is larger than 256 KiB.",
     415: "The Content-Type is not one this route reads.",
     422: "Valid, but refused by the program's rules.",
     429: "Rate limited (`rate_limited`): wait for the seconds in Retry-After.",
-    503: "Not now: contention on one card or campaign (Retry-After says when to retry), or a service we "
-         "need could not be reached (`code_not_sent`, `google_wallet_unavailable`: retry in a minute).",
+    503: "Not now: `busy` (DynamoDB kept refusing the write; nothing was written, retry after Retry-After), or a "
+         "service we need could not be reached (`code_not_sent`, `google_wallet_unavailable`: retry in a minute).",
 }
 _RETRY_AFTER_SCHEMA = {"type": "string", "pattern": "^[1-9][0-9]*$"}
-# A 429 always carries Retry-After; a 503 does when it is contention (the others say "a minute" in words).
+# A 429 always carries Retry-After; a 409 or 503 does when it is contention (errors.TryAgain).
 _RETRY_AFTER = {429: {"Retry-After": {"description": "Seconds to wait before retrying.", "required": True,
                                       "schema": _RETRY_AFTER_SCHEMA}},
-                503: {"Retry-After": {"description": "Seconds to wait before retrying (when the cause is "
-                                                     "contention).", "schema": _RETRY_AFTER_SCHEMA}}}
+                409: {"Retry-After": {"description": "Seconds to wait before sending the same request again (with "
+                                                     "`conflict_retry` only).", "schema": _RETRY_AFTER_SCHEMA}},
+                503: {"Retry-After": {"description": "Seconds to wait before retrying (with `busy`).",
+                                      "schema": _RETRY_AFTER_SCHEMA}}}
 
 
 def _error(status: int, html: bool = False) -> dict:
@@ -176,12 +179,14 @@ def document() -> dict:
     from chalicelib.api import passkit
     from chalicelib.core import limits as limit_rules
     from chalicelib.core import validation as v
-    from chalicelib.usecases import analytics, deliveries, exports
+    from chalicelib.usecases import analytics, deliveries, exports, notices
     from chalicelib.usecases import pos as pos_cases
     from chalicelib.usecases import programs as program_cases
 
     id_pattern = f"^{v.ID_PATTERN}$"
     card_status = {"type": "string", "enum": ["active", "blocked"]}
+    channel = {"type": "string", "enum": list(notices.ALL_CHANNELS)}
+    campaign_state = {"type": "string", "enum": ["draft", "scheduled", "sending", "sent"]}
     limit_counts = [name for name in limit_rules.to_dict(limit_rules.DEFAULTS) if name != "phone_confirmation"]
     settled = _int(1) | {"description": "Owed points (see `owed`) taken from the points this operation gave; "
                                         "`balance` is after that."}
@@ -242,11 +247,21 @@ def document() -> dict:
         "LedgerEntry": _obj(("at", "kind", "amount", "balance_after"), at=_STRING, kind=_STRING, source=_NSTRING,
                             amount={"type": "integer"}, balance_after={"type": "integer"},
                             cause={"type": "object"}, actor=_NSTRING, reason=_NSTRING),
-        "Campaign": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING,
-                         audience={"type": "object"}, texts={"type": "object"},
-                         channels={"type": "array", "items": _STRING}, bonus={"type": "integer"},
-                         send_at=_NSTRING, counts={"type": "object"}, audience_size={"type": "integer"},
-                         created_by=_NSTRING, created_at=_NSTRING, sent_at=_NSTRING),
+        "Campaign": _obj(("id", "name", "audience", "texts", "channels", "bonus", "send_at", "status", "counts",
+                          "last_error", "created_by", "created_at", "started_at", "sent_at"),
+                         id=_STRING, name=_STRING, status=campaign_state, audience={"type": "object"},
+                         texts={"type": "object"},
+                         channels={"type": "array", "items": channel},
+                         bonus=_int(0), send_at=_NSTRING,
+                         counts=_obj(("delivered", "failed"), **{name: _int(0) for name in (
+                             "audience", "processed", "sent", "queued", "skipped", "bonuses", "chunks", "delivered",
+                             "failed")})
+                         | {"description": "A send's progress: cards in the audience, processed so far, messaged, "
+                                           "queued for quiet hours, skipped, bonuses given (chunks: sent to the jobs "
+                                           "queue); e-mail and Telegram messages delivered and failed, as the outbox "
+                                           "sends them."},
+                         last_error=_NSTRING, audience_size=_int(0), created_by=_NSTRING, created_at=_NSTRING,
+                         started_at=_NSTRING, sent_at=_NSTRING),
         "Enrolment": _obj(("card_id", "card_number", "balance", "card_url", "apple_pass_url", "google_save_url"),
                           card_id=_STRING, card_number=_STRING, balance={"type": "integer"}, card_url=_STRING,
                           apple_pass_url=_STRING, google_save_url=_STRING),
@@ -385,7 +400,7 @@ def document() -> dict:
         "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}": {
             "post": _op("Register a device for a pass's updates", _answers(
                 {"201": {"description": "Registered."}, "200": {"description": "Already registered."}},
-                400, 401, 413, 415),
+                400, 401, 413, 415, 503),
                 tag="passkit", security=_APPLE,
                 params=[_path_param("device_id", "Device library identifier.", maxLength=128),
                         _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
@@ -525,15 +540,24 @@ def document() -> dict:
                             texts=_obj(closed=True, ru=_s(300), en=_s(300)),
                             bonus=_int(0, 10_000_000), send_at=_s(40),
                             channels={"type": "array", "maxItems": 3,
-                                      "items": {"type": "string", "enum": ["wallet", "email", "telegram"]}})))},
+                                      "items": channel})))},
         "/admin/programs/{program_id}/campaigns/{campaign_id}": {"get": _op(
-            "A campaign with its counts (owner, manager: analysts get 403)", _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
+            "A campaign with its counts (owner, manager: analysts get 403)",
+            _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
             tag="admin", security=_ADMIN,
             params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
         "/admin/programs/{program_id}/campaigns/{campaign_id}/send": {"post": _op(
-            "Send a campaign now (once: a second send is 409)",
-            _answers({"200": _json(_ref("Campaign")), "202": _json(_ref("Campaign"), "Accepted: sending.")},
-                     401, 403, 404, 409, 413, 422, 503),
+            "Send a campaign now, or carry on with a send that stopped (owner, manager)",
+            _answers({"200": _json({"allOf": [_ref("Campaign"), _obj(status={"const": "sent"})]},
+                                   "Sent: every card of its audience done, with the final counts."),
+                      "202": _json({"allOf": [_ref("Campaign"), _obj(status={"const": "sending"})]},
+                                   "Its cards went to the jobs queue (a large audience): it finishes by itself; "
+                                   "`counts` shows the progress."),
+                      "409": {**_error(409), "description": "`already_sent`; `campaign_in_progress` (another send "
+                                                            "is working on it now); `conflict_retry` (Retry-After)."},
+                      "503": {**_error(503), "description": "`busy`: its cards were busy; the send carries on by "
+                                                            "itself, or send it again after Retry-After."}},
+                     401, 403, 404, 413),
             tag="admin", security=_ADMIN,
             params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
         "/admin/programs/{program_id}/pos-keys": {
