@@ -41,6 +41,13 @@ def forget_cached() -> None:
     _program_cache.clear()
 
 
+def revoke_key(program_id: str, key_id: str, now: datetime):
+    """Revoke a POS key: refused at once by this process, within KEY_CACHE_SECONDS by warm others."""
+    key = key_store.revoke(program_id, key_id, now)
+    _key_cache.pop(key_id, None)
+    return key
+
+
 def authenticate(headers, method: str, path: str, body: bytes, now: datetime):
     """The program a signed POS request acts for, or Unauthorized with the contract's code."""
     key_id = headers.get("x-loyalty-key")
