@@ -3,6 +3,7 @@
 Callers pass ids and counts, never personal data (names, phones, emails) or secrets: the
 `redact` guard below drops any field whose name says it might hold one.
 """
+import contextvars
 import json
 import logging
 import sys
@@ -17,16 +18,18 @@ if not _logger.handlers:
     _logger.setLevel(logging.INFO)
     _logger.propagate = False
 
-_context: dict = {}
+# Per request: the local server (and a test's threads) serve requests at once in one process, so the
+# fields live in a context variable, not in a module-wide dict that one request's lines would share.
+_context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
 
 
 def bind(**fields) -> None:
-    """Set fields (e.g. request_id) that every following line carries, until `clear()`."""
-    _context.update(fields)
+    """Set fields (e.g. request_id) that every following line of this request carries, until `clear()`."""
+    _context.set({**_context.get(), **fields})
 
 
 def clear() -> None:
-    _context.clear()
+    _context.set({})
 
 
 def redact(fields: dict) -> dict:
@@ -43,7 +46,7 @@ def _emit(level: int, event: str, fields: dict) -> None:
     if not _logger.isEnabledFor(level):
         return
     record = {"ts": round(time.time(), 3), "level": logging.getLevelName(level).lower(), "event": event}
-    record.update(_context)
+    record.update(_context.get())
     record.update(redact(fields))
     _logger.log(level, json.dumps(record, default=str, ensure_ascii=False))
 

@@ -22,6 +22,7 @@ analytics, campaigns, exports = (lazy.module(f"chalicelib.usecases.{name}")
                                  for name in ("analytics", "campaigns", "exports"))
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import clock
+from chalicelib.usecases import pos as pos_cases
 from chalicelib.usecases import programs as program_cases
 
 bp = Blueprint(__name__)
@@ -231,7 +232,7 @@ def list_pos_keys(program_id):
 def revoke_pos_key(program_id, key_id):
     principal = _principal("pos_keys:write")
     program = _program(principal, program_id)
-    key = key_store.revoke(program.program_id, key_id, _now())
+    key = pos_cases.revoke_key(program.program_id, key_id, _now())
     log.info("pos_key_revoked", program_id=program.program_id, pos_key_id=key.key_id)
     return json_response(_key_view(key))
 

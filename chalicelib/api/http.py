@@ -60,7 +60,7 @@ def json_body(request) -> dict:
 def form_body(request) -> dict:
     try:
         pairs = parse_qsl((request.raw_body or b"").decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                          max_num_fields=50)
+                          max_num_fields=50, errors="strict")  # %ED%A0%80 is refused, not turned into U+FFFD
     except (UnicodeDecodeError, ValueError):
         raise InvalidInput("The form could not be read.", code="invalid_form") from None
     data = {}

@@ -186,11 +186,11 @@ def read_percent(data: dict, name: str, *, prefix: str = "", required: bool = Fa
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidInput(f"'{field}' must be a number.", code="invalid_type", field=field)
+    if not 0 <= value <= maximum:  # before any arithmetic: 1e308 * 100 is no number to round
+        raise InvalidInput(f"'{field}' must be between 0 and {maximum}.", code="out_of_range", field=field)
     basis_points = round(value * 100)
     if abs(value * 100 - basis_points) > 1e-6:
         raise InvalidInput(f"'{field}' may have at most two decimals.", code="invalid_value", field=field)
-    if basis_points < 0 or basis_points > maximum * 100:
-        raise InvalidInput(f"'{field}' must be between 0 and {maximum}.", code="out_of_range", field=field)
     return basis_points
 
 
@@ -222,11 +222,17 @@ def read_object(data: dict, name: str, *, prefix: str = "") -> dict | None:
     return require_object(value, _path(prefix, name))
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def parse_day(value: str, field: str) -> date:
     """A calendar day written YYYY-MM-DD."""
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # ASCII digits only
         raise InvalidInput(f"'{field}' must be a date written YYYY-MM-DD.", code="invalid_format", field=field)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"'{field}' is not a real calendar date.", code="invalid_value", field=field) from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # days are shifted and spanned: year 1 or 9999 overflows
+        raise InvalidInput(f"'{field}' must be between {FIRST_DAY} and {LAST_DAY}.", code="out_of_range", field=field)
+    return day

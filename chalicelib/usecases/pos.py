@@ -21,6 +21,7 @@ from chalicelib.usecases.ledger import Operation, apply, body_hash, entry_stamp,
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 MAX_TOTAL = 10**12
+MAX_RECEIPT_AGE_DAYS = 366  # a till that was offline uploads late, but not from another year (or year 1)
 _key_cache: dict[str, tuple[float, object]] = {}
 _program_cache: dict[str, tuple[float, object]] = {}
 
@@ -39,6 +40,13 @@ def _cached(cache: dict, key: str, load):
 def forget_cached() -> None:
     _key_cache.clear()
     _program_cache.clear()
+
+
+def revoke_key(program_id: str, key_id: str, now: datetime):
+    """Revoke a POS key: refused at once by this process, within KEY_CACHE_SECONDS by warm others."""
+    key = key_store.revoke(program_id, key_id, now)
+    _key_cache.pop(key_id, None)
+    return key
 
 
 def authenticate(headers, method: str, path: str, body: bytes, now: datetime):
@@ -158,6 +166,9 @@ def _business_day(program, data: dict, now: datetime) -> str:
                            field="created_at")
     if (moment - now).total_seconds() > 300:
         raise InvalidInput("'created_at' is in the future.", code="invalid_value", field="created_at")
+    if (now - moment).days > MAX_RECEIPT_AGE_DAYS:
+        raise InvalidInput(f"'created_at' is more than {MAX_RECEIPT_AGE_DAYS} days ago.", code="invalid_value",
+                           field="created_at")
     return clock.local_day(moment, program.timezone).isoformat()
 
 

@@ -129,3 +129,38 @@ def test_analytics_dates_are_ascii_calendar_days(client, merchant, program, day)
     response = client.http.get(f"/admin/programs/{program['id']}/analytics/daily?from={day}",
                                headers=bearer(merchant))
     assert response.status_code == 400 and body(response)["error"]["field"] == "from"
+
+
+def test_a_form_with_percent_encoded_bytes_that_are_not_utf8_is_refused(client, program):
+    """A browser never sends these; a script that does gets the form back, not a card named '���'."""
+    response = client.http.post("/join/coffee", headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                body="name=%ED%A0%80&phone=%2B79160000093&consent=on")
+    assert response.status_code == 400
+    assert Card.count() == 0
+
+
+@pytest.mark.parametrize("mechanics, field", [
+    ({"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 1e308}]}, "mechanics.tiers[0].earn_percent"),
+    ({"redeem_cap_percent": -1e308}, "mechanics.redeem_cap_percent"),
+])
+def test_percentages_far_out_of_range_are_a_400(client, merchant, program, mechanics, field):
+    response = client.http.patch(f"/admin/programs/{program['id']}", headers={**bearer(merchant), **JSON},
+                                 body=json.dumps({"mechanics": mechanics}))
+    assert response.status_code == 400 and body(response)["error"]["code"] == "out_of_range"
+    assert body(response)["error"]["field"] == field
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_analytics_days_at_the_ends_of_the_calendar_are_a_400(client, merchant, program, day):
+    response = client.http.get(f"/admin/programs/{program['id']}/analytics/summary?from={day}&to={day}",
+                               headers=bearer(merchant))
+    assert response.status_code == 400 and body(response)["error"]["code"] == "out_of_range"
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+00:00", "2001-01-01T00:00:00-05:00"])
+def test_a_receipt_from_another_year_is_refused_and_writes_nothing(client, program, pos, created_at):
+    card = enroll(client)
+    response = pos.post("/pos/receipts", {"receipt_id": "old-1", "card": card["card_number"], "total": 10000,
+                                          "created_at": created_at})
+    assert response.status_code == 400 and body(response)["error"]["field"] == "created_at"
+    assert pos.get(f"/pos/cards/{card['card_number']}").json_body["balance"] == card["balance"]
