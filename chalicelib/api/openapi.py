@@ -46,8 +46,13 @@ def _obj(required: tuple = (), closed: bool = False, **properties) -> dict:
     return schema
 
 
+# What every string field we read refuses (core/validation.read_str): control characters other than tab
+# and newline. A field with its own `pattern` states its full alphabet instead.
+_NO_CONTROLS = "^[^\\u0000-\\u0008\\u000b-\\u001f]*$"
+
+
 def _s(max_len: int = 200, **extra) -> dict:
-    return {"type": "string", "maxLength": max_len, **extra}
+    return {"type": "string", "maxLength": max_len, "pattern": _NO_CONTROLS, **extra}
 
 
 def _int(minimum=None, maximum=None) -> dict:
@@ -72,15 +77,23 @@ _ERROR_TEXT = {
     401: "Missing or bad credentials.",
     403: "Authenticated, but this role may not do this.",
     404: "Not found (also another merchant's objects).",
-    409: "Conflict: a repeated id with another body, a phone already enrolled, or a concurrent change.",
+    409: "Conflict: a repeated id with another body, a phone already enrolled, or `conflict_retry` (the card kept "
+         "changing under the request: nothing was written, send it again after Retry-After).",
     413: "The body is larger than 256 KiB.",
     415: "The Content-Type is not one this route reads.",
     422: "Valid, but refused by the program's rules.",
-    429: "Rate limited: wait for the seconds in Retry-After.",
-    503: "Busy (contention on one card or campaign): retry after the seconds in Retry-After.",
+    429: "Rate limited (`rate_limited`): wait for the seconds in Retry-After.",
+    503: "Not now: `busy` (DynamoDB kept refusing the write; nothing was written, retry after Retry-After), or a "
+         "service we need could not be reached (`code_not_sent`, `google_wallet_unavailable`: retry in a minute).",
 }
-_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.",
-                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+_RETRY_AFTER_SCHEMA = {"type": "string", "pattern": "^[1-9][0-9]*$"}
+# A 429 always carries Retry-After; a 409 or 503 does when it is contention (errors.TryAgain).
+_RETRY_AFTER = {429: {"Retry-After": {"description": "Seconds to wait before retrying.", "required": True,
+                                      "schema": _RETRY_AFTER_SCHEMA}},
+                409: {"Retry-After": {"description": "Seconds to wait before sending the same request again (with "
+                                                     "`conflict_retry` only).", "schema": _RETRY_AFTER_SCHEMA}},
+                503: {"Retry-After": {"description": "Seconds to wait before retrying (with `busy`).",
+                                      "schema": _RETRY_AFTER_SCHEMA}}}
 
 
 def _error(status: int, html: bool = False) -> dict:
@@ -88,8 +101,8 @@ def _error(status: int, html: bool = False) -> dict:
     answer = {"description": _ERROR_TEXT[status], "content": {"application/json": {"schema": _ref("Error")}}}
     if html:
         answer["content"]["text/html"] = {"schema": _STRING}
-    if status in (429, 503):
-        answer["headers"] = _RETRY_AFTER
+    if status in _RETRY_AFTER:
+        answer["headers"] = _RETRY_AFTER[status]
     return answer
 
 
@@ -144,11 +157,6 @@ def _op(summary: str, answers: dict, *, tag: str, security=None, params=(), body
     return operation
 
 
-# Operations described ahead of their code (a path item's "x-pending" lists their methods): the answers
-# the issue fixes for work landing in parallel. The drift test lets these be missing from the app (never
-# the other way round) and the fuzzer skips them until the route is registered; drop the mark then.
-PENDING = "x-pending"
-
 _ADMIN = [{"adminBearer": []}]
 _POS = [{"posKey": [], "posTimestamp": [], "posSignature": []}]
 _APPLE = [{"applePass": []}]
@@ -168,11 +176,20 @@ def _paging(max_limit: int) -> list:
 # --- the document --------------------------------------------------------------------------------
 
 def document() -> dict:
+    from chalicelib.api import passkit
+    from chalicelib.core import limits as limit_rules
     from chalicelib.core import validation as v
+    from chalicelib.usecases import analytics, deliveries, exports, notices
     from chalicelib.usecases import pos as pos_cases
     from chalicelib.usecases import programs as program_cases
 
     id_pattern = f"^{v.ID_PATTERN}$"
+    card_status = {"type": "string", "enum": ["active", "blocked"]}
+    channel = {"type": "string", "enum": list(notices.ALL_CHANNELS)}
+    campaign_state = {"type": "string", "enum": ["draft", "scheduled", "sending", "sent"]}
+    limit_counts = [name for name in limit_rules.to_dict(limit_rules.DEFAULTS) if name != "phone_confirmation"]
+    settled = _int(1) | {"description": "Owed points (see `owed`) taken from the points this operation gave; "
+                                        "`balance` is after that."}
     money = _int(0, pos_cases.MAX_TOTAL)
     program_id = _path_param("program_id", "A program's id.", maxLength=64)
     card_id = _path_param("card_id", "A card's id.", maxLength=64)
@@ -184,53 +201,94 @@ def document() -> dict:
                      format="date")]
 
     schemas = {
-        "Error": _obj(("error",), error=_obj(
-            ("code", "message"), code={"type": "string", "pattern": "^[a-z0-9_]+$"}, message=_STRING,
-            field={"type": "string"})),
+        "Error": _obj(("error",), closed=True, error=_obj(
+            ("code", "message"), closed=True, code={"type": "string", "pattern": "^[a-z0-9_]+$"},
+            message={"type": "string", "minLength": 1}, field={"type": "string", "minLength": 1})),
         "Mechanics": {"type": "object", "description": "Earning and spending rules (README: Points)."},
         "Branding": _obj(closed=True, background_color=_s(40), foreground_color=_s(40), label_color=_s(40),
                          logo_text=_nullable(_s(40)), organization_name=_nullable(_s(80)),
                          description=_nullable(_s(200)), terms=_nullable(_s(2000)),
                          website=_nullable(_s(300, pattern="^https://"))),
-        "Program": _obj(("id", "merchant_id", "name", "slug", "status"), id=_STRING, merchant_id=_STRING,
+        "Limits": _obj(closed=True, phone_confirmation={"type": "boolean", "default": False},
+                       **{name: _int(1, limit_rules.MAX_LIMIT) | {"default": getattr(limit_rules.DEFAULTS, name)}
+                          for name in limit_counts})
+        | {"description": "Rate limits (per 10-minute window) and phone confirmation (README: Enrollment). In a "
+                          "body, fields left out keep their values."},
+        "Program": _obj(("id", "merchant_id", "name", "slug", "timezone", "currency", "country", "status",
+                         "mechanics", "branding", "limits", "created_at", "updated_at"),
+                        id=_STRING, merchant_id=_STRING,
                         name=_STRING, slug=_STRING, timezone=_STRING, currency=_STRING, country=_STRING,
-                        status=_STRING, mechanics={"type": "object"}, branding={"type": "object"},
+                        status={"type": "string", "enum": ["active", "paused"]}, mechanics={"type": "object"},
+                        branding={"type": "object"},
+                        limits={**_ref("Limits"), "required": [*limit_counts, "phone_confirmation"]},
                         created_at=_NSTRING, updated_at=_NSTRING),
         "Merchant": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING, created_at=_NSTRING),
         "PosKey": _obj(("key_id", "program_id", "status"), key_id=_STRING, program_id=_STRING, label=_NSTRING,
                        status=_STRING, created_at=_NSTRING, revoked_at=_NSTRING),
-        "CardRow": _obj(("id", "number", "balance", "status"), id=_STRING, number=_STRING, name=_NSTRING,
-                        balance={"type": "integer"}, tier=_NSTRING, status=_STRING, created_at=_NSTRING,
-                        last_visit_on=_NSTRING),
-        "Card": _obj(("id", "program_id", "number", "status", "balance", "available", "tier"),
-                     id=_STRING, program_id=_STRING, number=_STRING, name=_NSTRING, status=_STRING,
-                     balance={"type": "integer"}, available={"type": "integer"}, tier=_NSTRING, tier_name=_NSTRING,
+        "CardRow": _obj(("id", "number", "name", "balance", "tier", "status", "created_at", "last_visit_on"),
+                        id=_STRING, number=_STRING, name=_NSTRING, balance=_int(0), tier=_NSTRING,
+                        status=card_status, created_at=_NSTRING, last_visit_on=_NSTRING),
+        "Card": _obj(("id", "program_id", "number", "name", "status", "balance", "available", "owed", "tier",
+                      "tier_name", "created_at", "last_visit_on"),
+                     id=_STRING, program_id=_STRING, number=_STRING, name=_NSTRING,
+                     status=card_status, balance=_int(0), available=_int(0),
+                     owed=_int(0) | {"description": "Points refunds took back that had already been spent: taken "
+                                                    "from the next points the card receives."},
+                     tier=_NSTRING, tier_name=_NSTRING,
                      created_at=_NSTRING, last_visit_on=_NSTRING, phone=_NSTRING, email=_NSTRING,
-                     birthday=_NSTRING, lots={"type": "array", "items": {"type": "object"}},
-                     wallets={"type": "object"}, stats={"type": "object"}),
+                     birthday=_NSTRING, locale=_NSTRING, ref_code=_NSTRING, referred_by=_NSTRING,
+                     next_expiry_on=_NSTRING,
+                     lots={"type": "array", "items": _obj(("source", "points", "remaining"), source=_NSTRING,
+                                                          points={"type": "integer"}, remaining={"type": "integer"},
+                                                          available_on=_NSTRING, expires_on=_NSTRING)},
+                     wallets={"type": "object"}, stats={"type": "object"}, card_url=_STRING,
+                     apple_pass_url=_STRING, google_save_url=_STRING)
+        | {"description": "Analysts get the fields up to `last_visit_on` only (no contacts, no links)."},
         "LedgerEntry": _obj(("at", "kind", "amount", "balance_after"), at=_STRING, kind=_STRING, source=_NSTRING,
                             amount={"type": "integer"}, balance_after={"type": "integer"},
                             cause={"type": "object"}, actor=_NSTRING, reason=_NSTRING),
-        "Campaign": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING,
-                         audience={"type": "object"}, texts={"type": "object"},
-                         channels={"type": "array", "items": _STRING}, bonus={"type": "integer"},
-                         send_at=_NSTRING, counts={"type": "object"}, audience_size={"type": "integer"},
-                         created_by=_NSTRING, created_at=_NSTRING, sent_at=_NSTRING),
+        "Campaign": _obj(("id", "name", "audience", "texts", "channels", "bonus", "send_at", "status", "counts",
+                          "last_error", "created_by", "created_at", "started_at", "sent_at"),
+                         id=_STRING, name=_STRING, status=campaign_state, audience={"type": "object"},
+                         texts={"type": "object"},
+                         channels={"type": "array", "items": channel},
+                         bonus=_int(0), send_at=_NSTRING,
+                         counts=_obj(("delivered", "failed"), **{name: _int(0) for name in (
+                             "audience", "processed", "sent", "queued", "skipped", "bonuses", "chunks", "delivered",
+                             "failed")})
+                         | {"description": "A send's progress: cards in the audience, processed so far, messaged, "
+                                           "queued for quiet hours, skipped, bonuses given (chunks: sent to the jobs "
+                                           "queue); e-mail and Telegram messages delivered and failed, as the outbox "
+                                           "sends them."},
+                         last_error=_NSTRING, audience_size=_int(0), created_by=_NSTRING, created_at=_NSTRING,
+                         started_at=_NSTRING, sent_at=_NSTRING),
         "Enrolment": _obj(("card_id", "card_number", "balance", "card_url", "apple_pass_url", "google_save_url"),
                           card_id=_STRING, card_number=_STRING, balance={"type": "integer"}, card_url=_STRING,
                           apple_pass_url=_STRING, google_save_url=_STRING),
-        "PosCard": _obj(("card_number", "balance", "available", "tier", "status"), card_number=_STRING,
-                        name=_NSTRING, balance={"type": "integer"}, available={"type": "integer"}, tier=_STRING,
-                        tier_name=_NSTRING, status=_STRING),
-        "Quote": _obj(("balance", "available", "max_redeem", "earn"), card_number=_STRING,
-                      balance={"type": "integer"}, available={"type": "integer"}, max_redeem={"type": "integer"},
-                      earn={"type": "integer"}, earn_with_max_redeem={"type": "integer"}, tier=_STRING),
+        "PosCard": _obj(("card_number", "name", "balance", "available", "tier", "tier_name", "status"),
+                        card_number=_STRING, name=_NSTRING, balance=_int(0), available=_int(0), tier=_STRING,
+                        tier_name=_NSTRING, status=card_status),
+        "Quote": _obj(("card_number", "balance", "available", "max_redeem", "earn", "earn_with_max_redeem", "tier"),
+                      card_number=_STRING, balance=_int(0), available=_int(0), max_redeem=_int(0), earn=_int(0),
+                      earn_with_max_redeem=_int(0), tier=_STRING),
         "ReceiptAnswer": _obj(("receipt_id", "card", "earned", "redeemed", "balance", "available", "tier"),
-                              receipt_id=_STRING, card=_NSTRING, earned={"type": "integer"},
-                              redeemed={"type": "integer"}, balance=_NINT, available=_NINT, tier=_NSTRING),
+                              receipt_id=_STRING, card=_NSTRING, earned=_int(0),
+                              redeemed=_int(0), balance=_NINT, available=_NINT, tier=_NSTRING, settled=settled),
         "RefundAnswer": _obj(("refund_id", "receipt_id", "points_reversed", "points_returned", "balance"),
-                             refund_id=_STRING, receipt_id=_STRING, points_reversed={"type": "integer"},
-                             points_returned={"type": "integer"}, balance=_NINT, shortfall={"type": "integer"}),
+                             refund_id=_STRING, receipt_id=_STRING,
+                             points_reversed=_int(0) | {"description": "The receipt's earned points taken back "
+                                                        "pro rata, all of them (owed ones included)."},
+                             points_returned=_int(0), balance=_NINT,
+                             shortfall=_int(1) | {"description": "Of `points_reversed`, those the customer had "
+                                                  "already spent: the card owes them (its balance stops at 0)."},
+                             settled=settled),
+        "Adjustment": _obj(("card_id", "amount", "reason", "idempotency_key", "balance", "actor"),
+                           card_id=_STRING, amount={"type": "integer"}, reason=_STRING, idempotency_key=_STRING,
+                           balance=_int(0), actor=_NSTRING, settled=settled),
+        "OutboxItem": _obj(("id", "kind", "card_id", "campaign_id", "attempts", "reason", "created_at", "parked_at"),
+                           id=_STRING, kind={"type": "string", "enum": [*deliveries.KINDS.values(), "other"]},
+                           card_id=_NSTRING, campaign_id=_NSTRING, attempts=_int(0), reason=_NSTRING,
+                           created_at=_STRING, parked_at=_NSTRING),
         "ReceiptLine": _obj(("amount",), closed=True, sku=_nullable(_s(64)), name=_nullable(_s(200)),
                             qty={"type": "number", "minimum": 0, "maximum": 1_000_000},
                             amount=_int(-pos_cases.MAX_TOTAL, pos_cases.MAX_TOTAL)),
@@ -241,13 +299,23 @@ def document() -> dict:
                         currency=_s(3, pattern="^[A-Z]{3}$"), redeem=money,
                         lines={"type": "array", "maxItems": 500, "items": _ref("ReceiptLine")},
                         created_at=_s(40, description="ISO-8601 with an offset."))
-    join_fields = dict(name=_s(100, minLength=1), phone=_s(32, minLength=1), email=_s(254), birthday=_s(10),
-                       ref=_s(16), locale={"type": "string", "enum": ["ru", "en"]},
-                       marketing_consent={"type": ["boolean", "string"]})
-    join_json = _obj(("name", "phone", "consent"), closed=True, consent={"type": "boolean"}, **join_fields)
-    join_form = _obj(("name", "phone", "consent"), consent={"type": "string"}, **join_fields)
+    mail_part = "[^@\\s\\u0000-\\u001f]"
+    join_fields = dict(name=_s(100, minLength=1), phone=_s(32, minLength=1, description="Normalised to E.164 with "
+                                                                                        "the program's country."),
+                       email=_s(254, pattern=f"^{mail_part}{{1,64}}@{mail_part}+\\.{mail_part}{{2,}}$"),
+                       birthday=_s(10, pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="A real date in the past."),
+                       ref=_s(16, pattern="^[A-Za-z0-9]+$", description="Another card's referral code (an unknown "
+                                                                        "one is a 400)."),
+                       locale={"type": "string", "enum": ["ru", "en"]},
+                       code=_s(16, description="The one-time code texted to the phone (only for programs that "
+                                               "confirm phones; elsewhere it is an unknown field)."))
+    join_json = _obj(("name", "phone", "consent"), closed=True, consent={"const": True},
+                     marketing_consent={"type": "boolean"}, **join_fields)
+    yes = {"type": "string", "enum": ["on", "true", "yes", "1"], "description": "A checkbox: any of these means yes."}
+    join_form = _obj(("name", "phone", "consent"), consent=yes, marketing_consent=yes, **join_fields)
     program_fields = dict(name=_s(80, minLength=1), timezone=_s(64), currency=_s(3, pattern="^[A-Z]{3}$"),
-                          country=_s(2), mechanics=_ref("Mechanics"), branding=_ref("Branding"))
+                          country=_s(2), mechanics=_ref("Mechanics"), branding=_ref("Branding"),
+                          limits=_ref("Limits"))
     retry_writes = (409, 503)
 
     paths = {
@@ -269,32 +337,46 @@ def document() -> dict:
                                _query("lang", "ru or en.", type="string", enum=["ru", "en"])]),
             "post": _op("Enrol: a new card", _answers(
                 {"201": _json(_ref("Enrolment"), "The card (JSON)."),
+                 "202": _json(_obj(("status", "expires_in"), status={"const": "code_sent"},
+                                   expires_in=_int(1, limit_rules.CODE_SECONDS)),
+                              "The program confirms phones and no `code` was sent: a code was texted to the phone "
+                              "(the same answer for a member's number). Post again with `code`."),
                  "303": {"description": "A form post: go to the card page.",
-                         "headers": {"Location": {"schema": _STRING}}},
-                 "200": _html("A form post that needs a second step (e.g. a confirmation code).")},
+                         "headers": {"Location": {"schema": _STRING, "required": True}}},
+                 "200": _html("A form post that needs a second step (the code field, after a code was texted).")},
                 400, 404, 409, 413, 415, 422, 429, 503, html=(400, 404, 409, 422, 429, 503)),
                 tag="customers", security=_PUBLIC, params=[slug],
                 body=_body(join_json, form=join_form),
-                description="A form post that is refused gets the form again as HTML with the error's status."),
+                description="A form post that is refused gets the form again as HTML with the error's status. "
+                            "Errors beyond the fields': `409 already_enrolled`, `400 invalid_code` (a wrong, used or "
+                            "expired code), `429 rate_limited` (per address and program), `503 code_not_sent` "
+                            "(the SMS gateway could not be reached)."),
         },
         "/c/{card_id}": {"get": _op(
             "The card page (behind its capability link)",
             _answers({"200": _html("The card page."), "404": _html("No such card, or a wrong key.")}, 429),
             tag="customers", security=_PUBLIC,
             params=[card_id, card_key, _query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
-        "/c/{card_id}/pass.pkpass": {"get": _op(
-            "The signed Apple Wallet pass",
-            _answers({"200": {"description": "The pass.", "content": {
-                "application/vnd.apple.pkpass": {"schema": {"type": "string", "contentMediaType":
-                                                            "application/vnd.apple.pkpass"}}}}}, 404, 429),
-            tag="customers", security=_PUBLIC, params=[card_id, card_key])},
+        "/c/{card_id}/pass.pkpass": {
+            method: _op(summary, _answers({"200": {
+                "description": "The pass.", "headers": {"Last-Modified": {"schema": _STRING, "required": True}},
+                "content": {"application/vnd.apple.pkpass": {"schema": {
+                    "type": "string", "contentMediaType": "application/vnd.apple.pkpass"}}}}}, 404, 429),
+                tag="customers", security=_PUBLIC, params=[card_id, card_key])
+            for method, summary in (("get", "The signed Apple Wallet pass"),
+                                    ("head", "The pass's headers (no body)"))},
         "/c/{card_id}/google": {"get": _op(
             "Redirect to Google Wallet's save link",
             _answers({"302": {"description": "To https://pay.google.com/gp/v/save/<jwt>.",
-                              "headers": {"Location": {"schema": _STRING}}}}, 404, 422, 429),
+                              "headers": {"Location": {"schema": _s(2048, pattern="^https://"), "required": True}}},
+                      "403": {**_error(403), "description": "`card_blocked`: a blocked card gets no save link."},
+                      "503": {**_error(503), "description": "`google_wallet_unavailable`: Google Wallet is not "
+                                                            "configured, or did not accept the card just now."}},
+                     404, 429),
             tag="customers", security=_PUBLIC, params=[card_id, card_key])},
         "/u/{card_id}": {
-            method: _op(summary, _answers({"200": _html(text), "404": _html("No such card or token.")}, 413, 415),
+            method: _op(summary, _answers({"200": _html(text), "404": _html("No such card or token.")}, 413, 415,
+                                          429),
                         tag="customers", security=_PUBLIC,
                         params=[card_id, _query("t", "The unsubscribe token from the e-mail.", required=True,
                                                 type="string", maxLength=128)])
@@ -307,16 +389,24 @@ def document() -> dict:
             tag="customers", security=_PUBLIC,
             params=[_path_param("design", "default or a program slug.", maxLength=40),
                     _path_param("name", "e.g. logo@2x.png.", maxLength=40)])},
+        "/static/programs/{program_id}/google-logo.png": {
+            method: _op(summary, _answers({"200": {"description": "PNG, 660 x 660.", "content": {"image/png": {
+                "schema": {"type": "string", "contentMediaType": "image/png"}}}}}, 404),
+                tag="customers", security=_PUBLIC, params=[program_id])
+            for method, summary in (("get", "A program's logo for Google Wallet, drawn from its branding "
+                                            "(Google fetches it)"),
+                                    ("head", "The logo's headers (no body)"))},
         # --- Apple's PassKit web service
         "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}": {
             "post": _op("Register a device for a pass's updates", _answers(
                 {"201": {"description": "Registered."}, "200": {"description": "Already registered."}},
-                400, 401, 413, 415),
+                400, 401, 413, 415, 503),
                 tag="passkit", security=_APPLE,
                 params=[_path_param("device_id", "Device library identifier.", maxLength=128),
                         _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
                         _path_param("serial", "The pass's serial number.", maxLength=128)],
-                body=_body(_obj(("pushToken",), pushToken=_s(4096, minLength=1)))),
+                body=_body(_obj(("pushToken",), pushToken=_s(
+                    passkit.MAX_PUSH_TOKEN, pattern=f"^[A-Za-z0-9._:\\-]{{1,{passkit.MAX_PUSH_TOKEN}}}$")))),
             "delete": _op("Unregister a device", _answers({"200": {"description": "Unregistered."}}, 400, 401),
                           tag="passkit", security=_APPLE,
                           params=[_path_param("device_id", "Device library identifier.", maxLength=128),
@@ -346,7 +436,7 @@ def document() -> dict:
                          "schema": {"type": "string", "maxLength": 64}}])
             for method, summary in (("get", "The latest version of a pass"),
                                     ("head", "The latest version's headers (no body)"))
-        } | {"x-pending": ["head"]},  # HEAD lands with the wallet-conformance work of issue 12 (see PENDING)
+        },
         "/passkit/v1/log": {"post": _op(
             "Devices report problems (logged, digit runs masked)", {"200": {"description": "Noted."}},
             tag="passkit", security=_PUBLIC,
@@ -429,8 +519,20 @@ def document() -> dict:
             _answers({"202": _json(_obj(("program_id", "status"), program_id=_STRING, status=_STRING))},
                      401, 403, 404, 413),
             tag="admin", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/outbox": {"get": _op(
+            "Parked deliveries (given up on after repeated failures, or refused for good), with their reasons "
+            "(owner, manager)",
+            _answers({"200": _json(_page("OutboxItem"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[program_id, _query("state", "Which items: only `parked` for now (the default).", type="string",
+                                       enum=list(deliveries.STATES)), *_paging(100)])},
+        "/admin/programs/{program_id}/outbox/{item_id}/retry": {"post": _op(
+            "Put a parked item back in the queue, due now, its attempts from zero (owner, manager)",
+            _answers({"202": _json({"allOf": [_ref("OutboxItem"), _obj(("state",), state={"const": "queued"})]},
+                                   "Queued again.")}, 400, 401, 403, 404, 413),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("item_id", "A parked item's `id`.", maxLength=400)])},
         "/admin/programs/{program_id}/campaigns": {"post": _op(
-            "Create a campaign (a draft, or scheduled with send_at)",
+            "Create a campaign (a draft, or scheduled with send_at; owner, manager: analysts get 403)",
             _answers({"201": _json(_ref("Campaign"))}, 400, 401, 403, 404, 413, 415, 422),
             tag="admin", security=_ADMIN, params=[program_id],
             body=_body(_obj(("name", "texts"), closed=True, name=_s(120, minLength=1),
@@ -438,15 +540,24 @@ def document() -> dict:
                             texts=_obj(closed=True, ru=_s(300), en=_s(300)),
                             bonus=_int(0, 10_000_000), send_at=_s(40),
                             channels={"type": "array", "maxItems": 3,
-                                      "items": {"type": "string", "enum": ["wallet", "email", "telegram"]}})))},
+                                      "items": channel})))},
         "/admin/programs/{program_id}/campaigns/{campaign_id}": {"get": _op(
-            "A campaign with its counts", _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
+            "A campaign with its counts (owner, manager: analysts get 403)",
+            _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
             tag="admin", security=_ADMIN,
             params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
         "/admin/programs/{program_id}/campaigns/{campaign_id}/send": {"post": _op(
-            "Send a campaign now (once: a second send is 409)",
-            _answers({"200": _json(_ref("Campaign")), "202": _json(_ref("Campaign"), "Accepted: sending.")},
-                     401, 403, 404, 409, 413, 422, 503),
+            "Send a campaign now, or carry on with a send that stopped (owner, manager)",
+            _answers({"200": _json({"allOf": [_ref("Campaign"), _obj(status={"const": "sent"})]},
+                                   "Sent: every card of its audience done, with the final counts."),
+                      "202": _json({"allOf": [_ref("Campaign"), _obj(status={"const": "sending"})]},
+                                   "Its cards went to the jobs queue (a large audience): it finishes by itself; "
+                                   "`counts` shows the progress."),
+                      "409": {**_error(409), "description": "`already_sent`; `campaign_in_progress` (another send "
+                                                            "is working on it now); `conflict_retry` (Retry-After)."},
+                      "503": {**_error(503), "description": "`busy`: its cards were busy; the send carries on by "
+                                                            "itself, or send it again after Retry-After."}},
+                     401, 403, 404, 413),
             tag="admin", security=_ADMIN,
             params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
         "/admin/programs/{program_id}/pos-keys": {
@@ -465,7 +576,8 @@ def document() -> dict:
             "Cards, newest first, or a search by card number or phone",
             _answers({"200": _json(_page("CardRow"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
             params=[program_id, *_paging(200),
-                    _query("q", "A card number or a phone number.", type="string", maxLength=40)])},
+                    _query("q", "A card number or a phone number (an analyst's phone search is 403, member or "
+                                 "not).", type="string", maxLength=40)])},
         "/admin/cards/{card_id}": {
             "get": _op("A card (contacts only for roles that may see them)",
                        _answers({"200": _json(_ref("Card"))}, 401, 403, 404), tag="admin", security=_ADMIN,
@@ -481,10 +593,8 @@ def document() -> dict:
             tag="admin", security=_ADMIN, params=[card_id, *_paging(200)])},
         "/admin/cards/{card_id}/adjustments": {"post": _op(
             "Adjust a balance by hand (idempotent on idempotency_key)",
-            _answers({"201": _json(_obj(("card_id", "amount", "balance"), card_id=_STRING, amount={"type": "integer"},
-                                        reason=_STRING, idempotency_key=_STRING, balance={"type": "integer"},
-                                        actor=_NSTRING)),
-                      "200": _json({"type": "object"}, "The first answer again (Idempotent-Replay: true).")},
+            _answers({"201": _json(_ref("Adjustment")),
+                      "200": _json(_ref("Adjustment"), "The first answer again (Idempotent-Replay: true).")},
                      400, 401, 403, 404, 409, 413, 415, 422, 503),
             tag="admin", security=_ADMIN, params=[card_id],
             body=_body(_obj(("amount", "reason", "idempotency_key"), closed=True, amount=_int(-10_000_000, 10_000_000),
@@ -504,14 +614,15 @@ def document() -> dict:
                                                                      items={"type": "array"},
                                                                      next_cursor=_NSTRING))}, 400, 401, 403, 404),
             tag="analytics", security=_ADMIN,
-            params=[program_id, _path_param("segment", "A lifecycle or RFM segment name.", maxLength=40),
+            params=[program_id, _path_param("segment", "A lifecycle or RFM segment name.",
+                                             enum=list(analytics.SEGMENT_NAMES)),
                     *_paging(200)])},
         "/admin/programs/{program_id}/exports/{kind}": {"get": _op(
             "A page of CSV (cards, receipts or ledger); the next page is in X-Next-Cursor and Link",
             _answers({"200": {"description": "CSV.", "content": {"text/csv": {"schema": _STRING}},
                               "headers": {"X-Next-Cursor": {"schema": _STRING}}}}, 400, 401, 403, 404),
             tag="analytics", security=_ADMIN,
-            params=[program_id, _path_param("kind", "cards, receipts or ledger.", maxLength=20),
+            params=[program_id, _path_param("kind", "What to export.", enum=list(exports.KINDS)),
                     _query("cursor", "X-Next-Cursor of the previous page.", type="string", maxLength=1024)])},
     }
     return {
@@ -520,7 +631,9 @@ def document() -> dict:
                  "description": "Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` (see the README's "
                                 "Errors). JSON bodies are parsed strictly: at most "
                                 f"{v.MAX_DEPTH} levels of nesting, integers within +-{v.MAX_SAFE_INTEGER}, no "
-                                "NaN/Infinity, no lone surrogates, no duplicate keys, at most 256 KiB."},
+                                "NaN/Infinity, no lone surrogates, no duplicate keys, at most 256 KiB. An integer "
+                                "is written as one: `100.0` or `1e2` where an integer is due is `400 invalid_type` "
+                                "(JSON Schema would count them as integers; the API does not)."},
         "servers": [{"url": "/"}],
         "security": _ADMIN,
         "paths": paths,
