@@ -56,6 +56,7 @@ ACCESS = {
         "programs": ["dynamodb:GetItem"],
         "messages": ["dynamodb:PutItem"],
         "campaigns": ["dynamodb:UpdateItem"],
+        "aliases": ["dynamodb:PutItem", "dynamodb:GetItem"],  # a delayed message's one-time claim
     },
 }
 TRIGGERS = {

@@ -231,7 +231,8 @@ def _delayed_notice(item, now: datetime) -> int:
         payload = item.payload or {}
         outcome = notices.notify(program, card, payload.get("kind", "message"), payload.get("texts", {}), now,
                                  service=bool(payload.get("service")), campaign_id=payload.get("campaign_id"),
-                                 channels=tuple(payload.get("channels") or notices.ALL_CHANNELS))
+                                 channels=tuple(payload.get("channels") or notices.ALL_CHANNELS),
+                                 once=f"sent#{item.item_key}#{item.created_at}")  # a retried item sends nothing twice
     # 'queued' again rewrote the item (without our claim): finishing it then removes nothing
     return 1 if outcome == "sent" else 0
 

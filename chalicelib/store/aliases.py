@@ -17,3 +17,17 @@ def claim(alias: str, owner_id: str, now: datetime, keep_days: int = 30) -> bool
         if db.is_condition_failure(error):
             return False
         raise
+
+
+def claim_in(tx, alias: str, owner_id: str, now: datetime, keep_days: int = 30) -> None:
+    """`claim` as part of a transaction: the transaction fails (a condition) if `alias` is already claimed."""
+    tx.save(Alias(alias, owner_id=owner_id, created_at=db.iso(now), expires_at=now + timedelta(days=keep_days)),
+            condition=Alias.alias.does_not_exist())
+
+
+def exists(alias: str) -> bool:
+    try:
+        Alias.get(alias, consistent_read=True)
+        return True
+    except Alias.DoesNotExist:
+        return False

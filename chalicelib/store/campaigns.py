@@ -102,11 +102,7 @@ def add_counts(program_id: str, campaign_id: str, counts: dict) -> None:
 
 
 def is_done(campaign_id: str, card_id: str) -> bool:
-    try:
-        Alias.get(f"cdone#{campaign_id}#{card_id}", consistent_read=True)
-        return True
-    except Alias.DoesNotExist:
-        return False
+    return aliases.exists(f"cdone#{campaign_id}#{card_id}")
 
 
 def record_card(campaign: Campaign, card_id: str, outcome: str, bonus: bool, now: datetime, clock: datetime,

@@ -260,17 +260,19 @@ def touch_pass(card_id: str, now: datetime) -> Card | None:
     return card
 
 
-def save_shown_change(card: Card, now: datetime, extra: list | None = None) -> None:
+def save_shown_change(card: Card, now: datetime, extra: list | None = None, claim: str | None = None) -> None:
     """Write a change to what the wallet shows (tier, name, status, notice) with its outbox items (and
-    any `extra` items), all at once, conditioned on the version read. TransactWriteError when the card
-    changed meanwhile."""
-    from chalicelib.store import outbox
+    any `extra` items, and the one-time `claim` if given), all at once, conditioned on the version read
+    (and on the claim being new). TransactWriteError when the card changed meanwhile or the claim exists."""
+    from chalicelib.store import aliases, outbox
 
     mark_pass_changed(card, now)
     with db.transaction() as tx:
         tx.save(card)
         for item in [*outbox.pass_changed(card, now), *(extra or [])]:
             tx.save(item)
+        if claim:
+            aliases.claim_in(tx, claim, card.card_id, now)
 
 
 def set_google_error(card_id: str, error: str | None) -> None:

@@ -8,6 +8,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.core import mechanics as mech
 from chalicelib.core import messaging
+from chalicelib.store import aliases, occasions
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db
@@ -25,9 +26,11 @@ ALL_CHANNELS = ("wallet", "email", "telegram")
 
 
 def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: bool = False,
-           campaign_id: str | None = None, channels=ALL_CHANNELS) -> str:
+           campaign_id: str | None = None, channels=ALL_CHANNELS, once: str | None = None) -> str:
     """Send (or delay, or skip) one message; returns the outcome. The wallet notice is written at once;
-    email and Telegram go out from the outbox (retried with backoff; their records say how it went)."""
+    email and Telegram go out from the outbox (retried with backoff; their records say how it went).
+    `once`: a claim written with the message, so a second call for the same message (a delivery retried
+    after its write went through) sends nothing and answers 'sent'."""
     mechanics = mech.from_stored(program.mechanics)
     zone = clock.zone(program.timezone)
     local = now.astimezone(zone)
@@ -41,7 +44,7 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
     if verdict.action == "delay":
         due = verdict.not_before.astimezone(timezone.utc)
         with db.transaction() as tx:
-            tx.save(OutboxItem(WALLET, f"notice#{card.card_id}#{kind}", card_id=card.card_id,
+            tx.save(OutboxItem(WALLET, occasions.notice_key(card.card_id, kind, now), card_id=card.card_id,
                                program_id=program.program_id, pass_version=int(card.pass_version),
                                due_at=db.micros(due), attempts=0, created_at=db.iso(now),
                                payload={"kind": kind, "texts": texts, "service": service,
@@ -57,9 +60,11 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
                     tx.save(card)  # the weekly count, under the version read
                     for item in others:
                         tx.save(item)
+                    if once:
+                        aliases.claim_in(tx, once, card.card_id, now)
                 return "sent" if others else "skipped"
             card.notice = text
-            card_store.save_shown_change(card, now, extra=[
+            card_store.save_shown_change(card, now, claim=once, extra=[
                 _record(card, kind, "sent", text, now),
                 *others,
                 *([OutboxItem(WALLET, f"gnotice#{card.card_id}#{kind}#{db.micros(now)}", card_id=card.card_id,
@@ -71,6 +76,8 @@ def notify(program, card: Card, kind: str, texts: dict, now: datetime, service: 
         except TransactWriteError as error:
             if not db.is_condition_failure(error):
                 raise
+            if once and aliases.exists(once):
+                return "sent"  # an earlier attempt at this very message went through
             card = card_store.get(card.card_id, consistent=True)
     raise RuntimeError("the card kept changing")
 

@@ -88,3 +88,36 @@ def test_triggers_send_their_messages(aws):
     assert [(k, o) for k, o, _ in _messages(card)] == [("birthday", "queued")]
     outbox.deliver(datetime(2027, 3, 5, 9, 0, tzinfo=MOSCOW), push=lambda t: apns.PushResult(200))
     assert card_store.get(card.card_id).notice == "Happy birthday! Here are 10 points from us."
+
+
+def test_a_delayed_message_whose_delivery_is_retried_goes_out_once(aws, monkeypatch):
+    """The outbox sent a morning message, then failed to remove its item (a throttled delete, a timeout):
+    the retry finds the message already written and sends nothing again, on any channel."""
+    from chalicelib.store.models import OutboxItem
+
+    program, card = _setup()
+    stored = card_store.get(card.card_id)
+    stored.email, stored.consents = "a@example.com", {"email": True}
+    stored.save()
+    night = datetime(2027, 3, 1, 23, 30, tzinfo=MOSCOW)
+    assert notices.notify(program, card_store.get(card.card_id), "campaign", {"en": "Hello"}, night) == "queued"
+    monkeypatch.setattr(outbox_store, "done", lambda *args, **kwargs: (_ for _ in ()).throw(RuntimeError("throttled")))
+    morning = datetime(2027, 3, 2, 9, 1, tzinfo=MOSCOW)
+    outbox.deliver(morning, push=lambda t: apns.PushResult(200))
+    monkeypatch.undo()
+    outbox.deliver(morning + timedelta(hours=2), push=lambda t: apns.PushResult(200))
+    emails = [i for i in OutboxItem.scan() if i.item_key.startswith("email#")]
+    records = [m for m in Message.query(card.card_id) if m.channel == "wallet"]
+    assert len(emails) <= 1 and [m.outcome for m in records] == ["queued", "sent"]
+    assert not [i for i in OutboxItem.scan() if i.item_key.startswith("notice#")]
+
+
+def test_two_waiting_messages_of_one_kind_both_go_out(aws):
+    program, card = _setup()
+    first = datetime(2027, 3, 1, 23, 30, tzinfo=MOSCOW)
+    assert notices.notify(program, card_store.get(card.card_id), "campaign", {"en": "One"}, first) == "queued"
+    assert notices.notify(program, card_store.get(card.card_id), "campaign", {"en": "Two"},
+                          first + timedelta(minutes=5)) == "queued"
+    morning = datetime(2027, 3, 2, 9, 1, tzinfo=MOSCOW)
+    assert outbox.deliver(morning, push=lambda t: apns.PushResult(200))["notices"] == 2  # neither overwrote the other
+    assert card_store.get(card.card_id).notice in ("One", "Two")
