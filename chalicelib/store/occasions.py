@@ -15,15 +15,13 @@ from chalicelib.store.outbox import WALLET
 def pending_message(card, kind: str, texts: dict, now: datetime, due: datetime, service: bool,
                     reason: str | None) -> list:
     """The outbox item of a message (a delayed notice, keyed by its moment so that two occasions of one
-    kind never overwrite each other) and, when it waits for the end of the quiet hours, its 'queued'
-    record (one due now gets its record when the outbox sends it, so none stays 'queued' for good)."""
+    kind never overwrite each other) and its 'queued' record; the outbox adds the 'sent' one, as for a
+    message that waited for the end of the quiet hours."""
     text = (texts.get(card.locale) or texts.get("ru") or next(iter(texts.values())))[:300]
     item = OutboxItem(WALLET, notice_key(card.card_id, kind, now), card_id=card.card_id, program_id=card.program_id,
                       pass_version=int(card.pass_version), due_at=db.micros(due), attempts=0, created_at=db.iso(now),
                       payload={"kind": kind, "texts": texts, "service": service, "campaign_id": None,
                                "channels": None})
-    if reason is None:
-        return [item]
     return [item, Message(card.card_id, f"{db.iso(now)}#{kind}", program_id=card.program_id, kind=kind,
                           channel="wallet", outcome="queued", reason=reason, text=text, created_at=db.iso(now))]
 
