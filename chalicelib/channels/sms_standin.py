@@ -6,9 +6,10 @@ developer reads the code in .local/logs/sms.log) and keeps them (GET /standin/se
 """
 import argparse
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from chalicelib import http_standin
 
 
 def make_handler(api_id: str, sent: list):
@@ -51,9 +52,7 @@ def make_handler(api_id: str, sent: list):
 
 def serve(port: int, api_id: str) -> tuple[ThreadingHTTPServer, list]:
     sent: list = []
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(api_id, sent))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, sent
+    return http_standin.start(port, make_handler(api_id, sent)), sent
 
 
 def main() -> None:
@@ -62,10 +61,7 @@ def main() -> None:
     parser.add_argument("--api-id", required=True)
     args = parser.parse_args()
     server, _ = serve(args.port, args.api_id)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.shutdown()
+    http_standin.run_until_interrupted(server)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ it checks the bot token in the path, answers like Telegram, and keeps what was s
 """
 import argparse
 import json
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from chalicelib import http_standin
 
 
 def make_handler(token: str, sent: list):
@@ -68,9 +69,7 @@ def make_handler(token: str, sent: list):
 
 def serve(port: int, token: str) -> tuple[ThreadingHTTPServer, list]:
     sent: list = []
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(token, sent))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, sent
+    return http_standin.start(port, make_handler(token, sent)), sent
 
 
 def main() -> None:
@@ -79,10 +78,7 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     args = parser.parse_args()
     server, _ = serve(args.port, args.token)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.shutdown()
+    http_standin.run_until_interrupted(server)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from chalicelib import http_standin
+
 TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 
@@ -204,9 +206,7 @@ def make_handler(state: State):
 
 def serve(port: int, service_account: dict, issuer_id: str) -> tuple[ThreadingHTTPServer, State]:
     state = State(service_account, issuer_id)
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(state))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, state
+    return http_standin.start(port, make_handler(state)), state
 
 
 def main() -> None:
@@ -219,10 +219,7 @@ def main() -> None:
         account = json.load(handle)
     server, _ = serve(args.port, account, args.issuer)
     print(f"Google Wallet stand-in on http://127.0.0.1:{args.port}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        server.shutdown()
+    http_standin.run_until_interrupted(server)
 
 
 if __name__ == "__main__":
