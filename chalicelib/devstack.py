@@ -158,7 +158,9 @@ class Child:
 
 def _write_pids(children: list[Child]) -> None:
     pids = {child.name: child.process.pid for child in children if child.process is not None}
-    PIDS_FILE.write_text(json.dumps(pids, indent=2) + "\n")
+    temporary = PIDS_FILE.with_suffix(".tmp")  # written whole, then renamed: a reader never sees half a file
+    temporary.write_text(json.dumps(pids, indent=2) + "\n")
+    os.replace(temporary, PIDS_FILE)
 
 
 def supervise(children: list[Child], stop: threading.Event) -> int:
