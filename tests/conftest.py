@@ -164,3 +164,70 @@ def serialised_dynamodb(aws, monkeypatch):
             return real(self, *args, **kwargs)
 
     monkeypatch.setattr(Connection, "_make_api_call", one_at_a_time)
+
+
+# --- the outside services the outbox speaks to: SES (moto), Telegram (the stand-in), the jobs queue (moto SQS)
+
+@pytest.fixture
+def ses(aws):
+    """moto's SES with the sender's identity verified; `ses_sent()` lists what it accepted."""
+    import boto3
+
+    client = boto3.client("sesv2", region_name="eu-central-1")
+    client.create_email_identity(EmailIdentity="noreply@loyalty.local")
+    return client
+
+
+def ses_sent() -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
+
+
+TELEGRAM_TOKEN, TELEGRAM_SECRET = "42:test-token", "webhook-secret"
+
+
+@pytest.fixture
+def telegram_bot(monkeypatch):
+    """The Bot API stand-in on a free port, with the settings pointing at it; yields what it was sent."""
+    import socket
+
+    from chalicelib.channels import telegram, telegram_standin
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server, sent = telegram_standin.serve(port, TELEGRAM_TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TELEGRAM_TOKEN)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", TELEGRAM_SECRET)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "coffee_bot")
+
+    def forget():
+        config.reset()
+        telegram.credentials.cache_clear()
+        telegram._http.cache_clear()
+
+    forget()
+    yield sent
+    server.shutdown()
+    monkeypatch.undo()
+    forget()
+
+
+@pytest.fixture
+def jobs_queue(aws, monkeypatch):
+    """A jobs queue in moto's SQS, named by JOBS_QUEUE_URL: runs fan out to it. Yields (client, url)."""
+    import boto3
+
+    from chalicelib.jobs import fanout
+
+    sqs = boto3.client("sqs", region_name="eu-central-1")
+    url = sqs.create_queue(QueueName="loyalty-test-jobs")["QueueUrl"]
+    monkeypatch.setenv("JOBS_QUEUE_URL", url)
+    config.reset()
+    fanout._sqs.cache_clear()
+    yield sqs, url
+    monkeypatch.delenv("JOBS_QUEUE_URL")
+    config.reset()

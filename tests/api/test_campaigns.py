@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.store import cards as card_store
 from chalicelib.usecases import campaigns
-from tests.conftest import bearer, body, enroll
+from tests.conftest import bearer, body, enroll, ses_sent
 
 
 def _create(client, merchant, program, role="owner", **data):
@@ -103,7 +103,6 @@ def test_rfm_audiences_use_the_analytics_segments(client, merchant, program, pos
 
 # --- sends that always finish ---------------------------------------------------------------------
 
-from tests.api.test_email import _sent, ses  # noqa: E402,F401 - SES (moto) with the sender's identity
 
 
 def _members(client, merchant, program, n):
@@ -162,7 +161,7 @@ def test_deliveries_counted_while_the_send_writes_never_break_it(client, merchan
     assert body(sent)["status"] == "sent"
     assert body(sent)["counts"] == {"audience": 5, "processed": 5, "sent": 5, "queued": 0, "skipped": 0,
                                     "bonuses": 5, "delivered": 5, "failed": 0}
-    assert len(_sent()) == 5
+    assert len(ses_sent()) == 5
     assert all(card_store.get(m["card_id"]).balance == 110 for m in members)
 
 
@@ -176,7 +175,7 @@ def test_three_campaigns_in_a_row_each_end_sent_with_their_counts(client, mercha
         counts = _get(client, merchant, program, campaign["id"])["counts"]
         assert counts == {"audience": 40, "processed": 40, "sent": 40, "queued": 0, "skipped": 0, "bonuses": 40,
                           "delivered": 40, "failed": 0}, (round_, counts)
-    assert len(_sent()) == 120
+    assert len(ses_sent()) == 120
     assert {card_store.get(m["card_id"]).balance for m in members} == {130}
 
 
@@ -268,7 +267,7 @@ def test_a_send_killed_after_k_of_n_cards_is_finished_by_the_schedule_exactly_on
     module, name, after = _points()[point]
     wall = campaigns._wall
     for k in (0, 2, 3):
-        _sent().clear()
+        ses_sent().clear()
         campaign = body(_create(client, merchant, program, name=f"k={k}", bonus=10))
         heal = _kill_at(monkeypatch, module, name, k, after)
         with pytest.raises(Killed):
@@ -288,7 +287,7 @@ def test_a_send_killed_after_k_of_n_cards_is_finished_by_the_schedule_exactly_on
         assert done["status"] == "sent", (k, done)
         assert done["counts"] == {"audience": 4, "processed": 4, "sent": 4, "queued": 0, "skipped": 0, "bonuses": 4,
                                   "delivered": 4, "failed": 0}, (k, done["counts"])
-        assert sorted(m.destinations["ToAddresses"][0] for m in _sent()) == sorted(
+        assert sorted(m.destinations["ToAddresses"][0] for m in ses_sent()) == sorted(
             f"m{i}@example.com" for i in range(4)), k  # one e-mail each
     for member in members:  # one bonus and one wallet message per card and campaign
         assert len(_ledger_kinds(member["card_id"])) == 3 and len(_campaign_messages(member["card_id"])) == 3
@@ -331,36 +330,24 @@ def test_a_crowded_send_answers_503_shows_its_error_and_carries_on_when_sent_aga
     assert all(len(_campaign_messages(m["card_id"])) == 1 for m in members)
 
 
-def test_a_large_audience_answers_202_and_the_queue_finishes_it(client, merchant, program, ses, monkeypatch):
-    import boto3
-
-    from chalicelib import config
+def test_a_large_audience_answers_202_and_the_queue_finishes_it(client, merchant, program, ses, jobs_queue,
+                                                                 monkeypatch):
     from chalicelib.jobs import chunks, fanout
-
-    from chalicelib.usecases import campaigns
 
     members = _members(client, merchant, program, 5)
     monkeypatch.setattr(campaigns, "INLINE", 3)
     monkeypatch.setattr(fanout, "CHUNK", 2)
-    sqs = boto3.client("sqs", region_name="eu-central-1")
-    url = sqs.create_queue(QueueName="loyalty-test-jobs")["QueueUrl"]
-    monkeypatch.setenv("JOBS_QUEUE_URL", url)
-    config.reset()
-    fanout._sqs.cache_clear()
-    try:
-        campaign = body(_create(client, merchant, program, bonus=10))
-        accepted = _send(client, merchant, program, campaign["id"])
-        assert accepted.status_code == 202 and body(accepted)["status"] == "sending"
-        assert body(accepted)["counts"]["audience"] == 5 and body(accepted)["counts"]["processed"] == 0
-        assert body(accepted)["counts"]["chunks"] == 3
-        pressed = _send(client, merchant, program, campaign["id"])
-        assert pressed.status_code == 409 and body(pressed)["error"]["code"] == "campaign_in_progress"
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-        for message in [*messages, messages[0]]:  # what job_chunk does; SQS may deliver a message twice
-            chunks.work(json.loads(message["Body"]))
-    finally:
-        monkeypatch.delenv("JOBS_QUEUE_URL")
-        config.reset()
+    sqs, url = jobs_queue
+    campaign = body(_create(client, merchant, program, bonus=10))
+    accepted = _send(client, merchant, program, campaign["id"])
+    assert accepted.status_code == 202 and body(accepted)["status"] == "sending"
+    assert body(accepted)["counts"]["audience"] == 5 and body(accepted)["counts"]["processed"] == 0
+    assert body(accepted)["counts"]["chunks"] == 3
+    pressed = _send(client, merchant, program, campaign["id"])
+    assert pressed.status_code == 409 and body(pressed)["error"]["code"] == "campaign_in_progress"
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    for message in [*messages, messages[0]]:  # what job_chunk does; SQS may deliver a message twice
+        chunks.work(json.loads(message["Body"]))
     _deliver()
     done = _get(client, merchant, program, campaign["id"])
     assert done["status"] == "sent"  # the last card counted finished it

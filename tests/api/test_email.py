@@ -5,31 +5,15 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
-import boto3
-import pytest
 
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Message
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import notices
-from tests.conftest import enroll
+from tests.conftest import enroll, ses_sent
 
 NOON = datetime(2027, 3, 1, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
-
-
-@pytest.fixture
-def ses(aws):
-    client = boto3.client("sesv2", region_name="eu-central-1")
-    client.create_email_identity(EmailIdentity="noreply@loyalty.local")
-    return client
-
-
-def _sent():
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
 
 
 def _notify(program, card_id, text="Two coffees for one today", rounds=1, at=NOON):
@@ -51,7 +35,7 @@ def test_email_goes_out_only_with_consent_and_carries_unsubscribe(client, progra
     assert card_store.get(silent["card_id"]).consents == {"email": False}
     _notify(program, consenting["card_id"])
     _notify(program, silent["card_id"])
-    sent = _sent()
+    sent = ses_sent()
     assert len(sent) == 1 and sent[0].destinations["ToAddresses"] == ["anna@example.com"]
     assert sent[0].subject == "Coffee Club" and "Two coffees for one today" in sent[0].body
     channels = {(m.channel, m.outcome) for m in Message.query(consenting["card_id"])}
@@ -78,7 +62,7 @@ def test_unsubscribe_asks_then_stops_emails(client, program, ses):
                             body="List-Unsubscribe=One-Click")
     assert done.status_code == 200 and card_store.get(card["card_id"]).consents["email"] is False
     _notify(program, card["card_id"])
-    assert _sent() == []
+    assert ses_sent() == []
     assert card_store.get(card["card_id"]).notice  # the wallet message still went out
 
 
@@ -107,7 +91,7 @@ def test_a_campaign_can_go_by_email_only(client, merchant, program, ses):
     client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
     outbox.deliver(push=lambda token: apns.PushResult(200))
     assert card_store.get(card["card_id"]).notice is None  # the wallet card was left alone
-    assert len(_sent()) == 1 and "Письмо" in _sent()[0].body
+    assert len(ses_sent()) == 1 and "Письмо" in ses_sent()[0].body
     bad = client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
                            body=json.dumps({"name": "x", "texts": {"ru": "x"}, "channels": ["sms"]}))
     assert bad.status_code == 400 and body(bad)["error"]["field"] == "channels[0]"
@@ -180,7 +164,7 @@ def test_an_email_unsubscribed_before_it_leaves_is_not_counted_as_delivered(clie
     client.http.post(f"{url.path}?{url.query}", headers={"Content-Type": "application/x-www-form-urlencoded"},
                      body="List-Unsubscribe=One-Click")  # before the outbox's round
     outbox.deliver(push=lambda token: apns.PushResult(200))
-    assert _sent() == []
+    assert ses_sent() == []
     assert ("email", "skipped") in {(m.channel, m.outcome) for m in Message.query(card["card_id"])}
     campaign = body(client.http.get(f"/admin/programs/{program['id']}/campaigns/{created['id']}",
                                     headers=bearer(merchant)))

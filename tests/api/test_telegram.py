@@ -1,40 +1,25 @@
 """The Telegram bot against the local Bot API stand-in: secret-checked webhook, linking a card from the
 card page's deep link, balance and QR on request, the join link, and messages to linked chats."""
 import json
-import socket
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import config
-from chalicelib.channels import telegram, telegram_standin
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Message
 from chalicelib.usecases import notices, telegram_bot
+from tests.conftest import TELEGRAM_SECRET as SECRET
 from tests.conftest import enroll
 
-TOKEN, SECRET, CHAT = "42:test-token", "webhook-secret", 777001
+CHAT = 777001
 
 
 @pytest.fixture
-def bot(monkeypatch):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server, sent = telegram_standin.serve(port, TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_BASE", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
-    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "coffee_bot")
-    config.reset()
-    telegram.credentials.cache_clear()
-    yield sent
-    server.shutdown()
-    monkeypatch.undo()
-    config.reset()
-    telegram.credentials.cache_clear()
+def bot(telegram_bot):
+    """What the Bot API stand-in was sent (the usecase module is `telegram_bot` here)."""
+    return telegram_bot
 
 
 def _update(client, text, secret=SECRET, language="en"):

@@ -3,10 +3,8 @@ it twice; without a queue the chunks are worked in place."""
 import json
 from datetime import date, datetime, timezone
 
-import boto3
 import pytest
 
-from chalicelib import config
 from chalicelib.jobs import chunks, fanout, triggers
 from chalicelib.store import cards as card_store
 from chalicelib.usecases import campaigns, enrollment
@@ -36,30 +34,22 @@ def test_without_a_queue_chunks_are_worked_in_place(program):
     assert [card_store.get(c.card_id).balance for c in cards] == [10] * 5
 
 
-def test_with_a_queue_chunks_go_to_sqs_and_are_worked_once(program, monkeypatch):
+def test_with_a_queue_chunks_go_to_sqs_and_are_worked_once(program, jobs_queue):
     import app
 
     queues = [source.queue for source in app.app.event_sources if hasattr(source, "queue")]
     assert queues == [schedules_queue()]
     cards = _cards(program)
-    sqs = boto3.client("sqs", region_name="eu-central-1")
-    url = sqs.create_queue(QueueName="loyalty-test-jobs")["QueueUrl"]
-    monkeypatch.setenv("JOBS_QUEUE_URL", url)
-    config.reset()
-    fanout._sqs.cache_clear()
-    try:
-        counts = triggers.birthdays(date(2027, 3, 5), now=NOW)
-        assert counts["chunks"] == 3 and counts["gifts"] == 0  # nothing done yet: it is all in the queue
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-        assert sorted(len(json.loads(m["Body"])["card_ids"]) for m in messages) == [1, 2, 2]
+    sqs, url = jobs_queue
+    counts = triggers.birthdays(date(2027, 3, 5), now=NOW)
+    assert counts["chunks"] == 3 and counts["gifts"] == 0  # nothing done yet: it is all in the queue
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(len(json.loads(m["Body"])["card_ids"]) for m in messages) == [1, 2, 2]
 
-        for message in messages:  # what the SQS handler (schedules.job_chunk) does with each record
-            chunks.work(json.loads(message["Body"]))
-        chunks.work(json.loads(messages[0]["Body"]))  # SQS may deliver a message twice
-        assert [card_store.get(c.card_id).balance for c in cards] == [10] * 5
-    finally:
-        monkeypatch.delenv("JOBS_QUEUE_URL")
-        config.reset()
+    for message in messages:  # what the SQS handler (schedules.job_chunk) does with each record
+        chunks.work(json.loads(message["Body"]))
+    chunks.work(json.loads(messages[0]["Body"]))  # SQS may deliver a message twice
+    assert [card_store.get(c.card_id).balance for c in cards] == [10] * 5
 
 
 def test_a_large_campaign_fans_out_too(program):
@@ -91,18 +81,6 @@ class Steps(fanout.Budget):
         return self.left < 0
 
 
-@pytest.fixture
-def queue(aws, monkeypatch):
-    sqs = boto3.client("sqs", region_name="eu-central-1")
-    url = sqs.create_queue(QueueName="loyalty-test-jobs")["QueueUrl"]
-    monkeypatch.setenv("JOBS_QUEUE_URL", url)
-    config.reset()
-    fanout._sqs.cache_clear()
-    yield sqs, url
-    monkeypatch.delenv("JOBS_QUEUE_URL")
-    config.reset()
-
-
 def _drain(queue, steps=None):
     """What the SQS handler does until the queue is empty; each task gets `steps` budget checks."""
     sqs, url = queue
@@ -127,7 +105,7 @@ def _gifted_once(cards, points=10):
 
 
 @pytest.mark.parametrize("steps", [0, 2, 3, 6])
-def test_a_run_out_of_time_hands_its_cards_to_the_queue_and_they_finish_there(program, queue, monkeypatch, steps):
+def test_a_run_out_of_time_hands_its_cards_to_the_queue_and_they_finish_there(program, jobs_queue, monkeypatch, steps):
     cards = _cards(program, 7)
     monkeypatch.setattr(fanout, "THRESHOLD", 10)  # one page holds them all: worked in place until time is up
     monkeypatch.setattr(fanout, "budget", lambda: Steps(steps))  # checked per program, page and card
@@ -137,32 +115,32 @@ def test_a_run_out_of_time_hands_its_cards_to_the_queue_and_they_finish_there(pr
     else:
         assert counts["read"] == 7 and counts["gifts"] == steps - 2  # the cards not reached went to the queue
         assert counts["chunks"] == -(-(9 - steps) // 2)
-    worked = _drain(queue, steps=1)  # each invocation there runs short too, after one card
+    worked = _drain(jobs_queue, steps=1)  # each invocation there runs short too, after one card
     assert any(done.get("handed_back") or done.get("chunks") for _, done in worked)
     _gifted_once(cards)
 
 
-def test_a_walk_of_many_pages_fans_out_page_by_page_and_resumes_from_its_cursor(program, queue, monkeypatch):
+def test_a_walk_of_many_pages_fans_out_page_by_page_and_resumes_from_its_cursor(program, jobs_queue, monkeypatch):
     cards = _cards(program, 9)
     monkeypatch.setattr(fanout, "SQS_BATCH", 1)  # pages of CHUNK (2) ids after the first
     monkeypatch.setattr(fanout, "budget", lambda: Steps(3))  # the program, then two pages, then time is up
     counts = triggers.birthdays(date(2027, 3, 5), now=NOW)
     assert counts["read"] == 4 and counts["chunks"] == 2 and counts["handed_back"] == 1
-    worked = _drain(queue, steps=3)
+    worked = _drain(jobs_queue, steps=3)
     walks = [body for body, _ in worked if body["task"] == "walk"]
     assert walks and all(body["cursor"] and body["fanning"] for body in walks)
     assert sum(done.get("read", 0) for body, done in worked if body["task"] == "walk") == 5  # the rest, once
     _gifted_once(cards)
 
 
-def test_many_programs_become_a_task_each(aws, queue, monkeypatch):
+def test_many_programs_become_a_task_each(aws, jobs_queue, monkeypatch):
     monkeypatch.setattr(fanout, "INLINE_PROGRAMS", 2)
     programs = [program_cases.create("m_1", {"name": f"P{i}", "slug": f"shop-{i}", "mechanics": {
         "welcome_bonus": 0, "birthday": {"bonus": 10}}}, NOW) for i in range(3)]
     cards = [card for p in programs for card in _cards(p, 2)]
     counts = triggers.birthdays(date(2027, 3, 5), now=NOW)
     assert counts == {"read": 0, "gifts": 0, "programs_queued": 3}  # nothing read inline
-    worked = _drain(queue)
+    worked = _drain(jobs_queue)
     assert sorted(body["task"] for body, _ in worked) == ["program"] * 3
     _gifted_once(cards)
 
@@ -197,11 +175,11 @@ def test_a_chunk_stopped_after_k_cards_and_redelivered_repeats_nothing(program, 
     _gifted_once(cards)
 
 
-def test_two_runs_at_once_give_each_card_one_gift(program, queue):
+def test_two_runs_at_once_give_each_card_one_gift(program, jobs_queue):
     cards = _cards(program, 5)
     triggers.birthdays(date(2027, 3, 5), now=NOW)
     triggers.birthdays(date(2027, 3, 5), now=NOW)  # the schedule delivered twice
-    assert len(_drain(queue)) == 6
+    assert len(_drain(jobs_queue)) == 6
     _gifted_once(cards)
 
 
@@ -256,14 +234,14 @@ def test_analytics_goes_out_in_batches_and_a_twin_leaves_a_held_program_alone(aw
     assert analytics_store.thresholds(held) is not None
 
 
-def test_analytics_with_a_queue_sends_batches_that_hand_back_what_they_cannot_finish(aws, queue, monkeypatch):
+def test_analytics_with_a_queue_sends_batches_that_hand_back_what_they_cannot_finish(aws, jobs_queue, monkeypatch):
     from chalicelib.jobs import analytics
     from chalicelib.store import analytics as analytics_store
 
     monkeypatch.setattr(analytics, "BATCH", 2)
     programs = [program_cases.create("m_1", {"name": f"P{i}", "slug": f"batch-{i}"}, NOW) for i in range(5)]
     assert analytics.run(date(2027, 3, 5)) == {"programs": 5, "tasks_queued": 3}
-    worked = _drain(queue, steps=1)  # each invocation manages one program, then hands the rest back
+    worked = _drain(jobs_queue, steps=1)  # each invocation manages one program, then hands the rest back
     assert sum(done["programs"] for _, done in worked) == 5
     assert any(done.get("handed_back") for _, done in worked)
     assert all(analytics_store.thresholds(p.program_id) for p in programs)

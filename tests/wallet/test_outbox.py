@@ -3,6 +3,7 @@ others, is retried with backoff and parked for admins; concurrent runners delive
 a send whose answer never came is not repeated."""
 import base64
 import json
+import os
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
@@ -15,7 +16,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store.models import Message, OutboxItem, Program
 from chalicelib.wallet import apns
-from tests.conftest import PROGRAM, bearer, body, enroll
+from tests.conftest import PROGRAM, bearer, body, enroll, ses_sent
 from tests.infra.test_least_privilege import calls  # noqa: F401 (fixture)
 from tests.wallet.test_google import ISSUER, _save, standin  # noqa: F401 (fixture)
 
@@ -128,43 +129,6 @@ def test_any_exception_of_one_item_is_that_items_alone(aws, program, pos, monkey
 # --- exactly once ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def bot(monkeypatch):
-    from chalicelib.channels import telegram, telegram_standin
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server, sent = telegram_standin.serve(port, TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_BASE", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    config.reset()
-    telegram.credentials.cache_clear()
-    telegram._http.cache_clear()
-    yield {"sent": sent, "url": f"http://127.0.0.1:{port}"}
-    server.shutdown()
-    monkeypatch.undo()
-    config.reset()
-    telegram.credentials.cache_clear()
-    telegram._http.cache_clear()
-
-
-@pytest.fixture
-def ses(aws):
-    import boto3
-
-    client = boto3.client("sesv2", region_name="eu-central-1")
-    client.create_email_identity(EmailIdentity="noreply@loyalty.local")
-    return client
-
-
-def _ses_sent():
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
-
-
-@pytest.fixture
 def atomic_dynamodb(monkeypatch):
     """moto in-process checks a condition and writes in separate steps, so two threads can both pass
     one condition; DynamoDB applies each request atomically. As the local stack does
@@ -233,17 +197,17 @@ def _two_runners_at_once(monkeypatch):
     return results
 
 
-def test_two_runners_at_once_deliver_every_message_exactly_once(client, merchant, program, ses, bot,
+def test_two_runners_at_once_deliver_every_message_exactly_once(client, merchant, program, ses, telegram_bot,
                                                                 atomic_dynamodb, monkeypatch):
     cards = _subscribers(client, merchant, program, 8)
     for round_ in range(5):
-        emails, chats = len(_ses_sent()), len(bot["sent"])
+        emails, chats = len(ses_sent()), len(telegram_bot)
         campaign_id = _campaign(client, merchant, program, f"Round {round_}")
         results = _two_runners_at_once(monkeypatch)
-        texts = [m["text"] for m in bot["sent"][chats:]]
+        texts = [m["text"] for m in telegram_bot[chats:]]
         assert sorted(texts) == [f"Round {round_}"] * len(cards)  # each chat once
-        assert len(_ses_sent()) - emails == len(cards)  # each address once
-        assert sorted(m.destinations["ToAddresses"][0] for m in _ses_sent()[emails:]) == \
+        assert len(ses_sent()) - emails == len(cards)  # each address once
+        assert sorted(m.destinations["ToAddresses"][0] for m in ses_sent()[emails:]) == \
             sorted(f"c{i}@example.com" for i in range(len(cards)))
         assert sum(r.get("messages", 0) for r in results) == 2 * len(cards)
         assert sum(r.get("skipped", 0) for r in results) > 0  # they did meet
@@ -253,7 +217,7 @@ def test_two_runners_at_once_deliver_every_message_exactly_once(client, merchant
     assert outbox_store.due(datetime.now(timezone.utc) + timedelta(days=1)) == []
 
 
-def test_a_telegram_send_that_timed_out_is_not_sent_again(client, merchant, program, bot, monkeypatch):
+def test_a_telegram_send_that_timed_out_is_not_sent_again(client, merchant, program, telegram_bot, monkeypatch):
     import httpx
 
     from chalicelib.channels import telegram
@@ -261,12 +225,12 @@ def test_a_telegram_send_that_timed_out_is_not_sent_again(client, merchant, prog
     cards = _subscribers(client, merchant, program, 1)
     impatient = httpx.Client(timeout=httpx.Timeout(1.0, read=0.3))  # Telegram will answer after 1 s
     monkeypatch.setattr(telegram, "_http", lambda: impatient)
-    httpx.put(f"{bot['url']}/standin/slow", json={"seconds": 1.0, "count": 1})
+    httpx.put(f"{os.environ['TELEGRAM_API_BASE']}/standin/slow", json={"seconds": 1.0, "count": 1})
     campaign_id = _campaign(client, merchant, program, "Once")
     now = datetime.now(timezone.utc)
     for hours in (0, 1, 3, 8, 24):
         outbox.deliver(now + timedelta(hours=hours), push=_ok)
-    assert [m["text"] for m in bot["sent"]] == ["Once"]  # Telegram got it once, though it answered late
+    assert [m["text"] for m in telegram_bot] == ["Once"]  # Telegram got it once, though it answered late
     records = [(m.channel, m.outcome) for m in Message.query(cards[0]["card_id"])]
     assert ("telegram", "unknown") in records and ("telegram", "sent") not in records
     campaign = body(client.http.get(f"/admin/programs/{program['id']}/campaigns/{campaign_id}",
