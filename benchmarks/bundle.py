@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from infra.package import package
+
 GOALS_MS = {"app": 200, "scheduled": 60}
 # What a scheduled function's first run imports beyond its handler module (chalicelib/jobs/__init__.py).
 JOB_MODULES = {"tier_review": "chalicelib.jobs.tiers", "outbox": "chalicelib.jobs.outbox",
@@ -92,8 +94,6 @@ def main() -> int:
     args = parser.parse_args()
     out = ROOT / "out" / args.stage
     if not args.no_package:
-        from infra.package import package
-
         package(args.stage, lint=False)
     sam = json.loads((out / "sam.json").read_text())
     handlers = {name: r["Properties"]["Handler"] for name, r in sam["Resources"].items()
@@ -125,7 +125,8 @@ def main() -> int:
             path.chmod(path.stat().st_mode | 0o200)
         shutil.rmtree(work, ignore_errors=True)
     print(f"  app bundle:   {_sizes(out / 'deployment.zip')}")
-    print(f"  dependencies: {_sizes(out / 'layer-deployment.zip')} (layer, {sam['Resources']['ManagedLayer']['Properties']['CompatibleArchitectures'][0]})")
+    architecture = sam["Resources"]["ManagedLayer"]["Properties"]["CompatibleArchitectures"][0]
+    print(f"  dependencies: {_sizes(out / 'layer-deployment.zip')} (layer, {architecture})")
     return 0
 
 
