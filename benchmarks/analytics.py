@@ -12,6 +12,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -113,8 +114,8 @@ def own_work_per_card(program, now: datetime, start, end) -> float:
     """Seconds of our CPU per card, apart from the DynamoDB call itself: decoding the projected item
     and the member's numbers (in-process moto's own cost dwarfs it, so the latency above says little
     about what a Lambda spends against DynamoDB)."""
-    client = Card._get_connection().connection.client
-    raw = client.query(TableName=Card.Meta.table_name, IndexName="by_program", Limit=2000,
+    table = Card._get_connection()
+    raw = table.connection.client.query(TableName=table.table_name, IndexName="by_program", Limit=2000,
                        KeyConditionExpression="program_id = :p",
                        ProjectionExpression="card_id, created_at, balance, stats",
                        ExpressionAttributeValues={":p": {"S": program.program_id}})["Items"]
@@ -125,7 +126,7 @@ def own_work_per_card(program, now: datetime, start, end) -> float:
     return (time.perf_counter() - started) / max(1, len(raw))
 
 
-def timed(call) -> tuple[float, object]:
+def timed[T](call: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = call()
     return time.perf_counter() - started, result
@@ -142,10 +143,9 @@ def run(args) -> int:
 
     today = clock.local_day(now, program.timezone)
     start = today - timedelta(days=args.period - 1)
-    latencies, answer = [], None
-    for _ in range(args.repeat):
-        elapsed, answer = timed(lambda: analytics.summary(program, start.isoformat(), today.isoformat(), now))
-        latencies.append(elapsed)
+    runs = [timed(lambda: analytics.summary(program, start.isoformat(), today.isoformat(), now))
+            for _ in range(max(1, args.repeat))]
+    latencies, answer = [elapsed for elapsed, _ in runs], runs[-1][1]
     read = answer["items_read"]
     total, bound = read["days"] + read["cards"], args.period + args.cards + CONSTANT
     print(f"cards {args.cards}, period {args.period} days: items read {total} (days+shards {read['days']}, "

@@ -64,8 +64,13 @@ def measure(paths: list[str], imports: str, runs: int, cwd: Path, stage: str) ->
            "AWS_DEFAULT_REGION": "eu-central-1", "PYTHONDONTWRITEBYTECODE": "1"}
     command = [_python(), "-I", "-S", "-B", "-c", PROBE.format(paths=paths, imports=imports)]
     subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)  # files into the page cache
-    return [tuple(map(float, subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True,
-                                            text=True).stdout.strip().splitlines()[-1].split())) for _ in range(runs)]
+    return [_wall_and_cpu(subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True,
+                                         text=True).stdout) for _ in range(runs)]
+
+
+def _wall_and_cpu(output: str) -> tuple[float, float]:
+    wall, cpu = output.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def _report(times: list[tuple[float, float]], goal: float | None = None) -> str:

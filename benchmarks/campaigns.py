@@ -33,11 +33,12 @@ def main() -> int:
     return run_with_tables(run, args)
 
 
-def _counting():
-    seen: Counter = Counter()
+def _counting() -> Counter[str]:
+    """DynamoDB requests by operation, counted from now on."""
+    seen: Counter[str] = Counter()
     original = botocore.client.BaseClient._make_api_call
 
-    def record(self, operation, params):
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
         if self.meta.service_model.service_name == "dynamodb":
             seen[operation] += 1
         return original(self, operation, params)

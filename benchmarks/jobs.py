@@ -242,13 +242,13 @@ def _print_bounds(per_card: dict[str, Any], *, card_seconds: dict[str, float], p
 
 def analytics_cpu_per_card(pid: str) -> float:
     """Our CPU per card of the nightly thresholds pass (the upkeep's part that grows with cards)."""
-    client = Card._get_connection().connection.client
-    raw = client.query(TableName=Card.Meta.table_name, IndexName="by_program", Limit=5000,
+    table = Card._get_connection()
+    raw = table.connection.client.query(TableName=table.table_name, IndexName="by_program", Limit=5000,
                        KeyConditionExpression="program_id = :p",
                        ProjectionExpression="card_id, created_at, balance, stats",
                        ExpressionAttributeValues={":p": {"S": pid}})["Items"]
     started = time.process_time()
-    members = (numbers.member_from_stats(card_id, date(2027, 1, 1), stats, balance)
+    members = (numbers.member_from_stats(card_id, "2027-01-01", stats, balance)
                for card_id, _, balance, stats in map(card_store.history, raw))
     seg.observe(members, date(2027, 6, 1))
     return (time.process_time() - started) / max(1, len(raw))

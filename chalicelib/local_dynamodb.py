@@ -137,8 +137,8 @@ class LocalDynamoDB:
         with self.lock:
             for name, saved in tables.items():
                 # the older format: items only, tables as the models define them
-                table = {"definition": _model_definitions().get(name), "items": saved} if isinstance(saved, list) \
-                    else saved
+                table: dict[str, Any] = ({"definition": _model_definitions().get(name), "items": saved}
+                                         if isinstance(saved, list) else saved)
                 if table.get("definition") is None:
                     continue
                 self._call("CreateTable", table["definition"])
