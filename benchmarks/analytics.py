@@ -13,7 +13,8 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # `inmemory` sets the environment that the store's models read as they load: it comes before the app's modules
@@ -48,7 +49,7 @@ def purchase_count(rng: random.Random) -> int:
     return min(30, int(rng.paretovariate(1.2)))
 
 
-def load_cards(args, program, now: datetime, rng: random.Random) -> dict:
+def load_cards(args: argparse.Namespace, program: Any, now: datetime, rng: random.Random) -> dict:
     """Write the cards; returns the members' numbers by day ({day: [receipts, revenue, new members]})."""
     pid, zone = program.program_id, program.timezone
     first = datetime.fromisoformat(program.created_at)
@@ -83,7 +84,7 @@ def load_cards(args, program, now: datetime, rng: random.Random) -> dict:
     return by_day
 
 
-def load_days(args, program, now: datetime, members: dict, rng: random.Random) -> int:
+def load_days(args: argparse.Namespace, program: Any, now: datetime, members: dict, rng: random.Random) -> int:
     """Folded day items up to the day before yesterday, then real receipts on the two open days.
     Returns how many day items were written."""
     today = clock.local_day(now, program.timezone)
@@ -110,7 +111,7 @@ def load_days(args, program, now: datetime, members: dict, rng: random.Random) -
     return written
 
 
-def own_work_per_card(program, now: datetime, start, end) -> float:
+def own_work_per_card(program: Any, now: datetime, start: date, end: date) -> float:
     """Seconds of our CPU per card, apart from the DynamoDB call itself: decoding the projected item
     and the member's numbers (in-process moto's own cost dwarfs it, so the latency above says little
     about what a Lambda spends against DynamoDB)."""
@@ -132,7 +133,7 @@ def timed[T](call: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - started, result
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     now = datetime(2027, 6, 1, 12, tzinfo=UTC)
     program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench"}, now - timedelta(days=args.days))
     rng = random.Random(7)

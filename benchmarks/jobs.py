@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"loaded {args.cards} cards in {time.perf_counter() - started:.0f} s")
     read = {"items": 0}
 
-    def count(parsed, model, **_):
+    def count(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         operation = model.name
         if operation in ("Query", "Scan"):
             read["items"] += parsed.get("Count", 0)
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     _after_every_dynamodb_call(count)
     requests: dict = {}
 
-    def calls(parsed, model, **_):
+    def calls(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         requests[model.name] = requests.get(model.name, 0) + 1
 
     _after_every_dynamodb_call(calls)
@@ -136,7 +136,7 @@ def _bound(seen: dict, per: int, own: float = CPU_ALLOWANCE) -> float:
     return sum(LATENCY.get(name, 0.03) * count for name, count in seen.items()) / per + min(own, CPU_ALLOWANCE)
 
 
-def scale(args, pid: str, requests: dict, per_card: dict) -> int:
+def scale(args: argparse.Namespace, pid: str, requests: dict, per_card: dict) -> int:
     """Fan-out, chunks and many programs, and the bounds that follow."""
     today = date(2027, 9, 1)
     now = datetime(2027, 9, 1, 3, tzinfo=UTC)
@@ -156,7 +156,7 @@ def scale(args, pid: str, requests: dict, per_card: dict) -> int:
     real_send = fanout.send
     fanout_messages = []
 
-    def counting_send(messages):
+    def counting_send(messages: list[Any]) -> int:
         sent["SendMessageBatch"] += -(-len(messages) // fanout.SQS_BATCH)
         sent["messages"] += len(messages)
         fanout_messages.extend(messages)

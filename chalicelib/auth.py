@@ -15,14 +15,15 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import secret_store
 from chalicelib.config import ADMIN_AUDIENCE, settings
 from chalicelib.errors import Forbidden, InvalidInput, Unauthorized
 
-if TYPE_CHECKING:  # types only: cryptography itself loads on first use (see new_key_entry)
+if TYPE_CHECKING:  # types only: PyJWT and cryptography load on first use (see new_key_entry)
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from jwt import PyJWKClient
 
 ROLES = ("platform", "owner", "manager", "analyst")
 BUILTIN_ALGORITHMS = ["EdDSA"]
@@ -120,7 +121,7 @@ _keys_lock = threading.Lock()
 _keys: dict = {}
 
 
-def _source_stamp():
+def _source_stamp() -> tuple[int, int, int] | None:
     """What tells a changed key file without reading it (None for Secrets Manager: the TTL decides)."""
     s = settings()
     if s.admin_keys_secret or not s.admin_keys_file:
@@ -132,7 +133,7 @@ def _source_stamp():
     return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
 
-def _load_keys(stamp) -> tuple[SigningKey, ...]:
+def _load_keys(stamp: tuple[int, int, int] | None) -> tuple[SigningKey, ...]:
     keys = tuple(parse_keyset(_read_keyset_document()))
     _keys.update(keys=keys, loaded=_clock(), stamp=stamp)
     return keys
@@ -195,13 +196,14 @@ def issue_token(*, subject: str, merchant_id: str | None, role: str, ttl: int, n
 # --- verification --------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _external_client():
+def _external_client() -> "PyJWKClient":
     import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
-    return jwt.PyJWKClient(settings().external_jwks_url, cache_keys=True, lifespan=3600, timeout=3)
+    # no URL: every fetch fails, and the token is refused like any other it cannot verify
+    return jwt.PyJWKClient(settings().external_jwks_url or "", cache_keys=True, lifespan=3600, timeout=3)
 
 
-def _decode(token: str, key, algorithms, issuer: str, audience: str):
+def _decode(token: str, key: Any, algorithms: list[str], issuer: str, audience: str) -> dict[str, Any]:
     import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
     return jwt.decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer, leeway=30,

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
@@ -34,13 +34,16 @@ from werkzeug.test import EnvironBuilder
 
 from chalicelib.store.tables import table_definitions
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 API = "DynamoDB_20120810"
 # Requests that change nothing: a snapshot is only taken after some other request came in.
 READS = {"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "ListTables", "DescribeTimeToLive",
          "DescribeContinuousBackups", "ListTagsOfResource", "DescribeEndpoints", "DescribeLimits"}
 
 
-def serialised(app):
+def serialised(app: "WSGIApplication") -> "LocalDynamoDB":
     """A WSGI app that lets one request at a time into `app` (its response is built whole inside)."""
     return LocalDynamoDB(app)
 
@@ -48,13 +51,13 @@ def serialised(app):
 class LocalDynamoDB:
     """moto's WSGI app behind one lock, and the snapshots taken under it."""
 
-    def __init__(self, app, region: str = "eu-central-1", snapshot: Path | None = None):
+    def __init__(self, app: "WSGIApplication", region: str = "eu-central-1", snapshot: Path | None = None) -> None:
         self.app, self.region, self.path = app, region, snapshot
         self.lock = threading.Lock()  # one request (or one snapshot) at a time inside moto
         self.writing = threading.Lock()  # one snapshot file written at a time
         self.changed = False
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> list[bytes]:
         operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         with self.lock:
             if operation not in READS:
@@ -67,10 +70,16 @@ class LocalDynamoDB:
         headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"{API}.{operation}",
                    "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{self.region}/dynamodb/"
                                     "aws4_request, SignedHeaders=host, Signature=0"}
-        environ = EnvironBuilder(path="/", method="POST", base_url="http://127.0.0.1", headers=list(headers.items()),
-                                 data=json.dumps(payload)).get_environ()
-        status = []
-        raw = b"".join(self.app(environ, lambda line, headers, exc_info=None: status.append(line)))
+        environ = EnvironBuilder(path="/", method="POST", base_url="http://127.0.0.1",
+                                 headers=list(headers.items()), data=json.dumps(payload)).get_environ()
+        status: list[str] = []
+
+        def start_response(line: str, headers: list[tuple[str, str]],
+                           exc_info: object = None) -> Callable[[bytes], object]:
+            status.append(line)
+            return lambda _data: None  # the write() callable of old WSGI apps: moto never calls it
+
+        raw = b"".join(self.app(environ, start_response))
         answer = json.loads(raw or b"{}")
         if not status or not status[0].startswith("200"):
             raise RuntimeError(f"{operation}: {status[0] if status else '?'} {answer}")

@@ -11,6 +11,7 @@ optional custom domain, and the alarms with the SNS topic they notify. The stack
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.config import PROJECT_ROOT, stage_environment
@@ -118,7 +119,7 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def _tables(stage_env: dict):
+def _tables(stage_env: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any], str | None]]:
     """(short name, logical id, CreateTable definition, TTL attribute) for every model, from the code."""
     prefix = stage_env["TABLE_PREFIX"]
     definitions = {d["TableName"]: d for d in tables.table_definitions(prefix)}
