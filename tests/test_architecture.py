@@ -324,6 +324,19 @@ def test_the_lazy_mark_is_read_as_documented(tmp_path):
     assert not FIGURE.search("because it is heavy") and not FIGURE.search("see issue 13")
 
 
+def test_relative_imports_resolve_as_python_does():
+    def resolved(importer: str, is_package: bool, statement: str) -> str:
+        node = ast.parse(statement).body[0]
+        assert isinstance(node, ast.ImportFrom)
+        return _resolve(importer, is_package, node)
+
+    assert resolved("chalicelib.api.join", False, "from .http import answer") == "chalicelib.api.http"
+    assert resolved("chalicelib.api.join", False, "from ..store import cards") == "chalicelib.store"
+    assert resolved("chalicelib.jobs", True, "from . import fanout") == "chalicelib.jobs"
+    assert resolved("chalicelib.jobs", True, "from .fanout import send") == "chalicelib.jobs.fanout"
+    assert resolved("chalicelib.api.join", False, "from chalicelib.store import cards") == "chalicelib.store"
+
+
 # --- (d) core stays pure ----------------------------------------------------------------------------------
 
 def test_core_imports_only_the_rules_and_the_errors():
