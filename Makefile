@@ -1,11 +1,12 @@
 # The two commands a newcomer needs: `make dev` and `make test`. Both set everything up themselves.
+# `make lint` is the gate CI runs before the tests (ruff and mypy, settings in pyproject.toml).
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: dev test venv bench package deploy clean
+.PHONY: dev test lint venv bench package deploy clean
 
 # Python 3.13 (the Lambda runtime we target), found on PATH or through pyenv; 3.12 as a fallback.
 PYTHON_BOOT := $(shell for v in 3.13 3.12; do \
@@ -29,6 +30,10 @@ dev: venv
 
 test: venv
 	$(PY) -m pytest -q tests
+
+# Both tools run even when the first finds something, so one run lists everything to fix.
+lint: venv
+	@status=0; $(VENV)/bin/ruff check . || status=1; $(VENV)/bin/mypy || status=1; exit $$status
 
 bench: venv
 	$(PY) benchmarks/cold_start.py
@@ -64,4 +69,4 @@ deploy:
 	aws cloudformation describe-stacks --stack-name $(STACK) --query 'Stacks[0].Outputs' --output table
 
 clean:
-	rm -rf $(VENV) .pytest_cache out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache out

@@ -12,10 +12,21 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inmemory import run_with_tables  # noqa: E402
+# `inmemory` sets the environment that the store's models read as they load: it comes before the app's modules
+from inmemory import run_with_tables
+
+from chalicelib.core import analytics as numbers
+from chalicelib.core import card_number
+from chalicelib.store import cards as card_store
+from chalicelib.store import db
+from chalicelib.store.models import AnalyticsItem, Card
+from chalicelib.usecases import analytics, clock, pos
+from chalicelib.usecases import programs as program_cases
 
 CONSTANT = 20  # the shards of the two open days (2 * 8) and a lookup, with room to spare
 OPEN_RECEIPTS = 40  # anonymous receipts posted on each open day
@@ -38,13 +49,8 @@ def purchase_count(rng: random.Random) -> int:
     return min(30, int(rng.paretovariate(1.2)))
 
 
-def load_cards(args, program, now: datetime, rng: random.Random) -> dict:
+def load_cards(args: argparse.Namespace, program: Any, now: datetime, rng: random.Random) -> dict:
     """Write the cards; returns the members' numbers by day ({day: [receipts, revenue, new members]})."""
-    from chalicelib.core import card_number
-    from chalicelib.store import db
-    from chalicelib.store.models import Card
-    from chalicelib.usecases import clock
-
     pid, zone = program.program_id, program.timezone
     first = datetime.fromisoformat(program.created_at)
     today = clock.local_day(now, zone)
@@ -78,13 +84,9 @@ def load_cards(args, program, now: datetime, rng: random.Random) -> dict:
     return by_day
 
 
-def load_days(args, program, now: datetime, members: dict, rng: random.Random) -> int:
+def load_days(args: argparse.Namespace, program: Any, now: datetime, members: dict, rng: random.Random) -> int:
     """Folded day items up to the day before yesterday, then real receipts on the two open days.
     Returns how many day items were written."""
-    from chalicelib.store.models import AnalyticsItem
-    from chalicelib.usecases import clock
-    from chalicelib.usecases import pos
-
     today = clock.local_day(now, program.timezone)
     first = clock.local_day(datetime.fromisoformat(program.created_at), program.timezone)
     outstanding, written = 0, 0
@@ -109,17 +111,12 @@ def load_days(args, program, now: datetime, members: dict, rng: random.Random) -
     return written
 
 
-def own_work_per_card(program, now: datetime, start, end) -> float:
+def own_work_per_card(program: Any, now: datetime, start: date, end: date) -> float:
     """Seconds of our CPU per card, apart from the DynamoDB call itself: decoding the projected item
     and the member's numbers (in-process moto's own cost dwarfs it, so the latency above says little
     about what a Lambda spends against DynamoDB)."""
-    from chalicelib.core import analytics as numbers
-    from chalicelib.store import cards as card_store
-    from chalicelib.store.models import Card
-    from chalicelib.usecases import analytics
-
-    client = Card._get_connection().connection.client
-    raw = client.query(TableName=Card.Meta.table_name, IndexName="by_program", Limit=2000,
+    table = Card._get_connection()
+    raw = table.connection.client.query(TableName=table.table_name, IndexName="by_program", Limit=2000,
                        KeyConditionExpression="program_id = :p",
                        ProjectionExpression="card_id, created_at, balance, stats",
                        ExpressionAttributeValues={":p": {"S": program.program_id}})["Items"]
@@ -130,17 +127,14 @@ def own_work_per_card(program, now: datetime, start, end) -> float:
     return (time.perf_counter() - started) / max(1, len(raw))
 
 
-def timed(call) -> tuple[float, object]:
+def timed[T](call: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = call()
     return time.perf_counter() - started, result
 
 
-def run(args) -> int:
-    from chalicelib.usecases import analytics, clock
-    from chalicelib.usecases import programs as program_cases
-
-    now = datetime(2027, 6, 1, 12, tzinfo=timezone.utc)
+def run(args: argparse.Namespace) -> int:
+    now = datetime(2027, 6, 1, 12, tzinfo=UTC)
     program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench"}, now - timedelta(days=args.days))
     rng = random.Random(7)
     elapsed, members = timed(lambda: load_cards(args, program, now, rng))
@@ -150,10 +144,9 @@ def run(args) -> int:
 
     today = clock.local_day(now, program.timezone)
     start = today - timedelta(days=args.period - 1)
-    latencies, answer = [], None
-    for _ in range(args.repeat):
-        elapsed, answer = timed(lambda: analytics.summary(program, start.isoformat(), today.isoformat(), now))
-        latencies.append(elapsed)
+    runs = [timed(lambda: analytics.summary(program, start.isoformat(), today.isoformat(), now))
+            for _ in range(max(1, args.repeat))]
+    latencies, answer = [elapsed for elapsed, _ in runs], runs[-1][1]
     read = answer["items_read"]
     total, bound = read["days"] + read["cards"], args.period + args.cards + CONSTANT
     print(f"cards {args.cards}, period {args.period} days: items read {total} (days+shards {read['days']}, "

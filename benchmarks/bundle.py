@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from infra.package import package
+
 GOALS_MS = {"app": 200, "scheduled": 60}
 # What a scheduled function's first run imports beyond its handler module (chalicelib/jobs/__init__.py).
 JOB_MODULES = {"tier_review": "chalicelib.jobs.tiers", "outbox": "chalicelib.jobs.outbox",
@@ -62,8 +64,13 @@ def measure(paths: list[str], imports: str, runs: int, cwd: Path, stage: str) ->
            "AWS_DEFAULT_REGION": "eu-central-1", "PYTHONDONTWRITEBYTECODE": "1"}
     command = [_python(), "-I", "-S", "-B", "-c", PROBE.format(paths=paths, imports=imports)]
     subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)  # files into the page cache
-    return [tuple(map(float, subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True,
-                                            text=True).stdout.strip().splitlines()[-1].split())) for _ in range(runs)]
+    return [_wall_and_cpu(subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True,
+                                         text=True).stdout) for _ in range(runs)]
+
+
+def _wall_and_cpu(output: str) -> tuple[float, float]:
+    wall, cpu = output.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def _report(times: list[tuple[float, float]], goal: float | None = None) -> str:
@@ -92,8 +99,6 @@ def main() -> int:
     args = parser.parse_args()
     out = ROOT / "out" / args.stage
     if not args.no_package:
-        from infra.package import package
-
         package(args.stage, lint=False)
     sam = json.loads((out / "sam.json").read_text())
     handlers = {name: r["Properties"]["Handler"] for name, r in sam["Resources"].items()
@@ -125,7 +130,8 @@ def main() -> int:
             path.chmod(path.stat().st_mode | 0o200)
         shutil.rmtree(work, ignore_errors=True)
     print(f"  app bundle:   {_sizes(out / 'deployment.zip')}")
-    print(f"  dependencies: {_sizes(out / 'layer-deployment.zip')} (layer, {sam['Resources']['ManagedLayer']['Properties']['CompatibleArchitectures'][0]})")
+    architecture = sam["Resources"]["ManagedLayer"]["Properties"]["CompatibleArchitectures"][0]
+    print(f"  dependencies: {_sizes(out / 'layer-deployment.zip')} (layer, {architecture})")
     return 0
 
 

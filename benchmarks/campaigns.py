@@ -4,13 +4,22 @@ halfway and finished by the `campaigns` job; what the exactly-once bookkeeping c
     .venv/bin/python benchmarks/campaigns.py [--cards 200]
 """
 import argparse
+import functools
 import os
 import sys
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inmemory import run_with_tables  # noqa: E402
+# `inmemory` sets the environment that the store's models read as they load: it comes before the app's modules
+import botocore.client
+from inmemory import run_with_tables
+
+from chalicelib.store import campaigns as campaign_store
+from chalicelib.usecases import campaigns, enrollment
+from chalicelib.usecases import programs as program_cases
 
 
 class Killed(BaseException):
@@ -24,13 +33,12 @@ def main() -> int:
     return run_with_tables(run, args)
 
 
-def _counting():
-    import botocore.client
-
-    seen: Counter = Counter()
+def _counting() -> Counter[str]:
+    """DynamoDB requests by operation, counted from now on."""
+    seen: Counter[str] = Counter()
     original = botocore.client.BaseClient._make_api_call
 
-    def record(self, operation, params):
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
         if self.meta.service_model.service_name == "dynamodb":
             seen[operation] += 1
         return original(self, operation, params)
@@ -39,12 +47,23 @@ def _counting():
     return seen
 
 
-def run(args) -> int:
-    from chalicelib.store import campaigns as campaign_store
-    from chalicelib.usecases import campaigns, enrollment
-    from chalicelib.usecases import programs as program_cases
+def _dying_after(count: int, real: Callable[..., Any]) -> Callable[..., Any]:
+    """`real`, and a crash (Killed) just after its count-th call."""
+    calls = 0
 
-    now = datetime(2027, 6, 1, 9, tzinfo=timezone.utc)
+    def record_then_die(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        done = real(*args, **kwargs)
+        calls += 1
+        if calls == count:
+            raise Killed()
+        return done
+
+    return record_then_die
+
+
+def run(args: argparse.Namespace) -> int:
+    now = datetime(2027, 6, 1, 9, tzinfo=UTC)
     program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench", "mechanics": {
         "messaging": {"quiet_hours": None}}}, now)
     for index in range(args.cards):
@@ -54,22 +73,15 @@ def run(args) -> int:
     for label, kill_at in (("inline send", None), ("killed halfway, then resumed", args.cards // 2)):
         campaign = campaigns.create(program, {"name": label, "texts": {"ru": "Hi"}, "bonus": 5}, "me", now)
         seen.clear()
-        real, calls = campaign_store.record_card, []
+        real = campaign_store.record_card
         if kill_at is not None:
-            def record_then_die(*a, **k):
-                done = real(*a, **k)
-                calls.append(1)
-                if len(calls) == kill_at:
-                    raise Killed()
-                return done
-
-            campaign_store.record_card = record_then_die
+            campaign_store.record_card = _dying_after(kill_at, real)
         try:
             campaigns.send(program, campaign, now)
         except Killed:
             campaign_store.record_card = real
-            later = datetime.now(timezone.utc) + campaigns.LEASE + timedelta(minutes=1)
-            wall, campaigns._wall = campaigns._wall, (lambda: later)
+            later = datetime.now(UTC) + campaigns.LEASE + timedelta(minutes=1)
+            wall, campaigns._wall = campaigns._wall, functools.partial(lambda moment: moment, later)
             campaigns.run_due(later)
             campaigns._wall = wall
         final = campaigns.progress(campaigns.get(program, campaign.campaign_id))

@@ -17,10 +17,24 @@ import os
 import random
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inmemory import run_with_tables  # noqa: E402
+# `inmemory` sets the environment that the store's models read as they load: it comes before the app's modules
+import boto3
+from inmemory import run_with_tables
+
+from chalicelib import config
+from chalicelib.core import analytics as numbers
+from chalicelib.core import card_number
+from chalicelib.core import segments as seg
+from chalicelib.jobs import chunks, fanout, triggers
+from chalicelib.store import cards as card_store
+from chalicelib.store import db
+from chalicelib.store.models import ALL_MODELS, Card, Lot
+from chalicelib.usecases import programs as program_cases
 
 
 def main() -> int:
@@ -33,14 +47,16 @@ def main() -> int:
     return run_with_tables(run, args)
 
 
-def run(args) -> int:
-    from chalicelib.core import card_number
-    from chalicelib.jobs import triggers
-    from chalicelib.store.models import Card, Lot
-    from chalicelib.usecases import programs as program_cases
+def _after_every_dynamodb_call(handler: Callable[..., None]) -> None:
+    """Call `handler` after each DynamoDB request of any model's client or the store's own."""
+    for client in {id(c): c for c in [m._get_connection().connection.client for m in ALL_MODELS]
+                   + [db.connection().client]}.values():
+        client.meta.events.register("after-call.dynamodb", handler)
 
+
+def run(args: argparse.Namespace) -> int:
     today = date(2027, 6, 1)
-    now = datetime(2027, 6, 1, 3, tzinfo=timezone.utc)
+    now = datetime(2027, 6, 1, 3, tzinfo=UTC)
     program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench", "mechanics": {
         "birthday": {"bonus": 100}, "winback": {"after_days": 45, "bonus": 50}, "expiry_warning_days": 0}}, now)
     pid = program.program_id
@@ -67,7 +83,7 @@ def run(args) -> int:
     print(f"loaded {args.cards} cards in {time.perf_counter() - started:.0f} s")
     read = {"items": 0}
 
-    def count(parsed, model, **_):
+    def count(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         operation = model.name
         if operation in ("Query", "Scan"):
             read["items"] += parsed.get("Count", 0)
@@ -76,20 +92,13 @@ def run(args) -> int:
         elif operation == "BatchGetItem":
             read["items"] += sum(len(items) for items in parsed.get("Responses", {}).values())
 
-    from chalicelib.store import db
-    from chalicelib.store.models import ALL_MODELS
-
-    for client in {id(c): c for c in [m._get_connection().connection.client for m in ALL_MODELS]
-                   + [db.connection().client]}.values():
-        client.meta.events.register("after-call.dynamodb", count)
+    _after_every_dynamodb_call(count)
     requests: dict = {}
 
-    def calls(parsed, model, **_):
+    def calls(parsed: dict[str, Any], model: Any, **_: Any) -> None:
         requests[model.name] = requests.get(model.name, 0) + 1
 
-    for client in {id(c): c for c in [m._get_connection().connection.client for m in ALL_MODELS]
-                   + [db.connection().client]}.values():
-        client.meta.events.register("after-call.dynamodb", calls)
+    _after_every_dynamodb_call(calls)
     per_card = {}
     for name, due_key in (("expire_points", "expired_cards"), ("birthdays", "gifts"), ("winback", "offers")):
         read["items"] = 0
@@ -127,17 +136,10 @@ def _bound(seen: dict, per: int, own: float = CPU_ALLOWANCE) -> float:
     return sum(LATENCY.get(name, 0.03) * count for name, count in seen.items()) / per + min(own, CPU_ALLOWANCE)
 
 
-def scale(args, pid: str, requests: dict, per_card: dict) -> int:
+def scale(args: argparse.Namespace, pid: str, requests: dict, per_card: dict) -> int:
     """Fan-out, chunks and many programs, and the bounds that follow."""
-    import boto3
-
-    from chalicelib import config
-    from chalicelib.jobs import chunks, fanout, triggers
-    from chalicelib.store.models import Card, Lot
-    from chalicelib.usecases import programs as program_cases
-
     today = date(2027, 9, 1)
-    now = datetime(2027, 9, 1, 3, tzinfo=timezone.utc)
+    now = datetime(2027, 9, 1, 3, tzinfo=UTC)
     with Card.batch_write() as batch:  # a day on which many cards of the program are due
         for index in range(args.fanout_due):
             lot = Lot(lot_id="l1", source="purchase", points=10, remaining=10, earned_on="2026-09-01",
@@ -154,7 +156,7 @@ def scale(args, pid: str, requests: dict, per_card: dict) -> int:
     real_send = fanout.send
     fanout_messages = []
 
-    def counting_send(messages):
+    def counting_send(messages: list[Any]) -> int:
         sent["SendMessageBatch"] += -(-len(messages) // fanout.SQS_BATCH)
         sent["messages"] += len(messages)
         fanout_messages.extend(messages)
@@ -205,14 +207,24 @@ def scale(args, pid: str, requests: dict, per_card: dict) -> int:
     print(f"analytics upkeep, our CPU per card (decoding + the thresholds' observation, no I/O): "
           f"{analytics_cpu * 1e6:.1f} us")
 
+    _print_bounds(per_card, card_seconds={
+        "chunk": _bound(chunk_seen, max(worked, 1)),
+        "walk": _bound(walk_seen, max(due, 1), 0.00005),  # ids only: 50 us of our CPU per card, generously
+    }, program_seconds={
+        "inline": _bound(inline_seen, args.programs + 1),
+        "queued": _bound(queued_seen, args.programs + 1, 0.001),  # a message's JSON
+    }, analytics_cpu=analytics_cpu)
+    return 0
+
+
+def _print_bounds(per_card: dict[str, Any], *, card_seconds: dict[str, float], program_seconds: dict[str, float],
+                  analytics_cpu: float) -> None:
     print(f"bounds (requests x assumed latency + {CPU_ALLOWANCE * 1000:.0f} ms of our CPU per unit; moto's times above "
           "include moto's own work (its transactions copy the table), so they bound nothing; latencies assumed: " +
           ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in LATENCY.items()) + "):")
     card_s = max(_bound(seen, due) for due, _, seen in per_card.values())
-    chunk_card_s = _bound(chunk_seen, max(worked, 1))
-    walk_card_s = _bound(walk_seen, max(due, 1), 0.00005)  # ids only: 50 us of our CPU per card, generously
-    program_inline_s = _bound(inline_seen, args.programs + 1)
-    program_queued_s = _bound(queued_seen, args.programs + 1, 0.001)  # a message's JSON
+    chunk_card_s, walk_card_s = card_seconds["chunk"], card_seconds["walk"]
+    program_inline_s, program_queued_s = program_seconds["inline"], program_seconds["queued"]
     print(f"  a due card in place: {card_s * 1000:.0f} ms; from a chunk: {chunk_card_s * 1000:.0f} ms -> "
           f"a chunk of {fanout.CHUNK}: {chunk_card_s * fanout.CHUNK:.0f} s (job_chunk: 300 s, budget 240 s)")
     print(f"  walking 1,000,000 due cards to the queue: {walk_card_s * 1e6:.0f} s in all, "
@@ -223,25 +235,20 @@ def scale(args, pid: str, requests: dict, per_card: dict) -> int:
           f"(a scheduled function has 25 s, budget 20 s: hence a task each above {fanout.INLINE_PROGRAMS} "
           f"programs); sent to the queue {program_queued_s * 1000:.1f} s")
     print(f"  analytics: 1,000,000 cards of one program ~{analytics_cpu * 1e6:.0f} s of CPU + "
-          f"{1_000_000 * 600 / 1e6 / 8:.0f} query pages of 1 MB per reader (8 readers) x {LATENCY['Query'] * 1000:.0f} ms"
+          f"{1_000_000 * 600 / 1e6 / 8:.0f} query pages of 1 MB per reader (8 readers) x "
+          f"{LATENCY['Query'] * 1000:.0f} ms"
           f" = {analytics_cpu * 1e6 + 1_000_000 * 600 / 1e6 / 8 * LATENCY['Query']:.0f} s (job_chunk budget 240 s)")
-    return 0
 
 
 def analytics_cpu_per_card(pid: str) -> float:
     """Our CPU per card of the nightly thresholds pass (the upkeep's part that grows with cards)."""
-    from chalicelib.core import segments as seg
-    from chalicelib.core import analytics as numbers
-    from chalicelib.store import cards as card_store
-    from chalicelib.store.models import Card
-
-    client = Card._get_connection().connection.client
-    raw = client.query(TableName=Card.Meta.table_name, IndexName="by_program", Limit=5000,
+    table = Card._get_connection()
+    raw = table.connection.client.query(TableName=table.table_name, IndexName="by_program", Limit=5000,
                        KeyConditionExpression="program_id = :p",
                        ProjectionExpression="card_id, created_at, balance, stats",
                        ExpressionAttributeValues={":p": {"S": pid}})["Items"]
     started = time.process_time()
-    members = (numbers.member_from_stats(card_id, date(2027, 1, 1), stats, balance)
+    members = (numbers.member_from_stats(card_id, "2027-01-01", stats, balance)
                for card_id, _, balance, stats in map(card_store.history, raw))
     seg.observe(members, date(2027, 6, 1))
     return (time.process_time() - started) / max(1, len(raw))

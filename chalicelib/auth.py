@@ -5,17 +5,25 @@ Admin tokens are verified with a pinned algorithm list and must carry exp, iat, 
 `alg: none`, unknown keys, tampered payloads and other audiences are all a plain 401.
 PyJWT and cryptography load on the first admin call, not at import (cold start).
 """
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from chalicelib import secret_store
 from chalicelib.config import ADMIN_AUDIENCE, settings
 from chalicelib.errors import Forbidden, InvalidInput, Unauthorized
+
+if TYPE_CHECKING:  # types only: PyJWT and cryptography load on first use (see new_key_entry)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from jwt import PyJWKClient
 
 ROLES = ("platform", "owner", "manager", "analyst")
 BUILTIN_ALGORITHMS = ["EdDSA"]
@@ -57,25 +65,27 @@ class Principal:
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
-    private_key: object  # Ed25519PrivateKey
+    private_key: "Ed25519PrivateKey"
     active: bool
 
     @property
-    def public_key(self):
+    def public_key(self) -> "Ed25519PublicKey":
         return self.private_key.public_key()
 
 
 def new_key_entry(kid: str, active: bool = True) -> dict:
+    # lazy: cryptography, +12 ms on import app
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return {"kid": kid, "private_pem": pem.decode(), "active": active,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def parse_keyset(document: dict) -> list[SigningKey]:
+    # lazy: cryptography, +12 ms on import app
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -111,7 +121,7 @@ _keys_lock = threading.Lock()
 _keys: dict = {}
 
 
-def _source_stamp():
+def _source_stamp() -> tuple[int, int, int] | None:
     """What tells a changed key file without reading it (None for Secrets Manager: the TTL decides)."""
     s = settings()
     if s.admin_keys_secret or not s.admin_keys_file:
@@ -123,7 +133,7 @@ def _source_stamp():
     return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
 
-def _load_keys(stamp) -> tuple[SigningKey, ...]:
+def _load_keys(stamp: tuple[int, int, int] | None) -> tuple[SigningKey, ...]:
     keys = tuple(parse_keyset(_read_keyset_document()))
     _keys.update(keys=keys, loaded=_clock(), stamp=stamp)
     return keys
@@ -155,7 +165,7 @@ def reset_keys() -> None:
 
 
 def jwks() -> dict:
-    import jwt
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
     keys = []
     for key in keyset():
@@ -170,7 +180,7 @@ def issue_token(*, subject: str, merchant_id: str | None, role: str, ttl: int, n
         raise InvalidInput(f"Unknown role '{role}'.", code="invalid_choice", field="role")
     if role != "platform" and not merchant_id:
         raise InvalidInput("Only the platform role is not tied to a merchant.", code="required", field="merchant")
-    import jwt
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
     signer = next((key for key in reversed(keyset()) if key.active), None)
     if signer is None:
@@ -186,14 +196,15 @@ def issue_token(*, subject: str, merchant_id: str | None, role: str, ttl: int, n
 # --- verification --------------------------------------------------------------------------------
 
 @lru_cache(maxsize=1)
-def _external_client():
-    import jwt
+def _external_client() -> "PyJWKClient":
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
-    return jwt.PyJWKClient(settings().external_jwks_url, cache_keys=True, lifespan=3600, timeout=3)
+    # no URL: every fetch fails, and the token is refused like any other it cannot verify
+    return jwt.PyJWKClient(settings().external_jwks_url or "", cache_keys=True, lifespan=3600, timeout=3)
 
 
-def _decode(token: str, key, algorithms, issuer: str, audience: str):
-    import jwt
+def _decode(token: str, key: Any, algorithms: list[str], issuer: str, audience: str) -> dict[str, Any]:
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
     return jwt.decode(token, key, algorithms=algorithms, audience=audience, issuer=issuer, leeway=30,
                       options={"require": ["exp", "iat", "iss", "aud", "sub"]})
@@ -206,7 +217,7 @@ def verify_admin_token(header: str | None) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Use 'Authorization: Bearer <token>'.", code="invalid_token")
-    import jwt
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
     token = token.strip()
     s = settings()
@@ -248,20 +259,13 @@ POS_WINDOW_SECONDS = 300
 
 
 def new_pos_secret() -> str:
-    import secrets
-
     return "sk_" + secrets.token_urlsafe(POS_SECRET_BYTES)
 
 
 def pos_secret_hash(secret: str) -> str:
-    import hashlib
-
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def pos_signature(secret_hash_hex: str, timestamp: str, method: str, path: str, body: bytes) -> str:
-    import hashlib
-    import hmac
-
     message = f"{timestamp}.{method.upper()}.{path}.".encode() + (body or b"")
     return hmac.new(bytes.fromhex(secret_hash_hex), message, hashlib.sha256).hexdigest()

@@ -6,10 +6,15 @@ It uses the local stack's settings unless STAGE (and the settings of that stage)
 import argparse
 import json
 import os
+import secrets
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
-from chalicelib.config import stage_environment
+from cryptography import x509
+
+from chalicelib.config import settings, stage_environment
 
 
 def _apply_stage_defaults() -> None:
@@ -21,22 +26,28 @@ def _apply_stage_defaults() -> None:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
 
 
+# The stage's settings before the modules below load: the store's models read them as they load
+# (store/models.py), and so does devstack. Setting only what is unset, it changes nothing a caller set.
+_apply_stage_defaults()
+
+from chalicelib import auth, demo_history, devstack  # noqa: E402
+from chalicelib.errors import AppError  # noqa: E402
+from chalicelib.jobs import JOBS  # noqa: E402
+from chalicelib.store import merchants, programs  # noqa: E402
+from chalicelib.store.tables import create_tables  # noqa: E402
+from chalicelib.wallet import apple, devcerts  # noqa: E402
+
+
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def cmd_merchant_create(args) -> int:
-    from chalicelib.store import merchants
-
+def cmd_merchant_create(args: argparse.Namespace) -> int:
     print(merchants.create(args.name, _now()).merchant_id)
     return 0
 
 
-def cmd_token(args) -> int:
-    from chalicelib import auth
-    from chalicelib.config import settings
-    from chalicelib.store import merchants
-
+def cmd_token(args: argparse.Namespace) -> int:
     if args.role != "platform":
         if not args.merchant:
             raise SystemExit("--merchant is required for this role")
@@ -46,9 +57,7 @@ def cmd_token(args) -> int:
     return 0
 
 
-def cmd_run_job(args) -> int:
-    from chalicelib.jobs import JOBS
-
+def cmd_run_job(args: argparse.Namespace) -> int:
     job = JOBS.get(args.name)
     if job is None:
         known = ", ".join(sorted(JOBS)) or "none yet"
@@ -58,22 +67,34 @@ def cmd_run_job(args) -> int:
     return 0
 
 
-def cmd_create_tables(args) -> int:
-    from chalicelib.store.tables import create_tables
-
+def cmd_create_tables(args: argparse.Namespace) -> int:
     created = create_tables()
     print(f"created {len(created)} table(s): {', '.join(created) or 'all existed'}")
     return 0
 
 
-def cmd_keys(args) -> int:
-    from chalicelib import auth
-    from chalicelib.config import settings
+def _rotate(keys: list[dict[str, Any]]) -> None:
+    """The new key signs from now on; the old ones still verify tokens already issued."""
+    for key in keys:
+        key["active"] = False
+    keys.append(auth.new_key_entry(f"k{len(keys) + 1}-{_now():%Y%m%d%H%M%S}"))
 
+
+def _retire(keys: list[dict[str, Any]], kid: str | None) -> None:
+    if not kid or all(k["kid"] != kid for k in keys):
+        raise SystemExit("name a key to retire: keys retire KID")
+    if len(keys) == 1:
+        raise SystemExit("that is the only key; rotate first")
+    keys[:] = [k for k in keys if k["kid"] != kid]
+    if not any(k.get("active") for k in keys):
+        keys[-1]["active"] = True
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
     path = settings().admin_keys_file
     if not path:
         raise SystemExit("ADMIN_JWT_KEYS_FILE is not set for this stage (in AWS the keys live in Secrets Manager).")
-    document = {"keys": []}
+    document: dict[str, list[dict[str, Any]]] = {"keys": []}
     if os.path.exists(path):
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
@@ -84,18 +105,9 @@ def cmd_keys(args) -> int:
             return 0
         keys.append(auth.new_key_entry("k1"))
     elif args.action == "rotate":
-        # The new key signs from now on; the old ones still verify tokens already issued.
-        for key in keys:
-            key["active"] = False
-        keys.append(auth.new_key_entry(f"k{len(keys) + 1}-{_now():%Y%m%d%H%M%S}"))
+        _rotate(keys)
     elif args.action == "retire":
-        if not args.kid or all(k["kid"] != args.kid for k in keys):
-            raise SystemExit("name a key to retire: keys retire KID")
-        if len(keys) == 1:
-            raise SystemExit("that is the only key; rotate first")
-        keys[:] = [k for k in keys if k["kid"] != args.kid]
-        if not any(k.get("active") for k in keys):
-            keys[-1]["active"] = True
+        _retire(keys, args.kid)
     if args.action != "list":
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
@@ -106,12 +118,7 @@ def cmd_keys(args) -> int:
     return 0
 
 
-def cmd_certs(args) -> int:
-    from pathlib import Path
-
-    from chalicelib.config import settings
-    from chalicelib.wallet import devcerts
-
+def cmd_certs(args: argparse.Namespace) -> int:
     s = settings()
     if not s.certs_dir:
         raise SystemExit("PASS_CERTS_DIR is not set for this stage")
@@ -130,41 +137,23 @@ def _read(path: str) -> str:
         return handle.read()
 
 
-def secret_document(kind: str, args, current: str | None, values: dict) -> dict:
+def secret_document(kind: str, args: argparse.Namespace, current: str | None,
+                    values: dict[str, str]) -> dict[str, Any]:
     """What a secret of this kind holds, checked before it is stored."""
-    from chalicelib import auth
-
     if kind == "admin-keys":
         keys = json.loads(current)["keys"] if current else []
-        for key in keys:  # a new key signs from now on; the old ones keep verifying tokens already issued
-            key["active"] = False
-        keys.append(auth.new_key_entry(f"k{len(keys) + 1}-{_now():%Y%m%d%H%M%S}"))
+        _rotate(keys)
         return {"keys": keys}
     if kind == "pass-certs":
-        from cryptography import x509
-
-        from chalicelib.wallet import apple
-
-        if not (args.cert and args.key and args.wwdr):
-            raise SystemExit("pass-certs needs --cert pass.pem --key pass.key --wwdr wwdr.pem")
-        certificate = x509.load_pem_x509_certificate(_read(args.cert).encode())
-        try:
-            apple.check_certificate(certificate, values["PASS_TYPE_ID"], values["TEAM_ID"], _now())
-        except apple.PassError as error:
-            raise SystemExit(f"error: {error}") from None
-        return {"pass_pem": _read(args.cert), "pass_key": _read(args.key), "wwdr_pem": _read(args.wwdr)}
+        return _pass_certificates(args, values)
     if not args.file:
         raise SystemExit(f"{kind} needs --file")
     if kind == "telegram":  # the token from @BotFather; the webhook secret is made here
-        import secrets as random
-
-        if not args.file:
-            raise SystemExit("telegram needs --file with the bot token from @BotFather")
         previous = json.loads(current) if current else {}
         return {"bot_token": _read(args.file).strip(),
-                "webhook_secret": previous.get("webhook_secret") or random.token_urlsafe(32)}
+                "webhook_secret": previous.get("webhook_secret") or secrets.token_urlsafe(32)}
     if kind == "google":
-        document = json.loads(_read(args.file))
+        document: dict[str, Any] = json.loads(_read(args.file))
         missing = {"client_email", "private_key", "token_uri"} - set(document)
         if missing:
             raise SystemExit(f"not a service-account key file (missing {', '.join(sorted(missing))})")
@@ -172,10 +161,21 @@ def secret_document(kind: str, args, current: str | None, values: dict) -> dict:
     return {"p8": _read(args.file)}
 
 
-def cmd_secrets(args) -> int:
+def _pass_certificates(args: argparse.Namespace, values: dict[str, str]) -> dict[str, Any]:
+    if not (args.cert and args.key and args.wwdr):
+        raise SystemExit("pass-certs needs --cert pass.pem --key pass.key --wwdr wwdr.pem")
+    certificate = x509.load_pem_x509_certificate(_read(args.cert).encode())
+    try:
+        apple.check_certificate(certificate, values["PASS_TYPE_ID"], values["TEAM_ID"], _now())
+    except apple.PassError as error:
+        raise SystemExit(f"error: {error}") from None
+    return {"pass_pem": _read(args.cert), "pass_key": _read(args.key), "wwdr_pem": _read(args.wwdr)}
+
+
+def cmd_secrets(args: argparse.Namespace) -> int:
     """Store a secret in AWS Secrets Manager under the name the stage's settings give (values never
     touch the repo or the template)."""
-    import boto3
+    import boto3  # lazy: boto3, +125 ms on the start of every other command
 
     values = stage_environment(args.stage)
     setting = SECRET_SETTINGS[args.kind]
@@ -196,10 +196,7 @@ def cmd_secrets(args) -> int:
     return 0
 
 
-def cmd_demo_history(args) -> int:
-    from chalicelib import demo_history
-    from chalicelib.store import programs
-
+def cmd_demo_history(args: argparse.Namespace) -> int:
     if os.environ.get("STAGE") != "local":
         raise SystemExit("demo-history writes made-up trade: it runs only against the local stack (STAGE=local)")
     program = programs.by_slug(args.slug)
@@ -209,9 +206,7 @@ def cmd_demo_history(args) -> int:
     return 0
 
 
-def cmd_dev(args) -> int:
-    from chalicelib import devstack
-
+def cmd_dev(args: argparse.Namespace) -> int:
     return devstack.run()
 
 
@@ -263,14 +258,12 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     _apply_stage_defaults()
     try:
         return args.func(args)
     except Exception as exc:  # a clear line, not a traceback, for the usual mistakes
-        from chalicelib.errors import AppError
-
         if isinstance(exc, AppError):
             raise SystemExit(f"error: {exc.message}") from None
         raise

@@ -5,9 +5,11 @@ at local stand-ins, and production at AWS, Apple and Google. `.chalice/config.js
 non-secret values per stage; secrets come from files locally and from Secrets Manager in AWS.
 The README lists every setting.
 """
+import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 ADMIN_AUDIENCE = "loyalty-admin"  # the contract fixes it
 MAX_BODY_BYTES = 256 * 1024  # the contract's limit
@@ -64,7 +66,14 @@ class Settings:
         return self.stage == "local"
 
 
+@overload
+def _get(name: str) -> str | None: ...
+@overload
+def _get(name: str, default: str) -> str: ...
+@overload
+def _get(name: str, default: str | None) -> str | None: ...
 def _get(name: str, default: str | None = None) -> str | None:
+    """The variable's value; unset or empty: the default (a str default, a str)."""
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
@@ -73,6 +82,10 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOCAL_DYNAMODB_PORT = "8001"
 
 
+@overload
+def _path(value: str) -> str: ...
+@overload
+def _path(value: str | None) -> str | None: ...
 def _path(value: str | None) -> str | None:
     """Relative paths in settings are relative to the project root, whatever the working directory."""
     if value and not os.path.isabs(value):
@@ -130,8 +143,8 @@ def load() -> Settings:
         telegram_bot_token=_get("TELEGRAM_BOT_TOKEN", "1:local-bot-token" if local else None),
         telegram_bot_username=_get("TELEGRAM_BOT_USERNAME", "loyalty_local_bot" if local else None),
         telegram_webhook_secret=_get("TELEGRAM_WEBHOOK_SECRET", "local-webhook-secret" if local else None),
-        telegram_secret=_get("TELEGRAM_SECRET"),
-        jobs_queue_url=_get("JOBS_QUEUE_URL"),  # set by the template in AWS; unset: chunks are worked in place  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
+        telegram_secret=_get("TELEGRAM_SECRET"),  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
+        jobs_queue_url=_get("JOBS_QUEUE_URL"),  # set by the template in AWS; unset: chunks are worked in place
         local_dir=local_dir,
         rate_limits=_get("RATE_LIMITS", "on") != "off",
         sms_base_url=_get("SMS_BASE_URL", f"http://127.0.0.1:{_get('SMS_PORT', '8005')}" if local
@@ -152,10 +165,8 @@ def reset() -> None:
     settings.cache_clear()
 
 
-def stage_environment(stage: str) -> dict:
+def stage_environment(stage: str) -> dict[str, str]:
     """The environment .chalice/config.json gives a stage (global values, then the stage's own)."""
-    import json
-
     with open(os.path.join(PROJECT_ROOT, ".chalice", "config.json"), encoding="utf-8") as handle:
         document = json.load(handle)
     values = dict(document.get("environment_variables", {}))

@@ -8,6 +8,8 @@ with `chalice local`. It supervises them: a process that exits is started again 
 its last snapshot), and only one that keeps crashing stops the stack. Ctrl-C stops every process it
 started, the DynamoDB last (it saves the data as it stops).
 """
+import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -16,10 +18,20 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, NoReturn
 
-from chalicelib.config import PROJECT_ROOT, settings
+import botocore.session
+
+from chalicelib import auth
+from chalicelib.config import PROJECT_ROOT, reset, settings
+from chalicelib.jobs import outbox
+from chalicelib.store import merchants, pos_keys, programs
+from chalicelib.store.tables import create_tables
+from chalicelib.usecases import programs as program_cases
+from chalicelib.wallet import devcerts, google_standin
 
 ROOT = Path(PROJECT_ROOT)
 LOCAL = Path(settings().local_dir)  # LOCAL_DIR, default .local/
@@ -82,21 +94,28 @@ def _wait_port(port: int, process: subprocess.Popen, what: str, seconds: float =
     raise SystemExit(f"{what} did not start listening on port {port} within {seconds} s.")
 
 
-def _die_with_parent():
-    """Children get SIGTERM if this process dies, even by SIGKILL (Linux)."""
-    try:
-        import ctypes
+def _required(value: str | None, setting: str) -> str:
+    """A setting the local stage always has (config.py gives it a default there)."""
+    if not value:
+        raise SystemExit(f"{setting} is not set: the local stack needs it")
+    return value
 
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM if this process dies, even by SIGKILL (Linux)."""
+    with contextlib.suppress(OSError):  # not Linux: no such call, and the session below still holds them
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
     os.setsid()  # and the terminal's Ctrl-C reaches us only: we stop them after saving the data
 
 
-def _spawn(args: list[str], log_path: Path | None = None, env: dict | None = None) -> subprocess.Popen:
-    output = open(log_path, "ab") if log_path else None
+def _spawn(args: list[str], log_path: Path | None = None,
+           env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    # the child's log stays open as long as the child runs: no `with`, the process owns it
+    output = open(log_path, "ab") if log_path else None  # noqa: SIM115
+    # preexec_fn although threads run (PLW1509): the child only calls prctl and setsid before exec
     return subprocess.Popen(args, cwd=ROOT, env=env or os.environ.copy(), stdout=output or None,
-                            stderr=subprocess.STDOUT if output else None, preexec_fn=_die_with_parent)
+                            stderr=subprocess.STDOUT if output else None,
+                            preexec_fn=_die_with_parent)  # noqa: PLW1509
 
 
 def _bin(name: str) -> str:
@@ -104,9 +123,7 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def _client():
-    import botocore.session
-
+def _client() -> Any:  # botocore's clients carry no types
     s = settings()
     return botocore.session.get_session().create_client("dynamodb", endpoint_url=s.dynamodb_endpoint,
                                                          region_name=s.region)
@@ -114,14 +131,10 @@ def _client():
 
 def _verify_sender() -> None:
     """moto's SES sends only from a verified identity (as SES does); verify the local sender."""
-    import botocore.session
-
     s = settings()
     ses = botocore.session.get_session().create_client("sesv2", endpoint_url=s.ses_endpoint, region_name=s.region)
-    try:
+    with contextlib.suppress(ses.exceptions.AlreadyExistsException):
         ses.create_email_identity(EmailIdentity=s.email_from)
-    except ses.exceptions.AlreadyExistsException:
-        pass
 
 
 def snapshot_items() -> int:
@@ -135,9 +148,10 @@ def snapshot_items() -> int:
 class Child:
     """A process of the local stack: how to start it, and its current process."""
 
-    def __init__(self, name: str, args: list[str], port: int, log_path: Path | None, what: str, after=None):
+    def __init__(self, name: str, args: list[str], port: int, log_path: Path | None, what: str, *,
+                 after: Callable[[], None] | None = None) -> None:
         self.name, self.args, self.port, self.log_path, self.what, self.after = name, args, port, log_path, what, after
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.exits: list[float] = []
 
     def start(self) -> None:
@@ -167,7 +181,7 @@ def supervise(children: list[Child], stop: threading.Event) -> int:
     """Start again any child that exited; give up (1) on one that keeps crashing."""
     while not stop.wait(0.5):
         for child in children:
-            code = child.process.poll()
+            code = child.process.poll() if child.process is not None else -1
             if code is None:
                 continue
             now = time.monotonic()
@@ -183,30 +197,25 @@ def supervise(children: list[Child], stop: threading.Event) -> int:
                 _say(f"{child.what} did not come back: {error}")
                 continue
             _write_pids(children)
-            _say(f"{child.what} is back (process {child.process.pid})")
+            _say(f"{child.what} is back (process {child.process.pid if child.process else '?'})")
     return 0
 
 
 def _database_ready() -> None:
     """After the DynamoDB (re)started from its snapshot: any table it lacks, and the email sender."""
-    from chalicelib.store.tables import create_tables
-
     create_tables()
     _verify_sender()
 
 
 def ensure_secrets() -> None:
-    from chalicelib import auth
-    from chalicelib.wallet import devcerts
-
     s = settings()
-    key_file = Path(s.admin_keys_file)
+    key_file = Path(_required(s.admin_keys_file, "ADMIN_JWT_KEYS_FILE"))
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.write_text(json.dumps({"keys": [auth.new_key_entry("dev-1")]}, indent=2))
         key_file.chmod(0o600)
         _say(f"created the admin signing key in {key_file}")
-    certs = Path(s.certs_dir)
+    certs = Path(_required(s.certs_dir, "PASS_CERTS_DIR"))
     if not devcerts.present(certs):
         devcerts.generate(certs, s.pass_type_id, s.team_id)
         _say(f"created the development certificate chain in {certs}/")
@@ -214,13 +223,9 @@ def ensure_secrets() -> None:
         devcerts.tls_server(certs)
 
 
-def seed_demo(port: int) -> dict:
+def seed_demo(port: int) -> dict[str, Any]:
     """The demo merchant and program `demo`, and a POS key; reuses what exists."""
-    from chalicelib import auth
-    from chalicelib.store import merchants, pos_keys, programs
-    from chalicelib.usecases import programs as program_cases
-
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     previous = json.loads(DEMO_FILE.read_text()) if DEMO_FILE.exists() else {}
     program = programs.by_slug("demo")
     if program is None:
@@ -247,7 +252,7 @@ def seed_demo(port: int) -> dict:
     return demo
 
 
-def _banner(demo: dict) -> None:
+def _banner(demo: dict[str, Any]) -> None:
     api = demo["api"]
     _say()
     _say("=" * 72)
@@ -255,7 +260,8 @@ def _banner(demo: dict) -> None:
     _say("=" * 72)
     _say(f" Enrollment page (open on a phone or in a browser): {demo['join_url']}")
     _say(f" Public keys of the admin tokens:                  {api}/.well-known/jwks.json")
-    _say(f" Apple Wallet pushes go to the local APNs stand-in; each is logged in {LOCAL / 'logs' / 'apns-pushes.jsonl'}")
+    _say(" Apple Wallet pushes go to the local APNs stand-in; each is logged in "
+         f"{LOCAL / 'logs' / 'apns-pushes.jsonl'}")
     _say(f" Google Wallet: {settings().google_api_base}")
     _say(f" Telegram Bot API stand-in: {settings().telegram_api_base} (messages in {LOCAL / 'logs' / 'telegram.log'}); "
          "webhook: POST /telegram/webhook")
@@ -286,8 +292,19 @@ def _banner(demo: dict) -> None:
     _say("=" * 72)
 
 
-def _interrupt(signum, frame):
+def _interrupt(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
+
+
+def _port_of(url: str | None, setting: str) -> int:
+    return int(_required(url, setting).rsplit(":", 1)[1])
+
+
+def _refuse_busy(ports: dict[str, int]) -> None:
+    """Stop before starting anything when a port is taken, naming the setting that moves it."""
+    for what, busy in ports.items():
+        if _port_open(busy):
+            raise SystemExit(f"Port {busy} is already in use: stop what runs there or set {what}=<another port>.")
 
 
 def run() -> int:
@@ -297,19 +314,17 @@ def run() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     s = settings()
     port = int(os.environ.get("PORT", "8000"))
-    dynamodb_port = int(s.dynamodb_endpoint.rsplit(":", 1)[1])
-    apns_port = int(s.apns_base_url.rsplit(":", 1)[1])
+    dynamodb_port = _port_of(s.dynamodb_endpoint, "DYNAMODB_ENDPOINT")
+    apns_port = _port_of(s.apns_base_url, "APNS_BASE_URL")
     google_port = int(os.environ.get("GOOGLE_PORT", "8003"))
-    telegram_port = int(s.telegram_api_base.rsplit(":", 1)[1])
-    sms_port = int(s.sms_base_url.rsplit(":", 1)[1])
+    telegram_port = _port_of(s.telegram_api_base, "TELEGRAM_API_BASE")
+    sms_port = _port_of(s.sms_base_url, "SMS_BASE_URL")
     google_local = not os.environ.get("GOOGLE_WALLET_ISSUER_ID")
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "logs").mkdir(exist_ok=True)
-    for busy, what in ((port, "PORT"), (dynamodb_port, "DYNAMODB_PORT"), (apns_port, "APNS_PORT"),
-                       (telegram_port, "TELEGRAM_PORT"), (sms_port, "SMS_PORT"),
-                       *(((google_port, "GOOGLE_PORT"),) if google_local else ())):
-        if _port_open(busy):
-            raise SystemExit(f"Port {busy} is already in use: stop what runs there or set {what}=<another port>.")
+    _refuse_busy({"PORT": port, "DYNAMODB_PORT": dynamodb_port, "APNS_PORT": apns_port,
+                  "TELEGRAM_PORT": telegram_port, "SMS_PORT": sms_port,
+                  **({"GOOGLE_PORT": google_port} if google_local else {})})
     children: list[Child] = []
     stop = threading.Event()
     try:
@@ -323,9 +338,10 @@ def run() -> int:
         _say(f"local DynamoDB on 127.0.0.1:{dynamodb_port}: {restored} items restored from .local/")
         ensure_secrets()
         demo = seed_demo(port)
-        certs = Path(s.certs_dir)
-        children.append(Child("apns", [sys.executable, "-m", "chalicelib.wallet.apns_standin", "--port", str(apns_port),
-                                       "--cert", str(certs / "apns-standin.pem"), "--key", str(certs / "apns-standin.key"),
+        certs = Path(_required(s.certs_dir, "PASS_CERTS_DIR"))
+        children.append(Child("apns", [sys.executable, "-m", "chalicelib.wallet.apns_standin",
+                                       "--port", str(apns_port), "--cert", str(certs / "apns-standin.pem"),
+                                       "--key", str(certs / "apns-standin.key"),
                                        "--log", str(LOCAL / "logs" / "apns-pushes.jsonl")],
                               apns_port, LOCAL / "logs" / "apns.log", "the APNs stand-in"))
         children[-1].start()
@@ -335,20 +351,19 @@ def run() -> int:
                                "GOOGLE_WALLET_SERVICE_ACCOUNT_FILE": str(account_file),
                                "GOOGLE_WALLET_API_BASE": f"http://127.0.0.1:{google_port}/walletobjects/v1",
                                "GOOGLE_WALLET_CALLBACK_KEYS_URL": f"http://127.0.0.1:{google_port}/keys"})
-            from chalicelib import config
-
-            config.reset()
+            reset()
             children.append(Child("google", [sys.executable, "-m", "chalicelib.wallet.google_standin",
                                              "--port", str(google_port), "--service-account", str(account_file),
                                              "--issuer", LOCAL_ISSUER],
                                   google_port, LOCAL / "logs" / "google.log", "the Google Wallet stand-in"))
             children[-1].start()
         children.append(Child("telegram", [sys.executable, "-m", "chalicelib.channels.telegram_standin",
-                                           "--port", str(telegram_port), "--token", s.telegram_bot_token],
+                                           "--port", str(telegram_port),
+                                           "--token", _required(s.telegram_bot_token, "TELEGRAM_BOT_TOKEN")],
                               telegram_port, LOCAL / "logs" / "telegram.log", "the Telegram stand-in"))
         children[-1].start()
         children.append(Child("sms", [sys.executable, "-m", "chalicelib.channels.sms_standin",
-                                      "--port", str(sms_port), "--api-id", s.sms_api_id],
+                                      "--port", str(sms_port), "--api-id", _required(s.sms_api_id, "SMS_API_ID")],
                               sms_port, LOCAL / "logs" / "sms.log", "the SMS stand-in"))
         children[-1].start()
         threading.Thread(target=_outbox_loop, args=(stop,), daemon=True).start()
@@ -376,8 +391,6 @@ LOCAL_ISSUER = "3388000000000001"
 
 def _google_account(google_port: int) -> Path:
     """A generated service account whose token_uri is the stand-in's (regenerated when the port moves)."""
-    from chalicelib.wallet import google_standin
-
     path = LOCAL / "google" / "service-account.json"
     token_uri = f"http://127.0.0.1:{google_port}/token"
     if not path.exists() or json.loads(path.read_text()).get("token_uri") != token_uri:
@@ -389,8 +402,6 @@ def _google_account(google_port: int) -> Path:
 
 def _outbox_loop(stop: threading.Event) -> None:
     """What the outbox schedule (and, in AWS, the table's stream) does: deliver pushes within seconds."""
-    from chalicelib.jobs import outbox
-
     while not stop.wait(OUTBOX_EVERY):
         try:
             outbox.deliver()

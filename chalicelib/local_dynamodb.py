@@ -23,8 +23,19 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import run_simple
+from werkzeug.test import EnvironBuilder
+
+from chalicelib.store.tables import table_definitions
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 API = "DynamoDB_20120810"
 # Requests that change nothing: a snapshot is only taken after some other request came in.
@@ -32,7 +43,7 @@ READS = {"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "ListTable
          "DescribeContinuousBackups", "ListTagsOfResource", "DescribeEndpoints", "DescribeLimits"}
 
 
-def serialised(app):
+def serialised(app: "WSGIApplication") -> "LocalDynamoDB":
     """A WSGI app that lets one request at a time into `app` (its response is built whole inside)."""
     return LocalDynamoDB(app)
 
@@ -40,13 +51,13 @@ def serialised(app):
 class LocalDynamoDB:
     """moto's WSGI app behind one lock, and the snapshots taken under it."""
 
-    def __init__(self, app, region: str = "eu-central-1", snapshot: Path | None = None):
+    def __init__(self, app: "WSGIApplication", region: str = "eu-central-1", snapshot: Path | None = None) -> None:
         self.app, self.region, self.path = app, region, snapshot
         self.lock = threading.Lock()  # one request (or one snapshot) at a time inside moto
         self.writing = threading.Lock()  # one snapshot file written at a time
         self.changed = False
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: "WSGIEnvironment", start_response: "StartResponse") -> list[bytes]:
         operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         with self.lock:
             if operation not in READS:
@@ -55,16 +66,20 @@ class LocalDynamoDB:
 
     # --- moto called in-process (the caller holds self.lock) ----------------------------------------
 
-    def _call(self, operation: str, payload: dict) -> dict:
-        from werkzeug.test import EnvironBuilder
-
+    def _call(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
         headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"{API}.{operation}",
                    "Authorization": f"AWS4-HMAC-SHA256 Credential=local/20260101/{self.region}/dynamodb/"
                                     "aws4_request, SignedHeaders=host, Signature=0"}
-        environ = EnvironBuilder(path="/", method="POST", base_url="http://127.0.0.1", headers=headers,
-                                 data=json.dumps(payload)).get_environ()
-        status = []
-        raw = b"".join(self.app(environ, lambda line, headers, exc_info=None: status.append(line)))
+        environ = EnvironBuilder(path="/", method="POST", base_url="http://127.0.0.1",
+                                 headers=list(headers.items()), data=json.dumps(payload)).get_environ()
+        status: list[str] = []
+
+        def start_response(line: str, headers: list[tuple[str, str]],
+                           exc_info: object = None) -> Callable[[bytes], object]:
+            status.append(line)
+            return lambda _data: None  # the write() callable of old WSGI apps: moto never calls it
+
+        raw = b"".join(self.app(environ, start_response))
         answer = json.loads(raw or b"{}")
         if not status or not status[0].startswith("200"):
             raise RuntimeError(f"{operation}: {status[0] if status else '?'} {answer}")
@@ -113,7 +128,7 @@ class LocalDynamoDB:
                     return None
                 tables = self._tables()
                 self.changed = False
-            document = {"saved_at": datetime.now(timezone.utc).isoformat(), "tables": tables}
+            document = {"saved_at": datetime.now(UTC).isoformat(), "tables": tables}
             temporary = self.path.with_name(self.path.name + ".tmp")
             with open(temporary, "w", encoding="utf-8") as handle:
                 json.dump(document, handle)
@@ -129,9 +144,10 @@ class LocalDynamoDB:
         tables = json.loads(self.path.read_text(encoding="utf-8")).get("tables", {})
         count = 0
         with self.lock:
-            for name, table in tables.items():
-                if isinstance(table, list):  # the older format: items only, tables as the models define them
-                    table = {"definition": _model_definitions().get(name), "items": table}
+            for name, saved in tables.items():
+                # the older format: items only, tables as the models define them
+                table: dict[str, Any] = ({"definition": _model_definitions().get(name), "items": saved}
+                                         if isinstance(saved, list) else saved)
                 if table.get("definition") is None:
                     continue
                 self._call("CreateTable", table["definition"])
@@ -146,14 +162,12 @@ class LocalDynamoDB:
         return count
 
 
-def _model_definitions() -> dict:
-    from chalicelib.store.tables import table_definitions
-
+def _model_definitions() -> dict[str, Any]:
     return {definition["TableName"]: definition for definition in table_definitions()}
 
 
-def _every(seconds: float, action) -> None:
-    def loop():
+def _every(seconds: float, action: Callable[[], object]) -> None:
+    def loop() -> None:
         while True:
             time.sleep(seconds)
             try:
@@ -164,9 +178,6 @@ def _every(seconds: float, action) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import run_simple
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
@@ -180,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"restored {database.load()} items from {args.snapshot}", flush=True)
         _every(args.every, database.save)
 
-        def stop(signum, frame):
+        def stop(signum: int, frame: object) -> None:
             try:
                 print(f"saved {database.save(force=True)} items to {args.snapshot}", flush=True)
             finally:

@@ -8,6 +8,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
 
 _SENSITIVE = {"phone", "email", "name", "secret", "token", "password", "key", "birthday", "authorization", "body"}
 _logger = logging.getLogger("loyalty")
@@ -20,10 +22,12 @@ if not _logger.handlers:
 
 # Per request: the local server (and a test's threads) serve requests at once in one process, so the
 # fields live in a context variable, not in a module-wide dict that one request's lines would share.
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
+# Read-only: `bind` sets a new mapping, so no request ever changes the one another sees.
+_context: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar(
+    "log_context", default=MappingProxyType({}))
 
 
-def bind(**fields) -> None:
+def bind(**fields: object) -> None:
     """Set fields (e.g. request_id) that every following line of this request carries, until `clear()`."""
     _context.set({**_context.get(), **fields})
 
@@ -32,7 +36,7 @@ def clear() -> None:
     _context.set({})
 
 
-def redact(fields: dict) -> dict:
+def redact(fields: Mapping[str, object]) -> dict[str, object]:
     clean = {}
     for name, value in fields.items():
         parts = name.lower().split("_")
@@ -42,22 +46,23 @@ def redact(fields: dict) -> dict:
     return clean
 
 
-def _emit(level: int, event: str, fields: dict) -> None:
+def _emit(level: int, event: str, fields: Mapping[str, object]) -> None:
     if not _logger.isEnabledFor(level):
         return
-    record = {"ts": round(time.time(), 3), "level": logging.getLevelName(level).lower(), "event": event}
+    record: dict[str, object] = {"ts": round(time.time(), 3), "level": logging.getLevelName(level).lower(),
+                                 "event": event}
     record.update(_context.get())
     record.update(redact(fields))
     _logger.log(level, json.dumps(record, default=str, ensure_ascii=False))
 
 
-def info(event: str, **fields) -> None:
+def info(event: str, **fields: object) -> None:
     _emit(logging.INFO, event, fields)
 
 
-def warning(event: str, **fields) -> None:
+def warning(event: str, **fields: object) -> None:
     _emit(logging.WARNING, event, fields)
 
 
-def error(event: str, **fields) -> None:
+def error(event: str, **fields: object) -> None:
     _emit(logging.ERROR, event, fields)

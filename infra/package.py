@@ -10,14 +10,16 @@ code directories are read-only anyway). Checks the template with cfn-lint and pr
 import argparse
 import compileall
 import json
-import py_compile
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from infra.template import finish
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "chalicelib" / "assets"
@@ -66,7 +68,8 @@ def _compiled(archive: Path, lambda_root: str, drop: tuple = ()) -> None:
 
 def package(stage: str, lint: bool = True, out: Path | None = None) -> Path:
     if sys.version_info[:2] != RUNTIME:
-        raise SystemExit(f"package with Python {RUNTIME[0]}.{RUNTIME[1]}: the bundle's bytecode is for Lambda's runtime")
+        raise SystemExit(f"package with Python {RUNTIME[0]}.{RUNTIME[1]}: "
+                         "the bundle's bytecode is for Lambda's runtime")
     out = out or ROOT / "out" / stage
     shutil.rmtree(out, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -90,8 +93,6 @@ def package(stage: str, lint: bool = True, out: Path | None = None) -> Path:
                        cwd=ROOT, env=env, check=True)
     finally:
         shutil.rmtree(ASSETS, ignore_errors=True)
-    from infra.template import finish
-
     sam = finish(json.loads((out / "sam.json").read_text()))
     (out / "sam.json").write_text(json.dumps(sam, indent=2) + "\n")
     _compiled(out / "deployment.zip", "/var/task", drop=DEV_ONLY)
@@ -101,7 +102,8 @@ def package(stage: str, lint: bool = True, out: Path | None = None) -> Path:
     if runtimes != {"python3.13"}:
         raise SystemExit(f"unexpected Lambda runtimes {runtimes}: package with Python 3.13")
     if lint:
-        result = subprocess.run([_bin("cfn-lint"), str(out / "sam.json")], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run([_bin("cfn-lint"), str(out / "sam.json")], cwd=ROOT, capture_output=True, text=True,
+                                check=False)  # its exit code says errors (2) from warnings (4)
         if result.returncode not in (0, 4):  # 4: warnings only
             print(result.stdout + result.stderr)
             raise SystemExit(f"cfn-lint found errors in {out / 'sam.json'}")

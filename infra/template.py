@@ -11,8 +11,11 @@ optional custom domain, and the alarms with the SNS topic they notify. The stack
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from typing import Any
 
-from chalicelib.config import stage_environment
+from chalicelib.config import PROJECT_ROOT, stage_environment
+from chalicelib.store import tables
 
 APP_NAME = "loyalty"
 LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -100,8 +103,10 @@ SECRETS = {
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
-SECRETS.update({job: ["TELEGRAM_SECRET"] for job in ("expire_points", "birthdays", "winback", "campaigns", "job_chunk")})
-DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics")  # may send to the jobs queue
+SECRETS.update({job: ["TELEGRAM_SECRET"]
+                for job in ("expire_points", "birthdays", "winback", "campaigns", "job_chunk")})
+# may send to the jobs queue
+DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics")
 SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk", "outbox", "outbox_stream", "api")
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
@@ -114,10 +119,8 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def _tables(stage_env: dict):
+def _tables(stage_env: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any], str | None]]:
     """(short name, logical id, CreateTable definition, TTL attribute) for every model, from the code."""
-    from chalicelib.store import tables
-
     prefix = stage_env["TABLE_PREFIX"]
     definitions = {d["TableName"]: d for d in tables.table_definitions(prefix)}
     for model in tables.ALL_MODELS:
@@ -143,11 +146,12 @@ def _table_resource(definition: dict, ttl: str | None, protect: bool) -> dict:
 
 def _secret_arn(name: str) -> dict:
     # Secrets Manager appends six random characters to a secret's ARN.
-    return {"Fn::Sub": f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{name}-??????"}
+    return {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+                       f"{name}-??????"}
 
 
-def _policy(function: str, logical_tables: dict, stage_env: dict) -> list[dict]:
-    statements = [{
+def _policy(function: str, logical_tables: dict[str, str], stage_env: dict[str, str]) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = [{
         "Sid": "Logs",
         "Effect": "Allow",
         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -199,8 +203,6 @@ def _policy(function: str, logical_tables: dict, stage_env: dict) -> list[dict]:
 
 def _lambda_settings(stage: str) -> dict:
     """Each function's timeout (seconds) as .chalice/config.json gives it for the stage."""
-    from chalicelib.config import PROJECT_ROOT
-
     with open(f"{PROJECT_ROOT}/.chalice/config.json", encoding="utf-8") as handle:
         document = json.load(handle)
     stage_doc = document["stages"][stage]
@@ -340,9 +342,9 @@ def build(stage: str) -> dict:
     resources["AlarmEmailSubscription"] = {"Type": "AWS::SNS::Subscription", "Properties": {
         "TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}}
     resources.update(_alarms(stage, logical_tables))
-    outputs = {_camel(name.lower()): {"Value": env[name],
-                                      "Description": f"{name}: a Secrets Manager name (values never enter the template)"}
-               for name in sorted({n for names in SECRETS.values() for n in names}) if env.get(name)}
+    outputs: dict[str, dict[str, Any]] = {_camel(name.lower()): {
+        "Value": env[name], "Description": f"{name}: a Secrets Manager name (values never enter the template)"}
+        for name in sorted({n for names in SECRETS.values() for n in names}) if env.get(name)}
     outputs["PublicBaseUrl"] = {"Value": PUBLIC_BASE_URL, "Description": "PUBLIC_BASE_URL of every function"}
     outputs["DomainTarget"] = {"Condition": "HasDomain", "Value": {"Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]},
                                "Description": "point DomainName here (DNS CNAME or alias record)"}
@@ -351,8 +353,6 @@ def build(stage: str) -> dict:
 
 
 def _architecture(stage: str) -> str:
-    from chalicelib.config import PROJECT_ROOT
-
     with open(f"{PROJECT_ROOT}/.chalice/config.json", encoding="utf-8") as handle:
         document = json.load(handle)
     return document["stages"][stage].get("lambda_architecture", document.get("lambda_architecture", "x86_64"))
@@ -375,7 +375,8 @@ def _alarms(stage: str, logical_tables: dict) -> dict:
     """Every alarm tells the SNS topic when it fires and when it clears. Each one names this stage's
     own resources (functions, queues and tables by their stack-made names, the API by its stage name),
     so dev's trouble never rings prod's alarm."""
-    def alarm(description, namespace, metric, dimensions, threshold, statistic="Sum", periods=1, period=300):
+    def alarm(description: str, namespace: str, metric: str, dimensions: list[dict[str, Any]], threshold: int, *,
+              statistic: str = "Sum", periods: int = 1, period: int = 300) -> dict[str, Any]:
         properties = {
             "AlarmDescription": f"{APP_NAME} {stage}: {description}", "Namespace": namespace,
             "MetricName": metric, "Dimensions": dimensions, "Period": period, "EvaluationPeriods": periods,

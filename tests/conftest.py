@@ -1,11 +1,22 @@
 """Shared test set-up. The environment is fixed before anything imports the app, because the
 PynamoDB models read their table names and endpoint at import time."""
+import hashlib
+import hmac
 import json
 import os
+import socket
 import tempfile
-from datetime import datetime, timezone
+import threading
+import time
+from datetime import UTC, datetime
 
+import boto3
 import pytest
+from chalice.test import Client
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+from pynamodb.connection.base import Connection
 
 _KEYS_DIR = tempfile.mkdtemp(prefix="loyalty-test-keys-")
 os.environ.update({
@@ -22,7 +33,13 @@ os.environ.update({
 for _name in ("DYNAMODB_ENDPOINT", "ADMIN_JWT_KEYS_SECRET", "ADMIN_JWT_EXTERNAL_ISSUER", "ADMIN_JWT_EXTERNAL_JWKS_URL"):
     os.environ.pop(_name, None)
 
-from chalicelib import auth, config  # noqa: E402
+import app
+from chalicelib import auth, config
+from chalicelib.channels import telegram, telegram_standin
+from chalicelib.jobs import fanout
+from chalicelib.store import cards, merchants, programs
+from chalicelib.store.tables import create_tables
+from chalicelib.usecases import pos as pos_cases
 
 with open(os.environ["ADMIN_JWT_KEYS_FILE"], "w", encoding="utf-8") as _handle:
     json.dump({"keys": [auth.new_key_entry("test-1")]}, _handle)
@@ -33,11 +50,6 @@ auth.reset_keys()
 @pytest.fixture
 def aws():
     """An empty in-process DynamoDB (moto) with every table created."""
-    from moto import mock_aws
-
-    from chalicelib.store import cards, programs
-    from chalicelib.store.tables import create_tables
-
     with mock_aws():
         create_tables(wait=False)
         programs._slug_cache.clear()
@@ -47,10 +59,6 @@ def aws():
 
 @pytest.fixture
 def client(aws):
-    from chalice.test import Client
-
-    import app
-
     # stage "test" is not in .chalice/config.json: the client must not swap in a real stage's settings
     with Client(app.app, stage_name="test", project_dir=config.PROJECT_ROOT) as test_client:
         yield test_client
@@ -58,7 +66,7 @@ def client(aws):
 
 def token(merchant_id, role="owner", **overrides):
     """An admin token from the built-in issuer; `overrides` replace or add claims."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     raw = auth.issue_token(subject=overrides.pop("sub", f"test-{role}"), merchant_id=merchant_id, role=role,
                            ttl=overrides.pop("ttl", 600), now=now)
     return raw
@@ -70,16 +78,12 @@ def bearer(merchant_id, role="owner"):
 
 @pytest.fixture
 def merchant(aws):
-    from chalicelib.store import merchants
-
-    return merchants.create("Test Coffee", datetime.now(timezone.utc)).merchant_id
+    return merchants.create("Test Coffee", datetime.now(UTC)).merchant_id
 
 
 @pytest.fixture
 def other_merchant(aws):
-    from chalicelib.store import merchants
-
-    return merchants.create("Another Shop", datetime.now(timezone.utc)).merchant_id
+    return merchants.create("Another Shop", datetime.now(UTC)).merchant_id
 
 
 PROGRAM = {
@@ -115,10 +119,6 @@ class PosClient:
         self.client, self.key_id, self.secret = client, key_id, secret
 
     def headers(self, method, path, raw: bytes, timestamp=None, secret=None, key_id=None):
-        import hashlib
-        import hmac
-        import time
-
         ts = str(int(time.time()) if timestamp is None else timestamp)
         message = f"{ts}.{method}.{path}.".encode() + raw
         signature = hmac.new((secret or self.secret).encode(), message, hashlib.sha256).hexdigest()
@@ -135,8 +135,6 @@ class PosClient:
 
 @pytest.fixture
 def pos(client, merchant, program):
-    from chalicelib.usecases import pos as pos_cases
-
     pos_cases.forget_cached()
     created = body(client.http.post(f"/admin/programs/{program['id']}/pos-keys", headers=bearer(merchant), body="{}"))
     return PosClient(client, created["key_id"], created["secret"])
@@ -153,10 +151,6 @@ def enroll(client, slug="coffee", **fields):
 def serialised_dynamodb(aws, monkeypatch):
     """One DynamoDB request at a time, for tests that run threads against moto: each request is then
     atomic, as the real service promises (moto's own transactions are not; see local_dynamodb.py)."""
-    import threading
-
-    from pynamodb.connection.base import Connection
-
     lock, real = threading.RLock(), Connection._make_api_call
 
     def one_at_a_time(self, *args, **kwargs):
@@ -171,17 +165,12 @@ def serialised_dynamodb(aws, monkeypatch):
 @pytest.fixture
 def ses(aws):
     """moto's SES with the sender's identity verified; `ses_sent()` lists what it accepted."""
-    import boto3
-
     client = boto3.client("sesv2", region_name="eu-central-1")
     client.create_email_identity(EmailIdentity="noreply@loyalty.local")
     return client
 
 
 def ses_sent() -> list:
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
     return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
 
 
@@ -191,10 +180,6 @@ TELEGRAM_TOKEN, TELEGRAM_SECRET = "42:test-token", "webhook-secret"
 @pytest.fixture
 def telegram_bot(monkeypatch):
     """The Bot API stand-in on a free port, with the settings pointing at it; yields what it was sent."""
-    import socket
-
-    from chalicelib.channels import telegram, telegram_standin
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -219,10 +204,6 @@ def telegram_bot(monkeypatch):
 @pytest.fixture
 def jobs_queue(aws, monkeypatch):
     """A jobs queue in moto's SQS, named by JOBS_QUEUE_URL: runs fan out to it. Yields (client, url)."""
-    import boto3
-
-    from chalicelib.jobs import fanout
-
     sqs = boto3.client("sqs", region_name="eu-central-1")
     url = sqs.create_queue(QueueName="loyalty-test-jobs")["QueueUrl"]
     monkeypatch.setenv("JOBS_QUEUE_URL", url)

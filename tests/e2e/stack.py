@@ -48,7 +48,7 @@ class Stack:
         env.update({"PORT": str(self.port), "DYNAMODB_PORT": str(self.db_port), "APNS_PORT": str(self.apns_port),
                     "GOOGLE_PORT": str(self.google_port), "TELEGRAM_PORT": str(self.telegram_port),
                     "SMS_PORT": str(self.sms_port), "LOCAL_DIR": str(self.local_dir)})
-        self.log = open(self.local_dir / "stack-output.txt", "ab")
+        self.log = open(self.local_dir / "stack-output.txt", "ab")  # noqa: SIM115 - the stack's, until stop()
         seen = len(self.output()) if (self.local_dir / "stack-output.txt").exists() else 0
         self.process = subprocess.Popen([sys.executable, "-m", "chalicelib.cli", "dev"], cwd=ROOT, env=env,
                                         stdout=self.log, stderr=subprocess.STDOUT)

@@ -17,12 +17,12 @@ def test_demo_history_fills_the_analytics_page(tmp_path):
         for name in ("TABLE_PREFIX", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ADMIN_JWT_KEYS_FILE"):
             env.pop(name, None)
         made = subprocess.run([sys.executable, "-m", "chalicelib.cli", "demo-history", "--days", "15"], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=300)
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
         assert made.returncode == 0, made.stderr[-2000:]
         counts = json.loads(made.stdout.strip().splitlines()[-1])
         assert counts["members"] > 0 and counts["receipts"] > 0
         again = subprocess.run([sys.executable, "-m", "chalicelib.cli", "demo-history", "--days", "15"], cwd=ROOT,
-                               env=env, capture_output=True, text=True, timeout=300)
+                               env=env, capture_output=True, text=True, timeout=300, check=True)
         assert json.loads(again.stdout.strip().splitlines()[-1]) == {"members": 0, "receipts": 0, "refunds": 0}
 
         status, headers, page = request("GET", f"{stack.api}/admin")

@@ -39,11 +39,15 @@ schemathesis = pytest.importorskip("schemathesis")
 import requests  # noqa: E402  (schemathesis' own dependency)
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import seed as fixed_seed  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from hypothesis.errors import Unsatisfiable  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
-    content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance)
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.e2e.stack import Stack, enroll  # noqa: E402
 
@@ -131,7 +135,7 @@ def _fingerprint(db, keys: dict) -> str:
     """What a refused request must not change: every item's key in the request-written tables, and what
     a card holder would notice on a card."""
     parts = []
-    for table, items in zip(REQUEST_TABLES, _POOL.map(lambda table: _items(db, table), REQUEST_TABLES)):
+    for table, items in zip(REQUEST_TABLES, _POOL.map(lambda table: _items(db, table), REQUEST_TABLES), strict=True):
         for item in items:
             fields = CARD_FIELDS if table == "cards" else ()
             parts.append(json.dumps([table, {name: item[name] for name in keys[table]},

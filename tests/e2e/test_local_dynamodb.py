@@ -67,7 +67,7 @@ def test_racing_transactions_apply_exactly_once(client):
 
     for round_ in range(ROUNDS):
         with ThreadPoolExecutor(THREADS) as pool:
-            wins = sum(pool.map(lambda thread: attempt(round_, thread), range(THREADS)))
+            wins = sum(pool.map(attempt, [round_] * THREADS, range(THREADS)))
         entries = client.scan(TableName="t", FilterExpression="begins_with(pk, :p)",
                               ExpressionAttributeValues={":p": {"S": f"entry{round_}-"}})["Count"]
         card = client.get_item(TableName="t", Key={"pk": {"S": "card"}}, ConsistentRead=True)["Item"]

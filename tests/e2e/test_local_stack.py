@@ -2,7 +2,8 @@
 A customer enrolls over HTTP; the data survives a restart; Ctrl-C stops every process."""
 import json
 
-from tests.e2e.stack import Stack, port_in_use as _port_in_use
+from tests.e2e.stack import Stack
+from tests.e2e.stack import port_in_use as _port_in_use
 from tests.e2e.stack import request as _request
 
 

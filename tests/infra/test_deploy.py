@@ -138,7 +138,7 @@ def test_tables_are_protected_in_prod_and_capped_on_demand(built):
 
 
 def test_every_function_knows_the_public_address_from_the_stack(sam, cloudformation):
-    for logical, function in _functions(sam).items():
+    for function in _functions(sam).values():
         assert function["Properties"]["Environment"]["Variables"]["PUBLIC_BASE_URL"] == template.PUBLIC_BASE_URL
         assert function["Properties"]["Architectures"] == ["arm64"]
     with_domain, without = template.PUBLIC_BASE_URL["Fn::If"][1:]
@@ -165,5 +165,5 @@ def test_the_deploy_target_sends_the_template_through_the_bucket():
                               "CertificateArn=arn:aws:acm:c"}
     assert set(p.split("=")[0] for p in overrides) <= set(template.PARAMETERS)
     refused = subprocess.run(["make", "deploy", "STAGE=prod"], cwd=ROOT, capture_output=True, text=True,
-                             env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+                             env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}, check=False)
     assert refused.returncode != 0 and "BUCKET" in refused.stderr and "cloudformation" not in refused.stdout

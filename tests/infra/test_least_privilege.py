@@ -1,17 +1,16 @@
 """The IAM map in infra/template.py against what the code really calls: every DynamoDB call made while
 each function does its work must be allowed to that function (and nothing broader is needed)."""
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 import botocore.client
 import pytest
 
 from chalicelib.store import cards as card_store
 from chalicelib.store import devices
+from chalicelib.store.models import ALL_MODELS  # noqa: E402
 from infra import template
 from tests.conftest import bearer, enroll
-
-from chalicelib.store.models import ALL_MODELS  # noqa: E402
 
 SHORT = {model.Meta.table_name: model.Meta.short_name for model in ALL_MODELS}
 
@@ -74,7 +73,7 @@ def test_the_api_needs_nothing_its_role_lacks(client, merchant, program, pos, ca
     pos.post("/pos/refunds", {"refund_id": "f1", "receipt_id": "r1", "amount": 1000})
     token = card_store.get(card["card_id"]).auth_token
     auth = {"Authorization": f"ApplePass {token}", "Content-Type": "application/json"}
-    base = f"/passkit/v1/devices/d1/registrations/pass.dev.loyalty.local"
+    base = "/passkit/v1/devices/d1/registrations/pass.dev.loyalty.local"
     client.http.post(f"{base}/{card['card_id']}", headers=auth, body=json.dumps({"pushToken": "t1"}))
     client.http.get(base)
     client.http.delete(f"{base}/{card['card_id']}", headers=auth)
@@ -91,7 +90,7 @@ def test_the_outbox_needs_nothing_its_role_lacks(client, merchant, program, pos,
     from chalicelib.wallet import apns
 
     card = enroll(client)
-    devices.register("d1", "pass.dev.loyalty.local", card["card_id"], "gone-1", datetime.now(timezone.utc))
+    devices.register("d1", "pass.dev.loyalty.local", card["card_id"], "gone-1", datetime.now(UTC))
     pos.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100000})
     client.http.post(f"/admin/programs/{program['id']}/passes/refresh", headers=bearer(merchant))
     calls.clear()
@@ -102,10 +101,11 @@ def test_the_outbox_needs_nothing_its_role_lacks(client, merchant, program, pos,
 
 def test_the_daily_jobs_need_nothing_their_roles_lack(client, merchant, calls):
     from chalicelib.jobs import tiers, triggers
-    from chalicelib.usecases import enrollment, pos as pos_cases
+    from chalicelib.usecases import enrollment
+    from chalicelib.usecases import pos as pos_cases
     from chalicelib.usecases import programs as program_cases
 
-    joined = datetime(2027, 1, 10, 9, tzinfo=timezone.utc)
+    joined = datetime(2027, 1, 10, 9, tzinfo=UTC)
     program = program_cases.create(merchant, {"name": "Jobs", "slug": "jobs", "mechanics": {
         "welcome_bonus": 100, "lifetime_by_source": {"welcome": 30}, "birthday": {"bonus": 5},
         "winback": {"after_days": 45, "bonus": 5},
@@ -117,7 +117,7 @@ def test_the_daily_jobs_need_nothing_their_roles_lack(client, merchant, calls):
     for job, day in (("expire_points", date(2027, 2, 9)), ("birthdays", date(2027, 2, 20)),
                      ("winback", date(2027, 2, 24))):
         calls.clear()
-        getattr(triggers, job)(day, now=datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc))
+        getattr(triggers, job)(day, now=datetime.combine(day, datetime.min.time(), tzinfo=UTC))
         assert calls and _allowed(job, calls) == [], job
     calls.clear()
     tiers.run(date(2028, 3, 1))
@@ -127,7 +127,7 @@ def test_the_daily_jobs_need_nothing_their_roles_lack(client, merchant, calls):
     campaigns.create(program, {"name": "c", "texts": {"en": "hi"}, "bonus": 5,
                                "send_at": "2027-03-01T10:00:00+00:00"}, "me", joined)
     calls.clear()
-    assert campaigns.run_due(datetime(2027, 3, 1, 11, tzinfo=timezone.utc)) == {"campaigns": 1}
+    assert campaigns.run_due(datetime(2027, 3, 1, 11, tzinfo=UTC)) == {"campaigns": 1}
     assert _allowed("campaigns", calls) == []
 
 
@@ -147,9 +147,9 @@ def test_queued_work_needs_nothing_the_job_chunk_and_analytics_roles_lack(client
             return {}
 
     monkeypatch.setattr(fanout, "queue_url", lambda: "https://sqs.local/jobs")
-    monkeypatch.setattr(fanout, "_sqs", lambda: Queue())
+    monkeypatch.setattr(fanout, "_sqs", Queue)
     monkeypatch.setattr(fanout, "THRESHOLD", 1)  # every walk of more than one card fans out
-    joined = datetime(2027, 1, 10, 9, tzinfo=timezone.utc)
+    joined = datetime(2027, 1, 10, 9, tzinfo=UTC)
     program = program_cases.create(merchant, {"name": "Queued", "slug": "queued", "mechanics": {
         "welcome_bonus": 100, "lifetime_by_source": {"welcome": 30}, "expiry_warning_days": 3,
         "birthday": {"bonus": 5}, "winback": {"after_days": 45, "bonus": 5}}}, joined)
@@ -169,7 +169,7 @@ def test_queued_work_needs_nothing_the_job_chunk_and_analytics_roles_lack(client
     for job, day in (("expire_points", date(2027, 2, 6)), ("expire_points", date(2027, 2, 9)),
                      ("birthdays", date(2027, 2, 20)), ("winback", date(2027, 2, 24))):
         calls.clear()
-        getattr(triggers, job)(day, now=datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc))
+        getattr(triggers, job)(day, now=datetime.combine(day, datetime.min.time(), tzinfo=UTC))
         assert _allowed(job, calls) == [], job
         assert queued, f"{job} handed nothing to the queue"
         work_off()

@@ -42,9 +42,11 @@ def _statements(document):
             for policy in resource["Properties"]["Policies"]:
                 for statement in policy["PolicyDocument"]["Statement"]:
                     if "Fn::If" in statement:  # a statement only when its condition holds
-                        condition, statement, otherwise = statement["Fn::If"]
+                        _, conditional, otherwise = statement["Fn::If"]
                         assert otherwise == {"Ref": "AWS::NoValue"}
-                    yield logical, statement
+                        yield logical, conditional
+                    else:
+                        yield logical, statement
 
 
 def test_no_policy_has_a_wildcard_action_or_resource(built):
