@@ -24,6 +24,7 @@ from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_number
 from chalicelib.core import mechanics as mech
+from chalicelib.core import texts
 
 MIME = "application/vnd.apple.pkpass"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same files give the same archive bytes
@@ -135,13 +136,6 @@ def sign(manifest: bytes, material: Signer) -> bytes:
 
 # --- pass.json -----------------------------------------------------------------------------------
 
-_RULES = {
-    "ru": "Начисляем {earn}% от суммы покупки баллами. Баллами можно оплатить до {cap}% чека.{life}",
-    "en": "You earn {earn}% of every purchase in points. Points can pay up to {cap}% of a receipt.{life}",
-}
-_LIFE = {"ru": " Баллы действуют {days} дней.", "en": " Points last {days} days."}
-
-
 def pass_json(card, program, design_name: str = "default") -> dict:
     """The pass for a card's current state; the same state always gives the same dict."""
     s = settings()
@@ -149,15 +143,12 @@ def pass_json(card, program, design_name: str = "default") -> dict:
     mechanics = mech.from_stored(program.mechanics)
     brand = brandings.parse({}, program.branding)
     tier = mechanics.tier(card.tier)
-    locale = card.locale if card.locale in _RULES else "ru"
-    life = _LIFE[locale].format(days=mechanics.lifetime_days) if mechanics.lifetime_days else ""
     values = {
         "balance": int(card.balance),
         "holder": card.name,
         "tier": tier.name,
         "number": card_number.display(card.number),
-        "rules": _RULES[locale].format(earn=mech.percent(tier.earn_bp), cap=mech.percent(mechanics.redeem_cap_bp),
-                                       life=life),
+        "rules": texts.rules_text(mechanics, card.tier, texts.language(card.locale)),
         "card_page": f"{s.public_base_url}/c/{card.card_id}?k={card.access_key}",
         "terms": brand.get("terms") or "",
         "notice": card.notice or "",

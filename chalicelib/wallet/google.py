@@ -14,14 +14,17 @@ import json
 import struct
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from chalicelib import log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_number
 from chalicelib.core import mechanics as mech
+from chalicelib.core import texts
 
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
@@ -208,9 +211,17 @@ def object_id(issuer_id: str, card) -> str:
     return f"{issuer_id}.{card.card_id}"
 
 
-def _localized(default: str, translations: dict) -> dict:
-    return {"defaultValue": {"language": "ru", "value": default},
+def _localized(default: str, translations: Mapping[str, str]) -> dict[str, Any]:
+    return {"defaultValue": {"language": texts.DEFAULT_LANGUAGE, "value": default},
             "translatedValues": [{"language": lang, "value": text} for lang, text in translations.items()]}
+
+
+def _catalogue_localized(key: str) -> dict[str, Any]:
+    """A catalogue text as Google's localized string: the default language's words, the others as
+    translations."""
+    every = texts.localized(key)
+    return _localized(every[texts.DEFAULT_LANGUAGE],
+                      {lang: words for lang, words in every.items() if lang != texts.DEFAULT_LANGUAGE})
 
 
 def logo_url(program) -> str:
@@ -225,6 +236,7 @@ def loyalty_class(issuer_id: str, program) -> dict:
     brand = brandings.parse({}, program.branding)
     base = settings().public_base_url
     name = brand.get("organization_name") or program.name
+    default = texts.CATALOGUE[texts.DEFAULT_LANGUAGE]
     document = {
         "id": class_id(issuer_id, program),
         "issuerName": name[:20],
@@ -233,11 +245,11 @@ def loyalty_class(issuer_id: str, program) -> dict:
                         "contentDescription": _localized(program.name, {"en": program.name})},
         "hexBackgroundColor": brand["background_color"],
         "reviewStatus": "UNDER_REVIEW",
-        "accountIdLabel": "Номер карты",
-        "accountNameLabel": "Участник",
-        "rewardsTierLabel": "Уровень",
-        "localizedAccountIdLabel": _localized("Номер карты", {"en": "Card number"}),
-        "localizedAccountNameLabel": _localized("Участник", {"en": "Member"}),
+        "accountIdLabel": default["card_number"],
+        "accountNameLabel": default["member"],
+        "rewardsTierLabel": default["tier"],
+        "localizedAccountIdLabel": _catalogue_localized("card_number"),
+        "localizedAccountNameLabel": _catalogue_localized("member"),
         "countryCode": program.country,
         "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
     }
@@ -252,26 +264,23 @@ def loyalty_object(issuer_id: str, card, program) -> dict:
     mechanics = mech.from_stored(program.mechanics)
     tier = mechanics.tier(card.tier)
     base = settings().public_base_url
-    locale = card.locale if card.locale in ("ru", "en") else "ru"
-    rules = {"ru": f"{mech.percent(tier.earn_bp)}% от покупки баллами; баллами до {mech.percent(mechanics.redeem_cap_bp)}% чека.",
-             "en": f"{mech.percent(tier.earn_bp)}% of purchases in points; points pay up to "
-                   f"{mech.percent(mechanics.redeem_cap_bp)}% of a receipt."}[locale]
-    tier_label = "Уровень" if locale == "ru" else "Tier"
+    words = texts.CATALOGUE[texts.language(card.locale)]
     return {
         "id": object_id(issuer_id, card),
         "classId": class_id(issuer_id, program),
         "state": "ACTIVE" if card.status == "active" else "INACTIVE",
         "accountId": card_number.display(card.number),
         "accountName": card.name[:20],
-        "loyaltyPoints": {"label": "Баллы" if locale == "ru" else "Points", "balance": {"int": int(card.balance)}},
+        "loyaltyPoints": {"label": words["points_label"], "balance": {"int": int(card.balance)}},
         # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen
         # itself; a cut of ours showed "Platinu". The details repeat it in full.
-        "secondaryLoyaltyPoints": {"label": tier_label, "balance": {"string": tier.name}},
+        "secondaryLoyaltyPoints": {"label": words["tier"], "balance": {"string": tier.name}},
         "barcode": {"type": "QR_CODE", "value": card.number, "alternateText": card_number.display(card.number)},
-        "textModulesData": [{"id": "rules", "header": "Правила" if locale == "ru" else "Rules", "body": rules},
-                            {"id": "tier", "header": tier_label, "body": tier.name}],
+        "textModulesData": [{"id": "rules", "header": words["rules"],
+                             "body": texts.rules_text(mechanics, card.tier, texts.language(card.locale))},
+                            {"id": "tier", "header": words["tier"], "body": tier.name}],
         "linksModuleData": {"uris": [{"id": "card", "uri": f"{base}/c/{card.card_id}?k={card.access_key}",
-                                      "description": "Карта онлайн" if locale == "ru" else "Your card online"}]},
+                                      "description": words["card_online"]}]},
     }
 
 
