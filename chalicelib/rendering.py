@@ -10,7 +10,7 @@ from chalicelib.core import texts
 from chalicelib.core.mechanics import Mechanics, Tier
 
 if TYPE_CHECKING:  # only for the annotation: Jinja2 itself loads on first use (below)
-    import jinja2
+    import jinja2  # noqa: PLC0415
 
 # The catalogue under the name the blueprints and guards read it by (api/pages.py, api/join.py,
 # usecases/guards.py); new code imports chalicelib.core.texts.
@@ -22,7 +22,7 @@ _PER_PERCENT = 100
 def environment() -> "jinja2.Environment":
     # lazy: Jinja2 costs about 48 ms of import (python -X importtime, 2 cores), paid by the first page
     # instead of every cold start (the POS and the passkit routes never render a page)
-    import jinja2
+    import jinja2  # noqa: PLC0415
 
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(assets.directory("templates"))),
                               autoescape=jinja2.select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
