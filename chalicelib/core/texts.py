@@ -46,6 +46,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "rules_earn_cashback": "Возвращаем {earn}% от суммы покупки кешбэком в баллах.",
         "rules_redeem_cap": "Баллами можно оплатить до {cap}% чека.",
         "rules_lifetime": "Баллы сгорают через {days}.",
+        # the Telegram bot ({points}: texts.word(balance, "points", lang))
+        "telegram_linked": "Карта «{program}» подключена. Баланс: {balance} {points}.\n"
+                           "/balance — баланс, /qr — код для кассы",
+        "telegram_balance": "«{program}»: {balance} {points}, доступно {available}. Уровень: {tier}.",
+        "telegram_join": "Получите карту «{program}»:", "telegram_join_button": "Получить карту",
+        "telegram_unknown": "Откройте бота по ссылке со страницы вашей карты, чтобы подключить её.",
+        "telegram_qr": "Покажите этот код на кассе: {number}", "telegram_bad_link": "Ссылка устарела или неверна.",
         # messages the platform writes itself
         # (their counted words agree with {count}: see `about_points`)
         "expiry_warning": "{count} {points} {expire} {day}. Успейте потратить!",
@@ -78,6 +85,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "rules_earn_cashback": "You get {earn}% of every purchase back as cashback in points.",
         "rules_redeem_cap": "Points can pay up to {cap}% of a receipt.",
         "rules_lifetime": "Points expire after {days}.",
+        "telegram_linked": "Your {program} card is linked. Balance: {balance} {points}.\n/balance, /qr for the counter",
+        "telegram_balance": "{program}: {balance} {points}, {available} available. Tier: {tier}.",
+        "telegram_join": "Get your {program} card:", "telegram_join_button": "Get the card",
+        "telegram_unknown": "Open the bot from the link on your card page to link your card.",
+        "telegram_qr": "Show this code at the counter: {number}",
+        "telegram_bad_link": "This link is out of date or wrong.",
         "expiry_warning": "{count} {points} {expire} on {day}. Use {them} before then!",
         "birthday_gift": "Happy birthday! Here {are} {count} {points} from us.",
         "winback_offer": "We miss you! {count} {points} {are} waiting for you.",
