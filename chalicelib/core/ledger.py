@@ -192,8 +192,8 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     spend, visits = _prune(dict(book.state.spend), day), _prune(dict(book.state.visits), day)
     spend[sold_on] = spend.get(sold_on, 0) + paid
     visits[sold_on] = visits.get(sold_on, 0) + 1
-    first = min(day for day in (book.state.first_purchase_on, sold_on) if day)
-    last = max(day for day in (book.state.last_purchase_on, sold_on) if day)
+    first = min(known for known in (book.state.first_purchase_on, sold_on) if known)
+    last = max(known for known in (book.state.last_purchase_on, sold_on) if known)
     after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1,
                     revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last)
     after = replace(after, tier=upgraded_tier(after, mechanics, today))
