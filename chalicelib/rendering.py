@@ -10,7 +10,7 @@ from chalicelib.core import texts
 from chalicelib.core.mechanics import Mechanics, Tier
 
 if TYPE_CHECKING:  # only for the annotation: Jinja2 itself loads on first use (below)
-    import jinja2  # noqa: PLC0415
+    import jinja2
 
 # The catalogue under the name the blueprints and guards read it by (api/pages.py, api/join.py,
 # usecases/guards.py); new code imports chalicelib.core.texts.
