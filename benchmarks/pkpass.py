@@ -26,9 +26,10 @@ def main() -> int:
     certs = Path(tempfile.mkdtemp(prefix="pkpass-bench-"))
     os.environ.update({"STAGE": "bench", "PASS_CERTS_DIR": str(certs), "PASS_TYPE_ID": "pass.bench.loyalty",
                        "TEAM_ID": "BENCHTEAM1", "PUBLIC_BASE_URL": "https://loyalty.example.com"})
-    from chalicelib.core import card_number
-    from chalicelib.store.models import Card, Program
-    from chalicelib.wallet import apple, devcerts
+    # after the environment above: the settings and the models read it when they are imported
+    from chalicelib.core import card_number  # noqa: PLC0415
+    from chalicelib.store.models import Card, Program  # noqa: PLC0415
+    from chalicelib.wallet import apple, devcerts  # noqa: PLC0415
 
     devcerts.generate(certs, "pass.bench.loyalty", "BENCHTEAM1")
     program = Program("p_bench", merchant_id="m", name="Bench Coffee", slug="bench", timezone="Europe/Moscow",
@@ -41,8 +42,8 @@ def main() -> int:
     chosen = apple.design()
     apple.build(cards[0], program)  # warm-up
 
-    parts = {"render": [], "hashing": [], "signing": [], "zipping": []}
-    totals = []
+    parts: dict[str, list[float]] = {"render": [], "hashing": [], "signing": [], "zipping": []}
+    totals: list[float] = []
     for card in cards:
         t0 = time.perf_counter()
         document = apple.pass_json(card, program)
@@ -61,7 +62,7 @@ def main() -> int:
                                ("signature", signature)):
                 archive.writestr(zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0)), data)
         t4 = time.perf_counter()
-        for name, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+        for name, value in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             parts[name].append(value * 1000)
         start = time.perf_counter()
         apple.build(card, program)

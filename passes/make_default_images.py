@@ -9,24 +9,28 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from chalicelib.wallet.images import from_function  # noqa: E402
 
+Pixel = tuple[int, int, int, int]  # RGBA
+ICON_DISC, ICON_RING = 0.48, 0.40  # outer radius of the icon's disc and inner radius of its ring (of 1)
+LOGO_DISC = 0.38
 
-def icon(u, v):
+
+def icon(u: float, v: float) -> Pixel:
     # a warm disc with a lighter ring: reads as "a stamp" at 29 pt
     r = math.hypot(u - 0.5, v - 0.5)
-    if r > 0.48:
+    if r > ICON_DISC:
         return (0, 0, 0, 0)
-    if r > 0.40:
+    if r > ICON_RING:
         return (232, 192, 125, 255)
     return (59, 47, 47, 255)
 
 
-def logo(u, v):
+def logo(u: float, v: float) -> Pixel:
     # a small disc at the left of a transparent band; the logo text is drawn by Wallet
     r = math.hypot((u - 0.15) * 3.2, v - 0.5)
-    return (255, 248, 231, 255) if r < 0.38 else (0, 0, 0, 0)
+    return (255, 248, 231, 255) if r < LOGO_DISC else (0, 0, 0, 0)
 
 
-def strip(u, v):
+def strip(u: float, v: float) -> Pixel:
     # a soft diagonal gradient
     t = (u * 0.7 + v * 0.3)
     return (int(59 + 60 * t), int(47 + 40 * t), int(47 + 20 * t), 255)

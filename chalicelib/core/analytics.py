@@ -14,12 +14,28 @@ nothing to divide by is null.
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from typing import Any, Protocol
+
+Counts = dict[str, int]  # counter name -> amount (a day's, a period's, a change's)
+Numbers = dict[str, Any]  # a summary or a daily row as the API answers it (counts, ratios, nulls)
+
+
+class Booked(Protocol):
+    """A ledger entry as analytics counts it."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def amount(self) -> int: ...
+
 
 COUNTERS = (
     "receipts", "member_receipts", "revenue", "member_revenue", "refunds", "refunded", "new_members",
     "points_earned", "points_bonus", "points_adjusted_in", "points_adjusted_out", "points_redeemed",
     "points_returned", "points_reversed", "points_expired",
 )
+REPEAT_RECEIPTS = 2  # a buyer with this many receipts in the period is a repeat buyer
 _POINTS_BY_KIND = {"earn": "points_earned", "bonus": "points_bonus", "redeem": "points_redeemed",
                    "refund_return": "points_returned", "refund_reverse": "points_reversed",
                    "expire": "points_expired"}
@@ -27,9 +43,9 @@ _POINTS_BY_KIND = {"earn": "points_earned", "bonus": "points_bonus", "redeem": "
 
 # --- counting as it happens ----------------------------------------------------------------------
 
-def points_counts(entries: Iterable) -> dict:
+def points_counts(entries: Iterable[Booked]) -> Counts:
     """Ledger entries (anything with .kind and a signed .amount) as daily point counters."""
-    counts: dict = {}
+    counts: Counts = {}
     for entry in entries:
         if not entry.amount:
             continue
@@ -41,7 +57,7 @@ def points_counts(entries: Iterable) -> dict:
     return counts
 
 
-def sale_counts(paid: int, member: bool) -> dict:
+def sale_counts(paid: int, member: bool) -> Counts:
     """A receipt: `paid` is the money part (total less what points paid for)."""
     counts = {"receipts": 1, "revenue": paid}
     if member:
@@ -49,15 +65,15 @@ def sale_counts(paid: int, member: bool) -> dict:
     return counts
 
 
-def refund_counts(refunded_money: int, member: bool) -> dict:
+def refund_counts(refunded_money: int, member: bool) -> Counts:
     counts = {"refunds": 1, "refunded": refunded_money, "revenue": -refunded_money}
     if member:
         counts["member_revenue"] = -refunded_money
     return counts
 
 
-def merge(*parts: dict) -> dict:
-    total: dict = {}
+def merge(*parts: Counts) -> Counts:
+    total: Counts = {}
     for part in parts:
         for name, value in part.items():
             if value:
@@ -65,7 +81,7 @@ def merge(*parts: dict) -> dict:
     return total
 
 
-def net_points(counts: dict) -> int:
+def net_points(counts: Counts) -> int:
     """How much the program's outstanding points changed."""
     view = points_view(counts)
     return view["points_issued"] - view["points_redeemed"] - view["points_expired"] - view["points_adjusted_out"]
@@ -79,8 +95,8 @@ class Member:
 
     card_id: str
     joined_on: str  # program-local day of enrollment
-    visits: dict = field(default_factory=dict)  # day -> receipts
-    spend: dict = field(default_factory=dict)  # day -> net money paid
+    visits: dict[str, int] = field(default_factory=dict)  # day -> receipts
+    spend: dict[str, int] = field(default_factory=dict)  # day -> net money paid
     first_purchase_on: str | None = None
     last_purchase_on: str | None = None
     balance: int = 0
@@ -97,7 +113,7 @@ class Member:
         return sum(amount for day, amount in self.spend.items() if start <= day <= end)
 
 
-def member_from_stats(card_id: str, joined_on: str, stats: dict, balance: int = 0) -> Member:
+def member_from_stats(card_id: str, joined_on: str, stats: dict[str, Any], balance: int = 0) -> Member:
     visits = stats.get("visits")
     if visits is None:  # cards from before visits were kept: a day with spend was one visit
         visits = {day: 1 for day in stats.get("spend", {})}
@@ -107,11 +123,11 @@ def member_from_stats(card_id: str, joined_on: str, stats: dict, balance: int = 
 
 # --- the period's numbers ------------------------------------------------------------------------
 
-def percent(part, whole) -> float | None:
+def percent(part: float, whole: float) -> float | None:
     return round(part * 100 / whole, 2) if whole else None
 
 
-def ratio(part, whole, digits: int = 2) -> float | None:
+def ratio(part: float, whole: float, digits: int = 2) -> float | None:
     return round(part / whole, digits) if whole else None
 
 
@@ -119,11 +135,11 @@ def days_between(start: date, end: date) -> list[str]:
     return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
-def total_counts(days: dict) -> dict:
+def total_counts(days: dict[str, Counts]) -> Counts:
     return merge(*days.values())
 
 
-def points_view(counts: dict) -> dict:
+def points_view(counts: Counts) -> Counts:
     get = counts.get
     issued = (get("points_earned", 0) + get("points_bonus", 0) + get("points_adjusted_in", 0)
               - get("points_reversed", 0))
@@ -162,7 +178,7 @@ def member_totals(members: Iterable[Member], start: date, end: date, window: int
         receipts = member.receipts_between(lo, hi)
         if receipts:
             t.buyers += 1
-            t.repeaters += receipts >= 2
+            t.repeaters += receipts >= REPEAT_RECEIPTS
         t.active_start += member.bought_between(start_window, before)
         t.active_end += member.bought_between(end_window, hi)
         t.first_in_period += member.first_purchase_on is not None and lo <= member.first_purchase_on <= hi
@@ -170,8 +186,8 @@ def member_totals(members: Iterable[Member], start: date, end: date, window: int
     return t
 
 
-def summary(days: dict, t: MemberTotals, *, start: date, end: date, window: int, point_value: int,
-            outstanding: int) -> dict:
+def summary(days: dict[str, Counts], t: MemberTotals, *, start: date, end: date,  # noqa: PLR0913 (named figures)
+            window: int, point_value: int, outstanding: int) -> Numbers:
     """`days`: day -> counters for the days of the period (missing days had nothing); `t`: the members'
     totals for the same period (`member_totals`); `outstanding`: points held at the end of `end`."""
     counts = total_counts(days)
@@ -201,8 +217,8 @@ def summary(days: dict, t: MemberTotals, *, start: date, end: date, window: int,
     }
 
 
-def daily(days: dict, start: date, end: date) -> list[dict]:
-    rows = []
+def daily(days: dict[str, Counts], start: date, end: date) -> list[Numbers]:
+    rows: list[Numbers] = []
     for day in days_between(start, end):
         counts = days.get(day, {})
         get = counts.get

@@ -1,5 +1,6 @@
 """A program's branding: what the wallet card and the pages look like. Validated like mechanics."""
 import re
+from typing import Any
 
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
@@ -14,10 +15,12 @@ DEFAULTS = {
     "terms": None,
     "website": None,
 }
+_SHORT_HEX = 3  # '#rgb'
+_CHANNEL_MAX = 255
 _TEXT_LIMITS = {"logo_text": 40, "organization_name": 80, "description": 200, "terms": 2000}
 
 
-def parse_color(value, field: str) -> str:
+def parse_color(value: object, field: str) -> str:
     """'#RRGGBB', '#RGB' or 'rgb(r, g, b)' to canonical '#rrggbb'."""
     if not isinstance(value, str):
         raise InvalidInput(f"'{field}' must be a colour string.", code="invalid_type", field=field)
@@ -25,11 +28,11 @@ def parse_color(value, field: str) -> str:
     match = re.fullmatch(r"#([0-9a-f]{3}|[0-9a-f]{6})", text)
     if match:
         hex_part = match.group(1)
-        if len(hex_part) == 3:
+        if len(hex_part) == _SHORT_HEX:
             hex_part = "".join(ch * 2 for ch in hex_part)
         return "#" + hex_part
     match = re.fullmatch(r"rgb\(\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*\)", text)
-    if match and all(int(part) <= 255 for part in match.groups()):
+    if match and all(int(part) <= _CHANNEL_MAX for part in match.groups()):
         return "#" + "".join(f"{int(part):02x}" for part in match.groups())
     raise InvalidInput(f"'{field}' must be a colour like #1f2937 or rgb(31, 41, 55).",
                        code="invalid_format", field=field)
@@ -40,7 +43,7 @@ def as_rgb(color: str) -> str:
     return "rgb({}, {}, {})".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
 
 
-def parse(data, base: dict | None = None) -> dict:
+def parse(data: object, base: dict[str, Any] | None = None) -> dict[str, Any]:
     data = v.require_object(data, "branding")
     v.reject_unknown(data, DEFAULTS, "branding")
     result = dict(DEFAULTS)

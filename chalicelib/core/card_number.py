@@ -8,6 +8,7 @@ import re
 from chalicelib.core.digits import ascii_digits
 
 LENGTH = 12
+_LARGEST_DIGIT = 9
 
 
 def luhn_digit(body: str) -> str:
@@ -17,8 +18,8 @@ def luhn_digit(body: str) -> str:
         digit = int(char)
         if index % 2 == 0:  # these positions are doubled once the check digit is appended
             digit *= 2
-            if digit > 9:
-                digit -= 9
+            if digit > _LARGEST_DIGIT:
+                digit -= _LARGEST_DIGIT  # the sum of its two digits
         total += digit
     return str((10 - total % 10) % 10)
 

@@ -21,7 +21,7 @@ class Enrollment:
     email_consent: bool = False
 
 
-def _consent(value) -> bool:
+def _consent(value: object) -> bool:
     # JSON sends true; an HTML checkbox sends "on" (or whatever value it has); both mean yes.
     if isinstance(value, bool):
         return value
@@ -30,7 +30,7 @@ def _consent(value) -> bool:
     return False
 
 
-def parse(data, *, country: str, today: date) -> Enrollment:
+def parse(data: object, *, country: str, today: date) -> Enrollment:
     data = v.require_object(data)
     v.reject_unknown(data, FIELDS)
     name = v.read_str(data, "name", required=True, max_len=100)

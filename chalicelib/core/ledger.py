@@ -15,12 +15,15 @@ refunding every receipt of a history, in any order, leaves the card as it was be
 
 Days are program-local ISO dates; money is integer minor units; points are integers.
 """
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from chalicelib.core import lots as lot_rules
+from chalicelib.core.kinds import ReceiptLine, kind_named
 from chalicelib.core.lots import Lot
 from chalicelib.core.mechanics import Mechanics
+from chalicelib.core.percent import WHOLE
 from chalicelib.errors import RuleViolation
 
 SPEND_KEEP_DAYS = 3660  # the longest tier window we accept; older spend is dropped
@@ -29,10 +32,10 @@ SPEND_KEEP_DAYS = 3660  # the longest tier window we accept; older spend is drop
 @dataclass(frozen=True)
 class CardState:
     balance: int
-    lots: tuple
+    lots: tuple[Lot, ...]
     tier: str
-    spend: dict = field(default_factory=dict)  # program-local day -> net spend that day (minor units)
-    visits: dict = field(default_factory=dict)  # program-local day -> receipts that day (analytics)
+    spend: dict[str, int] = field(default_factory=dict)  # program-local day -> net spend that day (minor units)
+    visits: dict[str, int] = field(default_factory=dict)  # program-local day -> receipts that day (analytics)
     receipts: int = 0  # receipts with this card, ever
     revenue: int = 0  # net money paid with this card, ever
     first_purchase_on: str | None = None
@@ -52,7 +55,7 @@ class Entry:
 @dataclass(frozen=True)
 class Outcome:
     state: CardState
-    entries: tuple
+    entries: tuple[Entry, ...]
     earned: int = 0
     redeemed: int = 0
     shortfall: int = 0  # points a refund took back that the customer had already spent: now owed
@@ -62,24 +65,25 @@ class Outcome:
 class _Book:
     """Accumulates entries while an operation changes the state step by step."""
 
-    def __init__(self, state: CardState):
+    def __init__(self, state: CardState) -> None:
         self.state = state
         self.entries: list[Entry] = []
         self.settled = 0
 
-    def record(self, kind: str, amount: int, lots, source: str | None = None, note: str | None = None,
-               owed: int | None = None) -> None:
+    def record(self, kind: str, amount: int, lots: Iterable[Lot], *, source: str | None = None,  # noqa: PLR0913 (an entry and the state it leaves)
+               note: str | None = None, owed: int | None = None) -> None:
+        lots = tuple(lots)
         balance = lot_rules.balance(lots)
         if balance < 0:
             raise AssertionError("a balance never goes below zero")
-        self.state = replace(self.state, lots=tuple(lots), balance=balance,
+        self.state = replace(self.state, lots=lots, balance=balance,
                              owed=self.state.owed if owed is None else owed)
         if amount or owed is not None and note:  # a refund taking nothing still tells what it left owed
             self.entries.append(Entry(kind, amount, balance, source, note))
 
     def add_lot(self, kind: str, lot: Lot) -> None:
         """Points received: owed points are settled from them first (an entry of their own)."""
-        self.record(kind, lot.points, [*self.state.lots, lot], lot.source)
+        self.record(kind, lot.points, [*self.state.lots, lot], source=lot.source)
         settle = min(self.state.owed, lot.points)
         if settle:
             lots = [replace(item, remaining=item.remaining - settle) if item.lot_id == lot.lot_id else item
@@ -91,7 +95,8 @@ class _Book:
 
 
 def burn_expired(book: _Book, today: str) -> None:
-    kept, burned = [], 0
+    kept: list[Lot] = []
+    burned = 0
     for lot in book.state.lots:
         if lot.expires_on is not None and lot.expires_on <= today:
             burned += lot.remaining
@@ -141,25 +146,28 @@ def max_redeem(mechanics: Mechanics, state: CardState, total: int, today: str) -
     """The most points this receipt may be paid with: never above what is spendable now, the program's
     cap (a share of the receipt), or the receipt itself."""
     spendable = lot_rules.available([lot for lot in state.lots if not _expired(lot, today)], today)
-    cap = total * mechanics.redeem_cap_bp // 10000 // mechanics.point_value
+    cap = total * mechanics.redeem_cap_bp // WHOLE // mechanics.point_value
     allowed = min(spendable, cap)
     return allowed if allowed >= mechanics.min_redeem_points else 0
 
 
-def earn_for(mechanics: Mechanics, tier_id: str, total: int, redeemed: int) -> int:
-    """Points for the part paid in money, at the tier's rate, rounded down to whole points."""
+def earn_for(mechanics: Mechanics, tier_id: str, total: int, redeemed: int,
+             lines: Sequence[ReceiptLine] = ()) -> int:
+    """Points for the part paid in money, by the program's kind (core/kinds) at the tier's rate."""
     paid = max(0, total - redeemed * mechanics.point_value)
-    return paid * mechanics.tier(tier_id).earn_bp // 10000 // mechanics.point_value
+    return kind_named(mechanics.kind).earn(mechanics, mechanics.tier(tier_id), paid, lines)
 
 
 def _expired(lot: Lot, today: str) -> bool:
     return lot.expires_on is not None and lot.expires_on <= today
 
 
-def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, today: date,
-            lot_id: str, receipt_ref: str, business_day: str | None = None) -> Outcome:
+def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, today: date,  # noqa: PLR0913 (the state, the rules, and the operation's own keyword arguments)
+            lot_id: str, receipt_ref: str, business_day: str | None = None,
+            lines: Sequence[ReceiptLine] = ()) -> Outcome:
     """`business_day`: the day the sale happened at the till (the POS's created_at), which the spend
-    and visit history are kept by; points are earned today."""
+    and visit history are kept by; points are earned today. `lines`: the receipt's lines, which the
+    program's kind receives (none of today's kinds looks at them)."""
     day = today.isoformat()
     sold_on = business_day or day
     if redeem:
@@ -176,7 +184,7 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
         remaining, _ = lot_rules.drain(book.state.lots, redeem, day)
         book.record("redeem", -redeem, remaining)
     # The rate is the tier held when buying; a tier this receipt earns applies from the next one.
-    earned = earn_for(mechanics, book.state.tier, total, redeem)
+    earned = earn_for(mechanics, book.state.tier, total, redeem, lines)
     if earned:
         book.add_lot("earn", lot_rules.accrue(mechanics, lot_id=lot_id, source="purchase", points=earned,
                                               today=today, ref=receipt_ref, pending=True))
@@ -184,15 +192,15 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     spend, visits = _prune(dict(book.state.spend), day), _prune(dict(book.state.visits), day)
     spend[sold_on] = spend.get(sold_on, 0) + paid
     visits[sold_on] = visits.get(sold_on, 0) + 1
-    first = min(filter(None, (book.state.first_purchase_on, sold_on)))
-    last = max(filter(None, (book.state.last_purchase_on, sold_on)))
+    first = min(known for known in (book.state.first_purchase_on, sold_on) if known)
+    last = max(known for known in (book.state.last_purchase_on, sold_on) if known)
     after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1,
                     revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last)
     after = replace(after, tier=upgraded_tier(after, mechanics, today))
     return Outcome(after, tuple(book.entries), earned=earned, redeemed=redeem, settled=book.settled)
 
 
-def _prune(by_day: dict, day: str) -> dict:
+def _prune(by_day: dict[str, int], day: str) -> dict[str, int]:
     oldest = (date.fromisoformat(day) - timedelta(days=SPEND_KEEP_DAYS)).isoformat()
     return {d: amount for d, amount in by_day.items() if d >= oldest}
 
@@ -228,7 +236,7 @@ def refund_points(totals: ReceiptTotals, amount: int) -> tuple[int, int]:
     return reverse, give_back
 
 
-def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amount: int, today: date,
+def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amount: int, today: date,  # noqa: PLR0913 (the state, the rules, and the operation's own keyword arguments)
            lot_id: str, receipt_ref: str) -> Outcome:
     """Take back earned points (this receipt's own lot first) and give back redeemed points, in
     proportion to the refunded amount. What was already spent cannot be taken now: that is the
@@ -244,7 +252,7 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
         own = [lot for lot in lots if lot.ref == receipt_ref and lot.source == "purchase"]
         rest = [lot for lot in lot_rules.spend_order(lots) if lot not in own]
         left = reverse
-        drained = {}
+        drained: dict[str, int] = {}
         for lot in own + rest:  # own lot first, then soonest-expiring (pending ones too)
             if left == 0:
                 break
@@ -270,7 +278,7 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
 
 # --- bonuses and adjustments ---------------------------------------------------------------------
 
-def bonus(state: CardState, mechanics: Mechanics, *, source: str, points: int, today: date, lot_id: str,
+def bonus(state: CardState, mechanics: Mechanics, *, source: str, points: int, today: date, lot_id: str,  # noqa: PLR0913 (the state, the rules, and the operation's own keyword arguments)
           ref: str | None = None) -> Outcome:
     if points <= 0:
         raise RuleViolation("A bonus must be a positive number of points.", code="invalid_amount", field="amount")
@@ -281,7 +289,7 @@ def bonus(state: CardState, mechanics: Mechanics, *, source: str, points: int, t
     return Outcome(book.state, tuple(book.entries), earned=points, settled=book.settled)
 
 
-def adjust(state: CardState, mechanics: Mechanics, *, amount: int, today: date, lot_id: str,
+def adjust(state: CardState, mechanics: Mechanics, *, amount: int, today: date, lot_id: str,  # noqa: PLR0913 (the state, the rules, and the operation's own keyword arguments)
            ref: str | None = None) -> Outcome:
     """A manual correction: a positive amount is a new lot; a negative one drains lots soonest-expiring
     first (pending ones included) and may not take the balance below zero."""
@@ -297,7 +305,8 @@ def adjust(state: CardState, mechanics: Mechanics, *, amount: int, today: date, 
         if -amount > book.state.balance:
             raise RuleViolation(f"The card holds only {book.state.balance} points.", code="insufficient_balance",
                                 field="amount")
-        left, remaining = -amount, []
+        left = -amount
+        remaining: list[Lot] = []
         for lot in lot_rules.spend_order(book.state.lots):
             take = min(lot.remaining, left)
             left -= take

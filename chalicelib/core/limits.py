@@ -5,6 +5,7 @@ Every limit counts within fixed windows of WINDOW seconds. The defaults are far 
 ever sees (a shop's Wi-Fi puts all its customers behind one address), and well below what a script
 does (the incident this answers: 200 cards in 16 s from one client)."""
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from chalicelib.core import validation as v
 
@@ -37,20 +38,20 @@ DEFAULTS = Limits()
 _COUNTS = tuple(f.name for f in fields(Limits) if f.type is int or f.type == "int")
 
 
-def from_stored(stored: dict | None) -> Limits:
+def from_stored(stored: dict[str, Any] | None) -> Limits:
     known = {name: value for name, value in (stored or {}).items() if name in {f.name for f in fields(Limits)}}
     return replace(DEFAULTS, **known)
 
 
-def to_dict(limits: Limits) -> dict:
+def to_dict(limits: Limits) -> dict[str, Any]:
     return asdict(limits)
 
 
-def parse(data, base: Limits | None = None) -> Limits:
+def parse(data: object, base: Limits | None = None) -> Limits:
     """A program's `limits` object; fields left out keep their current (or default) values."""
     data = v.require_object(data, "limits")
     v.reject_unknown(data, {f.name for f in fields(Limits)}, prefix="limits")
-    values = {}
+    values: dict[str, int | bool] = {}
     for name in _COUNTS:
         value = v.read_int(data, name, prefix="limits", minimum=1, maximum=MAX_LIMIT)
         if value is not None:
@@ -58,4 +59,4 @@ def parse(data, base: Limits | None = None) -> Limits:
     confirmation = v.read_bool(data, "phone_confirmation", prefix="limits")
     if confirmation is not None:
         values["phone_confirmation"] = confirmation
-    return replace(base or DEFAULTS, **values)
+    return replace(base or DEFAULTS, **values)  # type: ignore[arg-type]  # each value of its field's type

@@ -6,11 +6,16 @@ gives the JSON back in the same shape. Percentages are sent as numbers with up t
 """
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from chalicelib.core import validation as v
+from chalicelib.core.kinds import KINDS as KIND_REGISTRY
+from chalicelib.core.percent import percent as basis_points_to_percent
 from chalicelib.errors import InvalidInput
 
-KINDS = ("points", "cashback")
+KINDS = tuple(KIND_REGISTRY)  # the names `kind` may have
+percent = basis_points_to_percent  # kept here too: the pages' view code shows rates as `mechanics.percent`
+MAX_TIERS = 10
 DOWNGRADES = ("never", "monthly", "quarterly", "yearly")
 # Where points come from; each source may have its own lifetime.
 SOURCES = ("purchase", "welcome", "referral", "birthday", "winback", "campaign", "adjustment")
@@ -28,7 +33,7 @@ class Tier:
 class Mechanics:
     kind: str = "points"
     point_value: int = 100  # minor units one point is worth when spent (100 kopecks = 1 rouble)
-    tiers: tuple = (Tier("base", "Base", 0, 500),)
+    tiers: tuple[Tier, ...] = (Tier("base", "Base", 0, 500),)
     tier_window_days: int = 365
     tier_downgrade: str = "monthly"
     redeem_cap_bp: int = 5000  # at most this share of a receipt may be paid with points
@@ -37,7 +42,7 @@ class Mechanics:
     referrer_bonus: int = 0  # to the referrer, on the referred customer's first purchase
     referred_bonus: int = 0  # to the referred customer, on enrollment
     lifetime_days: int | None = 365  # None: points never expire
-    lifetime_by_source: dict = field(default_factory=dict)  # source -> days
+    lifetime_by_source: dict[str, int | None] = field(default_factory=dict)  # source -> days
     pending_days: int = 0  # earned points become spendable after this many days
     expiry_warning_days: int = 7
     birthday_bonus: int = 0
@@ -47,7 +52,7 @@ class Mechanics:
     activity_window_days: int = 90  # analytics: a member is active with a purchase within this window
     active_days: int = 30  # lifecycle segments of a young program: active if bought within this many days,
     lost_after_days: int = 90  # … sleeping up to this, lost beyond (an older program uses its purchase gap)
-    quiet_hours: tuple | None = ("22:00", "09:00")  # program-local; messages wait until it ends
+    quiet_hours: tuple[str, str] | None = ("22:00", "09:00")  # program-local; messages wait until it ends
     max_messages_per_week: int | None = 3  # per customer; service messages (expiry warnings) are exempt
 
     def tier(self, tier_id: str | None) -> Tier:
@@ -59,7 +64,6 @@ class Mechanics:
     def lifetime_for(self, source: str) -> int | None:
         return self.lifetime_by_source.get(source, self.lifetime_days)
 
-
 _FIELDS = {
     "kind", "point_value", "tiers", "tier_window_days", "tier_downgrade", "redeem_cap_percent",
     "min_redeem_points", "welcome_bonus", "referral", "lifetime_days", "lifetime_by_source",
@@ -69,7 +73,7 @@ _FIELDS = {
 MAX_POINTS = 10_000_000
 
 
-def parse(data, base: Mechanics | None = None) -> Mechanics:
+def parse(data: object, base: Mechanics | None = None) -> Mechanics:
     """Validate admin JSON into Mechanics. With `base`, fields not given keep base's values (PATCH)."""
     data = v.require_object(data, "mechanics")
     v.reject_unknown(data, _FIELDS, "mechanics")
@@ -102,7 +106,6 @@ def parse(data, base: Mechanics | None = None) -> Mechanics:
         v.reject_unknown(raw, SOURCES, "mechanics.lifetime_by_source")
         by_source = {src: v.read_int(raw, src, prefix="mechanics.lifetime_by_source", minimum=1, maximum=3650)
                      for src in raw}
-    bonus = dict(minimum=0, maximum=MAX_POINTS)
     quiet, cap = cur.quiet_hours, cur.max_messages_per_week
     if "messaging" in data:
         messaging = v.read_object(data, "messaging", prefix=p) or {}
@@ -119,23 +122,27 @@ def parse(data, base: Mechanics | None = None) -> Mechanics:
                                     default=cur.tier_window_days),
         tier_downgrade=v.read_str(data, "tier_downgrade", prefix=p, choices=DOWNGRADES, default=cur.tier_downgrade),
         redeem_cap_bp=v.read_percent(data, "redeem_cap_percent", prefix=p, default=cur.redeem_cap_bp),
-        min_redeem_points=v.read_int(data, "min_redeem_points", prefix=p, default=cur.min_redeem_points, **bonus),
-        welcome_bonus=v.read_int(data, "welcome_bonus", prefix=p, default=cur.welcome_bonus, **bonus),
+        min_redeem_points=v.read_int(data, "min_redeem_points", prefix=p, default=cur.min_redeem_points,
+                                     minimum=0, maximum=MAX_POINTS),
+        welcome_bonus=v.read_int(data, "welcome_bonus", prefix=p, default=cur.welcome_bonus,
+                                 minimum=0, maximum=MAX_POINTS),
         referrer_bonus=v.read_int(referral, "referrer_bonus", prefix="mechanics.referral",
-                                  default=cur.referrer_bonus, **bonus),
+                                  default=cur.referrer_bonus, minimum=0, maximum=MAX_POINTS),
         referred_bonus=v.read_int(referral, "referred_bonus", prefix="mechanics.referral",
-                                  default=cur.referred_bonus, **bonus),
+                                  default=cur.referred_bonus, minimum=0, maximum=MAX_POINTS),
         lifetime_days=lifetime_days,
         lifetime_by_source=by_source,
         pending_days=v.read_int(data, "pending_days", prefix=p, minimum=0, maximum=365, default=cur.pending_days),
         expiry_warning_days=v.read_int(data, "expiry_warning_days", prefix=p, minimum=0, maximum=90,
                                        default=cur.expiry_warning_days),
-        birthday_bonus=v.read_int(birthday, "bonus", prefix="mechanics.birthday", default=cur.birthday_bonus, **bonus),
+        birthday_bonus=v.read_int(birthday, "bonus", prefix="mechanics.birthday", default=cur.birthday_bonus,
+                                  minimum=0, maximum=MAX_POINTS),
         birthday_days_before=v.read_int(birthday, "days_before", prefix="mechanics.birthday", minimum=0,
                                         maximum=30, default=cur.birthday_days_before),
         winback_after_days=v.read_int(winback, "after_days", prefix="mechanics.winback", minimum=0, maximum=3650,
                                       default=cur.winback_after_days),
-        winback_bonus=v.read_int(winback, "bonus", prefix="mechanics.winback", default=cur.winback_bonus, **bonus),
+        winback_bonus=v.read_int(winback, "bonus", prefix="mechanics.winback", default=cur.winback_bonus,
+                                 minimum=0, maximum=MAX_POINTS),
         activity_window_days=v.read_int(data, "activity_window_days", prefix=p, minimum=7, maximum=3650,
                                         default=cur.activity_window_days),
         active_days=active_days,
@@ -145,26 +152,27 @@ def parse(data, base: Mechanics | None = None) -> Mechanics:
     )
 
 
-def _quiet_hours(raw) -> tuple | None:
+def _quiet_hours(raw: object) -> tuple[str, str] | None:
     field = "mechanics.messaging.quiet_hours"
     if raw is None:
         return None
-    if (not isinstance(raw, list) or len(raw) != 2
+    if (not isinstance(raw, list) or len(raw) != len(("start", "end"))
             or not all(isinstance(x, str) and re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", x) for x in raw)):
         raise InvalidInput("Quiet hours are [\"HH:MM\", \"HH:MM\"] (start, end), or null.", code="invalid_format",
                            field=field)
-    return tuple(raw)
+    return raw[0], raw[1]
 
 
-def _parse_tiers(raw) -> tuple:
+def _parse_tiers(raw: object) -> tuple[Tier, ...]:
     if not isinstance(raw, list) or not raw:
         raise InvalidInput("'mechanics.tiers' must be a non-empty list.", code="invalid_type", field="mechanics.tiers")
-    if len(raw) > 10:
-        raise InvalidInput("At most 10 tiers.", code="too_many", field="mechanics.tiers")
-    tiers, seen = [], set()
-    for index, item in enumerate(raw):
+    if len(raw) > MAX_TIERS:
+        raise InvalidInput(f"At most {MAX_TIERS} tiers.", code="too_many", field="mechanics.tiers")
+    tiers: list[Tier] = []
+    seen: set[str] = set()
+    for index, raw_item in enumerate(raw):
         p = f"mechanics.tiers[{index}]"
-        item = v.require_object(item, p)
+        item = v.require_object(raw_item, p)
         v.reject_unknown(item, {"id", "name", "threshold", "earn_percent"}, p)
         tier = Tier(
             id=v.read_str(item, "id", prefix=p, required=True, max_len=32, pattern=r"[a-z0-9_-]+"),
@@ -184,20 +192,15 @@ def _parse_tiers(raw) -> tuple:
     return tuple(tiers)
 
 
-def percent(basis_points: int):
-    """Basis points back to the percent people write: 500 -> 5, 525 -> 5.25."""
-    return basis_points // 100 if basis_points % 100 == 0 else basis_points / 100
-
-
-def to_dict(m: Mechanics) -> dict:
+def to_dict(m: Mechanics) -> dict[str, Any]:
     return {
         "kind": m.kind,
         "point_value": m.point_value,
-        "tiers": [{"id": t.id, "name": t.name, "threshold": t.threshold, "earn_percent": percent(t.earn_bp)}
-                  for t in m.tiers],
+        "tiers": [{"id": t.id, "name": t.name, "threshold": t.threshold,
+                   "earn_percent": basis_points_to_percent(t.earn_bp)} for t in m.tiers],
         "tier_window_days": m.tier_window_days,
         "tier_downgrade": m.tier_downgrade,
-        "redeem_cap_percent": percent(m.redeem_cap_bp),
+        "redeem_cap_percent": basis_points_to_percent(m.redeem_cap_bp),
         "min_redeem_points": m.min_redeem_points,
         "welcome_bonus": m.welcome_bonus,
         "referral": {"referrer_bonus": m.referrer_bonus, "referred_bonus": m.referred_bonus},
@@ -214,6 +217,6 @@ def to_dict(m: Mechanics) -> dict:
     }
 
 
-def from_stored(data: dict | None) -> Mechanics:
+def from_stored(data: dict[str, Any] | None) -> Mechanics:
     """Mechanics from what we stored (already valid); tolerant of fields added since."""
     return parse(data or {})

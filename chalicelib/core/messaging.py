@@ -34,7 +34,7 @@ def quiet_end(local: datetime, quiet: tuple[str, str]) -> datetime:
 def decide(local: datetime, sent: list[datetime], *, quiet: tuple[str, str] | None, max_per_week: int | None,
            service: bool = False) -> Verdict:
     """Service messages (a warning that points expire) ignore the cap but still wait out the night."""
-    if in_quiet_hours(local, quiet):
+    if quiet and in_quiet_hours(local, quiet):
         return Verdict("delay", "quiet_hours", quiet_end(local, quiet))
     if not service and max_per_week is not None:
         recent = [moment for moment in sent if moment > local - timedelta(days=7)]

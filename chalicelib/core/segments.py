@@ -14,9 +14,11 @@ F: 1/2/5/11 receipts, M: 0.4/0.75/1.5/3 times the median buyer's spend); from th
 the buyers' quintiles. A member who never bought has no RFM score.
 """
 from collections import Counter
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from statistics import median
+from typing import Any
 
 from chalicelib.core import validation as v
 from chalicelib.core.analytics import Member
@@ -45,6 +47,7 @@ RFM_CELLS = (
     ("hibernating", (1, 2), (1, 2)),
 )  # every pair of scores falls in one of them
 RFM_SEGMENTS = tuple(name for name, _, _ in RFM_CELLS)
+FILTER_BOUNDS = ("min_spend", "max_spend", "min_visits", "max_visits")
 KINDS = ("all", "tier", "new", "active", "sleeping", "lost", "rfm", "birthdays_this_month", "filter")
 
 
@@ -59,17 +62,17 @@ class Thresholds:
     median_gap_days: float | None = None
     buyers: int = 0
     rfm_basis: str = "fixed"  # fixed | quintiles
-    r_cuts: tuple = FIXED_R_CUTS
-    f_cuts: tuple = FIXED_F_CUTS
-    m_cuts: tuple = ()
-    settings: tuple = (FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS)  # the program's fixed days they were cut with
+    r_cuts: tuple[int, ...] = FIXED_R_CUTS
+    f_cuts: tuple[int, ...] = FIXED_F_CUTS
+    m_cuts: tuple[int, ...] = ()
+    settings: tuple[int, ...] = (FIXED_ACTIVE_DAYS, FIXED_SLEEPING_DAYS)  # the program's fixed days they were cut with
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "r_cuts": list(self.r_cuts), "f_cuts": list(self.f_cuts),
                 "m_cuts": list(self.m_cuts), "settings": list(self.settings)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Thresholds":
+    def from_dict(cls, data: dict[str, Any]) -> "Thresholds":
         return cls(**{**data, "r_cuts": tuple(data["r_cuts"]), "f_cuts": tuple(data["f_cuts"]),
                       "m_cuts": tuple(data["m_cuts"]), "settings": tuple(data.get("settings", ()))})
 
@@ -84,10 +87,10 @@ def _window(today: date) -> tuple[str, str]:
 
 def _gaps(member: Member) -> list[int]:
     days = sorted(date.fromisoformat(day) for day, count in member.visits.items() if count > 0)
-    return [(later - earlier).days for earlier, later in zip(days, days[1:])]
+    return [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
 
 
-def _quintile_cuts(values: list) -> tuple:
+def _quintile_cuts(values: list[int]) -> tuple[int, ...]:
     """The top value of each of the lower four fifths: a value above cut k scores above k."""
     ordered = sorted(values)
     n = len(ordered)
@@ -98,17 +101,17 @@ def _quintile_cuts(values: list) -> tuple:
 class Observations:
     """What thresholds are computed from, gathered in parts and summed (see MemberTotals)."""
 
-    gaps: Counter = field(default_factory=Counter)  # gap in days -> how many
-    recency: list = field(default_factory=list)  # per buyer: days since the last purchase
-    frequency: list = field(default_factory=list)  # per buyer: receipts in the RFM window
-    monetary: list = field(default_factory=list)  # per buyer: net spend in the RFM window
+    gaps: Counter[int] = field(default_factory=Counter)  # gap in days -> how many
+    recency: list[int] = field(default_factory=list)  # per buyer: days since the last purchase
+    frequency: list[int] = field(default_factory=list)  # per buyer: receipts in the RFM window
+    monetary: list[int] = field(default_factory=list)  # per buyer: net spend in the RFM window
 
     def __add__(self, other: "Observations") -> "Observations":
         return Observations(self.gaps + other.gaps, self.recency + other.recency, self.frequency + other.frequency,
                             self.monetary + other.monetary)
 
 
-def observe(members, today: date) -> Observations:
+def observe(members: Iterable[Member], today: date) -> Observations:
     seen = Observations()
     lo, hi = _window(today)
     for member in members:
@@ -121,20 +124,21 @@ def observe(members, today: date) -> Observations:
     return seen
 
 
-def _median_of_counts(counts: Counter) -> float:
+def _median_of_counts(counts: Counter[int]) -> float:
     ordered, total = sorted(counts.items()), sum(counts.values())
 
-    def kth(k: int):  # the k-th smallest value (from 0)
+    def kth(k: int) -> int:  # the k-th smallest value (from 0)
         passed = 0
         for value, count in ordered:
             passed += count
             if passed > k:
                 return value
+        raise ValueError("k is beyond the counts")
 
     return (kth((total - 1) // 2) + kth(total // 2)) / 2
 
 
-def compute(members, today: date, active_days: int = FIXED_ACTIVE_DAYS,
+def compute(members: Iterable[Member], today: date, active_days: int = FIXED_ACTIVE_DAYS,
             sleeping_days: int = FIXED_SLEEPING_DAYS) -> Thresholds:
     return thresholds_from(observe(members, today), today, active_days, sleeping_days)
 
@@ -172,7 +176,7 @@ def lifecycle(member: Member, today: date, thresholds: Thresholds) -> str:
     return "sleeping" if idle <= thresholds.sleeping_days else "lost"
 
 
-def _above(value, cuts) -> int:
+def _above(value: float, cuts: Iterable[float]) -> int:
     return sum(1 for cut in cuts if value > cut)
 
 
@@ -196,18 +200,18 @@ def rfm_segment(scores: tuple[int, int, int] | None) -> str | None:
                 if r_lo <= r <= r_hi and fm_lo <= fm <= fm_hi)
 
 
-def parse_audience(data, tier_ids) -> dict:
+def parse_audience(data: object, tier_ids: Collection[str]) -> dict[str, Any]:
     data = v.require_object(data, "audience")
     v.reject_unknown(data, {"kind", "tier", "segment", "min_spend", "max_spend", "min_visits", "max_visits"},
                      "audience")
     kind = v.read_str(data, "kind", prefix="audience", required=True, choices=KINDS)
-    audience = {"kind": kind}
+    audience: dict[str, Any] = {"kind": kind}
     if kind == "tier":
         audience["tier"] = v.read_str(data, "tier", prefix="audience", required=True, choices=tier_ids)
     if kind == "rfm":
         audience["segment"] = v.read_str(data, "segment", prefix="audience", required=True, choices=RFM_SEGMENTS)
     if kind == "filter":
-        for name in ("min_spend", "max_spend", "min_visits", "max_visits"):
+        for name in FILTER_BOUNDS:
             value = v.read_int(data, name, prefix="audience", minimum=0, maximum=10**12)
             if value is not None:
                 audience[name] = value
@@ -217,23 +221,24 @@ def parse_audience(data, tier_ids) -> dict:
     return audience
 
 
-def needs_thresholds(audience: dict) -> bool:
+def needs_thresholds(audience: dict[str, Any]) -> bool:
     return audience["kind"] in LIFECYCLE or audience["kind"] == "rfm"
 
 
-def matches(audience: dict, *, tier: str, member: Member, stats: dict, birthday: str | None, today: date,
-            thresholds: Thresholds | None) -> bool:
-    kind = audience["kind"]
+def matches(audience: dict[str, Any], *, tier: str, member: Member, stats: dict[str, Any],  # noqa: PLR0911, PLR0913
+            birthday: str | None, today: date, thresholds: Thresholds | None) -> bool:
+    kind: str = audience["kind"]
     if kind == "all":
         return True
     if kind == "tier":
-        return tier == audience["tier"]
+        return tier == str(audience["tier"])
     if kind in LIFECYCLE:
         return lifecycle(member, today, thresholds or fixed(today)) == kind
     if kind == "rfm":
-        return rfm_segment(rfm(member, today, thresholds or fixed(today))) == audience["segment"]
+        return rfm_segment(rfm(member, today, thresholds or fixed(today))) == str(audience["segment"])
     if kind == "birthdays_this_month":
-        return bool(birthday) and int(birthday[5:7]) == today.month
+        return birthday is not None and int(birthday[5:7]) == today.month
     spend, visits = int(stats.get("revenue", 0)), int(stats.get("receipts", 0))
-    return (spend >= audience.get("min_spend", 0) and spend <= audience.get("max_spend", spend)
-            and visits >= audience.get("min_visits", 0) and visits <= audience.get("max_visits", visits))
+    bounds = {name: int(audience[name]) for name in FILTER_BOUNDS if name in audience}
+    return (bounds.get("min_spend", 0) <= spend <= bounds.get("max_spend", spend)
+            and bounds.get("min_visits", 0) <= visits <= bounds.get("max_visits", visits))

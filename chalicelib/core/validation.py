@@ -12,7 +12,9 @@ check types exactly: `true` is never a number and `1` is never a boolean.
 import json
 import math
 import re
+from collections.abc import Collection, Mapping
 from datetime import date
+from typing import Any, Literal, overload
 
 from chalicelib.errors import InvalidInput
 
@@ -23,24 +25,29 @@ MAX_SAFE_INTEGER = 2**53 - 1  # what every JSON implementation reads exactly
 _MAX_INT_DIGITS = len(str(MAX_SAFE_INTEGER))
 _MAX_NUMBER_CHARS = 40  # a float's text, e.g. -1.2345678901234567e-308
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_FIRST_PRINTABLE = 32  # code points below are control characters (only newline and tab are let through)
+_DECIMALS_TOLERANCE = 1e-6  # how far from whole basis points binary floats may land (5.25 * 100)
+
+JsonObject = dict[str, Any]  # a JSON object as parse_json gives it: its values are any JSON value
+Fields = Mapping[str, object]  # what the readers read from: a JSON object, a form, a stored document
 
 
 class _Bad:
     """What a parser hook leaves where a value was refused, so the walk can name its field."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str) -> None:
         self.code, self.message = code, message
 
 
-class _Duplicate(dict):
+class _Duplicate(dict[str, object]):
     """An object that repeated a key."""
 
-    def __init__(self, key: str):
+    def __init__(self, key: str) -> None:
         super().__init__()
         self.duplicate = key
 
 
-def _int(text: str):
+def _int(text: str) -> int | _Bad:
     if len(text.lstrip("-")) > _MAX_INT_DIGITS:
         return _Bad("number_too_large", f"Integers must be within +-{MAX_SAFE_INTEGER}.")
     value = int(text)
@@ -48,17 +55,17 @@ def _int(text: str):
         "number_too_large", f"Integers must be within +-{MAX_SAFE_INTEGER}.")
 
 
-def _float(text: str):
+def _float(text: str) -> float | _Bad:
     value = float(text) if len(text) <= _MAX_NUMBER_CHARS else math.inf
     return value if math.isfinite(value) else _Bad("number_too_large", "The number is too large.")
 
 
-def _constant(text: str):
+def _constant(text: str) -> _Bad:
     return _Bad("invalid_number", f"{text} is not a JSON number.")
 
 
-def _object(pairs):
-    seen = {}
+def _object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: dict[str, object] = {}
     for key, value in pairs:
         if key in seen:
             return _Duplicate(key)
@@ -82,18 +89,11 @@ def parse_json(raw: bytes | str, code: str = "invalid_json") -> object:
     return value
 
 
-def _check_tree(root) -> None:
-    stack = [(root, "", 0)]
+def _check_tree(root: object) -> None:
+    stack: list[tuple[object, str, int]] = [(root, "", 0)]
     while stack:
         value, path, depth = stack.pop()
-        if isinstance(value, _Bad):
-            raise InvalidInput(value.message if not path else f"'{path}': {value.message}", code=value.code,
-                               field=path or None)
-        if isinstance(value, str):
-            if _SURROGATE.search(value):
-                raise InvalidInput(f"'{path or 'body'}' contains a lone surrogate (not a character).",
-                                   code="invalid_string", field=path or None)
-            continue
+        _check_value(value, path)
         if not isinstance(value, (dict, list)):
             continue
         if depth >= MAX_DEPTH:  # named by its top-level member: the full path would be 20 levels long
@@ -112,11 +112,21 @@ def _check_tree(root) -> None:
             stack.extend((item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))
 
 
+def _check_value(value: object, path: str) -> None:
+    """A refused number, or a string with a lone surrogate, at `path`."""
+    if isinstance(value, _Bad):
+        raise InvalidInput(value.message if not path else f"'{path}': {value.message}", code=value.code,
+                           field=path or None)
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise InvalidInput(f"'{path or 'body'}' contains a lone surrogate (not a character).",
+                           code="invalid_string", field=path or None)
+
+
 def _path(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def _fetch(data: dict, name: str, prefix: str, required: bool):
+def _fetch(data: Fields, name: str, prefix: str, required: bool) -> tuple[str, Any]:
     """(dotted field name, value); a missing required value is an error, a missing optional one None."""
     field = _path(prefix, name)
     value = data.get(name)
@@ -125,21 +135,37 @@ def _fetch(data: dict, name: str, prefix: str, required: bool):
     return field, value
 
 
-def require_object(value, field: str = "") -> dict:
+def require_object(value: object, field: str = "") -> JsonObject:
     if not isinstance(value, dict):
         raise InvalidInput("Expected a JSON object.", code="invalid_type", field=field or None)
     return value
 
 
-def reject_unknown(data: dict, allowed, prefix: str = "") -> None:
+def reject_unknown(data: Fields, allowed: Collection[str], prefix: str = "") -> None:
     for name in data:
         if name not in allowed:
             raise InvalidInput(f"Unknown field '{name}'.", code="unknown_field", field=_path(prefix, name))
 
 
-def read_str(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
+# The readers' overloads say what a caller gets: `required=True` or a default of the reader's type
+# gives that type; otherwise the value may be absent (None). The implementation is one function each.
+
+@overload
+def read_str(data: Fields, name: str, *, prefix: str = "", required: Literal[True], default: None = None,
              min_len: int = 0, max_len: int = 200, pattern: str | None = None, strip: bool = True,
-             choices=None) -> str | None:
+             choices: Collection[str] | None = None) -> str: ...
+@overload
+def read_str(data: Fields, name: str, *, prefix: str = "", required: bool = False, default: str,
+             min_len: int = 0, max_len: int = 200, pattern: str | None = None, strip: bool = True,
+             choices: Collection[str] | None = None) -> str: ...
+@overload
+def read_str(data: Fields, name: str, *, prefix: str = "", required: bool = False, default: None = None,
+             min_len: int = 0, max_len: int = 200, pattern: str | None = None, strip: bool = True,
+             choices: Collection[str] | None = None) -> str | None: ...
+def read_str(  # noqa: PLR0913 (keyword options are the readers' contract)
+        data: Fields, name: str, *, prefix: str = "", required: bool = False, default: str | None = None,
+        min_len: int = 0, max_len: int = 200, pattern: str | None = None, strip: bool = True,
+        choices: Collection[str] | None = None) -> str | None:
     field, value = _fetch(data, name, prefix, required)
     if value is None:
         return default
@@ -154,7 +180,7 @@ def read_str(data: dict, name: str, *, prefix: str = "", required: bool = False,
     if len(value) < min_len or len(value) > max_len:
         raise InvalidInput(f"'{field}' must be {min_len} to {max_len} characters long.",
                            code="invalid_length", field=field)
-    if "\x00" in value or any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+    if "\x00" in value or any(ord(ch) < _FIRST_PRINTABLE and ch not in "\n\t" for ch in value):
         raise InvalidInput(f"'{field}' contains control characters.", code="invalid_value", field=field)
     if pattern and not re.fullmatch(pattern, value):
         raise InvalidInput(f"'{field}' has an invalid format.", code="invalid_format", field=field)
@@ -164,8 +190,18 @@ def read_str(data: dict, name: str, *, prefix: str = "", required: bool = False,
     return value
 
 
-def read_int(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
-             minimum: int | None = None, maximum: int | None = None) -> int | None:
+@overload
+def read_int(data: Fields, name: str, *, prefix: str = "", required: Literal[True], default: None = None,
+             minimum: int | None = None, maximum: int | None = None) -> int: ...
+@overload
+def read_int(data: Fields, name: str, *, prefix: str = "", required: bool = False, default: int,
+             minimum: int | None = None, maximum: int | None = None) -> int: ...
+@overload
+def read_int(data: Fields, name: str, *, prefix: str = "", required: bool = False, default: None = None,
+             minimum: int | None = None, maximum: int | None = None) -> int | None: ...
+def read_int(  # noqa: PLR0913 (keyword options are the readers' contract)
+        data: Fields, name: str, *, prefix: str = "", required: bool = False, default: int | None = None,
+        minimum: int | None = None, maximum: int | None = None) -> int | None:
     field, value = _fetch(data, name, prefix, required)
     if value is None:
         return default
@@ -178,8 +214,18 @@ def read_int(data: dict, name: str, *, prefix: str = "", required: bool = False,
     return value
 
 
-def read_percent(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None,
-                 maximum: int = 100) -> int | None:
+@overload
+def read_percent(data: Fields, name: str, *, prefix: str = "", required: Literal[True], default: None = None,
+                 maximum: int = 100) -> int: ...
+@overload
+def read_percent(data: Fields, name: str, *, prefix: str = "", required: bool = False, default: int,
+                 maximum: int = 100) -> int: ...
+@overload
+def read_percent(data: Fields, name: str, *, prefix: str = "", required: bool = False, default: None = None,
+                 maximum: int = 100) -> int | None: ...
+def read_percent(  # noqa: PLR0913 (keyword options are the readers' contract)
+        data: Fields, name: str, *, prefix: str = "", required: bool = False, default: int | None = None,
+        maximum: int = 100) -> int | None:
     """A percentage with at most two decimals, returned in basis points (5.25 -> 525)."""
     field, value = _fetch(data, name, prefix, required)
     if value is None:
@@ -189,12 +235,20 @@ def read_percent(data: dict, name: str, *, prefix: str = "", required: bool = Fa
     if not 0 <= value <= maximum:  # before any arithmetic: 1e308 * 100 is no number to round
         raise InvalidInput(f"'{field}' must be between 0 and {maximum}.", code="out_of_range", field=field)
     basis_points = round(value * 100)
-    if abs(value * 100 - basis_points) > 1e-6:
+    if abs(value * 100 - basis_points) > _DECIMALS_TOLERANCE:
         raise InvalidInput(f"'{field}' may have at most two decimals.", code="invalid_value", field=field)
     return basis_points
 
 
-def read_bool(data: dict, name: str, *, prefix: str = "", required: bool = False, default=None) -> bool | None:
+@overload
+def read_bool(data: Fields, name: str, *, prefix: str = "", required: Literal[True], default: None = None) -> bool: ...
+@overload
+def read_bool(data: Fields, name: str, *, prefix: str = "", required: bool = False, default: bool) -> bool: ...
+@overload
+def read_bool(data: Fields, name: str, *, prefix: str = "", required: bool = False,
+              default: None = None) -> bool | None: ...
+def read_bool(data: Fields, name: str, *, prefix: str = "", required: bool = False,
+              default: bool | None = None) -> bool | None:
     field, value = _fetch(data, name, prefix, required)
     if value is None:
         return default
@@ -203,7 +257,7 @@ def read_bool(data: dict, name: str, *, prefix: str = "", required: bool = False
     return value
 
 
-def read_list(data: dict, name: str, *, prefix: str = "", max_items: int = 100) -> list:
+def read_list(data: Fields, name: str, *, prefix: str = "", max_items: int = 100) -> list[Any]:
     field = _path(prefix, name)
     value = data.get(name)
     if value is None:
@@ -215,7 +269,7 @@ def read_list(data: dict, name: str, *, prefix: str = "", max_items: int = 100) 
     return value
 
 
-def read_object(data: dict, name: str, *, prefix: str = "") -> dict | None:
+def read_object(data: Fields, name: str, *, prefix: str = "") -> JsonObject | None:
     value = data.get(name)
     if value is None:
         return None
@@ -225,7 +279,7 @@ def read_object(data: dict, name: str, *, prefix: str = "") -> dict | None:
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
-def parse_day(value: str, field: str) -> date:
+def parse_day(value: object, field: str) -> date:
     """A calendar day written YYYY-MM-DD."""
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):  # ASCII digits only
         raise InvalidInput(f"'{field}' must be a date written YYYY-MM-DD.", code="invalid_format", field=field)

@@ -10,12 +10,15 @@ import argparse
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 ANSWERS = {"gone": (410, "Unregistered"), "busy": (429, "TooManyRequests"), "broken": (500, "InternalServerError")}
 
 
-def make_app(log_path: str | None):
-    async def app(scope, receive, send):
+def make_app(log_path: str | None) -> Callable[..., Awaitable[None]]:  # noqa: C901 (a stand-in answers every case of the service it imitates in one place)
+    async def app(scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],  # noqa: C901
+                  send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             return
         body = b""
@@ -59,8 +62,9 @@ def make_app(log_path: str | None):
 
 
 def main() -> None:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
+    # hypercorn is a development dependency (requirements-dev.txt), absent from the deployed bundle
+    from hypercorn.asyncio import serve  # noqa: PLC0415
+    from hypercorn.config import Config  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(description="local APNs stand-in (HTTP/2 over TLS)")
     parser.add_argument("--port", type=int, required=True)

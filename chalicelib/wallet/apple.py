@@ -15,14 +15,15 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from chalicelib import assets, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
-from chalicelib.core import card_number
+from chalicelib.core import card_number, texts
 from chalicelib.core import mechanics as mech
 
 MIME = "application/vnd.apple.pkpass"
@@ -38,16 +39,16 @@ class PassError(Exception):
 
 @dataclass(frozen=True)
 class Design:
-    template: dict
-    files: dict  # archive path -> bytes (images, lproj strings)
-    hashes: dict  # archive path -> sha1 hex
-    strings: dict  # locale -> {key: text}, from <locale>.lproj/pass.strings
+    template: dict[str, Any]
+    files: dict[str, bytes]  # archive path -> bytes (images, lproj strings)
+    hashes: dict[str, str]  # archive path -> sha1 hex
+    strings: dict[str, dict[str, str]]  # locale -> {key: text}, from <locale>.lproj/pass.strings
 
 
 _STRING_LINE = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*=\s*"((?:[^"\\]|\\.)*)"\s*;\s*$')
 
 
-def parse_strings(text: str) -> dict:
+def parse_strings(text: str) -> dict[str, str]:
     """A pass.strings file ('"key" = "value";' lines) as a dict."""
     return {m.group(1): m.group(2) for m in map(_STRING_LINE.match, text.splitlines()) if m}
 
@@ -56,7 +57,7 @@ def parse_strings(text: str) -> dict:
 def design(name: str = "default") -> Design:
     root = Path(assets.directory("passes")) / name
     template = json.loads((root / "pass.json").read_text(encoding="utf-8"))
-    files = {}
+    files: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root).as_posix()
         if path.is_file() and relative != "pass.json" and (path.suffix in (".png", ".strings")):
@@ -72,12 +73,12 @@ def design(name: str = "default") -> Design:
 
 @dataclass(frozen=True)
 class Signer:
-    certificate: object
-    key: object
-    intermediate: object
+    certificate: Any  # cryptography's x509.Certificate (its import is lazy, see `signer`)
+    key: Any  # the certificate's private key
+    intermediate: Any  # Apple's WWDR certificate
 
 
-def _pem_material() -> tuple[bytes, bytes, bytes]:
+def pem_material() -> tuple[bytes, bytes, bytes]:
     s = settings()
     if s.pass_certs_secret:
         secret = secret_store.read_json(s.pass_certs_secret)
@@ -86,14 +87,18 @@ def _pem_material() -> tuple[bytes, bytes, bytes]:
         raise PassError("No pass certificates: set PASS_CERTS_DIR (local) or PASS_CERTS_SECRET (AWS).")
     folder = Path(s.certs_dir)
     try:
-        return (folder / "pass.pem").read_bytes(), (folder / "pass.key").read_bytes(), (folder / "wwdr.pem").read_bytes()
+        certificate, key, intermediate = ((folder / name).read_bytes() for name in ("pass.pem", "pass.key", "wwdr.pem"))
+        return certificate, key, intermediate
     except FileNotFoundError as missing:
         raise PassError(f"Missing pass certificate file: {missing.filename}") from None
 
 
-def check_certificate(certificate, pass_type_id: str, team_id: str, now: datetime) -> None:
+# Signing material loads lazily, on the first pass signed: cryptography's x509 and PKCS#7 cost about 61 ms
+# of import (python -X importtime), which the design's images, pass.json and the rest of the app never need.
+
+def check_certificate(certificate: Any, pass_type_id: str, team_id: str, now: datetime) -> None:
     """Fail fast, with a clear message, on the mistakes that make iOS reject every pass."""
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415 (lazy: see above)
 
     subject = certificate.subject
     uid = [a.value for a in subject.get_attributes_for_oid(NameOID.USER_ID)]
@@ -110,59 +115,58 @@ def check_certificate(certificate, pass_type_id: str, team_id: str, now: datetim
 
 @lru_cache(maxsize=1)
 def signer() -> Signer:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+    from cryptography import x509  # noqa: PLC0415 (lazy: see check_certificate)
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
 
-    cert_pem, key_pem, wwdr_pem = _pem_material()
+    cert_pem, key_pem, wwdr_pem = pem_material()
     certificate = x509.load_pem_x509_certificate(cert_pem)
     s = settings()
-    check_certificate(certificate, s.pass_type_id, s.team_id, datetime.now(timezone.utc))
+    check_certificate(certificate, s.pass_type_id, s.team_id, datetime.now(UTC))
     key = serialization.load_pem_private_key(key_pem, password=None)
-    if key.public_key().public_numbers() != certificate.public_key().public_numbers():
+    if _public(key.public_key()) != _public(certificate.public_key()):
         raise PassError("The pass key does not belong to the pass certificate.")
     return Signer(certificate, key, x509.load_pem_x509_certificate(wwdr_pem))
 
 
-def sign(manifest: bytes, material: Signer) -> bytes:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+def _public(key: Any) -> bytes:
+    """A public key's bytes (SubjectPublicKeyInfo): equal exactly when the keys are."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 (lazy: see check_certificate)
 
-    return (pkcs7.PKCS7SignatureBuilder().set_data(manifest)
-            .add_signer(material.certificate, material.key, hashes.SHA256())
-            .add_certificate(material.intermediate)
-            .sign(Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+    der: bytes = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return der
+
+
+def sign(manifest: bytes, material: Signer) -> bytes:
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 (lazy: see check_certificate)
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7  # noqa: PLC0415
+
+    signature: bytes = (pkcs7.PKCS7SignatureBuilder().set_data(manifest)
+                        .add_signer(material.certificate, material.key, hashes.SHA256())
+                        .add_certificate(material.intermediate)
+                        .sign(Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]))
+    return signature
 
 
 # --- pass.json -----------------------------------------------------------------------------------
 
-_RULES = {
-    "ru": "Начисляем {earn}% от суммы покупки баллами. Баллами можно оплатить до {cap}% чека.{life}",
-    "en": "You earn {earn}% of every purchase in points. Points can pay up to {cap}% of a receipt.{life}",
-}
-_LIFE = {"ru": " Баллы действуют {days} дней.", "en": " Points last {days} days."}
-
-
-def pass_json(card, program, design_name: str = "default") -> dict:
+def pass_json(card: Any, program: Any, design_name: str = "default") -> dict[str, Any]:
     """The pass for a card's current state; the same state always gives the same dict."""
     s = settings()
     template = design(design_name).template
     mechanics = mech.from_stored(program.mechanics)
     brand = brandings.parse({}, program.branding)
     tier = mechanics.tier(card.tier)
-    locale = card.locale if card.locale in _RULES else "ru"
-    life = _LIFE[locale].format(days=mechanics.lifetime_days) if mechanics.lifetime_days else ""
     values = {
         "balance": int(card.balance),
         "holder": card.name,
         "tier": tier.name,
         "number": card_number.display(card.number),
-        "rules": _RULES[locale].format(earn=mech.percent(tier.earn_bp), cap=mech.percent(mechanics.redeem_cap_bp),
-                                       life=life),
+        "rules": texts.rules_text(mechanics, card.tier, texts.language(card.locale)),
         "card_page": f"{s.public_base_url}/c/{card.card_id}?k={card.access_key}",
         "terms": brand.get("terms") or "",
         "notice": card.notice or "",
     }
-    fields = {}
+    fields: dict[str, list[dict[str, Any]]] = {}
     for group, items in template["fields"].items():
         fields[group] = []
         for item in items:
@@ -199,42 +203,53 @@ def pass_json(card, program, design_name: str = "default") -> dict:
 _COLOR = re.compile(r"rgb\(\d{1,3}, \d{1,3}, \d{1,3}\)")
 
 
-def validate(document: dict, local: bool, strings: dict | None = None) -> None:
+MIN_TOKEN_LENGTH = 16  # Apple's minimum for authenticationToken
+
+
+def validate(document: dict[str, Any], local: bool, strings: dict[str, dict[str, str]] | None = None) -> None:
     """The checks iOS makes silently, made loudly before anything is signed."""
     for key in REQUIRED_KEYS:
         if key not in document:
             raise PassError(f"pass.json lacks '{key}'")
     if document["formatVersion"] != 1:
         raise PassError("formatVersion must be 1")
-    keys = [field["key"] for group in FIELD_GROUPS for field in document["storeCard"].get(group, [])]
-    if len(keys) != len(set(keys)):
-        raise PassError("field keys must be unique within a pass")
-    for group in FIELD_GROUPS:
-        for field in document["storeCard"].get(group, []):
-            message = field.get("changeMessage")
-            if message is None:
-                continue
-            # a literal message, or a key every localisation turns into one, must show the new value
-            texts = [table[message] for table in (strings or {}).values() if message in table] or [message]
-            if any("%@" not in text for text in texts):
-                raise PassError(f"changeMessage of '{field['key']}' lacks %@ (the device would not show the value)")
+    _validate_fields(document["storeCard"], strings or {})
     for key in ("backgroundColor", "foregroundColor", "labelColor"):
         if key in document and not _COLOR.fullmatch(document[key]):
             raise PassError(f"{key} must be rgb(r, g, b)")
-    token, url = document.get("authenticationToken"), document.get("webServiceURL")
-    if (token is None) != (url is None):
-        raise PassError("authenticationToken and webServiceURL come together or not at all")
-    if token is not None and len(token) < 16:
-        raise PassError("authenticationToken must be at least 16 characters")
-    if url is not None and not local and not url.startswith("https://"):
-        raise PassError("webServiceURL must be https outside the local stage")
+    _validate_web_service(document, local)
     if not document.get("serialNumber"):
         raise PassError("serialNumber is empty")
 
 
+def _validate_fields(card: dict[str, Any], strings: dict[str, dict[str, str]]) -> None:
+    keys = [field["key"] for group in FIELD_GROUPS for field in card.get(group, [])]
+    if len(keys) != len(set(keys)):
+        raise PassError("field keys must be unique within a pass")
+    for group in FIELD_GROUPS:
+        for field in card.get(group, []):
+            message = field.get("changeMessage")
+            if message is None:
+                continue
+            # a literal message, or a key every localisation turns into one, must show the new value
+            shown = [table[message] for table in strings.values() if message in table] or [message]
+            if any("%@" not in text for text in shown):
+                raise PassError(f"changeMessage of '{field['key']}' lacks %@ (the device would not show the value)")
+
+
+def _validate_web_service(document: dict[str, Any], local: bool) -> None:
+    token, url = document.get("authenticationToken"), document.get("webServiceURL")
+    if (token is None) != (url is None):
+        raise PassError("authenticationToken and webServiceURL come together or not at all")
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise PassError(f"authenticationToken must be at least {MIN_TOKEN_LENGTH} characters")
+    if url is not None and not local and not url.startswith("https://"):
+        raise PassError("webServiceURL must be https outside the local stage")
+
+
 # --- the archive ---------------------------------------------------------------------------------
 
-def build(card, program, design_name: str = "default", material: Signer | None = None) -> bytes:
+def build(card: Any, program: Any, design_name: str = "default", material: Signer | None = None) -> bytes:
     """The signed .pkpass archive of a card."""
     document = pass_json(card, program, design_name)
     chosen = design(design_name)

@@ -3,7 +3,10 @@ root CA -> "WWDR" intermediate (OU=G4) -> "Pass Type ID" leaf whose subject UID 
 identifier and OU the team id, with Apple's pass-signing extended key usage and pass-type extension.
 iOS will not trust it (the root is ours); openssl and our tests verify against it like Apple's."""
 import datetime
+import ipaddress
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,7 +26,9 @@ def _key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _certificate(subject, issuer, public_key, signing_key, *, ca: bool, days: int, now, extensions=()):
+def _certificate(subject: x509.Name, issuer: x509.Name, public_key: Any, signing_key: Any, *,  # noqa: PLR0913
+                 ca: bool, days: int, now: datetime.datetime,
+                 extensions: Sequence[tuple[Any, bool]] = ()) -> x509.Certificate:
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
                .serial_number(x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -40,7 +45,7 @@ def _certificate(subject, issuer, public_key, signing_key, *, ca: bool, days: in
 
 def generate(directory: Path, pass_type_id: str, team_id: str, days: int = 825) -> dict[str, Path]:
     """Write root.pem, wwdr.pem, pass.pem and pass.key (unencrypted, mode 0600) into `directory`."""
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     directory.mkdir(parents=True, exist_ok=True)
     root_key, wwdr_key, pass_key = _key(), _key(), _key()
     root_name = _name((NameOID.COMMON_NAME, "Loyalty Development Root CA"),
@@ -76,9 +81,7 @@ def present(directory: Path) -> bool:
 def tls_server(directory: Path, name: str = "apns-standin") -> tuple[Path, Path]:
     """A self-signed TLS certificate for 127.0.0.1 and localhost (the local APNs stand-in); clients
     trust it by pointing APNS_CA_FILE at the same file."""
-    import ipaddress
-
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     directory.mkdir(parents=True, exist_ok=True)
     key = _key()
     subject = _name((NameOID.COMMON_NAME, "localhost"))

@@ -14,14 +14,21 @@ import json
 import struct
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from http import HTTPStatus
+from typing import Any
 
 from chalicelib import log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
-from chalicelib.core import card_number
+from chalicelib.core import card_number, texts
 from chalicelib.core import mechanics as mech
+
+# httpx, PyJWT and cryptography load on first use, inside the functions that need them: together about
+# 250 ms of import (python -X importtime: httpx 120, PyJWT 78, cryptography 61, partly shared), which
+# building the loyalty documents and every route that never talks to Google would otherwise pay.
 
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
@@ -48,19 +55,19 @@ class NotConfigured(Exception):
 class ServiceAccount:
     email: str
     key_id: str
-    private_key: object
+    private_key: Any  # cryptography's RSA private key (its import is lazy, see above)
     token_uri: str
 
 
-def load_service_account(document: dict) -> ServiceAccount:
-    from cryptography.hazmat.primitives import serialization
+def load_service_account(document: dict[str, Any]) -> ServiceAccount:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 (lazy: see the imports)
 
     key = serialization.load_pem_private_key(document["private_key"].encode(), password=None)
     return ServiceAccount(document["client_email"], document.get("private_key_id", ""), key,
                           document.get("token_uri", TOKEN_AUDIENCE))
 
 
-def _service_account_document() -> dict:
+def _service_account_document() -> dict[str, Any]:
     s = settings()
     if s.google_service_account_secret:
         return secret_store.read_json(s.google_service_account_secret)
@@ -78,8 +85,8 @@ def configured() -> bool:
 
 class WalletClient:
     def __init__(self, account: ServiceAccount, issuer_id: str, api_base: str, timeout: float = 5.0,
-                 sleep=time.sleep):
-        import httpx
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        import httpx  # noqa: PLC0415 (lazy: see the imports)
 
         self.account, self.issuer_id, self.api_base = account, issuer_id, api_base
         self._http = httpx.Client(timeout=timeout)
@@ -90,7 +97,7 @@ class WalletClient:
     # --- auth -----------------------------------------------------------------------------------
 
     def access_token(self, now: float | None = None) -> str:
-        import jwt
+        import jwt  # noqa: PLC0415 (lazy: see the imports)
 
         now = time.time() if now is None else now
         with self._lock:
@@ -100,7 +107,7 @@ class WalletClient:
                                        algorithm="RS256", headers={"kid": self.account.key_id})
                 response = self._http.post(self.account.token_uri, data={
                     "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion})
-                if response.status_code != 200:
+                if response.status_code != HTTPStatus.OK:
                     raise GoogleError(response.status_code, "token", response.text[:200])
                 answer = response.json()
                 self._token = (now + int(answer.get("expires_in", 3600)), answer["access_token"])
@@ -108,9 +115,9 @@ class WalletClient:
 
     # --- REST -----------------------------------------------------------------------------------
 
-    def call(self, method: str, path: str, body: dict | None = None) -> dict | None:
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """One REST call with retries on 429/5xx; None for 404 (the caller decides what that means)."""
-        import httpx
+        import httpx  # noqa: PLC0415 (lazy: see the imports)
 
         url = f"{self.api_base}/{path}"
         for attempt in range(RETRIES + 1):
@@ -122,21 +129,22 @@ class WalletClient:
                     raise GoogleError(0, "network", type(error).__name__) from None
                 self._sleep(0.2 * 2 ** attempt)
                 continue
-            if response.status_code == 401 and attempt == 0:
+            if response.status_code == HTTPStatus.UNAUTHORIZED and attempt == 0:
                 self._token = None  # expired early: one fresh token
                 continue
-            if response.status_code == 404:
+            if response.status_code == HTTPStatus.NOT_FOUND:
                 return None
-            if response.status_code < 300:
-                return response.json() if response.content else {}
+            if response.status_code < HTTPStatus.MULTIPLE_CHOICES:
+                answer: dict[str, Any] = response.json() if response.content else {}
+                return answer
             reason, message = _google_reason(response)
-            if (response.status_code == 429 or response.status_code >= 500) and attempt < RETRIES:
+            if _retried(response.status_code) and attempt < RETRIES:
                 self._sleep(0.2 * 2 ** attempt)
                 continue
             raise GoogleError(response.status_code, reason, message)
         raise GoogleError(0, "retries", "gave up")
 
-    def upsert(self, resource: str, document: dict) -> dict:
+    def upsert(self, resource: str, document: dict[str, Any]) -> dict[str, Any] | None:
         """PATCH the resource, or insert it when it does not exist yet (idempotent either way)."""
         path = f"{resource}/{document['id']}"
         patched = self.call("PATCH", path, document)
@@ -145,11 +153,11 @@ class WalletClient:
         try:
             return self.call("POST", resource, document)
         except GoogleError as error:
-            if error.status == 409:  # inserted meanwhile by a twin request
+            if error.status == HTTPStatus.CONFLICT:  # inserted meanwhile by a twin request
                 return self.call("PATCH", path, document)
             raise
 
-    def add_message(self, object_id: str, message: dict, notify: bool) -> str | None:
+    def add_message(self, object_id: str, message: dict[str, Any], notify: bool) -> str | None:
         """Add a message to the pass; notifying ones fall back to TEXT past Google's quota. The object
         keeps its newest MAX_MESSAGES: older ones are removed first. A message whose id the object
         already shows is not added again (a repeat after a timeout): None."""
@@ -170,7 +178,7 @@ class WalletClient:
         return kind
 
     def save_jwt(self, object_id: str, class_id: str, origins: list[str], now: float | None = None) -> str:
-        import jwt
+        import jwt  # noqa: PLC0415 (lazy: see the imports)
 
         token = jwt.encode({"iss": self.account.email, "aud": "google", "typ": "savetowallet",
                             "iat": int(time.time() if now is None else now), "origins": origins,
@@ -181,7 +189,11 @@ class WalletClient:
         return token
 
 
-def _google_reason(response) -> tuple[str | None, str]:
+def _retried(status: int) -> bool:
+    return status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+def _google_reason(response: Any) -> tuple[str | None, str]:
     try:
         error = response.json().get("error", {})
         reasons = [item.get("reason") for item in error.get("errors", []) if item.get("reason")]
@@ -200,20 +212,28 @@ def client() -> WalletClient:
 
 # --- documents -------------------------------------------------------------------------------------
 
-def class_id(issuer_id: str, program) -> str:
+def class_id(issuer_id: str, program: Any) -> str:
     return f"{issuer_id}.{program.program_id}"
 
 
-def object_id(issuer_id: str, card) -> str:
+def object_id(issuer_id: str, card: Any) -> str:
     return f"{issuer_id}.{card.card_id}"
 
 
-def _localized(default: str, translations: dict) -> dict:
-    return {"defaultValue": {"language": "ru", "value": default},
+def _localized(default: str, translations: Mapping[str, str]) -> dict[str, Any]:
+    return {"defaultValue": {"language": texts.DEFAULT_LANGUAGE, "value": default},
             "translatedValues": [{"language": lang, "value": text} for lang, text in translations.items()]}
 
 
-def logo_url(program) -> str:
+def _catalogue_localized(key: str) -> dict[str, Any]:
+    """A catalogue text as Google's localized string: the default language's words, the others as
+    translations."""
+    every = texts.localized(key)
+    return _localized(every[texts.DEFAULT_LANGUAGE],
+                      {lang: words for lang, words in every.items() if lang != texts.DEFAULT_LANGUAGE})
+
+
+def logo_url(program: Any) -> str:
     """The program's logo for Google (660 px, drawn from its branding); the colours are in the URL, so
     a new branding is a new URL and Google fetches the image again."""
     brand = brandings.parse({}, program.branding)
@@ -221,10 +241,10 @@ def logo_url(program) -> str:
     return f"{settings().public_base_url}/static/programs/{program.program_id}/google-logo.png?c={colours}"
 
 
-def loyalty_class(issuer_id: str, program) -> dict:
+def loyalty_class(issuer_id: str, program: Any) -> dict[str, Any]:
     brand = brandings.parse({}, program.branding)
-    base = settings().public_base_url
     name = brand.get("organization_name") or program.name
+    default = texts.CATALOGUE[texts.DEFAULT_LANGUAGE]
     document = {
         "id": class_id(issuer_id, program),
         "issuerName": name[:20],
@@ -233,11 +253,11 @@ def loyalty_class(issuer_id: str, program) -> dict:
                         "contentDescription": _localized(program.name, {"en": program.name})},
         "hexBackgroundColor": brand["background_color"],
         "reviewStatus": "UNDER_REVIEW",
-        "accountIdLabel": "Номер карты",
-        "accountNameLabel": "Участник",
-        "rewardsTierLabel": "Уровень",
-        "localizedAccountIdLabel": _localized("Номер карты", {"en": "Card number"}),
-        "localizedAccountNameLabel": _localized("Участник", {"en": "Member"}),
+        "accountIdLabel": default["card_number"],
+        "accountNameLabel": default["member"],
+        "rewardsTierLabel": default["tier"],
+        "localizedAccountIdLabel": _catalogue_localized("card_number"),
+        "localizedAccountNameLabel": _catalogue_localized("member"),
         "countryCode": program.country,
         "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
     }
@@ -248,30 +268,27 @@ def loyalty_class(issuer_id: str, program) -> dict:
     return document
 
 
-def loyalty_object(issuer_id: str, card, program) -> dict:
+def loyalty_object(issuer_id: str, card: Any, program: Any) -> dict[str, Any]:
     mechanics = mech.from_stored(program.mechanics)
     tier = mechanics.tier(card.tier)
     base = settings().public_base_url
-    locale = card.locale if card.locale in ("ru", "en") else "ru"
-    rules = {"ru": f"{mech.percent(tier.earn_bp)}% от покупки баллами; баллами до {mech.percent(mechanics.redeem_cap_bp)}% чека.",
-             "en": f"{mech.percent(tier.earn_bp)}% of purchases in points; points pay up to "
-                   f"{mech.percent(mechanics.redeem_cap_bp)}% of a receipt."}[locale]
-    tier_label = "Уровень" if locale == "ru" else "Tier"
+    words = texts.CATALOGUE[texts.language(card.locale)]
     return {
         "id": object_id(issuer_id, card),
         "classId": class_id(issuer_id, program),
         "state": "ACTIVE" if card.status == "active" else "INACTIVE",
         "accountId": card_number.display(card.number),
         "accountName": card.name[:20],
-        "loyaltyPoints": {"label": "Баллы" if locale == "ru" else "Points", "balance": {"int": int(card.balance)}},
+        "loyaltyPoints": {"label": words["points_label"], "balance": {"int": int(card.balance)}},
         # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen
         # itself; a cut of ours showed "Platinu". The details repeat it in full.
-        "secondaryLoyaltyPoints": {"label": tier_label, "balance": {"string": tier.name}},
+        "secondaryLoyaltyPoints": {"label": words["tier"], "balance": {"string": tier.name}},
         "barcode": {"type": "QR_CODE", "value": card.number, "alternateText": card_number.display(card.number)},
-        "textModulesData": [{"id": "rules", "header": "Правила" if locale == "ru" else "Rules", "body": rules},
-                            {"id": "tier", "header": tier_label, "body": tier.name}],
+        "textModulesData": [{"id": "rules", "header": words["rules"],
+                             "body": texts.rules_text(mechanics, card.tier, texts.language(card.locale))},
+                            {"id": "tier", "header": words["tier"], "body": tier.name}],
         "linksModuleData": {"uris": [{"id": "card", "uri": f"{base}/c/{card.card_id}?k={card.access_key}",
-                                      "description": "Карта онлайн" if locale == "ru" else "Your card online"}]},
+                                      "description": words["card_online"]}]},
     }
 
 
@@ -290,19 +307,23 @@ def _length_prefixed(*parts: str) -> bytes:
 
 
 def _verify(public_key_b64: str, signature_b64: str, data: bytes) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    # lazy: see the imports
+    from cryptography.exceptions import InvalidSignature  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
 
     try:
         key = serialization.load_der_public_key(base64.b64decode(public_key_b64))
+        if not isinstance(key, ec.EllipticCurvePublicKey):  # Google's keys are ECDSA P-256
+            return False
         key.verify(base64.b64decode(signature_b64), data, ec.ECDSA(hashes.SHA256()))
         return True
     except (InvalidSignature, ValueError, TypeError):
         return False
 
 
-def verify_callback(body: dict, root_keys: list[dict], recipient_id: str, now_ms: int) -> dict:
+def verify_callback(body: dict[str, Any], root_keys: list[dict[str, Any]], recipient_id: str,
+                    now_ms: int) -> dict[str, Any]:
     """The callback's message if Google signed it (through an unexpired intermediate key signed by one
     of Google's root keys) for this issuer; otherwise CallbackRejected."""
     try:
@@ -332,20 +353,21 @@ def verify_callback(body: dict, root_keys: list[dict], recipient_id: str, now_ms
         raise CallbackRejected(f"malformed callback: {type(error).__name__}") from None
 
 
-_root_keys: tuple[float, list] | None = None
+ROOT_KEYS_SECONDS = 3600  # how long a warm container keeps Google's callback root keys
+_root_keys: tuple[float, list[dict[str, Any]]] | None = None  # (fetched at, keys)
 
 
-def root_keys() -> list[dict]:
+def root_keys() -> list[dict[str, Any]]:
     """Google's callback root keys, fetched from GOOGLE_WALLET_CALLBACK_KEYS_URL, cached for an hour."""
-    global _root_keys
-    import httpx
+    global _root_keys  # noqa: PLW0603 (one cache per warm container; the tests empty it)
+    import httpx  # noqa: PLC0415 (lazy: see the imports)
 
-    if _root_keys is None or time.time() - _root_keys[0] > 3600:
+    if _root_keys is None or time.time() - _root_keys[0] > ROOT_KEYS_SECONDS:
         response = httpx.get(settings().google_keys_url, timeout=5)
         response.raise_for_status()
         _root_keys = (time.time(), response.json().get("keys", []))
     return _root_keys[1]
 
 
-def log_error(error: GoogleError, **fields) -> None:
+def log_error(error: GoogleError, **fields: Any) -> None:
     log.error("google_wallet_error", status=error.status, reason=error.reason, detail=error.message, **fields)

@@ -16,19 +16,24 @@ import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+import jwt
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chalicelib import http_standin
 
 TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
+NOTIFY_PER_DAY = 3  # Google's TEXT_AND_NOTIFY quota per object
+MAX_MESSAGES = 10  # messages an object holds
+ITEM, ITEM_ACTION = 2, 3  # path parts: resource/id, resource/id/action
 
 
 def new_service_account(token_uri: str, email: str = "wallet@loyalty-local.iam.gserviceaccount.com") -> dict:
     """A service-account file like the one Google's console downloads, with a fresh RSA key."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
@@ -41,14 +46,13 @@ def _lp(*parts: str) -> bytes:
 
 
 class State:
-    def __init__(self, service_account: dict, issuer_id: str):
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-
+    def __init__(self, service_account: dict[str, Any], issuer_id: str) -> None:
         self.issuer_id = issuer_id
         self.account = service_account
-        self.public_key = serialization.load_pem_private_key(service_account["private_key"].encode(),
-                                                             password=None).public_key()
+        private_key = serialization.load_pem_private_key(service_account["private_key"].encode(), password=None)
+        if not isinstance(private_key, rsa.RSAPrivateKey):
+            raise ValueError("a service account's key is RSA")
+        self.public_key = private_key.public_key()
         self.tokens: dict[str, float] = {}
         self.resources: dict[str, dict] = {"loyaltyClass": {}, "loyaltyObject": {}}
         self.messages: dict[str, list] = {}
@@ -60,8 +64,6 @@ class State:
 
     @staticmethod
     def _spki(key) -> str:
-        from cryptography.hazmat.primitives import serialization
-
         return base64.b64encode(key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
 
@@ -71,9 +73,6 @@ class State:
     def signed_callback(self, object_id: str, event_type: str, nonce: str | None = None,
                         expires_in_ms: int = 60_000) -> dict:
         """A callback body as Google signs it (ECv2SigningOnly, sender GooglePayPasses)."""
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-
         now_ms = int(time.time() * 1000)
         signed_key = json.dumps({"keyValue": self._spki(self.intermediate), "keyExpiration": str(now_ms + 3600_000)})
         key_signature = self.root.sign(_lp("GooglePayPasses", "ECv2SigningOnly", signed_key), ec.ECDSA(hashes.SHA256()))
@@ -93,12 +92,12 @@ def _error(status: int, reason: str, message: str) -> tuple[int, dict]:
                               "errors": [{"domain": "walletobjects", "reason": reason, "message": message}]}}
 
 
-def make_handler(state: State):
+def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 (a stand-in answers every case of the service it imitates in one place)
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # quiet
+        def log_message(self, *args: Any) -> None:  # quiet
             pass
 
-        def _send(self, status: int, body: dict | None):
+        def _send(self, status: int, body: dict[str, Any] | None) -> None:
             raw = json.dumps(body).encode() if body is not None else b""
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -109,16 +108,16 @@ def make_handler(state: State):
         def _body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             self._route("GET")
 
-        def do_POST(self):
+        def do_POST(self) -> None:
             self._route("POST")
 
-        def do_PATCH(self):
+        def do_PATCH(self) -> None:
             self._route("PATCH")
 
-        def _route(self, method: str):
+        def _route(self, method: str) -> None:
             path = urlparse(self.path).path
             raw = self._body()
             with state.lock:
@@ -126,9 +125,7 @@ def make_handler(state: State):
                 status, body = self._handle(method, path, raw)
             self._send(status, body)
 
-        def _handle(self, method, path, raw):
-            import jwt
-
+        def _handle(self, method: str, path: str, raw: bytes) -> tuple[int, Any]:  # noqa: C901, PLR0911, PLR0912
             if path == "/keys":
                 return 200, state.root_keys()
             if path == "/standin/state":
@@ -182,19 +179,19 @@ def make_handler(state: State):
             resource_id = parts[1] if len(parts) > 1 else ""
             if resource_id not in table:
                 return _error(404, "resourceNotFound", "Resource not found")
-            if len(parts) == 2 and method == "GET":
+            if len(parts) == ITEM and method == "GET":
                 return 200, table[resource_id]
-            if len(parts) == 2 and method == "PATCH":
+            if len(parts) == ITEM and method == "PATCH":
                 table[resource_id].update(body)
                 return 200, table[resource_id]
-            if len(parts) == 3 and parts[2] == "addMessage" and method == "POST":
+            if len(parts) == ITEM_ACTION and parts[2] == "addMessage" and method == "POST":
                 message = body.get("message", {})
                 sent = state.messages.setdefault(resource_id, [])
                 recent = [m for m in sent if m["messageType"] == "TEXT_AND_NOTIFY" and m["at"] > time.time() - 86400]
-                if message.get("messageType") == "TEXT_AND_NOTIFY" and len(recent) >= 3:
+                if message.get("messageType") == "TEXT_AND_NOTIFY" and len(recent) >= NOTIFY_PER_DAY:
                     return _error(400, "quotaExceeded", "QuotaExceededException: 3 notifications per 24 hours")
                 held = table[resource_id].setdefault("messages", [])
-                if len(held) >= 10:  # Google: an object holds at most 10 messages
+                if len(held) >= MAX_MESSAGES:  # Google: an object holds at most 10 messages
                     return _error(400, "invalidArgument", "messages: at most 10 per object")
                 sent.append({**message, "at": time.time()})
                 held.append(message)

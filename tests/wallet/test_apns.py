@@ -4,14 +4,20 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
+import app
+from chalicelib.jobs import outbox
+from chalicelib.store import cards as card_store
 from chalicelib.store import devices
 from chalicelib.store import outbox as outbox_store
+from chalicelib.store.models import OutboxItem
 from chalicelib.wallet import apns, devcerts
-from tests.conftest import enroll
+from tests.conftest import bearer, enroll
 
 
 def _free_port():
@@ -85,9 +91,6 @@ def test_the_connection_is_reused(apns_client, standin):
 
 
 def test_token_authentication_signs_es256_and_caches_the_jwt(standin):
-    import jwt
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     key = ec.generate_private_key(ec.SECP256R1())
     token_client = apns.ApnsClient(standin["url"], "pass.dev.loyalty.local", token_key=key, key_id="KEY1234567",
                                    team_id="DEVTEAM001", verify=standin["ca"])
@@ -110,21 +113,19 @@ def test_unreachable_apns_is_a_retry_not_a_crash():
 
 def test_outbox_pushes_each_device_once_removes_gone_ones_and_retries_busy(apns_client, standin, aws, program, pos,
                                                                          monkeypatch):
-    from chalicelib.jobs import outbox
-
     card = enroll(pos.client)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for device, token in (("dev-ok", "ok-token"), ("dev-gone", "gone-token"), ("dev-busy", "busy-token")):
         devices.register(device, "pass.dev.loyalty.local", card["card_id"], token, now)
     assert pos.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100000}
                     ).status_code == 200
-    assert [item.card_id for item in outbox_store.due(datetime.now(timezone.utc))] == [card["card_id"]]
+    assert [item.card_id for item in outbox_store.due(datetime.now(UTC))] == [card["card_id"]]
 
     first = outbox.deliver(push=apns_client.push)
     assert first == {"items": 1, "pushed": 1, "gone": 1, "retry": 1, "failed": 0, "dead": 0}
     assert sorted(r.device_id for r in devices.devices_of(card["card_id"])) == ["dev-busy", "dev-ok"]
     assert outbox.deliver(push=apns_client.push)["items"] == 0  # backing off
-    later = datetime.now(timezone.utc) + timedelta(seconds=31)
+    later = datetime.now(UTC) + timedelta(seconds=31)
     devices.unregister("dev-busy", "pass.dev.loyalty.local", card["card_id"])
     assert outbox.deliver(later, push=apns_client.push) == {"items": 1, "pushed": 1, "gone": 0, "retry": 0,
                                                           "failed": 0, "dead": 0}
@@ -133,20 +134,16 @@ def test_outbox_pushes_each_device_once_removes_gone_ones_and_retries_busy(apns_
 
 def test_a_dead_push_service_never_fails_a_purchase(aws, program, pos):
     card = enroll(pos.client)
-    devices.register("dev", "pass.dev.loyalty.local", card["card_id"], "broken-token", datetime.now(timezone.utc))
+    devices.register("dev", "pass.dev.loyalty.local", card["card_id"], "broken-token", datetime.now(UTC))
     response = pos.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100000})
     assert response.status_code == 200  # the push is the outbox's business, after the commit
-    assert len(outbox_store.due(datetime.now(timezone.utc))) == 1
+    assert len(outbox_store.due(datetime.now(UTC))) == 1
 
 
 def test_one_admin_call_repushes_every_pass_of_a_program(aws, program, pos, merchant, monkeypatch):
-    from chalicelib.jobs import outbox
-    from chalicelib.store import cards as card_store
-    from tests.conftest import bearer
-
     monkeypatch.setattr(outbox, "REFRESH_PAGE", 2)  # several rounds, as for a large program
     cards = [enroll(pos.client, phone=f"+7916333000{index}") for index in range(3)]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for index, card in enumerate(cards):
         devices.register(f"dev{index}", "pass.dev.loyalty.local", card["card_id"], f"ok-{index}", now)
     before = {c["card_id"]: int(card_store.get(c["card_id"]).pass_version) for c in cards}
@@ -160,13 +157,11 @@ def test_one_admin_call_repushes_every_pass_of_a_program(aws, program, pos, merc
         outbox.deliver(push=lambda token: (pushed.append(token), apns.PushResult(200))[1])
     assert sorted(pushed) == ["ok-0", "ok-1", "ok-2"]  # each device once
     assert all(int(card_store.get(cid).pass_version) == version + 1 for cid, version in before.items())
-    assert outbox_store.due(datetime.now(timezone.utc) + timedelta(hours=1)) == []
+    assert outbox_store.due(datetime.now(UTC) + timedelta(hours=1)) == []
 
 
 def test_due_items_are_found_behind_many_that_are_not_due_yet(aws):
-    from chalicelib.store.models import OutboxItem
-
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     later = now + timedelta(hours=8)  # say, messages waiting for the morning
     with OutboxItem.batch_write() as batch:
         for index in range(600):
@@ -179,11 +174,8 @@ def test_due_items_are_found_behind_many_that_are_not_due_yet(aws):
 
 
 def test_the_outbox_stream_delivers_what_it_announces_at_once(aws, program, pos, monkeypatch):
-    import app
-    from chalicelib.jobs import outbox
-
     card = enroll(pos.client)
-    devices.register("dev", "pass.dev.loyalty.local", card["card_id"], "ok-stream", datetime.now(timezone.utc))
+    devices.register("dev", "pass.dev.loyalty.local", card["card_id"], "ok-stream", datetime.now(UTC))
     pos.post("/pos/receipts", {"receipt_id": "s1", "card": card["card_number"], "total": 100000})
     event = {"Records": [{"eventName": "INSERT", "dynamodb": {"Keys": {"queue": {"S": "wallet"},
                                                                       "item_key": {"S": f"pass#{card['card_id']}"}}}}]}
@@ -194,4 +186,4 @@ def test_the_outbox_stream_delivers_what_it_announces_at_once(aws, program, pos,
     result = app.outbox_stream(event, None)  # as Lambda calls it for a batch of stream records
     assert announced == [("wallet", f"pass#{card['card_id']}")]
     assert pushed == ["ok-stream"] and result["pushed"] == 1
-    assert outbox_store.due(datetime.now(timezone.utc)) == []
+    assert outbox_store.due(datetime.now(UTC)) == []

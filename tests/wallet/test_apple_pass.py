@@ -6,14 +6,17 @@ import json
 import shutil
 import subprocess
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from chalicelib import config
+from chalicelib.store import cards as card_store
+from chalicelib.store import programs as program_store
 from chalicelib.wallet import apple, devcerts
-from tests.conftest import bearer, body, enroll
+from tests.conftest import enroll
 
 PASS_TYPE_ID, TEAM_ID = "pass.dev.loyalty.local", "DEVTEAM001"
 
@@ -107,9 +110,6 @@ def test_a_manifest_with_newlines_still_verifies(wallet, tmp_path):
 
 
 def test_same_card_state_gives_the_same_pass_json(client, program, wallet):
-    from chalicelib.store import cards as card_store
-    from chalicelib.store import programs as program_store
-
     card_id = enroll(client)["card_id"]
     card, prog = card_store.get(card_id), program_store.get(program["id"])
     assert apple.pass_json(card, prog) == apple.pass_json(card_store.get(card_id), prog)
@@ -130,9 +130,6 @@ def test_no_accept_header_still_gets_the_pass(client, program, wallet):
 
 
 def test_blocked_card_is_voided(client, program, wallet, merchant):
-    from chalicelib.store import cards as card_store
-    from chalicelib.store import programs as program_store
-
     card_id = enroll(client)["card_id"]
     stored = card_store.get(card_id)
     stored.status = "blocked"
@@ -140,10 +137,8 @@ def test_blocked_card_is_voided(client, program, wallet, merchant):
 
 
 def test_certificate_mismatches_fail_fast_with_a_clear_message(certs):
-    from cryptography import x509
-
     certificate = x509.load_pem_x509_certificate((certs / "pass.pem").read_bytes())
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     apple.check_certificate(certificate, PASS_TYPE_ID, TEAM_ID, now)
     with pytest.raises(apple.PassError, match="not PASS_TYPE_ID"):
         apple.check_certificate(certificate, "pass.other.id", TEAM_ID, now)

@@ -2,14 +2,21 @@
 the notification quota, token caching, retries, and signed callbacks."""
 import json
 import socket
-from datetime import datetime, timedelta, timezone
+import struct
+import time
+import zlib
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
 from chalicelib import config
+from chalicelib.jobs import outbox
 from chalicelib.store import cards as card_store
 from chalicelib.store import outbox as outbox_store
+from chalicelib.store import programs as program_store
+from chalicelib.store.models import Card
+from chalicelib.usecases import google_wallet, notices
 from chalicelib.wallet import apns, google, google_standin
 from tests.conftest import bearer, body, enroll
 
@@ -24,8 +31,6 @@ def _free_port():
 
 @pytest.fixture
 def standin(tmp_path, monkeypatch):
-    from chalicelib.usecases import google_wallet
-
     port = _free_port()
     account = google_standin.new_service_account(f"http://127.0.0.1:{port}/token")
     account_file = tmp_path / "service-account.json"
@@ -54,8 +59,6 @@ def _save(client, card):
 
 
 def _deliver():
-    from chalicelib.jobs import outbox
-
     return outbox.deliver(push=lambda token: apns.PushResult(200))
 
 
@@ -105,12 +108,10 @@ def test_google_outages_are_retried_later_and_nothing_is_lost(client, program, p
     pos.post("/pos/receipts", {"receipt_id": "g2", "card": card["card_number"], "total": 100000})
     standin["state"].fail.extend([503] * 8)  # longer than the client's own retries
     assert _deliver().get("google", 0) == 0
-    pending = [i.item_key for i in outbox_store.due(datetime.now(timezone.utc) + timedelta(minutes=5))]
+    pending = [i.item_key for i in outbox_store.due(datetime.now(UTC) + timedelta(minutes=5))]
     assert f"google#{card['card_id']}" in pending
     standin["state"].fail.clear()
-    from chalicelib.jobs import outbox
-
-    outbox.deliver(datetime.now(timezone.utc) + timedelta(minutes=5), push=lambda t: apns.PushResult(200))
+    outbox.deliver(datetime.now(UTC) + timedelta(minutes=5), push=lambda t: apns.PushResult(200))
     stored = standin["state"].resources["loyaltyObject"][f"{ISSUER}.{card['card_id']}"]
     assert stored["loyaltyPoints"]["balance"] == {"int": 150}
 
@@ -148,8 +149,6 @@ def test_access_token_is_cached_and_renewed_before_it_expires(standin):
     assert wallet.access_token() == first
     tokens_issued = sum(1 for method, path in standin["state"].calls if path == "/token")
     assert tokens_issued == 1
-    import time
-
     wallet._token = (time.time() + 200, first)  # the cached token now expires within five minutes
     later = wallet.access_token()
     assert later != first
@@ -157,11 +156,9 @@ def test_access_token_is_cached_and_renewed_before_it_expires(standin):
 
 
 def test_notices_notify_three_times_a_day_then_fall_back_to_text(client, program, standin):
-    from chalicelib.usecases import google_wallet
-
     card = enroll(client)
     _save(client, card)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     kinds = [google_wallet.notice(card_store.get(card["card_id"]), "Hello", f"Message {i}", now + timedelta(seconds=i))
              for i in range(4)]
     assert kinds == ["TEXT_AND_NOTIFY"] * 3 + ["TEXT"]
@@ -219,11 +216,9 @@ def test_without_google_settings_the_link_says_so(client, program):
 
 
 def test_an_object_keeps_its_ten_newest_messages(client, program, standin):
-    from chalicelib.usecases import google_wallet
-
     card = enroll(client)
     _save(client, card)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for index in range(12):
         google_wallet.notice(card_store.get(card["card_id"]), "Hello", f"Message {index}",
                              now + timedelta(seconds=index))
@@ -236,15 +231,11 @@ def test_an_object_keeps_its_ten_newest_messages(client, program, standin):
 def test_a_repeated_notice_item_adds_its_message_once(client, program, merchant, standin):
     """The outbox's Google message carries an id of its own item: a retry after an answer that never
     came finds the message in place and does not add it again."""
-    from chalicelib.jobs import outbox
-    from chalicelib.store import programs as program_store
-    from chalicelib.usecases import notices
-
     card = enroll(client)
     _save(client, card)
     client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
                       body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     notices.notify(program_store.get(program["id"]), card_store.get(card["card_id"]), "campaign", {"ru": "Hi"}, now)
     [item] = [i for i in outbox_store.due(now) if i.item_key.startswith("gnotice#")]
     outbox._google(item, now)  # delivered, but say the answer was lost: the item is tried again
@@ -254,8 +245,6 @@ def test_a_repeated_notice_item_adds_its_message_once(client, program, merchant,
 
 
 def test_full_tier_names_and_a_logo_from_the_branding(client, program, merchant, standin):
-    from chalicelib.store.models import Card
-
     client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant), body=json.dumps({
         "branding": {"background_color": "#112233", "foreground_color": "#ffcc00"},
         "mechanics": {"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5},
@@ -279,9 +268,6 @@ def test_full_tier_names_and_a_logo_from_the_branding(client, program, merchant,
 
 
 def _decode_png(data):
-    import struct
-    import zlib
-
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks = 8, {}
     while position < len(data):
@@ -311,8 +297,6 @@ def test_a_blocked_card_gets_no_save_link(client, program, merchant, standin):
 def test_a_hanging_google_is_a_bounded_retried_failure_of_its_item(client, program, pos, standin, monkeypatch):
     """Google (the OAuth token endpoint and the API) accepts connections and never answers: each call
     gives up at its timeout, the item is retried later, the round goes on."""
-    import time
-
     card = enroll(client)
     _save(client, card)
     pos.post("/pos/receipts", {"receipt_id": "g9", "card": card["card_number"], "total": 100000})

@@ -2,13 +2,18 @@
 import io
 import json
 import zipfile
+from datetime import UTC, datetime
 from email.utils import formatdate
 
 import pytest
 
+from chalicelib.api import passkit
 from chalicelib.store import cards as card_store
-from tests.conftest import enroll
-from tests.wallet.test_apple_pass import PASS_TYPE_ID, wallet, certs  # noqa: F401 (fixtures)
+from chalicelib.store import devices
+from chalicelib.store import outbox as outbox_store
+from chalicelib.store.models import Card
+from tests.conftest import bearer, enroll
+from tests.wallet.test_apple_pass import PASS_TYPE_ID, certs, wallet  # noqa: F401 (fixtures)
 
 DEVICE = "a1b2c3d4e5f6"
 
@@ -60,8 +65,6 @@ def test_unregister(client, card):
 
 def _changed_seconds_ago(card, seconds):
     """As if the card's pass last changed `seconds` ago (a device usually asks a while after)."""
-    from chalicelib.store.models import Card
-
     stored = card_store.get(card["card_id"], consistent=True)
     stored.update(actions=[Card.pass_changed_at.set(int(stored.pass_changed_at) - seconds * 1_000_000)],
                   add_version_condition=False)
@@ -116,18 +119,13 @@ def test_device_log_is_accepted_and_bounded(client, caplog):
 
 
 def test_blocking_a_card_voids_its_pass_and_announces_it(client, card, merchant, pos):
-    from datetime import datetime, timezone
-
-    from chalicelib.store import outbox as outbox_store
-    from tests.conftest import bearer
-
     _register(client, card)
     tag = json.loads(_serials(client).body)["lastUpdated"]
     response = client.http.patch(f"/admin/cards/{card['card_id']}", headers=bearer(merchant),
                                  body=json.dumps({"status": "blocked"}))
     assert response.status_code == 200 and json.loads(response.body)["status"] == "blocked"
     assert json.loads(_serials(client, tag).body)["serialNumbers"] == [card["card_id"]]
-    assert [i.card_id for i in outbox_store.due(datetime.now(timezone.utc))] == [card["card_id"]]
+    assert [i.card_id for i in outbox_store.due(datetime.now(UTC))] == [card["card_id"]]
     fetched = client.http.get(f"/passkit/v1/passes/{PASS_TYPE_ID}/{card['card_id']}", headers=_auth(card["token"]))
     assert json.loads(zipfile.ZipFile(io.BytesIO(fetched.body)).read("pass.json"))["voided"] is True
     refused = pos.post("/pos/receipts", {"receipt_id": "r-blocked", "card": card["card_number"], "total": 1000})
@@ -145,11 +143,6 @@ def _pass_of(response):
 def test_a_change_within_the_second_of_the_devices_copy_is_not_304(client, card, pos, monkeypatch):
     """The device fetched the pass, and it changed again within that same second: the device's
     If-Modified-Since (whole seconds) must not hide the newer pass."""
-    from datetime import datetime, timezone
-
-    from chalicelib.api import passkit
-    from chalicelib.store.models import Card
-
     pass_path = f"/passkit/v1/passes/{PASS_TYPE_ID}/{card['card_id']}"
     stored = card_store.get(card["card_id"], consistent=True)
     second = (int(stored.pass_changed_at) // 1_000_000 + 10) * 1_000_000  # a clean second, later than now
@@ -160,7 +153,7 @@ def test_a_change_within_the_second_of_the_devices_copy_is_not_304(client, card,
 
         @classmethod
         def now(cls, tz=None):
-            return datetime.fromtimestamp(cls.moment / 1_000_000, tz or timezone.utc)
+            return datetime.fromtimestamp(cls.moment / 1_000_000, tz or UTC)
 
     monkeypatch.setattr(passkit, "datetime", Clock)
     fetched = client.http.get(pass_path, headers=_auth(card["token"]))  # at .300, the version of .100
@@ -196,8 +189,6 @@ def test_head_answers_like_get_without_a_body(client, card):
 
 @pytest.mark.parametrize("length", [64, 100, 160, 200, 1024])
 def test_push_tokens_of_any_length_up_to_the_bound_are_kept(client, card, length):
-    from chalicelib.store import devices
-
     token = ("ab" * length)[:length]
     assert _register(client, card, push=token).status_code == 201
     assert [r.push_token for r in devices.devices_of(card["card_id"])] == [token]

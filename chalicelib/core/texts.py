@@ -1,0 +1,187 @@
+"""Every word a customer reads, in one catalogue per language, and the program's rules told from its mechanics.
+
+The pages (templates/ through chalicelib/rendering.py), the Apple pass's back fields, the Google loyalty
+class and object, and the messages the platform writes itself read their words here, so one program tells
+its rules the same way everywhere. Counted words agree with their number (`plural`): Russian has three
+forms (1 балл, 2 балла, 5 баллов; 11–14 take the third), English two (1 point, 2 points).
+Apple's field labels stay in the pass design's `<lang>.lproj/pass.strings`: the device picks them.
+"""
+from collections.abc import Mapping
+from datetime import date
+
+from chalicelib.core.kinds import kind_named
+from chalicelib.core.mechanics import Mechanics
+from chalicelib.core.percent import percent
+
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "ru": {
+        # pages
+        "join_title": "Карта лояльности",
+        "join_lead": "Заполните форму — карта появится в телефоне. Приложение не нужно.",
+        "name": "Имя", "phone": "Телефон", "email": "Эл. почта (необязательно)",
+        "birthday": "День рождения (необязательно)", "ref": "Код друга (если есть)",
+        "consent": "Я согласен(на) с правилами программы и обработкой персональных данных",
+        "submit": "Получить карту", "welcome_bonus": "Приветственный бонус",
+        "balance": "Баланс", "tier": "Уровень", "card_number": "Номер карты",
+        "add_apple": "Добавить в Apple Wallet", "add_google": "Сохранить в Google Wallet",
+        "show_qr": "Покажите этот код на кассе", "rules": "Правила программы",
+        "blocked": "Карта заблокирована",
+        "not_found": "Страница не найдена", "error": "Исправьте ошибку", "language": "English",
+        "invite": "Пригласите друга по коду", "next_expiry": "Ближайшее сгорание",
+        "marketing_consent": "Присылать мне предложения по эл. почте",
+        "add_telegram": "Подключить Telegram",
+        "unsubscribe_title": "Отписка от писем", "unsubscribe_button": "Больше не присылать письма",
+        "unsubscribed": "Готово: письма больше не придут. Карта продолжает работать.",
+        "email_footer": "Вы получили это письмо как участник программы", "email_unsubscribe": "Отписаться",
+        "code": "Код из СМС", "confirm": "Подтвердить",
+        "code_sent": "Мы отправили код в СМС на этот номер. Введите его, чтобы получить карту.",
+        "code_sms": "Код для карты «{program}»: {code}. Никому его не сообщайте.",
+        # wallets
+        "member": "Участник", "points_label": "Баллы", "card_online": "Карта онлайн",
+        # the program's rules (see `rules`); each kind's own first line is `rules_earn_<kind>`
+        "rules_earn_points": "Начисляем {earn}% от суммы покупки баллами.",
+        "rules_earn_cashback": "Возвращаем {earn}% от суммы покупки кешбэком в баллах.",
+        "rules_redeem_cap": "Баллами можно оплатить до {cap}% чека.",
+        "rules_lifetime": "Баллы сгорают через {days}.",
+        # the Telegram bot ({points}: texts.word(balance, "points", lang))
+        "telegram_linked": "Карта «{program}» подключена. Баланс: {balance} {points}.\n"
+                           "/balance — баланс, /qr — код для кассы",
+        "telegram_balance": "«{program}»: {balance} {points}, доступно {available}. Уровень: {tier}.",
+        "telegram_join": "Получите карту «{program}»:", "telegram_join_button": "Получить карту",
+        "telegram_unknown": "Откройте бота по ссылке со страницы вашей карты, чтобы подключить её.",
+        "telegram_qr": "Покажите этот код на кассе: {number}", "telegram_bad_link": "Ссылка устарела или неверна.",
+        # messages the platform writes itself
+        # (their counted words agree with {count}: see `about_points`)
+        "expiry_warning": "{count} {points} {expire} {day}. Успейте потратить!",
+        "birthday_gift": "С днём рождения! Дарим {count} {points}.",
+        "winback_offer": "Мы соскучились! {count} {points} {wait} вас.",
+    },
+    "en": {
+        "join_title": "Loyalty card",
+        "join_lead": "Fill in the form and the card lands in your phone. No app needed.",
+        "name": "Name", "phone": "Phone", "email": "Email (optional)",
+        "birthday": "Birthday (optional)", "ref": "Friend's code (if any)",
+        "consent": "I agree to the program's terms and to the processing of my personal data",
+        "submit": "Get my card", "welcome_bonus": "Welcome bonus",
+        "balance": "Balance", "tier": "Tier", "card_number": "Card number",
+        "add_apple": "Add to Apple Wallet", "add_google": "Save to Google Wallet",
+        "show_qr": "Show this code at the counter", "rules": "Program rules",
+        "blocked": "This card is blocked",
+        "not_found": "Page not found", "error": "Please fix this", "language": "Русский",
+        "invite": "Invite a friend with code", "next_expiry": "Next expiry",
+        "marketing_consent": "Email me offers",
+        "add_telegram": "Connect Telegram",
+        "unsubscribe_title": "Unsubscribe from emails", "unsubscribe_button": "Stop sending me emails",
+        "unsubscribed": "Done: no more emails. Your card keeps working.",
+        "email_footer": "You receive this email as a member of", "email_unsubscribe": "Unsubscribe",
+        "code": "Code from the text message", "confirm": "Confirm",
+        "code_sent": "We texted a code to this number. Enter it to get your card.",
+        "code_sms": "Your code for the {program} card: {code}. Do not share it.",
+        "member": "Member", "points_label": "Points", "card_online": "Your card online",
+        "rules_earn_points": "You earn {earn}% of every purchase in points.",
+        "rules_earn_cashback": "You get {earn}% of every purchase back as cashback in points.",
+        "rules_redeem_cap": "Points can pay up to {cap}% of a receipt.",
+        "rules_lifetime": "Points expire after {days}.",
+        "telegram_linked": "Your {program} card is linked. Balance: {balance} {points}.\n/balance, /qr for the counter",
+        "telegram_balance": "{program}: {balance} {points}, {available} available. Tier: {tier}.",
+        "telegram_join": "Get your {program} card:", "telegram_join_button": "Get the card",
+        "telegram_unknown": "Open the bot from the link on your card page to link your card.",
+        "telegram_qr": "Show this code at the counter: {number}",
+        "telegram_bad_link": "This link is out of date or wrong.",
+        "expiry_warning": "{count} {points} {expire} on {day}. Use {them} before then!",
+        "birthday_gift": "Happy birthday! Here {are} {count} {points} from us.",
+        "winback_offer": "We miss you! {count} {points} {are} waiting for you.",
+    },
+}
+
+# Words that agree with a number: Russian (one, few, many), English (one, other). A message's template
+# may use any of its language's words; each agrees with the message's {count}.
+WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "ru": {"points": ("балл", "балла", "баллов"), "days": ("день", "дня", "дней"),
+           "expire": ("сгорит", "сгорят", "сгорят"), "wait": ("ждёт", "ждут", "ждут")},
+    "en": {"points": ("point", "points"), "days": ("day", "days"),
+           "expire": ("expires", "expire"), "are": ("is", "are"), "them": ("it", "them")},
+}
+_TEENS = range(11, 15)  # Russian 11–14 take the "many" form whatever their last digit
+_FEW = range(2, 5)
+_TENS, _HUNDREDS = 10, 100
+
+
+def language(code: str | None) -> str:
+    """A language we have words for: the one asked for, or the default."""
+    return code if code in CATALOGUE else DEFAULT_LANGUAGE
+
+
+def plural(n: int, forms: tuple[str, ...], lang: str) -> str:
+    """The form of a counted word that agrees with `n`: Russian forms are (one, few, many), English
+    (one, other)."""
+    if lang == "ru":
+        if n % _TENS == 1 and n % _HUNDREDS != _TEENS.start:
+            return forms[0]
+        if n % _TENS in _FEW and n % _HUNDREDS not in _TEENS:
+            return forms[1]
+        return forms[2]
+    return forms[0] if n == 1 else forms[1]
+
+
+def word(n: int, name: str, lang: str) -> str:
+    """A counted word of WORDS that agrees with `n`: word(5, "points", "ru") -> "баллов"."""
+    lang = language(lang)
+    return plural(n, WORDS[lang][name], lang)
+
+
+def count(n: int, name: str, lang: str) -> str:
+    """A number with its counted word: count(21, "points", "ru") -> "21 балл"."""
+    return f"{n} {word(n, name, lang)}"
+
+
+def text(key: str, lang: str, **values: object) -> str:
+    """One catalogue text in `lang`, formatted with `values`."""
+    template = CATALOGUE[language(lang)][key]
+    return template.format(**values) if values else template
+
+
+def about_points(key: str, points: int, **values: object) -> dict[str, str]:
+    """A message about a number of points in every language, {"ru": …, "en": …}: `{count}` is the
+    number and every counted word (`{points}`, `{expire}`, …) agrees with it."""
+    return {lang: text(key, lang, count=points, **{name: plural(points, forms, lang)
+                                                   for name, forms in WORDS[lang].items()}, **values)
+            for lang in LANGUAGES}
+
+
+def rules(mechanics: Mechanics, tier_id: str | None, lang: str) -> tuple[str, ...]:
+    """The program's rules for a customer of `tier_id`, one sentence each: how one earns (told by the
+    program's kind), how much of a receipt points can pay, how long points last."""
+    tier = mechanics.tier(tier_id)
+    earning = kind_named(mechanics.kind).earn_phrase(mechanics, tier)
+    sentences = [text(earning.key, lang, **earning.values),
+                 text("rules_redeem_cap", lang, cap=percent(mechanics.redeem_cap_bp))]
+    if mechanics.lifetime_days:
+        sentences.append(text("rules_lifetime", lang, days=count(mechanics.lifetime_days, "days", lang)))
+    return tuple(sentences)
+
+
+def rules_text(mechanics: Mechanics, tier_id: str | None, lang: str) -> str:
+    """The rules as one paragraph (a pass's back field, a Google text module)."""
+    return " ".join(rules(mechanics, tier_id, lang))
+
+
+def localized(key: str) -> Mapping[str, str]:
+    """A catalogue text in every language (Google's localized strings)."""
+    return {lang: CATALOGUE[lang][key] for lang in LANGUAGES}
+
+
+def expiry_warning(points: int, day: date) -> dict[str, str]:
+    """The warning before points expire ("21 балл сгорит 05.03. …", "5 points expire on 05.03. …")."""
+    return about_points("expiry_warning", points, day=day.strftime("%d.%m"))
+
+
+def birthday_gift(points: int) -> dict[str, str]:
+    return about_points("birthday_gift", points)
+
+
+def winback_offer(points: int) -> dict[str, str]:
+    return about_points("winback_offer", points)

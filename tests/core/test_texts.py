@@ -1,0 +1,118 @@
+"""The catalogue of customer texts, its plural rules, and the mechanic kinds the rules are told by."""
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from typing import assert_type
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.core import kinds, ledger, mechanics, texts
+from chalicelib.core import validation as v
+from chalicelib.core.kinds import ReceiptLine
+
+RU_POINTS = texts.WORDS["ru"]["points"]
+
+
+@pytest.mark.parametrize("n, expected", [
+    (0, "баллов"), (1, "балл"), (2, "балла"), (4, "балла"), (5, "баллов"), (11, "баллов"), (12, "баллов"),
+    (14, "баллов"), (21, "балл"), (22, "балла"), (25, "баллов"), (101, "балл"), (111, "баллов"), (1000, "баллов"),
+])
+def test_russian_plural(n: int, expected: str) -> None:
+    assert texts.plural(n, RU_POINTS, "ru") == expected
+
+
+@pytest.mark.parametrize("n, expected", [(0, "points"), (1, "point"), (2, "points"), (21, "points")])
+def test_english_plural(n: int, expected: str) -> None:
+    assert texts.plural(n, texts.WORDS["en"]["points"], "en") == expected
+
+
+@given(st.integers(0, 10**9))
+def test_russian_plural_depends_on_the_last_two_digits(n: int) -> None:
+    assert texts.plural(n, RU_POINTS, "ru") == texts.plural(n % 100 + 100, RU_POINTS, "ru")
+
+
+def test_every_language_has_every_text_and_word() -> None:
+    for lang in texts.LANGUAGES:
+        assert set(texts.CATALOGUE[lang]) == set(texts.CATALOGUE[texts.DEFAULT_LANGUAGE]), lang
+        assert set(texts.WORDS[lang]) >= {"points", "days"}
+    for name in kinds.KINDS:  # each registered kind tells its rules in every language
+        assert all(f"rules_earn_{name}" in texts.CATALOGUE[lang] for lang in texts.LANGUAGES), name
+
+
+def test_rules_are_told_from_the_mechanics() -> None:
+    gold = mechanics.parse({"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5},
+                                      {"id": "gold", "name": "Gold", "threshold": 100, "earn_percent": 7.5}],
+                            "redeem_cap_percent": 30, "lifetime_days": 1})
+    assert texts.rules(gold, "gold", "ru") == ("Начисляем 7.5% от суммы покупки баллами.",
+                                               "Баллами можно оплатить до 30% чека.", "Баллы сгорают через 1 день.")
+    assert texts.rules_text(gold, None, "en") == ("You earn 5% of every purchase in points. Points can pay up to "
+                                                  "30% of a receipt. Points expire after 1 day.")
+    forever = replace(gold, lifetime_days=None)
+    assert texts.rules(forever, "base", "en") == (  # nothing about expiry when points never expire
+        "You earn 5% of every purchase in points.", "Points can pay up to 30% of a receipt.")
+    cashback = replace(gold, kind="cashback")
+    assert texts.rules(cashback, "gold", "en")[0] == "You get 7.5% of every purchase back as cashback in points."
+    assert texts.rules(gold, "base", "de") == texts.rules(gold, "base", "ru")  # unknown languages: the default
+
+
+def test_messages_agree_with_their_number() -> None:
+    assert texts.expiry_warning(21, date(2026, 3, 5)) == {"ru": "21 балл сгорит 05.03. Успейте потратить!",
+                                                          "en": "21 points expire on 05.03. Use them before then!"}
+    assert texts.expiry_warning(1, date(2026, 3, 5))["en"] == "1 point expires on 05.03. Use it before then!"
+    assert texts.birthday_gift(10) == {"ru": "С днём рождения! Дарим 10 баллов.",
+                                       "en": "Happy birthday! Here are 10 points from us."}
+    assert texts.winback_offer(1) == {"ru": "Мы соскучились! 1 балл ждёт вас.",
+                                      "en": "We miss you! 1 point is waiting for you."}
+
+
+def test_kinds_are_registered_by_name_and_validated() -> None:
+    assert set(mechanics.KINDS) == set(kinds.KINDS) == {"points", "cashback"}
+    assert all(kinds.kind_named(name).name == name for name in kinds.KINDS)
+
+
+@given(st.integers(0, 10**10), st.integers(0, 10_000), st.integers(1, 100_000))
+def test_points_and_cashback_earn_alike(paid: int, earn_bp: int, point_value: int) -> None:
+    program = mechanics.Mechanics(point_value=point_value, tiers=(mechanics.Tier("base", "Base", 0, earn_bp),))
+    tier = program.tiers[0]
+    expected = paid * earn_bp // 10_000 // point_value  # the formula the README gives
+    assert kinds.kind_named("points").earn(program, tier, paid, ()) == expected
+    assert kinds.kind_named("cashback").earn(program, tier, paid, ()) == expected
+
+
+def test_a_receipt_passes_its_lines_to_the_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Sequence[ReceiptLine]] = []
+
+    class Counting:
+        name = "points"
+
+        def earn(self, program: mechanics.Mechanics, tier: mechanics.Tier, paid: int,
+                 lines: Sequence[ReceiptLine]) -> int:
+            seen.append(lines)
+            return 1
+
+        def earn_phrase(self, program: mechanics.Mechanics, tier: mechanics.Tier) -> kinds.Phrase:
+            return kinds.Phrase("rules_earn_points", {"earn": 0})
+
+    monkeypatch.setitem(kinds.KINDS, "points", Counting())
+    lines = (ReceiptLine(sku="A1", name="Latte", qty=2, amount=40000),)
+    state = ledger.CardState(balance=0, lots=(), tier="base")
+    outcome = ledger.receipt(state, mechanics.Mechanics(), total=40000, redeem=0, today=date(2026, 1, 1),
+                             lot_id="l1", receipt_ref="r1", lines=lines)
+    assert outcome.earned == 1 and seen == [lines]
+    ledger.receipt(state, mechanics.Mechanics(), total=100, redeem=0, today=date(2026, 1, 1), lot_id="l2",
+                   receipt_ref="r2")
+    assert seen[-1] == ()  # no lines sent: the kind gets none
+
+
+def test_readers_are_typed_by_what_the_caller_asks() -> None:
+    n, percent, basis_points = 5, 5.25, 525
+    data: dict[str, object] = {"n": n, "s": " x ", "b": True, "p": percent}
+    assert assert_type(v.read_int(data, "n", required=True), int) == n
+    assert assert_type(v.read_int(data, "missing", default=0), int) == 0
+    assert assert_type(v.read_int(data, "missing"), int | None) is None
+    assert assert_type(v.read_str(data, "s", required=True), str) == "x"
+    assert assert_type(v.read_str(data, "missing", default="d"), str) == "d"
+    assert assert_type(v.read_bool(data, "b", default=False), bool) is True
+    assert assert_type(v.read_percent(data, "p", required=True), int) == basis_points
