@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import auth, log
-from chalicelib.commands.pos import MAX_TOTAL, LookUpCard, Quote, RecordReceipt, RecordRefund
+from chalicelib.commands.pos import MAX_TOTAL as MAX_TOTAL  # the contract's bound on money (api/openapi.py)
+from chalicelib.commands.pos import LookUpCard, Quote, RecordReceipt, RecordRefund
 from chalicelib.core import ledger
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
@@ -21,8 +22,6 @@ from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.usecases.ledger import Result, apply, replay
 from chalicelib.store.plans import LedgerCard
 from chalicelib.usecases.decisions import Program, today_of
-
-__all__ = ["MAX_TOTAL"]  # the contract's bound on money, which the API description states (api/openapi.py)
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 _key_cache: dict[str, tuple[float, Any]] = {}
