@@ -23,7 +23,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _signed_path(request: Request) -> str:
+def signed_path(request: Request) -> str:
     """The path as the caller sent it (without API Gateway's stage), with its query string."""
     event = request.to_original_event()
     # API Gateway gives the path without its stage at the top level; chalice local only in the context.
@@ -35,7 +35,7 @@ def _signed_path(request: Request) -> str:
 
 def _program(now: datetime) -> Any:
     request = bp.current_request
-    program = pos.authenticate(request.headers, request.method, _signed_path(request), request.raw_body or b"", now)
+    program = pos.authenticate(request.headers, request.method, signed_path(request), request.raw_body or b"", now)
     guards.before_pos_request(program, request.headers["x-loyalty-key"], now)
     return program
 
@@ -77,12 +77,8 @@ def quote() -> Response:
 def receipt() -> Response:
     now = _now()
     program = _program(now)
-    result = pos.record_receipt(RecordReceipt.parse(json_body(bp.current_request), program, now), program, now)
-    if not result.replay:
-        metrics.emit({"Receipts": 1, "PointsIssued": result.response["earned"],
-                      "PointsRedeemed": result.response["redeemed"]})
-    return _answer(result, "receipt_recorded", with_card=result.card is not None,
-                   earned=result.response["earned"], redeemed=result.response["redeemed"])
+    command = RecordReceipt.parse(json_body(bp.current_request), program, now)
+    return receipt_answer(pos.record_receipt(command, program, now))
 
 
 @bp.route("/pos/refunds", methods=["POST"], content_types=[JSON])
@@ -91,7 +87,19 @@ def receipt() -> Response:
 def refund() -> Response:
     now = _now()
     program = _program(now)
-    result = pos.record_refund(RecordRefund.parse(json_body(bp.current_request)), program, now)
+    return refund_answer(pos.record_refund(RecordRefund.parse(json_body(bp.current_request)), program, now))
+
+
+def receipt_answer(result: Result) -> Response:
+    """A receipt's answer (from /pos/receipts or a POS integration), counted once in the metrics."""
+    if not result.replay:
+        metrics.emit({"Receipts": 1, "PointsIssued": result.response["earned"],
+                      "PointsRedeemed": result.response["redeemed"]})
+    return _answer(result, "receipt_recorded", with_card=result.card is not None,
+                   earned=result.response["earned"], redeemed=result.response["redeemed"])
+
+
+def refund_answer(result: Result) -> Response:
     return _answer(result, "refund_recorded", points_reversed=result.response["points_reversed"],
                    points_returned=result.response["points_returned"])
 

@@ -3,7 +3,7 @@ admin's identity, through the ledger's one write path."""
 from datetime import datetime
 from typing import Any
 
-from chalicelib.commands.adjustments import AdjustBalance
+from chalicelib.commands.adjustments import AdjustBalance as AdjustBalance  # the route builds it from here
 from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.usecases.ledger import Result, apply
 from chalicelib.usecases.decisions import Program
