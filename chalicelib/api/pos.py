@@ -2,7 +2,7 @@
 rate-limited per key: requests, and card numbers looked up that are no card of the program."""
 import functools
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +20,7 @@ bp = Blueprint(__name__)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def signed_path(request: Request) -> str:
@@ -33,9 +33,15 @@ def signed_path(request: Request) -> str:
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
+def raw_body(request: Request) -> bytes:
+    """The body's bytes, as signed."""
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
 def _program(now: datetime) -> Any:
     request = bp.current_request
-    program = pos.authenticate(request.headers, request.method, signed_path(request), request.raw_body or b"", now)
+    program = pos.authenticate(request.headers, request.method, signed_path(request), raw_body(request), now)
     guards.before_pos_request(program, request.headers["x-loyalty-key"], now)
     return program
 

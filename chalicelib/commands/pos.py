@@ -71,8 +71,9 @@ def _lines(data: dict[str, Any]) -> tuple[Line, ...] | None:
         if isinstance(qty, bool) or not isinstance(qty, (int, float)) or qty < 0 or qty > MAX_QTY:
             raise InvalidInput(f"'{p}.qty' must be a number from 0 to {MAX_QTY}.", code="invalid_value",
                                field=f"{p}.qty")
-        clean.append(Line(v.read_str(line, "sku", prefix=p, max_len=64), v.read_str(line, "name", prefix=p, max_len=200),
-                          qty, _required_int(line, "amount", -MAX_TOTAL, prefix=p)))
+        sku = v.read_str(line, "sku", prefix=p, max_len=64)
+        name = v.read_str(line, "name", prefix=p, max_len=200)
+        clean.append(Line(sku, name, qty, _required_int(line, "amount", -MAX_TOTAL, prefix=p)))
     return tuple(clean)
 
 

@@ -3,10 +3,12 @@ admin's identity, through the ledger's one write path."""
 from datetime import datetime
 from typing import Any
 
-from chalicelib.commands.adjustments import AdjustBalance as AdjustBalance  # the route builds it from here
+from chalicelib.commands.adjustments import AdjustBalance
 from chalicelib.store.ledger import DYNAMO, LedgerStore
-from chalicelib.usecases.ledger import Result, apply
 from chalicelib.usecases.decisions import Program
+from chalicelib.usecases.ledger import Result, apply
+
+__all__ = ["AdjustBalance", "adjust", "adjust_balance"]  # the admin route builds its command from here
 
 
 def adjust_balance(command: AdjustBalance, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> Result:

@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from chalicelib.commands.adjustments import AdjustBalance
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.core import analytics as numbers
-from chalicelib.core import ledger
+from chalicelib.core import ledger, messaging
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
-from chalicelib.core import messaging
 from chalicelib.core.ledger import Outcome
 from chalicelib.errors import RuleViolation
-from chalicelib.store.plans import (CardChange, Counts, LedgerCard, NewRecord, OperationRecord, Plan, QueuedMessage,
-                                    RefundedReceipt)
+from chalicelib.store.plans import (
+    CardChange,
+    Counts,
+    LedgerCard,
+    NewRecord,
+    OperationRecord,
+    Plan,
+    QueuedMessage,
+    RefundedReceipt,
+)
 from chalicelib.usecases import clock
 
 
@@ -88,8 +95,8 @@ def queued_message(program: Program, kind: str, texts: dict[str, str], now: date
     """A message queued with a change: due now, or at the end of the program's quiet hours."""
     quiet = mech.from_stored(program.mechanics).quiet_hours
     local = now.astimezone(clock.zone(program.timezone))
-    if messaging.in_quiet_hours(local, quiet):
-        return QueuedMessage(kind, texts, messaging.quiet_end(local, quiet).astimezone(timezone.utc), service,
+    if quiet is not None and messaging.in_quiet_hours(local, quiet):
+        return QueuedMessage(kind, texts, messaging.quiet_end(local, quiet).astimezone(UTC), service,
                              "quiet_hours")
     return QueuedMessage(kind, texts, now, service)
 
@@ -209,7 +216,8 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
                                    receipt.points_returned)
         counts = with_money(points_by_day(today.isoformat()), today.isoformat(),
                             numbers.refund_counts(max(0, command.amount), member=False))
-        return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, refunded=refunded, counts=counts)
+        return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, refunded=refunded,
+                    counts=counts)
     outcome = ledger.refund(card.state, mechanics, receipt.totals(), amount=command.amount, today=today,
                             lot_id=f"x{micros(now):x}", receipt_ref=command.receipt_id)
     answer.update(points_reversed=-outcome.earned, points_returned=-outcome.redeemed, balance=outcome.state.balance)

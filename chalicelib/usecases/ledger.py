@@ -31,8 +31,8 @@ from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, Conflict, NotFound, TryAgain
 from chalicelib.store import db
 from chalicelib.store.ledger import DYNAMO, Applied, LedgerStore, Replayed, ledger_card
-from chalicelib.usecases import decisions
 from chalicelib.store.plans import LedgerCard, OperationRecord, Plan
+from chalicelib.usecases import decisions
 from chalicelib.usecases.decisions import BurnExpired, GiveBonus, Program, queued_message
 
 ATTEMPTS = 6
@@ -76,8 +76,8 @@ def replay(command: LedgerCommand, record: OperationRecord) -> Result:
     return Result(record.response, replay=True)
 
 
-def apply(command: LedgerCommand, program: Program, now: datetime, store: LedgerStore = DYNAMO,
-              card_id: str | None = None, preloaded: LedgerCard | None = None) -> Result:
+def apply(command: LedgerCommand, program: Program, now: datetime, store: LedgerStore = DYNAMO, *,
+          card_id: str | None = None, preloaded: LedgerCard | None = None) -> Result:
     """Decide `command` on the current state and write it all at once (see the module's docstring).
     `card_id`: the card of a receipt (resolved from its number by the caller). `preloaded`: the card
     already read (say, from an index) for the first attempt; if it is stale the version condition fails
@@ -109,7 +109,7 @@ def apply(command: LedgerCommand, program: Program, now: datetime, store: Ledger
 
 
 def _card(store: LedgerStore, program: Program, card_id: str, preloaded: LedgerCard | None) -> LedgerCard:
-    card = preloaded if preloaded is not None else store.card(card_id)
+    card: LedgerCard | None = preloaded if preloaded is not None else store.card(card_id)
     if card is None or card.program_id != program.program_id:
         raise NotFound("No such card.", code="card_not_found", field="card")
     return card
@@ -130,8 +130,8 @@ def _read(command: LedgerCommand, program: Program, store: LedgerStore, card_id:
         receipt = store.record(program.program_id, f"receipt#{command.receipt_id}")  # fresh: partial refunds race
         if receipt is None:
             raise NotFound("No receipt with this id in this program.", code="receipt_not_found", field="receipt_id")
-        card = _card(store, program, receipt.card_id, preloaded) if receipt.card_id is not None else None
-        return _Reading(card, receipt=receipt)
+        refunded_card = _card(store, program, receipt.card_id, preloaded) if receipt.card_id is not None else None
+        return _Reading(refunded_card, receipt=receipt)
     return _Reading(_card(store, program, command.card_id, preloaded))
 
 

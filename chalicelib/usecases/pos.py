@@ -9,8 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import auth, log
-from chalicelib.commands.pos import MAX_TOTAL as MAX_TOTAL  # the contract's bound on money (api/openapi.py)
-from chalicelib.commands.pos import LookUpCard, Quote, RecordReceipt, RecordRefund
+from chalicelib.commands.pos import MAX_TOTAL, LookUpCard, Quote, RecordReceipt, RecordRefund
 from chalicelib.core import ledger
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
@@ -19,9 +18,13 @@ from chalicelib.errors import NotFound, Unauthorized
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.ledger import DYNAMO, LedgerStore
-from chalicelib.usecases.ledger import Result, apply, replay
 from chalicelib.store.plans import LedgerCard
 from chalicelib.usecases.decisions import Program, today_of
+from chalicelib.usecases.ledger import Result, apply, replay
+
+# MAX_TOTAL: the contract's bound on money, which the API description states (api/openapi.py).
+__all__ = ["KEY_CACHE_SECONDS", "MAX_TOTAL", "Result", "authenticate", "find_card", "forget_cached", "look_up",
+           "post_receipt", "post_refund", "quote", "quote_for", "record_receipt", "record_refund", "revoke_key"]
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 _key_cache: dict[str, tuple[float, Any]] = {}

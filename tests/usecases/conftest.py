@@ -1,7 +1,7 @@
 """The ledger path's use cases on two stores: the in-memory twin (milliseconds) and DynamoDB on moto.
 A `world` is a program, a way to make cards, and the store the use cases are given."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
@@ -9,12 +9,15 @@ import pytest
 from chalicelib.core import card_number
 from chalicelib.core import mechanics as mech
 from chalicelib.core.ledger import CardState
+from chalicelib.store import cards as card_store
 from chalicelib.store import ids
 from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.store.memory import MemoryLedger
 from chalicelib.store.plans import LedgerCard
+from chalicelib.usecases import enrollment
+from chalicelib.usecases import programs as program_cases
 
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=timezone.utc)  # 12:00 in Moscow
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 MECHANICS = {"redeem_cap_percent": 50, "lifetime_days": 30, "referral": {"referrer_bonus": 50}}
 
 
@@ -66,15 +69,11 @@ class MemoryWorld(World):
 
 class MotoWorld(World):
     def __init__(self) -> None:
-        from chalicelib.usecases import programs as program_cases
-
         self.store = DYNAMO
         self.program = program_cases.create("m_1", {"name": "Shop", "slug": "shop", "mechanics": MECHANICS}, NOW)
         self._phones = count(1)
 
     def new_card(self, referrer: LedgerCard | None = None) -> LedgerCard:
-        from chalicelib.usecases import enrollment
-
         form = {"name": "A", "phone": f"+7916{next(self._phones):07d}", "consent": True}
         if referrer is not None:
             form["ref"] = referrer.item.ref_code
@@ -83,8 +82,6 @@ class MotoWorld(World):
         return card
 
     def entries(self, card_id: str) -> list[tuple[str, int]]:
-        from chalicelib.store import cards as card_store
-
         items, _ = card_store.ledger_page(card_id, 200, None)
         return [(item.kind, int(item.amount)) for item in reversed(items)]
 
