@@ -50,7 +50,7 @@ Committed = Applied | Replayed | Stale
 class LedgerStore(Protocol):
     """What the ledger path reads and writes: DynamoDB (`DYNAMO`) or the in-memory twin (store/memory.py)."""
 
-    def card(self, card_id: str) -> LedgerCard | None: ...
+    def card(self, card_id: str, consistent: bool = True) -> LedgerCard | None: ...
     def card_id_by_number(self, number: str) -> str | None: ...
     def record(self, program_id: str, record_key: str) -> OperationRecord | None: ...
     def commit(self, plan: Plan, now: datetime) -> Committed: ...
@@ -86,8 +86,9 @@ def entry_stamp(card: Card, now: datetime) -> str:
 
 
 class DynamoLedger:
-    def card(self, card_id: str) -> LedgerCard | None:
-        item = card_store.get(card_id, consistent=True)
+    def card(self, card_id: str, consistent: bool = True) -> LedgerCard | None:
+        """The card, read strongly consistently unless a look-up that writes nothing says otherwise."""
+        item = card_store.get(card_id, consistent=consistent)
         return ledger_card(item) if item is not None else None
 
     def card_id_by_number(self, number: str) -> str | None:

@@ -60,8 +60,8 @@ class MemoryLedger:
 
     # --- the store's functions ---------------------------------------------------------------------
 
-    def card(self, card_id: str) -> LedgerCard | None:
-        return self.cards.get(card_id)
+    def card(self, card_id: str, consistent: bool = True) -> LedgerCard | None:
+        return self.cards.get(card_id)  # one copy: every read is consistent
 
     def card_id_by_number(self, number: str) -> str | None:
         return self.numbers.get(number)

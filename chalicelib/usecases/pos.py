@@ -82,7 +82,7 @@ def authenticate(headers: Mapping[str, str], method: str, path: str, body: bytes
 def find_card(program: Program, number: str, field: str = "card", store: LedgerStore = DYNAMO) -> LedgerCard:
     """The program's card with this (normalised) number, or 404 card_not_found naming `field`."""
     card_id = store.card_id_by_number(number)
-    card = store.card(card_id) if card_id else None
+    card = store.card(card_id, consistent=False) if card_id else None  # a look-up: writes nothing
     if card is None or card.program_id != program.program_id:
         raise NotFound("No card with this number in this program.", code="card_not_found", field=field)
     return card

@@ -148,8 +148,8 @@ class Interloper:
         self.world, self.card_id, self.inner = world, card.card_id, world.store
         self.outcomes: list[str] = []
 
-    def card(self, card_id: str) -> LedgerCard | None:
-        return self.inner.card(card_id)
+    def card(self, card_id: str, consistent: bool = True) -> LedgerCard | None:
+        return self.inner.card(card_id, consistent)
 
     def card_id_by_number(self, number: str) -> str | None:
         return self.inner.card_id_by_number(number)
