@@ -190,13 +190,16 @@ def _bonus(program, campaign: Campaign, card, now: datetime):
     """The campaign's bonus to the card, once (the ledger record per campaign and card)."""
     key = f"campaign#{campaign.campaign_id}#{card.card_id}"
     bonus = GiveBonus(card_id=card.card_id, record_key=key, kind="campaign", request={"campaign": campaign.campaign_id},
-                      cause_type="campaign", cause_id=campaign.campaign_id, source="campaign", points=campaign.bonus,
-                      day=clock.local_day(now, program.timezone), lot_id=f"k{campaign.campaign_id[-8:]}",
-                      ref=campaign.campaign_id)
+                      cause_type="campaign", cause_id=campaign.campaign_id, source="campaign",
+                      points=int(campaign.bonus), day=clock.local_day(now, program.timezone),
+                      lot_id=f"k{campaign.campaign_id[-8:]}", ref=campaign.campaign_id)
     result = apply(bonus, program, now, preloaded=ledger_card(card))
     # A repeat (the bonus was given by a send that stopped) leaves `card` as the ledger's failed attempt
     # changed it in memory (the bonus added once more): read it afresh, or the message would save that.
-    return card_store.get(card.card_id, consistent=True) if result.replay else result.card.item
+    if result.replay:
+        return card_store.get(card.card_id, consistent=True)
+    assert result.card is not None  # a bonus always changes its card
+    return result.card.item
 
 
 def _message(program, campaign: Campaign, card, now: datetime) -> str | None:
