@@ -300,7 +300,8 @@ def adjust_card(card_id):
     principal = _principal("cards:write")
     card = card_views.for_merchant(principal.merchant_id, card_id)
     program = program_store.get(card.program_id)
-    result = adjustments.adjust(program, card, json_body(bp.current_request), principal.subject, _now())
+    command = adjustments.AdjustBalance.parse(json_body(bp.current_request), card.card_id, principal.subject)
+    result = adjustments.adjust_balance(command, program, _now())
     headers = {"Idempotent-Replay": "true"} if result.replay else None
     if not result.replay:
         log.info("card_adjusted", card_id=card.card_id, amount=result.response["amount"])

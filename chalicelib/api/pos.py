@@ -1,24 +1,29 @@
 """The POS API: every request signed with a program's POS key (see usecases.pos.authenticate), and
 rate-limited per key: requests, and card numbers looked up that are no card of the program."""
 import functools
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib import log, metrics
 from chalicelib.api.http import JSON, api, json_body, json_response
+from chalicelib.commands.pos import LookUpCard, Quote, RecordReceipt, RecordRefund
 from chalicelib.errors import NotFound
 from chalicelib.usecases import guards, pos
+from chalicelib.usecases.ledger import Result
 
 bp = Blueprint(__name__)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def _signed_path(request) -> str:
+def signed_path(request: Request) -> str:
     """The path as the caller sent it (without API Gateway's stage), with its query string."""
     event = request.to_original_event()
     # API Gateway gives the path without its stage at the top level; chalice local only in the context.
@@ -28,17 +33,23 @@ def _signed_path(request) -> str:
     return f"{path}?{urlencode(pairs)}" if pairs else path
 
 
-def _program(now: datetime):
+def raw_body(request: Request) -> bytes:
+    """The body's bytes, as signed."""
+    raw = request.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else raw
+
+
+def _program(now: datetime) -> Any:
     request = bp.current_request
-    program = pos.authenticate(request.headers, request.method, _signed_path(request), request.raw_body or b"", now)
+    program = pos.authenticate(request.headers, request.method, signed_path(request), raw_body(request), now)
     guards.before_pos_request(program, request.headers["x-loyalty-key"], now)
     return program
 
 
-def _counting_misses(view):
+def _counting_misses(view: Callable[..., Response]) -> Callable[..., Response]:
     """A card number that is no card of the program counts against the key's look-up misses."""
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
             return view(*args, **kwargs)
         except NotFound as error:
@@ -51,29 +62,42 @@ def _counting_misses(view):
 @bp.route("/pos/cards/{number}", methods=["GET"])
 @api
 @_counting_misses
-def lookup(number):
+def lookup(number: str) -> Response:
     now = _now()
     program = _program(now)
-    card = pos.find_card(program, number, field="card_number")
-    return json_response(pos.card_view(program, card, now))
+    return json_response(pos.look_up(LookUpCard.parse(number), program, now))
 
 
 @bp.route("/pos/quote", methods=["POST"], content_types=[JSON])
 @api
 @_counting_misses
-def quote():
+def quote() -> Response:
     now = _now()
     program = _program(now)
-    return json_response(pos.quote(program, json_body(bp.current_request), now))
+    return json_response(pos.quote_for(Quote.parse(json_body(bp.current_request), program), program, now))
 
 
 @bp.route("/pos/receipts", methods=["POST"], content_types=[JSON])
 @api
 @_counting_misses
-def receipt():
+def receipt() -> Response:
     now = _now()
     program = _program(now)
-    result = pos.post_receipt(program, json_body(bp.current_request), now)
+    command = RecordReceipt.parse(json_body(bp.current_request), program, now)
+    return receipt_answer(pos.record_receipt(command, program, now))
+
+
+@bp.route("/pos/refunds", methods=["POST"], content_types=[JSON])
+@api
+@_counting_misses
+def refund() -> Response:
+    now = _now()
+    program = _program(now)
+    return refund_answer(pos.record_refund(RecordRefund.parse(json_body(bp.current_request)), program, now))
+
+
+def receipt_answer(result: Result) -> Response:
+    """A receipt's answer (from /pos/receipts or a POS integration), counted once in the metrics."""
     if not result.replay:
         metrics.emit({"Receipts": 1, "PointsIssued": result.response["earned"],
                       "PointsRedeemed": result.response["redeemed"]})
@@ -81,18 +105,12 @@ def receipt():
                    earned=result.response["earned"], redeemed=result.response["redeemed"])
 
 
-@bp.route("/pos/refunds", methods=["POST"], content_types=[JSON])
-@api
-@_counting_misses
-def refund():
-    now = _now()
-    program = _program(now)
-    result = pos.post_refund(program, json_body(bp.current_request), now)
+def refund_answer(result: Result) -> Response:
     return _answer(result, "refund_recorded", points_reversed=result.response["points_reversed"],
                    points_returned=result.response["points_returned"])
 
 
-def _answer(result, event: str, **fields):
+def _answer(result: Result, event: str, **fields: Any) -> Response:
     """The first answer, or the same answer again marked as a replay (then nothing new is logged)."""
     if result.replay:
         return json_response(result.response, headers={"Idempotent-Replay": "true"})

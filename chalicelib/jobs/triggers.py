@@ -24,7 +24,7 @@ from chalicelib.store import occasions
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Card, Program
 from chalicelib.usecases import clock
-from chalicelib.usecases.ledger import Operation, apply, body_hash
+from chalicelib.usecases.ledger import BurnExpired, GiveBonus, apply, ledger_card, queued_message
 
 
 def _programs():
@@ -56,10 +56,7 @@ def expire_points_one(program, card: Card, day: date, now: datetime, context: di
     if not burned.entries:
         return {}  # an index copy that is behind; the card itself is already settled
     key = f"expire#{card.card_id}#{lot_rules.next_expiry(state.lots)}"  # the soonest lot's day: burned once
-    op = Operation(program.program_id, key, "expire", body_hash({"card": card.card_id, "day": key}), "job", key,
-                   record_fields={"business_day": day.isoformat()})
-    result = apply(program, card.card_id, op, now, decide=lambda state, current: ledger.expire(state, day),
-                   respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
+    result = apply(BurnExpired(card.card_id, key, day), program, now, preloaded=ledger_card(card))
     if result.replay:
         return {}
     return {"expired_cards": 1, "points_expired": -sum(e.amount for e in burned.entries)}
@@ -82,26 +79,14 @@ def expiry_warning_one(program, card: Card, day: date, now: datetime, context: d
 def _gift(program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime,
           texts: dict, counter: str) -> dict:
     """A bonus once per (card, occasion), with its message in the same transaction."""
-    mechanics = mech.from_stored(program.mechanics)
     key = f"{source}#{card.card_id}#{occasion}"
-    op = Operation(program.program_id, key, source, body_hash({"card": card.card_id, "occasion": occasion}), "job", key,
-                   record_fields={"business_day": day.isoformat()})
-
-    def decide(state, current):
-        if current.status != "active":
-            raise RuleViolation("blocked card", code="card_blocked")
-        return ledger.bonus(state, mechanics, source=source, points=points, today=day,
-                            lot_id=f"{source[:1]}{occasion.replace('-', '')}", ref=occasion)
-
-    def respond(outcome, current):
-        return {"card_id": current.card_id, "points": points, "balance": outcome.state.balance}
-
-    def message(outcome, current, tx):
-        for item in _pending_message(program, current, source, texts, now, service=False):
-            tx.save(item)
-
+    gift = GiveBonus(card_id=card.card_id, record_key=key, kind=source,
+                     request={"card": card.card_id, "occasion": occasion}, cause_type="job", cause_id=key,
+                     source=source, points=points, day=day, lot_id=f"{source[:1]}{occasion.replace('-', '')}",
+                     ref=occasion, active_only=True, answer_gift=True,
+                     messages=(queued_message(program, source, texts, now, service=False),))
     try:  # the index holds the whole card: no second read unless it is stale
-        result = apply(program, card.card_id, op, now, decide=decide, respond=respond, extra=message, preloaded=card)
+        result = apply(gift, program, now, preloaded=ledger_card(card))
     except RuleViolation:
         return {}
     return {} if result.replay else {counter: 1}

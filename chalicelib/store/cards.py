@@ -1,12 +1,17 @@
 """Cards: created with their aliases and first ledger entries in one transaction; read by id, by
 number, by phone within a program, by referral code; listed page by page per program."""
 import json
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
 
+from chalicelib.core import lots as lot_rules
+from chalicelib.core.ledger import CardState
 from chalicelib.core.lots import Lot
-from chalicelib.store import analytics, db, pages
+from chalicelib.store import aliases, analytics, db, outbox, pages
 from chalicelib.store.models import Alias, Card, LedgerEntry
 from chalicelib.store.models import Lot as LotAttribute
 
@@ -46,7 +51,8 @@ def lots_of(card: Card) -> list[Lot]:
     return [from_attribute(item) for item in card.lots or []]
 
 
-def insert(card: Card, entries: list[LedgerEntry], now: datetime, counts: dict | None = None) -> Card:
+def insert(card: Card, entries: list[LedgerEntry], now: datetime,
+           counts: dict[str, dict[str, int]] | None = None) -> Card:
     """Write a new card, its aliases (number, phone, referral code), its first ledger entries and the
     program's analytics `counts` ({day: counters}), all or nothing. A taken alias raises AliasTaken
     naming it."""
@@ -128,7 +134,7 @@ def list_for_program(program_id: str, limit: int, cursor: str | None) -> tuple[l
     return items, pages.encode(result.last_evaluated_key, "created_key", "card_id")
 
 
-def histories(program_id: str, after: str, before: str):
+def histories(program_id: str, after: str, before: str) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
     """(card_id, created_at, balance, stats) of each card of a program created in (after, before) (as
     created_key text; after '' = from the start), page by page from the by_program index. Analytics
     reads every card this way: asking for just these attributes and decoding them by hand costs a
@@ -139,7 +145,9 @@ def histories(program_id: str, after: str, before: str):
     if after:
         values[":after"] = {"S": after}
         condition = "program_id = :p AND created_key BETWEEN :after AND :before"
-    request = {"TableName": Card.Meta.table_name, "IndexName": Card.by_program.Meta.index_name,
+    # PynamoDB's Meta classes are untyped: their names are read as they are.
+    request = {"TableName": Card.Meta.table_name,  # type: ignore[attr-defined]
+               "IndexName": Card.by_program.Meta.index_name,  # type: ignore[attr-defined]
                "KeyConditionExpression": condition, "ExpressionAttributeValues": values,
                "ProjectionExpression": "card_id, created_at, balance, stats"}
     while True:
@@ -150,7 +158,7 @@ def histories(program_id: str, after: str, before: str):
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def history(item: dict) -> tuple[str, str, int, dict]:
+def history(item: dict[str, Any]) -> tuple[str, str, int, dict[str, Any]]:
     """A raw by_program item (DynamoDB JSON) as (card_id, created_at, balance, stats)."""
     stats = item.get("stats")
     return (item["card_id"]["S"], item["created_at"]["S"], int(item.get("balance", {}).get("N", 0)),
@@ -166,9 +174,7 @@ def ledger_page(card_id: str, limit: int, cursor: str | None) -> tuple[list[Ledg
 
 # --- the card's points state, to and from the item --------------------------------------------------
 
-def state_of(card: Card):
-    from chalicelib.core.ledger import CardState
-
+def state_of(card: Card) -> CardState:
     stats = card.stats or {}
     return CardState(balance=int(card.balance), lots=tuple(lots_of(card)), tier=card.tier,
                      spend=dict(stats.get("spend", {})), visits=dict(stats.get("visits", {})),
@@ -177,11 +183,9 @@ def state_of(card: Card):
                      last_purchase_on=stats.get("last_purchase_on"), owed=int(card.owed or 0))
 
 
-def put_state(card: Card, state, now: datetime, first_tier: str) -> bool:
+def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> bool:
     """Copy a new points state onto the card item (not yet written). Returns whether what the wallet
     shows changed, in which case the pass is marked changed (version and time) for Apple and Google."""
-    from chalicelib.core import lots as lot_rules
-
     shown_before = (int(card.balance), card.tier)
     card.balance = state.balance
     card.owed = state.owed
@@ -210,8 +214,12 @@ def set_tier_key(card: Card, first_tier: str) -> None:
     card.tier_key = f"{card.program_id}#{card.tier}" if card.tier != first_tier else None
 
 
-def cards_in_tier(program_id: str, tier: str):
+def cards_in_tier(program_id: str, tier: str) -> Iterator[Card]:
     return Card.by_tier.query(f"{program_id}#{tier}")
+
+
+Cursor = dict[str, Any] | None  # an index's last evaluated key, plain JSON
+Page = tuple[list[Card], Cursor]
 
 
 # --- the day-keyed walks of the scheduled jobs, a page at a time --------------------------------------
@@ -220,29 +228,29 @@ def cards_in_tier(program_id: str, tier: str):
 # another invocation. `ids_only`: read just the ids (a page about to be fanned out, whose cards each
 # chunk reads again by id), which moves a fraction of the bytes for the same read units.
 
-def _page(index, hash_key: str, condition, cursor: dict | None, limit: int, ids_only: bool):
+def _page(index: Any, hash_key: str, condition: Any, cursor: Cursor, limit: int, ids_only: bool) -> Page:
     result = index.query(hash_key, condition, limit=limit, last_evaluated_key=cursor or None,
                          attributes_to_get=["card_id"] if ids_only else None)
     return list(result), result.last_evaluated_key or None
 
 
-def due_for_expiry(program_id: str, through_day: str, cursor: dict | None, limit: int, ids_only: bool = False):
+def due_for_expiry(program_id: str, through_day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose soonest lot expires on or before `through_day`: one query, however many days behind."""
     return _page(Card.by_expiry, program_id, Card.expiry_key <= f"{program_id}#{through_day}", cursor, limit,
                  ids_only)
 
 
-def expiring_on(program_id: str, day: str, cursor: dict | None, limit: int, ids_only: bool = False):
+def expiring_on(program_id: str, day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose soonest lot expires on `day` exactly (the expiry warning)."""
     return _page(Card.by_expiry, program_id, Card.expiry_key == f"{program_id}#{day}", cursor, limit, ids_only)
 
 
-def born_on(program_id: str, month_day: str, cursor: dict | None, limit: int, ids_only: bool = False):
+def born_on(program_id: str, month_day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose birthday is `month_day` (MM-DD)."""
     return _page(Card.by_birthday, f"{program_id}#{month_day}", None, cursor, limit, ids_only)
 
 
-def last_visited_on(program_id: str, day: str, cursor: dict | None, limit: int, ids_only: bool = False):
+def last_visited_on(program_id: str, day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose last purchase was on `day`."""
     return _page(Card.by_last_visit, f"{program_id}#{day}", None, cursor, limit, ids_only)
 
@@ -260,12 +268,10 @@ def touch_pass(card_id: str, now: datetime) -> Card | None:
     return card
 
 
-def save_shown_change(card: Card, now: datetime, extra: list | None = None, claim: str | None = None) -> None:
+def save_shown_change(card: Card, now: datetime, extra: list[Any] | None = None, claim: str | None = None) -> None:
     """Write a change to what the wallet shows (tier, name, status, notice) with its outbox items (and
     any `extra` items, and the one-time `claim` if given), all at once, conditioned on the version read
     (and on the claim being new). TransactWriteError when the card changed meanwhile or the claim exists."""
-    from chalicelib.store import aliases, outbox
-
     mark_pass_changed(card, now)
     with db.transaction() as tx:
         tx.save(card)
@@ -277,7 +283,7 @@ def save_shown_change(card: Card, now: datetime, extra: list | None = None, clai
 
 def set_google_error(card_id: str, error: str | None) -> None:
     """Remember (or clear) Google's last refusal for the admin view; never blocks anything."""
-    actions = [Card.google_error.set(error[:300])] if error else [Card.google_error.remove()]
+    actions: list[Action] = [Card.google_error.set(error[:300])] if error else [Card.google_error.remove()]
     try:
         Card(card_id).update(actions=actions, condition=Card.card_id.exists(), add_version_condition=False)
     except Exception as failure:

@@ -4,7 +4,7 @@ expiry is also checked here, since TTL deletion is not immediate)."""
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.store import db
 from chalicelib.store.models import Guard
@@ -22,7 +22,7 @@ def issue(program_id: str, phone: str, code: str, now: datetime, seconds: int) -
     """Store a new code for the phone; it replaces any earlier one (and its count of wrong attempts)."""
     salt = secrets.token_hex(8)
     Guard(_key(program_id, phone), code_hash=f"{salt}${_hash(salt, code)}", attempts=0,
-          expires_at=now.astimezone(timezone.utc) + timedelta(seconds=seconds)).save()
+          expires_at=now.astimezone(UTC) + timedelta(seconds=seconds)).save()
 
 
 def redeem(program_id: str, phone: str, code: str, now: datetime, max_attempts: int) -> bool:
@@ -33,7 +33,7 @@ def redeem(program_id: str, phone: str, code: str, now: datetime, max_attempts: 
         item = Guard.get(key, consistent_read=True)
     except Guard.DoesNotExist:
         return False
-    if not item.code_hash or item.expires_at <= now.astimezone(timezone.utc):
+    if not item.code_hash or item.expires_at <= now.astimezone(UTC):
         return False
     try:  # count the attempt first: parallel guesses cannot exceed the limit
         Guard(key).update(actions=[Guard.attempts.add(1)],

@@ -7,7 +7,7 @@ a refused check writes nothing and raises RateLimited with the seconds until the
 caller's next `take`, before anything is looked up, so a blocked caller learns nothing more.
 Who is counted (an address, a key id) is stored hashed; items expire by TTL after their window."""
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.config import settings
 from chalicelib.core.limits import WINDOW
@@ -29,7 +29,7 @@ def _key(what: str, who: str, start: int) -> str:
 
 
 def _expiry(end: int) -> datetime:
-    return datetime.fromtimestamp(end + 60, timezone.utc)
+    return datetime.fromtimestamp(end + 60, UTC)
 
 
 def take(what: str, who: str, limit: int, now: float, *, misses: int | None = None, window: int = WINDOW) -> None:

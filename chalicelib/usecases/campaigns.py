@@ -17,7 +17,7 @@ from chalicelib.store import db, ids
 from chalicelib.store.models import Campaign
 from chalicelib.jobs import fanout
 from chalicelib.usecases import analytics, clock, notices
-from chalicelib.usecases.ledger import Operation, apply, body_hash
+from chalicelib.usecases.ledger import GiveBonus, apply, ledger_card
 
 FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels"}
 
@@ -188,20 +188,18 @@ def send_one(program, campaign: Campaign, card, now: datetime, counts: dict | No
 
 def _bonus(program, campaign: Campaign, card, now: datetime):
     """The campaign's bonus to the card, once (the ledger record per campaign and card)."""
-    mechanics = mech.from_stored(program.mechanics)
-    today = clock.local_day(now, program.timezone)
     key = f"campaign#{campaign.campaign_id}#{card.card_id}"
-    op = Operation(program.program_id, key, "campaign", body_hash({"campaign": campaign.campaign_id}),
-                   "campaign", campaign.campaign_id, record_fields={"business_day": today.isoformat()})
-    result = apply(program, card.card_id, op, now,
-                   decide=lambda state, current: ledger.bonus(state, mechanics, source="campaign",
-                                                              points=campaign.bonus, today=today,
-                                                              lot_id=f"k{campaign.campaign_id[-8:]}",
-                                                              ref=campaign.campaign_id),
-                   respond=lambda outcome, current: {"balance": outcome.state.balance}, preloaded=card)
+    bonus = GiveBonus(card_id=card.card_id, record_key=key, kind="campaign", request={"campaign": campaign.campaign_id},
+                      cause_type="campaign", cause_id=campaign.campaign_id, source="campaign",
+                      points=int(campaign.bonus), day=clock.local_day(now, program.timezone),
+                      lot_id=f"k{campaign.campaign_id[-8:]}", ref=campaign.campaign_id)
+    result = apply(bonus, program, now, preloaded=ledger_card(card))
     # A repeat (the bonus was given by a send that stopped) leaves `card` as the ledger's failed attempt
     # changed it in memory (the bonus added once more): read it afresh, or the message would save that.
-    return card_store.get(card.card_id, consistent=True) if result.replay else result.card
+    if result.replay:
+        return card_store.get(card.card_id, consistent=True)
+    assert result.card is not None  # a bonus always changes its card
+    return result.card.item
 
 
 def _message(program, campaign: Campaign, card, now: datetime) -> str | None:

@@ -1,0 +1,249 @@
+"""Decisions as data: what one balance operation will write, decided before anything is written.
+
+Each `decide_*` is pure (no store, no clock: `now` is an argument). It takes the command, the program
+and the cards' current state as the store read them, and returns a `Plan` (store/plans.py): the
+operation's record with its answer, each card's new state with its ledger entries and queued messages,
+the update of a receipt a refund belongs to, and the analytics counters. The store carries a plan out
+as one transaction; `usecases.ledger.apply` reads, decides and retries. Rule refusals (`AppError`)
+are raised here."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from chalicelib.commands.adjustments import AdjustBalance
+from chalicelib.commands.pos import RecordReceipt, RecordRefund
+from chalicelib.core import analytics as numbers
+from chalicelib.core import ledger, messaging
+from chalicelib.core import lots as lot_rules
+from chalicelib.core import mechanics as mech
+from chalicelib.core.ledger import Outcome
+from chalicelib.errors import RuleViolation
+from chalicelib.store.plans import (
+    CardChange,
+    Counts,
+    LedgerCard,
+    NewRecord,
+    OperationRecord,
+    Plan,
+    QueuedMessage,
+    RefundedReceipt,
+)
+from chalicelib.usecases import clock
+
+
+class Program(Protocol):
+    """What the ledger path reads of a program (the stored program, or a test's stand-in)."""
+
+    @property
+    def program_id(self) -> str: ...
+    @property
+    def merchant_id(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def mechanics(self) -> Any: ...  # the stored JSON, read by `core.mechanics.from_stored`
+
+
+# --- commands the jobs and campaigns give (the POS and admin ones are in chalicelib.commands) ------------
+
+@dataclass(frozen=True)
+class GiveBonus:
+    """Points given once per `record_key` (a birthday, a win-back offer, a campaign)."""
+
+    card_id: str
+    record_key: str
+    kind: str
+    request: dict[str, Any]  # what the idempotency hash is taken of
+    cause_type: str
+    cause_id: str
+    source: str
+    points: int
+    day: date
+    lot_id: str
+    ref: str
+    active_only: bool = False  # a blocked card gets nothing (RuleViolation card_blocked)
+    answer_gift: bool = False  # the occasions' answer names the card and the gift, a campaign's the balance
+    messages: tuple[QueuedMessage, ...] = ()
+
+    def respond(self, card: LedgerCard, outcome: Outcome) -> dict[str, Any]:
+        if self.answer_gift:
+            return {"card_id": card.card_id, "points": self.points, "balance": outcome.state.balance}
+        return {"balance": outcome.state.balance}
+
+
+@dataclass(frozen=True)
+class BurnExpired:
+    """Expired points burned, once per card and expiry day."""
+
+    card_id: str
+    record_key: str
+    day: date
+
+
+# --- shared pieces -----------------------------------------------------------------------------------
+
+def today_of(program: Program, now: datetime) -> date:
+    return clock.local_day(now, program.timezone)
+
+
+def queued_message(program: Program, kind: str, texts: dict[str, str], now: datetime, service: bool) -> QueuedMessage:
+    """A message queued with a change: due now, or at the end of the program's quiet hours."""
+    quiet = mech.from_stored(program.mechanics).quiet_hours
+    local = now.astimezone(clock.zone(program.timezone))
+    if quiet is not None and messaging.in_quiet_hours(local, quiet):
+        return QueuedMessage(kind, texts, messaging.quiet_end(local, quiet).astimezone(UTC), service,
+                             "quiet_hours")
+    return QueuedMessage(kind, texts, now, service)
+
+
+def owed_fields(answer: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    """`shortfall` (points a refund took back that the customer had already spent, now owed) and
+    `settled` (owed points taken from what this operation gave), when there are any."""
+    if outcome.shortfall:
+        answer["shortfall"] = outcome.shortfall
+    if outcome.settled:
+        answer["settled"] = outcome.settled
+    return answer
+
+
+def points_by_day(day: str, *outcomes: Outcome) -> Counts:
+    return {day: numbers.points_counts([entry for outcome in outcomes for entry in outcome.entries])}
+
+
+def with_money(counts: Counts, day: str, money: dict[str, int]) -> Counts:
+    return {**counts, day: numbers.merge(counts.get(day, {}), money)}
+
+
+def business_day_fields(day: date) -> dict[str, Any]:
+    return {"business_day": day.isoformat()}
+
+
+def micros(now: datetime) -> int:
+    return int(now.timestamp() * 1_000_000)
+
+
+def entry_tag(record_key: str) -> str:
+    """Part of the ledger entry keys of an operation: two operations at one instant never collide."""
+    return hashlib.sha256(record_key.encode()).hexdigest()[:8]
+
+
+# --- the decisions -----------------------------------------------------------------------------------
+
+def decide_bonus(command: GiveBonus, program: Program, card: LedgerCard, request_hash: str, now: datetime) -> Plan:
+    if command.active_only and card.status != "active":
+        raise RuleViolation("blocked card", code="card_blocked")
+    mechanics = mech.from_stored(program.mechanics)
+    outcome = ledger.bonus(card.state, mechanics, source=command.source, points=command.points, today=command.day,
+                           lot_id=command.lot_id, ref=command.ref)
+    change = CardChange(card, outcome, command.cause_type, command.cause_id, command.record_key,
+                        entry_tag(command.record_key), messages=command.messages)
+    record = NewRecord(command.record_key, command.kind, request_hash, command.respond(card, outcome), card.card_id,
+                       business_day_fields(command.day))
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,),
+                counts=points_by_day(today_of(program, now).isoformat(), outcome))
+
+
+def decide_expiry(command: BurnExpired, program: Program, card: LedgerCard, request_hash: str, now: datetime) -> Plan:
+    mechanics = mech.from_stored(program.mechanics)
+    outcome = ledger.expire(card.state, command.day)
+    change = CardChange(card, outcome, "job", command.record_key, command.record_key, entry_tag(command.record_key))
+    record = NewRecord(command.record_key, "expire", request_hash, {"balance": outcome.state.balance}, card.card_id,
+                       business_day_fields(command.day))
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,),
+                counts=points_by_day(today_of(program, now).isoformat(), outcome))
+
+
+def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | None, referrer: LedgerCard | None,
+                   now: datetime) -> Plan:
+    """A sale, with or without a card; on a referred card's first purchase, the referrer's bonus too
+    (`referrer`: the card that referred this one, as read, or None)."""
+    mechanics = mech.from_stored(program.mechanics)
+    today = today_of(program, now)
+    if card is None:
+        answer: dict[str, Any] = {"receipt_id": command.receipt_id, "card": None, "earned": 0, "redeemed": 0,
+                                  "balance": None, "available": None, "tier": None}
+        record = NewRecord(command.record_key, "receipt", command.request_hash, answer, None, command.record_fields())
+        counts = with_money(points_by_day(today.isoformat()), command.business_day,
+                            numbers.sale_counts(command.total, member=False))
+        return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, counts=counts)
+    if card.status != "active":
+        raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
+    stamp = micros(now)
+    outcome = ledger.receipt(card.state, mechanics, total=command.total, redeem=command.redeem, today=today,
+                             lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day)
+    answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
+                          "redeemed": outcome.redeemed, "balance": outcome.state.balance,
+                          "available": lot_rules.available(outcome.state.lots, today.isoformat()),
+                          "tier": outcome.state.tier}, outcome)
+    record = NewRecord(command.record_key, "receipt", command.request_hash, answer, card.card_id,
+                       {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed})
+    changes = [CardChange(card, outcome, "receipt", command.receipt_id, command.record_key,
+                          entry_tag(command.record_key))]
+    if referrer is not None and referrer.status == "active" and first_referred_purchase(card, mechanics, outcome):
+        key = f"referral#{card.card_id}"
+        reward = ledger.bonus(referrer.state, mechanics, source="referral", points=mechanics.referrer_bonus,
+                              today=today, lot_id=f"f{stamp:x}", ref=card.card_id)
+        changes.append(CardChange(referrer, reward, "rule", key, key, "ref", notes=False))
+    paid = command.total - outcome.redeemed * mechanics.point_value
+    counts = with_money(points_by_day(today.isoformat(), *(change.outcome for change in changes)),
+                        command.business_day, numbers.sale_counts(paid, member=True))
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts)
+
+
+def first_referred_purchase(card: LedgerCard, mechanics: mech.Mechanics, outcome: Outcome | None = None) -> bool:
+    """Whether this receipt is a referred card's first purchase (before deciding: whether it would be)."""
+    receipts = outcome.state.receipts if outcome is not None else card.state.receipts + 1
+    return bool(card.referred_by and mechanics.referrer_bonus and receipts == 1)
+
+
+def decide_refund(command: RecordRefund, program: Program, receipt: OperationRecord, card: LedgerCard | None,
+                  now: datetime) -> Plan:
+    """`amount` more of `receipt` refunded: its points taken back and given back in proportion."""
+    mechanics = mech.from_stored(program.mechanics)
+    today = today_of(program, now)
+    fields = {"total": command.amount, **business_day_fields(today)}
+    answer: dict[str, Any] = {"refund_id": command.refund_id, "receipt_id": command.receipt_id,
+                              "points_reversed": 0, "points_returned": 0, "balance": None}
+    if card is None:
+        ledger.refund_points(receipt.totals(), command.amount)  # the amount checks, no points
+        record = NewRecord(command.record_key, "refund", command.request_hash, answer, receipt.card_id, fields)
+        refunded = RefundedReceipt(receipt, receipt.refunded_amount + command.amount, receipt.points_reversed,
+                                   receipt.points_returned)
+        counts = with_money(points_by_day(today.isoformat()), today.isoformat(),
+                            numbers.refund_counts(max(0, command.amount), member=False))
+        return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, refunded=refunded,
+                    counts=counts)
+    outcome = ledger.refund(card.state, mechanics, receipt.totals(), amount=command.amount, today=today,
+                            lot_id=f"x{micros(now):x}", receipt_ref=command.receipt_id)
+    answer.update(points_reversed=-outcome.earned, points_returned=-outcome.redeemed, balance=outcome.state.balance)
+    record = NewRecord(command.record_key, "refund", command.request_hash, owed_fields(answer, outcome),
+                       receipt.card_id, fields)
+    change = CardChange(card, outcome, "refund", command.refund_id, command.record_key, entry_tag(command.record_key))
+    refunded = RefundedReceipt(receipt, receipt.refunded_amount + command.amount,
+                               receipt.points_reversed - outcome.earned,  # owed ones included
+                               receipt.points_returned - outcome.redeemed)
+    money = numbers.refund_counts(max(0, command.amount + outcome.redeemed * mechanics.point_value), member=True)
+    counts = with_money(points_by_day(today.isoformat(), outcome), today.isoformat(), money)
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,), refunded, counts)
+
+
+def decide_adjustment(command: AdjustBalance, program: Program, card: LedgerCard, now: datetime) -> Plan:
+    mechanics = mech.from_stored(program.mechanics)
+    today = today_of(program, now)
+    outcome = ledger.adjust(card.state, mechanics, amount=command.amount, today=today, lot_id=f"a{micros(now):x}",
+                            ref=command.idempotency_key)
+    answer = {"card_id": card.card_id, "amount": command.amount, "reason": command.reason,
+              "idempotency_key": command.idempotency_key, "balance": outcome.state.balance, "actor": command.actor}
+    if outcome.settled:  # points a refund took back that were already spent, settled from this credit
+        answer["settled"] = outcome.settled
+    record = NewRecord(command.record_key, "adjustment", command.request_hash, answer, card.card_id,
+                       business_day_fields(today))
+    change = CardChange(card, outcome, "admin", command.idempotency_key, command.record_key,
+                        entry_tag(command.record_key), actor=command.actor, reason=command.reason)
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,),
+                counts=points_by_day(today.isoformat(), outcome))
