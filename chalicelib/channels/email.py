@@ -6,7 +6,8 @@ the email twice. A send that could not connect is retried by the outbox; one who
 is recorded as of unknown outcome (DeliveryUnknown) and not repeated."""
 from functools import lru_cache
 
-from chalicelib.channels import DeliveryUnknown
+from chalicelib import rendering
+from chalicelib.channels import DeliveryUnknown, Letter, Recipient, Refused
 from chalicelib.config import settings
 
 CONNECT_TIMEOUT = 3
@@ -44,3 +45,25 @@ def send(to: str, subject: str, text: str, html: str, unsubscribe_url: str) -> s
     except (ReadTimeoutError, ConnectionClosedError) as error:
         raise EmailUncertain(type(error).__name__) from None
     return answer["MessageId"]
+
+
+class EmailChannel:
+    """Marketing email: to customers who gave an address and ticked the consent (and have not
+    unsubscribed since), with the card's link and a one-click unsubscribe."""
+
+    name = "email"
+    with_card = False
+    offered = True
+
+    def reaches(self, recipient: Recipient) -> bool:
+        return bool(recipient.consents.get("email") and recipient.email)
+
+    def send(self, recipient: Recipient, letter: Letter) -> None:
+        locale = recipient.locale if recipient.locale in ("ru", "en") else "ru"
+        unsubscribe = recipient.unsubscribe_url
+        html = rendering.render_text("email.html", locale, program_name=letter.program_name, brand=letter.branding,
+                                     text=letter.text, card_url=recipient.card_url, unsubscribe_url=unsubscribe)
+        send(str(recipient.email), letter.program_name, f"{letter.text}\n\n{unsubscribe}", html, unsubscribe)
+
+    def is_permanent(self, error: Exception) -> bool:
+        return isinstance(error, Refused)

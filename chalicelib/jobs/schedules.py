@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from chalice import Blueprint, Cron, Rate
 
 from chalicelib import log
-from chalicelib.jobs import JOBS, fanout
+from chalicelib.jobs import JOBS, chunks, fanout
 
 bp = Blueprint(__name__)
 # The jobs queue's name is fixed when the app is packaged (infra/package.py sets it per stage).
@@ -59,8 +59,6 @@ def campaigns(event):
 @bp.on_sqs_message(queue=JOBS_QUEUE_NAME, batch_size=1)
 def job_chunk(event):
     """One chunk of a fanned-out run (see jobs/fanout.py); SQS retries it if this fails."""
-    from chalicelib.jobs import chunks
-
     done = []
     for record in event:
         try:

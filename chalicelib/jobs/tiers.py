@@ -2,15 +2,13 @@
 yearly), never at a purchase. Reads only the cards above the first tier (the sparse by_tier index),
 so its cost grows with the tiered members, not with the program."""
 from datetime import date, datetime, timezone
-
-from pynamodb.exceptions import TransactWriteError
+from typing import Any
 
 from chalicelib import log
 from chalicelib.core import ledger
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
-from chalicelib.store import db
-from chalicelib.store.models import Program
+from chalicelib.store import db, sweeps
 
 
 def review_due(downgrade: str, day: date) -> bool:
@@ -23,7 +21,7 @@ def review_due(downgrade: str, day: date) -> bool:
     return False
 
 
-def review_program(program, day: date, now: datetime) -> dict:
+def review_program(program: Any, day: date, now: datetime) -> dict[str, int]:
     mechanics = mech.from_stored(program.mechanics)
     counts = {"read": 0, "changed": 0}
     for tier in mechanics.tiers[1:]:
@@ -40,20 +38,18 @@ def review_program(program, day: date, now: datetime) -> dict:
                     card_store.save_shown_change(card, now)
                     counts["changed"] += 1
                     break
-                except TransactWriteError as error:
+                except Exception as error:  # the card changed meanwhile: read it again
                     if not db.is_condition_failure(error):
                         raise
                     card = card_store.get(card.card_id, consistent=True)
     return counts
 
 
-def run(day: date) -> dict:
+def run(day: date) -> dict[str, int]:
     """Review every program whose schedule falls on `day`. Running it twice changes nothing more."""
     now = datetime.now(timezone.utc)
     totals = {"programs": 0, "read": 0, "changed": 0}
-    for program in Program.scan():  # programs are few; cards are never scanned
-        if program.status != "active":
-            continue
+    for program in sweeps.active_programs():
         if not review_due(mech.from_stored(program.mechanics).tier_downgrade, day):
             continue
         counts = review_program(program, day, now)

@@ -22,13 +22,10 @@ from chalicelib.jobs import fanout
 from chalicelib.store import cards as card_store
 from chalicelib.store import occasions
 from chalicelib.store import programs as program_store
-from chalicelib.store.models import Card, Program
+from chalicelib.store import sweeps
+from chalicelib.store.models import Card
 from chalicelib.usecases import clock
 from chalicelib.usecases.ledger import Operation, apply, body_hash
-
-
-def _programs():
-    return [p for p in Program.scan() if p.status == "active"]  # programs are few; cards are never scanned
 
 
 def _add(counts: dict, more: dict) -> None:
@@ -233,7 +230,7 @@ def run(job: str, day: date | None = None, now: datetime | None = None) -> dict:
     are worked here one after another until the invocation's budget is spent, and the rest are queued."""
     now, budget = now or datetime.now(timezone.utc), fanout.budget()
     counts = dict.fromkeys(COUNTS[job], 0)
-    programs = _programs()
+    programs = sweeps.active_programs()
     queue_each = fanout.queue_url() is not None and len(programs) > fanout.INLINE_PROGRAMS
     handed = []
     for program in programs:

@@ -6,7 +6,9 @@ for taking a send over, on its lease having run out).
 Per card, two one-time claims on the aliases table: `cmsg#<campaign>#<card>` before the message goes
 out (so no card is messaged twice), and `cdone#<campaign>#<card>` written in one transaction with the
 card's counts (so every card is counted once, whoever finishes it)."""
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
 
@@ -22,6 +24,25 @@ OUTCOMES = {"sent": Campaign.sent_count, "queued": Campaign.queued, "skipped": C
 
 class LeaseLost(Exception):
     """Another send took this one over (its lease had run out): the one that lost stops."""
+
+
+def create(program_id: str, campaign_id: str, **fields: Any) -> Campaign:
+    """Write a new campaign (its id must be new)."""
+    campaign = Campaign(program_id, campaign_id, **fields)
+    campaign.save(condition=Campaign.campaign_id.does_not_exist())
+    return campaign
+
+
+def get(program_id: str, campaign_id: str) -> Campaign | None:
+    try:
+        return Campaign.get(program_id, campaign_id)
+    except Campaign.DoesNotExist:
+        return None
+
+
+def unfinished(program_id: str) -> Iterator[Campaign]:
+    """The program's campaigns the schedule looks after: `scheduled` ones and sends still `sending`."""
+    yield from Campaign.query(program_id, filter_condition=Campaign.status.is_in("scheduled", "sending"))
 
 
 def _update(campaign: Campaign, actions: list, condition=None) -> bool:
