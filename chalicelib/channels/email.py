@@ -5,6 +5,11 @@ itself here (one attempt): SES v2 takes no idempotency key, so a repeat after a 
 the email twice. A send that could not connect is retried by the outbox; one whose answer never came
 is recorded as of unknown outcome (DeliveryUnknown) and not repeated."""
 from functools import lru_cache
+from typing import Any
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
 from chalicelib import rendering
 from chalicelib.channels import DeliveryUnknown, Letter, Recipient, Refused
@@ -19,10 +24,7 @@ class EmailUncertain(DeliveryUnknown):
 
 
 @lru_cache(maxsize=1)
-def _client():
-    import botocore.session
-    from botocore.config import Config
-
+def _client() -> Any:
     s = settings()
     config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, retries={"total_max_attempts": 1})
     return botocore.session.get_session().create_client("sesv2", region_name=s.region, endpoint_url=s.ses_endpoint,
@@ -31,8 +33,6 @@ def _client():
 
 def send(to: str, subject: str, text: str, html: str, unsubscribe_url: str) -> str:
     """Send one email with a one-click unsubscribe (RFC 8058); returns SES's message id."""
-    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
-
     try:
         answer = _client().send_email(
             FromEmailAddress=settings().email_from,
@@ -44,7 +44,7 @@ def send(to: str, subject: str, text: str, html: str, unsubscribe_url: str) -> s
                             {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"}]}})
     except (ReadTimeoutError, ConnectionClosedError) as error:
         raise EmailUncertain(type(error).__name__) from None
-    return answer["MessageId"]
+    return str(answer["MessageId"])
 
 
 class EmailChannel:

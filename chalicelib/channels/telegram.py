@@ -1,6 +1,7 @@
 """The Telegram Bot API: sendMessage and sendPhoto, behind TELEGRAM_API_BASE (a stand-in locally).
 The bot token and webhook secret come from settings locally and from Secrets Manager in AWS."""
 from functools import lru_cache
+from typing import Any
 
 from chalicelib import secret_store
 from chalicelib.channels import DeliveryUnknown, Letter, Recipient, Refused
@@ -32,14 +33,14 @@ def credentials() -> tuple[str | None, str | None]:
 
 
 @lru_cache(maxsize=1)
-def _http():
-    import httpx
+def _http() -> Any:
+    import httpx  # lazy: 118 ms to import, and app imports this module (the Telegram bot's webhook)
 
     return httpx.Client(timeout=httpx.Timeout(**TIMEOUT))
 
 
 def _call(method: str, data: dict, files: dict | None = None) -> dict:
-    import httpx
+    import httpx  # lazy, as in _http
 
     token, _ = credentials()
     if not token:

@@ -7,7 +7,7 @@ schedule only lists the programs and sends them in batches of BATCH to the queue
 worked within its invocation's budget (the programs it did not reach go back to the queue). Each
 program's upkeep holds a lease, so two runs at once (a twice-delivered schedule, a run by hand) never
 fold or count the same program at the same time: the second leaves it to the first."""
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from chalicelib import log
@@ -22,7 +22,7 @@ LEASE_SECONDS = 900  # longer than any invocation that works a program (job_chun
 
 def run(day: date | None) -> dict[str, int]:
     """`day`: run as of noon UTC that day (a re-run or a test); None: now."""
-    now = datetime.now(timezone.utc) if day is None else datetime.combine(day, time(12), tzinfo=timezone.utc)
+    now = datetime.now(UTC) if day is None else datetime.combine(day, time(12), tzinfo=UTC)
     program_ids = [program.program_id for program in sweeps.active_programs()]
     if fanout.queue_url():
         queued = fanout.send([{"task": "analytics", "program_ids": program_ids[i:i + BATCH], "now": now.isoformat()}
@@ -35,7 +35,7 @@ def run(day: date | None) -> dict[str, int]:
 
 def work(message: dict[str, Any], budget: fanout.Budget) -> dict[str, int]:
     """Do the upkeep of the programs a task names, one by one, while the budget lasts."""
-    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(timezone.utc)
+    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(UTC)
     program_ids = list(message["program_ids"])
     counts = {"programs": 0}
     for index, program_id in enumerate(program_ids):
@@ -54,7 +54,7 @@ def work(message: dict[str, Any], budget: fanout.Budget) -> dict[str, int]:
 def nightly_once(program: Any, now: datetime) -> dict[str, Any] | None:
     """The program's upkeep under its lease; None when another run holds it (that run does it)."""
     name, holder = f"analytics#{program.program_id}", ids.new_id("run")
-    if not leases.acquire(name, holder, datetime.now(timezone.utc), LEASE_SECONDS):
+    if not leases.acquire(name, holder, datetime.now(UTC), LEASE_SECONDS):
         log.info("analytics_nightly_busy", program_id=program.program_id)
         return None
     try:

@@ -19,7 +19,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib import log, metrics
@@ -51,7 +51,7 @@ class RetryLater(Exception):
 def deliver(now: datetime | None = None, push: Push | None = None, items: list[Any] | None = None) -> Counts:
     """One pass over the due items (or over `items`, say those a stream just announced).
     `push(token) -> PushResult` defaults to the APNs client."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     owner = secrets.token_hex(8)  # this runner's claims
     counts: Counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
     due = outbox_store.due(now) if items is None else [
@@ -245,6 +245,7 @@ def _channel_message(item: Any, owner: str, claim: str, now: datetime) -> int:
     if card is None or program is None:
         outbox_store.done(item, owner)
         return 0
+    reason: str | None
     if claim == "taken_over":  # a runner died holding it: it may have sent it
         outcome, reason = "unknown", "a runner stopped during the send"
     else:

@@ -1,7 +1,7 @@
 """The scheduled tier review: downgrades happen on the program's schedule (monthly, quarterly,
 yearly), never at a purchase. Reads only the cards above the first tier (the sparse by_tier index),
 so its cost grows with the tiered members, not with the program."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib import log
@@ -25,8 +25,9 @@ def review_program(program: Any, day: date, now: datetime) -> dict[str, int]:
     mechanics = mech.from_stored(program.mechanics)
     counts = {"read": 0, "changed": 0}
     for tier in mechanics.tiers[1:]:
-        for card in card_store.cards_in_tier(program.program_id, tier.id):
+        for listed in card_store.cards_in_tier(program.program_id, tier.id):
             counts["read"] += 1
+            card = listed
             for _ in range(3):  # a card written meanwhile is read again
                 state = card_store.state_of(card)
                 new_tier = ledger.scheduled_tier(state, mechanics, day)
@@ -47,7 +48,7 @@ def review_program(program: Any, day: date, now: datetime) -> dict[str, int]:
 
 def run(day: date) -> dict[str, int]:
     """Review every program whose schedule falls on `day`. Running it twice changes nothing more."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     totals = {"programs": 0, "read": 0, "changed": 0}
     for program in sweeps.active_programs():
         if not review_due(mech.from_stored(program.mechanics).tier_downgrade, day):

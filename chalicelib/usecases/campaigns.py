@@ -3,7 +3,7 @@ sees how many it will reach, and sends it now or at a set time. Each card gets t
 the ledger, keyed by campaign and card) and the message through `notices` (consent, quiet hours, cap);
 the campaign keeps the counts of what happened."""
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib import log
@@ -107,7 +107,7 @@ ATTEMPTS = 4  # a card's message, when the card is busy with other writes
 def _wall() -> datetime:
     """The wall clock the leases run on (the `now` a send carries is its business time; a chunk worked
     from the queue keeps the time its send began)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def send(program: Any, campaign: Campaign, now: datetime) -> Campaign:
@@ -180,6 +180,7 @@ def send_one(program: Any, campaign: Campaign, card: Any, now: datetime, counts:
     if campaign_store.is_done(campaign.campaign_id, card.card_id):
         return "done"
     bonus = False
+    outcome: str | None
     if card.status != "active":
         outcome = "skipped"
     else:
@@ -259,7 +260,7 @@ def _notify(program: Any, campaign: Campaign, card: Any, now: datetime) -> str:
 def run_due(now: datetime | None = None) -> dict[str, int]:
     """The schedule's part (every 5 minutes): send campaigns whose time has come, finish those whose
     every card is counted, and take over sends left `sending` whose lease ran out."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     done = {"campaigns": 0, "resumed": 0, "finished": 0, "failed": 0}
     for program in sweeps.programs():
         for campaign in campaign_store.unfinished(program.program_id):
@@ -315,7 +316,7 @@ def work_chunk(message: dict[str, Any], budget: job_budget.Budget) -> dict[str, 
     if program is None:
         return done
     campaign = get(program, message["campaign_id"])
-    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(timezone.utc)
+    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(UTC)
     card_ids = list(message["card_ids"])
     for index, card_id in enumerate(card_ids):
         if budget.spent():

@@ -4,7 +4,7 @@ that send from the outbox (email, Telegram, any registered in chalicelib/channel
 hours delay a message to their end; a weekly cap skips marketing ones; every message is recorded with
 its outcome."""
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.channels import Letter, Recipient
@@ -35,14 +35,14 @@ def notify(program: Any, card: Any, kind: str, texts: Mapping[str, str], now: da
     zone = clock.zone(program.timezone)
     local = now.astimezone(zone)
     text = messages.text_for(texts, card.locale)
-    sent = [datetime.fromtimestamp(int(t), timezone.utc).astimezone(zone) for t in (card.messages_sent or [])]
+    sent = [datetime.fromtimestamp(int(t), UTC).astimezone(zone) for t in (card.messages_sent or [])]
     verdict = messaging.decide(local, sent, quiet=mechanics.quiet_hours, max_per_week=mechanics.max_messages_per_week,
                                service=service)
     if verdict.action == "skip":
         messages.save_record(card, kind, "skipped", text, now, verdict.reason)
         return "skipped"
     if verdict.action == "delay" and verdict.not_before is not None:
-        messages.delay(card, kind, text, now, verdict.not_before.astimezone(timezone.utc),
+        messages.delay(card, kind, text, now, verdict.not_before.astimezone(UTC),
                        {"kind": kind, "texts": dict(texts), "service": service, "campaign_id": campaign_id,
                         "channels": list(wanted)}, verdict.reason)
         return "queued"
