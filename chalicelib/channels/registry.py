@@ -7,11 +7,14 @@ from chalicelib.channels.telegram import TelegramChannel
 from chalicelib.channels.wallet_notice import WalletNotice
 
 _CHANNELS: dict[str, Channel] = {}
+# Prefixes of the wallet's own outbox items (store/outbox.py, store/messages.py): no channel may take one.
+WALLET_ITEMS = frozenset({"pass", "google", "gclass", "gnotice", "notice", "refresh"})
 
 
 def register(channel: Channel) -> Channel:
-    """Add a channel (its name must be new and must not hold '#', the outbox keys' separator)."""
-    if not channel.name or "#" in channel.name or channel.name in _CHANNELS:
+    """Add a channel. Its name must be new, must not hold '#' (the outbox keys' separator) and must not be
+    the prefix of one of the wallet's own outbox items."""
+    if not channel.name or "#" in channel.name or channel.name in _CHANNELS or channel.name in WALLET_ITEMS:
         raise ValueError(f"cannot register channel {channel.name!r}")
     _CHANNELS[channel.name] = channel
     return channel

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib import log, metrics
-from chalicelib.channels import DeliveryUnknown
+from chalicelib.channels import DeliveryUnknown, Refused
 from chalicelib.channels import registry as channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, devices
@@ -111,12 +111,12 @@ def _deliver_one(item: Any, owner: str, claim: str, now: datetime, push: Push | 
 
 def _push(item: Any, push: Push | None, counts: Counts) -> None:
     registrations = devices.devices_of(item.card_id)
-    if registrations and push is None:  # the APNs client, set up only when there is someone to push to
-        push = apns.client().push
+    if not registrations:
+        return
+    send = push or apns.client().push  # the APNs client, set up only when there is someone to push to
     retry = []
     for registration in registrations:
-        assert push is not None
-        result = push(registration.push_token)
+        result = send(registration.push_token)
         if result.delivered:
             counts["pushed"] += 1
         elif result.gone:
@@ -136,7 +136,7 @@ def _permanent(item: Any, error: Exception) -> bool:
     if isinstance(error, google.GoogleError):
         return 400 <= error.status < 500 and error.status not in (401, 408, 409, 429)
     channel = channels.of_item(item.item_key)
-    return channel is not None and channel.is_permanent(error)
+    return channel.is_permanent(error) if channel is not None else isinstance(error, Refused)
 
 
 def _failed(item: Any, owner: str, error: Exception, now: datetime, counts: Counts) -> None:
