@@ -62,7 +62,7 @@ def queue_url() -> str | None:
 def _sqs() -> Any:
     # lazy: botocore costs the scheduled functions' module (jobs/schedules.py) about 100 ms of CPU at
     # import (benchmarks/bundle.py: 38 ms without it, 140 ms with it), and only a fan-out needs SQS
-    import botocore.session
+    import botocore.session  # noqa: PLC0415 - see above
 
     return botocore.session.get_session().create_client("sqs", region_name=settings().region)
 
