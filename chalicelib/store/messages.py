@@ -74,6 +74,12 @@ def _google_notice(card: Card, kind: str, header: str, text: str, now: datetime)
                       attempts=0, created_at=db.iso(now), payload={"header": header[:35], "body": text})
 
 
+def is_card_busy(error: Exception) -> bool:
+    """A message's transaction met other writes to its card (crowded, or the card changed meanwhile):
+    worth trying again on fresh data."""
+    return isinstance(error, TransactWriteError) and (db.is_crowded(error) or db.is_condition_failure(error))
+
+
 def _changed_meanwhile(error: TransactWriteError) -> bool:
     if not db.is_condition_failure(error):
         raise error

@@ -16,7 +16,7 @@ from chalicelib.jobs import budget as job_budget
 from chalicelib.jobs import fanout
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
-from chalicelib.store import db, ids, sweeps
+from chalicelib.store import db, ids, messages, sweeps
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import analytics, clock, notices
 from chalicelib.usecases.ledger import Operation, apply, body_hash
@@ -249,8 +249,8 @@ def _notify(program: Any, campaign: Campaign, card: Any, now: datetime) -> str:
         try:
             return notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id,
                                   channel_names=campaign.channels)  # None: every channel offered
-        except Exception as error:  # RuntimeError: the card kept changing; DynamoDB: crowded or changed
-            if not (isinstance(error, RuntimeError) or db.is_crowded(error) or db.is_condition_failure(error)):
+        except Exception as error:  # RuntimeError: the card kept changing
+            if not (isinstance(error, RuntimeError) or messages.is_card_busy(error)):
                 raise
             db.back_off(attempt)
             card = card_store.get(card.card_id, consistent=True) or card
