@@ -7,17 +7,18 @@ developer reads the code in .local/logs/sms.log) and keeps them (GET /standin/se
 import argparse
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs
 
 from chalicelib import http_standin
 
 
-def make_handler(api_id: str, sent: list):
+def make_handler(api_id: str, sent: list[dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
+        def log_message(self, *args: Any) -> None:
             pass
 
-        def _answer(self, status: int, body: dict):
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -25,12 +26,12 @@ def make_handler(api_id: str, sent: list):
             self.end_headers()
             self.wfile.write(raw)
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             if self.path == "/standin/sent":
                 return self._answer(200, {"sent": sent})
             self._answer(404, {"status": "ERROR", "status_code": 404, "status_text": "Not found"})
 
-        def do_POST(self):
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path.split("?")[0] != "/sms/send":
                 return self._answer(404, {"status": "ERROR", "status_code": 404, "status_text": "Not found"})
@@ -51,7 +52,7 @@ def make_handler(api_id: str, sent: list):
 
 
 def serve(port: int, api_id: str) -> tuple[ThreadingHTTPServer, list]:
-    sent: list = []
+    sent: list[dict[str, Any]] = []
     return http_standin.start(port, make_handler(api_id, sent)), sent
 
 

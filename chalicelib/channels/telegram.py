@@ -1,9 +1,10 @@
 """The Telegram Bot API: sendMessage and sendPhoto, behind TELEGRAM_API_BASE (a stand-in locally).
 The bot token and webhook secret come from settings locally and from Secrets Manager in AWS."""
 from functools import lru_cache
+from typing import Any
 
 from chalicelib import secret_store
-from chalicelib.channels import DeliveryUnknown, Refused
+from chalicelib.channels import DeliveryUnknown, Letter, Recipient, Refused
 from chalicelib.config import settings
 
 TIMEOUT = {"connect": 3.0, "read": 8.0, "write": 5.0, "pool": 3.0}  # seconds
@@ -32,14 +33,14 @@ def credentials() -> tuple[str | None, str | None]:
 
 
 @lru_cache(maxsize=1)
-def _http():
-    import httpx
+def _http() -> Any:
+    import httpx  # noqa: PLC0415 - lazy: 118 ms to import, and app imports this module (the bot webhook)
 
     return httpx.Client(timeout=httpx.Timeout(**TIMEOUT))
 
 
 def _call(method: str, data: dict, files: dict | None = None) -> dict:
-    import httpx
+    import httpx  # noqa: PLC0415 - lazy, as in _http
 
     token, _ = credentials()
     if not token:
@@ -72,3 +73,20 @@ def send_message(chat_id: int, text: str, link: tuple[str, str] | None = None) -
 def send_photo(chat_id: int, png: bytes, caption: str) -> dict:
     return _call("sendPhoto", {"chat_id": str(chat_id), "caption": caption[:1000]},
                  files={"photo": ("card.png", png, "image/png")})
+
+
+class TelegramChannel:
+    """Messages from the program's bot to a linked chat (linking the card in the bot is the consent)."""
+
+    name = "telegram"
+    with_card = False
+    offered = True
+
+    def reaches(self, recipient: Recipient) -> bool:
+        return bool(recipient.telegram_chat_id)
+
+    def send(self, recipient: Recipient, letter: Letter) -> None:
+        send_message(int(recipient.telegram_chat_id or 0), letter.text)
+
+    def is_permanent(self, error: Exception) -> bool:
+        return isinstance(error, Refused)  # TelegramRefused: a blocked bot, a chat that is gone

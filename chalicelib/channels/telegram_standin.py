@@ -5,44 +5,44 @@ it checks the bot token in the path, answers like Telegram, and keeps what was s
     python -m chalicelib.channels.telegram_standin --port 8004 --token 1:local-bot-token
 """
 import argparse
+import contextlib
 import json
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from chalicelib import http_standin
 
 
-def make_handler(token: str, sent: list):
+def make_handler(token: str, sent: list[dict[str, Any]]) -> type[BaseHTTPRequestHandler]:
     slow: list[float] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
+        def log_message(self, *args: Any) -> None:
             pass
 
-        def _answer(self, status: int, body: dict):
+        def _answer(self, status: int, body: dict[str, Any]) -> None:
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the caller stopped waiting
                 self.wfile.write(raw)
-            except (BrokenPipeError, ConnectionResetError):  # the caller stopped waiting (a timeout test)
-                pass
 
-        def do_PUT(self):
+        def do_PUT(self) -> None:
             if self.path == "/standin/slow":  # the next `count` sends are taken, then answered after `seconds`
                 spec = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 slow.extend([float(spec.get("seconds", 10))] * int(spec.get("count", 1)))
                 return self._answer(200, {"ok": True})
             self._answer(404, {"ok": False, "description": "Not Found"})
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             if self.path == "/standin/sent":
                 return self._answer(200, {"sent": sent})
             self._answer(404, {"ok": False, "description": "Not Found"})
 
-        def do_POST(self):
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             parts = self.path.strip("/").split("/")
             if len(parts) != 2 or parts[0] != f"bot{token}":
@@ -68,7 +68,7 @@ def make_handler(token: str, sent: list):
 
 
 def serve(port: int, token: str) -> tuple[ThreadingHTTPServer, list]:
-    sent: list = []
+    sent: list[dict[str, Any]] = []
     return http_standin.start(port, make_handler(token, sent)), sent
 
 

@@ -7,23 +7,23 @@ schedule only lists the programs and sends them in batches of BATCH to the queue
 worked within its invocation's budget (the programs it did not reach go back to the queue). Each
 program's upkeep holds a lease, so two runs at once (a twice-delivered schedule, a run by hand) never
 fold or count the same program at the same time: the second leaves it to the first."""
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 from chalicelib import log
 from chalicelib.jobs import fanout
-from chalicelib.store import ids, leases
+from chalicelib.store import ids, leases, sweeps
 from chalicelib.store import programs as program_store
-from chalicelib.store.models import Program
 from chalicelib.usecases import analytics
 
 BATCH = 20  # programs per queued task
 LEASE_SECONDS = 900  # longer than any invocation that works a program (job_chunk: 300 s)
 
 
-def run(day: date | None) -> dict:
+def run(day: date | None) -> dict[str, int]:
     """`day`: run as of noon UTC that day (a re-run or a test); None: now."""
-    now = datetime.now(timezone.utc) if day is None else datetime.combine(day, time(12), tzinfo=timezone.utc)
-    program_ids = [program.program_id for program in Program.scan() if program.status == "active"]
+    now = datetime.now(UTC) if day is None else datetime.combine(day, time(12), tzinfo=UTC)
+    program_ids = [program.program_id for program in sweeps.active_programs()]
     if fanout.queue_url():
         queued = fanout.send([{"task": "analytics", "program_ids": program_ids[i:i + BATCH], "now": now.isoformat()}
                               for i in range(0, len(program_ids), BATCH)])
@@ -33,9 +33,9 @@ def run(day: date | None) -> dict:
     return {"programs": done["programs"]}
 
 
-def work(message: dict, budget: fanout.Budget) -> dict:
+def work(message: dict[str, Any], budget: fanout.Budget) -> dict[str, int]:
     """Do the upkeep of the programs a task names, one by one, while the budget lasts."""
-    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(timezone.utc)
+    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(UTC)
     program_ids = list(message["program_ids"])
     counts = {"programs": 0}
     for index, program_id in enumerate(program_ids):
@@ -51,10 +51,10 @@ def work(message: dict, budget: fanout.Budget) -> dict:
     return counts
 
 
-def nightly_once(program, now: datetime) -> dict | None:
+def nightly_once(program: Any, now: datetime) -> dict[str, Any] | None:
     """The program's upkeep under its lease; None when another run holds it (that run does it)."""
     name, holder = f"analytics#{program.program_id}", ids.new_id("run")
-    if not leases.acquire(name, holder, datetime.now(timezone.utc), LEASE_SECONDS):
+    if not leases.acquire(name, holder, datetime.now(UTC), LEASE_SECONDS):
         log.info("analytics_nightly_busy", program_id=program.program_id)
         return None
     try:

@@ -7,49 +7,31 @@ Every run works against a time budget, the invocation's remaining time less a re
 stop before its timeout hands the rest to the queue (the cards it did not reach, or a cursor into the
 index it was walking) instead of being cut off, so nothing is left undone and nothing is done twice."""
 import json
-import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
+from typing import Any
 
 from chalicelib import log
 from chalicelib.config import settings
+from chalicelib.jobs import chunks
+from chalicelib.jobs.budget import UNLIMITED, Budget
+
+__all__ = ["UNLIMITED", "Budget", "budget", "card_chunks", "dispatch", "invocation", "queue_url", "send"]
 
 THRESHOLD = 500  # due cards of one walk (one index page) worked in place, one read each; more fan out
 CHUNK = 200  # cards per chunk: about 6 s of work in DynamoDB (README "Scheduled jobs"), far below 300 s
 INLINE_PROGRAMS = 10  # with a queue, a run over more programs than this sends each program to the queue
 SQS_BATCH = 10  # messages per SendMessageBatch (SQS's limit)
-RESERVE_SHARE = 0.2  # of an invocation's time, kept for the step under way and the hand-over
-RESERVE_MIN = 5.0  # seconds
 
 
-class Budget:
-    """How long this invocation may start new work. `spent()` is checked before each step (a card, an
-    index page, a program), so a step that starts finishes well within the function's timeout."""
-
-    def __init__(self, seconds: float | None = None):
-        self.until = None if seconds is None else time.monotonic() + seconds
-
-    def spent(self) -> bool:
-        return self.until is not None and time.monotonic() >= self.until
-
-    @classmethod
-    def of_lambda(cls, context) -> "Budget":
-        """The budget of a Lambda invocation (`context` is Lambda's; None outside Lambda: no limit)."""
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        if remaining is None:
-            return cls()
-        seconds = remaining() / 1000
-        return cls(max(0.0, seconds - max(RESERVE_MIN, RESERVE_SHARE * seconds)))
-
-
-UNLIMITED = Budget()
 _budget: ContextVar[Budget] = ContextVar("job_budget", default=UNLIMITED)
 _source_queue: ContextVar[str | None] = ContextVar("job_source_queue", default=None)
 
 
 @contextmanager
-def invocation(context, source_arn: str | None = None):
+def invocation(context: Any, source_arn: str | None = None) -> Iterator[None]:
     """Run a handler's work under its Lambda invocation's budget. `source_arn`: the SQS queue the
     invocation came from, used to hand work back if JOBS_QUEUE_URL is not set."""
     budget_token = _budget.set(Budget.of_lambda(context))
@@ -77,21 +59,21 @@ def queue_url() -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _sqs():
-    import botocore.session
+def _sqs() -> Any:
+    # lazy: botocore costs the scheduled functions' module (jobs/schedules.py) about 100 ms of CPU at
+    # import (benchmarks/bundle.py: 38 ms without it, 140 ms with it), and only a fan-out needs SQS
+    import botocore.session  # noqa: PLC0415 - see above
 
     return botocore.session.get_session().create_client("sqs", region_name=settings().region)
 
 
-def send(messages: list[dict]) -> int:
+def send(messages: list[dict[str, Any]]) -> int:
     """Hand tasks to the jobs queue, ten to a request; returns how many were queued (0: no queue, each
     was worked here at once)."""
     if not messages:
         return 0
     queue = queue_url()
     if not queue:
-        from chalicelib.jobs import chunks
-
         for message in messages:
             chunks.work(message)
         return 0
@@ -108,13 +90,14 @@ def send(messages: list[dict]) -> int:
     return len(messages)
 
 
-def card_chunks(task: str, program_id: str, day: str, card_ids: list[str], extra: dict | None = None) -> list[dict]:
+def card_chunks(task: str, program_id: str, day: str, card_ids: list[str],
+                extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The chunk messages for `card_ids`: CHUNK cards each."""
     return [{"task": task, "program_id": program_id, "day": day, "card_ids": card_ids[i:i + CHUNK], **(extra or {})}
             for i in range(0, len(card_ids), CHUNK)]
 
 
-def dispatch(task: str, program_id: str, day: str, card_ids: list[str], extra: dict | None = None) -> int:
+def dispatch(task: str, program_id: str, day: str, card_ids: list[str], extra: dict[str, Any] | None = None) -> int:
     """Hand `card_ids` over in chunks; returns how many chunks went to the queue (0: worked here)."""
     queued = send(card_chunks(task, program_id, day, card_ids, extra))
     if queued:

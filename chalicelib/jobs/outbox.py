@@ -15,14 +15,25 @@ message under an id derived from the item). Email and Telegram take no idempoten
 answer never came, or an item taken over from a runner that died during it, is recorded as 'unknown'
 and not sent again (at most once).
 """
+import hashlib
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from chalicelib import log, metrics
+from chalicelib.channels import DeliveryUnknown, Refused
+from chalicelib.channels import registry as channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, devices
 from chalicelib.store import outbox as outbox_store
+from chalicelib.store import programs as program_store
+from chalicelib.usecases import google_wallet, notices
+from chalicelib.wallet import apns, google
+
+Push = Callable[[str], Any]  # push token -> apns.PushResult
+Counts = dict[str, int]
 
 MAX_ATTEMPTS = 10
 BACKOFF_SECONDS = 30
@@ -37,12 +48,12 @@ class RetryLater(Exception):
     """Part of the item did not go through for a reason that may pass (APNs busy)."""
 
 
-def deliver(now: datetime | None = None, push=None, items: list | None = None) -> dict:
+def deliver(now: datetime | None = None, push: Push | None = None, items: list[Any] | None = None) -> Counts:
     """One pass over the due items (or over `items`, say those a stream just announced).
     `push(token) -> PushResult` defaults to the APNs client."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     owner = secrets.token_hex(8)  # this runner's claims
-    counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
+    counts: Counts = {"items": 0, "pushed": 0, "gone": 0, "retry": 0, "failed": 0, "dead": 0}
     due = outbox_store.due(now) if items is None else [
         i for i in items if i.queue == outbox_store.WALLET and int(i.due_at) <= db.micros(now)]
     if due or items is None:  # how long the oldest undelivered item has waited: an alarm watches this
@@ -76,17 +87,17 @@ def deliver(now: datetime | None = None, push=None, items: list | None = None) -
     return counts
 
 
-def run(day) -> dict:
+def run(day: date | None) -> Counts:
     return deliver()
 
 
-def _deliver_one(item, owner: str, claim: str, now: datetime, push, counts: dict) -> None:
+def _deliver_one(item: Any, owner: str, claim: str, now: datetime, push: Push | None, counts: Counts) -> None:
     """Deliver one claimed item; returns when it is finished with, raises when it should be retried."""
     kind = item.item_key.split("#", 1)[0]
     if kind == "refresh":
         counts["refreshed"] = counts.get("refreshed", 0) + _refresh_page(item, owner, now)
         return
-    if kind in ("email", "telegram"):
+    if channels.of_item(item.item_key) is not None:  # a message of a channel that sends from the outbox
         counts["messages"] = counts.get("messages", 0) + _channel_message(item, owner, claim, now)
         return
     if kind == "notice":
@@ -98,15 +109,14 @@ def _deliver_one(item, owner: str, claim: str, now: datetime, push, counts: dict
     outbox_store.done(item, owner)
 
 
-def _push(item, push, counts: dict) -> None:
+def _push(item: Any, push: Push | None, counts: Counts) -> None:
     registrations = devices.devices_of(item.card_id)
-    if registrations and push is None:  # the APNs client, set up only when there is someone to push to
-        from chalicelib.wallet import apns
-
-        push = apns.client().push
+    if not registrations:
+        return
+    send = push or apns.client().push  # the APNs client, set up only when there is someone to push to
     retry = []
     for registration in registrations:
-        result = push(registration.push_token)
+        result = send(registration.push_token)
         if result.delivered:
             counts["pushed"] += 1
         elif result.gone:
@@ -121,23 +131,21 @@ def _push(item, push, counts: dict) -> None:
         raise RetryLater(f"APNs {retry[0].status} {retry[0].reason or ''}".strip())
 
 
-def _permanent(error: Exception) -> bool:
+def _permanent(item: Any, error: Exception) -> bool:
     """Refused for good by the service: retrying will not help, an admin has to look."""
-    from chalicelib.channels import Refused
-    from chalicelib.wallet import google
-
     if isinstance(error, google.GoogleError):
         return 400 <= error.status < 500 and error.status not in (401, 408, 409, 429)
-    return isinstance(error, Refused)
+    channel = channels.of_item(item.item_key)
+    return channel.is_permanent(error) if channel is not None else isinstance(error, Refused)
 
 
-def _failed(item, owner: str, error: Exception, now: datetime, counts: dict) -> None:
+def _failed(item: Any, owner: str, error: Exception, now: datetime, counts: Counts) -> None:
     """The item failed: retry it later with backoff, or park it (after MAX_ATTEMPTS, or at once when
     refused for good). A failure here is logged and leaves the item to the next round (lease expiry)."""
     reason = f"{type(error).__name__}: {str(error)[:250]}"
     attempts = int(item.attempts) + 1
     try:
-        if attempts < MAX_ATTEMPTS and not _permanent(error):
+        if attempts < MAX_ATTEMPTS and not _permanent(item, error):
             counts["retry"] += 1
             delay = min(3600, BACKOFF_SECONDS * 2 ** int(item.attempts))
             outbox_store.retry_later(item, owner, db.micros(now) + delay * 1_000_000, reason)
@@ -147,15 +155,15 @@ def _failed(item, owner: str, error: Exception, now: datetime, counts: dict) -> 
         if item.item_key.startswith("pass#"):
             counts["dead_pushes"] = counts.get("dead_pushes", 0) + 1
         program_id = item.program_id or _program_of(item)
-        if outbox_store.park(item, owner, program_id or "unknown", reason, now) and item.item_key.startswith(
-                ("email#", "telegram#")):
+        if outbox_store.park(item, owner, program_id or "unknown", reason, now) \
+                and channels.of_item(item.item_key) is not None:
             _record_channel_outcome(item, now, "failed", reason)
         log.error("outbox_parked", item=item.item_key, program_id=program_id, attempts=attempts, reason=reason)
     except Exception as failure:  # noqa: BLE001
         log.error("outbox_failure_not_recorded", item=item.item_key, error=type(failure).__name__)
 
 
-def _program_of(item) -> str | None:
+def _program_of(item: Any) -> str | None:
     card = card_store.get(item.card_id) if item.card_id else None
     return card.program_id if card is not None else None
 
@@ -163,7 +171,7 @@ def _program_of(item) -> str | None:
 REFRESH_PAGE = 200
 
 
-def _refresh_page(item, owner: str, now: datetime) -> int:
+def _refresh_page(item: Any, owner: str, now: datetime) -> int:
     """One page of a program-wide refresh: mark each card's pass changed and queue its push; the
     item keeps its place, so a large program is worked through over several rounds."""
     cards, cursor = card_store.list_for_program(item.program_id, REFRESH_PAGE, item.cursor)
@@ -179,13 +187,9 @@ def _refresh_page(item, owner: str, now: datetime) -> int:
     return len(cards)
 
 
-def _google(item, now: datetime) -> int:
+def _google(item: Any, now: datetime) -> int:
     """Bring Google's copy of a card (or of a program's class) up to date. A refusal is recorded on the
     card and raised (the item is retried or parked)."""
-    from chalicelib.store import programs as program_store
-    from chalicelib.usecases import google_wallet
-    from chalicelib.wallet import google
-
     try:
         if item.item_key.startswith("gclass#"):
             program = program_store.get(item.program_id)
@@ -212,18 +216,13 @@ def _google(item, now: datetime) -> int:
     return 1
 
 
-def _message_id(item) -> str:
+def _message_id(item: Any) -> str:
     """The Google message's id, the same for every attempt at one item: a repeat replaces, not adds."""
-    import hashlib
-
     return "m" + hashlib.sha256(f"{item.item_key}#{item.created_at}".encode()).hexdigest()[:24]
 
 
-def _delayed_notice(item, now: datetime) -> int:
+def _delayed_notice(item: Any, now: datetime) -> int:
     """A message that waited for the end of the quiet hours goes out now (through the same checks)."""
-    from chalicelib.store import programs as program_store
-    from chalicelib.usecases import notices
-
     card = card_store.get(item.card_id, consistent=True)
     program = program_store.get(item.program_id)
     outcome = None
@@ -231,24 +230,22 @@ def _delayed_notice(item, now: datetime) -> int:
         payload = item.payload or {}
         outcome = notices.notify(program, card, payload.get("kind", "message"), payload.get("texts", {}), now,
                                  service=bool(payload.get("service")), campaign_id=payload.get("campaign_id"),
-                                 channels=tuple(payload.get("channels") or notices.ALL_CHANNELS),
+                                 channel_names=payload.get("channels"),  # None: every channel offered
                                  once=f"sent#{item.item_key}#{item.created_at}")  # a retried item sends nothing twice
     # 'queued' again rewrote the item (without our claim): finishing it then removes nothing
     return 1 if outcome == "sent" else 0
 
 
-def _channel_message(item, owner: str, claim: str, now: datetime) -> int:
-    """An email or Telegram message: sent once, retried when it surely did not go out, recorded as
-    'unknown' when it may have (no idempotency key to make a repeat safe)."""
-    from chalicelib.channels import DeliveryUnknown
-    from chalicelib.store import programs as program_store
-    from chalicelib.usecases import notices
-
+def _channel_message(item: Any, owner: str, claim: str, now: datetime) -> int:
+    """A message of a channel that sends from the outbox (email, Telegram, ...): sent once, retried when
+    it surely did not go out, recorded as 'unknown' when it may have (no idempotency key to make a repeat
+    safe)."""
     card = card_store.get(item.card_id, consistent=True)
     program = program_store.get(item.program_id) if card is not None else None
     if card is None or program is None:
         outbox_store.done(item, owner)
         return 0
+    reason: str | None
     if claim == "taken_over":  # a runner died holding it: it may have sent it
         outcome, reason = "unknown", "a runner stopped during the send"
     else:
@@ -262,15 +259,13 @@ def _channel_message(item, owner: str, claim: str, now: datetime) -> int:
     return 1 if outcome == "sent" else 0
 
 
-def _record_channel_outcome(item, now: datetime, outcome: str, reason: str) -> None:
-    from chalicelib.usecases import notices
-
+def _record_channel_outcome(item: Any, now: datetime, outcome: str, reason: str) -> None:
     card = card_store.get(item.card_id)
     if card is not None:
         notices.record_delivery(item, card, now, outcome, reason)
 
 
-def deliver_announced(keys: list[tuple[str, str]], now: datetime | None = None, push=None) -> dict:
+def deliver_announced(keys: list[tuple[str, str]], now: datetime | None = None, push: Push | None = None) -> Counts:
     """The outbox stream's part: the items just written to the queue, read by key (strongly
     consistent), at once. Parked items and claims' own writes come through the stream too: parked ones
     are not for delivery, and claimed ones are skipped by the claim."""

@@ -1,16 +1,14 @@
 """The scheduled tier review: downgrades happen on the program's schedule (monthly, quarterly,
 yearly), never at a purchase. Reads only the cards above the first tier (the sparse by_tier index),
 so its cost grows with the tiered members, not with the program."""
-from datetime import date, datetime, timezone
-
-from pynamodb.exceptions import TransactWriteError
+from datetime import UTC, date, datetime
+from typing import Any
 
 from chalicelib import log
 from chalicelib.core import ledger
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
-from chalicelib.store import db
-from chalicelib.store.models import Program
+from chalicelib.store import db, sweeps
 
 
 def review_due(downgrade: str, day: date) -> bool:
@@ -23,12 +21,13 @@ def review_due(downgrade: str, day: date) -> bool:
     return False
 
 
-def review_program(program, day: date, now: datetime) -> dict:
+def review_program(program: Any, day: date, now: datetime) -> dict[str, int]:
     mechanics = mech.from_stored(program.mechanics)
     counts = {"read": 0, "changed": 0}
     for tier in mechanics.tiers[1:]:
-        for card in card_store.cards_in_tier(program.program_id, tier.id):
+        for listed in card_store.cards_in_tier(program.program_id, tier.id):
             counts["read"] += 1
+            card = listed
             for _ in range(3):  # a card written meanwhile is read again
                 state = card_store.state_of(card)
                 new_tier = ledger.scheduled_tier(state, mechanics, day)
@@ -40,20 +39,18 @@ def review_program(program, day: date, now: datetime) -> dict:
                     card_store.save_shown_change(card, now)
                     counts["changed"] += 1
                     break
-                except TransactWriteError as error:
+                except Exception as error:  # the card changed meanwhile: read it again
                     if not db.is_condition_failure(error):
                         raise
                     card = card_store.get(card.card_id, consistent=True)
     return counts
 
 
-def run(day: date) -> dict:
+def run(day: date) -> dict[str, int]:
     """Review every program whose schedule falls on `day`. Running it twice changes nothing more."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     totals = {"programs": 0, "read": 0, "changed": 0}
-    for program in Program.scan():  # programs are few; cards are never scanned
-        if program.status != "active":
-            continue
+    for program in sweeps.active_programs():
         if not review_due(mech.from_stored(program.mechanics).tier_downgrade, day):
             continue
         counts = review_program(program, day, now)

@@ -9,9 +9,10 @@ a run stopped at any card is finished by the next without a second bonus or mess
 Scale: a run over many programs sends each program to the jobs queue; a walk whose due cards fill more
 than one page sends them page by page as chunks; any run about to outlive its invocation hands the rest
 (the cards it did not reach, its cursor into the index) to the queue. See fanout.py and chunks.py."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from chalicelib import log
 from chalicelib.core import ledger, messaging
@@ -20,30 +21,30 @@ from chalicelib.core import mechanics as mech
 from chalicelib.errors import RuleViolation
 from chalicelib.jobs import fanout
 from chalicelib.store import cards as card_store
-from chalicelib.store import occasions
+from chalicelib.store import occasions, sweeps
 from chalicelib.store import programs as program_store
-from chalicelib.store.models import Card, Program
 from chalicelib.usecases import clock
 from chalicelib.usecases.ledger import BurnExpired, GiveBonus, apply, ledger_card, queued_message
 
+Card = Any  # the stored card, as store/cards.py reads it (jobs import no PynamoDB model)
+Counts = dict[str, int]
+Context = dict[str, Any]  # what an occasion's walk needs (its day keys), and a task's message
 
-def _programs():
-    return [p for p in Program.scan() if p.status == "active"]  # programs are few; cards are never scanned
 
-
-def _add(counts: dict, more: dict) -> None:
+def _add(counts: Counts, more: Counts) -> None:
     for name, value in more.items():
         if value:
             counts[name] = counts.get(name, 0) + value
 
 
-def _pending_message(program, card: Card, kind: str, texts: dict, now: datetime, service: bool) -> list:
+def _pending_message(program: Any, card: Card, kind: str, texts: dict[str, str], now: datetime,
+                     service: bool) -> list[Any]:
     """The card's message as outbox items, due now or at the end of the program's quiet hours (the
     outbox sends it through `notices`, which also applies the weekly cap)."""
     quiet = mech.from_stored(program.mechanics).quiet_hours
     local = now.astimezone(clock.zone(program.timezone))
-    if messaging.in_quiet_hours(local, quiet):
-        due = messaging.quiet_end(local, quiet).astimezone(timezone.utc)
+    if quiet and messaging.in_quiet_hours(local, quiet):
+        due = messaging.quiet_end(local, quiet).astimezone(UTC)
         return occasions.pending_message(card, kind, texts, now, due, service, "quiet_hours")
     return occasions.pending_message(card, kind, texts, now, now, service, None)
 
@@ -62,7 +63,7 @@ def expire_points_one(program, card: Card, day: date, now: datetime, context: di
     return {"expired_cards": 1, "points_expired": -sum(e.amount for e in burned.entries)}
 
 
-def expiry_warning_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+def expiry_warning_one(program: Any, card: Card, day: date, now: datetime, context: Context) -> Counts:
     warn_day = context["warn_day"]
     expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
     if not expiring:
@@ -92,14 +93,14 @@ def _gift(program, card: Card, source: str, points: int, occasion: str, day: dat
     return {} if result.replay else {counter: 1}
 
 
-def birthdays_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+def birthdays_one(program: Any, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).birthday_bonus
     return _gift(program, card, "birthday", points, context["year"], day, now,
                  {"ru": f"С днём рождения! Дарим {points} баллов.",
                   "en": f"Happy birthday! Here are {points} points from us."}, "gifts")
 
 
-def winback_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+def winback_one(program: Any, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).winback_bonus
     return _gift(program, card, "winback", points, context["last_visit"], day, now,
                  {"ru": f"Мы соскучились! {points} баллов ждут вас.",
@@ -110,22 +111,19 @@ def winback_one(program, card: Card, day: date, now: datetime, context: dict) ->
 
 @dataclass(frozen=True)
 class Occasion:
-    """One kind of walk over a program's due cards: a page of them from an index, and the per-card step
-    (idempotent per card and occasion)."""
+    """One kind of walk over a program's due cards: a page of them from a day-keyed index (the day named
+    by the walk's context field `key`), and the per-card step (idempotent per card and occasion)."""
 
-    page: Callable  # (program_id, context, cursor, limit, ids_only) -> (cards, next cursor or None)
-    one: Callable  # (program, card, day, now, context) -> counts
+    page: Callable[..., Any]  # (program_id, day key, cursor, limit, ids_only) -> (cards, next cursor or None)
+    key: str
+    one: Callable[[Any, Card, date, datetime, Context], Counts]  # (program, card, day, now, context) -> counts
 
 
 OCCASIONS = {
-    "expire_points": Occasion(lambda pid, c, cursor, n, ids: card_store.due_for_expiry(pid, c["through"], cursor, n, ids),
-                              expire_points_one),
-    "expiry_warning": Occasion(lambda pid, c, cursor, n, ids: card_store.expiring_on(pid, c["warn_day"], cursor, n, ids),
-                               expiry_warning_one),
-    "birthdays": Occasion(lambda pid, c, cursor, n, ids: card_store.born_on(pid, c["month_day"], cursor, n, ids),
-                          birthdays_one),
-    "winback": Occasion(lambda pid, c, cursor, n, ids: card_store.last_visited_on(pid, c["last_visit"], cursor, n, ids),
-                        winback_one),
+    "expire_points": Occasion(card_store.due_for_expiry, "through", expire_points_one),
+    "expiry_warning": Occasion(card_store.expiring_on, "warn_day", expiry_warning_one),
+    "birthdays": Occasion(card_store.born_on, "month_day", birthdays_one),
+    "winback": Occasion(card_store.last_visited_on, "last_visit", winback_one),
 }
 
 
@@ -140,36 +138,38 @@ def birthday_keys(target: date) -> list[str]:
     return keys
 
 
-def _expiry_walks(mechanics, day: date) -> list[tuple[str, dict]]:
+def _expiry_walks(mechanics: mech.Mechanics, day: date) -> list[tuple[str, Context]]:
     # Every card whose soonest lot expired on or before the day, however long the job was down; then the
     # warning for the lots expiring `expiry_warning_days` ahead (after the burn, so it sees the next lot).
     walks = [("expire_points", {"through": day.isoformat()})]
     if mechanics.expiry_warning_days:
-        walks.append(("expiry_warning", {"warn_day": (day + timedelta(days=mechanics.expiry_warning_days)).isoformat()}))
+        warn_day = day + timedelta(days=mechanics.expiry_warning_days)
+        walks.append(("expiry_warning", {"warn_day": warn_day.isoformat()}))
     return walks
 
 
-def _birthday_walks(mechanics, day: date) -> list[tuple[str, dict]]:
+def _birthday_walks(mechanics: mech.Mechanics, day: date) -> list[tuple[str, Context]]:
     if not mechanics.birthday_bonus:
         return []
     target = day + timedelta(days=mechanics.birthday_days_before)
     return [("birthdays", {"month_day": month_day, "year": str(target.year)}) for month_day in birthday_keys(target)]
 
 
-def _winback_walks(mechanics, day: date) -> list[tuple[str, dict]]:
+def _winback_walks(mechanics: mech.Mechanics, day: date) -> list[tuple[str, Context]]:
     if not (mechanics.winback_after_days and mechanics.winback_bonus):
         return []
     return [("winback", {"last_visit": (day - timedelta(days=mechanics.winback_after_days)).isoformat()})]
 
 
-PLANS = {"expire_points": _expiry_walks, "birthdays": _birthday_walks, "winback": _winback_walks}
+Plan = Callable[[mech.Mechanics, date], list[tuple[str, Context]]]  # a job's walks for a program and day
+PLANS: dict[str, Plan] = {"expire_points": _expiry_walks, "birthdays": _birthday_walks, "winback": _winback_walks}
 COUNTS = {"expire_points": ("read", "expired_cards", "points_expired", "warned"), "birthdays": ("read", "gifts"),
           "winback": ("read", "offers")}
 
 
 # --- walking: in place, page by page, or fanned out; handing the rest back when time runs short ------
 
-def walk(name: str, program, day: date, now: datetime, context: dict, counts: dict, cursor: dict | None = None,
+def walk(name: str, program: Any, day: date, now: datetime, context: Context, counts: Counts, cursor: Any = None,
          fanning: bool = False, budget: fanout.Budget = fanout.UNLIMITED) -> None:
     """Work the cards an occasion finds due, from `cursor` on. Due cards that fit in one page are worked
     here (one read each); with a jobs queue, a walk of more pages sends them as chunks, page by page
@@ -185,11 +185,11 @@ def walk(name: str, program, day: date, now: datetime, context: dict, counts: di
                           "cursor": cursor, "fanning": fanning, "context": context}])
             return
         if fanning:
-            cards, cursor = occasion.page(pid, context, cursor, fanout.CHUNK * fanout.SQS_BATCH, True)
+            cards, cursor = occasion.page(pid, context[occasion.key], cursor, fanout.CHUNK * fanout.SQS_BATCH, True)
             _add(counts, {"read": len(cards), "chunks": fanout.dispatch(
                 name, pid, day.isoformat(), [c.card_id for c in cards], {**context, "now": stamp})})
         else:
-            cards, cursor = occasion.page(pid, context, cursor, fanout.THRESHOLD, False)
+            cards, cursor = occasion.page(pid, context[occasion.key], cursor, fanout.THRESHOLD, False)
             _add(counts, {"read": len(cards)})
             if cursor and fanout.queue_url():  # more than a page is due: the queue's workers share it
                 fanning = True
@@ -206,19 +206,19 @@ def walk(name: str, program, day: date, now: datetime, context: dict, counts: di
             return
 
 
-def run_program(job: str, program, day: date, now: datetime, counts: dict,
+def run_program(job: str, program: Any, day: date, now: datetime, counts: Counts,
                 budget: fanout.Budget = fanout.UNLIMITED) -> None:
     for name, context in PLANS[job](mech.from_stored(program.mechanics), day):
         walk(name, program, day, now, context, counts, budget=budget)
 
 
-def run(job: str, day: date | None = None, now: datetime | None = None) -> dict:
+def run(job: str, day: date | None = None, now: datetime | None = None) -> Counts:
     """A daily job over every active program, each on `day` or its own local day. With a jobs queue and
     more than `fanout.INLINE_PROGRAMS` programs, each program becomes a task of its own; otherwise they
     are worked here one after another until the invocation's budget is spent, and the rest are queued."""
-    now, budget = now or datetime.now(timezone.utc), fanout.budget()
+    now, budget = now or datetime.now(UTC), fanout.budget()
     counts = dict.fromkeys(COUNTS[job], 0)
-    programs = _programs()
+    programs = sweeps.active_programs()
     queue_each = fanout.queue_url() is not None and len(programs) > fanout.INLINE_PROGRAMS
     handed = []
     for program in programs:
@@ -233,34 +233,34 @@ def run(job: str, day: date | None = None, now: datetime | None = None) -> dict:
     return counts
 
 
-def expire_points(day: date | None = None, now: datetime | None = None) -> dict:
+def expire_points(day: date | None = None, now: datetime | None = None) -> Counts:
     """Burn what is left of every lot whose expiry day has come; warn N days before, once per lot-day."""
     return run("expire_points", day, now)
 
 
-def birthdays(day: date | None = None, now: datetime | None = None) -> dict:
+def birthdays(day: date | None = None, now: datetime | None = None) -> Counts:
     """The birthday gift on the birthday (or N days before, per program), once per card per year."""
     return run("birthdays", day, now)
 
 
-def winback(day: date | None = None, now: datetime | None = None) -> dict:
+def winback(day: date | None = None, now: datetime | None = None) -> Counts:
     """A customer whose last purchase was N days ago gets the program's bonus, once per lapse."""
     return run("winback", day, now)
 
 
 # --- the queue's tasks (see chunks.py) ---------------------------------------------------------------
 
-def _task_time(message: dict) -> tuple[date, datetime]:
-    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(timezone.utc)
+def _task_time(message: Context) -> tuple[date, datetime]:
+    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(UTC)
     return date.fromisoformat(message["day"]), now
 
 
-def _active(program_id: str):
+def _active(program_id: str) -> Any:
     program = program_store.get(program_id)
     return program if program is not None and program.status == "active" else None
 
 
-def work_cards(name: str, message: dict, budget: fanout.Budget) -> dict:
+def work_cards(name: str, message: Context, budget: fanout.Budget) -> Counts:
     """A chunk of cards named by id: each read again (consistently) and given the occasion's step. Out of
     budget, the cards not reached go back to the queue as a chunk of their own."""
     program = _active(message["program_id"])
@@ -282,9 +282,9 @@ def work_cards(name: str, message: dict, budget: fanout.Budget) -> dict:
     return counts
 
 
-def work_walk(message: dict, budget: fanout.Budget) -> dict:
+def work_walk(message: Context, budget: fanout.Budget) -> Counts:
     program = _active(message["program_id"])
-    counts: dict = {}
+    counts: Counts = {}
     if program is not None and message["occasion"] in OCCASIONS:
         day, now = _task_time(message)
         walk(message["occasion"], program, day, now, dict(message["context"]), counts, cursor=message.get("cursor"),
@@ -292,9 +292,9 @@ def work_walk(message: dict, budget: fanout.Budget) -> dict:
     return counts
 
 
-def work_program(message: dict, budget: fanout.Budget) -> dict:
+def work_program(message: Context, budget: fanout.Budget) -> Counts:
     program = _active(message["program_id"])
-    counts: dict = {}
+    counts: Counts = {}
     if program is not None and message["job"] in PLANS:
         day, now = _task_time(message)
         run_program(message["job"], program, day, now, counts, budget)

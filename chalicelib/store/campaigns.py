@@ -6,13 +6,17 @@ for taking a send over, on its lease having run out).
 Per card, two one-time claims on the aliases table: `cmsg#<campaign>#<card>` before the message goes
 out (so no card is messaged twice), and `cdone#<campaign>#<card>` written in one transaction with the
 card's counts (so every card is counted once, whoever finishes it)."""
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib.errors import TryAgain
 from chalicelib.store import aliases, db
-from chalicelib.store.models import Alias, Campaign, Message
+from chalicelib.store.models import Alias, Campaign, Card, Message
 
 KEEP_CLAIMS = timedelta(days=90)
 ATTEMPTS = 8
@@ -24,11 +28,30 @@ class LeaseLost(Exception):
     """Another send took this one over (its lease had run out): the one that lost stops."""
 
 
-def _update(campaign: Campaign, actions: list, condition=None) -> bool:
+def create(program_id: str, campaign_id: str, **fields: Any) -> Campaign:
+    """Write a new campaign (its id must be new)."""
+    campaign = Campaign(program_id, campaign_id, **fields)
+    campaign.save(condition=Campaign.campaign_id.does_not_exist())
+    return campaign
+
+
+def get(program_id: str, campaign_id: str) -> Campaign | None:
+    try:
+        return Campaign.get(program_id, campaign_id)
+    except Campaign.DoesNotExist:
+        return None
+
+
+def unfinished(program_id: str) -> Iterator[Campaign]:
+    """The program's campaigns the schedule looks after: `scheduled` ones and sends still `sending`."""
+    yield from Campaign.query(program_id, filter_condition=Campaign.status.is_in("scheduled", "sending"))
+
+
+def _update(campaign: Campaign, actions: Sequence[Action], condition: Condition | None = None) -> bool:
     """Apply `actions` (True) unless `condition` does not hold (False); the campaign's attributes are
     refreshed from what was written."""
     try:
-        campaign.update(actions=actions, condition=condition, add_version_condition=False)
+        campaign.update(actions=list(actions), condition=condition, add_version_condition=False)
         return True
     except UpdateError as error:
         if db.is_condition_failure(error):
@@ -92,11 +115,11 @@ def hold(campaign: Campaign, runner: str, now: datetime, lease: timedelta) -> No
             (Campaign.status == "sending") & (Campaign.runner == runner))
 
 
-def add_counts(program_id: str, campaign_id: str, counts: dict) -> None:
+def add_counts(program_id: str, campaign_id: str, counts: Mapping[str, int]) -> None:
     """Add to a campaign's counters (`{"delivered": 1}`, `{"failed": 1}`), whatever else is being
     written to it: an atomic ADD that conditions on nothing. The outbox counts deliveries with this."""
     attributes = Campaign.get_attributes()
-    actions = [attributes[name].add(int(amount)) for name, amount in counts.items() if amount]
+    actions: list[Action] = [attributes[name].add(int(amount)) for name, amount in counts.items() if amount]
     if actions:
         Campaign(program_id, campaign_id).update(actions=actions, add_version_condition=False)
 
@@ -111,7 +134,8 @@ def record_card(campaign: Campaign, card_id: str, outcome: str, bonus: bool, now
     it was counted before). Each card counted also renews the send's lease (from the wall `clock`)."""
     done = Alias(f"cdone#{campaign.campaign_id}#{card_id}", owner_id=card_id, program_id=campaign.program_id,
                  created_at=db.iso(now), expires_at=now + KEEP_CLAIMS)
-    actions = [Campaign.processed.add(1), OUTCOMES[outcome].add(1), Campaign.lease_until.set(db.iso(clock + lease))]
+    actions: list[Action] = [Campaign.processed.add(1), OUTCOMES[outcome].add(1),
+                             Campaign.lease_until.set(db.iso(clock + lease))]
     if bonus:
         actions.append(Campaign.bonuses.add(1))
     for attempt in range(ATTEMPTS):
@@ -162,7 +186,7 @@ def release_message(campaign_id: str, card_id: str, claimed_at: datetime) -> Non
             raise
 
 
-def message_outcome(card, claimed_at: str) -> str | None:
+def message_outcome(card: Card, claimed_at: str) -> str | None:
     """What became of a message claimed at `claimed_at` by a send that died before counting it: the
     message record written with it (`<claimed_at>#campaign`) says, or the card's weekly message stamps
     (a message that went by email or Telegram only writes no record at once). None: never sent."""
@@ -171,4 +195,5 @@ def message_outcome(card, claimed_at: str) -> str | None:
     for record in Message.query(card.card_id, Message.message_key == f"{claimed_at}#campaign", consistent_read=True):
         return record.outcome
     stamp = int(datetime.fromisoformat(claimed_at).timestamp())
-    return "sent" if stamp in {int(t) for t in (card.messages_sent or [])} else None
+    stamps: list[float] = list(card.messages_sent or [])  # type: ignore[arg-type]  # epoch seconds, as stored
+    return "sent" if stamp in {int(t) for t in stamps} else None

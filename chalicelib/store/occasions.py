@@ -3,35 +3,26 @@ ledger, so that each card gets its message exactly once however a run is stopped
 message waits in the outbox (with its record in the messages table), written in the same transaction
 as what it announces: the gift's ledger transaction, or the warning's one-time claim. The outbox then
 sends it through `usecases.notices` like any message that waited for the end of the quiet hours."""
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 
-from chalicelib.store import db
-from chalicelib.store.models import Alias, Message, OutboxItem
-from chalicelib.store.outbox import WALLET
-
-
-def pending_message(card, kind: str, texts: dict, now: datetime, due: datetime, service: bool,
-                    reason: str | None) -> list:
-    """The outbox item of a message (a delayed notice, keyed by its moment so that two occasions of one
-    kind never overwrite each other) and its 'queued' record; the outbox adds the 'sent' one, as for a
-    message that waited for the end of the quiet hours."""
-    text = (texts.get(card.locale) or texts.get("ru") or next(iter(texts.values())))[:300]
-    item = OutboxItem(WALLET, notice_key(card.card_id, kind, now), card_id=card.card_id, program_id=card.program_id,
-                      pass_version=int(card.pass_version), due_at=db.micros(due), attempts=0, created_at=db.iso(now),
-                      payload={"kind": kind, "texts": texts, "service": service, "campaign_id": None,
-                               "channels": None})
-    return [item, Message(card.card_id, f"{db.iso(now)}#{kind}", program_id=card.program_id, kind=kind,
-                          channel="wallet", outcome="queued", reason=reason, text=text, created_at=db.iso(now))]
+from chalicelib.store import db, messages
+from chalicelib.store.models import Alias, Card
 
 
-def notice_key(card_id: str, kind: str, now: datetime) -> str:
-    """The outbox key of a message that waits to go out through `usecases.notices`."""
-    return f"notice#{card_id}#{kind}#{db.micros(now)}"
+def pending_message(card: Card, kind: str, texts: Mapping[str, str], now: datetime, due: datetime, service: bool,
+                    reason: str | None) -> list[Model]:
+    """The outbox item of a message (a waiting notice, due at `due`) and its 'queued' record; the outbox
+    adds the 'sent' one, as for a message that waited for the end of the quiet hours."""
+    item = messages.waiting_notice(card, kind, now, due, {"kind": kind, "texts": dict(texts), "service": service,
+                                                          "campaign_id": None, "channels": None})
+    return [item, messages.record(card, kind, "queued", messages.text_for(texts, card.locale), now, reason)]
 
 
-def claim_with(claim: str, card, items: list, now: datetime, keep_days: int) -> bool:
+def claim_with(claim: str, card: Card, items: Sequence[Model], now: datetime, keep_days: int) -> bool:
     """Write `items` together with the one-time claim `claim`: True the first time, False ever after
     (for `keep_days`), when nothing is written."""
     for attempt in range(3):

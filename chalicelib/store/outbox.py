@@ -9,15 +9,17 @@ park) is conditional on its lease still holding. A delivery that failed too ofte
 from datetime import datetime
 
 from pynamodb.exceptions import DeleteError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from chalicelib.store import db
-from chalicelib.store.models import OutboxItem
+from chalicelib.store.models import Card, OutboxItem
 
 WALLET = "wallet"
 PARKED = "parked#"
 
 
-def pass_changed(card, now: datetime) -> list[OutboxItem]:
+def pass_changed(card: Card, now: datetime) -> list[OutboxItem]:
     """The items announcing a card's new pass version (saved in the change's own transaction): an
     Apple push always (devices may be registered), a Google object update once the card has one."""
     items = [OutboxItem(WALLET, f"pass#{card.card_id}", card_id=card.card_id, program_id=card.program_id,
@@ -58,20 +60,22 @@ def due(now: datetime, limit: int = 500) -> list[OutboxItem]:
 
 # --- claims ----------------------------------------------------------------------------------------
 
-def _as_read(item: OutboxItem):
+def _as_read(item: OutboxItem) -> Condition:
     """The item is still the one this runner read: same change, same number of attempts."""
-    return (OutboxItem.pass_version == int(item.pass_version)) & (OutboxItem.attempts == int(item.attempts))
+    same: Condition = (OutboxItem.pass_version == int(item.pass_version)) & (OutboxItem.attempts == int(item.attempts))
+    return same
 
 
-def _held(item: OutboxItem, owner: str):
-    return (OutboxItem.pass_version == int(item.pass_version)) & (OutboxItem.lease_owner == owner)
+def _held(item: OutboxItem, owner: str) -> Condition:
+    held: Condition = (OutboxItem.pass_version == int(item.pass_version)) & (OutboxItem.lease_owner == owner)
+    return held
 
 
 def claim(item: OutboxItem, owner: str, now: datetime, lease_seconds: float) -> str | None:
     """Take the item for delivery, unless another runner holds an unexpired lease on it or it changed
     since it was read. Returns None when not taken, 'fresh', or 'taken_over' when an earlier runner's
     lease had expired (it may have died in the middle of a send)."""
-    actions = [OutboxItem.lease_owner.set(owner),
+    actions: list[Action] = [OutboxItem.lease_owner.set(owner),
                OutboxItem.lease_until.set(db.micros(now) + int(lease_seconds * 1_000_000))]
     for free, outcome in ((OutboxItem.lease_owner.does_not_exist(), "fresh"),
                           (OutboxItem.lease_until < db.micros(now), "taken_over")):
@@ -109,7 +113,7 @@ def retry_later(item: OutboxItem, owner: str, due_at: int, error: str) -> None:
                                OutboxItem.lease_until.remove()])
 
 
-def _update_held(item: OutboxItem, owner: str, actions: list) -> None:
+def _update_held(item: OutboxItem, owner: str, actions: list[Action]) -> None:
     try:
         item.update(actions=actions, condition=_held(item, owner))
     except UpdateError as failure:  # a newer change replaced it (that one is due now), or another runner took it

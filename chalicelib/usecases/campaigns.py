@@ -2,27 +2,45 @@
 sees how many it will reach, and sends it now or at a set time. Each card gets the bonus once (through
 the ledger, keyed by campaign and card) and the message through `notices` (consent, quiet hours, cap);
 the campaign keeps the counts of what happened."""
-from datetime import datetime, timedelta, timezone
-
-from pynamodb.exceptions import TransactWriteError
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from chalicelib import log
+from chalicelib.channels import registry as channels
 from chalicelib.core import ledger, segments
 from chalicelib.core import mechanics as mech
 from chalicelib.core import validation as v
 from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound, TryAgain
+from chalicelib.jobs import budget as job_budget
+from chalicelib.jobs import fanout
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
-from chalicelib.store import db, ids
-from chalicelib.store.models import Campaign
-from chalicelib.jobs import fanout
+from chalicelib.store import db, ids, messages, sweeps
+from chalicelib.store import programs as program_store
 from chalicelib.usecases import analytics, clock, notices
 from chalicelib.usecases.ledger import GiveBonus, apply, ledger_card
 
+Campaign = Any  # the stored campaign (store/campaigns.py)
 FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels"}
 
 
-def create(program, data: dict, actor: str, now: datetime) -> Campaign:
+def _in_words(names: tuple[str, ...]) -> str:
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
+
+
+def read_channels(data: dict[str, Any]) -> list[str]:
+    """The campaign's channels: any of those offered (chalicelib/channels/registry.py), all when none."""
+    offered = channels.offered()
+    chosen = v.read_list(data, "channels", max_items=3) or list(offered)
+    for index, channel in enumerate(chosen):
+        if channel not in offered:
+            raise InvalidInput(f"Channels are {_in_words(offered)}.", code="invalid_choice",
+                               field=f"channels[{index}]")
+    return sorted(set(chosen))
+
+
+def create(program: Any, data: dict[str, Any], actor: str, now: datetime) -> Campaign:
     v.reject_unknown(data, FIELDS)
     mechanics = mech.from_stored(program.mechanics)
     texts = v.read_object(data, "texts") or {}
@@ -40,30 +58,25 @@ def create(program, data: dict, actor: str, now: datetime) -> Campaign:
             raise InvalidInput("'send_at' must be an ISO-8601 time with an offset.", code="invalid_format",
                                field="send_at") from None
         send_at = db.iso(moment)
-    channels = v.read_list(data, "channels", max_items=3) or list(notices.ALL_CHANNELS)
-    for index, channel in enumerate(channels):
-        if channel not in notices.ALL_CHANNELS:
-            raise InvalidInput("Channels are wallet, email and telegram.", code="invalid_choice",
-                               field=f"channels[{index}]")
-    campaign = Campaign(program.program_id, ids.new_id("cp"), name=v.read_str(data, "name", required=True, max_len=120),
-                        channels=sorted(set(channels)),
-                        audience=segments.parse_audience(data.get("audience") or {"kind": "all"},
-                                                         [t.id for t in mechanics.tiers]),
-                        texts=clean, bonus=v.read_int(data, "bonus", minimum=0, maximum=mech.MAX_POINTS, default=0),
-                        send_at=send_at, status="scheduled" if send_at else "draft", counts={},
-                        created_by=actor, created_at=db.iso(now))
-    campaign.save(condition=Campaign.campaign_id.does_not_exist())
+    chosen = read_channels(data)
+    return campaign_store.create(program.program_id, ids.new_id("cp"),
+                                 name=v.read_str(data, "name", required=True, max_len=120), channels=chosen,
+                                 audience=segments.parse_audience(data.get("audience") or {"kind": "all"},
+                                                                  [t.id for t in mechanics.tiers]),
+                                 texts=clean,
+                                 bonus=v.read_int(data, "bonus", minimum=0, maximum=mech.MAX_POINTS, default=0),
+                                 send_at=send_at, status="scheduled" if send_at else "draft", counts={},
+                                 created_by=actor, created_at=db.iso(now))
+
+
+def get(program: Any, campaign_id: str) -> Campaign:
+    campaign = campaign_store.get(program.program_id, campaign_id)
+    if campaign is None:
+        raise NotFound("No such campaign.")
     return campaign
 
 
-def get(program, campaign_id: str) -> Campaign:
-    try:
-        return Campaign.get(program.program_id, campaign_id)
-    except Campaign.DoesNotExist:
-        raise NotFound("No such campaign.") from None
-
-
-def audience(program, campaign: Campaign, now: datetime):
+def audience(program: Any, campaign: Campaign, now: datetime) -> Iterator[Any]:
     """The program's cards the campaign reaches, read page by page from the cards index."""
     today = clock.local_day(now, program.timezone)
     cuts = analytics.thresholds(program, now) if segments.needs_thresholds(campaign.audience) else None
@@ -79,7 +92,7 @@ def audience(program, campaign: Campaign, now: datetime):
             return
 
 
-def preview(program, campaign: Campaign, now: datetime) -> int:
+def preview(program: Any, campaign: Campaign, now: datetime) -> int:
     return sum(1 for _ in audience(program, campaign, now))
 
 
@@ -94,10 +107,10 @@ ATTEMPTS = 4  # a card's message, when the card is busy with other writes
 def _wall() -> datetime:
     """The wall clock the leases run on (the `now` a send carries is its business time; a chunk worked
     from the queue keeps the time its send began)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def send(program, campaign: Campaign, now: datetime) -> Campaign:
+def send(program: Any, campaign: Campaign, now: datetime) -> Campaign:
     """Send to everyone in the audience, or carry on with a send that stopped (its lease ran out or it
     gave up after an error). Returns the campaign as it stands: `sent`, or still `sending` when its cards
     went to the jobs queue (more than INLINE) and finish in the background. Safe to run
@@ -114,12 +127,12 @@ def send(program, campaign: Campaign, now: datetime) -> Campaign:
     return _run(program, started, runner, now)
 
 
-def _run(program, campaign: Campaign, runner: str, now: datetime) -> Campaign:
+def _run(program: Any, campaign: Campaign, runner: str, now: datetime) -> Campaign:
     try:
         reached = [card.card_id for card in audience(program, campaign, now)]
         chunks = -(-len(reached) // fanout.CHUNK) if len(reached) > INLINE else 0
         campaign_store.walked(campaign, runner, len(reached), chunks, _wall(), FANOUT_LEASE if chunks else LEASE)
-        counts: dict = {}
+        counts: dict[str, int] = {}
         if chunks:  # the queue's workers do the cards (see jobs/chunks.py); the last one counted finishes
             if fanout.dispatch("campaign", program.program_id, now.date().isoformat(), reached,
                                {"campaign_id": campaign.campaign_id, "now": now.isoformat()}):
@@ -158,7 +171,7 @@ def _describe(error: Exception) -> str:
     return type(error).__name__
 
 
-def send_one(program, campaign: Campaign, card, now: datetime, counts: dict | None = None) -> str:
+def send_one(program: Any, campaign: Campaign, card: Any, now: datetime, counts: dict[str, int] | None = None) -> str:
     """One card of a campaign: its bonus once, its message once, counted once on the campaign (safe to
     repeat after a crash at any point, and by several workers). Returns what became of the card: sent,
     queued, skipped, `done` (counted before) or `deferred` (another sender is messaging it just now)."""
@@ -167,6 +180,7 @@ def send_one(program, campaign: Campaign, card, now: datetime, counts: dict | No
     if campaign_store.is_done(campaign.campaign_id, card.card_id):
         return "done"
     bonus = False
+    outcome: str | None
     if card.status != "active":
         outcome = "skipped"
     else:
@@ -202,7 +216,7 @@ def _bonus(program, campaign: Campaign, card, now: datetime):
     return result.card.item
 
 
-def _message(program, campaign: Campaign, card, now: datetime) -> str | None:
+def _message(program: Any, campaign: Campaign, card: Any, now: datetime) -> str | None:
     """The card's message, once: claimed first, then sent. A claim left by a send that died is looked
     into: if its message went out, its outcome counts; if not, the claim is taken over and the message
     sent. None: another sender claimed it moments ago and is on it."""
@@ -227,30 +241,27 @@ def _message(program, campaign: Campaign, card, now: datetime) -> str | None:
         raise
 
 
-def _notify(program, campaign: Campaign, card, now: datetime) -> str:
+def _notify(program: Any, campaign: Campaign, card: Any, now: datetime) -> str:
     """`notices.notify`, tried again on fresh data when the card was busy with other writes."""
     for attempt in range(ATTEMPTS):
         try:
             return notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id,
-                                  channels=tuple(campaign.channels or notices.ALL_CHANNELS))
-        except (TransactWriteError, RuntimeError) as error:  # RuntimeError: the card kept changing
-            if isinstance(error, TransactWriteError) and not (db.is_crowded(error) or db.is_condition_failure(error)):
+                                  channel_names=campaign.channels)  # None: every channel offered
+        except Exception as error:  # RuntimeError: the card kept changing
+            if not (isinstance(error, RuntimeError) or messages.is_card_busy(error)):
                 raise
             db.back_off(attempt)
             card = card_store.get(card.card_id, consistent=True) or card
     raise TryAgain("A card of this campaign is busy; the send carries on by itself, or send it again.")
 
 
-def run_due(now: datetime | None = None) -> dict:
+def run_due(now: datetime | None = None) -> dict[str, int]:
     """The schedule's part (every 5 minutes): send campaigns whose time has come, finish those whose
     every card is counted, and take over sends left `sending` whose lease ran out."""
-    from chalicelib.store.models import Program
-
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     done = {"campaigns": 0, "resumed": 0, "finished": 0, "failed": 0}
-    for program in Program.scan():
-        for campaign in Campaign.query(program.program_id,
-                                       filter_condition=Campaign.status.is_in("scheduled", "sending")):
+    for program in sweeps.programs():
+        for campaign in campaign_store.unfinished(program.program_id):
             if campaign.status == "scheduled" and not (campaign.send_at and campaign.send_at <= db.iso(now)):
                 continue
             if campaign.status == "sending" and campaign.audience_count is not None \
@@ -269,7 +280,7 @@ def run_due(now: datetime | None = None) -> dict:
     return {name: count for name, count in done.items() if count or name == "campaigns"}
 
 
-def progress(campaign: Campaign) -> dict:
+def progress(campaign: Campaign) -> dict[str, int]:
     """What a send has done so far (and at its end): the cards in its audience, those done, and what
     became of them; `delivered` and `failed` count email and Telegram messages as the outbox sends them."""
     counts = dict(campaign.counts or {})  # a campaign sent before the counters kept its counts here
@@ -283,9 +294,9 @@ def progress(campaign: Campaign) -> dict:
     return counts
 
 
-def view(campaign: Campaign, audience_size: int | None = None) -> dict:
+def view(campaign: Campaign, audience_size: int | None = None) -> dict[str, Any]:
     answer = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
-              "texts": campaign.texts, "channels": campaign.channels or list(notices.ALL_CHANNELS),
+              "texts": campaign.texts, "channels": campaign.channels or list(channels.offered()),
               "bonus": int(campaign.bonus), "send_at": campaign.send_at,
               "status": campaign.status, "counts": progress(campaign), "last_error": campaign.last_error,
               "created_by": campaign.created_by, "created_at": campaign.created_at,
@@ -293,3 +304,26 @@ def view(campaign: Campaign, audience_size: int | None = None) -> dict:
     if audience_size is not None:
         answer["audience_size"] = audience_size
     return answer
+
+
+def work_chunk(message: dict[str, Any], budget: job_budget.Budget) -> dict[str, int]:
+    """A chunk of a fanned-out send from the jobs queue (see jobs/chunks.py): each card read again
+    (consistently) and sent to; out of budget, the cards not reached go back to the queue."""
+    program = program_store.get(message["program_id"])
+    done = {"cards": 0}
+    if program is None:
+        return done
+    campaign = get(program, message["campaign_id"])
+    now = datetime.fromisoformat(message["now"]) if message.get("now") else datetime.now(UTC)
+    card_ids = list(message["card_ids"])
+    for index, card_id in enumerate(card_ids):
+        if budget.spent():
+            done["handed_back"] = len(card_ids) - index
+            fanout.send([{**message, "card_ids": card_ids[index:]}])
+            break
+        card = card_store.get(card_id, consistent=True)
+        if card is None or card.program_id != program.program_id:
+            continue
+        send_one(program, campaign, card, now, {})
+        done["cards"] += 1
+    return done

@@ -3,14 +3,17 @@ or refused for good), each with its reason, and putting one back in the queue.""
 import base64
 import binascii
 from datetime import datetime
+from typing import Any
 
+from chalicelib.channels import registry as channels
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.store import outbox as outbox_store
-from chalicelib.store.models import OutboxItem
+from chalicelib.usecases import notices
 
 STATES = ("parked",)
+# the wallet's own items; a channel's message shows as the channel's name (email, telegram, ...)
 KINDS = {"pass": "apple_push", "google": "google_object", "gclass": "google_class", "gnotice": "google_message",
-         "notice": "delayed_message", "email": "email", "telegram": "telegram", "refresh": "program_refresh"}
+         "notice": "delayed_message", "refresh": "program_refresh"}
 
 
 def item_id(item_key: str) -> str:
@@ -28,24 +31,27 @@ def _item_key(raw: str | None, field: str) -> str:
     return key
 
 
-def view(item: OutboxItem) -> dict:
+def kind_of(item_key: str) -> str:
+    channel = channels.of_item(item_key)
+    return channel.name if channel is not None else KINDS.get(item_key.split("#", 1)[0], "other")
+
+
+def view(item: Any) -> dict[str, Any]:
     payload = item.payload or {}
-    return {"id": item_id(item.item_key), "kind": KINDS.get(item.item_key.split("#", 1)[0], "other"),
+    return {"id": item_id(item.item_key), "kind": kind_of(item.item_key),
             "card_id": item.card_id, "campaign_id": payload.get("campaign_id"), "attempts": int(item.attempts),
             "reason": item.last_error, "created_at": item.created_at, "parked_at": item.parked_at}
 
 
-def listing(program, state: str | None, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+def listing(program: Any, state: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     if (state or "parked") not in STATES:
         raise InvalidInput("'state' must be 'parked'.", code="invalid_value", field="state")
     items, last = outbox_store.parked(program.program_id, limit, _item_key(cursor, "cursor") if cursor else None)
     return [view(item) for item in items], (item_id(last) if last else None)
 
 
-def retry(program, raw_id: str, now: datetime) -> dict:
+def retry(program: Any, raw_id: str, now: datetime) -> dict[str, Any]:
     """Back in the queue, due now, attempts from zero; a message counted as failed is no longer."""
-    from chalicelib.usecases import notices
-
     again = outbox_store.unpark(program.program_id, _item_key(raw_id, "item_id"), now)
     if again is None:
         raise NotFound("No such parked item.")
