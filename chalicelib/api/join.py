@@ -11,6 +11,7 @@ from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_b
 from chalicelib.core import card_number, lots
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
+from chalicelib.store import card_channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import cards as card_views
@@ -218,10 +219,7 @@ def unsubscribe(card_id):
         return _not_found_page(locale)
     program = program_store.get(card.program_id)
     if request.method == "POST":
-        from chalicelib.store.models import Card
-
-        card.update(actions=[Card.consents.set({**(card.consents or {}), "email": False})],
-                    add_version_condition=False)
+        card_channels.withdraw_email_consent(card)
         log.info("email_unsubscribed", card_id=card.card_id)
     return pages.render("unsubscribe.html", card.locale if card.locale in ("ru", "en") else locale,
                         brand=program.branding, program_name=program.name, done=request.method == "POST",

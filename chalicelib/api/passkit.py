@@ -22,7 +22,8 @@ from chalicelib.errors import InvalidInput, Unauthorized
 from chalicelib.store import cards as card_store
 from chalicelib.store import devices
 from chalicelib.store import programs as program_store
-from chalicelib.store.models import Card
+from chalicelib.store import listings
+from chalicelib.store.records import Card
 
 bp = Blueprint(__name__)
 _SAFE = re.compile(r"[A-Za-z0-9._\-]{1,128}")
@@ -90,7 +91,7 @@ def changed_serials(device_id, pass_type_id):
     # A tag we did not issue (not ASCII digits, or longer than any we issue): send everything.
     since = int(raw_tag) if raw_tag.isascii() and raw_tag.isdigit() and len(raw_tag) <= 20 else 0
     serials = devices.serials_of(device_id, pass_type_id) if pass_type_id == settings().pass_type_id else []
-    changed = [card for card in Card.batch_get(serials) if int(card.pass_changed_at) > since] if serials else []
+    changed = [card for card in listings.cards_by_ids(serials) if int(card.pass_changed_at) > since]
     if not changed:
         return Response(body="", status_code=204)
     return json_response({"serialNumbers": sorted(card.card_id for card in changed),

@@ -16,12 +16,12 @@ from chalicelib import log
 from chalicelib.core import analytics as numbers
 from chalicelib.core import mechanics as mech
 from chalicelib.core import segments as seg
-from chalicelib.core import validation as v
+from chalicelib.commands.queries import PeriodQuery
 from chalicelib.errors import InvalidInput
 from chalicelib.store import analytics as store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, pages
-from chalicelib.store.models import Card
+from chalicelib.store.records import Card, Program
 from chalicelib.usecases import clock
 
 DEFAULT_DAYS = 30
@@ -30,11 +30,10 @@ MAX_SERIES_DAYS = 731
 READERS = 8  # the cards index is read in this many time slices at once
 
 
-def period(program, raw_from: str | None, raw_to: str | None, now: datetime, longest: int) -> tuple[date, date]:
+def period(program: Program, asked: PeriodQuery, now: datetime, longest: int) -> tuple[date, date]:
     """The days asked for, in the program's time zone, both ends included; the last 30 days by default."""
-    today = clock.local_day(now, program.timezone)
-    end = v.parse_day(raw_to, "to") if raw_to else today
-    start = v.parse_day(raw_from, "from") if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
+    end = asked.end or clock.local_day(now, program.timezone)
+    start = asked.start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise InvalidInput("'from' must not be after 'to'.", code="invalid_range", field="from")
     if (end - start).days + 1 > longest:
@@ -87,8 +86,8 @@ def each_member(program, now: datetime, work: Callable) -> tuple[list, int]:
     return [part for part, _ in done], sum(read for _, read in done)
 
 
-def summary(program, raw_from: str | None, raw_to: str | None, now: datetime) -> dict:
-    start, end = period(program, raw_from, raw_to, now, MAX_SUMMARY_DAYS)
+def summary(program: Program, asked: PeriodQuery, now: datetime) -> dict[str, object]:
+    start, end = period(program, asked, now, MAX_SUMMARY_DAYS)
     mechanics = mech.from_stored(program.mechanics)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
     window = mechanics.activity_window_days
@@ -101,8 +100,8 @@ def summary(program, raw_from: str | None, raw_to: str | None, now: datetime) ->
     return answer
 
 
-def daily(program, raw_from: str | None, raw_to: str | None, now: datetime) -> dict:
-    start, end = period(program, raw_from, raw_to, now, MAX_SERIES_DAYS)
+def daily(program: Program, asked: PeriodQuery, now: datetime) -> dict[str, object]:
+    start, end = period(program, asked, now, MAX_SERIES_DAYS)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
     return {"from": start.isoformat(), "to": end.isoformat(), "days": numbers.daily(days.days, start, end)}
 
@@ -163,19 +162,17 @@ def segment_cards(program, segment: str, limit: int, cursor: str | None, now: da
         raise InvalidInput(f"Segments are {', '.join(SEGMENT_NAMES)}.", code="invalid_choice", field="segment")
     today = clock.local_day(now, program.timezone)
     cuts = thresholds(program, now)
-    items, start = [], pages.decode(cursor, "program_id", program.program_id, "created_key", "card_id")
+    items: list[dict[str, object]] = []
     while True:
-        result = Card.by_program.query(program.program_id, limit=max(limit * 4, 100), last_evaluated_key=start,
-                                       scan_index_forward=False)
-        for card in result:
+        cards, cursor = card_store.list_for_program(program.program_id, max(limit * 4, 100), cursor)
+        for card in cards:
             found = classify(member_of(card, program.timezone), today, cuts)
             if segment in (found["lifecycle"], found["rfm_segment"]):
                 items.append(card_row(card, program.timezone, found))
                 if len(items) == limit:
                     key = {"created_key": {"S": card.created_key}, "card_id": {"S": card.card_id}}
                     return {"items": items, "next_cursor": pages.encode(key, "created_key", "card_id")}
-        start = result.last_evaluated_key
-        if not start:
+        if not cursor:
             return {"items": items, "next_cursor": None}
 
 

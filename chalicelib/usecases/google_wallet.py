@@ -5,8 +5,8 @@ from datetime import datetime
 from chalicelib import log
 from chalicelib.config import settings
 from chalicelib.errors import AppError
-from chalicelib.store import aliases, db
-from chalicelib.store.models import Card
+from chalicelib.store import aliases, card_channels
+from chalicelib.store.records import Card, Program
 from chalicelib.wallet import google
 
 _classes_synced: dict[str, str] = {}  # program_id -> updated_at of the branding last sent (warm cache)
@@ -53,7 +53,7 @@ def save_url(card: Card, program, now: datetime) -> str:
             log.error("google_wallet_unsendable", card_id=card.card_id, error=type(error).__name__)
         raise WalletUnavailable("Google Wallet did not accept the card just now; try again in a minute.") from None
     if card.google_state is None:
-        card.update(actions=[Card.google_state.set("created")], add_version_condition=False)
+        card_channels.mark_google_created(card)
     token = wallet.save_jwt(google.object_id(wallet.issuer_id, card), google.class_id(wallet.issuer_id, program),
                             [settings().public_base_url], now=now.timestamp())
     return google.SAVE_URL + token
@@ -77,7 +77,7 @@ def notice(card: Card, header: str, body: str, now: datetime, message_id: str | 
                                "id": message_id or f"m{int(now.timestamp() * 1_000_000)}"}, notify)
     if kind == "TEXT_AND_NOTIFY":
         recent.append(int(now.timestamp()))
-    card.update(actions=[Card.google_notices.set(recent)], add_version_condition=False)
+    card_channels.set_google_notices(card, recent)
     return kind
 
 
@@ -93,11 +93,6 @@ def callback(body: dict, now: datetime) -> dict:
     card_id = object_id[len(prefix):] if object_id.startswith(prefix) else ""
     state = {"save": "saved", "del": "deleted"}.get(event.get("eventType"))
     if card_id and state:
-        try:
-            Card(card_id).update(actions=[Card.google_state.set(state)], condition=Card.card_id.exists(),
-                                 add_version_condition=False)
-        except Exception as error:  # an object of a card we no longer have
-            if not db.is_condition_failure(error):
-                raise
+        card_channels.set_google_state(card_id, state)  # False: an object of a card we no longer have
     log.info("google_callback", card_id=card_id or None, event_type=event.get("eventType"))
     return {"status": "recorded", "event": event.get("eventType")}

@@ -9,10 +9,10 @@ from chalicelib.channels import telegram
 from chalicelib.config import settings
 from chalicelib.core import card_number
 from chalicelib.core import mechanics as mech
-from chalicelib.store import db
+from chalicelib.store import card_channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
-from chalicelib.store.models import Card
+from chalicelib.store.records import Card
 
 TEXTS = {
     "ru": {"linked": "Карта «{program}» подключена. Баланс: {balance} баллов.\n/balance — баланс, /qr — код для кассы",
@@ -48,16 +48,6 @@ def _locale(message: dict) -> str:
     return "ru" if not isinstance(language, str) or language.startswith("ru") else "en"
 
 
-def _linked_card(chat_id: int) -> Card | None:
-    from chalicelib.store.models import Alias
-
-    try:
-        card_id = Alias.get(f"tg#{chat_id}").owner_id
-    except Alias.DoesNotExist:
-        return None
-    return card_store.get(card_id)
-
-
 def handle(update: dict, now) -> str:
     """One webhook update; returns what was done (for logs and tests)."""
     message = _object(update.get("message"))
@@ -79,7 +69,7 @@ def handle(update: dict, now) -> str:
             telegram.send_message(chat_id, words["join"].format(program=program.name),
                                   link=(words["join_button"], f"{settings().public_base_url}/join/{program.slug}"))
             return "join_link"
-    card = _linked_card(chat_id)
+    card = card_channels.card_of_chat(chat_id)
     if card is None:
         telegram.send_message(chat_id, words["unknown"])
         return "unknown"
@@ -112,10 +102,7 @@ def _link(chat_id: int, payload: str, words: dict, now) -> str:
     if card is None or not hmac.compare_digest(link_proof(card).encode(), proof.encode()):
         telegram.send_message(chat_id, words["bad_link"])
         return "bad_link"
-    from chalicelib.store.models import Alias
-
-    Alias(f"tg#{chat_id}", owner_id=card.card_id, program_id=card.program_id, created_at=db.iso(now)).save()
-    card.update(actions=[Card.telegram_chat_id.set(chat_id)], add_version_condition=False)
+    card_channels.link_telegram(card, chat_id, now)
     program = program_store.get(card.program_id)
     telegram.send_message(chat_id, words["linked"].format(program=program.name, balance=int(card.balance)))
     log.info("telegram_linked", card_id=card.card_id)
