@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 from chalicelib import log
 from chalicelib.api import pages
 from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of
+from chalicelib.commands import join as join_commands
 from chalicelib.core import card_number, lots
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
@@ -73,22 +74,22 @@ def join(slug):
         if html:
             return _not_found_page(locale)
         raise
-    data = form_body(request) if html else json_body(request)
     now, address = datetime.now(timezone.utc), client_address(request)
-    card_locale = data.get("locale") if data.get("locale") in ("ru", "en") else locale
     confirming = guards.limits_of(program).phone_confirmation
-    code = data.pop("code", None) if confirming else None  # without confirmation `code` is an unknown field
+    post = join_commands.read_join_post(form_body(request) if html else json_body(request), confirming=confirming,
+                                        page_locale=locale)
     try:
         guards.before_join(program, address, now)
+        form = join_commands.read_enrollment(post, country=program.country,
+                                             today=clock.local_day(now, program.timezone))
         if confirming:
-            phone = guards.phone_of(program, data, now)
-            if code in (None, ""):
-                seconds = guards.send_code(program, phone, card_locale, now)
+            if post.code in (None, ""):
+                seconds = guards.send_code(program, form.phone, post.locale, now)
                 if html:
-                    return _join_page(program, locale, 200, values=data, code_sent=True)
+                    return _join_page(program, locale, 200, values=post.values, code_sent=True)
                 return json_response({"status": "code_sent", "expires_in": seconds}, 202)
-            guards.confirm(program, address, phone, code, now)
-        card = enrollment.enroll(program, data, now, card_locale)
+            guards.confirm(program, address, form.phone, post.code, now)
+        card = enrollment.enroll(program, form, now, post.locale)
     except AppError as error:
         if error.code == "already_enrolled":
             guards.refused(program, address, now)
@@ -96,7 +97,7 @@ def join(slug):
             raise
         # The form again with the reason; for a phone already enrolled that is the same 409 as JSON gets,
         # never another person's card link.
-        page = _join_page(program, locale, error.status, values=data, error=error,
+        page = _join_page(program, locale, error.status, values=post.values, error=error,
                           code_sent=confirming and error.field == "code")
         page.headers.update(getattr(error, "headers", None) or {})
         return page

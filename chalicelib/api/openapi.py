@@ -14,6 +14,7 @@ import json
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import api
+from chalicelib.commands import passkit as passkit_commands
 
 bp = Blueprint(__name__)
 
@@ -176,7 +177,6 @@ def _paging(max_limit: int) -> list:
 # --- the document --------------------------------------------------------------------------------
 
 def document() -> dict:
-    from chalicelib.api import passkit
     from chalicelib.core import limits as limit_rules
     from chalicelib.core import validation as v
     from chalicelib.usecases import analytics, deliveries, exports, notices
@@ -406,7 +406,7 @@ def document() -> dict:
                         _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
                         _path_param("serial", "The pass's serial number.", maxLength=128)],
                 body=_body(_obj(("pushToken",), pushToken=_s(
-                    passkit.MAX_PUSH_TOKEN, pattern=f"^[A-Za-z0-9._:\\-]{{1,{passkit.MAX_PUSH_TOKEN}}}$")))),
+                    passkit_commands.MAX_PUSH_TOKEN, pattern=f"^[A-Za-z0-9._:\\-]{{1,{passkit_commands.MAX_PUSH_TOKEN}}}$")))),
             "delete": _op("Unregister a device", _answers({"200": {"description": "Unregistered."}}, 400, 401),
                           tag="passkit", security=_APPLE,
                           params=[_path_param("device_id", "Device library identifier.", maxLength=128),

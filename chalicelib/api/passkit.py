@@ -17,7 +17,7 @@ from chalice import Blueprint, Response
 from chalicelib import log
 from chalicelib.api.http import JSON, api, json_response
 from chalicelib.config import settings
-from chalicelib.core.validation import parse_json
+from chalicelib.commands import passkit as commands
 from chalicelib.errors import InvalidInput, Unauthorized
 from chalicelib.store import cards as card_store
 from chalicelib.store import devices
@@ -27,14 +27,6 @@ from chalicelib.store.records import Card
 
 bp = Blueprint(__name__)
 _SAFE = re.compile(r"[A-Za-z0-9._\-]{1,128}")
-# Apple: device tokens are of variable length (do not assume 32 bytes). Its protocols have allowed up
-# to 100 bytes (200 hex characters); third-party Android wallets (the AndroidPass scheme) send FCM
-# tokens of about 160 characters with ':'. 1024 leaves room for growth and still keeps the stored
-# registration and the APNs request path small.
-MAX_PUSH_TOKEN = 1024
-_PUSH_TOKEN = re.compile(r"[A-Za-z0-9._:\-]{1,%d}" % MAX_PUSH_TOKEN)
-MAX_LOG_LINES = 20
-MAX_LOG_CHARS = 300
 
 
 def _card_for(pass_type_id: str, serial: str) -> Card:
@@ -62,14 +54,9 @@ def _device(device_id: str) -> str:
 def register(device_id, pass_type_id, serial):
     card = _card_for(pass_type_id, serial)
     device_id = _device(device_id)
-    try:
-        data = parse_json(bp.current_request.raw_body or b"{}")
-        push_token = data["pushToken"]
-        if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
-            raise ValueError
-    except (InvalidInput, ValueError, KeyError, TypeError):
-        raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken") from None
-    created = devices.register(device_id, pass_type_id, card.card_id, push_token, datetime.now(timezone.utc))
+    registration = commands.read_registration(bp.current_request.raw_body)
+    created = devices.register(device_id, pass_type_id, card.card_id, registration.push_token,
+                               datetime.now(timezone.utc))
     log.info("pass_registered", card_id=card.card_id, new=created)
     return Response(body="", status_code=201 if created else 200)
 
@@ -87,9 +74,7 @@ def unregister(device_id, pass_type_id, serial):
 @api
 def changed_serials(device_id, pass_type_id):
     device_id = _device(device_id)
-    raw_tag = (bp.current_request.query_params or {}).get("passesUpdatedSince") or "0"
-    # A tag we did not issue (not ASCII digits, or longer than any we issue): send everything.
-    since = int(raw_tag) if raw_tag.isascii() and raw_tag.isdigit() and len(raw_tag) <= 20 else 0
+    since = commands.read_changed_since(bp.current_request.query_params).tag
     serials = devices.serials_of(device_id, pass_type_id) if pass_type_id == settings().pass_type_id else []
     changed = [card for card in listings.cards_by_ids(serials) if int(card.pass_changed_at) > since]
     if not changed:
@@ -160,12 +145,8 @@ def google_logo(program_id):
 @bp.route("/passkit/v1/log", methods=["POST"], content_types=[JSON])
 @api
 def device_log():
-    try:
-        lines = parse_json(bp.current_request.raw_body or b"{}").get("logs", [])
-    except (InvalidInput, AttributeError):
-        lines = []  # Apple's devices only report here: a malformed report is dropped, never an error
-    for line in (lines if isinstance(lines, list) else [])[:MAX_LOG_LINES]:
-        if isinstance(line, str):
-            # Device messages name passes and URLs; long digit runs (phones, numbers) are masked.
-            log.warning("passkit_device_log", message=re.sub(r"\d{7,}", "…", line[:MAX_LOG_CHARS]))
+    # Apple's devices only report here: a malformed report is dropped, never an error.
+    for line in commands.read_device_log(bp.current_request.raw_body).lines:
+        # Device messages name passes and URLs; long digit runs (phones, numbers) are masked.
+        log.warning("passkit_device_log", message=re.sub(r"\d{7,}", "…", line))
     return Response(body="", status_code=200)

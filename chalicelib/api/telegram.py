@@ -9,6 +9,7 @@ from chalice import Blueprint
 
 from chalicelib import log
 from chalicelib.api.http import JSON, api, json_response
+from chalicelib.commands import telegram as commands
 from chalicelib.core.validation import parse_json
 from chalicelib.errors import InvalidInput, Unauthorized
 
@@ -30,7 +31,7 @@ def webhook():
         log.info("telegram_update", done="unreadable", reason=error.code)
         return json_response({"ok": True})  # nothing Telegram could fix by retrying
     try:
-        done = telegram_bot.handle(update if isinstance(update, dict) else {}, datetime.now(timezone.utc))
+        done = telegram_bot.handle(commands.read_message(update), datetime.now(timezone.utc))
     except telegram.TelegramError as error:
         log.warning("telegram_failed", reason=str(error)[:200])
         done = "failed"

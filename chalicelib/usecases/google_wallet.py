@@ -3,6 +3,7 @@ program's branding changes, notices within Google's quota, and save/delete callb
 from datetime import datetime
 
 from chalicelib import log
+from chalicelib.commands.google import Callback
 from chalicelib.config import settings
 from chalicelib.errors import AppError
 from chalicelib.store import aliases, card_channels
@@ -81,10 +82,10 @@ def notice(card: Card, header: str, body: str, now: datetime, message_id: str | 
     return kind
 
 
-def callback(body: dict, now: datetime) -> dict:
+def callback(received: Callback, now: datetime) -> dict[str, object]:
     """A verified save/delete callback: records whether the card is in a Google wallet (once per nonce)."""
     s = settings()
-    event = google.verify_callback(body, google.root_keys(), s.google_issuer_id or "", int(now.timestamp() * 1000))
+    event = google.verify_callback(received.signed(), google.root_keys(), s.google_issuer_id or "", int(now.timestamp() * 1000))
     nonce = str(event.get("nonce", ""))[:128]
     if not nonce or not aliases.claim(f"gnonce#{nonce}", "google", now):
         return {"status": "duplicate"}
