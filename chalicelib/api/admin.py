@@ -18,7 +18,7 @@ from chalicelib.store import merchants as merchant_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
-from chalicelib.store.records import Merchant, PosKey, Program
+from chalicelib.store.records import Card, Merchant, PosKey, Program
 from chalicelib.usecases import adjustments
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import clock
@@ -43,8 +43,20 @@ def _principal(permission: str) -> auth.Principal:
     return principal
 
 
+def _merchant_of(principal: auth.Principal) -> str:
+    """The token's merchant; '' for a token without one (the platform's), which owns no program or card."""
+    return principal.merchant_id or ""
+
+
 def _program(principal: auth.Principal, program_id: str) -> Program:
-    return program_store.get_for_merchant(principal.merchant_id, program_id)
+    return program_store.get_for_merchant(_merchant_of(principal), program_id)
+
+
+def _program_of(card: Card) -> Program:
+    program = program_store.get(card.program_id)
+    if program is None:
+        raise NotFound("No such card.")
+    return program
 
 
 def _page(items: list[Any], cursor: str | None) -> dict[str, object]:
@@ -107,7 +119,7 @@ def _merchant_view(merchant: Merchant) -> dict[str, object]:
 def create_program() -> Response:
     principal = _principal("programs:write")
     new = commands.read_new_program(json_body(bp.current_request))
-    program = program_cases.create(principal.merchant_id, new, _now())
+    program = program_cases.create(_merchant_of(principal), new, _now())
     log.info("program_created", program_id=program.program_id, merchant_id=program.merchant_id)
     return json_response(program_cases.view(program), 201)
 
@@ -117,7 +129,7 @@ def create_program() -> Response:
 def list_programs() -> Response:
     principal = _principal("programs:read")
     page = _page_query()
-    items, cursor = program_store.list_for_merchant(principal.merchant_id, page.limit, page.cursor)
+    items, cursor = program_store.list_for_merchant(_merchant_of(principal), page.limit, page.cursor)
     return json_response(_page([program_cases.view(p) for p in items], cursor))
 
 
@@ -268,10 +280,8 @@ def list_cards(program_id: str) -> Response:
 @api
 def get_card(card_id: str) -> Response:
     principal = _principal("cards:read")
-    card = card_views.for_merchant(principal.merchant_id, card_id)
-    program = program_store.get(card.program_id)
-    if program is None:
-        raise NotFound("No such card.")
+    card = card_views.for_merchant(_merchant_of(principal), card_id)
+    program = _program_of(card)
     today = clock.local_day(_now(), program.timezone).isoformat()
     return json_response(card_views.admin_view(card, program, today, full=principal.can("cards:contacts")))
 
@@ -280,9 +290,9 @@ def get_card(card_id: str) -> Response:
 @api
 def update_card(card_id: str) -> Response:
     principal = _principal("cards:write")
-    card = card_views.for_merchant(principal.merchant_id, card_id)
+    card = card_views.for_merchant(_merchant_of(principal), card_id)
     card = card_views.update(card, commands.read_card_edit(json_body(bp.current_request)), _now())
-    program = program_store.get(card.program_id)
+    program = _program_of(card)
     log.info("card_updated", card_id=card.card_id, status=card.status)
     today = clock.local_day(_now(), program.timezone).isoformat()
     return json_response(card_views.admin_view(card, program, today, full=principal.can("cards:contacts")))
@@ -292,7 +302,7 @@ def update_card(card_id: str) -> Response:
 @api
 def card_ledger(card_id: str) -> Response:
     principal = _principal("cards:read")
-    card = card_views.for_merchant(principal.merchant_id, card_id)
+    card = card_views.for_merchant(_merchant_of(principal), card_id)
     page = _page_query(max_limit=200)
     entries, cursor = card_store.ledger_page(card.card_id, page.limit, page.cursor)
     return json_response(_page([card_views.ledger_view(e) for e in entries], cursor))
@@ -360,7 +370,7 @@ def export_page(program_id: str, kind: str) -> Response:
     request = bp.current_request
     text, cursor = exports.page(program, kind, query(request, "cursor"), _now(),
                                 contacts=kind == "cards" and principal.can("cards:contacts"))
-    headers = {"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+    headers: dict[str, str | list[str]] = {"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
                "Content-Disposition": f'attachment; filename="{kind}-{program.slug}.csv"',
                "X-Content-Type-Options": "nosniff"}
     if cursor:

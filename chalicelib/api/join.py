@@ -1,13 +1,15 @@
 """Customer pages, no login: the enrollment form, the card page behind its capability link, and the
 wallet links (Apple pass download, Google save link)."""
 import re
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 
 from chalicelib import log
 from chalicelib.api import pages
-from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of
+from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of, query
 from chalicelib.commands import join as join_commands
 from chalicelib.core import card_number, lots
 from chalicelib.core import mechanics as mech
@@ -15,6 +17,7 @@ from chalicelib.errors import AppError, NotFound
 from chalicelib.store import card_channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
+from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import clock, enrollment, guards, telegram_bot
 from chalicelib.usecases import programs as program_cases
@@ -22,14 +25,14 @@ from chalicelib.usecases import programs as program_cases
 bp = Blueprint(__name__)
 
 
-def _program(slug: str):
+def _program(slug: str) -> Program:
     program = program_store.by_slug(slug) if program_cases.is_slug(slug) else None
     if program is None or program.status != "active":
         raise NotFound("No such program.")
     return program
 
 
-def _wants_html(request) -> bool:
+def _wants_html(request: Request) -> bool:
     return content_type(request) == FORM
 
 
@@ -38,8 +41,8 @@ def _not_found_page(locale: str) -> Response:
     return pages.render("message.html", locale, 404, brand={}, title=text["not_found"], message="")
 
 
-def _join_page(program, locale: str, status: int = 200, values: dict | None = None, error: AppError | None = None,
-               code_sent: bool = False):
+def _join_page(program: Program, locale: str, status: int = 200, values: Mapping[str, object] | None = None,
+               error: AppError | None = None, code_sent: bool = False) -> Response:
     mechanics = mech.from_stored(program.mechanics)
     return pages.render("join.html", locale, status, program_name=program.name, brand=program.branding,
                         action=f"/join/{program.slug}", values=values or {}, error=error,
@@ -48,20 +51,20 @@ def _join_page(program, locale: str, status: int = 200, values: dict | None = No
 
 @bp.route("/join/{slug}", methods=["GET"])
 @api
-def join_page(slug):
+def join_page(slug: str) -> Response:
     request = bp.current_request
     locale = locale_of(request)
     try:
         program = _program(slug)
     except NotFound:
         return _not_found_page(locale)
-    values = {"ref": (request.query_params or {}).get("ref", "")[:16]}
+    values = {"ref": (query(request, "ref") or "")[:16]}
     return _join_page(program, locale, values=values)
 
 
 @bp.route("/join/{slug}", methods=["POST"], content_types=[JSON, FORM])
 @api
-def join(slug):
+def join(slug: str) -> Response:
     """Enroll. Rate-limited per client address and per program; with the program's phone confirmation
     on, the first post texts a code (202, the same answer whether or not the phone is a member) and
     the same form again with `code` enrolls."""
@@ -107,13 +110,13 @@ def join(slug):
     return json_response(answer, 201)
 
 
-def client_address(request) -> str:
+def client_address(request: Request) -> str:
     """The caller's address as API Gateway saw the connection (never a header the caller could set)."""
     identity = (request.context or {}).get("identity") or {}
     return str(identity.get("sourceIp") or "unknown")
 
 
-def _by_link(find, card_id: str, secret: str | None):
+def _by_link(find: Callable[[str, str | None], Card], card_id: str, secret: str | None) -> Card:
     """`find(card_id, secret)` behind the card-link limits: counted per address, and a miss (a wrong id
     or key) counted as a miss, so that guessing ends in 429 long before it could succeed."""
     request = bp.current_request
@@ -128,10 +131,10 @@ def _by_link(find, card_id: str, secret: str | None):
 
 @bp.route("/c/{card_id}", methods=["GET"])
 @api
-def card_page(card_id):
+def card_page(card_id: str) -> Response:
     request = bp.current_request
     locale = locale_of(request)
-    key = (request.query_params or {}).get("k")
+    key = query(request, "k")
     try:
         card = _by_link(card_views.by_capability, card_id, key)
     except NotFound:
@@ -155,9 +158,9 @@ def card_page(card_id):
         telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None)
 
 
-def _card_behind_link(card_id: str):
+def _card_behind_link(card_id: str) -> tuple[Card, Program]:
     """The card and its program for a capability link (`?k=`); anything else is 404."""
-    card = _by_link(card_views.by_capability, card_id, (bp.current_request.query_params or {}).get("k"))
+    card = _by_link(card_views.by_capability, card_id, query(bp.current_request, "k"))
     program = program_store.get(card.program_id)
     if program is None:
         raise NotFound("No such card.")
@@ -166,7 +169,7 @@ def _card_behind_link(card_id: str):
 
 @bp.route("/c/{card_id}/pass.pkpass", methods=["GET", "HEAD"])
 @api
-def apple_pass(card_id):
+def apple_pass(card_id: str) -> Response:
     from chalicelib.wallet import apple
 
     card, program = _card_behind_link(card_id)
@@ -183,7 +186,7 @@ def apple_pass(card_id):
 
 @bp.route("/c/{card_id}/google", methods=["GET"])
 @api
-def google_save(card_id):
+def google_save(card_id: str) -> Response:
     from chalicelib.usecases import google_wallet
 
     card, program = _card_behind_link(card_id)
@@ -193,7 +196,7 @@ def google_save(card_id):
 
 @bp.route("/static/passes/{design}/{name}", methods=["GET"])
 @api
-def pass_image(design, name):
+def pass_image(design: str, name: str) -> Response:
     """The design's images at public URLs (Google Wallet fetches the program logo from here)."""
     from chalicelib.wallet import apple
 
@@ -208,17 +211,19 @@ def pass_image(design, name):
 
 @bp.route("/u/{card_id}", methods=["GET", "POST"], content_types=[FORM, JSON])
 @api
-def unsubscribe(card_id):
+def unsubscribe(card_id: str) -> Response:
     """An email's unsubscribe link: GET asks (link scanners must not unsubscribe anyone), POST does it
     (also RFC 8058's one-click POST from mail clients)."""
     request = bp.current_request
     locale = locale_of(request)
-    token = (request.query_params or {}).get("t")
+    token = query(request, "t")
     try:
         card = _by_link(card_views.by_unsubscribe_token, card_id, token)
     except NotFound:
         return _not_found_page(locale)
     program = program_store.get(card.program_id)
+    if program is None:
+        return _not_found_page(locale)
     if request.method == "POST":
         card_channels.withdraw_email_consent(card)
         log.info("email_unsubscribed", card_id=card.card_id)

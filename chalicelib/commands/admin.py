@@ -54,8 +54,16 @@ class ProgramSettings:
 
 @dataclass(frozen=True)
 class NewProgram:
+    """A new program: every setting, the defaults for those not sent."""
+
     slug: str
-    settings: ProgramSettings  # every field set (defaults for those not sent)
+    name: str
+    timezone: str
+    currency: str
+    country: str
+    mechanics: mech.Mechanics
+    branding: dict[str, str]
+    limits: limit_rules.Limits
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,9 @@ def read_new_program(data: object) -> NewProgram:
     slug = v.read_str(data, "slug", required=True, max_len=40, pattern=SLUG_PATTERN)
     if slug in RESERVED_SLUGS:
         raise InvalidInput(f"'{slug}' is reserved.", code="invalid_value", field="slug")
-    return NewProgram(slug=slug, settings=_settings(data, None))
+    return NewProgram(slug=slug, name=_name(data), timezone=_timezone(data), currency=_currency(data),
+                      country=_country(data), mechanics=_mechanics(data, None), branding=_branding(data, None),
+                      limits=_limits(data, None))
 
 
 def read_program_changes(data: object, current: Program) -> ProgramChanges:
@@ -103,25 +113,43 @@ def read_program_changes(data: object, current: Program) -> ProgramChanges:
     return ProgramChanges(settings=settings, status=status)
 
 
-def _settings(data: Mapping[str, object], current: Program | None) -> ProgramSettings:
-    """The settings sent (all of them, with defaults, for a new program), in the order they are checked."""
-    def sent(name: str) -> bool:
-        return name in data or current is None
+def _settings(data: Mapping[str, object], current: Program) -> ProgramSettings:
+    """The settings sent, in the order they are checked (a new program's order too)."""
+    return ProgramSettings(
+        name=_name(data) if "name" in data else None,
+        timezone=_timezone(data) if "timezone" in data else None,
+        currency=_currency(data) if "currency" in data else None,
+        country=_country(data) if "country" in data else None,
+        mechanics=_mechanics(data, current) if "mechanics" in data else None,
+        branding=_branding(data, current) if "branding" in data else None,
+        limits=_limits(data, current) if "limits" in data else None)
 
-    name = v.read_str(data, "name", required=True, max_len=80) if sent("name") else None
-    timezone = (clock.check_zone(v.read_str(data, "timezone", max_len=64, default="Europe/Moscow"))
-                if sent("timezone") else None)
-    currency = v.read_str(data, "currency", pattern=r"[A-Z]{3}", default="RUB", max_len=3) if sent("currency") else None
-    country = v.read_str(data, "country", choices=phones.COUNTRIES, default="RU") if sent("country") else None
-    mechanics = None
-    if sent("mechanics"):
-        mechanics = mech.parse(data.get("mechanics") or {}, mech.from_stored(current.mechanics) if current is not None else None)
-    branding = None
-    if sent("branding"):
-        branding = brandings.parse(data.get("branding") or {}, current.branding if current is not None else None)
-    limits = None
-    if sent("limits"):
-        base = limit_rules.from_stored(current.limits) if current is not None else None
-        limits = limit_rules.parse(data.get("limits") or {}, base)
-    return ProgramSettings(name=name, timezone=timezone, currency=currency, country=country, mechanics=mechanics,
-                           branding=branding, limits=limits)
+
+def _name(data: Mapping[str, object]) -> str:
+    return v.read_str(data, "name", required=True, max_len=80)
+
+
+def _timezone(data: Mapping[str, object]) -> str:
+    return clock.check_zone(v.read_str(data, "timezone", max_len=64, default="Europe/Moscow"))
+
+
+def _currency(data: Mapping[str, object]) -> str:
+    return v.read_str(data, "currency", pattern=r"[A-Z]{3}", default="RUB", max_len=3)
+
+
+def _country(data: Mapping[str, object]) -> str:
+    return v.read_str(data, "country", choices=phones.COUNTRIES, default="RU")
+
+
+def _mechanics(data: Mapping[str, object], current: Program | None) -> mech.Mechanics:
+    """Merged over the program's current mechanics: a PATCH may send just one of them."""
+    return mech.parse(data.get("mechanics") or {}, mech.from_stored(current.mechanics) if current is not None else None)
+
+
+def _branding(data: Mapping[str, object], current: Program | None) -> dict[str, str]:
+    return brandings.parse(data.get("branding") or {}, current.branding if current is not None else None)
+
+
+def _limits(data: Mapping[str, object], current: Program | None) -> limit_rules.Limits:
+    return limit_rules.parse(data.get("limits") or {},
+                             limit_rules.from_stored(current.limits) if current is not None else None)

@@ -41,20 +41,21 @@ class ChangedSince:
 def read_registration(raw_body: bytes | None) -> Registration:
     try:
         data = parse_json(raw_body or b"{}")
-        push_token = data["pushToken"]
-        if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
-            raise ValueError
-    except (InvalidInput, ValueError, KeyError, TypeError):
-        raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken") from None
+    except InvalidInput:
+        data = None
+    push_token = data.get("pushToken") if isinstance(data, dict) else None
+    if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
+        raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken")
     return Registration(push_token)
 
 
 def read_device_log(raw_body: bytes | None) -> DeviceLog:
     """The log lines a device reported; a malformed report reads as none."""
     try:
-        lines = parse_json(raw_body or b"{}").get("logs", [])
-    except (InvalidInput, AttributeError):
-        lines = []
+        data = parse_json(raw_body or b"{}")
+    except InvalidInput:
+        data = None
+    lines = data.get("logs") if isinstance(data, dict) else None
     kept = (lines if isinstance(lines, list) else [])[:MAX_LOG_LINES]
     return DeviceLog(tuple(line[:MAX_LOG_CHARS] for line in kept if isinstance(line, str)))
 

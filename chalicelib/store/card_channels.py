@@ -2,6 +2,7 @@
 Wallet object's state and its recent notifying messages. Each is one unconditional UpdateItem (or a
 conditional one where the card may be gone), never touching the points."""
 from datetime import datetime
+from typing import Any, cast
 
 from pynamodb.exceptions import UpdateError
 
@@ -51,6 +52,13 @@ def set_google_state(card_id: str, state: str) -> bool:
     return True
 
 
+def google_notices_since(card: Card, since: float) -> list[int]:
+    """The epoch seconds of the card's notifying Google messages after `since`."""
+    sent = cast(list[int], card.google_notices or [])  # numbers, though the stubs type them as attributes
+    return [int(moment) for moment in sent if int(moment) > since]
+
+
 def set_google_notices(card: Card, sent: list[int]) -> None:
     """The epoch seconds of the notifying messages within Google's 24-hour quota."""
-    card.update(actions=[Card.google_notices.set(sent)], add_version_condition=False)
+    # PynamoDB's stubs type a ListAttribute(of=NumberAttribute) as a list of attributes, not of numbers.
+    card.update(actions=[Card.google_notices.set(cast(Any, sent))], add_version_condition=False)

@@ -8,9 +8,10 @@ are. Segment thresholds are a snapshot of the day, made by the nightly job (or b
 the day that needs them), so listing a segment page by page reads only those pages.
 """
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from typing import TypedDict, TypeVar
 
 from chalicelib import log
 from chalicelib.core import analytics as numbers
@@ -27,6 +28,17 @@ from chalicelib.usecases import clock
 DEFAULT_DAYS = 30
 MAX_SUMMARY_DAYS = 3660
 MAX_SERIES_DAYS = 731
+Part = TypeVar("Part")  # what `each_member`'s work makes of one slice of the members
+
+
+class Classified(TypedDict):
+    """A member's segments today."""
+
+    lifecycle: str
+    rfm: str | None  # the three scores, e.g. "545"; None when the member has none
+    rfm_segment: str | None
+
+
 READERS = 8  # the cards index is read in this many time slices at once
 
 
@@ -46,15 +58,15 @@ def day_of(created_at: str, zone: str) -> str:
     return clock.local_day(datetime.fromisoformat(created_at), zone).isoformat()
 
 
-def joined_on(card, zone: str) -> str:
+def joined_on(card: Card, zone: str) -> str:
     return day_of(card.created_at, zone)
 
 
-def member_of(card, zone: str) -> numbers.Member:
+def member_of(card: Card, zone: str) -> numbers.Member:
     return numbers.member_from_stats(card.card_id, joined_on(card, zone), card.stats or {}, int(card.balance or 0))
 
 
-def _slices(program, now: datetime) -> list[tuple[str, str]]:
+def _slices(program: Program, now: datetime) -> list[tuple[str, str]]:
     """The program's life cut into READERS time ranges of the cards index's sort key (created_at#id)."""
     first = datetime.fromisoformat(program.created_at)
     last = now + timedelta(minutes=5)
@@ -65,15 +77,16 @@ def _slices(program, now: datetime) -> list[tuple[str, str]]:
     return list(zip(["", *bounds], [*bounds, "~"]))
 
 
-def each_member(program, now: datetime, work: Callable) -> tuple[list, int]:
+def each_member(program: Program, now: datetime, work: Callable[[Iterator[numbers.Member]], Part]
+                ) -> tuple[list[Part], int]:
     """Run `work(members) -> part` over every member, from the cards index read in time slices side by
     side, each slice page by page (nobody holds all the cards). Returns the parts and the cards read."""
     zone = program.timezone
 
-    def run(bounds: tuple[str, str]):
+    def run(bounds: tuple[str, str]) -> tuple[Part, int]:
         read = [0]
 
-        def members():
+        def members() -> Iterator[numbers.Member]:
             for card_id, created_at, balance, stats in card_store.histories(program.program_id, *bounds):
                 read[0] += 1
                 yield numbers.member_from_stats(card_id, day_of(created_at, zone), stats, balance)
@@ -108,7 +121,7 @@ def daily(program: Program, asked: PeriodQuery, now: datetime) -> dict[str, obje
 
 # --- segments ------------------------------------------------------------------------------------
 
-def thresholds(program, now: datetime) -> seg.Thresholds:
+def thresholds(program: Program, now: datetime) -> seg.Thresholds:
     """Today's thresholds: the stored snapshot if it is from today (and the program's lifecycle settings
     have not changed since), else computed (one pass over the members) and stored."""
     today = clock.local_day(now, program.timezone)
@@ -124,29 +137,29 @@ def thresholds(program, now: datetime) -> seg.Thresholds:
     return fresh
 
 
-def classify(member: numbers.Member, today: date, cuts: seg.Thresholds) -> dict:
+def classify(member: numbers.Member, today: date, cuts: seg.Thresholds) -> Classified:
     scores = seg.rfm(member, today, cuts)
     return {"lifecycle": seg.lifecycle(member, today, cuts), "rfm": "".join(map(str, scores)) if scores else None,
             "rfm_segment": seg.rfm_segment(scores)}
 
 
-def _segment_counts(members, today: date, cuts: seg.Thresholds) -> Counter:
-    counts: Counter = Counter()
+def _segment_counts(members: Iterable[numbers.Member], today: date, cuts: seg.Thresholds) -> Counter[str]:
+    counts: Counter[str] = Counter()
     for member in members:
         found = classify(member, today, cuts)
         counts["members"] += 1
         counts["lifecycle:" + found["lifecycle"]] += 1
         if found["rfm"]:
-            counts["rfm:" + found["rfm_segment"]] += 1
+            counts[f"rfm:{found['rfm_segment']}"] += 1
             counts["score:" + found["rfm"]] += 1
     return counts
 
 
-def segments(program, now: datetime) -> dict:
+def segments(program: Program, now: datetime) -> dict[str, object]:
     today = clock.local_day(now, program.timezone)
     cuts = thresholds(program, now)
     parts, _ = each_member(program, now, lambda members: _segment_counts(members, today, cuts))
-    counts = sum(parts, Counter())
+    counts: Counter[str] = sum(parts, Counter())
     scores = {key[6:]: n for key, n in sorted(counts.items()) if key.startswith("score:")}
     return {"as_of": today.isoformat(), "members": counts["members"], "thresholds": cuts.to_dict(),
             "lifecycle": {name: counts["lifecycle:" + name] for name in seg.LIFECYCLE},
@@ -156,7 +169,8 @@ def segments(program, now: datetime) -> dict:
 SEGMENT_NAMES = (*seg.LIFECYCLE, *seg.RFM_SEGMENTS)
 
 
-def segment_cards(program, segment: str, limit: int, cursor: str | None, now: datetime) -> dict:
+def segment_cards(program: Program, segment: str, limit: int, cursor: str | None, now: datetime
+                  ) -> dict[str, object]:
     """The cards of one segment (lifecycle or RFM), a page at a time, newest first."""
     if segment not in SEGMENT_NAMES:
         raise InvalidInput(f"Segments are {', '.join(SEGMENT_NAMES)}.", code="invalid_choice", field="segment")
@@ -176,7 +190,7 @@ def segment_cards(program, segment: str, limit: int, cursor: str | None, now: da
             return {"items": items, "next_cursor": None}
 
 
-def card_row(card, zone: str, found: dict) -> dict:
+def card_row(card: Card, zone: str, found: Classified) -> dict[str, object]:
     stats = card.stats or {}
     return {"id": card.card_id, "number": card.number, "name": card.name, "tier": card.tier,
             "status": card.status, "balance": int(card.balance or 0), "joined_on": joined_on(card, zone),
@@ -186,7 +200,7 @@ def card_row(card, zone: str, found: dict) -> dict:
 
 # --- the nightly job -----------------------------------------------------------------------------
 
-def nightly(program, now: datetime) -> dict:
+def nightly(program: Program, now: datetime) -> dict[str, object]:
     """Fold the closed days' shards (two days back: no write lands on them any more) and take the
     day's segment thresholds."""
     today = clock.local_day(now, program.timezone)

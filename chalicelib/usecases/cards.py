@@ -154,7 +154,7 @@ def ledger_view(entry: LedgerEntry) -> dict[str, object]:
             "actor": entry.actor, "reason": entry.reason}
 
 
-def http_date(micros: int) -> str:
+def http_date(micros: float) -> str:
     """An HTTP date (second resolution) for a change time kept in microseconds."""
     return formatdate(int(micros) // 1_000_000, usegmt=True)
 

@@ -71,7 +71,7 @@ def notice(card: Card, header: str, body: str, now: datetime, message_id: str | 
     the same `message_id` (the outbox's, the same for every attempt) it is added once; None for a
     repeat."""
     wallet = _client()
-    recent = [int(t) for t in (card.google_notices or []) if int(t) > now.timestamp() - 86400]
+    recent = card_channels.google_notices_since(card, now.timestamp() - 86400)
     notify = len(recent) < google.NOTIFY_PER_DAY
     kind = wallet.add_message(google.object_id(wallet.issuer_id, card),
                               {"header": header[:35], "body": body[:500],
@@ -85,14 +85,16 @@ def notice(card: Card, header: str, body: str, now: datetime, message_id: str | 
 def callback(received: Callback, now: datetime) -> dict[str, object]:
     """A verified save/delete callback: records whether the card is in a Google wallet (once per nonce)."""
     s = settings()
-    event = google.verify_callback(received.signed(), google.root_keys(), s.google_issuer_id or "", int(now.timestamp() * 1000))
+    event = google.verify_callback(received.signed(), google.root_keys(), s.google_issuer_id or "",
+                                   int(now.timestamp() * 1000))
     nonce = str(event.get("nonce", ""))[:128]
     if not nonce or not aliases.claim(f"gnonce#{nonce}", "google", now):
         return {"status": "duplicate"}
     object_id = str(event.get("objectId", ""))
     prefix = f"{s.google_issuer_id}."
     card_id = object_id[len(prefix):] if object_id.startswith(prefix) else ""
-    state = {"save": "saved", "del": "deleted"}.get(event.get("eventType"))
+    event_type = event.get("eventType")
+    state = {"save": "saved", "del": "deleted"}.get(event_type) if isinstance(event_type, str) else None
     if card_id and state:
         card_channels.set_google_state(card_id, state)  # False: an object of a card we no longer have
     log.info("google_callback", card_id=card_id or None, event_type=event.get("eventType"))

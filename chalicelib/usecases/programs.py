@@ -34,7 +34,9 @@ def create(merchant_id: str, new: commands.NewProgram | Mapping[str, object], no
     """A new program (the admin route's command; a mapping from scripts and tests is read the same way)."""
     if not isinstance(new, commands.NewProgram):
         new = commands.read_new_program(new)
-    return program_store.create(merchant_id=merchant_id, slug=new.slug, now=now, **_stored(new.settings))
+    return program_store.create(merchant_id=merchant_id, slug=new.slug, name=new.name, timezone=new.timezone,
+                                currency=new.currency, country=new.country, mechanics=mech.to_dict(new.mechanics),
+                                branding=new.branding, limits=limit_rules.to_dict(new.limits), now=now)
 
 
 def update(program: Program, changes: commands.ProgramChanges, now: datetime) -> Program:

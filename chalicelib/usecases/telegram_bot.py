@@ -66,6 +66,9 @@ def handle(message: Message, now: datetime) -> str:
         telegram.send_message(chat_id, words["unknown"])
         return "unknown"
     program = program_store.get(card.program_id)
+    if program is None:  # the card's program is gone: as good as no card
+        telegram.send_message(chat_id, words["unknown"])
+        return "unknown"
     if text.startswith("/qr"):
         import segno  # lazy: the QR encoder stays out of the join pages' cold start (api/pages.py does the same)
 
@@ -90,11 +93,14 @@ def _link(chat_id: int, payload: str, words: dict[str, str], now: datetime) -> s
         return "bad_link"
     card_channels.link_telegram(card, chat_id, now)
     program = program_store.get(card.program_id)
-    telegram.send_message(chat_id, words["linked"].format(program=program.name, balance=int(card.balance)))
+    telegram.send_message(chat_id, words["linked"].format(program=program.name if program else "",
+                                                          balance=int(card.balance)))
     log.info("telegram_linked", card_id=card.card_id)
     return "linked"
 
 
 def verified(header_secret: str | None) -> bool:
     _, expected = telegram.credentials()
-    return bool(expected) and bool(header_secret) and hmac.compare_digest(expected.encode(), header_secret.encode())
+    if not expected or not header_secret:
+        return False
+    return hmac.compare_digest(expected.encode(), header_secret.encode())
