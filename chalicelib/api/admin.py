@@ -2,7 +2,7 @@
 Every read and write is scoped to the token's merchant; another merchant's objects answer 404 as if
 they did not exist."""
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -19,9 +19,8 @@ from chalicelib.store import outbox as outbox_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Merchant, PosKey, Program
-from chalicelib.usecases import adjustments
+from chalicelib.usecases import adjustments, clock, deliveries
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import clock
 from chalicelib.usecases import pos as pos_cases
 from chalicelib.usecases import programs as program_cases
 
@@ -33,7 +32,7 @@ bp = Blueprint(__name__)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _principal(permission: str) -> auth.Principal:
@@ -168,8 +167,6 @@ def refresh_passes(program_id: str) -> Response:
 @api
 def list_outbox(program_id: str) -> Response:
     """Parked deliveries (pushes, Google updates, emails, Telegram messages), with their reasons."""
-    from chalicelib.usecases import deliveries
-
     principal = _principal("campaigns:write")
     program = _program(principal, program_id)
     page = _page_query()
@@ -180,8 +177,6 @@ def list_outbox(program_id: str) -> Response:
 @bp.route("/admin/programs/{program_id}/outbox/{item_id}/retry", methods=["POST"])
 @api
 def retry_outbox_item(program_id: str, item_id: str) -> Response:
-    from chalicelib.usecases import deliveries
-
     principal = _principal("campaigns:write")
     program = _program(principal, program_id)
     return json_response(deliveries.retry(program, item_id, _now()), 202)

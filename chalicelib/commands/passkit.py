@@ -15,7 +15,7 @@ from chalicelib.errors import InvalidInput
 # tokens of about 160 characters with ':'. 1024 leaves room for growth and still keeps the stored
 # registration and the APNs request path small.
 MAX_PUSH_TOKEN = 1024
-_PUSH_TOKEN = re.compile(r"[A-Za-z0-9._:\-]{1,%d}" % MAX_PUSH_TOKEN)
+_PUSH_TOKEN = re.compile(rf"[A-Za-z0-9._:\-]{{1,{MAX_PUSH_TOKEN}}}")
 MAX_LOG_LINES = 20
 MAX_LOG_CHARS = 300
 _LONGEST_TAG = 20  # digits; longer than any tag we issue (microseconds since the epoch)

@@ -6,6 +6,8 @@ from datetime import date
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 
+_MOST_DIGITS = 12  # more than any limit needs, few enough that int() is cheap
+
 
 @dataclass(frozen=True)
 class PageQuery:
@@ -48,7 +50,7 @@ def read_query_int(params: Mapping[str, str] | None, name: str, default: int, mi
     if raw is None:
         return default
     # ASCII digits only ("²".isdigit() is true), and few enough that int() is cheap and never refuses.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not minimum <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= _MOST_DIGITS) or not minimum <= int(raw) <= maximum:
         raise InvalidInput(f"'{name}' must be a whole number from {minimum} to {maximum}.", code="invalid_value",
                            field=name)
     return int(raw)

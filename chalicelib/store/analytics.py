@@ -9,7 +9,6 @@ day, so reading a period costs one item per day plus the few shards of the days 
 """
 import hashlib
 from dataclasses import dataclass, field
-
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError

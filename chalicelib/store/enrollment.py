@@ -1,5 +1,4 @@
 """A new member's card, written with its aliases, its bonus entries and the day's counters at once."""
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 

@@ -22,7 +22,6 @@ expiry sweep finds cards by the day their soonest lot expires.
 from typing import Any
 
 from pynamodb.attributes import (
-    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,

@@ -9,7 +9,6 @@ import json
 from chalicelib.core.validation import parse_json
 from chalicelib.errors import InvalidInput
 
-
 Key = dict[str, dict[str, str]]  # a DynamoDB key: {name: {"S": value}}
 
 

@@ -12,7 +12,7 @@ from chalicelib.store.models import Alias, Program
 _slug_cache: dict[str, str] = {}
 
 
-def create(*, merchant_id: str, name: str, slug: str, timezone: str, currency: str, country: str,
+def create(*, merchant_id: str, name: str, slug: str, timezone: str, currency: str, country: str,  # noqa: PLR0913
            mechanics: dict[str, Any], branding: dict[str, str], now: datetime,
            limits: dict[str, Any] | None = None) -> Program:
     program_id = ids.new_id("p")

@@ -4,11 +4,7 @@ Callers read a card's or a program's fields and hand the record back to store fu
 query, build or write one themselves. Naming the types here is what lets them do that without importing
 the PynamoDB models: outside store/, nothing imports `store.models` or `pynamodb`.
 """
-from chalicelib.store.models import Card as Card
-from chalicelib.store.models import LedgerEntry as LedgerEntry
-from chalicelib.store.models import Merchant as Merchant
-from chalicelib.store.models import PosKey as PosKey
-from chalicelib.store.models import Program as Program
-from chalicelib.store.models import Receipt as Receipt
+
+from chalicelib.store.models import Card, LedgerEntry, Merchant, PosKey, Program, Receipt
 
 __all__ = ["Card", "LedgerEntry", "Merchant", "PosKey", "Program", "Receipt"]

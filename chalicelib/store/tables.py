@@ -32,7 +32,8 @@ def table_definitions(prefix: str | None = None) -> list[Definition]:
             "KeySchema": _hash_first(schema["key_schema"]),
         }
         indexes = [
-            {"IndexName": gsi["index_name"], "KeySchema": _hash_first(gsi["key_schema"]), "Projection": gsi["projection"]}
+            {"IndexName": gsi["index_name"], "KeySchema": _hash_first(gsi["key_schema"]),
+             "Projection": gsi["projection"]}
             for gsi in schema.get("global_secondary_indexes", [])
         ]
         if indexes:
@@ -93,7 +94,8 @@ def _sync_indexes(client: Any, definition: Definition) -> list[str]:
         if present.get(index["IndexName"]) == index["KeySchema"]:
             continue
         if index["IndexName"] in present:
-            client.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index["IndexName"]}}])
+            client.update_table(TableName=name,
+                                GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index["IndexName"]}}])
         keys = {key["AttributeName"] for key in index["KeySchema"]}
         client.update_table(TableName=name, GlobalSecondaryIndexUpdates=[{"Create": index}],
                             AttributeDefinitions=[attribute for attribute in definition["AttributeDefinitions"]

@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import TypedDict, TypeVar
 
 from chalicelib import log
+from chalicelib.commands.queries import PeriodQuery
 from chalicelib.core import analytics as numbers
 from chalicelib.core import mechanics as mech
 from chalicelib.core import segments as seg
-from chalicelib.commands.queries import PeriodQuery
 from chalicelib.errors import InvalidInput
 from chalicelib.store import analytics as store
 from chalicelib.store import cards as card_store
@@ -74,7 +74,7 @@ def _slices(program: Program, now: datetime) -> list[tuple[str, str]]:
         return [("", "~")]
     step = (last - first) / READERS
     bounds = [db.iso(first + step * i) for i in range(1, READERS)]
-    return list(zip(["", *bounds], [*bounds, "~"]))
+    return list(zip(["", *bounds], [*bounds, "~"], strict=True))
 
 
 def each_member(program: Program, now: datetime, work: Callable[[Iterator[numbers.Member]], Part]

@@ -15,6 +15,9 @@ from chalicelib.store import card_edits, devices
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, LedgerEntry, Program
 
+MAX_ID = 64  # no id we issue is longer: a longer one is no card, without a lookup
+_LONGEST_QUERY = 40  # a card number or a phone, with spaces
+
 
 class CardLinks(TypedDict):
     card_url: str
@@ -51,7 +54,7 @@ def unsubscribe_url(card: Card) -> str:
 
 
 def by_unsubscribe_token(card_id: str, token: str | None) -> Card:
-    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or not token or not hmac.compare_digest(unsubscribe_token(card).encode(), token.encode()):
         raise NotFound("No such card.")
     return card
@@ -73,14 +76,14 @@ def enrollment_answer(card: Card) -> EnrollmentAnswer:
 
 def by_capability(card_id: str, key: str | None) -> Card:
     """The card whose link this is; a wrong or missing key is indistinguishable from no card."""
-    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or not key or not hmac.compare_digest(card.access_key.encode(), key.encode()):
         raise NotFound("No such card.")
     return card
 
 
 def for_merchant(merchant_id: str, card_id: str) -> Card:
-    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or card.merchant_id != merchant_id:
         raise NotFound("No such card.")
     return card
@@ -133,7 +136,7 @@ def search(program: Program, query: str, by_phone: bool = True) -> Card | None:
     """A card of this program by card number or phone. `by_phone` False (a role that sees no contact
     data): a phone is refused before any lookup, so the search cannot tell whether a number is a member."""
     query = (query or "").strip()
-    if not query or len(query) > 40:
+    if not query or len(query) > _LONGEST_QUERY:
         raise InvalidInput("Search by a card number or a phone number.", code="invalid_query", field="q")
     number = card_number.normalise(query)
     if number:

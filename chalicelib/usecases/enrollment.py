@@ -63,7 +63,7 @@ def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now:
     raise RuntimeError("could not allocate a unique card number")
 
 
-def _newcomer(program: Program, form: rules.Enrollment, mechanics: mech.Mechanics, bonuses: list[Bonus],
+def _newcomer(program: Program, form: rules.Enrollment, mechanics: mech.Mechanics, bonuses: list[Bonus],  # noqa: PLR0913, PLR0917
               referrer_id: str | None, locale: str, today: date) -> enrollment_store.Newcomer:
     card_id = ids.new_id("c", 16)
     new_lots, entries, balance = [], [], 0

@@ -94,7 +94,8 @@ def _receipts(program: Program, cursor: str | None) -> tuple[str, str | None]:
 
 def _ledger(program: Program, cursor: str | None) -> tuple[str, str | None]:
     entries, next_cursor = listings.ledger_page(program.program_id, PAGE_ROWS, cursor)
-    rows: list[dict[str, object]] = [{"at": entry.created_at, "card_id": entry.card_id, "kind": entry.kind, "source": entry.source,
+    rows: list[dict[str, object]] = [
+        {"at": entry.created_at, "card_id": entry.card_id, "kind": entry.kind, "source": entry.source,
              "amount": int(entry.amount), "balance_after": int(entry.balance_after), "cause_type": entry.cause_type,
              "cause_id": entry.cause_id, "actor": entry.actor, "reason": entry.reason} for entry in entries]
     return _csv(LEDGER_COLUMNS, rows, cursor is None), next_cursor

@@ -7,7 +7,7 @@ from chalicelib.commands.google import Callback
 from chalicelib.config import settings
 from chalicelib.errors import AppError
 from chalicelib.store import aliases, card_channels
-from chalicelib.store.records import Card, Program
+from chalicelib.store.records import Card
 from chalicelib.wallet import google
 
 _classes_synced: dict[str, str] = {}  # program_id -> updated_at of the branding last sent (warm cache)
