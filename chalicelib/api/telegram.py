@@ -5,7 +5,7 @@ we cannot read or choose to ignore (malformed JSON, fields of unexpected types):
 """
 from datetime import UTC, datetime
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib import log
 from chalicelib.api.http import JSON, api, json_response
@@ -20,7 +20,7 @@ bp = Blueprint(__name__)
 
 @bp.route("/telegram/webhook", methods=["POST"], content_types=[JSON])
 @api
-def webhook():
+def webhook() -> Response:
     request = bp.current_request
     if not telegram_bot.verified(request.headers.get("x-telegram-bot-api-secret-token")):
         raise Unauthorized("Not from Telegram.", code="bad_secret")

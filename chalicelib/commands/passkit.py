@@ -38,12 +38,17 @@ class ChangedSince:
     tag: int
 
 
-def read_registration(raw_body: bytes | None) -> Registration:
+def _report(raw_body: bytes | None) -> dict[str, object]:
+    """The body as a JSON object; anything else (not JSON, not an object) reads as an empty one."""
     try:
         data = parse_json(raw_body or b"{}")
     except InvalidInput:
-        data = None
-    push_token = data.get("pushToken") if isinstance(data, dict) else None
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_registration(raw_body: bytes | None) -> Registration:
+    push_token = _report(raw_body).get("pushToken")
     if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
         raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken")
     return Registration(push_token)
@@ -51,11 +56,7 @@ def read_registration(raw_body: bytes | None) -> Registration:
 
 def read_device_log(raw_body: bytes | None) -> DeviceLog:
     """The log lines a device reported; a malformed report reads as none."""
-    try:
-        data = parse_json(raw_body or b"{}")
-    except InvalidInput:
-        data = None
-    lines = data.get("logs") if isinstance(data, dict) else None
+    lines = _report(raw_body).get("logs")
     kept = (lines if isinstance(lines, list) else [])[:MAX_LOG_LINES]
     return DeviceLog(tuple(line[:MAX_LOG_CHARS] for line in kept if isinstance(line, str)))
 

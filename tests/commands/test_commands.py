@@ -61,7 +61,8 @@ def test_a_join_post_sets_the_code_apart_only_with_confirmation_on():
 
 def test_apple_devices_bodies():
     assert passkit.read_registration(b'{"pushToken": "ab:cd"}').push_token == "ab:cd"
-    for body in (b"", b"[]", b'{"pushToken": 5}', b'{"pushToken": "a b"}', b"{", b'{"pushToken": "' + b"a" * 1025 + b'"}'):
+    too_long = b'{"pushToken": "' + b"a" * 1025 + b'"}'
+    for body in (b"", b"[]", b'{"pushToken": 5}', b'{"pushToken": "a b"}', b"{", too_long):
         assert refusal(passkit.read_registration, body) == ("invalid_push_token", "pushToken")
     lines = json.dumps({"logs": ["x" * 400, 5, *["line"] * 30]}).encode()
     kept = passkit.read_device_log(lines).lines
