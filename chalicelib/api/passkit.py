@@ -84,7 +84,7 @@ def changed_serials(device_id: str, pass_type_id: str) -> Response:
                           "lastUpdated": str(max(int(card.pass_changed_at) for card in changed))})
 
 
-def last_modified(changed_micros: int, now: datetime) -> int:
+def last_modified(changed_micros: float, now: datetime) -> int:
     """The Last-Modified second to serve for a pass changed at `changed_micros`. An HTTP date has whole
     seconds, and a pass can change twice within one: a device holding the first version would send
     back the same second and be told 304. So a pass changed in the current second is dated a second
@@ -94,7 +94,7 @@ def last_modified(changed_micros: int, now: datetime) -> int:
     return min(int(changed_micros) // 1_000_000, int(now.timestamp()) - 1)
 
 
-def unchanged_since(changed_micros: int, if_modified_since: str | None) -> bool:
+def unchanged_since(changed_micros: float, if_modified_since: str | None) -> bool:
     if not if_modified_since:
         return False
     try:
@@ -115,7 +115,8 @@ def latest_pass(pass_type_id: str, serial: str) -> Response:
     card = _card_for(pass_type_id, serial)
     etag = f'"{int(card.pass_version)}"'
     served = last_modified(card.pass_changed_at, datetime.now(UTC))
-    headers = {"Last-Modified": formatdate(served, usegmt=True), "ETag": etag, "Cache-Control": "no-cache"}
+    headers: dict[str, str | list[str]] = {"Last-Modified": formatdate(served, usegmt=True), "ETag": etag,
+                                           "Cache-Control": "no-cache"}
     match = request.headers.get("if-none-match")
     if (match is not None and etag in [tag.strip() for tag in match.split(",")]) or (
             match is None and unchanged_since(card.pass_changed_at, request.headers.get("if-modified-since"))):

@@ -38,7 +38,7 @@ class ChangedSince:
     tag: int
 
 
-def _report(raw_body: bytes | None) -> dict[str, object]:
+def _report(raw_body: str | bytes | None) -> dict[str, object]:
     """The body as a JSON object; anything else (not JSON, not an object) reads as an empty one."""
     try:
         data = parse_json(raw_body or b"{}")
@@ -47,14 +47,14 @@ def _report(raw_body: bytes | None) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def read_registration(raw_body: bytes | None) -> Registration:
+def read_registration(raw_body: str | bytes | None) -> Registration:
     push_token = _report(raw_body).get("pushToken")
     if not isinstance(push_token, str) or not _PUSH_TOKEN.fullmatch(push_token):
         raise InvalidInput("Send {\"pushToken\": \"...\"}.", code="invalid_push_token", field="pushToken")
     return Registration(push_token)
 
 
-def read_device_log(raw_body: bytes | None) -> DeviceLog:
+def read_device_log(raw_body: str | bytes | None) -> DeviceLog:
     """The log lines a device reported; a malformed report reads as none."""
     lines = _report(raw_body).get("logs")
     kept = (lines if isinstance(lines, list) else [])[:MAX_LOG_LINES]
