@@ -16,12 +16,12 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.api.http import api
+from chalicelib.commands import admin as admin_commands
 from chalicelib.commands import passkit as passkit_commands
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
 from chalicelib.usecases import pos as pos_cases
-from chalicelib.usecases import programs as program_cases
 
 Schema = dict[str, Any]  # an OpenAPI object (schema, operation, answer), as JSON
 Security = list[dict[str, list[str]]]  # an operation's security requirements
@@ -516,7 +516,7 @@ def document() -> dict:
             "post": _op("Create a program", _answers({"201": _json(_ref("Program"))}, 400, 401, 403, 409, 413, 415),
                         tag="admin", security=_ADMIN,
                         body=_body(_closed(("name", "slug"),
-                                        slug=_s(40, pattern=f"^{program_cases.SLUG_PATTERN}$"), **program_fields))),
+                                        slug=_s(40, pattern=f"^{admin_commands.SLUG_PATTERN}$"), **program_fields))),
         },
         "/admin/programs/{program_id}": {
             "get": _op("A program", _answers({"200": _json(_ref("Program"))}, 401, 403, 404), tag="admin",

@@ -11,8 +11,6 @@ from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
 
-SLUG_PATTERN = commands.SLUG_PATTERN  # the join route checks slugs with it before any lookup
-
 
 class ProgramView(TypedDict):
     id: str
@@ -83,4 +81,5 @@ def view(program: Program) -> ProgramView:
 
 
 def is_slug(text: str) -> bool:
-    return bool(re.fullmatch(SLUG_PATTERN, text or ""))
+    """The join route checks a slug with this before any lookup."""
+    return bool(re.fullmatch(commands.SLUG_PATTERN, text or ""))
