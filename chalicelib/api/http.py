@@ -4,8 +4,10 @@ import json
 from urllib.parse import parse_qsl
 
 from chalice import Response
+from chalice.app import Request
 
 from chalicelib import log
+from chalicelib.commands import queries
 from chalicelib.core import validation
 from chalicelib.errors import AppError, InvalidInput
 
@@ -71,21 +73,12 @@ def form_body(request) -> dict:
     return data
 
 
-def query(request, name: str) -> str | None:
-    params = request.query_params or {}
-    value = params.get(name)
-    return value if value not in (None, "") else None
+def query(request: Request, name: str) -> str | None:
+    return queries.read_query(request.query_params, name)
 
 
-def query_int(request, name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = query(request, name)
-    if raw is None:
-        return default
-    # ASCII digits only ("²".isdigit() is true), and few enough that int() is cheap and never refuses.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12) or not minimum <= int(raw) <= maximum:
-        raise InvalidInput(f"'{name}' must be a whole number from {minimum} to {maximum}.", code="invalid_value",
-                           field=name)
-    return int(raw)
+def query_int(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
+    return queries.read_query_int(request.query_params, name, default, minimum, maximum)
 
 
 def locale_of(request) -> str:

@@ -2,6 +2,7 @@
 Accept header (so binary answers reach clients that send none), and Chalice's own error answers
 rewritten into the contract's error shape."""
 import json
+from http import HTTPStatus
 
 from chalice.app import CaseInsensitiveMapping
 
@@ -34,7 +35,7 @@ def contract_http(event, get_response):
     if not event.headers.get("accept"):
         event.headers = CaseInsensitiveMapping({**dict(event.headers), "accept": "*/*"})
     response = get_response(event)
-    if response.status_code >= 400:
+    if response.status_code >= HTTPStatus.BAD_REQUEST:
         response = _contract_shape(response)
     return response
 

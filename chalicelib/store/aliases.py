@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PutError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import db
 from chalicelib.store.models import Alias
@@ -19,7 +20,7 @@ def claim(alias: str, owner_id: str, now: datetime, keep_days: int = 30) -> bool
         raise
 
 
-def claim_in(tx, alias: str, owner_id: str, now: datetime, keep_days: int = 30) -> None:
+def claim_in(tx: TransactWrite, alias: str, owner_id: str, now: datetime, keep_days: int = 30) -> None:
     """`claim` as part of a transaction: the transaction fails (a condition) if `alias` is already claimed."""
     tx.save(Alias(alias, owner_id=owner_id, created_at=db.iso(now), expires_at=now + timedelta(days=keep_days)),
             condition=Alias.alias.does_not_exist())

@@ -9,14 +9,18 @@ day, so reading a period costs one item per day plus the few shards of the days 
 """
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import analytics as numbers
 from chalicelib.store import db
 from chalicelib.store.models import AnalyticsItem
 
 SHARDS = 8
+Counts = dict[str, int]  # counter name -> value (core/analytics.py COUNTERS)
+DayCounts = dict[str, Counts]  # program-local day -> counters
 SEGMENTS_KEY = "segments"
 
 
@@ -24,7 +28,7 @@ def shard_of(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % SHARDS
 
 
-def add_counts(tx, program_id: str, by_day: dict, key: str) -> None:
+def add_counts(tx: TransactWrite, program_id: str, by_day: DayCounts, key: str) -> None:
     """Add `by_day` ({day: counters}) to this operation's shard of each day, within `tx`."""
     shard = shard_of(key)
     for day, counts in by_day.items():
@@ -33,7 +37,7 @@ def add_counts(tx, program_id: str, by_day: dict, key: str) -> None:
             tx.update(AnalyticsItem(program_id, f"s#{day}#{shard}"), actions=[*actions, AnalyticsItem.writes.add(1)])
 
 
-def _counts(item: AnalyticsItem) -> dict:
+def _counts(item: AnalyticsItem) -> Counts:
     return {name: int(getattr(item, name)) for name in numbers.COUNTERS if getattr(item, name)}
 
 
@@ -41,14 +45,14 @@ def _counts(item: AnalyticsItem) -> dict:
 class Period:
     """What a period's numbers are made of, and what reading them cost."""
 
-    days: dict = field(default_factory=dict)  # day -> counters
+    days: DayCounts = field(default_factory=dict)
     outstanding: int = 0  # points held at the end of the last day
     items_read: int = 0
 
 
 def read_period(program_id: str, start: str, end: str) -> Period:
     period = Period()
-    folded = {}
+    folded: dict[str, AnalyticsItem] = {}
     for item in AnalyticsItem.query(program_id, AnalyticsItem.item_key.between(f"d#{start}", f"d#{end}")):
         period.items_read += 1
         day = item.item_key[2:]
@@ -68,7 +72,7 @@ def read_period(program_id: str, start: str, end: str) -> Period:
     return period
 
 
-def _last_folded_before(program_id: str, day: str, period: Period):
+def _last_folded_before(program_id: str, day: str, period: Period) -> tuple[str | None, AnalyticsItem | None]:
     for item in AnalyticsItem.query(program_id, AnalyticsItem.item_key.between("d#", f"d#{day}"),
                                     scan_index_forward=False, limit=1):
         period.items_read += 1
@@ -79,7 +83,7 @@ def _last_folded_before(program_id: str, day: str, period: Period):
 def fold(program_id: str, until: str, attempts: int = 5) -> int:
     """Fold the shards of every day up to `until` (a day no longer written to) into its day item, oldest
     first, carrying the outstanding points forward. Returns how many days were folded."""
-    by_day: dict = {}
+    by_day: dict[str, list[AnalyticsItem]] = {}
     for item in AnalyticsItem.query(program_id, AnalyticsItem.item_key.between("s#", f"s#{until}#~"),
                                     consistent_read=True):
         by_day.setdefault(item.item_key.split("#")[1], []).append(item)
@@ -99,7 +103,7 @@ def fold(program_id: str, until: str, attempts: int = 5) -> int:
     return len(by_day)
 
 
-def _fold_day(program_id: str, day: str, shards: list) -> None:
+def _fold_day(program_id: str, day: str, shards: list[AnalyticsItem]) -> None:
     counts = numbers.merge(*(_counts(item) for item in shards))
     try:  # folded before: a receipt uploaded late, whose sale day had closed. It brings money only
         # (points are always booked on the day they change), so the days after keep their balance.
@@ -116,12 +120,13 @@ def _fold_day(program_id: str, day: str, shards: list) -> None:
             tx.delete(item, condition=AnalyticsItem.writes == item.writes)
 
 
-def thresholds(program_id: str) -> dict | None:
+def thresholds(program_id: str) -> dict[str, Any] | None:
     try:
-        return AnalyticsItem.get(program_id, SEGMENTS_KEY).thresholds
+        stored: dict[str, Any] | None = AnalyticsItem.get(program_id, SEGMENTS_KEY).thresholds
+        return stored
     except AnalyticsItem.DoesNotExist:
         return None
 
 
-def save_thresholds(program_id: str, data: dict) -> None:
+def save_thresholds(program_id: str, data: dict[str, Any]) -> None:
     AnalyticsItem(program_id, SEGMENTS_KEY, thresholds=data).save()

@@ -1,7 +1,7 @@
 """Shared DynamoDB plumbing: the transaction connection, time keys, and condition-failure checks."""
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from pynamodb.connection import Connection
@@ -24,7 +24,7 @@ def transaction(token: str | None = None) -> TransactWrite:
 
 def iso(moment: datetime) -> str:
     """UTC ISO-8601 with microseconds and offset: sorts as text in time order."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def micros(moment: datetime) -> int:

@@ -19,8 +19,9 @@ Point lots live inside their card (a list on the card item): a receipt reads the
 one GetItem and writes them back in one transaction, however many lots a redemption drains, and the
 expiry sweep finds cards by the day their soonest lot expires.
 """
+from typing import Any
+
 from pynamodb.attributes import (
-    BooleanAttribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -29,7 +30,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection, Projection
 from pynamodb.models import Model
 
 from chalicelib import config
@@ -47,13 +48,16 @@ class _Meta:
     max_retry_attempts = 2
 
 
-def _meta(name: str) -> type:
+# The Meta classes are made at run time, so typed Any: PynamoDB's stubs declare a protocol for them.
+def _meta(name: str) -> Any:
     return type("Meta", (_Meta,), {"table_name": _SETTINGS.table_prefix + name, "short_name": name})
 
 
-def _index_meta(name: str, projection) -> type:
+def _index_meta(name: str, projection: Projection) -> Any:
     return type("Meta", (), {"index_name": name, "projection": projection, "billing_mode": "PAY_PER_REQUEST"})
 
+
+# (Index subclasses: PynamoDB's Index.__init_subclass__ has no annotations, hence the ignores.)
 
 # --- merchants, programs, keys -------------------------------------------------------------------
 
@@ -65,7 +69,7 @@ class Merchant(Model):
     created_at = UnicodeAttribute()
 
 
-class ProgramsByMerchant(GlobalSecondaryIndex):
+class ProgramsByMerchant(GlobalSecondaryIndex["Program"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_merchant", AllProjection())
     merchant_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -91,7 +95,7 @@ class Program(Model):
     by_merchant = ProgramsByMerchant()
 
 
-class PosKeysByProgram(GlobalSecondaryIndex):
+class PosKeysByProgram(GlobalSecondaryIndex["PosKey"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_program", AllProjection())
     program_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -128,7 +132,7 @@ class Alias(Model):
 
 # --- cards and their points ----------------------------------------------------------------------
 
-class Lot(MapAttribute):
+class Lot(MapAttribute[str, Any]):
     """Points from one accrual. Spending drains the soonest-expiring lots first; expiry burns the rest."""
 
     lot_id = UnicodeAttribute()
@@ -141,14 +145,14 @@ class Lot(MapAttribute):
     ref = UnicodeAttribute(null=True)  # receipt or operation that created it
 
 
-class CardsByProgram(GlobalSecondaryIndex):
+class CardsByProgram(GlobalSecondaryIndex["Card"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_program", IncludeProjection(
         ["number", "name", "balance", "tier", "status", "created_at", "last_visit_on", "stats", "birthday"]))
     program_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
 
 
-class CardsByExpiry(GlobalSecondaryIndex):
+class CardsByExpiry(GlobalSecondaryIndex["Card"]):  # type: ignore[no-untyped-call]
     """Cards holding points that expire (sparse), in the order their soonest lot expires: 'every card
     due on or before day D' is one query (expiry_key <= program#D), however long the job was down."""
 
@@ -157,19 +161,19 @@ class CardsByExpiry(GlobalSecondaryIndex):
     expiry_key = UnicodeAttribute(range_key=True)
 
 
-class CardsByBirthday(GlobalSecondaryIndex):
+class CardsByBirthday(GlobalSecondaryIndex["Card"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_birthday", AllProjection())
     birthday_key = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute(range_key=True)
 
 
-class CardsByLastVisit(GlobalSecondaryIndex):
+class CardsByLastVisit(GlobalSecondaryIndex["Card"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_last_visit", AllProjection())
     last_visit_key = UnicodeAttribute(hash_key=True)
     card_id = UnicodeAttribute(range_key=True)
 
 
-class CardsByTier(GlobalSecondaryIndex):
+class CardsByTier(GlobalSecondaryIndex["Card"]):  # type: ignore[no-untyped-call]
     """Cards above a program's first tier (sparse): the scheduled tier review and tier audiences."""
 
     Meta = _index_meta("by_tier", AllProjection())
@@ -228,7 +232,7 @@ class Card(Model):
     by_tier = CardsByTier()
 
 
-class LedgerByProgram(GlobalSecondaryIndex):
+class LedgerByProgram(GlobalSecondaryIndex["LedgerEntry"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_program", AllProjection())
     program_id = UnicodeAttribute(hash_key=True)
     entry_key = UnicodeAttribute(range_key=True)
@@ -255,7 +259,7 @@ class LedgerEntry(Model):
     by_program = LedgerByProgram()
 
 
-class ReceiptsByTime(GlobalSecondaryIndex):
+class ReceiptsByTime(GlobalSecondaryIndex["Receipt"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_time", AllProjection())
     program_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -286,7 +290,7 @@ class Receipt(Model):
     by_time = ReceiptsByTime()
 
 
-class DevicesBySerial(GlobalSecondaryIndex):
+class DevicesBySerial(GlobalSecondaryIndex["DeviceRegistration"]):  # type: ignore[no-untyped-call]
     Meta = _index_meta("by_serial", KeysOnlyProjection())
     serial = UnicodeAttribute(hash_key=True)
     device_id = UnicodeAttribute(range_key=True)
@@ -306,7 +310,7 @@ class DeviceRegistration(Model):
     by_serial = DevicesBySerial()
 
 
-class OutboxByDue(GlobalSecondaryIndex):
+class OutboxByDue(GlobalSecondaryIndex["OutboxItem"]):  # type: ignore[no-untyped-call]
     """Pending items in the order they fall due: a delivery run reads only what is due."""
 
     Meta = _index_meta("by_due", AllProjection())

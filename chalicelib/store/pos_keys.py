@@ -6,8 +6,8 @@ from chalicelib.store import db, ids, pages
 from chalicelib.store.models import PosKey
 
 
-def create(*, program_id: str, merchant_id: str, secret_hash: str, label: str | None, created_by: str | None,
-           now: datetime) -> PosKey:
+def create(*, program_id: str, merchant_id: str, secret_hash: str, label: str | None,  # noqa: PLR0913 (keywords)
+           created_by: str | None, now: datetime) -> PosKey:
     key_id = ids.new_id("pk")
     stamp = db.iso(now)
     key = PosKey(key_id, program_id=program_id, merchant_id=merchant_id, created_key=f"{stamp}#{key_id}",

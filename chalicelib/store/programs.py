@@ -1,6 +1,7 @@
 """Programs and their slugs. A slug is unique across the platform (it is in printed QR codes) and
 cannot change once created, so its alias is cached for the life of a warm container."""
 from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -11,8 +12,9 @@ from chalicelib.store.models import Alias, Program
 _slug_cache: dict[str, str] = {}
 
 
-def create(*, merchant_id: str, name: str, slug: str, timezone: str, currency: str, country: str,
-           mechanics: dict, branding: dict, now: datetime, limits: dict | None = None) -> Program:
+def create(*, merchant_id: str, name: str, slug: str, timezone: str, currency: str, country: str,  # noqa: PLR0913
+           mechanics: dict[str, Any], branding: dict[str, str], now: datetime,
+           limits: dict[str, Any] | None = None) -> Program:
     program_id = ids.new_id("p")
     stamp = db.iso(now)
     program = Program(program_id, merchant_id=merchant_id, created_key=f"{stamp}#{program_id}", name=name,

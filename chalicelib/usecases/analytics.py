@@ -8,33 +8,44 @@ are. Segment thresholds are a snapshot of the day, made by the nightly job (or b
 the day that needs them), so listing a segment page by page reads only those pages.
 """
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
+from typing import TypedDict, TypeVar
 
 from chalicelib import log
+from chalicelib.commands.queries import PeriodQuery
 from chalicelib.core import analytics as numbers
 from chalicelib.core import mechanics as mech
 from chalicelib.core import segments as seg
-from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 from chalicelib.store import analytics as store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, pages
-from chalicelib.store.models import Card
+from chalicelib.store.records import Card, Program
 from chalicelib.usecases import clock
 
 DEFAULT_DAYS = 30
 MAX_SUMMARY_DAYS = 3660
 MAX_SERIES_DAYS = 731
+Part = TypeVar("Part")  # what `each_member`'s work makes of one slice of the members
+
+
+class Classified(TypedDict):
+    """A member's segments today."""
+
+    lifecycle: str
+    rfm: str | None  # the three scores, e.g. "545"; None when the member has none
+    rfm_segment: str | None
+
+
 READERS = 8  # the cards index is read in this many time slices at once
 
 
-def period(program, raw_from: str | None, raw_to: str | None, now: datetime, longest: int) -> tuple[date, date]:
+def period(program: Program, asked: PeriodQuery, now: datetime, longest: int) -> tuple[date, date]:
     """The days asked for, in the program's time zone, both ends included; the last 30 days by default."""
-    today = clock.local_day(now, program.timezone)
-    end = v.parse_day(raw_to, "to") if raw_to else today
-    start = v.parse_day(raw_from, "from") if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
+    end = asked.end or clock.local_day(now, program.timezone)
+    start = asked.start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
         raise InvalidInput("'from' must not be after 'to'.", code="invalid_range", field="from")
     if (end - start).days + 1 > longest:
@@ -47,15 +58,15 @@ def day_of(created_at: str, zone: str) -> str:
     return clock.local_day(datetime.fromisoformat(created_at), zone).isoformat()
 
 
-def joined_on(card, zone: str) -> str:
+def joined_on(card: Card, zone: str) -> str:
     return day_of(card.created_at, zone)
 
 
-def member_of(card, zone: str) -> numbers.Member:
+def member_of(card: Card, zone: str) -> numbers.Member:
     return numbers.member_from_stats(card.card_id, joined_on(card, zone), card.stats or {}, int(card.balance or 0))
 
 
-def _slices(program, now: datetime) -> list[tuple[str, str]]:
+def _slices(program: Program, now: datetime) -> list[tuple[str, str]]:
     """The program's life cut into READERS time ranges of the cards index's sort key (created_at#id)."""
     first = datetime.fromisoformat(program.created_at)
     last = now + timedelta(minutes=5)
@@ -63,18 +74,19 @@ def _slices(program, now: datetime) -> list[tuple[str, str]]:
         return [("", "~")]
     step = (last - first) / READERS
     bounds = [db.iso(first + step * i) for i in range(1, READERS)]
-    return list(zip(["", *bounds], [*bounds, "~"]))
+    return list(zip(["", *bounds], [*bounds, "~"], strict=True))
 
 
-def each_member(program, now: datetime, work: Callable) -> tuple[list, int]:
+def each_member(program: Program, now: datetime, work: Callable[[Iterator[numbers.Member]], Part]
+                ) -> tuple[list[Part], int]:
     """Run `work(members) -> part` over every member, from the cards index read in time slices side by
     side, each slice page by page (nobody holds all the cards). Returns the parts and the cards read."""
     zone = program.timezone
 
-    def run(bounds: tuple[str, str]):
+    def run(bounds: tuple[str, str]) -> tuple[Part, int]:
         read = [0]
 
-        def members():
+        def members() -> Iterator[numbers.Member]:
             for card_id, created_at, balance, stats in card_store.histories(program.program_id, *bounds):
                 read[0] += 1
                 yield numbers.member_from_stats(card_id, day_of(created_at, zone), stats, balance)
@@ -87,8 +99,8 @@ def each_member(program, now: datetime, work: Callable) -> tuple[list, int]:
     return [part for part, _ in done], sum(read for _, read in done)
 
 
-def summary(program, raw_from: str | None, raw_to: str | None, now: datetime) -> dict:
-    start, end = period(program, raw_from, raw_to, now, MAX_SUMMARY_DAYS)
+def summary(program: Program, asked: PeriodQuery, now: datetime) -> dict[str, object]:
+    start, end = period(program, asked, now, MAX_SUMMARY_DAYS)
     mechanics = mech.from_stored(program.mechanics)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
     window = mechanics.activity_window_days
@@ -101,15 +113,15 @@ def summary(program, raw_from: str | None, raw_to: str | None, now: datetime) ->
     return answer
 
 
-def daily(program, raw_from: str | None, raw_to: str | None, now: datetime) -> dict:
-    start, end = period(program, raw_from, raw_to, now, MAX_SERIES_DAYS)
+def daily(program: Program, asked: PeriodQuery, now: datetime) -> dict[str, object]:
+    start, end = period(program, asked, now, MAX_SERIES_DAYS)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
     return {"from": start.isoformat(), "to": end.isoformat(), "days": numbers.daily(days.days, start, end)}
 
 
 # --- segments ------------------------------------------------------------------------------------
 
-def thresholds(program, now: datetime) -> seg.Thresholds:
+def thresholds(program: Program, now: datetime) -> seg.Thresholds:
     """Today's thresholds: the stored snapshot if it is from today (and the program's lifecycle settings
     have not changed since), else computed (one pass over the members) and stored."""
     today = clock.local_day(now, program.timezone)
@@ -125,29 +137,29 @@ def thresholds(program, now: datetime) -> seg.Thresholds:
     return fresh
 
 
-def classify(member: numbers.Member, today: date, cuts: seg.Thresholds) -> dict:
+def classify(member: numbers.Member, today: date, cuts: seg.Thresholds) -> Classified:
     scores = seg.rfm(member, today, cuts)
     return {"lifecycle": seg.lifecycle(member, today, cuts), "rfm": "".join(map(str, scores)) if scores else None,
             "rfm_segment": seg.rfm_segment(scores)}
 
 
-def _segment_counts(members, today: date, cuts: seg.Thresholds) -> Counter:
-    counts: Counter = Counter()
+def _segment_counts(members: Iterable[numbers.Member], today: date, cuts: seg.Thresholds) -> Counter[str]:
+    counts: Counter[str] = Counter()
     for member in members:
         found = classify(member, today, cuts)
         counts["members"] += 1
         counts["lifecycle:" + found["lifecycle"]] += 1
         if found["rfm"]:
-            counts["rfm:" + found["rfm_segment"]] += 1
+            counts[f"rfm:{found['rfm_segment']}"] += 1
             counts["score:" + found["rfm"]] += 1
     return counts
 
 
-def segments(program, now: datetime) -> dict:
+def segments(program: Program, now: datetime) -> dict[str, object]:
     today = clock.local_day(now, program.timezone)
     cuts = thresholds(program, now)
     parts, _ = each_member(program, now, lambda members: _segment_counts(members, today, cuts))
-    counts = sum(parts, Counter())
+    counts: Counter[str] = sum(parts, Counter())
     scores = {key[6:]: n for key, n in sorted(counts.items()) if key.startswith("score:")}
     return {"as_of": today.isoformat(), "members": counts["members"], "thresholds": cuts.to_dict(),
             "lifecycle": {name: counts["lifecycle:" + name] for name in seg.LIFECYCLE},
@@ -157,29 +169,28 @@ def segments(program, now: datetime) -> dict:
 SEGMENT_NAMES = (*seg.LIFECYCLE, *seg.RFM_SEGMENTS)
 
 
-def segment_cards(program, segment: str, limit: int, cursor: str | None, now: datetime) -> dict:
+def segment_cards(program: Program, segment: str, limit: int, cursor: str | None, now: datetime
+                  ) -> dict[str, object]:
     """The cards of one segment (lifecycle or RFM), a page at a time, newest first."""
     if segment not in SEGMENT_NAMES:
         raise InvalidInput(f"Segments are {', '.join(SEGMENT_NAMES)}.", code="invalid_choice", field="segment")
     today = clock.local_day(now, program.timezone)
     cuts = thresholds(program, now)
-    items, start = [], pages.decode(cursor, "program_id", program.program_id, "created_key", "card_id")
+    items: list[dict[str, object]] = []
     while True:
-        result = Card.by_program.query(program.program_id, limit=max(limit * 4, 100), last_evaluated_key=start,
-                                       scan_index_forward=False)
-        for card in result:
+        cards, cursor = card_store.list_for_program(program.program_id, max(limit * 4, 100), cursor)
+        for card in cards:
             found = classify(member_of(card, program.timezone), today, cuts)
             if segment in (found["lifecycle"], found["rfm_segment"]):
                 items.append(card_row(card, program.timezone, found))
                 if len(items) == limit:
                     key = {"created_key": {"S": card.created_key}, "card_id": {"S": card.card_id}}
                     return {"items": items, "next_cursor": pages.encode(key, "created_key", "card_id")}
-        start = result.last_evaluated_key
-        if not start:
+        if not cursor:
             return {"items": items, "next_cursor": None}
 
 
-def card_row(card, zone: str, found: dict) -> dict:
+def card_row(card: Card, zone: str, found: Classified) -> dict[str, object]:
     stats = card.stats or {}
     return {"id": card.card_id, "number": card.number, "name": card.name, "tier": card.tier,
             "status": card.status, "balance": int(card.balance or 0), "joined_on": joined_on(card, zone),
@@ -189,7 +200,7 @@ def card_row(card, zone: str, found: dict) -> dict:
 
 # --- the nightly job -----------------------------------------------------------------------------
 
-def nightly(program, now: datetime) -> dict:
+def nightly(program: Program, now: datetime) -> dict[str, object]:
     """Fold the closed days' shards (two days back: no write lands on them any more) and take the
     day's segment thresholds."""
     today = clock.local_day(now, program.timezone)

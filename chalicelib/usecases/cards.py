@@ -1,20 +1,51 @@
 """What callers see of a card: the admin view, the customer's card page, the enrollment answer."""
+import hashlib
 import hmac
+from datetime import datetime
+from email.utils import formatdate
+from typing import TypedDict
 
+from chalicelib.commands.admin import CardEdit
 from chalicelib.config import settings
 from chalicelib.core import card_number, lots
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
-from chalicelib.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.store import card_edits, devices
 from chalicelib.store import cards as card_store
-from chalicelib.store import devices
-from chalicelib.store.models import Card
+from chalicelib.store.records import Card, LedgerEntry, Program
+
+MAX_ID = 64  # no id we issue is longer: a longer one is no card, without a lookup
+_LONGEST_QUERY = 40  # a card number or a phone, with spaces
+
+
+class CardLinks(TypedDict):
+    card_url: str
+    apple_pass_url: str
+    google_save_url: str
+
+
+class EnrollmentAnswer(CardLinks):
+    card_id: str
+    card_number: str
+    balance: int
+
+
+class CardRow(TypedDict):
+    """A card in the admin's list."""
+
+    id: str
+    number: str
+    name: str
+    balance: int
+    tier: str
+    status: str
+    created_at: str
+    last_visit_on: str | None
 
 
 def unsubscribe_token(card: Card) -> str:
     """Proof that an unsubscribe link came from one of our emails (keyed by the card's capability key)."""
-    import hashlib
-
     return hmac.new(card.access_key.encode(), b"unsubscribe:email", hashlib.sha256).hexdigest()[:32]
 
 
@@ -23,13 +54,13 @@ def unsubscribe_url(card: Card) -> str:
 
 
 def by_unsubscribe_token(card_id: str, token: str | None) -> Card:
-    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or not token or not hmac.compare_digest(unsubscribe_token(card).encode(), token.encode()):
         raise NotFound("No such card.")
     return card
 
 
-def links(card: Card) -> dict:
+def links(card: Card) -> CardLinks:
     base = settings().public_base_url
     key = card.access_key
     return {
@@ -39,29 +70,29 @@ def links(card: Card) -> dict:
     }
 
 
-def enrollment_answer(card: Card) -> dict:
+def enrollment_answer(card: Card) -> EnrollmentAnswer:
     return {"card_id": card.card_id, "card_number": card.number, "balance": int(card.balance), **links(card)}
 
 
 def by_capability(card_id: str, key: str | None) -> Card:
     """The card whose link this is; a wrong or missing key is indistinguishable from no card."""
-    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or not key or not hmac.compare_digest(card.access_key.encode(), key.encode()):
         raise NotFound("No such card.")
     return card
 
 
 def for_merchant(merchant_id: str, card_id: str) -> Card:
-    card = card_store.get(card_id) if card_id and len(card_id) <= 64 else None
+    card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or card.merchant_id != merchant_id:
         raise NotFound("No such card.")
     return card
 
 
-def admin_view(card: Card, program, today: str, full: bool = True) -> dict:
+def admin_view(card: Card, program: Program, today: str, full: bool = True) -> dict[str, object]:
     mechanics = mech.from_stored(program.mechanics)
     card_lots = card_store.lots_of(card)
-    view = {
+    view: dict[str, object] = {
         "id": card.card_id,
         "program_id": card.program_id,
         "number": card.number,
@@ -94,18 +125,18 @@ def admin_view(card: Card, program, today: str, full: bool = True) -> dict:
     return view
 
 
-def list_view(card) -> dict:
+def list_view(card: Card) -> CardRow:
     """A row of the cards list (from the by_program index, which projects only these fields)."""
     return {"id": card.card_id, "number": card.number, "name": card.name, "balance": int(card.balance or 0),
             "tier": card.tier, "status": card.status, "created_at": card.created_at,
             "last_visit_on": card.last_visit_on}
 
 
-def search(program, query: str, by_phone: bool = True) -> Card | None:
+def search(program: Program, query: str, by_phone: bool = True) -> Card | None:
     """A card of this program by card number or phone. `by_phone` False (a role that sees no contact
     data): a phone is refused before any lookup, so the search cannot tell whether a number is a member."""
     query = (query or "").strip()
-    if not query or len(query) > 40:
+    if not query or len(query) > _LONGEST_QUERY:
         raise InvalidInput("Search by a card number or a phone number.", code="invalid_query", field="q")
     number = card_number.normalise(query)
     if number:
@@ -120,39 +151,24 @@ def search(program, query: str, by_phone: bool = True) -> Card | None:
     return card if card is not None and card.program_id == program.program_id else None
 
 
-def ledger_view(entry) -> dict:
+def ledger_view(entry: LedgerEntry) -> dict[str, object]:
     return {"at": entry.created_at, "kind": entry.kind, "source": entry.source, "amount": int(entry.amount),
             "balance_after": int(entry.balance_after), "cause": {"type": entry.cause_type, "id": entry.cause_id},
             "actor": entry.actor, "reason": entry.reason}
 
 
-def http_date(micros: int) -> str:
+def http_date(micros: float) -> str:
     """An HTTP date (second resolution) for a change time kept in microseconds."""
-    from email.utils import formatdate
-
     return formatdate(int(micros) // 1_000_000, usegmt=True)
 
 
-def update(card: Card, data: dict, now) -> Card:
+def update(card: Card, edit: CardEdit, now: datetime) -> Card:
     """Block or unblock a card, or correct the holder's name; the wallet card follows."""
-    from pynamodb.exceptions import TransactWriteError
-
-    from chalicelib.core import validation as v
-    from chalicelib.errors import Conflict
-    from chalicelib.store import db
-
-    v.reject_unknown(data, {"status", "name"})
-    status = v.read_str(data, "status", choices=("active", "blocked"))
-    name = v.read_str(data, "name", max_len=100)
-    if status is None and name is None:
-        raise InvalidInput("Send 'status' or 'name'.", code="required")
-    if (status or card.status) == card.status and (name or card.name) == card.name:
+    if (edit.status or card.status) == card.status and (edit.name or card.name) == card.name:
         return card
-    card.status, card.name = status or card.status, name or card.name
+    card.status, card.name = edit.status or card.status, edit.name or card.name
     try:
-        card_store.save_shown_change(card, now)
-    except TransactWriteError as error:
-        if db.is_condition_failure(error):
-            raise Conflict("The card changed meanwhile; read it again.", code="edit_conflict") from None
-        raise
+        card_edits.save_edit(card, now)
+    except card_edits.CardChanged:
+        raise Conflict("The card changed meanwhile; read it again.", code="edit_conflict") from None
     return card

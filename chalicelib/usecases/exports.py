@@ -12,8 +12,9 @@ import csv
 import io
 from datetime import datetime
 
-from chalicelib.store import pages
-from chalicelib.store.models import Card, LedgerEntry, Receipt
+from chalicelib.store import cards as card_store
+from chalicelib.store import listings
+from chalicelib.store.records import Program
 from chalicelib.usecases import analytics, clock
 
 PAGE_ROWS = 2000
@@ -31,7 +32,7 @@ LEDGER_COLUMNS = ("at", "card_id", "kind", "source", "amount", "balance_after", 
                   "reason")
 
 
-def cell(value):
+def cell(value: object) -> object:
     """A value for a spreadsheet: text that would start a formula gets a leading apostrophe; numbers
     (a negative amount is -500, not text) stay numbers."""
     if isinstance(value, str) and (value.startswith(_FORMULA_START) or value.lstrip().startswith(_FORMULA_START)):
@@ -39,7 +40,7 @@ def cell(value):
     return "" if value is None else value
 
 
-def _csv(columns, rows, header: bool) -> str:
+def _csv(columns: tuple[str, ...], rows: list[dict[str, object]], header: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if header:
@@ -49,7 +50,7 @@ def _csv(columns, rows, header: bool) -> str:
     return out.getvalue()
 
 
-def page(program, kind: str, cursor: str | None, now: datetime, contacts: bool) -> tuple[str, str | None]:
+def page(program: Program, kind: str, cursor: str | None, now: datetime, contacts: bool) -> tuple[str, str | None]:
     """(CSV text of one page, the next page's cursor). The first page starts with the header row."""
     if kind == "cards":
         return _cards(program, cursor, now, contacts)
@@ -58,16 +59,14 @@ def page(program, kind: str, cursor: str | None, now: datetime, contacts: bool) 
     return _ledger(program, cursor)
 
 
-def _cards(program, cursor, now, contacts):
+def _cards(program: Program, cursor: str | None, now: datetime, contacts: bool) -> tuple[str, str | None]:
     today = clock.local_day(now, program.timezone)
     cuts = analytics.thresholds(program, now)
-    start = pages.decode(cursor, "program_id", program.program_id, "created_key", "card_id")
-    result = Card.by_program.query(program.program_id, limit=PAGE_ROWS, last_evaluated_key=start,
-                                   scan_index_forward=False)
-    cards = list(result)
+    cards, next_cursor = card_store.list_for_program(program.program_id, PAGE_ROWS, cursor)
     columns = CARD_COLUMNS + (CONTACT_COLUMNS if contacts else ())
+    full = {}
     if contacts and cards:  # the index holds no contacts: fetch the page's cards whole
-        full = {card.card_id: card for card in Card.batch_get([card.card_id for card in cards])}
+        full = {card.card_id: card for card in listings.cards_by_ids([card.card_id for card in cards])}
     rows = []
     for card in cards:
         row = analytics.card_row(card, program.timezone,
@@ -77,28 +76,26 @@ def _cards(program, cursor, now, contacts):
             row.update(phone=whole.phone if whole else None, email=whole.email if whole else None,
                        birthday=whole.birthday if whole else None)
         rows.append(row)
-    return _csv(columns, rows, cursor is None), pages.encode(result.last_evaluated_key, "created_key", "card_id")
+    return _csv(columns, rows, cursor is None), next_cursor
 
 
-def _receipts(program, cursor):
-    start = pages.decode(cursor, "program_id", program.program_id, "created_key", "receipt_key")
-    result = Receipt.by_time.query(program.program_id, limit=PAGE_ROWS, last_evaluated_key=start)
-    rows = []
-    for receipt in result:
+def _receipts(program: Program, cursor: str | None) -> tuple[str, str | None]:
+    receipts, next_cursor = listings.receipts_page(program.program_id, PAGE_ROWS, cursor)
+    rows: list[dict[str, object]] = []
+    for receipt in receipts:
         kind, _, own_id = receipt.receipt_key.partition("#")
         rows.append({"kind": kind, "id": own_id, "business_day": receipt.business_day,
                      "created_at": receipt.created_at, "card_id": receipt.card_id, "total": int(receipt.total),
                      "earned": int(receipt.earned), "redeemed": int(receipt.redeemed),
                      "refunded_amount": int(receipt.refunded_amount), "points_reversed": int(receipt.points_reversed),
                      "points_returned": int(receipt.points_returned)})
-    return (_csv(RECEIPT_COLUMNS, rows, cursor is None),
-            pages.encode(result.last_evaluated_key, "created_key", "receipt_key"))
+    return _csv(RECEIPT_COLUMNS, rows, cursor is None), next_cursor
 
 
-def _ledger(program, cursor):
-    start = pages.decode(cursor, "program_id", program.program_id, "entry_key", "card_id")
-    result = LedgerEntry.by_program.query(program.program_id, limit=PAGE_ROWS, last_evaluated_key=start)
-    rows = [{"at": entry.created_at, "card_id": entry.card_id, "kind": entry.kind, "source": entry.source,
+def _ledger(program: Program, cursor: str | None) -> tuple[str, str | None]:
+    entries, next_cursor = listings.ledger_page(program.program_id, PAGE_ROWS, cursor)
+    rows: list[dict[str, object]] = [
+        {"at": entry.created_at, "card_id": entry.card_id, "kind": entry.kind, "source": entry.source,
              "amount": int(entry.amount), "balance_after": int(entry.balance_after), "cause_type": entry.cause_type,
-             "cause_id": entry.cause_id, "actor": entry.actor, "reason": entry.reason} for entry in result]
-    return _csv(LEDGER_COLUMNS, rows, cursor is None), pages.encode(result.last_evaluated_key, "entry_key", "card_id")
+             "cause_id": entry.cause_id, "actor": entry.actor, "reason": entry.reason} for entry in entries]
+    return _csv(LEDGER_COLUMNS, rows, cursor is None), next_cursor

@@ -3,10 +3,11 @@ program's branding changes, notices within Google's quota, and save/delete callb
 from datetime import datetime
 
 from chalicelib import log
+from chalicelib.commands.google import Callback
 from chalicelib.config import settings
 from chalicelib.errors import AppError
-from chalicelib.store import aliases, db
-from chalicelib.store.models import Card
+from chalicelib.store import aliases, card_channels
+from chalicelib.store.records import Card
 from chalicelib.wallet import google
 
 _classes_synced: dict[str, str] = {}  # program_id -> updated_at of the branding last sent (warm cache)
@@ -53,7 +54,7 @@ def save_url(card: Card, program, now: datetime) -> str:
             log.error("google_wallet_unsendable", card_id=card.card_id, error=type(error).__name__)
         raise WalletUnavailable("Google Wallet did not accept the card just now; try again in a minute.") from None
     if card.google_state is None:
-        card.update(actions=[Card.google_state.set("created")], add_version_condition=False)
+        card_channels.mark_google_created(card)
     token = wallet.save_jwt(google.object_id(wallet.issuer_id, card), google.class_id(wallet.issuer_id, program),
                             [settings().public_base_url], now=now.timestamp())
     return google.SAVE_URL + token
@@ -70,34 +71,31 @@ def notice(card: Card, header: str, body: str, now: datetime, message_id: str | 
     the same `message_id` (the outbox's, the same for every attempt) it is added once; None for a
     repeat."""
     wallet = _client()
-    recent = [int(t) for t in (card.google_notices or []) if int(t) > now.timestamp() - 86400]
+    recent = card_channels.google_notices_since(card, now.timestamp() - 86400)
     notify = len(recent) < google.NOTIFY_PER_DAY
     kind = wallet.add_message(google.object_id(wallet.issuer_id, card),
                               {"header": header[:35], "body": body[:500],
                                "id": message_id or f"m{int(now.timestamp() * 1_000_000)}"}, notify)
     if kind == "TEXT_AND_NOTIFY":
         recent.append(int(now.timestamp()))
-    card.update(actions=[Card.google_notices.set(recent)], add_version_condition=False)
+    card_channels.set_google_notices(card, recent)
     return kind
 
 
-def callback(body: dict, now: datetime) -> dict:
+def callback(received: Callback, now: datetime) -> dict[str, object]:
     """A verified save/delete callback: records whether the card is in a Google wallet (once per nonce)."""
     s = settings()
-    event = google.verify_callback(body, google.root_keys(), s.google_issuer_id or "", int(now.timestamp() * 1000))
+    event = google.verify_callback(received.signed(), google.root_keys(), s.google_issuer_id or "",
+                                   int(now.timestamp() * 1000))
     nonce = str(event.get("nonce", ""))[:128]
     if not nonce or not aliases.claim(f"gnonce#{nonce}", "google", now):
         return {"status": "duplicate"}
     object_id = str(event.get("objectId", ""))
     prefix = f"{s.google_issuer_id}."
     card_id = object_id[len(prefix):] if object_id.startswith(prefix) else ""
-    state = {"save": "saved", "del": "deleted"}.get(event.get("eventType"))
+    event_type = event.get("eventType")
+    state = {"save": "saved", "del": "deleted"}.get(event_type) if isinstance(event_type, str) else None
     if card_id and state:
-        try:
-            Card(card_id).update(actions=[Card.google_state.set(state)], condition=Card.card_id.exists(),
-                                 add_version_condition=False)
-        except Exception as error:  # an object of a card we no longer have
-            if not db.is_condition_failure(error):
-                raise
+        card_channels.set_google_state(card_id, state)  # False: an object of a card we no longer have
     log.info("google_callback", card_id=card_id or None, event_type=event.get("eventType"))
     return {"status": "recorded", "event": event.get("eventType")}

@@ -1,65 +1,46 @@
-"""Creating and editing programs: validated mechanics and branding, immutable slugs."""
+"""Creating and editing programs: validated mechanics and branding (commands/admin.py), immutable slugs."""
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TypedDict
 
-from chalicelib.core import branding as brandings
+from chalicelib.commands import admin as commands
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
-from chalicelib.core import phone as phones
-from chalicelib.core import validation as v
-from chalicelib.errors import InvalidInput
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
-from chalicelib.store.models import Program
-from chalicelib.usecases import clock
-
-SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])"
-CREATE_FIELDS = {"name", "slug", "timezone", "currency", "country", "mechanics", "branding", "limits"}
-PATCH_FIELDS = {"name", "timezone", "currency", "country", "mechanics", "branding", "limits", "status"}
-RESERVED_SLUGS = {"admin", "api", "join", "c", "passkit", "pos", "static", "well-known"}
+from chalicelib.store.records import Program
 
 
-def _common(data: dict, current: Program | None) -> dict:
-    values = {}
-    if "name" in data or current is None:
-        values["name"] = v.read_str(data, "name", required=True, max_len=80)
-    if "timezone" in data or current is None:
-        values["timezone"] = clock.check_zone(v.read_str(data, "timezone", max_len=64, default="Europe/Moscow"))
-    if "currency" in data or current is None:
-        values["currency"] = v.read_str(data, "currency", pattern=r"[A-Z]{3}", default="RUB", max_len=3)
-    if "country" in data or current is None:
-        values["country"] = v.read_str(data, "country", choices=phones.COUNTRIES, default="RU")
-    if "mechanics" in data or current is None:
-        base = mech.from_stored(current.mechanics) if current is not None else None
-        values["mechanics"] = mech.to_dict(mech.parse(data.get("mechanics") or {}, base))
-    if "branding" in data or current is None:
-        base = current.branding if current is not None else None
-        values["branding"] = brandings.parse(data.get("branding") or {}, base)
-    if "limits" in data or current is None:
-        base = limit_rules.from_stored(current.limits) if current is not None else None
-        values["limits"] = limit_rules.to_dict(limit_rules.parse(data.get("limits") or {}, base))
-    return values
+class ProgramView(TypedDict):
+    id: str
+    merchant_id: str
+    name: str
+    slug: str
+    timezone: str
+    currency: str
+    country: str
+    status: str
+    mechanics: dict[str, object]
+    branding: dict[str, str]
+    limits: dict[str, object]
+    created_at: str
+    updated_at: str
 
 
-def create(merchant_id: str, data, now: datetime) -> Program:
-    data = v.require_object(data)
-    v.reject_unknown(data, CREATE_FIELDS)
-    slug = v.read_str(data, "slug", required=True, max_len=40, pattern=SLUG_PATTERN)
-    if slug in RESERVED_SLUGS:
-        raise InvalidInput(f"'{slug}' is reserved.", code="invalid_value", field="slug")
-    values = _common(data, None)
-    return program_store.create(merchant_id=merchant_id, slug=slug, now=now, **values)
+def create(merchant_id: str, new: commands.NewProgram | Mapping[str, object], now: datetime) -> Program:
+    """A new program (the admin route's command; a mapping from scripts and tests is read the same way)."""
+    if not isinstance(new, commands.NewProgram):
+        new = commands.read_new_program(new)
+    return program_store.create(merchant_id=merchant_id, slug=new.slug, name=new.name, timezone=new.timezone,
+                                currency=new.currency, country=new.country, mechanics=mech.to_dict(new.mechanics),
+                                branding=new.branding, limits=limit_rules.to_dict(new.limits), now=now)
 
 
-def update(program: Program, data, now: datetime) -> Program:
-    data = v.require_object(data)
-    if "slug" in data:
-        raise InvalidInput("A slug cannot change: it is printed in QR codes. Create a new program instead.",
-                           code="immutable", field="slug")
-    v.reject_unknown(data, PATCH_FIELDS)
-    values = _common(data, program)
-    if "status" in data:
-        values["status"] = v.read_str(data, "status", choices=("active", "paused"))
+def update(program: Program, changes: commands.ProgramChanges, now: datetime) -> Program:
+    values = _stored(changes.settings)
+    if changes.status is not None:
+        values["status"] = changes.status
     shown_before = (program.name, program.branding, program.country)
     for name, value in values.items():
         setattr(program, name, value)
@@ -69,7 +50,19 @@ def update(program: Program, data, now: datetime) -> Program:
     return program
 
 
-def view(program: Program) -> dict:
+def _stored(settings: commands.ProgramSettings) -> dict[str, object]:
+    """The settings sent, as the program item holds them."""
+    values: dict[str, object] = {name: value for name, value in (
+        ("name", settings.name), ("timezone", settings.timezone), ("currency", settings.currency),
+        ("country", settings.country), ("branding", settings.branding)) if value is not None}
+    if settings.mechanics is not None:
+        values["mechanics"] = mech.to_dict(settings.mechanics)
+    if settings.limits is not None:
+        values["limits"] = limit_rules.to_dict(settings.limits)
+    return values
+
+
+def view(program: Program) -> ProgramView:
     return {
         "id": program.program_id,
         "merchant_id": program.merchant_id,
@@ -88,4 +81,5 @@ def view(program: Program) -> dict:
 
 
 def is_slug(text: str) -> bool:
-    return bool(re.fullmatch(SLUG_PATTERN, text or ""))
+    """The join route checks a slug with this before any lookup."""
+    return bool(re.fullmatch(commands.SLUG_PATTERN, text or ""))

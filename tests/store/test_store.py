@@ -137,3 +137,32 @@ def test_mechanics_are_stored_as_validated_json(aws):
     program = program_store.get(_program(pending_days=2).program_id)
     assert mech.from_stored(program.mechanics).pending_days == 2
     assert program.mechanics["tiers"][0]["earn_percent"] == 5
+
+
+def test_a_cards_channel_marks_are_store_functions(aws):
+    from chalicelib.store import card_channels
+
+    card = _enroll(_program())
+    card_channels.withdraw_email_consent(card)
+    card_channels.link_telegram(card, 4242, NOW)
+    assert card_channels.card_of_chat(4242).card_id == card.card_id and card_channels.card_of_chat(1) is None
+    card_channels.set_google_notices(card, [100, 200])
+    assert card_channels.set_google_state(card.card_id, "saved") is True
+    assert card_channels.set_google_state("c_gone", "saved") is False  # a card we no longer have: nothing written
+    stored = card_store.get(card.card_id, consistent=True)
+    assert (stored.consents["email"], int(stored.telegram_chat_id), stored.google_state) == (False, 4242, "saved")
+    assert card_channels.google_notices_since(stored, 150) == [200]
+
+
+def test_export_pages_and_cards_by_id(aws):
+    from chalicelib.store import listings
+
+    program = _program()
+    cards = [_enroll(program, f"+7916000001{n}") for n in range(3)]
+    assert listings.cards_by_ids([]) == []
+    assert {c.card_id for c in listings.cards_by_ids([c.card_id for c in cards] + ["c_gone"])} == {
+        c.card_id for c in cards}
+    first, cursor = listings.ledger_page(program.program_id, 2, None)
+    rest, end = listings.ledger_page(program.program_id, 2, cursor)
+    assert len(first) == 2 and len(rest) == 1 and end is None  # one welcome entry per card
+    assert listings.receipts_page(program.program_id, 10, None) == ([], None)
