@@ -20,12 +20,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # `inmemory` sets the environment that the store's models read as they load: it comes before the app's modules
 from inmemory import run_with_tables
 
+from chalicelib.commands import queries
 from chalicelib.core import analytics as numbers
-from chalicelib.core import card_number
+from chalicelib.core import card_number, clock
 from chalicelib.store import cards as card_store
 from chalicelib.store import db
 from chalicelib.store.models import AnalyticsItem, Card
-from chalicelib.usecases import analytics, clock, pos
+from chalicelib.usecases import analytics, pos
 from chalicelib.usecases import programs as program_cases
 
 CONSTANT = 20  # the shards of the two open days (2 * 8) and a lookup, with room to spare
@@ -144,9 +145,11 @@ def run(args: argparse.Namespace) -> int:
 
     today = clock.local_day(now, program.timezone)
     start = today - timedelta(days=args.period - 1)
-    runs = [timed(lambda: analytics.summary(program, start.isoformat(), today.isoformat(), now))
+    period = queries.PeriodQuery(start=start, end=today)
+    runs = [timed(lambda: analytics.summary(program, period, now))
             for _ in range(max(1, args.repeat))]
-    latencies, answer = [elapsed for elapsed, _ in runs], runs[-1][1]
+    latencies = [elapsed for elapsed, _ in runs]
+    answer: Any = runs[-1][1]
     read = answer["items_read"]
     total, bound = read["days"] + read["cards"], args.period + args.cards + CONSTANT
     print(f"cards {args.cards}, period {args.period} days: items read {total} (days+shards {read['days']}, "
@@ -158,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     per_card = own_work_per_card(program, now, start, today)
     print(f"our own work per card (decoding + the member's numbers, no I/O): {per_card * 1e6:.0f} us "
           f"-> {per_card * 100_000:.1f} s of CPU per 100,000 cards (the readers share one core: a floor)")
-    elapsed, _ = timed(lambda: analytics.daily(program, start.isoformat(), today.isoformat(), now))
+    elapsed, _ = timed(lambda: analytics.daily(program, period, now))
     print(f"daily latency: {elapsed:.2f} s")
     elapsed, _ = timed(lambda: analytics.segments(program, now))
     print(f"segments latency (thresholds computed and stored): {elapsed:.2f} s")

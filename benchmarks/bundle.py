@@ -33,7 +33,7 @@ GOALS_MS = {"app": 200, "scheduled": 60}
 JOB_MODULES = {"tier_review": "chalicelib.jobs.tiers", "outbox": "chalicelib.jobs.outbox",
                "expire_points": "chalicelib.jobs.triggers", "birthdays": "chalicelib.jobs.triggers",
                "winback": "chalicelib.jobs.triggers", "analytics": "chalicelib.jobs.analytics",
-               "campaigns": "chalicelib.usecases.campaigns", "job_chunk": "chalicelib.jobs.chunks"}
+               "campaigns": "chalicelib.usecases.campaigns", "job_chunk": "chalicelib.queue.chunks"}
 PROBE = ("import sys, time; sys.path[:0] = {paths!r}; t, c = time.perf_counter(), time.process_time(); {imports}; "
          "print((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000)")
 

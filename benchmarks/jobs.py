@@ -30,7 +30,8 @@ from chalicelib import config
 from chalicelib.core import analytics as numbers
 from chalicelib.core import card_number
 from chalicelib.core import segments as seg
-from chalicelib.jobs import chunks, fanout, triggers
+from chalicelib.jobs import triggers
+from chalicelib.queue import chunks, fanout
 from chalicelib.store import cards as card_store
 from chalicelib.store import db
 from chalicelib.store.models import ALL_MODELS, Card, Lot

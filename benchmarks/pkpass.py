@@ -17,21 +17,21 @@ from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+# The environment first: the settings and the models read it when they are imported (hence E402 below).
+CERTS = Path(tempfile.mkdtemp(prefix="pkpass-bench-"))
+os.environ.update({"STAGE": "bench", "PASS_CERTS_DIR": str(CERTS), "PASS_TYPE_ID": "pass.bench.loyalty",
+                   "TEAM_ID": "BENCHTEAM1", "PUBLIC_BASE_URL": "https://loyalty.example.com"})
+
+from chalicelib.core import card_number
+from chalicelib.store.models import Card, Program
+from chalicelib.wallet import apple, devcerts
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passes", type=int, default=300)
     args = parser.parse_args()
-    certs = Path(tempfile.mkdtemp(prefix="pkpass-bench-"))
-    os.environ.update({"STAGE": "bench", "PASS_CERTS_DIR": str(certs), "PASS_TYPE_ID": "pass.bench.loyalty",
-                       "TEAM_ID": "BENCHTEAM1", "PUBLIC_BASE_URL": "https://loyalty.example.com"})
-    # after the environment above: the settings and the models read it when they are imported
-    from chalicelib.core import card_number  # noqa: PLC0415
-    from chalicelib.store.models import Card, Program  # noqa: PLC0415
-    from chalicelib.wallet import apple, devcerts  # noqa: PLC0415
-
-    devcerts.generate(certs, "pass.bench.loyalty", "BENCHTEAM1")
+    devcerts.generate(CERTS, "pass.bench.loyalty", "BENCHTEAM1")
     program = Program("p_bench", merchant_id="m", name="Bench Coffee", slug="bench", timezone="Europe/Moscow",
                       currency="RUB", country="RU", mechanics={}, branding={}, created_at="", updated_at="")
     cards = [Card(f"c_bench{index:06d}", program_id="p_bench", merchant_id="m", number=card_number.from_random(

@@ -27,25 +27,39 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The environment first: the settings and the store's models read it as they are imported (hence E402 below).
+PORT = _free_port()
+os.environ.update({"STAGE": "bench", "TABLE_PREFIX": "bench-", "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{PORT}",
+                   "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench",
+                   "AWS_SECRET_ACCESS_KEY": "bench", "ADMIN_JWT_KEYS_FILE": os.devnull})
+
+import logging
+from datetime import UTC, datetime
+
+from chalice.test import Client
+from moto.server import ThreadedMotoServer
+
+import app
+from chalicelib import auth
+from chalicelib.store import cards as card_store
+from chalicelib.store import db, pos_keys
+from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.tables import create_tables
+from chalicelib.usecases import enrollment, pos
+from chalicelib.usecases import programs as program_cases
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--receipts", type=int, default=200)
     parser.add_argument("--cards", type=int, default=20)
     args = parser.parse_args()
 
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("loyalty").setLevel(logging.WARNING)
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=PORT, verbose=False)
     server.start()
-    os.environ.update({"STAGE": "bench", "TABLE_PREFIX": "bench-", "DYNAMODB_ENDPOINT": f"http://127.0.0.1:{port}",
-                       "AWS_DEFAULT_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "bench",
-                       "AWS_SECRET_ACCESS_KEY": "bench", "ADMIN_JWT_KEYS_FILE": os.devnull})
     try:
         return run(args)
     finally:
@@ -53,24 +67,13 @@ def main() -> int:
 
 
 def run(args) -> int:
-    from datetime import datetime, timezone
-
-    from chalice.test import Client
-
-    import app
-    from chalicelib import auth
-    from chalicelib.store import db, pos_keys
-    from chalicelib.store.models import ALL_MODELS
-    from chalicelib.store.tables import create_tables
-    from chalicelib.usecases import enrollment, pos
-    from chalicelib.usecases import programs as program_cases
-
     create_tables()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     program = program_cases.create("m_bench", {"name": "Bench", "slug": "bench", "mechanics": {
         "welcome_bonus": 1000, "redeem_cap_percent": 50}}, now)
     secret = auth.new_pos_secret()
-    key = pos_keys.create(program_id=program.program_id, merchant_id="m_bench", secret_hash=auth.pos_secret_hash(secret),
+    key = pos_keys.create(program_id=program.program_id, merchant_id="m_bench",
+                          secret_hash=auth.pos_secret_hash(secret),
                           label=None, created_by=None, now=now)
     cards = [enrollment.enroll(program, {"name": "B", "phone": f"+7916{index:07d}", "consent": True}, now, "ru")
              for index in range(args.cards)]
@@ -108,8 +111,6 @@ def run(args) -> int:
         hook_clients()
         # A cold container: nothing cached yet (POS key, card number -> id).
         pos.forget_cached()
-        from chalicelib.store import cards as card_store
-
         card_store._number_cache.clear()
         calls.clear()
         post({"receipt_id": "cold-1", "card": cards[0].number, "total": 100000})

@@ -1,13 +1,13 @@
 """Where the non-code files live: templates/ and passes/ at the project root in a checkout, or
 copied next to the code in a deployment bundle (chalicelib/assets/). ASSETS_DIR overrides both."""
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 
 
-@lru_cache(maxsize=None)
+@cache
 def directory(name: str) -> Path:
     override = os.environ.get("ASSETS_DIR")
     candidates = [Path(override) / name] if override else []

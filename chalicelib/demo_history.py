@@ -8,11 +8,12 @@ import random
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from chalicelib.core import clock
 from chalicelib.errors import AppError, Conflict
 from chalicelib.jobs import analytics as nightly
 from chalicelib.jobs import triggers
 from chalicelib.store import cards as card_store
-from chalicelib.usecases import clock, enrollment, pos
+from chalicelib.usecases import enrollment, pos
 
 NAMES = ("Anna", "Ivan", "Olga", "Pavel", "Maria", "Sergey", "Elena", "Dmitry", "Irina", "Alexey")
 

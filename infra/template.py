@@ -16,6 +16,7 @@ from typing import Any
 
 from chalicelib.config import PROJECT_ROOT, stage_environment
 from chalicelib.store import tables
+from chalicelib.store.models import ALL_MODELS
 
 APP_NAME = "loyalty"
 LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -75,7 +76,7 @@ TRIGGERS = {
 }
 for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS
-# The jobs queue's worker does whatever a schedule hands over: card chunks, index walks (chalicelib/jobs/chunks.py),
+# The jobs queue's worker does whatever a schedule hands over: card chunks, index walks (chalicelib/queue/chunks.py),
 # a program's whole run, and batches of the analytics upkeep (under leases in `aliases`).
 ACCESS["job_chunk"] = {**TRIGGERS, "programs": ["dynamodb:GetItem", "dynamodb:Scan"],
                        "cards": [*TRIGGERS["cards"], "dynamodb:Query@by_program"],
@@ -123,7 +124,7 @@ def _tables(stage_env: dict[str, str]) -> Iterator[tuple[str, str, dict[str, Any
     """(short name, logical id, CreateTable definition, TTL attribute) for every model, from the code."""
     prefix = stage_env["TABLE_PREFIX"]
     definitions = {d["TableName"]: d for d in tables.table_definitions(prefix)}
-    for model in tables.ALL_MODELS:
+    for model in ALL_MODELS:
         short = tables.short_name(model)
         yield short, f"{_camel(short)}Table", definitions[prefix + short], tables.ttl_attribute(model)
 

@@ -36,7 +36,7 @@ for _name in ("DYNAMODB_ENDPOINT", "ADMIN_JWT_KEYS_SECRET", "ADMIN_JWT_EXTERNAL_
 import app
 from chalicelib import auth, config
 from chalicelib.channels import telegram, telegram_standin
-from chalicelib.jobs import fanout
+from chalicelib.queue import fanout
 from chalicelib.store import cards, merchants, programs
 from chalicelib.store.tables import create_tables
 from chalicelib.usecases import pos as pos_cases

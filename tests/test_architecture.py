@@ -41,8 +41,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "chalicelib.lazy", "chalicelib.assets", "chalicelib.http_standin")),
     ("rules", ("chalicelib.core", "chalicelib.secret_store")),  # secret_store: config plus one botocore client
     ("commands", ("chalicelib.commands",)),  # typed inputs, parsed at the edge with core's strict readers
-    ("effects", ("chalicelib.store", "chalicelib.wallet", "chalicelib.channels", "chalicelib.auth",
-                 "chalicelib.rendering")),
+    # queue: the jobs queue (SQS or in place); it reaches the workers only through its task registry, by name
+    ("effects", ("chalicelib.store", "chalicelib.wallet", "chalicelib.channels", "chalicelib.queue",
+                 "chalicelib.auth", "chalicelib.rendering")),
     ("use cases", ("chalicelib.usecases", "chalicelib.integrations")),
     ("entry points", ("chalicelib.api", "chalicelib.jobs")),
     ("wiring and tools", ("app", "chalicelib.cli", "chalicelib.devstack", "chalicelib.demo_history",
@@ -191,7 +192,7 @@ def test_only_store_imports_pynamodb_and_the_models():
 def import_graph() -> dict[str, dict[str, Import]]:
     """Module -> the app modules it loads when it runs, each with the import that loads it. Every import counts,
     in a function or not (a function's import is a circle that closes later), except those under TYPE_CHECKING.
-    Importing `chalicelib.jobs.fanout` also runs `chalicelib/jobs/__init__.py` first, so that is an edge too
+    Importing `chalicelib.jobs.triggers` also runs `chalicelib/jobs/__init__.py` first, so that is an edge too
     (a module's own parent packages are already running and are left out)."""
     graph: dict[str, dict[str, Import]] = {module: {} for module in APP_MODULES}
     for found in app_imports():

@@ -12,6 +12,7 @@ from chalicelib.api import pages
 from chalicelib.api.http import JSON, api, json_body, json_response, locale_of, query
 from chalicelib.commands import admin as commands
 from chalicelib.commands import queries
+from chalicelib.core import clock
 from chalicelib.errors import NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import merchants as merchant_store
@@ -19,7 +20,7 @@ from chalicelib.store import outbox as outbox_store
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Merchant, PosKey, Program
-from chalicelib.usecases import adjustments, clock, deliveries
+from chalicelib.usecases import adjustments, deliveries
 from chalicelib.usecases import cards as card_views
 from chalicelib.usecases import pos as pos_cases
 from chalicelib.usecases import programs as program_cases

@@ -11,7 +11,7 @@ from chalicelib import log
 from chalicelib.api import pages
 from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of, query
 from chalicelib.commands import join as join_commands
-from chalicelib.core import card_number, lots
+from chalicelib.core import card_number, clock, lots
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
 from chalicelib.store import card_channels
@@ -19,7 +19,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import clock, enrollment, guards, telegram_bot
+from chalicelib.usecases import enrollment, guards, telegram_bot
 from chalicelib.usecases import programs as program_cases
 
 bp = Blueprint(__name__)

@@ -498,6 +498,18 @@ def document() -> dict:
             body=_body(_closed(("refund_id", "receipt_id", "amount"),
                             refund_id=_s(64, pattern=id_pattern), receipt_id=_s(64, pattern=id_pattern),
                             amount=_int(1, pos_cases.MAX_TOTAL))))},
+        "/integrations/{provider}/events": {"post": _op(
+            "A POS provider's event: a receipt or a refund in the provider's own shape and signature",
+            _answers({"200": _json({"oneOf": [_ref("ReceiptAnswer"), _ref("RefundAnswer")]}, headers={
+                "Idempotent-Replay": {"schema": _STRING}})},
+                400, 401, 404, 409, 413, 415, 422, 429, *retry_writes),
+            tag="pos", security=_PUBLIC,
+            description="Each provider checks its own signature (`signed`: the POS key headers of /pos/receipts "
+                        "over this path) and maps its event to a receipt or refund; the answers are those of "
+                        "/pos/receipts and /pos/refunds. An unknown provider is 404 `unknown_provider`.",
+            params=[_path_param("provider", "A registered provider's name (README: Adding a POS provider).",
+                                maxLength=64)],
+            body=_body({"type": "object"}))},
         # --- admin
         "/admin/merchants": {
             "get": _op("Merchants (platform operator)", _answers({"200": _json(_page("Merchant"))}, 400, 401, 403),

@@ -30,7 +30,7 @@ def _api_id() -> str | None:
 
 @lru_cache(maxsize=1)
 def _http() -> Any:
-    import httpx  # noqa: PLC0415 - lazy: 118 ms to import, needed only when a text goes out
+    import httpx  # lazy: 118 ms to import, needed only when a text goes out
 
     return httpx.Client(timeout=TIMEOUT_SECONDS)
 

@@ -3,21 +3,33 @@ the strict readers of core/validation.py (the same field-named errors and codes 
 take these and never see the raw JSON."""
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from chalicelib.core import branding as brandings
+from chalicelib.core import clock
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
-from chalicelib.store.records import Program
-from chalicelib.usecases import clock
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])"
 RESERVED_SLUGS = frozenset({"admin", "api", "join", "c", "passkit", "pos", "static", "well-known"})
 _SETTINGS = ("name", "timezone", "currency", "country", "mechanics", "branding", "limits")
 CREATE_FIELDS = frozenset({"slug", *_SETTINGS})
 PATCH_FIELDS = frozenset({"status", *_SETTINGS})
+
+
+class CurrentSettings(Protocol):
+    """What a PATCH is merged over: the program's stored mechanics, branding and limits."""
+
+    @property
+    def mechanics(self) -> Any: ...
+    @property
+    def branding(self) -> Any: ...
+    @property
+    def limits(self) -> Any: ...
+
 
 
 @dataclass(frozen=True)
@@ -102,7 +114,7 @@ def read_new_program(data: object) -> NewProgram:
                       limits=_limits(data, None))
 
 
-def read_program_changes(data: object, current: Program) -> ProgramChanges:
+def read_program_changes(data: object, current: CurrentSettings) -> ProgramChanges:
     data = v.require_object(data)
     if "slug" in data:
         raise InvalidInput("A slug cannot change: it is printed in QR codes. Create a new program instead.",
@@ -113,7 +125,7 @@ def read_program_changes(data: object, current: Program) -> ProgramChanges:
     return ProgramChanges(settings=settings, status=status)
 
 
-def _settings(data: Mapping[str, object], current: Program) -> ProgramSettings:
+def _settings(data: Mapping[str, object], current: CurrentSettings) -> ProgramSettings:
     """The settings sent, in the order they are checked (a new program's order too)."""
     return ProgramSettings(
         name=_name(data) if "name" in data else None,
@@ -141,15 +153,15 @@ def _country(data: Mapping[str, object]) -> str:
     return v.read_str(data, "country", choices=phones.COUNTRIES, default="RU")
 
 
-def _mechanics(data: Mapping[str, object], current: Program | None) -> mech.Mechanics:
+def _mechanics(data: Mapping[str, object], current: CurrentSettings | None) -> mech.Mechanics:
     """Merged over the program's current mechanics: a PATCH may send just one of them."""
     return mech.parse(data.get("mechanics") or {}, mech.from_stored(current.mechanics) if current is not None else None)
 
 
-def _branding(data: Mapping[str, object], current: Program | None) -> dict[str, str]:
+def _branding(data: Mapping[str, object], current: CurrentSettings | None) -> dict[str, str]:
     return brandings.parse(data.get("branding") or {}, current.branding if current is not None else None)
 
 
-def _limits(data: Mapping[str, object], current: Program | None) -> limit_rules.Limits:
+def _limits(data: Mapping[str, object], current: CurrentSettings | None) -> limit_rules.Limits:
     return limit_rules.parse(data.get("limits") or {},
                              limit_rules.from_stored(current.limits) if current is not None else None)

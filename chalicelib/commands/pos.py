@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.commands import body_hash
-from chalicelib.core import card_number
+from chalicelib.core import card_number, clock
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput, RuleViolation
-from chalicelib.usecases import clock
 
 MAX_TOTAL = 10**12
 MAX_RECEIPT_AGE_DAYS = 366  # a till that was offline uploads late, but not from another year (or year 1)

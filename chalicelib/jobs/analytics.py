@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from chalicelib import log
-from chalicelib.jobs import fanout
+from chalicelib.queue import fanout
 from chalicelib.store import ids, leases, sweeps
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import analytics

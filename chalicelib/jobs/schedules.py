@@ -8,7 +8,8 @@ from typing import Any
 from chalice import Blueprint, Cron, Rate
 
 from chalicelib import log
-from chalicelib.jobs import JOBS, chunks, fanout
+from chalicelib.jobs import JOBS
+from chalicelib.queue import chunks, fanout
 
 bp = Blueprint(__name__)
 # The jobs queue's name is fixed when the app is packaged (infra/package.py sets it per stage).
@@ -59,7 +60,7 @@ def campaigns(event: Any) -> Any:
 
 @bp.on_sqs_message(queue=JOBS_QUEUE_NAME, batch_size=1)
 def job_chunk(event: Any) -> Any:
-    """One chunk of a fanned-out run (see jobs/fanout.py); SQS retries it if this fails."""
+    """One chunk of a fanned-out run (see queue/fanout.py); SQS retries it if this fails."""
     done = []
     for record in event:
         try:

@@ -42,7 +42,10 @@ def review_program(program: Any, day: date, now: datetime) -> dict[str, int]:
                 except Exception as error:  # the card changed meanwhile: read it again
                     if not db.is_condition_failure(error):
                         raise
-                    card = card_store.get(card.card_id, consistent=True)
+                    fresh = card_store.get(card.card_id, consistent=True)
+                    if fresh is None:  # gone meanwhile: nothing left to show
+                        break
+                    card = fresh
     return counts
 
 

@@ -15,15 +15,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib import log
-from chalicelib.core import ledger, messaging
+from chalicelib.core import clock, ledger, messaging
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import RuleViolation
-from chalicelib.jobs import fanout
+from chalicelib.queue import fanout
 from chalicelib.store import cards as card_store
 from chalicelib.store import occasions, sweeps
 from chalicelib.store import programs as program_store
-from chalicelib.usecases import clock
 from chalicelib.usecases.ledger import BurnExpired, GiveBonus, apply, ledger_card, queued_message
 
 Card = Any  # the stored card, as store/cards.py reads it (jobs import no PynamoDB model)

@@ -37,7 +37,8 @@ def ref_alias(program_id: str, code: str) -> str:
 
 
 def to_attribute(lot: Lot) -> LotAttribute:
-    return LotAttribute(lot_id=lot.lot_id, source=lot.source, points=lot.points, remaining=lot.remaining,
+    return LotAttribute(lot_id=lot.lot_id,  # type: ignore[no-untyped-call]  # PynamoDB MapAttribute
+                        source=lot.source, points=lot.points, remaining=lot.remaining,
                         earned_on=lot.earned_on, available_on=lot.available_on, expires_on=lot.expires_on,
                         ref=lot.ref)
 
@@ -145,9 +146,9 @@ def histories(program_id: str, after: str, before: str) -> Iterator[tuple[str, s
     if after:
         values[":after"] = {"S": after}
         condition = "program_id = :p AND created_key BETWEEN :after AND :before"
-    # PynamoDB's Meta classes are untyped: their names are read as they are.
-    request = {"TableName": Card.Meta.table_name,  # type: ignore[attr-defined]
-               "IndexName": Card.by_program.Meta.index_name,  # type: ignore[attr-defined]
+    # The table and index names, from the models: one definition of each.
+    request = {"TableName": Card.Meta.table_name,
+               "IndexName": Card.by_program.Meta.index_name,
                "KeyConditionExpression": condition, "ExpressionAttributeValues": values,
                "ProjectionExpression": "card_id, created_at, balance, stats"}
     while True:

@@ -11,11 +11,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from typing import TypedDict, TypeVar
+from typing import TypedDict
 
 from chalicelib import log
 from chalicelib.commands.queries import PeriodQuery
 from chalicelib.core import analytics as numbers
+from chalicelib.core import clock
 from chalicelib.core import mechanics as mech
 from chalicelib.core import segments as seg
 from chalicelib.errors import InvalidInput
@@ -23,12 +24,10 @@ from chalicelib.store import analytics as store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, pages
 from chalicelib.store.records import Card, Program
-from chalicelib.usecases import clock
 
 DEFAULT_DAYS = 30
 MAX_SUMMARY_DAYS = 3660
 MAX_SERIES_DAYS = 731
-Part = TypeVar("Part")  # what `each_member`'s work makes of one slice of the members
 
 
 class Classified(TypedDict):
@@ -77,8 +76,8 @@ def _slices(program: Program, now: datetime) -> list[tuple[str, str]]:
     return list(zip(["", *bounds], [*bounds, "~"], strict=True))
 
 
-def each_member(program: Program, now: datetime, work: Callable[[Iterator[numbers.Member]], Part]
-                ) -> tuple[list[Part], int]:
+def each_member[Part](program: Program, now: datetime,  # Part: what `work` makes of one slice of members
+                      work: Callable[[Iterator[numbers.Member]], Part]) -> tuple[list[Part], int]:
     """Run `work(members) -> part` over every member, from the cards index read in time slices side by
     side, each slice page by page (nobody holds all the cards). Returns the parts and the cards read."""
     zone = program.timezone

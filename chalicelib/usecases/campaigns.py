@@ -8,17 +8,17 @@ from typing import Any
 
 from chalicelib import log
 from chalicelib.channels import registry as channels
-from chalicelib.core import ledger, segments
+from chalicelib.core import clock, segments
 from chalicelib.core import mechanics as mech
 from chalicelib.core import validation as v
 from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound, TryAgain
-from chalicelib.jobs import budget as job_budget
-from chalicelib.jobs import fanout
+from chalicelib.queue import budget as job_budget
+from chalicelib.queue import fanout
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, ids, messages, sweeps
 from chalicelib.store import programs as program_store
-from chalicelib.usecases import analytics, clock, notices
+from chalicelib.usecases import analytics, notices
 from chalicelib.usecases.ledger import GiveBonus, apply, ledger_card
 
 Campaign = Any  # the stored campaign (store/campaigns.py)
@@ -133,7 +133,7 @@ def _run(program: Any, campaign: Campaign, runner: str, now: datetime) -> Campai
         chunks = -(-len(reached) // fanout.CHUNK) if len(reached) > INLINE else 0
         campaign_store.walked(campaign, runner, len(reached), chunks, _wall(), FANOUT_LEASE if chunks else LEASE)
         counts: dict[str, int] = {}
-        if chunks:  # the queue's workers do the cards (see jobs/chunks.py); the last one counted finishes
+        if chunks:  # the queue's workers do the cards (see queue/chunks.py); the last one counted finishes
             if fanout.dispatch("campaign", program.program_id, now.date().isoformat(), reached,
                                {"campaign_id": campaign.campaign_id, "now": now.isoformat()}):
                 log.info("campaign_fanned_out", campaign_id=campaign.campaign_id, cards=len(reached))
@@ -307,7 +307,7 @@ def view(campaign: Campaign, audience_size: int | None = None) -> dict[str, Any]
 
 
 def work_chunk(message: dict[str, Any], budget: job_budget.Budget) -> dict[str, int]:
-    """A chunk of a fanned-out send from the jobs queue (see jobs/chunks.py): each card read again
+    """A chunk of a fanned-out send from the jobs queue (see queue/chunks.py): each card read again
     (consistently) and sent to; out of budget, the cards not reached go back to the queue."""
     program = program_store.get(message["program_id"])
     done = {"cards": 0}

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from chalicelib.commands.adjustments import AdjustBalance
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.core import analytics as numbers
-from chalicelib.core import ledger, messaging
+from chalicelib.core import clock, ledger, messaging
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core.ledger import Outcome
@@ -31,7 +31,6 @@ from chalicelib.store.plans import (
     QueuedMessage,
     RefundedReceipt,
 )
-from chalicelib.usecases import clock
 
 
 class Program(Protocol):

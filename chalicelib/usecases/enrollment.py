@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from chalicelib import log
 from chalicelib.core import analytics as numbers
-from chalicelib.core import card_number, lots
+from chalicelib.core import card_number, clock, lots
 from chalicelib.core import enrollment as rules
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import Conflict, InvalidInput, NotFound, TryAgain
@@ -13,7 +13,6 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import enrollment as enrollment_store
 from chalicelib.store import ids
 from chalicelib.store.records import Card, Program
-from chalicelib.usecases import clock
 
 _ATTEMPTS = 3  # a fresh number or referral code after a (vanishingly rare) collision
 

@@ -12,10 +12,11 @@ import csv
 import io
 from datetime import datetime
 
+from chalicelib.core import clock
 from chalicelib.store import cards as card_store
 from chalicelib.store import listings
 from chalicelib.store.records import Program
-from chalicelib.usecases import analytics, clock
+from chalicelib.usecases import analytics
 
 PAGE_ROWS = 2000
 KINDS = ("cards", "receipts", "ledger")

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib import log
+from chalicelib.core import clock
 from chalicelib.core import enrollment as rules
 from chalicelib.core import limits as rules_of_limits
 from chalicelib.errors import AppError, InvalidInput, RateLimited
 from chalicelib.rendering import STRINGS
 from chalicelib.store import codes, ids, ratelimits
-from chalicelib.usecases import clock
 
 
 class CodeNotSent(AppError):

@@ -9,13 +9,12 @@ from typing import Any
 
 from chalicelib.channels import Letter, Recipient
 from chalicelib.channels import registry as channels
+from chalicelib.core import clock, messaging
 from chalicelib.core import mechanics as mech
-from chalicelib.core import messaging
 from chalicelib.store import aliases, messages
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import clock
 
 # The channels campaigns may choose, as registered when this module loaded; the API's contract
 # (api/openapi.py) reads it. Use `channels.offered()` for the live list.

@@ -13,10 +13,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+# hypercorn is a development dependency (requirements-dev.txt): stand-ins stay out of the deployed bundle
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
 ANSWERS = {"gone": (410, "Unregistered"), "busy": (429, "TooManyRequests"), "broken": (500, "InternalServerError")}
 
 
-def make_app(log_path: str | None) -> Callable[..., Awaitable[None]]:  # noqa: C901 (a stand-in answers every case of the service it imitates in one place)
+# A stand-in answers every case of the service it imitates in one place (hence C901 below).
+def make_app(log_path: str | None) -> Callable[..., Awaitable[None]]:  # noqa: C901
     async def app(scope: dict[str, Any], receive: Callable[[], Awaitable[dict[str, Any]]],  # noqa: C901
                   send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         if scope["type"] != "http":
@@ -62,10 +67,6 @@ def make_app(log_path: str | None) -> Callable[..., Awaitable[None]]:  # noqa: C
 
 
 def main() -> None:
-    # hypercorn is a development dependency (requirements-dev.txt), absent from the deployed bundle
-    from hypercorn.asyncio import serve  # noqa: PLC0415
-    from hypercorn.config import Config  # noqa: PLC0415
-
     parser = argparse.ArgumentParser(description="local APNs stand-in (HTTP/2 over TLS)")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cert", required=True)

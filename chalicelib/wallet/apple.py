@@ -98,7 +98,7 @@ def pem_material() -> tuple[bytes, bytes, bytes]:
 
 def check_certificate(certificate: Any, pass_type_id: str, team_id: str, now: datetime) -> None:
     """Fail fast, with a clear message, on the mistakes that make iOS reject every pass."""
-    from cryptography.x509.oid import NameOID  # noqa: PLC0415 (lazy: see above)
+    from cryptography.x509.oid import NameOID  # lazy: cryptography, +61 ms on import app
 
     subject = certificate.subject
     uid = [a.value for a in subject.get_attributes_for_oid(NameOID.USER_ID)]
@@ -115,8 +115,8 @@ def check_certificate(certificate: Any, pass_type_id: str, team_id: str, now: da
 
 @lru_cache(maxsize=1)
 def signer() -> Signer:
-    from cryptography import x509  # noqa: PLC0415 (lazy: see check_certificate)
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography import x509  # lazy: cryptography, +61 ms on import app
+    from cryptography.hazmat.primitives import serialization  # lazy: cryptography, +61 ms on import app
 
     cert_pem, key_pem, wwdr_pem = pem_material()
     certificate = x509.load_pem_x509_certificate(cert_pem)
@@ -130,15 +130,15 @@ def signer() -> Signer:
 
 def _public(key: Any) -> bytes:
     """A public key's bytes (SubjectPublicKeyInfo): equal exactly when the keys are."""
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 (lazy: see check_certificate)
+    from cryptography.hazmat.primitives import serialization  # lazy: cryptography, +61 ms on import app
 
     der: bytes = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return der
 
 
 def sign(manifest: bytes, material: Signer) -> bytes:
-    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 (lazy: see check_certificate)
-    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes  # lazy: cryptography, +61 ms on import app
+    from cryptography.hazmat.primitives.serialization import Encoding, pkcs7  # lazy: cryptography, +61 ms on import app
 
     signature: bytes = (pkcs7.PKCS7SignatureBuilder().set_data(manifest)
                         .add_signer(material.certificate, material.key, hashes.SHA256())

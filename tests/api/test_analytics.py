@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from statistics import median
 from zoneinfo import ZoneInfo
 
@@ -54,7 +54,7 @@ def world():
         programs._slug_cache.clear()
         cards._number_cache.clear()
         with Client(app.app, stage_name="test", project_dir=config.PROJECT_ROOT) as client:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             yield client, merchants.create("History Cafe", now).merchant_id, merchants.create("Other", now).merchant_id
 
 
@@ -71,16 +71,16 @@ def history(world):
     rng = random.Random(11)
     record = History()
     open_sales: list[dict] = []  # refundable receipts
-    today = datetime.now(timezone.utc).astimezone(MOSCOW).date()
+    today = datetime.now(UTC).astimezone(MOSCOW).date()
     first = today - timedelta(days=HISTORY_DAYS)
     cards: list[tuple[str, str]] = []  # (card_id, number)
     for offset in range(HISTORY_DAYS + 1):
         day = first + timedelta(days=offset)
         # noon in Moscow; now and then half past midnight of the next Moscow day (21:30 UTC)
-        moments = [datetime(day.year, day.month, day.day, 9, tzinfo=timezone.utc) + timedelta(minutes=m)
+        moments = [datetime(day.year, day.month, day.day, 9, tzinfo=UTC) + timedelta(minutes=m)
                    for m in range(0, 300, 7)]
         if offset % 9 == 4:
-            moments.append(datetime(day.year, day.month, day.day, 21, 30, tzinfo=timezone.utc))
+            moments.append(datetime(day.year, day.month, day.day, 21, 30, tzinfo=UTC))
         moment = iter(moments)
         for _ in range(rng.choice((0, 0, 1, 1, 2))):  # new members
             now = next(moment)
@@ -136,7 +136,7 @@ def history(world):
             pos.post_receipt(program, {"receipt_id": "late", "card": cards[0][1], "total": 55_500,
                                        "created_at": sold.isoformat()}, now)
             record.sales.append((local_day(sold), cards[0][0], 55_500))
-        end_of_day = datetime(day.year, day.month, day.day, 20, 50, tzinfo=timezone.utc)
+        end_of_day = datetime(day.year, day.month, day.day, 20, 50, tzinfo=UTC)
         triggers.expire_points(day, end_of_day)
         if offset % 10 == 9:
             nightly_job.run(day)  # folds what is two days back
@@ -214,10 +214,11 @@ def test_summary_and_daily_series_match_the_history(world, history):
     entries = [e for card_id, _ in cards for e in ledger_of(client, merchant, card_id)]
     assert {e["kind"] for e in entries} >= {"earn", "redeem", "bonus", "expire", "adjust", "refund_reverse"}
     assert len(record.refunds) >= 5 and any(r[1] is None for r in record.refunds)
-    today = datetime.now(timezone.utc).astimezone(MOSCOW).date()
+    today = datetime.now(UTC).astimezone(MOSCOW).date()
     first = today - timedelta(days=HISTORY_DAYS)
     periods = [(first, today), (first + timedelta(days=10), first + timedelta(days=40)),
-               (today - timedelta(days=29), today), (today, today), (first + timedelta(days=60), today - timedelta(days=1)),
+               (today - timedelta(days=29), today), (today, today),
+               (first + timedelta(days=60), today - timedelta(days=1)),
                (first - timedelta(days=30), first - timedelta(days=1))]
     for start, end in periods:
         path = f"/admin/programs/{program.program_id}/analytics/summary?from={start}&to={end}"
@@ -246,14 +247,14 @@ def test_summary_and_daily_series_match_the_history(world, history):
 
 def _gaps(days):
     ordered = sorted(date.fromisoformat(d) for d in set(days))
-    return [(b - a).days for a, b in zip(ordered, ordered[1:])]
+    return [(b - a).days for a, b in zip(ordered, ordered[1:], strict=False)]
 
 
 def test_segments_match_their_definitions(world, history):
-    (client, merchant, _), (program, record, cards) = world, history
+    (client, merchant, _), (program, record, _cards) = world, history
     answer = body(client.http.get(f"/admin/programs/{program.program_id}/analytics/segments",
                                   headers=bearer(merchant)))
-    today = datetime.now(timezone.utc).astimezone(MOSCOW).date()
+    today = datetime.now(UTC).astimezone(MOSCOW).date()
     visits = {c: [s[0] for s in record.sales if s[1] == c] for c in record.joined}
     gaps = [gap for days in visits.values() for gap in _gaps(days)]
     if len(gaps) >= 100:
@@ -364,7 +365,7 @@ def test_folding_everything_changes_no_number(world, history):
     (client, merchant, _), (program, _, _) = world, history
     path = f"/admin/programs/{program.program_id}/analytics/summary?from=2020-01-01&to=2030-01-01"
     before = body(client.http.get(path, headers=bearer(merchant)))
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     nightly_job.run(today + timedelta(days=3))  # folds every day there is, today's too
     nightly_job.run(today + timedelta(days=3))
     after = body(client.http.get(path, headers=bearer(merchant)))
@@ -391,7 +392,8 @@ def test_lifecycle_settings_apply_at_once(world):
     path = f"/admin/programs/{program['id']}/analytics/segments"
     assert body(client.http.get(path, headers=bearer(merchant)))["thresholds"]["active_days"] == 30
     changed = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
-                                body=json.dumps({"mechanics": {"lifecycle": {"active_days": 10, "lost_after_days": 40}}}))
+                                body=json.dumps({"mechanics": {"lifecycle": {"active_days": 10,
+                                                                             "lost_after_days": 40}}}))
     assert changed.status_code == 200, changed.body
     cuts = body(client.http.get(path, headers=bearer(merchant)))["thresholds"]
     assert (cuts["active_days"], cuts["sleeping_days"]) == (10, 40)

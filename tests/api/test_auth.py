@@ -2,6 +2,8 @@
 import base64
 import json
 import time
+from datetime import UTC
+from pathlib import Path
 
 import jwt
 import pytest
@@ -120,14 +122,14 @@ def test_rotation_keeps_old_tokens_valid_and_jwks_publishes_both(client, merchan
     import os
 
     path = os.environ["ADMIN_JWT_KEYS_FILE"]
-    original = open(path).read()
+    original = Path(path).read_text()
     old_token = _sign(_claims(merchant))
     try:
         document = json.loads(original)
         for key in document["keys"]:
             key["active"] = False
         document["keys"].append(auth.new_key_entry("test-2"))
-        open(path, "w").write(json.dumps(document))
+        Path(path).write_text(json.dumps(document))
         auth.reset_keys()
         assert _get(client, old_token).status_code == 200  # nobody is logged out
         new_token = bearer(merchant)["Authorization"].split()[1]
@@ -136,7 +138,7 @@ def test_rotation_keeps_old_tokens_valid_and_jwks_publishes_both(client, merchan
         assert [k["kid"] for k in keys] == ["test-1", "test-2"]
         assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in keys)
     finally:
-        open(path, "w").write(original)
+        Path(path).write_text(original)
         auth.reset_keys()
 
 
@@ -158,7 +160,7 @@ def key_file(monkeypatch):
     from chalicelib import cli
 
     path = os.environ["ADMIN_JWT_KEYS_FILE"]
-    original = open(path).read()
+    original = Path(path).read_text()
     clock = _Clock()
     monkeypatch.setattr(auth, "_clock", clock)
     auth.reset_keys()
@@ -167,7 +169,7 @@ def key_file(monkeypatch):
         assert cli.main(["keys", *args]) == 0
 
     yield clock, keys
-    open(path, "w").write(original)
+    Path(path).write_text(original)
     auth.reset_keys()
 
 
@@ -208,7 +210,7 @@ def test_a_token_of_a_newly_rotated_key_is_accepted_at_once(client, merchant, ke
     keys("rotate")  # another process (the CLI, another container) signs with the new key from now on
     import os
 
-    newest = json.load(open(os.environ["ADMIN_JWT_KEYS_FILE"]))["keys"][-1]
+    newest = json.loads(Path(os.environ["ADMIN_JWT_KEYS_FILE"]).read_text())["keys"][-1]
     new_key = auth.parse_keyset({"keys": [newest]})[0]
     token = _sign(_claims(merchant), key=new_key.private_key, kid=new_key.kid)
     assert _get(client, token).status_code == 200  # the unknown kid made this process read the keys again
@@ -234,7 +236,7 @@ def test_a_revoked_pos_key_is_refused_within_60_seconds_in_another_process(clien
     """The revocation is written by another process (the admin API elsewhere): this one's cache forgets
     the key within KEY_CACHE_SECONDS."""
     import time as real_time
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from chalicelib.store import pos_keys
     from chalicelib.usecases import pos as pos_cases
@@ -242,7 +244,7 @@ def test_a_revoked_pos_key_is_refused_within_60_seconds_in_another_process(clien
     clock = [real_time.monotonic()]
     monkeypatch.setattr(pos_cases.time, "monotonic", lambda: clock[0])
     assert pos.get("/pos/cards/000000000000").status_code in (400, 404)  # authenticated; the key is cached
-    pos_keys.revoke(program["id"], pos.key_id, datetime.now(timezone.utc))
+    pos_keys.revoke(program["id"], pos.key_id, datetime.now(UTC))
     assert pos_cases.KEY_CACHE_SECONDS <= 60
     clock[0] += pos_cases.KEY_CACHE_SECONDS
     response = pos.get("/pos/cards/000000000000")

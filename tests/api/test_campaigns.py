@@ -1,7 +1,7 @@
 """Campaigns: the audience size before sending, the bonus once per card, counts afterwards, audiences
 by tier, lifecycle, birthdays and filters, scheduled sends, and who may do it."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_preview_send_bonus_once_and_counts(client, merchant, program, pos):
 
 
 def test_audiences(client, merchant, program, pos):
-    rich = enroll(client, phone="+79160000001", birthday="1990-" + datetime.now(timezone.utc).strftime("%m") + "-01")
+    rich = enroll(client, phone="+79160000001", birthday="1990-" + datetime.now(UTC).strftime("%m") + "-01")
     poor = enroll(client, phone="+79160000002")
     pos.post("/pos/receipts", {"receipt_id": "r1", "card": rich["card_number"], "total": 1500000})
     sizes = {}
@@ -65,10 +65,10 @@ def test_scheduled_campaign_goes_out_when_due(client, merchant, program):
     from chalicelib.store import programs as program_store
 
     enroll(client)
-    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    later = datetime.now(UTC) + timedelta(hours=2)
     campaign = body(_create(client, merchant, program, send_at=later.isoformat()))
     assert campaign["status"] == "scheduled"
-    assert campaigns.run_due(datetime.now(timezone.utc))["campaigns"] == 0
+    assert campaigns.run_due(datetime.now(UTC))["campaigns"] == 0
     assert campaigns.run_due(later + timedelta(minutes=1))["campaigns"] == 1
     stored = campaigns.get(program_store.get(program["id"]), campaign["id"])
     assert stored.status == "sent" and campaigns.progress(stored)["audience"] == 1
@@ -215,7 +215,7 @@ def test_concurrent_sends_of_one_campaign_are_one_send(client, merchant, program
 
     def press(campaign):
         try:
-            return campaigns.send(stored, campaign, datetime.now(timezone.utc)).status
+            return campaigns.send(stored, campaign, datetime.now(UTC)).status
         except Exception as error:  # noqa: BLE001
             return getattr(error, "code", repr(error))
 
@@ -278,8 +278,8 @@ def test_a_send_killed_after_k_of_n_cards_is_finished_by_the_schedule_exactly_on
         complete = point == "after counting it" and k == 3  # killed after counting the last card
         ran = campaigns.run_due()  # its lease has not run out yet: nobody takes it over (a complete one ends)
         assert (ran.get("resumed", 0), ran.get("finished", 0)) == (0, int(complete))
-        later = datetime.now(timezone.utc) + campaigns.LEASE + timedelta(minutes=1)
-        monkeypatch.setattr(campaigns, "_wall", lambda: later)
+        later = datetime.now(UTC) + campaigns.LEASE + timedelta(minutes=1)
+        monkeypatch.setattr(campaigns, "_wall", lambda later=later: later)
         assert campaigns.run_due(later).get("resumed", 0) == int(not complete)
         monkeypatch.setattr(campaigns, "_wall", wall)
         _deliver(later)
@@ -332,7 +332,7 @@ def test_a_crowded_send_answers_503_shows_its_error_and_carries_on_when_sent_aga
 
 def test_a_large_audience_answers_202_and_the_queue_finishes_it(client, merchant, program, ses, jobs_queue,
                                                                  monkeypatch):
-    from chalicelib.jobs import chunks, fanout
+    from chalicelib.queue import chunks, fanout
 
     members = _members(client, merchant, program, 5)
     monkeypatch.setattr(campaigns, "INLINE", 3)

@@ -8,7 +8,7 @@ import json
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -31,7 +31,8 @@ _EXAMPLES = itertools.count()  # each example its own card and ids (hypothesis r
 
 def _conflict() -> TransactWriteError:
     cause = VerboseClientError({"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}},
-                               "TransactWriteItems", cancellation_reasons=[CancellationReason(code="TransactionConflict")])
+                               "TransactWriteItems",
+                               cancellation_reasons=[CancellationReason(code="TransactionConflict")])
     return TransactWriteError("Failed to write transaction items", cause=cause)
 
 
@@ -79,7 +80,7 @@ operations = st.lists(st.one_of(
 def test_racing_writes_on_one_card_end_2xx_or_retryable_and_the_ledger_explains_the_balance(
         client, program, serialised_dynamodb, ops, rate, seed):
     stored = program_store.get(program["id"])
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     example = next(_EXAMPLES)
     card = enrollment.enroll(stored, {"name": "Race", "phone": f"+7916{example:07d}", "consent": True}, start, "ru")
     for index in range(DEVICES):
@@ -110,7 +111,7 @@ def test_racing_writes_on_one_card_end_2xx_or_retryable_and_the_ledger_explains_
         assert pushing.result() >= 0
     for status, headers in answers:
         assert status == 200 or (status in (409, 503) and headers.get("Retry-After") == "1"), (status, headers)
-    retried = [_answer(call) for call, (status, _) in zip(calls, answers) if status != 200]
+    retried = [_answer(call) for call, (status, _) in zip(calls, answers, strict=False) if status != 200]
     assert all(status == 200 for status, _ in retried), retried  # the same keys, once the crowd is gone
     balance = card_store.get(card.card_id, consistent=True).balance
     assert all(_answer(call)[0] == 200 for call in calls)  # and each again: a replay, nothing changes
@@ -150,7 +151,7 @@ def test_enrolment_in_a_crowd_is_503_with_retry_after_and_the_retry_joins_once(c
 def test_a_device_registering_twice_at_once_is_registered_once(aws, serialised_dynamodb, monkeypatch):
     from chalicelib.store.models import DeviceRegistration
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     real, together = DeviceRegistration.get.__func__, threading.Barrier(8)
 
     first = threading.local()
@@ -187,7 +188,7 @@ def test_a_registration_that_keeps_meeting_other_writes_is_503_then_goes_through
 
     monkeypatch.setattr(DeviceRegistration, "save", save)
     monkeypatch.setattr(db.time, "sleep", lambda seconds: None)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with pytest.raises(AppError) as refused:
         devices.register("device1", "pass.test", "c_1", "token-a", now)
     assert refused.value.status == 503 and refused.value.headers == {"Retry-After": "1"}

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
-
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Message
@@ -158,7 +157,8 @@ def test_an_email_unsubscribed_before_it_leaves_is_not_counted_as_delivered(clie
     client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
                       body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
     created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
-                                    body=json.dumps({"name": "mail", "texts": {"ru": "Письмо"}, "channels": ["email"]})))
+                                    body=json.dumps({"name": "mail", "texts": {"ru": "Письмо"},
+                                                     "channels": ["email"]})))
     client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
     url = urlparse(card_views.unsubscribe_url(card_store.get(card["card_id"])))
     client.http.post(f"{url.path}?{url.query}", headers={"Content-Type": "application/x-www-form-urlencoded"},

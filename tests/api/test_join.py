@@ -1,6 +1,6 @@
 """Enrollment and the card page, as a customer's phone sees them."""
 import json
-from urllib.parse import urlparse, parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 

@@ -2,7 +2,7 @@
 confirmation, nobody gets a card for a phone they cannot read texts on, and /join tells a stranger
 nothing about who is a member."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -12,7 +12,8 @@ from chalicelib.core import card_number
 from chalicelib.core import limits as limit_rules
 from chalicelib.errors import RateLimited
 from chalicelib.store import ids, ratelimits
-from tests.conftest import bearer, body, enroll as enrolled
+from tests.conftest import bearer, body
+from tests.conftest import enroll as enrolled
 from tests.infra.test_least_privilege import calls  # noqa: F401 (a fixture)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -288,7 +289,7 @@ def test_codes_to_one_phone_are_limited(client, program, confirming, address):
 def test_an_expired_code_is_refused(aws):
     from chalicelib.store import codes
 
-    then = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    then = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     codes.issue("p1", "+79160000001", "123456", then, limit_rules.CODE_SECONDS)
     assert not codes.redeem("p1", "+79160000001", "123456", then + timedelta(seconds=limit_rules.CODE_SECONDS), 5)
     codes.issue("p1", "+79160000001", "123456", then, limit_rules.CODE_SECONDS)

@@ -1,7 +1,7 @@
 """The POS API as a till sees it: signatures, lookups, quotes, receipts and refunds."""
-import functools
 import json
 import time
+from datetime import UTC
 
 import pytest
 
@@ -252,13 +252,13 @@ def test_refunds_commute_the_reported_case(client, merchant):
 def test_the_newest_ledger_entry_is_the_last_change_applied(client, merchant, program, pos):
     """Two receipts racing: the one whose request started first commits second. The ledger lists in the
     order they were applied, so its newest entry's balance_after is the card's balance."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from chalicelib.store import programs as program_store
 
     card = enroll(client)
     stored = program_store.get(program["id"])
-    started = datetime.now(timezone.utc) + timedelta(seconds=5)
+    started = datetime.now(UTC) + timedelta(seconds=5)
     pos_cases.post_receipt(stored, {"receipt_id": "late", "card": card["card_number"], "total": 100000},
                            started + timedelta(seconds=1))
     pos_cases.post_receipt(stored, {"receipt_id": "early", "card": card["card_number"], "total": 300000,
@@ -324,31 +324,6 @@ def test_a_transaction_conflict_is_waited_out_and_applied_once(client, merchant,
 
 # --- POS providers through the generic route -----------------------------------------------------------
 
-@functools.cache
-def _integrations_app():
-    """The app with the generic integrations route: app.py's once it wires the blueprint, else an app of
-    its own (made once: registering a blueprint on a second app loses its routes)."""
-    from chalice import Chalice
-
-    import app as application
-    from chalicelib.api import integrations as integrations_api
-
-    if "/integrations/{provider}/events" in application.app.routes:
-        return application.app
-
-    app = Chalice(app_name="integrations-test")
-    app.register_blueprint(integrations_api.bp)
-    return app
-
-
-@pytest.fixture
-def integrations_client(aws):
-    from chalice.test import Client
-
-    with Client(_integrations_app()) as client:
-        yield client
-
-
 class ToyTill:
     """A made-up POS system: a shared token in a header, sales as {"id", "card", "sum"}."""
 
@@ -372,7 +347,7 @@ class ToyTill:
         return RecordReceipt.parse({"receipt_id": sale["id"], "card": sale["card"], "total": sale["sum"]}, program, now)
 
 
-def test_a_new_pos_provider_is_one_class_and_one_registration(integrations_client, client, merchant, program):
+def test_a_new_pos_provider_is_one_class_and_one_registration(client, merchant, program):
     from chalicelib import integrations
 
     card = enroll(client)
@@ -380,24 +355,24 @@ def test_a_new_pos_provider_is_one_class_and_one_registration(integrations_clien
     try:
         sale = json.dumps({"id": "toy-1", "card": card["card_number"], "sum": 100000})
         headers = {"Content-Type": "application/json", "X-Toy-Token": "let-me-in"}
-        first = integrations_client.http.post("/integrations/toy/events", headers=headers, body=sale)
+        first = client.http.post("/integrations/toy/events", headers=headers, body=sale)
         assert first.status_code == 200, first.body
         assert body(first)["earned"] == 50 and body(first)["balance"] == 150
-        again = integrations_client.http.post("/integrations/toy/events", headers=headers, body=sale)
+        again = client.http.post("/integrations/toy/events", headers=headers, body=sale)
         assert again.headers["Idempotent-Replay"] == "true" and body(again) == body(first)
-        stranger = integrations_client.http.post("/integrations/toy/events", body=sale,
+        stranger = client.http.post("/integrations/toy/events", body=sale,
                                                  headers={**headers, "X-Toy-Token": "guess"})
         assert stranger.status_code == 401 and body(stranger)["error"]["code"] == "bad_signature"
     finally:
         integrations.PROVIDERS.pop("toy")
-    gone = integrations_client.http.post("/integrations/toy/events", headers=headers, body=sale)
+    gone = client.http.post("/integrations/toy/events", headers=headers, body=sale)
     assert gone.status_code == 404 and body(gone)["error"]["code"] == "unknown_provider"
 
 
-def test_the_signed_webhook_is_the_pos_api_by_another_door(integrations_client, client, program, pos):
+def test_the_signed_webhook_is_the_pos_api_by_another_door(client, program, pos):
     card = enroll(client)
     receipt = {"receipt_id": "w-1", "card": card["card_number"], "total": 100000}
-    webhook = PosClient(integrations_client, pos.key_id, pos.secret)
+    webhook = PosClient(client, pos.key_id, pos.secret)
     first = webhook.post("/integrations/signed/events", {"type": "receipt", "data": receipt})
     assert first.status_code == 200 and body(first)["earned"] == 50, first.body
     same = pos.post("/pos/receipts", receipt)  # one receipt, whichever door it came through
@@ -405,7 +380,7 @@ def test_the_signed_webhook_is_the_pos_api_by_another_door(integrations_client, 
     refund = webhook.post("/integrations/signed/events", {"type": "refund", "data": {
         "refund_id": "w-f1", "receipt_id": "w-1", "amount": 100000}})
     assert refund.status_code == 200 and body(refund)["points_reversed"] == 50
-    unsigned = integrations_client.http.post("/integrations/signed/events", body=json.dumps({"type": "receipt"}),
+    unsigned = client.http.post("/integrations/signed/events", body=json.dumps({"type": "receipt"}),
                                              headers={"Content-Type": "application/json"})
     assert unsigned.status_code == 401 and body(unsigned)["error"]["code"] == "missing_signature"
     odd = webhook.post("/integrations/signed/events", {"type": "payout", "data": {}})

@@ -140,7 +140,8 @@ def test_a_form_with_percent_encoded_bytes_that_are_not_utf8_is_refused(client, 
 
 
 @pytest.mark.parametrize("mechanics, field", [
-    ({"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 1e308}]}, "mechanics.tiers[0].earn_percent"),
+    ({"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 1e308}]},
+     "mechanics.tiers[0].earn_percent"),
     ({"redeem_cap_percent": -1e308}, "mechanics.redeem_cap_percent"),
 ])
 def test_percentages_far_out_of_range_are_a_400(client, merchant, program, mechanics, field):

@@ -134,7 +134,8 @@ def test_the_daily_jobs_need_nothing_their_roles_lack(client, merchant, calls):
 def test_queued_work_needs_nothing_the_job_chunk_and_analytics_roles_lack(client, merchant, calls, monkeypatch):
     """With a jobs queue, the schedules hand work over (card chunks, index walks, analytics batches):
     each task as the job_chunk function works it, and the analytics schedule, stay within their roles."""
-    from chalicelib.jobs import analytics, chunks, fanout, triggers
+    from chalicelib.jobs import analytics, triggers
+    from chalicelib.queue import chunks, fanout
     from chalicelib.usecases import campaigns, enrollment
     from chalicelib.usecases import pos as pos_cases
     from chalicelib.usecases import programs as program_cases

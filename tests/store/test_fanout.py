@@ -1,16 +1,17 @@
 """Large runs fan out through the jobs queue in chunks; each chunk is worked once, even if SQS delivers
 it twice; without a queue the chunks are worked in place."""
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from chalicelib.jobs import chunks, fanout, triggers
+from chalicelib.jobs import triggers
+from chalicelib.queue import chunks, fanout
 from chalicelib.store import cards as card_store
 from chalicelib.usecases import campaigns, enrollment
 from chalicelib.usecases import programs as program_cases
 
-NOW = datetime(2027, 3, 5, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2027, 3, 5, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -225,7 +226,7 @@ def test_analytics_goes_out_in_batches_and_a_twin_leaves_a_held_program_alone(aw
     for p in programs:
         _cards(p, 1)
     held = programs[1].program_id
-    assert leases.acquire(f"analytics#{held}", "a-twin", datetime.now(timezone.utc), 60)
+    assert leases.acquire(f"analytics#{held}", "a-twin", datetime.now(UTC), 60)
     assert analytics.run(date(2027, 3, 5)) == {"programs": 2}  # the twin has that one
     assert analytics_store.thresholds(held) is None
     assert all(analytics_store.thresholds(p.program_id) for p in programs if p.program_id != held)
@@ -252,7 +253,7 @@ def test_a_lease_whose_holder_died_runs_out_and_passes_on(aws):
 
     from chalicelib.store import leases
 
-    start = datetime(2027, 3, 5, 3, 40, tzinfo=timezone.utc)
+    start = datetime(2027, 3, 5, 3, 40, tzinfo=UTC)
     assert leases.acquire("analytics#p1", "first", start, 900)
     assert leases.acquire("analytics#p1", "first", start + timedelta(seconds=10), 900)  # its holder renews
     assert not leases.acquire("analytics#p1", "twin", start + timedelta(seconds=899), 900)

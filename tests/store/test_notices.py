@@ -1,6 +1,6 @@
 """Messages on the wallet card: quiet hours, the weekly cap, records of every outcome, and the
 triggers that send them."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.core import messaging
@@ -84,7 +84,7 @@ def test_triggers_send_their_messages(aws):
     stored = card_store.get(card.card_id, consistent=True)
     stored.update(actions=[stored.__class__.birthday_key.set(f"{program.program_id}#03-05")],
                   add_version_condition=False)
-    triggers.birthdays(date(2027, 3, 5), now=datetime(2027, 3, 5, 3, 0, tzinfo=timezone.utc))  # 06:00 Moscow
+    triggers.birthdays(date(2027, 3, 5), now=datetime(2027, 3, 5, 3, 0, tzinfo=UTC))  # 06:00 Moscow
     assert [(k, o) for k, o, _ in _messages(card)] == [("birthday", "queued")]
     outbox.deliver(datetime(2027, 3, 5, 9, 0, tzinfo=MOSCOW), push=lambda t: apns.PushResult(200))
     assert card_store.get(card.card_id).notice == "Happy birthday! Here are 10 points from us."

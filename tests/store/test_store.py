@@ -1,6 +1,6 @@
 """The store against moto's DynamoDB: tables from the one definition, aliases that make keys unique,
 and every access path the later work needs."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import pytest
@@ -14,7 +14,7 @@ from chalicelib.store.tables import create_tables, table_definitions
 from chalicelib.usecases import enrollment
 from chalicelib.usecases import programs as program_cases
 
-NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def test_created_tables_match_the_definitions(aws):
@@ -35,7 +35,8 @@ def test_a_stack_kept_from_an_older_schema_gets_its_changed_index_rebuilt(aws):
     program = _program(lifetime_days=30)
     card = enrollment.enroll(program, {"name": "Old", "phone": "+79160000077", "consent": True}, NOW, "ru")
     cards = {d["TableName"]: d for d in table_definitions()}["loyalty-test-cards"]
-    client.update_table(TableName=cards["TableName"], GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_expiry"}}])
+    client.update_table(TableName=cards["TableName"],
+                        GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_expiry"}}])
     client.update_table(TableName=cards["TableName"], AttributeDefinitions=[
         {"AttributeName": "expiry_key", "AttributeType": "S"}], GlobalSecondaryIndexUpdates=[{"Create": {
             "IndexName": "by_expiry", "KeySchema": [{"AttributeName": "expiry_key", "KeyType": "HASH"}],

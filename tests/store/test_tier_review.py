@@ -1,12 +1,12 @@
 """The scheduled tier review: downgrades on the program's schedule, idempotent, reading only tiered cards."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.jobs import JOBS
 from chalicelib.store import cards as card_store
 from chalicelib.usecases import enrollment, pos
 from chalicelib.usecases import programs as program_cases
 
-JOINED = datetime(2025, 1, 10, 9, 0, tzinfo=timezone.utc)
+JOINED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 
 
 def _program(downgrade="monthly"):

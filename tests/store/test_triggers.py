@@ -1,6 +1,6 @@
 """The daily triggers with time travel: expiry (and its warning), birthdays (29 February too) and
 win-back, each idempotent, each reading only what is due."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.usecases import enrollment, pos
 from chalicelib.usecases import programs as program_cases
 
-JOINED = datetime(2027, 1, 10, 9, 0, tzinfo=timezone.utc)  # 12:00 in Moscow
+JOINED = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 
 
 def _program(**mechanics):
@@ -23,7 +23,7 @@ def _enroll(program, phone="+79160000001", when=JOINED, **extra):
 
 def _run(name, day):
     """The job as its schedule runs it on `day` (03:00 UTC), clock and all."""
-    return getattr(triggers, name)(day, now=datetime.combine(day, time(3), tzinfo=timezone.utc))
+    return getattr(triggers, name)(day, now=datetime.combine(day, time(3), tzinfo=UTC))
 
 
 def test_points_burn_on_their_day_once_and_are_warned_about_before(aws):
@@ -93,7 +93,7 @@ def test_each_program_runs_on_its_own_local_day(aws):
         "welcome_bonus": 100, "lifetime_by_source": {"welcome": 30}}}, JOINED)
     card = _enroll(program)
     expiry = card_store.lots_of(card)[0].expires_on  # a New York day
-    at = datetime.combine(date.fromisoformat(expiry), time(3), tzinfo=timezone.utc)  # 22:00 the day before in NY
+    at = datetime.combine(date.fromisoformat(expiry), time(3), tzinfo=UTC)  # 22:00 the day before in NY
     assert triggers.expire_points(None, now=at)["points_expired"] == 0
     assert triggers.expire_points(None, now=at + timedelta(days=1))["points_expired"] == 100
 
@@ -102,7 +102,7 @@ def test_each_program_runs_on_its_own_local_day(aws):
 
 def _expiring_card(program, phone, joined):
     """A card whose welcome lot (100 points, 30 days) expires 30 days after `joined`."""
-    return _enroll(program, phone=phone, when=datetime.combine(joined, time(9), tzinfo=timezone.utc))
+    return _enroll(program, phone=phone, when=datetime.combine(joined, time(9), tzinfo=UTC))
 
 
 def _explained(card_id):
@@ -231,7 +231,7 @@ def test_gifts_stopped_after_k_cards_resume_with_one_bonus_and_one_message_each(
     for card in cards:
         assert len([e for e in _ledger(card.card_id, "bonus") if e in (20, 30)]) == 1
         assert _messages(card.card_id, source) == (["queued"], 1)  # waiting in the outbox, once
-    outbox.deliver(datetime.combine(day, time(9), tzinfo=timezone.utc), push=lambda token: apns.PushResult(200))
+    outbox.deliver(datetime.combine(day, time(9), tzinfo=UTC), push=lambda token: apns.PushResult(200))
     for card in cards:
         assert sorted(_messages(card.card_id, source)[0]) == ["queued", "sent"]
         assert card_store.get(card.card_id).notice.startswith(("С днём рождения", "Мы соскучились"))

@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -60,7 +60,7 @@ def test_a_refused_google_class_does_not_hold_back_another_programs_cards(client
     coffee = enroll(client, phone="+79160000009")
     refused = _save(client, coffee)  # the broken program's own customers get a clear answer, not a 500
     assert refused.status_code == 503 and body(refused)["error"]["code"] == "google_wallet_unavailable"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     outbox_store.google_class_changed(program["id"], now - timedelta(seconds=5))  # first in the round
     _pass_changed(card["card_id"], now)
 
@@ -109,7 +109,7 @@ def test_any_exception_of_one_item_is_that_items_alone(aws, program, pos, monkey
     from chalicelib.store import devices
 
     cards = [enroll(pos.client, phone=f"+7916444000{i}") for i in range(3)]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for index, card in enumerate(cards):
         devices.register(f"dev{index}", "pass.dev.loyalty.local", card["card_id"], f"tok-{index}", now)
         _pass_changed(card["card_id"], now + timedelta(microseconds=index))
@@ -214,7 +214,7 @@ def test_two_runners_at_once_deliver_every_message_exactly_once(client, merchant
         campaign = body(client.http.get(f"/admin/programs/{program['id']}/campaigns/{campaign_id}",
                                         headers=bearer(merchant)))
         assert campaign["counts"]["delivered"] == 2 * len(cards) and campaign["counts"]["failed"] == 0
-    assert outbox_store.due(datetime.now(timezone.utc) + timedelta(days=1)) == []
+    assert outbox_store.due(datetime.now(UTC) + timedelta(days=1)) == []
 
 
 def test_a_telegram_send_that_timed_out_is_not_sent_again(client, merchant, program, telegram_bot, monkeypatch):
@@ -227,7 +227,7 @@ def test_a_telegram_send_that_timed_out_is_not_sent_again(client, merchant, prog
     monkeypatch.setattr(telegram, "_http", lambda: impatient)
     httpx.put(f"{os.environ['TELEGRAM_API_BASE']}/standin/slow", json={"seconds": 1.0, "count": 1})
     campaign_id = _campaign(client, merchant, program, "Once")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for hours in (0, 1, 3, 8, 24):
         outbox.deliver(now + timedelta(hours=hours), push=_ok)
     assert [m["text"] for m in telegram_bot] == ["Once"]  # Telegram got it once, though it answered late
@@ -253,7 +253,7 @@ def test_an_unreachable_telegram_is_retried_and_then_parked(client, merchant, pr
     telegram.credentials.cache_clear()
     cards = _subscribers(client, merchant, program, 1)
     campaign_id = _campaign(client, merchant, program, "Hello")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for round_ in range(outbox.MAX_ATTEMPTS + 2):
         outbox.deliver(now + timedelta(hours=2 * round_), push=_ok)
     parked = body(_parked(client, merchant, program["id"]))["items"]
@@ -270,7 +270,7 @@ def test_an_unreachable_telegram_is_retried_and_then_parked(client, merchant, pr
 
 
 def test_a_claimed_item_is_skipped_until_its_lease_expires(aws):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     item = OutboxItem("wallet", "pass#c1", card_id="c1", program_id="p1", pass_version=1,
                       due_at=outbox_store.db.micros(now), attempts=0, created_at=outbox_store.db.iso(now))
     item.save()
@@ -289,7 +289,7 @@ def _emf(output, name):
 
 
 def test_the_age_of_the_oldest_undelivered_item_is_a_metric(aws, capsys):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for key, age in (("pass#c-old", 90), ("pass#c-new", 5)):
         OutboxItem("wallet", key, card_id=key[5:], program_id="p1", pass_version=1,
                    due_at=outbox_store.db.micros(now - timedelta(seconds=age)), attempts=0,
@@ -306,7 +306,7 @@ def test_the_age_of_the_oldest_undelivered_item_is_a_metric(aws, capsys):
 def test_the_stream_leaves_parked_items_alone(aws):
     import app
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     OutboxItem("parked#p1", "pass#c1", card_id="c1", program_id="p1", pass_version=1,
                due_at=outbox_store.db.micros(now), attempts=10, created_at=outbox_store.db.iso(now),
                parked_at=outbox_store.db.iso(now)).save()
@@ -319,7 +319,7 @@ def test_the_stream_leaves_parked_items_alone(aws):
 def test_a_round_out_of_time_leaves_the_rest_to_the_next(aws, monkeypatch):
     """Services hanging up to their timeouts cannot make a round outlive its Lambda: past its time it
     takes no new item, and the next round carries on."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for index in range(3):
         OutboxItem("wallet", f"pass#c{index}", card_id=f"c{index}", program_id="p1", pass_version=1,
                    due_at=outbox_store.db.micros(now) + index, attempts=0, created_at=outbox_store.db.iso(now)).save()
@@ -330,7 +330,7 @@ def test_a_round_out_of_time_leaves_the_rest_to_the_next(aws, monkeypatch):
 
 
 def test_parked_items_come_a_page_at_a_time(client, merchant, program):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for index in range(3):
         OutboxItem(f"parked#{program['id']}", f"pass#c{index}", card_id=f"c{index}", program_id=program["id"],
                    pass_version=1, due_at=0, attempts=10, last_error="APNs 500", created_at=outbox_store.db.iso(now),
@@ -360,7 +360,7 @@ def test_parking_and_the_parked_routes_need_nothing_their_roles_lack(client, mer
     _subscribers(client, merchant, program, 1)
     _campaign(client, merchant, program, "Hello")
     calls.clear()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for round_ in range(outbox.MAX_ATTEMPTS):
         outbox.deliver(now + timedelta(hours=2 * round_), push=_ok)
     assert any(operation == "DeleteItem" for operation, _, _ in calls) and _allowed("outbox", calls) == []

@@ -93,7 +93,8 @@ def test_a_devices_whole_cycle(client, card, pos):
     assert again.status_code == 200
     assert json.loads(again.body)["serialNumbers"] == [card["card_id"]]
     assert int(json.loads(again.body)["lastUpdated"]) > int(tag)
-    newer = client.http.get(pass_path, headers={**_auth(card["token"]), "If-Modified-Since": formatdate(0, usegmt=True)})
+    newer = client.http.get(pass_path, headers={**_auth(card["token"]),
+                                                "If-Modified-Since": formatdate(0, usegmt=True)})
     document = json.loads(zipfile.ZipFile(io.BytesIO(newer.body)).read("pass.json"))
     assert document["storeCard"]["headerFields"][0]["value"] == 150  # 100 welcome + 50 earned
     assert client.http.get(pass_path, headers=_auth("nope-nope-nope-nope")).status_code == 401
@@ -184,7 +185,8 @@ def test_head_answers_like_get_without_a_body(client, card):
     assert client.http.head(pass_path, headers=_auth("nope-nope-nope-nope")).status_code == 401
     download = card["apple_pass_url"].replace("https://loyalty.test", "")
     head = client.http.head(download)
-    assert head.status_code == 200 and head.body == b"" and head.headers["Content-Type"] == "application/vnd.apple.pkpass"
+    assert head.status_code == 200 and head.body == b""
+    assert head.headers["Content-Type"] == "application/vnd.apple.pkpass"
 
 
 @pytest.mark.parametrize("length", [64, 100, 160, 200, 1024])

@@ -15,8 +15,8 @@ from typing import Any
 
 from chalicelib import log
 from chalicelib.config import settings
-from chalicelib.jobs import chunks
-from chalicelib.jobs.budget import UNLIMITED, Budget
+from chalicelib.queue import chunks
+from chalicelib.queue.budget import UNLIMITED, Budget
 
 __all__ = ["UNLIMITED", "Budget", "budget", "card_chunks", "dispatch", "invocation", "queue_url", "send"]
 

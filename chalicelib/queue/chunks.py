@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib import lazy, log
-from chalicelib.jobs.budget import UNLIMITED, Budget
+from chalicelib.queue.budget import UNLIMITED, Budget
 
 # The workers are loaded on first use: they pull the campaigns, the triggers and the analytics, +18 ms
 # on `import app` (measured: app imports the schedules, which import fanout, which works tasks in place
