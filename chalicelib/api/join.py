@@ -11,7 +11,7 @@ from chalicelib import log
 from chalicelib.api import pages
 from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of, query
 from chalicelib.commands import join as join_commands
-from chalicelib.core import card_number, clock, lots
+from chalicelib.core import card_number, clock, lots, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
 from chalicelib.store import card_channels
@@ -37,7 +37,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def _not_found_page(locale: str) -> Response:
-    text = pages.STRINGS[locale]
+    text = texts.CATALOGUE[texts.language(locale)]
     return pages.render("message.html", locale, 404, brand={}, title=text["not_found"], message="")
 
 
@@ -153,8 +153,7 @@ def card_page(card_id: str) -> Response:
         balance=int(card.balance), available=lots.available(card_lots, today), tier_name=tier.name,
         number_display=card_number.display(card.number), qr=pages.qr_svg(card.number),
         next_expiry=lots.next_expiry(card_lots), access_key=card.access_key, blocked=card.status == "blocked",
-        earn_percent=mech.percent(tier.earn_bp), redeem_cap=mech.percent(mechanics.redeem_cap_bp),
-        lifetime_days=mechanics.lifetime_days,
+        rules=texts.rules(mechanics, card.tier, locale),
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"],
         telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None)
 

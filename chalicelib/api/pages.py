@@ -5,7 +5,7 @@ import secrets
 
 from chalice import Response
 
-from chalicelib.rendering import STRINGS, render_text  # noqa: F401 (STRINGS is used by the blueprints)
+from chalicelib.rendering import render_text
 
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'"
 

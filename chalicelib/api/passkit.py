@@ -125,6 +125,8 @@ def latest_pass(pass_type_id: str, serial: str) -> Response:
     if request.method == "HEAD":
         return Response(body=b"", status_code=200, headers=headers)
     program = program_store.get(card.program_id)
+    if program is None:  # the card's program is gone: its pass is as unknown as a wrong serial
+        raise NotFound("No such pass.", code="pass_not_found")
     return Response(body=apple.build(card, program), status_code=200, headers=headers)
 
 

@@ -14,6 +14,7 @@ from chalicelib import log
 from chalicelib.queue import fanout
 from chalicelib.store import ids, leases, sweeps
 from chalicelib.store import programs as program_store
+from chalicelib.store.records import Program
 from chalicelib.usecases import analytics
 
 BATCH = 20  # programs per queued task
@@ -51,7 +52,7 @@ def work(message: dict[str, Any], budget: fanout.Budget) -> dict[str, int]:
     return counts
 
 
-def nightly_once(program: Any, now: datetime) -> dict[str, Any] | None:
+def nightly_once(program: Program, now: datetime) -> dict[str, Any] | None:
     """The program's upkeep under its lease; None when another run holds it (that run does it)."""
     name, holder = f"analytics#{program.program_id}", ids.new_id("run")
     if not leases.acquire(name, holder, datetime.now(UTC), LEASE_SECONDS):

@@ -202,8 +202,9 @@ def _google(item: Any, now: datetime) -> int:
                                      message_id=_message_id(item))
         else:
             card = card_store.get(item.card_id, consistent=True)
-            if card is not None:
-                google_wallet.sync_object(card, program_store.get(card.program_id))
+            owner = program_store.get(card.program_id) if card is not None else None
+            if card is not None and owner is not None:  # a card or program deleted meanwhile: nothing to show
+                google_wallet.sync_object(card, owner)
                 if card.google_error:
                     card_store.set_google_error(card.card_id, None)
     except google_wallet.WalletUnavailable:

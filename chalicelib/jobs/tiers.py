@@ -2,13 +2,13 @@
 yearly), never at a purchase. Reads only the cards above the first tier (the sparse by_tier index),
 so its cost grows with the tiered members, not with the program."""
 from datetime import UTC, date, datetime
-from typing import Any
 
 from chalicelib import log
 from chalicelib.core import ledger
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, sweeps
+from chalicelib.store.records import Program
 
 
 def review_due(downgrade: str, day: date) -> bool:
@@ -21,7 +21,7 @@ def review_due(downgrade: str, day: date) -> bool:
     return False
 
 
-def review_program(program: Any, day: date, now: datetime) -> dict[str, int]:
+def review_program(program: Program, day: date, now: datetime) -> dict[str, int]:
     mechanics = mech.from_stored(program.mechanics)
     counts = {"read": 0, "changed": 0}
     for tier in mechanics.tiers[1:]:

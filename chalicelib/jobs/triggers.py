@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib import log
-from chalicelib.core import clock, ledger, messaging
+from chalicelib.core import clock, ledger, messaging, texts
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import RuleViolation
@@ -23,9 +23,9 @@ from chalicelib.queue import fanout
 from chalicelib.store import cards as card_store
 from chalicelib.store import occasions, sweeps
 from chalicelib.store import programs as program_store
+from chalicelib.store.records import Card, Program
 from chalicelib.usecases.ledger import BurnExpired, GiveBonus, apply, ledger_card, queued_message
 
-Card = Any  # the stored card, as store/cards.py reads it (jobs import no PynamoDB model)
 Counts = dict[str, int]
 Context = dict[str, Any]  # what an occasion's walk needs (its day keys), and a task's message
 
@@ -36,7 +36,7 @@ def _add(counts: Counts, more: Counts) -> None:
             counts[name] = counts.get(name, 0) + value
 
 
-def _pending_message(program: Any, card: Card, kind: str, texts: dict[str, str], now: datetime,
+def _pending_message(program: Program, card: Card, kind: str, wording: dict[str, str], now: datetime,
                      service: bool) -> list[Any]:
     """The card's message as outbox items, due now or at the end of the program's quiet hours (the
     outbox sends it through `notices`, which also applies the weekly cap)."""
@@ -44,13 +44,13 @@ def _pending_message(program: Any, card: Card, kind: str, texts: dict[str, str],
     local = now.astimezone(clock.zone(program.timezone))
     if quiet and messaging.in_quiet_hours(local, quiet):
         due = messaging.quiet_end(local, quiet).astimezone(UTC)
-        return occasions.pending_message(card, kind, texts, now, due, service, "quiet_hours")
-    return occasions.pending_message(card, kind, texts, now, now, service, None)
+        return occasions.pending_message(card, kind, wording, now, due, service, "quiet_hours")
+    return occasions.pending_message(card, kind, wording, now, now, service, None)
 
 
 # --- what each occasion does to one card -------------------------------------------------------------
 
-def expire_points_one(program, card: Card, day: date, now: datetime, context: dict) -> dict:
+def expire_points_one(program: Program, card: Card, day: date, now: datetime, context: dict) -> dict:
     state = card_store.state_of(card)
     burned = ledger.expire(state, day)
     if not burned.entries:
@@ -62,29 +62,27 @@ def expire_points_one(program, card: Card, day: date, now: datetime, context: di
     return {"expired_cards": 1, "points_expired": -sum(e.amount for e in burned.entries)}
 
 
-def expiry_warning_one(program: Any, card: Card, day: date, now: datetime, context: Context) -> Counts:
+def expiry_warning_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     warn_day = context["warn_day"]
     expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
     if not expiring:
         return {}  # an index copy that is behind: those points were spent meanwhile
-    when = date.fromisoformat(warn_day).strftime("%d.%m")
-    texts = {"ru": f"{expiring} баллов сгорят {when}. Успейте потратить!",
-             "en": f"{expiring} points expire on {when}. Use them before then!"}
-    message = _pending_message(program, card, "expiry_warning", texts, now, service=True)
+    wording = texts.expiry_warning(expiring, date.fromisoformat(warn_day))
+    message = _pending_message(program, card, "expiry_warning", wording, now, service=True)
     if not occasions.claim_with(f"warn#{card.card_id}#{warn_day}", card, message, now, keep_days=400):
         return {}  # warned before (once per card and expiry day)
     return {"warned": 1}
 
 
-def _gift(program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime,
-          texts: dict, counter: str) -> dict:
+def _gift(program: Program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime,
+          wording: dict[str, str], counter: str) -> dict:
     """A bonus once per (card, occasion), with its message in the same transaction."""
     key = f"{source}#{card.card_id}#{occasion}"
     gift = GiveBonus(card_id=card.card_id, record_key=key, kind=source,
                      request={"card": card.card_id, "occasion": occasion}, cause_type="job", cause_id=key,
                      source=source, points=points, day=day, lot_id=f"{source[:1]}{occasion.replace('-', '')}",
                      ref=occasion, active_only=True, answer_gift=True,
-                     messages=(queued_message(program, source, texts, now, service=False),))
+                     messages=(queued_message(program, source, wording, now, service=False),))
     try:  # the index holds the whole card: no second read unless it is stale
         result = apply(gift, program, now, preloaded=ledger_card(card))
     except RuleViolation:
@@ -92,18 +90,16 @@ def _gift(program, card: Card, source: str, points: int, occasion: str, day: dat
     return {} if result.replay else {counter: 1}
 
 
-def birthdays_one(program: Any, card: Card, day: date, now: datetime, context: Context) -> Counts:
+def birthdays_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).birthday_bonus
     return _gift(program, card, "birthday", points, context["year"], day, now,
-                 {"ru": f"С днём рождения! Дарим {points} баллов.",
-                  "en": f"Happy birthday! Here are {points} points from us."}, "gifts")
+                 texts.birthday_gift(points), "gifts")
 
 
-def winback_one(program: Any, card: Card, day: date, now: datetime, context: Context) -> Counts:
+def winback_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).winback_bonus
     return _gift(program, card, "winback", points, context["last_visit"], day, now,
-                 {"ru": f"Мы соскучились! {points} баллов ждут вас.",
-                  "en": f"We miss you! {points} points are waiting for you."}, "offers")
+                 texts.winback_offer(points), "offers")
 
 
 # --- which cards each occasion walks, and which walks each job makes for a program --------------------
@@ -168,7 +164,7 @@ COUNTS = {"expire_points": ("read", "expired_cards", "points_expired", "warned")
 
 # --- walking: in place, page by page, or fanned out; handing the rest back when time runs short ------
 
-def walk(name: str, program: Any, day: date, now: datetime, context: Context, counts: Counts, cursor: Any = None,
+def walk(name: str, program: Program, day: date, now: datetime, context: Context, counts: Counts, cursor: Any = None,
          fanning: bool = False, budget: fanout.Budget = fanout.UNLIMITED) -> None:
     """Work the cards an occasion finds due, from `cursor` on. Due cards that fit in one page are worked
     here (one read each); with a jobs queue, a walk of more pages sends them as chunks, page by page
@@ -205,7 +201,7 @@ def walk(name: str, program: Any, day: date, now: datetime, context: Context, co
             return
 
 
-def run_program(job: str, program: Any, day: date, now: datetime, counts: Counts,
+def run_program(job: str, program: Program, day: date, now: datetime, counts: Counts,
                 budget: fanout.Budget = fanout.UNLIMITED) -> None:
     for name, context in PLANS[job](mech.from_stored(program.mechanics), day):
         walk(name, program, day, now, context, counts, budget=budget)

@@ -18,6 +18,7 @@ from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, ids, messages, sweeps
 from chalicelib.store import programs as program_store
+from chalicelib.store.records import Card, Program
 from chalicelib.usecases import analytics, notices
 from chalicelib.usecases.ledger import GiveBonus, apply, ledger_card
 
@@ -40,7 +41,7 @@ def read_channels(data: dict[str, Any]) -> list[str]:
     return sorted(set(chosen))
 
 
-def create(program: Any, data: dict[str, Any], actor: str, now: datetime) -> Campaign:
+def create(program: Program, data: dict[str, Any], actor: str, now: datetime) -> Campaign:
     v.reject_unknown(data, FIELDS)
     mechanics = mech.from_stored(program.mechanics)
     texts = v.read_object(data, "texts") or {}
@@ -69,14 +70,14 @@ def create(program: Any, data: dict[str, Any], actor: str, now: datetime) -> Cam
                                  created_by=actor, created_at=db.iso(now))
 
 
-def get(program: Any, campaign_id: str) -> Campaign:
+def get(program: Program, campaign_id: str) -> Campaign:
     campaign = campaign_store.get(program.program_id, campaign_id)
     if campaign is None:
         raise NotFound("No such campaign.")
     return campaign
 
 
-def audience(program: Any, campaign: Campaign, now: datetime) -> Iterator[Any]:
+def audience(program: Program, campaign: Campaign, now: datetime) -> Iterator[Any]:
     """The program's cards the campaign reaches, read page by page from the cards index."""
     today = clock.local_day(now, program.timezone)
     cuts = analytics.thresholds(program, now) if segments.needs_thresholds(campaign.audience) else None
@@ -92,7 +93,7 @@ def audience(program: Any, campaign: Campaign, now: datetime) -> Iterator[Any]:
             return
 
 
-def preview(program: Any, campaign: Campaign, now: datetime) -> int:
+def preview(program: Program, campaign: Campaign, now: datetime) -> int:
     return sum(1 for _ in audience(program, campaign, now))
 
 
@@ -110,7 +111,7 @@ def _wall() -> datetime:
     return datetime.now(UTC)
 
 
-def send(program: Any, campaign: Campaign, now: datetime) -> Campaign:
+def send(program: Program, campaign: Campaign, now: datetime) -> Campaign:
     """Send to everyone in the audience, or carry on with a send that stopped (its lease ran out or it
     gave up after an error). Returns the campaign as it stands: `sent`, or still `sending` when its cards
     went to the jobs queue (more than INLINE) and finish in the background. Safe to run
@@ -127,7 +128,7 @@ def send(program: Any, campaign: Campaign, now: datetime) -> Campaign:
     return _run(program, started, runner, now)
 
 
-def _run(program: Any, campaign: Campaign, runner: str, now: datetime) -> Campaign:
+def _run(program: Program, campaign: Campaign, runner: str, now: datetime) -> Campaign:
     try:
         reached = [card.card_id for card in audience(program, campaign, now)]
         chunks = -(-len(reached) // fanout.CHUNK) if len(reached) > INLINE else 0
@@ -171,7 +172,8 @@ def _describe(error: Exception) -> str:
     return type(error).__name__
 
 
-def send_one(program: Any, campaign: Campaign, card: Any, now: datetime, counts: dict[str, int] | None = None) -> str:
+def send_one(program: Program, campaign: Campaign, card: Card | None, now: datetime,
+             counts: dict[str, int] | None = None) -> str:
     """One card of a campaign: its bonus once, its message once, counted once on the campaign (safe to
     repeat after a crash at any point, and by several workers). Returns what became of the card: sent,
     queued, skipped, `done` (counted before) or `deferred` (another sender is messaging it just now)."""
@@ -200,7 +202,7 @@ def send_one(program: Any, campaign: Campaign, card: Any, now: datetime, counts:
     return outcome
 
 
-def _bonus(program, campaign: Campaign, card, now: datetime):
+def _bonus(program: Program, campaign: Campaign, card, now: datetime):
     """The campaign's bonus to the card, once (the ledger record per campaign and card)."""
     key = f"campaign#{campaign.campaign_id}#{card.card_id}"
     bonus = GiveBonus(card_id=card.card_id, record_key=key, kind="campaign", request={"campaign": campaign.campaign_id},
@@ -216,7 +218,7 @@ def _bonus(program, campaign: Campaign, card, now: datetime):
     return result.card.item
 
 
-def _message(program: Any, campaign: Campaign, card: Any, now: datetime) -> str | None:
+def _message(program: Program, campaign: Campaign, card: Card, now: datetime) -> str | None:
     """The card's message, once: claimed first, then sent. A claim left by a send that died is looked
     into: if its message went out, its outcome counts; if not, the claim is taken over and the message
     sent. None: another sender claimed it moments ago and is on it."""
@@ -241,7 +243,7 @@ def _message(program: Any, campaign: Campaign, card: Any, now: datetime) -> str 
         raise
 
 
-def _notify(program: Any, campaign: Campaign, card: Any, now: datetime) -> str:
+def _notify(program: Program, campaign: Campaign, card: Card, now: datetime) -> str:
     """`notices.notify`, tried again on fresh data when the card was busy with other writes."""
     for attempt in range(ATTEMPTS):
         try:

@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.channels import registry as channels
 from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.store import outbox as outbox_store
+from chalicelib.store.records import Program
 from chalicelib.usecases import notices
 
 STATES = ("parked",)
@@ -43,14 +44,15 @@ def view(item: Any) -> dict[str, Any]:
             "reason": item.last_error, "created_at": item.created_at, "parked_at": item.parked_at}
 
 
-def listing(program: Any, state: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def listing(program: Program, state: str | None, limit: int,
+            cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     if (state or "parked") not in STATES:
         raise InvalidInput("'state' must be 'parked'.", code="invalid_value", field="state")
     items, last = outbox_store.parked(program.program_id, limit, _item_key(cursor, "cursor") if cursor else None)
     return [view(item) for item in items], (item_id(last) if last else None)
 
 
-def retry(program: Any, raw_id: str, now: datetime) -> dict[str, Any]:
+def retry(program: Program, raw_id: str, now: datetime) -> dict[str, Any]:
     """Back in the queue, due now, attempts from zero; a message counted as failed is no longer."""
     again = outbox_store.unpark(program.program_id, _item_key(raw_id, "item_id"), now)
     if again is None:

@@ -7,7 +7,7 @@ from chalicelib.commands.google import Callback
 from chalicelib.config import settings
 from chalicelib.errors import AppError
 from chalicelib.store import aliases, card_channels
-from chalicelib.store.records import Card
+from chalicelib.store.records import Card, Program
 from chalicelib.wallet import google
 
 _classes_synced: dict[str, str] = {}  # program_id -> updated_at of the branding last sent (warm cache)
@@ -30,7 +30,7 @@ def _client() -> google.WalletClient:
         raise WalletUnavailable(str(error)) from None
 
 
-def sync_class(program, force: bool = False) -> None:
+def sync_class(program: Program, force: bool = False) -> None:
     wallet = _client()
     if not force and _classes_synced.get(program.program_id) == program.updated_at:
         return
@@ -38,7 +38,7 @@ def sync_class(program, force: bool = False) -> None:
     _classes_synced[program.program_id] = program.updated_at
 
 
-def save_url(card: Card, program, now: datetime) -> str:
+def save_url(card: Card, program: Program, now: datetime) -> str:
     """Insert (or refresh) the card's object, then a short JWT that only references it. A blocked
     card gets none: it is not to be added to a wallet."""
     if card.status != "active":
@@ -60,7 +60,7 @@ def save_url(card: Card, program, now: datetime) -> str:
     return google.SAVE_URL + token
 
 
-def sync_object(card: Card, program) -> None:
+def sync_object(card: Card, program: Program) -> None:
     """PATCH the object with the card's current state (balance, tier, status): the outbox calls this."""
     wallet = _client()
     wallet.upsert("loyaltyObject", google.loyalty_object(wallet.issuer_id, card, program))

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib import log
-from chalicelib.core import clock
+from chalicelib.core import clock, texts
 from chalicelib.core import enrollment as rules
 from chalicelib.core import limits as rules_of_limits
 from chalicelib.errors import AppError, InvalidInput, RateLimited
-from chalicelib.rendering import STRINGS
 from chalicelib.store import codes, ids, ratelimits
 
 
@@ -76,7 +75,7 @@ def send_code(program: GuardedProgram, phone: str, locale: str, now: datetime) -
         raise
     code = ids.random_digits(rules_of_limits.CODE_DIGITS, first_nonzero=False)
     codes.issue(program.program_id, phone, code, now, rules_of_limits.CODE_SECONDS)
-    text = STRINGS[locale if locale in STRINGS else "ru"]["code_sms"].format(program=program.name, code=code)
+    text = texts.text("code_sms", locale, program=program.name, code=code)
     try:
         sms.send(phone, text)
     except sms.SmsError as error:

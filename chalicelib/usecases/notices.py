@@ -14,14 +14,11 @@ from chalicelib.core import mechanics as mech
 from chalicelib.store import aliases, messages
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
+from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
 
-# The channels campaigns may choose, as registered when this module loaded; the API's contract
-# (api/openapi.py) reads it. Use `channels.offered()` for the live list.
-ALL_CHANNELS = channels.offered()
 
-
-def notify(program: Any, card: Any, kind: str, texts: Mapping[str, str], now: datetime, service: bool = False,
+def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now: datetime, service: bool = False,
            campaign_id: str | None = None, channel_names: Sequence[str] | None = None,
            once: str | None = None) -> str:
     """Send (or delay, or skip) one message; returns the outcome. The wallet notice is written at once;
@@ -57,17 +54,19 @@ def notify(program: Any, card: Any, kind: str, texts: Mapping[str, str], now: da
         if once and aliases.exists(once):
             return "sent"  # an earlier attempt at this very message went through
         card = card_store.get(card.card_id, consistent=True)
+        if card is None:  # deleted meanwhile: nobody left to tell
+            return "skipped"
     raise RuntimeError("the card kept changing")
 
 
-def recipient(card: Any) -> Recipient:
+def recipient(card: Card) -> Recipient:
     """The card's customer as the channels see them."""
     return Recipient(card.card_id, card.locale, dict(card.consents or {}), card.email, card.phone,
                      int(card.telegram_chat_id) if card.telegram_chat_id else None,
                      card_views.links(card)["card_url"], card_views.unsubscribe_url(card))
 
 
-def _channel_items(card: Any, kind: str, text: str, now: datetime, campaign_id: str | None,
+def _channel_items(card: Card, kind: str, text: str, now: datetime, campaign_id: str | None,
                    wanted: Sequence[str]) -> list[Any]:
     """Outbox items for the channels asked for that send from the outbox and that the customer opted
     into (email: marketing consent and an address; Telegram: a linked chat, linking is the consent)."""
@@ -76,7 +75,7 @@ def _channel_items(card: Any, kind: str, text: str, now: datetime, campaign_id: 
             for channel in channels.outboxed(tuple(wanted)) if channel.reaches(customer)]
 
 
-def deliver(item: Any, program: Any, card: Any, now: datetime) -> bool:
+def deliver(item: Any, program: Program, card: Card, now: datetime) -> bool:
     """Send one message of a channel from the outbox: True when sent, False when the customer opted out
     meanwhile (unsubscribed, unlinked the chat). Raises on failure (the outbox retries or parks it)."""
     channel = channels.of_item(item.item_key)
@@ -91,7 +90,7 @@ def deliver(item: Any, program: Any, card: Any, now: datetime) -> bool:
     return True
 
 
-def record_delivery(item: Any, card: Any, now: datetime, outcome: str, reason: str | None = None) -> None:
+def record_delivery(item: Any, card: Card, now: datetime, outcome: str, reason: str | None = None) -> None:
     """The final word on a message sent from the outbox: its record ('sent'; 'skipped' when the customer
     opted out meanwhile; 'failed'; 'unknown' when the service never answered), and the campaign's
     count: delivered for 'sent', failed for 'failed' and 'unknown', none for 'skipped'."""

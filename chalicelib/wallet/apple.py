@@ -25,6 +25,7 @@ from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_number, texts
 from chalicelib.core import mechanics as mech
+from chalicelib.store.records import Card, Program
 
 MIME = "application/vnd.apple.pkpass"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same files give the same archive bytes
@@ -149,7 +150,7 @@ def sign(manifest: bytes, material: Signer) -> bytes:
 
 # --- pass.json -----------------------------------------------------------------------------------
 
-def pass_json(card: Any, program: Any, design_name: str = "default") -> dict[str, Any]:
+def pass_json(card: Card, program: Program, design_name: str = "default") -> dict[str, Any]:
     """The pass for a card's current state; the same state always gives the same dict."""
     s = settings()
     template = design(design_name).template
@@ -249,7 +250,7 @@ def _validate_web_service(document: dict[str, Any], local: bool) -> None:
 
 # --- the archive ---------------------------------------------------------------------------------
 
-def build(card: Any, program: Any, design_name: str = "default", material: Signer | None = None) -> bytes:
+def build(card: Card, program: Program, design_name: str = "default", material: Signer | None = None) -> bytes:
     """The signed .pkpass archive of a card."""
     document = pass_json(card, program, design_name)
     chosen = design(design_name)

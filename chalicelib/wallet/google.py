@@ -25,6 +25,7 @@ from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_number, texts
 from chalicelib.core import mechanics as mech
+from chalicelib.store.records import Card, Program
 
 # httpx, PyJWT and cryptography load on first use, inside the functions that need them: together about
 # 250 ms of import (python -X importtime: httpx 120, PyJWT 78, cryptography 61, partly shared), which
@@ -212,11 +213,11 @@ def client() -> WalletClient:
 
 # --- documents -------------------------------------------------------------------------------------
 
-def class_id(issuer_id: str, program: Any) -> str:
+def class_id(issuer_id: str, program: Program) -> str:
     return f"{issuer_id}.{program.program_id}"
 
 
-def object_id(issuer_id: str, card: Any) -> str:
+def object_id(issuer_id: str, card: Card) -> str:
     return f"{issuer_id}.{card.card_id}"
 
 
@@ -233,7 +234,7 @@ def _catalogue_localized(key: str) -> dict[str, Any]:
                       {lang: words for lang, words in every.items() if lang != texts.DEFAULT_LANGUAGE})
 
 
-def logo_url(program: Any) -> str:
+def logo_url(program: Program) -> str:
     """The program's logo for Google (660 px, drawn from its branding); the colours are in the URL, so
     a new branding is a new URL and Google fetches the image again."""
     brand = brandings.parse({}, program.branding)
@@ -241,7 +242,7 @@ def logo_url(program: Any) -> str:
     return f"{settings().public_base_url}/static/programs/{program.program_id}/google-logo.png?c={colours}"
 
 
-def loyalty_class(issuer_id: str, program: Any) -> dict[str, Any]:
+def loyalty_class(issuer_id: str, program: Program) -> dict[str, Any]:
     brand = brandings.parse({}, program.branding)
     name = brand.get("organization_name") or program.name
     default = texts.CATALOGUE[texts.DEFAULT_LANGUAGE]
@@ -268,7 +269,7 @@ def loyalty_class(issuer_id: str, program: Any) -> dict[str, Any]:
     return document
 
 
-def loyalty_object(issuer_id: str, card: Any, program: Any) -> dict[str, Any]:
+def loyalty_object(issuer_id: str, card: Card, program: Program) -> dict[str, Any]:
     mechanics = mech.from_stored(program.mechanics)
     tier = mechanics.tier(card.tier)
     base = settings().public_base_url
