@@ -3,18 +3,26 @@ rate-limited per key: requests, and card numbers looked up that are no card of t
 import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from chalicelib import log, metrics
+from chalicelib import lazy, log, metrics
 from chalicelib.api.http import JSON, api, json_body, json_response
-from chalicelib.commands.pos import LookUpCard, Quote, RecordReceipt, RecordRefund
 from chalicelib.errors import NotFound
-from chalicelib.usecases import guards, pos
-from chalicelib.usecases.ledger import Result
+from chalicelib.usecases import guards
+
+if TYPE_CHECKING:
+    from chalicelib.commands import pos as commands
+    from chalicelib.usecases import pos
+    from chalicelib.usecases.ledger import Result
+else:
+    # lazy: the receipt path's commands, plans and ledger are some 20 frozen dataclasses, +12 ms on import app
+    # (benchmarks/bundle.py); the first POS request loads them, the admin and customer routes never do
+    commands = lazy.module("chalicelib.commands.pos")
+    pos = lazy.module("chalicelib.usecases.pos")
 
 bp = Blueprint(__name__)
 
@@ -65,7 +73,7 @@ def _counting_misses(view: Callable[..., Response]) -> Callable[..., Response]:
 def lookup(number: str) -> Response:
     now = _now()
     program = _program(now)
-    return json_response(pos.look_up(LookUpCard.parse(number), program, now))
+    return json_response(pos.look_up(commands.LookUpCard.parse(number), program, now))
 
 
 @bp.route("/pos/quote", methods=["POST"], content_types=[JSON])
@@ -74,7 +82,7 @@ def lookup(number: str) -> Response:
 def quote() -> Response:
     now = _now()
     program = _program(now)
-    return json_response(pos.quote_for(Quote.parse(json_body(bp.current_request), program), program, now))
+    return json_response(pos.quote_for(commands.Quote.parse(json_body(bp.current_request), program), program, now))
 
 
 @bp.route("/pos/receipts", methods=["POST"], content_types=[JSON])
@@ -83,7 +91,7 @@ def quote() -> Response:
 def receipt() -> Response:
     now = _now()
     program = _program(now)
-    command = RecordReceipt.parse(json_body(bp.current_request), program, now)
+    command = commands.RecordReceipt.parse(json_body(bp.current_request), program, now)
     return receipt_answer(pos.record_receipt(command, program, now))
 
 
@@ -93,10 +101,10 @@ def receipt() -> Response:
 def refund() -> Response:
     now = _now()
     program = _program(now)
-    return refund_answer(pos.record_refund(RecordRefund.parse(json_body(bp.current_request)), program, now))
+    return refund_answer(pos.record_refund(commands.RecordRefund.parse(json_body(bp.current_request)), program, now))
 
 
-def receipt_answer(result: Result) -> Response:
+def receipt_answer(result: "Result") -> Response:
     """A receipt's answer (from /pos/receipts or a POS integration), counted once in the metrics."""
     if not result.replay:
         metrics.emit({"Receipts": 1, "PointsIssued": result.response["earned"],
@@ -105,12 +113,12 @@ def receipt_answer(result: Result) -> Response:
                    earned=result.response["earned"], redeemed=result.response["redeemed"])
 
 
-def refund_answer(result: Result) -> Response:
+def refund_answer(result: "Result") -> Response:
     return _answer(result, "refund_recorded", points_reversed=result.response["points_reversed"],
                    points_returned=result.response["points_returned"])
 
 
-def _answer(result: Result, event: str, **fields: Any) -> Response:
+def _answer(result: "Result", event: str, **fields: Any) -> Response:
     """The first answer, or the same answer again marked as a replay (then nothing new is logged)."""
     if result.replay:
         return json_response(result.response, headers={"Idempotent-Replay": "true"})

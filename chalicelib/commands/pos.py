@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from chalicelib.commands import body_hash
 from chalicelib.core import card_number, clock
 from chalicelib.core import validation as v
+from chalicelib.core.kinds import ReceiptLine
 from chalicelib.errors import InvalidInput, RuleViolation
 
 MAX_TOTAL = 10**12
@@ -24,17 +25,6 @@ class ProgramTerms(Protocol):
     def currency(self) -> str: ...
     @property
     def timezone(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Line:
-    sku: str | None
-    name: str | None
-    qty: int | float
-    amount: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"sku": self.sku, "name": self.name, "qty": self.qty, "amount": self.amount}
 
 
 def card_number_of(raw: object, field: str = "card") -> str:
@@ -58,7 +48,7 @@ def _required_id(data: dict[str, Any], name: str) -> str:
     return value
 
 
-def _lines(data: dict[str, Any]) -> tuple[Line, ...] | None:
+def _lines(data: dict[str, Any]) -> tuple[ReceiptLine, ...] | None:
     if data.get("lines") is None:
         return None
     clean = []
@@ -72,7 +62,7 @@ def _lines(data: dict[str, Any]) -> tuple[Line, ...] | None:
                                field=f"{p}.qty")
         sku = v.read_str(line, "sku", prefix=p, max_len=64)
         name = v.read_str(line, "name", prefix=p, max_len=200)
-        clean.append(Line(sku, name, qty, _required_int(line, "amount", -MAX_TOTAL, prefix=p)))
+        clean.append(ReceiptLine(sku, name, qty, _required_int(line, "amount", -MAX_TOTAL, prefix=p)))
     return tuple(clean)
 
 
@@ -115,7 +105,7 @@ class RecordReceipt:
     currency: str
     business_day: str
     card: str | None
-    lines: tuple[Line, ...] | None
+    lines: tuple[ReceiptLine, ...] | None
     request_hash: str
 
     @classmethod
@@ -169,14 +159,15 @@ class Quote:
 
     card: str
     total: int
+    lines: tuple[ReceiptLine, ...] = ()  # handed to the program's kind, as a receipt's are
 
     @classmethod
     def parse(cls, data: dict[str, Any], program: ProgramTerms) -> Quote:
         v.reject_unknown(data, {"card", "total", "lines", "currency"})
         total = _required_int(data, "total", 0)
-        _lines(data)  # checked, not used yet
+        lines = _lines(data)
         _currency(program, data)
-        return cls(card_number_of(data.get("card")), total)
+        return cls(card_number_of(data.get("card")), total, lines or ())
 
 
 @dataclass(frozen=True)

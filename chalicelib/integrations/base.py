@@ -37,6 +37,13 @@ class Provider(Protocol):
         """The receipt or refund the event means, parsed with the commands' strict readers."""
         ...
 
+    def card_missed(self, delivery: Delivery, now: datetime) -> None:
+        """A card number in the event was no card of the program: count it against whatever the provider
+        limits callers by (our POS keys count look-up misses, README "Limits"), so that a caller cannot
+        probe card numbers through the webhook more freely than through /pos/cards. A provider whose
+        callers are no guessers (a signed platform webhook) does nothing."""
+        ...
+
 
 PROVIDERS: dict[str, Provider] = {}
 

@@ -35,5 +35,8 @@ class SignedWebhook:
             return RecordRefund.parse(data)
         raise InvalidInput("'type' must be 'receipt' or 'refund'.", code="invalid_value", field="type")
 
+    def card_missed(self, delivery: Delivery, now: datetime) -> None:
+        guards.pos_lookup_missed(delivery.headers["x-loyalty-key"], now)
+
 
 PROVIDER = SignedWebhook()

@@ -174,7 +174,8 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
         raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
     stamp = micros(now)
     outcome = ledger.receipt(card.state, mechanics, total=command.total, redeem=command.redeem, today=today,
-                             lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day)
+                             lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day,
+                             lines=command.lines or ())
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
                           "available": lot_rules.available(outcome.state.lots, today.isoformat()),

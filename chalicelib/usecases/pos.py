@@ -109,8 +109,9 @@ def quote_for(command: Quote, program: Program, now: datetime, store: LedgerStor
     most = ledger.max_redeem(mechanics, state, command.total, today.isoformat()) if active else 0
     return {"card_number": card.number, "balance": state.balance,
             "available": lot_rules.available(state.lots, today.isoformat()), "max_redeem": most,
-            "earn": ledger.earn_for(mechanics, state.tier, command.total, 0) if active else 0,
-            "earn_with_max_redeem": ledger.earn_for(mechanics, state.tier, command.total, most) if active else 0,
+            "earn": ledger.earn_for(mechanics, state.tier, command.total, 0, command.lines) if active else 0,
+            "earn_with_max_redeem": ledger.earn_for(mechanics, state.tier, command.total, most,
+                                                    command.lines) if active else 0,
             "tier": state.tier}
 
 

@@ -175,3 +175,21 @@ def test_a_card_changed_meanwhile_is_decided_again_on_fresh_data(world):
     result = pos.record_receipt(command, world.program, NOW + timedelta(minutes=1), store)
     assert store.outcomes == ["Stale", "Applied"]
     assert result.response["balance"] == 100 + 7 - 50 + 47 == _balance(world, card)
+
+
+def test_a_receipts_lines_reach_the_programs_kind(world, monkeypatch):
+    """Product rules (issue 16) live in a mechanic kind: the lines the POS sent are what it decides on."""
+    from chalicelib.core.kinds.points import Points
+
+    seen = []
+    original = Points.earn
+
+    def earn(self, mechanics, tier, paid, lines):
+        seen.append(tuple(lines))
+        return original(self, mechanics, tier, paid, lines)
+
+    monkeypatch.setattr(Points, "earn", earn)
+    card = world.new_card()
+    line = {"sku": "LATTE", "name": "Латте", "qty": 2, "amount": 50_000}
+    _receipt(world, "r1", card, 100_000, lines=[line])
+    assert [[(one.sku, one.qty, one.amount) for one in lines] for lines in seen] == [[("LATTE", 2, 50_000)]]

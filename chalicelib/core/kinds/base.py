@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # mechanics imports the registry to validate `kind`: at run time the names suffice
     from chalicelib.core.mechanics import Mechanics, Tier
@@ -21,6 +21,10 @@ class ReceiptLine:
     name: str | None
     qty: float  # a count, or a weight (0.35 kg)
     amount: int  # minor units; negative for a discount line
+
+    def to_json(self) -> dict[str, Any]:
+        """As the receipt's record keeps it."""
+        return {"sku": self.sku, "name": self.name, "qty": self.qty, "amount": self.amount}
 
 
 @dataclass(frozen=True)
