@@ -40,6 +40,6 @@ def provider_event(provider: str) -> Response:
             return receipt_answer(pos.record_receipt(command, program, now))
         return refund_answer(pos.record_refund(command, program, now))
     except NotFound as error:
-        if error.code == "card_not_found":  # counted as on /pos/cards: no free probing of card numbers
-            source.card_missed(delivery, now)
+        if error.code == "card_not_found" and isinstance(source, integrations.CountsMisses):
+            source.card_missed(delivery, now)  # counted as on /pos/cards: no free probing of card numbers
         raise

@@ -565,7 +565,7 @@ def document() -> dict:
                             audience={"type": "object"},
                             texts=_closed((), ru=_s(300), en=_s(300)),
                             bonus=_int(0, 10_000_000), send_at=_s(40),
-                            channels={"type": "array", "maxItems": 3,
+                            channels={"type": "array", "maxItems": len(channel_registry.offered()),
                                       "items": channel})))},
         "/admin/programs/{program_id}/campaigns/{campaign_id}": {"get": _op(
             "A campaign with its counts (owner, manager: analysts get 403)",

@@ -7,9 +7,17 @@ asks it for the command the event means, and runs the same use cases as /pos/rec
 the same idempotency (the command's id and the hash of the sale as the provider described it), the same
 answers. A provider never writes anything itself."""
 from chalicelib.integrations import signed_webhook
-from chalicelib.integrations.base import PROVIDERS, Delivery, PosCommand, Provider, provider_named, register
+from chalicelib.integrations.base import (
+                                          PROVIDERS,
+                                          CountsMisses,
+                                          Delivery,
+                                          PosCommand,
+                                          Provider,
+                                          provider_named,
+                                          register,
+)
 
-__all__ = ["PROVIDERS", "Delivery", "PosCommand", "Provider", "provider_named", "register"]
+__all__ = ["PROVIDERS", "CountsMisses", "Delivery", "PosCommand", "Provider", "provider_named", "register"]
 
 # The providers, one line each.
 register(signed_webhook.PROVIDER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.errors import NotFound
@@ -36,6 +36,11 @@ class Provider(Protocol):
     def command(self, delivery: Delivery, program: Any, now: datetime) -> PosCommand:
         """The receipt or refund the event means, parsed with the commands' strict readers."""
         ...
+
+
+@runtime_checkable
+class CountsMisses(Protocol):
+    """Optional for a provider: what to do when an event names a card number that is no card."""
 
     def card_missed(self, delivery: Delivery, now: datetime) -> None:
         """A card number in the event was no card of the program: count it against whatever the provider

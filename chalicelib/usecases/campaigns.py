@@ -33,7 +33,7 @@ def _in_words(names: tuple[str, ...]) -> str:
 def read_channels(data: dict[str, Any]) -> list[str]:
     """The campaign's channels: any of those offered (chalicelib/channels/registry.py), all when none."""
     offered = channels.offered()
-    chosen = v.read_list(data, "channels", max_items=3) or list(offered)
+    chosen = v.read_list(data, "channels", max_items=len(offered)) or list(offered)
     for index, channel in enumerate(chosen):
         if channel not in offered:
             raise InvalidInput(f"Channels are {_in_words(offered)}.", code="invalid_choice",

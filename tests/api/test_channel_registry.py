@@ -23,7 +23,7 @@ NOON = datetime(2027, 3, 1, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 class Pigeon:
     """A toy channel: carries a message to any card whose customer has a phone, unless told to fail."""
 
-    name = "pigeon"
+    name = "test_pigeon"
     with_card = False
     offered = True
 
@@ -55,7 +55,7 @@ def _deliver(at: datetime) -> dict:
 
 
 def _records(card_id: str) -> list:
-    return [m for m in Message.query(card_id) if m.channel == "pigeon"]
+    return [m for m in Message.query(card_id) if m.channel == "test_pigeon"]
 
 
 def test_a_campaign_reaches_a_card_through_a_registered_channel(client, merchant, program, pigeon):
@@ -64,8 +64,8 @@ def test_a_campaign_reaches_a_card_through_a_registered_channel(client, merchant
                       body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
     created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
                                     body=json.dumps({"name": "coo", "texts": {"ru": "Курлык"},
-                                                     "channels": ["pigeon"]})))
-    assert created["channels"] == ["pigeon"]
+                                                     "channels": ["test_pigeon"]})))
+    assert created["channels"] == ["test_pigeon"]
     client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
     _deliver(datetime.now(ZoneInfo("UTC")))
     assert pigeon.sent == [(card["card_id"], "Курлык")]
@@ -76,7 +76,7 @@ def test_a_campaign_reaches_a_card_through_a_registered_channel(client, merchant
     assert shown["counts"]["delivered"] == 1
     bad = client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
                            body=json.dumps({"name": "x", "texts": {"ru": "x"}, "channels": ["sms"]}))
-    assert body(bad)["error"]["message"] == "Channels are wallet, email, telegram and pigeon."
+    assert body(bad)["error"]["message"] == f"Channels are {', '.join(channels.offered()[:-1])} and test_pigeon."
 
 
 def test_a_notice_goes_through_every_offered_channel_including_a_registered_one(client, program, pigeon):
@@ -94,17 +94,17 @@ def test_the_outbox_retries_then_parks_a_registered_channels_message(client, mer
     stored = program_store.get(program["id"])
     pigeon.failure = RuntimeError("the pigeon got lost")
     notices.notify(stored, card_store.get(card["card_id"], consistent=True), "campaign", {"ru": "Раз"}, NOON,
-                   channel_names=["pigeon"])
+                   channel_names=["test_pigeon"])
     counts = _deliver(NOON)
     assert counts["retry"] == 1 and pigeon.sent == []
-    [waiting] = [i for i in OutboxItem.query("wallet") if i.item_key.startswith("pigeon#")]
+    [waiting] = [i for i in OutboxItem.query("wallet") if i.item_key.startswith("test_pigeon#")]
     assert int(waiting.attempts) == 1 and "lost" in waiting.last_error
     pigeon.failure = Refused("no such dovecote")  # refused for good: parked at once
     counts = _deliver(NOON + timedelta(hours=2))
     assert counts["dead"] == 1
     assert [m.outcome for m in _records(card["card_id"])] == ["failed"]
     parked = body(client.http.get(f"/admin/programs/{program['id']}/outbox", headers=bearer(merchant)))
-    assert [item["kind"] for item in parked["items"]] == ["pigeon"]
+    assert [item["kind"] for item in parked["items"]] == ["test_pigeon"]
     pigeon.failure = None  # an admin sends it back, and it goes out
     client.http.post(f"/admin/programs/{program['id']}/outbox/{parked['items'][0]['id']}/retry",
                      headers=bearer(merchant))

@@ -340,9 +340,6 @@ class ToyTill:
             raise Unauthorized("Unknown till.", code="bad_signature")
         return program_store.get(self.program_id)
 
-    def card_missed(self, delivery, now):
-        pass  # a toy till's sales name cards the customer showed: nobody guesses numbers through it
-
     def command(self, delivery, program, now):
         from chalicelib.commands.pos import RecordReceipt
 
