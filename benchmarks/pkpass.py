@@ -23,7 +23,8 @@ os.environ.update({"STAGE": "bench", "PASS_CERTS_DIR": str(CERTS), "PASS_TYPE_ID
                    "TEAM_ID": "BENCHTEAM1", "PUBLIC_BASE_URL": "https://loyalty.example.com"})
 
 from chalicelib.core import card_number
-from chalicelib.store.models import Card, Program
+from chalicelib.store.models import Card
+from chalicelib.store.records import Program
 from chalicelib.wallet import apple, devcerts
 
 
@@ -32,8 +33,9 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=300)
     args = parser.parse_args()
     devcerts.generate(CERTS, "pass.bench.loyalty", "BENCHTEAM1")
-    program = Program("p_bench", merchant_id="m", name="Bench Coffee", slug="bench", timezone="Europe/Moscow",
-                      currency="RUB", country="RU", mechanics={}, branding={}, created_at="", updated_at="")
+    program = Program("p_bench", merchant_id="m", created_key="", name="Bench Coffee", slug="bench",
+                      timezone="Europe/Moscow", currency="RUB", country="RU", mechanics={}, branding={},
+                      limits=None, status="active", created_at="", updated_at="", version=1)
     cards = [Card(f"c_bench{index:06d}", program_id="p_bench", merchant_id="m", number=card_number.from_random(
         f"{10000000000 + index}"), name="Анна", phone="+79160000000", locale="ru", consent_at="", ref_code="X",
         access_key="k" * 22, auth_token="t" * 32, balance=index, tier="base", lots=[], pass_version=1,

@@ -6,13 +6,13 @@ receipts and refunds have fixed ids and the phones are already enrolled."""
 import contextlib
 import random
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from chalicelib.core import clock
 from chalicelib.errors import AppError, Conflict
 from chalicelib.jobs import analytics as nightly
 from chalicelib.jobs import triggers
 from chalicelib.store import cards as card_store
+from chalicelib.store.records import Program
 from chalicelib.usecases import enrollment, pos
 
 NAMES = ("Anna", "Ivan", "Olga", "Pavel", "Maria", "Sergey", "Elena", "Dmitry", "Irina", "Alexey")
@@ -26,7 +26,7 @@ def _enrolled_number(program_id: str, phone: str) -> str:
     return card.number
 
 
-def generate(program: Any, days: int, now: datetime, seed: int = 7) -> dict[str, int]:
+def generate(program: Program, days: int, now: datetime, seed: int = 7) -> dict[str, int]:
     rng = random.Random(seed)
     today = clock.local_day(now, program.timezone)
     cards: list[str] = []  # card numbers

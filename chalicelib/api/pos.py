@@ -12,6 +12,7 @@ from chalice.app import Request
 from chalicelib import lazy, log, metrics
 from chalicelib.api.http import JSON, api, json_body, json_response
 from chalicelib.errors import NotFound
+from chalicelib.store.records import Program
 from chalicelib.usecases import guards
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def raw_body(request: Request) -> bytes:
     return raw.encode() if isinstance(raw, str) else raw
 
 
-def _program(now: datetime) -> Any:
+def _program(now: datetime) -> Program:
     request = bp.current_request
     program = pos.authenticate(request.headers, request.method, signed_path(request), raw_body(request), now)
     guards.before_pos_request(program, request.headers["x-loyalty-key"], now)

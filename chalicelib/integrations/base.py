@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.errors import NotFound
+from chalicelib.store.records import Program
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,11 @@ class Provider(Protocol):
     @property
     def name(self) -> str: ...
 
-    def authenticate(self, delivery: Delivery, now: datetime) -> Any:
+    def authenticate(self, delivery: Delivery, now: datetime) -> Program:
         """The program the delivery acts for, or `errors.Unauthorized` (401 with the contract's codes)."""
         ...
 
-    def command(self, delivery: Delivery, program: Any, now: datetime) -> PosCommand:
+    def command(self, delivery: Delivery, program: Program, now: datetime) -> PosCommand:
         """The receipt or refund the event means, parsed with the commands' strict readers."""
         ...
 

@@ -5,24 +5,24 @@ The same receipt id sent here and to /pos/receipts is one receipt (the idempoten
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 from chalicelib.integrations.base import Delivery, PosCommand
+from chalicelib.store.records import Program
 from chalicelib.usecases import guards, pos
 
 
 class SignedWebhook:
     name = "signed"
 
-    def authenticate(self, delivery: Delivery, now: datetime) -> Any:
+    def authenticate(self, delivery: Delivery, now: datetime) -> Program:
         program = pos.authenticate(delivery.headers, delivery.method, delivery.path, delivery.body, now)
         guards.before_pos_request(program, delivery.headers["x-loyalty-key"], now)
         return program
 
-    def command(self, delivery: Delivery, program: Any, now: datetime) -> PosCommand:
+    def command(self, delivery: Delivery, program: Program, now: datetime) -> PosCommand:
         event = v.require_object(v.parse_json(delivery.body))
         v.reject_unknown(event, {"type", "data"})
         kind = v.read_str(event, "type", required=True, max_len=20)

@@ -4,14 +4,15 @@ scan of a page or two); cards are never scanned: their walks go through the day-
 (store/cards.py)."""
 from collections.abc import Iterator
 
-from chalicelib.store.models import Program
+from chalicelib.store import programs as program_store
+from chalicelib.store.records import Program
 
 
 def programs() -> Iterator[Program]:
     """Every program, whatever its status."""
-    yield from Program.scan()
+    yield from program_store.scan()
 
 
 def active_programs() -> list[Program]:
     """The programs that run: a paused or closed program gets no expiry, gifts, reviews or upkeep."""
-    return [program for program in Program.scan() if program.status == "active"]
+    return [program for program in program_store.scan() if program.status == "active"]

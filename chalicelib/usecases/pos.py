@@ -17,6 +17,7 @@ from chalicelib.core import validation as v
 from chalicelib.errors import NotFound, Unauthorized
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
+from chalicelib.store import records
 from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.store.plans import LedgerCard
 from chalicelib.usecases.decisions import Program, today_of
@@ -28,7 +29,7 @@ __all__ = ["KEY_CACHE_SECONDS", "MAX_TOTAL", "Result", "authenticate", "find_car
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 _key_cache: dict[str, tuple[float, Any]] = {}
-_program_cache: dict[str, tuple[float, Any]] = {}
+_program_cache: dict[str, tuple[float, records.Program | None]] = {}  # frozen: safe to share across requests
 
 
 # --- authentication ------------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def revoke_key(program_id: str, key_id: str, now: datetime) -> Any:
     return key
 
 
-def authenticate(headers: Mapping[str, str], method: str, path: str, body: bytes, now: datetime) -> Any:
+def authenticate(headers: Mapping[str, str], method: str, path: str, body: bytes, now: datetime) -> records.Program:
     """The program a signed POS request acts for, or Unauthorized with the contract's code."""
     key_id = headers.get("x-loyalty-key")
     timestamp = headers.get("x-loyalty-timestamp")
@@ -70,7 +71,7 @@ def authenticate(headers: Mapping[str, str], method: str, path: str, body: bytes
     expected = auth.pos_signature(key.secret_hash, timestamp, method, path, body)
     if not hmac.compare_digest(expected, signature.strip().lower()):
         raise Unauthorized("The signature does not match the request.", code="bad_signature")
-    program = _cached(_program_cache, key.program_id, program_store.get)
+    program: records.Program | None = _cached(_program_cache, key.program_id, program_store.get)
     if program is None:
         raise Unauthorized("Unknown or revoked POS key.", code="unknown_key")
     log.bind(program_id=program.program_id, pos_key_id=key.key_id)

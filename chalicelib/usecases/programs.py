@@ -41,13 +41,10 @@ def update(program: Program, changes: commands.ProgramChanges, now: datetime) ->
     values = _stored(changes.settings)
     if changes.status is not None:
         values["status"] = changes.status
-    shown_before = (program.name, program.branding, program.country)
-    for name, value in values.items():
-        setattr(program, name, value)
-    program = program_store.save_changes(program, now)
-    if (program.name, program.branding, program.country) != shown_before:
-        outbox.google_class_changed(program.program_id, now)  # Google Wallet's class follows the branding
-    return program
+    edited = program_store.save_changes(program, values, now)
+    if (edited.name, edited.branding, edited.country) != (program.name, program.branding, program.country):
+        outbox.google_class_changed(edited.program_id, now)  # Google Wallet's class follows the branding
+    return edited
 
 
 def _stored(settings: commands.ProgramSettings) -> dict[str, object]:

@@ -140,6 +140,23 @@ def test_mechanics_are_stored_as_validated_json(aws):
     assert program.mechanics["tiers"][0]["earn_percent"] == 5
 
 
+def test_a_program_from_the_store_is_frozen_and_a_concurrent_edit_is_a_409(aws):
+    from dataclasses import FrozenInstanceError
+
+    from chalicelib.commands import admin as commands
+
+    created = _program()
+    first, second = program_store.get(created.program_id), program_store.get(created.program_id)  # two admins
+    with pytest.raises(FrozenInstanceError):
+        first.name = "Changed in place"
+    assert program_store.get(created.program_id).name == "Shop"
+    edited = program_cases.update(first, commands.read_program_changes({"name": "Shop One"}, first), NOW)
+    assert (edited.name, edited.version, first.name) == ("Shop One", first.version + 1, "Shop")
+    with pytest.raises(Conflict) as raised:  # the second admin read it before the first edit
+        program_cases.update(second, commands.read_program_changes({"name": "Shop Two"}, second), NOW)
+    assert (raised.value.code, raised.value.status) == ("edit_conflict", 409)
+    assert program_store.get(created.program_id) == edited  # what the first edit returned is what is stored
+
 def test_a_cards_channel_marks_are_store_functions(aws):
     from chalicelib.store import card_channels
 
