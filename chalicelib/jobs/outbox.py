@@ -83,7 +83,7 @@ def deliver(now: datetime | None = None, push: Push | None = None, items: list[A
             continue
         counts["items"] += 1
         try:
-            _deliver_one(item, owner, claim, now, push, counts)
+            _deliver_one(item, owner, claim, now, push, counts=counts)
         except Exception as error:  # noqa: BLE001 - any failure is this item's alone
             _failed(item, owner, error, now, counts)
     if counts["items"]:
@@ -98,7 +98,7 @@ def run(day: date | None) -> Counts:
     return deliver()
 
 
-def _deliver_one(item: Any, owner: str, claim: str, now: datetime, push: Push | None, counts: Counts) -> None:
+def _deliver_one(item: Any, owner: str, claim: str, now: datetime, push: Push | None, *, counts: Counts) -> None:
     """Deliver one claimed item; returns when it is finished with, raises when it should be retried."""
     kind = item.item_key.split("#", 1)[0]
     if kind == "refresh":

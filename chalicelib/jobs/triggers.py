@@ -37,15 +37,15 @@ def _add(counts: Counts, more: Counts) -> None:
 
 
 def _pending_message(program: Program, card: Card, kind: str, wording: dict[str, str], now: datetime,
-                     service: bool) -> list[Any]:
+                     *, service: bool) -> list[Any]:
     """The card's message as outbox items, due now or at the end of the program's quiet hours (the
     outbox sends it through `notices`, which also applies the weekly cap)."""
     quiet = mech.from_stored(program.mechanics).quiet_hours
     local = now.astimezone(clock.zone(program.timezone))
     if quiet and messaging.in_quiet_hours(local, quiet):
         due = messaging.quiet_end(local, quiet).astimezone(UTC)
-        return occasions.pending_message(card, kind, wording, now, due, service, "quiet_hours")
-    return occasions.pending_message(card, kind, wording, now, now, service, None)
+        return occasions.pending_message(card, kind, wording, now, due, service=service, reason="quiet_hours")
+    return occasions.pending_message(card, kind, wording, now, now, service=service, reason=None)
 
 
 # --- what each occasion does to one card -------------------------------------------------------------
@@ -74,7 +74,7 @@ def expiry_warning_one(program: Program, card: Card, day: date, now: datetime, c
     return {"warned": 1}
 
 
-def _gift(program: Program, card: Card, source: str, points: int, occasion: str, day: date, now: datetime,
+def _gift(program: Program, card: Card, source: str, points: int, occasion: str, *, day: date, now: datetime,
           wording: dict[str, str], counter: str) -> dict:
     """A bonus once per (card, occasion), with its message in the same transaction."""
     key = f"{source}#{card.card_id}#{occasion}"
@@ -92,14 +92,14 @@ def _gift(program: Program, card: Card, source: str, points: int, occasion: str,
 
 def birthdays_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).birthday_bonus
-    return _gift(program, card, "birthday", points, context["year"], day, now,
-                 texts.birthday_gift(points), "gifts")
+    return _gift(program, card, "birthday", points, context["year"], day=day, now=now,
+                 wording=texts.birthday_gift(points), counter="gifts")
 
 
 def winback_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).winback_bonus
-    return _gift(program, card, "winback", points, context["last_visit"], day, now,
-                 texts.winback_offer(points), "offers")
+    return _gift(program, card, "winback", points, context["last_visit"], day=day, now=now,
+                 wording=texts.winback_offer(points), counter="offers")
 
 
 # --- which cards each occasion walks, and which walks each job makes for a program --------------------
@@ -164,7 +164,7 @@ COUNTS = {"expire_points": ("read", "expired_cards", "points_expired", "warned")
 
 # --- walking: in place, page by page, or fanned out; handing the rest back when time runs short ------
 
-def walk(name: str, program: Program, day: date, now: datetime, context: Context, counts: Counts, cursor: Any = None,
+def walk(name: str, program: Program, day: date, now: datetime, context: Context, *, counts: Counts, cursor: Any = None,
          fanning: bool = False, budget: fanout.Budget = fanout.UNLIMITED) -> None:
     """Work the cards an occasion finds due, from `cursor` on. Due cards that fit in one page are worked
     here (one read each); with a jobs queue, a walk of more pages sends them as chunks, page by page
@@ -202,9 +202,9 @@ def walk(name: str, program: Program, day: date, now: datetime, context: Context
 
 
 def run_program(job: str, program: Program, day: date, now: datetime, counts: Counts,
-                budget: fanout.Budget = fanout.UNLIMITED) -> None:
+                *, budget: fanout.Budget = fanout.UNLIMITED) -> None:
     for name, context in PLANS[job](mech.from_stored(program.mechanics), day):
-        walk(name, program, day, now, context, counts, budget=budget)
+        walk(name, program, day, now, context, counts=counts, budget=budget)
 
 
 def run(job: str, day: date | None = None, now: datetime | None = None) -> Counts:
@@ -222,7 +222,7 @@ def run(job: str, day: date | None = None, now: datetime | None = None) -> Count
             handed.append({"task": "program", "job": job, "program_id": program.program_id,
                            "day": local_day.isoformat(), "now": now.isoformat()})
             continue
-        run_program(job, program, local_day, now, counts, budget)
+        run_program(job, program, local_day, now, counts, budget=budget)
     _add(counts, {"programs_queued": fanout.send(handed)})
     log.info(job, day=str(day or "program-local"), programs=len(programs), **counts)
     return counts
@@ -282,8 +282,8 @@ def work_walk(message: Context, budget: fanout.Budget) -> Counts:
     counts: Counts = {}
     if program is not None and message["occasion"] in OCCASIONS:
         day, now = _task_time(message)
-        walk(message["occasion"], program, day, now, dict(message["context"]), counts, cursor=message.get("cursor"),
-             fanning=bool(message.get("fanning")), budget=budget)
+        walk(message["occasion"], program, day, now, dict(message["context"]), counts=counts,
+             cursor=message.get("cursor"), fanning=bool(message.get("fanning")), budget=budget)
     return counts
 
 
@@ -292,5 +292,5 @@ def work_program(message: Context, budget: fanout.Budget) -> Counts:
     counts: Counts = {}
     if program is not None and message["job"] in PLANS:
         day, now = _task_time(message)
-        run_program(message["job"], program, day, now, counts, budget)
+        run_program(message["job"], program, day, now, counts, budget=budget)
     return counts

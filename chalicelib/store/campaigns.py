@@ -71,7 +71,7 @@ def begin(program_id: str, campaign_id: str, runner: str, now: datetime, lease: 
     return campaign if taken else None
 
 
-def walked(campaign: Campaign, runner: str, audience: int, chunks: int, now: datetime, lease: timedelta) -> None:
+def walked(campaign: Campaign, runner: str, audience: int, chunks: int, now: datetime, *, lease: timedelta) -> None:
     """The audience as this send found it. LeaseLost if another send took over meanwhile."""
     if not _update(campaign, [Campaign.audience_count.set(audience), Campaign.chunks.set(chunks),
                               Campaign.lease_until.set(db.iso(now + lease))],
@@ -128,7 +128,7 @@ def is_done(campaign_id: str, card_id: str) -> bool:
     return aliases.exists(f"cdone#{campaign_id}#{card_id}")
 
 
-def record_card(campaign: Campaign, card_id: str, outcome: str, bonus: bool, now: datetime, clock: datetime,
+def record_card(campaign: Campaign, card_id: str, outcome: str, bonus: bool, now: datetime, *, clock: datetime,
                 lease: timedelta) -> bool:
     """Count one card, once: its done-claim and the campaign's counters in one transaction (False when
     it was counted before). Each card counted also renews the send's lease (from the wall `clock`)."""

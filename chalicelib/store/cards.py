@@ -229,7 +229,7 @@ Page = tuple[list[Card], Cursor]
 # another invocation. `ids_only`: read just the ids (a page about to be fanned out, whose cards each
 # chunk reads again by id), which moves a fraction of the bytes for the same read units.
 
-def _page(index: Any, hash_key: str, condition: Any, cursor: Cursor, limit: int, ids_only: bool) -> Page:
+def _page(index: Any, hash_key: str, condition: Any, cursor: Cursor, limit: int, *, ids_only: bool) -> Page:
     result = index.query(hash_key, condition, limit=limit, last_evaluated_key=cursor or None,
                          attributes_to_get=["card_id"] if ids_only else None)
     return list(result), result.last_evaluated_key or None
@@ -238,22 +238,22 @@ def _page(index: Any, hash_key: str, condition: Any, cursor: Cursor, limit: int,
 def due_for_expiry(program_id: str, through_day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose soonest lot expires on or before `through_day`: one query, however many days behind."""
     return _page(Card.by_expiry, program_id, Card.expiry_key <= f"{program_id}#{through_day}", cursor, limit,
-                 ids_only)
+                 ids_only=ids_only)
 
 
 def expiring_on(program_id: str, day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose soonest lot expires on `day` exactly (the expiry warning)."""
-    return _page(Card.by_expiry, program_id, Card.expiry_key == f"{program_id}#{day}", cursor, limit, ids_only)
+    return _page(Card.by_expiry, program_id, Card.expiry_key == f"{program_id}#{day}", cursor, limit, ids_only=ids_only)
 
 
 def born_on(program_id: str, month_day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose birthday is `month_day` (MM-DD)."""
-    return _page(Card.by_birthday, f"{program_id}#{month_day}", None, cursor, limit, ids_only)
+    return _page(Card.by_birthday, f"{program_id}#{month_day}", None, cursor, limit, ids_only=ids_only)
 
 
 def last_visited_on(program_id: str, day: str, cursor: Cursor, limit: int, ids_only: bool = False) -> Page:
     """Cards whose last purchase was on `day`."""
-    return _page(Card.by_last_visit, f"{program_id}#{day}", None, cursor, limit, ids_only)
+    return _page(Card.by_last_visit, f"{program_id}#{day}", None, cursor, limit, ids_only=ids_only)
 
 
 def touch_pass(card_id: str, now: datetime) -> Card | None:

@@ -138,8 +138,8 @@ def _card_writes(plan: Plan, change: CardChange, now: datetime) -> tuple[Card, l
     if card_store.put_state(card, change.outcome.state, now, plan.first_tier):
         others.extend(outbox.pass_changed(card, now))
     for message in change.messages:  # after put_state: the message names the pass version it comes with
-        others.extend(occasions.pending_message(card, message.kind, message.texts, now, message.due, message.service,
-                                                message.reason))
+        others.extend(occasions.pending_message(card, message.kind, message.texts, now, message.due,
+                                                service=message.service, reason=message.reason))
     at = entry_stamp(card, now) if change.outcome.entries else None
     entries = [LedgerEntry(card.card_id, f"{at}#{change.entry_tag}#{index:02d}", program_id=plan.program_id,
                            merchant_id=plan.merchant_id, kind=entry.kind, source=entry.source, amount=entry.amount,

@@ -24,7 +24,7 @@ def text_for(texts: Mapping[str, str], locale: str) -> str:
     return (texts.get(locale) or texts.get("ru") or next(iter(texts.values())))[:TEXT_MAX]
 
 
-def record(card: Card, kind: str, outcome: str, text: str, now: datetime, reason: str | None = None,
+def record(card: Card, kind: str, outcome: str, text: str, now: datetime, *, reason: str | None = None,
            channel: str = WALLET_CHANNEL) -> Message:
     """A message's record (not yet written): the wallet's is keyed `<time>#<kind>`, another channel's
     `<time>#<kind>#<channel>`."""
@@ -33,9 +33,9 @@ def record(card: Card, kind: str, outcome: str, text: str, now: datetime, reason
                    channel=channel, outcome=outcome, reason=reason, text=text, created_at=db.iso(now))
 
 
-def save_record(card: Card, kind: str, outcome: str, text: str, now: datetime, reason: str | None = None,
+def save_record(card: Card, kind: str, outcome: str, text: str, now: datetime, *, reason: str | None = None,
                 channel: str = WALLET_CHANNEL) -> None:
-    record(card, kind, outcome, text, now, reason, channel).save()
+    record(card, kind, outcome, text, now, reason=reason, channel=channel).save()
 
 
 def notice_key(card_id: str, kind: str, now: datetime) -> str:
@@ -51,16 +51,16 @@ def waiting_notice(card: Card, kind: str, now: datetime, due: datetime, payload:
                       payload=dict(payload))
 
 
-def delay(card: Card, kind: str, text: str, now: datetime, due: datetime, payload: Mapping[str, Any],
+def delay(card: Card, kind: str, text: str, now: datetime, due: datetime, *, payload: Mapping[str, Any],
           reason: str | None) -> None:
     """Queue a message until `due`, with its 'queued' record, in one transaction."""
     with db.transaction() as tx:
         tx.save(waiting_notice(card, kind, now, due, payload))
-        tx.save(record(card, kind, "queued", text, now, reason))
+        tx.save(record(card, kind, "queued", text, now, reason=reason))
 
 
 def channel_item(channel: str, card: Card, kind: str, text: str, now: datetime,
-                 campaign_id: str | None) -> OutboxItem:
+                 *, campaign_id: str | None) -> OutboxItem:
     """A message for a channel that sends from the outbox, due now."""
     return OutboxItem(WALLET, f"{channel}#{card.card_id}#{kind}#{db.micros(now)}", card_id=card.card_id,
                       program_id=card.program_id, pass_version=int(card.pass_version), due_at=db.micros(now),
@@ -86,7 +86,7 @@ def _changed_meanwhile(error: TransactWriteError) -> bool:
     return False
 
 
-def show_on_card(card: Card, kind: str, text: str, header: str, now: datetime, others: Sequence[OutboxItem],
+def show_on_card(card: Card, kind: str, text: str, header: str, now: datetime, *, others: Sequence[OutboxItem],
                  once: str | None) -> bool:
     """The message as the card's notice (the pass changes, its push is queued; a Google message too once
     the card is in Google Wallet), its 'sent' record and the other channels' items, in one transaction

@@ -13,13 +13,14 @@ from chalicelib.store import db, messages
 from chalicelib.store.models import Alias, Card
 
 
-def pending_message(card: Card, kind: str, texts: Mapping[str, str], now: datetime, due: datetime, service: bool,
+def pending_message(card: Card, kind: str, texts: Mapping[str, str], now: datetime, due: datetime, *, service: bool,
                     reason: str | None) -> list[Model]:
     """The outbox item of a message (a waiting notice, due at `due`) and its 'queued' record; the outbox
     adds the 'sent' one, as for a message that waited for the end of the quiet hours."""
     item = messages.waiting_notice(card, kind, now, due, {"kind": kind, "texts": dict(texts), "service": service,
                                                           "campaign_id": None, "channels": None})
-    return [item, messages.record(card, kind, "queued", messages.text_for(texts, card.locale), now, reason)]
+    return [item, messages.record(card, kind, "queued", messages.text_for(texts, card.locale), now,
+                                 reason=reason)]
 
 
 def claim_with(claim: str, card: Card, items: Sequence[Model], now: datetime, keep_days: int) -> bool:

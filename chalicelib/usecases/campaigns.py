@@ -132,7 +132,7 @@ def _run(program: Program, campaign: Campaign, runner: str, now: datetime) -> Ca
     try:
         reached = [card.card_id for card in audience(program, campaign, now)]
         chunks = -(-len(reached) // fanout.CHUNK) if len(reached) > INLINE else 0
-        campaign_store.walked(campaign, runner, len(reached), chunks, _wall(), FANOUT_LEASE if chunks else LEASE)
+        campaign_store.walked(campaign, runner, len(reached), chunks, _wall(), lease=FANOUT_LEASE if chunks else LEASE)
         counts: dict[str, int] = {}
         if chunks:  # the queue's workers do the cards (see queue/chunks.py); the last one counted finishes
             if fanout.dispatch("campaign", program.program_id, now.date().isoformat(), reached,
@@ -193,7 +193,7 @@ def send_one(program: Program, campaign: Campaign, card: Card | None, now: datet
         if outcome is None:
             return "deferred"
     lease = FANOUT_LEASE if campaign.chunks else LEASE
-    if not campaign_store.record_card(campaign, card.card_id, outcome, bonus, now, _wall(), lease):
+    if not campaign_store.record_card(campaign, card.card_id, outcome, bonus, now, clock=_wall(), lease=lease):
         return "done"
     if counts is not None:
         counts[outcome] = counts.get(outcome, 0) + 1

@@ -18,7 +18,7 @@ from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
 
 
-def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now: datetime, service: bool = False,
+def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now: datetime, *, service: bool = False,
            campaign_id: str | None = None, channel_names: Sequence[str] | None = None,
            once: str | None = None) -> str:
     """Send (or delay, or skip) one message; returns the outcome. The wallet notice is written at once;
@@ -35,19 +35,19 @@ def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now
     verdict = messaging.decide(local, sent, quiet=mechanics.quiet_hours, max_per_week=mechanics.max_messages_per_week,
                                service=service)
     if verdict.action == "skip":
-        messages.save_record(card, kind, "skipped", text, now, verdict.reason)
+        messages.save_record(card, kind, "skipped", text, now, reason=verdict.reason)
         return "skipped"
     if verdict.action == "delay" and verdict.not_before is not None:
         messages.delay(card, kind, text, now, verdict.not_before.astimezone(UTC),
-                       {"kind": kind, "texts": dict(texts), "service": service, "campaign_id": campaign_id,
-                        "channels": list(wanted)}, verdict.reason)
+                       payload={"kind": kind, "texts": dict(texts), "service": service, "campaign_id": campaign_id,
+                        "channels": list(wanted)}, reason=verdict.reason)
         return "queued"
     on_card = any(channel.with_card for name in wanted if (channel := channels.get(name)) is not None)
     for _ in range(3):
         card.messages_sent = [int(t.timestamp()) for t in sent if (local - t).days < 7] + [int(now.timestamp())]
-        others = _channel_items(card, kind, text, now, campaign_id, wanted)
+        others = _channel_items(card, kind, text, now, campaign_id, wanted=wanted)
         if on_card:
-            if messages.show_on_card(card, kind, text, program.name, now, others, once):
+            if messages.show_on_card(card, kind, text, program.name, now, others=others, once=once):
                 return "sent"
         elif messages.count_and_queue(card, others, once, now):
             return "sent" if others else "skipped"
@@ -67,11 +67,11 @@ def recipient(card: Card) -> Recipient:
 
 
 def _channel_items(card: Card, kind: str, text: str, now: datetime, campaign_id: str | None,
-                   wanted: Sequence[str]) -> list[Any]:
+                   *, wanted: Sequence[str]) -> list[Any]:
     """Outbox items for the channels asked for that send from the outbox and that the customer opted
     into (email: marketing consent and an address; Telegram: a linked chat, linking is the consent)."""
     customer = recipient(card)
-    return [messages.channel_item(channel.name, card, kind, text, now, campaign_id)
+    return [messages.channel_item(channel.name, card, kind, text, now, campaign_id=campaign_id)
             for channel in channels.outboxed(tuple(wanted)) if channel.reaches(customer)]
 
 
@@ -96,7 +96,7 @@ def record_delivery(item: Any, card: Card, now: datetime, outcome: str, reason: 
     count: delivered for 'sent', failed for 'failed' and 'unknown', none for 'skipped'."""
     channel = item.item_key.split("#", 1)[0]
     payload = item.payload or {}
-    messages.save_record(card, payload.get("kind", "message"), outcome, payload.get("text", ""), now, reason,
+    messages.save_record(card, payload.get("kind", "message"), outcome, payload.get("text", ""), now, reason=reason,
                          channel=channel)
     if payload.get("campaign_id") and outcome != "skipped":
         counter = "delivered" if outcome == "sent" else "failed"
