@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict, cast
 
 from chalicelib import log
 from chalicelib.commands.queries import PeriodQuery
@@ -36,6 +36,78 @@ class Classified(TypedDict):
     lifecycle: str
     rfm: str | None  # the three scores, e.g. "545"; None when the member has none
     rfm_segment: str | None
+
+
+class ItemsRead(TypedDict):
+    """What a summary read: day items and card items."""
+
+    days: int
+    cards: int
+
+
+# "from" is a keyword: these two are spelled the functional way
+SummaryAnswer = TypedDict("SummaryAnswer", {
+    "from": str, "to": str, "activity_window_days": int,
+    "receipts": int, "member_receipts": int, "revenue": int, "member_revenue": int, "refunds": int, "refunded": int,
+    "sor": float | None, "aov": int | None, "members": int, "buyers": int, "frequency": float | None,
+    "repeat_rate": float | None, "new_members": int, "active_at_start": int, "active_at_end": int,
+    "new_buyers": int, "crr": float | None, "ltv": int | None,
+    "points_issued": int, "points_redeemed": int, "points_expired": int, "points_adjusted_out": int,
+    "redemption_rate": float | None, "breakage": float | None, "outstanding_points": int, "liability": int,
+    "items_read": ItemsRead,
+})
+SummaryAnswer.__doc__ = "A period's figures (core/analytics.summary) and what reading them took."
+
+
+class DailyRow(TypedDict):
+    """A day's figures (core/analytics.daily)."""
+
+    day: str
+    receipts: int
+    member_receipts: int
+    revenue: int
+    member_revenue: int
+    member_share: float | None
+    new_members: int
+    points_issued: int
+    points_redeemed: int
+    points_expired: int
+    points_adjusted_out: int
+
+
+DailyAnswer = TypedDict("DailyAnswer", {"from": str, "to": str, "days": list[DailyRow]})
+DailyAnswer.__doc__ = "A period's figures day by day."
+
+
+class SegmentsAnswer(TypedDict):
+    """Members by lifecycle and RFM segment today, and the thresholds that put them there."""
+
+    as_of: str
+    members: int
+    thresholds: dict[str, Any]
+    lifecycle: dict[str, int]
+    rfm_segments: dict[str, int]
+    rfm_scores: dict[str, int]
+
+
+class SegmentCardRow(Classified):
+    """A card of a segment (and a row of the cards export)."""
+
+    id: str
+    number: str
+    name: str | None
+    tier: str | None
+    status: str
+    balance: int
+    joined_on: str
+    receipts: int
+    revenue: int
+    last_purchase_on: str | None
+
+
+class SegmentCardsPage(TypedDict):
+    items: list[SegmentCardRow]
+    next_cursor: str | None
 
 
 READERS = 8  # the cards index is read in this many time slices at once
@@ -98,24 +170,26 @@ def each_member[Part](program: Program, now: datetime,  # Part: what `work` make
     return [part for part, _ in done], sum(read for _, read in done)
 
 
-def summary(program: Program, asked: PeriodQuery, now: datetime) -> dict[str, object]:
+def summary(program: Program, asked: PeriodQuery, now: datetime) -> SummaryAnswer:
     start, end = period(program, asked, now, MAX_SUMMARY_DAYS)
     mechanics = mech.from_stored(program.mechanics)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
     window = mechanics.activity_window_days
     parts, cards_read = each_member(program, now, lambda members: numbers.member_totals(members, start, end, window))
-    answer = numbers.summary(days.days, sum(parts, numbers.MemberTotals()), start=start, end=end, window=window,
-                             point_value=mechanics.point_value, outstanding=days.outstanding)
+    figures = numbers.summary(days.days, sum(parts, numbers.MemberTotals()), start=start, end=end, window=window,
+                              point_value=mechanics.point_value, outstanding=days.outstanding)
+    answer = cast(SummaryAnswer, figures)  # core's figures, as SummaryAnswer spells them; items_read added here
     answer["items_read"] = {"days": days.items_read, "cards": cards_read}
     log.info("analytics_summary", program_id=program.program_id, days=(end - start).days + 1,
              day_items=days.items_read, card_items=cards_read)
     return answer
 
 
-def daily(program: Program, asked: PeriodQuery, now: datetime) -> dict[str, object]:
+def daily(program: Program, asked: PeriodQuery, now: datetime) -> DailyAnswer:
     start, end = period(program, asked, now, MAX_SERIES_DAYS)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
-    return {"from": start.isoformat(), "to": end.isoformat(), "days": numbers.daily(days.days, start, end)}
+    rows = cast(list[DailyRow], numbers.daily(days.days, start, end))  # core's rows, as DailyRow spells them
+    return {"from": start.isoformat(), "to": end.isoformat(), "days": rows}
 
 
 # --- segments ------------------------------------------------------------------------------------
@@ -154,7 +228,7 @@ def _segment_counts(members: Iterable[numbers.Member], today: date, cuts: seg.Th
     return counts
 
 
-def segments(program: Program, now: datetime) -> dict[str, object]:
+def segments(program: Program, now: datetime) -> SegmentsAnswer:
     today = clock.local_day(now, program.timezone)
     cuts = thresholds(program, now)
     parts, _ = each_member(program, now, lambda members: _segment_counts(members, today, cuts))
@@ -169,13 +243,13 @@ SEGMENT_NAMES = (*seg.LIFECYCLE, *seg.RFM_SEGMENTS)
 
 
 def segment_cards(program: Program, segment: str, limit: int, cursor: str | None, now: datetime
-                  ) -> dict[str, object]:
+                  ) -> SegmentCardsPage:
     """The cards of one segment (lifecycle or RFM), a page at a time, newest first."""
     if segment not in SEGMENT_NAMES:
         raise InvalidInput(f"Segments are {', '.join(SEGMENT_NAMES)}.", code="invalid_choice", field="segment")
     today = clock.local_day(now, program.timezone)
     cuts = thresholds(program, now)
-    items: list[dict[str, object]] = []
+    items: list[SegmentCardRow] = []
     while True:
         cards, cursor = card_store.list_for_program(program.program_id, max(limit * 4, 100), cursor)
         for card in cards:
@@ -189,7 +263,7 @@ def segment_cards(program: Program, segment: str, limit: int, cursor: str | None
             return {"items": items, "next_cursor": None}
 
 
-def card_row(card: Card, zone: str, found: Classified) -> dict[str, object]:
+def card_row(card: Card, zone: str, found: Classified) -> SegmentCardRow:
     stats = card.stats or {}
     return {"id": card.card_id, "number": card.number, "name": card.name, "tier": card.tier,
             "status": card.status, "balance": int(card.balance or 0), "joined_on": joined_on(card, zone),

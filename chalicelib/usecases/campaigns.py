@@ -4,7 +4,7 @@ the ledger, keyed by campaign and card) and the message through `notices` (conse
 the campaign keeps the counts of what happened."""
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 from chalicelib import log
 from chalicelib.channels import registry as channels
@@ -24,6 +24,41 @@ from chalicelib.usecases.ledger import GiveBonus, apply, ledger_card
 
 Campaign = Any  # the stored campaign (store/campaigns.py)
 FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels"}
+
+
+class CampaignCounts(TypedDict):
+    """A send's progress (the API's Campaign.counts): the counters from `audience` to `bonuses` once its
+    audience was read, `chunks` once its cards went to the jobs queue."""
+
+    audience: NotRequired[int]
+    processed: NotRequired[int]
+    sent: NotRequired[int]
+    queued: NotRequired[int]
+    skipped: NotRequired[int]
+    bonuses: NotRequired[int]
+    chunks: NotRequired[int]
+    delivered: int
+    failed: int
+
+
+class CampaignView(TypedDict):
+    """A campaign as admins see it (the API's Campaign); `audience_size` when it was just counted."""
+
+    id: str
+    name: str
+    audience: dict[str, Any]
+    texts: dict[str, str]
+    channels: list[str]
+    bonus: int
+    send_at: str | None
+    status: str
+    counts: CampaignCounts
+    last_error: str | None
+    created_by: str | None
+    created_at: str | None
+    started_at: str | None
+    sent_at: str | None
+    audience_size: NotRequired[int]
 
 
 def _in_words(names: tuple[str, ...]) -> str:
@@ -282,10 +317,11 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
     return {name: count for name, count in done.items() if count or name == "campaigns"}
 
 
-def progress(campaign: Campaign) -> dict[str, int]:
+def progress(campaign: Campaign) -> CampaignCounts:
     """What a send has done so far (and at its end): the cards in its audience, those done, and what
     became of them; `delivered` and `failed` count email and Telegram messages as the outbox sends them."""
-    counts = dict(campaign.counts or {})  # a campaign sent before the counters kept its counts here
+    # a campaign sent before the counters kept its counts here (`delivered` and `failed` are set below)
+    counts = cast(CampaignCounts, dict(campaign.counts or {}))
     if campaign.audience_count is not None:
         counts.update({"audience": int(campaign.audience_count), "processed": int(campaign.processed or 0),
                        "sent": int(campaign.sent_count or 0), "queued": int(campaign.queued or 0),
@@ -296,13 +332,13 @@ def progress(campaign: Campaign) -> dict[str, int]:
     return counts
 
 
-def view(campaign: Campaign, audience_size: int | None = None) -> dict[str, Any]:
-    answer = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
-              "texts": campaign.texts, "channels": campaign.channels or list(channels.offered()),
-              "bonus": int(campaign.bonus), "send_at": campaign.send_at,
-              "status": campaign.status, "counts": progress(campaign), "last_error": campaign.last_error,
-              "created_by": campaign.created_by, "created_at": campaign.created_at,
-              "started_at": campaign.started_at, "sent_at": campaign.sent_at}
+def view(campaign: Campaign, audience_size: int | None = None) -> CampaignView:
+    answer: CampaignView = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
+                            "texts": campaign.texts, "channels": campaign.channels or list(channels.offered()),
+                            "bonus": int(campaign.bonus), "send_at": campaign.send_at,
+                            "status": campaign.status, "counts": progress(campaign), "last_error": campaign.last_error,
+                            "created_by": campaign.created_by, "created_at": campaign.created_at,
+                            "started_at": campaign.started_at, "sent_at": campaign.sent_at}
     if audience_size is not None:
         answer["audience_size"] = audience_size
     return answer

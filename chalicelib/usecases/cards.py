@@ -3,7 +3,7 @@ import hashlib
 import hmac
 from datetime import datetime
 from email.utils import formatdate
-from typing import TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from chalicelib.commands.admin import CardEdit
 from chalicelib.config import settings
@@ -42,6 +42,74 @@ class CardRow(TypedDict):
     status: str
     created_at: str
     last_visit_on: str | None
+
+
+class LotView(TypedDict):
+    """A lot of points on a card, as admins see it."""
+
+    source: str
+    points: int
+    remaining: int
+    available_on: str
+    expires_on: str | None
+
+
+class GoogleWalletView(TypedDict):
+    state: str | None
+    error: str | None
+
+
+class WalletsView(TypedDict):
+    apple_devices: int
+    google: GoogleWalletView
+
+
+class CardAdminView(TypedDict):
+    """A card as admins see it (the API's Card); the keys from `phone` on only for roles that see contacts."""
+
+    id: str
+    program_id: str
+    number: str
+    name: str | None
+    status: str
+    balance: int
+    available: int
+    owed: int
+    tier: str | None
+    tier_name: str | None
+    created_at: str | None
+    last_visit_on: str | None
+    phone: NotRequired[str | None]
+    email: NotRequired[str | None]
+    birthday: NotRequired[str | None]
+    locale: NotRequired[str | None]
+    ref_code: NotRequired[str | None]
+    referred_by: NotRequired[str | None]
+    next_expiry_on: NotRequired[str | None]
+    lots: NotRequired[list[LotView]]
+    stats: NotRequired[dict[str, Any]]
+    wallets: NotRequired[WalletsView]
+    card_url: NotRequired[str]
+    apple_pass_url: NotRequired[str]
+    google_save_url: NotRequired[str]
+
+
+class LedgerCause(TypedDict):
+    type: str | None
+    id: str | None
+
+
+class LedgerEntryView(TypedDict):
+    """A ledger entry as admins see it (the API's LedgerEntry)."""
+
+    at: str
+    kind: str
+    source: str | None
+    amount: int
+    balance_after: int
+    cause: LedgerCause
+    actor: str | None
+    reason: str | None
 
 
 def unsubscribe_token(card: Card) -> str:
@@ -89,10 +157,10 @@ def for_merchant(merchant_id: str, card_id: str) -> Card:
     return card
 
 
-def admin_view(card: Card, program: Program, today: str, full: bool = True) -> dict[str, object]:
+def admin_view(card: Card, program: Program, today: str, full: bool = True) -> CardAdminView:
     mechanics = mech.from_stored(program.mechanics)
     card_lots = card_store.lots_of(card)
-    view: dict[str, object] = {
+    view: CardAdminView = {
         "id": card.card_id,
         "program_id": card.program_id,
         "number": card.number,
@@ -106,22 +174,23 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> d
         "created_at": card.created_at,
         "last_visit_on": card.last_visit_on,
     }
-    if full:
-        view.update({
-            "phone": card.phone,
-            "email": card.email,
-            "birthday": card.birthday,
-            "locale": card.locale,
-            "ref_code": card.ref_code,
-            "referred_by": card.referred_by,
-            "next_expiry_on": lots.next_expiry(card_lots),
-            "lots": [{"source": lot.source, "points": lot.points, "remaining": lot.remaining,
-                      "available_on": lot.available_on, "expires_on": lot.expires_on} for lot in card_lots],
-            "stats": card.stats or {},
-            "wallets": {"apple_devices": len(devices.devices_of(card.card_id)),
-                        "google": {"state": card.google_state, "error": card.google_error}},
-            **links(card),
-        })
+    if full:  # key by key, in the order the answer has always had
+        view["phone"] = card.phone
+        view["email"] = card.email
+        view["birthday"] = card.birthday
+        view["locale"] = card.locale
+        view["ref_code"] = card.ref_code
+        view["referred_by"] = card.referred_by
+        view["next_expiry_on"] = lots.next_expiry(card_lots)
+        view["lots"] = [{"source": lot.source, "points": lot.points, "remaining": lot.remaining,
+                         "available_on": lot.available_on, "expires_on": lot.expires_on} for lot in card_lots]
+        view["stats"] = card.stats or {}
+        view["wallets"] = {"apple_devices": len(devices.devices_of(card.card_id)),
+                           "google": {"state": card.google_state, "error": card.google_error}}
+        card_links = links(card)
+        view["card_url"] = card_links["card_url"]
+        view["apple_pass_url"] = card_links["apple_pass_url"]
+        view["google_save_url"] = card_links["google_save_url"]
     return view
 
 
@@ -151,7 +220,7 @@ def search(program: Program, query: str, by_phone: bool = True) -> Card | None:
     return card if card is not None and card.program_id == program.program_id else None
 
 
-def ledger_view(entry: LedgerEntry) -> dict[str, object]:
+def ledger_view(entry: LedgerEntry) -> LedgerEntryView:
     return {"at": entry.created_at, "kind": entry.kind, "source": entry.source, "amount": int(entry.amount),
             "balance_after": int(entry.balance_after), "cause": {"type": entry.cause_type, "id": entry.cause_id},
             "actor": entry.actor, "reason": entry.reason}

@@ -3,7 +3,7 @@ or refused for good), each with its reason, and putting one back in the queue.""
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from chalicelib.channels import registry as channels
 from chalicelib.errors import InvalidInput, NotFound
@@ -15,6 +15,25 @@ STATES = ("parked",)
 # the wallet's own items; a channel's message shows as the channel's name (email, telegram, ...)
 KINDS = {"pass": "apple_push", "google": "google_object", "gclass": "google_class", "gnotice": "google_message",
          "notice": "delayed_message", "refresh": "program_refresh"}
+
+
+class ParkedItemView(TypedDict):
+    """A parked delivery as admins see it (the API's OutboxItem)."""
+
+    id: str
+    kind: str
+    card_id: str | None
+    campaign_id: str | None
+    attempts: int
+    reason: str | None
+    created_at: str
+    parked_at: str | None
+
+
+class RequeuedItemView(ParkedItemView):
+    """A parked delivery put back in the queue."""
+
+    state: Literal["queued"]
 
 
 def item_id(item_key: str) -> str:
@@ -37,7 +56,7 @@ def kind_of(item_key: str) -> str:
     return channel.name if channel is not None else KINDS.get(item_key.split("#", 1)[0], "other")
 
 
-def view(item: Any) -> dict[str, Any]:
+def view(item: Any) -> ParkedItemView:
     payload = item.payload or {}
     return {"id": item_id(item.item_key), "kind": kind_of(item.item_key),
             "card_id": item.card_id, "campaign_id": payload.get("campaign_id"), "attempts": int(item.attempts),
@@ -45,14 +64,14 @@ def view(item: Any) -> dict[str, Any]:
 
 
 def listing(program: Program, state: str | None, limit: int,
-            cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+            cursor: str | None) -> tuple[list[ParkedItemView], str | None]:
     if (state or "parked") not in STATES:
         raise InvalidInput("'state' must be 'parked'.", code="invalid_value", field="state")
     items, last = outbox_store.parked(program.program_id, limit, _item_key(cursor, "cursor") if cursor else None)
     return [view(item) for item in items], (item_id(last) if last else None)
 
 
-def retry(program: Program, raw_id: str, now: datetime) -> dict[str, Any]:
+def retry(program: Program, raw_id: str, now: datetime) -> RequeuedItemView:
     """Back in the queue, due now, attempts from zero; a message counted as failed is no longer."""
     again = outbox_store.unpark(program.program_id, _item_key(raw_id, "item_id"), now)
     if again is None:

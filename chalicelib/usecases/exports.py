@@ -70,8 +70,8 @@ def _cards(program: Program, cursor: str | None, now: datetime, contacts: bool) 
         full = {card.card_id: card for card in listings.cards_by_ids([card.card_id for card in cards])}
     rows = []
     for card in cards:
-        row = analytics.card_row(card, program.timezone,
-                                 analytics.classify(analytics.member_of(card, program.timezone), today, cuts))
+        row: dict[str, object] = dict(analytics.card_row(
+            card, program.timezone, analytics.classify(analytics.member_of(card, program.timezone), today, cuts)))
         if contacts:
             whole = full.get(card.card_id)
             row.update(phone=whole.phone if whole else None, email=whole.email if whole else None,

@@ -1,6 +1,7 @@
 """Google Wallet for our cards: the save link, object updates from the outbox, class updates when a
 program's branding changes, notices within Google's quota, and save/delete callbacks."""
 from datetime import datetime
+from typing import Literal, NotRequired, TypedDict
 
 from chalicelib import log
 from chalicelib.commands.google import Callback
@@ -9,6 +10,14 @@ from chalicelib.errors import AppError
 from chalicelib.store import aliases, card_channels
 from chalicelib.store.records import Card, Program
 from chalicelib.wallet import google
+
+
+class CallbackAnswer(TypedDict):
+    """What a save/delete callback is answered: recorded (with Google's event type) or a duplicate nonce."""
+
+    status: Literal["recorded", "duplicate"]
+    event: NotRequired[str | None]
+
 
 _classes_synced: dict[str, str] = {}  # program_id -> updated_at of the branding last sent (warm cache)
 
@@ -82,7 +91,7 @@ def notice(card: Card, header: str, body: str, now: datetime, message_id: str | 
     return kind
 
 
-def callback(received: Callback, now: datetime) -> dict[str, object]:
+def callback(received: Callback, now: datetime) -> CallbackAnswer:
     """A verified save/delete callback: records whether the card is in a Google wallet (once per nonce)."""
     s = settings()
     event = google.verify_callback(received.signed(), google.root_keys(), s.google_issuer_id or "",

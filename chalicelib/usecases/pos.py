@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from chalicelib import auth, log
 from chalicelib.commands.pos import MAX_TOTAL, LookUpCard, Quote, RecordReceipt, RecordRefund
@@ -24,10 +24,37 @@ from chalicelib.usecases.decisions import Program, today_of
 from chalicelib.usecases.ledger import Result, apply, replay
 
 # MAX_TOTAL: the contract's bound on money, which the API description states (api/openapi.py).
-__all__ = ["KEY_CACHE_SECONDS", "MAX_TOTAL", "Result", "authenticate", "find_card", "forget_cached", "look_up",
-           "post_receipt", "post_refund", "quote", "quote_for", "record_receipt", "record_refund", "revoke_key"]
+__all__ = ["KEY_CACHE_SECONDS", "MAX_TOTAL", "PosCardView", "QuoteAnswer", "Result", "authenticate", "find_card",
+           "forget_cached", "look_up", "post_receipt", "post_refund", "quote", "quote_for", "record_receipt",
+           "record_refund", "revoke_key"]
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
+
+
+class PosCardView(TypedDict):
+    """GET /pos/cards/{number}: the card as a till shows it (the API's PosCard)."""
+
+    card_number: str
+    name: str | None
+    balance: int
+    available: int
+    tier: str
+    tier_name: str | None
+    status: str
+
+
+class QuoteAnswer(TypedDict):
+    """POST /pos/quote: what a receipt would earn and may redeem (the API's Quote)."""
+
+    card_number: str
+    balance: int
+    available: int
+    max_redeem: int
+    earn: int
+    earn_with_max_redeem: int
+    tier: str
+
+
 _key_cache: dict[str, tuple[float, Any]] = {}
 _program_cache: dict[str, tuple[float, records.Program | None]] = {}  # frozen: safe to share across requests
 
@@ -89,7 +116,7 @@ def find_card(program: Program, number: str, field: str = "card", store: LedgerS
     return card
 
 
-def look_up(command: LookUpCard, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> dict[str, Any]:
+def look_up(command: LookUpCard, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> PosCardView:
     """GET /pos/cards/{number}: the card as a till shows it, as of today (expired points burned)."""
     card = find_card(program, command.number, "card_number", store)
     mechanics = mech.from_stored(program.mechanics)
@@ -100,7 +127,7 @@ def look_up(command: LookUpCard, program: Program, now: datetime, store: LedgerS
             "tier_name": mechanics.tier(state.tier).name, "status": card.status}
 
 
-def quote_for(command: Quote, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> dict[str, Any]:
+def quote_for(command: Quote, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> QuoteAnswer:
     """POST /pos/quote: what a receipt would earn and may redeem; nothing is written."""
     card = find_card(program, command.card, "card", store)
     mechanics = mech.from_stored(program.mechanics)
@@ -138,7 +165,7 @@ def record_refund(command: RecordRefund, program: Program, now: datetime, store:
 
 # --- the same from a parsed JSON body (scripts, tests and the demo history call these) ---------------
 
-def quote(program: Program, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+def quote(program: Program, data: dict[str, Any], now: datetime) -> QuoteAnswer:
     return quote_for(Quote.parse(data, program), program, now)
 
 
