@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.commands.adjustments import AdjustBalance
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
@@ -31,22 +31,7 @@ from chalicelib.store.plans import (
     QueuedMessage,
     RefundedReceipt,
 )
-
-
-class Program(Protocol):
-    """What the ledger path reads of a program (the stored program, or a test's stand-in)."""
-
-    @property
-    def program_id(self) -> str: ...
-    @property
-    def merchant_id(self) -> str: ...
-    @property
-    def timezone(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def mechanics(self) -> Any: ...  # the stored JSON, read by `core.mechanics.from_stored`
-
+from chalicelib.store.records import Program
 
 # --- commands the jobs and campaigns give (the POS and admin ones are in chalicelib.commands) ------------
 

@@ -8,14 +8,13 @@ answer is a refusal (already enrolled, a wrong code); with phone confirmation, t
 DeleteItem. A card link: 1 UpdateItem, plus 1 on a miss. A signed POS request: 1 UpdateItem, plus 1
 when a card number is not a card of the program."""
 from datetime import datetime
-from typing import Any, Protocol
 
 from chalicelib import log
-from chalicelib.core import clock, texts
-from chalicelib.core import enrollment as rules
 from chalicelib.core import limits as rules_of_limits
+from chalicelib.core import texts
 from chalicelib.errors import AppError, InvalidInput, RateLimited
 from chalicelib.store import codes, ids, ratelimits
+from chalicelib.store.records import Program
 
 
 class CodeNotSent(AppError):
@@ -23,28 +22,13 @@ class CodeNotSent(AppError):
     code = "code_not_sent"
 
 
-class GuardedProgram(Protocol):
-    """What the guards read of a program."""
-
-    @property
-    def program_id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def country(self) -> str: ...
-    @property
-    def timezone(self) -> str: ...
-    @property
-    def limits(self) -> Any: ...  # the stored JSON, read by `core.limits.from_stored`
-
-
-def limits_of(program: GuardedProgram) -> rules_of_limits.Limits:
+def limits_of(program: Program) -> rules_of_limits.Limits:
     return rules_of_limits.from_stored(program.limits)
 
 
 # --- enrollment ----------------------------------------------------------------------------------
 
-def before_join(program: GuardedProgram, address: str, now: datetime) -> None:
+def before_join(program: Program, address: str, now: datetime) -> None:
     """Count an enrollment attempt from `address`, or RateLimited (then nothing else happens)."""
     limits = limits_of(program)
     moment = now.timestamp()
@@ -53,17 +37,12 @@ def before_join(program: GuardedProgram, address: str, now: datetime) -> None:
     ratelimits.take("join", program.program_id, limits.join_per_program, moment)
 
 
-def refused(program: GuardedProgram, address: str, now: datetime) -> None:
+def refused(program: Program, address: str, now: datetime) -> None:
     """A refusal that tells the caller something about a phone (already enrolled, a wrong code)."""
     ratelimits.miss("join", f"{program.program_id}#{address}", now.timestamp())
 
 
-def phone_of(program: GuardedProgram, data: dict[str, Any], now: datetime) -> str:
-    """The form checked as enrollment will check it; its phone in E.164."""
-    return rules.parse(data, country=program.country, today=clock.local_day(now, program.timezone)).phone
-
-
-def send_code(program: GuardedProgram, phone: str, locale: str, now: datetime) -> int:
+def send_code(program: Program, phone: str, locale: str, now: datetime) -> int:
     """Text a fresh one-time code to `phone`; returns the seconds it is valid. Members and strangers
     are treated alike: whether the phone already has a card is told only after the right code."""
     from chalicelib.channels import sms  # lazy: +27 ms on `import app` (measured), for the few programs that text codes
@@ -85,7 +64,7 @@ def send_code(program: GuardedProgram, phone: str, locale: str, now: datetime) -
     return rules_of_limits.CODE_SECONDS
 
 
-def confirm(program: GuardedProgram, address: str, phone: str, code: object, now: datetime) -> None:
+def confirm(program: Program, address: str, phone: str, code: object, now: datetime) -> None:
     """Nothing if `code` is the phone's live code (used up by this call), else InvalidInput."""
     if isinstance(code, str) and code.strip().isascii() and code.strip().isdigit() and \
             codes.redeem(program.program_id, phone, code.strip(), now, rules_of_limits.CODE_ATTEMPTS):
@@ -108,7 +87,7 @@ def card_link_missed(address: str, now: datetime) -> None:
 
 # --- POS keys ------------------------------------------------------------------------------------
 
-def before_pos_request(program: GuardedProgram, key_id: str, now: datetime) -> None:
+def before_pos_request(program: Program, key_id: str, now: datetime) -> None:
     limits = limits_of(program)
     ratelimits.take("pos", key_id, limits.pos_requests_per_key, now.timestamp(),
                     misses=limits.pos_lookup_misses_per_key)

@@ -32,8 +32,9 @@ from chalicelib.errors import AppError, Conflict, NotFound, TryAgain
 from chalicelib.store import db
 from chalicelib.store.ledger import DYNAMO, Applied, LedgerStore, Replayed, ledger_card
 from chalicelib.store.plans import LedgerCard, OperationRecord, Plan
+from chalicelib.store.records import Program
 from chalicelib.usecases import decisions
-from chalicelib.usecases.decisions import BurnExpired, GiveBonus, Program, queued_message
+from chalicelib.usecases.decisions import BurnExpired, GiveBonus, queued_message
 
 ATTEMPTS = 6
 

@@ -20,7 +20,8 @@ from chalicelib.store import programs as program_store
 from chalicelib.store import records
 from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.store.plans import LedgerCard
-from chalicelib.usecases.decisions import Program, today_of
+from chalicelib.store.records import Program
+from chalicelib.usecases.decisions import today_of
 from chalicelib.usecases.ledger import Result, apply, replay
 
 # MAX_TOTAL: the contract's bound on money, which the API description states (api/openapi.py).

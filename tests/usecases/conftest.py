@@ -1,6 +1,5 @@
 """The ledger path's use cases on two stores: the in-memory twin (milliseconds) and DynamoDB on moto.
 A `world` is a program, a way to make cards, and the store the use cases are given."""
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -14,6 +13,7 @@ from chalicelib.store import ids
 from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.store.memory import MemoryLedger
 from chalicelib.store.plans import LedgerCard
+from chalicelib.store.records import Program
 from chalicelib.usecases import enrollment
 from chalicelib.usecases import programs as program_cases
 
@@ -21,20 +21,9 @@ NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
 MECHANICS = {"redeem_cap_percent": 50, "lifetime_days": 30, "referral": {"referrer_bonus": 50}}
 
 
-@dataclass(frozen=True)
-class Shop:
-    """A program as the ledger path reads it."""
-
-    program_id: str
-    merchant_id: str
-    timezone: str
-    currency: str
-    mechanics: dict
-
-
 class World:
     store: LedgerStore
-    program: Shop
+    program: Program
     _ticks = count(1)
 
     def moment(self) -> datetime:
@@ -52,7 +41,10 @@ class World:
 class MemoryWorld(World):
     def __init__(self) -> None:
         self.store = self.memory = MemoryLedger()
-        self.program = Shop("p_memory", "m_1", "Europe/Moscow", "RUB", mech.to_dict(mech.parse(MECHANICS)))
+        self.program = Program(
+            program_id="p_memory", merchant_id="m_1", created_key="", name="Shop", slug="shop",
+            timezone="Europe/Moscow", currency="RUB", country="RU", mechanics=mech.to_dict(mech.parse(MECHANICS)),
+            branding={}, limits=None, status="active", created_at="", updated_at="", version=1)
         self._serial = count(1)
 
     def new_card(self, referrer: LedgerCard | None = None) -> LedgerCard:
