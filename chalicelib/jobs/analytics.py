@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib import log
 from chalicelib.queue import fanout
-from chalicelib.store import ids, leases, sweeps
+from chalicelib.store import ids, leases
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
 from chalicelib.usecases import analytics
@@ -24,7 +24,7 @@ LEASE_SECONDS = 900  # longer than any invocation that works a program (job_chun
 def run(day: date | None) -> dict[str, int]:
     """`day`: run as of noon UTC that day (a re-run or a test); None: now."""
     now = datetime.now(UTC) if day is None else datetime.combine(day, time(12), tzinfo=UTC)
-    program_ids = [program.program_id for program in sweeps.active_programs()]
+    program_ids = [program.program_id for program in program_store.active()]
     if fanout.queue_url():
         queued = fanout.send([{"task": "analytics", "program_ids": program_ids[i:i + BATCH], "now": now.isoformat()}
                               for i in range(0, len(program_ids), BATCH)])

@@ -7,7 +7,8 @@ from chalicelib import log
 from chalicelib.core import ledger
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
-from chalicelib.store import db, sweeps
+from chalicelib.store import db
+from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
 
 
@@ -53,7 +54,7 @@ def run(day: date) -> dict[str, int]:
     """Review every program whose schedule falls on `day`. Running it twice changes nothing more."""
     now = datetime.now(UTC)
     totals = {"programs": 0, "read": 0, "changed": 0}
-    for program in sweeps.active_programs():
+    for program in program_store.active():
         if not review_due(mech.from_stored(program.mechanics).tier_downgrade, day):
             continue
         counts = review_program(program, day, now)

@@ -21,7 +21,7 @@ from chalicelib.core import mechanics as mech
 from chalicelib.errors import RuleViolation
 from chalicelib.queue import fanout
 from chalicelib.store import cards as card_store
-from chalicelib.store import occasions, sweeps
+from chalicelib.store import occasions
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases.ledger import BurnExpired, GiveBonus, apply, ledger_card, queued_message
@@ -213,7 +213,7 @@ def run(job: str, day: date | None = None, now: datetime | None = None) -> Count
     are worked here one after another until the invocation's budget is spent, and the rest are queued."""
     now, budget = now or datetime.now(UTC), fanout.budget()
     counts = dict.fromkeys(COUNTS[job], 0)
-    programs = sweeps.active_programs()
+    programs = program_store.active()
     queue_each = fanout.queue_url() is not None and len(programs) > fanout.INLINE_PROGRAMS
     handed = []
     for program in programs:

@@ -90,9 +90,15 @@ def list_for_merchant(merchant_id: str, limit: int, cursor: str | None) -> tuple
 
 
 def scan() -> Iterator[Program]:
-    """Every program, whatever its status (the jobs' sweeps: store/sweeps.py)."""
+    """Every program, whatever its status. The scheduled jobs go over programs this way: they are few (a
+    table of hundreds, a page or two); cards are never scanned, their walks use the day-keyed indexes."""
     for item in ProgramItem.scan():
         yield _program(item)
+
+
+def active() -> list[Program]:
+    """The programs that run: a paused or closed program gets no expiry, gifts, reviews or upkeep."""
+    return [program for program in scan() if program.status == "active"]
 
 
 def save_changes(program: Program, changes: Mapping[str, Any], now: datetime) -> Program:

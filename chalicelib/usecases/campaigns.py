@@ -16,7 +16,7 @@ from chalicelib.queue import budget as job_budget
 from chalicelib.queue import fanout
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
-from chalicelib.store import db, ids, messages, sweeps
+from chalicelib.store import db, ids, messages
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import analytics, notices
@@ -297,7 +297,7 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
     every card is counted, and take over sends left `sending` whose lease ran out."""
     now = now or datetime.now(UTC)
     done = {"campaigns": 0, "resumed": 0, "finished": 0, "failed": 0}
-    for program in sweeps.programs():
+    for program in program_store.scan():
         for campaign in campaign_store.unfinished(program.program_id):
             if campaign.status == "scheduled" and not (campaign.send_at and campaign.send_at <= db.iso(now)):
                 continue
