@@ -21,7 +21,7 @@ from chalicelib.errors import Conflict, TryAgain
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
 PASSWORD_LENGTH = 20  # the pool asks for 12 with every kind of character; a temporary one is used once
-_SYMBOLS = "!@#$%^&*-_=+?"
+_SYMBOLS = "!@#$%^*-_=+?"  # no &: the letter is HTML too
 
 
 class AccountsUnavailable(TryAgain):
@@ -34,6 +34,7 @@ class AccountsUnavailable(TryAgain):
 class PoolUser:
     username: str  # what the Admin* calls take
     sub: str  # the stable id in the user's tokens
+    status: str  # Cognito's UserStatus: FORCE_CHANGE_PASSWORD until the first sign-in, then CONFIRMED, ...
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +83,7 @@ def create_user(email: str, *, merchant_id: str, role: str, name: str | None, pa
                    UserAttributes=attributes)
     user = answer["User"]
     sub = next(a["Value"] for a in user.get("Attributes", []) if a["Name"] == "sub")
-    return PoolUser(username=user["Username"], sub=sub)
+    return PoolUser(username=user["Username"], sub=sub, status=user.get("UserStatus", ""))
 
 
 def set_password(username: str, password: str) -> None:
@@ -100,10 +101,12 @@ def set_role(username: str, role: str) -> None:
     _call("admin_update_user_attributes", Username=username, UserAttributes=[{"Name": "custom:role", "Value": role}])
 
 
-def disable(username: str) -> None:
-    """No new sign-in, and every refresh token revoked: the console's session ends within an ID token's life."""
+def disable(username: str, email: str) -> None:
+    """No new sign-in, and every refresh token revoked: the console's session ends within an ID token's life.
+    The sign-out names the user by e-mail: AWS takes either name, and moto matches refresh tokens by the name
+    given at sign-in (the e-mail), so the local stand-in revokes them too."""
     _call("admin_disable_user", Username=username)
-    _call("admin_user_global_sign_out", Username=username)
+    _call("admin_user_global_sign_out", Username=email)
 
 
 def find(email: str) -> PoolUser | None:
@@ -115,4 +118,4 @@ def find(email: str) -> PoolUser | None:
             return None
         raise
     sub = next(a["Value"] for a in user.get("UserAttributes", []) if a["Name"] == "sub")
-    return PoolUser(username=user["Username"], sub=sub)
+    return PoolUser(username=user["Username"], sub=sub, status=user.get("UserStatus", ""))

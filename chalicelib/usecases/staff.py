@@ -73,6 +73,12 @@ def _by_email(merchant_id: str, email: str) -> Member | None:
     return next((m for m in staff_store.list_for_merchant(merchant_id) if m.email == email), None)
 
 
+def _unanswered(member: Member) -> bool:
+    """The member never signed in: their temporary password was never changed."""
+    user = cognito.find(member.email)
+    return user is not None and user.sub == member.staff_id and user.status == "FORCE_CHANGE_PASSWORD"
+
+
 def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: datetime) -> StaffView:
     """A new member of the staff: a pool user with a temporary password and our invitation letter. The same
     e-mail again while the invitation is unanswered sends a new letter with a new temporary password."""
@@ -80,7 +86,7 @@ def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: d
     password = cognito.temporary_password()
     existing = _by_email(merchant_id, new.email)
     if existing is not None:
-        if existing.status != "invited" or existing.role != new.role:
+        if existing.status != "invited" or existing.role != new.role or not _unanswered(existing):
             raise Conflict("This e-mail is already on the staff.", code="staff_exists", field="email")
         cognito.reset_temporary_password(existing.username, password)
         member = existing
@@ -158,7 +164,7 @@ def remove(principal: auth.Principal, staff_id: str, now: datetime) -> None:
     if member.status == "disabled":
         return
     _keep_an_owner(principal, member)
-    cognito.disable(member.username)
+    cognito.disable(member.username, member.email)
     try:
         staff_store.change(member, now, status="disabled")
     except staff_store.MemberChanged:  # a role changed meanwhile: the pool user is disabled all the same
