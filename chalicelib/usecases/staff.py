@@ -7,6 +7,7 @@ An owner cannot remove or demote themself (`409 own_account`), and the last owne
 removed or demoted (`409 last_owner`): a merchant always keeps someone who can manage the staff.
 """
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import TypedDict
 
@@ -79,9 +80,11 @@ def _unanswered(member: Member) -> bool:
     return user is not None and user.sub == member.staff_id and user.status == "FORCE_CHANGE_PASSWORD"
 
 
-def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: datetime) -> StaffView:
-    """A new member of the staff: a pool user with a temporary password and our invitation letter. The same
-    e-mail again while the invitation is unanswered sends a new letter with a new temporary password."""
+def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: datetime,
+           deliver: Callable[[invitation.Invitation], object] | None = None) -> StaffView:
+    """A new member of the staff: a pool user with a temporary password and our invitation letter (`deliver`:
+    another way to hand it over, the CLI's terminal). The same e-mail again while the invitation is
+    unanswered sends a new letter with a new temporary password."""
     merchant = merchant_store.get(merchant_id)
     password = cognito.temporary_password()
     existing = _by_email(merchant_id, new.email)
@@ -98,8 +101,9 @@ def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: d
                                            email=new.email, name=new.name, role=new.role, status="invited",
                                            language=new.language, created_at=stamp, created_by=invited_by,
                                            updated_at=stamp))
-    invitation.send(invitation.Invitation(email=new.email, name=new.name, role=new.role, language=new.language,
-                                          merchant_name=merchant.name, password=password))
+    letter = invitation.Invitation(email=new.email, name=new.name, role=new.role, language=new.language,
+                                   merchant_name=merchant.name, password=password)
+    (deliver or invitation.send)(letter)
     log.info("staff_invited", merchant_id=merchant_id, staff_id=member.staff_id, role=new.role)
     return view(member)
 
