@@ -364,3 +364,27 @@ def test_without_a_pool_cognito_tokens_are_not_trusted(client, merchant, pool, m
     config.reset()
     auth.reset_keys()
     assert client.http.get("/admin/me", headers=as_bearer(tokens["IdToken"])).status_code == 401
+
+
+# --- the operator's command line ------------------------------------------------------------------
+
+def test_cli_staff_invite_makes_a_merchants_first_owner(client, merchant, pool, capsys):
+    from chalicelib import cli
+
+    idp, _, client_id, _ = pool
+    assert cli.main(["staff", "invite", "--merchant", merchant, "--email", "first@example.com", "--role", "owner",
+                     "--language", "en"]) == 0
+    member = json.loads(capsys.readouterr().out)
+    assert member["role"] == "owner" and member["status"] == "invited"
+    tokens = sign_in(idp, client_id, "first@example.com", password=None)
+    me = body(client.http.get("/admin/me", headers=as_bearer(tokens["IdToken"])))
+    assert me["role"] == "owner" and me["subject"] == member["id"]
+
+
+def test_cli_staff_invite_can_print_the_letter_instead(client, merchant, pool, capsys):
+    from chalicelib import cli
+
+    assert cli.main(["staff", "invite", "--merchant", merchant, "--email", "quiet@example.com", "--role", "owner",
+                     "--print-password"]) == 0
+    assert "Временный пароль: " in capsys.readouterr().err
+    assert not [m for m in ses_sent() if "quiet@example.com" in m.destinations.get("ToAddresses", [])]
