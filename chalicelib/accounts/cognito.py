@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.config import settings
-from chalicelib.errors import Conflict, TryAgain
+from chalicelib.errors import Conflict, InvalidInput, TryAgain
 
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
@@ -51,13 +51,23 @@ def forget_client() -> None:
     _client.cache_clear()
 
 
+# Cognito's refusals that mean "try again later" rather than a mistake of ours or the caller's
+_BUSY = {"TooManyRequestsException", "LimitExceededException", "InternalErrorException"}
+
+
 def _call(operation: str, **params: Any) -> Any:
     try:
         return getattr(_client(), operation)(UserPoolId=settings().cognito_user_pool_id, **params)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "UsernameExistsException":
+        code = error.response.get("Error", {}).get("Code")
+        if code == "UsernameExistsException":
             raise Conflict("An account with this e-mail already exists.", code="account_exists",
                            field="email") from None
+        if code == "InvalidParameterException" and operation == "admin_create_user":
+            raise InvalidInput("Cognito does not accept this e-mail or name.", code="invalid_value",
+                               field="email") from None
+        if code in _BUSY:
+            raise AccountsUnavailable() from None
         raise
     except BotoCoreError:
         raise AccountsUnavailable() from None
