@@ -173,6 +173,7 @@ def reset_keys() -> None:
     _keys.clear()
     _external_client.cache_clear()
     _cognito_client.cache_clear()
+    _cognito_refreshed.clear()
     _staff_seen.clear()
 
 
@@ -310,10 +311,29 @@ def _names_cognito(token: str) -> bool:
         return False
 
 
+_cognito_refreshed: dict[str, float] = {}
+
+
+def _cognito_key(token: str) -> Any:
+    """The pool key that signed the token. The pool's key set is kept an hour; a kid it lacks reads it again
+    (a key Cognito rotated in), at most once per UNKNOWN_KID_REFRESH seconds, so made-up kids in tokens
+    that merely claim the pool's issuer cannot make every request fetch the JWKS."""
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
+
+    kid = jwt.get_unverified_header(token).get("kid")
+    client = _cognito_client()
+    keys = {key.key_id: key for key in client.get_signing_keys()}
+    if kid not in keys and _clock() - _cognito_refreshed.get("at", float("-inf")) >= UNKNOWN_KID_REFRESH:
+        _cognito_refreshed["at"] = _clock()
+        keys = {key.key_id: key for key in client.get_signing_keys(refresh=True)}
+    if not isinstance(kid, str) or kid not in keys:
+        raise Unauthorized("The token was not signed by a key we trust.", code="invalid_token")
+    return keys[kid].key
+
+
 def _cognito_claims(token: str) -> dict[str, Any]:
     s = settings()
-    signing_key = _cognito_client().get_signing_key_from_jwt(token)
-    claims = _decode(token, signing_key.key, COGNITO_ALGORITHMS, cognito_issuer() or "", s.cognito_client_id or "")
+    claims = _decode(token, _cognito_key(token), COGNITO_ALGORITHMS, cognito_issuer() or "", s.cognito_client_id or "")
     if claims.get("token_use") != "id":
         raise Unauthorized("Send the ID token of the sign-in, not the access token.", code="invalid_token")
     return claims

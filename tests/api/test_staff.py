@@ -388,3 +388,23 @@ def test_cli_staff_invite_can_print_the_letter_instead(client, merchant, pool, c
                      "--print-password"]) == 0
     assert "Временный пароль: " in capsys.readouterr().err
     assert not [m for m in ses_sent() if "quiet@example.com" in m.destinations.get("ToAddresses", [])]
+
+
+def test_made_up_kids_in_the_pools_name_fetch_its_keys_at_most_once_per_interval(client, merchant, pool,
+                                                                                  monkeypatch):
+    idp, pool_id, client_id, asked = pool
+    clock = [1000.0]
+    monkeypatch.setattr(auth, "_clock", lambda: clock[0])
+    tokens = joined(client, idp, client_id, merchant, "kid@example.com", "owner")
+    claims = jwt.decode(tokens["IdToken"], options={"verify_signature": False})
+    assert client.http.get("/admin/me", headers=as_bearer(tokens["IdToken"])).status_code == 200
+    fetched = len(asked)
+    for attempt in range(20):
+        forged = jwt.encode(claims, "x" * 32, algorithm="HS256", headers={"kid": f"made-up-{attempt}"})
+        assert client.http.get("/admin/me", headers=as_bearer(forged)).status_code == 401
+    assert len(asked) == fetched + 1  # one read again for all twenty
+    clock[0] += auth.UNKNOWN_KID_REFRESH
+    forged = jwt.encode(claims, "x" * 32, algorithm="HS256", headers={"kid": "made-up-again"})
+    assert client.http.get("/admin/me", headers=as_bearer(forged)).status_code == 401
+    assert len(asked) == fetched + 2
+    assert client.http.get("/admin/me", headers=as_bearer(tokens["IdToken"])).status_code == 200
