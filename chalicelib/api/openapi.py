@@ -706,10 +706,10 @@ def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema)
     paths["/admin/programs/{program_id}/images/{kind}"] = {
         "put": _op("Upload the card's logo, icon or strip (PNG or JPEG, at most "
                    f"{images.MAX_UPLOAD_BYTES // (1024 * 1024)} MB), resized to every size both wallets "
-                   "need (owner, manager)",
+                   "need (owner)",
                    _answers({"200": _json(_ref("ProgramImage"))}, 400, 401, 403, 404, 409, 413, 415),
                    tag="admin", security=_ADMIN, params=[program_id, kind], body=image_body),
-        "delete": _op("Go back to the default design's image of this kind (owner, manager)",
+        "delete": _op("Go back to the default design's image of this kind (owner)",
                       _answers({"204": {"description": "Removed."}}, 401, 403, 404, 409),
                       tag="admin", security=_ADMIN, params=[program_id, kind]),
     }

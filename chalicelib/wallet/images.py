@@ -132,15 +132,17 @@ def renditions(kind: str, source: bytes, content_type: str) -> dict[str, bytes]:
                            code="unsupported_image", field="body")
     if len(source) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(f"An image may be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="body")
+    too_big = InvalidInput(f"The image must be {MIN_SIDE} to {MAX_SIDE} pixels a side and at most "
+                           f"{MAX_PIXELS // 1_000_000} megapixels.", code="image_size", field="body")
     try:
-        opened = Image.open(io.BytesIO(source), formats=[expected])
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        opened = Image.open(io.BytesIO(source), formats=[expected])  # reads the header only
+    except Image.DecompressionBombError:  # Pillow's own cap (about 179 megapixels), far above ours
+        raise too_big from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise InvalidInput(f"The file is not a {expected} image.", code="invalid_image", field="body") from None
     width, height = opened.size
     if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
-        raise InvalidInput(f"The image must be {MIN_SIDE} to {MAX_SIDE} pixels a side and at most "
-                           f"{MAX_PIXELS // 1_000_000} megapixels; it is {width} x {height}.",
-                           code="image_size", field="body")
+        raise too_big
     try:
         picture = ImageOps.exif_transpose(opened).convert("RGBA")  # a phone's photo stands the right way up
         picture.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)  # every size below from this
