@@ -2,8 +2,8 @@
 class, served publicly for ever; bad uploads refused at the field; roles and tenants kept apart."""
 import hashlib
 import io
-import os
 import json
+import os
 import struct
 import zipfile
 import zlib
