@@ -148,10 +148,11 @@ def renditions(kind: str, source: bytes, content_type: str) -> dict[str, bytes]:
         picture.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)  # every size below from this
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise InvalidInput(f"The {expected} image is damaged.", code="invalid_image", field="body") from None
-    return {r.name: _render(picture, r) for r in RENDITIONS[kind]}
+    opaque = picture.getchannel("A").getextrema()[0] == 255  # noqa: PLR2004 (every pixel fully opaque)
+    return {r.name: _render(picture, r, opaque) for r in RENDITIONS[kind]}
 
 
-def _render(picture, rendition: Rendition) -> bytes:
+def _render(picture, rendition: Rendition, opaque: bool) -> bytes:
     from PIL import Image, ImageOps  # noqa: PLC0415  # lazy: Pillow, +30 ms on import app (loaded by renditions)
 
     box = (rendition.width, rendition.height)
@@ -165,6 +166,8 @@ def _render(picture, rendition: Rendition) -> bytes:
         else:  # centred on a transparent canvas of the box's size
             result = Image.new("RGBA", box, (0, 0, 0, 0))
             result.paste(fitted, ((box[0] - fitted.width) // 2, (box[1] - fitted.height) // 2))
+    if opaque and (rendition.how != SQUARE or result.getchannel("A").getextrema()[0] == 255):  # noqa: PLR2004
+        result = result.convert("RGB")  # a photo's PNG without an alpha channel: a quarter smaller in the pass
     out = io.BytesIO()
     result.save(out, format="PNG", optimize=False)
     return out.getvalue()
