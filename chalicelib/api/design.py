@@ -23,6 +23,14 @@ def _program(program_id: str, permission: str) -> Program:
     return program_store.get_for_merchant(principal.merchant_id or "", program_id)
 
 
+@bp.route("/admin/programs/{program_id}/images", methods=["GET"])
+@api
+def list_images(program_id: str) -> Response:
+    """The program's uploaded images with every size's URL (kinds not uploaded use the default design)."""
+    program = _program(program_id, "programs:read")
+    return json_response({"items": images.previews(program)})
+
+
 @bp.route("/admin/programs/{program_id}/images/{kind}", methods=["PUT"], content_types=IMAGE_TYPES)
 @api
 def upload_image(program_id: str, kind: str) -> Response:

@@ -713,6 +713,12 @@ def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema)
                       _answers({"204": {"description": "Removed."}}, 401, 403, 404, 409),
                       tag="admin", security=_ADMIN, params=[program_id, kind]),
     }
+    paths["/admin/programs/{program_id}/images"] = {"get": _op(
+        "The program's uploaded images with every size's URL, by kind (kinds not there use the default design)",
+        _answers({"200": _json(_obj(("items",), items={"type": "object",
+                                                       "additionalProperties": _ref("ProgramImage")}))},
+                 401, 403, 404),
+        tag="admin", security=_ADMIN, params=[program_id])}
     paths["/static/programs/{program_id}/images/{version}/{file_name}"] = {
         method: _op(summary, _answers({"200": png}, 404), tag="customers", security=_PUBLIC,
                     params=[program_id, _path_param("version", "The image's version.", maxLength=40),

@@ -95,6 +95,8 @@ def test_an_upload_of_any_shape_gives_every_size_both_wallets_need(client, merch
     assert stored.branding["images"] == {kind: answer["version"]}
     view = body(client.http.get(f"/admin/programs/{program['id']}", headers=bearer(merchant)))
     assert view["branding"]["images"] == {kind: answer["version"]}
+    listed = client.http.get(f"/admin/programs/{program['id']}/images", headers=bearer(merchant, "analyst"))
+    assert body(listed) == {"items": {kind: answer}}
 
 
 def test_transparency_is_kept(client, merchant, program):
@@ -244,6 +246,7 @@ def test_only_an_owner_changes_images(client, merchant, program, role):
 
 
 def test_another_merchants_program_is_404(client, merchant, other_merchant, program):
+    assert client.http.get(f"/admin/programs/{program['id']}/images", headers=bearer(other_merchant)).status_code == 404
     assert upload(client, program["id"], "logo", picture(50, 50), merchant=other_merchant).status_code == 404
     assert client.http.delete(f"/admin/programs/{program['id']}/images/logo",
                               headers=bearer(other_merchant)).status_code == 404
@@ -273,3 +276,12 @@ def test_images_live_in_s3_when_a_bucket_is_set(client, merchant, program, monke
     missing = f"/static/programs/{program['id']}/images/{'0' * 16}/strip.png"
     assert client.http.get(missing, headers={"Accept": "image/png"}).status_code == 404
     assert apple.uploaded(program["id"], "logo", "0" * 16) is None  # a missing file: the design's own
+
+
+def test_editing_the_branding_keeps_the_images(client, merchant, program):
+    logo = body(upload(client, program["id"], "logo", picture(300, 100), merchant=merchant))
+    response = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                                 body=json.dumps({"branding": {"background_color": "#112233"}}))
+    assert response.status_code == 200, response.body
+    assert body(response)["branding"]["images"] == {"logo": logo["version"]}
+    assert body(response)["branding"]["background_color"] == "#112233"
