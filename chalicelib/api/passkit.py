@@ -154,7 +154,8 @@ def program_image(program_id: str, version: str, file_name: str) -> Response:
     so they are cached for a year and marked immutable; anything not stored is 404."""
     file = _IMAGE_FILE.fullmatch(file_name or "")
     body = None
-    if file and _SAFE.fullmatch(program_id or "") and re.fullmatch(r"[0-9a-f]{16}", version or ""):
+    if (file and file.group("name") in images.NAMES and _SAFE.fullmatch(program_id or "")
+            and re.fullmatch(r"[0-9a-f]{16}", version or "")):
         body = image_store.get(program_id, version, file.group("name"))
     if body is None:
         raise NotFound("No such image.")

@@ -38,13 +38,10 @@ def chosen(program: Program) -> dict[str, str]:
     return {kind: version for kind, version in recorded.items() if kind in KINDS and isinstance(version, str)}
 
 
-def url(program_id: str, version: str, name: str) -> str:
-    return f"{settings().public_base_url}/static/programs/{program_id}/images/{version}/{name}.png"
-
-
 def view(program_id: str, kind: str, version: str) -> ImageView:
     return {"kind": kind, "version": version,
-            "urls": {r.name: url(program_id, version, r.name) for r in images.RENDITIONS[kind]}}
+            "urls": {r.name: images.public_url(settings().public_base_url, program_id, version, r.name)
+                     for r in images.RENDITIONS[kind]}}
 
 
 def previews(program: Program) -> dict[str, ImageView]:

@@ -241,7 +241,7 @@ def _uploaded_url(program: Program, kind: str, name: str) -> str | None:
     version = ((program.branding or {}).get("images") or {}).get(kind)
     if not version:
         return None
-    return f"{settings().public_base_url}/static/programs/{program.program_id}/images/{version}/{name}.png"
+    return images.public_url(settings().public_base_url, program.program_id, version, name)
 
 
 def logo_url(program: Program) -> str:

@@ -105,6 +105,12 @@ KINDS = tuple(RENDITIONS)
 APPLE_NAMES = {kind: tuple(r.name for r in renditions if not r.name.startswith(("google", "hero")))
                for kind, renditions in RENDITIONS.items()}
 GOOGLE_LOGO, GOOGLE_HERO = "google-logo", "hero"
+NAMES = frozenset(r.name for renditions in RENDITIONS.values() for r in renditions)
+
+
+def public_url(base_url: str, program_id: str, version: str, name: str) -> str:
+    """Where anyone (Google, the console's preview) fetches a stored size (api/passkit.py serves it)."""
+    return f"{base_url}/static/programs/{program_id}/images/{version}/{name}.png"
 
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # API Gateway passes a binary body base64-encoded (x 4/3) within Lambda's 6 MB
 MAX_SIDE = 8000  # pixels
