@@ -8,7 +8,8 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import admin, google, integrations, join, openapi, passkit, pos, staff, telegram
+from chalicelib.api import (admin, admin_reads, design, google, integrations, join, openapi, passkit, pos, staff,
+                           telegram)
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -21,7 +22,9 @@ app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png", "image
 app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
-app.register_blueprint(staff.bp)  # accounts: /admin/me and the staff
+app.register_blueprint(staff.bp)
+app.register_blueprint(design.bp)
+app.register_blueprint(admin_reads.bp)
 app.register_blueprint(pos.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(passkit.bp)

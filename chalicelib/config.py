@@ -65,6 +65,9 @@ class Settings:
     sms_api_id: str | None = None
     sms_sender: str | None = None
     sms_secret: str | None = None
+    # design: uploaded program images (S3 in AWS; the folder LOCAL_DIR/assets when no bucket is set)
+    assets_bucket: str | None = None
+    s3_endpoint: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -163,6 +166,9 @@ def load() -> Settings:
         sms_api_id=_get("SMS_API_ID", "local-sms-api-id" if local else None),
         sms_sender=_get("SMS_SENDER"),
         sms_secret=_get("SMS_SECRET"),  # AWS: {"api_id"} in Secrets Manager
+        # design: uploaded program images
+        assets_bucket=_get("ASSETS_BUCKET"),  # set by the template in AWS; unset: files in LOCAL_DIR/assets
+        s3_endpoint=_get("S3_ENDPOINT"),  # unset: AWS's own S3 endpoint
     )
 
 

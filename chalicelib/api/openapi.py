@@ -704,6 +704,7 @@ def document() -> dict:
         # --- accounts: who is signed in, and the merchant's staff (owners)
         **_staff_paths(),
     }
+    _add_design(paths, schemas, program_id, card_id)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Loyalty cards API", "version": "1",
@@ -735,3 +736,53 @@ def document() -> dict:
             },
         },
     }
+
+
+# --- design: card images, and the console's admin reads (campaigns list, a card's messages) ----------
+
+def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema) -> None:
+    # lazy: only to keep this part's block in one place; 0 ms (api/design.py has loaded it already)
+    from chalicelib.wallet import images  # noqa: PLC0415
+
+    png = {"description": "PNG.", "content": {"image/png": {"schema": {"type": "string",
+                                                                        "contentMediaType": "image/png"}}}}
+    image_body = {"required": True, "content": {
+        kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in ("image/png", "image/jpeg")}}
+    kind = _path_param("kind", "Which image: `logo`, `icon` or `strip`.", enum=list(images.KINDS))
+    schemas["ProgramImage"] = _obj(("kind", "version", "urls"), kind={"type": "string", "enum": list(images.KINDS)},
+                                   version=_STRING,
+                                   urls={"type": "object", "additionalProperties": {"type": "string"},
+                                         "description": "Every size's public URL, by name (logo@2x, hero, …)."})
+    schemas["CardMessage"] = _obj(("kind", "channel", "status", "reason", "text", "sent_at"),
+                                  kind=_STRING, channel=_STRING, status=_STRING, reason=_NSTRING, text=_STRING,
+                                  sent_at=_STRING)
+    paths["/admin/programs/{program_id}/images/{kind}"] = {
+        "put": _op("Upload the card's logo, icon or strip (PNG or JPEG, at most "
+                   f"{images.MAX_UPLOAD_BYTES // (1024 * 1024)} MB), resized to every size both wallets "
+                   "need (owner)",
+                   _answers({"200": _json(_ref("ProgramImage"))}, 400, 401, 403, 404, 409, 413, 415),
+                   tag="admin", security=_ADMIN, params=[program_id, kind], body=image_body),
+        "delete": _op("Go back to the default design's image of this kind (owner)",
+                      _answers({"204": {"description": "Removed."}}, 401, 403, 404, 409),
+                      tag="admin", security=_ADMIN, params=[program_id, kind]),
+    }
+    paths["/admin/programs/{program_id}/images"] = {"get": _op(
+        "The program's uploaded images with every size's URL, by kind (kinds not there use the default design)",
+        _answers({"200": _json(_obj(("items",), items={"type": "object",
+                                                       "additionalProperties": _ref("ProgramImage")}))},
+                 401, 403, 404),
+        tag="admin", security=_ADMIN, params=[program_id])}
+    paths["/static/programs/{program_id}/images/{version}/{file_name}"] = {
+        method: _op(summary, _answers({"200": png}, 404), tag="customers", security=_PUBLIC,
+                    params=[program_id, _path_param("version", "The image's version.", maxLength=40),
+                            _path_param("file_name", "A size's name, e.g. logo@2x.png, google-logo.png.",
+                                        maxLength=40)])
+        for method, summary in (("get", "An uploaded program image in one size (cached for a year: immutable)"),
+                                ("head", "The image's headers (no body)"))}
+    paths["/admin/programs/{program_id}/campaigns"]["get"] = _op(
+        "The program's campaigns, newest first", _answers({"200": _json(_page("Campaign"))}, 400, 401, 403, 404),
+        tag="admin", security=_ADMIN, params=[program_id, *_paging(100)])
+    paths["/admin/cards/{card_id}/messages"] = {"get": _op(
+        "The messages a card was sent, newest first (kind, channel, what became of it, the text)",
+        _answers({"200": _json(_page("CardMessage"))}, 400, 401, 403, 404),
+        tag="admin", security=_ADMIN, params=[card_id, *_paging(200)])}

@@ -5,7 +5,7 @@ card's pass change time in microseconds), so a device is sent exactly the passes
 tag; a pass is 304 only when the device holds this very version (see last_modified), and HEAD answers
 as GET without the body. Tokens are compared in constant time. Unknown passes and wrong tokens are
 both 401: a device learns nothing about passes it does not hold. Also here: each program's Google
-Wallet logo, drawn from its branding.
+Wallet logo, drawn from its branding, and the images owners upload (content-addressed: cached for ever).
 """
 import hmac
 import re
@@ -22,6 +22,7 @@ from chalicelib.core import branding
 from chalicelib.errors import InvalidInput, NotFound, Unauthorized
 from chalicelib.store import cards as card_store
 from chalicelib.store import devices, listings
+from chalicelib.store import images as image_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card
 from chalicelib.wallet import images
@@ -141,6 +142,25 @@ def google_logo(program_id: str) -> Response:
     body = images.google_logo(brand["background_color"], brand["foreground_color"])
     return Response(body=body if bp.current_request.method != "HEAD" else b"", status_code=200,
                     headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=86400"})
+
+
+_IMAGE_FILE = re.compile(r"(?P<name>[a-z0-9@\-]{1,32})\.png")
+
+
+@bp.route("/static/programs/{program_id}/images/{version}/{file_name}", methods=["GET", "HEAD"])
+@api
+def program_image(program_id: str, version: str, file_name: str) -> Response:
+    """An uploaded image in one of its sizes (see usecases/images.py). A version's files never change,
+    so they are cached for a year and marked immutable; anything not stored is 404."""
+    file = _IMAGE_FILE.fullmatch(file_name or "")
+    body = None
+    if (file and file.group("name") in images.NAMES and _SAFE.fullmatch(program_id or "")
+            and re.fullmatch(r"[0-9a-f]{16}", version or "")):
+        body = image_store.get(program_id, version, file.group("name"))
+    if body is None:
+        raise NotFound("No such image.")
+    return Response(body=body if bp.current_request.method != "HEAD" else b"", status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": image_store.CACHE_CONTROL})
 
 
 @bp.route("/passkit/v1/log", methods=["POST"], content_types=[JSON])

@@ -15,7 +15,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from chalicelib.errors import TryAgain
-from chalicelib.store import aliases, db
+from chalicelib.store import aliases, db, pages
 from chalicelib.store.models import Alias, Campaign, Card, Message
 
 KEEP_CLAIMS = timedelta(days=90)
@@ -197,3 +197,18 @@ def message_outcome(card: Card, claimed_at: str) -> str | None:
     stamp = int(datetime.fromisoformat(claimed_at).timestamp())
     stamps: list[float] = list(card.messages_sent or [])  # type: ignore[arg-type]  # epoch seconds, as stored
     return "sent" if stamp in {int(t) for t in stamps} else None
+
+
+def newest_first(program_id: str, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+    """A page of the program's campaigns, newest first. Their ids are random, so the program's
+    campaigns are read whole and sorted by creation (a program makes a few a week: hundreds over
+    years, a query of a few pages); the cursor names the last campaign shown."""
+    every = sorted(Campaign.query(program_id), key=lambda c: (c.created_at, c.campaign_id), reverse=True)
+    after = pages.decode(cursor, "program_id", program_id, "created_at", "campaign_id")
+    if after is not None:
+        mark = (after["created_at"]["S"], after["campaign_id"]["S"])
+        every = [c for c in every if (c.created_at, c.campaign_id) < mark]
+    page = every[:limit]
+    last = {"created_at": {"S": page[-1].created_at}, "campaign_id": {"S": page[-1].campaign_id}} \
+        if len(every) > limit else None
+    return page, pages.encode(last, "created_at", "campaign_id")

@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.store import aliases, db
+from chalicelib.store import aliases, db, pages
 from chalicelib.store import cards as card_store
 from chalicelib.store.models import Card, Message, OutboxItem
 from chalicelib.store.outbox import WALLET
@@ -115,3 +115,11 @@ def count_and_queue(card: Card, others: Sequence[OutboxItem], once: str | None, 
         return True
     except TransactWriteError as error:
         return _changed_meanwhile(error)
+
+
+def card_page(card_id: str, limit: int, cursor: str | None) -> tuple[list[Message], str | None]:
+    """A page of the messages a card was sent (their records), newest first: the key starts with the time."""
+    start = pages.decode(cursor, "card_id", card_id, "message_key", "card_id")
+    result = Message.query(card_id, limit=limit, last_evaluated_key=start, scan_index_forward=False)
+    items = list(result)
+    return items, pages.encode(result.last_evaluated_key, "message_key", "card_id")

@@ -20,12 +20,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from chalicelib import assets, secret_store
+from chalicelib import assets, log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_number, texts
 from chalicelib.core import mechanics as mech
+from chalicelib.store import images as image_store
 from chalicelib.store.records import Card, Program
+from chalicelib.wallet import images
 
 MIME = "application/vnd.apple.pkpass"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed entry times: the same files give the same archive bytes
@@ -68,6 +70,45 @@ def design(name: str = "default") -> Design:
     strings = {path.split(".lproj/")[0]: parse_strings(data.decode("utf-8"))
                for path, data in files.items() if path.endswith(".lproj/pass.strings")}
     return Design(template, files, {path: hashlib.sha1(data).hexdigest() for path, data in files.items()}, strings)
+
+
+# --- the program's own images ---------------------------------------------------------------------
+
+_UPLOADED: dict[tuple[str, str, str], tuple[tuple[str, bytes, str], ...]] = {}
+_UPLOADED_MAX = 256  # versions kept per warm container (a version's files are a few hundred kB at most)
+
+
+def uploaded(program_id: str, kind: str, version: str) -> tuple[tuple[str, bytes, str], ...] | None:
+    """An uploaded image's pass files (archive path, bytes, sha1), read once per warm container: a
+    version's files never change. None when any is missing (the pass keeps the design's own; not
+    remembered, so a file stored late is found next time)."""
+    cached = _UPLOADED.get((program_id, kind, version))
+    if cached is not None:
+        return cached
+    found = []
+    for name in images.APPLE_NAMES[kind]:
+        data = image_store.get(program_id, version, name)
+        if data is None:
+            log.warning("program_image_missing", program_id=program_id, kind=kind, version=version, name=name)
+            return None
+        found.append((f"{name}.png", data, hashlib.sha1(data).hexdigest()))
+    if len(_UPLOADED) >= _UPLOADED_MAX:
+        _UPLOADED.pop(next(iter(_UPLOADED)))  # the oldest read
+    _UPLOADED[(program_id, kind, version)] = result = tuple(found)
+    return result
+
+
+def files_for(program: Program, chosen: Design) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The design's files and hashes with the program's uploaded logo, icon and strip in their place."""
+    recorded = (program.branding or {}).get("images") or {}
+    if not recorded:
+        return chosen.files, chosen.hashes
+    files, hashes = dict(chosen.files), dict(chosen.hashes)
+    for kind, version in sorted(recorded.items()):
+        for path, data, digest in (uploaded(program.program_id, kind, version) if kind in images.APPLE_NAMES
+                                   else None) or ():
+            files[path], hashes[path] = data, digest
+    return files, hashes
 
 
 # --- signing material ----------------------------------------------------------------------------
@@ -256,13 +297,14 @@ def build(card: Card, program: Program, design_name: str = "default", material: 
     chosen = design(design_name)
     validate(document, local=settings().is_local or settings().stage == "test", strings=chosen.strings)
     pass_bytes = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-    manifest = dict(chosen.hashes)
+    files, hashes = files_for(program, chosen)
+    manifest = dict(hashes)
     manifest["pass.json"] = hashlib.sha1(pass_bytes).hexdigest()
     manifest_bytes = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
     signature = sign(manifest_bytes, material or signer())
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for path, data in (("pass.json", pass_bytes), *chosen.files.items(), ("manifest.json", manifest_bytes),
+        for path, data in (("pass.json", pass_bytes), *files.items(), ("manifest.json", manifest_bytes),
                            ("signature", signature)):
             archive.writestr(zipfile.ZipInfo(path, date_time=_ZIP_TIME), data)
     return buffer.getvalue()

@@ -26,6 +26,7 @@ from chalicelib.core import branding as brandings
 from chalicelib.core import card_number, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.store.records import Card, Program
+from chalicelib.wallet import images
 
 # httpx, PyJWT and cryptography load on first use, inside the functions that need them: together about
 # 250 ms of import (python -X importtime: httpx 120, PyJWT 78, cryptography 61, partly shared), which
@@ -234,9 +235,21 @@ def _catalogue_localized(key: str) -> dict[str, Any]:
                       {lang: words for lang, words in every.items() if lang != texts.DEFAULT_LANGUAGE})
 
 
+def _uploaded_url(program: Program, kind: str, name: str) -> str | None:
+    """The public URL of an uploaded image's Google size (its version is in the URL: a new upload is a
+    new URL, which Google fetches again); None when the owner uploaded none of this kind."""
+    version = ((program.branding or {}).get("images") or {}).get(kind)
+    if not version:
+        return None
+    return images.public_url(settings().public_base_url, program.program_id, version, name)
+
+
 def logo_url(program: Program) -> str:
-    """The program's logo for Google (660 px, drawn from its branding); the colours are in the URL, so
-    a new branding is a new URL and Google fetches the image again."""
+    """The program's logo for Google (660 px): the owner's upload, else drawn from its branding; the
+    colours are in the drawn one's URL, so a new branding is a new URL and Google fetches the image again."""
+    uploaded = _uploaded_url(program, "logo", images.GOOGLE_LOGO)
+    if uploaded:
+        return uploaded
     brand = brandings.parse({}, program.branding)
     colours = (brand["background_color"] + brand["foreground_color"]).replace("#", "")
     return f"{settings().public_base_url}/static/programs/{program.program_id}/google-logo.png?c={colours}"
@@ -262,6 +275,10 @@ def loyalty_class(issuer_id: str, program: Program) -> dict[str, Any]:
         "countryCode": program.country,
         "multipleDevicesAndHoldersAllowedStatus": "ONE_USER_ALL_DEVICES",
     }
+    hero = _uploaded_url(program, "strip", images.GOOGLE_HERO)
+    if hero:  # the owner's strip, as Google's wide image under the card's header
+        document["heroImage"] = {"sourceUri": {"uri": hero},
+                                 "contentDescription": _localized(program.name, {"en": program.name})}
     if brand.get("website"):
         document["homepageUri"] = {"uri": brand["website"], "description": name}
     if brand.get("description"):
