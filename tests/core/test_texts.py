@@ -57,14 +57,16 @@ def test_rules_are_told_from_the_mechanics() -> None:
     assert texts.rules(gold, "base", "de") == texts.rules(gold, "base", "ru")  # unknown languages: the default
 
 
-def test_messages_agree_with_their_number() -> None:
-    assert texts.expiry_warning(21, date(2026, 3, 5)) == {"ru": "21 балл сгорит 05.03. Успейте потратить!",
-                                                          "en": "21 points expire on 05.03. Use them before then!"}
-    assert texts.expiry_warning(1, date(2026, 3, 5))["en"] == "1 point expires on 05.03. Use it before then!"
-    assert texts.birthday_gift(10) == {"ru": "С днём рождения! Дарим 10 баллов.",
-                                       "en": "Happy birthday! Here are 10 points from us."}
-    assert texts.winback_offer(1) == {"ru": "Мы соскучились! 1 балл ждёт вас.",
-                                      "en": "We miss you! 1 point is waiting for you."}
+def test_trigger_messages_read_right_whatever_the_number() -> None:
+    assert texts.expiry_warning(21, date(2026, 3, 5), today=date(2026, 2, 26)) == {
+        "ru": "Баллы сгорают 5 марта: 21 балл. Успейте потратить!",
+        "en": "Points expire on 5 March: 21 points. Use them in time!"}
+    assert texts.expiry_warning(1, date(2027, 1, 2), today=date(2026, 12, 26))["en"] == (
+        "Points expire on 2 January 2027: 1 point. Use them in time!")  # another year: said with it
+    assert texts.birthday_gift(10, "Аня") == {"ru": "С днём рождения, Аня! Дарим вам 10 баллов.",
+                                              "en": "Happy birthday, Аня! A gift from us: 10 points."}
+    assert texts.winback_offer(1, None) == {"ru": "Мы соскучились, друг! Возвращайтесь: дарим вам 1 балл.",
+                                            "en": "We miss you, friend! Come back for a gift: 1 point."}
 
 
 def test_kinds_are_registered_by_name_and_validated() -> None:
