@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.core import branding as brandings
-from chalicelib.core import clock
+from chalicelib.core import clock, texts
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
-from chalicelib.core import texts
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 

@@ -49,7 +49,7 @@ def as_rgb(color: str) -> str:
 def parse(data: object, base: dict[str, Any] | None = None) -> dict[str, Any]:
     data = v.require_object(data, "branding")
     v.reject_unknown(data, DEFAULTS, "branding")
-    result = dict(DEFAULTS)
+    result: dict[str, Any] = dict(DEFAULTS)
     result.update(base or {})
     for name in ("background_color", "foreground_color", "label_color"):
         if data.get(name) is not None:

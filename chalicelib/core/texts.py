@@ -251,6 +251,8 @@ def message_template(trigger: str, lang: str, overrides: Overrides | None = None
 def render_message(template: str, lang: str, values: Mapping[str, object]) -> str:
     """`template` with its {placeholders} filled: numbers of points with their counted word, days in
     words; anything else in braces stays as written (only known placeholders pass validation)."""
+    today = values.get("today")
+
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         value = values.get(name)
@@ -259,7 +261,7 @@ def render_message(template: str, lang: str, values: Mapping[str, object]) -> st
         if name in ("bonus", "points") and isinstance(value, int):
             return count(value, "points", lang)
         if isinstance(value, date):
-            return day_text(value, lang, values.get("today") if isinstance(values.get("today"), date) else None)
+            return day_text(value, lang, today if isinstance(today, date) else None)
         return str(value)
     return _PLACEHOLDER.sub(fill, template)
 
