@@ -157,6 +157,14 @@ def update_program(program_id: str) -> Response:
     return json_response(program_cases.view(program))
 
 
+@bp.route("/admin/programs/{program_id}/messages", methods=["GET"])
+@api
+def program_messages(program_id: str) -> Response:
+    """The texts the program's triggers send: each trigger and language, the owner's or the default."""
+    principal = _principal("programs:read")
+    return json_response(program_cases.messages_view(_program(principal, program_id)))
+
+
 @bp.route("/admin/programs/{program_id}/passes/refresh", methods=["POST"])
 @api
 def refresh_passes(program_id: str) -> Response:

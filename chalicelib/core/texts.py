@@ -9,7 +9,7 @@ Apple's field labels stay in the pass design's `<lang>.lproj/pass.strings`: the 
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from chalicelib.core import program_texts
 from chalicelib.core import validation as v
@@ -216,6 +216,17 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 Overrides = Mapping[str, Mapping[str, str]]  # trigger -> locale -> the owner's text
 
 
+class TriggerText(TypedDict):
+    """A trigger's text in one language, as the admin API lists it."""
+
+    trigger: str  # a name of TRIGGERS
+    locale: str
+    text: str  # what is sent: the owner's text, or the default
+    default: str
+    overridden: bool
+    placeholders: list[str]
+
+
 def parse_messages(data: object, current: Overrides | None = None) -> dict[str, dict[str, str]]:
     """A program's `messages` as sent, merged over its `current` overrides: {trigger: {locale: text}};
     a null or empty text removes that override (the default applies again). Every {placeholder} must be
@@ -274,7 +285,7 @@ def trigger_message(trigger: str, overrides: Overrides | None = None, **values: 
             for lang in LANGUAGES}
 
 
-def messages_listing(overrides: Overrides | None) -> list[dict[str, Any]]:
+def messages_listing(overrides: Overrides | None) -> list[TriggerText]:
     """Every trigger's text in every language: the effective one, the built-in default, its placeholders."""
     return [{"trigger": trigger, "locale": lang, "text": message_template(trigger, lang, overrides),
              "default": CATALOGUE[lang][trigger], "overridden": bool((overrides or {}).get(trigger, {}).get(lang)),

@@ -7,6 +7,7 @@ from typing import TypedDict
 from chalicelib.commands import admin as commands
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
+from chalicelib.core import texts
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
@@ -80,6 +81,16 @@ def view(program: Program) -> ProgramView:
         "created_at": program.created_at,
         "updated_at": program.updated_at,
     }
+
+
+class TriggerTexts(TypedDict):
+    items: list[texts.TriggerText]
+
+
+def messages_view(program: Program) -> TriggerTexts:
+    """GET /admin/programs/{id}/messages: every trigger's text in every language, the built-in default
+    beside it, and the {placeholders} it may use."""
+    return {"items": texts.messages_listing(program.messages)}
 
 
 def is_slug(text: str) -> bool:
