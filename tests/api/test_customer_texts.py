@@ -74,7 +74,7 @@ def test_a_reader_gets_their_language_else_the_programs_first():
 
 
 def test_pages_show_the_program_texts_in_the_page_language(client, localized):
-    ru, en = client.http.get("/join/coffee?lang=ru").body.decode(), client.http.get("/join/coffee?lang=en").body.decode()
+    ru, en = (client.http.get(f"/join/coffee?lang={lang}").body.decode() for lang in ("ru", "en"))
     assert "Кофейня у дома" in ru and "Правила кофейни" in ru and "The corner cafe" not in ru
     assert "The corner cafe" in en and "The cafe&#39;s terms" in en and "Кофейня" not in en
     card_url = enroll(client)["card_url"]
