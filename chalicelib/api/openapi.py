@@ -258,7 +258,7 @@ def document() -> dict:
                        status=_STRING, created_at=_NSTRING, revoked_at=_NSTRING),
         "CardRow": _obj(("id", "number", "name", "balance", "tier", "status", "created_at", "last_visit_on"),
                         id=_STRING, number=_STRING, name=_NSTRING, balance=_int(0), tier=_NSTRING,
-                        status=card_status, created_at=_NSTRING, last_visit_on=_NSTRING),
+                        tier_name=_STRING, status=card_status, created_at=_NSTRING, last_visit_on=_NSTRING),
         "Card": _obj(("id", "program_id", "number", "name", "status", "balance", "available", "owed", "tier",
                       "tier_name", "created_at", "last_visit_on"),
                      id=_STRING, program_id=_STRING, number=_STRING, name=_NSTRING,

@@ -40,6 +40,7 @@ class CardRow(TypedDict):
     name: str
     balance: int
     tier: str
+    tier_name: str  # what people call the tier (the program's first language); `tier` is its id
     status: str
     created_at: str
     last_visit_on: str | None
@@ -228,11 +229,11 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
     return view
 
 
-def list_view(card: Card) -> CardRow:
+def list_view(card: Card, mechanics: mech.Mechanics) -> CardRow:
     """A row of the cards list (from the by_program index, which projects only these fields)."""
     return {"id": card.card_id, "number": card.number, "name": card.name, "balance": int(card.balance or 0),
-            "tier": card.tier, "status": card.status, "created_at": card.created_at,
-            "last_visit_on": card.last_visit_on}
+            "tier": card.tier, "tier_name": mechanics.tier(card.tier).name, "status": card.status,
+            "created_at": card.created_at, "last_visit_on": card.last_visit_on}
 
 
 def search(program: Program, query: str, by_phone: bool = True) -> Card | None:

@@ -191,3 +191,11 @@ def test_the_birthday_job_sends_the_owners_text_with_counted_points(client, merc
     triggers.birthdays(date(2027, 3, 5), now=datetime(2027, 3, 5, 9, 0, tzinfo=UTC))  # noon in Moscow
     sent = [(m.kind, m.text) for m in Message.query(card_id)]
     assert ("birthday", "Anna, с праздником! Дарим 21 балл.") in sent, sent
+
+
+def test_admin_card_rows_and_views_name_the_tier(client, merchant, localized):
+    card_id = enroll(client)["card_id"]
+    row = body(client.http.get(f"/admin/programs/{localized['id']}/cards", headers=bearer(merchant)))["items"][0]
+    assert (row["tier"], row["tier_name"]) == ("base", "Новичок")  # the program's first language
+    view = body(client.http.get(f"/admin/cards/{card_id}", headers=bearer(merchant)))
+    assert (view["tier"], view["tier_name"]) == ("base", "Новичок")
