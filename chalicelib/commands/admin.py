@@ -174,4 +174,5 @@ def _limits(data: Mapping[str, object], current: CurrentSettings | None) -> limi
 
 def _messages(data: Mapping[str, object], current: CurrentSettings | None) -> dict[str, dict[str, str]]:
     """The owner's trigger texts, merged over the program's current ones (null or "" resets a text)."""
-    return texts.parse_messages(data.get("messages") or {}, current.messages if current is not None else None)
+    sent = data.get("messages")
+    return texts.parse_messages({} if sent is None else sent, current.messages if current is not None else None)
