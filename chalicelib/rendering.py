@@ -6,7 +6,7 @@ from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import assets
-from chalicelib.core import texts
+from chalicelib.core import branding, texts
 
 if TYPE_CHECKING:  # only for the annotation: Jinja2 itself loads on first use (below)
     import jinja2
@@ -22,8 +22,11 @@ def environment() -> "jinja2.Environment":
 
 
 def render_text(template: str, locale: str, **context: Any) -> str:
-    """A template rendered to a string (pages, emails)."""
+    """A template rendered to a string (pages, emails); the program's own texts in `brand` (description,
+    terms, logo text) in the page's language."""
     other = "en" if locale == "ru" else "ru"
+    if "brand" in context:
+        context["brand"] = branding.in_language(context["brand"], locale)
     counted: Callable[[int, str], str] = partial(texts.word, lang=locale)
     words = texts.CATALOGUE[texts.language(locale)]
     return environment().get_template(template).render(t=words, locale=locale, other_locale=other,

@@ -13,6 +13,7 @@ from chalicelib.api.http import JSON, api, json_body, json_response, locale_of, 
 from chalicelib.commands import admin as commands
 from chalicelib.commands import queries
 from chalicelib.core import clock
+from chalicelib.core import mechanics as mech
 from chalicelib.errors import NotFound
 from chalicelib.store import cards as card_store
 from chalicelib.store import merchants as merchant_store
@@ -157,6 +158,14 @@ def update_program(program_id: str) -> Response:
     return json_response(program_cases.view(program))
 
 
+@bp.route("/admin/programs/{program_id}/messages", methods=["GET"])
+@api
+def program_messages(program_id: str) -> Response:
+    """The texts the program's triggers send: each trigger and language, the owner's or the default."""
+    principal = _principal("programs:read")
+    return json_response(program_cases.messages_view(_program(principal, program_id)))
+
+
 @bp.route("/admin/programs/{program_id}/passes/refresh", methods=["POST"])
 @api
 def refresh_passes(program_id: str) -> Response:
@@ -270,12 +279,13 @@ def list_cards(program_id: str) -> Response:
     principal = _principal("cards:read")
     program = _program(principal, program_id)
     search = query(bp.current_request, "q")
+    mechanics = mech.from_stored(program.mechanics)  # the rows name each card's tier
     if search is not None:
         card = card_views.search(program, search, by_phone=principal.can("cards:contacts"))
-        return json_response(_page([card_views.list_view(card)] if card else [], None))
+        return json_response(_page([card_views.list_view(card, mechanics)] if card else [], None))
     page = _page_query(max_limit=200)
     items, cursor = card_store.list_for_program(program.program_id, page.limit, page.cursor)
-    return json_response(_page([card_views.list_view(c) for c in items], cursor))
+    return json_response(_page([card_views.list_view(c, mechanics) for c in items], cursor))
 
 
 @bp.route("/admin/cards/{card_id}", methods=["GET"])

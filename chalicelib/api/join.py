@@ -11,11 +11,10 @@ from chalicelib import log
 from chalicelib.api import pages
 from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of, query
 from chalicelib.commands import join as join_commands
-from chalicelib.core import card_number, clock, lots, texts
+from chalicelib.core import card_number, clock, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
 from chalicelib.store import card_channels
-from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
@@ -143,17 +142,12 @@ def card_page(card_id: str) -> Response:
     program = program_store.get(card.program_id)
     if program is None:
         return _not_found_page(locale)
-    mechanics = mech.from_stored(program.mechanics)
-    tier = mechanics.tier(card.tier)
-    today = clock.local_day(datetime.now(UTC), program.timezone).isoformat()
-    card_lots = card_store.lots_of(card)
+    today = clock.local_day(datetime.now(UTC), program.timezone)
     links = card_views.links(card)
     return pages.render(
         "card.html", locale, program_name=program.name, brand=program.branding, holder=card.name,
-        balance=int(card.balance), available=lots.available(card_lots, today), tier_name=tier.name,
-        number_display=card_number.display(card.number), qr=pages.qr_svg(card.number),
-        next_expiry=lots.next_expiry(card_lots), access_key=card.access_key, blocked=card.status == "blocked",
-        rules=texts.rules(mechanics, card.tier, locale),
+        balance=int(card.balance), number_display=card_number.display(card.number), qr=pages.qr_svg(card.number),
+        access_key=card.access_key, **card_views.page_facts(card, program, locale, today),
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"],
         telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None)
 

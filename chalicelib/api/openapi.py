@@ -21,6 +21,7 @@ from chalicelib.commands import passkit as passkit_commands
 from chalicelib.commands import staff as staff_commands  # accounts
 from chalicelib.core import enrollment as enrollment_rules  # accounts: the e-mail pattern
 from chalicelib.core import limits as limit_rules
+from chalicelib.core import texts
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
 from chalicelib.usecases import pos as pos_cases
@@ -82,6 +83,12 @@ def _int(minimum=None, maximum=None) -> dict:
 
 def _nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _localized(max_len: int) -> dict:
+    """A program's own text: one string, or one per language (README: Customer texts)."""
+    per_language = _closed((), **{lang: _s(max_len, minLength=1) for lang in texts.LANGUAGES}) | {"minProperties": 1}
+    return {"anyOf": [_s(max_len), per_language]}
 
 
 _STRING = {"type": "string"}
@@ -271,8 +278,8 @@ def document() -> dict:
             message={"type": "string", "minLength": 1}, field={"type": "string", "minLength": 1})),
         "Mechanics": {"type": "object", "description": "Earning and spending rules (README: Points)."},
         "Branding": _closed((), background_color=_s(40), foreground_color=_s(40), label_color=_s(40),
-                         logo_text=_nullable(_s(40)), organization_name=_nullable(_s(80)),
-                         description=_nullable(_s(200)), terms=_nullable(_s(2000)),
+                         logo_text=_nullable(_localized(40)), organization_name=_nullable(_s(80)),
+                         description=_nullable(_localized(200)), terms=_nullable(_localized(2000)),
                          website=_nullable(_s(300, pattern="^https://"))),
         "Limits": _closed((), phone_confirmation={"type": "boolean", "default": False},
                        **{name: _int(1, limit_rules.MAX_LIMIT) | {"default": getattr(limit_rules.DEFAULTS, name)}
@@ -286,13 +293,23 @@ def document() -> dict:
                         status={"type": "string", "enum": ["active", "paused"]}, mechanics={"type": "object"},
                         branding={"type": "object"},
                         limits={**_ref("Limits"), "required": [*limit_counts, "phone_confirmation"]},
-                        created_at=_NSTRING, updated_at=_NSTRING),
+                        messages=_ref("ProgramMessages"), created_at=_NSTRING, updated_at=_NSTRING),
+        # texts: the owner's trigger texts (README: Customer texts)
+        "ProgramMessages": _closed((), **{trigger: _closed((), **{lang: _nullable(_s(texts.MESSAGE_MAX)) for lang in
+                                                                   texts.LANGUAGES}) for trigger in texts.TRIGGERS})
+        | {"description": "The owner's texts for the trigger messages, per trigger and language; {placeholders} "
+                          "as each trigger lists them (GET .../messages). In a body, null or \"\" removes a text "
+                          "(the default applies again); texts not sent stay as they are."},
+        "TriggerText": _obj(("trigger", "locale", "text", "default", "overridden", "placeholders"),
+                            trigger={"type": "string", "enum": list(texts.TRIGGERS)},
+                            locale={"type": "string", "enum": list(texts.LANGUAGES)}, text=_STRING, default=_STRING,
+                            overridden={"type": "boolean"}, placeholders={"type": "array", "items": _STRING}),
         "Merchant": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING, created_at=_NSTRING),
         "PosKey": _obj(("key_id", "program_id", "status"), key_id=_STRING, program_id=_STRING, label=_NSTRING,
                        status=_STRING, created_at=_NSTRING, revoked_at=_NSTRING),
         "CardRow": _obj(("id", "number", "name", "balance", "tier", "status", "created_at", "last_visit_on"),
                         id=_STRING, number=_STRING, name=_NSTRING, balance=_int(0), tier=_NSTRING,
-                        status=card_status, created_at=_NSTRING, last_visit_on=_NSTRING),
+                        tier_name=_STRING, status=card_status, created_at=_NSTRING, last_visit_on=_NSTRING),
         "Card": _obj(("id", "program_id", "number", "name", "status", "balance", "available", "owed", "tier",
                       "tier_name", "created_at", "last_visit_on"),
                      id=_STRING, program_id=_STRING, number=_STRING, name=_NSTRING,
@@ -380,7 +397,7 @@ def document() -> dict:
     join_form = _obj(("name", "phone", "consent"), consent=yes, marketing_consent=yes, **join_fields)
     program_fields = dict(name=_s(80, minLength=1), timezone=_s(64), currency=_s(3, pattern="^[A-Z]{3}$"),
                           country=_s(2), mechanics=_ref("Mechanics"), branding=_ref("Branding"),
-                          limits=_ref("Limits"))
+                          limits=_ref("Limits"), messages=_ref("ProgramMessages"))
     retry_writes = (409, 503)
 
     paths = {
@@ -591,6 +608,13 @@ def document() -> dict:
                          body=_body(_closed((), status={"type": "string", "enum": ["active", "paused"]},
                                          **program_fields))),
         },
+        # texts
+        "/admin/programs/{program_id}/messages": {"get": _op(
+            "The texts the program's triggers send (birthday gift, win-back offer, expiry warning), in each "
+            "language: the owner's or the default, with the default and the {placeholders} each may use",
+            _answers({"200": _json(_obj(("items",), items={"type": "array", "items": _ref("TriggerText")}))},
+                     401, 403, 404),
+            tag="admin", security=_ADMIN, params=[program_id])},
         "/admin/programs/{program_id}/passes/refresh": {"post": _op(
             "Re-issue every card's pass after a design change (in the background)",
             _answers({"202": _json(_obj(("program_id", "status"), program_id=_STRING, status=_STRING))},

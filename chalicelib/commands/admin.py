@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.core import branding as brandings
-from chalicelib.core import clock
+from chalicelib.core import clock, texts
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
@@ -15,13 +15,13 @@ from chalicelib.errors import InvalidInput
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])"
 RESERVED_SLUGS = frozenset({"admin", "api", "join", "c", "passkit", "pos", "static", "well-known"})
-_SETTINGS = ("name", "timezone", "currency", "country", "mechanics", "branding", "limits")
+_SETTINGS = ("name", "timezone", "currency", "country", "mechanics", "branding", "limits", "messages")
 CREATE_FIELDS = frozenset({"slug", *_SETTINGS})
 PATCH_FIELDS = frozenset({"status", *_SETTINGS})
 
 
 class CurrentSettings(Protocol):
-    """What a PATCH is merged over: the program's stored mechanics, branding and limits."""
+    """What a PATCH is merged over: the program's stored mechanics, branding, limits and messages."""
 
     @property
     def mechanics(self) -> Any: ...
@@ -29,6 +29,8 @@ class CurrentSettings(Protocol):
     def branding(self) -> Any: ...
     @property
     def limits(self) -> Any: ...
+    @property
+    def messages(self) -> Any: ...
 
 
 
@@ -60,8 +62,9 @@ class ProgramSettings:
     currency: str | None = None
     country: str | None = None
     mechanics: mech.Mechanics | None = None
-    branding: dict[str, str] | None = None
+    branding: dict[str, Any] | None = None
     limits: limit_rules.Limits | None = None
+    messages: dict[str, dict[str, str]] | None = None  # the owner's trigger texts, merged; {}: none left
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,9 @@ class NewProgram:
     currency: str
     country: str
     mechanics: mech.Mechanics
-    branding: dict[str, str]
+    branding: dict[str, Any]
     limits: limit_rules.Limits
+    messages: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,7 @@ def read_new_program(data: object) -> NewProgram:
         raise InvalidInput(f"'{slug}' is reserved.", code="invalid_value", field="slug")
     return NewProgram(slug=slug, name=_name(data), timezone=_timezone(data), currency=_currency(data),
                       country=_country(data), mechanics=_mechanics(data, None), branding=_branding(data, None),
-                      limits=_limits(data, None))
+                      limits=_limits(data, None), messages=_messages(data, None))
 
 
 def read_program_changes(data: object, current: CurrentSettings) -> ProgramChanges:
@@ -134,7 +138,8 @@ def _settings(data: Mapping[str, object], current: CurrentSettings) -> ProgramSe
         country=_country(data) if "country" in data else None,
         mechanics=_mechanics(data, current) if "mechanics" in data else None,
         branding=_branding(data, current) if "branding" in data else None,
-        limits=_limits(data, current) if "limits" in data else None)
+        limits=_limits(data, current) if "limits" in data else None,
+        messages=_messages(data, current) if "messages" in data else None)
 
 
 def _name(data: Mapping[str, object]) -> str:
@@ -158,10 +163,16 @@ def _mechanics(data: Mapping[str, object], current: CurrentSettings | None) -> m
     return mech.parse(data.get("mechanics") or {}, mech.from_stored(current.mechanics) if current is not None else None)
 
 
-def _branding(data: Mapping[str, object], current: CurrentSettings | None) -> dict[str, str]:
+def _branding(data: Mapping[str, object], current: CurrentSettings | None) -> dict[str, Any]:
     return brandings.parse(data.get("branding") or {}, current.branding if current is not None else None)
 
 
 def _limits(data: Mapping[str, object], current: CurrentSettings | None) -> limit_rules.Limits:
     return limit_rules.parse(data.get("limits") or {},
                              limit_rules.from_stored(current.limits) if current is not None else None)
+
+
+def _messages(data: Mapping[str, object], current: CurrentSettings | None) -> dict[str, dict[str, str]]:
+    """The owner's trigger texts, merged over the program's current ones (null or "" resets a text)."""
+    sent = data.get("messages")
+    return texts.parse_messages({} if sent is None else sent, current.messages if current is not None else None)

@@ -1,7 +1,9 @@
-"""A program's branding: what the wallet card and the pages look like. Validated like mechanics."""
+"""A program's branding: what the wallet card and the pages look like. Validated like mechanics.
+Its description, terms and logo text may be written per language (core/program_texts.py)."""
 import re
 from typing import Any
 
+from chalicelib.core import program_texts
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 
@@ -18,6 +20,7 @@ DEFAULTS = {
 _SHORT_HEX = 3  # '#rgb'
 _CHANNEL_MAX = 255
 _TEXT_LIMITS = {"logo_text": 40, "organization_name": 80, "description": 200, "terms": 2000}
+LOCALIZED = ("logo_text", "description", "terms")  # a string, or {"ru": …, "en": …}
 
 
 def parse_color(value: object, field: str) -> str:
@@ -46,15 +49,26 @@ def as_rgb(color: str) -> str:
 def parse(data: object, base: dict[str, Any] | None = None) -> dict[str, Any]:
     data = v.require_object(data, "branding")
     v.reject_unknown(data, DEFAULTS, "branding")
-    result = dict(DEFAULTS)
+    result: dict[str, Any] = dict(DEFAULTS)
     result.update(base or {})
     for name in ("background_color", "foreground_color", "label_color"):
         if data.get(name) is not None:
             result[name] = parse_color(data[name], f"branding.{name}")
     for name, limit in _TEXT_LIMITS.items():
         if name in data:
-            result[name] = v.read_str(data, name, prefix="branding", max_len=limit)
+            result[name] = (program_texts.read(data, name, prefix="branding", max_len=limit) if name in LOCALIZED
+                            else v.read_str(data, name, prefix="branding", max_len=limit))
     if "website" in data:
         result["website"] = v.read_str(data, "website", prefix="branding", max_len=300,
                                        pattern=r"https://[^\s<>\"']+")
     return result
+
+
+def in_language(branding: dict[str, Any] | None, lang: str | None) -> dict[str, Any]:
+    """The branding as a reader of `lang` sees it: each text of LOCALIZED in their language (see
+    program_texts.pick), everything else as stored."""
+    brand = dict(branding or {})
+    for name in LOCALIZED:
+        if name in brand:
+            brand[name] = program_texts.pick(brand[name], lang)
+    return brand

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.core import program_texts
 from chalicelib.core import validation as v
 from chalicelib.core.kinds import KINDS as KIND_REGISTRY
 from chalicelib.core.percent import percent as basis_points_to_percent
@@ -24,9 +25,14 @@ SOURCES = ("purchase", "welcome", "referral", "birthday", "winback", "campaign",
 @dataclass(frozen=True)
 class Tier:
     id: str
-    name: str
+    name: str  # in the program's first language (what admins see); `names` has every language written
     threshold: int  # spend over the tier window, minor units, needed to hold this tier
     earn_bp: int  # earn rate in basis points of the money paid
+    names: dict[str, str] = field(default_factory=dict, compare=False)  # {locale: name}; empty: `name` only
+
+    def name_in(self, lang: str | None) -> str:
+        """The name a reader of `lang` sees (program_texts.pick): never the tier's id."""
+        return program_texts.pick(self.names, lang) or self.name
 
 
 @dataclass(frozen=True)
@@ -174,9 +180,13 @@ def _parse_tiers(raw: object) -> tuple[Tier, ...]:
         p = f"mechanics.tiers[{index}]"
         item = v.require_object(raw_item, p)
         v.reject_unknown(item, {"id", "name", "threshold", "earn_percent"}, p)
+        tier_id = v.read_str(item, "id", prefix=p, required=True, max_len=32, pattern=r"[a-z0-9_-]+")
+        name = program_texts.read(item, "name", prefix=p, required=True, max_len=40)
+        names = dict(name) if isinstance(name, dict) else {}
         tier = Tier(
-            id=v.read_str(item, "id", prefix=p, required=True, max_len=32, pattern=r"[a-z0-9_-]+"),
-            name=v.read_str(item, "name", prefix=p, required=True, max_len=40),
+            id=tier_id,
+            name=program_texts.pick(name, None) or "",
+            names=names,
             threshold=v.read_int(item, "threshold", prefix=p, required=True, minimum=0, maximum=10**12),
             earn_bp=v.read_percent(item, "earn_percent", prefix=p, required=True),
         )
@@ -196,7 +206,7 @@ def to_dict(m: Mechanics) -> dict[str, Any]:
     return {
         "kind": m.kind,
         "point_value": m.point_value,
-        "tiers": [{"id": t.id, "name": t.name, "threshold": t.threshold,
+        "tiers": [{"id": t.id, "name": dict(t.names) if t.names else t.name, "threshold": t.threshold,
                    "earn_percent": basis_points_to_percent(t.earn_bp)} for t in m.tiers],
         "tier_window_days": m.tier_window_days,
         "tier_downgrade": m.tier_downgrade,

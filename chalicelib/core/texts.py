@@ -6,14 +6,19 @@ its rules the same way everywhere. Counted words agree with their number (`plura
 forms (1 балл, 2 балла, 5 баллов; 11–14 take the third), English two (1 point, 2 points).
 Apple's field labels stay in the pass design's `<lang>.lproj/pass.strings`: the device picks them.
 """
+import re
 from collections.abc import Mapping
 from datetime import date
+from typing import Any, TypedDict
 
+from chalicelib.core import program_texts
+from chalicelib.core import validation as v
 from chalicelib.core.kinds import kind_named
 from chalicelib.core.mechanics import Mechanics
 from chalicelib.core.percent import percent
+from chalicelib.errors import InvalidInput
 
-LANGUAGES = ("ru", "en")
+LANGUAGES = program_texts.LOCALES
 DEFAULT_LANGUAGE = "ru"
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -41,11 +46,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "code_sms": "Код для карты «{program}»: {code}. Никому его не сообщайте.",
         # wallets
         "member": "Участник", "points_label": "Баллы", "card_online": "Карта онлайн",
+        # the card page's facts (usecases/cards.py `page_facts`)
+        "expiry_line": "{count} {points} {expire} {day}",
+        "blocked_note": "Баллы по этой карте не начисляются и не списываются. Обратитесь к продавцу.",
+        "friend": "друг",
         # the program's rules (see `rules`); each kind's own first line is `rules_earn_<kind>`
         "rules_earn_points": "Начисляем {earn}% от суммы покупки баллами.",
         "rules_earn_cashback": "Возвращаем {earn}% от суммы покупки кешбэком в баллах.",
         "rules_redeem_cap": "Баллами можно оплатить до {cap}% чека.",
         "rules_lifetime": "Баллы сгорают через {days}.",
+        "rules_lifetime_purchases": "Баллы за покупки сгорают через {days}.",
         # the Telegram bot ({points}: texts.word(balance, "points", lang))
         "telegram_linked": "Карта «{program}» подключена. Баланс: {balance} {points}.\n"
                            "/balance — баланс, /qr — код для кассы",
@@ -53,11 +63,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "telegram_join": "Получите карту «{program}»:", "telegram_join_button": "Получить карту",
         "telegram_unknown": "Откройте бота по ссылке со страницы вашей карты, чтобы подключить её.",
         "telegram_qr": "Покажите этот код на кассе: {number}", "telegram_bad_link": "Ссылка устарела или неверна.",
-        # messages the platform writes itself
-        # (their counted words agree with {count}: see `about_points`)
-        "expiry_warning": "{count} {points} {expire} {day}. Успейте потратить!",
-        "birthday_gift": "С днём рождения! Дарим {count} {points}.",
-        "winback_offer": "Мы соскучились! {count} {points} {wait} вас.",
+        # the trigger messages' defaults (owners may override them: TRIGGERS); worded so that every
+        # {placeholder} reads right whatever the number ("Дарим вам 1 балл / 2 балла / 5 баллов")
+        "expiry_warning": "Баллы сгорают {date}: {points}. Успейте потратить!",
+        "birthday_gift": "С днём рождения, {name}! Дарим вам {bonus}.",
+        "winback_offer": "Мы соскучились, {name}! Возвращайтесь: дарим вам {bonus}.",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -81,19 +91,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "code_sent": "We texted a code to this number. Enter it to get your card.",
         "code_sms": "Your code for the {program} card: {code}. Do not share it.",
         "member": "Member", "points_label": "Points", "card_online": "Your card online",
+        "expiry_line": "{count} {points} {expire} on {day}",
+        "blocked_note": "This card neither earns nor spends points. Please ask the staff.",
+        "friend": "friend",
         "rules_earn_points": "You earn {earn}% of every purchase in points.",
         "rules_earn_cashback": "You get {earn}% of every purchase back as cashback in points.",
         "rules_redeem_cap": "Points can pay up to {cap}% of a receipt.",
         "rules_lifetime": "Points expire after {days}.",
+        "rules_lifetime_purchases": "Points for purchases expire after {days}.",
         "telegram_linked": "Your {program} card is linked. Balance: {balance} {points}.\n/balance, /qr for the counter",
         "telegram_balance": "{program}: {balance} {points}, {available} available. Tier: {tier}.",
         "telegram_join": "Get your {program} card:", "telegram_join_button": "Get the card",
         "telegram_unknown": "Open the bot from the link on your card page to link your card.",
         "telegram_qr": "Show this code at the counter: {number}",
         "telegram_bad_link": "This link is out of date or wrong.",
-        "expiry_warning": "{count} {points} {expire} on {day}. Use {them} before then!",
-        "birthday_gift": "Happy birthday! Here {are} {count} {points} from us.",
-        "winback_offer": "We miss you! {count} {points} {are} waiting for you.",
+        "expiry_warning": "Points expire on {date}: {points}. Use them in time!",
+        "birthday_gift": "Happy birthday, {name}! A gift from us: {bonus}.",
+        "winback_offer": "We miss you, {name}! Come back for a gift: {bonus}.",
     },
 }
 
@@ -101,9 +115,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
 # may use any of its language's words; each agrees with the message's {count}.
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "ru": {"points": ("балл", "балла", "баллов"), "days": ("день", "дня", "дней"),
-           "expire": ("сгорит", "сгорят", "сгорят"), "wait": ("ждёт", "ждут", "ждут")},
-    "en": {"points": ("point", "points"), "days": ("day", "days"),
-           "expire": ("expires", "expire"), "are": ("is", "are"), "them": ("it", "them")},
+           "expire": ("сгорит", "сгорят", "сгорят")},
+    "en": {"points": ("point", "points"), "days": ("day", "days"), "expire": ("expires", "expire")},
 }
 _TEENS = range(11, 15)  # Russian 11–14 take the "many" form whatever their last digit
 _FEW = range(2, 5)
@@ -144,14 +157,6 @@ def text(key: str, lang: str, **values: object) -> str:
     return template.format(**values) if values else template
 
 
-def about_points(key: str, points: int, **values: object) -> dict[str, str]:
-    """A message about a number of points in every language, {"ru": …, "en": …}: `{count}` is the
-    number and every counted word (`{points}`, `{expire}`, …) agrees with it."""
-    return {lang: text(key, lang, count=points, **{name: plural(points, forms, lang)
-                                                   for name, forms in WORDS[lang].items()}, **values)
-            for lang in LANGUAGES}
-
-
 def rules(mechanics: Mechanics, tier_id: str | None, lang: str) -> tuple[str, ...]:
     """The program's rules for a customer of `tier_id`, one sentence each: how one earns (told by the
     program's kind), how much of a receipt points can pay, how long points last."""
@@ -159,8 +164,10 @@ def rules(mechanics: Mechanics, tier_id: str | None, lang: str) -> tuple[str, ..
     earning = kind_named(mechanics.kind).earn_phrase(mechanics, tier)
     sentences = [text(earning.key, lang, **earning.values),
                  text("rules_redeem_cap", lang, cap=percent(mechanics.redeem_cap_bp))]
-    if mechanics.lifetime_days:
-        sentences.append(text("rules_lifetime", lang, days=count(mechanics.lifetime_days, "days", lang)))
+    purchases = mechanics.lifetime_for("purchase")
+    if purchases:  # other sources' own lifetimes show on the card page's expiry line, with their day
+        key = "rules_lifetime_purchases" if mechanics.lifetime_by_source else "rules_lifetime"
+        sentences.append(text(key, lang, days=count(purchases, "days", lang)))
     return tuple(sentences)
 
 
@@ -174,14 +181,131 @@ def localized(key: str) -> Mapping[str, str]:
     return {lang: CATALOGUE[lang][key] for lang in LANGUAGES}
 
 
-def expiry_warning(points: int, day: date) -> dict[str, str]:
-    """The warning before points expire ("21 балл сгорит 05.03. …", "5 points expire on 05.03. …")."""
-    return about_points("expiry_warning", points, day=day.strftime("%d.%m"))
+# --- days in words ---------------------------------------------------------------------------------
+
+MONTHS = {  # Russian months in the genitive ("31 декабря"), as a date is said
+    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
+           "ноября", "декабря"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
 
 
-def birthday_gift(points: int) -> dict[str, str]:
-    return about_points("birthday_gift", points)
+def day_text(day: date, lang: str, today: date | None = None) -> str:
+    """A day as a reader says it: "31 декабря", "31 December"; with the year when it is not `today`'s."""
+    lang = language(lang)
+    said = f"{day.day} {MONTHS[lang][day.month - 1]}"
+    return said if today is not None and day.year == today.year else f"{said} {day.year}"
 
 
-def winback_offer(points: int) -> dict[str, str]:
-    return about_points("winback_offer", points)
+def expiry_line(points: int, day: date, lang: str, today: date | None = None) -> str:
+    """The card page's expiry fact: "120 баллов сгорят 31 декабря", "1 point expires on 31 December"."""
+    lang = language(lang)
+    words = {name: plural(points, forms, lang) for name, forms in WORDS[lang].items()}
+    return text("expiry_line", lang, count=points, **words, day=day_text(day, lang, today))
+
+
+# --- trigger messages: built-in defaults, owners' overrides -----------------------------------------
+
+# The messages the daily triggers send, and the {placeholders} each may use: {name} the holder's name,
+# {bonus} and {points} a number of points with its counted word ("120 баллов"), {date} a day in words.
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "birthday_gift": ("name", "bonus"),
+    "winback_offer": ("name", "bonus"),
+    "expiry_warning": ("points", "date"),
+}
+MESSAGE_MAX = 300  # characters: a wallet notice and a Telegram message show it whole
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+Overrides = Mapping[str, Mapping[str, str]]  # trigger -> locale -> the owner's text
+
+
+class TriggerText(TypedDict):
+    """A trigger's text in one language, as the admin API lists it."""
+
+    trigger: str  # a name of TRIGGERS
+    locale: str
+    text: str  # what is sent: the owner's text, or the default
+    default: str
+    overridden: bool
+    placeholders: list[str]
+
+
+def parse_messages(data: object, current: Overrides | None = None) -> dict[str, dict[str, str]]:
+    """A program's `messages` as sent, merged over its `current` overrides: {trigger: {locale: text}};
+    a null or empty text removes that override (the default applies again). Every {placeholder} must be
+    one of the trigger's (errors name the text: `messages.birthday_gift.ru`)."""
+    data = v.require_object(data, "messages")
+    v.reject_unknown(data, TRIGGERS, "messages")
+    merged = {trigger: dict(texts) for trigger, texts in (current or {}).items()}
+    for trigger, raw in data.items():
+        prefix = f"messages.{trigger}"
+        by_locale = v.require_object(raw, prefix)
+        v.reject_unknown(by_locale, LANGUAGES, prefix)
+        kept = merged.setdefault(trigger, {})
+        for locale in by_locale:
+            written = v.read_str(by_locale, locale, prefix=prefix, max_len=MESSAGE_MAX)
+            if written is None:
+                kept.pop(locale, None)
+                continue
+            unknown = [name for name in _PLACEHOLDER.findall(written) if name not in TRIGGERS[trigger]]
+            if unknown:
+                raise InvalidInput(f"'{prefix}.{locale}' uses {{{unknown[0]}}}; this message knows "
+                                   + ", ".join(f"{{{name}}}" for name in TRIGGERS[trigger]) + ".",
+                                   code="unknown_placeholder", field=f"{prefix}.{locale}")
+            kept[locale] = written
+    return {trigger: texts for trigger, texts in merged.items() if texts}
+
+
+def message_template(trigger: str, lang: str, overrides: Overrides | None = None) -> str:
+    """The text a trigger sends in `lang`: the owner's if they wrote one, else the catalogue's."""
+    lang = language(lang)
+    return (overrides or {}).get(trigger, {}).get(lang) or CATALOGUE[lang][trigger]
+
+
+def render_message(template: str, lang: str, values: Mapping[str, object]) -> str:
+    """`template` with its {placeholders} filled: numbers of points with their counted word, days in
+    words; anything else in braces stays as written (only known placeholders pass validation)."""
+    today = values.get("today")
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = values.get(name)
+        if value is None:
+            return match.group(0)
+        if name in ("bonus", "points") and isinstance(value, int):
+            return count(value, "points", lang)
+        if isinstance(value, date):
+            return day_text(value, lang, today if isinstance(today, date) else None)
+        return str(value)
+    return _PLACEHOLDER.sub(fill, template)
+
+
+def trigger_message(trigger: str, overrides: Overrides | None = None, **values: Any) -> dict[str, str]:
+    """A trigger's message in every language, {"ru": …, "en": …}, from the owner's texts or the defaults."""
+    return {lang: render_message(message_template(trigger, lang, overrides), lang,
+                                 {"name": values.get("name") or CATALOGUE[lang]["friend"], **{
+                                     key: value for key, value in values.items() if key != "name"}})
+            for lang in LANGUAGES}
+
+
+def messages_listing(overrides: Overrides | None) -> list[TriggerText]:
+    """Every trigger's text in every language: the effective one, the built-in default, its placeholders."""
+    return [{"trigger": trigger, "locale": lang, "text": message_template(trigger, lang, overrides),
+             "default": CATALOGUE[lang][trigger], "overridden": bool((overrides or {}).get(trigger, {}).get(lang)),
+             "placeholders": list(placeholders)}
+            for trigger, placeholders in TRIGGERS.items() for lang in LANGUAGES]
+
+
+def expiry_warning(points: int, day: date, overrides: Overrides | None = None,
+                   today: date | None = None) -> dict[str, str]:
+    """The warning before points expire ("Баллы сгорают 5 марта: 21 балл. …"; the year when not `today`'s)."""
+    return trigger_message("expiry_warning", overrides, points=points, date=day, today=today)
+
+
+def birthday_gift(points: int, name: str | None = None, overrides: Overrides | None = None) -> dict[str, str]:
+    return trigger_message("birthday_gift", overrides, bonus=points, name=name)
+
+
+def winback_offer(points: int, name: str | None = None, overrides: Overrides | None = None) -> dict[str, str]:
+    return trigger_message("winback_offer", overrides, bonus=points, name=name)

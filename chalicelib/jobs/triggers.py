@@ -67,7 +67,7 @@ def expiry_warning_one(program: Program, card: Card, day: date, now: datetime, c
     expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
     if not expiring:
         return {}  # an index copy that is behind: those points were spent meanwhile
-    wording = texts.expiry_warning(expiring, date.fromisoformat(warn_day))
+    wording = texts.expiry_warning(expiring, date.fromisoformat(warn_day), program.messages, today=day)
     message = _pending_message(program, card, "expiry_warning", wording, now, service=True)
     if not occasions.claim_with(f"warn#{card.card_id}#{warn_day}", card, message, now, keep_days=400):
         return {}  # warned before (once per card and expiry day)
@@ -93,13 +93,13 @@ def _gift(program: Program, card: Card, source: str, points: int, occasion: str,
 def birthdays_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).birthday_bonus
     return _gift(program, card, "birthday", points, context["year"], day=day, now=now,
-                 wording=texts.birthday_gift(points), counter="gifts")
+                 wording=texts.birthday_gift(points, card.name, program.messages), counter="gifts")
 
 
 def winback_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     points = mech.from_stored(program.mechanics).winback_bonus
     return _gift(program, card, "winback", points, context["last_visit"], day=day, now=now,
-                 wording=texts.winback_offer(points), counter="offers")
+                 wording=texts.winback_offer(points, card.name, program.messages), counter="offers")
 
 
 # --- which cards each occasion walks, and which walks each job makes for a program --------------------

@@ -88,6 +88,7 @@ class Program(Model):
     mechanics = JSONAttribute()
     branding = JSONAttribute()
     limits = JSONAttribute(null=True)  # rate limits and phone confirmation (chalicelib.core.limits); null: defaults
+    messages = JSONAttribute(null=True)  # owners' trigger texts {trigger: {locale: text}} (core/texts.py); null: none
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()

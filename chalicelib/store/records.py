@@ -34,3 +34,4 @@ class Program:
     created_at: str
     updated_at: str
     version: int  # the stored item's version: an edit is written only over the version it was read at
+    messages: dict[str, dict[str, str]] | None = None  # owners' trigger texts (core/texts.py TRIGGERS); None: defaults

@@ -1,13 +1,14 @@
 """What callers see of a card: the admin view, the customer's card page, the enrollment answer."""
 import hashlib
 import hmac
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 from email.utils import formatdate
 from typing import Any, NotRequired, TypedDict
 
 from chalicelib.commands.admin import CardEdit
 from chalicelib.config import settings
-from chalicelib.core import card_number, lots
+from chalicelib.core import card_number, lots, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -39,6 +40,7 @@ class CardRow(TypedDict):
     name: str
     balance: int
     tier: str
+    tier_name: str  # what people call the tier (the program's first language); `tier` is its id
     status: str
     created_at: str
     last_visit_on: str | None
@@ -110,6 +112,39 @@ class LedgerEntryView(TypedDict):
     cause: LedgerCause
     actor: str | None
     reason: str | None
+
+
+class CardPageFacts(TypedDict):
+    """What the card page says about a card (templates/card.html), in the page's language."""
+
+    tier_name: str
+    expiry: str | None  # "120 баллов сгорят 31 декабря": the nearest lot that will expire, or None
+    blocked: bool
+    rules: tuple[str, ...]
+
+
+def page_facts(card: Card, program: Program, locale: str, today: date) -> CardPageFacts:
+    """The card page's facts: the tier by its name in the reader's language (never its id), the amount
+    and day of the nearest points to expire, whether the card is blocked, the program's rules."""
+    mechanics = mech.from_stored(program.mechanics)
+    nearest = nearest_expiry(card_store.lots_of(card), today)
+    return {"tier_name": mechanics.tier(card.tier).name_in(locale),
+            "expiry": texts.expiry_line(nearest[1], nearest[0], locale, today) if nearest else None,
+            "blocked": card.status == "blocked",
+            "rules": texts.rules(mechanics, card.tier, locale)}
+
+
+def nearest_expiry(card_lots: Iterable[lots.Lot], today: date) -> tuple[date, int] | None:
+    """(day, points) of the points that expire soonest after `today` (those already due but not yet burned
+    by the nightly sweep are gone for the customer: not counted)."""
+    due: dict[str, int] = {}
+    for lot in card_lots:
+        if lot.remaining > 0 and lot.expires_on and lot.expires_on > today.isoformat():
+            due[lot.expires_on] = due.get(lot.expires_on, 0) + lot.remaining
+    if not due:
+        return None
+    day = min(due)
+    return date.fromisoformat(day), due[day]
 
 
 def unsubscribe_token(card: Card) -> str:
@@ -194,11 +229,11 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
     return view
 
 
-def list_view(card: Card) -> CardRow:
+def list_view(card: Card, mechanics: mech.Mechanics) -> CardRow:
     """A row of the cards list (from the by_program index, which projects only these fields)."""
     return {"id": card.card_id, "number": card.number, "name": card.name, "balance": int(card.balance or 0),
-            "tier": card.tier, "status": card.status, "created_at": card.created_at,
-            "last_visit_on": card.last_visit_on}
+            "tier": card.tier, "tier_name": mechanics.tier(card.tier).name, "status": card.status,
+            "created_at": card.created_at, "last_visit_on": card.last_visit_on}
 
 
 def search(program: Program, query: str, by_phone: bool = True) -> Card | None:

@@ -7,6 +7,7 @@ from typing import TypedDict
 from chalicelib.commands import admin as commands
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
+from chalicelib.core import texts
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
@@ -22,8 +23,9 @@ class ProgramView(TypedDict):
     country: str
     status: str
     mechanics: dict[str, object]
-    branding: dict[str, str]
+    branding: dict[str, object]
     limits: dict[str, object]
+    messages: dict[str, dict[str, str]]
     created_at: str
     updated_at: str
 
@@ -34,7 +36,8 @@ def create(merchant_id: str, new: commands.NewProgram | Mapping[str, object], no
         new = commands.read_new_program(new)
     return program_store.create(merchant_id=merchant_id, slug=new.slug, name=new.name, timezone=new.timezone,
                                 currency=new.currency, country=new.country, mechanics=mech.to_dict(new.mechanics),
-                                branding=new.branding, limits=limit_rules.to_dict(new.limits), now=now)
+                                branding=new.branding, limits=limit_rules.to_dict(new.limits), now=now,
+                                messages=new.messages)
 
 
 def update(program: Program, changes: commands.ProgramChanges, now: datetime) -> Program:
@@ -56,6 +59,8 @@ def _stored(settings: commands.ProgramSettings) -> dict[str, object]:
         values["mechanics"] = mech.to_dict(settings.mechanics)
     if settings.limits is not None:
         values["limits"] = limit_rules.to_dict(settings.limits)
+    if settings.messages is not None:
+        values["messages"] = settings.messages or None  # none left: the defaults
     return values
 
 
@@ -72,9 +77,20 @@ def view(program: Program) -> ProgramView:
         "mechanics": program.mechanics,
         "branding": program.branding,
         "limits": limit_rules.to_dict(limit_rules.from_stored(program.limits)),
+        "messages": program.messages or {},
         "created_at": program.created_at,
         "updated_at": program.updated_at,
     }
+
+
+class TriggerTexts(TypedDict):
+    items: list[texts.TriggerText]
+
+
+def messages_view(program: Program) -> TriggerTexts:
+    """GET /admin/programs/{id}/messages: every trigger's text in every language, the built-in default
+    beside it, and the {placeholders} it may use."""
+    return {"items": texts.messages_listing(program.messages)}
 
 
 def is_slug(text: str) -> bool:

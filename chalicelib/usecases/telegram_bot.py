@@ -71,7 +71,7 @@ def handle(message: Message, now: datetime) -> str:  # noqa: PLR0911 (one answer
     telegram.send_message(chat_id, texts.text(
         "telegram_balance", lang, program=program.name, balance=state.balance,
         points=texts.word(state.balance, "points", lang),
-        available=lot_rules.available(state.lots, today.isoformat()), tier=mechanics.tier(state.tier).name))
+        available=lot_rules.available(state.lots, today.isoformat()), tier=mechanics.tier(state.tier).name_in(lang)))
     return "balance"
 
 

@@ -196,14 +196,15 @@ def pass_json(card: Card, program: Program, design_name: str = "default") -> dic
     s = settings()
     template = design(design_name).template
     mechanics = mech.from_stored(program.mechanics)
-    brand = brandings.parse({}, program.branding)
+    lang = texts.language(card.locale)  # the pass's own language: its holder's
+    brand = brandings.in_language(brandings.parse({}, program.branding), lang)
     tier = mechanics.tier(card.tier)
     values = {
         "balance": int(card.balance),
         "holder": card.name,
-        "tier": tier.name,
+        "tier": tier.name_in(lang),
         "number": card_number.display(card.number),
-        "rules": texts.rules_text(mechanics, card.tier, texts.language(card.locale)),
+        "rules": texts.rules_text(mechanics, card.tier, lang),
         "card_page": f"{s.public_base_url}/c/{card.card_id}?k={card.access_key}",
         "terms": brand.get("terms") or "",
         "notice": card.notice or "",

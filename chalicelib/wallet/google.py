@@ -23,7 +23,7 @@ from typing import Any
 from chalicelib import log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
-from chalicelib.core import card_number, texts
+from chalicelib.core import card_number, program_texts, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.store.records import Card, Program
 from chalicelib.wallet import images
@@ -227,6 +227,14 @@ def _localized(default: str, translations: Mapping[str, str]) -> dict[str, Any]:
             "translatedValues": [{"language": lang, "value": text} for lang, text in translations.items()]}
 
 
+def _program_localized(value: object, limit: int) -> dict[str, Any]:
+    """A program's own text (a string or {locale: text}) as Google's localized string, in every language
+    a reader may have (program_texts.pick: the owner's words for it, else the program's first language)."""
+    every = {lang: (program_texts.pick(value, lang) or "")[:limit] for lang in texts.LANGUAGES}
+    return _localized(every[texts.DEFAULT_LANGUAGE],
+                      {lang: words for lang, words in every.items() if lang != texts.DEFAULT_LANGUAGE})
+
+
 def _catalogue_localized(key: str) -> dict[str, Any]:
     """A catalogue text as Google's localized string: the default language's words, the others as
     translations."""
@@ -282,7 +290,9 @@ def loyalty_class(issuer_id: str, program: Program) -> dict[str, Any]:
     if brand.get("website"):
         document["homepageUri"] = {"uri": brand["website"], "description": name}
     if brand.get("description"):
-        document["textModulesData"] = [{"id": "about", "header": program.name[:35], "body": brand["description"][:500]}]
+        description = program_texts.pick(brand["description"], texts.DEFAULT_LANGUAGE) or ""
+        document["textModulesData"] = [{"id": "about", "header": program.name[:35], "body": description[:500],
+                                        "localizedBody": _program_localized(brand["description"], 500)}]
     return document
 
 
@@ -290,7 +300,8 @@ def loyalty_object(issuer_id: str, card: Card, program: Program) -> dict[str, An
     mechanics = mech.from_stored(program.mechanics)
     tier = mechanics.tier(card.tier)
     base = settings().public_base_url
-    words = texts.CATALOGUE[texts.language(card.locale)]
+    lang = texts.language(card.locale)  # the holder's language: the object is theirs alone
+    words = texts.CATALOGUE[lang]
     return {
         "id": object_id(issuer_id, card),
         "classId": class_id(issuer_id, program),
@@ -300,11 +311,11 @@ def loyalty_object(issuer_id: str, card: Card, program: Program) -> dict[str, An
         "loyaltyPoints": {"label": words["points_label"], "balance": {"int": int(card.balance)}},
         # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen
         # itself; a cut of ours showed "Platinu". The details repeat it in full.
-        "secondaryLoyaltyPoints": {"label": words["tier"], "balance": {"string": tier.name}},
+        "secondaryLoyaltyPoints": {"label": words["tier"], "balance": {"string": tier.name_in(lang)}},
         "barcode": {"type": "QR_CODE", "value": card.number, "alternateText": card_number.display(card.number)},
         "textModulesData": [{"id": "rules", "header": words["rules"],
-                             "body": texts.rules_text(mechanics, card.tier, texts.language(card.locale))},
-                            {"id": "tier", "header": words["tier"], "body": tier.name}],
+                             "body": texts.rules_text(mechanics, card.tier, lang)},
+                            {"id": "tier", "header": words["tier"], "body": tier.name_in(lang)}],
         "linksModuleData": {"uris": [{"id": "card", "uri": f"{base}/c/{card.card_id}?k={card.access_key}",
                                       "description": words["card_online"]}]},
     }

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from chalicelib.core import kinds, ledger, mechanics, texts
 from chalicelib.core import validation as v
 from chalicelib.core.kinds import ReceiptLine
+from chalicelib.errors import InvalidInput
 
 RU_POINTS = texts.WORDS["ru"]["points"]
 
@@ -57,14 +58,16 @@ def test_rules_are_told_from_the_mechanics() -> None:
     assert texts.rules(gold, "base", "de") == texts.rules(gold, "base", "ru")  # unknown languages: the default
 
 
-def test_messages_agree_with_their_number() -> None:
-    assert texts.expiry_warning(21, date(2026, 3, 5)) == {"ru": "21 балл сгорит 05.03. Успейте потратить!",
-                                                          "en": "21 points expire on 05.03. Use them before then!"}
-    assert texts.expiry_warning(1, date(2026, 3, 5))["en"] == "1 point expires on 05.03. Use it before then!"
-    assert texts.birthday_gift(10) == {"ru": "С днём рождения! Дарим 10 баллов.",
-                                       "en": "Happy birthday! Here are 10 points from us."}
-    assert texts.winback_offer(1) == {"ru": "Мы соскучились! 1 балл ждёт вас.",
-                                      "en": "We miss you! 1 point is waiting for you."}
+def test_trigger_messages_read_right_whatever_the_number() -> None:
+    assert texts.expiry_warning(21, date(2026, 3, 5), today=date(2026, 2, 26)) == {
+        "ru": "Баллы сгорают 5 марта: 21 балл. Успейте потратить!",
+        "en": "Points expire on 5 March: 21 points. Use them in time!"}
+    assert texts.expiry_warning(1, date(2027, 1, 2), today=date(2026, 12, 26))["en"] == (
+        "Points expire on 2 January 2027: 1 point. Use them in time!")  # another year: said with it
+    assert texts.birthday_gift(10, "Аня") == {"ru": "С днём рождения, Аня! Дарим вам 10 баллов.",
+                                              "en": "Happy birthday, Аня! A gift from us: 10 points."}
+    assert texts.winback_offer(1, None) == {"ru": "Мы соскучились, друг! Возвращайтесь: дарим вам 1 балл.",
+                                            "en": "We miss you, friend! Come back for a gift: 1 point."}
 
 
 def test_kinds_are_registered_by_name_and_validated() -> None:
@@ -116,3 +119,50 @@ def test_readers_are_typed_by_what_the_caller_asks() -> None:
     assert assert_type(v.read_str(data, "missing", default="d"), str) == "d"
     assert assert_type(v.read_bool(data, "b", default=False), bool) is True
     assert assert_type(v.read_percent(data, "p", required=True), int) == basis_points
+
+
+def _russian_points(n: int) -> str:
+    """The Russian form by the grammar book's wording, independently of `texts.plural`: a number ending
+    in 1 (but not 11) takes «балл», one ending in 2, 3 or 4 (but not 12-14) «балла», the rest «баллов»."""
+    last_two = f"{n:02d}"[-2:]
+    if last_two[0] == "1":
+        return "баллов"
+    return {"1": "балл", "2": "балла", "3": "балла", "4": "балла"}.get(last_two[1], "баллов")
+
+
+@pytest.mark.parametrize("n, expected", [(1, "1 балл"), (2, "2 балла"), (5, "5 баллов"), (11, "11 баллов"),
+                                         (21, "21 балл"), (101, "101 балл"), (111, "111 баллов")])
+def test_the_issues_examples(n: int, expected: str) -> None:
+    assert texts.count(n, "points", "ru") == expected
+
+
+def test_every_text_with_a_number_agrees_with_it_from_0_to_1000() -> None:
+    day, today = date(2026, 12, 31), date(2026, 12, 1)
+    for n in range(1001):
+        counted = f"{n} {_russian_points(n)}"
+        english = f"{n} {'point' if n == 1 else 'points'}"
+        verb = "сгорит" if _russian_points(n) == "балл" else "сгорят"
+        assert texts.expiry_line(n, day, "ru", today) == f"{counted} {verb} 31 декабря", n
+        assert texts.expiry_line(n, day, "en", today).startswith(f"{english} expire"), n
+        for message in (texts.birthday_gift(n, "Аня"), texts.winback_offer(n, "Аня"),
+                        texts.expiry_warning(n, day, today=today)):
+            assert counted in message["ru"] and english in message["en"], (n, message)
+        assert texts.text("telegram_balance", "ru", program="P", balance=n, points=texts.word(n, "points", "ru"),
+                          available=n, tier="T").startswith(f"«P»: {counted},")
+
+
+def test_owners_texts_fill_their_placeholders_with_counted_points() -> None:
+    own = {"expiry_warning": {"ru": "{date} сгорит часть баллов — {points}", "en": "{points} go on {date}"}}
+    assert texts.expiry_warning(3, date(2026, 5, 9), own, today=date(2026, 5, 2)) == {
+        "ru": "9 мая сгорит часть баллов — 3 балла", "en": "3 points go on 9 May"}
+    assert texts.birthday_gift(5, "Ян", {"birthday_gift": {"en": "{name}: {bonus}"}}) == {
+        "ru": "С днём рождения, Ян! Дарим вам 5 баллов.", "en": "Ян: 5 points"}  # ru: the default
+
+
+def test_owners_texts_may_use_only_their_triggers_placeholders() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        texts.parse_messages({"winback_offer": {"en": "Hi {name}, {name.__class__}"}})
+    assert refused.value.field == "messages.winback_offer.en" and refused.value.code == "unknown_placeholder"
+    kept = texts.parse_messages({"winback_offer": {"en": "Hi {name}"}}, {"birthday_gift": {"ru": "{bonus}"}})
+    assert kept == {"winback_offer": {"en": "Hi {name}"}, "birthday_gift": {"ru": "{bonus}"}}
+    assert texts.parse_messages({"birthday_gift": {"ru": ""}}, kept) == {"winback_offer": {"en": "Hi {name}"}}

@@ -87,7 +87,7 @@ def test_triggers_send_their_messages(aws):
     triggers.birthdays(date(2027, 3, 5), now=datetime(2027, 3, 5, 3, 0, tzinfo=UTC))  # 06:00 Moscow
     assert [(k, o) for k, o, _ in _messages(card)] == [("birthday", "queued")]
     outbox.deliver(datetime(2027, 3, 5, 9, 0, tzinfo=MOSCOW), push=lambda t: apns.PushResult(200))
-    assert card_store.get(card.card_id).notice == "Happy birthday! Here are 10 points from us."
+    assert card_store.get(card.card_id).notice == "Happy birthday, A! A gift from us: 10 points."
 
 
 def test_a_delayed_message_whose_delivery_is_retried_goes_out_once(aws, monkeypatch):
