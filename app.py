@@ -8,8 +8,19 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import (admin, admin_reads, design, google, integrations, join, openapi, passkit, pos, staff,
-                           telegram)
+from chalicelib.api import (
+    admin,
+    admin_reads,
+    design,
+    google,
+    integrations,
+    join,
+    openapi,
+    passkit,
+    pos,
+    staff,
+    telegram,
+)
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 

@@ -185,6 +185,7 @@ def _policy(function: str, logical_tables: dict[str, str], stage_env: dict[str, 
                            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:"
                                                    f"${{AWS::AccountId}}:identity/{domain}"}})
     statements.extend(_staff_statements(function))
+    statements.extend(_assets_statements(function))
     if function in DISPATCHES:
         statements.append({"Sid": "FanOut", "Effect": "Allow", "Action": ["sqs:SendMessage"],
                            "Resource": {"Fn::GetAtt": ["JobsQueue", "Arn"]}})
@@ -307,6 +308,8 @@ def build(stage: str) -> dict:
         variables = {"PUBLIC_BASE_URL": PUBLIC_BASE_URL}
         if function in MANAGES_STAFF:  # its ID tokens are trusted; its users are managed
             variables.update(STAFF_POOL_SETTINGS)
+        if function in KEEPS_IMAGES:
+            variables["ASSETS_BUCKET"] = {"Ref": "AssetsBucket"}
         if function in DISPATCHES:
             variables["JOBS_QUEUE_URL"] = {"Ref": "JobsQueue"}
         properties = {"FunctionName": function_name(function), "Role": {"Fn::GetAtt": [role, "Arn"]},
@@ -348,6 +351,7 @@ def build(stage: str) -> dict:
     resources["ApiBasePath"] = {"Type": "AWS::ApiGateway::BasePathMapping", "Condition": "HasDomain", "Properties": {
         "DomainName": {"Ref": "ApiDomain"}, "RestApiId": {"Ref": "RestAPI"}, "Stage": {"Ref": "RestAPI.Stage"}}}
     resources.update(_staff_pool(stage))
+    resources["AssetsBucket"] = ASSETS_BUCKET
     resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
         "DisplayName": f"{APP_NAME} {stage} alarms"}}
     resources["AlarmEmailSubscription"] = {"Type": "AWS::SNS::Subscription", "Properties": {
@@ -426,6 +430,30 @@ def staff_pool_requests(stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
     client = {key: value for key, value in resources["StaffConsoleClient"]["Properties"].items()
               if key != "UserPoolId"}
     return pool, client
+
+
+# --- the programs' uploaded card images (README: Card images) ---------------------------------------
+KEEPS_IMAGES = {"api"}  # uploads, the public image route and the .pkpass all run in the API function
+# Private and encrypted: the API serves the images itself (long-cached, content-addressed URLs), so the
+# bucket needs no public access. Kept when the stack goes, like the tables: the passes in people's
+# wallets point at these files.
+ASSETS_BUCKET = {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                 "Properties": {
+                     "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                         {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+                     "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                        "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                     "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}}
+
+
+def _assets_statements(function: str) -> list[dict[str, Any]]:
+    if function not in KEEPS_IMAGES:
+        return []
+    # ListBucket makes a missing file S3's 404 (not a 403), which the public image route answers as 404
+    return [{"Sid": "ImageFiles", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": {"Fn::Sub": "${AssetsBucket.Arn}/programs/*"}},
+            {"Sid": "ImageList", "Effect": "Allow", "Action": ["s3:ListBucket"],
+             "Resource": {"Fn::GetAtt": ["AssetsBucket", "Arn"]}}]
 
 
 def _architecture(stage: str) -> str:

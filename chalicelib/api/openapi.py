@@ -293,7 +293,10 @@ def document() -> dict:
                         status={"type": "string", "enum": ["active", "paused"]}, mechanics={"type": "object"},
                         branding={"type": "object"},
                         limits={**_ref("Limits"), "required": [*limit_counts, "phone_confirmation"]},
-                        messages=_ref("ProgramMessages"), created_at=_NSTRING, updated_at=_NSTRING),
+                        messages=_ref("ProgramMessages"),
+                        images={"type": "object", "description": "Each uploaded image (README: Card images): "
+                                "its version and URLs, for previews"},
+                        created_at=_NSTRING, updated_at=_NSTRING),
         # texts: the owner's trigger texts (README: Customer texts)
         "ProgramMessages": _closed((), **{trigger: _closed((), **{lang: _nullable(_s(texts.MESSAGE_MAX)) for lang in
                                                                    texts.LANGUAGES}) for trigger in texts.TRIGGERS})

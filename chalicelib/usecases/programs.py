@@ -11,6 +11,7 @@ from chalicelib.core import texts
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
+from chalicelib.usecases import images
 
 
 class ProgramView(TypedDict):
@@ -26,6 +27,7 @@ class ProgramView(TypedDict):
     branding: dict[str, object]
     limits: dict[str, object]
     messages: dict[str, dict[str, str]]
+    images: dict[str, images.ImageView]  # each uploaded image's URLs, for previews
     created_at: str
     updated_at: str
 
@@ -78,6 +80,7 @@ def view(program: Program) -> ProgramView:
         "branding": program.branding,
         "limits": limit_rules.to_dict(limit_rules.from_stored(program.limits)),
         "messages": program.messages or {},
+        "images": images.previews(program),
         "created_at": program.created_at,
         "updated_at": program.updated_at,
     }
