@@ -263,6 +263,15 @@ def pass_image(design: str, name: str) -> Response:
                     headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=86400"})
 
 
+@bp.route("/favicon.ico", methods=["GET", "HEAD"])
+@api
+def favicon() -> Response:
+    """The icon browsers ask every page's site for (long-cached: it never changes under this name)."""
+    icon = pages.favicon()
+    return Response(body=icon if bp.current_request.method != "HEAD" else b"", status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=604800"})
+
+
 @bp.route("/u/{card_id}", methods=["GET", "POST"], content_types=[FORM, JSON])
 @api
 def unsubscribe(card_id: str) -> Response:

@@ -1,0 +1,55 @@
+"""`chalice local`, answering unknown routes the way our API Gateway does in AWS.
+
+In AWS the template's GatewayResponse for MISSING_AUTHENTICATION_TOKEN (what API Gateway answers for a
+path or method no route has) is a 404 in the contract's error shape with a fixed body. Chalice's local
+gateway instead mimics API Gateway's default: a 403 whose message quotes the caller's whole
+Authorization header, Bearer token and all, back at them (and into any log or proxy on the way).
+This wrapper makes the local gateway answer like ours. Run it with `chalice local`'s own arguments:
+
+    python -m chalicelib.local_api local --stage local --port 8000
+"""
+import json
+import sys
+from typing import Any
+
+from chalice import local
+
+UNKNOWN_ROUTE = {"error": {"code": "not_found", "message": "No such route."}}
+
+
+class UnknownRoute(local.LocalGatewayException):
+    CODE = 404
+
+
+def _unknown_route() -> UnknownRoute:
+    return UnknownRoute({"Content-Type": "application/json", "Cache-Control": "no-store"},
+                        json.dumps(UNKNOWN_ROUTE).encode())
+
+
+def answer_unknown_routes_with_404() -> None:
+    """Patch chalice.local's gateway (idempotent): a request that matches no route is our 404."""
+    gateway: Any = local.LocalGateway
+    if getattr(gateway, "_answers_unknown_routes", False):
+        return
+    generate = gateway._generate_lambda_event
+
+    def generate_or_404(self: Any, method: str, path: str, headers: dict[str, str], body: bytes | None) -> Any:
+        try:
+            return generate(self, method, path, headers, body)
+        except ValueError:  # chalice's route matcher: no route has this path
+            raise _unknown_route() from None
+
+    gateway._generate_lambda_event = generate_or_404
+    gateway._answers_unknown_routes = True
+
+
+def main() -> int:
+    from chalice.cli import main as chalice_main  # lazy: the CLI is this command's, not the app's
+
+    answer_unknown_routes_with_404()
+    sys.argv = ["chalice", *sys.argv[1:]]
+    return int(chalice_main() or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
