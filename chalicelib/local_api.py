@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from chalice import local
+from chalice.cli import main as chalice_main
 
 UNKNOWN_ROUTE = {"error": {"code": "not_found", "message": "No such route."}}
 
@@ -44,8 +45,6 @@ def answer_unknown_routes_with_404() -> None:
 
 
 def main() -> int:
-    from chalice.cli import main as chalice_main  # lazy: the CLI is this command's, not the app's
-
     answer_unknown_routes_with_404()
     sys.argv = ["chalice", *sys.argv[1:]]
     return int(chalice_main() or 0)

@@ -3,6 +3,8 @@ The QR encoder loads on the first page view, not at import, to keep cold starts 
 """
 import functools
 import secrets
+import struct
+import zlib
 
 from chalice import Response
 
@@ -58,9 +60,6 @@ def favicon() -> bytes:
     """The site's icon, drawn once per process: a gold coin on the default card colour, a PNG of under
     200 bytes (browsers read a PNG at /favicon.ico; image/png is among the API's binary types, an .ico's
     type is not), so no file to ship."""
-    import struct  # lazy: only this route draws
-    import zlib
-
     centre, radius = (ICON_SIZE - 1) / 2, ICON_SIZE * 0.34
     rows = []
     for y in range(ICON_SIZE):

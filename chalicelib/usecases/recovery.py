@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import log, rendering
+from chalicelib.channels import email, sms
 from chalicelib.core import texts
 from chalicelib.store import cards as card_store
 from chalicelib.store import ratelimits
@@ -59,8 +60,6 @@ def _member(program: Program, contact: Contact) -> Card | None:
 
 
 def _text(program: Program, card: Card) -> None:
-    from chalicelib.channels import sms  # lazy: +27 ms on `import app` (measured), only when a link is texted
-
     message = texts.text("recover_sms", card.locale, program=program.name, url=card_views.links(card)["card_url"])
     try:
         sms.send(card.phone, message)
@@ -71,8 +70,6 @@ def _text(program: Program, card: Card) -> None:
 
 
 def _mail(program: Program, card: Card) -> None:
-    from chalicelib.channels import email  # lazy: botocore's SES client, +40 ms on `import app` (measured)
-
     lang = texts.language(card.locale)
     url = card_views.links(card)["card_url"]
     body = texts.text("recover_email_text", lang, program=program.name, url=url)
