@@ -89,7 +89,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_subject": "Ваша карта «{program}»",
         "recover_email_text": "Вы просили прислать ссылку на карту «{program}» ещё раз. Вот она: {url}\n"
                               "Если вы не просили, просто не обращайте внимания на это письмо.",
-        "wallets": "Кошелёк в телефоне", "other_wallet": "Другой кошелёк",
+        "wallets": "Кошелёк в телефоне",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -155,7 +155,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_subject": "Your {program} card",
         "recover_email_text": "You asked for the link to your {program} card again. Here it is: {url}\n"
                               "If you did not ask, simply ignore this email.",
-        "wallets": "Wallet on your phone", "other_wallet": "Other wallet",
+        "wallets": "Wallet on your phone",
     },
 }
 
