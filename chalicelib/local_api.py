@@ -16,6 +16,14 @@ from chalice import local
 from chalice.cli import main as chalice_main
 
 UNKNOWN_ROUTE = {"error": {"code": "not_found", "message": "No such route."}}
+# The same answer in AWS: the REST API definition's gateway responses (infra/template.py puts this under the
+# RestAPI's DefinitionBody, so every deployment of the stage carries it). A fixed body: API Gateway's
+# default template quotes `$context.error.messageString`, which holds the Authorization header.
+GATEWAY_RESPONSES = {"MISSING_AUTHENTICATION_TOKEN": {
+    "statusCode": 404,
+    "responseParameters": {"gatewayresponse.header.Content-Type": "'application/json'",
+                           "gatewayresponse.header.Cache-Control": "'no-store'"},
+    "responseTemplates": {"application/json": json.dumps(UNKNOWN_ROUTE)}}}
 
 
 class UnknownRoute(local.LocalGatewayException):

@@ -41,3 +41,10 @@ def test_an_unknown_route_is_404_and_never_echoes_the_token(client, gateway, met
     assert response.status_code == 404
     assert json.loads(response.body) == {"error": {"code": "not_found", "message": "No such route."}}
     assert TOKEN not in response.body.decode() and TOKEN not in json.dumps(dict(response.headers))
+
+
+def test_aws_answers_unknown_routes_with_the_same_fixed_body():
+    missing = local_api.GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"]
+    assert missing["statusCode"] == 404
+    assert json.loads(missing["responseTemplates"]["application/json"]) == local_api.UNKNOWN_ROUTE
+    assert "$context" not in json.dumps(missing)  # nothing of the request is quoted back
