@@ -3,6 +3,7 @@ wallet links (Apple pass download, Google save link)."""
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -86,15 +87,9 @@ def join(slug: str) -> Response:
     on, the first post texts a code (202, the same answer whether or not the phone is a member) and
     the same form again with `code` enrolls."""
     request = bp.current_request
-    html = _wants_html(request)
-    data = form_body(request) if html else json_body(request)
-    locale = _page_locale(request, data)
-    try:
-        program = _program(slug)
-    except NotFound:
-        if html:
-            return _not_found_page(locale)
-        raise
+    program, html, data, locale = _posted_to(slug)
+    if program is None:
+        return _no_program(html, locale)
     now, address = datetime.now(UTC), client_address(request)
     confirming = guards.limits_of(program).phone_confirmation
     post = join_commands.read_join_post(data, confirming=confirming, page_locale=locale)
@@ -125,6 +120,25 @@ def join(slug: str) -> Response:
     return json_response(answer, 201)
 
 
+def _posted_to(slug: str) -> tuple[Program | None, bool, dict[str, Any], str]:
+    """A post to a program's page: the program (None: no such active program), whether it is a form
+    post, its fields, and the language to answer in."""
+    request = bp.current_request
+    html = _wants_html(request)
+    data = form_body(request) if html else json_body(request)
+    try:
+        program: Program | None = _program(slug)
+    except NotFound:
+        program = None
+    return program, html, data, _page_locale(request, data)
+
+
+def _no_program(html: bool, locale: str) -> Response:
+    if html:
+        return _not_found_page(locale)
+    raise NotFound("No such program.")
+
+
 def _page_locale(request: Request, data: object) -> str:
     """The language of the page that posted: its form's hidden `locale` (an English page answers in
     English whatever the browser's Accept-Language), else the request's."""
@@ -138,15 +152,9 @@ def recover(slug: str) -> Response:
     """A lost card link, sent again to the phone or e-mail the member enrolled with (see
     usecases/recovery.py): 202 and the same words whether or not there is such a member."""
     request = bp.current_request
-    html = _wants_html(request)
-    data = form_body(request) if html else json_body(request)
-    locale = _page_locale(request, data)
-    try:
-        program = _program(slug)
-    except NotFound:
-        if html:
-            return _not_found_page(locale)
-        raise
+    program, html, data, locale = _posted_to(slug)
+    if program is None:
+        return _no_program(html, locale)
     try:
         post = join_commands.read_recovery(data, country=program.country)
         recovery.resend_link(program, recovery.Contact(phone=post.phone, email=post.email),

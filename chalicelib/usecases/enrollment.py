@@ -65,7 +65,11 @@ def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now:
 
 def _enrolled(program: Program, card: Card, now: datetime, *, referred: bool) -> None:
     if card.email:  # so that a member who loses the card link can get it again by e-mail
-        recovery_store.remember_email(program.program_id, card.email, card.card_id, now)
+        try:
+            recovery_store.remember_email(program.program_id, card.email, card.card_id, now)
+        except Exception as error:  # noqa: BLE001 - the card exists: only finding it by e-mail is lost, not the join
+            log.warning("email_alias_not_written", program_id=program.program_id, card_id=card.card_id,
+                        reason=type(error).__name__)
     log.info("card_enrolled", program_id=program.program_id, card_id=card.card_id, referred=referred,
              bonus_points=card.balance)
 
