@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from chalicelib import local_api
+from chalicelib import gateway_standin
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvd25lciJ9.c2lnbmF0dXJl"  # a Bearer token's shape
 
@@ -26,12 +26,12 @@ def test_the_pages_point_at_the_favicon_and_allow_it(client, program):
 
 @pytest.fixture
 def gateway(monkeypatch):
-    """chalice's local gateway as `python -m chalicelib.local_api` runs it (the test client uses it too)."""
+    """chalice's local gateway as `python -m chalicelib.gateway_standin` runs it (the test client uses it too)."""
     from chalice import local
 
     monkeypatch.setattr(local.LocalGateway, "_generate_lambda_event", local.LocalGateway._generate_lambda_event)
     monkeypatch.setattr(local.LocalGateway, "_answers_unknown_routes", False, raising=False)
-    local_api.answer_unknown_routes_with_404()
+    gateway_standin.answer_unknown_routes_with_404()
 
 
 @pytest.mark.parametrize("method, path", [("GET", "/no/such/route"), ("POST", "/admin/nothing"),
@@ -44,7 +44,7 @@ def test_an_unknown_route_is_404_and_never_echoes_the_token(client, gateway, met
 
 
 def test_aws_answers_unknown_routes_with_the_same_fixed_body():
-    missing = local_api.GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"]
+    missing = gateway_standin.GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"]
     assert missing["statusCode"] == 404
-    assert json.loads(missing["responseTemplates"]["application/json"]) == local_api.UNKNOWN_ROUTE
+    assert json.loads(missing["responseTemplates"]["application/json"]) == gateway_standin.UNKNOWN_ROUTE
     assert "$context" not in json.dumps(missing)  # nothing of the request is quoted back

@@ -1,4 +1,4 @@
-"""The local API server as `make dev` should run it (`python -m chalicelib.local_api local ...`): an
+"""The local API server as `make dev` should run it (`python -m chalicelib.gateway_standin local ...`): an
 unknown route is our 404 and never echoes the caller's token, as the AWS template's GatewayResponse makes it."""
 import json
 import os
@@ -17,7 +17,7 @@ TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvd25lciIsInJvbGUiOiJvd25lciJ9.c2lnbmF0d
 def api(tmp_path):
     port = free_port()
     env = {**os.environ, "LOCAL_DIR": str(tmp_path), "STAGE": "local"}
-    process = subprocess.Popen([sys.executable, "-m", "chalicelib.local_api", "local", "--stage", "local",
+    process = subprocess.Popen([sys.executable, "-m", "chalicelib.gateway_standin", "local", "--stage", "local",
                                 "--no-autoreload", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30

@@ -1,4 +1,5 @@
-"""`chalice local`, answering unknown routes the way our API Gateway does in AWS.
+"""The local stand-in for our API Gateway: `chalice local`, answering unknown routes as AWS does for us.
+(A development tool like the other stand-ins: `*_standin.py` stays out of the Lambda bundle.)
 
 In AWS the template's GatewayResponse for MISSING_AUTHENTICATION_TOKEN (what API Gateway answers for a
 path or method no route has) is a 404 in the contract's error shape with a fixed body. Chalice's local
@@ -6,7 +7,7 @@ gateway instead mimics API Gateway's default: a 403 whose message quotes the cal
 Authorization header, Bearer token and all, back at them (and into any log or proxy on the way).
 This wrapper makes the local gateway answer like ours. Run it with `chalice local`'s own arguments:
 
-    python -m chalicelib.local_api local --stage local --port 8000
+    python -m chalicelib.gateway_standin local --stage local --port 8000
 """
 import json
 import sys
