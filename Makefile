@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: dev test lint venv browser bench package deploy clean
+.PHONY: dev demo test lint venv browser bench package deploy clean
 
 # Python 3.13 (the Lambda runtime we target), found on PATH or through pyenv; 3.12 as a fallback.
 PYTHON_BOOT := $(shell for v in 3.13 3.12; do \
@@ -27,6 +27,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 dev: venv
 	$(PY) -m chalicelib.cli dev
+
+# Months of made-up trade for the demo program, so the analytics have something to show (with `make dev`
+# running; DAYS=30 for fewer). Running it again adds nothing.
+demo: venv
+	$(PY) -m chalicelib.cli demo-history $(if $(DAYS),--days $(DAYS))
 
 test: venv browser
 	$(PY) -m pytest -q tests

@@ -202,10 +202,17 @@ def cmd_secrets(args: argparse.Namespace) -> int:
 def cmd_demo_history(args: argparse.Namespace) -> int:
     if os.environ.get("STAGE") != "local":
         raise SystemExit("demo-history writes made-up trade: it runs only against the local stack (STAGE=local)")
-    program = programs.by_slug(args.slug)
+    try:
+        program = programs.by_slug(args.slug)
+    except Exception as error:  # noqa: BLE001 - no local DynamoDB there: say what to do instead of a traceback
+        raise SystemExit(f"no local stack at {settings().dynamodb_endpoint} ({type(error).__name__}): start it "
+                         "(make dev), and give this command the same DYNAMODB_PORT if you moved it") from None
     if program is None:
         raise SystemExit(f"no program '{args.slug}': start the local stack (make dev) first")
-    print(json.dumps(demo_history.generate(program, args.days, _now())))
+    with demo_history.quiet():
+        done = demo_history.generate(program, args.days, _now(), progress=demo_history.ProgressBar())
+    print(demo_history.summary(done, args.days), file=sys.stderr)
+    print(json.dumps(done))  # the last line, for scripts
     return 0
 
 

@@ -2,11 +2,22 @@
 so the analytics page has something to show. Everything goes through the real use cases, each at its
 own moment in the past (enrolments, member and anonymous receipts, some paid with points, refunds),
 with the daily expiry and the nightly fold run as the days pass. Running it again adds nothing: the
-receipts and refunds have fixed ids and the phones are already enrolled."""
-import contextlib
-import random
-from datetime import UTC, datetime, time, timedelta
+receipts and refunds have fixed ids and the phones are already enrolled.
 
+`make demo` runs it (README, "The local stack"): a progress bar on the terminal instead of the use
+cases' log lines (quieted while it runs: a few hundred JSON lines tell an owner nothing), then where
+to look, with the ports the stack really uses."""
+import contextlib
+import json
+import logging
+import random
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from chalicelib.config import LOCAL_DYNAMODB_PORT, settings
 from chalicelib.core import clock
 from chalicelib.errors import AppError, Conflict
 from chalicelib.jobs import analytics as nightly
@@ -26,7 +37,9 @@ def _enrolled_number(program_id: str, phone: str) -> str:
     return card.number
 
 
-def generate(program: Program, days: int, now: datetime, seed: int = 7) -> dict[str, int]:
+def generate(program: Program, days: int, now: datetime, seed: int = 7,
+             progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """`progress(days done, days)` after each day, if given."""
     rng = random.Random(seed)
     today = clock.local_day(now, program.timezone)
     cards: list[str] = []  # card numbers
@@ -67,5 +80,76 @@ def generate(program: Program, days: int, now: datetime, seed: int = 7) -> dict[
                     done["refunds"] += not pos.post_refund(program, refund, moment + timedelta(minutes=30)).replay
         evening = datetime.combine(day, time(18), tzinfo=UTC)
         triggers.expire_points(day, evening)
+        if progress:
+            progress(days - offset + 1, days)
     nightly.run(today)
     return done
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Only warnings and errors from our loggers (and the libraries') while the history is made."""
+    loggers = [logging.getLogger("loyalty"), logging.getLogger()]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+class ProgressBar:
+    """`[########------------] 40/90 days` redrawn in place on a terminal; on anything else (a log file,
+    a test's pipe) a line at each quarter, so the output stays a few lines long."""
+
+    WIDTH = 30
+    STEPS = 4
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.live:
+            filled = self.WIDTH * done // max(total, 1)
+            self.stream.write(f"\r[{'#' * filled}{'-' * (self.WIDTH - filled)}] {done}/{total} days")
+            if done == total:
+                self.stream.write("\n")
+        else:
+            step = self.STEPS * done // max(total, 1)
+            if step == self.shown:
+                return
+            self.shown = step
+            self.stream.write(f"{done}/{total} days\n")
+        self.stream.flush()
+
+
+def command() -> str:
+    """How to run it against the stack these settings describe: `make demo`, with the stack's ports
+    in front when they are not the defaults (what `make dev`'s banner prints)."""
+    s = settings()
+    moved = []
+    port = (s.dynamodb_endpoint or "").rsplit(":", 1)[-1]
+    if port and port != LOCAL_DYNAMODB_PORT:
+        moved.append(f"DYNAMODB_PORT={port}")
+    api_port = s.public_base_url.rsplit(":", 1)[-1]
+    if api_port != "8000":
+        moved.append(f"PORT={api_port}")
+    return " ".join([*moved, "make demo"])
+
+
+def _api() -> str:
+    """The running stack's address as it wrote it in .local/demo.json (its real port), else the settings'."""
+    try:
+        return str(json.loads((Path(settings().local_dir) / "demo.json").read_text())["api"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return settings().public_base_url
+
+
+def summary(done: dict[str, int], days: int) -> str:
+    """What was made and where to see it."""
+    return (f"{days} days of made-up trade: {done['members']} new members, {done['receipts']} receipts, "
+            f"{done['refunds']} refunds.\nLook at them on the analytics page: {_api()}/admin")

@@ -3,6 +3,7 @@ wallet links (Apple pass download, Google save link)."""
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -11,14 +12,14 @@ from chalicelib import log
 from chalicelib.api import pages
 from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of, query
 from chalicelib.commands import join as join_commands
-from chalicelib.core import card_number, clock, texts
+from chalicelib.core import card_number, clock, form_errors, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
 from chalicelib.store import card_channels
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import enrollment, guards, telegram_bot
+from chalicelib.usecases import enrollment, guards, recovery, telegram_bot
 from chalicelib.usecases import programs as program_cases
 
 bp = Blueprint(__name__)
@@ -40,13 +41,29 @@ def _not_found_page(locale: str) -> Response:
     return pages.render("message.html", locale, 404, brand={}, title=text["not_found"], message="")
 
 
+# The fields the join page draws (its enrollment form, the code, and the recovery form's one box): an
+# error about any other field is told in the summary at the top only.
+_SHOWN = frozenset({"name", "phone", "email", "birthday", "ref", "consent", "code", "contact"})
+
+
 def _join_page(program: Program, locale: str, status: int = 200, *,  # noqa: PLR0913 (the page's parts)
-               values: Mapping[str, object] | None = None,
-               error: AppError | None = None, code_sent: bool = False) -> Response:
+               values: Mapping[str, object] | None = None, error: AppError | None = None,
+               code_sent: bool = False, recover_sent: bool = False) -> Response:
+    """The join page; after a refused post, every fault in the page's language, each at its field
+    (and listed at the top), and everything the customer typed kept."""
     mechanics = mech.from_stored(program.mechanics)
-    return pages.render("join.html", locale, status, program_name=program.name, brand=program.branding,
-                        action=f"/join/{program.slug}", values=values or {}, error=error,
-                        welcome_bonus=mechanics.welcome_bonus, code_sent=code_sent)
+    errors = form_errors.told(error, locale, _SHOWN) if error else ()
+    field_errors: dict[str, str] = {}
+    for fault in errors:
+        if fault.field:
+            field_errors.setdefault(fault.field, fault.message)
+    page = pages.render("join.html", locale, status, program_name=program.name, brand=program.branding,
+                        action=f"/join/{program.slug}", recover_action=f"/join/{program.slug}/recover",
+                        values=values or {}, errors=errors, field_errors=field_errors,
+                        welcome_bonus=mechanics.welcome_bonus, code_sent=code_sent, recover_sent=recover_sent)
+    if error is not None:
+        page.headers.update(getattr(error, "headers", None) or {})
+    return page
 
 
 @bp.route("/join/{slug}", methods=["GET"])
@@ -69,18 +86,12 @@ def join(slug: str) -> Response:
     on, the first post texts a code (202, the same answer whether or not the phone is a member) and
     the same form again with `code` enrolls."""
     request = bp.current_request
-    locale = locale_of(request)
-    html = _wants_html(request)
-    try:
-        program = _program(slug)
-    except NotFound:
-        if html:
-            return _not_found_page(locale)
-        raise
+    program, html, data, locale = _posted_to(slug)
+    if program is None:
+        return _no_program(html, locale)
     now, address = datetime.now(UTC), client_address(request)
     confirming = guards.limits_of(program).phone_confirmation
-    post = join_commands.read_join_post(form_body(request) if html else json_body(request), confirming=confirming,
-                                        page_locale=locale)
+    post = join_commands.read_join_post(data, confirming=confirming, page_locale=locale)
     try:
         guards.before_join(program, address, now)
         form = join_commands.read_enrollment(post, country=program.country,
@@ -98,16 +109,63 @@ def join(slug: str) -> Response:
             guards.refused(program, address, now)
         if not html:
             raise
-        # The form again with the reason; for a phone already enrolled that is the same 409 as JSON gets,
-        # never another person's card link.
-        page = _join_page(program, locale, error.status, values=post.values, error=error,
+        # The form again with the reasons; for a phone already enrolled that is the same 409 as JSON
+        # gets (pointing to the recovery form), never another person's card link.
+        return _join_page(program, locale, error.status, values=post.values, error=error,
                           code_sent=confirming and error.field == "code")
-        page.headers.update(getattr(error, "headers", None) or {})
-        return page
     answer = card_views.enrollment_answer(card)
     if html:
         return Response(body="", status_code=303, headers={"Location": answer["card_url"], "Cache-Control": "no-store"})
     return json_response(answer, 201)
+
+
+def _posted_to(slug: str) -> tuple[Program | None, bool, dict[str, Any], str]:
+    """A post to a program's page: the program (None: no such active program), whether it is a form
+    post, its fields, and the language to answer in."""
+    request = bp.current_request
+    html = _wants_html(request)
+    data = form_body(request) if html else json_body(request)
+    try:
+        program: Program | None = _program(slug)
+    except NotFound:
+        program = None
+    return program, html, data, _page_locale(request, data)
+
+
+def _no_program(html: bool, locale: str) -> Response:
+    if html:
+        return _not_found_page(locale)
+    raise NotFound("No such program.")
+
+
+def _page_locale(request: Request, data: object) -> str:
+    """The language of the page that posted: its form's hidden `locale` (an English page answers in
+    English whatever the browser's Accept-Language), else the request's."""
+    chosen = data.get("locale") if isinstance(data, Mapping) else None
+    return chosen if isinstance(chosen, str) and chosen in join_commands.LOCALES else locale_of(request)
+
+
+@bp.route("/join/{slug}/recover", methods=["POST"], content_types=[JSON, FORM])
+@api
+def recover(slug: str) -> Response:
+    """A lost card link, sent again to the phone or e-mail the member enrolled with (see
+    usecases/recovery.py): 202 and the same words whether or not there is such a member."""
+    request = bp.current_request
+    program, html, data, locale = _posted_to(slug)
+    if program is None:
+        return _no_program(html, locale)
+    try:
+        post = join_commands.read_recovery(data, country=program.country)
+        recovery.resend_link(program, recovery.Contact(phone=post.phone, email=post.email),
+                             client_address(request), datetime.now(UTC))
+    except AppError as error:
+        if not html:
+            raise
+        values = {"contact": str(data.get("contact") or "")[:254]} if isinstance(data, Mapping) else {}
+        return _join_page(program, locale, error.status, values=values, error=error)
+    if html:
+        return _join_page(program, locale, 202, recover_sent=True)
+    return json_response({"status": "sent_if_member", "message": texts.text("recover_sent", locale)}, 202)
 
 
 def client_address(request: Request) -> str:
@@ -149,6 +207,7 @@ def card_page(card_id: str) -> Response:
         balance=int(card.balance), number_display=card_number.display(card.number), qr=pages.qr_svg(card.number),
         access_key=card.access_key, **card_views.page_facts(card, program, locale, today),
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"],
+        wallets=pages.wallets_for(request.headers.get("user-agent")),
         telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None)
 
 
@@ -204,6 +263,15 @@ def pass_image(design: str, name: str) -> Response:
         raise NotFound("No such image.")
     return Response(body=data, status_code=200,
                     headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=86400"})
+
+
+@bp.route("/favicon.ico", methods=["GET", "HEAD"])
+@api
+def favicon() -> Response:
+    """The icon browsers ask every page's site for (long-cached: it never changes under this name)."""
+    icon = pages.favicon()
+    return Response(body=icon if bp.current_request.method != "HEAD" else b"", status_code=200,
+                    headers={"Content-Type": "image/png", "Cache-Control": "public, max-age=604800"})
 
 
 @bp.route("/u/{card_id}", methods=["GET", "POST"], content_types=[FORM, JSON])

@@ -25,6 +25,7 @@ from chalicelib.core import texts
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
 from chalicelib.usecases import pos as pos_cases
+from chalicelib.usecases import recovery as recovery_rules
 
 Schema = dict[str, Any]  # an OpenAPI object (schema, operation, answer), as JSON
 Security = list[dict[str, list[str]]]  # an operation's security requirements
@@ -275,7 +276,10 @@ def document() -> dict:
     schemas = {
         "Error": _closed(("error",), error=_closed(
             ("code", "message"), code={"type": "string", "pattern": "^[a-z0-9_]+$"},
-            message={"type": "string", "minLength": 1}, field={"type": "string", "minLength": 1})),
+            message={"type": "string", "minLength": 1}, field={"type": "string", "minLength": 1},
+            errors={"type": "array", "minItems": 2, "description": "An enrolment form's faults, all of them (the "
+                    "first is the error itself).", "items": _obj(("code", "message"), code=_STRING,
+                                                                 message=_STRING, field=_STRING)})),
         "Mechanics": {"type": "object", "description": "Earning and spending rules (README: Points)."},
         "Branding": _closed((), background_color=_s(40), foreground_color=_s(40), label_color=_s(40),
                          logo_text=_nullable(_localized(40)), organization_name=_nullable(_s(80)),
@@ -432,11 +436,35 @@ def document() -> dict:
                 400, 404, 409, 413, 415, 422, 429, 503, html=(400, 404, 409, 422, 429, 503)),
                 tag="customers", security=_PUBLIC, params=[slug],
                 body=_body(join_json, form=join_form),
-                description="A form post that is refused gets the form again as HTML with the error's status. "
-                            "Errors beyond the fields': `409 already_enrolled`, `400 invalid_code` (a wrong, used or "
+                description="A form post that is refused gets the form again as HTML with the error's status, "
+                            "every fault told at its field in the page's language (its hidden `locale`). A JSON "
+                            "400 names the first faulty field; with more than one, `error.errors` lists them all. "
+                            "Errors beyond the fields': `409 already_enrolled` (points to POST "
+                            "/join/{slug}/recover), `400 invalid_code` (a wrong, used or "
                             "expired code), `429 rate_limited` (per address and program), `503 code_not_sent` "
                             "(the SMS gateway could not be reached)."),
         },
+        # --- pages: lost card links, the site's icon
+        "/join/{slug}/recover": {"post": _op(
+            "Send a member's card link again", _answers(
+                {"202": {"description": "The same answer whether or not anyone enrolled with that phone or e-mail: "
+                                        "a member's link went to the phone (SMS) or address they enrolled with.",
+                         "content": {"application/json": {"schema": _obj(
+                             ("status", "message"), status={"const": "sent_if_member"}, message=_STRING)}, **_HTML}}},
+                400, 404, 413, 415, 429, html=(400, 404, 429)),
+            tag="customers", security=_PUBLIC, params=[slug],
+            body=_body(_closed((), phone=_s(32), email=_s(254), contact=_s(254), locale=_s(5)),
+                       form=_obj((), phone=_s(32), email=_s(254), contact=_s(254), locale=_s(5))),
+            description="Exactly one of `phone`, `email` or `contact` (the join page's box: an e-mail address if it "
+                        "has an @, else a phone). The link is never in the answer. `429 rate_limited`: "
+                        f"{recovery_rules.PER_CONTACT} links per phone or address and {recovery_rules.PER_ADDRESS} "
+                        "asks per client address, per program and 10-minute window. A form post gets the join "
+                        "page again (202 with the notice, or the error at the box).")},
+        "/favicon.ico": {method: _op(
+            summary, {"200": {"description": "A 32 x 32 PNG, cached for a week.", "content": {"image/png": {
+                "schema": {"type": "string", "contentMediaType": "image/png"}}}}},
+            tag="customers", security=_PUBLIC) for method, summary in (("get", "The site's icon"),
+                                                                      ("head", "The icon's headers (no body)"))},
         "/c/{card_id}": {"get": _op(
             "The card page (behind its capability link)",
             _answers({"200": _html("The card page."), "404": _html("No such card, or a wrong key.")}, 429),

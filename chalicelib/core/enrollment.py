@@ -1,6 +1,11 @@
-"""What a customer sends to join a program, checked and normalised."""
+"""What a customer sends to join a program, checked and normalised.
+
+Every field is checked, and every fault reported at once (FormErrors): a person filling the join form
+fixes them all in one go rather than meeting them one post at a time."""
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from chalicelib.core import phone as phones
 from chalicelib.core import validation as v
@@ -30,24 +35,60 @@ def _consent(value: object) -> bool:
     return False
 
 
-def parse(data: object, *, country: str, today: date) -> Enrollment:
-    data = v.require_object(data)
-    v.reject_unknown(data, FIELDS)
-    name = v.read_str(data, "name", required=True, max_len=100)
-    phone = phones.normalise(data.get("phone"), country)
-    email = v.read_str(data, "email", max_len=254, pattern=EMAIL_PATTERN)
-    birthday = None
-    raw_birthday = v.read_str(data, "birthday", max_len=10)
-    if raw_birthday:
-        day = v.parse_day(raw_birthday, "birthday")
-        if day > today or day.year < today.year - 120:
-            raise InvalidInput("The birthday must be a real date in the past.", code="invalid_value",
-                               field="birthday")
-        birthday = day.isoformat()
+class FormErrors(InvalidInput):
+    """Every field at fault, in the form's order. It reads as the first of them (`code`, `field`,
+    `message`: the JSON API's error contract); `errors` lists them all, and the body carries them
+    as `error.errors` when there is more than one."""
+
+    def __init__(self, errors: list[InvalidInput]):
+        first = errors[0]
+        super().__init__(first.message, code=first.code, field=first.field)
+        self.errors = tuple(errors)
+
+    def body(self) -> dict[str, Any]:
+        answer = super().body()
+        if len(self.errors) > 1:
+            answer["error"]["errors"] = [{"code": e.code, "field": e.field, "message": e.message} for e in self.errors]
+        return answer
+
+
+def _birthday(raw: str | None, today: date) -> str | None:
+    if not raw:
+        return None
+    day = v.parse_day(raw, "birthday")
+    if day > today or day.year < today.year - 120:
+        raise InvalidInput("The birthday must be a real date in the past.", code="invalid_value", field="birthday")
+    return day.isoformat()
+
+
+def _consented(data: v.Fields) -> bool:
     if not _consent(data.get("consent")):
         raise InvalidInput("Consent to the program's terms is required to join.", code="consent_required",
                            field="consent")
-    ref = v.read_str(data, "ref", max_len=16, pattern=r"[A-Za-z0-9]+")
-    locale = v.read_str(data, "locale", max_len=5, choices=("ru", "en"))
+    return True
+
+
+def parse(data: object, *, country: str, today: date) -> Enrollment:
+    data = v.require_object(data)
+    v.reject_unknown(data, FIELDS)  # a form we never drew: its first stray field is enough to say so
+    faults: list[InvalidInput] = []
+
+    def checked[T](read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except InvalidInput as fault:
+            faults.append(fault)
+            return None
+
+    name = checked(lambda: v.read_str(data, "name", required=True, max_len=100))
+    phone = checked(lambda: phones.normalise(data.get("phone"), country))
+    email = checked(lambda: v.read_str(data, "email", max_len=254, pattern=EMAIL_PATTERN))
+    birthday = checked(lambda: _birthday(v.read_str(data, "birthday", max_len=10), today))
+    checked(lambda: _consented(data))
+    ref = checked(lambda: v.read_str(data, "ref", max_len=16, pattern=r"[A-Za-z0-9]+"))
+    locale = checked(lambda: v.read_str(data, "locale", max_len=5, choices=("ru", "en")))
+    if faults:
+        raise FormErrors(faults)
+    assert name is not None and phone is not None  # required: a missing one is a fault above
     return Enrollment(name, phone, email.lower() if email else None, birthday, ref.upper() if ref else None, locale,
                       email_consent=bool(email) and _consent(data.get("marketing_consent")))

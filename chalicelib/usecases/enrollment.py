@@ -12,6 +12,7 @@ from chalicelib.errors import Conflict, InvalidInput, NotFound, TryAgain
 from chalicelib.store import cards as card_store
 from chalicelib.store import enrollment as enrollment_store
 from chalicelib.store import ids
+from chalicelib.store import recovery as recovery_store
 from chalicelib.store.records import Card, Program
 
 _ATTEMPTS = 3  # a fresh number or referral code after a (vanishingly rare) collision
@@ -49,17 +50,28 @@ def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now:
             card = enrollment_store.insert(newcomer, now, counts={today.isoformat(): counts})
         except card_store.AliasTaken as taken:
             if taken.alias.startswith("phone#"):
-                raise Conflict("This phone number already has a card in this program. Open the link you "
-                               "received when you joined, or ask the staff to find your card.",
+                raise Conflict("This phone number already has a card in this program. Get its link again "
+                               f"with POST /join/{program.slug}/recover (the join page's \"Already a member?\"), "
+                               "or ask the staff to find your card.",
                                code="already_enrolled", field="phone") from None
             continue
         except enrollment_store.Crowded:
             log.warning("enrollment_crowded", program_id=program.program_id)
             raise TryAgain("Many people are joining right now; try again in a moment.") from None
-        log.info("card_enrolled", program_id=program.program_id, card_id=card.card_id,
-                 referred=bool(referrer_id), bonus_points=card.balance)
+        _enrolled(program, card, now, referred=bool(referrer_id))
         return card
     raise RuntimeError("could not allocate a unique card number")
+
+
+def _enrolled(program: Program, card: Card, now: datetime, *, referred: bool) -> None:
+    if card.email:  # so that a member who loses the card link can get it again by e-mail
+        try:
+            recovery_store.remember_email(program.program_id, card.email, card.card_id, now)
+        except Exception as error:  # noqa: BLE001 - the card exists: only finding it by e-mail is lost, not the join
+            log.warning("email_alias_not_written", program_id=program.program_id, card_id=card.card_id,
+                        reason=type(error).__name__)
+    log.info("card_enrolled", program_id=program.program_id, card_id=card.card_id, referred=referred,
+             bonus_points=card.balance)
 
 
 def _newcomer(program: Program, form: rules.Enrollment, mechanics: mech.Mechanics, bonuses: list[Bonus],  # noqa: PLR0913, PLR0917

@@ -1,5 +1,7 @@
 """Enrollment and the card page, as a customer's phone sees them."""
+import html as markup
 import json
+import re
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -153,3 +155,130 @@ def test_unsupported_content_type_gets_the_contract_error_shape(client, program)
     response = client.http.post("/join/coffee", headers={"Content-Type": "text/plain"}, body=b"hello")
     assert response.status_code == 415
     assert body(response)["error"]["code"] == "unsupported_media_type"
+
+
+# --- the join form's errors: all at once, in the page's language, each at its field -----------------
+
+def _visible(html):
+    """The page's text as a person reads it (no markup, no style sheet)."""
+    return markup.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", html, flags=re.S)))
+
+
+def _field_message(html, field):
+    """The message under `field` (the element its aria-describedby names), or None."""
+    if f'id="{field}"' not in html:
+        return None
+    tag = re.search(rf'<input[^>]*id="{field}"[^>]*>', html).group(0)
+    if 'aria-invalid="true"' not in tag:
+        return None
+    described = re.search(r'aria-describedby="([^"]+)"', tag).group(1)
+    return markup.unescape(re.search(rf'<p class="field-message" id="{described}">([^<]*)</p>', html).group(1))
+
+
+@pytest.mark.parametrize("lang, name_message, consent_message", [
+    ("ru", "Введите имя.", "Чтобы получить карту, отметьте согласие с правилами программы."),
+    ("en", "Enter your name.", "To get the card, tick your consent to the program's terms."),
+])
+def test_every_form_error_is_told_at_its_field_in_the_pages_language(client, program, merchant, lang,
+                                                                     name_message, consent_message):
+    # the page's hidden `locale` decides, whatever the browser prefers (an English page answers in English)
+    other = "en" if lang == "ru" else "ru"
+    form = urlencode({"name": "", "phone": "12", "email": "anna@", "birthday": "2090-01-01", "ref": "Ab1",
+                      "locale": lang})
+    response = client.http.post("/join/coffee", headers={**FORM_HEADERS, "Accept-Language": other}, body=form)
+    assert response.status_code == 400
+    html = response.body.decode()
+    assert f'lang="{lang}"' in html
+    assert _field_message(html, "name") == name_message
+    assert _field_message(html, "consent") == consent_message
+    for field in ("phone", "email", "birthday"):
+        assert _field_message(html, field), field
+    assert _field_message(html, "ref") is None  # a well-formed code is not an error until it is looked up
+    # the summary at the top links to each field; no API wording, no internal field names
+    for field in ("name", "phone", "email", "birthday", "consent"):
+        assert f'<a href="#{field}">' in html
+    words = _visible(html)
+    assert "'name'" not in words and "required" not in words and "invalid" not in words, words
+    # nothing typed is lost
+    assert 'value="12"' in html and 'value="anna@"' in html and 'value="2090-01-01"' in html and 'value="Ab1"' in html
+    assert card_count(client, merchant, program) == 0
+
+
+def test_the_consent_box_is_marked_required(client, program):
+    html = client.http.get("/join/coffee?lang=en").body.decode()
+    consent = re.search(r'<input[^>]*id="consent"[^>]*>', html).group(0)
+    assert "required" in consent and 'aria-required="true"' in consent
+
+
+def test_json_enrollment_answers_the_first_error_and_lists_them_all(client, program):
+    response = enroll(client, name="", phone="12", consent=False)
+    assert response.status_code == 400
+    error = body(response)["error"]
+    assert (error["code"], error["field"]) == ("required", "name")
+    assert [(e["field"], e["code"]) for e in error["errors"]] == [
+        ("name", "required"), ("phone", "invalid_phone"), ("consent", "consent_required")]
+    single = body(enroll(client, name=""))["error"]
+    assert "errors" not in single  # one fault: the contract's error body as before
+
+
+@pytest.mark.parametrize("lang, words", [("ru", "«Уже участник?»"), ("en", '"Already a member?"')])
+def test_an_enrolled_phone_is_pointed_to_the_recovery_form(client, program, lang, words):
+    enroll(client)
+    form = urlencode({"name": "Anna", "phone": "+79160000001", "consent": "on", "locale": lang})
+    response = client.http.post("/join/coffee", headers=FORM_HEADERS, body=form)
+    assert response.status_code == 409
+    html = response.body.decode()
+    message = _field_message(html, "phone")
+    assert words in message
+    assert 'action="/join/coffee/recover"' in html and "/c/" not in html
+
+
+# --- layout facts a phone relies on ------------------------------------------------------------------
+
+def test_the_welcome_bonus_comes_before_the_form(client, program):
+    html = client.http.get("/join/coffee?lang=en").body.decode()
+    assert html.index("Welcome bonus") < html.index("<form")
+    assert html.index('type="submit"') < html.index("Already a member?")
+
+
+def _card_html(client, user_agent=None):
+    answer = body(enroll(client))
+    url = urlparse(answer["card_url"])
+    headers = {"User-Agent": user_agent} if user_agent else {}
+    return client.http.get(f"{url.path}?{url.query}&lang=en", headers=headers).body.decode()
+
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) " \
+         "Version/17.5 Mobile/15E148 Safari/604.1"
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) " \
+          "Chrome/126.0.0.0 Mobile Safari/537.36"
+MAC_SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) " \
+             "Version/17.5 Safari/605.1.15"
+DESKTOP_CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+
+
+@pytest.mark.parametrize("agent, apple, google", [
+    (IPHONE, True, False), (MAC_SAFARI, True, False), (ANDROID, False, True),
+    (DESKTOP_CHROME, True, True), (None, True, True),
+])
+def test_the_card_page_offers_the_wallet_of_the_device(client, program, agent, apple, google):
+    html = _card_html(client, agent)
+    assert ("Add to Apple Wallet" in html) is apple
+    assert ("Save to Google Wallet" in html) is google
+
+
+def test_the_wallet_buttons_come_right_after_the_balance(client, program):
+    html = _card_html(client)
+    balance, apple, qr = html.index('class="balance"'), html.index("Add to Apple Wallet"), html.index("<svg")
+    assert balance < apple < qr
+
+
+def test_a_blocked_card_page_does_not_ask_to_show_the_code(client, program, merchant):
+    answer = body(enroll(client))
+    blocked = client.http.patch(f"/admin/cards/{answer['card_id']}", headers={**bearer(merchant), **JSON_HEADERS},
+                                body=json.dumps({"status": "blocked"}))
+    assert blocked.status_code == 200
+    url = urlparse(answer["card_url"])
+    html = client.http.get(f"{url.path}?{url.query}&lang=en").body.decode()
+    assert "This card is blocked" in html
+    assert "Show this code at the counter" not in html

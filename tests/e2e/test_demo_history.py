@@ -21,6 +21,10 @@ def test_demo_history_fills_the_analytics_page(tmp_path):
         assert made.returncode == 0, made.stderr[-2000:]
         counts = json.loads(made.stdout.strip().splitlines()[-1])
         assert counts["members"] > 0 and counts["receipts"] > 0
+        # a few lines for a person, not a log line per use case: progress, then what was made and where
+        assert len(made.stdout.strip().splitlines()) == 1 and '"event"' not in made.stderr
+        assert "15/15 days" in made.stderr and len(made.stderr.splitlines()) <= 8
+        assert f"{stack.api}/admin" in made.stderr and f"{counts['receipts']} receipts" in made.stderr
         again = subprocess.run([sys.executable, "-m", "chalicelib.cli", "demo-history", "--days", "15"], cwd=ROOT,
                                env=env, capture_output=True, text=True, timeout=300, check=True)
         assert json.loads(again.stdout.strip().splitlines()[-1]) == {"members": 0, "receipts": 0, "refunds": 0}
@@ -38,3 +42,32 @@ def test_demo_history_fills_the_analytics_page(tmp_path):
         assert status == 200 and json.loads(raw)["members"] == counts["members"]
     finally:
         assert stack.stop() == 0
+
+
+def test_its_command_names_the_ports_the_stack_moved_to(monkeypatch):
+    from chalicelib import config, demo_history
+
+    monkeypatch.setenv("STAGE", "local")
+    for name in ("DYNAMODB_ENDPOINT", "PUBLIC_BASE_URL", "PORT", "DYNAMODB_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    config.reset()
+    assert demo_history.command() == "make demo"
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("DYNAMODB_PORT", "9001")
+    config.reset()
+    assert demo_history.command() == "DYNAMODB_PORT=9001 PORT=9000 make demo"
+    monkeypatch.undo()
+    config.reset()
+
+
+def test_the_progress_bar_is_a_few_lines_off_a_terminal():
+    import io
+
+    from chalicelib import demo_history
+
+    stream = io.StringIO()
+    bar = demo_history.ProgressBar(stream)
+    for day in range(1, 91):
+        bar(day, 90)
+    lines = stream.getvalue().splitlines()
+    assert lines[-1] == "90/90 days" and len(lines) <= 5
