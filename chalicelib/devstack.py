@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 import botocore.session
 
-from chalicelib import auth
+from chalicelib import auth, demo_history
 from chalicelib.accounts import cognito
 from chalicelib.commands import staff as staff_commands
 from chalicelib.config import PROJECT_ROOT, reset, settings
@@ -120,11 +120,6 @@ def _spawn(args: list[str], log_path: Path | None = None,
     return subprocess.Popen(args, cwd=ROOT, env=env or os.environ.copy(), stdout=output or None,
                             stderr=subprocess.STDOUT if output else None,
                             preexec_fn=_die_with_parent)  # noqa: PLW1509
-
-
-def _bin(name: str) -> str:
-    """A console script of this virtual environment."""
-    return str(Path(sys.executable).parent / name)
 
 
 def _client() -> Any:  # botocore's clients carry no types
@@ -335,7 +330,7 @@ def _banner(demo: dict[str, Any]) -> None:
     _say(f" Cognito stand-in: {settings().cognito_endpoint} (user pool {settings().cognito_user_pool_id}); "
          f"invitation letters: {settings().ses_endpoint}/moto-api/data.json (ses > Message)")
     _say(f" Analytics page (paste the admin token below):      {api}/admin")
-    _say("   some made-up trade to look at: .venv/bin/python -m chalicelib.cli demo-history")
+    _say(f"   some made-up trade to look at: {demo_history.command()}")
     _say(f" Everything below is also in {DEMO_FILE}")
     _say()
     _say(" Admin (owner) token, valid 30 days:")
@@ -432,8 +427,10 @@ def run() -> int:
                                          "--port", str(sms_port), "--api-id", _required(s.sms_api_id, "SMS_API_ID")],
                                  sms_port, LOCAL / "logs" / "sms.log", "the SMS stand-in"))
         threading.Thread(target=_outbox_loop, args=(stop,), daemon=True).start()
-        _started(children, Child("api", [_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
-                                         "--host", "127.0.0.1", "--port", str(port)], port, None, "chalice local"))
+        # chalice local behind the stand-in for API Gateway's answers of its own (an unknown route: 404)
+        _started(children, Child("api", [sys.executable, "-m", "chalicelib.gateway_standin", "local", "--stage",
+                                         "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port)],
+                                 port, None, "chalice local"))
         _write_pids(children)
         _banner(demo)
         return supervise(children, stop)

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from chalicelib import gateway_standin
 from chalicelib.config import PROJECT_ROOT, stage_environment
 from chalicelib.store import tables
 from chalicelib.store.models import ALL_MODELS
@@ -344,7 +345,9 @@ def build(stage: str) -> dict:
                             "ThrottlingRateLimit": {"Ref": "ThrottlingRateLimit"},
                             "ThrottlingBurstLimit": {"Ref": "ThrottlingBurstLimit"}}],
         "DefinitionBody": {"info": {"title": f"{APP_NAME}-{stage}"},
-                           "x-amazon-apigateway-binary-media-types": BINARY_MEDIA_TYPES}}}
+                           "x-amazon-apigateway-binary-media-types": BINARY_MEDIA_TYPES,
+                           # an unknown route: our 404, not API Gateway's 403 that echoes the Authorization header
+                           "x-amazon-apigateway-gateway-responses": gateway_standin.GATEWAY_RESPONSES}}}
     resources["ApiDomain"] = {"Type": "AWS::ApiGateway::DomainName", "Condition": "HasDomain", "Properties": {
         "DomainName": {"Ref": "DomainName"}, "RegionalCertificateArn": {"Ref": "CertificateArn"},
         "EndpointConfiguration": {"Types": ["REGIONAL"]}, "SecurityPolicy": "TLS_1_2"}}

@@ -223,8 +223,6 @@ def test_the_upload_limit_is_the_images_own():
     assert refused.value.status == 413 and refused.value.field == "body"
 
 
-@pytest.mark.xfail(strict=True, reason="the middleware's 256 KiB body limit must let image uploads through "
-                                       "(api/middleware.py, the pages part's; see the design part's report)")
 def test_a_photo_of_a_megabyte_uploads(client, merchant, program):
     out = io.BytesIO()
     Image.frombytes("RGB", (1200, 900), os.urandom(1200 * 900 * 3)).save(out, format="JPEG", quality=95)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, Response, ViewportSize, sync_playwright
 
 from tests.e2e.stack import Stack
 
@@ -60,17 +60,42 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+# An answer the page asked for and the test meant to be refused (a form post's 400, an API call's 409) is
+# logged by Chromium as "Failed to load resource: ... status of 4xx". Those lines are expected for
+# documents and fetches; a script, style, image or font that fails is still a problem.
+_EXPECTED_REFUSALS = ("document", "fetch", "xhr")
+_FAILED_LOAD = "Failed to load resource: the server responded with a status of 4"
+
+
 @dataclass
 class Watched:
     """What went wrong on the pages of one test, outside what the test itself checks."""
-    problems: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # console errors: (text, url)
+    exceptions: list[str] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # URLs of documents and fetches answered 4xx
+
+    @property
+    def problems(self) -> list[str]:
+        """Read when the test ends: by then every refusal's answer has been seen, whatever order the
+        browser reported the answer and its console line in."""
+        return [*(f"console error: {text} ({url})" for text, url in self.errors
+                  if not (text.startswith(_FAILED_LOAD) and url in self.refused)), *self.exceptions]
 
     def console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
-            self.problems.append(f"console error: {message.text} ({message.location.get('url', '')})")
+            self.errors.append((message.text, message.location.get("url", "")))
+
+    def response(self, response: Response) -> None:
+        if 400 <= response.status < 500 and response.request.resource_type in _EXPECTED_REFUSALS:
+            self.refused.add(response.url)
 
     def exception(self, error: Error) -> None:
-        self.problems.append(f"uncaught exception: {error}")
+        self.exceptions.append(f"uncaught exception: {error}")
+
+    def watch(self, page: Page) -> None:
+        page.on("response", self.response)
+        page.on("console", self.console)
+        page.on("pageerror", self.exception)
 
 
 @pytest.fixture
@@ -87,8 +112,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", watched.console)
-        page.on("pageerror", watched.exception)
+        watched.watch(page)
         return page
 
     yield make
