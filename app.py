@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import admin, google, integrations, join, openapi, passkit, pos, telegram
+from chalicelib.api import admin, google, integrations, join, moysklad, openapi, passkit, pos, telegram
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -23,6 +23,7 @@ app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(pos.bp)
 app.register_blueprint(integrations.bp)
+app.register_blueprint(moysklad.bp)
 app.register_blueprint(passkit.bp)
 app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)

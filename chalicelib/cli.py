@@ -30,7 +30,7 @@ def _apply_stage_defaults() -> None:
 # (store/models.py), and so does devstack. Setting only what is unset, it changes nothing a caller set.
 _apply_stage_defaults()
 
-from chalicelib import auth, demo_history, devstack  # noqa: E402
+from chalicelib import auth, demo_history, devstack, moysklad_till  # noqa: E402
 from chalicelib.errors import AppError  # noqa: E402
 from chalicelib.jobs import JOBS  # noqa: E402
 from chalicelib.store import merchants, programs  # noqa: E402
@@ -255,6 +255,7 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("--slug", default="demo")
     history.add_argument("--days", type=int, default=90)
     history.set_defaults(func=cmd_demo_history)
+    moysklad_till.add_parser(sub)  # moysklad: the till simulator (chalicelib/moysklad_till.py)
     return root
 
 

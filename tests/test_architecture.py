@@ -47,7 +47,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("use cases", ("chalicelib.usecases", "chalicelib.integrations")),
     ("entry points", ("chalicelib.api", "chalicelib.jobs")),
     ("wiring and tools", ("app", "chalicelib.cli", "chalicelib.devstack", "chalicelib.demo_history",
-                          "chalicelib.local_dynamodb")),
+                          "chalicelib.local_dynamodb", "chalicelib.moysklad_till")),
 )
 # Groups of one layer that must not import each other: an HTTP route and a scheduled job each call the use cases.
 APART = (("chalicelib.api", "chalicelib.jobs"),)
