@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -67,7 +68,7 @@ class Till:
 
     def search(self, text: str) -> list[dict[str, Any]]:
         store_id = self.store["meta"]["id"]
-        rows: list[dict[str, Any]] = self.call("GET", f"/counterparty?search={urllib.request.quote(text)}"
+        rows: list[dict[str, Any]] = self.call("GET", f"/counterparty?search={urllib.parse.quote(text)}"
                                                       f"&retailStoreId={store_id}")["rows"]
         return rows
 
@@ -159,7 +160,7 @@ def sale_and_return(till: Till, *, phone: str, name: str = "Покупатель
         till.register(name, phone)
         rows = till.search(phone)
     row = rows[0]
-    agent = {"meta": {"href": f"https://api.moysklad.ru/api/remap/1.2/entity/counterparty/{row['id']}",
+    agent: dict[str, Any] = {"meta": {"href": f"https://api.moysklad.ru/api/remap/1.2/entity/counterparty/{row['id']}",
                       "id": row["id"]},
              **{k: row[k] for k in ("name", "discountCardNumber", "phone") if k in row}}
     till.out("# 2. the balance")

@@ -339,7 +339,8 @@ class Sale:
         for index, card in enumerate(v.read_list(data, "giftCards", max_items=100)):
             v.require_object(card, f"giftCards[{index}]")
         return cls(sale_id, store_id, moment, Agent.parse(agent, "agent") if agent else None, _positions(data),
-                   _points(bonus, "bonusValueToSpend", "bonusProgram"), _points(bonus, "bonusValueToEarn", "bonusProgram"))
+                   _points(bonus, "bonusValueToSpend", "bonusProgram"),
+                   _points(bonus, "bonusValueToEarn", "bonusProgram"))
 
     @property
     def receipt_id(self) -> str:

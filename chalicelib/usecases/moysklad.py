@@ -24,13 +24,12 @@ from zoneinfo import ZoneInfo
 from chalicelib import log
 from chalicelib.commands import moysklad as ms
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
-from chalicelib.core import card_number
+from chalicelib.core import card_number, texts
 from chalicelib.core import enrollment as enrollment_rules
 from chalicelib.core import ledger as ledger_rules
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
-from chalicelib.core import texts
 from chalicelib.core.kinds import ReceiptLine
 from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
 from chalicelib.store import cards as card_store

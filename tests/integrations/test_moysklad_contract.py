@@ -54,7 +54,8 @@ class Till:
         self.client, self.base, self.token = client, base_url.split("/moysklad/", 1)[1], token
 
     def headers(self, token=None):
-        return {"Content-Type": "application/json", "Lognex-Discount-API-Auth-Token": self.token if token is None else token}
+        return {"Content-Type": "application/json",
+                "Lognex-Discount-API-Auth-Token": self.token if token is None else token}
 
     def get(self, path, token=None):
         return self.client.http.get(f"/moysklad/{self.base}{path}", headers=self.headers(token))
@@ -132,7 +133,8 @@ def test_a_revoked_connection_is_refused(client, merchant, program, till):
     assert revoked.status_code == 200 and body(revoked)["status"] == "revoked"
     response = till.get(f"/counterparty?search={PHONE}&retailStoreId=x")
     assert response.status_code == 401 and errors_of(response)[0]["code"] == 401
-    again = client.http.delete(f"/admin/programs/{program['id']}/integrations/moysklad/ms_nope", headers=bearer(merchant))
+    again = client.http.delete(f"/admin/programs/{program['id']}/integrations/moysklad/ms_nope",
+                               headers=bearer(merchant))
     assert again.status_code == 404
 
 
@@ -151,7 +153,8 @@ def test_a_token_works_only_with_its_own_connection_id(client, merchant, program
     response = client.http.get(f"/moysklad/{other['connection_id']}/counterparty?search={PHONE}&retailStoreId=x",
                                headers=till.headers())
     assert response.status_code == 401
-    unknown = client.http.get(f"/moysklad/ms_unknown/counterparty?search={PHONE}&retailStoreId=x", headers=till.headers())
+    unknown = client.http.get(f"/moysklad/ms_unknown/counterparty?search={PHONE}&retailStoreId=x",
+                              headers=till.headers())
     assert unknown.status_code == 401
 
 
@@ -205,8 +208,8 @@ def test_the_documented_creation_enrols_a_member_once(client, merchant, till):
     assert rows and rows[0]["name"] == "Иванов Иван Иванович" and rows[0]["email"] == "email@example.com"
     assert rows[0]["birthDate"] == "2023-07-14 00:00:00"
     assert till.post("/counterparty", DOC_CREATE).status_code == 201  # the same customer again: still one card
-    cards = body(client.http.get(f"/admin/programs/{body(client.http.get('/admin/programs', headers=bearer(merchant)))['items'][0]['id']}/cards",
-                                 headers=bearer(merchant)))["items"]
+    program_id = body(client.http.get("/admin/programs", headers=bearer(merchant)))["items"][0]["id"]
+    cards = body(client.http.get(f"/admin/programs/{program_id}/cards", headers=bearer(merchant)))["items"]
     assert len(cards) == 1
 
 
@@ -269,7 +272,8 @@ def test_the_documented_recalc_answers_every_documented_field(client, till):
     total = round(12345 * 123.456)  # kopecks: 15240.64 roubles
     bonus = answer["bonusProgram"]
     assert bonus == {"transactionType": "EARNING", "agentBonusBalance": 100, "bonusValueToSpend": 0,
-                     "bonusValueToEarn": total * 5 // 100 // 100, "agentBonusBalanceAfter": 100 + total * 5 // 100 // 100,
+                     "bonusValueToEarn": total * 5 // 100 // 100,
+                     "agentBonusBalanceAfter": 100 + total * 5 // 100 // 100,
                      "paidByBonusPoints": 0.0, "receiptExtraInfo": bonus["receiptExtraInfo"]}
     assert answer["needVerification"] is False
 
@@ -316,13 +320,13 @@ def test_recalc_asks_for_verification_when_the_connection_wants_it(client, merch
     sent = []
     from chalicelib.channels import sms
     monkeypatch.setattr(sms, "send", lambda phone, text: sent.append((phone, text)) or "id")
-    code = till.post("/retaildemand/verify", {"retailStore": STORE, "counterpartyId": ms.customer_guid(card["card_number"]),
-                                              "phone": "+79011231122"})
+    code = till.post("/retaildemand/verify", {"retailStore": STORE, "phone": "+79011231122",
+                                              "counterpartyId": ms.customer_guid(card["card_number"])})
     assert code.status_code == 200
     assert sent[0][0] == PHONE  # the card's own phone, not the one the till sent
     assert body(code)["verificationCode"] in sent[0][1]
-    unknown = till.post("/retaildemand/verify", {"retailStore": STORE, "counterpartyId": "75d9ba29-2c4a-4c1c-a3a8-8db00366ac04",
-                                                 "phone": "+79011231122"})
+    unknown = till.post("/retaildemand/verify", {"retailStore": STORE, "phone": "+79011231122",
+                                                 "counterpartyId": "75d9ba29-2c4a-4c1c-a3a8-8db00366ac04"})
     assert unknown.status_code == 404
 
 
@@ -382,7 +386,8 @@ def test_partial_returns_add_up_to_the_whole_sale(client, merchant, till):
     before = card_points(client, merchant, card["card_id"])
     positions = [{"assortment": {"meta": {"href": "", "id": "a"}}, "quantity": 3, "price": 333.33},
                  {"assortment": {"meta": {"href": "", "id": "b"}}, "quantity": 1, "price": 120}]
-    calc = body(till.post("/retaildemand/recalc", {"retailStore": STORE, "agent": agent_of(card), "positions": positions,
+    calc = body(till.post("/retaildemand/recalc", {"retailStore": STORE, "agent": agent_of(card),
+                                                   "positions": positions,
                                                    "bonusProgram": {"transactionType": "SPENDING"},
                                                    "preferredBonusToSpend": 101}))
     sold = [{k: p[k] for k in ("assortment", "quantity", "price", "discountPercent", "discountedPrice")}
@@ -402,7 +407,8 @@ def test_partial_returns_add_up_to_the_whole_sale(client, merchant, till):
 def test_a_return_we_cannot_link_is_accepted_and_changes_nothing(client, merchant, till):
     card = member(client)
     assert till.post("/retailsalesreturn", DOC_RETURN).status_code == 201
-    unknown = {**copy.deepcopy(DOC_RETURN), "meta": {"href": "", "id": "r9"}, "demand": {"meta": {"href": "", "id": "never"}}}
+    unknown = {**copy.deepcopy(DOC_RETURN), "meta": {"href": "", "id": "r9"},
+               "demand": {"meta": {"href": "", "id": "never"}}}
     assert till.post("/retailsalesreturn", unknown).status_code == 201
     assert card_points(client, merchant, card["card_id"]) == 100
 
@@ -419,11 +425,13 @@ def test_gift_cards_are_answered_invalid_as_documented(client, till):
 
 @pytest.mark.parametrize(("path", "data", "field"), [
     ("/retaildemand/recalc", {"retailStore": STORE}, "agent"),
-    ("/retaildemand/recalc", {"agent": DOC_AGENT, "positions": [{"quantity": "1", "price": 1}]}, "positions[0].quantity"),
+    ("/retaildemand/recalc", {"agent": DOC_AGENT, "positions": [{"quantity": "1", "price": 1}]},
+     "positions[0].quantity"),
     ("/retaildemand/recalc", {"agent": DOC_AGENT, "positions": [{"quantity": 1, "price": -1}]}, "positions[0].price"),
     ("/retaildemand", {"meta": {"id": "bad id!"}}, "meta.id"),
     ("/retaildemand", {"meta": {"id": "s"}, "moment": "18.04.2016"}, "moment"),
-    ("/retaildemand", {"meta": {"id": "s"}, "bonusProgram": {"bonusValueToSpend": 1.5}}, "bonusProgram.bonusValueToSpend"),
+    ("/retaildemand", {"meta": {"id": "s"}, "bonusProgram": {"bonusValueToSpend": 1.5}},
+     "bonusProgram.bonusValueToSpend"),
     ("/retaildemand", {}, "meta.id"),
 ])
 def test_bad_input_is_412_naming_moysklads_field(client, till, path, data, field):
