@@ -4,7 +4,7 @@ LoyaltyAPI routes, as the real till would call them, printing each request and a
     python -m chalicelib.cli moysklad-till --demo --phone +79161234567
     python -m chalicelib.cli moysklad-till --base-url https://…/moysklad/ms_… --token mst_… --phone …
 
-`--demo` reads the local stack's `.local/demo.json` (written by `make dev`) and creates a connection with
+`--demo` reads the local stack's `.local/demo.json` (`LOCAL_DIR`) (written by `make dev`) and creates a connection with
 its owner token first. The steps: find the customer by phone (search); register them if the search finds
 none (with the code flow when the program confirms phones: 412/28001, /counterparty/verify, CHECKED);
 the balance (detail); the receipt's calculation (recalc, spending points if asked); the spending code when
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from chalicelib.config import settings
 
 # (method, path relative to the base URL, JSON body or None, headers) -> (status, JSON answer or None)
 Transport = Callable[[str, str, Any, dict[str, str]], tuple[int, Any]]
@@ -225,7 +227,7 @@ def _demo_connection(path: Path) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     if args.demo:
-        base_url, token = _demo_connection(Path(".local") / "demo.json")
+        base_url, token = _demo_connection(Path(settings().local_dir) / "demo.json")
     elif args.base_url and args.token:
         base_url, token = args.base_url, args.token
     else:
