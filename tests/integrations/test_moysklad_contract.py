@@ -446,3 +446,14 @@ def test_malformed_json_is_412_and_not_a_500(client, till):
         response = till.post("/retaildemand", raw)
         assert response.status_code == 412, (raw, response.body)
         errors_of(response)
+
+
+def test_a_return_of_an_anonymous_sale_moves_no_points(client, merchant, till):
+    card = member(client)
+    sale = {**copy.deepcopy(DOC_SALE), "meta": {"href": "", "id": "anon-sale"}}
+    assert till.post("/retaildemand", sale).status_code == 201
+    back = {**copy.deepcopy(DOC_RETURN), "meta": {"href": "", "id": "anon-return"},
+            "demand": {"meta": {"href": "", "id": "anon-sale"}}}
+    assert till.post("/retailsalesreturn", back).status_code == 201
+    assert till.post("/retailsalesreturn", back).status_code == 201
+    assert card_points(client, merchant, card["card_id"]) == 100
