@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pynamodb.exceptions import PutError
+
 from chalicelib.errors import NotFound
 from chalicelib.store import db, ids, pages
-from chalicelib.store.models import Connection
+from chalicelib.store.models import Alias, Connection
 
-__all__ = ["Connection", "create", "get", "list_for_program", "revoke"]
+__all__ = ["Connection", "create", "get", "list_for_program", "remember_customer", "remembered_customer", "revoke"]
 
 
 def create(*, provider: str, program_id: str, merchant_id: str, token_hash: str,  # noqa: PLR0913 (keywords)
@@ -49,3 +51,29 @@ def revoke(program_id: str, provider: str, connection_id: str, now: datetime) ->
     if item.status != "revoked":
         item.update(actions=[Connection.status.set("revoked"), Connection.revoked_at.set(db.iso(now))])
     return item
+
+
+# --- MoySklad's customer ids ---------------------------------------------------------------------------
+# MoySklad names a customer by its own counterparty id (`meta.id`) and sends the card number and phone only
+# "for information" (they may be left out). The first time a request names a card both ways, the pair is kept
+# as an alias item `msagent#<program>#<MoySklad id>` -> card id (written once, never changed, like the other
+# aliases), so a later request that brings only MoySklad's id still finds the card.
+
+def _agent_alias(program_id: str, moysklad_id: str) -> str:
+    return f"msagent#{program_id}#{moysklad_id}"
+
+
+def remember_customer(program_id: str, moysklad_id: str, card_id: str, now: datetime) -> None:
+    try:
+        Alias(_agent_alias(program_id, moysklad_id), owner_id=card_id, program_id=program_id,
+              created_at=db.iso(now)).save(condition=Alias.alias.does_not_exist())
+    except PutError as error:
+        if not db.is_condition_failure(error):
+            raise
+
+
+def remembered_customer(program_id: str, moysklad_id: str) -> str | None:
+    try:
+        return Alias.get(_agent_alias(program_id, moysklad_id)).owner_id
+    except Alias.DoesNotExist:
+        return None

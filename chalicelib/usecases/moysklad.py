@@ -192,14 +192,26 @@ def _phone(program: Program, raw: str | None) -> str | None:
 
 
 def _card_id(program: Program, agent: ms.Agent, store: LedgerStore) -> str | None:
-    """The card a till's customer is: by our id (a GUID of the card number) or MoySklad's `meta.id` when it
-    is ours, then the card number, then the phone."""
+    """The card a till's customer is: by our id (a GUID of the card number) in `meta.id`, then the card
+    number, then the phone, then MoySklad's own `meta.id` as remembered (`remember`)."""
     number = (ms.number_of_guid(agent.meta_id) if agent.meta_id else None) or agent.card_number
     card_id = store.card_id_by_number(number) if number else None
     if card_id is None:
         phone = _phone(program, agent.phone)
         card_id = card_store.card_id_by_phone(program.program_id, phone) if phone else None
+    if card_id is None and agent.meta_id and ms.number_of_guid(agent.meta_id) is None:
+        card_id = connection_store.remembered_customer(program.program_id, agent.meta_id[:100])
     return card_id
+
+
+def _remember(program: Program, agent: ms.Agent | None, card_id: str, now: datetime) -> None:
+    """After a request that succeeded: MoySklad's id for a card found by its number or phone, kept so that a
+    request naming the customer by MoySklad's id alone finds them (the other fields are optional there)."""
+    if agent is None or not agent.meta_id or ms.number_of_guid(agent.meta_id) is not None:
+        return
+    if agent.card_number is None and agent.phone is None:
+        return  # found by the remembered id itself
+    connection_store.remember_customer(program.program_id, agent.meta_id[:100], card_id, now)
 
 
 def _ledger_card(session: Session, agent: ms.Agent, now: datetime, store: LedgerStore) -> LedgerCard:
@@ -243,6 +255,7 @@ def detail(session: Session, command: ms.CustomerDetail, now: datetime, store: L
     """POST /counterparty/detail: the balance as of today (expired points burned)."""
     card = _ledger_card(session, command.agent, now, store)
     state = ledger_rules.expire(card.state, today_of(session.program, now)).state
+    _remember(session.program, command.agent, card.card_id, now)
     return {"bonusProgram": {"agentBonusBalance": state.balance}}
 
 
@@ -405,6 +418,7 @@ def recalc(session: Session, command: ms.Recalc, raw_agent: dict[str, Any], now:
     positions = [answer for position, share in zip(command.positions, shares, strict=True)
                  for answer in _discounted(position, share)]
     after = state.balance - spend + earn
+    _remember(program, command.agent, card.card_id, now)
     extra = f"Баллы: списано {spend}, начислено {earn}. Баланс после покупки: {after}."
     return {"agent": raw_agent, "positions": positions,
             "bonusProgram": {"transactionType": "SPENDING" if command.spending else "EARNING",
@@ -432,7 +446,7 @@ def record_sale(session: Session, command: ms.Sale, now: datetime, store: Ledger
     /pos/receipts; the same sale again is a replay and changes nothing. A customer who is not one of ours
     makes an anonymous receipt (kept for analytics); spending points without one is refused."""
     program = session.program
-    number = None
+    number, card = None, None
     if command.agent is not None:
         card_id = _card_id(program, command.agent, store)
         card = store.card(card_id, consistent=False) if card_id else None
@@ -447,7 +461,10 @@ def record_sale(session: Session, command: ms.Sale, now: datetime, store: Ledger
     created_at = _created_at(program, command.moment, now)
     if created_at:
         data["created_at"] = created_at
-    return pos.record_receipt(RecordReceipt.parse(data, program, now), program, now, store)
+    result = pos.record_receipt(RecordReceipt.parse(data, program, now), program, now, store)
+    if card is not None and number is not None:
+        _remember(program, command.agent, card.card_id, now)
+    return result
 
 
 def record_return(session: Session, command: ms.Return, now: datetime,

@@ -252,7 +252,8 @@ def test_detail_is_the_balance(client, till):
     assert body(response) == {"bonusProgram": {"agentBonusBalance": 100}}  # the welcome bonus
     by_our_id = {"retailStore": STORE, "meta": {"href": "", "id": ms.customer_guid(card["card_number"])}}
     assert body(till.post("/counterparty/detail", by_our_id)) == {"bonusProgram": {"agentBonusBalance": 100}}
-    stranger = till.post("/counterparty/detail", {"retailStore": STORE, **DOC_AGENT})
+    stranger = till.post("/counterparty/detail", {"retailStore": STORE, **DOC_AGENT,
+                                                  "meta": {"href": "", "id": "11111111-2222-3333-4444-555555555555"}})
     assert stranger.status_code == 404 and errors_of(stranger)[0]["code"] == 404
 
 
@@ -457,3 +458,19 @@ def test_a_return_of_an_anonymous_sale_moves_no_points(client, merchant, till):
     assert till.post("/retailsalesreturn", back).status_code == 201
     assert till.post("/retailsalesreturn", back).status_code == 201
     assert card_points(client, merchant, card["card_id"]) == 100
+
+
+def test_moysklads_own_customer_id_alone_finds_the_card_once_seen_with_its_number(client, merchant, program, till):
+    card = member(client)
+    only_id = {"retailStore": STORE, "meta": DOC_AGENT["meta"]}  # the other fields "may not be sent"
+    assert till.post("/counterparty/detail", only_id).status_code == 404
+    assert till.post("/counterparty/detail", {"retailStore": STORE, **agent_of(card)}).status_code == 200
+    assert body(till.post("/counterparty/detail", only_id)) == {"bonusProgram": {"agentBonusBalance": 100}}
+    sale = {**copy.deepcopy(DOC_SALE), "meta": {"href": "", "id": "by-ms-id"}, "agent": {"meta": DOC_AGENT["meta"]}}
+    assert till.post("/retaildemand", sale).status_code == 201
+    assert card_points(client, merchant, card["card_id"]) > 100  # the sale was the member's
+    second = body(client.http.post("/admin/programs", headers=bearer(merchant),
+                                   body=json.dumps({"name": "Tea", "slug": "tea"})))
+    other = connect(client, merchant, second)
+    other_till = Till(client, other["base_url"], other["token"])
+    assert other_till.post("/counterparty/detail", only_id).status_code == 404  # another program: unknown
