@@ -134,6 +134,7 @@ _programs: dict[str, tuple[float, Program | None]] = {}
 def forget_cached() -> None:
     _connections.clear()
     _programs.clear()
+    _remembered.clear()
 
 
 def _cached_connection(connection_id: str) -> Connection | None:
@@ -204,6 +205,10 @@ def _card_id(program: Program, agent: ms.Agent, store: LedgerStore) -> str | Non
     return card_id
 
 
+_remembered: set[tuple[str, str]] = set()
+_REMEMBERED_MAX = 100_000  # ids a warm container knows are kept (about 15 MB at most)
+
+
 def _remember(program: Program, agent: ms.Agent | None, card_id: str, now: datetime) -> None:
     """After a request that succeeded: MoySklad's id for a card found by its number or phone, kept so that a
     request naming the customer by MoySklad's id alone finds them (the other fields are optional there)."""
@@ -211,7 +216,13 @@ def _remember(program: Program, agent: ms.Agent | None, card_id: str, now: datet
         return
     if agent.card_number is None and agent.phone is None:
         return  # found by the remembered id itself
+    key = (program.program_id, agent.meta_id[:100])
+    if key in _remembered:
+        return  # written once, never changed: a warm container skips the write
     connection_store.remember_customer(program.program_id, agent.meta_id[:100], card_id, now)
+    if len(_remembered) > _REMEMBERED_MAX:
+        _remembered.clear()
+    _remembered.add(key)
 
 
 def _ledger_card(session: Session, agent: ms.Agent, now: datetime, store: LedgerStore) -> LedgerCard:
