@@ -15,6 +15,7 @@ from chalicelib.api import (
     google,
     integrations,
     join,
+    moysklad,
     openapi,
     passkit,
     pos,
@@ -38,6 +39,7 @@ app.register_blueprint(design.bp)
 app.register_blueprint(admin_reads.bp)
 app.register_blueprint(pos.bp)
 app.register_blueprint(integrations.bp)
+app.register_blueprint(moysklad.bp)
 app.register_blueprint(passkit.bp)
 app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)

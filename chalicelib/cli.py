@@ -30,7 +30,7 @@ def _apply_stage_defaults() -> None:
 # (store/models.py), and so does devstack. Setting only what is unset, it changes nothing a caller set.
 _apply_stage_defaults()
 
-from chalicelib import auth, demo_history, devstack  # noqa: E402
+from chalicelib import auth, demo_history, devstack, moysklad_till  # noqa: E402
 from chalicelib.accounts import invitation as letters  # noqa: E402 - accounts: `staff invite`
 from chalicelib.commands import staff as staff_commands  # noqa: E402
 from chalicelib.errors import AppError  # noqa: E402
@@ -301,6 +301,7 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("--days", type=int, default=90)
     history.set_defaults(func=cmd_demo_history)
     _staff_commands(sub)  # accounts
+    moysklad_till.add_parser(sub)  # moysklad: the till simulator (chalicelib/moysklad_till.py)
     return root
 
 

@@ -48,7 +48,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("use cases", ("chalicelib.usecases", "chalicelib.integrations")),
     ("entry points", ("chalicelib.api", "chalicelib.jobs")),
     ("wiring and tools", ("app", "chalicelib.cli", "chalicelib.devstack", "chalicelib.demo_history",
-                          "chalicelib.local_dynamodb", "chalicelib.gateway_standin")),
+                          "chalicelib.local_dynamodb", "chalicelib.gateway_standin",
+                          "chalicelib.moysklad_till")),
 )
 # Groups of one layer that must not import each other: an HTTP route and a scheduled job each call the use cases.
 APART = (("chalicelib.api", "chalicelib.jobs"),)

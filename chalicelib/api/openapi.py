@@ -760,7 +760,7 @@ def document() -> dict:
         **_staff_paths(),
     }
     _add_design(paths, schemas, program_id, card_id)
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "Loyalty cards API", "version": "1",
                  "description": "Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` (see the README's "
@@ -791,7 +791,8 @@ def document() -> dict:
             },
         },
     }
-
+    _moysklad(document)  # moysklad (issue 15)
+    return document
 
 # --- design: card images, and the console's admin reads (campaigns list, a card's messages) ----------
 
@@ -841,3 +842,105 @@ def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema)
         "The messages a card was sent, newest first (kind, channel, what became of it, the text)",
         _answers({"200": _json(_page("CardMessage"))}, 400, 401, 403, 404),
         tag="admin", security=_ADMIN, params=[card_id, *_paging(200)])}
+
+
+
+# --- moysklad (issue 15): MoySklad LoyaltyAPI 1.0 and the owner's connections -----------------------------
+# The till's routes answer MoySklad's own error shape, not the contract's; they are described with the media
+# type they are sent with ("application/json; charset=utf-8"), the contract's `Error` being for "application/json".
+_MS_JSON = "application/json; charset=utf-8"
+_MS_TEXT = {401: "Missing, unknown or revoked token (code 401).",
+            404: "No such customer in the program (code 404).",
+            409: "A sale or return id sent before with another body (code 409).",
+            412: "A missing or wrong parameter (code 999, `parameter` names it), or a customer who must confirm a "
+                 "code first (code 28001).",
+            422: "Refused by the program's rules, e.g. more points than the customer may spend (code 422).",
+            429: "Too many requests on this connection (code 429).",
+            503: "Try again shortly (code 503)."}
+
+
+def _ms_error(status: int) -> dict:
+    item = _obj(("error", "code", "error_message"), error=_STRING, parameter=_STRING, code=_int(),
+                error_message=_STRING)
+    answer: Schema = {"description": _MS_TEXT[status],
+                      "content": {_MS_JSON: {"schema": _obj(("errors",), errors={"type": "array", "minItems": 1,
+                                                                                  "items": item})}}}
+    if status in _RETRY_AFTER:
+        answer["headers"] = _RETRY_AFTER[status]
+    return answer
+
+
+def _ms_op(summary: str, ok: dict, *errors: int, params: Iterable[Schema] = (), body: bool = False) -> Schema:
+    answers: dict = dict(ok)
+    for status in (401, 429, 503, *errors):
+        answers[str(status)] = _ms_error(status)
+    if body:
+        answers["413"], answers["415"] = _error(413), _error(415)
+    connection = _path_param("connection_id", "The connection's id (in the base URL).", maxLength=64)
+    return _op(summary, answers, tag="moysklad", security=[{"moyskladToken": []}], params=[connection, *params],
+               body=_body({"type": "object"}) if body else None,
+               description="MoySklad LoyaltyAPI 1.0 (README: MoySklad): MoySklad's documented request and answer.")
+
+
+def _moysklad(document: dict) -> None:
+    """Adds the MoySklad routes and the token's security scheme to the document."""
+    store = _query("retailStoreId", "The till's retail store (MoySklad's id).", required=True, type="string",
+                   maxLength=100)
+    created = {"201": {"description": "Done (no body)."}}
+    program_id = _path_param("program_id", "A program's id.", maxLength=64)
+    connection = _obj(("connection_id", "program_id", "base_url", "verify_spending", "status", "created_at"),
+                      connection_id=_STRING, program_id=_STRING, label=_NSTRING, base_url=_STRING,
+                      verify_spending={"type": "boolean"}, status={"type": "string", "enum": ["active", "revoked"]},
+                      created_at=_STRING, revoked_at=_NSTRING)
+    base = "/moysklad/{connection_id}"
+    document["paths"].update({
+        f"{base}/counterparty": {
+            "get": _ms_op("Find a customer by card number or phone", {"200": _json(_obj(("rows",), rows={
+                "type": "array", "items": {"type": "object"}}))}, 412,
+                params=[_query("search", "A card number or phone.", type="string", maxLength=100), store]),
+            "post": _ms_op("Register a customer (412 with code 28001 when a code must confirm the phone)",
+                           created, 404, 412, body=True)},
+        f"{base}/counterparty/detail": {"post": _ms_op(
+            "A customer's balance", {"200": _json(_obj(("bonusProgram",), bonusProgram=_obj(
+                ("agentBonusBalance",), agentBonusBalance=_int())))}, 404, 412, body=True)},
+        f"{base}/counterparty/verify": {"post": _ms_op(
+            "Text a code to a customer being registered", {"200": _json(_obj(
+                ("verificationCode",), verificationCode=_STRING, timeForRepeat=_int(), messageForCashier=_STRING))},
+            412, body=True)},
+        f"{base}/retaildemand/recalc": {"post": _ms_op(
+            "The receipt with the points' discount and the points to spend and earn",
+            {"200": _json(_obj(("agent", "positions", "bonusProgram", "needVerification"),
+                               agent={"type": "object"}, positions={"type": "array"}, bonusProgram={"type": "object"},
+                               needVerification={"type": "boolean"}))}, 404, 412, body=True)},
+        f"{base}/retaildemand/verify": {"post": _ms_op(
+            "Text the card's holder a code before points are spent", {"200": _json(_obj(
+                ("verificationCode",), verificationCode=_STRING, timeForRepeat=_int(), messageForCashier=_STRING))},
+            404, 412, body=True)},
+        f"{base}/retaildemand": {"post": _ms_op("A sale (a receipt; the same sale again changes nothing)", created,
+                                                409, 412, 422, body=True)},
+        f"{base}/retailsalesreturn": {"post": _ms_op(
+            "A return: the linked sale's points reversed in proportion", created, 409, 412, 422, body=True)},
+        f"{base}/giftcard": {"get": _ms_op(
+            "A gift card (we sell none: INVALID)", {"200": _json(_obj(("name", "id", "status"), name=_STRING,
+                                                                      id=_STRING, status=_STRING))}, 412,
+            params=[_query("name", "The gift card's number.", required=True, type="string", maxLength=100), store])},
+        "/admin/programs/{program_id}/integrations/moysklad": {
+            "get": _op("MoySklad connections (never their tokens; owner)",
+                       _answers({"200": _json(_obj(("items", "next_cursor"),
+                                                   items={"type": "array", "items": connection},
+                                                   next_cursor=_NSTRING))}, 400, 401, 403, 404),
+                       tag="admin", security=_ADMIN, params=[program_id, *_paging(100)]),
+            "post": _op("Connect MoySklad: a token (shown this once) and the base URL to paste into MoySklad (owner)",
+                        _answers({"201": _json({"allOf": [connection, _obj(("token",), token=_STRING)]})},
+                                 400, 401, 403, 404, 413, 415),
+                        tag="admin", security=_ADMIN, params=[program_id],
+                        body=_body(_closed((), label=_nullable(_s(80)), verify_spending={"type": "boolean"}),
+                                   required=False))},
+        "/admin/programs/{program_id}/integrations/moysklad/{connection_id}": {"delete": _op(
+            "Revoke a MoySklad connection (owner)", _answers({"200": _json(connection)}, 401, 403, 404),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("connection_id", "The connection's id.", maxLength=64)])},
+    })
+    document["components"]["securitySchemes"]["moyskladToken"] = {
+        "type": "apiKey", "in": "header", "name": "Lognex-Discount-API-Auth-Token",
+        "description": "The connection's token (MoySklad sends it with every request)."}

@@ -461,5 +461,32 @@ class StaffMember(Model):
     updated_at = UnicodeAttribute(null=True)
 
 
+# moysklad (issue 15): outside systems' connections to a program (store/connections.py reads and writes them).
+class ConnectionsByProgram(GlobalSecondaryIndex["Connection"]):  # type: ignore[no-untyped-call]
+    Meta = _index_meta("by_program", AllProjection())
+    program_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class Connection(Model):
+    """An outside system's access to one program (`provider` 'moysklad': a MoySklad till's token). Only
+    SHA-256 of the token is stored; the id is in the base URL the system calls."""
+
+    Meta = _meta("connections")
+    connection_id = UnicodeAttribute(hash_key=True)
+    provider = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    merchant_id = UnicodeAttribute()
+    created_key = UnicodeAttribute()
+    token_hash = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    verify_spending = UnicodeAttribute(default="no")  # 'yes': the till asks the customer for a texted code
+    status = UnicodeAttribute(default="active")  # active | revoked
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    revoked_at = UnicodeAttribute(null=True)
+    by_program = ConnectionsByProgram()
+
+
 ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message,
-              Campaign, AnalyticsItem, Guard, StaffMember)
+              Campaign, AnalyticsItem, Guard, StaffMember, Connection)
