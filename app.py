@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import admin, console, google, integrations, join, openapi, passkit, pos, telegram
+from chalicelib.api import admin, console, google, integrations, join, openapi, passkit, pos, staff, telegram
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -24,6 +24,7 @@ app.api.binary_types.extend(["application/javascript", "text/css"])
 app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(staff.bp)  # accounts: /admin/me and the staff
 app.register_blueprint(pos.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(passkit.bp)
