@@ -20,8 +20,8 @@
       "keys.copy_secret": "Скопировать секрет",
       "keys.copy_id": "Скопировать идентификатор",
       "keys.test": "Проверить ключ",
-      "keys.test_ok": "Ключ работает: сервер принял подпись (проверочный расчёт, не чек: в статистику не попадает).",
-      "keys.test_ok_card": "Ключ работает: для карты {card} доступно {available}, начислится {earn} (расчёт, не чек).",
+      "keys.test_needs_card": "Для проверки нужна хотя бы одна карта: вступите в программу сами по ссылке и проверьте снова.",
+      "keys.test_ok_card": "Ключ работает: для карты {card} доступно {available}, за покупку на 1000 начислится {earn} (это расчёт, не чек: в статистику не попадает).",
       "keys.test_failed": "Ключ не прошёл проверку: {message}",
       "keys.list": "Ключи программы",
       "keys.none": "Ключей пока нет.",
@@ -51,8 +51,8 @@
       "keys.copy_secret": "Copy the secret",
       "keys.copy_id": "Copy the id",
       "keys.test": "Test the key",
-      "keys.test_ok": "The key works: the server accepted the signature (a test quote, not a receipt: analytics stay clean).",
-      "keys.test_ok_card": "The key works: card {card} has {available} to spend and would earn {earn} (a quote, not a receipt).",
+      "keys.test_needs_card": "A test needs at least one card: join the program yourself with its link, then test again.",
+      "keys.test_ok_card": "The key works: card {card} has {available} to spend and would earn {earn} on a 1,000 purchase (a quote, not a receipt: analytics stay clean).",
       "keys.test_failed": "The key failed the test: {message}",
       "keys.list": "The program's keys",
       "keys.none": "No keys yet.",
@@ -91,30 +91,36 @@
       });
   };
 
+  /* The test quotes the program's newest card: a quote writes nothing. Without any card there is nothing
+     to quote (a made-up number would only be refused), so the owner is asked to join first. */
   function testKey(key, secret, result) {
+    result.className = "key-test-result";
     result.textContent = LC.t("core.loading");
     var program = LC.program;
-    // A real card makes the clearest test; without one, a made-up number still proves the signature.
     var card = LC.can("cards:read")
       ? LC.api("GET", "/admin/programs/" + program.id + "/cards?limit=1").then(function (page) {
-        return page.items.length ? page.items[0].card_number : null;
-      }).catch(function () { return null; })
+        return page.items.length ? page.items[0].number : null;
+      })
       : Promise.resolve(null);
     return card.then(function (number) {
-      return LC.posRequest(key.key_id, secret, "POST", "/pos/quote", {card: number || "000000000000", total: 100000})
+      if (!number) {
+        result.className = "key-test-result notice";
+        LC.clear(result);
+        LC.append(result, [LC.t("keys.test_needs_card") + " ", h("a", {href: LC.joinLink(program), target: "_blank",
+                                                                      rel: "noopener", text: LC.joinLink(program)})]);
+        return null;
+      }
+      return LC.posRequest(key.key_id, secret, "POST", "/pos/quote", {card: number, total: 100000})
         .then(function (response) {
           return response.json().catch(function () { return {}; }).then(function (answer) {
-            if (response.status === 401) {
-              throw new Error((answer.error && answer.error.message) || String(response.status));
-            }
-            result.className = "banner banner-ok";
-            result.textContent = response.ok && number
-              ? LC.t("keys.test_ok_card", {card: number, available: LC.number(answer.available), earn: LC.number(answer.earn)})
-              : LC.t("keys.test_ok");
+            if (!response.ok) throw new Error((answer.error && answer.error.message) || String(response.status));
+            result.className = "key-test-result banner banner-ok";
+            result.textContent = LC.t("keys.test_ok_card", {card: number, available: LC.number(answer.available),
+                                                            earn: LC.number(answer.earn)});
           });
         });
     }).catch(function (error) {
-      result.className = "banner banner-error";
+      result.className = "key-test-result banner banner-error";
       result.textContent = LC.t("keys.test_failed", {message: error.message || String(error)});
     });
   }
@@ -146,7 +152,7 @@
       holder.removeAttribute("aria-busy");
       if (!page.items.length) { LC.empty(holder, LC.t("keys.none")); return; }
       var canWrite = LC.can("pos_keys:write");
-      holder.appendChild(h("div", {class: "table-wrap"}, h("table", {},
+      holder.appendChild(h("div", {class: "table-wrap", tabindex: "0", role: "region", "aria-label": LC.t("keys.list")}, h("table", {},
         h("thead", {}, h("tr", {},
           ["keys.col_label", "keys.col_id", "keys.col_created", "keys.col_status"].map(function (key) {
             return h("th", {scope: "col", text: LC.t(key)});
