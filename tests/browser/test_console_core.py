@@ -230,3 +230,14 @@ def test_account_language_totp_and_sign_out_for_an_analyst(open_page, stack, axe
     page.locator("input[name=code]").fill("654321")
     submit(page)
     expect(page.locator("#lc-nav-list a").first).to_be_attached()
+
+
+def test_every_wizard_preset_is_mechanics_the_api_takes(open_page, stack):
+    from chalicelib.core import mechanics as mech
+    page = open_console(open_page(), stack, "#/sign-in")
+    expect(page.locator("input[name=email]")).to_be_visible()
+    parsed = {preset: mech.parse(page.evaluate("p => LC.mechanicsPreset(p)", preset), None)
+              for preset in ("cashback", "tiers", "welcome")}
+    assert parsed["cashback"].kind == "cashback" and parsed["cashback"].tiers[0].earn_bp == 500
+    assert [tier.name for tier in parsed["tiers"].tiers] == ["Базовый", "Серебро", "Золото"]
+    assert parsed["welcome"].welcome_bonus == 200 and parsed["welcome"].lifetime_by_source == {"welcome": 31}
