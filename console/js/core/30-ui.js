@@ -147,7 +147,7 @@
       rows[field.name] = {field: field, el: el, error: error, row: row};
       form.appendChild(row);
     });
-    var button = h("button", {type: "submit", class: "primary", text: spec.submit || LC.t("core.saved")});
+    var button = h("button", {type: "submit", class: "primary", text: spec.submit || LC.t("core.save")});
     form.appendChild(h("div", {class: "actions"}, button, spec.extra || null));
 
     function mark(name, message) {

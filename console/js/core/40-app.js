@@ -59,7 +59,10 @@
   function render() {
     var main = document.getElementById("main");
     var hash = window.location.hash;
-    if (hash && hash.indexOf("#/") !== 0) return;  // an in-page anchor such as the skip link's
+    if (hash && hash.indexOf("#/") !== 0) {
+      if (current || main.querySelector(".page")) return;  // an in-page anchor on a page already drawn
+      hash = "#/";
+    }
     var found = match(hash || "#/");
     var token = ++renderToken;
     if (found && !found.route.public && !LC.auth.signedIn()) {
@@ -235,6 +238,12 @@
   function start() {
     buildHeader();
     var main = document.getElementById("main");
+    // The skip link moves focus to the page's heading without touching the route in the address bar
+    var skip = document.querySelector(".skip");
+    if (skip) skip.addEventListener("click", function (event) {
+      event.preventDefault();
+      (main.querySelector("h1") || main).focus();
+    });
     LC.loading(main);
     fetch("/console/config.json", {cache: "no-store"}).then(function (response) {
       if (!response.ok) throw new Error(LC.t("core.network"));
