@@ -25,6 +25,12 @@ def test_sign_in_page_is_accessible_and_marks_what_is_missing(open_page, stack, 
     expect(page.locator("input[name=email]")).to_be_visible()  # not signed in: the sign-in page
     assert page.locator("h1").count() == 1
     axe(page)
+    route = page.evaluate("location.hash")
+    page.keyboard.press("Tab")  # the keyboard's first stop: the skip link, which lands on the heading
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main h1")).to_be_focused()
+    assert page.evaluate("location.hash") == route
     page.locator("input[name=email]").fill(stack.demo["console"]["email"])
     submit(page)
     password = page.locator("input[name=password]")

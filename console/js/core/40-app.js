@@ -260,6 +260,7 @@
     }).then(function () {
       buildHeader();
       window.addEventListener("hashchange", function () { render(); });
+      LC.moveFocus = false;  // a fresh load starts at the top (the skip link first); navigation moves focus
       if (LC.auth.signedIn() && !LC.programs.length && LC.can("programs:write") &&
           (!window.location.hash || window.location.hash === "#/")) {
         LC.go("#/wizard");
