@@ -29,9 +29,7 @@ POSTER_SIZES = ("a4", "a5")
 def cognito_endpoint() -> str:
     """The Cognito user-pool API the browser talks to: COGNITO_ENDPOINT, or AWS's own for the region."""
     config = settings()
-    endpoint = getattr(config, "cognito_endpoint", None)
-    region = getattr(config, "cognito_region", None) or "eu-central-1"
-    return (endpoint or f"https://cognito-idp.{region}.amazonaws.com").rstrip("/") + "/"
+    return (config.cognito_endpoint or f"https://cognito-idp.{config.cognito_region}.amazonaws.com").rstrip("/") + "/"
 
 
 def policy() -> str:
@@ -86,10 +84,8 @@ def asset(version: str, name: str) -> Response:
 @api
 def config() -> Response:
     config = settings()
-    return json_response({"cognito": {"region": getattr(config, "cognito_region", None) or "eu-central-1",
-                                      "user_pool_id": getattr(config, "cognito_user_pool_id", None),
-                                      "client_id": getattr(config, "cognito_client_id", None),
-                                      "endpoint": cognito_endpoint()},
+    return json_response({"cognito": {"region": config.cognito_region, "user_pool_id": config.cognito_user_pool_id,
+                                      "client_id": config.cognito_client_id, "endpoint": cognito_endpoint()},
                           "languages": list(LANGUAGES), "public_base_url": config.public_base_url},
                          headers={"Content-Security-Policy": policy()})
 

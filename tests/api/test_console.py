@@ -112,12 +112,24 @@ def test_config_names_the_cognito_endpoint_the_csp_lets_the_browser_reach(client
         settings.cache_clear()
     assert response.status_code == 200 and answer["languages"] == ["ru", "en"]
     assert set(answer["cognito"]) == {"region", "user_pool_id", "client_id", "endpoint"}
-    if hasattr(settings(), "cognito_endpoint"):  # the accounts part's settings
-        assert answer["cognito"]["endpoint"] == "http://127.0.0.1:8006/"
-        assert answer["cognito"]["client_id"] == "client-123"
-        assert "connect-src 'self' http://127.0.0.1:8006;" in shell.headers["Content-Security-Policy"]
-    else:
-        assert answer["cognito"]["endpoint"].startswith("https://cognito-idp.")
+    assert answer["cognito"]["endpoint"] == "http://127.0.0.1:8006/"
+    assert answer["cognito"]["client_id"] == "client-123"
+    assert "connect-src 'self' http://127.0.0.1:8006;" in shell.headers["Content-Security-Policy"]
+
+
+def test_without_an_endpoint_the_browser_talks_to_aws_cognito_in_the_pool_region(client, monkeypatch):
+    from chalicelib.config import settings
+    monkeypatch.delenv("COGNITO_ENDPOINT", raising=False)
+    monkeypatch.setenv("COGNITO_REGION", "eu-west-1")
+    settings.cache_clear()
+    try:
+        answer = json.loads(client.http.get("/console/config.json").body)
+        shell = client.http.get("/console")
+    finally:
+        settings.cache_clear()
+    assert answer["cognito"] == {**answer["cognito"], "region": "eu-west-1",
+                                 "endpoint": "https://cognito-idp.eu-west-1.amazonaws.com/"}
+    assert "connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com;" in shell.headers["Content-Security-Policy"]
 
 
 def test_poster_shows_the_program_its_bonus_and_a_qr_of_the_join_link(client, program):
