@@ -509,6 +509,43 @@ def document() -> dict:
             for method, summary in (("get", "A program's logo for Google Wallet, drawn from its branding "
                                             "(Google fetches it)"),
                                     ("head", "The logo's headers (no body)"))},
+        # --- the owner's console (console-core): the shell, its assets, its settings, the poster
+        "/console": {"get": _op("The owner's console (HTML shell; the script signs in with Cognito)",
+                                {"200": _html("The shell: <html lang> from the lc_lang cookie or Accept-Language.")},
+                                tag="console", security=_PUBLIC)},
+        "/console/assets/{version}/{name}": {"get": _op(
+            "The console's script or stylesheet, versioned by content (cached for a year, immutable; gzip when "
+            "accepted)",
+            _answers({"200": {"description": "The file.", "content": {
+                "application/javascript": {"schema": _STRING}, "text/css": {"schema": _STRING}}}}, 404),
+            tag="console", security=_PUBLIC,
+            params=[_path_param("version", "The hash the shell names; another is 404.", maxLength=64),
+                    _path_param("name", "console.js or console.css.", maxLength=40)])},
+        "/console/config.json": {"get": _op(
+            "What the console needs: the Cognito region, pool, client id and endpoint; languages; the join links' "
+            "base URL",
+            {"200": _json(_obj(("cognito", "languages", "public_base_url"), public_base_url=_s(300),
+                               cognito=_obj(("region", "user_pool_id", "client_id", "endpoint"), region=_s(40),
+                                            user_pool_id=_NSTRING, client_id=_NSTRING, endpoint=_s(300)),
+                               languages={"type": "array", "items": _s(5)}))},
+            tag="console", security=_PUBLIC)},
+        "/console/slugs/{slug}": {"get": _op(
+            "Whether a join-link slug is well formed and free (the wizard asks as the owner types)",
+            {"200": _json(_obj(("slug", "valid", "available"), slug=_STRING, valid={"type": "boolean"},
+                               available={"type": "boolean"}))},
+            tag="console", security=_PUBLIC, params=[_path_param("slug", "The slug to check.", maxLength=200)])},
+        "/console/poster/{slug}": {"get": _op(
+            "A printable poster of a program's join link: name, welcome bonus, QR code (print CSS, A4 or A5)",
+            _answers({"200": _html("The poster."), "404": _error(404)}, 400),
+            tag="console", security=_PUBLIC,
+            params=[slug, _query("size", "Paper size.", type="string", enum=["a4", "a5"]),
+                    _query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        "/console/qr": {"post": _op(
+            "A short text as an SVG QR code (posted, so the text is in no URL; nothing logs it)",
+            _answers({"200": {"description": "SVG.", "content": {"image/svg+xml": {"schema": _STRING}}}},
+                     400, 413, 415),
+            tag="console", security=_PUBLIC,
+            body=_body(_closed(("text",), text=_s(512, minLength=1))))},
         # --- Apple's PassKit web service
         "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}": {
             "post": _op("Register a device for a pass's updates", _answers(
