@@ -604,6 +604,16 @@ def document() -> dict:
             params=[program_id, *_paging(200),
                     _query("q", "A card number or a phone number (an analyst's phone search is 403, member or "
                                  "not).", type="string", maxLength=40)])},
+        # --- console-ops: the console's customer search
+        "/admin/programs/{program_id}/customers": {"get": _op(
+            "Find customers by card number, phone or name, newest first",
+            _answers({"200": _json(_page("CardRow"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[program_id, *_paging(100),
+                    _query("q", "A card number, a phone number (403 for a role that sees no contacts) or words "
+                                "of the holder's name (any case and order).", required=True, type="string",
+                           maxLength=100)],
+            description="A name search reads up to 2,000 cards a request, newest first; fewer than `limit` "
+                        "items with a `next_cursor` means: more cards remain to be searched.")},
         "/admin/cards/{card_id}": {
             "get": _op("A card (contacts only for roles that may see them)",
                        _answers({"200": _json(_ref("Card"))}, 401, 403, 404), tag="admin", security=_ADMIN,
