@@ -339,9 +339,10 @@ def document() -> dict:
             "Public keys of the built-in admin token issuer",
             {"200": _json(_obj(("keys",), keys={"type": "array", "items": {"type": "object"}}))},
             tag="meta", security=_PUBLIC)},
-        "/admin": {"get": _op("The admin page (HTML; it calls the admin API with a token you paste)",
-                              {"200": _html("The page.")}, tag="admin", security=_PUBLIC,
-                              params=[_query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        "/admin": {"get": _op("The old analytics page's address: a redirect to the console's analytics page",
+                              {"302": {"description": "To `console#/analytics` (relative: a stage prefix stays).",
+                                       "headers": {"Location": {"schema": _STRING, "required": True}}}},
+                              tag="admin", security=_PUBLIC)},
         # --- customers
         "/join/{slug}": {
             "get": _op("The enrolment page", _answers({"200": _html("The form."), "404": _html("No such program.")},

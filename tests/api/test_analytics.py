@@ -378,16 +378,11 @@ def test_folding_everything_changes_no_number(world, history):
     assert after == before
 
 
-def test_the_admin_page_is_served_with_a_strict_policy(world):
+def test_the_old_admin_page_address_leads_to_the_consoles_analytics(world):
     client, _, _ = world
-    first, second = client.http.get("/admin"), client.http.get("/admin")
-    assert first.status_code == 200 and first.headers["Content-Type"].startswith("text/html")
-    policy = first.headers["Content-Security-Policy"]
-    nonce = policy.split("'nonce-")[1].split("'")[0]
-    assert f'<script nonce="{nonce}">' in first.body.decode()
-    assert nonce not in second.headers["Content-Security-Policy"]  # fresh each time
-    assert "connect-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
-    assert "/analytics/summary" in first.body.decode()
+    answer = client.http.get("/admin")
+    assert answer.status_code == 302 and answer.headers["Location"] == "console#/analytics"
+    assert not answer.body
 
 
 def test_lifecycle_settings_apply_at_once(world):
