@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import admin, customers, google, integrations, join, openapi, passkit, pos, telegram
+from chalicelib.api import admin, google, integrations, join, lookups, openapi, passkit, pos, telegram
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -21,7 +21,7 @@ app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png", "image
 app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
-app.register_blueprint(customers.bp)
+app.register_blueprint(lookups.bp)
 app.register_blueprint(pos.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(passkit.bp)

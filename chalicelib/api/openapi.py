@@ -615,6 +615,12 @@ def document() -> dict:
                            maxLength=100)],
             description="A name search reads up to 2,000 cards a request, newest first; fewer than `limit` "
                         "items with a `next_cursor` means: more cards remain to be searched.")},
+        "/admin/programs/{program_id}/audience-size": {"post": _op(
+            "How many cards a campaign audience reaches today (nothing is written)",
+            _answers({"200": _json(_closed(("audience_size",), audience_size=_int(0)))},
+                     400, 401, 403, 404, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id],
+            body=_body(_closed((), audience={"type": "object"})))},
         "/admin/cards/{card_id}": {
             "get": _op("A card (contacts only for roles that may see them)",
                        _answers({"200": _json(_ref("Card"))}, 401, 403, 404), tag="admin", security=_ADMIN,

@@ -1,4 +1,5 @@
-"""The console's customer search: one box for a card number, a phone or words of a name."""
+"""The console's look-ups: customers by card number, phone or words of a name; an audience's size."""
+import json
 from urllib.parse import quote
 
 from chalicelib.store import listings
@@ -69,3 +70,27 @@ def test_bad_queries_name_the_field(client, merchant, program):
 def test_another_merchants_program_is_not_found(client, merchant, other_merchant, program):
     enroll(client, name="Анна", phone="+79160000001")
     assert _find(client, program, other_merchant, "анна").status_code == 404
+
+
+def _size(client, program, merchant, data, role="owner"):
+    return client.http.post(f"/admin/programs/{program['id']}/audience-size", headers=bearer(merchant, role),
+                            body=json.dumps(data))
+
+
+def test_an_audience_is_sized_before_any_campaign_exists(client, merchant, program, pos):
+    regular = enroll(client, name="Анна", phone="+79160000001")
+    enroll(client, name="Борис", phone="+79160000002")
+    assert pos.post("/pos/receipts", {"receipt_id": "r1", "card": regular["card_number"], "total": 50000}
+                    ).status_code == 200
+    sizes = {kind: body(_size(client, program, merchant, {"audience": audience}))["audience_size"]
+             for kind, audience in {"all": {"kind": "all"}, "buyers": {"kind": "filter", "min_visits": 1},
+                                    "new": {"kind": "new"}, "default": None}.items()}
+    assert sizes == {"all": 2, "buyers": 1, "new": 2, "default": 2}
+
+
+def test_a_bad_audience_names_its_field_and_an_analyst_may_not_size_one(client, merchant, program):
+    bad = _size(client, program, merchant, {"audience": {"kind": "tier", "tier": "platinum"}})
+    assert bad.status_code == 400 and body(bad)["error"]["field"] == "audience.tier"
+    extra = _size(client, program, merchant, {"audience": {"kind": "all"}, "texts": {}})
+    assert extra.status_code == 400 and body(extra)["error"]["field"] == "texts"
+    assert _size(client, program, merchant, {}, role="analyst").status_code == 403
