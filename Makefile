@@ -6,7 +6,7 @@ PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: dev test lint venv bench package deploy clean
+.PHONY: dev test lint venv browser bench package deploy clean
 
 # Python 3.13 (the Lambda runtime we target), found on PATH or through pyenv; 3.12 as a fallback.
 PYTHON_BOOT := $(shell for v in 3.13 3.12; do \
@@ -28,8 +28,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 dev: venv
 	$(PY) -m chalicelib.cli dev
 
-test: venv
+test: venv browser
 	$(PY) -m pytest -q tests
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; Playwright's own browser
+# download is not used. Installed here when missing (needs root or sudo, and Debian's package lists).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else \
+	    echo "error: Chromium is needed for the browser tests: install Debian's 'chromium' package (as root)," \
+	      "or set CHROMIUM=/path/to/chromium" >&2; exit 1; fi; \
+	  echo "installing Debian's chromium package for the browser tests"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends chromium >/dev/null; fi
 
 # Both tools run even when the first finds something, so one run lists everything to fix.
 lint: venv
@@ -41,6 +53,7 @@ bench: venv
 	$(PY) benchmarks/pkpass.py
 	$(PY) benchmarks/bundle.py
 	$(PY) benchmarks/analytics.py --cards 20000
+	$(PY) benchmarks/pages.py
 
 package: venv
 	$(PY) -m infra.package --stage $(STAGE)
