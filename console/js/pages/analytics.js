@@ -14,7 +14,7 @@
 
   LC.texts({
     ru: {
-      'analytics.title': 'Аналитика', 'analytics.no_program': 'Сначала создайте программу.',
+      'analytics.title': 'Аналитика',
       'analytics.from': 'С', 'analytics.to': 'По', 'analytics.update': 'Показать',
       'analytics.bad_period': 'Дата «с» не может быть позже даты «по».',
       'analytics.period': 'Период: {from} — {to} (дни по времени программы, {zone}).',
@@ -57,7 +57,7 @@
       'analytics.exported': 'Файл {name} сохранён.'
     },
     en: {
-      'analytics.title': 'Analytics', 'analytics.no_program': 'Create a program first.',
+      'analytics.title': 'Analytics',
       'analytics.from': 'From', 'analytics.to': 'To', 'analytics.update': 'Show',
       'analytics.bad_period': '“From” must not be later than “to”.',
       'analytics.period': 'Period: {from} – {to} (days in the program\'s time, {zone}).',
@@ -218,7 +218,7 @@
 
   function segmentsView(box, seg, program, money) {
     var total = seg.members || 0, life = seg.lifecycle || {}, cuts = seg.thresholds || {};
-    var cards = h('section', {'class': 'panel', hidden: '', 'aria-live': 'polite'});
+    var cards = h('section', {'class': 'panel', hidden: true, 'aria-live': 'polite'});
     function pick(name) { return h('button', {type: 'button', 'class': 'link', on: {click: function () { showCards(name); }}}, segmentName(name)); }
     var bar = null;
     if (total) {
@@ -250,7 +250,7 @@
         return {cls: 'c-' + n, button: b};
       })),
       h('p', {'class': 'muted analytics-thresholds'}, note),
-      h('div', {'class': 'table-scroll'}, h.apply(null, ['table', null,
+      h('div', {'class': 'table-wrap'}, h.apply(null, ['table', null,
         h('caption', null, t('analytics.rfm_title')),
         h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('analytics.segment')),
           h('th', {scope: 'col', 'class': 'num'}, t('analytics.cards_count')), h('th', {scope: 'col', 'class': 'num'}, t('analytics.share')))),
@@ -262,9 +262,9 @@
       state = {name: name, cursor: null};
       var body = h('tbody');
       var status = h('div');
-      var more = h('button', {type: 'button', 'class': 'secondary', hidden: ''}, t('analytics.more'));
+      var more = h('button', {type: 'button', 'class': 'secondary', hidden: true}, t('analytics.more'));
       var heading = h('h2', {tabindex: '-1'}, t('analytics.cards_of', {segment: segmentName(name)}));
-      cards.replaceChildren(heading, h('div', {'class': 'table-scroll'}, h('table', null,
+      cards.replaceChildren(heading, h('div', {'class': 'table-wrap'}, h('table', null,
         h('thead', null, h('tr', null, ['c_number', 'c_name', 'c_balance', 'c_receipts', 'c_revenue', 'c_last'].map(function (k) {
           return h('th', {scope: 'col', 'class': /balance|receipts|revenue/.test(k) ? 'num' : ''}, t('analytics.' + k));
         }))), body)), status, more);
@@ -280,7 +280,7 @@
           if (mine !== state) return;
           status.replaceChildren();
           (page.items || []).forEach(function (c) {
-            var link = LC.ops.can('cards:read') ? h('a', {href: '#/customers/' + encodeURIComponent(c.id)}, c.number) : c.number;
+            var link = LC.can('cards:read') ? h('a', {href: '#/customers/' + encodeURIComponent(c.id)}, c.number) : c.number;
             body.appendChild(h('tr', null, h('td', null, link), h('td', null, c.name || ''),
               h('td', {'class': 'num'}, LC.number(c.balance)), h('td', {'class': 'num'}, LC.number(c.receipts)),
               h('td', {'class': 'num'}, money(c.revenue)), h('td', null, c.last_purchase_on ? LC.date(c.last_purchase_on) : '—')));
@@ -295,16 +295,38 @@
     }
   }
 
+  /* An export is a chain of CSV pages (the API answers at most 2,000 rows a request, with the next
+     page's cursor in X-Next-Cursor): followed to the end and saved as one file. */
+  async function exportCsv(program, kind) {
+    var parts = ['\ufeff'], cursor = null, path = LC.ops.programPath(program, '/exports/' + kind);
+    do {
+      var response = await LC.request('GET', path + (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''), null,
+                                      {accept: 'text/csv'});
+      var text = await response.text();
+      if (text && !/\n$/.test(text)) text += '\r\n';
+      parts.push(text);
+      var next = response.headers.get('X-Next-Cursor');
+      cursor = next && next !== cursor ? next : null;
+    } while (cursor);
+    var name = kind + '-' + program.slug + '.csv';
+    var url = URL.createObjectURL(new Blob(parts, {type: 'text/csv;charset=utf-8'}));
+    var link = h('a', {href: url, download: name, hidden: true});
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    return name;
+  }
+
   function exportsView(program) {
-    var buttons = EXPORTS.filter(function (kind) { return kind === 'receipts' || LC.ops.can('cards:read'); }).map(function (kind) {
+    var buttons = EXPORTS.filter(function (kind) { return kind === 'receipts' || LC.can('cards:read'); }).map(function (kind) {
       return h('button', {type: 'button', 'class': 'secondary', 'data-export': kind, on: {click: async function (event) {
-        var button = event.currentTarget, name = kind + '-' + program.slug + '.csv';
+        var button = event.currentTarget;
         button.disabled = true;
         try {
-          await LC.download(LC.ops.programPath(program, '/exports/' + kind), name);
-          LC.toast(t('analytics.exported', {name: name}));
+          LC.toast(t('analytics.exported', {name: await exportCsv(program, kind)}));
         } catch (err) {
-          LC.toast(err && err.message ? err.message : String(err));
+          LC.toast(err && err.message ? err.message : String(err), 'error');
         } finally { button.disabled = false; }
       }}}, t('analytics.export_' + kind));
     });
@@ -315,11 +337,11 @@
 
   LC.route('#/analytics', {
     title: 'analytics.title',
+    needsProgram: true,
+    order: 60,
     permission: 'analytics:read',
     render: async function (main) {
-      main.appendChild(h('h1', null, t('analytics.title')));
       var program = LC.program;
-      if (!program) { LC.empty(main, t('analytics.no_program')); return; }
       var money = function (v) { return LC.money(v, program.currency); };
       var period = h('p', {'class': 'muted analytics-period', role: 'status'});
       var summary = h('div'), daily = h('div', {'class': 'analytics-charts'}), segments = h('div');

@@ -17,7 +17,6 @@
     ru: {
       'campaigns.title': 'Рассылки', 'campaigns.new': 'Новая рассылка', 'campaigns.list': 'Все рассылки',
       'campaigns.empty': 'Рассылок ещё не было. Создайте первую: выберите, кому, и напишите текст.',
-      'campaigns.no_program': 'Сначала создайте программу.',
       'campaigns.name': 'Название (видите только вы)',
       'campaigns.audience': 'Кому', 'campaigns.tier': 'Уровень', 'campaigns.segment': 'Сегмент',
       'campaigns.min_spend': 'Потратили не меньше', 'campaigns.max_spend': 'Потратили не больше',
@@ -62,7 +61,6 @@
     en: {
       'campaigns.title': 'Campaigns', 'campaigns.new': 'New campaign', 'campaigns.list': 'All campaigns',
       'campaigns.empty': 'No campaigns yet. Make the first one: choose who gets it and write the text.',
-      'campaigns.no_program': 'Create a program first.',
       'campaigns.name': 'Name (only you see it)',
       'campaigns.audience': 'Who gets it', 'campaigns.tier': 'Tier', 'campaigns.segment': 'Segment',
       'campaigns.min_spend': 'Spent at least', 'campaigns.max_spend': 'Spent at most',
@@ -313,7 +311,7 @@
     var base = LC.ops.programPath(program);
     var list = h('ul', {'class': 'campaigns-list'});
     var status = h('div');
-    var more = h('button', {type: 'button', 'class': 'secondary', hidden: ''}, t('campaigns.more'));
+    var more = h('button', {type: 'button', 'class': 'secondary', hidden: true}, t('campaigns.more'));
     var cursor = null;
     main.appendChild(h('section', {'class': 'panel', 'aria-label': t('campaigns.list')}, h('h2', null, t('campaigns.list')),
       list, status, more));
@@ -342,13 +340,13 @@
 
   LC.route('#/campaigns', {
     title: 'campaigns.title',
+    needsProgram: true,
+    order: 40,
     permission: 'campaigns:read',
     render: async function (main) {
-      main.appendChild(h('h1', null, t('campaigns.title')));
       var program = LC.program;
-      if (!program) { LC.empty(main, t('campaigns.no_program')); return; }
       var work = [];
-      if (LC.ops.can('campaigns:write')) work.push(builder(main, program));
+      if (LC.can('campaigns:write')) work.push(builder(main, program));
       work.push(listing(main, program));
       await Promise.all(work);
     }
@@ -357,12 +355,10 @@
   LC.route('#/campaigns/:id', {
     title: 'campaigns.results',
     permission: 'campaigns:read',
+    needsProgram: true,
     render: async function (main, params) {
       var program = LC.program;
       main.appendChild(h('a', {href: '#/campaigns', 'class': 'back-link'}, t('campaigns.back')));
-      var heading = h('h1', null, t('campaigns.results'));
-      main.appendChild(heading);
-      if (!program) { LC.empty(main, t('campaigns.no_program')); return; }
       var path = LC.ops.programPath(program, '/campaigns/' + encodeURIComponent(params.id));
       var box = h('div', {'class': 'campaigns-results', 'aria-live': 'polite'});
       main.appendChild(box);
@@ -370,7 +366,7 @@
       var timer = null;
 
       function draw(c) {
-        heading.textContent = c.name;
+        LC.heading(c.name);
         var counts = c.counts || {};
         var rows = h('dl', {'class': 'campaigns-counts'});
         COUNTS.forEach(function (name) {
@@ -395,12 +391,12 @@
           parts.push(h('blockquote', {'class': 'campaigns-text'}, c.texts[LC.lang] || c.texts.ru || c.texts.en || ''));
         }
         if ((c.status === 'draft' || c.status === 'scheduled' || c.last_error) && c.status !== 'sent' &&
-            LC.ops.can('campaigns:write')) {
+            LC.can('campaigns:write')) {
           parts.push(h('button', {type: 'button', on: {click: async function (event) {
             var button = event.currentTarget;
             button.disabled = true;
             try { draw(await LC.api('POST', path + '/send')); watch(); } catch (err) {
-              LC.toast(err && err.message ? err.message : String(err));
+              LC.toast(err && err.message ? err.message : String(err), 'error');
             } finally { button.disabled = false; }
           }}}, t('campaigns.send_now')));
         }
@@ -415,7 +411,7 @@
             var c = await LC.api('GET', path);
             draw(c);
             if (c.status === 'sending') watch();
-          } catch (err) { LC.toast(err && err.message ? err.message : String(err)); }
+          } catch (err) { LC.toast(err && err.message ? err.message : String(err), 'error'); }
         }, POLL_MS);
       }
 

@@ -98,7 +98,7 @@
 
   /* A list read page by page with a "more" button: `fill(items)` adds rows, `path(cursor)` the request. */
   function paged(section, emptyText, path, fill) {
-    var more = h('button', {type: 'button', 'class': 'secondary', hidden: ''}, t('card.more'));
+    var more = h('button', {type: 'button', 'class': 'secondary', hidden: true}, t('card.more'));
     var status = h('div');
     var cursor = null, shown = 0;
     async function next(fresh) {
@@ -122,7 +122,7 @@
 
   function ledgerTable(section, card) {
     var body = h('tbody');
-    var table = h('div', {'class': 'table-scroll'}, h('table', {'class': 'card-ledger'},
+    var table = h('div', {'class': 'table-wrap'}, h('table', {'class': 'card-ledger'},
       h('caption', {'class': 'visually-hidden'}, t('card.ledger')),
       h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('card.when')), h('th', {scope: 'col'}, t('card.what')),
         h('th', {scope: 'col', 'class': 'num'}, t('card.points')), h('th', {scope: 'col', 'class': 'num'}, t('card.after')),
@@ -174,21 +174,18 @@
         card = await LC.api('GET', '/admin/cards/' + encodeURIComponent(params.id));
       } catch (err) {
         if (err && err.status === 404) {
-          main.appendChild(h('h1', null, t('card.title')));
           LC.empty(main, t('card.not_found'));
           return;
         }
         throw err;
       }
       var program = (LC.programs || []).filter(function (p) { return p.id === card.program_id; })[0] || LC.program;
-      var heading = h('h1', null, card.name || card.number);
       main.appendChild(h('a', {href: '#/customers', 'class': 'back-link'}, t('card.back')));
-      main.appendChild(heading);
       var summary = h('div', {'class': 'card-summary'});
       main.appendChild(summary);
 
       function showSummary() {
-        heading.textContent = card.name || card.number;
+        LC.heading(card.name || card.number);
         var google = card.wallets ? (card.wallets.google.state ? t('card.google_' + card.wallets.google.state)
           : t('card.google_none')) : null;
         summary.replaceChildren(
@@ -209,7 +206,7 @@
       showSummary();
 
       var loadLedger = null;
-      if (LC.ops.can('cards:write')) {
+      if (LC.can('cards:write')) {
         var actions = section('card.adjust');
         var key = LC.ops.attemptKey();
         var adjust = LC.form({
@@ -261,7 +258,7 @@
             labelBlock();
             LC.toast(t(blocking ? 'card.blocked_done' : 'card.unblocked_done'));
           } catch (err) {
-            LC.toast(err && err.message ? err.message : String(err));
+            LC.toast(err && err.message ? err.message : String(err), 'error');
           } finally { block.disabled = false; }
         });
         manage.appendChild(block);

@@ -1,6 +1,6 @@
 /* What the day-to-day pages (customers, card, campaigns, triggers, analytics) share: points with the
-   language's plural form, a program's texts in the console's language, the role's permissions, and the
-   selected program's API path. Used at render time, so the load order of page files does not matter. */
+   language's plural form, a program's texts in the console's language, a program's API path, and keys
+   for writes that may be sent twice. Used at render time, so the load order of page files does not matter. */
 (function () {
   'use strict';
   LC.texts({
@@ -33,10 +33,6 @@
     return id || '';
   }
 
-  function can(permission) {
-    return !!(LC.me && LC.me.permissions && LC.me.permissions.indexOf(permission) >= 0);
-  }
-
   function programPath(program, suffix) {
     return '/admin/programs/' + encodeURIComponent(program.id) + (suffix || '');
   }
@@ -48,6 +44,6 @@
     return 'c' + Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   }
 
-  LC.ops = {points: points, localized: localized, tierName: tierName, can: can, programPath: programPath,
+  LC.ops = {points: points, localized: localized, tierName: tierName, programPath: programPath,
             attemptKey: attemptKey};
 })();

@@ -17,7 +17,6 @@
       'customers.no_cards': 'Клиентов пока нет. Они появятся, когда кто-то заполнит форму по ссылке программы.',
       'customers.more': 'Показать ещё',
       'customers.search_on': 'Искать дальше',
-      'customers.no_program': 'Сначала создайте программу.',
       'customers.name': 'Имя',
       'customers.number': 'Карта',
       'customers.balance': 'Баланс',
@@ -37,7 +36,6 @@
       'customers.no_cards': 'No customers yet. They appear when someone fills in the form at the program\'s link.',
       'customers.more': 'Show more',
       'customers.search_on': 'Search further',
-      'customers.no_program': 'Create a program first.',
       'customers.name': 'Name',
       'customers.number': 'Card',
       'customers.balance': 'Balance',
@@ -62,14 +60,14 @@
   LC.route('#/customers', {
     title: 'customers.title',
     permission: 'cards:read',
+    needsProgram: true,
+    order: 30,
     render: async function (main) {
-      main.appendChild(h('h1', null, t('customers.title')));
       var program = LC.program;
-      if (!program) { LC.empty(main, t('customers.no_program')); return; }
       var base = LC.ops.programPath(program);
       var heading = h('h2', {'class': 'customers-heading', 'aria-live': 'polite'}, t('customers.newest'));
       var list = h('ul', {'class': 'customers-list'});
-      var more = h('button', {type: 'button', 'class': 'secondary customers-more', hidden: ''}, t('customers.more'));
+      var more = h('button', {type: 'button', 'class': 'secondary customers-more', hidden: true}, t('customers.more'));
       var results = h('div', {'class': 'customers-results'});
       var state = {q: null, cursor: null};
 
@@ -109,7 +107,7 @@
         }
       });
       form.classList.add('customers-search');
-      var clear = h('button', {type: 'button', 'class': 'link customers-clear', hidden: '', on: {click: function () {
+      var clear = h('button', {type: 'button', 'class': 'link customers-clear', hidden: true, on: {click: function () {
         state.q = null; clear.hidden = true; heading.textContent = t('customers.newest');
         var input = form.querySelector('input[name="q"]');
         if (input) { input.value = ''; input.focus(); }

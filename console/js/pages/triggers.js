@@ -19,7 +19,6 @@
     ru: {
       'triggers.title': 'Автосообщения',
       'triggers.intro': 'Эти сообщения программа отправляет сама. Оставьте текст пустым, чтобы отправлялся стандартный.',
-      'triggers.no_program': 'Сначала создайте программу.',
       'triggers.t_birthday_gift': 'День рождения', 'triggers.t_winback_offer': 'Вернуть ушедших',
       'triggers.t_expiry_warning': 'Баллы скоро сгорят',
       'triggers.birthday_bonus': 'Подарок в баллах (0 — не поздравлять)', 'triggers.birthday_days': 'За сколько дней до дня рождения',
@@ -33,7 +32,6 @@
     en: {
       'triggers.title': 'Automatic messages',
       'triggers.intro': 'The program sends these by itself. Leave a text empty to send the built-in one.',
-      'triggers.no_program': 'Create a program first.',
       'triggers.t_birthday_gift': 'Birthday', 'triggers.t_winback_offer': 'Win back lapsed customers',
       'triggers.t_expiry_warning': 'Points about to expire',
       'triggers.birthday_bonus': 'Gift in points (0: no greeting)', 'triggers.birthday_days': 'Days before the birthday',
@@ -104,19 +102,26 @@
     });
   }
 
+  /* The texts' effective and built-in versions; a stack without that read shows the settings alone. */
+  function texts(program) {
+    return LC.api('GET', LC.ops.programPath(program, '/messages')).catch(function (err) {
+      if (err && err.status === 404) return {items: []};
+      throw err;
+    });
+  }
+
   LC.route('#/triggers', {
     title: 'triggers.title',
+    needsProgram: true,
+    order: 50,
     permission: 'programs:write',
     render: async function (main) {
-      main.appendChild(h('h1', null, t('triggers.title')));
       var program = LC.program;
-      if (!program) { LC.empty(main, t('triggers.no_program')); return; }
       main.appendChild(h('p', {'class': 'muted'}, t('triggers.intro')));
       var box = h('div');
       main.appendChild(box);
       LC.loading(box);
-      var answers = await Promise.all([LC.api('GET', LC.ops.programPath(program)),
-                                       LC.api('GET', LC.ops.programPath(program, '/messages'))]);
+      var answers = await Promise.all([LC.api('GET', LC.ops.programPath(program)), texts(program)]);
       program = answers[0];
       var items = (answers[1] && answers[1].items) || [];
       box.replaceChildren();
@@ -131,7 +136,7 @@
             triggerForm(program, trigger, mine, async function (saved) {
               program = saved;
               if (LC.program && LC.program.id === saved.id) Object.assign(LC.program, saved);
-              var fresh = await LC.api('GET', LC.ops.programPath(program, '/messages'));
+              var fresh = await texts(program);
               items = (fresh && fresh.items) || items;
               draw();
             })));
