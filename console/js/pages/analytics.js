@@ -144,7 +144,7 @@
     var base = PAD.t + plotH;
     var node = svg('svg', {viewBox: '0 0 ' + width + ' ' + HEIGHT, width: width, height: HEIGHT, role: 'img',
                            'class': 'analytics-chart', 'aria-label': t('analytics.chart_label', {title: title, max: format(max)})});
-    node.appendChild(svg('line', {x1: PAD.l, x2: width - PAD.r, y1: PAD.t, y2: PAD.t, 'class': 'grid'}));
+    node.appendChild(svg('line', {x1: PAD.l, x2: width - PAD.r, y1: PAD.t, y2: PAD.t, 'class': 'gridline'}));
     node.appendChild(svg('line', {x1: PAD.l, x2: width - PAD.r, y1: base, y2: base, 'class': 'axis'}));
     node.appendChild(svg('text', {x: PAD.l - 6, y: PAD.t + 4, 'text-anchor': 'end'}, format(max)));
     node.appendChild(svg('text', {x: PAD.l - 6, y: base + 4, 'text-anchor': 'end'}, format(0)));
