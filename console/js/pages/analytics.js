@@ -218,7 +218,7 @@
 
   function segmentsView(box, seg, program, money) {
     var total = seg.members || 0, life = seg.lifecycle || {}, cuts = seg.thresholds || {};
-    var cards = h('section', {'class': 'panel', hidden: true, 'aria-live': 'polite'});
+    var cards = h('section', {'class': 'panel ops-section', hidden: true, 'aria-live': 'polite'});
     function pick(name) { return h('button', {type: 'button', 'class': 'link', on: {click: function () { showCards(name); }}}, segmentName(name)); }
     var bar = null;
     if (total) {
@@ -250,7 +250,7 @@
         return {cls: 'c-' + n, button: b};
       })),
       h('p', {'class': 'muted analytics-thresholds'}, note),
-      h('div', {'class': 'table-wrap'}, h.apply(null, ['table', null,
+      LC.ops.scroller(t('analytics.rfm_title'), h.apply(null, ['table', null,
         h('caption', null, t('analytics.rfm_title')),
         h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('analytics.segment')),
           h('th', {scope: 'col', 'class': 'num'}, t('analytics.cards_count')), h('th', {scope: 'col', 'class': 'num'}, t('analytics.share')))),
@@ -264,7 +264,7 @@
       var status = h('div');
       var more = h('button', {type: 'button', 'class': 'secondary', hidden: true}, t('analytics.more'));
       var heading = h('h2', {tabindex: '-1'}, t('analytics.cards_of', {segment: segmentName(name)}));
-      cards.replaceChildren(heading, h('div', {'class': 'table-wrap'}, h('table', null,
+      cards.replaceChildren(heading, LC.ops.scroller(t('analytics.cards_of', {segment: segmentName(name)}), h('table', null,
         h('thead', null, h('tr', null, ['c_number', 'c_name', 'c_balance', 'c_receipts', 'c_revenue', 'c_last'].map(function (k) {
           return h('th', {scope: 'col', 'class': /balance|receipts|revenue/.test(k) ? 'num' : ''}, t('analytics.' + k));
         }))), body)), status, more);
@@ -330,7 +330,7 @@
         } finally { button.disabled = false; }
       }}}, t('analytics.export_' + kind));
     });
-    return h('section', {'class': 'panel', 'aria-label': t('analytics.exports')}, h('h2', null, t('analytics.exports')),
+    return h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.exports')}, h('h2', null, t('analytics.exports')),
       h.apply(null, ['div', {'class': 'analytics-exports'}].concat(buttons)),
       h('p', {'class': 'muted'}, t('analytics.export_hint')));
   }
@@ -358,10 +358,10 @@
       form.classList.add('analytics-period-form');
       main.appendChild(form);
       main.appendChild(period);
-      main.appendChild(h('section', {'class': 'panel', 'aria-label': t('analytics.summary')}, h('h2', null, t('analytics.summary')),
+      main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.summary')}, h('h2', null, t('analytics.summary')),
         summary, active));
-      main.appendChild(h('section', {'class': 'panel', 'aria-label': t('analytics.daily')}, h('h2', null, t('analytics.daily')), daily));
-      main.appendChild(h('section', {'class': 'panel', 'aria-label': t('analytics.segments')}, h('h2', null, t('analytics.segments')),
+      main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.daily')}, h('h2', null, t('analytics.daily')), daily));
+      main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.segments')}, h('h2', null, t('analytics.segments')),
         segments));
       main.appendChild(exportsView(program));
 

@@ -31,7 +31,7 @@
       'campaigns.rfm_at_risk': 'Под угрозой ухода', 'campaigns.rfm_lost_customers': 'Потерянные',
       'campaigns.rfm_hibernating': 'Спящие',
       'campaigns.size': 'Получат: {n}', 'campaigns.size_none': 'Под эти условия сейчас не попадает никто.',
-      'campaigns.sizing': 'Считаем получателей…',
+      'campaigns.sizing': 'Считаем получателей…', 'campaigns.filter_hint': 'Задайте хотя бы одно условие ниже.',
       'campaigns.channels': 'Каналы', 'campaigns.ch_wallet': 'Уведомление на карте в кошельке',
       'campaigns.ch_email': 'Письмо (тем, кто согласился)', 'campaigns.ch_telegram': 'Telegram (тем, кто подключил бота)',
       'campaigns.text_ru': 'Текст по-русски', 'campaigns.text_en': 'Текст по-английски',
@@ -75,7 +75,7 @@
       'campaigns.rfm_at_risk': 'At risk', 'campaigns.rfm_lost_customers': 'Lost customers',
       'campaigns.rfm_hibernating': 'Hibernating',
       'campaigns.size': 'Reaches: {n}', 'campaigns.size_none': 'Nobody matches these conditions now.',
-      'campaigns.sizing': 'Counting who gets it…',
+      'campaigns.sizing': 'Counting who gets it…', 'campaigns.filter_hint': 'Set at least one condition below.',
       'campaigns.channels': 'Channels', 'campaigns.ch_wallet': 'A notice on the wallet card',
       'campaigns.ch_email': 'E-mail (to those who agreed)', 'campaigns.ch_telegram': 'Telegram (to those who linked the bot)',
       'campaigns.text_ru': 'Text in Russian', 'campaigns.text_en': 'Text in English',
@@ -173,7 +173,7 @@
     var wallet = h('p', {'class': 'campaigns-pv-text'});
     var email = h('p', {'class': 'campaigns-pv-text'});
     var telegram = h('p', {'class': 'campaigns-pv-text'});
-    var box = h('section', {'class': 'panel campaigns-preview', 'aria-label': t('campaigns.preview')},
+    var box = h('section', {'class': 'panel ops-section campaigns-preview', 'aria-label': t('campaigns.preview')},
       h('h2', null, t('campaigns.preview')),
       h('div', {'class': 'campaigns-pv campaigns-pv-wallet'}, h('h3', null, t('campaigns.pv_wallet')),
         h('div', {'class': 'campaigns-pv-card'}, h('p', {'class': 'campaigns-pv-title'}, title), wallet)),
@@ -257,8 +257,13 @@
       var values = {};
       ['audience.kind', 'audience.tier', 'audience.segment', 'audience.min_spend', 'audience.max_spend',
        'audience.min_visits', 'audience.max_visits'].forEach(function (name) { values[name] = valueOf(form, name); });
+      var audience = audienceOf(values, scale);
+      if (audience.kind === 'filter' && Object.keys(audience).length === 1) {  // no bound yet: nothing to count
+        size.textContent = t('campaigns.filter_hint');
+        return;
+      }
       try {
-        var answer = await LC.api('POST', base + '/audience-size', {audience: audienceOf(values, scale)});
+        var answer = await LC.api('POST', base + '/audience-size', {audience: audience});
         if (mine !== sizing) return;
         lastSize = answer.audience_size;
         size.textContent = lastSize ? t('campaigns.size', {n: LC.number(lastSize)}) : t('campaigns.size_none');
@@ -298,7 +303,7 @@
     });
     var audienceBox = fieldBox(form, 'audience.kind');
     if (audienceBox) audienceBox.appendChild(size); else form.insertBefore(size, form.firstChild);
-    main.appendChild(h('section', {'class': 'panel', 'aria-label': t('campaigns.new')}, h('h2', null, t('campaigns.new')),
+    main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('campaigns.new')}, h('h2', null, t('campaigns.new')),
       form));
     main.appendChild(preview);
     refresh();
@@ -313,7 +318,7 @@
     var status = h('div');
     var more = h('button', {type: 'button', 'class': 'secondary', hidden: true}, t('campaigns.more'));
     var cursor = null;
-    main.appendChild(h('section', {'class': 'panel', 'aria-label': t('campaigns.list')}, h('h2', null, t('campaigns.list')),
+    main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('campaigns.list')}, h('h2', null, t('campaigns.list')),
       list, status, more));
     async function next() {
       more.disabled = true;

@@ -112,6 +112,9 @@
         cursor = page.next_cursor;
         more.hidden = !cursor;
         if (!shown) LC.empty(status, emptyText);
+      } catch (err) {  // this list only: the rest of the card's page stays usable
+        LC.loaded(status);
+        LC.banner(status, err && err.message ? err.message : String(err));
       } finally { more.disabled = false; }
     }
     more.addEventListener('click', function () { next(false); });
@@ -122,7 +125,7 @@
 
   function ledgerTable(section, card) {
     var body = h('tbody');
-    var table = h('div', {'class': 'table-wrap'}, h('table', {'class': 'card-ledger'},
+    var table = LC.ops.scroller(t('card.ledger'), h('table', {'class': 'card-ledger'},
       h('caption', {'class': 'visually-hidden'}, t('card.ledger')),
       h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('card.when')), h('th', {scope: 'col'}, t('card.what')),
         h('th', {scope: 'col', 'class': 'num'}, t('card.points')), h('th', {scope: 'col', 'class': 'num'}, t('card.after')),
@@ -135,7 +138,7 @@
     }, function (items) {
       if (items === null) { body.replaceChildren(); return; }
       items.forEach(function (e) {
-        body.appendChild(h('tr', null, h('td', null, LC.date(e.at)), h('td', null, known('card.kind_', e.kind, KINDS)),
+        body.appendChild(h('tr', null, h('td', null, LC.ops.moment(e.at)), h('td', null, known('card.kind_', e.kind, KINDS)),
           h('td', {'class': 'num'}, signed(e.amount)), h('td', {'class': 'num'}, LC.number(e.balance_after)),
           h('td', null, e.reason || '')));
       });
@@ -155,14 +158,14 @@
         list.appendChild(h('li', null,
           h('p', {'class': 'card-message-head'}, known('card.msg_', m.kind, MESSAGE_KINDS) + ' · ' +
             known('card.ch_', m.channel, CHANNELS) + ' · ' + known('card.st_', m.status, STATUSES) + ' · ' +
-            LC.date(m.sent_at)),
+            LC.ops.moment(m.sent_at)),
           h('p', {'class': 'card-message-text'}, m.text || m.subject || '')));
       });
     });
   }
 
   function section(titleKey) {
-    return h('section', {'class': 'panel', 'aria-label': t(titleKey)}, h('h2', null, t(titleKey)));
+    return h('section', {'class': 'panel ops-section', 'aria-label': t(titleKey)}, h('h2', null, t(titleKey)));
   }
 
   LC.route('#/customers/:id', {

@@ -5,9 +5,20 @@
   'use strict';
   LC.texts({
     ru: {'ops.points_one': '{n} балл', 'ops.points_few': '{n} балла', 'ops.points_many': '{n} баллов',
-         'ops.points_other': '{n} балла'},
+         'ops.points_other': '{n} балла',
+         // the API's error codes these pages meet, in the console's language (LC.ApiError looks them up)
+         'error.insufficient_balance': 'На карте нет столько баллов: баланс не может стать меньше нуля.',
+         'error.invalid_amount': 'Укажите число баллов, не ноль.',
+         'error.invalid_query': 'Введите имя, телефон (от 7 цифр) или номер карты (12 цифр).',
+         'error.campaign_in_progress': 'Рассылка уже отправляется.', 'error.already_sent': 'Рассылка уже отправлена.',
+         'error.card_blocked': 'Карта заблокирована.', 'error.invalid_cursor': 'Список устарел: откройте страницу заново.'},
     en: {'ops.points_one': '{n} point', 'ops.points_few': '{n} points', 'ops.points_many': '{n} points',
-         'ops.points_other': '{n} points'}
+         'ops.points_other': '{n} points',
+         'error.insufficient_balance': 'The card does not hold that many points: a balance cannot go below zero.',
+         'error.invalid_amount': 'Give a number of points other than zero.',
+         'error.invalid_query': 'Type a name, a phone (7 digits or more) or a card number (12 digits).',
+         'error.campaign_in_progress': 'The campaign is being sent already.', 'error.already_sent': 'The campaign has been sent.',
+         'error.card_blocked': 'The card is blocked.', 'error.invalid_cursor': 'The list is out of date: open the page again.'}
   });
 
   function points(n) {
@@ -44,6 +55,18 @@
     return 'c' + Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
   }
 
-  LC.ops = {points: points, localized: localized, tierName: tierName, programPath: programPath,
+  /* A moment, short (a table cell on a phone): "29.11.2026, 08:18". */
+  function moment(iso) {
+    var when = new Date(iso);
+    if (!iso || isNaN(when.getTime())) return iso ? String(iso) : '';
+    return new Intl.DateTimeFormat(LC.lang, {dateStyle: 'short', timeStyle: 'short'}).format(when);
+  }
+
+  /* A scrolling box for a wide table: focusable and named, so a keyboard can scroll it too. */
+  function scroller(label, table) {
+    return LC.h('div', {'class': 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label}, table);
+  }
+
+  LC.ops = {points: points, moment: moment, scroller: scroller, localized: localized, tierName: tierName, programPath: programPath,
             attemptKey: attemptKey};
 })();

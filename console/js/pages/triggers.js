@@ -131,7 +131,7 @@
         TRIGGERS.forEach(function (trigger) {
           var mine = items.filter(function (item) { return item.trigger === trigger.name; });
           var heading = t('triggers.t_' + trigger.name);
-          box.appendChild(h('section', {'class': 'panel triggers-' + trigger.name, 'aria-label': heading},
+          box.appendChild(h('section', {'class': 'panel ops-section triggers-' + trigger.name, 'aria-label': heading},
             h('h2', null, heading),
             triggerForm(program, trigger, mine, async function (saved) {
               program = saved;
