@@ -8,7 +8,8 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import admin, google, integrations, join, lookups, openapi, passkit, pos, telegram
+from chalicelib.api import (admin, console, google, integrations, join, lookups, openapi, passkit, pos, staff,
+                            telegram)
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -18,16 +19,21 @@ app = Chalice(app_name="loyalty")
 # binary media types are "*/*" (infra/template.py), so it turns every base64 answer back into bytes,
 # whatever the client's Accept starts with (tests/infra/test_binary.py).
 app.api.binary_types.extend(["application/vnd.apple.pkpass", "image/png", "image/*"])
+# The console's script and stylesheet go out gzipped (bytes) when the browser accepts it: API Gateway's
+# REST API compresses nothing unless told (infra/template.py sets no MinimumCompressionSize).
+app.api.binary_types.extend(["application/javascript", "text/css"])
 app.register_middleware(contract_http, "http")
 app.register_blueprint(join.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(lookups.bp)
+app.register_blueprint(staff.bp)  # accounts: /admin/me and the staff
 app.register_blueprint(pos.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(passkit.bp)
 app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)
 app.register_blueprint(openapi.bp)
+app.register_blueprint(console.bp)
 app.register_blueprint(schedules.bp)
 
 

@@ -1,5 +1,5 @@
-"""Who is calling: admin JWTs (built-in Ed25519 issuer with rotating keys, or an external issuer
-through its JWKS), POS request signatures, and the roles table.
+"""Who is calling: admin JWTs (built-in Ed25519 issuer with rotating keys, the staff's Cognito user pool,
+or an external issuer through its JWKS), POS request signatures, and the roles table.
 
 Admin tokens are verified with a pinned algorithm list and must carry exp, iat, iss, aud and sub;
 `alg: none`, unknown keys, tampered payloads and other audiences are all a plain 401.
@@ -20,29 +20,34 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import secret_store
 from chalicelib.config import ADMIN_AUDIENCE, settings
 from chalicelib.errors import Forbidden, InvalidInput, Unauthorized
+from chalicelib.store import staff as staff_store
 
 if TYPE_CHECKING:  # types only: PyJWT and cryptography load on first use (see new_key_entry)
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
     from jwt import PyJWKClient
 
-ROLES = ("platform", "owner", "manager", "analyst")
+ROLES = ("platform", "owner", "manager", "analyst", "cashier")
+STAFF_ROLES = ROLES[1:]  # what a merchant's staff can be: the platform role is the operator's alone
 BUILTIN_ALGORITHMS = ["EdDSA"]
 EXTERNAL_ALGORITHMS = ["RS256"]
+COGNITO_ALGORITHMS = ["RS256"]
 
 # Who may do what. Every admin route names one of these permissions.
 PERMISSIONS = {
     "merchants:read": {"platform"},
     "merchants:write": {"platform"},
-    "programs:read": {"owner", "manager", "analyst"},
+    "programs:read": {"owner", "manager", "analyst", "cashier"},
     "programs:write": {"owner"},
     "pos_keys:read": {"owner", "manager"},
     "pos_keys:write": {"owner"},
-    "cards:read": {"owner", "manager", "analyst"},
+    "cards:read": {"owner", "manager", "analyst", "cashier"},  # a cashier finds a card by its number at the till
     "cards:contacts": {"owner", "manager"},  # phone, email, birthday, links
     "cards:write": {"owner", "manager"},  # adjustments, blocking
     "campaigns:read": {"owner", "manager"},  # texts, audiences and counts: not for analysts
     "campaigns:write": {"owner", "manager"},
     "analytics:read": {"owner", "manager", "analyst"},
+    "staff:read": {"owner"},
+    "staff:write": {"owner"},  # invite, change a role, remove
 }
 
 
@@ -51,9 +56,14 @@ class Principal:
     subject: str
     merchant_id: str | None
     role: str
+    email: str | None = None  # a staff member's sign-in address (Cognito tokens); None for the others
 
     def can(self, permission: str) -> bool:
         return self.role in PERMISSIONS[permission]
+
+    @property
+    def permissions(self) -> list[str]:
+        return sorted(name for name, roles in PERMISSIONS.items() if self.role in roles)
 
     def require(self, permission: str) -> None:
         if not self.can(permission):
@@ -162,6 +172,8 @@ def _reload_for_unknown_kid() -> bool:
 def reset_keys() -> None:
     _keys.clear()
     _external_client.cache_clear()
+    _cognito_client.cache_clear()
+    _staff_seen.clear()
 
 
 def jwks() -> dict:
@@ -210,26 +222,33 @@ def _decode(token: str, key: Any, algorithms: list[str], issuer: str, audience: 
                       options={"require": ["exp", "iat", "iss", "aud", "sub"]})
 
 
-def verify_admin_token(header: str | None) -> Principal:
-    """The principal of an `Authorization: Bearer <jwt>` header, or Unauthorized."""
+def _bearer(header: str | None) -> str:
     if not header:
         raise Unauthorized("An admin token is required (Authorization: Bearer <token>).", code="missing_token")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Use 'Authorization: Bearer <token>'.", code="invalid_token")
+    return token.strip()
+
+
+def verify_admin_token(header: str | None) -> Principal:
+    """The principal of an `Authorization: Bearer <jwt>` header, or Unauthorized."""
+    token = _bearer(header)
     import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 
-    token = token.strip()
     s = settings()
     try:
         head = jwt.get_unverified_header(token)
         by_kid = {key.kid: key for key in keyset()}
-        if isinstance(head.get("kid"), str) and head["kid"] not in by_kid and _reload_for_unknown_kid():
+        if isinstance(head.get("kid"), str) and head["kid"] not in by_kid and not _names_cognito(token) \
+                and _reload_for_unknown_kid():
             by_kid = {key.kid: key for key in keyset()}
         if head.get("kid") in by_kid:
             claims = _decode(token, by_kid[head["kid"]].public_key, BUILTIN_ALGORITHMS, s.admin_issuer,
                              ADMIN_AUDIENCE)
             merchant, role = claims.get("merchant"), claims.get("role")
+        elif _names_cognito(token):
+            return _staff_principal(_cognito_claims(token))
         elif s.external_issuer and s.external_jwks_url and head.get("kid"):
             signing_key = _external_client().get_signing_key_from_jwt(token)
             claims = _decode(token, signing_key.key, EXTERNAL_ALGORITHMS, s.external_issuer,
@@ -246,6 +265,94 @@ def verify_admin_token(header: str | None) -> Principal:
     if role != "platform" and not isinstance(merchant, str):
         raise Unauthorized("The token names no merchant.", code="invalid_token")
     return Principal(claims["sub"], merchant if role != "platform" else None, role)
+
+
+# --- the staff's Cognito user pool ---------------------------------------------------------------
+# Its ID tokens (RS256, keys from the pool's JWKS) carry the merchant and role in `custom:merchant` and
+# `custom:role`. Only ID tokens are taken (`token_use: id`, `aud` = the console's app client): an access
+# token has no audience and no custom claims. The platform role never comes from the pool: the operator's
+# tokens are the built-in issuer's (the CLI), so a pool user with `custom:role` platform is refused.
+
+def cognito_issuer() -> str | None:
+    s = settings()
+    if not s.cognito_user_pool_id:
+        return None
+    return f"https://cognito-idp.{s.cognito_region}.amazonaws.com/{s.cognito_user_pool_id}"
+
+
+def cognito_jwks_url() -> str | None:
+    """The pool's public keys: under the issuer in AWS; moto (COGNITO_ENDPOINT) serves them under the pool id."""
+    s, issuer = settings(), cognito_issuer()
+    if issuer is None:
+        return None
+    if s.cognito_endpoint:
+        return f"{s.cognito_endpoint}/{s.cognito_user_pool_id}/.well-known/jwks.json"
+    return f"{issuer}/.well-known/jwks.json"
+
+
+@lru_cache(maxsize=1)
+def _cognito_client() -> "PyJWKClient":
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
+
+    return jwt.PyJWKClient(cognito_jwks_url() or "", cache_keys=True, lifespan=3600, timeout=3)
+
+
+def _names_cognito(token: str) -> bool:
+    """Whether the (not yet verified) token says the pool issued it: then only the pool's keys may verify it."""
+    import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
+
+    issuer = cognito_issuer()
+    if issuer is None:
+        return False
+    try:
+        return bool(jwt.decode(token, options={"verify_signature": False}).get("iss") == issuer)
+    except jwt.PyJWTError:
+        return False
+
+
+def _cognito_claims(token: str) -> dict[str, Any]:
+    s = settings()
+    signing_key = _cognito_client().get_signing_key_from_jwt(token)
+    claims = _decode(token, signing_key.key, COGNITO_ALGORITHMS, cognito_issuer() or "", s.cognito_client_id or "")
+    if claims.get("token_use") != "id":
+        raise Unauthorized("Send the ID token of the sign-in, not the access token.", code="invalid_token")
+    return claims
+
+
+# A removed member's ID token still verifies until it expires (15 minutes), so each process also reads
+# the member's record, at most once per STAFF_CACHE_SECONDS per member: a removal or a role change reaches
+# every process within that time, and the process that made it at once (forget_staff).
+STAFF_CACHE_SECONDS = 30
+_staff_seen: dict[tuple[str, str], tuple[float, "staff_store.Member | None"]] = {}
+
+
+def _staff_record(merchant_id: str, staff_id: str) -> "staff_store.Member | None":
+    key = (merchant_id, staff_id)
+    seen = _staff_seen.get(key)
+    if seen is not None and _clock() - seen[0] < STAFF_CACHE_SECONDS:
+        return seen[1]
+    member = staff_store.get(merchant_id, staff_id)
+    if len(_staff_seen) > 10_000:  # noqa: PLR2004 - a bound on memory, far above a container's callers
+        _staff_seen.clear()
+    _staff_seen[key] = (_clock(), member)
+    return member
+
+
+def forget_staff(merchant_id: str, staff_id: str) -> None:
+    _staff_seen.pop((merchant_id, staff_id), None)
+
+
+def _staff_principal(claims: dict[str, Any]) -> Principal:
+    merchant, role, subject = claims.get("custom:merchant"), claims.get("custom:role"), claims.get("sub")
+    if role not in STAFF_ROLES or not isinstance(merchant, str) or not merchant or not isinstance(subject, str):
+        raise Unauthorized("The token carries no valid role.", code="invalid_token")
+    member = _staff_record(merchant, subject)
+    if member is None:
+        raise Unauthorized("This account is not on the merchant's staff.", code="invalid_token")
+    if member.status == "disabled":
+        raise Unauthorized("This account was removed from the merchant's staff.", code="account_disabled")
+    email = claims.get("email") if isinstance(claims.get("email"), str) else member.email
+    return Principal(subject, merchant, member.role, email)  # the record's role: a change applies at once
 
 
 # --- POS request signatures ----------------------------------------------------------------------

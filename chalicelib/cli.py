@@ -31,10 +31,13 @@ def _apply_stage_defaults() -> None:
 _apply_stage_defaults()
 
 from chalicelib import auth, demo_history, devstack  # noqa: E402
+from chalicelib.accounts import invitation as letters  # noqa: E402 - accounts: `staff invite`
+from chalicelib.commands import staff as staff_commands  # noqa: E402
 from chalicelib.errors import AppError  # noqa: E402
 from chalicelib.jobs import JOBS  # noqa: E402
 from chalicelib.store import merchants, programs  # noqa: E402
 from chalicelib.store.tables import create_tables  # noqa: E402
+from chalicelib.usecases import staff as staff_cases  # noqa: E402
 from chalicelib.wallet import apple, devcerts  # noqa: E402
 
 
@@ -210,6 +213,41 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return devstack.run()
 
 
+# --- accounts: the staff ------------------------------------------------------------------------
+
+def cmd_staff_invite(args: argparse.Namespace) -> int:
+    """The operator's way to a merchant's first owner (and any member): a Cognito user and the invitation."""
+    if not settings().cognito_user_pool_id:
+        raise SystemExit("COGNITO_USER_POOL_ID is not set: give the stack's StaffUserPoolId output")
+    merchants.get(args.merchant)  # a clear error for a mistyped id
+    new = staff_commands.read_invitation({"email": args.email, "role": args.role, "name": args.name,
+                                          "language": args.language})
+    deliver = _print_invitation if args.print_password else None
+    member = staff_cases.invite(args.merchant, new, "cli", _now(), deliver=deliver)
+    print(json.dumps(member, ensure_ascii=False))
+    return 0
+
+
+def _print_invitation(invitation: Any) -> None:
+    """--print-password: the letter on the terminal instead of SES (an account whose SES is in the sandbox)."""
+    subject, text, _ = letters.letter(invitation)
+    print(f"{subject}\n\n{text}\n", file=sys.stderr)
+
+
+def _staff_commands(sub: Any) -> None:
+    staff = sub.add_parser("staff", help="the merchants' console users (Cognito)").add_subparsers(
+        dest="action", required=True)
+    invite = staff.add_parser("invite", help="invite a member of a merchant's staff (the first owner, say)")
+    invite.add_argument("--merchant", required=True)
+    invite.add_argument("--email", required=True)
+    invite.add_argument("--role", required=True, choices=auth.STAFF_ROLES)
+    invite.add_argument("--name")
+    invite.add_argument("--language", default="ru", choices=("ru", "en"))
+    invite.add_argument("--print-password", action="store_true",
+                        help="print the letter (with the temporary password) here instead of sending it")
+    invite.set_defaults(func=cmd_staff_invite)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m chalicelib.cli", description=__doc__.splitlines()[0])
     sub = root.add_subparsers(dest="command", required=True)
@@ -221,7 +259,7 @@ def parser() -> argparse.ArgumentParser:
 
     token = sub.add_parser("token", help="print an admin JWT")
     token.add_argument("--merchant")
-    token.add_argument("--role", required=True, choices=("platform", "owner", "manager", "analyst"))
+    token.add_argument("--role", required=True, choices=auth.ROLES)
     token.add_argument("--ttl", type=int, help="seconds (default ADMIN_JWT_TTL)")
     token.add_argument("--sub", help="subject: who the token is for")
     token.set_defaults(func=cmd_token)
@@ -255,6 +293,7 @@ def parser() -> argparse.ArgumentParser:
     history.add_argument("--slug", default="demo")
     history.add_argument("--days", type=int, default=90)
     history.set_defaults(func=cmd_demo_history)
+    _staff_commands(sub)  # accounts
     return root
 
 

@@ -31,6 +31,11 @@ class Settings:
     external_audience: str | None
     external_merchant_claim: str
     external_role_claim: str
+    # accounts: the Cognito user pool of the merchants' staff (console sign-in); its ID tokens are trusted
+    cognito_region: str
+    cognito_user_pool_id: str | None
+    cognito_client_id: str | None
+    cognito_endpoint: str | None  # the user-pool API's base URL; None: AWS's own
     pass_type_id: str
     team_id: str
     certs_dir: str | None
@@ -117,6 +122,12 @@ def load() -> Settings:
         external_audience=_get("ADMIN_JWT_EXTERNAL_AUDIENCE"),
         external_merchant_claim=_get("ADMIN_JWT_EXTERNAL_MERCHANT_CLAIM", "custom:merchant"),
         external_role_claim=_get("ADMIN_JWT_EXTERNAL_ROLE_CLAIM", "custom:role"),
+        # accounts: `make dev` runs moto's Cognito on COGNITO_PORT and sets the pool and client ids it made
+        cognito_region=_get("COGNITO_REGION", _get("AWS_REGION", _get("AWS_DEFAULT_REGION", "eu-central-1"))),
+        cognito_user_pool_id=_get("COGNITO_USER_POOL_ID"),
+        cognito_client_id=_get("COGNITO_CLIENT_ID"),
+        cognito_endpoint=(_get("COGNITO_ENDPOINT", f"http://127.0.0.1:{_get('COGNITO_PORT', '8006')}"
+                               if local else None) or "").rstrip("/") or None,
         pass_type_id=_get("PASS_TYPE_ID", "pass.dev.loyalty.local"),
         team_id=_get("TEAM_ID", "DEVTEAM001"),
         certs_dir=_path(_get("PASS_CERTS_DIR")) or (os.path.join(local_dir, "certs") if local else None),

@@ -26,12 +26,16 @@ from typing import Any, NoReturn
 import botocore.session
 
 from chalicelib import auth
+from chalicelib.accounts import cognito
+from chalicelib.commands import staff as staff_commands
 from chalicelib.config import PROJECT_ROOT, reset, settings
 from chalicelib.jobs import outbox
 from chalicelib.store import merchants, pos_keys, programs
 from chalicelib.store.tables import create_tables
 from chalicelib.usecases import programs as program_cases
+from chalicelib.usecases import staff as staff_cases
 from chalicelib.wallet import devcerts, google_standin
+from infra.template import staff_pool_requests
 
 ROOT = Path(PROJECT_ROOT)
 LOCAL = Path(settings().local_dir)  # LOCAL_DIR, default .local/
@@ -170,6 +174,11 @@ class Child:
                 self.process.wait()
 
 
+def _started(children: list[Child], child: Child) -> None:
+    children.append(child)
+    child.start()
+
+
 def _write_pids(children: list[Child]) -> None:
     pids = {child.name: child.process.pid for child in children if child.process is not None}
     temporary = PIDS_FILE.with_suffix(".tmp")  # written whole, then renamed: a reader never sees half a file
@@ -246,10 +255,65 @@ def seed_demo(port: int) -> dict[str, Any]:
     api = settings().public_base_url
     demo = {"api": api, "merchant_id": program.merchant_id, "program_id": program.program_id, "slug": program.slug,
             "join_url": f"{api}/join/{program.slug}", "admin_token": token, "pos_key_id": key.key_id,
-            "pos_secret": secret}
+            "pos_secret": secret,
+            "console": {"email": DEMO_OWNER_EMAIL, "url": f"{api}/console",
+                        "password": previous.get("console", {}).get("password") or cognito.temporary_password()}}
+    _write_demo(demo)
+    return demo
+
+
+def _write_demo(demo: dict[str, Any]) -> None:
     DEMO_FILE.write_text(json.dumps(demo, indent=2) + "\n")
     DEMO_FILE.chmod(0o600)
-    return demo
+
+
+# --- accounts: the local Cognito stand-in and the demo owner ----------------------------------------
+DEMO_OWNER_EMAIL = "owner@demo.local"
+
+
+def _staff_pool() -> dict[str, str]:
+    """A fresh pool and console client in the stand-in (moto keeps nothing across restarts), made from the
+    template's definition; their ids go into this process's environment, which the API inherits."""
+    s = settings()
+    idp = botocore.session.get_session().create_client("cognito-idp", endpoint_url=s.cognito_endpoint,
+                                                        region_name=s.cognito_region)
+    pool_request, client_request = staff_pool_requests("dev")
+    pool_id = idp.create_user_pool(PoolName="loyalty-local-staff", **pool_request)["UserPool"]["Id"]
+    idp.set_user_pool_mfa_config(UserPoolId=pool_id, SoftwareTokenMfaConfiguration={"Enabled": True},
+                                 MfaConfiguration="OPTIONAL")
+    client_id = idp.create_user_pool_client(UserPoolId=pool_id, **client_request)["UserPoolClient"]["ClientId"]
+    ids = {"COGNITO_USER_POOL_ID": pool_id, "COGNITO_CLIENT_ID": client_id}
+    os.environ.update(ids)
+    reset()
+    cognito.forget_client()
+    auth.reset_keys()
+    return ids
+
+
+def ensure_demo_owner(demo: dict[str, Any]) -> None:
+    """The demo merchant's owner in the pool (made again after every start of the stand-in), with the
+    password `.local/demo.json` keeps, so the banner's credentials sign in to the console."""
+    new = staff_commands.read_invitation({"email": demo["console"]["email"], "role": "owner", "name": "Demo Owner",
+                                          "language": "ru"})
+    staff_cases.add_with_password(demo["merchant_id"], new, demo["console"]["password"], datetime.now(UTC))
+
+
+def _cognito_child(port: int, demo: dict[str, Any], children: list["Child"]) -> "Child":
+    """moto's server as the Cognito user-pool API (CORS on, as the console in a browser needs). When it
+    comes back after a crash, its pool is new: the demo owner is made again and the API restarted (by the
+    supervisor) with the new pool's ids."""
+    def ready() -> None:
+        ids = _staff_pool()
+        ensure_demo_owner(demo)
+        demo["console"].update(cognito_endpoint=settings().cognito_endpoint, region=settings().cognito_region,
+                               user_pool_id=ids["COGNITO_USER_POOL_ID"], client_id=ids["COGNITO_CLIENT_ID"])
+        _write_demo(demo)
+        api = next((child for child in children if child.name == "api"), None)
+        if api is not None:
+            api.stop()
+
+    return Child("cognito", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port,
+                 LOCAL / "logs" / "cognito.log", "the Cognito stand-in (moto)", after=ready)
 
 
 def _banner(demo: dict[str, Any]) -> None:
@@ -266,6 +330,10 @@ def _banner(demo: dict[str, Any]) -> None:
     _say(f" Telegram Bot API stand-in: {settings().telegram_api_base} (messages in {LOCAL / 'logs' / 'telegram.log'}); "
          "webhook: POST /telegram/webhook")
     _say(f" SMS gateway stand-in: {settings().sms_base_url} (one-time codes in {LOCAL / 'logs' / 'sms.log'})")
+    _say(f" Console (sign in):  {demo['console']['url']}")
+    _say(f"   e-mail {demo['console']['email']}   password {demo['console']['password']}")
+    _say(f" Cognito stand-in: {settings().cognito_endpoint} (user pool {settings().cognito_user_pool_id}); "
+         f"invitation letters: {settings().ses_endpoint}/moto-api/data.json (ses > Message)")
     _say(f" Analytics page (paste the admin token below):      {api}/admin")
     _say("   some made-up trade to look at: .venv/bin/python -m chalicelib.cli demo-history")
     _say(f" Everything below is also in {DEMO_FILE}")
@@ -319,11 +387,12 @@ def run() -> int:
     google_port = int(os.environ.get("GOOGLE_PORT", "8003"))
     telegram_port = _port_of(s.telegram_api_base, "TELEGRAM_API_BASE")
     sms_port = _port_of(s.sms_base_url, "SMS_BASE_URL")
+    cognito_port = _port_of(s.cognito_endpoint, "COGNITO_ENDPOINT")
     google_local = not os.environ.get("GOOGLE_WALLET_ISSUER_ID")
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "logs").mkdir(exist_ok=True)
     _refuse_busy({"PORT": port, "DYNAMODB_PORT": dynamodb_port, "APNS_PORT": apns_port,
-                  "TELEGRAM_PORT": telegram_port, "SMS_PORT": sms_port,
+                  "TELEGRAM_PORT": telegram_port, "SMS_PORT": sms_port, "COGNITO_PORT": cognito_port,
                   **({"GOOGLE_PORT": google_port} if google_local else {})})
     children: list[Child] = []
     stop = threading.Event()
@@ -333,18 +402,17 @@ def run() -> int:
                          dynamodb_port, LOCAL / "logs" / "dynamodb.log", "the local DynamoDB (moto)",
                          after=_database_ready)
         restored = snapshot_items()
-        database.start()
-        children.append(database)
+        _started(children, database)
         _say(f"local DynamoDB on 127.0.0.1:{dynamodb_port}: {restored} items restored from .local/")
         ensure_secrets()
         demo = seed_demo(port)
+        _started(children, _cognito_child(cognito_port, demo, children))
         certs = Path(_required(s.certs_dir, "PASS_CERTS_DIR"))
-        children.append(Child("apns", [sys.executable, "-m", "chalicelib.wallet.apns_standin",
-                                       "--port", str(apns_port), "--cert", str(certs / "apns-standin.pem"),
-                                       "--key", str(certs / "apns-standin.key"),
-                                       "--log", str(LOCAL / "logs" / "apns-pushes.jsonl")],
-                              apns_port, LOCAL / "logs" / "apns.log", "the APNs stand-in"))
-        children[-1].start()
+        _started(children, Child("apns", [sys.executable, "-m", "chalicelib.wallet.apns_standin",
+                                          "--port", str(apns_port), "--cert", str(certs / "apns-standin.pem"),
+                                          "--key", str(certs / "apns-standin.key"),
+                                          "--log", str(LOCAL / "logs" / "apns-pushes.jsonl")],
+                                 apns_port, LOCAL / "logs" / "apns.log", "the APNs stand-in"))
         if google_local:  # no Google settings in the environment: a local stand-in with its own account
             account_file = _google_account(google_port)
             os.environ.update({"GOOGLE_WALLET_ISSUER_ID": LOCAL_ISSUER,
@@ -352,24 +420,20 @@ def run() -> int:
                                "GOOGLE_WALLET_API_BASE": f"http://127.0.0.1:{google_port}/walletobjects/v1",
                                "GOOGLE_WALLET_CALLBACK_KEYS_URL": f"http://127.0.0.1:{google_port}/keys"})
             reset()
-            children.append(Child("google", [sys.executable, "-m", "chalicelib.wallet.google_standin",
-                                             "--port", str(google_port), "--service-account", str(account_file),
-                                             "--issuer", LOCAL_ISSUER],
-                                  google_port, LOCAL / "logs" / "google.log", "the Google Wallet stand-in"))
-            children[-1].start()
-        children.append(Child("telegram", [sys.executable, "-m", "chalicelib.channels.telegram_standin",
-                                           "--port", str(telegram_port),
-                                           "--token", _required(s.telegram_bot_token, "TELEGRAM_BOT_TOKEN")],
-                              telegram_port, LOCAL / "logs" / "telegram.log", "the Telegram stand-in"))
-        children[-1].start()
-        children.append(Child("sms", [sys.executable, "-m", "chalicelib.channels.sms_standin",
-                                      "--port", str(sms_port), "--api-id", _required(s.sms_api_id, "SMS_API_ID")],
-                              sms_port, LOCAL / "logs" / "sms.log", "the SMS stand-in"))
-        children[-1].start()
+            _started(children, Child("google", [sys.executable, "-m", "chalicelib.wallet.google_standin",
+                                                "--port", str(google_port), "--service-account", str(account_file),
+                                                "--issuer", LOCAL_ISSUER],
+                                     google_port, LOCAL / "logs" / "google.log", "the Google Wallet stand-in"))
+        _started(children, Child("telegram", [sys.executable, "-m", "chalicelib.channels.telegram_standin",
+                                              "--port", str(telegram_port),
+                                              "--token", _required(s.telegram_bot_token, "TELEGRAM_BOT_TOKEN")],
+                                 telegram_port, LOCAL / "logs" / "telegram.log", "the Telegram stand-in"))
+        _started(children, Child("sms", [sys.executable, "-m", "chalicelib.channels.sms_standin",
+                                         "--port", str(sms_port), "--api-id", _required(s.sms_api_id, "SMS_API_ID")],
+                                 sms_port, LOCAL / "logs" / "sms.log", "the SMS stand-in"))
         threading.Thread(target=_outbox_loop, args=(stop,), daemon=True).start()
-        children.append(Child("api", [_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
-                                      "--host", "127.0.0.1", "--port", str(port)], port, None, "chalice local"))
-        children[-1].start()
+        _started(children, Child("api", [_bin("chalice"), "local", "--stage", "local", "--no-autoreload",
+                                         "--host", "127.0.0.1", "--port", str(port)], port, None, "chalice local"))
         _write_pids(children)
         _banner(demo)
         return supervise(children, stop)

@@ -1,6 +1,6 @@
 """`make package STAGE=dev|prod`: a complete deployment, offline (no AWS credentials needed).
 
-Copies templates/ and passes/ into the bundle (Chalice packages only app.py and chalicelib/), writes
+Copies templates/, console/ and passes/ into the bundle (Chalice packages only app.py and chalicelib/), writes
 our resources (infra/template.py), runs `chalice package` in SAM form with them merged, then makes
 the two zips what Lambda should load: the development-only modules leave the app bundle, and every
 module of the app and of the dependencies layer gets its bytecode beside it (`__pycache__/*.cpython-313.pyc`,
@@ -88,6 +88,7 @@ def package(stage: str, lint: bool = True, out: Path | None = None) -> Path:
     try:
         ASSETS.mkdir(parents=True)
         shutil.copytree(ROOT / "templates", ASSETS / "templates")
+        shutil.copytree(ROOT / "console", ASSETS / "console")  # the owner console's scripts and styles
         shutil.copytree(ROOT / "passes", ASSETS / "passes", ignore=shutil.ignore_patterns("*.py"))
         subprocess.run([_bin("chalice"), "package", "--stage", stage, "--merge-template", str(resources), str(out)],
                        cwd=ROOT, env=env, check=True)

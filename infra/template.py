@@ -40,6 +40,7 @@ ACCESS = {
         "campaigns": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
         "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
         "guards": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        "staff": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
     },
     "analytics": {
         "programs": ["dynamodb:Scan", "dynamodb:GetItem"],
@@ -109,6 +110,11 @@ SECRETS.update({job: ["TELEGRAM_SECRET"]
 # may send to the jobs queue
 DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics")
 SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk", "outbox", "outbox_stream", "api")
+# accounts: the API invites, re-roles and removes staff in the pool (chalicelib/accounts/cognito.py), nothing more
+MANAGES_STAFF = ("api",)
+STAFF_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser", "cognito-idp:AdminGetUser",
+                      "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminUpdateUserAttributes",
+                      "cognito-idp:AdminUserGlobalSignOut"]
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
              "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback", "campaigns": "Campaigns",
@@ -178,6 +184,7 @@ def _policy(function: str, logical_tables: dict[str, str], stage_env: dict[str, 
         statements.append({"Sid": "Email", "Effect": "Allow", "Action": ["ses:SendEmail"],
                            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:"
                                                    f"${{AWS::AccountId}}:identity/{domain}"}})
+    statements.extend(_staff_statements(function))
     if function in DISPATCHES:
         statements.append({"Sid": "FanOut", "Effect": "Allow", "Action": ["sqs:SendMessage"],
                            "Resource": {"Fn::GetAtt": ["JobsQueue", "Arn"]}})
@@ -298,6 +305,8 @@ def build(stage: str) -> dict:
             "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{function}"},
             "RetentionInDays": {"Ref": "LogRetentionDays"}}}
         variables = {"PUBLIC_BASE_URL": PUBLIC_BASE_URL}
+        if function in MANAGES_STAFF:  # its ID tokens are trusted; its users are managed
+            variables.update(STAFF_POOL_SETTINGS)
         if function in DISPATCHES:
             variables["JOBS_QUEUE_URL"] = {"Ref": "JobsQueue"}
         properties = {"FunctionName": function_name(function), "Role": {"Fn::GetAtt": [role, "Arn"]},
@@ -338,6 +347,7 @@ def build(stage: str) -> dict:
         "EndpointConfiguration": {"Types": ["REGIONAL"]}, "SecurityPolicy": "TLS_1_2"}}
     resources["ApiBasePath"] = {"Type": "AWS::ApiGateway::BasePathMapping", "Condition": "HasDomain", "Properties": {
         "DomainName": {"Ref": "ApiDomain"}, "RestApiId": {"Ref": "RestAPI"}, "Stage": {"Ref": "RestAPI.Stage"}}}
+    resources.update(_staff_pool(stage))
     resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
         "DisplayName": f"{APP_NAME} {stage} alarms"}}
     resources["AlarmEmailSubscription"] = {"Type": "AWS::SNS::Subscription", "Properties": {
@@ -350,7 +360,72 @@ def build(stage: str) -> dict:
     outputs["DomainTarget"] = {"Condition": "HasDomain", "Value": {"Fn::GetAtt": ["ApiDomain", "RegionalDomainName"]},
                                "Description": "point DomainName here (DNS CNAME or alias record)"}
     outputs["AlarmTopicArn"] = {"Value": {"Ref": "AlarmTopic"}, "Description": "SNS topic every alarm notifies"}
+    outputs["StaffUserPoolId"] = {"Value": {"Ref": "StaffUserPool"},
+                                  "Description": "COGNITO_USER_POOL_ID: the console's users (cli staff invite)"}
+    outputs["StaffConsoleClientId"] = {"Value": {"Ref": "StaffConsoleClient"},
+                                       "Description": "COGNITO_CLIENT_ID: the console's app client"}
     return {"Parameters": PARAMETERS, "Conditions": CONDITIONS, "Resources": resources, "Outputs": outputs}
+
+
+# --- accounts: the staff's user pool -------------------------------------------------------------
+STAFF_POOL_SETTINGS = {"COGNITO_USER_POOL_ID": {"Ref": "StaffUserPool"},
+                       "COGNITO_CLIENT_ID": {"Ref": "StaffConsoleClient"},
+                       "COGNITO_REGION": {"Ref": "AWS::Region"}}
+TOKEN_MINUTES = 15  # ID and access tokens: a removed member's open console works at most this long
+REFRESH_DAYS = 30
+
+
+def _staff_statements(function: str) -> list[dict[str, Any]]:
+    if function not in MANAGES_STAFF:
+        return []
+    return [{"Sid": "StaffAccounts", "Effect": "Allow", "Action": STAFF_POOL_ACTIONS,
+             "Resource": {"Fn::GetAtt": ["StaffUserPool", "Arn"]}}]
+
+
+def _staff_pool(stage: str) -> dict[str, Any]:
+    """The merchants' staff sign in here: the e-mail is the user name (any case), only the API creates users
+    (invitations), MFA by an authenticator app is offered, a forgotten password is reset through the
+    verified e-mail. The console's app client has no secret (it runs in a browser) and cannot write the
+    merchant and role claims, so nobody promotes themself; the e-mail, which is also our record's, stays
+    fixed too."""
+    pool = {"Type": "AWS::Cognito::UserPool", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "UserPoolName": {"Fn::Sub": "${AWS::StackName}-staff"},
+                "UsernameAttributes": ["email"],
+                "UsernameConfiguration": {"CaseSensitive": False},
+                "AutoVerifiedAttributes": ["email"],
+                "Schema": [{"Name": name, "AttributeDataType": "String", "Mutable": True,
+                            "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}}
+                           for name in ("merchant", "role")],
+                "MfaConfiguration": "OPTIONAL",
+                "EnabledMfas": ["SOFTWARE_TOKEN_MFA"],
+                "Policies": {"PasswordPolicy": {"MinimumLength": 12, "RequireLowercase": True,
+                                                "RequireUppercase": True, "RequireNumbers": True,
+                                                "RequireSymbols": True, "TemporaryPasswordValidityDays": 7}},
+                "AccountRecoverySetting": {"RecoveryMechanisms": [{"Name": "verified_email", "Priority": 1}]},
+                "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
+                "DeletionProtection": "ACTIVE" if stage == "prod" else "INACTIVE",
+                "UserPoolTags": {"app": APP_NAME, "stage": stage}}}
+    client = {"Type": "AWS::Cognito::UserPoolClient", "Properties": {
+        "UserPoolId": {"Ref": "StaffUserPool"}, "ClientName": "console", "GenerateSecret": False,
+        "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        "AccessTokenValidity": TOKEN_MINUTES, "IdTokenValidity": TOKEN_MINUTES, "RefreshTokenValidity": REFRESH_DAYS,
+        "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "days"},
+        "EnableTokenRevocation": True, "PreventUserExistenceErrors": "ENABLED",
+        "ReadAttributes": ["email", "email_verified", "name", "custom:merchant", "custom:role"],
+        "WriteAttributes": ["name"]}}
+    return {"StaffUserPool": pool, "StaffConsoleClient": client}
+
+
+def staff_pool_requests(stage: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The same pool and client as CreateUserPool and CreateUserPoolClient parameters (less the pool's id):
+    the local stack makes its stand-in's pool from this one definition. MFA is SetUserPoolMfaConfig's."""
+    resources = _staff_pool(stage)
+    pool = {key: value for key, value in resources["StaffUserPool"]["Properties"].items()
+            if key not in ("UserPoolName", "EnabledMfas", "MfaConfiguration")}
+    client = {key: value for key, value in resources["StaffConsoleClient"]["Properties"].items()
+              if key != "UserPoolId"}
+    return pool, client
 
 
 def _architecture(stage: str) -> str:

@@ -43,7 +43,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("commands", ("chalicelib.commands",)),  # typed inputs, parsed at the edge with core's strict readers
     # queue: the jobs queue (SQS or in place); it reaches the workers only through its task registry, by name
     ("effects", ("chalicelib.store", "chalicelib.wallet", "chalicelib.channels", "chalicelib.queue",
-                 "chalicelib.auth", "chalicelib.rendering")),
+                 "chalicelib.auth", "chalicelib.rendering",
+                 "chalicelib.accounts")),  # accounts: the staff's Cognito user pool and invitation letter
     ("use cases", ("chalicelib.usecases", "chalicelib.integrations")),
     ("entry points", ("chalicelib.api", "chalicelib.jobs")),
     ("wiring and tools", ("app", "chalicelib.cli", "chalicelib.devstack", "chalicelib.demo_history",

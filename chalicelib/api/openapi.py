@@ -18,6 +18,8 @@ from chalice import Blueprint, Response
 from chalicelib.api.http import api
 from chalicelib.commands import admin as admin_commands
 from chalicelib.commands import passkit as passkit_commands
+from chalicelib.commands import staff as staff_commands  # accounts
+from chalicelib.core import enrollment as enrollment_rules  # accounts: the e-mail pattern
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
@@ -186,6 +188,55 @@ def _paging(max_limit: int) -> list:
     return [_query("limit", f"Page size, 1 to {max_limit} (default 50).", type="integer", minimum=1,
                    maximum=max_limit),
             _query("cursor", "`next_cursor` of the previous page.", type="string", maxLength=1024)]
+
+
+# --- accounts: /admin/me and the staff ----------------------------------------------------------------
+
+def _staff_paths() -> dict[str, Schema]:
+    roles = {"type": "string", "enum": list(staff_commands.STAFF_ROLES)}
+    member = _obj(("id", "email", "name", "role", "status", "created_at"), id=_STRING, email=_STRING,
+                  name=_NSTRING, role=roles, status={"type": "string", "enum": ["invited", "active", "disabled"]},
+                  created_at=_STRING)
+    me = _obj(("subject", "role", "email", "merchant", "permissions"), subject=_STRING,
+              role={"type": "string", "enum": ["platform", *staff_commands.STAFF_ROLES]}, email=_NSTRING,
+              merchant=_nullable(_obj(("id", "name"), id=_STRING, name=_STRING)),
+              permissions={"type": "array", "items": _STRING})
+    staff_id = _path_param("staff_id", "A staff member's id (the `sub` of their tokens).", maxLength=64)
+    return {
+        "/admin/me": {"get": _op(
+            "Who the token belongs to: role, merchant and the permissions the console shows pages by (any role)",
+            _answers({"200": _json(me)}, 401), tag="staff", security=_ADMIN)},
+        "/admin/staff": {
+            "get": _op("The merchant's staff, oldest first, removed members included (owner)",
+                       _answers({"200": _json(_obj(("items", "next_cursor"), items={"type": "array", "items": member},
+                                                   next_cursor={"type": "null"}))}, 401, 403),
+                       tag="staff", security=_ADMIN),
+            "post": _op("Invite a member: a Cognito user with a temporary password, and our letter (owner)",
+                        _answers({"201": _json(member)}, 400, 401, 403, 409, 413, 415, 503),
+                        tag="staff", security=_ADMIN,
+                        description="The same e-mail again while the invitation is unanswered sends a new letter "
+                                    "with a new temporary password. `409 staff_exists`: already on the staff "
+                                    "(another role, or signed in); `409 account_exists`: the address has an "
+                                    "account elsewhere. `503 accounts_unavailable`: Cognito could not be reached.",
+                        body=_body(_closed(("email", "role"),
+                                           email=_s(254, pattern=f"^{enrollment_rules.EMAIL_PATTERN}$"), role=roles,
+                                           name=_nullable(_s(100)),
+                                           language={"type": "string", "enum": list(staff_commands.LANGUAGES)}))),
+        },
+        "/admin/staff/{staff_id}": {
+            "patch": _op("Change a member's role (owner); it applies at once",
+                         _answers({"200": _json(member)}, 400, 401, 403, 404, 409, 413, 415, 503),
+                         tag="staff", security=_ADMIN, params=[staff_id],
+                         description="`409 own_account`: your own role; `409 last_owner`: the merchant's last "
+                                     "owner; `409 staff_disabled`: a removed member.",
+                         body=_body(_closed(("role",), role=roles))),
+            "delete": _op("Remove a member (owner): no new sign-in, sessions end (record kept as `disabled`)",
+                          _answers({"204": {"description": "Removed (or already removed)."}}, 401, 403, 404, 409,
+                                   503),
+                          tag="staff", security=_ADMIN, params=[staff_id],
+                          description="`409 own_account`: yourself; `409 last_owner`: the merchant's last owner."),
+        },
+    }
 
 
 # --- the document --------------------------------------------------------------------------------
@@ -411,6 +462,43 @@ def document() -> dict:
             for method, summary in (("get", "A program's logo for Google Wallet, drawn from its branding "
                                             "(Google fetches it)"),
                                     ("head", "The logo's headers (no body)"))},
+        # --- the owner's console (console-core): the shell, its assets, its settings, the poster
+        "/console": {"get": _op("The owner's console (HTML shell; the script signs in with Cognito)",
+                                {"200": _html("The shell: <html lang> from the lc_lang cookie or Accept-Language.")},
+                                tag="console", security=_PUBLIC)},
+        "/console/assets/{version}/{name}": {"get": _op(
+            "The console's script or stylesheet, versioned by content (cached for a year, immutable; gzip when "
+            "accepted)",
+            _answers({"200": {"description": "The file.", "content": {
+                "application/javascript": {"schema": _STRING}, "text/css": {"schema": _STRING}}}}, 404),
+            tag="console", security=_PUBLIC,
+            params=[_path_param("version", "The hash the shell names; another is 404.", maxLength=64),
+                    _path_param("name", "console.js or console.css.", maxLength=40)])},
+        "/console/config.json": {"get": _op(
+            "What the console needs: the Cognito region, pool, client id and endpoint; languages; the join links' "
+            "base URL",
+            {"200": _json(_obj(("cognito", "languages", "public_base_url"), public_base_url=_s(300),
+                               cognito=_obj(("region", "user_pool_id", "client_id", "endpoint"), region=_s(40),
+                                            user_pool_id=_NSTRING, client_id=_NSTRING, endpoint=_s(300)),
+                               languages={"type": "array", "items": _s(5)}))},
+            tag="console", security=_PUBLIC)},
+        "/console/slugs/{slug}": {"get": _op(
+            "Whether a join-link slug is well formed and free (the wizard asks as the owner types)",
+            {"200": _json(_obj(("slug", "valid", "available"), slug=_s(200), valid={"type": "boolean"},
+                               available={"type": "boolean"}))},
+            tag="console", security=_PUBLIC, params=[_path_param("slug", "The slug to check.", maxLength=200)])},
+        "/console/poster/{slug}": {"get": _op(
+            "A printable poster of a program's join link: name, welcome bonus, QR code (print CSS, A4 or A5)",
+            _answers({"200": _html("The poster."), "404": _error(404)}, 400),
+            tag="console", security=_PUBLIC,
+            params=[slug, _query("size", "Paper size.", type="string", enum=["a4", "a5"]),
+                    _query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        "/console/qr": {"post": _op(
+            "A short text as an SVG QR code (posted, so the text is in no URL; nothing logs it)",
+            _answers({"200": {"description": "SVG.", "content": {"image/svg+xml": {"schema": _STRING}}}},
+                     400, 413, 415),
+            tag="console", security=_PUBLIC,
+            body=_body(_closed(("text",), text=_s(512, minLength=1))))},
         # --- Apple's PassKit web service
         "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}": {
             "post": _op("Register a device for a pass's updates", _answers(
@@ -667,6 +755,8 @@ def document() -> dict:
             tag="analytics", security=_ADMIN,
             params=[program_id, _path_param("kind", "What to export.", enum=list(exports.KINDS)),
                     _query("cursor", "X-Next-Cursor of the previous page.", type="string", maxLength=1024)])},
+        # --- accounts: who is signed in, and the merchant's staff (owners)
+        **_staff_paths(),
     }
     return {
         "openapi": "3.1.0",
@@ -685,7 +775,7 @@ def document() -> dict:
             "securitySchemes": {
                 "adminBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                 "description": "Admin token (aud loyalty-admin; roles owner, manager, analyst, "
-                                               "platform)."},
+                                               "cashier, platform), or a staff member's Cognito ID token."},
                 "posKey": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Key",
                            "description": "The POS key id."},
                 "posTimestamp": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Timestamp",

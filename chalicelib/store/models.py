@@ -438,5 +438,27 @@ class Guard(Model):
     expires_at = TTLAttribute()
 
 
+# --- staff (accounts) ---------------------------------------------------------------------------
+
+class StaffMember(Model):
+    """A person of a merchant's staff who signs in to the console: a user of the Cognito pool (its `sub` is
+    `staff_id`, the `sub` of their tokens) and our record of their role and status, which the API trusts
+    over the token's claims (a role change or a removal takes effect without waiting for the token to
+    expire). A merchant has few of them: one query lists them all."""
+
+    Meta = _meta("staff")
+    merchant_id = UnicodeAttribute(hash_key=True)
+    staff_id = UnicodeAttribute(range_key=True)
+    username = UnicodeAttribute()  # the pool's user name, which the Admin* calls take
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()  # owner | manager | analyst | cashier
+    status = UnicodeAttribute(default="invited")  # invited | active (has signed in) | disabled
+    language = UnicodeAttribute(default="ru")
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
 ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message,
-              Campaign, AnalyticsItem, Guard)
+              Campaign, AnalyticsItem, Guard, StaffMember)

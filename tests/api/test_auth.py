@@ -249,3 +249,27 @@ def test_a_revoked_pos_key_is_refused_within_60_seconds_in_another_process(clien
     clock[0] += pos_cases.KEY_CACHE_SECONDS
     response = pos.get("/pos/cards/000000000000")
     assert response.status_code == 401 and body(response)["error"]["code"] == "unknown_key"
+
+
+# --- the staff's Cognito pool: where its keys are -------------------------------------------------
+
+def test_cognito_issuer_and_keys_follow_the_settings(monkeypatch):
+    from chalicelib import config
+
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", "eu-west-1_Pool")
+    monkeypatch.setenv("COGNITO_REGION", "eu-west-1")
+    config.reset()
+    try:
+        assert auth.cognito_issuer() == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool"
+        assert auth.cognito_jwks_url() == \
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool/.well-known/jwks.json"
+        monkeypatch.setenv("COGNITO_ENDPOINT", "http://127.0.0.1:8006/")  # moto's server serves them by pool id
+        config.reset()
+        assert auth.cognito_jwks_url() == "http://127.0.0.1:8006/eu-west-1_Pool/.well-known/jwks.json"
+        assert auth.cognito_issuer() == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool"
+        monkeypatch.delenv("COGNITO_USER_POOL_ID")
+        config.reset()
+        assert auth.cognito_issuer() is None and auth.cognito_jwks_url() is None
+    finally:
+        monkeypatch.undo()
+        config.reset()

@@ -12,7 +12,7 @@ def test_enroll_over_http_and_keep_the_data_across_a_restart(tmp_path):
     demo = stack.start()
     try:
         assert set(demo) == {"api", "merchant_id", "program_id", "slug", "join_url", "admin_token", "pos_key_id",
-                             "pos_secret"}
+                             "pos_secret", "console"}
         assert demo["join_url"] == f"{stack.api}/join/demo"
         output = stack.output()
         assert demo["join_url"] in output and demo["admin_token"] in output and "X-Loyalty-Signature" in output

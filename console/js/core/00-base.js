@@ -114,7 +114,8 @@
 
   /* Append children (Elements, strings, nested arrays; null and false skipped). */
   LC.append = function (el, children) {
-    (children || []).forEach(function add(child) {
+    if (!Array.isArray(children)) children = [children];
+    children.forEach(function add(child) {
       if (child === null || child === undefined || child === false) return;
       if (Array.isArray(child)) { child.forEach(add); return; }
       el.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));

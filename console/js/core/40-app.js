@@ -106,6 +106,8 @@
     }).sort(function (a, b) { return a.order - b.order; });
   }
 
+  LC.navRoutes = navItems;
+
   function buildNav() {
     var list = LC.clear(document.getElementById("lc-nav-list"));
     if (!LC.auth.signedIn()) return;
