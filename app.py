@@ -8,8 +8,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import (admin, console, google, integrations, join, lookups, openapi, passkit, pos, staff,
-                            telegram)
+from chalicelib.api import admin, console, google, integrations, join, lookups, openapi, passkit, pos, staff, telegram
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
