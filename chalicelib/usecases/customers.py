@@ -40,7 +40,7 @@ def find(program: Program, query: str | None, *, by_phone: bool, limit: int, cur
     if card_number.normalise(text) or phone.looks_like_phone(text):
         card = card_views.search(program, text, by_phone=by_phone)
         return ([card_views.list_view(card)] if card else []), None
-    if not re.search(r"\w", text) or re.search(r"\d", text):
+    if not re.search(r"[^\W\d_]", text):  # no letter: a number too short to be a card's or a phone's
         raise InvalidInput("A name has letters; a card number has 12 digits; a phone at least 7.",
                            code="invalid_query", field="q")
     cards, next_cursor = listings.cards_by_name(program.program_id, name_matcher(text), limit, cursor)

@@ -24,6 +24,8 @@ def test_a_name_is_found_in_any_case_word_order_and_with_yo(client, merchant, pr
     assert _names(_find(client, program, merchant, "семенов")) == ["Пётр Семёнов"]
     assert _names(_find(client, program, merchant, "ИВАН")) == ["Иван Петров", "Анна Иванова"]  # newest first
     assert _names(_find(client, program, merchant, "Ольга")) == []
+    enroll(client, name="Анна 2-я", phone="+79160000004")
+    assert _names(_find(client, program, merchant, "2-я")) == ["Анна 2-я"]  # letters with digits: a name
 
 
 def test_a_phone_or_a_card_number_finds_the_one_card(client, merchant, program):
@@ -62,7 +64,7 @@ def test_one_request_reads_a_bounded_slice_and_says_where_to_go_on(client, merch
 
 
 def test_bad_queries_name_the_field(client, merchant, program):
-    for q in ("", "   ", "x" * 101, "12345", "!!!"):
+    for q in ("", "   ", "x" * 101, "12345", "!!!", "12-34"):
         answer = _find(client, program, merchant, q)
         assert answer.status_code == 400 and body(answer)["error"]["field"] == "q", q
 

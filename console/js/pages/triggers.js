@@ -139,6 +139,8 @@
               var fresh = await texts(program);
               items = (fresh && fresh.items) || items;
               draw();
+              var again = box.querySelector('.triggers-' + trigger.name + ' button[type=submit]');
+              if (again) again.focus();  // the form was drawn anew: keep the keyboard where it was
             })));
         });
       }
