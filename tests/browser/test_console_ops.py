@@ -157,7 +157,7 @@ def test_a_trigger_setting_and_text_are_saved_beside_the_default_and_placeholder
     axe(page)
     bonus.fill("321")
     submit(page, "#main .triggers-birthday_gift form")
-    expect(page.locator("#lc-toasts")).to_contain_text("Сохранено")
+    expect(page.locator(".triggers-birthday_gift button[type=submit]")).to_be_focused()  # saved, drawn anew
     program = _api(stack, "GET", f"/admin/programs/{stack.demo['program_id']}")
     assert program["mechanics"]["birthday"]["bonus"] == 321
 
@@ -168,12 +168,14 @@ def test_a_trigger_setting_and_text_are_saved_beside_the_default_and_placeholder
     mine = f"Скучаем! Ваш подарок ждёт {placeholder}"
     text.fill(mine)
     submit(page, "#main .triggers-winback_offer form")
+    expect(page.locator(".triggers-winback_offer button[type=submit]")).to_be_focused()
     expect(page.locator("#lc-toasts")).to_contain_text("Сохранено")
     program = _api(stack, "GET", f"/admin/programs/{stack.demo['program_id']}")
     assert program["messages"]["winback_offer"]["ru"] == mine
     goto(page, "#/customers")
     goto(page, "#/triggers")
     expect(page.locator("textarea[name='messages.winback_offer.ru']")).to_have_value(mine)
+    expect(page.locator(".triggers-winback_offer label", has_text="свой текст")).to_have_count(1)
     axe(page)
 
 

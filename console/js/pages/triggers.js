@@ -59,17 +59,17 @@
     return out;
   }
 
-  /* The program's `messages` after this form: every owner's text kept, this trigger's replaced; a text
-     left empty or equal to the built-in one is no override. */
-  function overrides(program, trigger, values, items) {
-    var all = JSON.parse(JSON.stringify(program.messages || {}));
+  /* This trigger's texts as the API merges them over the program's: a text written is an override; one
+     left empty, or the same as the built-in text, is null (the override goes, the default applies). */
+  function overrides(trigger, values, items) {
     var mine = {};
     items.forEach(function (item) {
       var text = String(values['messages.' + trigger + '.' + item.locale] || '').trim();
-      if (text && text !== item.default) mine[item.locale] = text;
+      mine[item.locale] = text && text !== item.default ? text : null;
     });
-    if (Object.keys(mine).length) all[trigger] = mine; else delete all[trigger];
-    return all;
+    var body = {};
+    body[trigger] = mine;
+    return body;
   }
 
   function triggerForm(program, trigger, items, onSaved) {
@@ -78,7 +78,7 @@
               value: String(read(program, s[0]) === undefined ? 0 : read(program, s[0]))};
     });
     items.forEach(function (item) {
-      var custom = read(program, 'messages.' + trigger.name + '.' + item.locale);
+      var custom = item.overridden ? item.text : read(program, 'messages.' + trigger.name + '.' + item.locale);
       var hint = t('triggers.default', {text: item.default});
       if (item.placeholders && item.placeholders.length) {
         hint += ' ' + t('triggers.placeholders', {list: item.placeholders.map(function (p) { return '{' + p + '}'; }).join(', ')});
@@ -94,7 +94,7 @@
       onSubmit: async function (values) {
         var settings = trigger.settings.map(function (s) { return [s[0].slice('mechanics.'.length), Number(values[s[0]])]; });
         var body = {mechanics: nest(settings)};
-        if (items.length) body.messages = overrides(program, trigger.name, values, items);
+        if (items.length) body.messages = overrides(trigger.name, values, items);
         var saved = await LC.api('PATCH', LC.ops.programPath(program), body);
         onSaved(saved);
         LC.toast(t('triggers.saved'));
