@@ -13,6 +13,7 @@ from chalicelib.api.http import JSON, api, json_body, json_response, locale_of, 
 from chalicelib.config import settings
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import InvalidInput, NotFound
+from chalicelib.rendering import render_text  # Jinja2 itself loads on the first page (rendering.environment)
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
 from chalicelib.usecases import programs as program_cases
@@ -60,8 +61,6 @@ def _locale(request) -> str:
 def shell() -> Response:
     request = bp.current_request
     locale = _locale(request)
-    from chalicelib.rendering import render_text  # noqa: PLC0415 - lazy: Jinja2 (+48 ms) only when a page renders
-
     html = render_text("console.html", locale, version=console_assets.build().version)
     headers = _headers("text/html; charset=utf-8", **{"Content-Language": locale, "Vary": "Cookie, Accept-Language"})
     return Response(body=html, status_code=200, headers=headers)
@@ -126,8 +125,6 @@ def poster(slug: str) -> Response:
     locale = locale_of(request)
     link = f"{settings().public_base_url}/join/{program.slug}"
     mechanics = mech.from_stored(program.mechanics)
-    from chalicelib.rendering import render_text  # noqa: PLC0415 - lazy: Jinja2 (+48 ms) only when a page renders
-
     html = render_text("console_poster.html", locale, program_name=program.name, brand=program.branding or {},
                        welcome_bonus=mechanics.welcome_bonus, link=link, qr=pages.qr_svg(link), size=size,
                        version=console_assets.build().version)

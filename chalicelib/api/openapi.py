@@ -484,7 +484,7 @@ def document() -> dict:
             tag="console", security=_PUBLIC)},
         "/console/slugs/{slug}": {"get": _op(
             "Whether a join-link slug is well formed and free (the wizard asks as the owner types)",
-            {"200": _json(_obj(("slug", "valid", "available"), slug=_s(200), valid={"type": "boolean"},
+            {"200": _json(_obj(("slug", "valid", "available"), slug=_STRING, valid={"type": "boolean"},
                                available={"type": "boolean"}))},
             tag="console", security=_PUBLIC, params=[_path_param("slug", "The slug to check.", maxLength=200)])},
         "/console/poster/{slug}": {"get": _op(

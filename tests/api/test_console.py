@@ -161,3 +161,13 @@ def test_slug_check_says_taken_free_and_malformed(client, program):
     assert check("coffee") == {"slug": "coffee", "valid": True, "available": False}
     assert check("tea-house") == {"slug": "tea-house", "valid": True, "available": True}
     assert check("Bad_Slug")["valid"] is False and check("Bad_Slug")["available"] is False
+
+
+def test_import_app_builds_no_asset():
+    """The join and the POS routes' cold starts do not pay for the console: the files are read, joined and
+    gzipped on the first console request."""
+    import subprocess
+    import sys
+    probe = "import app; from chalicelib.api import console_assets; print(console_assets.build.cache_info().currsize)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "0"

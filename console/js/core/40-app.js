@@ -154,10 +154,7 @@
       document.body.classList.toggle("menu-open", open);
     }}});
     var langId = LC.uid("lang");
-    var lang = h("select", {id: langId, on: {change: function () { LC.setLang(lang.value); }}},
-      LC.languages.map(function (code) {
-        return h("option", {value: code, lang: code, text: code === "ru" ? "Русский" : "English", selected: code === LC.lang});
-      }));
+    var lang = LC.languageSelect(langId);
     LC.append(header, [
       h("a", {class: "brand", href: "#/", text: LC.t("core.app")}),
       h("div", {class: "header-tools"},
@@ -170,6 +167,15 @@
     buildPicker();
   }
   LC.refreshShell = buildHeader;
+
+  /* A <select> of the console's languages, each named in itself; choosing one switches the console. */
+  LC.languageSelect = function (id) {
+    var select = h("select", {id: id, on: {change: function () { LC.setLang(select.value); }}},
+      LC.languages.map(function (code) {
+        return h("option", {value: code, lang: code, text: code === "ru" ? "Русский" : "English", selected: code === LC.lang});
+      }));
+    return select;
+  };
 
   LC.selectProgram = function (id) {
     LC.program = LC.programs.filter(function (p) { return p.id === id; })[0] || LC.programs[0] || null;

@@ -87,10 +87,7 @@
   LC.route("#/account", {title: "account.title", order: 95, render: function (page) {
     var langId = LC.uid("account-lang");
     var langTitle = LC.uid("account-lang-title"), outTitle = LC.uid("account-out");
-    var lang = h("select", {id: langId, on: {change: function () { LC.setLang(lang.value); }}},
-      LC.languages.map(function (code) {
-        return h("option", {value: code, lang: code, text: code === "ru" ? "Русский" : "English", selected: code === LC.lang});
-      }));
+    var lang = LC.languageSelect(langId);
     var email = (LC.me && LC.me.email) || LC.auth.claims().email || "";
     LC.append(page, [
       h("p", {text: LC.t("account.who", {email: email, role: LC.has("staff.role_short_" + (LC.me && LC.me.role))

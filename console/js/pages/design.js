@@ -263,10 +263,11 @@
         }).catch(function (failure) { LC.toast(failure.message, "error"); });
       }}});
       redraw();
+      // The preview comes first: on a phone the owner sees the card, then the fields under it
       LC.append(page, h("div", {class: "design-layout"},
-        h("div", {class: "design-controls"}, form, images),
         h("section", {class: "design-preview panel", "aria-labelledby": previewTitle},
           h("h2", {id: previewTitle, text: LC.t("design.preview")}), previewHolder,
-          h("div", {class: "actions"}, refresh))));
+          h("div", {class: "actions"}, refresh)),
+        h("div", {class: "design-controls"}, form, images)));
     }});
 })();
