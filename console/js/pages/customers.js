@@ -51,7 +51,7 @@
     var facts = h('p', {'class': 'customers-facts'},
       h('span', null, t('customers.number') + ' ' + card.number),
       h('span', null, LC.ops.points(card.balance)),
-      h('span', null, LC.ops.tierName(program, card.tier)),
+      h('span', null, LC.ops.localized(card.tier_name) || LC.ops.tierName(program, card.tier)),
       card.last_visit_on ? h('span', null, t('customers.last_visit') + ': ' + LC.date(card.last_visit_on)) : '',
       card.status === 'blocked' ? h('span', {'class': 'customers-blocked'}, t('customers.blocked')) : '');
     return h('li', {'class': 'customers-row'}, link, facts);
