@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, ViewportSize, sync_playwright
 
 from tests.e2e.stack import Stack
 
@@ -26,7 +26,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--disable-default-apps", "--disable-extensions"]
-PHONE = {"width": 390, "height": 844}  # an iPhone 12-15's CSS viewport: the audits' phone
+PHONE: ViewportSize = {"width": 390, "height": 844}  # an iPhone 12-15's CSS viewport: the audits' phone
 ANDROID_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
               "Chrome/156.0.0.0 Mobile Safari/537.36")
 IPHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -34,10 +34,14 @@ IPHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit
 SERIOUS = ("serious", "critical")
 
 
+class RunningStack(Stack):
+    demo: dict[str, Any]  # its .local/demo.json
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The local stack (`make dev`'s), on free ports; `stack.demo` is its `.local/demo.json`."""
-    running = Stack(tmp_path_factory.mktemp("browser-stack"))
+    running = RunningStack(tmp_path_factory.mktemp("browser-stack"))
     running.demo = running.start()
     try:
         yield running
@@ -76,7 +80,7 @@ def open_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     watched = Watched()
     contexts = []
 
-    def make(locale: str = "ru-RU", viewport: dict[str, int] | None = None, user_agent: str | None = None,
+    def make(locale: str = "ru-RU", viewport: ViewportSize | None = None, user_agent: str | None = None,
              **options: Any) -> Page:
         context = browser.new_context(locale=locale, viewport=viewport or PHONE, user_agent=user_agent,
                                       device_scale_factor=2, **options)
