@@ -16,6 +16,7 @@ from chalicelib.api import (
     google,
     integrations,
     join,
+    lookups,
     moysklad,
     openapi,
     passkit,
@@ -41,6 +42,7 @@ app.register_blueprint(admin.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(design.bp)
 app.register_blueprint(admin_reads.bp)
+app.register_blueprint(lookups.bp)
 app.register_blueprint(pos.bp)
 app.register_blueprint(integrations.bp)
 app.register_blueprint(moysklad.bp)

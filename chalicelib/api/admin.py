@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib import auth, lazy, log
-from chalicelib.api import pages
-from chalicelib.api.http import JSON, api, json_body, json_response, locale_of, query
+from chalicelib.api.http import JSON, api, json_body, json_response, query
 from chalicelib.commands import admin as commands
 from chalicelib.commands import queries
 from chalicelib.core import clock
@@ -78,7 +77,9 @@ def _page_query(max_limit: int = 100) -> queries.PageQuery:
 @bp.route("/admin", methods=["GET"])
 @api
 def admin_page() -> Response:
-    return pages.admin_page(locale_of(bp.current_request))
+    """The old analytics page's address (links and bookmarks exist): now the console's analytics page.
+    The Location is relative, so an API Gateway stage prefix (/dev/admin) is kept."""
+    return Response(body="", status_code=302, headers={"Location": "console#/analytics", "Cache-Control": "no-store"})
 
 
 @bp.route("/.well-known/jwks.json", methods=["GET"])

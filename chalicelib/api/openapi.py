@@ -414,9 +414,10 @@ def document() -> dict:
             "Public keys of the built-in admin token issuer",
             {"200": _json(_obj(("keys",), keys={"type": "array", "items": {"type": "object"}}))},
             tag="meta", security=_PUBLIC)},
-        "/admin": {"get": _op("The admin page (HTML; it calls the admin API with a token you paste)",
-                              {"200": _html("The page.")}, tag="admin", security=_PUBLIC,
-                              params=[_query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        "/admin": {"get": _op("The old analytics page's address: a redirect to the console's analytics page",
+                              {"302": {"description": "To `console#/analytics` (relative: a stage prefix stays).",
+                                       "headers": {"Location": {"schema": _STRING, "required": True}}}},
+                              tag="admin", security=_PUBLIC)},
         # --- customers
         "/join/{slug}": {
             "get": _op("The enrolment page", _answers({"200": _html("The form."), "404": _html("No such program.")},
@@ -747,6 +748,22 @@ def document() -> dict:
             params=[program_id, *_paging(200),
                     _query("q", "A card number or a phone number (an analyst's phone search is 403, member or "
                                  "not).", type="string", maxLength=40)])},
+        # --- console-ops: the console's customer search
+        "/admin/programs/{program_id}/customers": {"get": _op(
+            "Find customers by card number, phone or name, newest first",
+            _answers({"200": _json(_page("CardRow"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[program_id, *_paging(100),
+                    _query("q", "A card number, a phone number (403 for a role that sees no contacts) or words "
+                                "of the holder's name (any case and order).", required=True, type="string",
+                           maxLength=100)],
+            description="A name search reads up to 2,000 cards a request, newest first; fewer than `limit` "
+                        "items with a `next_cursor` means: more cards remain to be searched.")},
+        "/admin/programs/{program_id}/audience-size": {"post": _op(
+            "How many cards a campaign audience reaches today (nothing is written)",
+            _answers({"200": _json(_closed(("audience_size",), audience_size=_int(0)))},
+                     400, 401, 403, 404, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id],
+            body=_body(_closed((), audience={"type": "object"})))},
         "/admin/cards/{card_id}": {
             "get": _op("A card (contacts only for roles that may see them)",
                        _answers({"200": _json(_ref("Card"))}, 401, 403, 404), tag="admin", security=_ADMIN,

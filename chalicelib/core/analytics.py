@@ -189,14 +189,16 @@ def member_totals(members: Iterable[Member], start: date, end: date, window: int
 def summary(days: dict[str, Counts], t: MemberTotals, *, start: date, end: date,  # noqa: PLR0913 (named figures)
             window: int, point_value: int, outstanding: int) -> Numbers:
     """`days`: day -> counters for the days of the period (missing days had nothing); `t`: the members'
-    totals for the same period (`member_totals`); `outstanding`: points held at the end of `end`."""
+    totals for the same period (`member_totals`, with `window` = the lifecycle's active days, so that a
+    member "active" in CRR is one the segments call active); `outstanding`: points held at the end of `end`."""
     counts = total_counts(days)
     get = counts.get
     points = points_view(counts)
     receipts, revenue = get("receipts", 0), get("revenue", 0)
     crr = percent(t.active_end - t.first_in_period, t.active_start)
     return {
-        "from": start.isoformat(), "to": end.isoformat(), "activity_window_days": window,
+        # one meaning of "active" (core/segments.lifecycle's `active_days`); the older name kept for callers
+        "from": start.isoformat(), "to": end.isoformat(), "active_days": window, "activity_window_days": window,
         "receipts": receipts, "member_receipts": get("member_receipts", 0),
         "revenue": revenue, "member_revenue": get("member_revenue", 0),
         "refunds": get("refunds", 0), "refunded": get("refunded", 0),

@@ -1,8 +1,9 @@
-"""A program's receipts and ledger page by page (the CSV exports), and cards by their ids in one batch.
+"""A program's receipts and ledger page by page (the CSV exports), cards by their ids in one batch, and
+cards whose holder's name matches (the console's customer search).
 
 Each page is one bounded Query and comes with the opaque cursor of the next (store/pages.py), so a
 caller walks any size of program in flat memory."""
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from chalicelib.store import pages
 from chalicelib.store.models import Card, LedgerEntry, Receipt
@@ -27,3 +28,27 @@ def ledger_page(program_id: str, limit: int, cursor: str | None) -> tuple[list[L
     result = LedgerEntry.by_program.query(program_id, limit=limit, last_evaluated_key=start)
     items = list(result)
     return items, pages.encode(result.last_evaluated_key, "entry_key", "card_id")
+
+
+NAME_SEARCH_BUDGET = 2000  # index items one name-search request reads at most (about 2 MB of projections)
+
+
+def cards_by_name(program_id: str, matches: Callable[[str], bool], limit: int, cursor: str | None,
+                  ) -> tuple[list[Card], str | None]:
+    """Cards of a program whose holder's name `matches`, newest first. DynamoDB cannot compare names
+    without regard to case or word order, so this walks the program's `by_program` index (which
+    projects the name) and matches here; one call reads at most NAME_SEARCH_BUDGET index items and stops at
+    `limit` matches, answering the cursor of the last item it read (None when the index is done), so a
+    large program is searched page by page in bounded requests."""
+    budget = NAME_SEARCH_BUDGET
+    start = pages.decode(cursor, "program_id", program_id, "created_key", "card_id")
+    result = Card.by_program.query(program_id, last_evaluated_key=start, scan_index_forward=False,
+                                   page_size=min(budget, 500))
+    found: list[Card] = []
+    for read, card in enumerate(result, start=1):
+        if matches(card.name or ""):
+            found.append(card)
+        if len(found) == limit or read == budget:
+            key = {"created_key": {"S": card.created_key}, "card_id": {"S": card.card_id}}
+            return found, pages.encode(key, "created_key", "card_id")
+    return found, None

@@ -47,7 +47,7 @@ class ItemsRead(TypedDict):
 
 # "from" is a keyword: these two are spelled the functional way
 SummaryAnswer = TypedDict("SummaryAnswer", {
-    "from": str, "to": str, "activity_window_days": int,
+    "from": str, "to": str, "active_days": int, "activity_window_days": int,
     "receipts": int, "member_receipts": int, "revenue": int, "member_revenue": int, "refunds": int, "refunded": int,
     "sor": float | None, "aov": int | None, "members": int, "buyers": int, "frequency": float | None,
     "repeat_rate": float | None, "new_members": int, "active_at_start": int, "active_at_end": int,
@@ -174,12 +174,15 @@ def summary(program: Program, asked: PeriodQuery, now: datetime) -> SummaryAnswe
     start, end = period(program, asked, now, MAX_SUMMARY_DAYS)
     mechanics = mech.from_stored(program.mechanics)
     days = store.read_period(program.program_id, start.isoformat(), end.isoformat())
-    window = mechanics.activity_window_days
+    # "Active" means one thing on every page: bought within the lifecycle's active days (the segments'),
+    # not a second window of its own; the day's snapshot, so usually no extra read.
+    cuts, threshold_cards = _thresholds(program, now)
+    window = cuts.active_days
     parts, cards_read = each_member(program, now, lambda members: numbers.member_totals(members, start, end, window))
     figures = numbers.summary(days.days, sum(parts, numbers.MemberTotals()), start=start, end=end, window=window,
                               point_value=mechanics.point_value, outstanding=days.outstanding)
     answer = cast(SummaryAnswer, figures)  # core's figures, as SummaryAnswer spells them; items_read added here
-    answer["items_read"] = {"days": days.items_read, "cards": cards_read}
+    answer["items_read"] = {"days": days.items_read, "cards": cards_read + threshold_cards}
     log.info("analytics_summary", program_id=program.program_id, days=(end - start).days + 1,
              day_items=days.items_read, card_items=cards_read)
     return answer
@@ -197,17 +200,22 @@ def daily(program: Program, asked: PeriodQuery, now: datetime) -> DailyAnswer:
 def thresholds(program: Program, now: datetime) -> seg.Thresholds:
     """Today's thresholds: the stored snapshot if it is from today (and the program's lifecycle settings
     have not changed since), else computed (one pass over the members) and stored."""
+    return _thresholds(program, now)[0]
+
+
+def _thresholds(program: Program, now: datetime) -> tuple[seg.Thresholds, int]:
+    """`thresholds`, and how many cards computing them read (0 for the day's snapshot)."""
     today = clock.local_day(now, program.timezone)
     mechanics = mech.from_stored(program.mechanics)
     stored = store.thresholds(program.program_id)
     if (stored and stored.get("computed_on") == today.isoformat()
             and stored.get("settings") == [mechanics.active_days, mechanics.lost_after_days]):
-        return seg.Thresholds.from_dict(stored)
-    parts, _ = each_member(program, now, lambda members: seg.observe(members, today))
+        return seg.Thresholds.from_dict(stored), 0
+    parts, cards_read = each_member(program, now, lambda members: seg.observe(members, today))
     fresh = seg.thresholds_from(sum(parts, seg.Observations()), today, mechanics.active_days,
                                 mechanics.lost_after_days)
     store.save_thresholds(program.program_id, fresh.to_dict())
-    return fresh
+    return fresh, cards_read
 
 
 def classify(member: numbers.Member, today: date, cuts: seg.Thresholds) -> Classified:

@@ -114,14 +114,27 @@ def get(program: Program, campaign_id: str) -> Campaign:
 
 def audience(program: Program, campaign: Campaign, now: datetime) -> Iterator[Any]:
     """The program's cards the campaign reaches, read page by page from the cards index."""
+    return _reached(program, campaign.audience, now)
+
+
+def audience_size(program: Program, data: dict[str, Any], now: datetime) -> int:
+    """How many cards `{"audience": ...}` (a campaign's audience) reaches today, nothing written: the
+    console shows it while the owner builds a campaign, before there is one."""
+    v.reject_unknown(data, {"audience"})
+    tiers = [t.id for t in mech.from_stored(program.mechanics).tiers]
+    return sum(1 for _ in _reached(program, segments.parse_audience(data.get("audience") or {"kind": "all"}, tiers),
+                                   now))
+
+
+def _reached(program: Program, wanted: dict[str, Any], now: datetime) -> Iterator[Any]:
     today = clock.local_day(now, program.timezone)
-    cuts = analytics.thresholds(program, now) if segments.needs_thresholds(campaign.audience) else None
+    cuts = analytics.thresholds(program, now) if segments.needs_thresholds(wanted) else None
     cursor = None
     while True:
         page, cursor = card_store.list_for_program(program.program_id, 200, cursor)
         for card in page:
             if card.status == "active" and segments.matches(
-                    campaign.audience, tier=card.tier, member=analytics.member_of(card, program.timezone),
+                    wanted, tier=card.tier, member=analytics.member_of(card, program.timezone),
                     stats=card.stats or {}, birthday=card.birthday, today=today, thresholds=cuts):
                 yield card
         if not cursor:

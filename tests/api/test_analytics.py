@@ -20,7 +20,6 @@ from tests.conftest import PROGRAM, bearer, body
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 POINT_VALUE = 100
-WINDOW = 30
 HISTORY_DAYS = 75
 
 
@@ -64,7 +63,7 @@ def history(world):
     client, merchant, _ = world
     data = json.loads(json.dumps(PROGRAM))
     data["slug"] = "history"
-    data["mechanics"].update(lifetime_days=30, activity_window_days=WINDOW)
+    data["mechanics"].update(lifetime_days=30)
     created = client.http.post("/admin/programs", headers=bearer(merchant), body=json.dumps(data))
     assert created.status_code == 201, created.body
     program = program_store.get(body(created)["id"])
@@ -166,8 +165,9 @@ def ledger_of(client, merchant, card_id) -> list[dict]:
             return entries
 
 
-def expected(record: History, entries: list[dict], start: str, end: str) -> dict:
-    """The summary, computed from the recorded history alone."""
+def expected(record: History, entries: list[dict], start: str, end: str, window: int) -> dict:
+    """The summary, computed from the recorded history alone; `window`: the days a purchase keeps a
+    member active (the lifecycle segments' `active_days`)."""
     within = lambda day: start <= day <= end  # noqa: E731
     sales = [s for s in record.sales if within(s[0])]
     refunds = [r for r in record.refunds if within(r[0])]
@@ -178,7 +178,7 @@ def expected(record: History, entries: list[dict], start: str, end: str) -> dict
     in_period = {c: [d for d in days if within(d)] for c, days in visits.items()}
     buyers = [c for c in members if in_period[c]]
     d = date.fromisoformat
-    active = lambda c, last: any(d(last) - timedelta(days=WINDOW - 1) <= d(x) <= d(last) for x in visits[c])  # noqa
+    active = lambda c, last: any(d(last) - timedelta(days=window - 1) <= d(x) <= d(last) for x in visits[c])  # noqa
     before = (d(start) - timedelta(days=1)).isoformat()
     s_count = sum(active(c, before) for c in members)
     e_count = sum(active(c, end) for c in members)
@@ -220,12 +220,17 @@ def test_summary_and_daily_series_match_the_history(world, history):
                (today - timedelta(days=29), today), (today, today),
                (first + timedelta(days=60), today - timedelta(days=1)),
                (first - timedelta(days=30), first - timedelta(days=1))]
+    segments = body(client.http.get(f"/admin/programs/{program.program_id}/analytics/segments",
+                                    headers=bearer(merchant)))
+    window = segments["thresholds"]["active_days"]  # one meaning of "active": the segments' and CRR's
+    assert segments["thresholds"]["lifecycle_basis"] == "median_gap" and window != 30
     for start, end in periods:
         path = f"/admin/programs/{program.program_id}/analytics/summary?from={start}&to={end}"
         response = client.http.get(path, headers=bearer(merchant, "analyst"))
         assert response.status_code == 200, response.body
         answer = body(response)
-        want = expected(record, entries, start.isoformat(), end.isoformat())
+        assert answer["active_days"] == answer["activity_window_days"] == window
+        want = expected(record, entries, start.isoformat(), end.isoformat(), window)
         assert {name: answer[name] for name in want} == want, (start, end)
     # the nightly fold leaves one item per closed day: a period reads about one item a day, plus cards
     answer = body(client.http.get(f"/admin/programs/{program.program_id}/analytics/summary?from={first}&to={today}",
@@ -238,7 +243,7 @@ def test_summary_and_daily_series_match_the_history(world, history):
                                   headers=bearer(merchant)))["days"]
     assert [row["day"] for row in series] == [(start + timedelta(days=n)).isoformat() for n in range(21)]
     for row in series:
-        want = expected(record, entries, row["day"], row["day"])
+        want = expected(record, entries, row["day"], row["day"], window)
         assert (row["receipts"], row["member_receipts"], row["revenue"], row["member_revenue"], row["member_share"],
                 row["new_members"], row["points_issued"], row["points_redeemed"], row["points_expired"]) == (
             want["receipts"], want["member_receipts"], want["revenue"], want["member_revenue"], want["sor"],
@@ -373,16 +378,11 @@ def test_folding_everything_changes_no_number(world, history):
     assert after == before
 
 
-def test_the_admin_page_is_served_with_a_strict_policy(world):
+def test_the_old_admin_page_address_leads_to_the_consoles_analytics(world):
     client, _, _ = world
-    first, second = client.http.get("/admin"), client.http.get("/admin")
-    assert first.status_code == 200 and first.headers["Content-Type"].startswith("text/html")
-    policy = first.headers["Content-Security-Policy"]
-    nonce = policy.split("'nonce-")[1].split("'")[0]
-    assert f'<script nonce="{nonce}">' in first.body.decode()
-    assert nonce not in second.headers["Content-Security-Policy"]  # fresh each time
-    assert "connect-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
-    assert "/analytics/summary" in first.body.decode()
+    answer = client.http.get("/admin")
+    assert answer.status_code == 302 and answer.headers["Location"] == "console#/analytics"
+    assert not answer.body
 
 
 def test_lifecycle_settings_apply_at_once(world):

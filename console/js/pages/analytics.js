@@ -1,0 +1,391 @@
+/* Analytics in the console's frame (it was the /admin page): the period's numbers, charts of the daily
+   series, the segments with their cards, and the CSV exports. The period is in the program's days (the
+   API's default, the last 30 days ending the program's today), never the browser's UTC day; money has
+   the currency's sign; "active" is the segments' one definition, which the summary's CRR uses too. */
+(function () {
+  'use strict';
+  var h = LC.h, t = LC.t;
+  var SVG = 'http://www.w3.org/2000/svg';
+  var LIFECYCLE = ['new', 'active', 'sleeping', 'lost'];
+  var RFM = ['champions', 'loyal', 'new_customers', 'potential_loyalists', 'need_attention', 'at_risk',
+             'lost_customers', 'hibernating'];
+  var EXPORTS = ['cards', 'receipts', 'ledger'];
+  var HEIGHT = 220, PAD = {l: 72, r: 12, t: 16, b: 28};
+
+  LC.texts({
+    ru: {
+      'analytics.title': 'Аналитика',
+      'analytics.from': 'С', 'analytics.to': 'По', 'analytics.update': 'Показать',
+      'analytics.bad_period': 'Дата «с» не может быть позже даты «по».',
+      'analytics.period': 'Период: {from} — {to} (дни по времени программы, {zone}).',
+      'analytics.summary': 'Итоги периода', 'analytics.daily': 'По дням', 'analytics.segments': 'Сегменты',
+      'analytics.exports': 'Выгрузки (CSV)',
+      'analytics.revenue': 'Выручка', 'analytics.receipts': 'Чеки', 'analytics.sor': 'Доля выручки от участников',
+      'analytics.aov': 'Средний чек', 'analytics.buyers': 'Покупатели', 'analytics.frequency': 'Частота покупок',
+      'analytics.repeat_rate': 'Повторные покупки', 'analytics.new_members': 'Новые участники',
+      'analytics.crr': 'Удержание (CRR)', 'analytics.ltv': 'LTV (выручка на участника)',
+      'analytics.points_issued': 'Начислено баллов', 'analytics.points_redeemed': 'Потрачено баллов',
+      'analytics.points_expired': 'Сгорело баллов', 'analytics.redemption_rate': 'Доля потраченных',
+      'analytics.breakage': 'Доля сгоревших', 'analytics.liability': 'Обязательства по баллам',
+      'analytics.sub_members_money': 'от участников: {v}', 'analytics.sub_receipts': 'участников: {m}, возвратов: {r}',
+      'analytics.sub_buyers': 'участников всего: {m}, впервые купили: {n}',
+      'analytics.sub_crr': 'активных в начале: {s}, в конце: {e}', 'analytics.sub_points': 'баллов на картах: {n}',
+      'analytics.active_note': 'Активный участник — тот, кто покупал за последние {n} дн. Это же определение у сегментов и рассылок.',
+      'analytics.read': 'Прочитано: {days} дневных записей и {cards} карт.',
+      'analytics.ch_revenue': 'Выручка по дням', 'analytics.ch_receipts': 'Чеки по дням',
+      'analytics.ch_members': 'Новые участники по дням', 'analytics.ch_points': 'Баллы: начислено и потрачено',
+      'analytics.s_revenue': 'Вся выручка', 'analytics.s_member_revenue': 'От участников',
+      'analytics.s_receipts': 'Все чеки', 'analytics.s_member_receipts': 'Чеки участников',
+      'analytics.s_new_members': 'Новые участники', 'analytics.s_issued': 'Начислено', 'analytics.s_redeemed': 'Потрачено',
+      'analytics.chart_label': '{title}: максимум {max} за день',
+      'analytics.members_as_of': 'Участников на {day}: {n}.',
+      'analytics.lc_new': 'Новые', 'analytics.lc_active': 'Активные', 'analytics.lc_sleeping': 'Засыпающие',
+      'analytics.lc_lost': 'Ушедшие',
+      'analytics.rfm_champions': 'Чемпионы', 'analytics.rfm_loyal': 'Лояльные', 'analytics.rfm_new_customers': 'Новички',
+      'analytics.rfm_potential_loyalists': 'Будущие лояльные', 'analytics.rfm_need_attention': 'Требуют внимания',
+      'analytics.rfm_at_risk': 'Под угрозой ухода', 'analytics.rfm_lost_customers': 'Потерянные',
+      'analytics.rfm_hibernating': 'Спящие',
+      'analytics.thresholds_gap': 'Активные: покупали за последние {a} дн.; засыпающие: {a1}–{s} дн.; ушедшие: дольше. Пороги посчитаны по медианному интервалу между покупками ({gap} дн.).',
+      'analytics.thresholds_fixed': 'Активные: покупали за последние {a} дн.; засыпающие: {a1}–{s} дн.; ушедшие: дольше (пороги из настроек программы).',
+      'analytics.rfm_title': 'RFM-сегменты (нажмите, чтобы увидеть карты)', 'analytics.segment': 'Сегмент',
+      'analytics.cards_count': 'Карт', 'analytics.share': 'Доля',
+      'analytics.cards_of': 'Карты: {segment}', 'analytics.more': 'Показать ещё', 'analytics.no_cards': 'В этом сегменте нет карт.',
+      'analytics.c_number': 'Номер', 'analytics.c_name': 'Имя', 'analytics.c_balance': 'Баланс',
+      'analytics.c_receipts': 'Покупок', 'analytics.c_revenue': 'Выручка', 'analytics.c_last': 'Последняя покупка',
+      'analytics.export_cards': 'Карты', 'analytics.export_receipts': 'Чеки', 'analytics.export_ledger': 'Операции с баллами',
+      'analytics.export_hint': 'Файл открывается в Excel и Google Таблицах; большая выгрузка скачивается частями в один файл.',
+      'analytics.exported': 'Файл {name} сохранён.'
+    },
+    en: {
+      'analytics.title': 'Analytics',
+      'analytics.from': 'From', 'analytics.to': 'To', 'analytics.update': 'Show',
+      'analytics.bad_period': '“From” must not be later than “to”.',
+      'analytics.period': 'Period: {from} – {to} (days in the program\'s time, {zone}).',
+      'analytics.summary': 'The period in numbers', 'analytics.daily': 'By day', 'analytics.segments': 'Segments',
+      'analytics.exports': 'Exports (CSV)',
+      'analytics.revenue': 'Revenue', 'analytics.receipts': 'Receipts', 'analytics.sor': 'Share of revenue from members',
+      'analytics.aov': 'Average receipt', 'analytics.buyers': 'Buyers', 'analytics.frequency': 'Purchase frequency',
+      'analytics.repeat_rate': 'Repeat rate', 'analytics.new_members': 'New members',
+      'analytics.crr': 'Retention (CRR)', 'analytics.ltv': 'LTV (revenue per member)',
+      'analytics.points_issued': 'Points issued', 'analytics.points_redeemed': 'Points redeemed',
+      'analytics.points_expired': 'Points expired', 'analytics.redemption_rate': 'Redemption rate',
+      'analytics.breakage': 'Breakage', 'analytics.liability': 'Points liability',
+      'analytics.sub_members_money': 'from members: {v}', 'analytics.sub_receipts': 'members: {m}, refunds: {r}',
+      'analytics.sub_buyers': 'members in all: {m}, first purchase: {n}',
+      'analytics.sub_crr': 'active at the start: {s}, at the end: {e}', 'analytics.sub_points': 'points on cards: {n}',
+      'analytics.active_note': 'An active member bought within the last {n} days. Segments and campaigns use the same definition.',
+      'analytics.read': 'Read {days} daily records and {cards} cards.',
+      'analytics.ch_revenue': 'Revenue per day', 'analytics.ch_receipts': 'Receipts per day',
+      'analytics.ch_members': 'New members per day', 'analytics.ch_points': 'Points issued and redeemed',
+      'analytics.s_revenue': 'All revenue', 'analytics.s_member_revenue': 'From members',
+      'analytics.s_receipts': 'All receipts', 'analytics.s_member_receipts': 'Members\' receipts',
+      'analytics.s_new_members': 'New members', 'analytics.s_issued': 'Issued', 'analytics.s_redeemed': 'Redeemed',
+      'analytics.chart_label': '{title}: at most {max} a day',
+      'analytics.members_as_of': 'Members on {day}: {n}.',
+      'analytics.lc_new': 'New', 'analytics.lc_active': 'Active', 'analytics.lc_sleeping': 'Sleeping', 'analytics.lc_lost': 'Lost',
+      'analytics.rfm_champions': 'Champions', 'analytics.rfm_loyal': 'Loyal', 'analytics.rfm_new_customers': 'New customers',
+      'analytics.rfm_potential_loyalists': 'Potential loyalists', 'analytics.rfm_need_attention': 'Need attention',
+      'analytics.rfm_at_risk': 'At risk', 'analytics.rfm_lost_customers': 'Lost customers',
+      'analytics.rfm_hibernating': 'Hibernating',
+      'analytics.thresholds_gap': 'Active: bought within the last {a} days; sleeping: {a1}–{s} days; lost: longer. Cut by the median gap between purchases ({gap} days).',
+      'analytics.thresholds_fixed': 'Active: bought within the last {a} days; sleeping: {a1}–{s} days; lost: longer (the program\'s settings).',
+      'analytics.rfm_title': 'RFM segments (choose one to see its cards)', 'analytics.segment': 'Segment',
+      'analytics.cards_count': 'Cards', 'analytics.share': 'Share',
+      'analytics.cards_of': 'Cards: {segment}', 'analytics.more': 'Show more', 'analytics.no_cards': 'No cards in this segment.',
+      'analytics.c_number': 'Number', 'analytics.c_name': 'Name', 'analytics.c_balance': 'Balance',
+      'analytics.c_receipts': 'Purchases', 'analytics.c_revenue': 'Revenue', 'analytics.c_last': 'Last purchase',
+      'analytics.export_cards': 'Cards', 'analytics.export_receipts': 'Receipts', 'analytics.export_ledger': 'Points operations',
+      'analytics.export_hint': 'The file opens in Excel and Google Sheets; a large export comes in parts into one file.',
+      'analytics.exported': '{name} saved.'
+    }
+  });
+
+  function percent(v) { return v === null || v === undefined ? '—' : LC.number(v) + '%'; }
+  function count(v) { return v === null || v === undefined ? '—' : LC.number(v); }
+
+  function svg(tag, attrs, text) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function titled(node, text) { node.appendChild(svg('title', null, text)); return node; }
+
+  function tiles(s, money) {
+    var list = [
+      ['revenue', money(s.revenue), t('analytics.sub_members_money', {v: money(s.member_revenue)})],
+      ['receipts', count(s.receipts), t('analytics.sub_receipts', {m: count(s.member_receipts), r: count(s.refunds)})],
+      ['sor', percent(s.sor)], ['aov', s.aov === null ? '—' : money(s.aov)],
+      ['buyers', count(s.buyers), t('analytics.sub_buyers', {m: count(s.members), n: count(s.new_buyers)})],
+      ['frequency', count(s.frequency)], ['repeat_rate', percent(s.repeat_rate)], ['new_members', count(s.new_members)],
+      ['crr', percent(s.crr), t('analytics.sub_crr', {s: count(s.active_at_start), e: count(s.active_at_end)})],
+      ['ltv', s.ltv === null ? '—' : money(s.ltv)],
+      ['points_issued', count(s.points_issued)], ['points_redeemed', count(s.points_redeemed)],
+      ['points_expired', count(s.points_expired)], ['redemption_rate', percent(s.redemption_rate)],
+      ['breakage', percent(s.breakage)],
+      ['liability', money(s.liability), t('analytics.sub_points', {n: count(s.outstanding_points)})]
+    ];
+    return h.apply(null, ['div', {'class': 'analytics-tiles'}].concat(list.map(function (tile) {
+      return h('div', {'class': 'analytics-tile', 'data-figure': tile[0]},
+        h('p', {'class': 'analytics-tile-label'}, t('analytics.' + tile[0])),
+        h('p', {'class': 'analytics-tile-value'}, tile[1]),
+        tile[2] ? h('p', {'class': 'analytics-tile-sub'}, tile[2]) : '');
+    })));
+  }
+
+  /* A chart drawn at the width it is shown at, so its 12 px labels stay 12 px on a phone. */
+  function chart(box, title, days, series, format) {
+    var width = Math.max(280, Math.floor(box.clientWidth || 340));
+    var max = 0;
+    series.forEach(function (s) { days.forEach(function (d) { max = Math.max(max, d[s.key] || 0); }); });
+    var plotH = HEIGHT - PAD.t - PAD.b, slot = (width - PAD.l - PAD.r) / Math.max(days.length, 1);
+    var x = function (i) { return PAD.l + (i + 0.5) * slot; };
+    var y = function (v) { return PAD.t + plotH - ((v || 0) / (max || 1)) * plotH; };
+    var base = PAD.t + plotH;
+    var node = svg('svg', {viewBox: '0 0 ' + width + ' ' + HEIGHT, width: width, height: HEIGHT, role: 'img',
+                           'class': 'analytics-chart', 'aria-label': t('analytics.chart_label', {title: title, max: format(max)})});
+    node.appendChild(svg('line', {x1: PAD.l, x2: width - PAD.r, y1: PAD.t, y2: PAD.t, 'class': 'gridline'}));
+    node.appendChild(svg('line', {x1: PAD.l, x2: width - PAD.r, y1: base, y2: base, 'class': 'axis'}));
+    node.appendChild(svg('text', {x: PAD.l - 6, y: PAD.t + 4, 'text-anchor': 'end'}, format(max)));
+    node.appendChild(svg('text', {x: PAD.l - 6, y: base + 4, 'text-anchor': 'end'}, format(0)));
+    var labels = Math.max(2, Math.floor((width - PAD.l - PAD.r) / 64));  // a label every 64 px at most
+    var step = Math.max(1, Math.ceil(days.length / labels));
+    days.forEach(function (d, i) {
+      if (i % step === 0) {
+        node.appendChild(svg('text', {x: x(i), y: HEIGHT - 8, 'text-anchor': 'middle'},
+                             new Intl.DateTimeFormat(LC.lang, {day: 'numeric', month: 'short'}).format(new Date(d.day + 'T12:00:00'))));
+      }
+    });
+    series.forEach(function (s) {
+      if (s.type === 'bar') {
+        var w = Math.max(1, slot * 0.8 / (s.of || 1));
+        days.forEach(function (d, i) {
+          var v = d[s.key] || 0, top = y(v);
+          node.appendChild(titled(svg('rect', {x: x(i) - slot * 0.4 + w * (s.at || 0), y: top, width: w,
+                                               height: Math.max(base - top, v ? 1 : 0), 'class': s.cls}),
+                                  LC.date(d.day) + ' — ' + s.label + ': ' + format(v)));
+        });
+      } else {
+        node.appendChild(svg('polyline', {'class': 'line ' + s.cls,
+          points: days.map(function (d, i) { return x(i).toFixed(1) + ',' + y(d[s.key]).toFixed(1); }).join(' ')}));
+        days.forEach(function (d, i) {
+          node.appendChild(titled(svg('circle', {cx: x(i), cy: y(d[s.key]), r: days.length > 90 ? 1.5 : 3, 'class': s.cls}),
+                                  LC.date(d.day) + ' — ' + s.label + ': ' + format(d[s.key] || 0)));
+        });
+      }
+    });
+    box.replaceChildren(h('figure', null, h('figcaption', null, title), node, legend(series.map(function (s) {
+      return {label: s.label, cls: s.cls};
+    }))));
+  }
+
+  function legend(items) {
+    return h.apply(null, ['ul', {'class': 'analytics-legend'}].concat(items.map(function (it) {
+      var swatch = h('span', {'class': 'analytics-swatch ' + it.cls, 'aria-hidden': 'true'});
+      return h('li', null, swatch, it.button || it.label);
+    })));
+  }
+
+  function charts(box, days, money) {
+    var boxes = [0, 1, 2, 3].map(function () { return h('div', {'class': 'analytics-chart-box'}); });
+    box.replaceChildren.apply(box, boxes);
+    function draw() {
+      chart(boxes[0], t('analytics.ch_revenue'), days, [
+        {key: 'revenue', label: t('analytics.s_revenue'), cls: 'c-rev', type: 'bar', of: 2, at: 0},
+        {key: 'member_revenue', label: t('analytics.s_member_revenue'), cls: 'c-mrev', type: 'bar', of: 2, at: 1}], money);
+      chart(boxes[1], t('analytics.ch_receipts'), days, [
+        {key: 'receipts', label: t('analytics.s_receipts'), cls: 'c-rec', type: 'line'},
+        {key: 'member_receipts', label: t('analytics.s_member_receipts'), cls: 'c-mrev', type: 'line'}], count);
+      chart(boxes[2], t('analytics.ch_members'), days, [
+        {key: 'new_members', label: t('analytics.s_new_members'), cls: 'c-new', type: 'bar'}], count);
+      chart(boxes[3], t('analytics.ch_points'), days, [
+        {key: 'points_issued', label: t('analytics.s_issued'), cls: 'c-iss', type: 'line'},
+        {key: 'points_redeemed', label: t('analytics.s_redeemed'), cls: 'c-red', type: 'line'}], count);
+    }
+    draw();
+    var width = box.clientWidth, timer = null;
+    function onResize() {
+      if (!box.isConnected) { window.removeEventListener('resize', onResize); return; }
+      clearTimeout(timer);
+      timer = setTimeout(function () { if (box.clientWidth !== width) { width = box.clientWidth; draw(); } }, 150);
+    }
+    window.addEventListener('resize', onResize);
+  }
+
+  function segmentName(name) {
+    return LIFECYCLE.indexOf(name) >= 0 ? t('analytics.lc_' + name) : RFM.indexOf(name) >= 0 ? t('analytics.rfm_' + name) : name;
+  }
+
+  function segmentsView(box, seg, program, money) {
+    var total = seg.members || 0, life = seg.lifecycle || {}, cuts = seg.thresholds || {};
+    var cards = h('section', {'class': 'panel ops-section', hidden: true, 'aria-live': 'polite'});
+    function pick(name) { return h('button', {type: 'button', 'class': 'link', on: {click: function () { showCards(name); }}}, segmentName(name)); }
+    var bar = null;
+    if (total) {
+      bar = svg('svg', {viewBox: '0 0 600 28', preserveAspectRatio: 'none', 'class': 'analytics-lifecycle', role: 'img',
+        'aria-label': LIFECYCLE.map(function (n) { return segmentName(n) + ' ' + LC.number(life[n] || 0); }).join(', ')});
+      var at = 0;
+      LIFECYCLE.forEach(function (n) {
+        var w = 600 * (life[n] || 0) / total;
+        if (w > 0) bar.appendChild(titled(svg('rect', {x: at, y: 0, width: w, height: 28, 'class': 'c-' + n}),
+                                          segmentName(n) + ': ' + LC.number(life[n])));
+        at += w;
+      });
+    }
+    var a = cuts.active_days;
+    var note = cuts.lifecycle_basis === 'median_gap'
+      ? t('analytics.thresholds_gap', {a: a, a1: a + 1, s: cuts.sleeping_days, gap: LC.number(cuts.median_gap_days)})
+      : t('analytics.thresholds_fixed', {a: a, a1: a + 1, s: cuts.sleeping_days});
+    var rfm = seg.rfm_segments || {};
+    var rows = Object.keys(rfm).map(function (name) {
+      return h('tr', null, h('th', {scope: 'row'}, pick(name)), h('td', {'class': 'num'}, LC.number(rfm[name])),
+               h('td', {'class': 'num'}, total ? LC.number(Math.round(1000 * rfm[name] / total) / 10) + '%' : '—'));
+    });
+    box.replaceChildren(
+      h('p', null, t('analytics.members_as_of', {day: LC.date(seg.as_of), n: LC.number(total)})),
+      bar || '',
+      legend(LIFECYCLE.map(function (n) {
+        var b = pick(n);
+        b.textContent = segmentName(n) + ': ' + LC.number(life[n] || 0);
+        return {cls: 'c-' + n, button: b};
+      })),
+      h('p', {'class': 'muted analytics-thresholds'}, note),
+      LC.ops.scroller(t('analytics.rfm_title'), h.apply(null, ['table', null,
+        h('caption', null, t('analytics.rfm_title')),
+        h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('analytics.segment')),
+          h('th', {scope: 'col', 'class': 'num'}, t('analytics.cards_count')), h('th', {scope: 'col', 'class': 'num'}, t('analytics.share')))),
+        h.apply(null, ['tbody', null].concat(rows))])),
+      cards);
+
+    var state = {name: null, cursor: null};
+    async function showCards(name) {
+      state = {name: name, cursor: null};
+      var body = h('tbody');
+      var status = h('div');
+      var more = h('button', {type: 'button', 'class': 'secondary', hidden: true}, t('analytics.more'));
+      var heading = h('h2', {tabindex: '-1'}, t('analytics.cards_of', {segment: segmentName(name)}));
+      cards.replaceChildren(heading, LC.ops.scroller(t('analytics.cards_of', {segment: segmentName(name)}), h('table', null,
+        h('thead', null, h('tr', null, ['c_number', 'c_name', 'c_balance', 'c_receipts', 'c_revenue', 'c_last'].map(function (k) {
+          return h('th', {scope: 'col', 'class': /balance|receipts|revenue/.test(k) ? 'num' : ''}, t('analytics.' + k));
+        }))), body)), status, more);
+      cards.hidden = false;
+      heading.focus();
+      async function next() {
+        var mine = state;
+        more.disabled = true;
+        LC.loading(status);
+        try {
+          var page = await LC.api('GET', LC.ops.programPath(program, '/analytics/segments/' + encodeURIComponent(name) +
+            '/cards?limit=50' + (mine.cursor ? '&cursor=' + encodeURIComponent(mine.cursor) : '')));
+          if (mine !== state) return;
+          status.replaceChildren();
+          (page.items || []).forEach(function (c) {
+            var link = LC.can('cards:read') ? h('a', {href: '#/customers/' + encodeURIComponent(c.id)}, c.number) : c.number;
+            body.appendChild(h('tr', null, h('td', null, link), h('td', null, c.name || ''),
+              h('td', {'class': 'num'}, LC.number(c.balance)), h('td', {'class': 'num'}, LC.number(c.receipts)),
+              h('td', {'class': 'num'}, money(c.revenue)), h('td', null, c.last_purchase_on ? LC.date(c.last_purchase_on) : '—')));
+          });
+          mine.cursor = page.next_cursor;
+          more.hidden = !mine.cursor;
+          if (!body.children.length) LC.empty(status, t('analytics.no_cards'));
+        } finally { more.disabled = false; }
+      }
+      more.addEventListener('click', next);
+      await next();
+    }
+  }
+
+  /* An export is a chain of CSV pages (the API answers at most 2,000 rows a request, with the next
+     page's cursor in X-Next-Cursor): followed to the end and saved as one file. */
+  async function exportCsv(program, kind) {
+    var parts = ['\ufeff'], cursor = null, path = LC.ops.programPath(program, '/exports/' + kind);
+    do {
+      var response = await LC.request('GET', path + (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''), null,
+                                      {accept: 'text/csv'});
+      var text = await response.text();
+      if (text && !/\n$/.test(text)) text += '\r\n';
+      parts.push(text);
+      var next = response.headers.get('X-Next-Cursor');
+      cursor = next && next !== cursor ? next : null;
+    } while (cursor);
+    var name = kind + '-' + program.slug + '.csv';
+    var url = URL.createObjectURL(new Blob(parts, {type: 'text/csv;charset=utf-8'}));
+    var link = h('a', {href: url, download: name, hidden: true});
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    return name;
+  }
+
+  function exportsView(program) {
+    var buttons = EXPORTS.filter(function (kind) { return kind === 'receipts' || LC.can('cards:read'); }).map(function (kind) {
+      return h('button', {type: 'button', 'class': 'secondary', 'data-export': kind, on: {click: async function (event) {
+        var button = event.currentTarget;
+        button.disabled = true;
+        try {
+          LC.toast(t('analytics.exported', {name: await exportCsv(program, kind)}));
+        } catch (err) {
+          LC.toast(err && err.message ? err.message : String(err), 'error');
+        } finally { button.disabled = false; }
+      }}}, t('analytics.export_' + kind));
+    });
+    return h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.exports')}, h('h2', null, t('analytics.exports')),
+      h.apply(null, ['div', {'class': 'analytics-exports'}].concat(buttons)),
+      h('p', {'class': 'muted'}, t('analytics.export_hint')));
+  }
+
+  LC.route('#/analytics', {
+    title: 'analytics.title',
+    needsProgram: true,
+    order: 60,
+    permission: 'analytics:read',
+    render: async function (main) {
+      var program = LC.program;
+      var money = function (v) { return LC.money(v, program.currency); };
+      var period = h('p', {'class': 'muted analytics-period', role: 'status'});
+      var summary = h('div'), daily = h('div', {'class': 'analytics-charts'}), segments = h('div');
+      var active = h('p', {'class': 'muted'});
+      var form = LC.form({
+        fields: [{name: 'from', label: t('analytics.from'), type: 'date', required: true},
+                 {name: 'to', label: t('analytics.to'), type: 'date', required: true}],
+        submit: t('analytics.update'),
+        onSubmit: async function (values) {
+          if (values.from > values.to) throw new Error(t('analytics.bad_period'));
+          await load('?from=' + encodeURIComponent(values.from) + '&to=' + encodeURIComponent(values.to));
+        }
+      });
+      form.classList.add('analytics-period-form');
+      main.appendChild(form);
+      main.appendChild(period);
+      main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.summary')}, h('h2', null, t('analytics.summary')),
+        summary, active));
+      main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.daily')}, h('h2', null, t('analytics.daily')), daily));
+      main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.segments')}, h('h2', null, t('analytics.segments')),
+        segments));
+      main.appendChild(exportsView(program));
+
+      var generation = 0;
+      async function load(query) {
+        var mine = ++generation;
+        [summary, daily, segments].forEach(function (el) { el.replaceChildren(); LC.loading(el); });
+        var answers = await Promise.all([
+          LC.api('GET', LC.ops.programPath(program, '/analytics/summary' + query)),
+          LC.api('GET', LC.ops.programPath(program, '/analytics/daily' + query)),
+          LC.api('GET', LC.ops.programPath(program, '/analytics/segments'))]);
+        if (mine !== generation) return;
+        var s = answers[0];
+        // the period the API chose (the program's days) fills the inputs: the browser's day is not the program's
+        form.querySelector('[name="from"]').value = s.from;
+        form.querySelector('[name="to"]').value = s.to;
+        period.textContent = t('analytics.period', {from: LC.date(s.from), to: LC.date(s.to), zone: program.timezone});
+        summary.replaceChildren(tiles(s, money));
+        active.textContent = t('analytics.active_note', {n: s.active_days}) + ' ' +
+          t('analytics.read', {days: LC.number(s.items_read.days), cards: LC.number(s.items_read.cards)});
+        charts(daily, answers[1].days || [], money);
+        segmentsView(segments, answers[2], program, money);
+      }
+      await load('');
+    }
+  });
+})();

@@ -1,0 +1,280 @@
+/* A customer's card: balance, tier, wallets, contacts (for roles that see them), the ledger and the
+   messages received, page by page; adjust points with a reason, block or unblock, rename. What the role
+   cannot do is not shown (the API refuses it anyway). */
+(function () {
+  'use strict';
+  var h = LC.h, t = LC.t;
+
+  var KINDS = ['earn', 'redeem', 'bonus', 'adjust', 'expire', 'refund_reverse', 'refund_return'];
+  var MESSAGE_KINDS = ['birthday', 'winback', 'expiry_warning', 'campaign'];
+  var CHANNELS = ['wallet', 'email', 'telegram', 'sms'];
+  var STATUSES = ['sent', 'queued', 'skipped', 'failed', 'unknown'];
+
+  LC.texts({
+    ru: {
+      'card.title': 'Карта клиента',
+      'card.back': 'Ко всем клиентам',
+      'card.number': 'Номер карты', 'card.status': 'Статус', 'card.balance': 'Баланс',
+      'card.available': 'Можно потратить', 'card.owed': 'Долг после возвратов', 'card.tier': 'Уровень',
+      'card.joined': 'Карта выпущена', 'card.last_visit': 'Последняя покупка', 'card.phone': 'Телефон',
+      'card.email': 'Почта', 'card.birthday': 'День рождения', 'card.next_expiry': 'Ближайшее сгорание',
+      'card.status_active': 'Действует', 'card.status_blocked': 'Заблокирована',
+      'card.wallets': 'Кошельки', 'card.apple': 'Apple Wallet: устройств — {n}',
+      'card.google': 'Google Wallet: {state}', 'card.google_none': 'не добавлена',
+      'card.google_created': 'создана', 'card.google_saved': 'сохранена', 'card.google_deleted': 'удалена',
+      'card.adjust': 'Начислить или списать баллы',
+      'card.amount': 'Баллы', 'card.amount_hint': 'Положительное число начисляет, отрицательное (−50) списывает.',
+      'card.reason': 'Причина', 'card.reason_hint': 'Её увидят в истории операций.',
+      'card.adjust_submit': 'Провести', 'card.adjusted': 'Баланс изменён: {amount}.',
+      'card.rename': 'Имя клиента', 'card.rename_submit': 'Сохранить имя', 'card.renamed': 'Имя сохранено.',
+      'card.block': 'Заблокировать карту', 'card.unblock': 'Разблокировать карту',
+      'card.block_confirm': 'Заблокировать карту? Клиент не сможет копить и тратить баллы, пока вы её не разблокируете.',
+      'card.blocked_done': 'Карта заблокирована.', 'card.unblocked_done': 'Карта снова действует.',
+      'card.ledger': 'История баллов', 'card.ledger_empty': 'Операций пока не было.',
+      'card.when': 'Когда', 'card.what': 'Операция', 'card.points': 'Баллы', 'card.after': 'Баланс после',
+      'card.why': 'Причина',
+      'card.kind_earn': 'Начисление за покупку', 'card.kind_redeem': 'Оплата баллами', 'card.kind_bonus': 'Бонус',
+      'card.kind_adjust': 'Ручная корректировка', 'card.kind_expire': 'Сгорание',
+      'card.kind_refund_reverse': 'Возврат покупки: списание', 'card.kind_refund_return': 'Возврат покупки: баллы назад',
+      'card.messages': 'Сообщения клиенту', 'card.messages_empty': 'Сообщений ещё не было.',
+      'card.msg_birthday': 'День рождения', 'card.msg_winback': 'Возвращение', 'card.msg_expiry_warning': 'Скоро сгорят баллы',
+      'card.msg_campaign': 'Рассылка',
+      'card.ch_wallet': 'Карта в кошельке', 'card.ch_email': 'Почта', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
+      'card.st_sent': 'отправлено', 'card.st_queued': 'ждёт конца тихих часов', 'card.st_skipped': 'пропущено',
+      'card.st_failed': 'не доставлено', 'card.st_unknown': 'неизвестно',
+      'card.more': 'Показать ещё', 'card.not_found': 'Такой карты нет.'
+    },
+    en: {
+      'card.title': 'Customer card',
+      'card.back': 'All customers',
+      'card.number': 'Card number', 'card.status': 'Status', 'card.balance': 'Balance',
+      'card.available': 'Can be spent', 'card.owed': 'Owed after refunds', 'card.tier': 'Tier',
+      'card.joined': 'Card issued', 'card.last_visit': 'Last purchase', 'card.phone': 'Phone',
+      'card.email': 'E-mail', 'card.birthday': 'Birthday', 'card.next_expiry': 'Next expiry',
+      'card.status_active': 'Active', 'card.status_blocked': 'Blocked',
+      'card.wallets': 'Wallets', 'card.apple': 'Apple Wallet: {n} devices',
+      'card.google': 'Google Wallet: {state}', 'card.google_none': 'not added',
+      'card.google_created': 'created', 'card.google_saved': 'saved', 'card.google_deleted': 'removed',
+      'card.adjust': 'Add or take points',
+      'card.amount': 'Points', 'card.amount_hint': 'A positive number adds points, a negative one (−50) takes them.',
+      'card.reason': 'Reason', 'card.reason_hint': 'It shows in the card\'s history.',
+      'card.adjust_submit': 'Apply', 'card.adjusted': 'Balance changed: {amount}.',
+      'card.rename': 'Customer\'s name', 'card.rename_submit': 'Save the name', 'card.renamed': 'Name saved.',
+      'card.block': 'Block the card', 'card.unblock': 'Unblock the card',
+      'card.block_confirm': 'Block this card? The customer cannot earn or spend points until you unblock it.',
+      'card.blocked_done': 'The card is blocked.', 'card.unblocked_done': 'The card is active again.',
+      'card.ledger': 'Points history', 'card.ledger_empty': 'No operations yet.',
+      'card.when': 'When', 'card.what': 'Operation', 'card.points': 'Points', 'card.after': 'Balance after',
+      'card.why': 'Reason',
+      'card.kind_earn': 'Earned on a purchase', 'card.kind_redeem': 'Paid with points', 'card.kind_bonus': 'Bonus',
+      'card.kind_adjust': 'Manual adjustment', 'card.kind_expire': 'Expired',
+      'card.kind_refund_reverse': 'Refund: points taken back', 'card.kind_refund_return': 'Refund: points given back',
+      'card.messages': 'Messages to the customer', 'card.messages_empty': 'No messages yet.',
+      'card.msg_birthday': 'Birthday', 'card.msg_winback': 'Win-back', 'card.msg_expiry_warning': 'Points expiring',
+      'card.msg_campaign': 'Campaign',
+      'card.ch_wallet': 'Wallet card', 'card.ch_email': 'E-mail', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
+      'card.st_sent': 'sent', 'card.st_queued': 'waiting for quiet hours to end', 'card.st_skipped': 'skipped',
+      'card.st_failed': 'not delivered', 'card.st_unknown': 'unknown',
+      'card.more': 'Show more', 'card.not_found': 'No such card.'
+    }
+  });
+
+  function known(prefix, value, list) {
+    return list.indexOf(value) >= 0 ? t(prefix + value) : String(value || '');
+  }
+
+  function signed(n) {
+    return (n > 0 ? '+' : n < 0 ? '−' : '') + LC.number(Math.abs(n));
+  }
+
+  function facts(rows) {
+    var list = h('dl', {'class': 'card-facts'});
+    rows.forEach(function (pair) {
+      if (pair[1] === null || pair[1] === undefined || pair[1] === '') return;
+      list.appendChild(h('div', null, h('dt', null, t(pair[0])), h('dd', null, String(pair[1]))));
+    });
+    return list;
+  }
+
+  /* A list read page by page with a "more" button: `fill(items)` adds rows, `path(cursor)` the request. */
+  function paged(section, emptyText, path, fill) {
+    var more = h('button', {type: 'button', 'class': 'secondary', hidden: true}, t('card.more'));
+    var status = h('div');
+    var cursor = null, shown = 0;
+    async function next(fresh) {
+      if (fresh) { cursor = null; shown = 0; fill(null); status.replaceChildren(); LC.loading(status); }
+      more.disabled = true;
+      try {
+        var page = await LC.api('GET', path(cursor));
+        status.replaceChildren();
+        shown += (page.items || []).length;
+        fill(page.items || []);
+        cursor = page.next_cursor;
+        more.hidden = !cursor;
+        if (!shown) LC.empty(status, emptyText);
+      } catch (err) {  // this list only: the rest of the card's page stays usable
+        LC.loaded(status);
+        LC.banner(status, err && err.message ? err.message : String(err));
+      } finally { more.disabled = false; }
+    }
+    more.addEventListener('click', function () { next(false); });
+    section.appendChild(status);
+    section.appendChild(more);
+    return next;
+  }
+
+  function ledgerTable(section, card) {
+    var body = h('tbody');
+    var table = LC.ops.scroller(t('card.ledger'), h('table', {'class': 'card-ledger'},
+      h('caption', {'class': 'visually-hidden'}, t('card.ledger')),
+      h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('card.when')), h('th', {scope: 'col'}, t('card.what')),
+        h('th', {scope: 'col', 'class': 'num'}, t('card.points')), h('th', {scope: 'col', 'class': 'num'}, t('card.after')),
+        h('th', {scope: 'col'}, t('card.why')))),
+      body));
+    section.appendChild(table);
+    return paged(section, t('card.ledger_empty'), function (cursor) {
+      return '/admin/cards/' + encodeURIComponent(card.id) + '/ledger?limit=20' +
+        (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    }, function (items) {
+      if (items === null) { body.replaceChildren(); return; }
+      items.forEach(function (e) {
+        body.appendChild(h('tr', null, h('td', null, LC.ops.moment(e.at)), h('td', null, known('card.kind_', e.kind, KINDS)),
+          h('td', {'class': 'num'}, signed(e.amount)), h('td', {'class': 'num'}, LC.number(e.balance_after)),
+          h('td', null, e.reason || '')));
+      });
+      table.hidden = !body.children.length;
+    });
+  }
+
+  function messageList(section, card) {
+    var list = h('ul', {'class': 'card-messages'});
+    section.appendChild(list);
+    return paged(section, t('card.messages_empty'), function (cursor) {
+      return '/admin/cards/' + encodeURIComponent(card.id) + '/messages?limit=20' +
+        (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    }, function (items) {
+      if (items === null) { list.replaceChildren(); return; }
+      items.forEach(function (m) {
+        list.appendChild(h('li', null,
+          h('p', {'class': 'card-message-head'}, known('card.msg_', m.kind, MESSAGE_KINDS) + ' · ' +
+            known('card.ch_', m.channel, CHANNELS) + ' · ' + known('card.st_', m.status, STATUSES) + ' · ' +
+            LC.ops.moment(m.sent_at)),
+          h('p', {'class': 'card-message-text'}, m.text || m.subject || '')));
+      });
+    });
+  }
+
+  function section(titleKey) {
+    return h('section', {'class': 'panel ops-section', 'aria-label': t(titleKey)}, h('h2', null, t(titleKey)));
+  }
+
+  LC.route('#/customers/:id', {
+    title: 'card.title',
+    permission: 'cards:read',
+    render: async function (main, params) {
+      var card;
+      try {
+        card = await LC.api('GET', '/admin/cards/' + encodeURIComponent(params.id));
+      } catch (err) {
+        if (err && err.status === 404) {
+          LC.empty(main, t('card.not_found'));
+          return;
+        }
+        throw err;
+      }
+      var program = (LC.programs || []).filter(function (p) { return p.id === card.program_id; })[0] || LC.program;
+      main.appendChild(h('a', {href: '#/customers', 'class': 'back-link'}, t('card.back')));
+      var summary = h('div', {'class': 'card-summary'});
+      main.appendChild(summary);
+
+      function showSummary() {
+        LC.heading(card.name || card.number);
+        var google = card.wallets ? (card.wallets.google.state ? t('card.google_' + card.wallets.google.state)
+          : t('card.google_none')) : null;
+        summary.replaceChildren(
+          h('p', {'class': 'card-balance'}, LC.ops.points(card.balance)),
+          facts([['card.status', t('card.status_' + (card.status === 'blocked' ? 'blocked' : 'active'))],
+                 ['card.number', card.number],
+                 ['card.tier', card.tier_name ? LC.ops.localized(card.tier_name) : LC.ops.tierName(program, card.tier)],
+                 ['card.available', LC.ops.points(card.available)],
+                 ['card.owed', card.owed ? LC.ops.points(card.owed) : null],
+                 ['card.next_expiry', card.next_expiry_on ? LC.date(card.next_expiry_on) : null],
+                 ['card.joined', card.created_at ? LC.date(card.created_at) : null],
+                 ['card.last_visit', card.last_visit_on ? LC.date(card.last_visit_on) : null],
+                 ['card.phone', card.phone], ['card.email', card.email],
+                 ['card.birthday', card.birthday ? LC.date(card.birthday) : null]]),
+          card.wallets ? h('p', {'class': 'card-wallets'}, t('card.wallets') + ': ' +
+            t('card.apple', {n: LC.number(card.wallets.apple_devices)}) + '; ' + t('card.google', {state: google})) : '');
+      }
+      showSummary();
+
+      var loadLedger = null;
+      if (LC.can('cards:write')) {
+        var actions = section('card.adjust');
+        var key = LC.ops.attemptKey();
+        var adjust = LC.form({
+          fields: [{name: 'amount', label: t('card.amount'), type: 'number', required: true, step: 1,
+                    hint: t('card.amount_hint')},
+                   {name: 'reason', label: t('card.reason'), type: 'text', required: true, hint: t('card.reason_hint')}],
+          submit: t('card.adjust_submit'),
+          onSubmit: async function (values) {
+            var amount = Number(values.amount);
+            var answer = await LC.api('POST', '/admin/cards/' + encodeURIComponent(card.id) + '/adjustments',
+              {amount: amount, reason: String(values.reason || '').trim(), idempotency_key: key});
+            key = LC.ops.attemptKey();  // the next adjustment is another one
+            card = await LC.api('GET', '/admin/cards/' + encodeURIComponent(card.id));
+            showSummary();
+            adjust.reset();
+            LC.toast(t('card.adjusted', {amount: signed(answer && answer.amount !== undefined ? answer.amount : amount)}));
+            if (loadLedger) await loadLedger(true);
+          }
+        });
+        actions.appendChild(adjust);
+        main.appendChild(actions);
+
+        var manage = section('card.rename');
+        var rename = LC.form({
+          fields: [{name: 'name', label: t('card.rename'), type: 'text', required: true, value: card.name || ''}],
+          submit: t('card.rename_submit'),
+          onSubmit: async function (values) {
+            card = await LC.api('PATCH', '/admin/cards/' + encodeURIComponent(card.id),
+                                 {name: String(values.name || '').trim()});
+            showSummary();
+            LC.toast(t('card.renamed'));
+          }
+        });
+        manage.appendChild(rename);
+        var block = h('button', {type: 'button', 'class': 'danger card-block'});
+        function labelBlock() {
+          block.textContent = t(card.status === 'blocked' ? 'card.unblock' : 'card.block');
+          block.className = card.status === 'blocked' ? 'secondary card-block' : 'danger card-block';
+        }
+        labelBlock();
+        block.addEventListener('click', async function () {
+          var blocking = card.status !== 'blocked';
+          if (blocking && !(await LC.confirm(t('card.block_confirm')))) return;
+          block.disabled = true;
+          try {
+            card = await LC.api('PATCH', '/admin/cards/' + encodeURIComponent(card.id),
+                                 {status: blocking ? 'blocked' : 'active'});
+            showSummary();
+            labelBlock();
+            LC.toast(t(blocking ? 'card.blocked_done' : 'card.unblocked_done'));
+          } catch (err) {
+            LC.toast(err && err.message ? err.message : String(err), 'error');
+          } finally { block.disabled = false; }
+        });
+        manage.appendChild(block);
+        main.appendChild(manage);
+      }
+
+      var ledger = section('card.ledger');
+      main.appendChild(ledger);
+      loadLedger = ledgerTable(ledger, card);
+      var messages = section('card.messages');
+      main.appendChild(messages);
+      var loadMessages = messageList(messages, card);
+      await Promise.all([loadLedger(true), loadMessages(true)]);
+    }
+  });
+})();
