@@ -152,4 +152,4 @@ def _api() -> str:
 def summary(done: dict[str, int], days: int) -> str:
     """What was made and where to see it."""
     return (f"{days} days of made-up trade: {done['members']} new members, {done['receipts']} receipts, "
-            f"{done['refunds']} refunds.\nLook at them on the analytics page: {_api()}/admin")
+            f"{done['refunds']} refunds.\nLook at them in the console's analytics: {_api()}/console#/analytics")

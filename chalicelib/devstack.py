@@ -329,7 +329,7 @@ def _banner(demo: dict[str, Any]) -> None:
     _say(f"   e-mail {demo['console']['email']}   password {demo['console']['password']}")
     _say(f" Cognito stand-in: {settings().cognito_endpoint} (user pool {settings().cognito_user_pool_id}); "
          f"invitation letters: {settings().ses_endpoint}/moto-api/data.json (ses > Message)")
-    _say(f" Analytics page (paste the admin token below):      {api}/admin")
+    _say(f" Analytics in the console:  {api}/console#/analytics")
     _say(f"   some made-up trade to look at: {demo_history.command()}")
     _say(f" Everything below is also in {DEMO_FILE}")
     _say()

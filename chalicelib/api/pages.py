@@ -2,7 +2,6 @@
 The QR encoder loads on the first page view, not at import, to keep cold starts small.
 """
 import functools
-import secrets
 import struct
 import zlib
 
@@ -19,15 +18,6 @@ def render(template: str, locale: str, status: int = 200, policy: str = PAGE_POL
                     headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
                              "Content-Language": locale, "X-Content-Type-Options": "nosniff",
                              "Referrer-Policy": "no-referrer", "Content-Security-Policy": policy})
-
-
-def admin_page(locale: str) -> Response:
-    """The owner's analytics page: static, its one script allowed by a fresh nonce; it talks only to this
-    API, with the admin token the owner pastes (kept in the tab's sessionStorage)."""
-    nonce = secrets.token_urlsafe(16)
-    policy = (f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; connect-src 'self'; "
-              "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-    return render("admin.html", locale, policy=policy, nonce=nonce)
 
 
 def qr_svg(text: str) -> str:

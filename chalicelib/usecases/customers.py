@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 
 from chalicelib.core import card_number, phone
+from chalicelib.core import mechanics as mech
 from chalicelib.errors import InvalidInput
 from chalicelib.store import listings
 from chalicelib.store.records import Program
@@ -37,11 +38,12 @@ def find(program: Program, query: str | None, *, by_phone: bool, limit: int, cur
     if not text or len(text) > LONGEST_QUERY:
         raise InvalidInput(f"Search by a card number, a phone number or a name (up to {LONGEST_QUERY} characters).",
                            code="invalid_query", field="q")
+    mechanics = mech.from_stored(program.mechanics)
     if card_number.normalise(text) or phone.looks_like_phone(text):
         card = card_views.search(program, text, by_phone=by_phone)
-        return ([card_views.list_view(card)] if card else []), None
+        return ([card_views.list_view(card, mechanics)] if card else []), None
     if not re.search(r"[^\W\d_]", text):  # no letter: a number too short to be a card's or a phone's
         raise InvalidInput("A name has letters; a card number has 12 digits; a phone at least 7.",
                            code="invalid_query", field="q")
     cards, next_cursor = listings.cards_by_name(program.program_id, name_matcher(text), limit, cursor)
-    return [card_views.list_view(card) for card in cards], next_cursor
+    return [card_views.list_view(card, mechanics) for card in cards], next_cursor

@@ -24,13 +24,13 @@ def test_demo_history_fills_the_analytics_page(tmp_path):
         # a few lines for a person, not a log line per use case: progress, then what was made and where
         assert len(made.stdout.strip().splitlines()) == 1 and '"event"' not in made.stderr
         assert "15/15 days" in made.stderr and len(made.stderr.splitlines()) <= 8
-        assert f"{stack.api}/admin" in made.stderr and f"{counts['receipts']} receipts" in made.stderr
+        assert f"{stack.api}/console#/analytics" in made.stderr and f"{counts['receipts']} receipts" in made.stderr
         again = subprocess.run([sys.executable, "-m", "chalicelib.cli", "demo-history", "--days", "15"], cwd=ROOT,
                                env=env, capture_output=True, text=True, timeout=300, check=True)
         assert json.loads(again.stdout.strip().splitlines()[-1]) == {"members": 0, "receipts": 0, "refunds": 0}
 
-        status, headers, page = request("GET", f"{stack.api}/admin")
-        assert status == 200 and b"analytics/summary" in page
+        status, headers, page = request("GET", f"{stack.api}/admin")  # old links land in the console
+        assert status == 200 and b"/console/assets/" in page
         auth = {"Authorization": f"Bearer {demo['admin_token']}"}
         status, _, raw = request("GET", f"{stack.api}/admin/programs/{demo['program_id']}/analytics/summary",
                                  headers=auth)

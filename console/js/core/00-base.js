@@ -68,7 +68,9 @@
     return new Intl.NumberFormat(LC.lang).format(n);
   };
   LC.money = function (minorUnits, currency) {
-    var format = new Intl.NumberFormat(LC.lang, {style: "currency", currency: currency || "RUB"});
+    // narrowSymbol: "₽" in English too, not "RUB" (an owner reads the sign, whatever the language)
+    var format = new Intl.NumberFormat(LC.lang, {style: "currency", currency: currency || "RUB",
+                                                 currencyDisplay: "narrowSymbol"});
     var digits = format.resolvedOptions().maximumFractionDigits;
     return format.format(minorUnits / Math.pow(10, digits));
   };
