@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import admin, google, integrations, join, openapi, passkit, pos, telegram
+from chalicelib.api import admin, google, intake, integrations, join, openapi, passkit, pos, telegram
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
 
@@ -26,6 +26,7 @@ app.register_blueprint(integrations.bp)
 app.register_blueprint(passkit.bp)
 app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)
+app.register_blueprint(intake.bp)  # issue 15: integrations' settings, web forms, imports
 app.register_blueprint(openapi.bp)
 app.register_blueprint(schedules.bp)
 

@@ -60,6 +60,11 @@ class Settings:
     sms_api_id: str | None = None
     sms_sender: str | None = None
     sms_secret: str | None = None
+    # intake (issue 15): webhooks from shops and tills, web-form enrolment, imports
+    integrations_key: str | None = None  # base64 of 32 bytes: seals providers' signing keys (AES-GCM)
+    integrations_key_file: str | None = None
+    integrations_secret: str | None = None  # Secrets Manager id of {"key": <base64 of 32 bytes>}
+    webhook_max_age: int = 48 * 3600  # seconds: a signed event older than this is refused (401 stale_event)
 
     @property
     def is_local(self) -> bool:
@@ -152,6 +157,12 @@ def load() -> Settings:
         sms_api_id=_get("SMS_API_ID", "local-sms-api-id" if local else None),
         sms_sender=_get("SMS_SENDER"),
         sms_secret=_get("SMS_SECRET"),  # AWS: {"api_id"} in Secrets Manager
+        # intake (issue 15)
+        integrations_key=_get("INTEGRATIONS_KEY"),
+        integrations_key_file=_path(_get("INTEGRATIONS_KEY_FILE")) or (
+            os.path.join(local_dir, "keys", "integrations.key") if stage in ("local", "test") else None),
+        integrations_secret=_get("INTEGRATIONS_SECRET"),
+        webhook_max_age=int(_get("WEBHOOK_MAX_AGE", str(48 * 3600))),
     )
 
 
