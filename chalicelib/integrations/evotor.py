@@ -39,7 +39,7 @@ class Evotor:
         return program
 
     def command(self, delivery: Delivery, program: Program, now: datetime) -> PosCommand:
-        body = v.parse_json(delivery.body)
+        body = webhooks.parse_json(delivery.body)
         receipts = body if isinstance(body, list) else [body]
         if len(receipts) != 1:
             raise InvalidInput("Send one receipt per request.", code="too_many", field="receipt")

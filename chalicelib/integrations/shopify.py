@@ -47,7 +47,7 @@ class Shopify:
         topic = delivery.headers.get(TOPIC, "")
         log.info("shopify_event", program_id=program.program_id, topic=topic[:40],
                  webhook_id=delivery.headers.get(WEBHOOK_ID, "")[:64])
-        body = v.require_object(v.parse_json(delivery.body))
+        body = v.require_object(webhooks.parse_json(delivery.body))
         if topic == "orders/paid":
             return self._receipt(body, program, now)
         if topic == "refunds/create":

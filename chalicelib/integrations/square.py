@@ -40,7 +40,7 @@ class Square:
         return program
 
     def command(self, delivery: Delivery, program: Program, now: datetime) -> PosCommand:
-        event = v.require_object(v.parse_json(delivery.body))
+        event = v.require_object(webhooks.parse_json(delivery.body))
         kind = v.read_str(event, "type", required=True, max_len=60)
         webhooks.check_age(webhooks.parse_time(event.get("created_at")), now)
         data = v.read_object(event, "data") or {}

@@ -12,9 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from chalicelib import log
 from chalicelib.config import settings
@@ -52,6 +54,27 @@ def our_id(provider: str, their_id: str) -> str:
     """`provider:id` within our 64 characters; a longer id (Square's refund ids run to 80) by its hash."""
     ours = f"{provider}:{their_id}"
     return ours if len(ours) <= 64 else f"{provider}:h{hashlib.sha256(their_id.encode()).hexdigest()[:48]}"
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(name)
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > 20:
+        raise ValueError("number too long")
+    return int(text)
+
+
+def parse_json(raw: bytes) -> Any:
+    """A provider's signed body. Platforms' ids outgrow JSON's safe integers (Shopify's order ids are 64-bit:
+    820982911946154508), which our strict parser refuses for callers' bodies; here integers of up to 20
+    digits are kept exactly, fractions are Decimal (never a float), NaN and Infinity are refused."""
+    try:
+        return json.loads(raw.decode("utf-8"), parse_int=_bounded_int, parse_float=Decimal,
+                          parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("The body is not JSON this provider sends.", code="invalid_json") from None
 
 
 def hmac_base64(key: bytes, message: bytes) -> str:
@@ -99,7 +122,7 @@ def exponent(currency: str) -> int:
 
 def minor_units(amount: object, currency: str, field: str) -> int:
     """'123.45' (a string or a JSON number, in major units) -> 12345, exactly: no float arithmetic."""
-    text = str(amount) if isinstance(amount, (str, int, float)) and not isinstance(amount, bool) else ""
+    text = str(amount) if isinstance(amount, (str, int, Decimal)) and not isinstance(amount, bool) else ""
     if not _AMOUNT.fullmatch(text):
         raise InvalidInput(f"'{field}' is not an amount of money.", code="invalid_amount", field=field)
     try:
