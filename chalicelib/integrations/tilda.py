@@ -8,8 +8,7 @@ secret (`/integrations/tilda/{program_id}/{secret}`, HTTPS only; the secret is i
 shown once, kept as SHA-256, replaced by connecting again). The URL is therefore never logged by us;
 API Gateway's access logs, if switched on, would hold it.
 
-The form's field names are the owner's (`fields`: ours -> theirs); without them the usual names are
-tried (`name`/`Name`/`Имя`, `phone`/`Phone`/`Телефон`, `email`/`Email`, `birthday`/`Birthday`/`Дата рождения`).
+The form's field names are the owner's (`fields`: ours -> theirs), tried first; then the usual names (`name`/`Name`/`Имя`, `phone`/`Phone`/`Телефон`, `email`/`Email`, `birthday`/`Birthday`/`Дата рождения`).
 Sending a form is taken as the visitor's consent to the program's terms, which the owner's form must
 show (Tilda's forms have a consent checkbox). The new member's card link goes to them by SMS (or e-mail)
 through the jobs queue; the answer never shows it, since anyone who reads the page can post to the form."""
@@ -40,7 +39,7 @@ def enrolment_form(form: Mapping[str, str], names: Mapping[str, str]) -> dict[st
     """The join form's fields from the web form's."""
     data: dict[str, object] = {"consent": True}
     for field, usual in USUAL.items():
-        candidates = (names[field],) if field in names else usual
+        candidates = ((names[field],) if field in names else ()) + usual
         for name in candidates:
             value = form.get(name)
             if isinstance(value, str) and value.strip():

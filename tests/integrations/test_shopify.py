@@ -107,3 +107,13 @@ def test_money_in_major_units_becomes_minor_units_by_the_currencys_decimals():
     assert minor_units("1.234", "KWD", "x") == 1234
     with pytest.raises(Exception, match="decimals"):
         minor_units("10.5", "JPY", "x")
+
+
+def test_the_cli_senders_events_are_accepted(client, program, shop):
+    from chalicelib.integrations import samples
+
+    enroll(client, phone="+79161234567")
+    headers, raw = samples.shopify("receipt", SHOPIFY_SECRET, order_id=42, amount="100.00", currency="RUB", card=None,
+                                   phone="+79161234567")
+    path = shop["webhook_url"].removeprefix("https://loyalty.test")
+    assert body(client.http.post(path, headers=headers, body=raw))["earned"] == 5

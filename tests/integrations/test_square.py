@@ -126,3 +126,16 @@ def test_another_programs_id_in_the_url_is_unknown(client, program, square):
     answer = client.http.post("/integrations/square/events?program=p_nope", body=raw, headers={
         "Content-Type": "application/json", "X-Square-HmacSha256-Signature": b64_hmac(SQUARE_KEY, raw)})
     assert answer.status_code == 401 and body(answer)["error"]["code"] == "unknown_connection"
+
+
+def test_the_cli_senders_events_are_accepted(client, program, square):
+    from chalicelib.integrations import samples
+
+    card = enroll(client)
+    headers, raw = samples.square("receipt", SQUARE_KEY, square["webhook_url"], payment_id="PAY123", amount=10000,
+                                  currency="RUB", card=card["card_number"])
+    path = square["webhook_url"].removeprefix("https://loyalty.test")
+    assert body(client.http.post(path, headers=headers, body=raw))["earned"] == 5
+    headers, raw = samples.square("refund", SQUARE_KEY, square["webhook_url"], payment_id="PAY123", amount=10000,
+                                  currency="RUB", card=None)
+    assert body(client.http.post(path, headers=headers, body=raw))["points_reversed"] == 5

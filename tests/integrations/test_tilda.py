@@ -59,3 +59,14 @@ def test_a_wrong_secret_is_refused(client, hook):
 def test_connecting_again_replaces_the_secret(client, merchant, program, hook):
     connect(client, merchant, program["id"], "tilda")
     assert post(client, hook, {"test": "test"}).status_code == 401
+
+
+def test_the_cli_senders_form_enrols(client, hook, texts):
+    from chalicelib.integrations import samples
+
+    headers, raw = samples.tilda("test", name="", phone="", email=None)
+    path = hook["webhook_url"].removeprefix("https://loyalty.test")
+    assert client.http.post(path, headers=headers, body=raw).body == b"ok"
+    connect_free = samples.tilda("form", name="Visitor", phone="+79160000099", email=None)
+    assert client.http.post(path, headers=connect_free[0], body=connect_free[1]).status_code == 200
+    assert [phone for phone, _ in texts] == ["+79160000099"]
