@@ -8,7 +8,8 @@ secret (`/integrations/tilda/{program_id}/{secret}`, HTTPS only; the secret is i
 shown once, kept as SHA-256, replaced by connecting again). The URL is therefore never logged by us;
 API Gateway's access logs, if switched on, would hold it.
 
-The form's field names are the owner's (`fields`: ours -> theirs), tried first; then the usual names (`name`/`Name`/`Имя`, `phone`/`Phone`/`Телефон`, `email`/`Email`, `birthday`/`Birthday`/`Дата рождения`).
+The form's field names are the owner's (`fields`: ours -> theirs), tried first; then the usual names
+(`name`/`Name`/`Имя`, `phone`/`Phone`/`Телефон`, `email`/`Email`, `birthday`/`Birthday`/`Дата рождения`).
 Sending a form is taken as the visitor's consent to the program's terms, which the owner's form must
 show (Tilda's forms have a consent checkbox). The new member's card link goes to them by SMS (or e-mail)
 through the jobs queue; the answer never shows it, since anyone who reads the page can post to the form."""
