@@ -226,7 +226,7 @@ def _intake_paths() -> dict:
         "/integrations/tilda/{program_id}/{secret}": {"post": _op(
             "A web form's post (Tilda's webhook): enrols the visitor; the card link goes to them by SMS or e-mail",
             _answers({"200": text_ok, "201": _json(_obj(("status",), status={"const": "enrolled"}))},
-                     400, 401, 409, 413, 415, 429, 503),
+                     400, 401, 404, 409, 413, 415, 422, 429, 503),
             tag="join", security=_PUBLIC, params=[
                 _path_param("program_id", "The program's id.", maxLength=64),
                 _path_param("secret", "The hook's secret, issued on connecting Tilda.", maxLength=100)],

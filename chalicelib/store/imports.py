@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.store import cards as card_store
@@ -159,17 +159,34 @@ def save_results(item: ChunkItem, results: dict[str, str], done: bool) -> None:
     item.update(actions=[ChunkItem.results.set(results), ChunkItem.done.set(done)])
 
 
-def set_fields(item: ImportItem, now: datetime, **fields: Any) -> None:
+def set_fields(item: ImportItem, now: datetime, *, when_status: str | None = None, **fields: Any) -> bool:
+    """Set fields of the import; with `when_status`, only if its status is still that (False if not)."""
     actions = [getattr(ImportItem, name).set(value) for name, value in fields.items()]
-    item.update(actions=[*actions, ImportItem.updated_at.set(db.iso(now))])
+    condition = None if when_status is None else ImportItem.status == when_status
+    try:
+        item.update(actions=[*actions, ImportItem.updated_at.set(db.iso(now))], condition=condition)
+    except UpdateError as error:
+        if db.is_condition_failure(error):
+            return False
+        raise
+    return True
 
 
-def count(program_id: str, import_id: str, now: datetime, **added: int) -> ImportItem:
-    """Add to the import's counters atomically (several chunks may finish at once); the import as it is now."""
-    item = ImportItem(program_id, key(import_id))
-    item.update(actions=[*(getattr(ImportItem, name).add(value) for name, value in added.items() if value),
-                         ImportItem.updated_at.set(db.iso(now))])
-    return item
+def finish_chunk(chunk: ChunkItem, import_id: str, results: dict[str, str], now: datetime, **added: int) -> bool:
+    """Mark the chunk done with its rows' outcomes and add them to the import's counters, in one transaction
+    (a redelivered chunk cannot count twice, a crash cannot count none). False: it was done already."""
+    target = ImportItem(chunk.program_id, key(import_id))
+    try:
+        with db.transaction() as tx:
+            tx.update(chunk, actions=[ChunkItem.results.set(results), ChunkItem.done.set(True)],
+                      condition=ChunkItem.done == False)  # noqa: E712 - a PynamoDB condition, not a comparison
+            tx.update(target, actions=[*(getattr(ImportItem, name).add(value) for name, value in added.items()),
+                                       ImportItem.updated_at.set(db.iso(now))])
+    except TransactWriteError as error:
+        if db.is_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 def insert_member(newcomer: enrollment_store.Newcomer, import_id: str, spend: dict[str, int],

@@ -113,7 +113,9 @@ def start(program: Program, import_id: str, now: datetime) -> ImportView:
 
 
 def _start(item: ImportItem, now: datetime) -> None:
-    store.set_fields(item, now, status="running", chunks_done=0, imported=0, already=0, refused=0)
+    if not store.set_fields(item, now, when_status="checked", status="running", chunks_done=0, imported=0,
+                            already=0, refused=0):
+        return  # started by another request at the same moment
     log.info("import_started", program_id=item.program_id, import_id=item.import_id, chunks=item.chunks)
     fanout.send([{"task": "import_rows", "program_id": item.program_id, "import_id": item.import_id, "chunk": n}
                  for n in range(int(item.chunks or 0))])
@@ -288,11 +290,11 @@ def work_rows(message: dict[str, Any], budget: Budget) -> dict[str, int]:
             fanout.send([message])
             return {"handed_back": 1}
         results[str(member.row)] = _create(program, mechanics, str(item.file_hash), import_id, member, today, now)
-    store.save_results(chunk, results, done=True)
     outcomes = list(results.values())
     imported, already = outcomes.count("imported"), outcomes.count("already")
-    store.count(program_id, import_id, now, imported=imported, already=already,
-                refused=len(outcomes) - imported - already, chunks_done=1)
+    if not store.finish_chunk(chunk, import_id, results, now, imported=imported, already=already,
+                              refused=len(outcomes) - imported - already, chunks_done=1):
+        return {"skipped": 1}
     current = store.get(program_id, import_id)
     if current is not None and int(current.chunks_done or 0) >= int(current.chunks or 0):
         store.set_fields(current, now, status="done")
