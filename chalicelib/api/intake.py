@@ -15,14 +15,12 @@ from chalicelib.store.records import Program
 if TYPE_CHECKING:
     from chalicelib.commands import connections as connection_commands
     from chalicelib.commands import imports as import_commands
-    from chalicelib.integrations import tilda
     from chalicelib.usecases import card_links, connections, imports
 else:
-    # lazy: connecting, imports and the web form load only on their own routes (the cryptography AEAD,
-    # csv/zipfile/ElementTree and the enrolment path): +9 ms on import app otherwise (measured, -X importtime)
+    # lazy: connecting and imports load only on their own routes (csv, zipfile, ElementTree, the import and
+    # connection use cases): +9 ms on import app otherwise (measured with -X importtime)
     connection_commands = lazy.module("chalicelib.commands.connections")
     import_commands = lazy.module("chalicelib.commands.imports")
-    tilda = lazy.module("chalicelib.integrations.tilda")
     card_links = lazy.module("chalicelib.usecases.card_links")
     connections = lazy.module("chalicelib.usecases.connections")
     imports = lazy.module("chalicelib.usecases.imports")
@@ -79,6 +77,10 @@ def web_form(program_id: str, secret: str) -> Response:
     """Tilda posts the form; its `test=test` on connecting is answered "ok". A JSON caller (any other web
     form's backend) gets the contract's answers: 201 {"status": "enrolled"}, 400, 409 already_enrolled.
     Tilda gets 200 "ok" for every genuine post, since it would only retry a refused one (logged)."""
+    # lazy: the providers' package and the enrolment path, +12 ms on import app (api/integrations.py's figure);
+    # a function import because lazy.module would import the package chalicelib.integrations to find tilda
+    from chalicelib.integrations import tilda
+
     request = bp.current_request
     is_json = content_type(request) == JSON
     program, item = connections.connected(program_id, "tilda")
