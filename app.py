@@ -14,6 +14,7 @@ from chalicelib.api import (
     console,
     design,
     google,
+    intake,
     integrations,
     join,
     lookups,
@@ -49,6 +50,7 @@ app.register_blueprint(moysklad.bp)
 app.register_blueprint(passkit.bp)
 app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)
+app.register_blueprint(intake.bp)  # issue 15: integrations' settings, web forms, imports
 app.register_blueprint(openapi.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(schedules.bp)

@@ -216,6 +216,75 @@ def cmd_demo_history(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- intake (issue 15): senders of sample webhooks -----------------------------------------------------
+
+def _demo() -> dict[str, Any]:
+    path = Path(settings().local_dir) / "demo.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _post(url: str, headers: dict[str, str], body: bytes, method: str = "POST") -> tuple[int, str]:
+    # lazy: only the senders speak HTTP; urllib.request costs the other commands +4 ms of import
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+
+
+def _connect(base: str, program_id: str, provider: str, admin_token: str, data: dict[str, Any]) -> dict[str, Any]:
+    status, text = _post(f"{base}/admin/programs/{program_id}/integrations/{provider}",
+                         {"Authorization": f"Bearer {admin_token}", "Content-Type": "application/json"},
+                         json.dumps(data).encode(), method="PUT")
+    if status != 201:
+        raise SystemExit(f"connecting {provider} failed: {status} {text}")
+    return dict(json.loads(text))
+
+
+def cmd_send_webhook(args: argparse.Namespace) -> int:
+    """Sign and post a sample Square, Shopify or Tilda event to a running stack (`make dev`)."""
+    from chalicelib.integrations import samples  # lazy: the senders only, +3 ms on every other command
+
+    demo = _demo()
+    base = (args.base or demo.get("api") or "http://127.0.0.1:8000").rstrip("/")
+    program_id = args.program or demo.get("program_id")
+    if not program_id:
+        raise SystemExit("--program is required (or run `make dev`, which writes .local/demo.json)")
+    key, url = args.key, None
+    if args.connect:  # connect the provider with a fresh key first, as the owner would in the admin API
+        token = args.admin_token or demo.get("admin_token")
+        if not token:
+            raise SystemExit("--connect needs --admin-token (or .local/demo.json)")
+        key = key or secrets.token_urlsafe(24)
+        data = {"square": {"signature_key": key}, "shopify": {"secret": key}, "tilda": {}}[args.provider]
+        connected = _connect(base, program_id, args.provider, token, data)
+        key = connected.get("secret", key)
+        url = connected["webhook_url"]
+        print(f"connected {args.provider}: webhook URL {url}")
+    if not key:
+        raise SystemExit("--key is required: the signing key, app secret or hook secret given when connecting "
+                         "(or --connect)")
+    if args.provider == "tilda":
+        url = url or f"{base}/integrations/tilda/{program_id}/{key}"
+        headers, body = samples.tilda(args.kind, name=args.name, phone=args.phone or "+79160000099", email=args.email)
+    else:
+        url = url or f"{base}/integrations/{args.provider}/events?program={program_id}"
+        if args.provider == "square":
+            headers, body = samples.square(args.kind, key, url, payment_id=args.id or secrets.token_hex(12),
+                                           amount=args.amount, currency=args.currency, card=args.card)
+        else:
+            headers, body = samples.shopify(args.kind, key, order_id=int(args.id or secrets.randbelow(10**18)),
+                                            amount=f"{args.amount // 100}.{args.amount % 100:02d}",
+                                            currency=args.currency, card=args.card, phone=args.phone)
+    status, text = _post(url, headers, body)
+    print(f"{status} {text}")
+    return 0 if status < 300 else 1
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     return devstack.run()
 
@@ -253,6 +322,26 @@ def _staff_commands(sub: Any) -> None:
     invite.add_argument("--print-password", action="store_true",
                         help="print the letter (with the temporary password) here instead of sending it")
     invite.set_defaults(func=cmd_staff_invite)
+
+
+def _send_webhook_parser(sub: Any) -> None:
+    sender = sub.add_parser("send-webhook", help="sign and post a sample Square, Shopify or Tilda event (intake)")
+    sender.add_argument("provider", choices=("square", "shopify", "tilda"))
+    sender.add_argument("--kind", default="receipt", choices=("receipt", "refund", "form", "test"),
+                        help="square/shopify: receipt or refund; tilda: form or test (the handshake)")
+    sender.add_argument("--program", help="the program's id (default: the demo program of .local/demo.json)")
+    sender.add_argument("--base", help="the API's base URL (default: .local/demo.json's api)")
+    sender.add_argument("--key", help="Square's signature key, Shopify's app secret or the Tilda hook's secret")
+    sender.add_argument("--connect", action="store_true", help="connect the provider first with a fresh key")
+    sender.add_argument("--admin-token", help="an owner's token for --connect (default: .local/demo.json's)")
+    sender.add_argument("--card", help="a card number to put in the sale")
+    sender.add_argument("--phone", help="the customer's phone (Shopify, Tilda)")
+    sender.add_argument("--email", help="the visitor's e-mail (Tilda)")
+    sender.add_argument("--name", default="Web Form Visitor", help="the visitor's name (Tilda)")
+    sender.add_argument("--amount", type=int, default=150000, help="minor units (default 150000)")
+    sender.add_argument("--currency", default="RUB")
+    sender.add_argument("--id", help="the payment or order id (refund: of the sale to refund)")
+    sender.set_defaults(func=cmd_send_webhook)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -302,6 +391,7 @@ def parser() -> argparse.ArgumentParser:
     history.set_defaults(func=cmd_demo_history)
     _staff_commands(sub)  # accounts
     moysklad_till.add_parser(sub)  # moysklad: the till simulator (chalicelib/moysklad_till.py)
+    _send_webhook_parser(sub)  # intake (issue 15)
     return root
 
 

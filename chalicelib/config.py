@@ -68,6 +68,11 @@ class Settings:
     # design: uploaded program images (S3 in AWS; the folder LOCAL_DIR/assets when no bucket is set)
     assets_bucket: str | None = None
     s3_endpoint: str | None = None
+    # intake (issue 15): webhooks from shops and tills, web-form enrolment, imports
+    integrations_key: str | None = None  # base64 of 32 bytes: seals providers' signing keys (AES-GCM)
+    integrations_key_file: str | None = None
+    integrations_secret: str | None = None  # Secrets Manager id of {"key": <base64 of 32 bytes>}
+    webhook_max_age: int = 48 * 3600  # seconds: a signed event older than this is refused (401 stale_event)
 
     @property
     def is_local(self) -> bool:
@@ -169,6 +174,12 @@ def load() -> Settings:
         # design: uploaded program images
         assets_bucket=_get("ASSETS_BUCKET"),  # set by the template in AWS; unset: files in LOCAL_DIR/assets
         s3_endpoint=_get("S3_ENDPOINT"),  # unset: AWS's own S3 endpoint
+        # intake (issue 15)
+        integrations_key=_get("INTEGRATIONS_KEY"),
+        integrations_key_file=_path(_get("INTEGRATIONS_KEY_FILE")) or (
+            os.path.join(local_dir, "keys", "integrations.key") if stage in ("local", "test") else None),
+        integrations_secret=_get("INTEGRATIONS_SECRET"),
+        webhook_max_age=int(_get("WEBHOOK_MAX_AGE", str(48 * 3600))),
     )
 
 

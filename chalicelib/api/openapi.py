@@ -247,6 +247,81 @@ def _staff_paths() -> dict[str, Schema]:
     }
 
 
+# --- intake (issue 15): integrations' settings, web forms, imports ------------------------------------
+
+def _intake_paths() -> dict:
+    program_id = _path_param("program_id", "A program's id.", maxLength=64)
+    provider = _path_param("provider", "square, shopify, evotor or tilda.",
+                           enum=["square", "shopify", "evotor", "tilda"])
+    import_id = _path_param("import_id", "An import's id.", maxLength=64)
+    connection = _obj(("provider", "program_id", "webhook_url", "created_at"), provider=_STRING, program_id=_STRING,
+                      webhook_url=_STRING, created_at=_STRING, options={"type": "object"}, secret=_STRING)
+    an_import = _obj(("import_id", "status"), import_id=_STRING, status={
+        "enum": ["uploading", "checking", "checked", "running", "done", "failed", "duplicate"]},
+        dry_run={"type": "boolean"}, rows=_NINT, valid=_NINT, problem_rows=_NINT, imported={"type": "integer"},
+        already={"type": "integer"}, refused={"type": "integer"}, chunks=_NINT, chunks_done={"type": "integer"},
+        same_as=_NSTRING, error=_NSTRING, report_url=_STRING,
+        problems={"type": "array", "items": _obj(("row", "code", "message"), row={"type": "integer"},
+                                                 field=_NSTRING, code=_STRING, message=_STRING)})
+    columns = _closed((), **{name: _s(100) for name in ("name", "phone", "email", "birthday", "card_number",
+                                                        "balance", "expires_on", "tier", "spend")})
+    content = {"type": "string", "maxLength": 300_000, "contentEncoding": "base64"}
+    text_ok = {"description": "ok (Tilda's form post, its test=test handshake)", "content": {
+        "text/plain": {"schema": _STRING}}}
+    return {
+        "/admin/programs/{program_id}/integrations": {"get": _op(
+            "Connected shops and tills (never their keys)",
+            _answers({"200": _json(_obj(("items",), items={"type": "array", "items": connection}))}, 401, 403, 404),
+            tag="admin", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/integrations/{provider}": {
+            "put": _op("Connect Square, Shopify, Evotor or a Tilda form (again: replaces the key)",
+                       _answers({"201": _json(connection)}, 400, 401, 403, 404, 413, 415),
+                       tag="admin", security=_ADMIN, params=[program_id, provider],
+                       description="square: {signature_key, notification_url?}; shopify: {secret}; evotor: {} (a "
+                                   "token is issued); tilda: {fields?, send_link?} (a hook secret is issued).",
+                       body=_body({"type": "object"}, required=False)),
+            "delete": _op("Disconnect", _answers({"200": _json(_obj(("provider",), provider=_STRING))}, 401, 403, 404),
+                          tag="admin", security=_ADMIN, params=[program_id, provider])},
+        "/integrations/tilda/{program_id}/{secret}": {"post": _op(
+            "A web form's post (Tilda's webhook): enrols the visitor; the card link goes to them by SMS or e-mail",
+            _answers({"200": text_ok, "201": _json(_obj(("status",), status={"const": "enrolled"}))},
+                     400, 401, 404, 409, 413, 415, 422, 429, 503),
+            tag="join", security=_PUBLIC, params=[
+                _path_param("program_id", "The program's id.", maxLength=64),
+                _path_param("secret", "The hook's secret, issued on connecting Tilda.", maxLength=100)],
+            body=_body({"type": "object", "additionalProperties": _s(500)},
+                       form={"type": "object", "additionalProperties": _STRING}))},
+        "/admin/programs/{program_id}/imports": {"post": _op(
+            "Upload members to import (CSV or XLSX, base64; a bigger file in parts); dry_run=true only checks",
+            _answers({"201": _json(an_import)}, 400, 401, 403, 404, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, _query("dry_run", "true: check only.",
+                                                                     enum=["true", "false"])],
+            body=_body(_closed(("content",), format={"enum": ["csv", "xlsx"]}, filename=_s(200), content=content,
+                               more={"type": "boolean"}, columns=columns)))},
+        "/admin/programs/{program_id}/imports/{import_id}/parts": {"post": _op(
+            "The next part of an upload", _answers({"200": _json(an_import)}, 400, 401, 403, 404, 409, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, import_id],
+            body=_body(_closed(("part", "content"), part=_int(2, 400), content=content, more={"type": "boolean"})))},
+        "/admin/programs/{program_id}/imports/{import_id}/start": {"post": _op(
+            "Import the checked rows (after a dry run)", _answers({"200": _json(an_import)}, 400, 401, 403, 404, 409,
+                                                                  413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, import_id],
+            body=_body(_closed(()), required=False))},
+        "/admin/programs/{program_id}/imports/{import_id}": {"get": _op(
+            "An import's progress and report (format=csv: every row's outcome)",
+            _answers({"200": {**_json(an_import), "content": {"application/json": {"schema": an_import},
+                                                              "text/csv": {"schema": _STRING}}}},
+                     400, 401, 403, 404),
+            tag="admin", security=_ADMIN, params=[program_id, import_id, _query("format", "json or csv.",
+                                                                                enum=["json", "csv"])])},
+        "/admin/programs/{program_id}/imports/{import_id}/links": {"post": _op(
+            "Send the imported members their card links (SMS, else e-mail)",
+            _answers({"202": _json(_obj(("cards",), cards={"type": "integer"}))}, 400, 401, 403, 404, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, import_id],
+            body=_body(_closed((), channel={"enum": ["auto", "sms", "email"]}), required=False))},
+    }
+
+
 # --- the document --------------------------------------------------------------------------------
 
 def document() -> dict:
@@ -813,6 +888,7 @@ def document() -> dict:
         # --- accounts: who is signed in, and the merchant's staff (owners)
         **_staff_paths(),
     }
+    paths.update(_intake_paths())  # intake (issue 15)
     _add_design(paths, schemas, program_id, card_id)
     document = {
         "openapi": "3.1.0",

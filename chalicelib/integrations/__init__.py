@@ -6,7 +6,7 @@ finds it by name, lets it check the request's signature (and say which program t
 asks it for the command the event means, and runs the same use cases as /pos/receipts and /pos/refunds:
 the same idempotency (the command's id and the hash of the sale as the provider described it), the same
 answers. A provider never writes anything itself."""
-from chalicelib.integrations import signed_webhook
+from chalicelib.integrations import evotor, shopify, signed_webhook, square
 from chalicelib.integrations.base import (
                                           PROVIDERS,
                                           CountsMisses,
@@ -21,3 +21,6 @@ __all__ = ["PROVIDERS", "CountsMisses", "Delivery", "PosCommand", "Provider", "p
 
 # The providers, one line each.
 register(signed_webhook.PROVIDER)
+register(square.PROVIDER)
+register(shopify.PROVIDER)
+register(evotor.PROVIDER)

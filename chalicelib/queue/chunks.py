@@ -21,6 +21,8 @@ from chalicelib.queue.budget import UNLIMITED, Budget
 triggers = lazy.module("chalicelib.jobs.triggers")
 campaigns = lazy.module("chalicelib.usecases.campaigns")
 analytics = lazy.module("chalicelib.jobs.analytics")
+card_links = lazy.module("chalicelib.usecases.card_links")  # intake (issue 15)
+imports = lazy.module("chalicelib.usecases.imports")  # intake (issue 15)
 
 Message = dict[str, Any]
 Counts = dict[str, int]
@@ -65,6 +67,18 @@ def _analytics(message: Message, budget: Budget) -> Counts:
     return analytics.work(message, budget)  # type: ignore[no-any-return]
 
 
+def _card_links(message: Message, budget: Budget) -> Counts:  # intake (issue 15)
+    return card_links.work(message, budget)  # type: ignore[no-any-return]
+
+
+def _import_check(message: Message, budget: Budget) -> Counts:  # intake (issue 15)
+    return imports.work_check(message, budget)  # type: ignore[no-any-return]
+
+
+def _import_rows(message: Message, budget: Budget) -> Counts:  # intake (issue 15)
+    return imports.work_rows(message, budget)  # type: ignore[no-any-return]
+
+
 _CARDS = ("program_id", "day", "card_ids")
 register("expire_points", _cards("expire_points"), _CARDS)
 register("expiry_warning", _cards("expiry_warning"), (*_CARDS, "warn_day"))
@@ -74,6 +88,9 @@ register("campaign", _campaign, ("program_id", "card_ids", "campaign_id"))
 register("walk", _walk, ("occasion", "program_id", "day", "context"))
 register("program", _program, ("job", "program_id", "day"))
 register("analytics", _analytics, ("program_ids",))
+register("card_links", _card_links, ("program_id", "card_ids"))  # intake: card links to new members
+register("import_check", _import_check, ("program_id", "import_id"))  # intake: an upload's rows checked
+register("import_rows", _import_rows, ("program_id", "import_id", "chunk"))  # intake: a chunk of members created
 
 
 def work(message: Any, budget: Budget = UNLIMITED) -> Counts:
