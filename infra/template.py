@@ -98,9 +98,19 @@ for _function in ("api", "campaigns", "job_chunk"):
                              "messages": ["dynamodb:Query"], "campaigns": ["dynamodb:GetItem"]}.items():
         _granted = ACCESS[_function].get(_table, [])
         ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
+# Moving members in (usecases/imports.py): the API checks a one-part upload in the request, a chunk checks
+# and writes the rest; each member is one transaction (card, aliases, the import entry), the import's own
+# items live in `receipts` under the program (store/imports.py), like the providers' settings.
+for _function in ("api", "job_chunk"):
+    for _table, _actions in {"receipts": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                          "dynamodb:DeleteItem", "dynamodb:Query"],
+                             "aliases": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+                             "cards": ["dynamodb:PutItem"], "ledger": ["dynamodb:PutItem"]}.items():
+        _granted = ACCESS[_function].get(_table, [])
+        ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
-            "SMS_SECRET"],
+            "SMS_SECRET", "INTEGRATIONS_SECRET"],
     "tier_review": [],
     "analytics": [],
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
