@@ -33,12 +33,15 @@ class Booked(Protocol):
 COUNTERS = (
     "receipts", "member_receipts", "revenue", "member_revenue", "refunds", "refunded", "new_members",
     "points_earned", "points_bonus", "points_adjusted_in", "points_adjusted_out", "points_redeemed",
-    "points_returned", "points_reversed", "points_expired",
+    "points_returned", "points_reversed", "points_expired", "points_imported",
 )
 REPEAT_RECEIPTS = 2  # a buyer with this many receipts in the period is a repeat buyer
 _POINTS_BY_KIND = {"earn": "points_earned", "bonus": "points_bonus", "redeem": "points_redeemed",
                    "refund_return": "points_returned", "refund_reverse": "points_reversed",
-                   "expire": "points_expired"}
+                   "expire": "points_expired",
+                   # balances moved in from another system: held, so outstanding, but not issued by this
+                   # program in the period (the period's issue and redemption rates leave them out)
+                   "import": "points_imported"}
 
 
 # --- counting as it happens ----------------------------------------------------------------------
@@ -84,7 +87,8 @@ def merge(*parts: Counts) -> Counts:
 def net_points(counts: Counts) -> int:
     """How much the program's outstanding points changed."""
     view = points_view(counts)
-    return view["points_issued"] - view["points_redeemed"] - view["points_expired"] - view["points_adjusted_out"]
+    return (view["points_issued"] + counts.get("points_imported", 0) - view["points_redeemed"]
+            - view["points_expired"] - view["points_adjusted_out"])
 
 
 # --- members --------------------------------------------------------------------------------------

@@ -189,9 +189,10 @@ def finish_chunk(chunk: ChunkItem, import_id: str, results: dict[str, str], now:
     return True
 
 
-def insert_member(newcomer: enrollment_store.Newcomer, import_id: str, spend: dict[str, int],
-                  first_tier: str, now: datetime) -> Card:
-    """A member's card with its `import` entry and lot, its aliases, its carried-over spend: one transaction.
+def insert_member(newcomer: enrollment_store.Newcomer, import_id: str, spend: dict[str, int],  # noqa: PLR0913, PLR0917
+                  first_tier: str, now: datetime, counts: dict[str, dict[str, int]]) -> Card:
+    """A member's card with its `import` entry and lot, its aliases, its carried-over spend and the program's
+    day `counts` (the imported points, which the outstanding points include): one transaction.
     Raises cards.AliasTaken (a phone, number or the card itself already there) or enrollment.Crowded."""
     card, entries = enrollment_store._items(newcomer, now)
     for entry in entries:
@@ -203,7 +204,7 @@ def insert_member(newcomer: enrollment_store.Newcomer, import_id: str, spend: di
         card.stats = {"spend": spend, "visits": {}, "receipts": 0, "revenue": sum(spend.values()),
                       "first_purchase_on": None, "last_purchase_on": None}
     try:
-        return card_store.insert(card, entries, now)
+        return card_store.insert(card, entries, now, counts=counts)
     except TransactWriteError as error:
         if db.is_crowded(error):
             raise enrollment_store.Crowded(newcomer.program_id) from None

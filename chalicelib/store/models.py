@@ -419,6 +419,7 @@ class AnalyticsItem(Model):
     points_returned = NumberAttribute(null=True)
     points_reversed = NumberAttribute(null=True)
     points_expired = NumberAttribute(null=True)
+    points_imported = NumberAttribute(null=True)  # balances moved in (usecases/imports.py)
 
 
 # --- guards of the public routes ----------------------------------------------------------------

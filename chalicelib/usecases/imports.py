@@ -26,6 +26,7 @@ from chalicelib.commands.imports import Upload
 from chalicelib.core import card_number, clock, lots
 from chalicelib.core import imports as rules
 from chalicelib.core import mechanics as mech
+from chalicelib.core.analytics import points_counts
 from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound
 from chalicelib.queue import fanout
 from chalicelib.queue.budget import UNLIMITED, Budget
@@ -308,8 +309,9 @@ def _create(program: Program, mechanics: mech.Mechanics, file_hash: str, import_
     newcomer = _newcomer(program, mechanics, card_id, member, today)
     for _ in range(_ATTEMPTS):
         try:
+            counts = {today.isoformat(): points_counts(newcomer.bonuses)} if newcomer.bonuses else {}
             store.insert_member(newcomer, import_id, {today.isoformat(): member.spend} if member.spend else {},
-                                mechanics.tiers[0].id, now)
+                                mechanics.tiers[0].id, now, counts)
             return "imported"
         except card_store.AliasTaken as taken:
             if taken.alias.startswith("phone#"):

@@ -192,3 +192,13 @@ def test_dates_in_the_file_are_read_as_days():
     assert rules._day("32947") == date(1990, 3, 15)
     assert rules._day("31.02.1990") is None
     assert rules.minor_units("12 345,50") == 1234550
+
+
+def test_imported_points_are_outstanding_but_not_issued_in_the_period(client, merchant, program):
+    checked = body(upload(client, merchant, program["id"], CSV.encode()))
+    client.http.post(f"/admin/programs/{program['id']}/imports/{checked['import_id']}/start",
+                     headers=bearer(merchant), body="")
+    summary = body(client.http.get(f"/admin/programs/{program['id']}/analytics/summary", headers=bearer(merchant)))
+    imported = 1500 + 7  # Anna's and "Existing"'s balances (Boris had none)
+    assert summary["outstanding_points"] == imported
+    assert summary["points_issued"] == 0
