@@ -50,4 +50,6 @@ def card_messages(card_id: str) -> Response:
     card = card_views.for_merchant(principal.merchant_id or "", card_id)
     page = _page_query(max_limit=200)
     items, cursor = message_history.page(card, page.limit, page.cursor)
+    if not principal.can("campaigns:read"):  # campaign texts are not for analysts and cashiers
+        items = [{**item, "text": None} for item in items]
     return json_response({"items": items, "next_cursor": cursor})

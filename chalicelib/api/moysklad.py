@@ -187,7 +187,7 @@ def _owner_program(permission: str, program_id: str) -> tuple[auth.Principal, Pr
 @bp.route(ADMIN, methods=["POST"], content_types=[JSON])
 @api
 def connect(program_id: str) -> Response:
-    principal, program = _owner_program("programs:write", program_id)
+    principal, program = _owner_program("pos_keys:write", program_id)
     raw = bp.current_request.raw_body or b""
     new = commands.NewConnection.parse(json_body(bp.current_request) if raw.strip() else {})
     connection, token = moysklad.connect(program, label=new.label, verify_spending=new.verify_spending,
@@ -198,7 +198,7 @@ def connect(program_id: str) -> Response:
 @bp.route(ADMIN, methods=["GET"])
 @api
 def list_connections(program_id: str) -> Response:
-    _, program = _owner_program("programs:write", program_id)
+    _, program = _owner_program("pos_keys:read", program_id)  # till credentials: like POS keys and providers
     page = queries.read_page(bp.current_request.query_params, max_limit=100)
     items, cursor = moysklad.connections(program, page.limit, page.cursor)
     base = config.settings().public_base_url
@@ -208,6 +208,6 @@ def list_connections(program_id: str) -> Response:
 @bp.route(ADMIN + "/{connection_id}", methods=["DELETE"])
 @api
 def disconnect(program_id: str, connection_id: str) -> Response:
-    _, program = _owner_program("programs:write", program_id)
+    _, program = _owner_program("pos_keys:write", program_id)
     connection = moysklad.disconnect(program, connection_id, _now())
     return json_response(moysklad.view(connection, config.settings().public_base_url))

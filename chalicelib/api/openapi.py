@@ -940,7 +940,7 @@ def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema)
                                    urls={"type": "object", "additionalProperties": {"type": "string"},
                                          "description": "Every size's public URL, by name (logo@2x, hero, …)."})
     schemas["CardMessage"] = _obj(("kind", "channel", "status", "reason", "text", "sent_at"),
-                                  kind=_STRING, channel=_STRING, status=_STRING, reason=_NSTRING, text=_STRING,
+                                  kind=_STRING, channel=_STRING, status=_STRING, reason=_NSTRING, text=_NSTRING,
                                   sent_at=_STRING)
     paths["/admin/programs/{program_id}/images/{kind}"] = {
         "put": _op("Upload the card's logo, icon or strip (PNG or JPEG, at most "

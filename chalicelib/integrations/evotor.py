@@ -14,6 +14,7 @@ receipt (an array of more is 400, to be retried one by one). Tried against no re
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.commands.pos import RecordReceipt
@@ -46,6 +47,8 @@ class Evotor:
         receipt = v.require_object(receipts[0], "receipt")
         data = v.read_object(receipt, "data") or {}
         timestamp = receipt.get("timestamp")
+        if isinstance(timestamp, Decimal):  # the signed-body parser reads 1700000000000.0 as a Decimal
+            timestamp = int(timestamp)
         if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool) and 0 < timestamp < 10**17:
             webhooks.check_age(datetime.fromtimestamp(timestamp / 1000 if timestamp < 10**14 else timestamp / 10**6,
                                                       UTC), now)

@@ -13,7 +13,8 @@ class MessageView(TypedDict):
     channel: str  # wallet (the card's notice, Apple and Google), email, telegram, sms
     status: str  # sent, queued (quiet hours), skipped (why in `reason`), failed, unknown
     reason: str | None
-    text: str  # the words sent (an e-mail's body text; its subject is the program's name)
+    text: str | None  # the words sent (an e-mail's body text; its subject is the program's name); None for
+    # a role that may not read campaign texts (api/admin_reads.py)
     sent_at: str
 
 

@@ -88,6 +88,9 @@ def test_a_sent_campaign_shows_on_the_cards_messages(client, merchant, program):
     items = body(_list(client, f"/admin/cards/{card['card_id']}/messages", merchant))["items"]
     expected = {"kind": "campaign", "channel": "wallet", "status": "sent", "text": "Привет: Осень"}
     assert expected.items() <= items[0].items()
+    for role in ("analyst", "cashier"):  # they read cards, not campaign texts
+        seen = body(_list(client, f"/admin/cards/{card['card_id']}/messages", merchant, role))["items"]
+        assert seen[0]["kind"] == "campaign" and seen[0]["text"] is None
 
 
 def test_another_merchants_card_messages_are_404(client, merchant, other_merchant, program):

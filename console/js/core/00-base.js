@@ -183,7 +183,7 @@
       "error.internal_error": "Что-то сломалось на нашей стороне. Попробуйте ещё раз.",
       "error.last_owner": "Нельзя убрать или понизить последнего владельца.",
       "error.invalid_image": "Это не изображение PNG или JPEG.",
-      "error.image_too_large": "Изображение больше 5 МБ."
+      "error.image_too_large": "Изображение больше 4 МБ."
     },
     en: {
       "core.app": "Loyalty program",
@@ -231,7 +231,7 @@
       "error.internal_error": "Something broke on our side. Try again.",
       "error.last_owner": "The last owner cannot be removed or demoted.",
       "error.invalid_image": "This is not a PNG or JPEG image.",
-      "error.image_too_large": "The image is larger than 5 MB."
+      "error.image_too_large": "The image is larger than 4 MB."
     }
   });
 })();
