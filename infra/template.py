@@ -123,7 +123,8 @@ DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_
 SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk", "outbox", "outbox_stream", "api")
 # accounts: the API invites, re-roles and removes staff in the pool (chalicelib/accounts/cognito.py), nothing more
 MANAGES_STAFF = ("api",)
-STAFF_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser", "cognito-idp:AdminGetUser",
+STAFF_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUser", "cognito-idp:AdminEnableUser",
+                      "cognito-idp:AdminGetUser",
                       "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminUpdateUserAttributes",
                       "cognito-idp:AdminUserGlobalSignOut"]
 # Chalice's logical ids for its functions, and ours for the stream follower.

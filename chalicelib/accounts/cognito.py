@@ -119,6 +119,14 @@ def disable(username: str, email: str) -> None:
     _call("admin_user_global_sign_out", Username=email)
 
 
+def enable(username: str, role: str, password: str) -> None:
+    """A removed member invited again: signing in works again, with a new temporary password and the role
+    they are invited to now."""
+    _call("admin_enable_user", Username=username)
+    set_role(username, role)
+    reset_temporary_password(username, password)
+
+
 def find(email: str) -> PoolUser | None:
     """The user whose e-mail (the user name) this is, or None."""
     try:

@@ -88,7 +88,14 @@ def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: d
     merchant = merchant_store.get(merchant_id)
     password = cognito.temporary_password()
     existing = _by_email(merchant_id, new.email)
-    if existing is not None:
+    if existing is not None and existing.status == "disabled":  # removed before: welcome back
+        cognito.enable(existing.username, new.role, password)
+        try:
+            member = staff_store.change(existing, now, role=new.role, status="invited")
+        except staff_store.MemberChanged:
+            raise Conflict("The member changed meanwhile; reload and try again.", code="edit_conflict") from None
+        auth.forget_staff(merchant_id, existing.staff_id)
+    elif existing is not None:
         if existing.status != "invited" or existing.role != new.role or not _unanswered(existing):
             raise Conflict("This e-mail is already on the staff.", code="staff_exists", field="email")
         cognito.reset_temporary_password(existing.username, password)
@@ -150,7 +157,8 @@ def change_role(principal: auth.Principal, staff_id: str, change: RoleChange, no
     if member.role == change.role:
         return view(member)
     if member.status == "disabled":
-        raise Conflict("This member was removed; invite them again instead.", code="staff_disabled")
+        raise Conflict("This member was removed; invite them again (POST /admin/staff) instead.",
+                       code="staff_disabled")
     _keep_an_owner(principal, member)
     cognito.set_role(member.username, change.role)
     try:

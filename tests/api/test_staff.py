@@ -219,6 +219,19 @@ def test_removal_disables_signs_out_and_refuses_the_token_at_once(client, mercha
     assert client.http.delete(f"/admin/staff/{staff_id}", headers=bearer(merchant)).status_code == 204
 
 
+def test_a_removed_member_invited_again_signs_in_with_the_new_role(client, merchant, pool):
+    idp, _, client_id, _ = pool
+    tokens = joined(client, idp, client_id, merchant, "olga@example.com", "manager")
+    staff_id = body(client.http.get("/admin/me", headers=as_bearer(tokens["IdToken"])))["subject"]
+    assert client.http.delete(f"/admin/staff/{staff_id}", headers=bearer(merchant)).status_code == 204
+    again = invite(client, merchant, "olga@example.com", "cashier")
+    assert again.status_code == 201, again.body
+    assert (body(again)["id"], body(again)["role"], body(again)["status"]) == (staff_id, "cashier", "invited")
+    back = sign_in(idp, client_id, "olga@example.com", password=None)  # the new letter's password
+    me = body(client.http.get("/admin/me", headers=as_bearer(back["IdToken"])))
+    assert (me["subject"], me["role"]) == (staff_id, "cashier")
+
+
 def test_a_removal_made_by_another_process_is_seen_within_the_cache_time(client, merchant, pool, monkeypatch):
     idp, _, client_id, _ = pool
     tokens = joined(client, idp, client_id, merchant, "olga@example.com", "manager")
