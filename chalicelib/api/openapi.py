@@ -976,9 +976,9 @@ def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema)
 
 
 # --- moysklad (issue 15): MoySklad LoyaltyAPI 1.0 and the owner's connections -----------------------------
-# The till's routes answer MoySklad's own error shape, not the contract's; they are described with the media
-# type they are sent with ("application/json; charset=utf-8"), the contract's `Error` being for "application/json".
-_MS_JSON = "application/json; charset=utf-8"
+# The till's routes answer MoySklad's own error shape (`{"errors": [...]}`), not the contract's: the one place
+# the API speaks another system's protocol (tests/api/test_openapi.py checks both shapes).
+_MS_JSON = "application/json"
 _MS_TEXT = {401: "Missing, unknown or revoked token (code 401).",
             404: "No such customer in the program (code 404).",
             409: "A sale or return id sent before with another body (code 409).",
