@@ -386,6 +386,8 @@ def run() -> int:
     google_local = not os.environ.get("GOOGLE_WALLET_ISSUER_ID")
     LOCAL.mkdir(exist_ok=True)
     (LOCAL / "logs").mkdir(exist_ok=True)
+    # metric lines (every outbox round writes one) go to a file, for this process and its children
+    os.environ.setdefault("METRICS_FILE", str(LOCAL / "logs" / "metrics.jsonl"))
     _refuse_busy({"PORT": port, "DYNAMODB_PORT": dynamodb_port, "APNS_PORT": apns_port,
                   "TELEGRAM_PORT": telegram_port, "SMS_PORT": sms_port, "COGNITO_PORT": cognito_port,
                   **({"GOOGLE_PORT": google_port} if google_local else {})})

@@ -185,6 +185,31 @@
       return values;
     };
     form.field = function (name) { return rows[name] && rows[name].el; };
+    /* Editing a field takes its error away (and the banner once no field is marked): an error stays only
+       while it is still true of what is on the screen. */
+    Object.keys(rows).forEach(function (name) {
+      function unmark() {
+        if (rows[name].el.getAttribute("aria-invalid") !== "true") return;
+        rows[name].el.removeAttribute("aria-invalid");
+        rows[name].error.hidden = true;
+        rows[name].error.textContent = "";
+        var marked = Object.keys(rows).some(function (other) { return rows[other].el.getAttribute("aria-invalid") === "true"; });
+        if (!marked) LC.banner(form, null);
+      }
+      rows[name].el.addEventListener("input", unmark);
+      rows[name].el.addEventListener("change", unmark);
+    });
+    /* The browser's reset puts a select back on its first option, not on the value the form was built
+       with (an invitation's role would become "owner"): back to the spec's values instead. */
+    var browserReset = form.reset.bind(form);
+    form.reset = function () {
+      browserReset();
+      clearMarks();
+      Object.keys(rows).forEach(function (name) {
+        var field = rows[name].field;
+        if (field.value !== undefined && field.value !== null && field.type !== "checkbox") rows[name].el.value = field.value;
+      });
+    };
     form.showError = function (error) {
       var name = error instanceof LC.ApiError ? rowFor(error.field) : null;
       if (name) {

@@ -90,6 +90,9 @@
           if (!list.children.length && !state.cursor) {
             LC.empty(results, state.q === null ? t('customers.no_cards') : t('customers.none'));
           }
+        } catch (error) {
+          results.replaceChildren();  // the refusal is shown at the search field, not as endless loading
+          throw error;
         } finally {
           more.disabled = false;
         }
