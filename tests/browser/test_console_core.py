@@ -121,6 +121,9 @@ def test_owner_journey_wizard_design_pos_key_receipt_and_a_manager(open_page, st
     page.locator("select[name=role]").select_option("manager")
     submit(page)
     expect(page.locator(".staff-list")).to_contain_text(manager)
+    # the form is ready for the next person with the default role, never quietly "owner"
+    assert page.locator("select[name=role]").input_value() == "manager"
+    assert page.locator("input[name=email]").input_value() == ""
     letter = stack.last_email(manager)
     assert letter is not None
     found = re.search(r"(?:Временный пароль|Temporary password): ([^<\s]+)", html.unescape(letter["body"]))
