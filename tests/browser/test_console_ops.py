@@ -69,6 +69,17 @@ def _api(stack: Stack, method: str, path: str, body: dict | None = None) -> dict
     return json.loads(answer) if answer else {}
 
 
+def _program_once(stack: Stack, saved, seconds: float = 10) -> dict:
+    """The demo program once `saved(program)` holds: a click's PATCH may still be on its way (the button is
+    focused, and an earlier save's toast still shown, before the answer comes)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        program = _api(stack, "GET", f"/admin/programs/{stack.demo['program_id']}")
+        if saved(program) or time.monotonic() > deadline:
+            return program
+        time.sleep(0.1)
+
+
 def _owner(page: Page, stack: Stack, route: str) -> Page:
     """The demo owner signed in, on the demo program (other tests may have made more programs)."""
     sign_in(page, stack)
@@ -158,7 +169,7 @@ def test_a_trigger_setting_and_text_are_saved_beside_the_default_and_placeholder
     bonus.fill("321")
     submit(page, "#main .triggers-birthday_gift form")
     expect(page.locator(".triggers-birthday_gift button[type=submit]")).to_be_focused()  # saved, drawn anew
-    program = _api(stack, "GET", f"/admin/programs/{stack.demo['program_id']}")
+    program = _program_once(stack, lambda p: p["mechanics"]["birthday"]["bonus"] == 321)
     assert program["mechanics"]["birthday"]["bonus"] == 321
 
     text = page.locator("textarea[name='messages.winback_offer.ru']")
@@ -170,7 +181,7 @@ def test_a_trigger_setting_and_text_are_saved_beside_the_default_and_placeholder
     submit(page, "#main .triggers-winback_offer form")
     expect(page.locator(".triggers-winback_offer button[type=submit]")).to_be_focused()
     expect(page.locator("#lc-toasts")).to_contain_text("Сохранено")
-    program = _api(stack, "GET", f"/admin/programs/{stack.demo['program_id']}")
+    program = _program_once(stack, lambda p: p["messages"].get("winback_offer", {}).get("ru") == mine)
     assert program["messages"]["winback_offer"]["ru"] == mine
     goto(page, "#/customers")
     goto(page, "#/triggers")
