@@ -29,8 +29,8 @@ def _drift(routes: dict) -> tuple[list, list]:
 
 def test_every_registered_route_is_described_with_its_methods():
     missing, stale = _drift(app.routes)
-    assert not missing, f"routes without an OpenAPI description (add them to chalicelib/api/openapi.py): {missing}"
-    assert not stale, f"described in chalicelib/api/openapi.py but not registered on the app: {stale}"
+    assert not missing, f"routes not described (add them to chalicelib/api/openapi_document.py): {missing}"
+    assert not stale, f"described in chalicelib/api/openapi_document.py but not registered on the app: {stale}"
 
 
 def test_a_new_route_or_method_is_named():

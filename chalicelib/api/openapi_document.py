@@ -1,0 +1,1064 @@
+"""The HTTP API described in OpenAPI 3.1, served at `GET /openapi.json` (api/openapi.py, the route, loads
+this module on the first request: its builders and what they read cost ~11 ms that no other route needs).
+
+One place: this module builds the document as a Python dict. Python rather than a JSON file because
+the limits it states are the code's own constants (id patterns, slug pattern, money bounds, the JSON
+parser's bounds), so the description cannot say one number while the code enforces another, and
+repeated shapes (the error body, pages, signed POS calls) are written once. Nothing is built at import:
+the first request builds and serialises the document and the process keeps the text (no cold-start
+cost for other routes). tests/api/test_openapi.py checks it against the routes Chalice registers, so a
+route without an entry here fails that test with its name.
+"""
+import functools
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib.commands import admin as admin_commands
+from chalicelib.commands import passkit as passkit_commands
+from chalicelib.commands import staff as staff_commands  # accounts
+from chalicelib.core import enrollment as enrollment_rules  # accounts: the e-mail pattern
+from chalicelib.core import limits as limit_rules
+from chalicelib.core import texts
+from chalicelib.core import validation as v
+from chalicelib.usecases import deliveries
+from chalicelib.usecases import pos as pos_cases
+from chalicelib.usecases import recovery as recovery_rules
+
+Schema = dict[str, Any]  # an OpenAPI object (schema, operation, answer), as JSON
+Security = list[dict[str, list[str]]]  # an operation's security requirements
+
+@functools.cache
+def document_text() -> str:
+    return json.dumps(document(), ensure_ascii=False, separators=(",", ":"))
+
+
+# --- building blocks -----------------------------------------------------------------------------
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(required: tuple[str, ...] = (), /, **properties: Any) -> Schema:
+    """An object schema. Answers stay open (new fields may be added); bodies we read are `_closed`."""
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _closed(required: tuple[str, ...] = (), /, **properties: Any) -> Schema:
+    """An object schema that refuses members it does not name (a body we read strictly)."""
+    return _obj(required, **properties) | {"additionalProperties": False}
+
+
+# What every string field we read refuses (core/validation.read_str): control characters other than tab
+# and newline. A field with its own `pattern` states its full alphabet instead.
+_NO_CONTROLS = "^[^\\u0000-\\u0008\\u000b-\\u001f]*$"
+
+
+def _s(max_len: int = 200, **extra) -> dict:
+    return {"type": "string", "maxLength": max_len, "pattern": _NO_CONTROLS, **extra}
+
+
+def _int(minimum=None, maximum=None) -> dict:
+    schema = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
+    return schema
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _localized(max_len: int) -> dict:
+    """A program's own text: one string, or one per language (README: Customer texts)."""
+    per_language = _closed((), **{lang: _s(max_len, minLength=1) for lang in texts.LANGUAGES}) | {"minProperties": 1}
+    return {"anyOf": [_s(max_len), per_language]}
+
+
+_STRING = {"type": "string"}
+_NSTRING = {"type": ["string", "null"]}
+_NINT = {"type": ["integer", "null"]}
+
+_ERROR_TEXT = {
+    400: "Malformed or invalid input (the JSON parser's limits included); `field` names the culprit.",
+    401: "Missing or bad credentials.",
+    403: "Authenticated, but this role may not do this.",
+    404: "Not found (also another merchant's objects).",
+    409: "Conflict: a repeated id with another body, a phone already enrolled, or `conflict_retry` (the card kept "
+         "changing under the request: nothing was written, send it again after Retry-After).",
+    413: "The body is larger than 256 KiB.",
+    415: "The Content-Type is not one this route reads.",
+    422: "Valid, but refused by the program's rules.",
+    429: "Rate limited (`rate_limited`): wait for the seconds in Retry-After.",
+    503: "Not now: `busy` (DynamoDB kept refusing the write; nothing was written, retry after Retry-After), or a "
+         "service we need could not be reached (`code_not_sent`, `google_wallet_unavailable`: retry in a minute).",
+}
+_RETRY_AFTER_SCHEMA = {"type": "string", "pattern": "^[1-9][0-9]*$"}
+# A 429 always carries Retry-After; a 409 or 503 does when it is contention (errors.TryAgain).
+_RETRY_AFTER = {429: {"Retry-After": {"description": "Seconds to wait before retrying.", "required": True,
+                                      "schema": _RETRY_AFTER_SCHEMA}},
+                409: {"Retry-After": {"description": "Seconds to wait before sending the same request again (with "
+                                                     "`conflict_retry` only).", "schema": _RETRY_AFTER_SCHEMA}},
+                503: {"Retry-After": {"description": "Seconds to wait before retrying (with `busy`).",
+                                      "schema": _RETRY_AFTER_SCHEMA}}}
+
+
+def _error(status: int, html: bool = False) -> dict:
+    """The contract's error body; `html`: a form post gets its page again with the same status instead."""
+    answer: Schema = {"description": _ERROR_TEXT[status], "content": {"application/json": {"schema": _ref("Error")}}}
+    if html:
+        answer["content"]["text/html"] = {"schema": _STRING}
+    if status in _RETRY_AFTER:
+        answer["headers"] = _RETRY_AFTER[status]
+    return answer
+
+
+def _json(schema: dict, description: str = "OK", headers: dict | None = None) -> dict:
+    answer = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+_HTML = {"text/html": {"schema": _STRING}}
+
+
+def _html(description: str) -> dict:
+    return {"description": description, "content": _HTML}
+
+
+def _answers(ok: dict, *errors: int, html: tuple = ()) -> dict:
+    answers = dict(ok)
+    for status in errors:
+        answers[str(status)] = _error(status, html=status in html)
+    return answers
+
+
+def _path_param(name: str, description: str, **schema) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+def _query(name: str, description: str, required: bool = False, **schema) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def _body(schema: dict, *, form: dict | None = None, required: bool = True) -> dict:
+    content = {"application/json": {"schema": schema}}
+    if form is not None:
+        content["application/x-www-form-urlencoded"] = {"schema": form}
+    return {"required": required, "content": content}
+
+
+def _op(summary: str, answers: Schema, *, tag: str, security: Security | None = None,  # noqa: PLR0913 (keywords)
+        params: Iterable[Schema] = (), body: Schema | None = None, description: str | None = None) -> Schema:
+    operation: Schema = {"summary": summary, "tags": [tag], "responses": answers}
+    if description:
+        operation["description"] = description
+    if params:
+        operation["parameters"] = list(params)
+    if body is not None:
+        operation["requestBody"] = body
+    if security is not None:
+        operation["security"] = security
+    return operation
+
+
+_ADMIN: Security = [{"adminBearer": []}]
+_POS: Security = [{"posKey": [], "posTimestamp": [], "posSignature": []}]
+_APPLE: Security = [{"applePass": []}]
+_PUBLIC: Security = []
+
+
+def _page(item: str) -> dict:
+    return _obj(("items", "next_cursor"), items={"type": "array", "items": _ref(item)}, next_cursor=_NSTRING)
+
+
+def _paging(max_limit: int) -> list:
+    return [_query("limit", f"Page size, 1 to {max_limit} (default 50).", type="integer", minimum=1,
+                   maximum=max_limit),
+            _query("cursor", "`next_cursor` of the previous page.", type="string", maxLength=1024)]
+
+
+# --- accounts: /admin/me and the staff ----------------------------------------------------------------
+
+def _staff_paths() -> dict[str, Schema]:
+    roles = {"type": "string", "enum": list(staff_commands.STAFF_ROLES)}
+    member = _obj(("id", "email", "name", "role", "status", "created_at"), id=_STRING, email=_STRING,
+                  name=_NSTRING, role=roles, status={"type": "string", "enum": ["invited", "active", "disabled"]},
+                  created_at=_STRING)
+    me = _obj(("subject", "role", "email", "merchant", "permissions"), subject=_STRING,
+              role={"type": "string", "enum": ["platform", *staff_commands.STAFF_ROLES]}, email=_NSTRING,
+              merchant=_nullable(_obj(("id", "name"), id=_STRING, name=_STRING)),
+              permissions={"type": "array", "items": _STRING})
+    staff_id = _path_param("staff_id", "A staff member's id (the `sub` of their tokens).", maxLength=64)
+    return {
+        "/admin/me": {"get": _op(
+            "Who the token belongs to: role, merchant and the permissions the console shows pages by (any role)",
+            _answers({"200": _json(me)}, 401), tag="staff", security=_ADMIN)},
+        "/admin/staff": {
+            "get": _op("The merchant's staff, oldest first, removed members included (owner)",
+                       _answers({"200": _json(_obj(("items", "next_cursor"), items={"type": "array", "items": member},
+                                                   next_cursor={"type": "null"}))}, 401, 403),
+                       tag="staff", security=_ADMIN),
+            "post": _op("Invite a member: a Cognito user with a temporary password, and our letter (owner)",
+                        _answers({"201": _json(member)}, 400, 401, 403, 409, 413, 415, 503),
+                        tag="staff", security=_ADMIN,
+                        description="The same e-mail again while the invitation is unanswered sends a new letter "
+                                    "with a new temporary password. `409 staff_exists`: already on the staff "
+                                    "(another role, or signed in); `409 account_exists`: the address has an "
+                                    "account elsewhere. `503 accounts_unavailable`: Cognito could not be reached.",
+                        body=_body(_closed(("email", "role"),
+                                           email=_s(254, pattern=f"^{enrollment_rules.EMAIL_PATTERN}$"), role=roles,
+                                           name=_nullable(_s(100)),
+                                           language={"type": "string", "enum": list(staff_commands.LANGUAGES)}))),
+        },
+        "/admin/staff/{staff_id}": {
+            "patch": _op("Change a member's role (owner); it applies at once",
+                         _answers({"200": _json(member)}, 400, 401, 403, 404, 409, 413, 415, 503),
+                         tag="staff", security=_ADMIN, params=[staff_id],
+                         description="`409 own_account`: your own role; `409 last_owner`: the merchant's last "
+                                     "owner; `409 staff_disabled`: a removed member.",
+                         body=_body(_closed(("role",), role=roles))),
+            "delete": _op("Remove a member (owner): no new sign-in, sessions end (record kept as `disabled`)",
+                          _answers({"204": {"description": "Removed (or already removed)."}}, 401, 403, 404, 409,
+                                   503),
+                          tag="staff", security=_ADMIN, params=[staff_id],
+                          description="`409 own_account`: yourself; `409 last_owner`: the merchant's last owner."),
+        },
+    }
+
+
+# --- intake (issue 15): integrations' settings, web forms, imports ------------------------------------
+
+def _intake_paths() -> dict:
+    program_id = _path_param("program_id", "A program's id.", maxLength=64)
+    provider = _path_param("provider", "square, shopify, evotor or tilda.",
+                           enum=["square", "shopify", "evotor", "tilda"])
+    import_id = _path_param("import_id", "An import's id.", maxLength=64)
+    connection = _obj(("provider", "program_id", "webhook_url", "created_at"), provider=_STRING, program_id=_STRING,
+                      webhook_url=_STRING, created_at=_STRING, options={"type": "object"}, secret=_STRING)
+    an_import = _obj(("import_id", "status"), import_id=_STRING, status={
+        "enum": ["uploading", "checking", "checked", "running", "done", "failed", "duplicate"]},
+        dry_run={"type": "boolean"}, rows=_NINT, valid=_NINT, problem_rows=_NINT, imported={"type": "integer"},
+        already={"type": "integer"}, refused={"type": "integer"}, chunks=_NINT, chunks_done={"type": "integer"},
+        same_as=_NSTRING, error=_NSTRING, report_url=_STRING,
+        problems={"type": "array", "items": _obj(("row", "code", "message"), row={"type": "integer"},
+                                                 field=_NSTRING, code=_STRING, message=_STRING)})
+    columns = _closed((), **{name: _s(100) for name in ("name", "phone", "email", "birthday", "card_number",
+                                                        "balance", "expires_on", "tier", "spend")})
+    content = {"type": "string", "maxLength": 300_000, "contentEncoding": "base64"}
+    text_ok = {"description": "ok (Tilda's form post, its test=test handshake)", "content": {
+        "text/plain": {"schema": _STRING}}}
+    return {
+        "/admin/programs/{program_id}/integrations": {"get": _op(
+            "Connected shops and tills (never their keys)",
+            _answers({"200": _json(_obj(("items",), items={"type": "array", "items": connection}))}, 401, 403, 404),
+            tag="admin", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/integrations/{provider}": {
+            "put": _op("Connect Square, Shopify, Evotor or a Tilda form (again: replaces the key)",
+                       _answers({"201": _json(connection)}, 400, 401, 403, 404, 413, 415),
+                       tag="admin", security=_ADMIN, params=[program_id, provider],
+                       description="square: {signature_key, notification_url?}; shopify: {secret}; evotor: {} (a "
+                                   "token is issued); tilda: {fields?, send_link?} (a hook secret is issued).",
+                       body=_body({"type": "object"}, required=False)),
+            "delete": _op("Disconnect", _answers({"200": _json(_obj(("provider",), provider=_STRING))}, 401, 403, 404),
+                          tag="admin", security=_ADMIN, params=[program_id, provider])},
+        "/integrations/tilda/{program_id}/{secret}": {"post": _op(
+            "A web form's post (Tilda's webhook): enrols the visitor; the card link goes to them by SMS or e-mail",
+            _answers({"200": text_ok, "201": _json(_obj(("status",), status={"const": "enrolled"}))},
+                     400, 401, 404, 409, 413, 415, 422, 429, 503),
+            tag="join", security=_PUBLIC, params=[
+                _path_param("program_id", "The program's id.", maxLength=64),
+                _path_param("secret", "The hook's secret, issued on connecting Tilda.", maxLength=100)],
+            body=_body({"type": "object", "additionalProperties": _s(500)},
+                       form={"type": "object", "additionalProperties": _STRING}))},
+        "/admin/programs/{program_id}/imports": {"post": _op(
+            "Upload members to import (CSV or XLSX, base64; a bigger file in parts); dry_run=true only checks",
+            _answers({"201": _json(an_import)}, 400, 401, 403, 404, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, _query("dry_run", "true: check only.",
+                                                                     enum=["true", "false"])],
+            body=_body(_closed(("content",), format={"enum": ["csv", "xlsx"]}, filename=_s(200), content=content,
+                               more={"type": "boolean"}, columns=columns)))},
+        "/admin/programs/{program_id}/imports/{import_id}/parts": {"post": _op(
+            "The next part of an upload", _answers({"200": _json(an_import)}, 400, 401, 403, 404, 409, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, import_id],
+            body=_body(_closed(("part", "content"), part=_int(2, 400), content=content, more={"type": "boolean"})))},
+        "/admin/programs/{program_id}/imports/{import_id}/start": {"post": _op(
+            "Import the checked rows (after a dry run)", _answers({"200": _json(an_import)}, 400, 401, 403, 404, 409,
+                                                                  413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, import_id],
+            body=_body(_closed(()), required=False))},
+        "/admin/programs/{program_id}/imports/{import_id}": {"get": _op(
+            "An import's progress and report (format=csv: every row's outcome)",
+            _answers({"200": {**_json(an_import), "content": {"application/json": {"schema": an_import},
+                                                              "text/csv": {"schema": _STRING}}}},
+                     400, 401, 403, 404),
+            tag="admin", security=_ADMIN, params=[program_id, import_id, _query("format", "json or csv.",
+                                                                                enum=["json", "csv"])])},
+        "/admin/programs/{program_id}/imports/{import_id}/links": {"post": _op(
+            "Send the imported members their card links (SMS, else e-mail)",
+            _answers({"202": _json(_obj(("cards",), cards={"type": "integer"}))}, 400, 401, 403, 404, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id, import_id],
+            body=_body(_closed((), channel={"enum": ["auto", "sms", "email"]}), required=False))},
+    }
+
+
+# --- the document --------------------------------------------------------------------------------
+
+def document() -> dict:
+    # lazy: analytics and exports (loaded by the admin API only on use, +25 ms on import app) and the channel
+    # registry with its channels (+13 ms, as notices measured); median of 5
+    from chalicelib.channels import registry as channel_registry
+    from chalicelib.usecases import analytics, exports
+
+    id_pattern = f"^{v.ID_PATTERN}$"
+    push_token = passkit_commands.MAX_PUSH_TOKEN
+    card_status = {"type": "string", "enum": ["active", "blocked"]}
+    channel = {"type": "string", "enum": list(channel_registry.offered())}
+    campaign_state = {"type": "string", "enum": ["draft", "scheduled", "sending", "sent"]}
+    limit_counts = [name for name in limit_rules.to_dict(limit_rules.DEFAULTS) if name != "phone_confirmation"]
+    settled = _int(1) | {"description": "Owed points (see `owed`) taken from the points this operation gave; "
+                                        "`balance` is after that."}
+    money = _int(0, pos_cases.MAX_TOTAL)
+    program_id = _path_param("program_id", "A program's id.", maxLength=64)
+    card_id = _path_param("card_id", "A card's id.", maxLength=64)
+    slug = _path_param("slug", "The program's slug (as in its join link).", maxLength=40)
+    card_key = _query("k", "The card's capability key (from `card_url`).", required=True, type="string",
+                      maxLength=128)
+    period = [_query("from", "First day, YYYY-MM-DD (default: 29 days before `to`).", type="string", format="date"),
+              _query("to", "Last day, YYYY-MM-DD (default: today in the program's time zone).", type="string",
+                     format="date")]
+
+    schemas = {
+        "Error": _closed(("error",), error=_closed(
+            ("code", "message"), code={"type": "string", "pattern": "^[a-z0-9_]+$"},
+            message={"type": "string", "minLength": 1}, field={"type": "string", "minLength": 1},
+            errors={"type": "array", "minItems": 2, "description": "An enrolment form's faults, all of them (the "
+                    "first is the error itself).", "items": _obj(("code", "message"), code=_STRING,
+                                                                 message=_STRING, field=_STRING)})),
+        "Mechanics": {"type": "object", "description": "Earning and spending rules (README: Points)."},
+        "Branding": _closed((), background_color=_s(40), foreground_color=_s(40), label_color=_s(40),
+                         logo_text=_nullable(_localized(40)), organization_name=_nullable(_s(80)),
+                         description=_nullable(_localized(200)), terms=_nullable(_localized(2000)),
+                         website=_nullable(_s(300, pattern="^https://"))),
+        "Limits": _closed((), phone_confirmation={"type": "boolean", "default": False},
+                       **{name: _int(1, limit_rules.MAX_LIMIT) | {"default": getattr(limit_rules.DEFAULTS, name)}
+                          for name in limit_counts})
+        | {"description": "Rate limits (per 10-minute window) and phone confirmation (README: Enrollment). In a "
+                          "body, fields left out keep their values."},
+        "Program": _obj(("id", "merchant_id", "name", "slug", "timezone", "currency", "country", "status",
+                         "mechanics", "branding", "limits", "created_at", "updated_at"),
+                        id=_STRING, merchant_id=_STRING,
+                        name=_STRING, slug=_STRING, timezone=_STRING, currency=_STRING, country=_STRING,
+                        status={"type": "string", "enum": ["active", "paused"]}, mechanics={"type": "object"},
+                        branding={"type": "object"},
+                        limits={**_ref("Limits"), "required": [*limit_counts, "phone_confirmation"]},
+                        messages=_ref("ProgramMessages"),
+                        images={"type": "object", "description": "Each uploaded image (README: Card images): "
+                                "its version and URLs, for previews"},
+                        created_at=_NSTRING, updated_at=_NSTRING),
+        # texts: the owner's trigger texts (README: Customer texts)
+        "ProgramMessages": _closed((), **{trigger: _closed((), **{lang: _nullable(_s(texts.MESSAGE_MAX)) for lang in
+                                                                   texts.LANGUAGES}) for trigger in texts.TRIGGERS})
+        | {"description": "The owner's texts for the trigger messages, per trigger and language; {placeholders} "
+                          "as each trigger lists them (GET .../messages). In a body, null or \"\" removes a text "
+                          "(the default applies again); texts not sent stay as they are."},
+        "TriggerText": _obj(("trigger", "locale", "text", "default", "overridden", "placeholders"),
+                            trigger={"type": "string", "enum": list(texts.TRIGGERS)},
+                            locale={"type": "string", "enum": list(texts.LANGUAGES)}, text=_STRING, default=_STRING,
+                            overridden={"type": "boolean"}, placeholders={"type": "array", "items": _STRING}),
+        "Merchant": _obj(("id", "name", "status"), id=_STRING, name=_STRING, status=_STRING, created_at=_NSTRING),
+        "PosKey": _obj(("key_id", "program_id", "status"), key_id=_STRING, program_id=_STRING, label=_NSTRING,
+                       status=_STRING, created_at=_NSTRING, revoked_at=_NSTRING),
+        "CardRow": _obj(("id", "number", "name", "balance", "tier", "status", "created_at", "last_visit_on"),
+                        id=_STRING, number=_STRING, name=_NSTRING, balance=_int(0), tier=_NSTRING,
+                        tier_name=_STRING, status=card_status, created_at=_NSTRING, last_visit_on=_NSTRING),
+        "Card": _obj(("id", "program_id", "number", "name", "status", "balance", "available", "owed", "tier",
+                      "tier_name", "created_at", "last_visit_on"),
+                     id=_STRING, program_id=_STRING, number=_STRING, name=_NSTRING,
+                     status=card_status, balance=_int(0), available=_int(0),
+                     owed=_int(0) | {"description": "Points refunds took back that had already been spent: taken "
+                                                    "from the next points the card receives."},
+                     tier=_NSTRING, tier_name=_NSTRING,
+                     created_at=_NSTRING, last_visit_on=_NSTRING, phone=_NSTRING, email=_NSTRING,
+                     birthday=_NSTRING, locale=_NSTRING, ref_code=_NSTRING, referred_by=_NSTRING,
+                     next_expiry_on=_NSTRING,
+                     lots={"type": "array", "items": _obj(("source", "points", "remaining"), source=_NSTRING,
+                                                          points={"type": "integer"}, remaining={"type": "integer"},
+                                                          available_on=_NSTRING, expires_on=_NSTRING)},
+                     wallets={"type": "object"}, stats={"type": "object"}, card_url=_STRING,
+                     apple_pass_url=_STRING, google_save_url=_STRING)
+        | {"description": "Analysts get the fields up to `last_visit_on` only (no contacts, no links)."},
+        "LedgerEntry": _obj(("at", "kind", "amount", "balance_after"), at=_STRING, kind=_STRING, source=_NSTRING,
+                            amount={"type": "integer"}, balance_after={"type": "integer"},
+                            cause={"type": "object"}, actor=_NSTRING, reason=_NSTRING),
+        "Campaign": _obj(("id", "name", "audience", "texts", "channels", "bonus", "send_at", "status", "counts",
+                          "last_error", "created_by", "created_at", "started_at", "sent_at"),
+                         id=_STRING, name=_STRING, status=campaign_state, audience={"type": "object"},
+                         texts={"type": "object"},
+                         channels={"type": "array", "items": channel},
+                         bonus=_int(0), send_at=_NSTRING,
+                         counts=_obj(("delivered", "failed"), **{name: _int(0) for name in (
+                             "audience", "processed", "sent", "queued", "skipped", "bonuses", "chunks", "delivered",
+                             "failed")})
+                         | {"description": "A send's progress: cards in the audience, processed so far, messaged, "
+                                           "queued for quiet hours, skipped, bonuses given (chunks: sent to the jobs "
+                                           "queue); e-mail and Telegram messages delivered and failed, as the outbox "
+                                           "sends them."},
+                         last_error=_NSTRING, audience_size=_int(0), created_by=_NSTRING, created_at=_NSTRING,
+                         started_at=_NSTRING, sent_at=_NSTRING),
+        "Enrolment": _obj(("card_id", "card_number", "balance", "card_url", "apple_pass_url", "google_save_url"),
+                          card_id=_STRING, card_number=_STRING, balance={"type": "integer"}, card_url=_STRING,
+                          apple_pass_url=_STRING, google_save_url=_STRING),
+        "PosCard": _obj(("card_number", "name", "balance", "available", "tier", "tier_name", "status"),
+                        card_number=_STRING, name=_NSTRING, balance=_int(0), available=_int(0), tier=_STRING,
+                        tier_name=_NSTRING, status=card_status),
+        "Quote": _obj(("card_number", "balance", "available", "max_redeem", "earn", "earn_with_max_redeem", "tier"),
+                      card_number=_STRING, balance=_int(0), available=_int(0), max_redeem=_int(0), earn=_int(0),
+                      earn_with_max_redeem=_int(0), tier=_STRING),
+        "ReceiptAnswer": _obj(("receipt_id", "card", "earned", "redeemed", "balance", "available", "tier"),
+                              receipt_id=_STRING, card=_NSTRING, earned=_int(0),
+                              redeemed=_int(0), balance=_NINT, available=_NINT, tier=_NSTRING, settled=settled),
+        "RefundAnswer": _obj(("refund_id", "receipt_id", "points_reversed", "points_returned", "balance"),
+                             refund_id=_STRING, receipt_id=_STRING,
+                             points_reversed=_int(0) | {"description": "The receipt's earned points taken back "
+                                                        "pro rata, all of them (owed ones included)."},
+                             points_returned=_int(0), balance=_NINT,
+                             shortfall=_int(1) | {"description": "Of `points_reversed`, those the customer had "
+                                                  "already spent: the card owes them (its balance stops at 0)."},
+                             settled=settled),
+        "Adjustment": _obj(("card_id", "amount", "reason", "idempotency_key", "balance", "actor"),
+                           card_id=_STRING, amount={"type": "integer"}, reason=_STRING, idempotency_key=_STRING,
+                           balance=_int(0), actor=_NSTRING, settled=settled),
+        "OutboxItem": _obj(("id", "kind", "card_id", "campaign_id", "attempts", "reason", "created_at", "parked_at"),
+                           id=_STRING, kind={"type": "string", "enum": [*deliveries.KINDS.values(), "other"]},
+                           card_id=_NSTRING, campaign_id=_NSTRING, attempts=_int(0), reason=_NSTRING,
+                           created_at=_STRING, parked_at=_NSTRING),
+        "ReceiptLine": _closed(("amount",), sku=_nullable(_s(64)), name=_nullable(_s(200)),
+                            qty={"type": "number", "minimum": 0, "maximum": 1_000_000},
+                            amount=_int(-pos_cases.MAX_TOTAL, pos_cases.MAX_TOTAL)),
+    }
+    card_number = _s(32, description="The 12-digit card number (spaces and dashes allowed).")
+    receipt_body = _closed(("receipt_id", "total"),
+                        receipt_id=_s(64, pattern=id_pattern), card=_nullable(card_number), total=money,
+                        currency=_s(3, pattern="^[A-Z]{3}$"), redeem=money,
+                        lines={"type": "array", "maxItems": 500, "items": _ref("ReceiptLine")},
+                        created_at=_s(40, description="ISO-8601 with an offset."))
+    mail_part = "[^@\\s\\u0000-\\u001f]"
+    join_fields = dict(name=_s(100, minLength=1), phone=_s(32, minLength=1, description="Normalised to E.164 with "
+                                                                                        "the program's country."),
+                       email=_s(254, pattern=f"^{mail_part}{{1,64}}@{mail_part}+\\.{mail_part}{{2,}}$"),
+                       birthday=_s(10, pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="A real date in the past."),
+                       ref=_s(16, pattern="^[A-Za-z0-9]+$", description="Another card's referral code (an unknown "
+                                                                        "one is a 400)."),
+                       locale={"type": "string", "enum": ["ru", "en"]},
+                       code=_s(16, description="The one-time code texted to the phone (only for programs that "
+                                               "confirm phones; elsewhere it is an unknown field)."))
+    join_json = _closed(("name", "phone", "consent"), consent={"const": True},
+                     marketing_consent={"type": "boolean"}, **join_fields)
+    yes = {"type": "string", "enum": ["on", "true", "yes", "1"], "description": "A checkbox: any of these means yes."}
+    join_form = _obj(("name", "phone", "consent"), consent=yes, marketing_consent=yes, **join_fields)
+    program_fields = dict(name=_s(80, minLength=1), timezone=_s(64), currency=_s(3, pattern="^[A-Z]{3}$"),
+                          country=_s(2), mechanics=_ref("Mechanics"), branding=_ref("Branding"),
+                          limits=_ref("Limits"), messages=_ref("ProgramMessages"))
+    retry_writes = (409, 503)
+
+    paths = {
+        "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"}, "The OpenAPI 3.1 document.")},
+                                     tag="meta", security=_PUBLIC)},
+        "/.well-known/jwks.json": {"get": _op(
+            "Public keys of the built-in admin token issuer",
+            {"200": _json(_obj(("keys",), keys={"type": "array", "items": {"type": "object"}}))},
+            tag="meta", security=_PUBLIC)},
+        "/admin": {"get": _op("The old analytics page's address: a redirect to the console's analytics page",
+                              {"302": {"description": "To `console#/analytics` (relative: a stage prefix stays).",
+                                       "headers": {"Location": {"schema": _STRING, "required": True}}}},
+                              tag="admin", security=_PUBLIC)},
+        # --- customers
+        "/join/{slug}": {
+            "get": _op("The enrolment page", _answers({"200": _html("The form."), "404": _html("No such program.")},
+                                                      429),
+                       tag="customers", security=_PUBLIC,
+                       params=[slug, _query("ref", "A referral code to prefill.", type="string", maxLength=64),
+                               _query("lang", "ru or en.", type="string", enum=["ru", "en"])]),
+            "post": _op("Enrol: a new card", _answers(
+                {"201": _json(_ref("Enrolment"), "The card (JSON)."),
+                 "202": _json(_obj(("status", "expires_in"), status={"const": "code_sent"},
+                                   expires_in=_int(1, limit_rules.CODE_SECONDS)),
+                              "The program confirms phones and no `code` was sent: a code was texted to the phone "
+                              "(the same answer for a member's number). Post again with `code`."),
+                 "303": {"description": "A form post: go to the card page.",
+                         "headers": {"Location": {"schema": _STRING, "required": True}}},
+                 "200": _html("A form post that needs a second step (the code field, after a code was texted).")},
+                400, 404, 409, 413, 415, 422, 429, 503, html=(400, 404, 409, 422, 429, 503)),
+                tag="customers", security=_PUBLIC, params=[slug],
+                body=_body(join_json, form=join_form),
+                description="A form post that is refused gets the form again as HTML with the error's status, "
+                            "every fault told at its field in the page's language (its hidden `locale`). A JSON "
+                            "400 names the first faulty field; with more than one, `error.errors` lists them all. "
+                            "Errors beyond the fields': `409 already_enrolled` (points to POST "
+                            "/join/{slug}/recover), `400 invalid_code` (a wrong, used or "
+                            "expired code), `429 rate_limited` (per address and program), `503 code_not_sent` "
+                            "(the SMS gateway could not be reached)."),
+        },
+        # --- pages: lost card links, the site's icon
+        "/join/{slug}/recover": {"post": _op(
+            "Send a member's card link again", _answers(
+                {"202": {"description": "The same answer whether or not anyone enrolled with that phone or e-mail: "
+                                        "a member's link went to the phone (SMS) or address they enrolled with.",
+                         "content": {"application/json": {"schema": _obj(
+                             ("status", "message"), status={"const": "sent_if_member"}, message=_STRING)}, **_HTML}}},
+                400, 404, 413, 415, 429, html=(400, 404, 429)),
+            tag="customers", security=_PUBLIC, params=[slug],
+            body=_body(_closed((), phone=_s(32), email=_s(254), contact=_s(254), locale=_s(5)),
+                       form=_obj((), phone=_s(32), email=_s(254), contact=_s(254), locale=_s(5))),
+            description="Exactly one of `phone`, `email` or `contact` (the join page's box: an e-mail address if it "
+                        "has an @, else a phone). The link is never in the answer. `429 rate_limited`: "
+                        f"{recovery_rules.PER_CONTACT} links per phone or address and {recovery_rules.PER_ADDRESS} "
+                        "asks per client address, per program and 10-minute window. A form post gets the join "
+                        "page again (202 with the notice, or the error at the box).")},
+        "/favicon.ico": {method: _op(
+            summary, {"200": {"description": "A 32 x 32 PNG, cached for a week.", "content": {"image/png": {
+                "schema": {"type": "string", "contentMediaType": "image/png"}}}}},
+            tag="customers", security=_PUBLIC) for method, summary in (("get", "The site's icon"),
+                                                                      ("head", "The icon's headers (no body)"))},
+        "/c/{card_id}": {"get": _op(
+            "The card page (behind its capability link)",
+            _answers({"200": _html("The card page."), "404": _html("No such card, or a wrong key.")}, 429),
+            tag="customers", security=_PUBLIC,
+            params=[card_id, card_key, _query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        "/c/{card_id}/pass.pkpass": {
+            method: _op(summary, _answers({"200": {
+                "description": "The pass.", "headers": {"Last-Modified": {"schema": _STRING, "required": True}},
+                "content": {"application/vnd.apple.pkpass": {"schema": {
+                    "type": "string", "contentMediaType": "application/vnd.apple.pkpass"}}}}}, 404, 429),
+                tag="customers", security=_PUBLIC, params=[card_id, card_key])
+            for method, summary in (("get", "The signed Apple Wallet pass"),
+                                    ("head", "The pass's headers (no body)"))},
+        "/c/{card_id}/google": {"get": _op(
+            "Redirect to Google Wallet's save link",
+            _answers({"302": {"description": "To https://pay.google.com/gp/v/save/<jwt>.",
+                              "headers": {"Location": {"schema": _s(2048, pattern="^https://"), "required": True}}},
+                      "403": {**_error(403), "description": "`card_blocked`: a blocked card gets no save link."},
+                      "503": {**_error(503), "description": "`google_wallet_unavailable`: Google Wallet is not "
+                                                            "configured, or did not accept the card just now."}},
+                     404, 429),
+            tag="customers", security=_PUBLIC, params=[card_id, card_key])},
+        "/u/{card_id}": {
+            method: _op(summary, _answers({"200": _html(text), "404": _html("No such card or token.")}, 413, 415,
+                                          429),
+                        tag="customers", security=_PUBLIC,
+                        params=[card_id, _query("t", "The unsubscribe token from the e-mail.", required=True,
+                                                type="string", maxLength=128)])
+            for method, summary, text in (("get", "Unsubscribe page (asks)", "The question."),
+                                          ("post", "Unsubscribe from e-mails (RFC 8058 one-click too)", "Done."))},
+        "/static/passes/{design}/{name}": {"get": _op(
+            "A pass design's image (Google Wallet fetches logos from here)",
+            _answers({"200": {"description": "PNG.", "content": {"image/png": {"schema": {
+                "type": "string", "contentMediaType": "image/png"}}}}}, 404),
+            tag="customers", security=_PUBLIC,
+            params=[_path_param("design", "default or a program slug.", maxLength=40),
+                    _path_param("name", "e.g. logo@2x.png.", maxLength=40)])},
+        "/static/programs/{program_id}/google-logo.png": {
+            method: _op(summary, _answers({"200": {"description": "PNG, 660 x 660.", "content": {"image/png": {
+                "schema": {"type": "string", "contentMediaType": "image/png"}}}}}, 404),
+                tag="customers", security=_PUBLIC, params=[program_id])
+            for method, summary in (("get", "A program's logo for Google Wallet, drawn from its branding "
+                                            "(Google fetches it)"),
+                                    ("head", "The logo's headers (no body)"))},
+        # --- the owner's console (console-core): the shell, its assets, its settings, the poster
+        "/console": {"get": _op("The owner's console (HTML shell; the script signs in with Cognito)",
+                                {"200": _html("The shell: <html lang> from the lc_lang cookie or Accept-Language.")},
+                                tag="console", security=_PUBLIC)},
+        "/console/assets/{version}/{name}": {"get": _op(
+            "The console's script or stylesheet, versioned by content (cached for a year, immutable; gzip when "
+            "accepted)",
+            _answers({"200": {"description": "The file.", "content": {
+                "application/javascript": {"schema": _STRING}, "text/css": {"schema": _STRING}}}}, 404),
+            tag="console", security=_PUBLIC,
+            params=[_path_param("version", "The hash the shell names; another is 404.", maxLength=64),
+                    _path_param("name", "console.js or console.css.", maxLength=40)])},
+        "/console/config.json": {"get": _op(
+            "What the console needs: the Cognito region, pool, client id and endpoint; languages; the join links' "
+            "base URL",
+            {"200": _json(_obj(("cognito", "languages", "public_base_url"), public_base_url=_s(300),
+                               cognito=_obj(("region", "user_pool_id", "client_id", "endpoint"), region=_s(40),
+                                            user_pool_id=_NSTRING, client_id=_NSTRING, endpoint=_s(300)),
+                               languages={"type": "array", "items": _s(5)}))},
+            tag="console", security=_PUBLIC)},
+        "/console/slugs/{slug}": {"get": _op(
+            "Whether a join-link slug is well formed and free (the wizard asks as the owner types)",
+            {"200": _json(_obj(("slug", "valid", "available"), slug=_STRING, valid={"type": "boolean"},
+                               available={"type": "boolean"}))},
+            tag="console", security=_PUBLIC, params=[_path_param("slug", "The slug to check.", maxLength=200)])},
+        "/console/poster/{slug}": {"get": _op(
+            "A printable poster of a program's join link: name, welcome bonus, QR code (print CSS, A4 or A5)",
+            _answers({"200": _html("The poster."), "404": _error(404)}, 400),
+            tag="console", security=_PUBLIC,
+            params=[slug, _query("size", "Paper size.", type="string", enum=["a4", "a5"]),
+                    _query("lang", "ru or en.", type="string", enum=["ru", "en"])])},
+        "/console/qr": {"post": _op(
+            "A short text as an SVG QR code (posted, so the text is in no URL; nothing logs it)",
+            _answers({"200": {"description": "SVG.", "content": {"image/svg+xml": {"schema": _STRING}}}},
+                     400, 413, 415),
+            tag="console", security=_PUBLIC,
+            body=_body(_closed(("text",), text=_s(512, minLength=1))))},
+        # --- Apple's PassKit web service
+        "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}/{serial}": {
+            "post": _op("Register a device for a pass's updates", _answers(
+                {"201": {"description": "Registered."}, "200": {"description": "Already registered."}},
+                400, 401, 413, 415, 503),
+                tag="passkit", security=_APPLE,
+                params=[_path_param("device_id", "Device library identifier.", maxLength=128),
+                        _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                        _path_param("serial", "The pass's serial number.", maxLength=128)],
+                body=_body(_obj(("pushToken",),
+                                pushToken=_s(push_token, pattern=f"^[A-Za-z0-9._:\\-]{{1,{push_token}}}$")))),
+            "delete": _op("Unregister a device", _answers({"200": {"description": "Unregistered."}}, 400, 401),
+                          tag="passkit", security=_APPLE,
+                          params=[_path_param("device_id", "Device library identifier.", maxLength=128),
+                                  _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                                  _path_param("serial", "The pass's serial number.", maxLength=128)]),
+        },
+        "/passkit/v1/devices/{device_id}/registrations/{pass_type_id}": {"get": _op(
+            "Serial numbers of the device's passes changed since a tag", _answers(
+                {"200": _json(_obj(("serialNumbers", "lastUpdated"),
+                                   serialNumbers={"type": "array", "items": _STRING}, lastUpdated=_STRING)),
+                 "204": {"description": "None changed."}}, 400),
+            tag="passkit", security=_PUBLIC,
+            params=[_path_param("device_id", "Device library identifier.", maxLength=128),
+                    _path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                    _query("passesUpdatedSince", "The `lastUpdated` tag of the previous answer.", type="string",
+                           maxLength=32)])},
+        "/passkit/v1/passes/{pass_type_id}/{serial}": {
+            method: _op(summary, _answers(
+                {"200": {"description": "The pass.", "headers": {"Last-Modified": {"schema": _STRING}},
+                         "content": {"application/vnd.apple.pkpass": {"schema": {
+                             "type": "string", "contentMediaType": "application/vnd.apple.pkpass"}}}},
+                 "304": {"description": "Not modified since If-Modified-Since."}}, 401),
+                tag="passkit", security=_APPLE,
+                params=[_path_param("pass_type_id", "Pass type identifier.", maxLength=128),
+                        _path_param("serial", "The pass's serial number.", maxLength=128),
+                        {"name": "If-Modified-Since", "in": "header", "required": False,
+                         "schema": {"type": "string", "maxLength": 64}}])
+            for method, summary in (("get", "The latest version of a pass"),
+                                    ("head", "The latest version's headers (no body)"))
+        },
+        "/passkit/v1/log": {"post": _op(
+            "Devices report problems (logged, digit runs masked)", {"200": {"description": "Noted."}},
+            tag="passkit", security=_PUBLIC,
+            body=_body(_obj(logs={"type": "array", "items": _STRING}), required=False))},
+        # --- Google and Telegram callbacks
+        "/google/callbacks": {"post": _op(
+            "Google Wallet save/delete callback (signed by Google; duplicates recognised by nonce)",
+            _answers({"200": _json(_obj(("status",), status={"type": "string", "enum": ["recorded", "duplicate"]},
+                                        event=_NSTRING))}, 400, 401, 413, 415),
+            tag="callbacks", security=_PUBLIC,
+            body=_body(_obj(("signature", "intermediateSigningKey", "protocolVersion", "signedMessage"),
+                            signature=_s(16384, minLength=1), protocolVersion=_s(64, minLength=1),
+                            signedMessage=_s(16384, minLength=1),
+                            intermediateSigningKey=_obj(("signedKey", "signatures"), signedKey=_s(16384, minLength=1),
+                                                        signatures={"type": "array", "minItems": 1, "maxItems": 8,
+                                                                    "items": _s(16384, minLength=1)}))))},
+        "/telegram/webhook": {"post": _op(
+            "Telegram bot updates (every update from Telegram is answered 200, also ones ignored)",
+            _answers({"200": _json(_obj(("ok",), ok={"const": True}))}, 401, 413, 415),
+            tag="callbacks", security=[{"telegramSecret": []}],
+            body=_body(_obj(update_id={"type": "integer"}, message=_obj(
+                message_id={"type": "integer"}, text=_STRING,
+                chat=_obj(("id",), id={"type": "integer"}, type=_STRING),
+                **{"from": _obj(id={"type": "integer"}, language_code=_STRING)})), required=False))},
+        # --- POS
+        "/pos/cards/{number}": {"get": _op(
+            "Look a card up by its number", _answers({"200": _json(_ref("PosCard"))}, 400, 401, 404, 429),
+            tag="pos", security=_POS, params=[_path_param("number", "The card number.", maxLength=32)])},
+        "/pos/quote": {"post": _op(
+            "What the customer may spend and would earn (writes nothing)",
+            _answers({"200": _json(_ref("Quote"))}, 400, 401, 404, 413, 415, 422, 429), tag="pos", security=_POS,
+            body=_body(_closed(("card", "total"), card=card_number, total=money,
+                            currency=_s(3, pattern="^[A-Z]{3}$"),
+                            lines={"type": "array", "maxItems": 500, "items": _ref("ReceiptLine")})))},
+        "/pos/receipts": {"post": _op(
+            "Post a receipt (idempotent on receipt_id)",
+            _answers({"200": _json(_ref("ReceiptAnswer"), headers={"Idempotent-Replay": {
+                "description": "true when this is the first answer again.", "schema": _STRING}})},
+                400, 401, 404, 413, 415, 422, 429, *retry_writes),
+            tag="pos", security=_POS, body=_body(receipt_body))},
+        "/pos/refunds": {"post": _op(
+            "Refund (part of) a receipt (idempotent on refund_id)",
+            _answers({"200": _json(_ref("RefundAnswer"), headers={"Idempotent-Replay": {"schema": _STRING}})},
+                     400, 401, 404, 413, 415, 422, 429, *retry_writes),
+            tag="pos", security=_POS,
+            body=_body(_closed(("refund_id", "receipt_id", "amount"),
+                            refund_id=_s(64, pattern=id_pattern), receipt_id=_s(64, pattern=id_pattern),
+                            amount=_int(1, pos_cases.MAX_TOTAL))))},
+        "/integrations/{provider}/events": {"post": _op(
+            "A POS provider's event: a receipt or a refund in the provider's own shape and signature",
+            _answers({"200": _json({"oneOf": [_ref("ReceiptAnswer"), _ref("RefundAnswer")]}, headers={
+                "Idempotent-Replay": {"schema": _STRING}})},
+                400, 401, 404, 409, 413, 415, 422, 429, *retry_writes),
+            tag="pos", security=_PUBLIC,
+            description="Each provider checks its own signature (`signed`: the POS key headers of /pos/receipts "
+                        "over this path) and maps its event to a receipt or refund; the answers are those of "
+                        "/pos/receipts and /pos/refunds. An unknown provider is 404 `unknown_provider`.",
+            params=[_path_param("provider", "A registered provider's name (README: Adding a POS provider).",
+                                maxLength=64)],
+            body=_body({"type": "object"}))},
+        # --- admin
+        "/admin/merchants": {
+            "get": _op("Merchants (platform operator)", _answers({"200": _json(_page("Merchant"))}, 400, 401, 403),
+                       tag="admin", security=_ADMIN, params=_paging(100)),
+            "post": _op("Create a merchant (platform operator)",
+                        _answers({"201": _json(_ref("Merchant"))}, 400, 401, 403, 413, 415),
+                        tag="admin", security=_ADMIN,
+                        body=_body(_closed(("name",), name=_s(120, minLength=1)))),
+        },
+        "/admin/merchants/{merchant_id}": {"get": _op(
+            "A merchant", _answers({"200": _json(_ref("Merchant"))}, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[_path_param("merchant_id", "A merchant's id.", maxLength=64)])},
+        "/admin/programs": {
+            "get": _op("The merchant's programs", _answers({"200": _json(_page("Program"))}, 400, 401, 403),
+                       tag="admin", security=_ADMIN, params=_paging(100)),
+            "post": _op("Create a program", _answers({"201": _json(_ref("Program"))}, 400, 401, 403, 409, 413, 415),
+                        tag="admin", security=_ADMIN,
+                        body=_body(_closed(("name", "slug"),
+                                        slug=_s(40, pattern=f"^{admin_commands.SLUG_PATTERN}$"), **program_fields))),
+        },
+        "/admin/programs/{program_id}": {
+            "get": _op("A program", _answers({"200": _json(_ref("Program"))}, 401, 403, 404), tag="admin",
+                       security=_ADMIN, params=[program_id]),
+            "patch": _op("Change a program (its slug never changes)",
+                         _answers({"200": _json(_ref("Program"))}, 400, 401, 403, 404, 409, 413, 415),
+                         tag="admin", security=_ADMIN, params=[program_id],
+                         body=_body(_closed((), status={"type": "string", "enum": ["active", "paused"]},
+                                         **program_fields))),
+        },
+        # texts
+        "/admin/programs/{program_id}/messages": {"get": _op(
+            "The texts the program's triggers send (birthday gift, win-back offer, expiry warning), in each "
+            "language: the owner's or the default, with the default and the {placeholders} each may use",
+            _answers({"200": _json(_obj(("items",), items={"type": "array", "items": _ref("TriggerText")}))},
+                     401, 403, 404),
+            tag="admin", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/passes/refresh": {"post": _op(
+            "Re-issue every card's pass after a design change (in the background)",
+            _answers({"202": _json(_obj(("program_id", "status"), program_id=_STRING, status=_STRING))},
+                     401, 403, 404, 413),
+            tag="admin", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/outbox": {"get": _op(
+            "Parked deliveries (given up on after repeated failures, or refused for good), with their reasons "
+            "(owner, manager)",
+            _answers({"200": _json(_page("OutboxItem"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[program_id, _query("state", "Which items: only `parked` for now (the default).", type="string",
+                                       enum=list(deliveries.STATES)), *_paging(100)])},
+        "/admin/programs/{program_id}/outbox/{item_id}/retry": {"post": _op(
+            "Put a parked item back in the queue, due now, its attempts from zero (owner, manager)",
+            _answers({"202": _json({"allOf": [_ref("OutboxItem"), _obj(("state",), state={"const": "queued"})]},
+                                   "Queued again.")}, 400, 401, 403, 404, 413),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("item_id", "A parked item's `id`.", maxLength=400)])},
+        "/admin/programs/{program_id}/campaigns": {"post": _op(
+            "Create a campaign (a draft, or scheduled with send_at; owner, manager: analysts get 403)",
+            _answers({"201": _json(_ref("Campaign"))}, 400, 401, 403, 404, 413, 415, 422),
+            tag="admin", security=_ADMIN, params=[program_id],
+            body=_body(_closed(("name", "texts"), name=_s(120, minLength=1),
+                            audience={"type": "object"},
+                            texts=_closed((), ru=_s(300), en=_s(300)),
+                            bonus=_int(0, 10_000_000), send_at=_s(40),
+                            channels={"type": "array", "maxItems": len(channel_registry.offered()),
+                                      "items": channel})))},
+        "/admin/programs/{program_id}/campaigns/{campaign_id}": {"get": _op(
+            "A campaign with its counts (owner, manager: analysts get 403)",
+            _answers({"200": _json(_ref("Campaign"))}, 401, 403, 404),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
+        "/admin/programs/{program_id}/campaigns/{campaign_id}/send": {"post": _op(
+            "Send a campaign now, or carry on with a send that stopped (owner, manager)",
+            _answers({"200": _json({"allOf": [_ref("Campaign"), _obj(status={"const": "sent"})]},
+                                   "Sent: every card of its audience done, with the final counts."),
+                      "202": _json({"allOf": [_ref("Campaign"), _obj(status={"const": "sending"})]},
+                                   "Its cards went to the jobs queue (a large audience): it finishes by itself; "
+                                   "`counts` shows the progress."),
+                      "409": {**_error(409), "description": "`already_sent`; `campaign_in_progress` (another send "
+                                                            "is working on it now); `conflict_retry` (Retry-After)."},
+                      "503": {**_error(503), "description": "`busy`: its cards were busy; the send carries on by "
+                                                            "itself, or send it again after Retry-After."}},
+                     401, 403, 404, 413),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("campaign_id", "A campaign's id.", maxLength=64)])},
+        "/admin/programs/{program_id}/pos-keys": {
+            "get": _op("POS keys (never their secrets)", _answers({"200": _json(_page("PosKey"))}, 400, 401, 403, 404),
+                       tag="admin", security=_ADMIN, params=[program_id, *_paging(100)]),
+            "post": _op("Create a POS key (the secret is shown this once)",
+                        _answers({"201": _json({"allOf": [_ref("PosKey"), _obj(("secret",), secret=_STRING)]})},
+                                 400, 401, 403, 404, 413, 415),
+                        tag="admin", security=_ADMIN, params=[program_id],
+                        body=_body(_closed((), label=_nullable(_s(80))), required=False)),
+        },
+        "/admin/programs/{program_id}/pos-keys/{key_id}": {"delete": _op(
+            "Revoke a POS key", _answers({"200": _json(_ref("PosKey"))}, 401, 403, 404), tag="admin",
+            security=_ADMIN, params=[program_id, _path_param("key_id", "A POS key's id.", maxLength=64)])},
+        "/admin/programs/{program_id}/cards": {"get": _op(
+            "Cards, newest first, or a search by card number or phone",
+            _answers({"200": _json(_page("CardRow"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[program_id, *_paging(200),
+                    _query("q", "A card number or a phone number (an analyst's phone search is 403, member or "
+                                 "not).", type="string", maxLength=40)])},
+        # --- console-ops: the console's customer search
+        "/admin/programs/{program_id}/customers": {"get": _op(
+            "Find customers by card number, phone or name, newest first",
+            _answers({"200": _json(_page("CardRow"))}, 400, 401, 403, 404), tag="admin", security=_ADMIN,
+            params=[program_id, *_paging(100),
+                    _query("q", "A card number, a phone number (403 for a role that sees no contacts) or words "
+                                "of the holder's name (any case and order).", required=True, type="string",
+                           maxLength=100)],
+            description="A name search reads up to 2,000 cards a request, newest first; fewer than `limit` "
+                        "items with a `next_cursor` means: more cards remain to be searched.")},
+        "/admin/programs/{program_id}/audience-size": {"post": _op(
+            "How many cards a campaign audience reaches today (nothing is written)",
+            _answers({"200": _json(_closed(("audience_size",), audience_size=_int(0)))},
+                     400, 401, 403, 404, 413, 415),
+            tag="admin", security=_ADMIN, params=[program_id],
+            body=_body(_closed((), audience={"type": "object"})))},
+        "/admin/cards/{card_id}": {
+            "get": _op("A card (contacts only for roles that may see them)",
+                       _answers({"200": _json(_ref("Card"))}, 401, 403, 404), tag="admin", security=_ADMIN,
+                       params=[card_id]),
+            "patch": _op("Block or unblock a card, or correct the holder's name",
+                         _answers({"200": _json(_ref("Card"))}, 400, 401, 403, 404, 409, 413, 415, 503),
+                         tag="admin", security=_ADMIN, params=[card_id],
+                         body=_body(_closed((), status={"type": "string", "enum": ["active", "blocked"]},
+                                         name=_s(100)))),
+        },
+        "/admin/cards/{card_id}/ledger": {"get": _op(
+            "A card's ledger, newest first", _answers({"200": _json(_page("LedgerEntry"))}, 400, 401, 403, 404),
+            tag="admin", security=_ADMIN, params=[card_id, *_paging(200)])},
+        "/admin/cards/{card_id}/adjustments": {"post": _op(
+            "Adjust a balance by hand (idempotent on idempotency_key)",
+            _answers({"201": _json(_ref("Adjustment")),
+                      "200": _json(_ref("Adjustment"), "The first answer again (Idempotent-Replay: true).")},
+                     400, 401, 403, 404, 409, 413, 415, 422, 503),
+            tag="admin", security=_ADMIN, params=[card_id],
+            body=_body(_closed(("amount", "reason", "idempotency_key"), amount=_int(-10_000_000, 10_000_000),
+                            reason=_s(500, minLength=1), idempotency_key=_s(64, pattern=id_pattern))))},
+        "/admin/programs/{program_id}/analytics/summary": {"get": _op(
+            "A period's figures", _answers({"200": _json({"type": "object"})}, 400, 401, 403, 404), tag="analytics",
+            security=_ADMIN, params=[program_id, *period])},
+        "/admin/programs/{program_id}/analytics/daily": {"get": _op(
+            "A period's figures day by day",
+            _answers({"200": _json(_obj(("from", "to", "days"), days={"type": "array"}))}, 400, 401, 403, 404),
+            tag="analytics", security=_ADMIN, params=[program_id, *period])},
+        "/admin/programs/{program_id}/analytics/segments": {"get": _op(
+            "Members by lifecycle and RFM segment", _answers({"200": _json({"type": "object"})}, 401, 403, 404),
+            tag="analytics", security=_ADMIN, params=[program_id])},
+        "/admin/programs/{program_id}/analytics/segments/{segment}/cards": {"get": _op(
+            "The cards of one segment", _answers({"200": _json(_obj(("items", "next_cursor"),
+                                                                     items={"type": "array"},
+                                                                     next_cursor=_NSTRING))}, 400, 401, 403, 404),
+            tag="analytics", security=_ADMIN,
+            params=[program_id, _path_param("segment", "A lifecycle or RFM segment name.",
+                                             enum=list(analytics.SEGMENT_NAMES)),
+                    *_paging(200)])},
+        "/admin/programs/{program_id}/exports/{kind}": {"get": _op(
+            "A page of CSV (cards, receipts or ledger); the next page is in X-Next-Cursor and Link",
+            _answers({"200": {"description": "CSV.", "content": {"text/csv": {"schema": _STRING}},
+                              "headers": {"X-Next-Cursor": {"schema": _STRING}}}}, 400, 401, 403, 404),
+            tag="analytics", security=_ADMIN,
+            params=[program_id, _path_param("kind", "What to export.", enum=list(exports.KINDS)),
+                    _query("cursor", "X-Next-Cursor of the previous page.", type="string", maxLength=1024)])},
+        # --- accounts: who is signed in, and the merchant's staff (owners)
+        **_staff_paths(),
+    }
+    paths.update(_intake_paths())  # intake (issue 15)
+    _add_design(paths, schemas, program_id, card_id)
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Loyalty cards API", "version": "1",
+                 "description": "Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` (see the README's "
+                                "Errors). JSON bodies are parsed strictly: at most "
+                                f"{v.MAX_DEPTH} levels of nesting, integers within +-{v.MAX_SAFE_INTEGER}, no "
+                                "NaN/Infinity, no lone surrogates, no duplicate keys, at most 256 KiB. An integer "
+                                "is written as one: `100.0` or `1e2` where an integer is due is `400 invalid_type` "
+                                "(JSON Schema would count them as integers; the API does not)."},
+        "servers": [{"url": "/"}],
+        "security": _ADMIN,
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "adminBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                                "description": "Admin token (aud loyalty-admin; roles owner, manager, analyst, "
+                                               "cashier, platform), or a staff member's Cognito ID token."},
+                "posKey": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Key",
+                           "description": "The POS key id."},
+                "posTimestamp": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Timestamp",
+                                 "description": "Unix seconds, within 300 s of the server clock."},
+                "posSignature": {"type": "apiKey", "in": "header", "name": "X-Loyalty-Signature",
+                                 "description": "Lowercase hex HMAC-SHA256(secret, "
+                                                "\"{timestamp}.{METHOD}.{path}.{body}\"), path with its query."},
+                "applePass": {"type": "apiKey", "in": "header", "name": "Authorization",
+                              "description": "`ApplePass <authenticationToken>` (Apple's PassKit web service)."},
+                "telegramSecret": {"type": "apiKey", "in": "header", "name": "X-Telegram-Bot-Api-Secret-Token"},
+            },
+        },
+    }
+    _moysklad(document)  # moysklad (issue 15)
+    return document
+
+# --- design: card images, and the console's admin reads (campaigns list, a card's messages) ----------
+
+def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema) -> None:
+    # lazy: only to keep this part's block in one place; 0 ms (api/design.py has loaded it already)
+    from chalicelib.wallet import images  # noqa: PLC0415
+
+    png = {"description": "PNG.", "content": {"image/png": {"schema": {"type": "string",
+                                                                        "contentMediaType": "image/png"}}}}
+    image_body = {"required": True, "content": {
+        kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in ("image/png", "image/jpeg")}}
+    kind = _path_param("kind", "Which image: `logo`, `icon` or `strip`.", enum=list(images.KINDS))
+    schemas["ProgramImage"] = _obj(("kind", "version", "urls"), kind={"type": "string", "enum": list(images.KINDS)},
+                                   version=_STRING,
+                                   urls={"type": "object", "additionalProperties": {"type": "string"},
+                                         "description": "Every size's public URL, by name (logo@2x, hero, …)."})
+    schemas["CardMessage"] = _obj(("kind", "channel", "status", "reason", "text", "sent_at"),
+                                  kind=_STRING, channel=_STRING, status=_STRING, reason=_NSTRING, text=_NSTRING,
+                                  sent_at=_STRING)
+    paths["/admin/programs/{program_id}/images/{kind}"] = {
+        "put": _op("Upload the card's logo, icon or strip (PNG or JPEG, at most "
+                   f"{images.MAX_UPLOAD_BYTES // (1024 * 1024)} MB), resized to every size both wallets "
+                   "need (owner)",
+                   _answers({"200": _json(_ref("ProgramImage"))}, 400, 401, 403, 404, 409, 413, 415),
+                   tag="admin", security=_ADMIN, params=[program_id, kind], body=image_body),
+        "delete": _op("Go back to the default design's image of this kind (owner)",
+                      _answers({"204": {"description": "Removed."}}, 401, 403, 404, 409),
+                      tag="admin", security=_ADMIN, params=[program_id, kind]),
+    }
+    paths["/admin/programs/{program_id}/images"] = {"get": _op(
+        "The program's uploaded images with every size's URL, by kind (kinds not there use the default design)",
+        _answers({"200": _json(_obj(("items",), items={"type": "object",
+                                                       "additionalProperties": _ref("ProgramImage")}))},
+                 401, 403, 404),
+        tag="admin", security=_ADMIN, params=[program_id])}
+    paths["/static/programs/{program_id}/images/{version}/{file_name}"] = {
+        method: _op(summary, _answers({"200": png}, 404), tag="customers", security=_PUBLIC,
+                    params=[program_id, _path_param("version", "The image's version.", maxLength=40),
+                            _path_param("file_name", "A size's name, e.g. logo@2x.png, google-logo.png.",
+                                        maxLength=40)])
+        for method, summary in (("get", "An uploaded program image in one size (cached for a year: immutable)"),
+                                ("head", "The image's headers (no body)"))}
+    paths["/admin/programs/{program_id}/campaigns"]["get"] = _op(
+        "The program's campaigns, newest first", _answers({"200": _json(_page("Campaign"))}, 400, 401, 403, 404),
+        tag="admin", security=_ADMIN, params=[program_id, *_paging(100)])
+    paths["/admin/cards/{card_id}/messages"] = {"get": _op(
+        "The messages a card was sent, newest first (kind, channel, what became of it, the text)",
+        _answers({"200": _json(_page("CardMessage"))}, 400, 401, 403, 404),
+        tag="admin", security=_ADMIN, params=[card_id, *_paging(200)])}
+
+
+
+# --- moysklad (issue 15): MoySklad LoyaltyAPI 1.0 and the owner's connections -----------------------------
+# The till's routes answer MoySklad's own error shape (`{"errors": [...]}`), not the contract's: the one place
+# the API speaks another system's protocol (tests/api/test_openapi.py checks both shapes).
+_MS_JSON = "application/json"
+_MS_TEXT = {401: "Missing, unknown or revoked token (code 401).",
+            404: "No such customer in the program (code 404).",
+            409: "A sale or return id sent before with another body (code 409).",
+            412: "A missing or wrong parameter (code 999, `parameter` names it), or a customer who must confirm a "
+                 "code first (code 28001).",
+            422: "Refused by the program's rules, e.g. more points than the customer may spend (code 422).",
+            429: "Too many requests on this connection (code 429).",
+            503: "Try again shortly (code 503)."}
+
+
+def _ms_error(status: int) -> dict:
+    item = _obj(("error", "code", "error_message"), error=_STRING, parameter=_STRING, code=_int(),
+                error_message=_STRING)
+    answer: Schema = {"description": _MS_TEXT[status],
+                      "content": {_MS_JSON: {"schema": _obj(("errors",), errors={"type": "array", "minItems": 1,
+                                                                                  "items": item})}}}
+    if status in _RETRY_AFTER:
+        answer["headers"] = _RETRY_AFTER[status]
+    return answer
+
+
+def _ms_op(summary: str, ok: dict, *errors: int, params: Iterable[Schema] = (), body: bool = False) -> Schema:
+    answers: dict = dict(ok)
+    for status in (401, 429, 503, *errors):
+        answers[str(status)] = _ms_error(status)
+    if body:
+        answers["413"], answers["415"] = _error(413), _error(415)
+    connection = _path_param("connection_id", "The connection's id (in the base URL).", maxLength=64)
+    return _op(summary, answers, tag="moysklad", security=[{"moyskladToken": []}], params=[connection, *params],
+               body=_body({"type": "object"}) if body else None,
+               description="MoySklad LoyaltyAPI 1.0 (README: MoySklad): MoySklad's documented request and answer.")
+
+
+def _moysklad(document: dict) -> None:
+    """Adds the MoySklad routes and the token's security scheme to the document."""
+    store = _query("retailStoreId", "The till's retail store (MoySklad's id).", required=True, type="string",
+                   maxLength=100)
+    created = {"201": {"description": "Done (no body)."}}
+    program_id = _path_param("program_id", "A program's id.", maxLength=64)
+    connection = _obj(("connection_id", "program_id", "base_url", "verify_spending", "status", "created_at"),
+                      connection_id=_STRING, program_id=_STRING, label=_NSTRING, base_url=_STRING,
+                      verify_spending={"type": "boolean"}, status={"type": "string", "enum": ["active", "revoked"]},
+                      created_at=_STRING, revoked_at=_NSTRING)
+    base = "/moysklad/{connection_id}"
+    document["paths"].update({
+        f"{base}/counterparty": {
+            "get": _ms_op("Find a customer by card number or phone", {"200": _json(_obj(("rows",), rows={
+                "type": "array", "items": {"type": "object"}}))}, 412,
+                params=[_query("search", "A card number or phone.", type="string", maxLength=100), store]),
+            "post": _ms_op("Register a customer (412 with code 28001 when a code must confirm the phone)",
+                           created, 404, 412, body=True)},
+        f"{base}/counterparty/detail": {"post": _ms_op(
+            "A customer's balance", {"200": _json(_obj(("bonusProgram",), bonusProgram=_obj(
+                ("agentBonusBalance",), agentBonusBalance=_int())))}, 404, 412, body=True)},
+        f"{base}/counterparty/verify": {"post": _ms_op(
+            "Text a code to a customer being registered", {"200": _json(_obj(
+                ("verificationCode",), verificationCode=_STRING, timeForRepeat=_int(), messageForCashier=_STRING))},
+            412, body=True)},
+        f"{base}/retaildemand/recalc": {"post": _ms_op(
+            "The receipt with the points' discount and the points to spend and earn",
+            {"200": _json(_obj(("agent", "positions", "bonusProgram", "needVerification"),
+                               agent={"type": "object"}, positions={"type": "array"}, bonusProgram={"type": "object"},
+                               needVerification={"type": "boolean"}))}, 404, 412, body=True)},
+        f"{base}/retaildemand/verify": {"post": _ms_op(
+            "Text the card's holder a code before points are spent", {"200": _json(_obj(
+                ("verificationCode",), verificationCode=_STRING, timeForRepeat=_int(), messageForCashier=_STRING))},
+            404, 412, body=True)},
+        f"{base}/retaildemand": {"post": _ms_op("A sale (a receipt; the same sale again changes nothing)", created,
+                                                409, 412, 422, body=True)},
+        f"{base}/retailsalesreturn": {"post": _ms_op(
+            "A return: the linked sale's points reversed in proportion", created, 409, 412, 422, body=True)},
+        f"{base}/giftcard": {"get": _ms_op(
+            "A gift card (we sell none: INVALID)", {"200": _json(_obj(("name", "id", "status"), name=_STRING,
+                                                                      id=_STRING, status=_STRING))}, 412,
+            params=[_query("name", "The gift card's number.", required=True, type="string", maxLength=100), store])},
+        "/admin/programs/{program_id}/integrations/moysklad": {
+            "get": _op("MoySklad connections (never their tokens; owner)",
+                       _answers({"200": _json(_obj(("items", "next_cursor"),
+                                                   items={"type": "array", "items": connection},
+                                                   next_cursor=_NSTRING))}, 400, 401, 403, 404),
+                       tag="admin", security=_ADMIN, params=[program_id, *_paging(100)]),
+            "post": _op("Connect MoySklad: a token (shown this once) and the base URL to paste into MoySklad (owner)",
+                        _answers({"201": _json({"allOf": [connection, _obj(("token",), token=_STRING)]})},
+                                 400, 401, 403, 404, 413, 415),
+                        tag="admin", security=_ADMIN, params=[program_id],
+                        body=_body(_closed((), label=_nullable(_s(80)), verify_spending={"type": "boolean"}),
+                                   required=False))},
+        "/admin/programs/{program_id}/integrations/moysklad/{connection_id}": {"delete": _op(
+            "Revoke a MoySklad connection (owner)", _answers({"200": _json(connection)}, 401, 403, 404),
+            tag="admin", security=_ADMIN,
+            params=[program_id, _path_param("connection_id", "The connection's id.", maxLength=64)])},
+    })
+    document["components"]["securitySchemes"]["moyskladToken"] = {
+        "type": "apiKey", "in": "header", "name": "Lognex-Discount-API-Auth-Token",
+        "description": "The connection's token (MoySklad sends it with every request)."}
