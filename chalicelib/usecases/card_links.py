@@ -7,26 +7,20 @@ Texts are in the card's language (ru, en); the link is the card's capability lin
 shown anywhere else."""
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from chalicelib import log
+from chalicelib import log, rendering
 from chalicelib.channels import email, sms
+from chalicelib.core import texts
 from chalicelib.queue import fanout
 from chalicelib.queue.budget import Budget
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
-from chalicelib.store.records import Card
+from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
 
 CHANNELS = ("auto", "sms", "email")
 MAX_CARDS = 200  # a chunk of the queue
-
-_TEXTS = {
-    "ru": ("Ваша карта «{program}»: {url}", "Ваша карта лояльности «{program}»"),
-    "en": ("Your {program} card: {url}", "Your {program} loyalty card"),
-}
-
 
 def queue(program_id: str, card_ids: list[str], channel: str = "auto") -> int:
     """Send the cards' links (through the jobs queue; in place without one). Returns the chunks queued."""
@@ -48,31 +42,33 @@ def work(message: dict[str, Any], budget: Budget) -> dict[str, int]:
         if card is None or card.program_id != program.program_id:
             counts["skipped"] += 1
             continue
-        counts[send(card, program.name, channel)] += 1
+        counts[send(card, program, channel)] += 1
     return counts
 
 
-def send(card: Card, program_name: str, channel: str = "auto") -> str:
-    """'sent', 'skipped' (no address for the channel) or 'failed' (logged)."""
-    texts = _TEXTS.get(card.locale or "ru", _TEXTS["ru"])
+def send(card: Card, program: Program, channel: str = "auto", *, asked: bool = False) -> str:
+    """'sent', 'skipped' (no address for the channel) or 'failed' (logged, never raised: a caller that must
+    answer alike whatever happened, the lost-link form, relies on it). `asked`: the member asked for it
+    again (usecases/recovery.py), which the e-mail says. Texts from the customer texts' catalogue."""
+    lang = texts.language(card.locale)
     url = card_views.links(card)["card_url"]
-    text = texts[0].format(program=program_name, url=url)
-    use = channel
-    if channel == "auto":
-        use = "sms" if card.phone else "email"
+    use = ("sms" if card.phone else "email") if channel == "auto" else channel
     try:
         if use == "sms" and card.phone:
-            sms.send(str(card.phone), text)
+            sms.send(str(card.phone), texts.text("recover_sms", lang, program=program.name, url=url))
         elif use == "email" and card.email:
-            email.send(str(card.email), texts[1].format(program=program_name), text,
-                       f'<p>{html.escape(texts[1].format(program=program_name))}: '
-                       f'<a href="{html.escape(url)}">{html.escape(url)}</a></p>',
-                       card_views.unsubscribe_url(card))
+            body = texts.text("recover_email_text" if asked else "recover_sms", lang, program=program.name, url=url)
+            unsubscribe_url = card_views.unsubscribe_url(card)
+            letter = rendering.render_text("email.html", lang, program_name=program.name, brand=program.branding,
+                                           text=body, card_url=url, unsubscribe_url=unsubscribe_url)
+            email.send(str(card.email), texts.text("recover_email_subject", lang, program=program.name), body,
+                       letter, unsubscribe_url)
         else:
             return "skipped"
     except Exception as error:  # noqa: BLE001 - a failed text is logged; the member can ask again (issue 15 item 5)
         log.warning("card_link_failed", program_id=card.program_id, card_id=card.card_id, channel=use,
-                     error_type=type(error).__name__)
+                    error_type=type(error).__name__)
         return "failed"
-    log.info("card_link_sent", program_id=card.program_id, card_id=card.card_id, channel=use)
+    log.info("card_link_resent" if asked else "card_link_sent", program_id=card.program_id, card_id=card.card_id,
+             channel=use)
     return "sent"

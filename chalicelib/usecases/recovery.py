@@ -8,14 +8,12 @@ DynamoDB requests: 2 UpdateItems (the limits), 1 GetItem (the alias), 1 GetItem 
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib import log, rendering
-from chalicelib.channels import email, sms
-from chalicelib.core import texts
+from chalicelib import log
 from chalicelib.store import cards as card_store
 from chalicelib.store import ratelimits
 from chalicelib.store import recovery as recovery_store
 from chalicelib.store.records import Card, Program
-from chalicelib.usecases import cards as card_views
+from chalicelib.usecases import card_links
 
 PER_ADDRESS = 20  # recoveries asked from one client address into one program, per window
 PER_CONTACT = 3  # links sent to one phone or e-mail address, per window (SMS cost; nobody is flooded)
@@ -39,10 +37,7 @@ def resend_link(program: Program, contact: Contact, address: str, now: datetime)
     if card is None:
         log.info("card_link_not_resent", program_id=program.program_id, reason="no_member")
         return
-    if contact.phone:
-        _text(program, card)
-    else:
-        _mail(program, card)
+    card_links.send(card, program, "sms" if contact.phone else "email", asked=True)
 
 
 def _member(program: Program, contact: Contact) -> Card | None:
@@ -57,30 +52,3 @@ def _member(program: Program, contact: Contact) -> Card | None:
     if contact.email and (card.email or "").lower() != contact.email:
         return None
     return card
-
-
-def _text(program: Program, card: Card) -> None:
-    message = texts.text("recover_sms", card.locale, program=program.name, url=card_views.links(card)["card_url"])
-    try:
-        sms.send(card.phone, message)
-    except sms.SmsError as error:  # the same answer still: a failure must not tell that a member exists
-        log.error("card_link_not_resent", program_id=program.program_id, card_id=card.card_id, reason=str(error))
-        return
-    log.info("card_link_resent", program_id=program.program_id, card_id=card.card_id, channel="sms")
-
-
-def _mail(program: Program, card: Card) -> None:
-    lang = texts.language(card.locale)
-    url = card_views.links(card)["card_url"]
-    body = texts.text("recover_email_text", lang, program=program.name, url=url)
-    unsubscribe_url = card_views.unsubscribe_url(card)
-    html = rendering.render_text("email.html", lang, program_name=program.name, brand=program.branding,
-                                 text=body, card_url=url, unsubscribe_url=unsubscribe_url)
-    try:
-        email.send(card.email or "", texts.text("recover_email_subject", lang, program=program.name), body, html,
-                   unsubscribe_url)
-    except Exception as error:  # noqa: BLE001 - any failure answers alike (see _text); the log says which
-        log.error("card_link_not_resent", program_id=program.program_id, card_id=card.card_id,
-                  reason=type(error).__name__)
-        return
-    log.info("card_link_resent", program_id=program.program_id, card_id=card.card_id, channel="email")
