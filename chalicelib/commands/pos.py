@@ -55,14 +55,15 @@ def _lines(data: dict[str, Any]) -> tuple[ReceiptLine, ...] | None:
     for index, raw in enumerate(v.read_list(data, "lines", max_items=MAX_LINES)):
         p = f"lines[{index}]"
         line = v.require_object(raw, p)
-        v.reject_unknown(line, {"sku", "name", "qty", "amount"}, p)
+        v.reject_unknown(line, {"sku", "name", "qty", "amount", "category"}, p)
         qty = line.get("qty", 1)
         if isinstance(qty, bool) or not isinstance(qty, (int, float)) or qty < 0 or qty > MAX_QTY:
             raise InvalidInput(f"'{p}.qty' must be a number from 0 to {MAX_QTY}.", code="invalid_value",
                                field=f"{p}.qty")
         sku = v.read_str(line, "sku", prefix=p, max_len=64)
         name = v.read_str(line, "name", prefix=p, max_len=200)
-        clean.append(ReceiptLine(sku, name, qty, _required_int(line, "amount", -MAX_TOTAL, prefix=p)))
+        category = v.read_str(line, "category", prefix=p, max_len=64)
+        clean.append(ReceiptLine(sku, name, qty, _required_int(line, "amount", -MAX_TOTAL, prefix=p), category))
     return tuple(clean)
 
 
@@ -107,21 +108,29 @@ class RecordReceipt:
     card: str | None
     lines: tuple[ReceiptLine, ...] | None
     request_hash: str
+    rewards: int = 0  # a stamp card's full cards redeemed with this receipt
+    offer_id: str | None = None  # a held offer redeemed with this receipt
 
     @classmethod
     def parse(cls, data: dict[str, Any], program: ProgramTerms, now: datetime) -> RecordReceipt:
-        v.reject_unknown(data, {"receipt_id", "card", "total", "currency", "lines", "redeem", "created_at"})
+        v.reject_unknown(data, {"receipt_id", "card", "total", "currency", "lines", "redeem", "created_at", "rewards",
+                                "offer_id"})
         receipt_id = _required_id(data, "receipt_id")
         total = _required_int(data, "total", 0)
         redeem = v.read_int(data, "redeem", minimum=0, maximum=MAX_TOTAL, default=0) or 0
+        rewards = v.read_int(data, "rewards", minimum=0, maximum=1000, default=0) or 0
+        offer_id = v.read_str(data, "offer_id", max_len=64, pattern=v.ID_PATTERN, strip=False)
         lines = _lines(data)
         currency = _currency(program, data)
         business_day = _business_day(program, data, now)
         raw_card = data.get("card")
         if raw_card is None and redeem:
             raise RuleViolation("Points can be redeemed only with a card.", code="redeem_without_card", field="redeem")
+        if raw_card is None and (rewards or offer_id):
+            raise RuleViolation("Rewards and offers can be redeemed only with a card.", code="redeem_without_card",
+                                field="rewards" if rewards else "offer_id")
         card = None if raw_card is None else card_number_of(raw_card)
-        return cls(receipt_id, total, redeem, currency, business_day, card, lines, body_hash(data))
+        return cls(receipt_id, total, redeem, currency, business_day, card, lines, body_hash(data), rewards, offer_id)
 
     @property
     def record_key(self) -> str:

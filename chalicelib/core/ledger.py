@@ -18,11 +18,19 @@ Days are program-local ISO dates; money is integer minor units; points are integ
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
+from chalicelib.core import challenges as challenge_rules
 from chalicelib.core import lots as lot_rules
+from chalicelib.core import offers as offer_rules
+from chalicelib.core import products as product_rules
+from chalicelib.core import surveys as survey_rules
+from chalicelib.core.challenges import Progress
 from chalicelib.core.kinds import ReceiptLine, kind_named
+from chalicelib.core.kinds.base import Sale
 from chalicelib.core.lots import Lot
 from chalicelib.core.mechanics import Mechanics
+from chalicelib.core.offers import HeldOffer
 from chalicelib.core.percent import WHOLE
 from chalicelib.errors import RuleViolation
 
@@ -41,6 +49,10 @@ class CardState:
     first_purchase_on: str | None = None
     last_purchase_on: str | None = None
     owed: int = 0  # refunded points the customer had already spent; settled from the next points received
+    offers: tuple[HeldOffer, ...] = ()  # offers issued to the card (core/offers.py), used ones until dropped
+    challenges: tuple[Progress, ...] = ()  # progress in the program's challenges (core/challenges.py)
+    products: dict[str, int] = field(default_factory=dict)  # units bought by SKU, for favourite-product offers
+    surveyed_on: str | None = None  # the last day a survey was asked of this card (core/surveys.py)
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,8 @@ class Outcome:
     redeemed: int = 0
     shortfall: int = 0  # points a refund took back that the customer had already spent: now owed
     settled: int = 0  # owed points taken from what this operation gave
+    details: dict[str, Any] = field(default_factory=dict)  # more of the answer: lines, discount, offer, bonuses…
+    survey: bool = False  # a receipt: ask this card a survey (core/surveys.py)
 
 
 class _Book:
@@ -164,20 +178,19 @@ def _expired(lot: Lot, today: str) -> bool:
 
 def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, today: date,  # noqa: PLR0913 (the state, the rules, and the operation's own keyword arguments)
             lot_id: str, receipt_ref: str, business_day: str | None = None,
-            lines: Sequence[ReceiptLine] = ()) -> Outcome:
+            lines: Sequence[ReceiptLine] = (), rewards: int = 0, offer_id: str | None = None,
+            local_time: str | None = None) -> Outcome:
     """`business_day`: the day the sale happened at the till (the POS's created_at), which the spend
-    and visit history are kept by; points are earned today. `lines`: the receipt's lines, which the
-    program's kind receives (none of today's kinds looks at them)."""
+    and visit history are kept by; points are earned today. `lines`: the receipt's lines, priced by
+    the product rules (core/products.py). `rewards`: a stamp card's full cards redeemed; `offer_id`: a
+    held offer redeemed (core/offers.py); `local_time`: "HH:MM" program-local, for offers' hours."""
     day = today.isoformat()
     sold_on = business_day or day
-    if redeem:
-        if mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
-            raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
-                                code="redeem_below_minimum", field="redeem")
-        allowed = max_redeem(mechanics, state, total, day)
-        if redeem > allowed:
-            raise RuleViolation(f"At most {allowed} points can pay for this receipt.", code="redeem_not_allowed",
-                                field="redeem")
+    sale = Sale(total=total, lines=tuple(lines), today=today, sold_on=sold_on, receipt_ref=receipt_ref,
+                local_time=local_time)
+    pricing = product_rules.price(mechanics, mechanics.tier(state.tier), sale)
+    _check_redeem(mechanics, state, total, redeem, day)
+    taken = offer_rules.take(state.offers, mechanics, sale, pricing, offer_id)
     book = _Book(state)
     burn_expired(book, day)
     if redeem:
@@ -188,16 +201,62 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     if earned:
         book.add_lot("earn", lot_rules.accrue(mechanics, lot_id=lot_id, source="purchase", points=earned,
                                               today=today, ref=receipt_ref, pending=True))
+    if taken.points:
+        book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}o", source="offer", points=taken.points,
+                                               today=today, ref=receipt_ref))
     paid = total - redeem * mechanics.point_value
+    step = challenge_rules.advance(book.state.challenges, mechanics, sale, pricing, paid)
+    held, bonuses = _rewards(book, mechanics, step, taken.offers, today=today, lot_id=lot_id)
+    counts = offer_rules.tally(book.state.products, lines)
+    held = offer_rules.auto_issue(held, mechanics, counts, today, lot_id)
+    asked = survey_rules.due(book.state.surveyed_on, mechanics, sale)
     spend, visits = _prune(dict(book.state.spend), day), _prune(dict(book.state.visits), day)
     spend[sold_on] = spend.get(sold_on, 0) + paid
     visits[sold_on] = visits.get(sold_on, 0) + 1
     first = min(known for known in (book.state.first_purchase_on, sold_on) if known)
     last = max(known for known in (book.state.last_purchase_on, sold_on) if known)
     after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1,
-                    revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last)
+                    revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last,
+                    offers=held, challenges=step.progress, products=counts,
+                    surveyed_on=day if asked else book.state.surveyed_on)
     after = replace(after, tier=upgraded_tier(after, mechanics, today))
-    return Outcome(after, tuple(book.entries), earned=earned, redeemed=redeem, settled=book.settled)
+    details: dict[str, Any] = {"offer": taken.detail, "discount": taken.discount, "bonuses": bonuses}
+    return Outcome(after, tuple(book.entries), earned=earned + taken.points, redeemed=redeem, settled=book.settled,
+                   details={key: value for key, value in details.items() if value}, survey=asked)
+
+
+def _check_redeem(mechanics: Mechanics, state: CardState, total: int, redeem: int, day: str) -> None:
+    """Points asked to pay for a receipt: at least the program's minimum, at most what `max_redeem` allows."""
+    if not redeem:
+        return
+    if mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
+        raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
+                            code="redeem_below_minimum", field="redeem")
+    allowed = max_redeem(mechanics, state, total, day)
+    if redeem > allowed:
+        raise RuleViolation(f"At most {allowed} points can pay for this receipt.", code="redeem_not_allowed",
+                            field="redeem")
+
+
+def _rewards(book: _Book, mechanics: Mechanics, step: challenge_rules.Step, held: tuple[HeldOffer, ...], *,  # noqa: PLR0913 (the book, the rules, what the receipt decided)
+             today: date, lot_id: str) -> tuple[tuple[HeldOffer, ...], list[dict[str, Any]]]:
+    """Completed challenges' rewards and the first purchase's bonus, added to the book: the card's offers
+    after them and what the answer's `bonuses` lists."""
+    bonuses: list[dict[str, Any]] = []
+    for index, reward in enumerate(step.rewards):
+        if reward.points:
+            book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}c{index}", source="challenge",
+                                                   points=reward.points, today=today, ref=reward.challenge))
+            bonuses.append({"source": "challenge", "id": reward.challenge, "points": reward.points})
+        if reward.offer:
+            held = offer_rules.issue(held, mechanics, reward.offer, today, f"{lot_id}c{index}")
+            bonuses.append({"source": "challenge", "id": reward.challenge, "offer": reward.offer})
+    if not book.state.receipts and mechanics.actions.first_purchase:
+        book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}f", source="action",
+                                               points=mechanics.actions.first_purchase, today=today,
+                                               ref="first_purchase"))
+        bonuses.append({"source": "action", "id": "first_purchase", "points": mechanics.actions.first_purchase})
+    return held, bonuses
 
 
 def _prune(by_day: dict[str, int], day: str) -> dict[str, int]:
@@ -218,6 +277,7 @@ class ReceiptTotals:
     reversed: int = 0
     returned: int = 0
     business_day: str | None = None
+    offer_id: str | None = None  # the held offer the receipt redeemed (given back by a full refund)
 
 
 def refund_points(totals: ReceiptTotals, amount: int) -> tuple[int, int]:
@@ -271,7 +331,11 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
     spend = dict(book.state.spend)
     if totals.business_day and totals.business_day in spend:
         spend[totals.business_day] = spend[totals.business_day] - min(refunded_money, spend[totals.business_day])
-    after = replace(book.state, spend=spend, revenue=max(0, book.state.revenue - max(0, refunded_money)))
+    held = book.state.offers
+    if totals.offer_id and totals.refunded + amount == totals.total:  # the whole receipt: its offer is back
+        held = offer_rules.give_back(held, totals.offer_id, receipt_ref)
+    after = replace(book.state, spend=spend, revenue=max(0, book.state.revenue - max(0, refunded_money)),
+                    offers=held)
     return Outcome(after, tuple(book.entries), earned=-reverse, redeemed=-give_back, shortfall=reverse - taken,
                    settled=book.settled)
 

@@ -8,7 +8,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.core import actions as action_rules
+from chalicelib.core import challenges as challenge_rules
+from chalicelib.core import offers as offer_rules
+from chalicelib.core import products as product_rules
 from chalicelib.core import program_texts
+from chalicelib.core import stamps as stamp_rules
+from chalicelib.core import surveys as survey_rules
 from chalicelib.core import validation as v
 from chalicelib.core.kinds import KINDS as KIND_REGISTRY
 from chalicelib.core.percent import percent as basis_points_to_percent
@@ -60,6 +66,12 @@ class Mechanics:
     lost_after_days: int = 90  # … sleeping up to this, lost beyond (an older program uses its purchase gap)
     quiet_hours: tuple[str, str] | None = ("22:00", "09:00")  # program-local; messages wait until it ends
     max_messages_per_week: int | None = 3  # per customer; service messages (expiry warnings) are exempt
+    stamps: stamp_rules.StampRules | None = None  # a `stamps` program's card (core/stamps.py)
+    products: tuple[product_rules.ProductRule, ...] = ()  # per-product earning and exclusions (core/products.py)
+    offers: tuple[offer_rules.OfferDef, ...] = ()  # offers a card may hold (core/offers.py)
+    challenges: tuple[challenge_rules.Challenge, ...] = ()  # goals counted from receipts (core/challenges.py)
+    actions: action_rules.ActionBonuses = action_rules.ActionBonuses()  # bonuses for actions (core/actions.py)
+    survey: survey_rules.SurveySettings | None = None  # NPS/CSI after a purchase (core/surveys.py)
 
     def tier(self, tier_id: str | None) -> Tier:
         for tier in self.tiers:
@@ -74,7 +86,7 @@ _FIELDS = {
     "kind", "point_value", "tiers", "tier_window_days", "tier_downgrade", "redeem_cap_percent",
     "min_redeem_points", "welcome_bonus", "referral", "lifetime_days", "lifetime_by_source",
     "pending_days", "expiry_warning_days", "birthday", "winback", "activity_window_days", "messaging",
-    "lifecycle",
+    "lifecycle", "stamps", "products", "offers", "challenges", "actions", "survey",
 }
 MAX_POINTS = 10_000_000
 
@@ -155,6 +167,14 @@ def parse(data: object, base: Mechanics | None = None) -> Mechanics:
         lost_after_days=lost_after_days,
         quiet_hours=quiet,
         max_messages_per_week=cap,
+        stamps=stamp_rules.parse(data["stamps"], "mechanics.stamps") if "stamps" in data else cur.stamps,
+        products=product_rules.parse(data["products"], "mechanics.products") if "products" in data else cur.products,
+        offers=offer_rules.parse(data["offers"], "mechanics.offers") if "offers" in data else cur.offers,
+        challenges=(challenge_rules.parse(data["challenges"], "mechanics.challenges") if "challenges" in data
+                    else cur.challenges),
+        actions=(action_rules.parse(data["actions"], "mechanics.actions", cur.actions) if "actions" in data
+                 else cur.actions),
+        survey=survey_rules.parse(data["survey"], "mechanics.survey") if "survey" in data else cur.survey,
     )
 
 
@@ -224,6 +244,12 @@ def to_dict(m: Mechanics) -> dict[str, Any]:
         "lifecycle": {"active_days": m.active_days, "lost_after_days": m.lost_after_days},
         "messaging": {"quiet_hours": list(m.quiet_hours) if m.quiet_hours else None,
                       "max_per_week": m.max_messages_per_week},
+        "stamps": stamp_rules.to_json(m.stamps),
+        "products": product_rules.to_json(m.products),
+        "offers": offer_rules.to_json(m.offers),
+        "challenges": challenge_rules.to_json(m.challenges),
+        "actions": action_rules.to_json(m.actions),
+        "survey": survey_rules.to_json(m.survey),
     }
 
 

@@ -9,8 +9,10 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from chalicelib.core import lots as lot_rules
+from chalicelib.core.challenges import Progress
 from chalicelib.core.ledger import CardState
 from chalicelib.core.lots import Lot
+from chalicelib.core.offers import HeldOffer
 from chalicelib.store import aliases, analytics, db, outbox, pages
 from chalicelib.store.models import Alias, Card, LedgerEntry
 from chalicelib.store.models import Lot as LotAttribute
@@ -177,17 +179,36 @@ def ledger_page(card_id: str, limit: int, cursor: str | None) -> tuple[list[Ledg
 
 def state_of(card: Card) -> CardState:
     stats = card.stats or {}
+    perks = card.perks or {}
     return CardState(balance=int(card.balance), lots=tuple(lots_of(card)), tier=card.tier,
                      spend=dict(stats.get("spend", {})), visits=dict(stats.get("visits", {})),
                      receipts=int(stats.get("receipts", 0)),
                      revenue=int(stats.get("revenue", 0)), first_purchase_on=stats.get("first_purchase_on"),
-                     last_purchase_on=stats.get("last_purchase_on"), owed=int(card.owed or 0))
+                     last_purchase_on=stats.get("last_purchase_on"), owed=int(card.owed or 0),
+                     offers=tuple(HeldOffer.from_json(item) for item in perks.get("offers", ())),
+                     challenges=tuple(Progress.from_json(item) for item in perks.get("challenges", ())),
+                     products={sku: int(units) for sku, units in perks.get("products", {}).items()},
+                     surveyed_on=perks.get("surveyed_on"))
+
+
+def perks_of(state: CardState) -> dict[str, Any] | None:
+    """What the card item keeps of a state's offers, challenges, units by SKU and last survey (None: none)."""
+    perks = {"offers": [offer.to_json() for offer in state.offers],
+             "challenges": [progress.to_json() for progress in state.challenges],
+             "products": dict(state.products), "surveyed_on": state.surveyed_on}
+    return perks if any(perks.values()) else None
+
+
+def shown_on_pass(card: Card) -> tuple[Any, ...]:
+    """What the wallet card shows of the state: a change of it updates the pass."""
+    held = (card.perks or {}).get("offers", ())
+    return (int(card.balance), card.tier, tuple(offer["held_id"] for offer in held if not offer.get("used_by")))
 
 
 def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> bool:
     """Copy a new points state onto the card item (not yet written). Returns whether what the wallet
     shows changed, in which case the pass is marked changed (version and time) for Apple and Google."""
-    shown_before = (int(card.balance), card.tier)
+    shown_before = shown_on_pass(card)
     card.balance = state.balance
     card.owed = state.owed
     card.lots = [to_attribute(lot) for lot in state.lots]
@@ -195,11 +216,12 @@ def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> b
     set_tier_key(card, first_tier)
     card.stats = {"spend": state.spend, "visits": state.visits, "receipts": state.receipts, "revenue": state.revenue,
                   "first_purchase_on": state.first_purchase_on, "last_purchase_on": state.last_purchase_on}
+    card.perks = perks_of(state)
     card.last_visit_on = state.last_purchase_on
     card.last_visit_key = f"{card.program_id}#{state.last_purchase_on}" if state.last_purchase_on else None
     expiry = lot_rules.next_expiry(state.lots)
     card.expiry_key = f"{card.program_id}#{expiry}" if expiry else None
-    changed = shown_before != (state.balance, state.tier)
+    changed = shown_before != shown_on_pass(card)
     if changed:
         mark_pass_changed(card, now)
     return changed

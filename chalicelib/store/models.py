@@ -209,6 +209,7 @@ class Card(Model):
     tier = UnicodeAttribute()
     lots = ListAttribute(of=Lot, default=list)
     stats = JSONAttribute(default=dict)  # compact history: spend and visits by local day, first/last purchase
+    perks = JSONAttribute(null=True)  # held offers, challenge progress, units by SKU, last survey (store/cards.py)
     last_visit_on = UnicodeAttribute(null=True)
     pass_version = NumberAttribute(default=1)  # bumped whenever what the wallet shows changes
     pass_changed_at = NumberAttribute()  # microseconds since the epoch of that change

@@ -54,7 +54,13 @@ class OperationRecord:
     def totals(self) -> ledger.ReceiptTotals:
         return ledger.ReceiptTotals(total=self.total, earned=self.earned, redeemed=self.redeemed,
                                     refunded=self.refunded_amount, reversed=self.points_reversed,
-                                    returned=self.points_returned, business_day=self.business_day)
+                                    returned=self.points_returned, business_day=self.business_day,
+                                    offer_id=self.redeemed_offer())
+
+    def redeemed_offer(self) -> str | None:
+        """The held offer a receipt redeemed (its answer's `offer.id`), if any."""
+        offer = (self.response or {}).get("offer")
+        return offer.get("id") if isinstance(offer, dict) else None
 
 
 @dataclass(frozen=True)

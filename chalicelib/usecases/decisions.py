@@ -160,15 +160,16 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     stamp = micros(now)
     outcome = ledger.receipt(card.state, mechanics, total=command.total, redeem=command.redeem, today=today,
                              lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day,
-                             lines=command.lines or ())
+                             lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
+                             local_time=local_time(program, now))
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
                           "available": lot_rules.available(outcome.state.lots, today.isoformat()),
-                          "tier": outcome.state.tier}, outcome)
+                          "tier": outcome.state.tier, **outcome.details}, outcome)
     record = NewRecord(command.record_key, "receipt", command.request_hash, answer, card.card_id,
                        {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed})
     changes = [CardChange(card, outcome, "receipt", command.receipt_id, command.record_key,
-                          entry_tag(command.record_key))]
+                          entry_tag(command.record_key), messages=survey_messages(program, card, outcome, now))]
     if referrer is not None and referrer.status == "active" and first_referred_purchase(card, mechanics, outcome):
         key = f"referral#{card.card_id}"
         reward = ledger.bonus(referrer.state, mechanics, source="referral", points=mechanics.referrer_bonus,
@@ -178,6 +179,16 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     counts = with_money(points_by_day(today.isoformat(), *(change.outcome for change in changes)),
                         command.business_day, numbers.sale_counts(paid, member=True))
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts)
+
+
+def local_time(program: Program, now: datetime) -> str:
+    """"HH:MM" in the program's time zone (offers valid at some hours read it)."""
+    return now.astimezone(clock.zone(program.timezone)).strftime("%H:%M")
+
+
+def survey_messages(program: Program, card: LedgerCard, outcome: Outcome, now: datetime) -> tuple[QueuedMessage, ...]:
+    """The survey a receipt asks (core/surveys.py decided whether), queued with it. SEAM: part H4."""
+    return ()
 
 
 def first_referred_purchase(card: LedgerCard, mechanics: mech.Mechanics, outcome: Outcome | None = None) -> bool:

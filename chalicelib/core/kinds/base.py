@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # mechanics imports the registry to validate `kind`: at run time the names suffice
@@ -21,10 +22,27 @@ class ReceiptLine:
     name: str | None
     qty: float  # a count, or a weight (0.35 kg)
     amount: int  # minor units; negative for a discount line
+    category: str | None = None  # the POS's product group ("coffee", "tobacco"), which product rules match
 
     def to_json(self) -> dict[str, Any]:
         """As the receipt's record keeps it."""
-        return {"sku": self.sku, "name": self.name, "qty": self.qty, "amount": self.amount}
+        data: dict[str, Any] = {"sku": self.sku, "name": self.name, "qty": self.qty, "amount": self.amount}
+        if self.category is not None:
+            data["category"] = self.category
+        return data
+
+
+@dataclass(frozen=True)
+class Sale:
+    """What a receipt is, as every rule of a receipt (kinds, product rules, offers, challenges,
+    surveys) reads it: the money, the lines, and when (program-local)."""
+
+    total: int  # minor units, before points pay any of it
+    lines: tuple[ReceiptLine, ...]  # empty when the POS sent none
+    today: date  # the day points are earned (program-local)
+    sold_on: str  # the program-local day the sale happened at the till (ISO)
+    receipt_ref: str  # the POS's receipt id
+    local_time: str | None = None  # "HH:MM" program-local when recorded; None when not known (a quote has it)
 
 
 @dataclass(frozen=True)
