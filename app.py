@@ -19,6 +19,7 @@ from chalicelib.api import (
     join,
     lookups,
     moysklad,
+    offers,
     openapi,
     passkit,
     pos,
@@ -54,6 +55,7 @@ app.register_blueprint(intake.bp)  # issue 15: integrations' settings, web forms
 app.register_blueprint(openapi.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(schedules.bp)
+app.register_blueprint(offers.bp)  # part H2 "offers": /admin/cards/{card_id}/offers
 
 
 def outbox_stream(event: dict[str, Any], context: object) -> object:

@@ -100,6 +100,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "Вы просили прислать ссылку на карту «{program}» ещё раз. Вот она: {url}\n"
                               "Если вы не просили, просто не обращайте внимания на это письмо.",
         "wallets": "Кошелёк в телефоне",
+        # --- part H2 "offers": the message a new offer arrives with (decisions.offer_issued_texts) ---
+        "offer_issued": "Новое предложение для вас: {name} — {reward}. Действует до {date}.",
+        "offer_reward_points": "{points} в подарок",
+        "offer_reward_percent": "скидка {percent}%",
+        "offer_reward_free_item": "{item} в подарок",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -170,6 +175,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "You asked for the link to your {program} card again. Here it is: {url}\n"
                               "If you did not ask, simply ignore this email.",
         "wallets": "Wallet on your phone",
+        # --- part H2 "offers": the message a new offer arrives with (decisions.offer_issued_texts) ---
+        "offer_issued": "A new offer for you: {name}, {reward}. Valid until {date}.",
+        "offer_reward_points": "{points} extra",
+        "offer_reward_percent": "{percent}% off",
+        "offer_reward_free_item": "a free {item}",
     },
 }
 

@@ -1,7 +1,7 @@
-"""Campaigns: an admin picks an audience, writes the text in Russian and English, optionally a bonus,
-sees how many it will reach, and sends it now or at a set time. Each card gets the bonus once (through
-the ledger, keyed by campaign and card) and the message through `notices` (consent, quiet hours, cap);
-the campaign keeps the counts of what happened."""
+"""Campaigns: an admin picks an audience, writes the text in Russian and English, optionally a bonus
+and an offer to hold on the card, sees how many it will reach, and sends it now or at a set time. Each
+card gets the bonus and the offer once (through the ledger, keyed by campaign and card) and the message
+through `notices` (consent, quiet hours, cap); the campaign keeps the counts of what happened."""
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, NotRequired, TypedDict, cast
@@ -10,6 +10,7 @@ from chalicelib import log
 from chalicelib.channels import registry as channels
 from chalicelib.core import clock, segments
 from chalicelib.core import mechanics as mech
+from chalicelib.core import offers as offer_rules
 from chalicelib.core import validation as v
 from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound, TryAgain
 from chalicelib.queue import budget as job_budget
@@ -20,10 +21,11 @@ from chalicelib.store import db, ids, messages
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import analytics, notices
+from chalicelib.usecases import offers as offer_cases
 from chalicelib.usecases.ledger import GiveBonus, apply, ledger_card
 
 Campaign = Any  # the stored campaign (store/campaigns.py)
-FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels"}
+FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels", "offer"}
 
 
 class CampaignCounts(TypedDict):
@@ -50,6 +52,7 @@ class CampaignView(TypedDict):
     texts: dict[str, str]
     channels: list[str]
     bonus: int
+    offer: str | None
     send_at: str | None
     status: str
     counts: CampaignCounts
@@ -95,6 +98,9 @@ def create(program: Program, data: dict[str, Any], actor: str, now: datetime) ->
                                field="send_at") from None
         send_at = db.iso(moment)
     chosen = read_channels(data)
+    offer = v.read_str(data, "offer", max_len=40, pattern=v.ID_PATTERN, strip=False)
+    if offer is not None and offer_rules.definition(mechanics, offer) is None:
+        raise NotFound("The program has no such offer.", code="offer_not_found", field="offer")
     return campaign_store.create(program.program_id, ids.new_id("cp"),
                                  name=v.read_str(data, "name", required=True, max_len=120), channels=chosen,
                                  audience=segments.parse_audience(data.get("audience") or {"kind": "all"},
@@ -102,7 +108,7 @@ def create(program: Program, data: dict[str, Any], actor: str, now: datetime) ->
                                  texts=clean,
                                  bonus=v.read_int(data, "bonus", minimum=0, maximum=mech.MAX_POINTS, default=0),
                                  send_at=send_at, status="scheduled" if send_at else "draft", counts={},
-                                 created_by=actor, created_at=db.iso(now))
+                                 created_by=actor, created_at=db.iso(now), **({"offer": offer} if offer else {}))
 
 
 def get(program: Program, campaign_id: str) -> Campaign:
@@ -237,6 +243,9 @@ def send_one(program: Program, campaign: Campaign, card: Card | None, now: datet
         if campaign.bonus:
             card = _bonus(program, campaign, card, now)
             bonus = True
+        offer = offer_of(campaign)
+        if offer:
+            card = offer_cases.campaign_offer(program, campaign.campaign_id, offer, card, now)
         outcome = _message(program, campaign, card, now)
         if outcome is None:
             return "deferred"
@@ -264,6 +273,11 @@ def _bonus(program: Program, campaign: Campaign, card, now: datetime):
         return card_store.get(card.card_id, consistent=True)
     assert result.card is not None  # a bonus always changes its card
     return result.card.item
+
+
+def offer_of(campaign: Campaign) -> str | None:
+    """The offer definition the campaign issues to each card (store/models.py Campaign.offer), if any."""
+    return getattr(campaign, "offer", None)
 
 
 def _message(program: Program, campaign: Campaign, card: Card, now: datetime) -> str | None:
@@ -348,7 +362,7 @@ def progress(campaign: Campaign) -> CampaignCounts:
 def view(campaign: Campaign, audience_size: int | None = None) -> CampaignView:
     answer: CampaignView = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
                             "texts": campaign.texts, "channels": campaign.channels or list(channels.offered()),
-                            "bonus": int(campaign.bonus), "send_at": campaign.send_at,
+                            "bonus": int(campaign.bonus), "offer": offer_of(campaign), "send_at": campaign.send_at,
                             "status": campaign.status, "counts": progress(campaign), "last_error": campaign.last_error,
                             "created_by": campaign.created_by, "created_at": campaign.created_at,
                             "started_at": campaign.started_at, "sent_at": campaign.sent_at}

@@ -9,17 +9,21 @@ are raised here."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from chalicelib.commands.adjustments import AdjustBalance
+from chalicelib.commands.offers import IssueOffer, WithdrawOffer
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.core import analytics as numbers
 from chalicelib.core import clock, ledger, messaging
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
-from chalicelib.core.ledger import Outcome
+from chalicelib.core import offers as offer_rules
+from chalicelib.core import texts as catalogue
+from chalicelib.core.ledger import CardState, Outcome
+from chalicelib.core.offers import HeldOffer
 from chalicelib.errors import RuleViolation
 from chalicelib.store.plans import (
     CardChange,
@@ -168,8 +172,9 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
                           "tier": outcome.state.tier, **outcome.details}, outcome)
     record = NewRecord(command.record_key, "receipt", command.request_hash, answer, card.card_id,
                        {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed})
+    messages = (*offer_messages(program, card.state, outcome.state, now), *survey_messages(program, card, outcome, now))
     changes = [CardChange(card, outcome, "receipt", command.receipt_id, command.record_key,
-                          entry_tag(command.record_key), messages=survey_messages(program, card, outcome, now))]
+                          entry_tag(command.record_key), messages=messages)]
     if referrer is not None and referrer.status == "active" and first_referred_purchase(card, mechanics, outcome):
         key = f"referral#{card.card_id}"
         reward = ledger.bonus(referrer.state, mechanics, source="referral", points=mechanics.referrer_bonus,
@@ -243,3 +248,68 @@ def decide_adjustment(command: AdjustBalance, program: Program, card: LedgerCard
                         entry_tag(command.record_key), actor=command.actor, reason=command.reason)
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,),
                 counts=points_by_day(today.isoformat(), outcome))
+
+
+# --- offers held on the card (core/offers.py) ----------------------------------------------------------
+
+def decide_issue_offer(command: IssueOffer, program: Program, card: LedgerCard, now: datetime) -> Plan:
+    """An offer issued to a card (by an admin or a campaign): the card's offers change, no ledger entry;
+    the pass shows it and, unless a campaign sends its own text, the holder is told."""
+    if card.status != "active":
+        raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
+    mechanics = mech.from_stored(program.mechanics)
+    today = today_of(program, now)
+    held_id = f"o{micros(now):x}"
+    held = offer_rules.issue(card.state.offers, mechanics, command.offer, today, held_id, strict=command.strict)
+    issued = next((item for item in held if item.held_id == held_id), None)  # None: a campaign's full card
+    state = replace(card.state, offers=held)
+    answer = offer_rules.view(issued, mechanics, None, today) if issued is not None else {"id": None}
+    messages = offer_messages(program, card.state, state, now) if command.notify else ()
+    record = NewRecord(command.record_key, "offer", command.request_hash, answer, card.card_id,
+                       business_day_fields(today))
+    change = CardChange(card, Outcome(state, ()), command.cause_type, command.idempotency_key, command.record_key,
+                        entry_tag(command.record_key), actor=command.actor, messages=messages)
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,))
+
+
+def decide_withdraw_offer(command: WithdrawOffer, program: Program, card: LedgerCard, now: datetime) -> Plan:
+    """A held offer taken off the card by an admin (NotFound offer_not_found when the card has none such)."""
+    mechanics = mech.from_stored(program.mechanics)
+    state = replace(card.state, offers=offer_rules.withdraw(card.state.offers, command.held_id))
+    record = NewRecord(command.record_key, "offer_withdrawal", command.request_hash, {"id": command.held_id},
+                       card.card_id, business_day_fields(today_of(program, now)))
+    change = CardChange(card, Outcome(state, ()), "admin", command.held_id, command.record_key,
+                        entry_tag(command.record_key), actor=command.actor)
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,))
+
+
+def offer_messages(program: Program, before: CardState, after: CardState, now: datetime) -> tuple[QueuedMessage, ...]:
+    """`offer_issued` for each offer the card did not hold before (issued by an admin, a completed
+    challenge or a favourite product), marketing: quiet hours delay it and the weekly cap may skip it."""
+    known = {item.held_id for item in before.offers}
+    new = [item for item in after.offers if item.held_id not in known]
+    if not new:  # most receipts: nothing more to read
+        return ()
+    mechanics = mech.from_stored(program.mechanics)
+    today = today_of(program, now)
+    return tuple(queued_message(program, "offer_issued", offer_issued_texts(mechanics, item, today), now,
+                                service=False) for item in new)
+
+
+def offer_issued_texts(mechanics: mech.Mechanics, held: HeldOffer, today: date) -> dict[str, str]:
+    """The new offer's message in every language: its name, what it gives and until when."""
+    texts = {}
+    for lang in catalogue.LANGUAGES:
+        shown = offer_rules.view(held, mechanics, lang, today)
+        reward = shown["reward"] or {}
+        if reward.get("type") == "points":
+            worth = catalogue.text("offer_reward_points", lang,
+                                   points=catalogue.count(reward["points"], "points", lang))
+        elif reward.get("type") == "percent":
+            worth = catalogue.text("offer_reward_percent", lang, percent=reward["percent"])
+        else:
+            worth = catalogue.text("offer_reward_free_item", lang, item=reward.get("item") or "")
+        until = date.fromisoformat(held.expires_on) if held.expires_on else today
+        texts[lang] = catalogue.text("offer_issued", lang, name=shown["name"], reward=worth,
+                                     date=catalogue.day_text(until, lang, today))
+    return texts

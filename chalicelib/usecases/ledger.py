@@ -1,6 +1,7 @@
 """The one write path for a balance: every change of a card's points (receipt, refund, bonus,
-adjustment, expiry) goes through `apply`, which reads the cards the operation is about, has the pure
-`decide_*` of usecases/decisions.py turn command and state into a `Plan`, and has the store write the plan
+adjustment, expiry) and of the offers it holds (issued, withdrawn) goes through `apply`, which reads
+the cards the operation is about, has the pure `decide_*` of usecases/decisions.py turn command and
+state into a `Plan`, and has the store write the plan
 (store/ledger.py): the operation's record, the ledger entries and the card (with its lots) in one
 DynamoDB transaction, conditioned on the record being new (the idempotency key) and on the card not
 having changed since it was read (its version). Ledger entries are listed in the order changes were
@@ -26,6 +27,7 @@ from typing import Any
 from chalicelib import log
 from chalicelib.commands import body_hash
 from chalicelib.commands.adjustments import AdjustBalance
+from chalicelib.commands.offers import IssueOffer, WithdrawOffer
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, Conflict, NotFound, TryAgain
@@ -38,7 +40,7 @@ from chalicelib.usecases.decisions import BurnExpired, GiveBonus, queued_message
 
 ATTEMPTS = 6
 
-LedgerCommand = RecordReceipt | RecordRefund | AdjustBalance | GiveBonus | BurnExpired
+LedgerCommand = RecordReceipt | RecordRefund | AdjustBalance | GiveBonus | BurnExpired | IssueOffer | WithdrawOffer
 
 # What the jobs and campaigns give through the ledger, importable from here with the loop that runs it.
 __all__ = ["ATTEMPTS", "BurnExpired", "GiveBonus", "LedgerCommand", "Result", "body_hash", "apply", "ledger_card",
@@ -136,7 +138,7 @@ def _read(command: LedgerCommand, program: Program, store: LedgerStore, card_id:
     return _Reading(_card(store, program, command.card_id, preloaded))
 
 
-def _decide(command: LedgerCommand, program: Program, reading: _Reading, now: datetime) -> Plan:
+def _decide(command: LedgerCommand, program: Program, reading: _Reading, now: datetime) -> Plan:  # noqa: PLR0911 (one decision per command)
     if isinstance(command, RecordReceipt):
         return decisions.decide_receipt(command, program, reading.card, reading.referrer, now)
     if isinstance(command, RecordRefund):
@@ -147,4 +149,8 @@ def _decide(command: LedgerCommand, program: Program, reading: _Reading, now: da
         return decisions.decide_adjustment(command, program, reading.card, now)
     if isinstance(command, GiveBonus):
         return decisions.decide_bonus(command, program, reading.card, request_hash(command), now)
+    if isinstance(command, IssueOffer):
+        return decisions.decide_issue_offer(command, program, reading.card, now)
+    if isinstance(command, WithdrawOffer):
+        return decisions.decide_withdraw_offer(command, program, reading.card, now)
     return decisions.decide_expiry(command, program, reading.card, request_hash(command), now)
