@@ -910,7 +910,63 @@ def document() -> dict:
         },
     }
     _moysklad(document)  # moysklad (issue 15)
+    _offers(document)  # offers (issue 16, part H2)
     return document
+
+
+# --- offers (issue 16, part H2): the offers a card holds, redeemed on a receipt, issued by campaigns ------
+
+def _offers(document: dict) -> None:
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    id_pattern = f"^{v.ID_PATTERN}$"
+    reward = {"oneOf": [
+        _obj(("type", "points"), type={"const": "points"}, points=_int(1)),
+        _obj(("type", "percent"), type={"const": "percent"}, percent={"type": "number", "minimum": 0, "maximum": 100}),
+        _obj(("type", "item"), type={"const": "free_item"}, item=_STRING, sku=_STRING)]}
+    schemas["HeldOffer"] = _obj(
+        ("id", "offer", "name", "reward", "valid_until", "status"),
+        id=_STRING | {"description": "The held offer's id on the card: what a receipt's `offer_id` names."},
+        offer=_STRING | {"description": "The offer's definition in the program's `mechanics.offers`."},
+        name=_STRING, reward=_nullable(reward), valid_until=_NSTRING | {"description": "Its last valid day."},
+        status={"type": "string", "enum": ["live", "used", "expired"]},
+        sku=_STRING | {"description": "A personal offer's product (favourite product)."})
+    card_id = _path_param("card_id", "A card's id.", maxLength=64)
+    paths["/admin/cards/{card_id}/offers"] = {
+        "get": _op("The offers a card holds: live, used and expired ones (kept 90 days), newest first",
+                   _answers({"200": _json(_obj(("items",), items={"type": "array", "items": _ref("HeldOffer")}))},
+                            401, 403, 404),
+                   tag="admin", security=_ADMIN, params=[card_id]),
+        "post": _op("Issue one of the program's offers to a card (idempotent on idempotency_key)",
+                    _answers({"201": _json(_ref("HeldOffer")),
+                              "200": _json(_ref("HeldOffer"), "The first answer again (Idempotent-Replay: true).")},
+                             400, 401, 403, 404, 409, 413, 415, 422, 503),
+                    tag="admin", security=_ADMIN, params=[card_id],
+                    description="`404 offer_not_found`: the program defines no such offer; `409 too_many_offers`: "
+                                "the card holds 20 live offers; `422 card_blocked`. The holder gets an "
+                                "`offer_issued` message (quiet hours and the weekly cap apply).",
+                    body=_body(_closed(("offer", "idempotency_key"), offer=_s(40, pattern=id_pattern),
+                                       idempotency_key=_s(64, pattern=id_pattern))))}
+    paths["/admin/cards/{card_id}/offers/{held_id}"] = {"delete": _op(
+        "Take an offer back from a card (used or not; again: the same answer)",
+        _answers({"204": {"description": "Taken back."}}, 401, 403, 404, 409, 503),
+        tag="admin", security=_ADMIN,
+        params=[card_id, _path_param("held_id", "The held offer's `id`.", maxLength=64)])}
+    receipt = paths["/pos/receipts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    receipt["properties"]["offer_id"] = _s(64, pattern=id_pattern) | {
+        "description": "A held offer redeemed with this receipt (once; a full refund gives it back). Refusals "
+                       "(422, field offer_id): offer_not_found, offer_used, offer_expired, offer_not_applicable."}
+    answer = schemas["ReceiptAnswer"]["properties"]
+    answer["offer"] = {"allOf": [_ref("HeldOffer"), _obj(points=_int(1), discount=_int(1))],
+                       "description": "The offer redeemed: bonus `points` (in `earned`) or `discount` (minor units "
+                                      "the till takes off)."}
+    answer.setdefault("discount", _int(0) | {"description": "Minor units the till takes off the receipt."})
+    schemas["Quote"]["properties"].setdefault("offers", {
+        "type": "array", "items": {"allOf": [_ref("HeldOffer"), _obj(applicable={"type": "boolean"})]},
+        "description": "The card's live offers, each saying whether it applies to this sale."})
+    schemas["Campaign"]["properties"]["offer"] = _NSTRING | {
+        "description": "The offer (a definition's id) each card reached is issued, once."}
+    create = paths["/admin/programs/{program_id}/campaigns"]["post"]["requestBody"]["content"]["application/json"]
+    create["schema"]["properties"]["offer"] = _s(40, pattern=id_pattern)
 
 # --- design: card images, and the console's admin reads (campaigns list, a card's messages) ----------
 
