@@ -5,9 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from chalicelib.core import ledger
+from chalicelib.core import ledger, offers
 from chalicelib.core import mechanics as mech
-from chalicelib.core import offers
 from chalicelib.core.kinds.base import ReceiptLine, Sale
 from chalicelib.core.ledger import CardState
 from chalicelib.core.offers import HeldOffer
