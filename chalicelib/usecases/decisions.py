@@ -255,12 +255,14 @@ def decide_adjustment(command: AdjustBalance, program: Program, card: LedgerCard
 def decide_issue_offer(command: IssueOffer, program: Program, card: LedgerCard, now: datetime) -> Plan:
     """An offer issued to a card (by an admin or a campaign): the card's offers change, no ledger entry;
     the pass shows it and, unless a campaign sends its own text, the holder is told."""
-    if card.status != "active":
+    if card.status != "active" and command.strict:
         raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
     mechanics = mech.from_stored(program.mechanics)
     today = today_of(program, now)
     held_id = f"o{micros(now):x}"
-    held = offer_rules.issue(card.state.offers, mechanics, command.offer, today, held_id, strict=command.strict)
+    held = card.state.offers
+    if card.status == "active":  # a campaign's card blocked since its audience was read gets nothing
+        held = offer_rules.issue(held, mechanics, command.offer, today, held_id, strict=command.strict)
     issued = next((item for item in held if item.held_id == held_id), None)  # None: a campaign's full card
     state = replace(card.state, offers=held)
     answer = offer_rules.view(issued, mechanics, None, today) if issued is not None else {"id": None}

@@ -201,3 +201,21 @@ def test_an_admin_takes_an_offer_back_once(offering):
     with pytest.raises(RuleViolation) as gone:
         _receipt(world, "r1", card, 10_000, offer_id=held)
     assert gone.value.code == "offer_not_found"
+
+
+def test_a_campaigns_offer_passes_over_a_full_or_blocked_card_without_stopping(offering):
+    world = offering
+    full, blocked = world.new_card(), world.new_card()
+    for n in range(20):
+        _issue(world, full, "bonus100", key=f"k{n}")
+    passed_over = [full]
+    if hasattr(world, "memory"):  # (blocking a card on moto is the admin API's; the twin is enough here)
+        world.memory.cards[blocked.card_id] = replace(world.memory.cards[blocked.card_id], status="blocked")
+        passed_over.append(blocked)
+    for card in passed_over:
+        command = IssueOffer(card.card_id, "off10", "campaign.cp1", None, "h", cause_type="campaign", notify=False,
+                             strict=False)
+        assert apply(command, world.program, world.moment(), world.store).response == {"id": None}
+    assert len(_offers(world, full)) == 20
+    if hasattr(world, "memory"):
+        assert _offers(world, blocked) == () and world.memory.messages.get(blocked.card_id, []) == []
