@@ -165,9 +165,8 @@ def parse(raw: object, prefix: str) -> tuple[OfferDef, ...]:
         raise InvalidInput(f"'{prefix}' must be a list.", code="invalid_type", field=prefix)
     if len(raw) > MAX_OFFERS:
         raise InvalidInput(f"'{prefix}' may hold at most {MAX_OFFERS} offers.", code="too_many", field=prefix)
-    items = raw
     offers: list[OfferDef] = []
-    for index, item in enumerate(items):
+    for index, item in enumerate(raw):
         offer = _parse_one(item, f"{prefix}[{index}]")
         if any(known.id == offer.id for known in offers):
             raise InvalidInput(f"Offer id '{offer.id}' is used twice.", code="duplicate", field=f"{prefix}[{index}].id")
