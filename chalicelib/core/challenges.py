@@ -177,7 +177,7 @@ def _goal(raw: object, p: str) -> Goal:
 def _names(data: v.Fields, name: str, p: str) -> tuple[str, ...]:
     values = v.read_list(data, name, prefix=p, max_items=MAX_MATCHES)
     for index, value in enumerate(values):
-        if not isinstance(value, str) or not value.strip() or len(value) > 64:  # noqa: PLR2004 (as a line's sku)
+        if not isinstance(value, str) or not value.strip() or len(value) > 64:  # as long as a line's sku
             raise InvalidInput(f"'{p}.{name}[{index}]' must be a non-empty string of at most 64 characters.",
                                code="invalid_value", field=f"{p}.{name}[{index}]")
     return tuple(value.strip() for value in values)

@@ -100,6 +100,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "Вы просили прислать ссылку на карту «{program}» ещё раз. Вот она: {url}\n"
                               "Если вы не просили, просто не обращайте внимания на это письмо.",
         "wallets": "Кошелёк в телефоне",
+        # issue 16, part H3 (challenges): the profile page (api/profile.py) and its bonus
+        "profile_title": "Профиль",
+        "profile_lead": "Добавьте эл. почту и день рождения: поздравим с днём рождения и пришлём ссылку "
+                        "на карту, если она потеряется.",
+        "profile_bonus": "За заполненный профиль", "profile_email": "Эл. почта",
+        "profile_birthday": "День рождения", "profile_submit": "Сохранить", "profile_back": "К карте",
+        "profile_saved": "Профиль сохранён.", "profile_saved_bonus": "Профиль заполнен: начислили {bonus}.",
+        "form_email_required": "Введите адрес эл. почты.", "form_birthday_required": "Укажите день рождения.",
+        "form_birthday_birthday_locked": "День рождения уже указан: изменить его может только сотрудник.",
+        "form_edit_conflict": "Карта только что изменилась: отправьте форму ещё раз.",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -170,6 +180,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "You asked for the link to your {program} card again. Here it is: {url}\n"
                               "If you did not ask, simply ignore this email.",
         "wallets": "Wallet on your phone",
+        # issue 16, part H3 (challenges): the profile page (api/profile.py) and its bonus
+        "profile_title": "Profile",
+        "profile_lead": "Add your email and birthday: we will wish you a happy birthday and send your card "
+                        "link again if you lose it.",
+        "profile_bonus": "For completing your profile", "profile_email": "Email",
+        "profile_birthday": "Birthday", "profile_submit": "Save", "profile_back": "Back to the card",
+        "profile_saved": "Profile saved.", "profile_saved_bonus": "Profile complete: you got {bonus}.",
+        "form_email_required": "Enter your email address.", "form_birthday_required": "Enter your birthday.",
+        "form_birthday_birthday_locked": "Your birthday is already on the card: only the staff can change it.",
+        "form_edit_conflict": "The card changed just now: please send the form again.",
     },
 }
 
