@@ -13,7 +13,7 @@ How a card's run at one challenge moves (`advance`):
   after the previous completion continues it, a later one (or a window that ends unfinished) breaks
   it; every `streak_bonus.every` windows in a row give the bonus's points too.
 Days are the sale's program-local day at the till (`Sale.sold_on`), so receipts sent late count on
-the day they happened; one sent after a newer window has opened counts in that window.
+the day they happened, but never before the open window or the last completion (windows never overlap).
 """
 from __future__ import annotations
 
@@ -284,9 +284,9 @@ def _counted(challenge: Challenge, run: _Run, day: str, pricing: Pricing, paid: 
 def _advance_one(challenge: Challenge, run: _Run, sale: Sale, pricing: Pricing, paid: int) -> tuple[_Run, list[Reward]]:
     if run.done:
         return run, []
-    day = sale.sold_on
-    if run.start is not None and day < run.start:  # sent late, after a newer window opened: counted in it
-        day = run.start
+    # A receipt sent late (a till that was offline) counts no earlier than the open window's first day,
+    # or the last completion's: windows never overlap.
+    day = max(sale.sold_on, run.start or run.completed_on or sale.sold_on)
     opened = _open_window(challenge, run, day)
     amount = _counted(challenge, opened, day, pricing, paid)
     if not amount:

@@ -347,3 +347,44 @@ def test_the_first_purchase_bonus_comes_with_the_first_receipt_only_even_after_a
                            receipt_ref="R2")
     assert "bonuses" not in again.details
     assert [entry.source for entry in again.entries if entry.kind == "bonus"] == []
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 40000), st.booleans()), max_size=30))
+def test_through_the_ledger_every_reward_is_one_explained_lot(sales):
+    """Receipts (and full refunds of some) through core/ledger: each completion is one `challenge` bonus
+    entry and lot, and balance == lots == ledger all along."""
+    mechanics = mech.parse({"challenges": [{**VISITS, "goal": {"type": "visits", "target": 2}, "window_days": 5,
+                                            "streak_bonus": {"every": 2, "points": 50}}],
+                            "actions": {"first_purchase": 10}})
+    state = ledger.CardState(balance=0, lots=(), tier="base")
+    ledger_total, rewards, day = 0, 0, START
+    for index, (gap, total, refund) in enumerate(sales):
+        day += timedelta(days=gap)
+        outcome = ledger.receipt(state, mechanics, total=total, redeem=0, today=day, lot_id=f"r{index}",
+                                 receipt_ref=f"R{index}")
+        given_now = [bonus for bonus in outcome.details.get("bonuses", []) if bonus["source"] == "challenge"]
+        assert len(given_now) <= 2  # the completion and its streak bonus, at most
+        rewards += sum(bonus["points"] for bonus in given_now)
+        state, ledger_total = outcome.state, ledger_total + sum(entry.amount for entry in outcome.entries)
+        if refund and total:
+            totals = ledger.ReceiptTotals(total=total, earned=outcome.earned, redeemed=0, business_day=day.isoformat())
+            back = ledger.refund(state, mechanics, totals, amount=total, today=day, lot_id=f"x{index}",
+                                 receipt_ref=f"R{index}")
+            state, ledger_total = back.state, ledger_total + sum(entry.amount for entry in back.entries)
+        assert state.balance == sum(lot.remaining for lot in state.lots) == ledger_total
+    held = sum(lot.points for lot in state.lots if lot.source == "challenge")
+    assert held == rewards  # lots never expire within these few weeks, and refunds leave bonuses alone
+
+
+def test_a_receipt_sent_late_counts_no_earlier_than_the_open_window_or_the_last_completion():
+    card = Card(_mechanics({**VISITS, "goal": {"type": "visits", "target": 2}}))
+    card.buy(START + timedelta(days=10))
+    card.buy(START + timedelta(days=3))  # an offline till's receipt from before the window: counted on its first day
+    assert card.view(START + timedelta(days=10))["progress"] == 1  # the same day as the first visit
+    card.buy(START + timedelta(days=11))
+    assert len(card.rewards) == 1
+    card.buy(START + timedelta(days=2))  # from before the completion: opens the next window on the completion's day
+    assert card.view(START + timedelta(days=11))["progress"] == 0  # … where that day was already counted
+    card.buy(START + timedelta(days=12))
+    assert card.view(START + timedelta(days=12))["progress"] == 1
