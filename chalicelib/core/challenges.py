@@ -210,7 +210,7 @@ def _challenge_json(c: Challenge) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class _Run:
-    """A card's run at one challenge, as `Progress.data` keeps it (short keys: it rides on the card item)."""
+    """A card's run at one challenge, as `Progress.data` keeps it on the card item (days are ISO dates)."""
 
     start: str | None = None  # the open window's first day (None: no window open)
     count: int = 0  # visits, money or units counted in the open window
