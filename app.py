@@ -23,6 +23,7 @@ from chalicelib.api import (
     openapi,
     passkit,
     pos,
+    profile,
     staff,
     telegram,
 )
@@ -52,6 +53,7 @@ app.register_blueprint(passkit.bp)
 app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)
 app.register_blueprint(intake.bp)  # issue 15: integrations' settings, web forms, imports
+app.register_blueprint(profile.bp)  # issue 16, part H3: the customer's profile page and its bonus
 app.register_blueprint(openapi.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(schedules.bp)

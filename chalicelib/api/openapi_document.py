@@ -551,6 +551,35 @@ def document() -> dict:
                                                             "configured, or did not accept the card just now."}},
                      404, 429),
             tag="customers", security=_PUBLIC, params=[card_id, card_key])},
+        # --- issue 16, part H3 (challenges): the customer's profile page and its bonus (api/profile.py)
+        "/c/{card_id}/profile": {
+            "get": _op("The card's profile page: e-mail address and birthday (behind the card's link)",
+                       _answers({"200": _html("The form."), "404": _html("No such card, or a wrong key.")}, 429),
+                       tag="customers", security=_PUBLIC,
+                       params=[card_id, card_key, _query("lang", "ru or en.", type="string", enum=["ru", "en"])]),
+            "post": _op("Complete the profile: save the e-mail address and birthday; with both on the card, the "
+                        "program's `profile_completed` bonus, once", _answers(
+                {"200": _json(_obj(("email", "birthday", "complete", "bonus", "balance"), email=_NSTRING,
+                                   birthday=_NSTRING, complete={"type": "boolean"},
+                                   bonus={"oneOf": [{"type": "null"}, _obj(
+                                       ("source", "id", "points", "balance"), source={"const": "action"},
+                                       id={"const": "profile_completed"}, points=_int(1), balance=_int(0))]},
+                                   balance=_int(0)),
+                              "JSON: what the card now has; `bonus` is the bonus this post gave (null: the program "
+                              "has none, the card had it before, or the card is blocked)."),
+                 "303": {"description": "A form post: back to the card page, its link with `&profile=saved` "
+                                        "(and `&bonus=<points>` when this post gave the bonus).",
+                         "headers": {"Location": {"schema": _STRING, "required": True}}}},
+                400, 404, 409, 413, 415, 429, html=(400, 404, 409, 429)),
+                tag="customers", security=_PUBLIC, params=[card_id, card_key],
+                body=_body(_closed((), email=_s(254), birthday=_s(10), locale=_s(5)),
+                           form=_obj((), email=_s(254), birthday=_s(10), locale=_s(5))),
+                description="Either field may be sent alone (the other stays as it is); with neither on the card "
+                            "nor in the post, `400 required` for both. Every fault is told at once (`error.errors` "
+                            "in JSON; each at its field on the page). A birthday already on the card is not "
+                            "changed here: `400 birthday_locked`. `409 edit_conflict`: the card changed meanwhile, "
+                            "send again. A form post that is refused gets the page again with the error's status."),
+        },
         "/u/{card_id}": {
             method: _op(summary, _answers({"200": _html(text), "404": _html("No such card or token.")}, 413, 415,
                                           429),

@@ -105,6 +105,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "offer_reward_points": "{points} в подарок",
         "offer_reward_percent": "скидка {percent}%",
         "offer_reward_free_item": "{item} в подарок",
+        # issue 16, part H3 (challenges): the profile page (api/profile.py) and its bonus
+        "profile_title": "Профиль",
+        "profile_lead": "Добавьте эл. почту и день рождения: поздравим с днём рождения и пришлём ссылку "
+                        "на карту, если она потеряется.",
+        "profile_bonus": "За заполненный профиль", "profile_email": "Эл. почта",
+        "profile_birthday": "День рождения", "profile_submit": "Сохранить", "profile_back": "К карте",
+        "profile_saved": "Профиль сохранён.", "profile_saved_bonus": "Профиль заполнен: начислили {bonus}.",
+        "form_email_required": "Введите адрес эл. почты.", "form_birthday_required": "Укажите день рождения.",
+        "form_birthday_birthday_locked": "День рождения уже указан: изменить его может только сотрудник.",
+        "form_edit_conflict": "Карта только что изменилась: отправьте форму ещё раз.",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -180,6 +190,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "offer_reward_points": "{points} extra",
         "offer_reward_percent": "{percent}% off",
         "offer_reward_free_item": "a free {item}",
+        # issue 16, part H3 (challenges): the profile page (api/profile.py) and its bonus
+        "profile_title": "Profile",
+        "profile_lead": "Add your email and birthday: we will wish you a happy birthday and send your card "
+                        "link again if you lose it.",
+        "profile_bonus": "For completing your profile", "profile_email": "Email",
+        "profile_birthday": "Birthday", "profile_submit": "Save", "profile_back": "Back to the card",
+        "profile_saved": "Profile saved.", "profile_saved_bonus": "Profile complete: you got {bonus}.",
+        "form_email_required": "Enter your email address.", "form_birthday_required": "Enter your birthday.",
+        "form_birthday_birthday_locked": "Your birthday is already on the card: only the staff can change it.",
+        "form_edit_conflict": "The card changed just now: please send the form again.",
     },
 }
 

@@ -9,6 +9,7 @@ from typing import Any, NotRequired, TypedDict
 from chalicelib.commands.admin import CardEdit
 from chalicelib.config import settings
 from chalicelib.core import card_number, lots, texts
+from chalicelib.core import challenges as challenge_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -94,6 +95,7 @@ class CardAdminView(TypedDict):
     card_url: NotRequired[str]
     apple_pass_url: NotRequired[str]
     google_save_url: NotRequired[str]
+    challenges: NotRequired[list[dict[str, Any]]]  # issue 16, part H3: progress (core/challenges.py views)
 
 
 class LedgerCause(TypedDict):
@@ -226,6 +228,11 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
         view["card_url"] = card_links["card_url"]
         view["apple_pass_url"] = card_links["apple_pass_url"]
         view["google_save_url"] = card_links["google_save_url"]
+    # issue 16, part H3: the card's progress in the program's challenges, as its holder sees it (in the
+    # program's first language); every role sees it, as it sees the balance
+    if mechanics.challenges:
+        view["challenges"] = challenge_rules.views(card_store.state_of(card).challenges, mechanics, None,
+                                                   date.fromisoformat(today))
     return view
 
 
