@@ -369,6 +369,7 @@ class Campaign(Model):
     texts = JSONAttribute()  # {"ru": …, "en": …}
     channels = JSONAttribute(null=True)  # ["wallet", "email", "telegram"]; None: all
     bonus = NumberAttribute(default=0)
+    offer = UnicodeAttribute(null=True)  # an offer definition (core/offers.py) issued to every card reached
     send_at = UnicodeAttribute(null=True)  # UTC ISO; None: when asked to send
     status = UnicodeAttribute(default="draft")  # draft, scheduled, sending, sent
     counts = JSONAttribute(default=dict)  # campaigns sent before the counters below: their counts

@@ -243,7 +243,7 @@ def send_one(program: Program, campaign: Campaign, card: Card | None, now: datet
         if campaign.bonus:
             card = _bonus(program, campaign, card, now)
             bonus = True
-        offer = offer_of(campaign)
+        offer = campaign.offer
         if offer:
             card = offer_cases.campaign_offer(program, campaign.campaign_id, offer, card, now)
         outcome = _message(program, campaign, card, now)
@@ -273,11 +273,6 @@ def _bonus(program: Program, campaign: Campaign, card, now: datetime):
         return card_store.get(card.card_id, consistent=True)
     assert result.card is not None  # a bonus always changes its card
     return result.card.item
-
-
-def offer_of(campaign: Campaign) -> str | None:
-    """The offer definition the campaign issues to each card (store/models.py Campaign.offer), if any."""
-    return getattr(campaign, "offer", None)
 
 
 def _message(program: Program, campaign: Campaign, card: Card, now: datetime) -> str | None:
@@ -362,7 +357,7 @@ def progress(campaign: Campaign) -> CampaignCounts:
 def view(campaign: Campaign, audience_size: int | None = None) -> CampaignView:
     answer: CampaignView = {"id": campaign.campaign_id, "name": campaign.name, "audience": campaign.audience,
                             "texts": campaign.texts, "channels": campaign.channels or list(channels.offered()),
-                            "bonus": int(campaign.bonus), "offer": offer_of(campaign), "send_at": campaign.send_at,
+                            "bonus": int(campaign.bonus), "offer": campaign.offer, "send_at": campaign.send_at,
                             "status": campaign.status, "counts": progress(campaign), "last_error": campaign.last_error,
                             "created_by": campaign.created_by, "created_at": campaign.created_at,
                             "started_at": campaign.started_at, "sent_at": campaign.sent_at}

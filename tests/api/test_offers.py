@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.store import cards as card_store
-from chalicelib.store import models
 from chalicelib.store import programs as program_store
 from chalicelib.store.ledger import DynamoLedger
 from chalicelib.usecases import pos as pos_cases
@@ -151,8 +150,6 @@ def test_another_merchants_card_is_not_found(client, merchant, other_merchant, o
     assert [o["id"] for o in _held(client, merchant, card["card_id"])] == [held]
 
 
-@pytest.mark.skipif(not hasattr(models.Campaign, "offer"),
-                    reason="the campaign's offer is stored in models.Campaign.offer (the lead adds it at merge)")
 def test_a_campaign_issues_its_offer_to_every_card_once(client, merchant, offering):
     cards = [enroll(client, phone=f"+7916000000{i}") for i in range(2)]
     created = client.http.post(f"/admin/programs/{offering['id']}/campaigns", headers=bearer(merchant),
