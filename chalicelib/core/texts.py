@@ -100,6 +100,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "Вы просили прислать ссылку на карту «{program}» ещё раз. Вот она: {url}\n"
                               "Если вы не просили, просто не обращайте внимания на это письмо.",
         "wallets": "Кошелёк в телефоне",
+        # --- part H5 "surfaces": the card page, the pass and the Google object show the mechanics ---
+        "stamps_title": "Штампы", "stamps_label": "Штампы", "rewards_label": "Награды",
+        "stamps_aria": "{filled} из {per_reward} {stamps}",
+        "stamps_reward": "Полная карта — {reward}",
+        "rewards_ready": "Можно получить: {reward} × {count}", "rewards_ready_plain": "Наград к получению: {count}",
+        "discount_label": "Скидка", "discount_yours": "Ваша скидка: {percent}%",
+        "discount_next": "Уровень «{tier}»: скидка {percent}%",
+        "offers_title": "Ваши предложения", "offers_label": "Предложения", "offer_until": "до {day}",
+        "offer_reward_points": "+{points}", "offer_reward_percent": "скидка {percent}%",
+        "offer_reward_free_item": "в подарок: {item}",
+        "challenges_title": "Задания", "challenge_until": "до {day}", "challenge_streak": "подряд: {count}",
+        "challenge_done": "выполнено: {count}",
+        "profile_title": "Заполните профиль: +{points}",
+        "profile_lead": "Укажите эл. почту и день рождения — и получите бонус.",
+        "profile_email": "Эл. почта", "profile_birthday": "День рождения", "profile_submit": "Сохранить",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -170,6 +185,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "You asked for the link to your {program} card again. Here it is: {url}\n"
                               "If you did not ask, simply ignore this email.",
         "wallets": "Wallet on your phone",
+        # --- part H5 "surfaces": the card page, the pass and the Google object show the mechanics ---
+        "stamps_title": "Stamps", "stamps_label": "Stamps", "rewards_label": "Rewards",
+        "stamps_aria": "{filled} of {per_reward} {stamps}",
+        "stamps_reward": "A full card: {reward}",
+        "rewards_ready": "Ready to collect: {reward} × {count}", "rewards_ready_plain": "Rewards to collect: {count}",
+        "discount_label": "Discount", "discount_yours": "Your discount: {percent}%",
+        "discount_next": "Tier {tier}: {percent}% off",
+        "offers_title": "Your offers", "offers_label": "Offers", "offer_until": "until {day}",
+        "offer_reward_points": "+{points}", "offer_reward_percent": "{percent}% off",
+        "offer_reward_free_item": "free: {item}",
+        "challenges_title": "Challenges", "challenge_until": "until {day}", "challenge_streak": "{count} in a row",
+        "challenge_done": "done {count}×",
+        "profile_title": "Complete your profile: +{points}",
+        "profile_lead": "Add your email and birthday and get a bonus.",
+        "profile_email": "Email", "profile_birthday": "Birthday", "profile_submit": "Save",
     },
 }
 
@@ -177,8 +207,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
 # may use any of its language's words; each agrees with the message's {count}.
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "ru": {"points": ("балл", "балла", "баллов"), "days": ("день", "дня", "дней"),
-           "expire": ("сгорит", "сгорят", "сгорят")},
-    "en": {"points": ("point", "points"), "days": ("day", "days"), "expire": ("expires", "expire")},
+           "expire": ("сгорит", "сгорят", "сгорят"),
+           "stamps_of": ("штампа", "штампов", "штампов")},  # part H5: "6 из 9 штампов" (genitive after "из")
+    "en": {"points": ("point", "points"), "days": ("day", "days"), "expire": ("expires", "expire"),
+           "stamps_of": ("stamp", "stamps")},  # part H5: "6 of 9 stamps"
 }
 _TEENS = range(11, 15)  # Russian 11–14 take the "many" form whatever their last digit
 _FEW = range(2, 5)
