@@ -139,11 +139,11 @@ def reward_text(reward: object, lang: str) -> str:
     kind = reward.get("type")
     if kind == "points":
         points = int(reward.get("points") or 0)
-        return texts.text("offer_reward_points", lang, points=texts.count(points, "points", lang))
+        return texts.text("card_offer_points", lang, points=texts.count(points, "points", lang))
     if kind == "percent":
-        return texts.text("offer_reward_percent", lang, percent=reward.get("percent"))
+        return texts.text("card_offer_percent", lang, percent=reward.get("percent"))
     if kind == "free_item":
-        return texts.text("offer_reward_free_item", lang, item=program_texts.pick(reward.get("item"), lang) or "")
+        return texts.text("card_offer_free_item", lang, item=program_texts.pick(reward.get("item"), lang) or "")
     return ""
 
 

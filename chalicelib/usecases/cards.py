@@ -227,7 +227,7 @@ def _profile_facts(card: Card, mechanics: mech.Mechanics, lang: str) -> ProfileF
     bonus = mechanics.actions.profile_completed
     if bonus <= 0 or (card.email and card.birthday) or card.status != "active":
         return None
-    return {"title": texts.text("profile_title", lang, points=texts.count(bonus, "points", lang)),
+    return {"title": texts.text("card_profile_title", lang, points=texts.count(bonus, "points", lang)),
             "action": f"/c/{card.card_id}/profile?k={card.access_key}", "email": card.email,
             "birthday": card.birthday}
 
