@@ -150,8 +150,8 @@ class ProfileFacts(TypedDict):
 
     title: str  # "Complete your profile: +50 points"
     action: str  # part H3's POST /c/{card_id}/profile?k=…
-    email: str | None
-    birthday: str | None
+    needs_email: bool  # the form asks only for what the card lacks
+    needs_birthday: bool
 
 
 class CardPageFacts(TypedDict):
@@ -228,8 +228,8 @@ def _profile_facts(card: Card, mechanics: mech.Mechanics, lang: str) -> ProfileF
     if bonus <= 0 or (card.email and card.birthday) or card.status != "active":
         return None
     return {"title": texts.text("card_profile_title", lang, points=texts.count(bonus, "points", lang)),
-            "action": f"/c/{card.card_id}/profile?k={card.access_key}", "email": card.email,
-            "birthday": card.birthday}
+            "action": f"/c/{card.card_id}/profile?k={card.access_key}", "needs_email": not card.email,
+            "needs_birthday": not card.birthday}
 
 
 def nearest_expiry(card_lots: Iterable[lots.Lot], today: date) -> tuple[date, int] | None:
