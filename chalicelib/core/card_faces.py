@@ -50,6 +50,7 @@ class OfferShown:
     name: str
     reward: str  # in words: "+100 points", "10% off", "Free: Cappuccino"
     valid_until: str | None  # ISO day, or None: no end
+    latest: bool = False  # the card's most recently issued offer (what a pass's arrival notice is about)
 
     def line(self, lang: str, today: date | None) -> str:
         """"Free dessert — free: Dessert until 31 December": one line of a pass's back (`today` None:
@@ -154,7 +155,8 @@ def live_offers(held: tuple[HeldOffer, ...], mechanics: Mechanics, lang: str, to
         if view.get("status") != "live":
             continue
         name = program_texts.pick(view.get("name"), lang) or str(view.get("offer") or "")
-        shown.append(OfferShown(str(view["id"]), name, reward_text(view.get("reward"), lang), view.get("valid_until")))
+        shown.append(OfferShown(str(view["id"]), name, reward_text(view.get("reward"), lang), view.get("valid_until"),
+                                latest=bool(held) and view["id"] == held[-1].held_id))
     return tuple(shown)
 
 

@@ -223,9 +223,8 @@ def pass_json(card: Card, program: Program, design_name: str = "default", today:
     for group, items in template["fields"].items():
         fields[group] = []
         for item in items:
-            if item["key"] == "offers":  # one field per live offer, keyed by its held id: a new key is a new offer
-                fields[group].extend({**item, "key": f"offer_{offer.held_id}", "value": offer.line(lang, None)}
-                                     for offer in shown.offers[:card_faces.PASS_OFFERS])
+            if item["key"] == "offers":
+                fields[group].extend(offer_fields(item, shown.offers, lang))
                 continue
             value = values.get(item["key"])
             if value in (None, ""):
@@ -255,6 +254,23 @@ def pass_json(card: Card, program: Program, design_name: str = "default", today:
     if card.status != "active":
         document["voided"] = True
     return document
+
+
+def offer_fields(item: dict[str, Any], offers: tuple[card_faces.OfferShown, ...], lang: str) -> list[dict[str, Any]]:
+    """The live offers as back fields, newest first, at most PASS_OFFERS. The newest keeps the template's
+    field (key `offers`) so that a new offer changes that field's value: iOS tells a change of a field it
+    already shows, with its change message ("New offer: %@"). The message goes with it only while it is
+    the card's most recently issued offer, so using the newest (the next one moves up) says nothing. The
+    others are keyed by their held ids, without a message."""
+    shown = []
+    for place, offer in enumerate(offers[:card_faces.PASS_OFFERS]):
+        field = {**item, "value": offer.line(lang, None)}
+        if place:
+            field["key"] = f"offer_{offer.held_id}"
+        if place or not offer.latest:
+            field.pop("changeMessage", None)
+        shown.append(field)
+    return shown
 
 
 def faces_of(card: Card, mechanics: mech.Mechanics, lang: str, today: date) -> card_faces.Faces:

@@ -165,20 +165,31 @@ def test_a_discount_card_shows_its_percent(client, program, shown):
     assert header["discount"]["changeMessage"] == "discount_change"
 
 
-def test_live_offers_are_back_fields_with_a_notice_at_most_five(client, program, shown):
+def test_live_offers_are_back_fields_at_most_five_and_a_new_one_is_told(client, program, shown):
     shown.offers = [_offer(f"h{n}", f"Offer {n}") for n in range(7)] + [_offer("used", "Gone", status="used"),
                                                                        _offer("old", "Old", status="expired")]
-    document = _pass(_card(client, 100, locale="en"), program)
-    back = document["storeCard"]["backFields"]
-    offers = [field for field in back if field["key"].startswith("offer_")]
-    assert [field["key"] for field in offers] == ["offer_h6", "offer_h5", "offer_h4", "offer_h3", "offer_h2"]
+    card = _card(client, 100, locale="en")
+    card.perks = {"offers": [{"held_id": f"h{n}", "offer": "dessert", "issued_on": "2026-11-01", "expires_on": None}
+                             for n in range(7)]}  # h6 the card's latest
+    back = _pass(card, program)["storeCard"]["backFields"]
+    offers = [field for field in back if field["key"].startswith("offer")]
+    assert [field["key"] for field in offers] == ["offers", "offer_h5", "offer_h4", "offer_h3", "offer_h2"]
     assert offers[0]["value"] == "Offer 6 — free: Dessert until 31 December 2026"
-    assert all(field["changeMessage"] == "offer_new" and field["label"] == "offer_label" for field in offers)
-    assert [field["key"] for field in back][:2] == ["offer_h6", "offer_h5"]  # no notice yet: news first
+    assert offers[0]["changeMessage"] == "offer_new" and offers[0]["label"] == "offer_label"
+    assert not any("changeMessage" in field for field in offers[1:])
+    assert back[0]["key"] == "offers"  # no notice yet: the offers come first
 
-    shown.offers = [*shown.offers, _offer("h7", "Free dessert")]  # a new one: a new field, whose arrival notifies
-    keys = {field["key"] for field in _pass(_card(client, 100), program)["storeCard"]["backFields"]}
-    assert "offer_h7" in keys and "offer_used" not in keys and "offer_old" not in keys
+    # a new offer arrives: the newest field's value changes, with its notice
+    shown.offers = [*shown.offers, _offer("h7", "Free dessert")]
+    card.perks["offers"].append({"held_id": "h7", "offer": "dessert", "issued_on": "2026-11-29", "expires_on": None})
+    newest = _fields(_pass(card, program), "backFields")["offers"]
+    assert newest["value"].startswith("Free dessert") and newest["changeMessage"] == "offer_new"
+
+    # the newest is used at the till: the next one moves up, and no "new offer" is told
+    shown.offers = [*shown.offers[:-1], _offer("h7", "Free dessert", status="used")]
+    moved = _fields(_pass(card, program), "backFields")
+    assert moved["offers"]["value"].startswith("Offer 6") and "changeMessage" not in moved["offers"]
+    assert not {"offer_used", "offer_old", "offer_h7"} & set(moved)
 
 
 def test_challenges_progress_is_a_back_field(client, program, shown):
