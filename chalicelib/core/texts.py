@@ -115,6 +115,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "form_email_required": "Введите адрес эл. почты.", "form_birthday_required": "Укажите день рождения.",
         "form_birthday_birthday_locked": "День рождения уже указан: изменить его может только сотрудник.",
         "form_edit_conflict": "Карта только что изменилась: отправьте форму ещё раз.",
+        # --- part H5 "surfaces": the card page, the pass and the Google object show the mechanics ---
+        "stamps_title": "Штампы", "stamps_label": "Штампы", "rewards_label": "Награды",
+        "stamps_aria": "{filled} из {per_reward} {stamps}",
+        "stamps_reward": "Полная карта — {reward}",
+        "rewards_ready": "Можно получить: {reward} × {count}", "rewards_ready_plain": "Наград к получению: {count}",
+        "discount_label": "Скидка", "discount_yours": "Ваша скидка: {percent}%",
+        "discount_next": "Уровень «{tier}»: скидка {percent}%",
+        "offers_title": "Ваши предложения", "offers_label": "Предложения", "offer_until": "до {day}",
+        "card_offer_points": "+{points}", "card_offer_percent": "скидка {percent}%",
+        "card_offer_free_item": "в подарок: {item}",
+        "challenges_title": "Задания", "challenge_until": "до {day}", "challenge_streak": "подряд: {count}",
+        "card_profile_title": "Заполните профиль: +{points}",
+        "card_profile_lead": "Укажите эл. почту и день рождения — и получите бонус.",
+        "card_profile_email": "Эл. почта", "card_profile_birthday": "День рождения", "card_profile_submit": "Сохранить",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -200,6 +214,20 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "form_email_required": "Enter your email address.", "form_birthday_required": "Enter your birthday.",
         "form_birthday_birthday_locked": "Your birthday is already on the card: only the staff can change it.",
         "form_edit_conflict": "The card changed just now: please send the form again.",
+        # --- part H5 "surfaces": the card page, the pass and the Google object show the mechanics ---
+        "stamps_title": "Stamps", "stamps_label": "Stamps", "rewards_label": "Rewards",
+        "stamps_aria": "{filled} of {per_reward} {stamps}",
+        "stamps_reward": "A full card: {reward}",
+        "rewards_ready": "Ready to collect: {reward} × {count}", "rewards_ready_plain": "Rewards to collect: {count}",
+        "discount_label": "Discount", "discount_yours": "Your discount: {percent}%",
+        "discount_next": "Tier {tier}: {percent}% off",
+        "offers_title": "Your offers", "offers_label": "Offers", "offer_until": "until {day}",
+        "card_offer_points": "+{points}", "card_offer_percent": "{percent}% off",
+        "card_offer_free_item": "free: {item}",
+        "challenges_title": "Challenges", "challenge_until": "until {day}", "challenge_streak": "{count} in a row",
+        "card_profile_title": "Complete your profile: +{points}",
+        "card_profile_lead": "Add your email and birthday and get a bonus.",
+        "card_profile_email": "Email", "card_profile_birthday": "Birthday", "card_profile_submit": "Save",
     },
 }
 
@@ -207,8 +235,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
 # may use any of its language's words; each agrees with the message's {count}.
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "ru": {"points": ("балл", "балла", "баллов"), "days": ("день", "дня", "дней"),
-           "expire": ("сгорит", "сгорят", "сгорят")},
-    "en": {"points": ("point", "points"), "days": ("day", "days"), "expire": ("expires", "expire")},
+           "expire": ("сгорит", "сгорят", "сгорят"),
+           "stamps_of": ("штампа", "штампов", "штампов")},  # part H5: "6 из 9 штампов" (genitive after "из")
+    "en": {"points": ("point", "points"), "days": ("day", "days"), "expire": ("expires", "expire"),
+           "stamps_of": ("stamp", "stamps")},  # part H5: "6 of 9 stamps"
 }
 _TEENS = range(11, 15)  # Russian 11–14 take the "many" form whatever their last digit
 _FEW = range(2, 5)

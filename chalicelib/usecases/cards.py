@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict
 
 from chalicelib.commands.admin import CardEdit
 from chalicelib.config import settings
-from chalicelib.core import card_number, lots, texts
+from chalicelib.core import card_faces, card_number, lots, texts
 from chalicelib.core import challenges as challenge_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
@@ -116,6 +116,46 @@ class LedgerEntryView(TypedDict):
     reason: str | None
 
 
+class StampsFacts(TypedDict):
+    """A stamp card on the page: a grid of `per_reward` stamps, `filled` of them stamped."""
+
+    per_reward: int
+    filled: int
+    rewards: int
+    label: str  # the grid's accessible name: "6 of 9 stamps"
+    reward_rule: str | None  # "A full card: a free coffee"
+    rewards_line: str | None  # "Ready to collect: a free coffee × 1"; None while none is held
+
+
+class DiscountFacts(TypedDict):
+    yours: str  # "Your discount: 10%"
+    next: str | None  # "Tier Gold: 15% off"
+
+
+class OfferFacts(TypedDict):
+    name: str
+    reward: str
+    until: str | None  # "until 31 December"
+
+
+class ChallengeFacts(TypedDict):
+    name: str
+    progress: int
+    target: int
+    share: int  # percent of the goal, for the bar
+    until: str | None
+    streak: str | None  # "2 in a row"
+
+
+class ProfileFacts(TypedDict):
+    """The "complete your profile" form: shown while the bonus for it is there to take."""
+
+    title: str  # "Complete your profile: +50 points"
+    action: str  # part H3's POST /c/{card_id}/profile?k=…
+    needs_email: bool  # the form asks only for what the card lacks
+    needs_birthday: bool
+
+
 class CardPageFacts(TypedDict):
     """What the card page says about a card (templates/card.html), in the page's language."""
 
@@ -123,17 +163,75 @@ class CardPageFacts(TypedDict):
     expiry: str | None  # "120 баллов сгорят 31 декабря": the nearest lot that will expire, or None
     blocked: bool
     rules: tuple[str, ...]
+    kind: str
+    stamps: StampsFacts | None
+    discount: DiscountFacts | None
+    offers: list[OfferFacts]
+    challenges: list[ChallengeFacts]
+    profile: ProfileFacts | None
 
 
 def page_facts(card: Card, program: Program, locale: str, today: date) -> CardPageFacts:
     """The card page's facts: the tier by its name in the reader's language (never its id), the amount
-    and day of the nearest points to expire, whether the card is blocked, the program's rules."""
+    and day of the nearest points to expire, whether the card is blocked, the program's rules; and the
+    mechanics beyond points as core/card_faces.py tells them (stamps, discount, offers, challenges), with
+    the profile form while completing the profile earns a bonus."""
     mechanics = mech.from_stored(program.mechanics)
     nearest = nearest_expiry(card_store.lots_of(card), today)
+    state = card_store.state_of(card)
+    lang = texts.language(locale)
+    shown = card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
+                             challenges=state.challenges, lang=lang, today=today)
     return {"tier_name": mechanics.tier(card.tier).name_in(locale),
             "expiry": texts.expiry_line(nearest[1], nearest[0], locale, today) if nearest else None,
             "blocked": card.status == "blocked",
-            "rules": texts.rules(mechanics, card.tier, locale)}
+            "rules": texts.rules(mechanics, card.tier, locale),
+            "kind": mechanics.kind,
+            "stamps": _stamps_facts(shown.stamps, lang),
+            "discount": _discount_facts(shown.discount, lang),
+            "offers": [{"name": offer.name, "reward": offer.reward,
+                        "until": texts.text("offer_until", lang, day=texts.day_text(
+                            date.fromisoformat(offer.valid_until), lang, today)) if offer.valid_until else None}
+                       for offer in shown.offers],
+            "challenges": [{"name": one.name, "progress": one.progress, "target": one.target, "share": one.share,
+                            "until": texts.text("challenge_until", lang, day=texts.day_text(
+                                date.fromisoformat(one.ends_on), lang, today)) if one.ends_on else None,
+                            "streak": texts.text("challenge_streak", lang, count=one.streak) if one.streak > 1
+                            else None}
+                           for one in shown.challenges],
+            "profile": _profile_facts(card, mechanics, lang)}
+
+
+def _stamps_facts(stamps: card_faces.StampCard | None, lang: str) -> StampsFacts | None:
+    if stamps is None:
+        return None
+    label = texts.text("stamps_aria", lang, filled=stamps.filled, per_reward=stamps.per_reward,
+                       stamps=texts.word(stamps.per_reward, "stamps_of", lang))
+    ready = None
+    if stamps.rewards:
+        ready = (texts.text("rewards_ready", lang, reward=stamps.reward, count=stamps.rewards) if stamps.reward
+                 else texts.text("rewards_ready_plain", lang, count=stamps.rewards))
+    return {"per_reward": stamps.per_reward, "filled": stamps.filled, "rewards": stamps.rewards, "label": label,
+            "reward_rule": texts.text("stamps_reward", lang, reward=stamps.reward) if stamps.reward else None,
+            "rewards_line": ready}
+
+
+def _discount_facts(shown: card_faces.Discount | None, lang: str) -> DiscountFacts | None:
+    if shown is None:
+        return None
+    upper = (texts.text("discount_next", lang, tier=shown.next_tier, percent=shown.next_percent)
+             if shown.next_tier else None)
+    return {"yours": texts.text("discount_yours", lang, percent=shown.percent), "next": upper}
+
+
+def _profile_facts(card: Card, mechanics: mech.Mechanics, lang: str) -> ProfileFacts | None:
+    """The form asks for what the card lacks while `actions.profile_completed` gives points for it."""
+    bonus = mechanics.actions.profile_completed
+    if bonus <= 0 or (card.email and card.birthday) or card.status != "active":
+        return None
+    return {"title": texts.text("card_profile_title", lang, points=texts.count(bonus, "points", lang)),
+            "action": f"/c/{card.card_id}/profile?k={card.access_key}", "needs_email": not card.email,
+            "needs_birthday": not card.birthday}
 
 
 def nearest_expiry(card_lots: Iterable[lots.Lot], today: date) -> tuple[date, int] | None:

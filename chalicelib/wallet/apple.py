@@ -15,7 +15,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,8 +23,9 @@ from typing import Any
 from chalicelib import assets, log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
-from chalicelib.core import card_number, texts
+from chalicelib.core import card_faces, card_number, clock, texts
 from chalicelib.core import mechanics as mech
+from chalicelib.store import cards as card_store
 from chalicelib.store import images as image_store
 from chalicelib.store.records import Card, Program
 from chalicelib.wallet import images
@@ -191,19 +192,28 @@ def sign(manifest: bytes, material: Signer) -> bytes:
 
 # --- pass.json -----------------------------------------------------------------------------------
 
-def pass_json(card: Card, program: Program, design_name: str = "default") -> dict[str, Any]:
-    """The pass for a card's current state; the same state always gives the same dict."""
+def pass_json(card: Card, program: Program, design_name: str = "default", today: date | None = None) -> dict[str, Any]:
+    """The pass for a card's current state; the same state (on the same day) always gives the same dict.
+    A stamp card shows "6 / 9" where points would be (and its rewards to collect while it holds any), a
+    discount card its percent; the back lists the live offers (a new one's arrival is a notice) and the
+    progress in challenges (core/card_faces.py)."""
     s = settings()
     template = design(design_name).template
     mechanics = mech.from_stored(program.mechanics)
     lang = texts.language(card.locale)  # the pass's own language: its holder's
     brand = brandings.in_language(brandings.parse({}, program.branding), lang)
     tier = mechanics.tier(card.tier)
-    values = {
-        "balance": int(card.balance),
+    today = today or clock.local_day(datetime.now(UTC), program.timezone)
+    shown = faces_of(card, mechanics, lang, today)
+    values: dict[str, Any] = {
+        "balance": int(card.balance) if shown.stamps is None and shown.discount is None else None,
+        "stamps": shown.stamps.shown if shown.stamps else None,
+        "rewards": shown.stamps.rewards if shown.stamps and shown.stamps.rewards else None,
+        "discount": f"{shown.discount.percent}%" if shown.discount else None,
         "holder": card.name,
         "tier": tier.name_in(lang),
         "number": card_number.display(card.number),
+        "challenges": "\n".join(one.line(lang, today) for one in shown.challenges),
         "rules": texts.rules_text(mechanics, card.tier, lang),
         "card_page": f"{s.public_base_url}/c/{card.card_id}?k={card.access_key}",
         "terms": brand.get("terms") or "",
@@ -213,6 +223,9 @@ def pass_json(card: Card, program: Program, design_name: str = "default") -> dic
     for group, items in template["fields"].items():
         fields[group] = []
         for item in items:
+            if item["key"] == "offers":
+                fields[group].extend(offer_fields(item, shown.offers, lang))
+                continue
             value = values.get(item["key"])
             if value in (None, ""):
                 continue
@@ -241,6 +254,48 @@ def pass_json(card: Card, program: Program, design_name: str = "default") -> dic
     if card.status != "active":
         document["voided"] = True
     return document
+
+
+def offer_fields(item: dict[str, Any], offers: tuple[card_faces.OfferShown, ...], lang: str) -> list[dict[str, Any]]:
+    """The live offers as back fields, newest first, at most PASS_OFFERS. The newest keeps the template's
+    field (key `offers`) so that a new offer changes that field's value: iOS tells a change of a field it
+    already shows, with its change message ("New offer: %@"). The message goes with it only while it is
+    the card's most recently issued offer, so using the newest (the next one moves up) says nothing. The
+    others are keyed by their held ids, without a message."""
+    shown = []
+    for place, offer in enumerate(offers[:card_faces.PASS_OFFERS]):
+        field = {**item, "value": offer.line(lang, None)}
+        if place:
+            field["key"] = f"offer_{offer.held_id}"
+        if place or not offer.latest:
+            field.pop("changeMessage", None)
+        shown.append(field)
+    return shown
+
+
+def faces_of(card: Card, mechanics: mech.Mechanics, lang: str, today: date) -> card_faces.Faces:
+    """What the pass shows beyond points (core/card_faces.py), from the card's item."""
+    state = card_store.state_of(card)
+    return card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
+                            challenges=state.challenges, lang=lang, today=today)
+
+
+def stamp_strip(card: Card, program: Program) -> dict[str, tuple[bytes, str]]:
+    """A stamp card's strip images (archive path -> bytes, sha1), drawn with its stamps on the brand's
+    colours; they replace the design's and an uploaded strip (which stays Google's hero image): on a
+    stamp card the strip is where the stamps are. Empty for other kinds."""
+    mechanics = mech.from_stored(program.mechanics)
+    stamps = card_faces.stamp_card(mechanics, int(card.balance), texts.language(card.locale))
+    if stamps is None:
+        return {}
+    brand = brandings.parse({}, program.branding)
+    return {path: (data, _sha1(data)) for path, data in
+            images.stamps_strip(stamps.filled, stamps.per_reward, brand["background_color"], brand["foreground_color"])}
+
+
+@lru_cache(maxsize=512)
+def _sha1(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
 
 
 _COLOR = re.compile(r"rgb\(\d{1,3}, \d{1,3}, \d{1,3}\)")
@@ -299,6 +354,11 @@ def build(card: Card, program: Program, design_name: str = "default", material: 
     validate(document, local=settings().is_local or settings().stage == "test", strings=chosen.strings)
     pass_bytes = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
     files, hashes = files_for(program, chosen)
+    strip = stamp_strip(card, program)
+    if strip:
+        files, hashes = dict(files), dict(hashes)
+        for path, (data, digest) in strip.items():
+            files[path], hashes[path] = data, digest
     manifest = dict(hashes)
     manifest["pass.json"] = hashlib.sha1(pass_bytes).hexdigest()
     manifest_bytes = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()

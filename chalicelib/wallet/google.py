@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
@@ -23,8 +24,9 @@ from typing import Any
 from chalicelib import log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
-from chalicelib.core import card_number, program_texts, texts
+from chalicelib.core import card_faces, card_number, clock, program_texts, texts
 from chalicelib.core import mechanics as mech
+from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, Program
 from chalicelib.wallet import images
 
@@ -296,29 +298,57 @@ def loyalty_class(issuer_id: str, program: Program) -> dict[str, Any]:
     return document
 
 
-def loyalty_object(issuer_id: str, card: Card, program: Program) -> dict[str, Any]:
+MAX_TEXT_MODULES = 10  # Google shows at most this many text modules on an object
+
+
+def loyalty_object(issuer_id: str, card: Card, program: Program, today: date | None = None) -> dict[str, Any]:
+    """A card's loyalty object. A stamp card's stamps are its loyalty points ("6 / 9", label Stamps) and its
+    rewards to collect the secondary points; a discount card shows its percent there and in a text module;
+    live offers and challenges' progress are text modules too (core/card_faces.py)."""
     mechanics = mech.from_stored(program.mechanics)
     tier = mechanics.tier(card.tier)
     base = settings().public_base_url
     lang = texts.language(card.locale)  # the holder's language: the object is theirs alone
     words = texts.CATALOGUE[lang]
+    today = today or clock.local_day(datetime.now(UTC), program.timezone)
+    state = card_store.state_of(card)
+    shown = card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
+                             challenges=state.challenges, lang=lang, today=today)
+    points: dict[str, Any] = {"label": words["points_label"], "balance": {"int": int(card.balance)}}
+    # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen
+    # itself; a cut of ours showed "Platinu". The details repeat it in full.
+    secondary: dict[str, Any] = {"label": words["tier"], "balance": {"string": tier.name_in(lang)}}
+    modules = [{"id": "rules", "header": words["rules"], "body": texts.rules_text(mechanics, card.tier, lang)},
+               {"id": "tier", "header": words["tier"], "body": tier.name_in(lang)}]
+    if shown.stamps:
+        points = {"label": words["stamps_label"], "balance": {"string": shown.stamps.shown}}
+        secondary = {"label": words["rewards_label"], "balance": {"int": shown.stamps.rewards}}
+    if shown.discount:
+        points = {"label": words["discount_label"], "balance": {"string": f"{shown.discount.percent}%"}}
+        modules.append({"id": "discount", "header": words["discount_label"],
+                        "body": texts.text("discount_yours", lang, percent=shown.discount.percent)})
+    if shown.challenges:
+        modules.append({"id": "challenges", "header": words["challenges_title"],
+                        "body": "\n".join(one.line(lang, today) for one in shown.challenges)[:MAX_BODY]})
+    room = MAX_TEXT_MODULES - len(modules)
+    modules.extend({"id": f"offer-{offer.held_id}", "header": offer.name[:MAX_HEADER],
+                    "body": offer.line(lang, None)[:MAX_BODY]} for offer in shown.offers[:room])
     return {
         "id": object_id(issuer_id, card),
         "classId": class_id(issuer_id, program),
         "state": "ACTIVE" if card.status == "active" else "INACTIVE",
         "accountId": card_number.display(card.number),
         "accountName": card.name[:20],
-        "loyaltyPoints": {"label": words["points_label"], "balance": {"int": int(card.balance)}},
-        # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen
-        # itself; a cut of ours showed "Platinu". The details repeat it in full.
-        "secondaryLoyaltyPoints": {"label": words["tier"], "balance": {"string": tier.name_in(lang)}},
+        "loyaltyPoints": points,
+        "secondaryLoyaltyPoints": secondary,
         "barcode": {"type": "QR_CODE", "value": card.number, "alternateText": card_number.display(card.number)},
-        "textModulesData": [{"id": "rules", "header": words["rules"],
-                             "body": texts.rules_text(mechanics, card.tier, lang)},
-                            {"id": "tier", "header": words["tier"], "body": tier.name_in(lang)}],
+        "textModulesData": modules,
         "linksModuleData": {"uris": [{"id": "card", "uri": f"{base}/c/{card.card_id}?k={card.access_key}",
                                       "description": words["card_online"]}]},
     }
+
+
+MAX_HEADER, MAX_BODY = 35, 500  # Google's recommended lengths of a text module's header and body
 
 
 # --- callbacks -------------------------------------------------------------------------------------
