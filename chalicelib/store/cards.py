@@ -201,8 +201,10 @@ def perks_of(state: CardState) -> dict[str, Any] | None:
 
 def shown_on_pass(card: Card) -> tuple[Any, ...]:
     """What the wallet card shows of the state: a change of it updates the pass."""
-    held = (card.perks or {}).get("offers", ())
-    return (int(card.balance), card.tier, tuple(offer["held_id"] for offer in held if not offer.get("used_by")))
+    perks = card.perks or {}
+    live = tuple(offer["held_id"] for offer in perks.get("offers", ()) if not offer.get("used_by"))
+    progress = json.dumps(perks.get("challenges", ()), sort_keys=True)  # the pass's back shows the progress
+    return int(card.balance), card.tier, live, progress
 
 
 def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> bool:
