@@ -100,6 +100,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "Вы просили прислать ссылку на карту «{program}» ещё раз. Вот она: {url}\n"
                               "Если вы не просили, просто не обращайте внимания на это письмо.",
         "wallets": "Кошелёк в телефоне",
+        # part H1 (products): the first line of a stamps or discount program's rules (core/kinds); a count
+        # stands after "штампов:" so that its word needs no agreement with the number
+        "rules_earn_stamps": "Штамп за каждую покупку. Штампов для награды: {per_reward}. Награда: {reward}.",
+        "rules_earn_stamps_item": "Штамп за каждый товар. Штампов для награды: {per_reward}. Награда: {reward}.",
+        "rules_earn_discount": "Скидка {discount}% на каждую покупку.",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -170,6 +175,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "You asked for the link to your {program} card again. Here it is: {url}\n"
                               "If you did not ask, simply ignore this email.",
         "wallets": "Wallet on your phone",
+        # part H1 (products): the first line of a stamps or discount program's rules (core/kinds); a full
+        # card is 2 stamps or more, so "stamps" always agrees
+        "rules_earn_stamps": "A stamp for every purchase. Collect {per_reward} stamps for a reward: {reward}.",
+        "rules_earn_stamps_item": "A stamp for every item. Collect {per_reward} stamps for a reward: {reward}.",
+        "rules_earn_discount": "A {discount}% discount on every purchase.",
     },
 }
 
