@@ -21,13 +21,14 @@ result shared by largest remainder, so they add up to what the receipt earned.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import validation as v
 from chalicelib.core.kinds.base import ReceiptLine, Sale
-from chalicelib.core.percent import WHOLE, percent
+from chalicelib.core.kinds.earning import spread
+from chalicelib.core.percent import percent
 from chalicelib.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -193,37 +194,6 @@ def price(mechanics: Mechanics, tier: Tier, sale: Sale) -> Pricing:
     if sale.total > money:
         priced.append(PricedLine(None, None, None, 1, sale.total - money, net=sale.total - money, rate=base))
     return Pricing(tuple(priced), sum(line.net for line in priced if line.payable), listed=True)
-
-
-def spread(exact: Sequence[Fraction]) -> tuple[int, ...]:
-    """Whole numbers adding up to floor(sum(exact)): each value rounded down, the rest given one by one to
-    the largest remainders (the first line on a tie)."""
-    floors = [value.numerator // value.denominator for value in exact]
-    left = int(sum(exact, Fraction(0))) - sum(floors)
-    order = sorted(range(len(exact)), key=lambda index: (-(exact[index] - floors[index]), index))
-    for index in order[:left]:
-        floors[index] += 1
-    return tuple(floors)
-
-
-def money_paid(pricing: Pricing, off: int) -> tuple[Fraction, ...]:
-    """Each line's money paid in money when `off` minor units of the payable lines were paid otherwise
-    (points, a discount): taken from the payable lines pro rata; excluded lines are paid in full."""
-    payable = pricing.payable
-    return tuple(Fraction(line.net) if not line.payable or not payable
-                 else Fraction(line.net * (payable - min(off, payable)), payable) for line in pricing.lines)
-
-
-def points_earned(pricing: Pricing, off: int, point_value: int) -> tuple[int, ...]:
-    """Points per line at each line's rate of its money paid, rounded down once for the receipt."""
-    paid = money_paid(pricing, off)
-    return spread([money * line.rate / (WHOLE * point_value) for money, line in zip(paid, pricing.lines, strict=True)])
-
-
-def with_rate(pricing: Pricing, rate: Fraction) -> Pricing:
-    """The same lines, every payable one at `rate` (a kind whose rate is not the tier's)."""
-    return replace(pricing, lines=tuple(replace(line, rate=rate if line.payable else Fraction(0))
-                                        for line in pricing.lines))
 
 
 def lines_answer(pricing: Pricing, earned: Sequence[int]) -> list[dict[str, Any]]:

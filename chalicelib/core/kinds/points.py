@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.core.kinds.base import Phrase
+from chalicelib.core.kinds.earning import points_earned
 from chalicelib.core.percent import percent
-from chalicelib.core.products import points_earned
 
 if TYPE_CHECKING:  # see base.py
     from chalicelib.core.mechanics import Mechanics, Tier
