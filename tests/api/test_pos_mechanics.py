@@ -39,7 +39,8 @@ def _refused(response, code, field):
 def cafe(client, merchant):
     return _program(client, merchant, "stamps", {
         "kind": "stamps", "products": TOBACCO_EXCLUDED,
-        "stamps": {"per_reward": 9, "categories": ["coffee"], "reward": {"ru": "Кофе в подарок", "en": "A free coffee"}},
+        "stamps": {"per_reward": 9, "categories": ["coffee"],
+                   "reward": {"ru": "Кофе в подарок", "en": "A free coffee"}},
     })
 
 
@@ -139,3 +140,14 @@ def test_product_rules_price_a_points_receipt_line_by_line(client, merchant, pro
     _refused(refused, "redeem_not_allowed", "redeem")  # tobacco alone: nothing points may pay for
     plain = body(pos.post("/pos/receipts", {"receipt_id": "p3", "card": number, "total": 20000}))
     assert plain["earned"] == 10 and "lines" not in plain and "payable" not in plain  # no lines: as before
+
+
+def test_a_program_without_cards_may_change_its_kind(client, merchant):
+    program, _ = _program(client, merchant, "fresh", {})
+    path = f"/admin/programs/{program['id']}"
+    missing = client.http.patch(path, headers=bearer(merchant), body=json.dumps({"mechanics": {"kind": "stamps"}}))
+    assert missing.status_code == 400 and body(missing)["error"]["field"] == "mechanics.stamps"
+    changed = client.http.patch(path, headers=bearer(merchant), body=json.dumps(
+        {"mechanics": {"kind": "stamps", "stamps": {"per_reward": 6, "per": "receipt", "reward": "A donut"}}}))
+    assert changed.status_code == 200, changed.body
+    assert body(changed)["mechanics"]["stamps"]["per_reward"] == 6
