@@ -13,6 +13,11 @@ count. So `balance - owed` moves by exactly what each operation gives or takes, 
 refunding every receipt of a history, in any order, leaves the card as it was before those receipts
 (the same balance, the same points reversed in the ledger).
 
+Receipts price their lines first (core/products.py: product rules, what points may pay for); the
+program's kind (core/kinds) then earns per line, exactly, rounded down once. A stamps program's stamps
+are its points (a reward drains `per_reward` of them with a `redeem` entry, refunded like points); a
+discount program earns nothing and takes its tier's percent off the payable money.
+
 Days are program-local ISO dates; money is integer minor units; points are integers.
 """
 from collections.abc import Iterable, Sequence

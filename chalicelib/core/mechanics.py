@@ -207,7 +207,7 @@ def _stamps(data: dict[str, Any], kind: str, cur: Mechanics) -> stamp_rules.Stam
     return stamps
 
 
-def _parse_tiers(raw: object, kind: str) -> tuple[Tier, ...]:  # noqa: C901 (one check per rule of a tier)
+def _parse_tiers(raw: object, kind: str) -> tuple[Tier, ...]:
     if not isinstance(raw, list) or not raw:
         raise InvalidInput("'mechanics.tiers' must be a non-empty list.", code="invalid_type", field="mechanics.tiers")
     if len(raw) > MAX_TIERS:
