@@ -939,6 +939,7 @@ def document() -> dict:
         },
     }
     _moysklad(document)  # moysklad (issue 15)
+    _products(document)  # products (issue 16, part H1)
     _offers(document)  # offers (issue 16, part H2)
     return document
 
@@ -1147,3 +1148,28 @@ def _moysklad(document: dict) -> None:
     document["components"]["securitySchemes"]["moyskladToken"] = {
         "type": "apiKey", "in": "header", "name": "Lognex-Discount-API-Auth-Token",
         "description": "The connection's token (MoySklad sends it with every request)."}
+
+
+# --- products (issue 16, part H1): stamp and discount cards, product rules, line-by-line answers ---------
+
+def _products(document: dict) -> None:
+    """A line's `category`, a receipt's `rewards`, and what quotes and receipt answers add by kind."""
+    schemas = document["components"]["schemas"]
+    schemas["ReceiptLine"]["properties"]["category"] = _nullable(_s(64, description=(
+        "The POS's product group (\"coffee\", \"tobacco\"): product rules and stamp cards match it.")))
+    receipt = document["paths"]["/pos/receipts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    receipt["properties"]["rewards"] = _int(0, 1000) | {"description": "A stamp card's full cards redeemed "
+                                                        "(per_reward stamps each); 422 for other kinds."}
+    schemas["PricedLine"] = _obj(("index", "earn", "payable", "rule"), index=_NINT | {
+        "description": "The line's place in `lines`; null: money of the total the lines do not list."},
+        earn=_int(0), payable={"type": "boolean"}, rule=_NSTRING)
+    by_kind = dict(
+        lines={"type": "array", "items": _ref("PricedLine"), "description": "When lines were sent."},
+        payable=_int(0) | {"description": "Money points and offers may pay for (excluded lines are not)."},
+        discount=_int(0) | {"description": "Minor units off: a discount card's, plus a percentage offer's."},
+        discount_percent={"type": "number"}, paid=_int(0) | {"description": "A discount card: total - discount."},
+        stamps=_int(0), per_reward=_int(2, 50), rewards_available=_int(0))
+    schemas["Quote"]["properties"].update(by_kind, kind={"type": "string", "enum": ["points", "cashback", "stamps",
+                                                                                    "discount"]},
+                                          stamps_earn=_int(0), offers={"type": "array", "items": {"type": "object"}})
+    schemas["ReceiptAnswer"]["properties"].update(by_kind, rewards_redeemed=_int(0))

@@ -13,6 +13,11 @@ count. So `balance - owed` moves by exactly what each operation gives or takes, 
 refunding every receipt of a history, in any order, leaves the card as it was before those receipts
 (the same balance, the same points reversed in the ledger).
 
+Receipts price their lines first (core/products.py: product rules, what points may pay for); the
+program's kind (core/kinds) then earns per line, exactly, rounded down once. A stamps program's stamps
+are its points (a reward drains `per_reward` of them with a `redeem` entry, refunded like points); a
+discount program earns nothing and takes its tier's percent off the payable money.
+
 Days are program-local ISO dates; money is integer minor units; points are integers.
 """
 from collections.abc import Iterable, Sequence
@@ -24,6 +29,7 @@ from chalicelib.core import challenges as challenge_rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import offers as offer_rules
 from chalicelib.core import products as product_rules
+from chalicelib.core import stamps as stamp_rules
 from chalicelib.core import surveys as survey_rules
 from chalicelib.core.challenges import Progress
 from chalicelib.core.kinds import ReceiptLine, kind_named
@@ -31,7 +37,8 @@ from chalicelib.core.kinds.base import Sale
 from chalicelib.core.lots import Lot
 from chalicelib.core.mechanics import Mechanics
 from chalicelib.core.offers import HeldOffer
-from chalicelib.core.percent import WHOLE
+from chalicelib.core.percent import WHOLE, percent
+from chalicelib.core.products import Pricing
 from chalicelib.errors import RuleViolation
 
 SPEND_KEEP_DAYS = 3660  # the longest tier window we accept; older spend is dropped
@@ -74,6 +81,7 @@ class Outcome:
     settled: int = 0  # owed points taken from what this operation gave
     details: dict[str, Any] = field(default_factory=dict)  # more of the answer: lines, discount, offer, bonuses…
     survey: bool = False  # a receipt: ask this card a survey (core/surveys.py)
+    paid: int = 0  # money that revenue counts: a receipt's money paid, a refund's money given back
 
 
 class _Book:
@@ -156,20 +164,64 @@ def scheduled_tier(state: CardState, mechanics: Mechanics, today: date) -> str:
 
 # --- receipts ------------------------------------------------------------------------------------
 
-def max_redeem(mechanics: Mechanics, state: CardState, total: int, today: str) -> int:
+@dataclass(frozen=True)
+class Earning:
+    """What a sale earns and how it is paid, decided before anything is written (a receipt, a quote)."""
+
+    pricing: Pricing
+    per_line: tuple[int, ...]  # points (stamps) each priced line earns; they add up to `earned`
+    discount: int  # minor units off: the kind's own (a discount card) plus an offer's
+    off: int  # minor units of the payable lines not paid in money: points' worth and the discount
+
+    @property
+    def earned(self) -> int:
+        return sum(self.per_line)
+
+    @property
+    def paid(self) -> int:
+        """The money paid: what spend, revenue and tiers count."""
+        return sum(line.net for line in self.pricing.lines) - self.off
+
+
+def earning(mechanics: Mechanics, tier_id: str, sale: Sale, *, redeem: int = 0, offer_discount: int = 0,
+            pricing: Pricing | None = None) -> Earning:
+    """The sale priced by the product rules, the kind's discount, and the points (stamps) the money paid
+    earns at the tier's rate (the tier held when buying). Points pay for payable lines only, pro rata."""
+    tier = mechanics.tier(tier_id)
+    kind = kind_named(mechanics.kind)
+    pricing = pricing or product_rules.price(mechanics, tier, sale)
+    discount = kind.discount(mechanics, tier, pricing) + offer_discount
+    points_money = redeem * mechanics.point_value if kind.spends_points else 0
+    off = min(pricing.payable, points_money + discount)
+    discount = min(discount, pricing.payable)
+    return Earning(pricing, kind.earn(mechanics, tier, pricing, off), discount, off)
+
+
+def max_redeem(mechanics: Mechanics, state: CardState, total: int, today: str, payable: int | None = None) -> int:
     """The most points this receipt may be paid with: never above what is spendable now, the program's
-    cap (a share of the receipt), or the receipt itself."""
+    cap (a share of the payable money: `payable`, the total when no line is excluded), or the receipt
+    itself. Stamps and discount programs are not paid with points: 0."""
+    if not kind_named(mechanics.kind).spends_points:
+        return 0
     spendable = lot_rules.available([lot for lot in state.lots if not _expired(lot, today)], today)
-    cap = total * mechanics.redeem_cap_bp // WHOLE // mechanics.point_value
+    cap = (total if payable is None else payable) * mechanics.redeem_cap_bp // WHOLE // mechanics.point_value
     allowed = min(spendable, cap)
     return allowed if allowed >= mechanics.min_redeem_points else 0
 
 
-def earn_for(mechanics: Mechanics, tier_id: str, total: int, redeemed: int,
-             lines: Sequence[ReceiptLine] = ()) -> int:
-    """Points for the part paid in money, by the program's kind (core/kinds) at the tier's rate."""
-    paid = max(0, total - redeemed * mechanics.point_value)
-    return kind_named(mechanics.kind).earn(mechanics, mechanics.tier(tier_id), paid, lines)
+def rewards_available(mechanics: Mechanics, state: CardState, today: str) -> int:
+    """Full stamp cards the card may redeem now (spendable stamps; pending ones wait their days)."""
+    if mechanics.stamps is None:
+        return 0
+    spendable = lot_rules.available([lot for lot in state.lots if not _expired(lot, today)], today)
+    return stamp_rules.rewards_available(mechanics.stamps, spendable)
+
+
+def earn_for(mechanics: Mechanics, tier_id: str, total: int, redeemed: int,  # noqa: PLR0913 (a quote's figures)
+             lines: Sequence[ReceiptLine] = (), *, today: date) -> int:
+    """Points (stamps) a receipt of `total` with `redeemed` points would earn (a quote)."""
+    sale = Sale(total=total, lines=tuple(lines), today=today, sold_on=today.isoformat(), receipt_ref="")
+    return earning(mechanics, tier_id, sale, redeem=redeemed).earned
 
 
 def _expired(lot: Lot, today: str) -> bool:
@@ -189,22 +241,27 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     sale = Sale(total=total, lines=tuple(lines), today=today, sold_on=sold_on, receipt_ref=receipt_ref,
                 local_time=local_time)
     pricing = product_rules.price(mechanics, mechanics.tier(state.tier), sale)
-    _check_redeem(mechanics, state, total, redeem, day)
+    _check_redeem(mechanics, state, pricing, redeem, day)
+    drained = _check_rewards(mechanics, state, rewards, day)
     taken = offer_rules.take(state.offers, mechanics, sale, pricing, offer_id)
     book = _Book(state)
     burn_expired(book, day)
     if redeem:
         remaining, _ = lot_rules.drain(book.state.lots, redeem, day)
         book.record("redeem", -redeem, remaining)
+    if drained:
+        remaining, _ = lot_rules.drain(book.state.lots, drained, day)
+        book.record("redeem", -drained, remaining, note="reward")
     # The rate is the tier held when buying; a tier this receipt earns applies from the next one.
-    earned = earn_for(mechanics, book.state.tier, total, redeem, lines)
+    sold = earning(mechanics, book.state.tier, sale, redeem=redeem, offer_discount=taken.discount, pricing=pricing)
+    earned = sold.earned
     if earned:
         book.add_lot("earn", lot_rules.accrue(mechanics, lot_id=lot_id, source="purchase", points=earned,
                                               today=today, ref=receipt_ref, pending=True))
     if taken.points:
         book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}o", source="offer", points=taken.points,
                                                today=today, ref=receipt_ref))
-    paid = total - redeem * mechanics.point_value
+    paid = sold.paid
     step = challenge_rules.advance(book.state.challenges, mechanics, sale, pricing, paid)
     held, bonuses = _rewards(book, mechanics, step, taken.offers, today=today, lot_id=lot_id)
     counts = offer_rules.tally(book.state.products, lines)
@@ -220,22 +277,65 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
                     offers=held, challenges=step.progress, products=counts,
                     surveyed_on=day if asked else book.state.surveyed_on)
     after = replace(after, tier=upgraded_tier(after, mechanics, today))
-    details: dict[str, Any] = {"offer": taken.detail, "discount": taken.discount, "bonuses": bonuses}
-    return Outcome(after, tuple(book.entries), earned=earned + taken.points, redeemed=redeem, settled=book.settled,
-                   details={key: value for key, value in details.items() if value}, survey=asked)
+    details: dict[str, Any] = {"offer": taken.detail, "discount": sold.discount, "bonuses": bonuses}
+    details = {key: value for key, value in details.items() if value}
+    details.update(sale_fields(mechanics, state.tier, sold))
+    if mechanics.kind == "stamps":
+        details.update(stamps_fields(mechanics, after, day), rewards_redeemed=rewards)
+    return Outcome(after, tuple(book.entries), earned=earned + taken.points, redeemed=redeem or drained,
+                   settled=book.settled, details=details, survey=asked, paid=paid)
 
 
-def _check_redeem(mechanics: Mechanics, state: CardState, total: int, redeem: int, day: str) -> None:
-    """Points asked to pay for a receipt: at least the program's minimum, at most what `max_redeem` allows."""
+def sale_fields(mechanics: Mechanics, tier_id: str, sold: Earning) -> dict[str, Any]:
+    """The answers' fields of a priced sale (a receipt's and a quote's): the lines when the POS sent
+    them, the payable money when a line is excluded, a discount program's discount and money paid."""
+    fields: dict[str, Any] = {}
+    if sold.pricing.listed:
+        fields["lines"] = product_rules.lines_answer(sold.pricing, sold.per_line)
+        fields["payable"] = sold.pricing.payable
+    if mechanics.kind == "discount":
+        fields.update(discount=sold.discount, discount_percent=percent(mechanics.tier(tier_id).discount_bp),
+                      paid=sold.paid)
+    return fields
+
+
+def stamps_fields(mechanics: Mechanics, state: CardState, day: str) -> dict[str, Any]:
+    """A stamp card's figures: stamps held, a full card's size, full cards that may be redeemed now."""
+    per_reward = mechanics.stamps.per_reward if mechanics.stamps else 0
+    return {"stamps": state.balance, "per_reward": per_reward,
+            "rewards_available": rewards_available(mechanics, state, day)}
+
+
+def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, redeem: int, day: str) -> None:
+    """Points asked to pay for a receipt: at least the program's minimum, at most what `max_redeem` allows
+    (a share of the payable lines only)."""
     if not redeem:
         return
+    if not kind_named(mechanics.kind).spends_points:
+        raise RuleViolation("Points do not pay for receipts in this program.", code="redeem_not_allowed",
+                            field="redeem")
     if mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
         raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
                             code="redeem_below_minimum", field="redeem")
-    allowed = max_redeem(mechanics, state, total, day)
+    total = sum(line.net for line in pricing.lines)
+    allowed = max_redeem(mechanics, state, total, day, pricing.payable)
     if redeem > allowed:
         raise RuleViolation(f"At most {allowed} points can pay for this receipt.", code="redeem_not_allowed",
                             field="redeem")
+
+
+def _check_rewards(mechanics: Mechanics, state: CardState, rewards: int, day: str) -> int:
+    """The stamps `rewards` full cards take, or a refusal: only a stamps program has rewards, and only as
+    many as the card holds full (spendable) cards."""
+    if not rewards:
+        return 0
+    if mechanics.kind != "stamps" or mechanics.stamps is None:
+        raise RuleViolation("Only a stamp card has rewards to redeem.", code="rewards_not_allowed", field="rewards")
+    held = rewards_available(mechanics, state, day)
+    if rewards > held:
+        raise RuleViolation(f"The card holds {held} full stamp cards.", code="rewards_not_available",
+                            field="rewards")
+    return rewards * mechanics.stamps.per_reward
 
 
 def _rewards(book: _Book, mechanics: Mechanics, step: challenge_rules.Step, held: tuple[HeldOffer, ...], *,  # noqa: PLR0913 (the book, the rules, what the receipt decided)
@@ -327,7 +427,8 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
     if give_back:
         book.add_lot("refund_return", lot_rules.accrue(mechanics, lot_id=lot_id, source="return", points=give_back,
                                                        today=today, ref=receipt_ref))
-    refunded_money = amount - give_back * mechanics.point_value
+    # Returned points are money the customer had paid with; returned stamps (a reward) are not.
+    refunded_money = amount - (give_back * mechanics.point_value if kind_named(mechanics.kind).spends_points else 0)
     spend = dict(book.state.spend)
     if totals.business_day and totals.business_day in spend:
         spend[totals.business_day] = spend[totals.business_day] - min(refunded_money, spend[totals.business_day])
@@ -337,7 +438,7 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
     after = replace(book.state, spend=spend, revenue=max(0, book.state.revenue - max(0, refunded_money)),
                     offers=held)
     return Outcome(after, tuple(book.entries), earned=-reverse, redeemed=-give_back, shortfall=reverse - taken,
-                   settled=book.settled)
+                   settled=book.settled, paid=refunded_money)
 
 
 # --- bonuses and adjustments ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ from chalicelib.errors import InvalidInput
 KINDS = tuple(KIND_REGISTRY)  # the names `kind` may have
 percent = basis_points_to_percent  # kept here too: the pages' view code shows rates as `mechanics.percent`
 MAX_TIERS = 10
+EARNING_KINDS = ("points", "cashback")  # tiers need `earn_percent` (a discount program's: `discount_percent`)
 DOWNGRADES = ("never", "monthly", "quarterly", "yearly")
 # Where points come from; each source may have its own lifetime.
 SOURCES = ("purchase", "welcome", "referral", "birthday", "winback", "campaign", "adjustment")
@@ -35,6 +36,7 @@ class Tier:
     threshold: int  # spend over the tier window, minor units, needed to hold this tier
     earn_bp: int  # earn rate in basis points of the money paid
     names: dict[str, str] = field(default_factory=dict, compare=False)  # {locale: name}; empty: `name` only
+    discount_bp: int = 0  # a discount program's discount in basis points of the payable money
 
     def name_in(self, lang: str | None) -> str:
         """The name a reader of `lang` sees (program_texts.pick): never the tier's id."""
@@ -99,7 +101,8 @@ def parse(data: object, base: Mechanics | None = None) -> Mechanics:
     p = "mechanics"
     kind = v.read_str(data, "kind", prefix=p, choices=KINDS, default=cur.kind)
     point_value = v.read_int(data, "point_value", prefix=p, minimum=1, maximum=100_000, default=cur.point_value)
-    tiers = _parse_tiers(data["tiers"]) if "tiers" in data else cur.tiers
+    tiers = _parse_tiers(data["tiers"], kind) if "tiers" in data else cur.tiers
+    stamps = _stamps(data, kind, cur)
     referral = v.read_object(data, "referral", prefix=p) or {}
     v.reject_unknown(referral, {"referrer_bonus", "referred_bonus"}, "mechanics.referral")
     birthday = v.read_object(data, "birthday", prefix=p) or {}
@@ -167,7 +170,7 @@ def parse(data: object, base: Mechanics | None = None) -> Mechanics:
         lost_after_days=lost_after_days,
         quiet_hours=quiet,
         max_messages_per_week=cap,
-        stamps=stamp_rules.parse(data["stamps"], "mechanics.stamps") if "stamps" in data else cur.stamps,
+        stamps=stamps,
         products=product_rules.parse(data["products"], "mechanics.products") if "products" in data else cur.products,
         offers=offer_rules.parse(data["offers"], "mechanics.offers") if "offers" in data else cur.offers,
         challenges=(challenge_rules.parse(data["challenges"], "mechanics.challenges") if "challenges" in data
@@ -189,7 +192,22 @@ def _quiet_hours(raw: object) -> tuple[str, str] | None:
     return raw[0], raw[1]
 
 
-def _parse_tiers(raw: object) -> tuple[Tier, ...]:
+def _stamps(data: dict[str, Any], kind: str, cur: Mechanics) -> stamp_rules.StampRules | None:
+    """A stamps program's card: required for kind stamps; other kinds have none (one sent is refused, one
+    left from an earlier kind is dropped)."""
+    p = "mechanics.stamps"
+    given = stamp_rules.parse(data["stamps"], p) if "stamps" in data else None
+    if kind != "stamps":
+        if given is not None:
+            raise InvalidInput("Only a stamps program has a stamp card: send null.", code="invalid_value", field=p)
+        return None
+    stamps = given if "stamps" in data else cur.stamps
+    if stamps is None:
+        raise InvalidInput("A stamps program needs its card: per_reward and reward.", code="required", field=p)
+    return stamps
+
+
+def _parse_tiers(raw: object, kind: str) -> tuple[Tier, ...]:
     if not isinstance(raw, list) or not raw:
         raise InvalidInput("'mechanics.tiers' must be a non-empty list.", code="invalid_type", field="mechanics.tiers")
     if len(raw) > MAX_TIERS:
@@ -199,7 +217,7 @@ def _parse_tiers(raw: object) -> tuple[Tier, ...]:
     for index, raw_item in enumerate(raw):
         p = f"mechanics.tiers[{index}]"
         item = v.require_object(raw_item, p)
-        v.reject_unknown(item, {"id", "name", "threshold", "earn_percent"}, p)
+        v.reject_unknown(item, {"id", "name", "threshold", "earn_percent", "discount_percent"}, p)
         tier_id = v.read_str(item, "id", prefix=p, required=True, max_len=32, pattern=r"[a-z0-9_-]+")
         name = program_texts.read(item, "name", prefix=p, required=True, max_len=40)
         names = dict(name) if isinstance(name, dict) else {}
@@ -208,7 +226,8 @@ def _parse_tiers(raw: object) -> tuple[Tier, ...]:
             name=program_texts.pick(name, None) or "",
             names=names,
             threshold=v.read_int(item, "threshold", prefix=p, required=True, minimum=0, maximum=10**12),
-            earn_bp=v.read_percent(item, "earn_percent", prefix=p, required=True),
+            earn_bp=v.read_percent(item, "earn_percent", prefix=p, required=kind in EARNING_KINDS, default=0),
+            discount_bp=v.read_percent(item, "discount_percent", prefix=p, required=kind == "discount", default=0),
         )
         if tier.id in seen:
             raise InvalidInput(f"Tier id '{tier.id}' is used twice.", code="duplicate", field=f"{p}.id")
@@ -226,8 +245,7 @@ def to_dict(m: Mechanics) -> dict[str, Any]:
     return {
         "kind": m.kind,
         "point_value": m.point_value,
-        "tiers": [{"id": t.id, "name": dict(t.names) if t.names else t.name, "threshold": t.threshold,
-                   "earn_percent": basis_points_to_percent(t.earn_bp)} for t in m.tiers],
+        "tiers": [_tier_json(m, t) for t in m.tiers],
         "tier_window_days": m.tier_window_days,
         "tier_downgrade": m.tier_downgrade,
         "redeem_cap_percent": basis_points_to_percent(m.redeem_cap_bp),
@@ -251,6 +269,14 @@ def to_dict(m: Mechanics) -> dict[str, Any]:
         "actions": action_rules.to_json(m.actions),
         "survey": survey_rules.to_json(m.survey),
     }
+
+
+def _tier_json(m: Mechanics, tier: Tier) -> dict[str, Any]:
+    data = {"id": tier.id, "name": dict(tier.names) if tier.names else tier.name, "threshold": tier.threshold,
+            "earn_percent": basis_points_to_percent(tier.earn_bp)}
+    if m.kind == "discount" or tier.discount_bp:
+        data["discount_percent"] = basis_points_to_percent(tier.discount_bp)
+    return data
 
 
 def from_stored(data: dict[str, Any] | None) -> Mechanics:

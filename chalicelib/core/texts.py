@@ -129,6 +129,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "card_profile_title": "Заполните профиль: +{points}",
         "card_profile_lead": "Укажите эл. почту и день рождения — и получите бонус.",
         "card_profile_email": "Эл. почта", "card_profile_birthday": "День рождения", "card_profile_submit": "Сохранить",
+        # part H1 (products): the first line of a stamps or discount program's rules (core/kinds); a count
+        # stands after "штампов:" so that its word needs no agreement with the number
+        "rules_earn_stamps": "Штамп за каждую покупку. Штампов для награды: {per_reward}. Награда: {reward}.",
+        "rules_earn_stamps_item": "Штамп за каждый товар. Штампов для награды: {per_reward}. Награда: {reward}.",
+        "rules_earn_discount": "Скидка {discount}% на каждую покупку.",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -228,6 +233,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "card_profile_title": "Complete your profile: +{points}",
         "card_profile_lead": "Add your email and birthday and get a bonus.",
         "card_profile_email": "Email", "card_profile_birthday": "Birthday", "card_profile_submit": "Save",
+        # part H1 (products): the first line of a stamps or discount program's rules (core/kinds); a full
+        # card is 2 stamps or more, so "stamps" always agrees
+        "rules_earn_stamps": "A stamp for every purchase. Collect {per_reward} stamps for a reward: {reward}.",
+        "rules_earn_stamps_item": "A stamp for every item. Collect {per_reward} stamps for a reward: {reward}.",
+        "rules_earn_discount": "A {discount}% discount on every purchase.",
     },
 }
 

@@ -424,7 +424,7 @@ def recalc(session: Session, command: ms.Recalc, raw_agent: dict[str, Any], now:
         if spend < mechanics.min_redeem_points:
             spend = 0
     lines = _lines(command.positions, paid=False)
-    earn = ledger_rules.earn_for(mechanics, state.tier, total, spend, lines) if active else 0
+    earn = ledger_rules.earn_for(mechanics, state.tier, total, spend, lines, today=today) if active else 0
     shares = _shares([p.amount for p in command.positions], spend * mechanics.point_value)
     positions = [answer for position, share in zip(command.positions, shares, strict=True)
                  for answer in _discounted(position, share)]

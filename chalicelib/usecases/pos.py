@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from chalicelib import auth, log
 from chalicelib.commands.pos import MAX_TOTAL, LookUpCard, Quote, RecordReceipt, RecordRefund
@@ -14,6 +14,8 @@ from chalicelib.core import ledger
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import validation as v
+from chalicelib.core.kinds.base import Sale
+from chalicelib.core.products import Pricing
 from chalicelib.errors import NotFound, Unauthorized
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
@@ -21,7 +23,7 @@ from chalicelib.store import records
 from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.store.plans import LedgerCard
 from chalicelib.store.records import Program
-from chalicelib.usecases.decisions import today_of
+from chalicelib.usecases.decisions import local_time, today_of
 from chalicelib.usecases.ledger import Result, apply, replay
 
 # MAX_TOTAL: the contract's bound on money, which the API description states (api/openapi.py).
@@ -54,6 +56,7 @@ class QuoteAnswer(TypedDict):
     earn: int
     earn_with_max_redeem: int
     tier: str
+    kind: str  # the program's kind: points, cashback, stamps or discount
 
 
 _key_cache: dict[str, tuple[float, Any]] = {}
@@ -129,19 +132,38 @@ def look_up(command: LookUpCard, program: Program, now: datetime, store: LedgerS
 
 
 def quote_for(command: Quote, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> QuoteAnswer:
-    """POST /pos/quote: what a receipt would earn and may redeem; nothing is written."""
+    """POST /pos/quote: what a receipt would earn and may redeem; nothing is written. The product rules
+    price its lines as a receipt's (`lines`, `payable`); a stamps program adds its stamps and rewards, a
+    discount program its discount; `offers` lists the card's live offers."""
     card = find_card(program, command.card, "card", store)
     mechanics = mech.from_stored(program.mechanics)
     today = today_of(program, now)
+    day = today.isoformat()
     state = ledger.expire(card.state, today).state
     active = card.status == "active"
-    most = ledger.max_redeem(mechanics, state, command.total, today.isoformat()) if active else 0
-    return {"card_number": card.number, "balance": state.balance,
-            "available": lot_rules.available(state.lots, today.isoformat()), "max_redeem": most,
-            "earn": ledger.earn_for(mechanics, state.tier, command.total, 0, command.lines) if active else 0,
-            "earn_with_max_redeem": ledger.earn_for(mechanics, state.tier, command.total, most,
-                                                    command.lines) if active else 0,
-            "tier": state.tier}
+    sale = Sale(total=command.total, lines=command.lines, today=today, sold_on=day, receipt_ref="",
+                local_time=local_time(program, now))
+    sold = ledger.earning(mechanics, state.tier, sale)
+    most = ledger.max_redeem(mechanics, state, command.total, day, sold.pricing.payable) if active else 0
+    paying = ledger.earning(mechanics, state.tier, sale, redeem=most, pricing=sold.pricing)
+    answer: QuoteAnswer = {
+        "card_number": card.number, "balance": state.balance, "available": lot_rules.available(state.lots, day),
+        "max_redeem": most, "earn": sold.earned if active else 0,
+        "earn_with_max_redeem": paying.earned if active else 0, "tier": state.tier, "kind": mechanics.kind}
+    extra: dict[str, Any] = {}
+    if active:
+        extra.update(ledger.sale_fields(mechanics, state.tier, sold))
+    if mechanics.kind == "stamps":
+        extra.update(ledger.stamps_fields(mechanics, state, day), stamps_earn=sold.earned if active else 0)
+    extra["offers"] = live_offers(state, mechanics, sale, sold.pricing) if active else []
+    return cast("QuoteAnswer", {**answer, **extra})
+
+
+def live_offers(state: ledger.CardState, mechanics: mech.Mechanics, sale: Sale,
+                pricing: Pricing) -> list[dict[str, Any]]:
+    """The card's live offers for the quote, each saying whether it applies to this sale. MERGE: part H2's
+    `offer_rules.live(state.offers, mechanics, sale, pricing)` answers this; until it lands, none."""
+    return []
 
 
 # --- receipts and refunds --------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from chalicelib.commands import admin as commands
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import texts
+from chalicelib.errors import Conflict
+from chalicelib.store import cards as card_store
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
@@ -43,6 +45,7 @@ def create(merchant_id: str, new: commands.NewProgram | Mapping[str, object], no
 
 
 def update(program: Program, changes: commands.ProgramChanges, now: datetime) -> Program:
+    _check_kind_kept(program, changes.settings)
     values = _stored(changes.settings)
     if changes.status is not None:
         values["status"] = changes.status
@@ -50,6 +53,18 @@ def update(program: Program, changes: commands.ProgramChanges, now: datetime) ->
     if (edited.name, edited.branding, edited.country) != (program.name, program.branding, program.country):
         outbox.google_class_changed(edited.program_id, now)  # Google Wallet's class follows the branding
     return edited
+
+
+def _check_kind_kept(program: Program, settings: commands.ProgramSettings) -> None:
+    """A program's kind is fixed once it has a card: its balances mean points, stamps or nothing by kind,
+    and no conversion is fair to every customer (a new program is). One Query of at most one card, only
+    when the kind changes."""
+    if settings.mechanics is None or settings.mechanics.kind == mech.from_stored(program.mechanics).kind:
+        return
+    cards, _ = card_store.list_for_program(program.program_id, 1, None)
+    if cards:
+        raise Conflict("This program has cards: its kind cannot change. Make a new program for another kind.",
+                       code="kind_locked", field="mechanics.kind")
 
 
 def _stored(settings: commands.ProgramSettings) -> dict[str, object]:

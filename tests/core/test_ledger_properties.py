@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 from chalicelib.core import ledger
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
+from chalicelib.core.kinds import ReceiptLine
+from chalicelib.core.kinds.base import Sale
 from chalicelib.errors import RuleViolation
 
 MECHANICS = mech.parse({
@@ -301,3 +303,77 @@ def test_owed_points_are_settled_from_the_next_points_the_card_receives():
     gift = ledger.bonus(bought.state, NOW_MECHANICS, source="campaign", points=1000, today=START, lot_id="g")
     assert (gift.settled, gift.state.balance, gift.state.owed) == (300, 700, 0)
     assert lot_rules.balance(gift.state.lots) == 700
+
+
+# --- receipts with lines: product rules and stamp cards ------------------------------------------------
+
+PRODUCT_RULES = [
+    {"id": "tobacco", "categories": ["tobacco"], "exclude": True},
+    {"id": "beans", "skus": ["BEANS-1"], "earn_percent": 12.5},
+    {"id": "croissant-week", "skus": ["CRO"], "multiplier": 1.5, "from": "2026-01-05", "until": "2026-01-11"},
+    {"id": "pastry", "categories": ["pastry"], "multiplier": 0.5},
+]
+LINES_POINTS = mech.parse({"redeem_cap_percent": 70, "pending_days": 0, "lifetime_days": 365, "point_value": 100,
+                           "products": PRODUCT_RULES})
+LINES_STAMPS = mech.parse({"kind": "stamps", "pending_days": 0, "lifetime_days": 365, "products": PRODUCT_RULES,
+                           "stamps": {"per_reward": 4, "categories": ["coffee", "pastry", "tobacco"],
+                                      "reward": "Coffee"}})
+a_line = st.builds(ReceiptLine, st.sampled_from(["LATTE", "CIG", "CRO", "BEANS-1", None]), st.none(),
+                   st.sampled_from([1, 2, 0.35, 3]), st.integers(-3000, 60000),
+                   st.sampled_from(["coffee", "tobacco", "pastry", None]))
+sale_op = st.tuples(st.lists(a_line, max_size=6), st.sampled_from([0.7, 1.0, 1.0, 1.3]), st.floats(0, 1),
+                    st.integers(0, 3))
+
+
+def _sell_with_lines(mechanics, state, index, today, lines, scale, share):
+    """A receipt of these lines (its total a share of theirs: a discount, or an unlisted remainder), paying
+    a share of what may be paid: points for points, full stamp cards for stamps."""
+    total = max(0, int(sum(line.amount for line in lines if line.amount > 0) * scale)) if lines else 25000
+    sold = ledger.earning(mechanics, state.tier, Sale(total, tuple(lines), today, today.isoformat(), "q"))
+    redeem = int(ledger.max_redeem(mechanics, state, total, today.isoformat(), sold.pricing.payable) * share)
+    rewards = int(ledger.rewards_available(mechanics, state, today.isoformat()) * share)
+    outcome = ledger.receipt(state, mechanics, total=total, redeem=redeem, today=today, lot_id=f"l{index}",
+                             receipt_ref=f"r{index}", lines=lines, rewards=rewards)
+    details = outcome.details
+    if lines:  # every line answered; excluded ones earn nothing; the lines add up to the receipt
+        assert [item["index"] for item in details["lines"] if item["index"] is not None] == list(range(len(lines)))
+        assert all(item["earn"] == 0 for item in details["lines"] if not item["payable"])
+        assert sum(item["earn"] for item in details["lines"]) == outcome.earned
+    assert redeem * mechanics.point_value <= sold.pricing.payable  # points never pay for excluded lines
+    assert outcome.paid == total - redeem * mechanics.point_value
+    if mechanics.kind == "stamps":
+        held = ledger.rewards_available(mechanics, outcome.state, today.isoformat())
+        assert details["rewards_redeemed"] == rewards and details["rewards_available"] == held
+        with pytest.raises(RuleViolation):  # no more full cards than the card holds: never redeemed twice
+            ledger.receipt(outcome.state, mechanics, total=0, redeem=0, today=today, lot_id="again",
+                           receipt_ref="again", rewards=held + 1)
+    return outcome, ledger.ReceiptTotals(total, outcome.earned, outcome.redeemed, business_day=today.isoformat())
+
+
+@pytest.mark.parametrize("mechanics", [LINES_POINTS, LINES_STAMPS], ids=["points-with-product-rules", "stamps"])
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 30), max_size=2), st.lists(sale_op, min_size=1, max_size=10),
+       st.lists(refund_request, max_size=8), st.randoms(use_true_random=False))
+def test_receipts_with_lines_keep_the_ledger_exact_and_refunds_restore_the_card(mechanics, bonuses, sales,
+                                                                                 requests, rng):
+    """Random receipts with lines under product rules (exclusions, own rates, multipliers, a dated
+    promotion), paid partly with points or full stamp cards, over several days; then every receipt refunded
+    in pieces in any order: balance == lots == ledger at every step, and the card holds its bonuses again."""
+    state, today, ledger_sum, receipts = ledger.CardState(balance=0, lots=(), tier="base"), START, 0, []
+    for index, points in enumerate(bonuses):
+        outcome = ledger.bonus(state, mechanics, source="campaign", points=points, today=today, lot_id=f"b{index}")
+        state, ledger_sum = outcome.state, ledger_sum + points
+    for index, (lines, scale, share, days) in enumerate(sales):
+        today += timedelta(days=days)
+        outcome, totals = _sell_with_lines(mechanics, state, index, today, lines, scale, share)
+        state = outcome.state
+        ledger_sum += sum(entry.amount for entry in outcome.entries)
+        assert state.balance == lot_rules.balance(state.lots) == ledger_sum >= 0
+        receipts.append(ReceiptBook(totals, f"r{index}"))
+    plan = _amounts(receipts, requests)
+    left = {index: book.totals.total - sum(a for i, a in plan if i == index) for index, book in enumerate(receipts)}
+    plan += [(index, amount) for index, amount in left.items() if amount]
+    rng.shuffle(plan)
+    final, *_ = _refund_all(mechanics, state, receipts, plan, today, ledger_sum)
+    if all(book.totals.total for book in receipts):  # a receipt of 0 cannot be refunded: its stamps stay
+        assert final.balance == sum(bonuses) and final.owed == 0

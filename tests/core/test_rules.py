@@ -90,7 +90,7 @@ def test_mechanics_patch_keeps_what_is_not_sent():
                 {"id": "b", "name": "B", "threshold": 0, "earn_percent": 1}]}, "mechanics.tiers[1].threshold"),
     ({"referral": {"bonus": 5}}, "mechanics.referral.bonus"),
     ({"lifetime_by_source": {"purchase": 0}}, "mechanics.lifetime_by_source.purchase"),
-    ({"kind": "stamps"}, "mechanics.kind"),
+    ({"kind": "coins"}, "mechanics.kind"),
 ])
 def test_mechanics_errors_name_the_field(data, field):
     with pytest.raises(InvalidInput) as refused:

@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.core import kinds, ledger, mechanics, texts
+from chalicelib.core import kinds, ledger, mechanics, products, texts
 from chalicelib.core import validation as v
 from chalicelib.core.kinds import ReceiptLine
+from chalicelib.core.kinds.base import Sale
 from chalicelib.errors import InvalidInput
 
 RU_POINTS = texts.WORDS["ru"]["points"]
@@ -71,7 +72,7 @@ def test_trigger_messages_read_right_whatever_the_number() -> None:
 
 
 def test_kinds_are_registered_by_name_and_validated() -> None:
-    assert set(mechanics.KINDS) == set(kinds.KINDS) == {"points", "cashback"}
+    assert set(mechanics.KINDS) == set(kinds.KINDS) == {"points", "cashback", "stamps", "discount"}
     assert all(kinds.kind_named(name).name == name for name in kinds.KINDS)
 
 
@@ -80,20 +81,25 @@ def test_points_and_cashback_earn_alike(paid: int, earn_bp: int, point_value: in
     program = mechanics.Mechanics(point_value=point_value, tiers=(mechanics.Tier("base", "Base", 0, earn_bp),))
     tier = program.tiers[0]
     expected = paid * earn_bp // 10_000 // point_value  # the formula the README gives
-    assert kinds.kind_named("points").earn(program, tier, paid, ()) == expected
-    assert kinds.kind_named("cashback").earn(program, tier, paid, ()) == expected
+    whole = products.price(program, tier, Sale(paid, (), date(2026, 1, 1), "2026-01-01", "r"))  # no lines
+    assert kinds.kind_named("points").earn(program, tier, whole, 0) == (expected,)
+    assert kinds.kind_named("cashback").earn(program, tier, whole, 0) == (expected,)
 
 
 def test_a_receipt_passes_its_lines_to_the_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[Sequence[ReceiptLine]] = []
+    seen: list[Sequence[int | None]] = []
 
     class Counting:
         name = "points"
+        spends_points = True
 
-        def earn(self, program: mechanics.Mechanics, tier: mechanics.Tier, paid: int,
-                 lines: Sequence[ReceiptLine]) -> int:
-            seen.append(lines)
-            return 1
+        def earn(self, program: mechanics.Mechanics, tier: mechanics.Tier, pricing: products.Pricing,
+                 off: int) -> tuple[int, ...]:
+            seen.append([line.index for line in pricing.lines])
+            return tuple(1 if index == 0 else 0 for index in range(len(pricing.lines)))
+
+        def discount(self, program: mechanics.Mechanics, tier: mechanics.Tier, pricing: products.Pricing) -> int:
+            return 0
 
         def earn_phrase(self, program: mechanics.Mechanics, tier: mechanics.Tier) -> kinds.Phrase:
             return kinds.Phrase("rules_earn_points", {"earn": 0})
@@ -103,10 +109,10 @@ def test_a_receipt_passes_its_lines_to_the_kind(monkeypatch: pytest.MonkeyPatch)
     state = ledger.CardState(balance=0, lots=(), tier="base")
     outcome = ledger.receipt(state, mechanics.Mechanics(), total=40000, redeem=0, today=date(2026, 1, 1),
                              lot_id="l1", receipt_ref="r1", lines=lines)
-    assert outcome.earned == 1 and seen == [lines]
+    assert outcome.earned == 1 and seen == [[0]]  # the receipt's one line, priced
     ledger.receipt(state, mechanics.Mechanics(), total=100, redeem=0, today=date(2026, 1, 1), lot_id="l2",
                    receipt_ref="r2")
-    assert seen[-1] == ()  # no lines sent: the kind gets none
+    assert seen[-1] == [None]  # no lines sent: the kind gets the whole receipt as one line
 
 
 def test_readers_are_typed_by_what_the_caller_asks() -> None:

@@ -5,13 +5,14 @@ Pure, like the rest of core: no store, no clock.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # mechanics imports the registry to validate `kind`: at run time the names suffice
     from chalicelib.core.mechanics import Mechanics, Tier
+    from chalicelib.core.products import Pricing
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,18 @@ class Phrase:
 
 
 class Kind(Protocol):
-    """How one kind of program turns a receipt into points, and how it says so to customers."""
+    """How one kind of program turns a receipt into points (or stamps), and how it says so to customers."""
 
     name: str  # what `mechanics.kind` holds
+    spends_points: bool  # whether points may pay for a receipt (`redeem`): points and cashback
 
-    def earn(self, mechanics: Mechanics, tier: Tier, paid: int, lines: Sequence[ReceiptLine]) -> int:
-        """Points for a receipt of which `paid` minor units were paid in money (not points), at `tier`
-        (the tier held when buying). `lines` are the receipt's lines, empty when the POS sent none."""
+    def earn(self, mechanics: Mechanics, tier: Tier, pricing: Pricing, off: int) -> tuple[int, ...]:
+        """Points per priced line (core/products.py) for a receipt of which `off` minor units of the
+        payable lines were not paid in money (points, discounts), at `tier` (the tier held when buying)."""
+        ...
+
+    def discount(self, mechanics: Mechanics, tier: Tier, pricing: Pricing) -> int:
+        """Minor units off the receipt the program itself gives (a discount card); 0 for the others."""
         ...
 
     def earn_phrase(self, mechanics: Mechanics, tier: Tier) -> Phrase:
