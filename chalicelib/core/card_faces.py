@@ -16,7 +16,7 @@ from chalicelib.core import challenges as challenge_rules
 from chalicelib.core import offers as offer_rules
 from chalicelib.core import program_texts, texts
 from chalicelib.core.challenges import Progress
-from chalicelib.core.mechanics import Mechanics, Tier
+from chalicelib.core.mechanics import Mechanics
 from chalicelib.core.offers import HeldOffer
 from chalicelib.core.percent import percent
 
@@ -110,26 +110,20 @@ def stamp_card(mechanics: Mechanics, held: int, lang: str) -> StampCard | None:
     held = max(0, held)
     rewards = held // per_reward
     filled = held % per_reward or (per_reward if rewards else 0)
-    # SWITCH AT MERGE: `mechanics.stamps.reward` (part H1's StampRules) once it has the field
-    name = program_texts.pick(getattr(mechanics.stamps, "reward", None), lang)
+    name = program_texts.pick(mechanics.stamps.reward, lang)
     return StampCard(per_reward, filled, rewards, name)
-
-
-def tier_discount_bp(tier: Tier) -> int:
-    """A tier's discount in basis points. SWITCH AT MERGE: part H1's Tier field (named `discount_bp` here)."""
-    return int(getattr(tier, "discount_bp", 0) or 0)
 
 
 def discount(mechanics: Mechanics, tier_id: str | None) -> Discount | None:
     if mechanics.kind != "discount":
         return None
     tier = mechanics.tier(tier_id)
-    mine = tier_discount_bp(tier)
+    mine = tier.discount_bp
     shown = Discount(str(percent(mine)))
-    later = [t for t in mechanics.tiers if t.threshold > tier.threshold and tier_discount_bp(t) > mine]
+    later = [t for t in mechanics.tiers if t.threshold > tier.threshold and t.discount_bp > mine]
     if later:
         upper = later[0]
-        shown = Discount(str(percent(mine)), upper.name, str(percent(tier_discount_bp(upper))), upper.threshold)
+        shown = Discount(str(percent(mine)), upper.name, str(percent(upper.discount_bp)), upper.threshold)
     return shown
 
 
@@ -161,20 +155,8 @@ def live_offers(held: tuple[HeldOffer, ...], mechanics: Mechanics, lang: str, to
 
 
 def offer_views(held: tuple[HeldOffer, ...], mechanics: Mechanics, lang: str, today: date) -> list[dict[str, Any]]:
-    """The offer views of common.md ({id, offer, name, reward, valid_until, status}). SWITCH AT MERGE: part
-    H2's `offers.view(held_offer, mechanics, lang, today)`; until it lands, read here from the definitions."""
-    view = getattr(offer_rules, "view", None)
-    if view is not None:
-        return [view(one, mechanics, lang, today) for one in held]
-    definitions = {definition.id: definition for definition in mechanics.offers}
-    views = []
-    for one in held:
-        definition = definitions.get(one.offer)
-        expired = one.expires_on is not None and one.expires_on < today.isoformat()
-        views.append({"id": one.held_id, "offer": one.offer, "name": getattr(definition, "name", None) or one.offer,
-                      "reward": getattr(definition, "reward", None), "valid_until": one.expires_on,
-                      "status": "used" if one.used_by else "expired" if expired else "live"})
-    return views
+    """The offer views of the admin API and the POS ({id, offer, name, reward, valid_until, status})."""
+    return [offer_rules.view(one, mechanics, lang, today) for one in held]
 
 
 def challenge_progress(progress: tuple[Progress, ...], mechanics: Mechanics, lang: str,
@@ -187,14 +169,5 @@ def challenge_progress(progress: tuple[Progress, ...], mechanics: Mechanics, lan
 
 def challenge_views(progress: tuple[Progress, ...], mechanics: Mechanics, lang: str,
                     today: date) -> list[dict[str, Any]]:
-    """The progress views of common.md ({id, name, progress, target, ends_on, completed, streak}). SWITCH AT
-    MERGE: part H3's `challenges.views(progress, mechanics, lang, today)`; until it lands, read the progress kept
-    on the card for the program's current challenges."""
-    views = getattr(challenge_rules, "views", None)
-    if views is not None:
-        found: list[dict[str, Any]] = views(progress, mechanics, lang, today)
-        return found
-    current = {challenge.id: challenge for challenge in mechanics.challenges}
-    return [{"id": one.challenge, "name": getattr(current[one.challenge], "name", None) or one.challenge,
-             **{key: one.data.get(key) for key in ("progress", "target", "ends_on", "completed", "streak")}}
-            for one in progress if one.challenge in current]
+    """The progress views ({id, name, progress, target, ends_on, completed, streak, done})."""
+    return challenge_rules.views(progress, mechanics, lang, today)

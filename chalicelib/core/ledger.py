@@ -264,8 +264,10 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     paid = sold.paid
     step = challenge_rules.advance(book.state.challenges, mechanics, sale, pricing, paid)
     held, bonuses = _rewards(book, mechanics, step, taken.offers, today=today, lot_id=lot_id)
-    counts = offer_rules.tally(book.state.products, lines)
-    held = offer_rules.auto_issue(held, mechanics, counts, today, lot_id)
+    counts = book.state.products
+    if any(offer.auto for offer in mechanics.offers):  # units by SKU are kept only for favourite-product offers
+        counts = offer_rules.tally(counts, lines)
+        held = offer_rules.auto_issue(held, mechanics, counts, today, lot_id)
     asked = survey_rules.due(book.state.surveyed_on, mechanics, sale)
     spend, visits = _prune(dict(book.state.spend), day), _prune(dict(book.state.visits), day)
     spend[sold_on] = spend.get(sold_on, 0) + paid
@@ -347,10 +349,13 @@ def _rewards(book: _Book, mechanics: Mechanics, step: challenge_rules.Step, held
         if reward.points:
             book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}c{index}", source="challenge",
                                                    points=reward.points, today=today, ref=reward.challenge))
-            bonuses.append({"source": "challenge", "id": reward.challenge, "points": reward.points})
+            bonuses.append({"source": "challenge", "id": reward.challenge, "points": reward.points,
+                            **({"streak": True} if reward.streak else {})})
         if reward.offer:
-            held = offer_rules.issue(held, mechanics, reward.offer, today, f"{lot_id}c{index}")
-            bonuses.append({"source": "challenge", "id": reward.challenge, "offer": reward.offer})
+            issued = offer_rules.issue(held, mechanics, reward.offer, today, f"{lot_id}c{index}")
+            if issued != held:  # a card holding the most live offers is passed over
+                bonuses.append({"source": "challenge", "id": reward.challenge, "offer": reward.offer})
+            held = issued
     if not book.state.receipts and mechanics.actions.first_purchase:
         book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}f", source="action",
                                                points=mechanics.actions.first_purchase, today=today,

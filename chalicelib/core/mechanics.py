@@ -135,7 +135,7 @@ def parse(data: object, base: Mechanics | None = None) -> Mechanics:
             quiet = _quiet_hours(messaging["quiet_hours"])
         if "max_per_week" in messaging:
             cap = v.read_int(messaging, "max_per_week", prefix="mechanics.messaging", minimum=0, maximum=100)
-    return Mechanics(
+    parsed = Mechanics(
         kind=kind,
         point_value=point_value,
         tiers=tiers,
@@ -179,6 +179,8 @@ def parse(data: object, base: Mechanics | None = None) -> Mechanics:
                  else cur.actions),
         survey=survey_rules.parse(data["survey"], "mechanics.survey") if "survey" in data else cur.survey,
     )
+    challenge_rules.check_offers(parsed.challenges, {offer.id for offer in parsed.offers})  # rewards name real offers
+    return parsed
 
 
 def _quiet_hours(raw: object) -> tuple[str, str] | None:

@@ -290,7 +290,7 @@ def _worth(offer: HeldOffer, rules: OfferDef, sale: Sale, pricing: Pricing) -> i
         return None
     reward = rules.reward
     if reward.type == "percent":
-        return sum(line.amount for line in matching) * reward.percent_bp // WHOLE
+        return sum(line.net for line in matching) * reward.percent_bp // WHOLE  # the money the line stands for
     if reward.type == "free_item":
         sku = reward.sku or offer.sku
         if sku is None:
@@ -310,7 +310,7 @@ def _in_time(terms: Conditions, sale: Sale) -> bool:
 
 
 def _payable(pricing: Pricing) -> list[PricedLine]:
-    return [line for line in pricing.lines if not line.excluded and line.amount > 0]
+    return [line for line in pricing.lines if not line.excluded and line.net > 0]
 
 
 def _matching(offer: HeldOffer, terms: Conditions, pricing: Pricing) -> list[PricedLine] | None:
@@ -329,7 +329,7 @@ def _matching(offer: HeldOffer, terms: Conditions, pricing: Pricing) -> list[Pri
 def _unit_price(line: PricedLine) -> int:
     """One unit of a line (a weighed line is one unit)."""
     units = max(1, math.floor(line.qty))
-    return line.amount // units
+    return line.net // units
 
 
 def _within(moment: str, hours: tuple[str, str]) -> bool:

@@ -55,6 +55,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "rules_earn_cashback": "Возвращаем {earn}% от суммы покупки кешбэком в баллах.",
         "rules_redeem_cap": "Баллами можно оплатить до {cap}% чека.",
         "rules_lifetime": "Баллы сгорают через {days}.",
+        "rules_lifetime_stamps": "Штампы сгорают через {days}.",
         "rules_lifetime_purchases": "Баллы за покупки сгорают через {days}.",
         # the Telegram bot ({points}: texts.word(balance, "points", lang))
         "telegram_linked": "Карта «{program}» подключена. Баланс: {balance} {points}.\n"
@@ -164,6 +165,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "rules_earn_cashback": "You get {earn}% of every purchase back as cashback in points.",
         "rules_redeem_cap": "Points can pay up to {cap}% of a receipt.",
         "rules_lifetime": "Points expire after {days}.",
+        "rules_lifetime_stamps": "Stamps expire after {days}.",
         "rules_lifetime_purchases": "Points for purchases expire after {days}.",
         "telegram_linked": "Your {program} card is linked. Balance: {balance} {points}.\n/balance, /qr for the counter",
         "telegram_balance": "{program}: {balance} {points}, {available} available. Tier: {tier}.",
@@ -293,12 +295,15 @@ def rules(mechanics: Mechanics, tier_id: str | None, lang: str) -> tuple[str, ..
     """The program's rules for a customer of `tier_id`, one sentence each: how one earns (told by the
     program's kind), how much of a receipt points can pay, how long points last."""
     tier = mechanics.tier(tier_id)
-    earning = kind_named(mechanics.kind).earn_phrase(mechanics, tier)
-    sentences = [text(earning.key, lang, **earning.values),
-                 text("rules_redeem_cap", lang, cap=percent(mechanics.redeem_cap_bp))]
+    kind = kind_named(mechanics.kind)
+    earning = kind.earn_phrase(mechanics, tier)
+    sentences = [text(earning.key, lang, **earning.values)]
+    if kind.spends_points:  # stamps pay with rewards, a discount card holds no points
+        sentences.append(text("rules_redeem_cap", lang, cap=percent(mechanics.redeem_cap_bp)))
     purchases = mechanics.lifetime_for("purchase")
-    if purchases:  # other sources' own lifetimes show on the card page's expiry line, with their day
-        key = "rules_lifetime_purchases" if mechanics.lifetime_by_source else "rules_lifetime"
+    if purchases and mechanics.kind != "discount":  # other sources' lifetimes show on the card's expiry line
+        key = ("rules_lifetime_stamps" if mechanics.kind == "stamps"
+               else "rules_lifetime_purchases" if mechanics.lifetime_by_source else "rules_lifetime")
         sentences.append(text(key, lang, days=count(purchases, "days", lang)))
     return tuple(sentences)
 

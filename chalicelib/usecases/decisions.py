@@ -180,9 +180,8 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
         reward = ledger.bonus(referrer.state, mechanics, source="referral", points=mechanics.referrer_bonus,
                               today=today, lot_id=f"f{stamp:x}", ref=card.card_id)
         changes.append(CardChange(referrer, reward, "rule", key, key, "ref", notes=False))
-    paid = command.total - outcome.redeemed * mechanics.point_value
     counts = with_money(points_by_day(today.isoformat(), *(change.outcome for change in changes)),
-                        command.business_day, numbers.sale_counts(paid, member=True))
+                        command.business_day, numbers.sale_counts(outcome.paid, member=True))
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts)
 
 
@@ -228,7 +227,7 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
     refunded = RefundedReceipt(receipt, receipt.refunded_amount + command.amount,
                                receipt.points_reversed - outcome.earned,  # owed ones included
                                receipt.points_returned - outcome.redeemed)
-    money = numbers.refund_counts(max(0, command.amount + outcome.redeemed * mechanics.point_value), member=True)
+    money = numbers.refund_counts(max(0, outcome.paid), member=True)  # the money given back, points' worth not
     counts = with_money(points_by_day(today.isoformat(), outcome), today.isoformat(), money)
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,), refunded, counts)
 

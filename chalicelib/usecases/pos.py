@@ -13,9 +13,9 @@ from chalicelib.commands.pos import MAX_TOTAL, LookUpCard, Quote, RecordReceipt,
 from chalicelib.core import ledger
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
+from chalicelib.core import offers as offer_rules
 from chalicelib.core import validation as v
 from chalicelib.core.kinds.base import Sale
-from chalicelib.core.products import Pricing
 from chalicelib.errors import NotFound, Unauthorized
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
@@ -155,15 +155,8 @@ def quote_for(command: Quote, program: Program, now: datetime, store: LedgerStor
         extra.update(ledger.sale_fields(mechanics, state.tier, sold))
     if mechanics.kind == "stamps":
         extra.update(ledger.stamps_fields(mechanics, state, day), stamps_earn=sold.earned if active else 0)
-    extra["offers"] = live_offers(state, mechanics, sale, sold.pricing) if active else []
+    extra["offers"] = offer_rules.live(state.offers, mechanics, sale, sold.pricing, today) if active else []
     return cast("QuoteAnswer", {**answer, **extra})
-
-
-def live_offers(state: ledger.CardState, mechanics: mech.Mechanics, sale: Sale,
-                pricing: Pricing) -> list[dict[str, Any]]:
-    """The card's live offers for the quote, each saying whether it applies to this sale. MERGE: part H2's
-    `offer_rules.live(state.offers, mechanics, sale, pricing)` answers this; until it lands, none."""
-    return []
 
 
 # --- receipts and refunds --------------------------------------------------------------------------

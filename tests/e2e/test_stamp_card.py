@@ -11,12 +11,7 @@ import time
 import urllib.request
 import zipfile
 
-import pytest
-
-from chalicelib.core.kinds import KINDS
 from tests.e2e.stack import Stack, request
-
-pytestmark = pytest.mark.skipif("stamps" not in KINDS, reason="the stamps kind lands with part H1 (issue 16)")
 
 STAMP_PROGRAM = {
     "name": "Nine Plus One", "slug": "nine-plus-one", "timezone": "Europe/Moscow",

@@ -8,7 +8,7 @@ a stamp card, a discount or an offer, whichever part computes them."""
 import io
 import json
 import zipfile
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -30,24 +30,9 @@ TODAY = date(2026, 11, 29)
 REWARD = {"ru": "Бесплатный кофе", "en": "A free coffee"}
 
 
-@dataclass(frozen=True)
-class StampRulesUntilH1:  # the stamps section as part H1 defines it: how many make a card, and what it gives
-    per_reward: int
-    reward: object = None
-
-
-@dataclass(frozen=True)
-class TierUntilH1(mech.Tier):  # a discount program's tier (part H1: the tier's discount in basis points)
-    discount_bp: int = 0
-
-
-# part H1's own classes once they have these fields (after the merge), these stand-ins until then
-_H1 = "reward" in {field.name for field in fields(stamp_rules.StampRules)}
-_STAMP_RULES = stamp_rules.StampRules(per_reward=9, reward=REWARD) if _H1 else StampRulesUntilH1(9, REWARD)
-_TIER = mech.Tier if "discount_bp" in {field.name for field in fields(mech.Tier)} else TierUntilH1
-STAMPS = replace(mech.Mechanics(), kind="stamps", stamps=_STAMP_RULES)
+STAMPS = replace(mech.Mechanics(), kind="stamps", stamps=stamp_rules.StampRules(per_reward=9, reward=REWARD))
 DISCOUNT = replace(mech.Mechanics(), kind="discount", tiers=(
-    _TIER("base", "Base", 0, 0, discount_bp=1000), _TIER("gold", "Gold", 5_000_000, 0, discount_bp=1500)))
+    mech.Tier("base", "Base", 0, 0, discount_bp=1000), mech.Tier("gold", "Gold", 5_000_000, 0, discount_bp=1500)))
 
 
 def _offer(held_id, name, status="live", until="2026-12-31"):
