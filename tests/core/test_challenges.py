@@ -15,8 +15,11 @@ from chalicelib.errors import InvalidInput
 START = date(2026, 3, 2)  # a Monday
 
 
+DESSERT = {"id": "dessert", "name": "A free dessert", "reward": {"type": "free_item", "item": "Cheesecake"}}
+
+
 def _mechanics(*defs: dict, offers: list | None = None) -> mech.Mechanics:
-    return mech.parse({"challenges": list(defs), **({"offers": offers} if offers is not None else {})})
+    return mech.parse({"challenges": list(defs), "offers": [DESSERT] if offers is None else offers})
 
 
 VISITS = {"id": "three", "name": {"ru": "3 визита", "en": "Three visits"},
@@ -113,9 +116,9 @@ def test_ids_are_unique_and_there_are_at_most_twenty():
 
 def test_an_offer_reward_must_name_an_offer_the_program_defines():
     defined = _mechanics({**VISITS, "reward": {"offer": "dessert"}})
-    challenges.check_offers(defined.challenges, {"dessert"})
-    with pytest.raises(InvalidInput) as refused:
-        challenges.check_offers(defined.challenges, {"coffee"})
+    assert defined.challenges[0].offer == "dessert"
+    with pytest.raises(InvalidInput) as refused:  # the program's mechanics check it when they are saved
+        _mechanics({**VISITS, "reward": {"offer": "dessert"}}, offers=[])
     assert refused.value.field == "mechanics.challenges[0].reward.offer"
 
 

@@ -31,7 +31,7 @@ RULES = mech.parse({"offers": DEFS})
 
 
 def _pricing(*lines: tuple[str | None, str | None, float, int], excluded: tuple[int, ...] = ()) -> Pricing:
-    priced = tuple(PricedLine(index, sku, category, qty, amount, excluded=index in excluded)
+    priced = tuple(PricedLine(index, sku, category, qty, amount, excluded=index in excluded, net=amount)
                    for index, (sku, category, qty, amount) in enumerate(lines))
     return Pricing(priced, sum(line.amount for line in priced if not line.excluded))
 

@@ -17,7 +17,6 @@ from PIL import Image
 from chalicelib.core import card_faces
 from chalicelib.core import mechanics as mech
 from chalicelib.core import stamps as stamp_rules
-from chalicelib.core.kinds import KINDS
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.wallet import apple, google
@@ -50,9 +49,6 @@ def shown(monkeypatch):
         challenges: list = []
 
     monkeypatch.setattr(mech, "from_stored", lambda data: Shown.mechanics)
-    for kind in ("stamps", "discount"):  # the rules' sentence of a kind part H1 may not have registered yet
-        if kind not in KINDS:
-            monkeypatch.setitem(KINDS, kind, KINDS["points"])
     monkeypatch.setattr(card_faces, "offer_views", lambda held, mechanics, lang, today: Shown.offers)
     monkeypatch.setattr(card_faces, "challenge_views", lambda progress, mechanics, lang, today: Shown.challenges)
     return Shown
