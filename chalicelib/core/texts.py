@@ -100,6 +100,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "Вы просили прислать ссылку на карту «{program}» ещё раз. Вот она: {url}\n"
                               "Если вы не просили, просто не обращайте внимания на это письмо.",
         "wallets": "Кошелёк в телефоне",
+        # surveys after a purchase (issue 16, part "surveys": usecases/surveys.py, templates/survey.html)
+        "survey_nps_question": "Насколько вероятно, что вы порекомендуете «{program}» друзьям и знакомым?",
+        "survey_csi_question": "Насколько вы довольны покупкой в «{program}»?",
+        "survey_nps": "{question} Оцените от 0 до 10 в одно касание: {url}",
+        "survey_csi": "{question} Оцените от 1 до 5 в одно касание: {url}",
+        "survey_title": "Короткий опрос",
+        "survey_nps_low": "0 — точно нет", "survey_nps_high": "10 — обязательно",
+        "survey_csi_low": "1 — совсем недоволен", "survey_csi_high": "5 — очень доволен",
+        "survey_thanks": "Спасибо за ответ!",
+        "survey_bonus": "Мы начислили вам {bonus}.",
+        "survey_comment": "Хотите что-то добавить? (необязательно)",
+        "survey_comment_submit": "Отправить",
+        "survey_comment_thanks": "Спасибо! Мы прочитаем ваш комментарий.",
+        "survey_already": "Вы уже ответили на этот опрос. Спасибо!",
+        "survey_expired": "Этот опрос закрыт: время для ответа истекло.",
+        "survey_not_found": "Ссылка на опрос неверна. Откройте её из сообщения ещё раз.",
     },
     "en": {
         "join_title": "Loyalty card",
@@ -170,6 +186,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "recover_email_text": "You asked for the link to your {program} card again. Here it is: {url}\n"
                               "If you did not ask, simply ignore this email.",
         "wallets": "Wallet on your phone",
+        # surveys after a purchase (issue 16, part "surveys": usecases/surveys.py, templates/survey.html)
+        "survey_nps_question": "How likely are you to recommend {program} to a friend?",
+        "survey_csi_question": "How satisfied are you with your purchase at {program}?",
+        "survey_nps": "{question} Tap a score from 0 to 10: {url}",
+        "survey_csi": "{question} Tap a score from 1 to 5: {url}",
+        "survey_title": "A quick question",
+        "survey_nps_low": "0 — not at all", "survey_nps_high": "10 — definitely",
+        "survey_csi_low": "1 — very unhappy", "survey_csi_high": "5 — very happy",
+        "survey_thanks": "Thank you for your answer!",
+        "survey_bonus": "We have added {bonus} to your card.",
+        "survey_comment": "Anything to add? (optional)",
+        "survey_comment_submit": "Send",
+        "survey_comment_thanks": "Thank you! We will read your comment.",
+        "survey_already": "You have already answered this survey. Thank you!",
+        "survey_expired": "This survey is closed: the time to answer has passed.",
+        "survey_not_found": "This survey link is not valid. Open it again from the message.",
     },
 }
 
