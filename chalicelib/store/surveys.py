@@ -10,7 +10,6 @@ The answer's analytics counters (store/analytics.py) are added in the answer's o
 receipt's are: a repeated post counts nothing.
 """
 from dataclasses import dataclass
-from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
@@ -27,7 +26,7 @@ ANSWER, COMMENT = "survey#", "comment#"
 class SurveyItem(Model):
     """An answer or a comment (see the module's docstring), in the receipts table."""
 
-    class Meta(Receipt.Meta):  # type: ignore[name-defined,misc]
+    class Meta(Receipt.Meta):  # type: ignore[misc]
         pass
 
     program_id = UnicodeAttribute(hash_key=True)
@@ -65,8 +64,7 @@ def answer_of(program_id: str, card_id: str, survey_id: str) -> Answer | None:
         return None
 
 
-def save_answer(program_id: str, card_id: str, survey_id: str, answer: Answer,  # noqa: PLR0913 (the keys and the answer)
-                counts: dict[str, int], now: datetime) -> bool:
+def save_answer(program_id: str, card_id: str, survey_id: str, answer: Answer, counts: dict[str, int]) -> bool:
     """Record the answer with its day's counters: True, or False when this survey was answered before
     (nothing written)."""
     key = _answer_key(card_id, survey_id)

@@ -80,7 +80,7 @@ def answer(token: str, raw_score: object, now: datetime) -> tuple[OpenSurvey, in
     recorded = survey_store.Answer(card.card_id, kind, score, day, now.astimezone(UTC).isoformat(timespec="seconds"),
                                    None)
     if not survey_store.save_answer(program.program_id, card.card_id, survey.link.survey_id, recorded,
-                                    survey_rules.answer_counts(kind, score), now):
+                                    survey_rules.answer_counts(kind, score)):
         raise Conflict("This survey was answered already.", code="survey_answered")
     return OpenSurvey(survey.link, program, recorded), _reward(program, card, now)
 
