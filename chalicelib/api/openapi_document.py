@@ -910,7 +910,7 @@ def document() -> dict:
         },
     }
     _moysklad(document)  # moysklad (issue 15)
-    _surveys(document["paths"], schemas, program_id, period)  # surveys (issue 16)
+    _surveys(paths, schemas, program_id, period)  # surveys (issue 16)
     return document
 
 # --- design: card images, and the console's admin reads (campaigns list, a card's messages) ----------
