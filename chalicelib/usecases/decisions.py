@@ -191,8 +191,10 @@ def survey_messages(program: Program, card: LedgerCard, outcome: Outcome, now: d
     """The survey a receipt asks (core/surveys.py decided whether), queued with it: due `delay_minutes`
     after the sale, past the quiet hours, its link (unsigned here: signed when sent, usecases/survey_links.py)
     open for VALID_DAYS after that. Part "surveys" (issue 16)."""
+    if not outcome.survey:  # most receipts: no second reading of the mechanics
+        return ()
     settings = mech.from_stored(program.mechanics).survey
-    if not outcome.survey or settings is None:
+    if settings is None:
         return ()
     asked = queued_message(program, "survey", {}, now + timedelta(minutes=settings.delay_minutes), service=False)
     last_day = today_of(program, asked.due) + timedelta(days=survey_links.VALID_DAYS)
