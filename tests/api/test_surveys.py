@@ -197,6 +197,15 @@ def test_csi_asks_one_to_five_and_averages(client, merchant, program, pos, teleg
     _post(client, tokens[1], score="4")
     report = body(_report(client, merchant, program))
     assert report["csi"] == {"average": 4.5, "answers": 2} and report["nps"] is None
+    _post(client, tokens[0], comment="first")
+    _post(client, tokens[1], comment="second")
+    first = body(_report(client, merchant, program, limit=1))["comments"]
+    assert [c["comment"] for c in first["items"]] == ["second"] and first["next_cursor"]  # newest first
+    rest = body(_report(client, merchant, program, limit=1, cursor=first["next_cursor"]))["comments"]
+    assert [(c["comment"], c["score"], c["kind"]) for c in rest["items"]] == [("first", 5, "csi")]
+    long_ago = _report(client, merchant, program, cursor=first["next_cursor"], **{"from": "2020-01-01",
+                                                                                  "to": "2020-01-31"})
+    assert long_ago.status_code == 400 and body(long_ago)["error"]["code"] == "invalid_cursor"
 
 
 def test_a_card_is_asked_once_per_period(client, merchant, program, pos):
