@@ -25,6 +25,7 @@ from chalicelib.api import (
     pos,
     profile,
     staff,
+    surveys,
     telegram,
 )
 from chalicelib.api.middleware import contract_http
@@ -54,6 +55,7 @@ app.register_blueprint(google.bp)
 app.register_blueprint(telegram.bp)
 app.register_blueprint(intake.bp)  # issue 15: integrations' settings, web forms, imports
 app.register_blueprint(profile.bp)  # issue 16, part H3: the customer's profile page and its bonus
+app.register_blueprint(surveys.bp)  # issue 16, surveys: the survey page and the owner's report
 app.register_blueprint(openapi.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(schedules.bp)

@@ -941,6 +941,7 @@ def document() -> dict:
     _moysklad(document)  # moysklad (issue 15)
     _products(document)  # products (issue 16, part H1)
     _offers(document)  # offers (issue 16, part H2)
+    _surveys(paths, schemas, program_id, period)  # surveys (issue 16)
     return document
 
 
@@ -1047,6 +1048,46 @@ def _add_design(paths: dict, schemas: dict, program_id: Schema, card_id: Schema)
         _answers({"200": _json(_page("CardMessage"))}, 400, 401, 403, 404),
         tag="admin", security=_ADMIN, params=[card_id, *_paging(200)])}
 
+
+
+# --- surveys (issue 16): the one-tap survey page and the owner's report -------------------------------------
+
+def _surveys(paths: dict, schemas: dict, program_id: Schema, period: list) -> None:
+    nps = _nullable(_obj(("score", "promoters", "passives", "detractors", "answers"),
+                         score=_int(-100, 100) | {"description": "% promoters (9-10) - % detractors (0-6), "
+                                                                 "rounded half up."},
+                         promoters=_int(0), passives=_int(0), detractors=_int(0), answers=_int(1)))
+    csi = _nullable(_obj(("average", "answers"), average={"type": "number", "minimum": 1, "maximum": 5},
+                         answers=_int(1)))
+    schemas["SurveyReport"] = _obj(
+        ("from", "to", "nps", "csi", "by_month", "comments"), **{"from": _STRING, "to": _STRING}, nps=nps, csi=csi,
+        by_month={"type": "array", "items": _obj(("month", "nps", "csi"), month=_STRING, nps=nps, csi=csi)},
+        comments=_obj(("items", "next_cursor"), next_cursor=_NSTRING, items={"type": "array", "items": _obj(
+            ("answered_at", "score", "comment", "card_id", "kind"), answered_at=_STRING, score=_int(0, 10),
+            comment=_NSTRING, card_id=_STRING, kind={"type": "string", "enum": ["nps", "csi"]})}))
+    paths["/admin/programs/{program_id}/surveys"] = {"get": _op(
+        "Survey answers of a period: NPS, CSI, month by month, and the comments newest first (analytics:read)",
+        _answers({"200": _json(_ref("SurveyReport"))}, 400, 401, 403, 404),
+        tag="analytics", security=_ADMIN, params=[program_id, *period, *_paging(100)],
+        description="`limit` and `cursor` page the comments; the figures are the whole period's.")}
+    token = _path_param("token", "The survey link's token (from the message).", maxLength=200)
+    refusals = {"404": _html("No such survey (a wrong or forged link)."),
+                "410": _html("The survey is closed (more than 14 days after it was sent).")}
+    paths["/survey/{token}"] = {
+        "get": _op("The survey page: the question and one button per score", _answers(
+            {"200": _html("The question, or 'answered already'."), **refusals}, 429),
+            tag="customers", security=_PUBLIC, params=[token]),
+        "post": _op("Answer the survey (one tap), or leave a comment on the answer", _answers(
+            {"200": _html("Thank you (with the comment box after a score)."), **refusals,
+             "400": {**_error(400, html=True), "description": "A score outside the scale or a comment over 500 "
+                     "characters: the page again (HTML); a body that is no form at all: the contract's error."},
+             "409": _html("Answered (or commented) already.")}, 413, 415, 429),
+            tag="customers", security=_PUBLIC, params=[token],
+            body={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _obj(
+                (), score=_s(2), comment=_s(500))}}},
+            description="A form post: `score` (NPS 0-10, CSI 1-5) answers, once; `comment` (after a score) adds "
+                        "a comment, once."),
+    }
 
 
 # --- moysklad (issue 15): MoySklad LoyaltyAPI 1.0 and the owner's connections -----------------------------

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from chalicelib.core import surveys as survey_rules
+
 Counts = dict[str, int]  # counter name -> amount (a day's, a period's, a change's)
 Numbers = dict[str, Any]  # a summary or a daily row as the API answers it (counts, ratios, nulls)
 
@@ -34,6 +36,7 @@ COUNTERS = (
     "receipts", "member_receipts", "revenue", "member_revenue", "refunds", "refunded", "new_members",
     "points_earned", "points_bonus", "points_adjusted_in", "points_adjusted_out", "points_redeemed",
     "points_returned", "points_reversed", "points_expired", "points_imported",
+    *survey_rules.COUNTERS,  # surveys' answers by day (core/surveys.py): NPS groups, CSI sum and count
 )
 REPEAT_RECEIPTS = 2  # a buyer with this many receipts in the period is a repeat buyer
 _POINTS_BY_KIND = {"earn": "points_earned", "bonus": "points_bonus", "redeem": "points_redeemed",
@@ -220,6 +223,8 @@ def summary(days: dict[str, Counts], t: MemberTotals, *, start: date, end: date,
         "breakage": percent(points["points_expired"], points["points_issued"]),
         "outstanding_points": outstanding,
         "liability": outstanding * point_value,
+        # surveys answered in the period (core/surveys.py): null when nobody answered one of that kind
+        "nps": survey_rules.nps(counts), "csi": survey_rules.csi(counts),
     }
 
 

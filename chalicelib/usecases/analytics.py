@@ -54,6 +54,7 @@ SummaryAnswer = TypedDict("SummaryAnswer", {
     "new_buyers": int, "crr": float | None, "ltv": int | None,
     "points_issued": int, "points_redeemed": int, "points_expired": int, "points_adjusted_out": int,
     "redemption_rate": float | None, "breakage": float | None, "outstanding_points": int, "liability": int,
+    "nps": dict[str, int] | None, "csi": dict[str, Any] | None,  # surveys answered in the period (core/surveys.py)
     "items_read": ItemsRead,
 })
 SummaryAnswer.__doc__ = "A period's figures (core/analytics.summary) and what reading them took."

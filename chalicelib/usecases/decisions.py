@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.commands.adjustments import AdjustBalance
@@ -36,6 +36,7 @@ from chalicelib.store.plans import (
     RefundedReceipt,
 )
 from chalicelib.store.records import Program
+from chalicelib.usecases import survey_links
 
 # --- commands the jobs and campaigns give (the POS and admin ones are in chalicelib.commands) ------------
 
@@ -191,8 +192,19 @@ def local_time(program: Program, now: datetime) -> str:
 
 
 def survey_messages(program: Program, card: LedgerCard, outcome: Outcome, now: datetime) -> tuple[QueuedMessage, ...]:
-    """The survey a receipt asks (core/surveys.py decided whether), queued with it. SEAM: part H4."""
-    return ()
+    """The survey a receipt asks (core/surveys.py decided whether), queued with it: due `delay_minutes`
+    after the sale, past the quiet hours, its link (unsigned here: signed when sent, usecases/survey_links.py)
+    open for VALID_DAYS after that. Part "surveys" (issue 16)."""
+    if not outcome.survey:  # most receipts: no second reading of the mechanics
+        return ()
+    settings = mech.from_stored(program.mechanics).survey
+    if settings is None:
+        return ()
+    asked = queued_message(program, "survey", {}, now + timedelta(minutes=settings.delay_minutes), service=False)
+    last_day = today_of(program, asked.due) + timedelta(days=survey_links.VALID_DAYS)
+    survey = survey_links.survey_id(card.card_id, outcome.state.receipts)
+    url = survey_links.unsigned_url(card.card_id, settings.kind, survey, last_day)
+    return (replace(asked, texts=survey_links.message(settings, program.name, url)),)
 
 
 def first_referred_purchase(card: LedgerCard, mechanics: mech.Mechanics, outcome: Outcome | None = None) -> bool:

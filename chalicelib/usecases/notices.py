@@ -16,6 +16,7 @@ from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
+from chalicelib.usecases import survey_links
 
 
 def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now: datetime, *, service: bool = False,
@@ -31,6 +32,8 @@ def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now
     zone = clock.zone(program.timezone)
     local = now.astimezone(zone)
     text = messages.text_for(texts, card.locale)
+    if kind == "survey":  # its link is signed for this card only now (usecases/survey_links.py)
+        text = survey_links.sign_links(card, text)
     sent = [datetime.fromtimestamp(int(t), UTC).astimezone(zone) for t in (card.messages_sent or [])]
     verdict = messaging.decide(local, sent, quiet=mechanics.quiet_hours, max_per_week=mechanics.max_messages_per_week,
                                service=service)
