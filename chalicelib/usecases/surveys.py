@@ -18,12 +18,12 @@ from chalicelib.commands.queries import PageQuery, PeriodQuery
 from chalicelib.core import clock
 from chalicelib.core import mechanics as mech
 from chalicelib.core import surveys as survey_rules
-from chalicelib.errors import AppError, Conflict, NotFound, RuleViolation
+from chalicelib.errors import AppError, Conflict, NotFound
 from chalicelib.store import analytics as analytics_store
 from chalicelib.store import programs as program_store
 from chalicelib.store import surveys as survey_store
 from chalicelib.store.records import Card, Program
-from chalicelib.usecases import analytics, ledger
+from chalicelib.usecases import actions, analytics
 from chalicelib.usecases.survey_links import SurveyLink, open_link, question
 
 MAX_REPORT_DAYS = 3660
@@ -100,24 +100,10 @@ def comment(token: str, raw_comment: object, now: datetime) -> OpenSurvey:
 
 
 def _reward(program: Program, card: Card, now: datetime) -> int:
-    """The `survey_answered` action bonus, once per card (record key `action#survey_answered#<card_id>`,
-    the one every action bonus has). Issue 16: part "actions" owns these bonuses
-    (usecases/actions.reward); at the merge this body becomes
-    `actions.reward(program, card, "survey_answered", now)`, which gives the same record."""
-    points = mech.from_stored(program.mechanics).actions.survey_answered
-    if not points or card.status != "active":
-        return 0
-    key = f"action#survey_answered#{card.card_id}"
-    gift = ledger.GiveBonus(card_id=card.card_id, record_key=key, kind="action",
-                            request={"card": card.card_id, "action": "survey_answered"}, cause_type="rule",
-                            cause_id=key, source="action", points=points,
-                            day=clock.local_day(now, program.timezone), lot_id="asurvey", ref="survey_answered",
-                            active_only=True, answer_gift=True)
-    try:
-        result = ledger.apply(gift, program, now, preloaded=ledger.ledger_card(card))
-    except RuleViolation:  # blocked meanwhile
-        return 0
-    return 0 if result.replay else points
+    """The `survey_answered` action bonus, once per card (usecases/actions.py): the points given now, 0
+    when there is none, the card had it, or is blocked."""
+    given = actions.reward(program, card, "survey_answered", now)
+    return given["points"] if given is not None else 0
 
 
 # --- the owner's report -------------------------------------------------------------------------------

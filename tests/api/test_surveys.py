@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.core import actions as action_rules
 from chalicelib.store import cards as card_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.usecases import survey_links, telegram_bot
@@ -15,16 +14,6 @@ from tests.conftest import TELEGRAM_SECRET, bearer, body, enroll
 
 CHAT = 777
 SURVEY = {"kind": "nps", "delay_minutes": 90, "sample_percent": 100, "period_days": 30}
-
-
-@pytest.fixture
-def survey_bonus(monkeypatch):
-    """`actions.survey_answered` read from the mechanics: part "actions" (issue 16) parses it; until that
-    lands on this branch, its placeholder parser is stood in for by the same reading."""
-    if action_rules.parse({"survey_answered": 1}, "mechanics.actions", action_rules.ActionBonuses()).survey_answered:
-        return
-    monkeypatch.setattr(action_rules, "parse", lambda raw, prefix, base: action_rules.ActionBonuses(
-        **{name: int(value) for name, value in raw.items()}))
 
 
 def _set_mechanics(client, merchant, program, **mechanics):
@@ -63,7 +52,7 @@ def _token(text):
 
 
 @pytest.fixture
-def surveyed(client, merchant, program, pos, telegram_bot, survey_bonus):
+def surveyed(client, merchant, program, pos, telegram_bot):
     """A card with a linked Telegram chat that bought once in a program asking NPS after 90 minutes: the
     survey's token as the customer got it, and what the bot was sent."""
     _set_mechanics(client, merchant, program, survey=SURVEY, actions={"survey_answered": 50},
