@@ -11,26 +11,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import analytics as numbers
 from chalicelib.store import db
-from chalicelib.store.models import AnalyticsItem as _StoredItem
-
-
-class AnalyticsItem(_StoredItem):
-    """The analytics item with the surveys' counters too (core/surveys.COUNTERS: answers by NPS group,
-    CSI's sum and count). Issue 16, part "surveys": kept here while store/models.py is another part's
-    file; the same table and item, five more number attributes."""
-
-    survey_promoters = NumberAttribute(null=True)
-    survey_passives = NumberAttribute(null=True)
-    survey_detractors = NumberAttribute(null=True)
-    survey_csi_sum = NumberAttribute(null=True)
-    survey_csi_answers = NumberAttribute(null=True)
-
+from chalicelib.store.models import AnalyticsItem
 
 SHARDS = 8
 Counts = dict[str, int]  # counter name -> value (core/analytics.py COUNTERS)

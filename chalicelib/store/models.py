@@ -422,6 +422,12 @@ class AnalyticsItem(Model):
     points_reversed = NumberAttribute(null=True)
     points_expired = NumberAttribute(null=True)
     points_imported = NumberAttribute(null=True)  # balances moved in (usecases/imports.py)
+    # survey answers (core/surveys.COUNTERS): by NPS group, and CSI's sum and count
+    survey_promoters = NumberAttribute(null=True)
+    survey_passives = NumberAttribute(null=True)
+    survey_detractors = NumberAttribute(null=True)
+    survey_csi_sum = NumberAttribute(null=True)
+    survey_csi_answers = NumberAttribute(null=True)
 
 
 # --- guards of the public routes ----------------------------------------------------------------
