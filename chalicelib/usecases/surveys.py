@@ -77,8 +77,8 @@ def answer(token: str, raw_score: object, now: datetime) -> tuple[OpenSurvey, in
     score = survey_rules.read_score(kind, raw_score)
     program, card = survey.program, survey.card
     day = clock.local_day(now, program.timezone).isoformat()
-    recorded = survey_store.Answer(card.card_id, kind, score, day, now.astimezone(UTC).isoformat(timespec="seconds"),
-                                   None)
+    answered_at = now.astimezone(UTC).isoformat(timespec="microseconds")  # comments list newest first by it
+    recorded = survey_store.Answer(card.card_id, kind, score, day, answered_at, None)
     if not survey_store.save_answer(program.program_id, card.card_id, survey.link.survey_id, recorded,
                                     survey_rules.answer_counts(kind, score)):
         raise Conflict("This survey was answered already.", code="survey_answered")
