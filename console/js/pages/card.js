@@ -42,7 +42,9 @@
       'card.ch_wallet': 'Карта в кошельке', 'card.ch_email': 'Почта', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
       'card.st_sent': 'отправлено', 'card.st_queued': 'ждёт конца тихих часов', 'card.st_skipped': 'пропущено',
       'card.st_failed': 'не доставлено', 'card.st_unknown': 'неизвестно',
-      'card.more': 'Показать ещё', 'card.not_found': 'Такой карты нет.'
+      'card.more': 'Показать ещё', 'card.not_found': 'Такой карты нет.',
+      'card.stamps': '{n} / {of} штампов', 'card.rewards': 'Наград к получению', 'card.stamps_held': 'Всего штампов',
+      'card.discount': 'Скидка'
     },
     en: {
       'card.title': 'Customer card',
@@ -75,7 +77,9 @@
       'card.ch_wallet': 'Wallet card', 'card.ch_email': 'E-mail', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
       'card.st_sent': 'sent', 'card.st_queued': 'waiting for quiet hours to end', 'card.st_skipped': 'skipped',
       'card.st_failed': 'not delivered', 'card.st_unknown': 'unknown',
-      'card.more': 'Show more', 'card.not_found': 'No such card.'
+      'card.more': 'Show more', 'card.not_found': 'No such card.',
+      'card.stamps': '{n} / {of} stamps', 'card.rewards': 'Rewards to collect', 'card.stamps_held': 'Stamps held',
+      'card.discount': 'Discount'
     }
   });
 
@@ -164,6 +168,23 @@
     });
   }
 
+  /* What the balance means in the program's kind: stamps on the card now ("6 / 9") and full cards held,
+     a discount's percent, or points. */
+  function kindFacts(program, card) {
+    var m = (program && program.mechanics) || {};
+    if (m.kind === 'stamps' && m.stamps && m.stamps.per_reward) {
+      var per = m.stamps.per_reward;
+      return {balance: t('card.stamps', {n: LC.number(card.balance % per), of: LC.number(per)}),
+              rows: [['card.rewards', LC.number(Math.floor(card.balance / per))], ['card.stamps_held', LC.number(card.balance)]]};
+    }
+    if (m.kind === 'discount') {
+      var tier = (m.tiers || []).filter(function (x) { return x.id === card.tier; })[0] || (m.tiers || [])[0];
+      var percent = tier && tier.discount_percent !== undefined && tier.discount_percent !== null ? tier.discount_percent : 0;
+      return {balance: t('card.discount') + ' ' + LC.number(percent) + '%', rows: []};
+    }
+    return null;
+  }
+
   function section(titleKey) {
     return h('section', {'class': 'panel ops-section', 'aria-label': t(titleKey)}, h('h2', null, t(titleKey)));
   }
@@ -191,8 +212,10 @@
         LC.heading(card.name || card.number);
         var google = card.wallets ? (card.wallets.google.state ? t('card.google_' + card.wallets.google.state)
           : t('card.google_none')) : null;
+        var kind = kindFacts(program, card);
         summary.replaceChildren(
-          h('p', {'class': 'card-balance'}, LC.ops.points(card.balance)),
+          h('p', {'class': 'card-balance'}, kind ? kind.balance : LC.ops.points(card.balance)),
+          kind && kind.rows.length ? facts(kind.rows) : '',
           facts([['card.status', t('card.status_' + (card.status === 'blocked' ? 'blocked' : 'active'))],
                  ['card.number', card.number],
                  ['card.tier', card.tier_name ? LC.ops.localized(card.tier_name) : LC.ops.tierName(program, card.tier)],
@@ -268,13 +291,29 @@
         main.appendChild(manage);
       }
 
+      // offers.js and challenges.js draw these parts (one file per mechanic); a program without offers
+      // has none to show or issue
+      var loadOffers = null;
+      if (program && program.mechanics && (program.mechanics.offers || []).length) {
+        var offers = section('offers.on_card');
+        offers.classList.add('card-offers');
+        main.appendChild(offers);
+        loadOffers = LC.offersOnCard(offers, card, program);
+      }
+      if (card.challenges && card.challenges.length) {
+        var challenges = section('challenges.on_card');
+        challenges.classList.add('card-challenges');
+        main.appendChild(challenges);
+        LC.challengesOnCard(challenges, card.challenges);
+      }
+
       var ledger = section('card.ledger');
       main.appendChild(ledger);
       loadLedger = ledgerTable(ledger, card);
       var messages = section('card.messages');
       main.appendChild(messages);
       var loadMessages = messageList(messages, card);
-      await Promise.all([loadLedger(true), loadMessages(true)]);
+      await Promise.all([loadLedger(true), loadMessages(true), loadOffers]);
     }
   });
 })();
