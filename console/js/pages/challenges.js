@@ -137,6 +137,7 @@
         blank: function () {
           return {id: '', name: '', goal: {type: 'visits', target: 3}, window_days: 14, reward: {points: 300}, repeat: true};
         },
+        check: function (values, prefix) { LC.mech.requireName(values, prefix + '.name'); },
         addLabel: t('challenges.add'),
         sync: function (form, prefix) {
           var show = LC.mech.showField;

@@ -51,7 +51,7 @@
       'mech.period': 'Не чаще раза в столько дней на клиента',
       'mech.question_ru': 'Свой вопрос по-русски', 'mech.question_en': 'Свой вопрос по-английски',
       'mech.question_hint': 'Пусто — стандартный вопрос.',
-      'mech.saved': 'Сохранено.',
+      'mech.saved': 'Сохранено.', 'mech.one_language': 'Хотя бы на одном языке.',
       'error.kind_locked': 'У клиентов уже есть карты: вид программы не меняется. Создайте новую программу.',
       'error.too_many': 'Слишком много записей.', 'error.duplicate': 'Такой код уже есть в списке.',
       'error.redeem_not_allowed': 'В этой программе баллами не платят.'
@@ -91,7 +91,7 @@
       'mech.period': 'At most once in this many days per customer',
       'mech.question_ru': 'Own question in Russian', 'mech.question_en': 'Own question in English',
       'mech.question_hint': 'Empty: the built-in question.',
-      'mech.saved': 'Saved.',
+      'mech.saved': 'Saved.', 'mech.one_language': 'In one language at least.',
       'error.kind_locked': 'Customers already hold cards: the kind of program cannot change. Make a new program.',
       'error.too_many': 'Too many entries.', 'error.duplicate': 'This code is in the list already.',
       'error.redeem_not_allowed': 'This program is not paid with points.'
@@ -119,14 +119,19 @@
     if (text === null || text === undefined) return '';
     return typeof text === 'object' ? (text[lang] || '') : (lang === LC.languages[0] ? String(text) : '');
   }
-  /* Two text fields (ru, en) for one name; the API's error on the name marks the first. */
+  /* Two text fields (ru, en) for one name; the API's error on the name marks the first. A required name
+     needs one language, either (checked by `requireName` when the form is sent). */
   function nameFields(prefix, labelKeys, value, options) {
     options = options || {};
+    var hint = [options.hint, options.required ? t('mech.one_language') : ''].filter(Boolean).join(' ');
     return LC.languages.map(function (lang, i) {
       return {name: prefix + '.' + lang, label: t(labelKeys[i]), type: 'text', lang: lang, maxlength: options.maxlength || 80,
-              value: inLang(value, lang), required: Boolean(options.required) && i === 0,
-              hint: i === 0 ? options.hint : undefined, errorFields: i === 0 ? [prefix] : undefined};
+              value: inLang(value, lang), hint: i === 0 && hint ? hint : undefined, errorFields: i === 0 ? [prefix] : undefined};
     });
+  }
+  /* A name left empty in every language: the error the API would give, at the name's first field. */
+  function requireName(values, prefix) {
+    if (!localizedOf(values, prefix)) throw new LC.ApiError(0, 'required', prefix, '');
   }
 
   /* Minor units per major unit of a currency (100 for RUB and EUR, 1 for JPY). */
@@ -216,7 +221,8 @@
       var fresh = LC.form({
         fields: fields,
         'class': 'mech-list',
-        onSubmit: async function () {
+        onSubmit: async function (values) {
+          if (spec.check) items.forEach(function (item, i) { spec.check(values, spec.path + '[' + i + ']'); });
           items = current();
           var part = {};
           part[spec.path.slice('mechanics.'.length)] = items;
@@ -247,7 +253,7 @@
     return {form: function () { return form; }};
   }
 
-  LC.mech = {words: words, joined: joined, localizedOf: localizedOf, nameFields: nameFields, scale: scale,
+  LC.mech = {words: words, joined: joined, localizedOf: localizedOf, nameFields: nameFields, requireName: requireName, scale: scale,
              toMinor: toMinor, toMajor: toMajor, number: number, save: save, panel: panel, showField: showField,
              listEditor: listEditor};
 
@@ -257,7 +263,7 @@
   async function hasCards(program) {
     if (!LC.can('cards:read')) return false;
     try {
-      var page = await LC.api('GET', LC.ops.programPath(program, '/customers?limit=1'));
+      var page = await LC.api('GET', LC.ops.programPath(program, '/cards?limit=1'));
       return Boolean(page && page.items && page.items.length);
     } catch (err) { return false; }  // the API refuses a kind change anyway
   }
@@ -295,6 +301,7 @@
         var part = {};
         if (kind !== m.kind) part.kind = kind;
         if (kind === 'stamps') {
+          requireName(values, 'mechanics.stamps.reward');
           part.stamps = {per_reward: number(values, 'mechanics.stamps.per_reward'), per: values['mechanics.stamps.per'],
                          skus: words(values['mechanics.stamps.skus']), categories: words(values['mechanics.stamps.categories']),
                          min_total: toMinor(values['mechanics.stamps.min_total'], currency),

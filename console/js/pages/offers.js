@@ -194,6 +194,7 @@
         },
         fields: offerFields(currency), read: readOffer(currency),
         blank: function () { return {id: '', name: '', reward: {type: 'points', points: 100}, conditions: {}, valid_days: 30, auto: null}; },
+        check: function (values, prefix) { LC.mech.requireName(values, prefix + '.name'); },
         addLabel: t('offers.add'),
         sync: function (form, prefix) {
           groupDays(form, prefix);

@@ -16,6 +16,7 @@
       'surveys.none': 'За этот период ответов нет.',
       'surveys.by_month': 'По месяцам', 'surveys.month': 'Месяц',
       'surveys.comments': 'Комментарии', 'surveys.no_comments': 'Комментариев нет.',
+      'surveys.period': 'Итоги за период', 'surveys.nps_answers': 'Ответов NPS', 'surveys.csi_answers': 'Ответов CSI',
       'surveys.score': 'Оценка {score}', 'surveys.card': 'Карта клиента', 'surveys.more': 'Показать ещё'
     },
     en: {
@@ -28,6 +29,7 @@
       'surveys.none': 'No answers in this period.',
       'surveys.by_month': 'By month', 'surveys.month': 'Month',
       'surveys.comments': 'Comments', 'surveys.no_comments': 'No comments.',
+      'surveys.period': 'For the period', 'surveys.nps_answers': 'NPS answers', 'surveys.csi_answers': 'CSI answers',
       'surveys.score': 'Score {score}', 'surveys.card': 'Customer’s card', 'surveys.more': 'Show more'
     }
   });
@@ -61,11 +63,11 @@
       box.appendChild(tile(t('surveys.promoters'), LC.number(nps.promoters), null, 'promoters'));
       box.appendChild(tile(t('surveys.passives'), LC.number(nps.passives), null, 'passives'));
       box.appendChild(tile(t('surveys.detractors'), LC.number(nps.detractors), null, 'detractors'));
-      box.appendChild(tile(t('surveys.answers'), LC.number(nps.answers), null, 'nps-answers'));
+      box.appendChild(tile(t('surveys.nps_answers'), LC.number(nps.answers), null, 'nps-answers'));
     }
     if (csi) {
       box.appendChild(tile(t('surveys.csi'), average(csi.average), t('surveys.csi_hint'), 'csi'));
-      box.appendChild(tile(t('surveys.answers'), LC.number(csi.answers), null, 'csi-answers'));
+      box.appendChild(tile(t('surveys.csi_answers'), LC.number(csi.answers), null, 'csi-answers'));
     }
     return nps || csi ? box : h('p', {'class': 'empty'}, t('surveys.none'));
   }
@@ -127,7 +129,7 @@
         var answer = await LC.api('GET', LC.query(path, period));
         LC.clear(results);
         LC.loaded(results);
-        var scores = section('surveys.title', 'surveys-summary');
+        var scores = section('surveys.period', 'surveys-summary');
         scores.appendChild(summary(answer));
         results.appendChild(scores);
         var table = months(answer.by_month);
