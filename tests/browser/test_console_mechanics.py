@@ -207,7 +207,6 @@ def test_a_cafe_sets_up_a_9_plus_1_stamp_card_with_a_tobacco_exclusion(open_page
     axe(page)
 
 
-
 def test_the_kind_is_fixed_once_a_customer_holds_a_card(open_page, stack, axe):
     program = _program(stack)
     page = _owner_on(open_page(locale="en-GB"), stack, program["id"], "#/mechanics")
@@ -243,7 +242,6 @@ def test_an_offer_is_defined_issued_to_a_customer_shown_on_their_card_and_withdr
     assert offer["id"] == "free-dessert" and offer["reward"]["type"] == "free_item"
     assert offer["conditions"]["days"] == ["sat", "sun"] and offer["valid_days"] == 14
 
-    page.evaluate("id => LC.loadPrograms(id)", program["id"])  # the console's copy now has the offer
     goto(page, f"#/customers/{urllib.parse.quote(customer['card_id'])}")
     expect(page.locator(".card-offers")).to_contain_text("На карте нет предложений")
     page.locator(".card-offers select[name=offer]").select_option("free-dessert")
@@ -262,7 +260,19 @@ def test_an_offer_is_defined_issued_to_a_customer_shown_on_their_card_and_withdr
     left = _api(stack, "GET", f"/admin/cards/{customer['card_id']}/offers")["items"]
     assert not [o for o in left if o["status"] == "live"]
 
-
+    # a campaign issues it to a segment: every customer of the program here
+    goto(page, "#/campaigns")
+    page.locator("input[name=name]").fill("Десерт всем")
+    page.locator("select[name=offer]").select_option("free-dessert")
+    page.locator("textarea[name='texts.ru']").fill("Десерт ждёт вас на карте")
+    expect(page.locator(".campaigns-size")).to_have_text("Получат: 1")
+    axe(page)
+    submit(page, "#main form.campaigns-builder")
+    page.locator("dialog.confirm button.danger").click()
+    expect(page.locator(".campaigns-results")).to_contain_text("Предложение: Десерт в подарок")
+    expect(page.locator(".campaigns-results")).to_contain_text("Отправлена", timeout=20_000)
+    held_now = _api(stack, "GET", f"/admin/cards/{customer['card_id']}/offers")["items"]
+    assert [o["offer"] for o in held_now if o["status"] == "live"] == ["free-dessert"]
 
 
 def _survey_link(stack: Stack, email: str, seconds: float = 20) -> str:
