@@ -446,13 +446,15 @@ def test_a_cards_stamps_offers_and_challenges_and_the_survey_results_are_drawn(o
              "completed": 1, "streak": 1}]}
         route.fulfill(response=answer, body=json.dumps(view))
 
-    results = {"nps": {"score": 40, "promoters": 6, "passives": 2, "detractors": 2, "answers": 10},
+    results = {"from": "2026-10-31", "to": "2026-11-29",
+               "nps": {"score": 40, "promoters": 6, "passives": 2, "detractors": 2, "answers": 10},
                "csi": {"average": 4.25, "answers": 4},
                "by_month": [{"month": "2026-11", "nps": {"score": 40, "answers": 10},
                              "csi": {"average": 4.25, "answers": 4}}],
                "comments": {"items": [{"answered_at": "2026-11-20T10:00:00Z", "score": 9, "comment": "Вкусно",
-                                       "card_id": guest["card_id"]}], "next_cursor": "next"}}
-    older = {"items": [{"answered_at": "2026-11-19T10:00:00Z", "score": 3, "comment": "Долго", "card_id": None}],
+                                       "card_id": guest["card_id"], "kind": "nps"}], "next_cursor": "next"}}
+    older = {"items": [{"answered_at": "2026-11-19T10:00:00Z", "score": 3, "comment": "Долго", "card_id": None,
+                        "kind": "nps"}],
              "next_cursor": None}
 
     def surveys(route: Route) -> None:
@@ -488,4 +490,6 @@ def test_a_cards_stamps_offers_and_challenges_and_the_survey_results_are_drawn(o
     page.locator(".surveys-comments button").click()
     expect(page.locator(".surveys-comment-list li")).to_have_count(2)
     expect(page.locator(".surveys-comment-list")).to_contain_text("Долго")
+    expect(page.locator(".surveys-comment-list li").first).to_contain_text("Оценка 9 из 10")
+    expect(page.locator("input[name=from]")).to_have_value("2026-10-31")  # the period the API answered for
     axe(page)

@@ -17,7 +17,7 @@
       'surveys.by_month': 'По месяцам', 'surveys.month': 'Месяц',
       'surveys.comments': 'Комментарии', 'surveys.no_comments': 'Комментариев нет.',
       'surveys.period': 'Итоги за период', 'surveys.nps_answers': 'Ответов NPS', 'surveys.csi_answers': 'Ответов CSI',
-      'surveys.score': 'Оценка {score}', 'surveys.card': 'Карта клиента', 'surveys.more': 'Показать ещё'
+      'surveys.score': 'Оценка {score}', 'surveys.score_of': 'Оценка {score} из {max}', 'surveys.card': 'Карта клиента', 'surveys.more': 'Показать ещё'
     },
     en: {
       'surveys.title': 'Surveys',
@@ -30,7 +30,7 @@
       'surveys.by_month': 'By month', 'surveys.month': 'Month',
       'surveys.comments': 'Comments', 'surveys.no_comments': 'No comments.',
       'surveys.period': 'For the period', 'surveys.nps_answers': 'NPS answers', 'surveys.csi_answers': 'CSI answers',
-      'surveys.score': 'Score {score}', 'surveys.card': 'Customer’s card', 'surveys.more': 'Show more'
+      'surveys.score': 'Score {score}', 'surveys.score_of': 'Score {score} of {max}', 'surveys.card': 'Customer’s card', 'surveys.more': 'Show more'
     }
   });
 
@@ -90,9 +90,15 @@
       body));
   }
 
+  /* "Score 9 of 10" (NPS) or "Score 4 of 5" (CSI); a bare score for a kind the console does not know. */
+  function score(c) {
+    var max = {nps: 10, csi: 5}[c.kind];
+    return max ? t('surveys.score_of', {score: LC.number(c.score), max: max}) : t('surveys.score', {score: LC.number(c.score)});
+  }
+
   function commentItem(c) {
     return h('li', null,
-      h('p', {'class': 'surveys-comment-head'}, t('surveys.score', {score: LC.number(c.score)}) + ' · ' + LC.ops.moment(c.answered_at),
+      h('p', {'class': 'surveys-comment-head'}, score(c) + ' · ' + LC.ops.moment(c.answered_at),
         c.card_id && LC.can('cards:read') ? [' · ', h('a', {href: '#/customers/' + encodeURIComponent(c.card_id)}, t('surveys.card'))] : null),
       h('p', {'class': 'surveys-comment-text'}, c.comment || ''));
   }
@@ -127,6 +133,9 @@
       async function draw() {
         LC.loading(results);
         var answer = await LC.api('GET', LC.query(path, period));
+        // the period the API answered for (the last 30 days unless chosen), in the form
+        if (answer.from) form.field('from').value = answer.from;
+        if (answer.to) form.field('to').value = answer.to;
         LC.clear(results);
         LC.loaded(results);
         var scores = section('surveys.period', 'surveys-summary');
