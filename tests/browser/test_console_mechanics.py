@@ -50,6 +50,11 @@ offers_merged = pytest.mark.skipif(
     CARD_OFFERS not in app.app.routes or not _parses(
         {"offers": [{"id": "o", "name": "O", "reward": {"type": "points", "points": 1}, "conditions": {}}]}, "offers"),
     reason="the offers part's offers are not merged yet")
+challenges_merged = pytest.mark.skipif(
+    not _parses({"challenges": [{"id": "c", "name": "C", "goal": {"type": "visits", "target": 3}, "window_days": 14,
+                                 "reward": {"points": 1}, "repeat": True}]}, "challenges")
+    or not _parses({"actions": {"first_purchase": 1}}, "actions"),
+    reason="the challenges part's challenges and action bonuses are not merged yet")
 surveys_merged = pytest.mark.skipif(SURVEYS not in app.app.routes, reason="the surveys part is not merged yet")
 
 
@@ -275,6 +280,42 @@ def test_an_offer_is_defined_issued_to_a_customer_shown_on_their_card_and_withdr
     assert [o["offer"] for o in held_now if o["status"] == "live"] == ["free-dessert"]
 
 
+@challenges_merged
+def test_a_challenge_and_action_bonuses_are_set_up_and_a_card_shows_its_progress(open_page, stack, axe):
+    program = _program(stack)
+    page = _owner_on(open_page(locale="en-GB"), stack, program["id"], "#/challenges")
+    page.locator("button.mech-add").click()
+    page.locator("input[name='mechanics.challenges[0].id']").fill("three-lattes")
+    page.locator("input[name='mechanics.challenges[0].name.en']").fill("Three lattes")
+    page.locator("select[name='mechanics.challenges[0].goal.type']").select_option("product")
+    page.locator("input[name='mechanics.challenges[0].goal.target']").fill("3")
+    page.locator("input[name='mechanics.challenges[0].goal.skus']").fill("LATTE")
+    page.locator("input[name='mechanics.challenges[0].reward.points']").fill("300")
+    axe(page)
+    submit(page, "#main .challenges-defs form")
+    saved = _saved(stack, program["id"], lambda p: len(p["mechanics"]["challenges"]) == 1)
+    challenge = saved["mechanics"]["challenges"][0]
+    assert challenge["goal"] == {"type": "product", "target": 3, "skus": ["LATTE"], "categories": []}
+    assert challenge["reward"] == {"points": 300} and challenge["window_days"] == 14
+
+    goto(page, "#/mechanics")
+    page.locator("input[name='mechanics.actions.first_purchase']").fill("25")
+    submit(page, "#main form.mech-actions")
+    saved = _saved(stack, program["id"], lambda p: p["mechanics"]["actions"]["first_purchase"] == 25)
+    assert saved["mechanics"]["actions"]["first_purchase"] == 25
+
+    key = _api(stack, "POST", f"/admin/programs/{program['id']}/pos-keys", {"label": "till"})
+    guest = _join(stack, program, "Latte Lover")
+    _receipt(stack, guest["card_number"], 360_00, key=(key["key_id"], key["secret"]), lines=[
+        {"sku": "LATTE", "name": "Latte", "qty": 2, "amount": 360_00}])
+    goto(page, f"#/customers/{urllib.parse.quote(guest['card_id'])}")
+    progress = page.locator(".card-challenges li", has_text="Three lattes")
+    expect(progress).to_contain_text("2 of 3")
+    expect(progress.locator("progress")).to_have_accessible_name("Three lattes")
+    expect(page.locator(".card-ledger")).to_contain_text("+25")  # the first purchase's bonus
+    axe(page)
+
+
 def _survey_link(stack: Stack, email: str, seconds: float = 20) -> str:
     """The survey's one-tap link as the customer got it: in the letter the stack's outbox sent (it runs
     every second; the outbox itself holds the link unsigned until it is sent)."""
@@ -361,15 +402,18 @@ def test_each_form_sends_the_contracts_mechanics_json(open_page, stack, axe):
     page.locator("input[name='mechanics.products[1].until']").fill("2026-12-31")
     submit(page, "#main .mech-products form")
     _wait_sent(page, sent, 2)
+    page.locator("input[name='mechanics.actions.profile_completed']").fill("50")
+    submit(page, "#main form.mech-actions")
+    _wait_sent(page, sent, 3)
     page.locator("input[name=survey_on]").check()
     page.locator("select[name='mechanics.survey.kind']").select_option("csi")
     page.locator("input[name='mechanics.survey.delay_minutes']").fill("0")
     submit(page, "#main form.mech-survey")
-    _wait_sent(page, sent, 3)
+    _wait_sent(page, sent, 4)
     page.locator("select[name='mechanics.kind']").select_option("discount")
     page.locator("input[name='mechanics.tiers[0].discount_percent']").fill("7.5")
     submit(page, "#main form.mech-kind")
-    _wait_sent(page, sent, 4)
+    _wait_sent(page, sent, 5)
     axe(page)
     assert sent[0] == {"mechanics": {"kind": "stamps", "stamps": {
         "per_reward": 9, "per": "item", "skus": [], "categories": ["coffee", "tea"], "min_total": 15050,
@@ -377,17 +421,18 @@ def test_each_form_sends_the_contracts_mechanics_json(open_page, stack, axe):
     assert sent[1] == {"mechanics": {"products": [
         {"id": "tobacco", "skus": [], "categories": ["tobacco"], "exclude": True},
         {"id": "syrup", "skus": ["SYR-1"], "categories": [], "earn_percent": 12.5, "until": "2026-12-31"}]}}
-    assert sent[2] == {"mechanics": {"survey": {"kind": "csi", "delay_minutes": 0, "sample_percent": 100,
+    assert sent[2] == {"mechanics": {"actions": {"profile_completed": 50, "survey_answered": 0, "first_purchase": 0}}}
+    assert sent[3] == {"mechanics": {"survey": {"kind": "csi", "delay_minutes": 0, "sample_percent": 100,
                                                 "period_days": 30}}}
-    assert sent[3]["mechanics"]["kind"] == "discount" and sent[3]["mechanics"]["stamps"] is None
-    assert [tier["discount_percent"] for tier in sent[3]["mechanics"]["tiers"]] == [7.5]
+    assert sent[4]["mechanics"]["kind"] == "discount" and sent[4]["mechanics"]["stamps"] is None
+    assert [tier["discount_percent"] for tier in sent[4]["mechanics"]["tiers"]] == [7.5]
 
     goto(page, "#/offers")
     page.locator("button.mech-add").click()
     page.locator("input[name='mechanics.offers[0].id']").fill("weekend-coffee")
     submit(page, "#main .offers-defs form")  # no name in any language: marked, nothing sent
     expect(page.locator("input[name='mechanics.offers[0].name.ru']")).to_have_attribute("aria-invalid", "true")
-    assert len(sent) == 4
+    assert len(sent) == 5
     page.locator("input[name='mechanics.offers[0].name.en']").fill("Weekend coffee")
     page.locator("select[name='mechanics.offers[0].reward.type']").select_option("percent")
     page.locator("input[name='mechanics.offers[0].reward.percent']").fill("20")
@@ -398,8 +443,8 @@ def test_each_form_sends_the_contracts_mechanics_json(open_page, stack, axe):
     page.locator("input[name='mechanics.offers[0].auto.on']").check()
     axe(page)
     submit(page, "#main .offers-defs form")
-    _wait_sent(page, sent, 5)
-    assert sent[4] == {"mechanics": {"offers": [{
+    _wait_sent(page, sent, 6)
+    assert sent[5] == {"mechanics": {"offers": [{
         "id": "weekend-coffee", "name": {"en": "Weekend coffee"}, "reward": {"type": "percent", "percent": 20},
         "conditions": {"days": ["sat", "sun"], "hours": ["08:00", "12:00"]}, "valid_days": 30,
         "auto": {"rule": "favourite_product", "min_units": 5, "every_days": 60}}]}}
@@ -413,8 +458,8 @@ def test_each_form_sends_the_contracts_mechanics_json(open_page, stack, axe):
     page.locator("input[name='mechanics.challenges[0].streak_bonus.points']").fill("50")
     axe(page)
     submit(page, "#main .challenges-defs form")
-    _wait_sent(page, sent, 6)
-    assert sent[5] == {"mechanics": {"challenges": [{
+    _wait_sent(page, sent, 7)
+    assert sent[6] == {"mechanics": {"challenges": [{
         "id": "three-visits", "name": {"ru": "Три визита"}, "goal": {"type": "visits", "target": 3}, "window_days": 14,
         "reward": {"offer": "weekend-coffee"}, "repeat": True, "streak_bonus": {"every": 3, "points": 50}}]}}
 

@@ -315,7 +315,7 @@
         var challenges = section('challenges.on_card');
         challenges.classList.add('card-challenges');
         main.appendChild(challenges);
-        LC.challengesOnCard(challenges, card.challenges);
+        LC.challengesOnCard(challenges, card.challenges, program);
       }
 
       var ledger = section('card.ledger');

@@ -155,8 +155,14 @@
     }
   });
 
-  /* A card's progress in the program's challenges (common.md's progress view). */
-  LC.challengesOnCard = function (section, views) {
+  /* A card's progress in the program's challenges (common.md's progress view); a money goal's figures
+     are money (minor units in the view). */
+  LC.challengesOnCard = function (section, views, program) {
+    var defs = (program && program.mechanics && program.mechanics.challenges) || [];
+    function amount(c, n) {
+      var def = defs.filter(function (d) { return d.id === c.id; })[0];
+      return def && def.goal && def.goal.type === 'spend' ? LC.money(n || 0, program.currency) : LC.number(n || 0);
+    }
     if (!views || !views.length) {
       section.appendChild(h('p', {'class': 'empty'}, t('challenges.none')));
       return;
@@ -164,7 +170,7 @@
     section.appendChild(h('ul', {'class': 'challenges-progress'}, views.map(function (c) {
       var id = LC.uid('challenge');
       var name = LC.ops.localized(c.name) || c.id;
-      var facts = [t('challenges.progress', {progress: LC.number(c.progress || 0), target: LC.number(c.target || 0)}),
+      var facts = [t('challenges.progress', {progress: amount(c, c.progress), target: amount(c, c.target)}),
                    c.ends_on ? t('challenges.ends', {date: LC.date(c.ends_on)}) : '',
                    c.completed ? t('challenges.completed', {n: LC.number(c.completed)}) : '',
                    c.streak ? t('challenges.streak_now', {n: LC.number(c.streak)}) : ''].filter(Boolean);
