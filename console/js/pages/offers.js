@@ -83,7 +83,6 @@
     if (reward.type === 'free_item') return t('offers.give_item', {item: LC.ops.localized(reward.item)});
     return '';
   }
-  LC.offerReward = rewardText;
 
   function offerFields(currency) {
     return function (prefix, offer) {
