@@ -56,7 +56,9 @@
       'campaigns.sent_at': 'Отправлена {when}', 'campaigns.starts_at': 'Начнётся {when}',
       'campaigns.error': 'Отправка остановилась: {error}. Нажмите «Отправить сейчас», чтобы продолжить.',
       'campaigns.more': 'Показать ещё', 'campaigns.back': 'Ко всем рассылкам', 'campaigns.open': 'Открыть',
-      'campaigns.not_found': 'Такой рассылки нет.'
+      'campaigns.not_found': 'Такой рассылки нет.',
+      'campaigns.offer': 'Выдать предложение (необязательно)', 'campaigns.no_offer': 'Без предложения',
+      'campaigns.offer_hint': 'Каждый получатель найдёт его на своей карте.', 'campaigns.offer_given': 'Предложение: {name}'
     },
     en: {
       'campaigns.title': 'Campaigns', 'campaigns.new': 'New campaign', 'campaigns.list': 'All campaigns',
@@ -100,7 +102,9 @@
       'campaigns.sent_at': 'Sent {when}', 'campaigns.starts_at': 'Starts {when}',
       'campaigns.error': 'The send stopped: {error}. Press “Send now” to carry on.',
       'campaigns.more': 'Show more', 'campaigns.back': 'All campaigns', 'campaigns.open': 'Open',
-      'campaigns.not_found': 'No such campaign.'
+      'campaigns.not_found': 'No such campaign.',
+      'campaigns.offer': 'Issue an offer (optional)', 'campaigns.no_offer': 'No offer',
+      'campaigns.offer_hint': 'Each recipient finds it on their card.', 'campaigns.offer_given': 'Offer: {name}'
     }
   });
 
@@ -197,6 +201,7 @@
     var tiers = ((program.mechanics && program.mechanics.tiers) || []).map(function (tier) {
       return {value: tier.id, label: LC.ops.localized(tier.name) || tier.id};
     });
+    var offers = (program.mechanics && program.mechanics.offers) || [];
     var size = h('p', {'class': 'campaigns-size', role: 'status', 'aria-live': 'polite'});
     var lastSize = null;
     var form = LC.form({
@@ -219,6 +224,10 @@
         {name: 'texts.ru', label: t('campaigns.text_ru'), type: 'textarea', hint: t('campaigns.text_hint')},
         {name: 'texts.en', label: t('campaigns.text_en'), type: 'textarea'},
         {name: 'bonus', label: t('campaigns.bonus'), type: 'number', min: 0, step: 1},
+        {name: 'offer', label: t('campaigns.offer'), type: 'select', value: '', hint: t('campaigns.offer_hint'),
+         hidden: !offers.length, options: [{value: '', label: t('campaigns.no_offer')}].concat(offers.map(function (o) {
+           return {value: o.id, label: LC.ops.localized(o.name) || o.id};
+         }))},
         {name: 'when', label: t('campaigns.when'), type: 'select', value: 'now',
          options: [{value: 'now', label: t('campaigns.now')}, {value: 'later', label: t('campaigns.later')}]},
         {name: 'send_at', label: t('campaigns.send_at', {zone: program.timezone}), type: 'datetime-local'}
@@ -232,6 +241,7 @@
         var body = {name: String(values.name || '').trim(), audience: audience, texts: texts,
                     channels: CHANNELS.filter(function (c) { return values['channels.' + c]; })};
         if (values.bonus !== '' && values.bonus !== null && values.bonus !== undefined) body.bonus = Number(values.bonus);
+        if (values.offer) body.offer = values.offer;
         var later = values.when === 'later';
         if (later) {
           body.send_at = zonedToIso(values.send_at, program.timezone);
@@ -308,6 +318,13 @@
     main.appendChild(preview);
     refresh();
     return resize();
+  }
+
+  /* The campaign's offer by its definition's name (the view may give the id or the offer itself). */
+  function offerName(program, offer) {
+    var id = offer && typeof offer === 'object' ? offer.offer || offer.id : offer;
+    var found = ((program.mechanics && program.mechanics.offers) || []).filter(function (o) { return o.id === id; })[0];
+    return found ? LC.ops.localized(found.name) || id : id;
   }
 
   function statusText(c) { return STATUSES.indexOf(c.status) >= 0 ? t('campaigns.st_' + c.status) : c.status; }
@@ -390,6 +407,7 @@
         if (c.audience_size !== undefined && c.status !== 'sent') {
           parts.push(h('p', null, t('campaigns.size', {n: LC.number(c.audience_size)})));
         }
+        if (c.offer) parts.push(h('p', {'class': 'campaigns-offer'}, t('campaigns.offer_given', {name: offerName(program, c.offer)})));
         if (c.last_error) parts.push(h('p', {'class': 'error', role: 'alert'}, t('campaigns.error', {error: c.last_error})));
         parts.push(rows);
         if (c.texts) {

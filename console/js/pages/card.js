@@ -42,7 +42,11 @@
       'card.ch_wallet': 'Карта в кошельке', 'card.ch_email': 'Почта', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
       'card.st_sent': 'отправлено', 'card.st_queued': 'ждёт конца тихих часов', 'card.st_skipped': 'пропущено',
       'card.st_failed': 'не доставлено', 'card.st_unknown': 'неизвестно',
-      'card.more': 'Показать ещё', 'card.not_found': 'Такой карты нет.'
+      'card.more': 'Показать ещё', 'card.not_found': 'Такой карты нет.',
+      'card.stamps': '{n} / {of} штампов', 'card.rewards': 'Наград к получению', 'card.stamps_held': 'Всего штампов',
+      'card.discount': 'Скидка',
+      'card.stamps_one': '{n} штамп', 'card.stamps_few': '{n} штампа', 'card.stamps_many': '{n} штампов',
+      'card.stamps_other': '{n} штампа'
     },
     en: {
       'card.title': 'Customer card',
@@ -75,7 +79,11 @@
       'card.ch_wallet': 'Wallet card', 'card.ch_email': 'E-mail', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
       'card.st_sent': 'sent', 'card.st_queued': 'waiting for quiet hours to end', 'card.st_skipped': 'skipped',
       'card.st_failed': 'not delivered', 'card.st_unknown': 'unknown',
-      'card.more': 'Show more', 'card.not_found': 'No such card.'
+      'card.more': 'Show more', 'card.not_found': 'No such card.',
+      'card.stamps': '{n} / {of} stamps', 'card.rewards': 'Rewards to collect', 'card.stamps_held': 'Stamps held',
+      'card.discount': 'Discount',
+      'card.stamps_one': '{n} stamp', 'card.stamps_few': '{n} stamps', 'card.stamps_many': '{n} stamps',
+      'card.stamps_other': '{n} stamps'
     }
   });
 
@@ -164,6 +172,29 @@
     });
   }
 
+  function stamps(n) {
+    var vars = {n: LC.number(n)};
+    return LC.plural(n, {one: t('card.stamps_one', vars), few: t('card.stamps_few', vars),
+                         many: t('card.stamps_many', vars), other: t('card.stamps_other', vars)});
+  }
+
+  /* What the balance means in the program's kind: stamps on the card now ("6 / 9"), the full cards held
+     and the stamps counted like points (`unit`); a discount's percent (no balance to spend); or points. */
+  function kindFacts(program, card) {
+    var m = (program && program.mechanics) || {};
+    if (m.kind === 'stamps' && m.stamps && m.stamps.per_reward) {
+      var per = m.stamps.per_reward;
+      return {balance: t('card.stamps', {n: LC.number(card.balance % per), of: LC.number(per)}), unit: stamps,
+              rows: [['card.rewards', LC.number(Math.floor(card.balance / per))], ['card.stamps_held', stamps(card.balance)]]};
+    }
+    if (m.kind === 'discount') {
+      var tier = (m.tiers || []).filter(function (x) { return x.id === card.tier; })[0] || (m.tiers || [])[0];
+      var percent = tier && tier.discount_percent !== undefined && tier.discount_percent !== null ? tier.discount_percent : 0;
+      return {balance: t('card.discount') + ' ' + LC.number(percent) + '%', unit: null, rows: []};
+    }
+    return {balance: LC.ops.points(card.balance), unit: LC.ops.points, rows: []};
+  }
+
   function section(titleKey) {
     return h('section', {'class': 'panel ops-section', 'aria-label': t(titleKey)}, h('h2', null, t(titleKey)));
   }
@@ -191,14 +222,17 @@
         LC.heading(card.name || card.number);
         var google = card.wallets ? (card.wallets.google.state ? t('card.google_' + card.wallets.google.state)
           : t('card.google_none')) : null;
+        var kind = kindFacts(program, card);
+        var unit = kind.unit;
         summary.replaceChildren(
-          h('p', {'class': 'card-balance'}, LC.ops.points(card.balance)),
+          h('p', {'class': 'card-balance'}, kind.balance),
+          kind.rows.length ? facts(kind.rows) : '',
           facts([['card.status', t('card.status_' + (card.status === 'blocked' ? 'blocked' : 'active'))],
                  ['card.number', card.number],
                  ['card.tier', card.tier_name ? LC.ops.localized(card.tier_name) : LC.ops.tierName(program, card.tier)],
-                 ['card.available', LC.ops.points(card.available)],
-                 ['card.owed', card.owed ? LC.ops.points(card.owed) : null],
-                 ['card.next_expiry', card.next_expiry_on ? LC.date(card.next_expiry_on) : null],
+                 ['card.available', unit ? unit(card.available) : null],
+                 ['card.owed', card.owed && unit ? unit(card.owed) : null],
+                 ['card.next_expiry', card.next_expiry_on && unit ? LC.date(card.next_expiry_on) : null],
                  ['card.joined', card.created_at ? LC.date(card.created_at) : null],
                  ['card.last_visit', card.last_visit_on ? LC.date(card.last_visit_on) : null],
                  ['card.phone', card.phone], ['card.email', card.email],
@@ -268,13 +302,29 @@
         main.appendChild(manage);
       }
 
+      // offers.js and challenges.js draw these parts (one file per mechanic); a program without offers
+      // has none to show or issue
+      var loadOffers = null;
+      if (program && program.mechanics && (program.mechanics.offers || []).length) {
+        var offers = section('offers.on_card');
+        offers.classList.add('card-offers');
+        main.appendChild(offers);
+        loadOffers = LC.offersOnCard(offers, card, program);
+      }
+      if (card.challenges && card.challenges.length) {
+        var challenges = section('challenges.on_card');
+        challenges.classList.add('card-challenges');
+        main.appendChild(challenges);
+        LC.challengesOnCard(challenges, card.challenges, program);
+      }
+
       var ledger = section('card.ledger');
       main.appendChild(ledger);
       loadLedger = ledgerTable(ledger, card);
       var messages = section('card.messages');
       main.appendChild(messages);
       var loadMessages = messageList(messages, card);
-      await Promise.all([loadLedger(true), loadMessages(true)]);
+      await Promise.all([loadLedger(true), loadMessages(true), loadOffers]);
     }
   });
 })();

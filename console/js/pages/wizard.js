@@ -22,7 +22,10 @@
       "wizard.preset_cashback": "Кешбэк 5%",
       "wizard.preset_tiers": "Баллы с уровнями",
       "wizard.preset_welcome": "Приветственный бонус",
-      "wizard.preset_hint": "Приветственный бонус: 200 баллов при вступлении (действуют 31 день) и 5% с покупок. Кешбэк: 5% с покупок баллами. Уровни: 3%, Серебро 5% после покупок на 15 000, Золото 7% после 50 000. Всё это можно настроить потом.",
+      "wizard.preset_stamps": "Карта со штампами 9+1",
+      "wizard.preset_discount": "Дисконтная карта 5/10%",
+      "wizard.preset_hint": "Приветственный бонус: 200 баллов при вступлении (действуют 31 день) и 5% с покупок. Кешбэк: 5% с покупок баллами. Уровни: 3%, Серебро 5% после покупок на 15 000, Золото 7% после 50 000. Штампы: штамп за каждый товар, десятый — бесплатно. Дисконтная: скидка 5%, после покупок на 30 000 — 10%. Всё это можно настроить потом (кроме вида программы, когда у клиентов уже есть карты).",
+      "wizard.stamps_reward": "Бесплатный кофе",
       "wizard.submit": "Создать программу",
       "wizard.done_title": "Программа «{name}» работает",
       "wizard.done_intro": "Клиенты вступают по этой ссылке. Дальше: оформите карту и создайте ключ для кассы.",
@@ -48,7 +51,10 @@
       "wizard.preset_cashback": "Cashback 5%",
       "wizard.preset_tiers": "Points with tiers",
       "wizard.preset_welcome": "Welcome bonus",
-      "wizard.preset_hint": "Welcome bonus: 200 points on joining (valid 31 days) and 5% on purchases. Cashback: 5% of purchases in points. Tiers: 3%, Silver 5% after 15,000 spent, Gold 7% after 50,000. All of it can be tuned later.",
+      "wizard.preset_stamps": "Stamp card 9+1",
+      "wizard.preset_discount": "Discount card 5/10%",
+      "wizard.preset_hint": "Welcome bonus: 200 points on joining (valid 31 days) and 5% on purchases. Cashback: 5% of purchases in points. Tiers: 3%, Silver 5% after 15,000 spent, Gold 7% after 50,000. Stamps: a stamp for each item, the tenth is free. Discount: 5% off, 10% after 30,000 spent. All of it can be tuned later (but the kind, once customers hold cards).",
+      "wizard.stamps_reward": "A free coffee",
       "wizard.submit": "Create the program",
       "wizard.done_title": "“{name}” is live",
       "wizard.done_intro": "Customers join with this link. Next: design the card and make a key for the till.",
@@ -70,6 +76,17 @@
   LC.mechanicsPreset = function (preset) {
     var base = {id: "base", name: LC.t("wizard.tier_base"), threshold: 0, earn_percent: 5};
     if (preset === "cashback") return {kind: "cashback", tiers: [base]};
+    if (preset === "stamps") {
+      // 9 stamps, one per item, then the reward: a free coffee (named in the owner's language)
+      return {kind: "stamps", tiers: [{id: "base", name: LC.t("wizard.tier_base"), threshold: 0}],
+              stamps: {per_reward: 9, per: "item", skus: [], categories: [], min_total: 0,
+                       reward: LC.t("wizard.stamps_reward")}};
+    }
+    if (preset === "discount") {
+      return {kind: "discount", tiers: [
+        {id: "base", name: LC.t("wizard.tier_base"), threshold: 0, discount_percent: 5},
+        {id: "gold", name: LC.t("wizard.tier_gold"), threshold: 3000000, discount_percent: 10}]};
+    }
     if (preset === "tiers") {
       return {kind: "points", tiers: [
         {id: "base", name: LC.t("wizard.tier_base"), threshold: 0, earn_percent: 3},
@@ -136,7 +153,9 @@
          errorFields: ["mechanics"],
          options: [{value: "welcome", label: LC.t("wizard.preset_welcome")},
                    {value: "cashback", label: LC.t("wizard.preset_cashback")},
-                   {value: "tiers", label: LC.t("wizard.preset_tiers")}]}
+                   {value: "tiers", label: LC.t("wizard.preset_tiers")},
+                   {value: "stamps", label: LC.t("wizard.preset_stamps")},
+                   {value: "discount", label: LC.t("wizard.preset_discount")}]}
       ],
       submit: LC.t("wizard.submit"),
       onSubmit: function (values) {
