@@ -5,8 +5,7 @@ customer on their card's page and withdrawn; the surveys page shows an answer gi
 the wizard's new presets are mechanics the API takes. axe-core runs on every page at a phone's width; a
 console error fails the test.
 
-The backend of each mechanic lands from its own part: a test whose API is not merged yet is skipped
-(named in its reason), as tests/browser/test_console_ops.py does. Two tests hold the pages to the JSON
+Two tests hold the pages to the JSON
 of the issue's contract (/work/shared: common.md's shapes) whatever the backend does: what each form sends
 (the program's PATCH answered by the test) and how a card's stamps, offers and challenges and the survey
 results are drawn (those reads answered by the test)."""
@@ -19,10 +18,8 @@ import secrets
 import time
 import urllib.parse
 
-import pytest
 from playwright.sync_api import Page, Route, expect
 
-import app
 from chalicelib.core import mechanics as mech
 from tests.browser.console import goto, sign_in, submit
 from tests.e2e.stack import Stack, request
@@ -34,28 +31,6 @@ STAMP_CARD = {"kind": "stamps", "tiers": [{"id": "base", "name": "Base", "thresh
                          "reward": "Coffee"}}
 
 
-def _parses(data: dict, part: str) -> bool:
-    """Whether core/mechanics keeps `part` of `data` (a placeholder of the seam drops it)."""
-    try:
-        return bool(mech.to_dict(mech.parse(data))[part])
-    except Exception:  # noqa: BLE001 - an unmerged part may refuse the new fields in any way
-        return False
-
-
-stamps_merged = pytest.mark.skipif(
-    not _parses(STAMP_CARD, "stamps") or not _parses({"products": [{"id": "t", "categories": ["t"], "exclude": True}]},
-                                                      "products"),
-    reason="the products part's stamp cards and product rules are not merged yet")
-offers_merged = pytest.mark.skipif(
-    CARD_OFFERS not in app.app.routes or not _parses(
-        {"offers": [{"id": "o", "name": "O", "reward": {"type": "points", "points": 1}, "conditions": {}}]}, "offers"),
-    reason="the offers part's offers are not merged yet")
-challenges_merged = pytest.mark.skipif(
-    not _parses({"challenges": [{"id": "c", "name": "C", "goal": {"type": "visits", "target": 3}, "window_days": 14,
-                                 "reward": {"points": 1}, "repeat": True}]}, "challenges")
-    or not _parses({"actions": {"first_purchase": 1}}, "actions"),
-    reason="the challenges part's challenges and action bonuses are not merged yet")
-surveys_merged = pytest.mark.skipif(SURVEYS not in app.app.routes, reason="the surveys part is not merged yet")
 
 
 def _api(stack: Stack, method: str, path: str, body: dict | None = None) -> dict:
@@ -133,8 +108,6 @@ def test_the_new_pages_draw_in_both_languages_at_a_phone_width_and_are_axe_clean
         routes = page.eval_on_selector_all("#lc-nav-list a", "links => links.map(a => a.getAttribute('href'))")
         assert set(heading) <= set(routes)
         for route, title in heading.items():
-            if route == "#/surveys" and SURVEYS not in app.app.routes:
-                continue  # its API lands with the surveys part
             goto(page, route)
             expect(page.locator("#main h1")).to_have_text(title)
             expect(page.locator("#main [aria-busy=true]")).to_have_count(0)
@@ -153,13 +126,10 @@ def test_every_new_wizard_preset_is_mechanics_the_api_takes(open_page, stack):
     stamps = page.evaluate("LC.mechanicsPreset('stamps')")
     assert discount["kind"] == "discount" and [t["discount_percent"] for t in discount["tiers"]] == [5, 10]
     assert stamps["kind"] == "stamps" and stamps["stamps"]["per_reward"] == 9
-    if not _parses(STAMP_CARD, "stamps"):
-        pytest.skip("the products part's stamps and discount kinds are not merged yet")
     assert mech.to_dict(mech.parse(stamps))["stamps"]["per_reward"] == 9
     assert mech.to_dict(mech.parse(discount))["tiers"][1]["discount_percent"] == 10
 
 
-@stamps_merged
 def test_a_cafe_sets_up_a_9_plus_1_stamp_card_with_a_tobacco_exclusion(open_page, stack, axe):
     program = _program(stack)
     page = _owner_on(open_page(), stack, program["id"], "#/mechanics")
@@ -227,7 +197,6 @@ def test_the_kind_is_fixed_once_a_customer_holds_a_card(open_page, stack, axe):
     axe(page)
 
 
-@offers_merged
 def test_an_offer_is_defined_issued_to_a_customer_shown_on_their_card_and_withdrawn(open_page, stack, axe):
     program = _program(stack)
     customer = _join(stack, program, "Гость С Предложением")
@@ -280,7 +249,6 @@ def test_an_offer_is_defined_issued_to_a_customer_shown_on_their_card_and_withdr
     assert [o["offer"] for o in held_now if o["status"] == "live"] == ["free-dessert"]
 
 
-@challenges_merged
 def test_a_challenge_and_action_bonuses_are_set_up_and_a_card_shows_its_progress(open_page, stack, axe):
     program = _program(stack)
     page = _owner_on(open_page(locale="en-GB"), stack, program["id"], "#/challenges")
@@ -330,7 +298,6 @@ def _survey_link(stack: Stack, email: str, seconds: float = 20) -> str:
         assert time.monotonic() < deadline, letters
         time.sleep(0.3)
 
-@surveys_merged
 def test_the_surveys_page_shows_an_answer_given_on_the_one_tap_page(open_page, stack, axe):
     program = _program(stack, {"survey": {"kind": "nps", "delay_minutes": 0, "sample_percent": 100, "period_days": 1},
                                "messaging": {"quiet_hours": None}})
