@@ -1,13 +1,11 @@
 """What a customer's profile post says (`POST /c/{card_id}/profile`, JSON or a form): the e-mail address
 and birthday they add to their card. Checked as the join form checks them (core/enrollment.py), every
 fault at once (FormErrors)."""
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from chalicelib.core import enrollment as rules
 from chalicelib.core import validation as v
-from chalicelib.errors import InvalidInput
 
 FIELDS = {"email", "birthday", "locale"}  # `locale`: the page's language (the form's hidden field)
 
@@ -21,20 +19,10 @@ class ProfilePost:
 def read_profile(data: object, *, today: date) -> ProfilePost:
     data = v.require_object(data)
     v.reject_unknown(data, FIELDS)
-    faults: list[InvalidInput] = []
-
-    def checked[T](read: Callable[[], T]) -> T | None:
-        try:
-            return read()
-        except InvalidInput as fault:
-            faults.append(fault)
-            return None
-
-    email = checked(lambda: v.read_str(data, "email", max_len=254, pattern=rules.EMAIL_PATTERN))
-    # the join form's own check of a birthday: a real day in the past
-    birthday = checked(lambda: rules._birthday(v.read_str(data, "birthday", max_len=10), today))
-    checked(lambda: v.read_str(data, "locale", max_len=5))
-    if faults:
-        raise rules.FormErrors(faults)
+    faults = rules.Faults()
+    email = faults.check(lambda: v.read_str(data, "email", max_len=254, pattern=rules.EMAIL_PATTERN))
+    birthday = faults.check(lambda: rules.read_birthday(data, today))  # the join form's own check
+    faults.check(lambda: v.read_str(data, "locale", max_len=5))
+    faults.raise_any()
     return ProfilePost(email.lower() if email else None, birthday)
 

@@ -110,20 +110,7 @@ _FIELDS = {"id", "name", "goal", "window_days", "reward", "repeat", "streak_bonu
 def parse(raw: object, prefix: str) -> tuple[Challenge, ...]:
     """`mechanics.challenges` from admin JSON, naming the wrong field. Whether a reward's offer exists is
     `check_offers`'s question (the offers are parsed next to this)."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise InvalidInput(f"'{prefix}' must be a list.", code="invalid_type", field=prefix)
-    if len(raw) > MAX_CHALLENGES:
-        raise InvalidInput(f"At most {MAX_CHALLENGES} challenges.", code="too_many", field=prefix)
-    challenges: list[Challenge] = []
-    for index, item in enumerate(raw):
-        challenge = _challenge(item, f"{prefix}[{index}]")
-        if any(known.id == challenge.id for known in challenges):
-            raise InvalidInput(f"Challenge id '{challenge.id}' is used twice.", code="duplicate",
-                               field=f"{prefix}[{index}].id")
-        challenges.append(challenge)
-    return tuple(challenges)
+    return v.read_definitions(raw, prefix, most=MAX_CHALLENGES, noun="challenge", parse_one=_challenge)
 
 
 def _challenge(raw: object, p: str) -> Challenge:

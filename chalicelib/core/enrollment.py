@@ -52,6 +52,30 @@ class FormErrors(InvalidInput):
         return answer
 
 
+class Faults:
+    """Every fault of a customer's form, collected field by field so the person sees them all at once
+    (`check` answers None for a field at fault; `raise_any` raises FormErrors if there were any)."""
+
+    def __init__(self) -> None:
+        self.found: list[InvalidInput] = []
+
+    def check[T](self, read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except InvalidInput as fault:
+            self.found.append(fault)
+            return None
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise FormErrors(self.found)
+
+
+def read_birthday(data: v.Fields, today: date) -> str | None:
+    """A form's `birthday`: a real day in the past (YYYY-MM-DD), or None when not given."""
+    return _birthday(v.read_str(data, "birthday", max_len=10), today)
+
+
 def _birthday(raw: str | None, today: date) -> str | None:
     if not raw:
         return None
@@ -71,24 +95,15 @@ def _consented(data: v.Fields) -> bool:
 def parse(data: object, *, country: str, today: date) -> Enrollment:
     data = v.require_object(data)
     v.reject_unknown(data, FIELDS)  # a form we never drew: its first stray field is enough to say so
-    faults: list[InvalidInput] = []
-
-    def checked[T](read: Callable[[], T]) -> T | None:
-        try:
-            return read()
-        except InvalidInput as fault:
-            faults.append(fault)
-            return None
-
-    name = checked(lambda: v.read_str(data, "name", required=True, max_len=100))
-    phone = checked(lambda: phones.normalise(data.get("phone"), country))
-    email = checked(lambda: v.read_str(data, "email", max_len=254, pattern=EMAIL_PATTERN))
-    birthday = checked(lambda: _birthday(v.read_str(data, "birthday", max_len=10), today))
-    checked(lambda: _consented(data))
-    ref = checked(lambda: v.read_str(data, "ref", max_len=16, pattern=r"[A-Za-z0-9]+"))
-    locale = checked(lambda: v.read_str(data, "locale", max_len=5, choices=("ru", "en")))
-    if faults:
-        raise FormErrors(faults)
+    faults = Faults()
+    name = faults.check(lambda: v.read_str(data, "name", required=True, max_len=100))
+    phone = faults.check(lambda: phones.normalise(data.get("phone"), country))
+    email = faults.check(lambda: v.read_str(data, "email", max_len=254, pattern=EMAIL_PATTERN))
+    birthday = faults.check(lambda: read_birthday(data, today))
+    faults.check(lambda: _consented(data))
+    ref = faults.check(lambda: v.read_str(data, "ref", max_len=16, pattern=r"[A-Za-z0-9]+"))
+    locale = faults.check(lambda: v.read_str(data, "locale", max_len=5, choices=("ru", "en")))
+    faults.raise_any()
     assert name is not None and phone is not None  # required: a missing one is a fault above
     return Enrollment(name, phone, email.lower() if email else None, birthday, ref.upper() if ref else None, locale,
                       email_consent=bool(email) and _consent(data.get("marketing_consent")))

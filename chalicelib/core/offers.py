@@ -159,19 +159,7 @@ class Taken:
 
 def parse(raw: object, prefix: str) -> tuple[OfferDef, ...]:
     """`mechanics.offers` from admin JSON, naming the wrong field (`mechanics.offers[2].reward.percent`)."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise InvalidInput(f"'{prefix}' must be a list.", code="invalid_type", field=prefix)
-    if len(raw) > MAX_OFFERS:
-        raise InvalidInput(f"'{prefix}' may hold at most {MAX_OFFERS} offers.", code="too_many", field=prefix)
-    offers: list[OfferDef] = []
-    for index, item in enumerate(raw):
-        offer = _parse_one(item, f"{prefix}[{index}]")
-        if any(known.id == offer.id for known in offers):
-            raise InvalidInput(f"Offer id '{offer.id}' is used twice.", code="duplicate", field=f"{prefix}[{index}].id")
-        offers.append(offer)
-    return tuple(offers)
+    return v.read_definitions(raw, prefix, most=MAX_OFFERS, noun="offer", parse_one=_parse_one)
 
 
 def _parse_one(raw: object, p: str) -> OfferDef:

@@ -99,20 +99,7 @@ class Pricing:
 
 def parse(raw: object, prefix: str) -> tuple[ProductRule, ...]:
     """`mechanics.products` from admin JSON (naming the wrong field)."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise InvalidInput(f"'{prefix}' must be a list.", code="invalid_type", field=prefix)
-    if len(raw) > MAX_RULES:
-        raise InvalidInput(f"At most {MAX_RULES} product rules.", code="too_many", field=prefix)
-    rules: list[ProductRule] = []
-    for index, item in enumerate(raw):
-        rule = _parse_rule(item, f"{prefix}[{index}]")
-        if any(known.id == rule.id for known in rules):
-            raise InvalidInput(f"Product rule id '{rule.id}' is used twice.", code="duplicate",
-                               field=f"{prefix}[{index}].id")
-        rules.append(rule)
-    return tuple(rules)
+    return v.read_definitions(raw, prefix, most=MAX_RULES, noun="product rule", parse_one=_parse_rule)
 
 
 def _parse_rule(raw: object, p: str) -> ProductRule:

@@ -12,9 +12,9 @@ check types exactly: `true` is never a number and `1` is never a boolean.
 import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
-from typing import Any, Literal, overload
+from typing import Any, Literal, Protocol, overload
 
 from chalicelib.errors import InvalidInput
 
@@ -290,3 +290,30 @@ def parse_day(value: object, field: str) -> date:
     if not FIRST_DAY <= day <= LAST_DAY:  # days are shifted and spanned: year 1 or 9999 overflows
         raise InvalidInput(f"'{field}' must be between {FIRST_DAY} and {LAST_DAY}.", code="out_of_range", field=field)
     return day
+
+
+class Defined(Protocol):
+    """A program's definition (a product rule, an offer, a challenge): named by an id unique in its list."""
+
+    @property
+    def id(self) -> str: ...
+
+
+def read_definitions[D: Defined](raw: object, prefix: str, *, most: int, noun: str,
+                                 parse_one: Callable[[object, str], D]) -> tuple[D, ...]:
+    """A list of a program's definitions (`mechanics.products`, `.offers`, `.challenges`): null is none,
+    at most `most`, each read by `parse_one` at `prefix[i]`, their ids unique."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidInput(f"'{prefix}' must be a list.", code="invalid_type", field=prefix)
+    if len(raw) > most:
+        raise InvalidInput(f"At most {most} {noun}s.", code="too_many", field=prefix)
+    found: list[D] = []
+    for index, item in enumerate(raw):
+        one = parse_one(item, f"{prefix}[{index}]")
+        if any(known.id == one.id for known in found):
+            raise InvalidInput(f"The {noun} id '{one.id}' is used twice.", code="duplicate",
+                               field=f"{prefix}[{index}].id")
+        found.append(one)
+    return tuple(found)
