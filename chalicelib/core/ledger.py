@@ -60,6 +60,7 @@ class CardState:
     challenges: tuple[Progress, ...] = ()  # progress in the program's challenges (core/challenges.py)
     products: dict[str, int] = field(default_factory=dict)  # units bought by SKU, for favourite-product offers
     surveyed_on: str | None = None  # the last day a survey was asked of this card (core/surveys.py)
+    survey_receipt: int | None = None  # which of its receipts (`receipts` after it) asked that survey
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,8 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1,
                     revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last,
                     offers=held, challenges=step.progress, products=counts,
-                    surveyed_on=day if asked else book.state.surveyed_on)
+                    surveyed_on=day if asked else book.state.surveyed_on,
+                    survey_receipt=book.state.receipts + 1 if asked else book.state.survey_receipt)
     after = replace(after, tier=upgraded_tier(after, mechanics, today))
     details: dict[str, Any] = {"offer": taken.detail, "discount": sold.discount, "bonuses": bonuses}
     details = {key: value for key, value in details.items() if value}

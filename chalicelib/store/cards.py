@@ -188,14 +188,15 @@ def state_of(card: Card) -> CardState:
                      offers=tuple(HeldOffer.from_json(item) for item in perks.get("offers", ())),
                      challenges=tuple(Progress.from_json(item) for item in perks.get("challenges", ())),
                      products={sku: int(units) for sku, units in perks.get("products", {}).items()},
-                     surveyed_on=perks.get("surveyed_on"))
+                     surveyed_on=perks.get("surveyed_on"), survey_receipt=perks.get("survey_receipt"))
 
 
 def perks_of(state: CardState) -> dict[str, Any] | None:
     """What the card item keeps of a state's offers, challenges, units by SKU and last survey (None: none)."""
     perks = {"offers": [offer.to_json() for offer in state.offers],
              "challenges": [progress.to_json() for progress in state.challenges],
-             "products": dict(state.products), "surveyed_on": state.surveyed_on}
+             "products": dict(state.products), "surveyed_on": state.surveyed_on,
+             "survey_receipt": state.survey_receipt}
     return perks if any(perks.values()) else None
 
 

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from chalicelib.config import settings
 from chalicelib.core import program_texts, texts
@@ -27,6 +27,9 @@ from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card
 
 VALID_DAYS = 14  # after the message is due
+# The latest last day a survey asked on day D can have: the longest delay (7 days), a night of quiet hours
+# and VALID_DAYS.
+LONGEST_OPEN_DAYS = 7 + 1 + VALID_DAYS
 _KIND_LETTER = {"nps": "n", "csi": "c"}
 _KIND_OF = {letter: kind for kind, letter in _KIND_LETTER.items()}
 _MAC_CHARS = 32  # 128 bits of HMAC-SHA256
@@ -97,4 +100,17 @@ def open_link(token: str) -> SurveyLink:
         last_day = date(int(day[:4]), int(day[4:6]), int(day[6:]))
     except ValueError:
         raise NotFound("No such survey.") from None
+    if not _asked(card, sid, last_day):
+        raise NotFound("No such survey.")
     return SurveyLink(card, _KIND_OF[letter], sid, last_day)
+
+
+def _asked(card: Card, sid: str, last_day: date) -> bool:
+    """Whether the token names the survey the card was last asked, open no longer than it could be. The
+    card's holder knows the key the link is signed with (the card link's), so the signature alone would
+    let them make up surveys; the card records which receipt asked (`CardState.survey_receipt`)."""
+    state = card_store.state_of(card)
+    if state.survey_receipt is None or state.surveyed_on is None:
+        return False
+    latest = date.fromisoformat(state.surveyed_on) + timedelta(days=LONGEST_OPEN_DAYS)
+    return hmac.compare_digest(survey_id(card.card_id, state.survey_receipt), sid) and last_day <= latest

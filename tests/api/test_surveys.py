@@ -123,11 +123,14 @@ def test_the_bonus_for_answering_comes_once_per_card(client, merchant, pos, surv
     token, card = surveyed["token"], surveyed["card"]
     assert _post(client, token, score="10").status_code == 200
     balance = body(client.http.get(f"/admin/cards/{card['card_id']}", headers=bearer(merchant)))["balance"]
-    # a second survey for the same card (another receipt, past the period): answered, no second bonus
+    # a second survey for the same card (its 99th receipt asked it, past the period): answered, no second bonus
     item = card_store.get(card["card_id"])
+    item.perks = {**item.perks, "survey_receipt": 99, "surveyed_on": date.today().isoformat()}
+    item.save()
     later = date.today() + timedelta(days=5)
     unsigned = survey_links.unsigned_url(item.card_id, "nps", survey_links.survey_id(item.card_id, 99), later)
     second = _token(survey_links.sign_links(item, unsigned))
+    assert _post(client, token, score="9").status_code == 404  # the first is no longer the card's survey
     answered = _post(client, second, score="2")
     assert answered.status_code == 200 and "баллов" not in answered.body.decode()
     assert body(client.http.get(f"/admin/cards/{card['card_id']}", headers=bearer(merchant)))["balance"] == balance
@@ -145,7 +148,8 @@ def test_forged_expired_and_foreign_links_are_refused(client, merchant, other_me
     assert client.http.get(f"/survey/{token.rsplit('.', 1)[0]}").status_code == 404
     item = card_store.get(card["card_id"])
     past = date.today() - timedelta(days=2)
-    expired = _token(survey_links.sign_links(item, survey_links.unsigned_url(item.card_id, "nps", "0" * 16, past)))
+    asked = survey_links.survey_id(item.card_id, item.perks["survey_receipt"])
+    expired = _token(survey_links.sign_links(item, survey_links.unsigned_url(item.card_id, "nps", asked, past)))
     closed = client.http.get(f"/survey/{expired}")
     assert closed.status_code == 410 and "закрыт" in closed.body.decode()
     assert _post(client, expired, score="10").status_code == 410
@@ -218,3 +222,15 @@ def test_survey_settings_are_checked_by_field(client, merchant, program):
     assert saved["mechanics"]["survey"] == {"kind": "csi", "delay_minutes": 120, "sample_percent": 100,
                                             "period_days": 30, "question": {"en": "Happy?"}}
     assert _set_mechanics(client, merchant, program, survey=None)["mechanics"]["survey"] is None
+
+
+def test_a_survey_the_card_was_not_asked_cannot_be_answered(client, merchant, pos, surveyed):
+    """The link is signed with the card link's key, which its holder knows: a made-up survey (another
+    receipt's number, or the asked one kept open for a year) is refused, so nobody can stuff the scores."""
+    item = card_store.get(surveyed["card"]["card_id"])
+    asked = survey_links.survey_id(item.card_id, item.perks["survey_receipt"])
+    for number, last_day in ((7, date.today() + timedelta(days=5)), (None, date.today() + timedelta(days=365))):
+        survey = asked if number is None else survey_links.survey_id(item.card_id, number)
+        forged = _token(survey_links.sign_links(item, survey_links.unsigned_url(item.card_id, "nps", survey, last_day)))
+        assert _post(client, forged, score="0").status_code == 404
+    assert body(_report(client, merchant, surveyed["program"]))["nps"] is None
