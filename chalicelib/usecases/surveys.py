@@ -72,7 +72,7 @@ def answer(token: str, raw_score: object, now: datetime) -> tuple[OpenSurvey, in
     """Record the score; returns the survey and the bonus points it gave (0: none, or given before)."""
     survey = open_survey(token, now)
     if survey.answer is not None:
-        raise Conflict("This survey was answered already.", code="survey_answered")
+        _answered_before(survey, now)
     kind = survey.link.kind
     score = survey_rules.read_score(kind, raw_score)
     program, card = survey.program, survey.card
@@ -81,8 +81,15 @@ def answer(token: str, raw_score: object, now: datetime) -> tuple[OpenSurvey, in
     recorded = survey_store.Answer(card.card_id, kind, score, day, answered_at, None)
     if not survey_store.save_answer(program.program_id, card.card_id, survey.link.survey_id, recorded,
                                     survey_rules.answer_counts(kind, score)):
-        raise Conflict("This survey was answered already.", code="survey_answered")
+        _answered_before(survey, now)
     return OpenSurvey(survey.link, program, recorded), _reward(program, card, now)
+
+
+def _answered_before(survey: OpenSurvey, now: datetime) -> None:
+    """A survey answered already: 409. Its bonus is given first if an earlier answer's bonus failed to be
+    written (a busy card, a timeout): the ledger's record makes it once per card, so asking again is safe."""
+    _reward(survey.program, survey.card, now)
+    raise Conflict("This survey was answered already.", code="survey_answered")
 
 
 def comment(token: str, raw_comment: object, now: datetime) -> OpenSurvey:

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib.errors import TryAgain
 from chalicelib.store import cards as card_store
 from chalicelib.store import outbox as outbox_store
-from chalicelib.usecases import survey_links, telegram_bot
+from chalicelib.usecases import actions, survey_links, telegram_bot
 from tests.conftest import TELEGRAM_SECRET, bearer, body, enroll
 
 CHAT = 777
@@ -234,3 +235,24 @@ def test_a_survey_the_card_was_not_asked_cannot_be_answered(client, merchant, po
         forged = _token(survey_links.sign_links(item, survey_links.unsigned_url(item.card_id, "nps", survey, last_day)))
         assert _post(client, forged, score="0").status_code == 404
     assert body(_report(client, merchant, surveyed["program"]))["nps"] is None
+
+
+def test_a_bonus_the_card_was_too_busy_to_take_comes_with_the_next_tap(client, merchant, surveyed, monkeypatch):
+    """The answer is saved, then its bonus written; when that write gives up (a busy card), tapping again
+    answers "already answered" and gives the bonus then, once."""
+    token, card = surveyed["token"], surveyed["card"]
+    before = body(client.http.get(f"/admin/cards/{card['card_id']}", headers=bearer(merchant)))["balance"]
+    real, calls = actions.reward, []
+
+    def busy_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise TryAgain("The card is busy with other changes; try again in a moment.")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(actions, "reward", busy_once)
+    assert _post(client, token, score="9").status_code == 503
+    assert _post(client, token, score="9").status_code == 409
+    assert _post(client, token, score="9").status_code == 409
+    after = body(client.http.get(f"/admin/cards/{card['card_id']}", headers=bearer(merchant)))["balance"]
+    assert after == before + 50
