@@ -208,7 +208,19 @@ def card_page(card_id: str) -> Response:
         access_key=card.access_key, **card_views.page_facts(card, program, locale, today),
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"],
         wallets=pages.wallets_for(request.headers.get("user-agent")),
-        telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None)
+        telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None,
+        saved=_profile_saved(request, locale))
+
+
+def _profile_saved(request: Request, locale: str) -> str | None:
+    """What the card page says after the profile form sent the customer back (api/profile.py adds
+    `profile=saved`, and `bonus=N` when saving it gave the bonus)."""
+    if query(request, "profile") != "saved":
+        return None
+    bonus = query(request, "bonus") or ""
+    if re.fullmatch(r"[1-9][0-9]{0,7}", bonus):
+        return texts.text("profile_saved_bonus", locale, bonus=texts.count(int(bonus), "points", locale))
+    return texts.text("profile_saved", locale)
 
 
 def _card_behind_link(card_id: str) -> tuple[Card, Program]:

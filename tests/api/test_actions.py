@@ -3,7 +3,7 @@ POS route give their reward once, completing the profile on the card page gives 
 first purchase's bonus comes with the first receipt only."""
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode, urlparse, urlsplit
 
 import pytest
 
@@ -150,6 +150,9 @@ def test_a_form_post_goes_back_to_the_card_page_saying_what_it_gave(client, merc
     saved = _post_form(client, path, {"email": "anna@example.com", "birthday": "1990-05-17", "locale": "en"})
     assert saved.status_code == 303
     assert saved.headers["Location"] == card["card_url"] + "&profile=saved&bonus=50"
+    location = urlsplit(saved.headers["Location"])
+    back = client.http.get(f"{location.path}?{location.query}", headers={"Accept-Language": "en"})
+    assert "Profile complete: you got 50 points." in back.body.decode()
     again = _post_form(client, path, {"email": "anna@example.com", "birthday": "1990-05-17", "locale": "en"})
     assert again.headers["Location"] == card["card_url"] + "&profile=saved"
     assert _card(client, merchant, card["card_id"])[0]["balance"] == 150
