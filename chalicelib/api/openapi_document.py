@@ -991,9 +991,19 @@ def _offers(document: dict) -> None:
                        "description": "The offer redeemed: bonus `points` (in `earned`) or `discount` (minor units "
                                       "the till takes off)."}
     answer.setdefault("discount", _int(0) | {"description": "Minor units the till takes off the receipt."})
-    schemas["Quote"]["properties"].setdefault("offers", {
+    answer["bonuses"] = {"type": "array",
+                         "description": "Bonuses this receipt gave besides its points: a completed challenge's "
+                                        "(`streak`: its streak bonus), the first purchase's.",
+                         "items": _obj(("source", "id"), source={"type": "string", "enum": ["challenge", "action"]},
+                                       id=_STRING, points=_int(1), offer=_STRING, streak={"type": "boolean"})}
+    schemas["Card"]["properties"]["challenges"] = {
+        "type": "array", "description": "The card's progress in the program's challenges (when it has any).",
+        "items": _obj(("id", "name", "progress", "target", "ends_on", "completed", "streak", "done"),
+                      id=_STRING, name=_STRING, progress=_int(0), target=_int(1), ends_on=_NSTRING,
+                      completed=_int(0), streak=_int(0), done={"type": "boolean"})}
+    schemas["Quote"]["properties"]["offers"] = {
         "type": "array", "items": {"allOf": [_ref("HeldOffer"), _obj(applicable={"type": "boolean"})]},
-        "description": "The card's live offers, each saying whether it applies to this sale."})
+        "description": "The card's live offers, each saying whether it applies to this sale."}
     schemas["Campaign"]["properties"]["offer"] = _NSTRING | {
         "description": "The offer (a definition's id) each card reached is issued, once."}
     create = paths["/admin/programs/{program_id}/campaigns"]["post"]["requestBody"]["content"]["application/json"]
@@ -1212,5 +1222,5 @@ def _products(document: dict) -> None:
         stamps=_int(0), per_reward=_int(2, 50), rewards_available=_int(0))
     schemas["Quote"]["properties"].update(by_kind, kind={"type": "string", "enum": ["points", "cashback", "stamps",
                                                                                     "discount"]},
-                                          stamps_earn=_int(0), offers={"type": "array", "items": {"type": "object"}})
+                                          stamps_earn=_int(0))
     schemas["ReceiptAnswer"]["properties"].update(by_kind, rewards_redeemed=_int(0))
