@@ -86,14 +86,16 @@ def _changed_meanwhile(error: TransactWriteError) -> bool:
     return False
 
 
-def show_on_card(card: Card, kind: str, text: str, header: str, now: datetime, *, others: Sequence[OutboxItem],
-                 once: str | None) -> bool:
+def show_on_card(card: Card, kind: str, text: str, header: str, now: datetime, *, others: Sequence[OutboxItem],  # noqa: PLR0913 (the message and how it is written)
+                 once: str | None, shown: str | None = None) -> bool:
     """The message as the card's notice (the pass changes, its push is queued; a Google message too once
     the card is in Google Wallet), its 'sent' record and the other channels' items, in one transaction
-    under the card's version (and the claim `once`, when given). False when the card changed meanwhile
+    under the card's version (and the claim `once`, when given). `shown`: what the card shows when it
+    differs from the recorded `text` (a survey's signed link). False when the card changed meanwhile
     or the claim was taken: nothing is written."""
-    card.notice = text
-    google = [_google_notice(card, kind, header, text, now)] if card.google_state in ("created", "saved") else []
+    card.notice = shown or text
+    google = ([_google_notice(card, kind, header, shown or text, now)] if card.google_state in ("created", "saved")
+              else [])
     try:
         card_store.save_shown_change(card, now, claim=once, extra=[record(card, kind, "sent", text, now), *others,
                                                                     *google])

@@ -32,8 +32,6 @@ def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now
     zone = clock.zone(program.timezone)
     local = now.astimezone(zone)
     text = messages.text_for(texts, card.locale)
-    if kind == "survey":  # its link is signed for this card only now (usecases/survey_links.py)
-        text = survey_links.sign_links(card, text)
     sent = [datetime.fromtimestamp(int(t), UTC).astimezone(zone) for t in (card.messages_sent or [])]
     verdict = messaging.decide(local, sent, quiet=mechanics.quiet_hours, max_per_week=mechanics.max_messages_per_week,
                                service=service)
@@ -50,7 +48,8 @@ def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now
         card.messages_sent = [int(t.timestamp()) for t in sent if (local - t).days < 7] + [int(now.timestamp())]
         others = _channel_items(card, kind, text, now, campaign_id, wanted=wanted)
         if on_card:
-            if messages.show_on_card(card, kind, text, program.name, now, others=others, once=once):
+            if messages.show_on_card(card, kind, text, program.name, now, others=others, once=once,
+                                     shown=_for_the_customer(card, kind, text)):
                 return "sent"
         elif messages.count_and_queue(card, others, once, now):
             return "sent" if others else "skipped"
@@ -88,9 +87,17 @@ def deliver(item: Any, program: Program, card: Card, now: datetime) -> bool:
     if not channel.reaches(customer):
         return False
     payload = item.payload or {}
-    channel.send(customer, Letter(payload.get("kind", "message"), payload["text"], program.name,
+    kind = payload.get("kind", "message")
+    channel.send(customer, Letter(kind, _for_the_customer(card, kind, payload["text"]), program.name,
                                   program.branding or {}))
     return True
+
+
+def _for_the_customer(card: Card, kind: str, text: str) -> str:
+    """The text as its customer gets it: a survey's link is signed for this card only in what is sent
+    (usecases/survey_links.py); records, the outbox and the console keep the unsigned text, which answers
+    nothing, so staff reading a card's messages cannot answer for the customer."""
+    return survey_links.sign_links(card, text) if kind == "survey" else text
 
 
 def record_delivery(item: Any, card: Card, now: datetime, outcome: str, reason: str | None = None) -> None:

@@ -256,3 +256,16 @@ def test_a_bonus_the_card_was_too_busy_to_take_comes_with_the_next_tap(client, m
     assert _post(client, token, score="9").status_code == 409
     after = body(client.http.get(f"/admin/cards/{card['card_id']}", headers=bearer(merchant)))["balance"]
     assert after == before + 50
+
+
+def test_staff_reading_a_cards_messages_cannot_answer_for_the_customer(client, merchant, surveyed):
+    """The customer's message carries the signed link; the card's message history (what the console shows)
+    keeps the unsigned one, which answers nothing."""
+    card = surveyed["card"]
+    listed = body(client.http.get(f"/admin/cards/{card['card_id']}/messages", headers=bearer(merchant)))["items"]
+    texts = [m.get("text") or "" for m in listed if m["kind"] == "survey"]
+    assert texts and all("/survey/" in text for text in texts)
+    for text in texts:
+        shown = _token(text)
+        assert shown != surveyed["token"] and surveyed["token"].startswith(shown)
+        assert _post(client, shown, score="10").status_code == 404
