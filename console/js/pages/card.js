@@ -22,7 +22,8 @@
       'card.wallets': 'Кошельки', 'card.apple': 'Apple Wallet: устройств — {n}',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'не добавлена',
       'card.google_created': 'создана', 'card.google_saved': 'сохранена', 'card.google_deleted': 'удалена',
-      'card.adjust': 'Начислить или списать баллы',
+      'card.adjust': 'Начислить или списать баллы', 'card.adjust_stamps': 'Поставить или снять штампы',
+      'card.amount_stamps': 'Штампы', 'card.amount_stamps_hint': 'Положительное число ставит штампы, отрицательное (−1) снимает.',
       'card.amount': 'Баллы', 'card.amount_hint': 'Положительное число начисляет, отрицательное (−50) списывает.',
       'card.reason': 'Причина', 'card.reason_hint': 'Её увидят в истории операций.',
       'card.adjust_submit': 'Провести', 'card.adjusted': 'Баланс изменён: {amount}.',
@@ -40,7 +41,7 @@
       'card.msg_birthday': 'День рождения', 'card.msg_winback': 'Возвращение', 'card.msg_expiry_warning': 'Скоро сгорят баллы',
       'card.msg_campaign': 'Рассылка',
       'card.ch_wallet': 'Карта в кошельке', 'card.ch_email': 'Почта', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
-      'card.st_sent': 'отправлено', 'card.st_queued': 'ждёт конца тихих часов', 'card.st_skipped': 'пропущено',
+      'card.st_sent': 'отправлено', 'card.st_queued': 'ждёт отправки', 'card.st_skipped': 'пропущено',
       'card.st_failed': 'не доставлено', 'card.st_unknown': 'неизвестно',
       'card.more': 'Показать ещё', 'card.not_found': 'Такой карты нет.',
       'card.stamps': '{n} / {of} штампов', 'card.rewards': 'Наград к получению', 'card.stamps_held': 'Всего штампов',
@@ -59,7 +60,8 @@
       'card.wallets': 'Wallets', 'card.apple': 'Apple Wallet: {n} devices',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'not added',
       'card.google_created': 'created', 'card.google_saved': 'saved', 'card.google_deleted': 'removed',
-      'card.adjust': 'Add or take points',
+      'card.adjust': 'Add or take points', 'card.adjust_stamps': 'Add or take stamps',
+      'card.amount_stamps': 'Stamps', 'card.amount_stamps_hint': 'A positive number adds stamps, a negative one (−1) takes them.',
       'card.amount': 'Points', 'card.amount_hint': 'A positive number adds points, a negative one (−50) takes them.',
       'card.reason': 'Reason', 'card.reason_hint': 'It shows in the card\'s history.',
       'card.adjust_submit': 'Apply', 'card.adjusted': 'Balance changed: {amount}.',
@@ -77,7 +79,7 @@
       'card.msg_birthday': 'Birthday', 'card.msg_winback': 'Win-back', 'card.msg_expiry_warning': 'Points expiring',
       'card.msg_campaign': 'Campaign',
       'card.ch_wallet': 'Wallet card', 'card.ch_email': 'E-mail', 'card.ch_telegram': 'Telegram', 'card.ch_sms': 'SMS',
-      'card.st_sent': 'sent', 'card.st_queued': 'waiting for quiet hours to end', 'card.st_skipped': 'skipped',
+      'card.st_sent': 'sent', 'card.st_queued': 'waiting to be sent', 'card.st_skipped': 'skipped',
       'card.st_failed': 'not delivered', 'card.st_unknown': 'unknown',
       'card.more': 'Show more', 'card.not_found': 'No such card.',
       'card.stamps': '{n} / {of} stamps', 'card.rewards': 'Rewards to collect', 'card.stamps_held': 'Stamps held',
@@ -184,8 +186,12 @@
     var m = (program && program.mechanics) || {};
     if (m.kind === 'stamps' && m.stamps && m.stamps.per_reward) {
       var per = m.stamps.per_reward;
-      return {balance: t('card.stamps', {n: LC.number(card.balance % per), of: LC.number(per)}), unit: stamps,
-              rows: [['card.rewards', LC.number(Math.floor(card.balance / per))], ['card.stamps_held', stamps(card.balance)]]};
+      // A full card shows "9 / 9" until its reward is taken (as the card page and the pass do); rewards are
+      // counted from the stamps that can be spent now (a stamp waiting its pending days is not yet one).
+      var filled = card.balance % per || (card.balance >= per ? per : 0);
+      var spendable = card.available !== undefined && card.available !== null ? card.available : card.balance;
+      return {balance: t('card.stamps', {n: LC.number(filled), of: LC.number(per)}), unit: stamps, stampCard: true,
+              rows: [['card.rewards', LC.number(Math.floor(spendable / per))], ['card.stamps_held', stamps(card.balance)]]};
     }
     if (m.kind === 'discount') {
       var tier = (m.tiers || []).filter(function (x) { return x.id === card.tier; })[0] || (m.tiers || [])[0];
@@ -244,11 +250,12 @@
 
       var loadLedger = null;
       if (LC.can('cards:write')) {
-        var actions = section('card.adjust');
+        var stampCard = !!kindFacts(program, card).stampCard;
+        var actions = section(stampCard ? 'card.adjust_stamps' : 'card.adjust');
         var key = LC.ops.attemptKey();
         var adjust = LC.form({
-          fields: [{name: 'amount', label: t('card.amount'), type: 'number', required: true, step: 1,
-                    hint: t('card.amount_hint')},
+          fields: [{name: 'amount', label: t(stampCard ? 'card.amount_stamps' : 'card.amount'), type: 'number',
+                    required: true, step: 1, hint: t(stampCard ? 'card.amount_stamps_hint' : 'card.amount_hint')},
                    {name: 'reason', label: t('card.reason'), type: 'text', required: true, hint: t('card.reason_hint')}],
           submit: t('card.adjust_submit'),
           onSubmit: async function (values) {

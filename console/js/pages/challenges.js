@@ -13,7 +13,7 @@
     ru: {
       'challenges.title': 'Задания',
       'challenges.intro': 'Цели, которые клиент выполняет покупками: «3 визита за 14 дней — +300 баллов». Прогресс виден на карте клиента.',
-      'challenges.item': 'Задание {n}', 'challenges.id': 'Код задания', 'challenges.id_hint': 'Латиница и цифры: three-visits.',
+      'challenges.item': 'Задание {n}', 'challenges.id': 'Код задания', 'challenges.id_hint': 'Строчные латинские буквы, цифры, «-» и «_», без пробелов: three-visits.',
       'challenges.name_ru': 'Название по-русски', 'challenges.name_en': 'Название по-английски',
       'challenges.goal': 'Цель', 'challenges.goal_visits': 'Число визитов', 'challenges.goal_spend': 'Сумма покупок',
       'challenges.goal_product': 'Купить товар столько раз',
@@ -23,6 +23,8 @@
       'challenges.window': 'За сколько дней', 'challenges.reward': 'Награда',
       'challenges.reward_points': 'Баллы', 'challenges.reward_offer': 'Предложение',
       'challenges.points': 'Сколько баллов', 'challenges.offer': 'Какое предложение',
+      'challenges.reward_points_stamps': 'Штампы', 'challenges.points_stamps': 'Сколько штампов',
+      'challenges.streak_points_stamps': 'Бонус за серию, штампы',
       'challenges.no_offers': 'Нет предложений: создайте их на странице «Предложения».',
       'challenges.repeat': 'Можно выполнять снова', 'challenges.streak': 'Бонус за серию подряд',
       'challenges.streak_every': 'Каждые сколько выполнений подряд', 'challenges.streak_points': 'Бонус за серию, баллы',
@@ -34,7 +36,7 @@
     en: {
       'challenges.title': 'Challenges',
       'challenges.intro': 'Goals a customer reaches by buying: “3 visits in 14 days: +300 points”. Progress shows on the customer’s card.',
-      'challenges.item': 'Challenge {n}', 'challenges.id': 'Challenge code', 'challenges.id_hint': 'Latin letters and digits: three-visits.',
+      'challenges.item': 'Challenge {n}', 'challenges.id': 'Challenge code', 'challenges.id_hint': 'Small Latin letters, digits, - and _, no spaces: three-visits.',
       'challenges.name_ru': 'Name in Russian', 'challenges.name_en': 'Name in English',
       'challenges.goal': 'Goal', 'challenges.goal_visits': 'Number of visits', 'challenges.goal_spend': 'Money spent',
       'challenges.goal_product': 'Buy a product this many times',
@@ -44,6 +46,8 @@
       'challenges.window': 'Within how many days', 'challenges.reward': 'Reward',
       'challenges.reward_points': 'Points', 'challenges.reward_offer': 'An offer',
       'challenges.points': 'How many points', 'challenges.offer': 'Which offer',
+      'challenges.reward_points_stamps': 'Stamps', 'challenges.points_stamps': 'How many stamps',
+      'challenges.streak_points_stamps': 'Streak bonus, stamps',
       'challenges.no_offers': 'No offers: make them on the Offers page.',
       'challenges.repeat': 'Can be done again', 'challenges.streak': 'A bonus for a streak',
       'challenges.streak_every': 'Every how many completions in a row', 'challenges.streak_points': 'Streak bonus, points',
@@ -54,7 +58,11 @@
     }
   });
 
-  function fields(currency, offers) {
+  /* On a stamp card a reward "in points" is stamps (they are the card's points): say so, so that an owner
+     does not give 300 stamps (33 free coffees) where they meant 300 points. */
+  function unitLabel(key, stampCard) { return t(stampCard ? key + '_stamps' : key); }
+
+  function fields(currency, offers, stampCard) {
     return function (prefix, c) {
       var m = LC.mech;
       var goal = c.goal || {type: 'visits'};
@@ -76,8 +84,8 @@
          value: String(c.window_days || 14)},
         {name: prefix + '.reward.type', label: t('challenges.reward'), type: 'select', value: reward.offer ? 'offer' : 'points',
          errorFields: [prefix + '.reward'],
-         options: [{value: 'points', label: t('challenges.reward_points')}, {value: 'offer', label: t('challenges.reward_offer')}]},
-        {name: prefix + '.reward.points', label: t('challenges.points'), type: 'number', min: 1, max: 10000000, step: 1,
+         options: [{value: 'points', label: unitLabel('challenges.reward_points', stampCard)}, {value: 'offer', label: t('challenges.reward_offer')}]},
+        {name: prefix + '.reward.points', label: unitLabel('challenges.points', stampCard), type: 'number', min: 1, max: 10000000, step: 1,
          required: true, value: reward.points ? String(reward.points) : ''},
         {name: prefix + '.reward.offer', label: t('challenges.offer'), type: 'select', value: reward.offer || '', required: true,
          hint: offers.length ? undefined : t('challenges.no_offers'),
@@ -87,7 +95,7 @@
          errorFields: [prefix + '.streak_bonus']},
         {name: prefix + '.streak_bonus.every', label: t('challenges.streak_every'), type: 'number', min: 2, max: 100, step: 1,
          required: true, value: String((streak && streak.every) || 3)},
-        {name: prefix + '.streak_bonus.points', label: t('challenges.streak_points'), type: 'number', min: 1, max: 10000000,
+        {name: prefix + '.streak_bonus.points', label: unitLabel('challenges.streak_points', stampCard), type: 'number', min: 1, max: 10000000,
          step: 1, required: true, value: streak && streak.points ? String(streak.points) : ''}
       ]);
     };
@@ -129,13 +137,15 @@
       var program = await LC.api('GET', LC.ops.programPath(LC.program));
       LC.loaded(box);
       var offers = (program.mechanics && program.mechanics.offers) || [];
+      var stampCard = !!(program.mechanics && program.mechanics.kind === 'stamps');
       LC.mech.listEditor({
         host: box, program: program, path: 'mechanics.challenges', max: MAX_CHALLENGES,
         items: (program.mechanics && program.mechanics.challenges) || [],
         itemTitle: function (i, c) { return t('challenges.item', {n: i + 1}) + (c.name ? ' · ' + LC.ops.localized(c.name) : ''); },
-        fields: fields(program.currency, offers), read: read(program.currency),
+        fields: fields(program.currency, offers, stampCard), read: read(program.currency),
         blank: function () {
-          return {id: '', name: '', goal: {type: 'visits', target: 3}, window_days: 14, reward: {points: 300}, repeat: true};
+          return {id: '', name: '', goal: {type: 'visits', target: 3}, window_days: 14,
+                  reward: {points: stampCard ? 1 : 300}, repeat: true};
         },
         check: function (values, prefix) { LC.mech.requireName(values, prefix + '.name'); },
         addLabel: t('challenges.add'),

@@ -16,7 +16,7 @@
     ru: {
       'offers.title': 'Предложения',
       'offers.intro': 'Разовые подарки, которые клиент держит на карте и получает на кассе. Выдайте предложение клиенту на его карте, сегменту — в рассылке, или автоматически — любимым товаром.',
-      'offers.offer': 'Предложение {n}', 'offers.id': 'Код предложения', 'offers.id_hint': 'Латиница и цифры: free-dessert.',
+      'offers.offer': 'Предложение {n}', 'offers.id': 'Код предложения', 'offers.id_hint': 'Строчные латинские буквы, цифры, «-» и «_», без пробелов: free-dessert.',
       'offers.name_ru': 'Название по-русски', 'offers.name_en': 'Название по-английски',
       'offers.reward': 'Подарок', 'offers.reward_points': 'Баллы', 'offers.reward_percent': 'Скидка в процентах',
       'offers.reward_free_item': 'Товар бесплатно',
@@ -46,7 +46,7 @@
     en: {
       'offers.title': 'Offers',
       'offers.intro': 'One-time rewards a customer holds on the card and gets at the till. Issue one to a customer on their card, to a segment in a campaign, or automatically on a favourite product.',
-      'offers.offer': 'Offer {n}', 'offers.id': 'Offer code', 'offers.id_hint': 'Latin letters and digits: free-dessert.',
+      'offers.offer': 'Offer {n}', 'offers.id': 'Offer code', 'offers.id_hint': 'Small Latin letters, digits, - and _, no spaces: free-dessert.',
       'offers.name_ru': 'Name in Russian', 'offers.name_en': 'Name in English',
       'offers.reward': 'Reward', 'offers.reward_points': 'Points', 'offers.reward_percent': 'A percentage off',
       'offers.reward_free_item': 'A free item',

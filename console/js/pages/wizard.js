@@ -25,7 +25,6 @@
       "wizard.preset_stamps": "Карта со штампами 9+1",
       "wizard.preset_discount": "Дисконтная карта 5/10%",
       "wizard.preset_hint": "Приветственный бонус: 200 баллов при вступлении (действуют 31 день) и 5% с покупок. Кешбэк: 5% с покупок баллами. Уровни: 3%, Серебро 5% после покупок на 15 000, Золото 7% после 50 000. Штампы: штамп за каждый товар, десятый — бесплатно. Дисконтная: скидка 5%, после покупок на 30 000 — 10%. Всё это можно настроить потом (кроме вида программы, когда у клиентов уже есть карты).",
-      "wizard.stamps_reward": "Бесплатный кофе",
       "wizard.submit": "Создать программу",
       "wizard.done_title": "Программа «{name}» работает",
       "wizard.done_intro": "Клиенты вступают по этой ссылке. Дальше: оформите карту и создайте ключ для кассы.",
@@ -54,7 +53,6 @@
       "wizard.preset_stamps": "Stamp card 9+1",
       "wizard.preset_discount": "Discount card 5/10%",
       "wizard.preset_hint": "Welcome bonus: 200 points on joining (valid 31 days) and 5% on purchases. Cashback: 5% of purchases in points. Tiers: 3%, Silver 5% after 15,000 spent, Gold 7% after 50,000. Stamps: a stamp for each item, the tenth is free. Discount: 5% off, 10% after 30,000 spent. All of it can be tuned later (but the kind, once customers hold cards).",
-      "wizard.stamps_reward": "A free coffee",
       "wizard.submit": "Create the program",
       "wizard.done_title": "“{name}” is live",
       "wizard.done_intro": "Customers join with this link. Next: design the card and make a key for the till.",
@@ -72,15 +70,23 @@
                "Asia/Magadan", "Asia/Kamchatka", "Asia/Almaty", "Europe/Minsk", "Asia/Tashkent", "Asia/Yerevan",
                "Asia/Tbilisi", "Europe/Berlin", "Europe/London", "UTC"];
 
-  /* The `mechanics` JSON each preset stands for (thresholds are money spent, in minor units). */
+  /* The `mechanics` JSON each preset stands for (thresholds are money spent, in minor units). Every preset
+     keeps tobacco out (Russian law: it earns nothing and is not paid with points); the owner can change it. */
+  var TOBACCO = {id: "tobacco", skus: [], categories: ["tobacco"], exclude: true};
   LC.mechanicsPreset = function (preset) {
+    var chosen = presetMechanics(preset);
+    chosen.products = [TOBACCO];
+    return chosen;
+  };
+
+  function presetMechanics(preset) {
     var base = {id: "base", name: LC.t("wizard.tier_base"), threshold: 0, earn_percent: 5};
     if (preset === "cashback") return {kind: "cashback", tiers: [base]};
     if (preset === "stamps") {
-      // 9 stamps, one per item, then the reward: a free coffee (named in the owner's language)
+      // 9 stamps, one per item, then the reward: a free coffee (named in both languages of the card)
       return {kind: "stamps", tiers: [{id: "base", name: LC.t("wizard.tier_base"), threshold: 0}],
               stamps: {per_reward: 9, per: "item", skus: [], categories: [], min_total: 0,
-                       reward: LC.t("wizard.stamps_reward")}};
+                       reward: {ru: "Бесплатный кофе", en: "A free coffee"}}};
     }
     if (preset === "discount") {
       return {kind: "discount", tiers: [
@@ -94,7 +100,7 @@
         {id: "gold", name: LC.t("wizard.tier_gold"), threshold: 5000000, earn_percent: 7}]};
     }
     return {kind: "points", tiers: [base], welcome_bonus: 200, lifetime_by_source: {welcome: 31}};
-  };
+  }
 
   function slugFrom(name) {
     var map = {а: "a", б: "b", в: "v", г: "g", д: "d", е: "e", ё: "e", ж: "zh", з: "z", и: "i", й: "y", к: "k",
