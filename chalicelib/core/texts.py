@@ -329,7 +329,9 @@ def rules(mechanics: Mechanics, tier_id: str | None, lang: str) -> tuple[str, ..
     tier = mechanics.tier(tier_id)
     kind = kind_named(mechanics.kind)
     earning = kind.earn_phrase(mechanics, tier)
-    sentences = [text(earning.key, lang, **earning.values)]
+    values = {name: program_texts.pick(value, lang) if isinstance(value, Mapping) else value  # a name in languages
+              for name, value in earning.values.items()}
+    sentences = [text(earning.key, lang, **values)]
     if kind.spends_points:  # stamps pay with rewards, a discount card holds no points
         sentences.append(text("rules_redeem_cap", lang, cap=percent(mechanics.redeem_cap_bp)))
     purchases = mechanics.lifetime_for("purchase")
