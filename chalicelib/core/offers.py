@@ -383,7 +383,18 @@ def issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, offer_id: str, toda
             raise Conflict(f"A card holds at most {MAX_HELD} live offers.", code="too_many_offers", field="offer")
         return kept
     until = (today + timedelta(days=rules.valid_days - 1)).isoformat()
-    return (*kept, HeldOffer(held_id, offer_id, today.isoformat(), until, sku=sku))
+    return (*kept, HeldOffer(_unique(held, held_id), offer_id, today.isoformat(), until, sku=sku))
+
+
+def _unique(held: tuple[HeldOffer, ...], held_id: str) -> str:
+    """`held_id`, or with a suffix when the card already holds it: two campaigns run together issue with
+    the same moment, and the POS must name each offer apart."""
+    taken = {item.held_id for item in held}
+    unique, n = held_id, 1
+    while unique in taken:
+        n += 1
+        unique = f"{held_id}-{n}"
+    return unique
 
 
 def _prune(held: tuple[HeldOffer, ...], mechanics: Mechanics, today: date) -> tuple[HeldOffer, ...]:

@@ -274,7 +274,8 @@ def decide_issue_offer(command: IssueOffer, program: Program, card: LedgerCard, 
     held = card.state.offers
     if card.status == "active":  # a campaign's card blocked since its audience was read gets nothing
         held = offer_rules.issue(held, mechanics, command.offer, today, held_id, strict=command.strict)
-    issued = next((item for item in held if item.held_id == held_id), None)  # None: a campaign's full card
+    before = {item.held_id for item in card.state.offers}  # the new one's id may carry a suffix (offers.issue)
+    issued = next((item for item in held if item.held_id not in before), None)  # None: a campaign's full card
     state = replace(card.state, offers=held)
     answer = offer_rules.view(issued, mechanics, None, today) if issued is not None else {"id": None}
     messages = offer_messages(program, card.state, state, now) if command.notify else ()

@@ -219,3 +219,19 @@ def test_a_campaigns_offer_passes_over_a_full_or_blocked_card_without_stopping(o
     assert len(_offers(world, full)) == 20
     if hasattr(world, "memory"):
         assert _offers(world, blocked) == () and world.memory.messages.get(blocked.card_id, []) == []
+
+
+def test_two_campaigns_run_together_give_one_card_two_offers_each_redeemed_apart(offering):
+    """Campaigns due together are sent with one moment: their offers still get ids of their own, and
+    redeeming one leaves the other live."""
+    world = offering
+    card = world.new_card()
+    now = world.moment()
+    for campaign, offer in (("cp1", "bonus100"), ("cp2", "off10")):
+        apply(IssueOffer(card.card_id, offer, f"campaign.{campaign}", None, "h" + campaign, cause_type="campaign",
+                         notify=False, strict=False), world.program, now, world.store)
+    held = _offers(world, card)
+    assert len({item.held_id for item in held}) == 2, held
+    _receipt(world, "r1", card, 1000, offer_id=held[0].held_id)
+    after = _offers(world, card)
+    assert [(item.offer, item.used_by) for item in after] == [("bonus100", "r1"), ("off10", None)]
