@@ -242,9 +242,9 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     sale = Sale(total=total, lines=tuple(lines), today=today, sold_on=sold_on, receipt_ref=receipt_ref,
                 local_time=local_time)
     pricing = product_rules.price(mechanics, mechanics.tier(state.tier), sale)
-    _check_redeem(mechanics, state, pricing, redeem, day)
-    drained = _check_rewards(mechanics, state, rewards, day)
     taken = offer_rules.take(state.offers, mechanics, sale, pricing, offer_id)
+    _check_redeem(mechanics, state, pricing, redeem, day, discount=taken.discount)
+    drained = _check_rewards(mechanics, state, rewards, day)
     book = _Book(state)
     burn_expired(book, day)
     if redeem:
@@ -310,9 +310,10 @@ def stamps_fields(mechanics: Mechanics, state: CardState, day: str) -> dict[str,
             "rewards_available": rewards_available(mechanics, state, day)}
 
 
-def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, redeem: int, day: str) -> None:
+def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, redeem: int, day: str, *,  # noqa: PLR0913 (the state, the rules, the sale)
+                  discount: int = 0) -> None:
     """Points asked to pay for a receipt: at least the program's minimum, at most what `max_redeem` allows
-    (a share of the payable lines only)."""
+    (a share of the payable lines only, after the offer's `discount`: points never pay what is not charged)."""
     if not redeem:
         return
     if not kind_named(mechanics.kind).spends_points:
@@ -322,7 +323,7 @@ def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, rede
         raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
                             code="redeem_below_minimum", field="redeem")
     total = sum(line.net for line in pricing.lines)
-    allowed = max_redeem(mechanics, state, total, day, pricing.payable)
+    allowed = max_redeem(mechanics, state, total, day, max(0, pricing.payable - discount))
     if redeem > allowed:
         raise RuleViolation(f"At most {allowed} points can pay for this receipt.", code="redeem_not_allowed",
                             field="redeem")
