@@ -386,6 +386,17 @@ class ReceiptTotals:
     returned: int = 0
     business_day: str | None = None
     offer_id: str | None = None  # the held offer the receipt redeemed (given back by a full refund)
+    paid: int | None = None  # the money paid for it (None: a receipt written before it was kept)
+
+
+def refund_money(totals: ReceiptTotals, amount: int, point_value: int, returned: int) -> int:
+    """The money `amount` more of the receipt gives back: its share of what was paid, counted on the
+    running total so partial refunds add up exactly to the money paid (a discount or an offer is not
+    given back as money). A receipt kept without `paid`: the amount less the `returned` points' worth."""
+    if totals.paid is None or not totals.total:
+        return amount - returned * point_value
+    before = totals.paid * totals.refunded // totals.total
+    return totals.paid * (totals.refunded + amount) // totals.total - before
 
 
 def refund_points(totals: ReceiptTotals, amount: int) -> tuple[int, int]:
@@ -436,7 +447,8 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
         book.add_lot("refund_return", lot_rules.accrue(mechanics, lot_id=lot_id, source="return", points=give_back,
                                                        today=today, ref=receipt_ref))
     # Returned points are money the customer had paid with; returned stamps (a reward) are not.
-    refunded_money = amount - (give_back * mechanics.point_value if kind_named(mechanics.kind).spends_points else 0)
+    refunded_money = refund_money(totals, amount, mechanics.point_value,
+                                  give_back if kind_named(mechanics.kind).spends_points else 0)
     spend = dict(book.state.spend)
     if totals.business_day and totals.business_day in spend:
         spend[totals.business_day] = spend[totals.business_day] - min(refunded_money, spend[totals.business_day])

@@ -172,7 +172,8 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
                           "available": lot_rules.available(outcome.state.lots, today.isoformat()),
                           "tier": outcome.state.tier, **outcome.details}, outcome)
     record = NewRecord(command.record_key, "receipt", command.request_hash, answer, card.card_id,
-                       {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed})
+                       {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed,
+                        "paid": outcome.paid})
     messages = (*offer_messages(program, card.state, outcome.state, now), *survey_messages(program, card, outcome, now))
     changes = [CardChange(card, outcome, "receipt", command.receipt_id, command.record_key,
                           entry_tag(command.record_key), messages=messages)]

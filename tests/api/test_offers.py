@@ -183,3 +183,22 @@ def test_points_pay_only_what_a_percentage_offer_leaves_to_pay(client, merchant)
     assert "200" in body(too_much)["error"]["message"]
     paid = body(till.post("/pos/receipts", {**sale, "redeem": 200}))
     assert paid["discount"] == 600 and paid["redeemed"] == 200  # 200 of the bill is paid in money
+
+
+def test_refunds_of_a_discounted_receipt_give_back_only_the_money_paid(client, merchant):
+    """10% off 100 000: 90 000 paid. Refunds of 33 333 + 33 333 + 33 334 take back exactly 90 000 from the
+    revenue and the refunds' counter, never the 10 000 the customer did not pay."""
+    offer = {"id": "off10", "name": "10% off", "reward": {"type": "percent", "percent": 10}}
+    program, till = _program(client, merchant, "offrefund", {"offers": [offer]})
+    card = enroll(client, slug="offrefund")
+    held = body(_issue(client, merchant, card["card_id"], "off10"))["id"]
+    sale = body(till.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100_000,
+                                            "offer_id": held}))
+    assert sale["discount"] == 10_000
+    for n, amount in enumerate((33_333, 33_333, 33_334)):
+        refund = till.post("/pos/refunds", {"refund_id": f"x{n}", "receipt_id": "r1", "amount": amount})
+        assert refund.status_code == 200, refund.body
+    today = datetime.now(UTC).date().isoformat()
+    summary = body(client.http.get(f"/admin/programs/{program['id']}/analytics/summary?from={today}&to={today}",
+                                   headers=bearer(merchant)))
+    assert (summary["revenue"], summary["member_revenue"], summary["receipts"]) == (0, 0, 1)

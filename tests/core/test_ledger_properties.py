@@ -1,6 +1,6 @@
 """Property tests of the points rules over random histories of receipts, redemptions, refunds,
 bonuses, adjustments and expiry: the ledger explains every point and nothing goes negative."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pytest
@@ -377,3 +377,34 @@ def test_receipts_with_lines_keep_the_ledger_exact_and_refunds_restore_the_card(
     final, *_ = _refund_all(mechanics, state, receipts, plan, today, ledger_sum)
     if all(book.totals.total for book in receipts):  # a receipt of 0 cannot be refunded: its stamps stay
         assert final.balance == sum(bonuses) and final.owed == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 10**9), st.floats(0, 1), st.lists(st.floats(0.01, 1), min_size=1, max_size=8))
+def test_partial_refunds_give_back_exactly_the_money_paid(total, paid_share, shares):
+    """A receipt paid `paid` of its `total` (the rest a discount, an offer or points): its refunds, in any
+    parts, give back `paid` in money, never more."""
+    paid = int(total * paid_share)
+    totals = ledger.ReceiptTotals(total, 0, 0, paid=paid)
+    given_back = 0
+    for share in [*shares, 1.0]:
+        left = totals.total - totals.refunded
+        if left == 0:
+            break
+        amount = max(1, min(left, int(total * share)))
+        money = ledger.refund_money(totals, amount, 1, 0)
+        assert 0 <= money <= amount
+        given_back += money
+        totals = replace(totals, refunded=totals.refunded + amount)
+    assert given_back == paid
+
+
+def test_a_refund_of_a_discounted_receipt_takes_the_money_paid_off_spend_and_revenue():
+    discount = mech.parse({"kind": "discount", "tiers": [{"id": "b", "name": "B", "threshold": 0,
+                                                          "discount_percent": 10}]})
+    state = ledger.CardState(balance=0, lots=(), tier="b")
+    sold = ledger.receipt(state, discount, total=1000, redeem=0, today=START, lot_id="p", receipt_ref="r1")
+    assert sold.paid == 900 and sold.state.revenue == 900
+    totals = ledger.ReceiptTotals(1000, 0, 0, business_day=START.isoformat(), paid=sold.paid)
+    back = ledger.refund(sold.state, discount, totals, amount=1000, today=START, lot_id="x", receipt_ref="r1")
+    assert back.paid == 900 and back.state.revenue == 0 and back.state.spend[START.isoformat()] == 0
