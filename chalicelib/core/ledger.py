@@ -23,6 +23,7 @@ Days are program-local ISO dates; money is integer minor units; points are integ
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Any
 
 from chalicelib.core import challenges as challenge_rules
@@ -34,6 +35,7 @@ from chalicelib.core import surveys as survey_rules
 from chalicelib.core.challenges import Progress
 from chalicelib.core.kinds import ReceiptLine, kind_named
 from chalicelib.core.kinds.base import Sale
+from chalicelib.core.kinds.earning import money_paid
 from chalicelib.core.lots import Lot
 from chalicelib.core.mechanics import Mechanics
 from chalicelib.core.offers import HeldOffer
@@ -173,6 +175,7 @@ class Earning:
     per_line: tuple[int, ...]  # points (stamps) each priced line earns; they add up to `earned`
     discount: int  # minor units off: the kind's own (a discount card) plus an offer's
     off: int  # minor units of the payable lines not paid in money: points' worth and the discount
+    paid_lines: tuple[Fraction, ...] = ()  # each priced line's money paid (kinds/earning.money_paid)
 
     @property
     def earned(self) -> int:
@@ -183,19 +186,27 @@ class Earning:
         """The money paid: what spend, revenue and tiers count."""
         return sum(line.net for line in self.pricing.lines) - self.off
 
+    @property
+    def paid_payable(self) -> int:
+        """The money paid for payable lines: what spend challenges count (cigarettes do not)."""
+        return self.paid - sum(line.net for line in self.pricing.lines if not line.payable)
 
-def earning(mechanics: Mechanics, tier_id: str, sale: Sale, *, redeem: int = 0, offer_discount: int = 0,
+
+def earning(mechanics: Mechanics, tier_id: str, sale: Sale, *, redeem: int = 0, offer_off: Sequence[int] = (),
             pricing: Pricing | None = None) -> Earning:
     """The sale priced by the product rules, the kind's discount, and the points (stamps) the money paid
-    earns at the tier's rate (the tier held when buying). Points pay for payable lines only, pro rata."""
+    earns at the tier's rate (the tier held when buying). An offer's discount comes off the lines it
+    covers (`offer_off`, per priced line); points and a discount card pay the payable rest pro rata."""
     tier = mechanics.tier(tier_id)
     kind = kind_named(mechanics.kind)
     pricing = pricing or product_rules.price(mechanics, tier, sale)
-    discount = kind.discount(mechanics, tier, pricing) + offer_discount
+    offered = min(sum(offer_off), pricing.payable)
+    own = kind.discount(mechanics, tier, pricing)
     points_money = redeem * mechanics.point_value if kind.spends_points else 0
-    off = min(pricing.payable, points_money + discount)
-    discount = min(discount, pricing.payable)
-    return Earning(pricing, kind.earn(mechanics, tier, pricing, off), discount, off)
+    off = min(pricing.payable, offered + points_money + own)
+    discount = min(own + offered, pricing.payable)
+    paid = money_paid(pricing, points_money + own, offer_off)
+    return Earning(pricing, kind.earn(mechanics, tier, pricing, paid), discount, off, paid)
 
 
 def max_redeem(mechanics: Mechanics, state: CardState, total: int, today: str, payable: int | None = None) -> int:
@@ -254,7 +265,7 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
         remaining, _ = lot_rules.drain(book.state.lots, drained, day)
         book.record("redeem", -drained, remaining, note="reward")
     # The rate is the tier held when buying; a tier this receipt earns applies from the next one.
-    sold = earning(mechanics, book.state.tier, sale, redeem=redeem, offer_discount=taken.discount, pricing=pricing)
+    sold = earning(mechanics, book.state.tier, sale, redeem=redeem, offer_off=taken.per_line, pricing=pricing)
     earned = sold.earned
     if earned:
         book.add_lot("earn", lot_rules.accrue(mechanics, lot_id=lot_id, source="purchase", points=earned,
@@ -263,7 +274,7 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
         book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}o", source="offer", points=taken.points,
                                                today=today, ref=receipt_ref))
     paid = sold.paid
-    step = challenge_rules.advance(book.state.challenges, mechanics, sale, pricing, paid)
+    step = _challenges(book.state.challenges, mechanics, sale, sold)
     held, bonuses = _rewards(book, mechanics, step, taken.offers, today=today, lot_id=lot_id)
     counts = book.state.products
     if any(offer.auto for offer in mechanics.offers):  # units by SKU are kept only for favourite-product offers
@@ -365,6 +376,15 @@ def _rewards(book: _Book, mechanics: Mechanics, step: challenge_rules.Step, held
                                                ref="first_purchase"))
         bonuses.append({"source": "action", "id": "first_purchase", "points": mechanics.actions.first_purchase})
     return held, bonuses
+
+
+def _challenges(progress: tuple[Progress, ...], mechanics: Mechanics, sale: Sale,
+                sold: Earning) -> challenge_rules.Step:
+    """The sale's step in the card's challenges: spend counts the money paid for payable lines, and a
+    receipt of excluded lines only (cigarettes) is no visit and no spend."""
+    if sold.pricing.listed and not any(line.payable for line in sold.pricing.lines):
+        return challenge_rules.Step(progress)
+    return challenge_rules.advance(progress, mechanics, sale, sold.pricing, max(0, sold.paid_payable))
 
 
 def _prune(by_day: dict[str, int], day: str) -> dict[str, int]:

@@ -275,3 +275,47 @@ def test_a_quote_lists_live_offers_with_whether_each_applies():
     shown = offers.live(held, RULES, _sale(30_000), pricing, TUESDAY)
     assert [(o["id"], o["applicable"]) for o in shown] == [("h1", False), ("h2", True)]
     assert [o["id"] for o in offers.live_views(held, RULES, "ru", TUESDAY)] == ["h1", "h2"]
+
+
+def test_a_free_item_comes_off_its_own_line_so_the_rest_earns_in_full():
+    """Beans at 10% and a latte an offer pays for: the beans, paid in full, earn their 40 points; the
+    latte, paid by nobody, earns nothing (the discount used to come off both lines pro rata)."""
+    program = mech.parse({"point_value": 100, "tiers": [{"id": "b", "name": "B", "threshold": 0, "earn_percent": 5}],
+                          "products": [{"id": "beans", "categories": ["beans"], "earn_percent": 10}],
+                          "offers": [{"id": "latte", "name": "A free latte",
+                                      "reward": {"type": "free_item", "item": "Latte", "sku": "LATTE"}}]})
+    state = CardState(balance=0, lots=(), tier="b", offers=(HeldOffer("h1", "latte", "2027-03-01", "2027-04-01"),))
+    lines = [ReceiptLine("BEANS", None, 1, 40000, "beans"), ReceiptLine("LATTE", None, 1, 25000, "coffee")]
+    sold = ledger.receipt(state, program, total=65000, redeem=0, today=TUESDAY, lot_id="r", receipt_ref="R",
+                          lines=lines, offer_id="h1")
+    assert sold.details["discount"] == 25000 and sold.paid == 40000
+    assert sold.earned == 40 and [line["earn"] for line in sold.details["lines"]] == [40, 0]
+
+
+def test_a_percentage_offer_on_some_products_comes_off_those_lines_only():
+    program = mech.parse({"point_value": 1, "tiers": [{"id": "b", "name": "B", "threshold": 0, "earn_percent": 10}],
+                          "products": [{"id": "cake", "categories": ["cake"], "earn_percent": 20}],
+                          "offers": [{"id": "half", "name": "Half price coffee",
+                                      "reward": {"type": "percent", "percent": 50},
+                                      "conditions": {"categories": ["coffee"]}}]})
+    state = CardState(balance=0, lots=(), tier="b", offers=(HeldOffer("h1", "half", "2027-03-01", "2027-04-01"),))
+    lines = [ReceiptLine("CAKE", None, 1, 1000, "cake"), ReceiptLine("LATTE", None, 1, 1000, "coffee")]
+    sold = ledger.receipt(state, program, total=2000, redeem=0, today=TUESDAY, lot_id="r", receipt_ref="R",
+                          lines=lines, offer_id="h1")
+    # the cake paid 1000 at 20% (200), the latte 500 at 10% (50)
+    assert sold.details["discount"] == 500 and [line["earn"] for line in sold.details["lines"]] == [200, 50]
+
+
+def test_a_stamp_is_not_given_for_a_coffee_an_offer_paid_for():
+    program = mech.parse({"kind": "stamps", "tiers": [{"id": "b", "name": "B", "threshold": 0}],
+                          "stamps": {"per_reward": 9, "categories": ["coffee"], "reward": "A free coffee"},
+                          "offers": [{"id": "latte", "name": "A free latte",
+                                      "reward": {"type": "free_item", "item": "Latte", "sku": "LATTE"}}]})
+    state = CardState(balance=0, lots=(), tier="b", offers=(HeldOffer("h1", "latte", "2027-03-01", "2027-04-01"),))
+    latte = ReceiptLine("LATTE", None, 1, 25000, "coffee")
+    free = ledger.receipt(state, program, total=25000, redeem=0, today=TUESDAY, lot_id="r", receipt_ref="R",
+                          lines=[latte], offer_id="h1")
+    assert (free.paid, free.earned) == (0, 0)
+    paid = ledger.receipt(free.state, program, total=50000, redeem=0, today=TUESDAY, lot_id="s", receipt_ref="S",
+                          lines=[latte, ReceiptLine("FLAT", None, 1, 25000, "coffee")])
+    assert paid.earned == 2  # coffees paid for earn as before

@@ -160,3 +160,16 @@ def test_a_discount_card_rounds_down_and_climbs_tiers_by_money_paid():
     second = sell(first.state, CLUB, total=1, ref="r2")
     assert second.details["discount"] == 0 and second.state.tier == "gold"
     assert sell(second.state, CLUB, total=10000, ref="r3").details["discount"] == 1000
+
+
+def test_the_least_money_for_a_stamp_counts_payable_lines_only():
+    """300.00 at least for a stamp: 290.00 of cigarettes and a 10.00 coffee are 10.00 toward it."""
+    program = mech.parse({"kind": "stamps", "tiers": [{"id": "base", "name": "Base", "threshold": 0}],
+                          "products": [{"id": "tob", "categories": ["tobacco"], "exclude": True}],
+                          "stamps": {"per_reward": 9, "min_total": 30000, "reward": "A free coffee"}})
+    lines = [ReceiptLine("CIG", None, 1, 29000, "tobacco"), ReceiptLine("LATTE", None, 1, 1000, "coffee")]
+    mixed = ledger.receipt(EMPTY, program, total=30000, redeem=0, today=DAY, lot_id="r", receipt_ref="R", lines=lines)
+    assert mixed.earned == 0
+    lines = [ReceiptLine("CIG", None, 1, 29000, "tobacco"), ReceiptLine("LATTE", None, 1, 30000, "coffee")]
+    enough = ledger.receipt(EMPTY, program, total=59000, redeem=0, today=DAY, lot_id="r", receipt_ref="R", lines=lines)
+    assert enough.earned == 1
