@@ -279,7 +279,7 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     counts = book.state.products
     if any(offer.auto for offer in mechanics.offers):  # units by SKU are kept only for favourite-product offers
         counts = offer_rules.tally(counts, lines)
-        held = offer_rules.auto_issue(held, mechanics, counts, today, lot_id)
+        held, counts = offer_rules.auto_issue(held, mechanics, counts, today, lot_id)
     asked = survey_rules.due(book.state.surveyed_on, mechanics, sale)
     spend, visits = _prune(dict(book.state.spend), day), _prune(dict(book.state.visits), day)
     spend[sold_on] = spend.get(sold_on, 0) + paid

@@ -359,9 +359,12 @@ def tally(counts: dict[str, int], lines: Sequence[ReceiptLine]) -> dict[str, int
 
 
 def auto_issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, counts: dict[str, int], today: date,
-               seed: str) -> tuple[HeldOffer, ...]:
+               seed: str) -> tuple[tuple[HeldOffer, ...], dict[str, int]]:
     """Offers the program's rules issue by themselves after a sale (a favourite product); `seed` makes
-    their held ids unique. Returns the card's offers with the new ones."""
+    their held ids unique. Returns the card's offers with the new ones, and the units by SKU after them:
+    an issued offer's product counts again from what is left over its `min_units` (five lattes bought
+    once give one free latte, not one every period for ever)."""
+    counts = dict(counts)
     for index, rules in enumerate(mechanics.offers):
         if rules.auto is None:
             continue
@@ -371,8 +374,13 @@ def auto_issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, counts: dict[s
         favourites = [(units, sku) for sku, units in counts.items() if units >= rules.auto.min_units]
         if favourites:
             _, sku = min(favourites, key=lambda pair: (-pair[0], pair[1]))  # the most bought; ties: by SKU
-            held = issue(held, mechanics, rules.id, today, f"{seed}a{index}", sku=sku)
-    return held
+            issued = issue(held, mechanics, rules.id, today, f"{seed}a{index}", sku=sku)
+            if any(item.sku == sku and item.offer == rules.id and item.issued_on == today.isoformat()
+                   for item in issued if item not in held):
+                left = counts[sku] - rules.auto.min_units
+                counts = {name: units for name, units in counts.items() if name != sku} | ({sku: left} if left else {})
+            held = issued
+    return held, counts
 
 
 def issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, offer_id: str, today: date,  # noqa: PLR0913 (the card's offers, the rules, what is issued)

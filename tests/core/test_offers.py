@@ -235,11 +235,12 @@ def test_units_are_counted_by_sku_and_kept_small():
 
 
 def test_a_favourite_product_gets_its_personal_offer_once_a_period():
-    assert offers.auto_issue((), RULES, {"latte": 2}, TUESDAY, "r1") == ()  # not yet 3 units
-    held = offers.auto_issue((), RULES, {"latte": 4, "cake": 5, "tea": 5}, TUESDAY, "r1")
+    assert offers.auto_issue((), RULES, {"latte": 2}, TUESDAY, "r1") == ((), {"latte": 2})  # not yet 3 units
+    held, counts = offers.auto_issue((), RULES, {"latte": 4, "cake": 5, "tea": 5}, TUESDAY, "r1")
     assert [(o.offer, o.sku) for o in held] == [("favourite", "cake")]  # the most bought; ties by SKU
-    assert offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=29), "r2") == held
-    again = offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=30), "r3")
+    assert counts == {"latte": 4, "cake": 2, "tea": 5}  # the cake counts again from what is left over 3
+    assert offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=29), "r2") == (held, {"cake": 9})
+    again, _ = offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=30), "r3")
     assert len(again) == 2 and again[1].held_id == "r3a4"
     # the personal offer is for its product: that product free when it is on the receipt
     lines = _pricing(("latte", None, 1, 30_000), ("cake", None, 1, 25_000))
@@ -253,7 +254,7 @@ def test_a_receipt_counts_units_and_issues_the_favourite_offer():
     state = CardState(balance=0, lots=(), tier="base", products={"latte": 2})
     sold = ledger.receipt(state, RULES, total=20_000, redeem=0, today=TUESDAY, lot_id="l1", receipt_ref="r1",
                           lines=[ReceiptLine("latte", "Latte", 1, 20_000)], local_time="09:00")
-    assert sold.state.products == {"latte": 3}
+    assert sold.state.products == {}  # the three lattes gave their offer: the count starts again
     assert [(o.offer, o.sku, o.held_id) for o in sold.state.offers] == [("favourite", "latte", "l1a4")]
 
 
@@ -319,3 +320,21 @@ def test_a_stamp_is_not_given_for_a_coffee_an_offer_paid_for():
     paid = ledger.receipt(free.state, program, total=50000, redeem=0, today=TUESDAY, lot_id="s", receipt_ref="S",
                           lines=[latte, ReceiptLine("FLAT", None, 1, 25000, "coffee")])
     assert paid.earned == 2  # coffees paid for earn as before
+
+
+def test_a_favourite_bought_once_gives_one_personal_offer_not_one_every_period():
+    """Five lattes once, then only bread rolls for a year: one free latte, not one every 60 days."""
+    program = mech.parse({"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5}],
+                          "offers": [{"id": "fav", "name": "Your favourite free", "reward": {"type": "free_item",
+                                                                                             "item": "fav"},
+                                      "auto": {"rule": "favourite_product", "min_units": 5, "every_days": 60}}]})
+    state = CardState(balance=0, lots=(), tier="base")
+    state = ledger.receipt(state, program, total=1000, redeem=0, today=TUESDAY, lot_id="r0", receipt_ref="R0",
+                           lines=[ReceiptLine("LATTE", None, 5, 1000)]).state
+    issued = {(item.held_id, item.sku) for item in state.offers}
+    for n in range(1, 7):
+        day = TUESDAY + timedelta(days=60 * n)
+        state = ledger.receipt(state, program, total=100, redeem=0, today=day, lot_id=f"r{n}", receipt_ref=f"R{n}",
+                               lines=[ReceiptLine("ROLL", None, 1, 100)]).state
+        issued |= {(item.held_id, item.sku) for item in state.offers}
+    assert [sku for _, sku in issued].count("LATTE") == 1 and "LATTE" not in state.products
