@@ -300,8 +300,9 @@ def _worth(offer: HeldOffer, rules: OfferDef, sale: Sale, pricing: Pricing) -> t
 
 
 def _in_time(terms: Conditions, sale: Sale) -> bool:
-    """The sale's weekday and time are the offer's (a sale whose time is not known passes the hours)."""
-    if terms.days and DAYS[sale.today.weekday()] not in terms.days:
+    """The sale's weekday and time are the offer's: the day and time it happened at the till, not the day
+    it was sent (a sale whose time is not known passes the hours)."""
+    if terms.days and DAYS[date.fromisoformat(sale.sold_on).weekday()] not in terms.days:
         return False
     return not (terms.hours and sale.local_time is not None and not _within(sale.local_time, terms.hours))
 

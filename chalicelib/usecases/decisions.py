@@ -166,7 +166,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     outcome = ledger.receipt(card.state, mechanics, total=command.total, redeem=command.redeem, today=today,
                              lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day,
                              lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
-                             local_time=local_time(program, now))
+                             local_time=command.local_time or local_time(program, now))
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
                           "available": lot_rules.available(outcome.state.lots, today.isoformat()),
