@@ -409,14 +409,18 @@ class ReceiptTotals:
     paid: int | None = None  # the money paid for it (None: a receipt written before it was kept)
 
 
-def refund_money(totals: ReceiptTotals, amount: int, point_value: int, returned: int) -> int:
-    """The money `amount` more of the receipt gives back: its share of what was paid, counted on the
-    running total so partial refunds add up exactly to the money paid (a discount or an offer is not
-    given back as money). A receipt kept without `paid`: the amount less the `returned` points' worth."""
+def refund_money(totals: ReceiptTotals, amount: int, points_worth: int, returned_worth: int) -> int:
+    """The money `amount` more of the receipt gives back: the amount less the worth of the points given
+    back (`returned_worth`; the receipt's were `points_worth`) and less its share of the discount (an
+    offer's, a discount card's: what was neither paid nor points), counted on the running total so partial
+    refunds add up exactly to the money paid. Without a discount (or a receipt kept before `paid` was):
+    the amount less the returned points' worth, as always."""
+    spent = amount - returned_worth
     if totals.paid is None or not totals.total:
-        return amount - returned * point_value
-    before = totals.paid * totals.refunded // totals.total
-    return totals.paid * (totals.refunded + amount) // totals.total - before
+        return spent
+    discount = max(0, totals.total - totals.paid - points_worth)
+    refunded = totals.refunded + amount
+    return spent - (discount * refunded // totals.total - discount * totals.refunded // totals.total)
 
 
 def refund_points(totals: ReceiptTotals, amount: int) -> tuple[int, int]:
@@ -467,8 +471,8 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
         book.add_lot("refund_return", lot_rules.accrue(mechanics, lot_id=lot_id, source="return", points=give_back,
                                                        today=today, ref=receipt_ref))
     # Returned points are money the customer had paid with; returned stamps (a reward) are not.
-    refunded_money = refund_money(totals, amount, mechanics.point_value,
-                                  give_back if kind_named(mechanics.kind).spends_points else 0)
+    worth = mechanics.point_value if kind_named(mechanics.kind).spends_points else 0  # stamps are no money
+    refunded_money = refund_money(totals, amount, totals.redeemed * worth, give_back * worth)
     spend = dict(book.state.spend)
     if totals.business_day and totals.business_day in spend:
         spend[totals.business_day] = spend[totals.business_day] - min(refunded_money, spend[totals.business_day])

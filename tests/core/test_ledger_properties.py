@@ -379,23 +379,29 @@ def test_receipts_with_lines_keep_the_ledger_exact_and_refunds_restore_the_card(
         assert final.balance == sum(bonuses) and final.owed == 0
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 10**9), st.floats(0, 1), st.lists(st.floats(0.01, 1), min_size=1, max_size=8))
-def test_partial_refunds_give_back_exactly_the_money_paid(total, paid_share, shares):
-    """A receipt paid `paid` of its `total` (the rest a discount, an offer or points): its refunds, in any
-    parts, give back `paid` in money, never more."""
-    paid = int(total * paid_share)
-    totals = ledger.ReceiptTotals(total, 0, 0, paid=paid)
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**9), st.floats(0, 1), st.floats(0, 1), st.integers(1, 100),
+       st.lists(st.floats(0.01, 1), min_size=1, max_size=8))
+def test_partial_refunds_give_back_exactly_the_money_paid(total, discount_share, points_share, point_value, shares):  # noqa: PLR0913 (hypothesis' draws)
+    """A receipt of `total` less a discount (an offer, a discount card) and points: its refunds, in any
+    parts, give back exactly the money paid, never more than refunded; without a discount, as before."""
+    discount = int(total * discount_share)
+    redeemed = int((total - discount) * points_share) // point_value
+    paid = total - discount - redeemed * point_value
+    totals = ledger.ReceiptTotals(total, 0, redeemed, paid=paid)
     given_back = 0
     for share in [*shares, 1.0]:
         left = totals.total - totals.refunded
         if left == 0:
             break
         amount = max(1, min(left, int(total * share)))
-        money = ledger.refund_money(totals, amount, 1, 0)
-        assert 0 <= money <= amount
+        _, returned = ledger.refund_points(totals, amount)
+        money = ledger.refund_money(totals, amount, redeemed * point_value, returned * point_value)
+        assert money <= amount
+        if not discount:
+            assert money == amount - returned * point_value  # as before a receipt kept its money paid
         given_back += money
-        totals = replace(totals, refunded=totals.refunded + amount)
+        totals = replace(totals, refunded=totals.refunded + amount, returned=totals.returned + returned)
     assert given_back == paid
 
 
