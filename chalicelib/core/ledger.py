@@ -23,7 +23,6 @@ Days are program-local ISO dates; money is integer minor units; points are integ
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from fractions import Fraction
 from typing import Any
 
 from chalicelib.core import challenges as challenge_rules
@@ -175,7 +174,6 @@ class Earning:
     per_line: tuple[int, ...]  # points (stamps) each priced line earns; they add up to `earned`
     discount: int  # minor units off: the kind's own (a discount card) plus an offer's
     off: int  # minor units of the payable lines not paid in money: points' worth and the discount
-    paid_lines: tuple[Fraction, ...] = ()  # each priced line's money paid (kinds/earning.money_paid)
 
     @property
     def earned(self) -> int:
@@ -206,7 +204,7 @@ def earning(mechanics: Mechanics, tier_id: str, sale: Sale, *, redeem: int = 0, 
     off = min(pricing.payable, offered + points_money + own)
     discount = min(own + offered, pricing.payable)
     paid = money_paid(pricing, points_money + own, offer_off)
-    return Earning(pricing, kind.earn(mechanics, tier, pricing, paid), discount, off, paid)
+    return Earning(pricing, kind.earn(mechanics, tier, pricing, paid), discount, off)
 
 
 def max_redeem(mechanics: Mechanics, state: CardState, total: int, today: str, payable: int | None = None) -> int:
