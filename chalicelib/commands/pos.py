@@ -75,11 +75,12 @@ def _currency(program: ProgramTerms, data: dict[str, Any]) -> str:
     return currency
 
 
-def _business_day(program: ProgramTerms, data: dict[str, Any], now: datetime) -> str:
-    """The program-local day the sale happened at the till (`created_at`), today without one."""
+def _sale_moment(program: ProgramTerms, data: dict[str, Any], now: datetime) -> tuple[str, str | None]:
+    """The program-local day the sale happened at the till (`created_at`), today without one, and its
+    program-local "HH:MM" when the till sent it (offers valid at some days and hours read the sale's)."""
     raw = v.read_str(data, "created_at", max_len=40)
     if raw is None:
-        return clock.local_day(now, program.timezone).isoformat()
+        return clock.local_day(now, program.timezone).isoformat(), None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
@@ -93,7 +94,8 @@ def _business_day(program: ProgramTerms, data: dict[str, Any], now: datetime) ->
     if (now - moment).days > MAX_RECEIPT_AGE_DAYS:
         raise InvalidInput(f"'created_at' is more than {MAX_RECEIPT_AGE_DAYS} days ago.", code="invalid_value",
                            field="created_at")
-    return clock.local_day(moment, program.timezone).isoformat()
+    local = moment.astimezone(clock.zone(program.timezone))
+    return clock.local_day(moment, program.timezone).isoformat(), local.strftime("%H:%M")
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class RecordReceipt:
     request_hash: str
     rewards: int = 0  # a stamp card's full cards redeemed with this receipt
     offer_id: str | None = None  # a held offer redeemed with this receipt
+    local_time: str | None = None  # "HH:MM" program-local of `created_at`; None when the till sent none
 
     @classmethod
     def parse(cls, data: dict[str, Any], program: ProgramTerms, now: datetime) -> RecordReceipt:
@@ -122,7 +125,7 @@ class RecordReceipt:
         offer_id = v.read_str(data, "offer_id", max_len=64, pattern=v.ID_PATTERN, strip=False)
         lines = _lines(data)
         currency = _currency(program, data)
-        business_day = _business_day(program, data, now)
+        business_day, local_time = _sale_moment(program, data, now)
         raw_card = data.get("card")
         if raw_card is None and redeem:
             raise RuleViolation("Points can be redeemed only with a card.", code="redeem_without_card", field="redeem")
@@ -130,7 +133,8 @@ class RecordReceipt:
             raise RuleViolation("Rewards and offers can be redeemed only with a card.", code="redeem_without_card",
                                 field="rewards" if rewards else "offer_id")
         card = None if raw_card is None else card_number_of(raw_card)
-        return cls(receipt_id, total, redeem, currency, business_day, card, lines, body_hash(data), rewards, offer_id)
+        return cls(receipt_id, total, redeem, currency, business_day, card, lines, body_hash(data), rewards, offer_id,
+                   local_time)
 
     @property
     def record_key(self) -> str:

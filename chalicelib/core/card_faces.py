@@ -6,15 +6,18 @@ the caller passes the day (program-local) and the reader's language.
 Stamps are the card's points in a stamps program (core/stamps.py): the card shows the stamps of the
 card being filled (`held` modulo `per_reward`) and the full cards held as rewards to collect. A card
 whose stamps are an exact number of full cards shows a full card (9 / 9), not an empty one: its
-holder sees why a reward waits for them; after the reward is redeemed it shows 0 / 9.
+holder sees why a reward waits for them; after the reward is redeemed it shows 0 / 9. Rewards are the
+full cards the till would redeem now (ledger.rewards_available: stamps still pending do not make one), so
+the card never promises a reward the till refuses; a full card whose stamps are pending shows 9 / 9 with
+no reward yet.
 """
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from chalicelib.core import challenges as challenge_rules
+from chalicelib.core import ledger, program_texts, texts
 from chalicelib.core import offers as offer_rules
-from chalicelib.core import program_texts, texts
 from chalicelib.core.challenges import Progress
 from chalicelib.core.mechanics import Mechanics
 from chalicelib.core.offers import HeldOffer
@@ -96,20 +99,28 @@ class Faces:
 
 
 def faces(mechanics: Mechanics, *, balance: int, tier_id: str | None, offers: tuple[HeldOffer, ...],  # noqa: PLR0913 (the card's parts the faces show, by name)
-          challenges: tuple[Progress, ...], lang: str, today: date) -> Faces:
-    """What the card shows, in `lang`, on `today` (program-local)."""
-    return Faces(kind=mechanics.kind, stamps=stamp_card(mechanics, balance, lang),
+          challenges: tuple[Progress, ...], lang: str, today: date, state: ledger.CardState | None = None) -> Faces:
+    """What the card shows, in `lang`, on `today` (program-local). `state`: the card's (its lots say which
+    stamps may be spent now); without it every stamp held counts."""
+    return Faces(kind=mechanics.kind, stamps=stamp_card(mechanics, balance, lang, state=state, today=today),
                  discount=discount(mechanics, tier_id), offers=live_offers(offers, mechanics, lang, today),
                  challenges=challenge_progress(challenges, mechanics, lang, today))
 
 
-def stamp_card(mechanics: Mechanics, held: int, lang: str) -> StampCard | None:
+def stamp_card(mechanics: Mechanics, held: int, lang: str, *, state: ledger.CardState | None = None,
+               today: date | None = None) -> StampCard | None:
+    """The stamp card: rewards are the full cards the till would redeem on `today` (with the card's
+    `state`), the rest fills the card being filled, at most a full one."""
     if mechanics.kind != "stamps" or mechanics.stamps is None:
         return None
     per_reward = max(1, mechanics.stamps.per_reward)
     held = max(0, held)
-    rewards = held // per_reward
-    filled = held % per_reward or (per_reward if rewards else 0)
+    if state is not None and today is not None:
+        rewards = min(held // per_reward, ledger.rewards_available(mechanics, state, today.isoformat()))
+    else:
+        rewards = held // per_reward
+    left = held - rewards * per_reward
+    filled = min(per_reward, left) if left else (per_reward if rewards else 0)
     name = program_texts.pick(mechanics.stamps.reward, lang)
     return StampCard(per_reward, filled, rewards, name)
 

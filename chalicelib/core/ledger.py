@@ -34,6 +34,7 @@ from chalicelib.core import surveys as survey_rules
 from chalicelib.core.challenges import Progress
 from chalicelib.core.kinds import ReceiptLine, kind_named
 from chalicelib.core.kinds.base import Sale
+from chalicelib.core.kinds.earning import money_paid
 from chalicelib.core.lots import Lot
 from chalicelib.core.mechanics import Mechanics
 from chalicelib.core.offers import HeldOffer
@@ -183,19 +184,27 @@ class Earning:
         """The money paid: what spend, revenue and tiers count."""
         return sum(line.net for line in self.pricing.lines) - self.off
 
+    @property
+    def paid_payable(self) -> int:
+        """The money paid for payable lines: what spend challenges count (cigarettes do not)."""
+        return self.paid - sum(line.net for line in self.pricing.lines if not line.payable)
 
-def earning(mechanics: Mechanics, tier_id: str, sale: Sale, *, redeem: int = 0, offer_discount: int = 0,
+
+def earning(mechanics: Mechanics, tier_id: str, sale: Sale, *, redeem: int = 0, offer_off: Sequence[int] = (),
             pricing: Pricing | None = None) -> Earning:
     """The sale priced by the product rules, the kind's discount, and the points (stamps) the money paid
-    earns at the tier's rate (the tier held when buying). Points pay for payable lines only, pro rata."""
+    earns at the tier's rate (the tier held when buying). An offer's discount comes off the lines it
+    covers (`offer_off`, per priced line); points and a discount card pay the payable rest pro rata."""
     tier = mechanics.tier(tier_id)
     kind = kind_named(mechanics.kind)
     pricing = pricing or product_rules.price(mechanics, tier, sale)
-    discount = kind.discount(mechanics, tier, pricing) + offer_discount
+    offered = min(sum(offer_off), pricing.payable)
+    own = kind.discount(mechanics, tier, pricing)
     points_money = redeem * mechanics.point_value if kind.spends_points else 0
-    off = min(pricing.payable, points_money + discount)
-    discount = min(discount, pricing.payable)
-    return Earning(pricing, kind.earn(mechanics, tier, pricing, off), discount, off)
+    off = min(pricing.payable, offered + points_money + own)
+    discount = min(own + offered, pricing.payable)
+    paid = money_paid(pricing, points_money + own, offer_off)
+    return Earning(pricing, kind.earn(mechanics, tier, pricing, paid), discount, off)
 
 
 def max_redeem(mechanics: Mechanics, state: CardState, total: int, today: str, payable: int | None = None) -> int:
@@ -242,9 +251,9 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     sale = Sale(total=total, lines=tuple(lines), today=today, sold_on=sold_on, receipt_ref=receipt_ref,
                 local_time=local_time)
     pricing = product_rules.price(mechanics, mechanics.tier(state.tier), sale)
-    _check_redeem(mechanics, state, pricing, redeem, day)
-    drained = _check_rewards(mechanics, state, rewards, day)
     taken = offer_rules.take(state.offers, mechanics, sale, pricing, offer_id)
+    _check_redeem(mechanics, state, pricing, redeem, day, discount=taken.discount)
+    drained = _check_rewards(mechanics, state, rewards, day)
     book = _Book(state)
     burn_expired(book, day)
     if redeem:
@@ -254,7 +263,7 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
         remaining, _ = lot_rules.drain(book.state.lots, drained, day)
         book.record("redeem", -drained, remaining, note="reward")
     # The rate is the tier held when buying; a tier this receipt earns applies from the next one.
-    sold = earning(mechanics, book.state.tier, sale, redeem=redeem, offer_discount=taken.discount, pricing=pricing)
+    sold = earning(mechanics, book.state.tier, sale, redeem=redeem, offer_off=taken.per_line, pricing=pricing)
     earned = sold.earned
     if earned:
         book.add_lot("earn", lot_rules.accrue(mechanics, lot_id=lot_id, source="purchase", points=earned,
@@ -263,12 +272,12 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
         book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}o", source="offer", points=taken.points,
                                                today=today, ref=receipt_ref))
     paid = sold.paid
-    step = challenge_rules.advance(book.state.challenges, mechanics, sale, pricing, paid)
+    step = _challenges(book.state.challenges, mechanics, sale, sold)
     held, bonuses = _rewards(book, mechanics, step, taken.offers, today=today, lot_id=lot_id)
     counts = book.state.products
     if any(offer.auto for offer in mechanics.offers):  # units by SKU are kept only for favourite-product offers
         counts = offer_rules.tally(counts, lines)
-        held = offer_rules.auto_issue(held, mechanics, counts, today, lot_id)
+        held, counts = offer_rules.auto_issue(held, mechanics, counts, today, lot_id)
     asked = survey_rules.due(book.state.surveyed_on, mechanics, sale)
     spend, visits = _prune(dict(book.state.spend), day), _prune(dict(book.state.visits), day)
     spend[sold_on] = spend.get(sold_on, 0) + paid
@@ -310,9 +319,10 @@ def stamps_fields(mechanics: Mechanics, state: CardState, day: str) -> dict[str,
             "rewards_available": rewards_available(mechanics, state, day)}
 
 
-def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, redeem: int, day: str) -> None:
+def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, redeem: int, day: str, *,  # noqa: PLR0913 (the state, the rules, the sale)
+                  discount: int = 0) -> None:
     """Points asked to pay for a receipt: at least the program's minimum, at most what `max_redeem` allows
-    (a share of the payable lines only)."""
+    (a share of the payable lines only, after the offer's `discount`: points never pay what is not charged)."""
     if not redeem:
         return
     if not kind_named(mechanics.kind).spends_points:
@@ -322,7 +332,7 @@ def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, rede
         raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
                             code="redeem_below_minimum", field="redeem")
     total = sum(line.net for line in pricing.lines)
-    allowed = max_redeem(mechanics, state, total, day, pricing.payable)
+    allowed = max_redeem(mechanics, state, total, day, max(0, pricing.payable - discount))
     if redeem > allowed:
         raise RuleViolation(f"At most {allowed} points can pay for this receipt.", code="redeem_not_allowed",
                             field="redeem")
@@ -366,6 +376,15 @@ def _rewards(book: _Book, mechanics: Mechanics, step: challenge_rules.Step, held
     return held, bonuses
 
 
+def _challenges(progress: tuple[Progress, ...], mechanics: Mechanics, sale: Sale,
+                sold: Earning) -> challenge_rules.Step:
+    """The sale's step in the card's challenges: spend counts the money paid for payable lines, and a
+    receipt of excluded lines only (cigarettes) is no visit and no spend."""
+    if sold.pricing.listed and not any(line.payable for line in sold.pricing.lines):
+        return challenge_rules.Step(progress)
+    return challenge_rules.advance(progress, mechanics, sale, sold.pricing, max(0, sold.paid_payable))
+
+
 def _prune(by_day: dict[str, int], day: str) -> dict[str, int]:
     oldest = (date.fromisoformat(day) - timedelta(days=SPEND_KEEP_DAYS)).isoformat()
     return {d: amount for d, amount in by_day.items() if d >= oldest}
@@ -385,6 +404,21 @@ class ReceiptTotals:
     returned: int = 0
     business_day: str | None = None
     offer_id: str | None = None  # the held offer the receipt redeemed (given back by a full refund)
+    paid: int | None = None  # the money paid for it (None: a receipt written before it was kept)
+
+
+def refund_money(totals: ReceiptTotals, amount: int, points_worth: int, returned_worth: int) -> int:
+    """The money `amount` more of the receipt gives back: the amount less the worth of the points given
+    back (`returned_worth`; the receipt's were `points_worth`) and less its share of the discount (an
+    offer's, a discount card's: what was neither paid nor points), counted on the running total so partial
+    refunds add up exactly to the money paid. Without a discount (or a receipt kept before `paid` was):
+    the amount less the returned points' worth, as always."""
+    spent = amount - returned_worth
+    if totals.paid is None or not totals.total:
+        return spent
+    discount = max(0, totals.total - totals.paid - points_worth)
+    refunded = totals.refunded + amount
+    return spent - (discount * refunded // totals.total - discount * totals.refunded // totals.total)
 
 
 def refund_points(totals: ReceiptTotals, amount: int) -> tuple[int, int]:
@@ -435,7 +469,8 @@ def refund(state: CardState, mechanics: Mechanics, totals: ReceiptTotals, *, amo
         book.add_lot("refund_return", lot_rules.accrue(mechanics, lot_id=lot_id, source="return", points=give_back,
                                                        today=today, ref=receipt_ref))
     # Returned points are money the customer had paid with; returned stamps (a reward) are not.
-    refunded_money = amount - (give_back * mechanics.point_value if kind_named(mechanics.kind).spends_points else 0)
+    worth = mechanics.point_value if kind_named(mechanics.kind).spends_points else 0  # stamps are no money
+    refunded_money = refund_money(totals, amount, totals.redeemed * worth, give_back * worth)
     spend = dict(book.state.spend)
     if totals.business_day and totals.business_day in spend:
         spend[totals.business_day] = spend[totals.business_day] - min(refunded_money, spend[totals.business_day])

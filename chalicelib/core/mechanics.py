@@ -93,8 +93,9 @@ _FIELDS = {
 MAX_POINTS = 10_000_000
 
 
-def parse(data: object, base: Mechanics | None = None) -> Mechanics:
-    """Validate admin JSON into Mechanics. With `base`, fields not given keep base's values (PATCH)."""
+def parse(data: object, base: Mechanics | None = None, *, stored: bool = False) -> Mechanics:
+    """Validate admin JSON into Mechanics. With `base`, fields not given keep base's values (PATCH).
+    `stored`: what we saved, read back (rules added since are not applied to it)."""
     data = v.require_object(data, "mechanics")
     v.reject_unknown(data, _FIELDS, "mechanics")
     cur = base or Mechanics()
@@ -180,7 +181,35 @@ def parse(data: object, base: Mechanics | None = None) -> Mechanics:
         survey=survey_rules.parse(data["survey"], "mechanics.survey") if "survey" in data else cur.survey,
     )
     challenge_rules.check_offers(parsed.challenges, {offer.id for offer in parsed.offers})  # rewards name real offers
+    if not stored:
+        _no_points_bonuses(data, parsed)
     return parsed
+
+
+def _no_points_bonuses(data: dict[str, Any], parsed: Mechanics) -> None:
+    """A discount program has no points to spend, so a bonus in points could never be used: refused, naming
+    the field (a stamps program's bonuses are stamps). Checked for what this request sends (or all of them
+    when it sets `kind`), so a program saved before keeps being read and edited elsewhere."""
+    if parsed.kind != "discount":
+        return
+    given = [
+        ("welcome_bonus", "welcome_bonus", parsed.welcome_bonus),
+        ("referral", "referral.referrer_bonus", parsed.referrer_bonus),
+        ("referral", "referral.referred_bonus", parsed.referred_bonus),
+        ("birthday", "birthday.bonus", parsed.birthday_bonus),
+        ("winback", "winback.bonus", parsed.winback_bonus),
+        *(("actions", f"actions.{name}", parsed.actions.points_for(name)) for name in action_rules.ACTIONS),
+        *(("offers", f"offers[{index}].reward", offer.reward.points) for index, offer in enumerate(parsed.offers)),
+        *(("challenges", f"challenges[{index}].reward", challenge.points)
+          for index, challenge in enumerate(parsed.challenges)),
+        *(("challenges", f"challenges[{index}].streak_bonus", challenge.streak_bonus.points)
+          for index, challenge in enumerate(parsed.challenges) if challenge.streak_bonus),
+    ]
+    for section, where, points in given:
+        if points and ("kind" in data or section in data):
+            raise InvalidInput("A discount program has no points to spend: a bonus in points could never be used "
+                               "(give an offer of a percentage or a free item instead).", code="invalid_value",
+                               field=f"mechanics.{where}")
 
 
 def _quiet_hours(raw: object) -> tuple[str, str] | None:
@@ -283,4 +312,4 @@ def _tier_json(m: Mechanics, tier: Tier) -> dict[str, Any]:
 
 def from_stored(data: dict[str, Any] | None) -> Mechanics:
     """Mechanics from what we stored (already valid); tolerant of fields added since."""
-    return parse(data or {})
+    return parse(data or {}, stored=True)

@@ -17,11 +17,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import program_texts
 from chalicelib.core import validation as v
 from chalicelib.core.kinds.base import ReceiptLine, Sale
+from chalicelib.core.kinds.earning import spread
 from chalicelib.core.percent import WHOLE, percent
 from chalicelib.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
@@ -151,7 +153,8 @@ class Taken:
     offers: tuple[HeldOffer, ...]  # the card's offers after it
     used: HeldOffer | None = None
     points: int = 0  # bonus points the offer gives with this receipt (refunded pro rata with it)
-    discount: int = 0  # minor units off this receipt the POS applies (a percentage offer)
+    discount: int = 0  # minor units off this receipt the POS applies (a percentage offer, a priced free item)
+    per_line: tuple[int, ...] = ()  # the discount by priced line (the lines it covers; adds up to `discount`)
     detail: dict[str, Any] | None = None  # what the receipt's answer says of it (`offer`)
 
 
@@ -258,41 +261,48 @@ def take(held: tuple[HeldOffer, ...], mechanics: Mechanics, sale: Sale, pricing:
         raise RuleViolation("This offer was already used.", code="offer_used", field="offer_id")
     if status == "expired":
         raise RuleViolation(f"This offer was valid until {offer.expires_on}.", code="offer_expired", field="offer_id")
-    discount = _worth(offer, rules, sale, pricing)
-    if discount is None:
+    per_line = _worth(offer, rules, sale, pricing)
+    if per_line is None:
         raise RuleViolation("This receipt does not meet the offer's conditions.", code="offer_not_applicable",
                             field="offer_id")
+    discount = sum(per_line)
     used = replace(offer, used_by=sale.receipt_ref, used_on=sale.today.isoformat())
     points = rules.reward.points if rules.reward.type == "points" else 0
     detail = {**view(used, mechanics, None, sale.today), **({"points": points} if points else {}),
               **({"discount": discount} if discount else {})}
-    return Taken(tuple(used if item.held_id == held_id else item for item in held), used, points, discount, detail)
+    return Taken(tuple(used if item.held_id == held_id else item for item in held), used, points, discount, per_line,
+                 detail)
 
 
-def _worth(offer: HeldOffer, rules: OfferDef, sale: Sale, pricing: Pricing) -> int | None:
-    """The money off this sale if the offer applies to it (0 for points or a free item the cashier hands
-    over), None if its conditions are not met."""
+def _worth(offer: HeldOffer, rules: OfferDef, sale: Sale, pricing: Pricing) -> tuple[int, ...] | None:
+    """The money off each priced line of this sale if the offer applies to it (none for points or a free
+    item the cashier hands over), None if its conditions are not met. A percentage comes off the lines it
+    covers (rounded down once, shared by largest remainder); a free item off its own line."""
     terms = rules.conditions
     matching = _matching(offer, terms, pricing) if _in_time(terms, sale) else None
     if matching is None or pricing.payable < terms.min_total:
         return None
     reward = rules.reward
+    nothing = tuple(0 for _ in pricing.lines)
     if reward.type == "percent":
-        return sum(line.net for line in matching) * reward.percent_bp // WHOLE  # the money the line stands for
+        covered = {id(line) for line in matching}
+        return spread([Fraction(line.net * reward.percent_bp, WHOLE) if id(line) in covered else Fraction(0)
+                       for line in pricing.lines])
     if reward.type == "free_item":
         sku = reward.sku or offer.sku
         if sku is None:
-            return 0  # a free item without a SKU: the cashier hands it over, nothing is priced
-        lines = [line for line in _payable(pricing) if line.sku == sku]
-        if not lines:
+            return nothing  # a free item without a SKU: the cashier hands it over, nothing is priced
+        free = next((line for line in _payable(pricing) if line.sku == sku), None)
+        if free is None:
             return None
-        return _unit_price(lines[0])
-    return 0
+        return tuple(_unit_price(line) if line is free else 0 for line in pricing.lines)
+    return nothing
 
 
 def _in_time(terms: Conditions, sale: Sale) -> bool:
-    """The sale's weekday and time are the offer's (a sale whose time is not known passes the hours)."""
-    if terms.days and DAYS[sale.today.weekday()] not in terms.days:
+    """The sale's weekday and time are the offer's: the day and time it happened at the till, not the day
+    it was sent (a sale whose time is not known passes the hours)."""
+    if terms.days and DAYS[date.fromisoformat(sale.sold_on).weekday()] not in terms.days:
         return False
     return not (terms.hours and sale.local_time is not None and not _within(sale.local_time, terms.hours))
 
@@ -350,9 +360,12 @@ def tally(counts: dict[str, int], lines: Sequence[ReceiptLine]) -> dict[str, int
 
 
 def auto_issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, counts: dict[str, int], today: date,
-               seed: str) -> tuple[HeldOffer, ...]:
+               seed: str) -> tuple[tuple[HeldOffer, ...], dict[str, int]]:
     """Offers the program's rules issue by themselves after a sale (a favourite product); `seed` makes
-    their held ids unique. Returns the card's offers with the new ones."""
+    their held ids unique. Returns the card's offers with the new ones, and the units by SKU after them:
+    an issued offer's product counts again from what is left over its `min_units` (five lattes bought
+    once give one free latte, not one every period for ever)."""
+    counts = dict(counts)
     for index, rules in enumerate(mechanics.offers):
         if rules.auto is None:
             continue
@@ -362,8 +375,13 @@ def auto_issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, counts: dict[s
         favourites = [(units, sku) for sku, units in counts.items() if units >= rules.auto.min_units]
         if favourites:
             _, sku = min(favourites, key=lambda pair: (-pair[0], pair[1]))  # the most bought; ties: by SKU
-            held = issue(held, mechanics, rules.id, today, f"{seed}a{index}", sku=sku)
-    return held
+            issued = issue(held, mechanics, rules.id, today, f"{seed}a{index}", sku=sku)
+            if any(item.sku == sku and item.offer == rules.id and item.issued_on == today.isoformat()
+                   for item in issued if item not in held):
+                left = counts[sku] - rules.auto.min_units
+                counts = {name: units for name, units in counts.items() if name != sku} | ({sku: left} if left else {})
+            held = issued
+    return held, counts
 
 
 def issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, offer_id: str, today: date,  # noqa: PLR0913 (the card's offers, the rules, what is issued)
@@ -383,7 +401,18 @@ def issue(held: tuple[HeldOffer, ...], mechanics: Mechanics, offer_id: str, toda
             raise Conflict(f"A card holds at most {MAX_HELD} live offers.", code="too_many_offers", field="offer")
         return kept
     until = (today + timedelta(days=rules.valid_days - 1)).isoformat()
-    return (*kept, HeldOffer(held_id, offer_id, today.isoformat(), until, sku=sku))
+    return (*kept, HeldOffer(_unique(held, held_id), offer_id, today.isoformat(), until, sku=sku))
+
+
+def _unique(held: tuple[HeldOffer, ...], held_id: str) -> str:
+    """`held_id`, or with a suffix when the card already holds it: two campaigns run together issue with
+    the same moment, and the POS must name each offer apart."""
+    taken = {item.held_id for item in held}
+    unique, n = held_id, 1
+    while unique in taken:
+        n += 1
+        unique = f"{held_id}-{n}"
+    return unique
 
 
 def _prune(held: tuple[HeldOffer, ...], mechanics: Mechanics, today: date) -> tuple[HeldOffer, ...]:

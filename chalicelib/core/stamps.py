@@ -15,7 +15,9 @@ What earns a stamp:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core import program_texts
@@ -86,14 +88,17 @@ def to_json(rules: StampRules | None) -> dict[str, Any] | None:
             "reward": dict(rules.reward) if isinstance(rules.reward, dict) else rules.reward}
 
 
-def earned(rules: StampRules, pricing: Pricing, paid: int) -> tuple[int, ...]:
-    """Stamps per priced line for a receipt of which `paid` minor units were paid in money."""
+def earned(rules: StampRules, pricing: Pricing, paid: Sequence[Fraction]) -> tuple[int, ...]:
+    """Stamps per priced line, each line's money `paid` given: `min_total` is on the money paid for
+    payable lines (cigarettes do not make up a coffee's minimum), and a line nothing was paid for (a free
+    item an offer gave) gets no stamp."""
     nothing = tuple(0 for _ in pricing.lines)
-    if paid < rules.min_total:
+    if sum(money for money, line in zip(paid, pricing.lines, strict=True) if line.payable) < rules.min_total:
         return nothing
     if not pricing.listed:
-        return (1,) if paid > 0 else nothing
-    stamps = [_units(line.qty) if rules.qualifies(line) else 0 for line in pricing.lines]
+        return (1,) if sum(paid) > 0 else nothing
+    stamps = [_units(line.qty) if rules.qualifies(line) and money > 0 else 0
+              for line, money in zip(pricing.lines, paid, strict=True)]
     if rules.per == "receipt":
         first = next((index for index, count in enumerate(stamps) if count), None)
         return nothing if first is None else tuple(int(index == first) for index in range(len(stamps)))

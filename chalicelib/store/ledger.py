@@ -69,7 +69,8 @@ def operation_record(item: Receipt) -> OperationRecord:
                            total=int(item.total), earned=int(item.earned), redeemed=int(item.redeemed),
                            refunded_amount=int(item.refunded_amount), points_reversed=int(item.points_reversed),
                            points_returned=int(item.points_returned), business_day=item.business_day,
-                           version=int(item.version or 0), item=item)
+                           paid=None if item.paid is None else int(item.paid), version=int(item.version or 0),
+                           item=item)
 
 
 def entry_stamp(card: Card, now: datetime) -> str:

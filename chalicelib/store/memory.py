@@ -14,7 +14,7 @@ from chalicelib.core import analytics as numbers
 from chalicelib.store.ledger import Applied, Committed, Replayed, Stale
 from chalicelib.store.plans import LedgerCard, OperationRecord, Plan, QueuedMessage
 
-_RECORD_FIELDS = ("total", "earned", "redeemed", "business_day")
+_RECORD_FIELDS = ("total", "earned", "redeemed", "business_day", "paid")
 
 
 @dataclass(frozen=True)

@@ -286,6 +286,7 @@ class Receipt(Model):
     refunded_amount = NumberAttribute(default=0)
     points_reversed = NumberAttribute(default=0)
     points_returned = NumberAttribute(default=0)
+    paid = NumberAttribute(null=True)  # a card receipt's money paid (no discount, no points); older: none
     business_day = UnicodeAttribute()
     created_at = UnicodeAttribute()
     version = VersionAttribute()

@@ -48,6 +48,7 @@ class OperationRecord:
     points_reversed: int = 0
     points_returned: int = 0
     business_day: str | None = None
+    paid: int | None = None  # a card receipt's money paid (None: written before it was kept; the total then)
     version: int = 0  # a refund's update of this receipt is conditioned on it
     item: Any = field(default=None, compare=False, repr=False)
 
@@ -55,7 +56,7 @@ class OperationRecord:
         return ledger.ReceiptTotals(total=self.total, earned=self.earned, redeemed=self.redeemed,
                                     refunded=self.refunded_amount, reversed=self.points_reversed,
                                     returned=self.points_returned, business_day=self.business_day,
-                                    offer_id=self.redeemed_offer())
+                                    paid=self.paid, offer_id=self.redeemed_offer())
 
     def redeemed_offer(self) -> str | None:
         """The held offer a receipt redeemed (its answer's `offer.id`), if any."""

@@ -181,7 +181,7 @@ def page_facts(card: Card, program: Program, locale: str, today: date) -> CardPa
     state = card_store.state_of(card)
     lang = texts.language(locale)
     shown = card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
-                             challenges=state.challenges, lang=lang, today=today)
+                             challenges=state.challenges, lang=lang, today=today, state=state)
     return {"tier_name": mechanics.tier(card.tier).name_in(locale),
             "expiry": texts.expiry_line(nearest[1], nearest[0], locale, today) if nearest else None,
             "blocked": card.status == "blocked",

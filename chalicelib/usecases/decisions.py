@@ -166,13 +166,14 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     outcome = ledger.receipt(card.state, mechanics, total=command.total, redeem=command.redeem, today=today,
                              lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day,
                              lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
-                             local_time=local_time(program, now))
+                             local_time=command.local_time or local_time(program, now))
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
                           "available": lot_rules.available(outcome.state.lots, today.isoformat()),
                           "tier": outcome.state.tier, **outcome.details}, outcome)
     record = NewRecord(command.record_key, "receipt", command.request_hash, answer, card.card_id,
-                       {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed})
+                       {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed,
+                        "paid": outcome.paid})
     messages = (*offer_messages(program, card.state, outcome.state, now), *survey_messages(program, card, outcome, now))
     changes = [CardChange(card, outcome, "receipt", command.receipt_id, command.record_key,
                           entry_tag(command.record_key), messages=messages)]
@@ -274,7 +275,8 @@ def decide_issue_offer(command: IssueOffer, program: Program, card: LedgerCard, 
     held = card.state.offers
     if card.status == "active":  # a campaign's card blocked since its audience was read gets nothing
         held = offer_rules.issue(held, mechanics, command.offer, today, held_id, strict=command.strict)
-    issued = next((item for item in held if item.held_id == held_id), None)  # None: a campaign's full card
+    before = {item.held_id for item in card.state.offers}  # the new one's id may carry a suffix (offers.issue)
+    issued = next((item for item in held if item.held_id not in before), None)  # None: a campaign's full card
     state = replace(card.state, offers=held)
     answer = offer_rules.view(issued, mechanics, None, today) if issued is not None else {"id": None}
     messages = offer_messages(program, card.state, state, now) if command.notify else ()

@@ -31,6 +31,7 @@ from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.core.kinds import ReceiptLine
+from chalicelib.core.kinds.base import Sale
 from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
 from chalicelib.store import cards as card_store
 from chalicelib.store import connections as connection_store
@@ -417,15 +418,21 @@ def recalc(session: Session, command: ms.Recalc, raw_agent: dict[str, Any], now:
     state = ledger_rules.expire(card.state, today).state
     total = sum(p.amount for p in command.positions)
     active = card.status == "active"
-    most = ledger_rules.max_redeem(mechanics, state, total, today.isoformat()) if active else 0
+    lines = _lines(command.positions, paid=False)
+    # Priced first: points pay for payable positions only (a product rule may exclude tobacco by its SKU),
+    # so the cap is a share of their money and the points' discount is spread over them alone.
+    sale = Sale(total=total, lines=tuple(lines), today=today, sold_on=today.isoformat(), receipt_ref="")
+    pricing = ledger_rules.earning(mechanics, state.tier, sale).pricing
+    most = ledger_rules.max_redeem(mechanics, state, total, today.isoformat(), pricing.payable) if active else 0
     spend = 0
     if command.spending:
         spend = most if command.preferred is None else min(most, command.preferred)
         if spend < mechanics.min_redeem_points:
             spend = 0
-    lines = _lines(command.positions, paid=False)
     earn = ledger_rules.earn_for(mechanics, state.tier, total, spend, lines, today=today) if active else 0
-    shares = _shares([p.amount for p in command.positions], spend * mechanics.point_value)
+    payable = {line.index for line in pricing.lines if line.payable}
+    shares = _shares([p.amount if index in payable else 0 for index, p in enumerate(command.positions)],
+                     spend * mechanics.point_value)
     positions = [answer for position, share in zip(command.positions, shares, strict=True)
                  for answer in _discounted(position, share)]
     after = state.balance - spend + earn

@@ -277,7 +277,7 @@ def faces_of(card: Card, mechanics: mech.Mechanics, lang: str, today: date) -> c
     """What the pass shows beyond points (core/card_faces.py), from the card's item."""
     state = card_store.state_of(card)
     return card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
-                            challenges=state.challenges, lang=lang, today=today)
+                            challenges=state.challenges, lang=lang, today=today, state=state)
 
 
 def stamp_strip(card: Card, program: Program) -> dict[str, tuple[bytes, str]]:
@@ -285,7 +285,9 @@ def stamp_strip(card: Card, program: Program) -> dict[str, tuple[bytes, str]]:
     colours; they replace the design's and an uploaded strip (which stays Google's hero image): on a
     stamp card the strip is where the stamps are. Empty for other kinds."""
     mechanics = mech.from_stored(program.mechanics)
-    stamps = card_faces.stamp_card(mechanics, int(card.balance), texts.language(card.locale))
+    stamps = card_faces.stamp_card(mechanics, int(card.balance), texts.language(card.locale),
+                                   state=card_store.state_of(card),
+                                   today=clock.local_day(datetime.now(UTC), program.timezone))
     if stamps is None:
         return {}
     brand = brandings.parse({}, program.branding)

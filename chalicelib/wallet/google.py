@@ -313,7 +313,7 @@ def loyalty_object(issuer_id: str, card: Card, program: Program, today: date | N
     today = today or clock.local_day(datetime.now(UTC), program.timezone)
     state = card_store.state_of(card)
     shown = card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
-                             challenges=state.challenges, lang=lang, today=today)
+                             challenges=state.challenges, lang=lang, today=today, state=state)
     points: dict[str, Any] = {"label": words["points_label"], "balance": {"int": int(card.balance)}}
     # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen
     # itself; a cut of ours showed "Platinu". The details repeat it in full.

@@ -5,6 +5,7 @@ import re
 from dataclasses import replace
 
 from chalicelib.core import actions
+from chalicelib.core.lots import Lot
 from chalicelib.store import cards as card_store
 from tests.conftest import enroll
 from tests.wallet.test_mechanics_passes import DISCOUNT, STAMPS, _offer, shown  # noqa: F401 (the fixture)
@@ -16,9 +17,13 @@ def _page(client, card, lang="ru"):
     return response.body.decode()
 
 
-def _with_balance(card, balance):
+def _with_balance(card, balance, pending=0):
+    """The card holds `balance` stamps in its lots, `pending` of them earned today and not yet spendable."""
     stored = card_store.get(card["card_id"])
     stored.balance = balance
+    ready = Lot("ready", "purchase", balance - pending, balance - pending, "2026-01-01", "2026-01-01", None)
+    waiting = Lot("waiting", "purchase", pending, pending, "2026-01-01", "2999-01-01", None)
+    stored.lots = [card_store.to_attribute(lot) for lot in (ready, waiting) if lot.remaining]
     stored.save()
 
 
@@ -44,6 +49,15 @@ def test_a_redeemed_card_shows_no_reward_to_collect(client, program, shown):  # 
     _with_balance(card, 0)
     page = _page(client, card, "en")
     assert 'aria-label="0 of 9 stamps"' in page and "Ready to collect" not in page
+
+
+def test_a_full_card_whose_stamps_are_pending_promises_no_reward_yet(client, program, shown):  # noqa: F811
+    """12 stamps of which 7 still wait their days: the till refuses a reward, so the page offers none."""
+    shown.mechanics = STAMPS
+    card = enroll(client)
+    _with_balance(card, 12, pending=7)
+    page = _page(client, card, "en")
+    assert 'aria-label="9 of 9 stamps"' in page and "Ready to collect" not in page
 
 
 def test_a_discount_card_shows_its_discount_and_the_next_tiers(client, program, shown):  # noqa: F811

@@ -12,6 +12,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.ledger import DynamoLedger
 from chalicelib.usecases import pos as pos_cases
+from tests.api.test_pos_mechanics import _program
 from tests.conftest import bearer, body, enroll
 
 OFFERS = [
@@ -167,3 +168,37 @@ def test_a_campaign_with_an_unknown_offer_is_refused(client, merchant, offering)
     created = client.http.post(f"/admin/programs/{offering['id']}/campaigns", headers=bearer(merchant),
                                body=json.dumps({"name": "X", "texts": {"en": "X"}, "offer": "nope"}))
     assert created.status_code == 404 and body(created)["error"]["field"] == "offer"
+
+
+def test_points_pay_only_what_a_percentage_offer_leaves_to_pay(client, merchant):
+    """60% off a bill of 1000 leaves 400 to pay; a cap of 50% lets points pay 200 of it, never 500."""
+    offer = {"id": "off60", "name": "60% off", "reward": {"type": "percent", "percent": 60}}
+    _, till = _program(client, merchant, "offpoints", {"redeem_cap_percent": 50, "point_value": 1,
+                                                       "welcome_bonus": 1000, "offers": [offer]})
+    card = enroll(client, slug="offpoints")
+    held = body(_issue(client, merchant, card["card_id"], "off60"))["id"]
+    sale = {"receipt_id": "r1", "card": card["card_number"], "total": 1000, "offer_id": held}
+    too_much = till.post("/pos/receipts", {**sale, "redeem": 500})
+    assert too_much.status_code == 422 and body(too_much)["error"]["code"] == "redeem_not_allowed"
+    assert "200" in body(too_much)["error"]["message"]
+    paid = body(till.post("/pos/receipts", {**sale, "redeem": 200}))
+    assert paid["discount"] == 600 and paid["redeemed"] == 200  # 200 of the bill is paid in money
+
+
+def test_refunds_of_a_discounted_receipt_give_back_only_the_money_paid(client, merchant):
+    """10% off 100 000: 90 000 paid. Refunds of 33 333 + 33 333 + 33 334 take back exactly 90 000 from the
+    revenue and the refunds' counter, never the 10 000 the customer did not pay."""
+    offer = {"id": "off10", "name": "10% off", "reward": {"type": "percent", "percent": 10}}
+    program, till = _program(client, merchant, "offrefund", {"offers": [offer]})
+    card = enroll(client, slug="offrefund")
+    held = body(_issue(client, merchant, card["card_id"], "off10"))["id"]
+    sale = body(till.post("/pos/receipts", {"receipt_id": "r1", "card": card["card_number"], "total": 100_000,
+                                            "offer_id": held}))
+    assert sale["discount"] == 10_000
+    for n, amount in enumerate((33_333, 33_333, 33_334)):
+        refund = till.post("/pos/refunds", {"refund_id": f"x{n}", "receipt_id": "r1", "amount": amount})
+        assert refund.status_code == 200, refund.body
+    today = datetime.now(UTC).date().isoformat()
+    summary = body(client.http.get(f"/admin/programs/{program['id']}/analytics/summary?from={today}&to={today}",
+                                   headers=bearer(merchant)))
+    assert (summary["revenue"], summary["member_revenue"], summary["receipts"]) == (0, 0, 1)

@@ -151,3 +151,37 @@ def test_a_program_without_cards_may_change_its_kind(client, merchant):
         {"mechanics": {"kind": "stamps", "stamps": {"per_reward": 6, "per": "receipt", "reward": "A donut"}}}))
     assert changed.status_code == 200, changed.body
     assert body(changed)["mechanics"]["stamps"]["per_reward"] == 6
+
+
+ODD_SALES = [
+    {"total": 0, "lines": []},
+    {"total": 0, "lines": [{"sku": "A", "qty": 0, "amount": 0}]},
+    {"total": 100, "lines": [{"sku": "A", "qty": 0.0001, "amount": -1000000000000}]},
+    {"total": 1000000000000, "lines": [{"sku": "A", "qty": 1000000, "amount": 1000000000000}] * 3},
+    {"total": 5, "lines": [{"sku": "A", "qty": 3, "amount": 1},
+                           {"sku": None, "category": "coffee", "qty": 2.5, "amount": 7}]},
+    {"total": 5, "rewards": 1000},
+    {"total": 5, "offer_id": "x" * 64},
+]
+
+
+def test_odd_receipts_of_every_kind_never_fail_with_5xx_nor_their_refunds(client, merchant):
+    """A reviewer's hostile receipts (zero totals, negative and huge lines, too many rewards, an unknown offer)
+    on a stamp card, a 100% discount card and a x10 points rule: answered or refused, never a 5xx."""
+    for slug, mechanics in (
+        ("stampsx", {"kind": "stamps", "stamps": {"per_reward": 2, "per": "item", "reward": "x"},
+                     "products": [{"id": "a", "skus": ["A"], "exclude": True}]}),
+        ("discx", {"kind": "discount", "tiers": [{"id": "b", "name": "B", "threshold": 0, "discount_percent": 100}]}),
+        ("pointsx", {"products": [{"id": "a", "skus": ["A"], "multiplier": 10}], "redeem_cap_percent": 100}),
+    ):
+        _, till = _program(client, merchant, slug, mechanics)
+        card = enroll(client, slug=slug)
+        for n, extra in enumerate(ODD_SALES):
+            priced = {key: value for key, value in extra.items() if key in ("total", "lines")}
+            assert till.post("/pos/quote", {"card": card["card_number"], **priced}).status_code < 500
+            sold = till.post("/pos/receipts", {"receipt_id": f"{slug}{n}", "card": card["card_number"], **extra})
+            assert sold.status_code < 500, sold.body
+            if sold.status_code == 200 and extra["total"]:
+                refund = till.post("/pos/refunds", {"refund_id": f"f{slug}{n}", "receipt_id": f"{slug}{n}",
+                                                    "amount": extra["total"]})
+                assert refund.status_code < 500, refund.body

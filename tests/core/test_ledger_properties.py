@@ -1,6 +1,6 @@
 """Property tests of the points rules over random histories of receipts, redemptions, refunds,
 bonuses, adjustments and expiry: the ledger explains every point and nothing goes negative."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pytest
@@ -377,3 +377,40 @@ def test_receipts_with_lines_keep_the_ledger_exact_and_refunds_restore_the_card(
     final, *_ = _refund_all(mechanics, state, receipts, plan, today, ledger_sum)
     if all(book.totals.total for book in receipts):  # a receipt of 0 cannot be refunded: its stamps stay
         assert final.balance == sum(bonuses) and final.owed == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**9), st.floats(0, 1), st.floats(0, 1), st.integers(1, 100),
+       st.lists(st.floats(0.01, 1), min_size=1, max_size=8))
+def test_partial_refunds_give_back_exactly_the_money_paid(total, discount_share, points_share, point_value, shares):  # noqa: PLR0913 (hypothesis' draws)
+    """A receipt of `total` less a discount (an offer, a discount card) and points: its refunds, in any
+    parts, give back exactly the money paid, never more than refunded; without a discount, as before."""
+    discount = int(total * discount_share)
+    redeemed = int((total - discount) * points_share) // point_value
+    paid = total - discount - redeemed * point_value
+    totals = ledger.ReceiptTotals(total, 0, redeemed, paid=paid)
+    given_back = 0
+    for share in [*shares, 1.0]:
+        left = totals.total - totals.refunded
+        if left == 0:
+            break
+        amount = max(1, min(left, int(total * share)))
+        _, returned = ledger.refund_points(totals, amount)
+        money = ledger.refund_money(totals, amount, redeemed * point_value, returned * point_value)
+        assert money <= amount
+        if not discount:
+            assert money == amount - returned * point_value  # as before a receipt kept its money paid
+        given_back += money
+        totals = replace(totals, refunded=totals.refunded + amount, returned=totals.returned + returned)
+    assert given_back == paid
+
+
+def test_a_refund_of_a_discounted_receipt_takes_the_money_paid_off_spend_and_revenue():
+    discount = mech.parse({"kind": "discount", "tiers": [{"id": "b", "name": "B", "threshold": 0,
+                                                          "discount_percent": 10}]})
+    state = ledger.CardState(balance=0, lots=(), tier="b")
+    sold = ledger.receipt(state, discount, total=1000, redeem=0, today=START, lot_id="p", receipt_ref="r1")
+    assert sold.paid == 900 and sold.state.revenue == 900
+    totals = ledger.ReceiptTotals(1000, 0, 0, business_day=START.isoformat(), paid=sold.paid)
+    back = ledger.refund(sold.state, discount, totals, amount=1000, today=START, lot_id="x", receipt_ref="r1")
+    assert back.paid == 900 and back.state.revenue == 0 and back.state.spend[START.isoformat()] == 0

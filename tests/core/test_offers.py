@@ -235,11 +235,12 @@ def test_units_are_counted_by_sku_and_kept_small():
 
 
 def test_a_favourite_product_gets_its_personal_offer_once_a_period():
-    assert offers.auto_issue((), RULES, {"latte": 2}, TUESDAY, "r1") == ()  # not yet 3 units
-    held = offers.auto_issue((), RULES, {"latte": 4, "cake": 5, "tea": 5}, TUESDAY, "r1")
+    assert offers.auto_issue((), RULES, {"latte": 2}, TUESDAY, "r1") == ((), {"latte": 2})  # not yet 3 units
+    held, counts = offers.auto_issue((), RULES, {"latte": 4, "cake": 5, "tea": 5}, TUESDAY, "r1")
     assert [(o.offer, o.sku) for o in held] == [("favourite", "cake")]  # the most bought; ties by SKU
-    assert offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=29), "r2") == held
-    again = offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=30), "r3")
+    assert counts == {"latte": 4, "cake": 2, "tea": 5}  # the cake counts again from what is left over 3
+    assert offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=29), "r2") == (held, {"cake": 9})
+    again, _ = offers.auto_issue(held, RULES, {"cake": 9}, TUESDAY + timedelta(days=30), "r3")
     assert len(again) == 2 and again[1].held_id == "r3a4"
     # the personal offer is for its product: that product free when it is on the receipt
     lines = _pricing(("latte", None, 1, 30_000), ("cake", None, 1, 25_000))
@@ -253,7 +254,7 @@ def test_a_receipt_counts_units_and_issues_the_favourite_offer():
     state = CardState(balance=0, lots=(), tier="base", products={"latte": 2})
     sold = ledger.receipt(state, RULES, total=20_000, redeem=0, today=TUESDAY, lot_id="l1", receipt_ref="r1",
                           lines=[ReceiptLine("latte", "Latte", 1, 20_000)], local_time="09:00")
-    assert sold.state.products == {"latte": 3}
+    assert sold.state.products == {}  # the three lattes gave their offer: the count starts again
     assert [(o.offer, o.sku, o.held_id) for o in sold.state.offers] == [("favourite", "latte", "l1a4")]
 
 
@@ -275,3 +276,65 @@ def test_a_quote_lists_live_offers_with_whether_each_applies():
     shown = offers.live(held, RULES, _sale(30_000), pricing, TUESDAY)
     assert [(o["id"], o["applicable"]) for o in shown] == [("h1", False), ("h2", True)]
     assert [o["id"] for o in offers.live_views(held, RULES, "ru", TUESDAY)] == ["h1", "h2"]
+
+
+def test_a_free_item_comes_off_its_own_line_so_the_rest_earns_in_full():
+    """Beans at 10% and a latte an offer pays for: the beans, paid in full, earn their 40 points; the
+    latte, paid by nobody, earns nothing (the discount used to come off both lines pro rata)."""
+    program = mech.parse({"point_value": 100, "tiers": [{"id": "b", "name": "B", "threshold": 0, "earn_percent": 5}],
+                          "products": [{"id": "beans", "categories": ["beans"], "earn_percent": 10}],
+                          "offers": [{"id": "latte", "name": "A free latte",
+                                      "reward": {"type": "free_item", "item": "Latte", "sku": "LATTE"}}]})
+    state = CardState(balance=0, lots=(), tier="b", offers=(HeldOffer("h1", "latte", "2027-03-01", "2027-04-01"),))
+    lines = [ReceiptLine("BEANS", None, 1, 40000, "beans"), ReceiptLine("LATTE", None, 1, 25000, "coffee")]
+    sold = ledger.receipt(state, program, total=65000, redeem=0, today=TUESDAY, lot_id="r", receipt_ref="R",
+                          lines=lines, offer_id="h1")
+    assert sold.details["discount"] == 25000 and sold.paid == 40000
+    assert sold.earned == 40 and [line["earn"] for line in sold.details["lines"]] == [40, 0]
+
+
+def test_a_percentage_offer_on_some_products_comes_off_those_lines_only():
+    program = mech.parse({"point_value": 1, "tiers": [{"id": "b", "name": "B", "threshold": 0, "earn_percent": 10}],
+                          "products": [{"id": "cake", "categories": ["cake"], "earn_percent": 20}],
+                          "offers": [{"id": "half", "name": "Half price coffee",
+                                      "reward": {"type": "percent", "percent": 50},
+                                      "conditions": {"categories": ["coffee"]}}]})
+    state = CardState(balance=0, lots=(), tier="b", offers=(HeldOffer("h1", "half", "2027-03-01", "2027-04-01"),))
+    lines = [ReceiptLine("CAKE", None, 1, 1000, "cake"), ReceiptLine("LATTE", None, 1, 1000, "coffee")]
+    sold = ledger.receipt(state, program, total=2000, redeem=0, today=TUESDAY, lot_id="r", receipt_ref="R",
+                          lines=lines, offer_id="h1")
+    # the cake paid 1000 at 20% (200), the latte 500 at 10% (50)
+    assert sold.details["discount"] == 500 and [line["earn"] for line in sold.details["lines"]] == [200, 50]
+
+
+def test_a_stamp_is_not_given_for_a_coffee_an_offer_paid_for():
+    program = mech.parse({"kind": "stamps", "tiers": [{"id": "b", "name": "B", "threshold": 0}],
+                          "stamps": {"per_reward": 9, "categories": ["coffee"], "reward": "A free coffee"},
+                          "offers": [{"id": "latte", "name": "A free latte",
+                                      "reward": {"type": "free_item", "item": "Latte", "sku": "LATTE"}}]})
+    state = CardState(balance=0, lots=(), tier="b", offers=(HeldOffer("h1", "latte", "2027-03-01", "2027-04-01"),))
+    latte = ReceiptLine("LATTE", None, 1, 25000, "coffee")
+    free = ledger.receipt(state, program, total=25000, redeem=0, today=TUESDAY, lot_id="r", receipt_ref="R",
+                          lines=[latte], offer_id="h1")
+    assert (free.paid, free.earned) == (0, 0)
+    paid = ledger.receipt(free.state, program, total=50000, redeem=0, today=TUESDAY, lot_id="s", receipt_ref="S",
+                          lines=[latte, ReceiptLine("FLAT", None, 1, 25000, "coffee")])
+    assert paid.earned == 2  # coffees paid for earn as before
+
+
+def test_a_favourite_bought_once_gives_one_personal_offer_not_one_every_period():
+    """Five lattes once, then only bread rolls for a year: one free latte, not one every 60 days."""
+    program = mech.parse({"tiers": [{"id": "base", "name": "Base", "threshold": 0, "earn_percent": 5}],
+                          "offers": [{"id": "fav", "name": "Your favourite free", "reward": {"type": "free_item",
+                                                                                             "item": "fav"},
+                                      "auto": {"rule": "favourite_product", "min_units": 5, "every_days": 60}}]})
+    state = CardState(balance=0, lots=(), tier="base")
+    state = ledger.receipt(state, program, total=1000, redeem=0, today=TUESDAY, lot_id="r0", receipt_ref="R0",
+                           lines=[ReceiptLine("LATTE", None, 5, 1000)]).state
+    issued = {(item.held_id, item.sku) for item in state.offers}
+    for n in range(1, 7):
+        day = TUESDAY + timedelta(days=60 * n)
+        state = ledger.receipt(state, program, total=100, redeem=0, today=day, lot_id=f"r{n}", receipt_ref=f"R{n}",
+                               lines=[ReceiptLine("ROLL", None, 1, 100)]).state
+        issued |= {(item.held_id, item.sku) for item in state.offers}
+    assert [sku for _, sku in issued].count("LATTE") == 1 and "LATTE" not in state.products

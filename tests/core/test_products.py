@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.core import ledger, products
+from chalicelib.core import challenges, ledger, products
 from chalicelib.core import mechanics as mech
 from chalicelib.core.kinds import ReceiptLine
 from chalicelib.core.kinds.base import Sale
@@ -140,3 +140,22 @@ def test_a_quote_earns_as_the_receipt_would():
     lines = (line(20000, "CIG", "tobacco"), line(10000, "BEANS-1"))
     assert ledger.earn_for(MECHANICS, "base", 30000, 0, lines, today=DAY) == 10
     assert ledger.earn_for(MECHANICS, "base", 30000, 0, today=DAY) == 15  # no lines: the whole at 5%
+
+
+def test_excluded_lines_count_toward_no_challenge():
+    """Cigarettes neither make a spend challenge's money nor a visit; a coffee beside them counts alone."""
+    program = mech.parse({"tiers": TIERS, "products": [{"id": "tob", "categories": ["tobacco"], "exclude": True}],
+                          "challenges": [
+                              {"id": "spend", "name": "Spend 500", "goal": {"type": "spend", "target": 50000},
+                               "window_days": 30, "reward": {"points": 300}},
+                              {"id": "visits", "name": "Come twice", "goal": {"type": "visits", "target": 2},
+                               "window_days": 30, "reward": {"points": 50}}]})
+    state = ledger.CardState(balance=0, lots=(), tier="base")
+    smoke = ledger.receipt(state, program, total=50000, redeem=0, today=DAY, lot_id="r", receipt_ref="R",
+                           lines=[ReceiptLine("CIG", None, 2, 50000, "tobacco")])
+    assert smoke.earned == 0 and smoke.state.balance == 0 and smoke.state.challenges == ()
+    mixed = ledger.receipt(smoke.state, program, total=51000, redeem=0, today=DAY, lot_id="s", receipt_ref="S",
+                           lines=[ReceiptLine("CIG", None, 2, 50000, "tobacco"),
+                                  ReceiptLine("LATTE", None, 1, 1000, "coffee")])
+    progress = {item["id"]: item["progress"] for item in challenges.views(mixed.state.challenges, program, None, DAY)}
+    assert progress == {"spend": 1000, "visits": 1}

@@ -1,4 +1,5 @@
 """Stamp cards and discount cards: what a receipt earns, what it redeems, what a refund undoes."""
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -160,3 +161,38 @@ def test_a_discount_card_rounds_down_and_climbs_tiers_by_money_paid():
     second = sell(first.state, CLUB, total=1, ref="r2")
     assert second.details["discount"] == 0 and second.state.tier == "gold"
     assert sell(second.state, CLUB, total=10000, ref="r3").details["discount"] == 1000
+
+
+def test_the_least_money_for_a_stamp_counts_payable_lines_only():
+    """300.00 at least for a stamp: 290.00 of cigarettes and a 10.00 coffee are 10.00 toward it."""
+    program = mech.parse({"kind": "stamps", "tiers": [{"id": "base", "name": "Base", "threshold": 0}],
+                          "products": [{"id": "tob", "categories": ["tobacco"], "exclude": True}],
+                          "stamps": {"per_reward": 9, "min_total": 30000, "reward": "A free coffee"}})
+    lines = [ReceiptLine("CIG", None, 1, 29000, "tobacco"), ReceiptLine("LATTE", None, 1, 1000, "coffee")]
+    mixed = ledger.receipt(EMPTY, program, total=30000, redeem=0, today=DAY, lot_id="r", receipt_ref="R", lines=lines)
+    assert mixed.earned == 0
+    lines = [ReceiptLine("CIG", None, 1, 29000, "tobacco"), ReceiptLine("LATTE", None, 1, 30000, "coffee")]
+    enough = ledger.receipt(EMPTY, program, total=59000, redeem=0, today=DAY, lot_id="r", receipt_ref="R", lines=lines)
+    assert enough.earned == 1
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    ({"welcome_bonus": 100}, "mechanics.welcome_bonus"),
+    ({"referral": {"referred_bonus": 50}}, "mechanics.referral.referred_bonus"),
+    ({"birthday": {"bonus": 100}}, "mechanics.birthday.bonus"),
+    ({"winback": {"after_days": 60, "bonus": 100}}, "mechanics.winback.bonus"),
+    ({"actions": {"profile_completed": 50}}, "mechanics.actions.profile_completed"),
+    ({"offers": [{"id": "b", "name": "B", "reward": {"type": "points", "points": 5}}]}, "mechanics.offers[0].reward"),
+    ({"challenges": [{"id": "c", "name": "C", "goal": {"type": "visits", "target": 3}, "reward": {"points": 5}}]},
+     "mechanics.challenges[0].reward"),
+])
+def test_a_discount_program_refuses_bonuses_in_points_it_could_never_spend(extra, field):
+    club = {"kind": "discount", "tiers": [{"id": "b", "name": "B", "threshold": 0, "discount_percent": 5}]}
+    with pytest.raises(InvalidInput) as refused:
+        mech.parse({**club, **extra})
+    assert refused.value.field == field
+    percent = {"offers": [{"id": "o", "name": "O", "reward": {"type": "percent", "percent": 10}}]}
+    assert mech.parse({**club, **percent}).offers  # an offer of money off is a discount card's bonus
+    saved_before = mech.to_dict(replace(mech.parse(club), welcome_bonus=100))  # saved before this was refused:
+    assert mech.from_stored(saved_before).welcome_bonus == 100  # still read (a receipt never fails on it)
+    assert mech.parse({"tier_window_days": 30}, mech.from_stored(saved_before)).tier_window_days == 30

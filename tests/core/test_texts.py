@@ -2,6 +2,7 @@
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
+from fractions import Fraction
 from typing import assert_type
 
 import pytest
@@ -82,8 +83,8 @@ def test_points_and_cashback_earn_alike(paid: int, earn_bp: int, point_value: in
     tier = program.tiers[0]
     expected = paid * earn_bp // 10_000 // point_value  # the formula the README gives
     whole = products.price(program, tier, Sale(paid, (), date(2026, 1, 1), "2026-01-01", "r"))  # no lines
-    assert kinds.kind_named("points").earn(program, tier, whole, 0) == (expected,)
-    assert kinds.kind_named("cashback").earn(program, tier, whole, 0) == (expected,)
+    assert kinds.kind_named("points").earn(program, tier, whole, (Fraction(paid),)) == (expected,)
+    assert kinds.kind_named("cashback").earn(program, tier, whole, (Fraction(paid),)) == (expected,)
 
 
 def test_a_receipt_passes_its_lines_to_the_kind(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +95,7 @@ def test_a_receipt_passes_its_lines_to_the_kind(monkeypatch: pytest.MonkeyPatch)
         spends_points = True
 
         def earn(self, program: mechanics.Mechanics, tier: mechanics.Tier, pricing: products.Pricing,
-                 off: int) -> tuple[int, ...]:
+                 paid: Sequence[Fraction]) -> tuple[int, ...]:
             seen.append([line.index for line in pricing.lines])
             return tuple(1 if index == 0 else 0 for index in range(len(pricing.lines)))
 

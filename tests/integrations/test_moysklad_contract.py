@@ -474,3 +474,27 @@ def test_moysklads_own_customer_id_alone_finds_the_card_once_seen_with_its_numbe
     other = connect(client, merchant, second)
     other_till = Till(client, other["base_url"], other["token"])
     assert other_till.post("/counterparty/detail", only_id).status_code == 404  # another program: unknown
+
+
+def test_recalc_lets_points_pay_only_for_positions_a_product_rule_leaves_payable(client, merchant, program):
+    """Cigarettes (excluded by their SKU) and a latte: the 30% cap is of the latte's 200 roubles, the points'
+    discount is all on the latte, and the sale the till then sends with those points is accepted."""
+    patched = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant), body=json.dumps(
+        {"mechanics": {"products": [{"id": "tobacco", "skus": ["cig"], "exclude": True}]}}))
+    assert patched.status_code == 200, patched.body
+    created = connect(client, merchant, program)
+    till = Till(client, created["base_url"], created["token"])
+    card = member(client)
+    positions = [{"assortment": {"meta": {"href": "", "id": "cig"}}, "quantity": 1, "price": 800},
+                 {"assortment": {"meta": {"href": "", "id": "latte"}}, "quantity": 1, "price": 200}]
+    request = {"retailStore": STORE, "agent": agent_of(card), "positions": positions,
+               "bonusProgram": {"transactionType": "SPENDING"}, "preferredBonusToSpend": 100000}
+    answer = body(till.post("/retaildemand/recalc", request))
+    assert answer["bonusProgram"]["bonusValueToSpend"] == 20000 * 30 // 100 // 100  # 60 of the 100 held
+    by_id = {p["assortment"]["meta"]["id"]: p for p in answer["positions"]}
+    assert by_id["cig"]["discountedPrice"] == 800 and by_id["latte"]["discountedPrice"] == 140
+    sale = {**copy.deepcopy(DOC_SALE), "meta": {"href": "", "id": "cig-and-latte"}, "agent": agent_of(card),
+            "positions": [{**p, "discountedPrice": by_id[p["assortment"]["meta"]["id"]]["discountedPrice"]}
+                          for p in positions], "bonusProgram": {"bonusValueToSpend": 60}}
+    recorded = till.post("/retaildemand", sale)
+    assert recorded.status_code == 201, recorded.body

@@ -219,3 +219,37 @@ def test_a_campaigns_offer_passes_over_a_full_or_blocked_card_without_stopping(o
     assert len(_offers(world, full)) == 20
     if hasattr(world, "memory"):
         assert _offers(world, blocked) == () and world.memory.messages.get(blocked.card_id, []) == []
+
+
+def test_two_campaigns_run_together_give_one_card_two_offers_each_redeemed_apart(offering):
+    """Campaigns due together are sent with one moment: their offers still get ids of their own, and
+    redeeming one leaves the other live."""
+    world = offering
+    card = world.new_card()
+    now = world.moment()
+    for campaign, offer in (("cp1", "bonus100"), ("cp2", "off10")):
+        apply(IssueOffer(card.card_id, offer, f"campaign.{campaign}", None, "h" + campaign, cause_type="campaign",
+                         notify=False, strict=False), world.program, now, world.store)
+    held = _offers(world, card)
+    assert len({item.held_id for item in held}) == 2, held
+    _receipt(world, "r1", card, 1000, offer_id=held[0].held_id)
+    after = _offers(world, card)
+    assert [(item.offer, item.used_by) for item in after] == [("bonus100", "r1"), ("off10", None)]
+
+
+def test_an_offers_days_and_hours_are_those_of_the_sale_not_of_its_upload(world):
+    """A Sunday-evening offer: a sale on Sunday at 21:30 sent by an offline till on Monday at noon gets it;
+    one at Sunday noon, or one happening now (Monday), does not."""
+    evening = {"id": "evening", "name": "Sunday evenings", "reward": {"type": "percent", "percent": 20},
+               "conditions": {"days": ["sun"], "hours": ["20:00", "23:00"]}}
+    world.program = replace(world.program, mechanics=mech.to_dict(mech.parse({**MECHANICS, "offers": [evening]})))
+    card = world.new_card()
+    for n, created_at in enumerate(("2027-02-28T12:00:00+03:00", None, "2027-02-28T18:30:00Z")):
+        issued = _issue(world, card, "evening", key=f"k{n}").response["id"]
+        sale = {"offer_id": issued, **({"created_at": created_at} if created_at else {})}
+        if n < 2:
+            with pytest.raises(RuleViolation) as refused:
+                _receipt(world, f"r{n}", card, 1000, **sale)
+            assert refused.value.code == "offer_not_applicable"
+        else:  # 18:30 UTC is 21:30 in Moscow, on Sunday
+            assert _receipt(world, f"r{n}", card, 1000, **sale).response["discount"] == 200

@@ -17,6 +17,7 @@ from PIL import Image
 from chalicelib.core import card_faces
 from chalicelib.core import mechanics as mech
 from chalicelib.core import stamps as stamp_rules
+from chalicelib.core.lots import Lot
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.wallet import apple, google
@@ -57,9 +58,13 @@ def shown(monkeypatch):
 _phones = iter(range(79160000100, 79160009999))
 
 
-def _card(client, balance, locale="ru"):
+def _card(client, balance, locale="ru", pending=0):
+    """A card holding `balance` stamps, `pending` of them not yet spendable (earned today, waiting days)."""
     card = card_store.get(enroll(client, locale=locale, phone=f"+{next(_phones)}")["card_id"])
     card.balance = balance
+    ready = Lot("ready", "purchase", balance - pending, balance - pending, "2026-11-01", "2026-11-01", None)
+    waiting = Lot("waiting", "purchase", pending, pending, TODAY.isoformat(), "2026-12-13", None)
+    card.lots = [card_store.to_attribute(lot) for lot in (ready, waiting) if lot.remaining]
     return card
 
 
@@ -87,6 +92,10 @@ def test_a_stamp_card_shows_its_stamps_and_rewards_instead_of_points(client, pro
     redeemed = _pass(_card(client, 0), program)
     assert _fields(redeemed, "headerFields")["stamps"]["value"] == "0 / 9"
     assert "rewards" not in _fields(redeemed, "secondaryFields")
+    # 12 stamps of which 7 earned today and still pending: the till would refuse a reward, so none is shown
+    waiting = _pass(_card(client, 12, pending=7), program)
+    assert _fields(waiting, "headerFields")["stamps"]["value"] == "9 / 9"
+    assert "rewards" not in _fields(waiting, "secondaryFields")
 
 
 def test_every_new_label_and_notice_is_in_both_languages(client, program):
@@ -202,6 +211,9 @@ def test_google_shows_stamps_as_points_and_rewards_as_secondary_points(client, p
     assert document["loyaltyPoints"] == {"label": "Stamps", "balance": {"string": "6 / 9"}}
     assert document["secondaryLoyaltyPoints"] == {"label": "Rewards", "balance": {"int": 1}}
     assert _object(_card(client, 0), program)["secondaryLoyaltyPoints"]["balance"] == {"int": 0}
+    waiting = _object(_card(client, 12, pending=7), program)  # a full card, its reward waiting for the stamps
+    assert waiting["secondaryLoyaltyPoints"]["balance"] == {"int": 0}
+    assert waiting["loyaltyPoints"]["balance"] == {"string": "9 / 9"}
 
 
 def test_google_shows_a_discount_as_a_text_module(client, program, shown):

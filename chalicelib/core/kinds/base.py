@@ -5,9 +5,10 @@ Pure, like the rest of core: no store, no clock.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # mechanics imports the registry to validate `kind`: at run time the names suffice
@@ -60,9 +61,10 @@ class Kind(Protocol):
     name: str  # what `mechanics.kind` holds
     spends_points: bool  # whether points may pay for a receipt (`redeem`): points and cashback
 
-    def earn(self, mechanics: Mechanics, tier: Tier, pricing: Pricing, off: int) -> tuple[int, ...]:
-        """Points per priced line (core/products.py) for a receipt of which `off` minor units of the
-        payable lines were not paid in money (points, discounts), at `tier` (the tier held when buying)."""
+    def earn(self, mechanics: Mechanics, tier: Tier, pricing: Pricing, paid: Sequence[Fraction]) -> tuple[int, ...]:
+        """Points per priced line (core/products.py) for a receipt of which each line's money `paid` (not
+        paid with points, an offer or a discount; kinds/earning.money_paid), at `tier` (the tier held when
+        buying)."""
         ...
 
     def discount(self, mechanics: Mechanics, tier: Tier, pricing: Pricing) -> int:

@@ -3,6 +3,8 @@ receipt (lines a product rule excludes get none), rounded down to whole minor un
 money paid after the discount."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from chalicelib.core.kinds.base import Phrase
@@ -17,7 +19,7 @@ class Discount:
     name = "discount"
     spends_points = False
 
-    def earn(self, mechanics: Mechanics, tier: Tier, pricing: Pricing, off: int) -> tuple[int, ...]:
+    def earn(self, mechanics: Mechanics, tier: Tier, pricing: Pricing, paid: Sequence[Fraction]) -> tuple[int, ...]:
         return tuple(0 for _ in pricing.lines)
 
     def discount(self, mechanics: Mechanics, tier: Tier, pricing: Pricing) -> int:

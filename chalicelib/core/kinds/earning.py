@@ -23,17 +23,21 @@ def spread(exact: Sequence[Fraction]) -> tuple[int, ...]:
     return tuple(floors)
 
 
-def money_paid(pricing: Pricing, off: int) -> tuple[Fraction, ...]:
-    """Each line's money paid in money when `off` minor units of the payable lines were paid otherwise
-    (points, a discount): taken from the payable lines pro rata; excluded lines are paid in full."""
-    payable = pricing.payable
-    return tuple(Fraction(line.net) if not line.payable or not payable
-                 else Fraction(line.net * (payable - min(off, payable)), payable) for line in pricing.lines)
+def money_paid(pricing: Pricing, off: int, offer_off: Sequence[int] = ()) -> tuple[Fraction, ...]:
+    """Each line's money paid in money: its share less what an offer took off that very line (`offer_off`,
+    per priced line: a free item is off its own line, a percentage off the lines it covers), then less
+    `off` minor units paid otherwise (points, a discount card), taken pro rata from what the offer left of
+    the payable lines. Excluded lines are paid in full."""
+    taken = tuple(offer_off) or (0,) * len(pricing.lines)
+    left = [max(0, line.net - own) if line.payable else 0 for line, own in zip(pricing.lines, taken, strict=True)]
+    payable = sum(left)
+    rest = payable - min(off, payable)
+    return tuple(Fraction(line.net) if not line.payable else Fraction(own * rest, payable) if payable else Fraction(0)
+                 for line, own in zip(pricing.lines, left, strict=True))
 
 
-def points_earned(pricing: Pricing, off: int, point_value: int) -> tuple[int, ...]:
-    """Points per line at each line's rate of its money paid, rounded down once for the receipt."""
-    paid = money_paid(pricing, off)
+def points_earned(pricing: Pricing, paid: Sequence[Fraction], point_value: int) -> tuple[int, ...]:
+    """Points per line at each line's rate of its money `paid`, rounded down once for the receipt."""
     return spread([money * line.rate / (WHOLE * point_value) for money, line in zip(paid, pricing.lines, strict=True)])
 
 

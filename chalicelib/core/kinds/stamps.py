@@ -2,6 +2,8 @@
 card of `per_reward` stamps is a reward the POS redeems with `rewards`. Points never pay a receipt."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from chalicelib.core import stamps as stamp_rules
@@ -16,11 +18,10 @@ class Stamps:
     name = "stamps"
     spends_points = False
 
-    def earn(self, mechanics: Mechanics, tier: Tier, pricing: Pricing, off: int) -> tuple[int, ...]:
+    def earn(self, mechanics: Mechanics, tier: Tier, pricing: Pricing, paid: Sequence[Fraction]) -> tuple[int, ...]:
         rules = mechanics.stamps
         if rules is None:  # validation requires them; a program saved otherwise earns nothing
             return tuple(0 for _ in pricing.lines)
-        paid = sum(line.net for line in pricing.lines) - off
         return stamp_rules.earned(rules, pricing, paid)
 
     def discount(self, mechanics: Mechanics, tier: Tier, pricing: Pricing) -> int:
