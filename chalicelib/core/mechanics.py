@@ -5,7 +5,7 @@ gives the JSON back in the same shape. Percentages are sent as numbers with up t
 ("earn_percent": 5.5) and kept as basis points (550) so no float reaches money arithmetic.
 """
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.core import actions as action_rules
@@ -101,6 +101,8 @@ def parse(data: object, base: Mechanics | None = None, *, stored: bool = False) 
     cur = base or Mechanics()
     p = "mechanics"
     kind = v.read_str(data, "kind", prefix=p, choices=KINDS, default=cur.kind)
+    if _UNITS[kind] != _UNITS[cur.kind]:
+        cur = _without_bonuses(cur)
     point_value = v.read_int(data, "point_value", prefix=p, minimum=1, maximum=100_000, default=cur.point_value)
     tiers = _parse_tiers(data["tiers"], kind) if "tiers" in data else cur.tiers
     stamps = _stamps(data, kind, cur)
@@ -184,6 +186,17 @@ def parse(data: object, base: Mechanics | None = None, *, stored: bool = False) 
     if not stored:
         _no_points_bonuses(data, parsed)
     return parsed
+
+
+# What a program's bonuses are counted in, by kind: changing to a kind of other units drops the bonuses
+# the request does not restate (a welcome bonus of 100 points is not 100 stamps, 11 free coffees).
+_UNITS = {"points": "points", "cashback": "points", "stamps": "stamps", "discount": None}
+
+
+def _without_bonuses(m: Mechanics) -> Mechanics:
+    """`m` with no welcome, referral, birthday, win-back or action bonus (a change of kind's units)."""
+    return replace(m, welcome_bonus=0, referrer_bonus=0, referred_bonus=0, birthday_bonus=0, winback_bonus=0,
+                   actions=action_rules.ActionBonuses())
 
 
 def _no_points_bonuses(data: dict[str, Any], parsed: Mechanics) -> None:

@@ -196,3 +196,22 @@ def test_a_discount_program_refuses_bonuses_in_points_it_could_never_spend(extra
     saved_before = mech.to_dict(replace(mech.parse(club), welcome_bonus=100))  # saved before this was refused:
     assert mech.from_stored(saved_before).welcome_bonus == 100  # still read (a receipt never fails on it)
     assert mech.parse({"tier_window_days": 30}, mech.from_stored(saved_before)).tier_window_days == 30
+
+
+def test_a_change_of_kind_to_other_units_drops_the_bonuses_it_does_not_restate():
+    """A points program's welcome bonus of 100 is not 100 stamps (eleven free coffees): turning the program
+    into a stamp card or a discount card drops the bonuses counted in points, unless the same change sets
+    them; points and cashback count in the same points and keep them."""
+    points = mech.parse({"welcome_bonus": 100, "referral": {"referrer_bonus": 50, "referred_bonus": 20},
+                              "birthday": {"bonus": 300}, "winback": {"after_days": 60, "bonus": 150},
+                              "actions": {"first_purchase": 25}})
+    card = {"kind": "stamps", "stamps": {"per_reward": 9, "reward": "A free coffee"}}
+    stamped = mech.parse(card, base=points)
+    assert (stamped.welcome_bonus, stamped.referrer_bonus, stamped.referred_bonus, stamped.birthday_bonus,
+            stamped.winback_bonus, stamped.actions.first_purchase) == (0, 0, 0, 0, 0, 0)
+    assert stamped.winback_after_days == 60  # when to send a win-back offer is not an amount
+    assert mech.parse({**card, "welcome_bonus": 1}, base=points).welcome_bonus == 1
+    discount = mech.parse({"kind": "discount", "tiers": [{"id": "base", "name": "Base", "threshold": 0,
+                                                                "discount_percent": 5}]}, base=points)
+    assert discount.welcome_bonus == 0 and discount.birthday_bonus == 0
+    assert mech.parse({"kind": "cashback"}, base=points).welcome_bonus == 100
