@@ -30,7 +30,7 @@ class Stamps:
     def earn_phrase(self, mechanics: Mechanics, tier: Tier) -> Phrase:
         rules = mechanics.stamps or stamp_rules.StampRules()
         key = "rules_earn_stamps" if rules.per == "receipt" else "rules_earn_stamps_item"
-        return Phrase(key, {"per_reward": rules.per_reward, "reward": rules.reward_name()})
+        return Phrase(key, {"per_reward": rules.per_reward, "reward": rules.reward})  # picked in the reader's language
 
 
 STAMPS = Stamps()
