@@ -105,9 +105,10 @@ class _Book:
         if amount or owed is not None and note:  # a refund taking nothing still tells what it left owed
             self.entries.append(Entry(kind, amount, balance, source, note))
 
-    def add_lot(self, kind: str, lot: Lot) -> None:
-        """Points received: owed points are settled from them first (an entry of their own)."""
-        self.record(kind, lot.points, [*self.state.lots, lot], source=lot.source)
+    def add_lot(self, kind: str, lot: Lot, note: str | None = None) -> None:
+        """Points received: owed points are settled from them first (an entry of their own). `note`: why,
+        when the kind and source do not say it (the challenge a bonus is for)."""
+        self.record(kind, lot.points, [*self.state.lots, lot], source=lot.source, note=note)
         settle = min(self.state.owed, lot.points)
         if settle:
             lots = [replace(item, remaining=item.remaining - settle) if item.lot_id == lot.lot_id else item
@@ -347,7 +348,10 @@ def _check_rewards(mechanics: Mechanics, state: CardState, rewards: int, day: st
         raise RuleViolation("Only a stamp card has rewards to redeem.", code="rewards_not_allowed", field="rewards")
     held = rewards_available(mechanics, state, day)
     if rewards > held:
-        raise RuleViolation(f"The card holds {held} full stamp cards.", code="rewards_not_available",
+        waiting = max(0, lot_rules.balance(lot for lot in state.lots if not _expired(lot, day))
+                      - lot_rules.available([lot for lot in state.lots if not _expired(lot, day)], day))
+        later = f"; {waiting} of its stamps can be used after their waiting days" if waiting else ""
+        raise RuleViolation(f"The card holds {held} full stamp cards{later}.", code="rewards_not_available",
                             field="rewards")
     return rewards * mechanics.stamps.per_reward
 
@@ -360,7 +364,8 @@ def _rewards(book: _Book, mechanics: Mechanics, step: challenge_rules.Step, held
     for index, reward in enumerate(step.rewards):
         if reward.points:
             book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}c{index}", source="challenge",
-                                                   points=reward.points, today=today, ref=reward.challenge))
+                                                   points=reward.points, today=today, ref=reward.challenge),
+                         note=f"challenge {reward.challenge}" + (" streak" if reward.streak else ""))
             bonuses.append({"source": "challenge", "id": reward.challenge, "points": reward.points,
                             **({"streak": True} if reward.streak else {})})
         if reward.offer:
@@ -371,7 +376,7 @@ def _rewards(book: _Book, mechanics: Mechanics, step: challenge_rules.Step, held
     if not book.state.receipts and mechanics.actions.first_purchase:
         book.add_lot("bonus", lot_rules.accrue(mechanics, lot_id=f"{lot_id}f", source="action",
                                                points=mechanics.actions.first_purchase, today=today,
-                                               ref="first_purchase"))
+                                               ref="first_purchase"), note="first purchase")
         bonuses.append({"source": "action", "id": "first_purchase", "points": mechanics.actions.first_purchase})
     return held, bonuses
 
