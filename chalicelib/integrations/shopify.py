@@ -63,6 +63,9 @@ class Shopify:
         phone = customer.get("phone") or order.get("phone") or billing.get("phone")
         data: dict[str, Any] = {"receipt_id": f"shopify:{order_id}", "total": total, "currency": currency,
                                 "card": webhooks.card_of(program, number=_card_number(order), phone=phone)}
+        lines = _lines(order, currency)
+        if lines:
+            data["lines"] = lines
         moment = webhooks.created_at(webhooks.parse_time(order.get("processed_at") or order.get("created_at")), now)
         if moment:
             data["created_at"] = moment
@@ -88,6 +91,30 @@ def _id(body: dict[str, Any], name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit() or len(str(value)) > 20:
         raise InvalidInput(f"'{name}' must be Shopify's numeric id.", code="invalid_value", field=name)
     return str(value)
+
+
+def _lines(order: dict[str, Any], currency: str) -> list[dict[str, Any]]:
+    """The order's `line_items` as receipt lines: SKU `sku` (else the variant id), `title`/`name`, `quantity`,
+    and `price` × quantity less the line's `discount_allocations` (its share of every discount, the order's
+    too), else less `total_discount`: what the customer paid for the line. Shopify's line carries no product
+    type, so no category. A malformed line is 400 naming it (as a malformed `total_price` is)."""
+    lines = []
+    for index, raw in enumerate(webhooks.line_items(order, "line_items")):
+        p = f"line_items[{index}]"
+        item = v.require_object(raw, p)
+        qty = webhooks.quantity(item.get("quantity"), f"{p}.quantity")
+        unit = webhooks.minor_units(item.get("price"), currency, f"{p}.price")
+        allocations = item.get("discount_allocations")
+        if isinstance(allocations, list) and allocations:
+            discount = sum(webhooks.minor_units(v.require_object(allocation, f"{p}.discount_allocations").get("amount"),
+                                                currency, f"{p}.discount_allocations.amount")
+                           for allocation in allocations[:100])
+        else:
+            discount = webhooks.minor_units(item.get("total_discount") or "0", currency, f"{p}.total_discount")
+        amount = max(0, round(unit * qty) - discount)
+        lines.append(webhooks.line(item.get("sku"), item.get("title") or item.get("name"), qty, amount,
+                                   sku_fallback=item.get("variant_id")))
+    return lines
 
 
 def _card_number(order: dict[str, Any]) -> str | None:

@@ -19,9 +19,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib import log
+from chalicelib.commands.pos import MAX_LINES, MAX_QTY
 from chalicelib.config import settings
 from chalicelib.core import card_number
 from chalicelib.core import phone as phones
+from chalicelib.core import validation as v
 from chalicelib.errors import AppError, InvalidInput, Unauthorized
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Program
@@ -30,6 +32,7 @@ from chalicelib.store.records import Program
 ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
                           "VND", "VUV", "XAF", "XOF", "XPF"})
 THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+MAX_SKU, MAX_NAME = 64, 200  # what a receipt's line may say (commands/pos.py `_lines`)
 _AMOUNT = re.compile(r"\d{1,13}(?:\.\d{1,3})?")
 _CARD_IN_TEXT = re.compile(r"(?<!\d)(\d[\d -]{10,18}\d)(?!\d)")
 
@@ -132,6 +135,41 @@ def minor_units(amount: object, currency: str, field: str) -> int:
     if value != value.to_integral_value():
         raise InvalidInput(f"'{field}' has more decimals than {currency} has.", code="invalid_amount", field=field)
     return int(value)
+
+
+def quantity(raw: object, field: str) -> int | float:
+    """A line's quantity as a provider writes it (a JSON number, Square's decimal string): a count, or a
+    weight, within the receipt's 0..MAX_QTY; anything else is 400 naming the line's field."""
+    text = str(raw) if isinstance(raw, (str, int, float, Decimal)) and not isinstance(raw, bool) else ""
+    try:
+        value = Decimal(text) if len(text) <= 20 else Decimal("NaN")
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0 or value > MAX_QTY:
+        raise InvalidInput(f"'{field}' must be a quantity from 0 to {MAX_QTY}.", code="invalid_value", field=field)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def line_items(holder: dict[str, Any], name: str) -> list[Any]:
+    """A payload's list of lines, at most a receipt's MAX_LINES (more is 400 too_many naming the field)."""
+    return v.read_list(holder, name, max_items=MAX_LINES)
+
+
+def line(sku: object, name: object, qty: int | float, amount: int, *, sku_fallback: object = None) -> dict[str, Any]:
+    """One of a receipt's `lines` in the shape `/pos/receipts` reads (commands/pos.py `_lines`), from what a
+    provider sent: the SKU when it is a non-empty string of at most 64 characters (else `sku_fallback`, else
+    none: a longer code would be cut into another product's), the name cut to 200 characters. The amount
+    is minor units, what the customer paid for the line; the caller checks it."""
+    def text(value: object, limit: int) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return value.strip()[:limit] or None if isinstance(value, str) else None
+
+    code = text(sku, 1000)
+    if code is None or len(code) > MAX_SKU:
+        code = text(sku_fallback, 1000)
+        code = code if code is not None and len(code) <= MAX_SKU else None
+    return {"sku": code, "name": text(name, MAX_NAME), "qty": qty, "amount": amount}
 
 
 def card_number_in(text: object) -> str | None:
