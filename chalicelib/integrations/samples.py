@@ -1,6 +1,8 @@
 """Realistic sample events, signed as each platform signs them, for `cli send-webhook` (trying an integration
 against the local stack before connecting the real shop). Shapes follow the platforms' documented examples,
-trimmed to what the providers here read (square.py, shopify.py, tilda.py)."""
+trimmed to what the providers here read (square.py, shopify.py, tilda.py). Shopify's order carries a line
+(a Latte, SKU `LATTE`) so that product rules and stamp cards can be tried; Square's payment carries none
+(a payment names its order, whose lines only the Orders API answers)."""
 from __future__ import annotations
 
 import json
@@ -49,7 +51,11 @@ def shopify(kind: str, secret: str, *, order_id: int, amount: str, currency: str
         payload = {"id": order_id, "currency": currency, "total_price": amount, "created_at": now,
                    "processed_at": now, "financial_status": "paid", "phone": phone,
                    "note_attributes": [{"name": "card", "value": card}] if card else [],
-                   "customer": {"id": 115310627314723954, "phone": phone}}
+                   "customer": {"id": 115310627314723954, "phone": phone},
+                   # the sale's one line (shopify.py reads sku, title, quantity, price, discount_allocations)
+                   "line_items": [{"id": 866550311766439020, "variant_id": 39072856, "product_id": 632910392,
+                                   "sku": "LATTE", "title": "Latte", "name": "Latte", "quantity": 1, "price": amount,
+                                   "total_discount": "0.00", "discount_allocations": []}]}
     body = json.dumps(payload).encode()
     return {"Content-Type": "application/json", "X-Shopify-Topic": topic,
             "X-Shopify-Hmac-Sha256": webhooks.hmac_base64(secret.encode(), body),

@@ -115,5 +115,6 @@ def test_the_cli_senders_events_are_accepted(client, program, shop):
     enroll(client, phone="+79161234567")
     headers, raw = samples.shopify("receipt", SHOPIFY_SECRET, order_id=42, amount="100.00", currency="RUB", card=None,
                                    phone="+79161234567")
+    assert json.loads(raw)["line_items"][0]["sku"] == "LATTE"  # lines to try product rules and stamps with
     path = shop["webhook_url"].removeprefix("https://loyalty.test")
     assert body(client.http.post(path, headers=headers, body=raw))["earned"] == 5
