@@ -10,7 +10,8 @@ Assumed (not in the documentation): that `data.type` is `SELL` for a sale (`PAYB
 names no sale, so it cannot be matched to a receipt and is answered 200 and ignored); that a card number
 arrives in `data.extras` (`card`) when a till app puts it there (the cloud has no customer field); that the
 cloud posts to this URL as is (`/integrations/evotor/events?program=<id>`) and that one request carries one
-receipt (an array of more is 400, to be retried one by one). Tried against no real Evotor cloud."""
+receipt (an array of more is 400, to be retried one by one); the item fields `_lines` reads. Tried against
+no real Evotor cloud."""
 from __future__ import annotations
 
 from datetime import UTC, datetime

@@ -11,7 +11,8 @@ minor units by the currency's decimals exactly (Decimal, never a float). The sal
 gives no money back and changes no points). Ids: `shopify:<order id>`, `shopify:r<refund id>`, so every
 retry of a delivery and every later topic about the same order are one receipt. The customer: a card
 number in the order's note attributes (`card`, `loyalty_card`, `карта`) or note, else the phone
-(`customer.phone`, the order's `phone`, the billing address's phone)."""
+(`customer.phone`, the order's `phone`, the billing address's phone). The order's `line_items` become the
+receipt's lines (`_lines`), so that product rules and per-item stamps apply."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -11,7 +11,9 @@ as it is. The sale is `total_money` (amount and tip), so that a refund of a tip 
 Ids: the receipt is `square:<payment id>` and a refund `square:<refund id>`: Square sends several
 `payment.updated` events for one payment (approved, then completed, then card details), and all of them
 are one receipt. The customer's card: a card number typed in the payment's `reference_id` or `note`;
-a payment carries no phone (its `customer_id` is Square's, which we do not call back for)."""
+a payment carries no phone (its `customer_id` is Square's, which we do not call back for). Nor lines: a
+payment names its `order_id`, and the order's `line_items` only Square's Orders API answers, so a Square
+sale is a receipt of its total (product rules and per-item stamps see no lines)."""
 from __future__ import annotations
 
 from datetime import datetime
