@@ -134,6 +134,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         # stands after "штампов:" so that its word needs no agreement with the number
         "rules_earn_stamps": "Штамп за каждую покупку. Штампов для награды: {per_reward}. Награда: {reward}.",
         "rules_earn_stamps_item": "Штамп за каждый товар. Штампов для награды: {per_reward}. Награда: {reward}.",
+        "rules_earn_stamps_listed": "Штамп за каждый товар, участвующий в программе. Штампов для награды: "
+                                    "{per_reward}. Награда: {reward}.",
         "rules_earn_discount": "Скидка {discount}% на каждую покупку.",
         # surveys after a purchase (issue 16, part "surveys": usecases/surveys.py, templates/survey.html)
         "survey_nps_question": "Насколько вероятно, что вы порекомендуете «{program}» друзьям и знакомым?",
@@ -255,6 +257,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         # card is 2 stamps or more, so "stamps" always agrees
         "rules_earn_stamps": "A stamp for every purchase. Collect {per_reward} stamps for a reward: {reward}.",
         "rules_earn_stamps_item": "A stamp for every item. Collect {per_reward} stamps for a reward: {reward}.",
+        "rules_earn_stamps_listed": "A stamp for every participating item. Collect {per_reward} stamps for a "
+                                    "reward: {reward}.",
         "rules_earn_discount": "A {discount}% discount on every purchase.",
         # surveys after a purchase (issue 16, part "surveys": usecases/surveys.py, templates/survey.html)
         "survey_nps_question": "How likely are you to recommend {program} to a friend?",
@@ -280,9 +284,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "ru": {"points": ("балл", "балла", "баллов"), "days": ("день", "дня", "дней"),
            "expire": ("сгорит", "сгорят", "сгорят"),
-           "stamps_of": ("штампа", "штампов", "штампов")},  # part H5: "6 из 9 штампов" (genitive after "из")
+           "stamps_of": ("штампа", "штампов", "штампов"),  # part H5: "6 из 9 штампов" (genitive after "из")
+           "stamps": ("штамп", "штампа", "штампов")},
     "en": {"points": ("point", "points"), "days": ("day", "days"), "expire": ("expires", "expire"),
-           "stamps_of": ("stamp", "stamps")},  # part H5: "6 of 9 stamps"
+           "stamps_of": ("stamp", "stamps"),  # part H5: "6 of 9 stamps"
+           "stamps": ("stamp", "stamps")},
 }
 _TEENS = range(11, 15)  # Russian 11–14 take the "many" form whatever their last digit
 _FEW = range(2, 5)
@@ -369,10 +375,12 @@ def day_text(day: date, lang: str, today: date | None = None) -> str:
     return said if today is not None and day.year == today.year else f"{said} {day.year}"
 
 
-def expiry_line(points: int, day: date, lang: str, today: date | None = None) -> str:
-    """The card page's expiry fact: "120 баллов сгорят 31 декабря", "1 point expires on 31 December"."""
+def expiry_line(points: int, day: date, lang: str, today: date | None = None, unit: str = "points") -> str:
+    """The card page's expiry fact: "120 баллов сгорят 31 декабря", "1 point expires on 31 December";
+    `unit` "stamps" for a stamp card ("3 штампа сгорят…")."""
     lang = language(lang)
     words = {name: plural(points, forms, lang) for name, forms in WORDS[lang].items()}
+    words["points"] = words[unit]
     return text("expiry_line", lang, count=points, **words, day=day_text(day, lang, today))
 
 

@@ -62,8 +62,11 @@ def test_settings_round_trip_and_a_stamp_card_is_dropped_with_its_kind():
 
 
 def test_the_rules_say_how_a_stamp_or_a_discount_is_earned():
-    assert texts.rules(CAFE, "base", "en")[0] == ("A stamp for every item. Collect 9 stamps for a reward: "
-                                                  "A free coffee.")  # the reward named in the reader's language
+    # coffee only: "every item" would promise a stamp for cigarettes; the reward in the reader's language
+    assert texts.rules(CAFE, "base", "en")[0] == ("A stamp for every participating item. Collect 9 stamps for a "
+                                                  "reward: A free coffee.")
+    everything = mech.parse({"stamps": {"per_reward": 9, "per": "item", "reward": "Coffee"}}, CAFE)
+    assert texts.rules(everything, "base", "en")[0].startswith("A stamp for every item.")
     assert texts.rules(CLUB, "gold", "ru")[0] == "Скидка 10% на каждую покупку."
     per_receipt = mech.parse({"stamps": {"per_reward": 6, "per": "receipt", "reward": "Пончик"}}, CAFE)
     assert texts.rules(per_receipt, None, "ru")[0] == ("Штамп за каждую покупку. Штампов для награды: 6. "

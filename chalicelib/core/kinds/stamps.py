@@ -29,7 +29,9 @@ class Stamps:
 
     def earn_phrase(self, mechanics: Mechanics, tier: Tier) -> Phrase:
         rules = mechanics.stamps or stamp_rules.StampRules()
-        key = "rules_earn_stamps" if rules.per == "receipt" else "rules_earn_stamps_item"
+        listed = rules.skus or rules.categories  # some products only: "every item" would promise too much
+        key = ("rules_earn_stamps" if rules.per == "receipt" else
+               "rules_earn_stamps_listed" if listed else "rules_earn_stamps_item")
         return Phrase(key, {"per_reward": rules.per_reward, "reward": rules.reward})  # picked in the reader's language
 
 

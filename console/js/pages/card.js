@@ -32,6 +32,7 @@
       'card.block_confirm': 'Заблокировать карту? Клиент не сможет копить и тратить баллы, пока вы её не разблокируете.',
       'card.blocked_done': 'Карта заблокирована.', 'card.unblocked_done': 'Карта снова действует.',
       'card.ledger': 'История баллов', 'card.ledger_empty': 'Операций пока не было.',
+      'card.ledger_stamps': 'История штампов', 'card.points_stamps': 'Штампы',
       'card.when': 'Когда', 'card.what': 'Операция', 'card.points': 'Баллы', 'card.after': 'Баланс после',
       'card.why': 'Причина',
       'card.kind_earn': 'Начисление за покупку', 'card.kind_redeem': 'Оплата баллами', 'card.kind_bonus': 'Бонус',
@@ -70,6 +71,7 @@
       'card.block_confirm': 'Block this card? The customer cannot earn or spend points until you unblock it.',
       'card.blocked_done': 'The card is blocked.', 'card.unblocked_done': 'The card is active again.',
       'card.ledger': 'Points history', 'card.ledger_empty': 'No operations yet.',
+      'card.ledger_stamps': 'Stamps history', 'card.points_stamps': 'Stamps',
       'card.when': 'When', 'card.what': 'Operation', 'card.points': 'Points', 'card.after': 'Balance after',
       'card.why': 'Reason',
       'card.kind_earn': 'Earned on a purchase', 'card.kind_redeem': 'Paid with points', 'card.kind_bonus': 'Bonus',
@@ -133,12 +135,13 @@
     return next;
   }
 
-  function ledgerTable(section, card) {
+  function ledgerTable(section, card, stampCard) {
+    var title = t(stampCard ? 'card.ledger_stamps' : 'card.ledger');
     var body = h('tbody');
-    var table = LC.ops.scroller(t('card.ledger'), h('table', {'class': 'card-ledger'},
-      h('caption', {'class': 'visually-hidden'}, t('card.ledger')),
+    var table = LC.ops.scroller(title, h('table', {'class': 'card-ledger'},
+      h('caption', {'class': 'visually-hidden'}, title),
       h('thead', null, h('tr', null, h('th', {scope: 'col'}, t('card.when')), h('th', {scope: 'col'}, t('card.what')),
-        h('th', {scope: 'col', 'class': 'num'}, t('card.points')), h('th', {scope: 'col', 'class': 'num'}, t('card.after')),
+        h('th', {scope: 'col', 'class': 'num'}, t(stampCard ? 'card.points_stamps' : 'card.points')), h('th', {scope: 'col', 'class': 'num'}, t('card.after')),
         h('th', {scope: 'col'}, t('card.why')))),
       body));
     section.appendChild(table);
@@ -188,10 +191,15 @@
       var per = m.stamps.per_reward;
       // A full card shows "9 / 9" until its reward is taken (as the card page and the pass do); rewards are
       // counted from the stamps that can be spent now (a stamp waiting its pending days is not yet one).
-      var filled = card.balance % per || (card.balance >= per ? per : 0);
-      var spendable = card.available !== undefined && card.available !== null ? card.available : card.balance;
+      // The same rule as the customer's card page (core/card_faces.stamp_card): rewards are the full cards
+      // the till would redeem now, the rest fills the card being filled, at most a full one.
+      var held = Math.max(0, card.balance);
+      var spendable = card.available !== undefined && card.available !== null ? card.available : held;
+      var rewards = Math.min(Math.floor(held / per), Math.floor(spendable / per));
+      var left = held - rewards * per;
+      var filled = left ? Math.min(per, left) : (rewards ? per : 0);
       return {balance: t('card.stamps', {n: LC.number(filled), of: LC.number(per)}), unit: stamps, stampCard: true,
-              rows: [['card.rewards', LC.number(Math.floor(spendable / per))], ['card.stamps_held', stamps(card.balance)]]};
+              rows: [['card.rewards', LC.number(rewards)], ['card.stamps_held', stamps(held)]]};
     }
     if (m.kind === 'discount') {
       var tier = (m.tiers || []).filter(function (x) { return x.id === card.tier; })[0] || (m.tiers || [])[0];
@@ -325,9 +333,10 @@
         LC.challengesOnCard(challenges, card.challenges, program);
       }
 
-      var ledger = section('card.ledger');
+      var stamped = !!kindFacts(program, card).stampCard;
+      var ledger = section(stamped ? 'card.ledger_stamps' : 'card.ledger');
       main.appendChild(ledger);
-      loadLedger = ledgerTable(ledger, card);
+      loadLedger = ledgerTable(ledger, card, stamped);
       var messages = section('card.messages');
       main.appendChild(messages);
       var loadMessages = messageList(messages, card);

@@ -12,7 +12,7 @@
   LC.texts({
     ru: {
       'challenges.title': 'Задания',
-      'challenges.intro': 'Цели, которые клиент выполняет покупками: «3 визита за 14 дней — +300 баллов». Прогресс виден на карте клиента.',
+      'challenges.intro': 'Цели, которые клиент выполняет покупками: «3 визита за 14 дней — десерт в подарок». Прогресс виден на карте клиента.',
       'challenges.item': 'Задание {n}', 'challenges.id': 'Код задания', 'challenges.id_hint': 'Строчные латинские буквы, цифры, «-» и «_», без пробелов: three-visits.',
       'challenges.name_ru': 'Название по-русски', 'challenges.name_en': 'Название по-английски',
       'challenges.goal': 'Цель', 'challenges.goal_visits': 'Число визитов', 'challenges.goal_spend': 'Сумма покупок',
@@ -35,7 +35,7 @@
     },
     en: {
       'challenges.title': 'Challenges',
-      'challenges.intro': 'Goals a customer reaches by buying: “3 visits in 14 days: +300 points”. Progress shows on the customer’s card.',
+      'challenges.intro': 'Goals a customer reaches by buying: “3 visits in 14 days: a free dessert”. Progress shows on the customer’s card.',
       'challenges.item': 'Challenge {n}', 'challenges.id': 'Challenge code', 'challenges.id_hint': 'Small Latin letters, digits, - and _, no spaces: three-visits.',
       'challenges.name_ru': 'Name in Russian', 'challenges.name_en': 'Name in English',
       'challenges.goal': 'Goal', 'challenges.goal_visits': 'Number of visits', 'challenges.goal_spend': 'Money spent',
