@@ -122,8 +122,8 @@ def poster(slug: str) -> Response:
     link = f"{settings().public_base_url}/join/{program.slug}"
     mechanics = mech.from_stored(program.mechanics)
     html = render_text("console_poster.html", locale, program_name=program.name, brand=program.branding or {},
-                       welcome_bonus=mechanics.welcome_bonus, link=link, qr=pages.qr_svg(link), size=size,
-                       version=console_assets.build().version)
+                       welcome_bonus=mechanics.welcome_bonus, unit=mechanics.unit, link=link, qr=pages.qr_svg(link),
+                       size=size, version=console_assets.build().version)
     headers = _headers("text/html; charset=utf-8", "public, max-age=300", **{"Content-Language": locale})
     return Response(body=html, status_code=200, headers=headers)
 

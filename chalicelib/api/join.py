@@ -60,7 +60,8 @@ def _join_page(program: Program, locale: str, status: int = 200, *,  # noqa: PLR
     page = pages.render("join.html", locale, status, program_name=program.name, brand=program.branding,
                         action=f"/join/{program.slug}", recover_action=f"/join/{program.slug}/recover",
                         values=values or {}, errors=errors, field_errors=field_errors,
-                        welcome_bonus=mechanics.welcome_bonus, code_sent=code_sent, recover_sent=recover_sent)
+                        welcome_bonus=mechanics.welcome_bonus, unit=mechanics.unit, code_sent=code_sent,
+                        recover_sent=recover_sent)
     if error is not None:
         page.headers.update(getattr(error, "headers", None) or {})
     return page
@@ -209,17 +210,17 @@ def card_page(card_id: str) -> Response:
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"],
         wallets=pages.wallets_for(request.headers.get("user-agent")),
         telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None,
-        saved=_profile_saved(request, locale))
+        saved=_profile_saved(request, locale, mech.from_stored(program.mechanics).unit))
 
 
-def _profile_saved(request: Request, locale: str) -> str | None:
+def _profile_saved(request: Request, locale: str, unit: str) -> str | None:
     """What the card page says after the profile form sent the customer back (api/profile.py adds
     `profile=saved`, and `bonus=N` when saving it gave the bonus)."""
     if query(request, "profile") != "saved":
         return None
     bonus = query(request, "bonus") or ""
     if re.fullmatch(r"[1-9][0-9]{0,7}", bonus):
-        return texts.text("profile_saved_bonus", locale, bonus=texts.count(int(bonus), "points", locale))
+        return texts.text("profile_saved_bonus", locale, bonus=texts.count(int(bonus), unit, locale))
     return texts.text("profile_saved", locale)
 
 

@@ -57,11 +57,12 @@ def _page(card: Card, program: Program, locale: str, status: int = 200, *,
         if fault.field:
             field_errors.setdefault(fault.field, fault.message)
     shown = values if values is not None else {"email": card.email, "birthday": card.birthday}
+    mechanics = mech.from_stored(program.mechanics)
     page = pages.render("profile.html", locale, status, program_name=program.name, brand=program.branding,
                         access_key=card.access_key, action=f"/c/{card.card_id}/profile?k={card.access_key}",
                         card_url=card_views.links(card)["card_url"], values=shown, errors=errors,
                         field_errors=field_errors, birthday_locked=bool(card.birthday),
-                        bonus=mech.from_stored(program.mechanics).actions.profile_completed,
+                        bonus=mechanics.actions.profile_completed, unit=mechanics.unit,
                         rewarded=bool(card.email and card.birthday))
     if error is not None:
         page.headers.update(getattr(error, "headers", None) or {})

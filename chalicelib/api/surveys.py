@@ -16,6 +16,7 @@ from chalicelib.api import pages
 from chalicelib.api.http import FORM, api, form_body, json_response, locale_of
 from chalicelib.api.join import client_address
 from chalicelib.commands import queries
+from chalicelib.core import mechanics as mech
 from chalicelib.core import surveys as survey_rules
 from chalicelib.core import texts
 from chalicelib.errors import AppError, Conflict, InvalidInput, NotFound
@@ -89,7 +90,8 @@ def _thanks_page(survey: survey_cases.OpenSurvey, token: str, bonus: int = 0, st
                  error: str | None = None) -> Response:
     return pages.render("survey.html", _locale(survey), status, brand=survey.program.branding,
                         program_name=survey.program.name, step="thanks", bonus=bonus, action=_action(token),
-                        comment_max=survey_rules.COMMENT_MAX, error=error)
+                        comment_max=survey_rules.COMMENT_MAX, error=error,
+                        unit=mech.from_stored(survey.program.mechanics).unit)
 
 
 @bp.route("/survey/{token}", methods=["GET"])

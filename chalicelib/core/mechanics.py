@@ -81,6 +81,11 @@ class Mechanics:
                 return tier
         return self.tiers[0]
 
+    @property
+    def unit(self) -> str:
+        """What the card's balance and bonuses are counted in, as texts.WORDS names it: stamps or points."""
+        return "stamps" if self.kind == "stamps" else "points"
+
     def lifetime_for(self, source: str) -> int | None:
         return self.lifetime_by_source.get(source, self.lifetime_days)
 

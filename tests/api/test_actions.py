@@ -203,3 +203,21 @@ def test_without_a_bonus_in_the_program_the_profile_is_saved_all_the_same(client
     card = enroll(client)
     answer = body(_post_json(client, _profile_path(card), {"email": "anna@example.com", "birthday": "1990-05-17"}))
     assert answer["complete"] and answer["bonus"] is None
+
+
+def test_a_stamp_cards_pages_count_its_bonuses_in_stamps(client, merchant, program):
+    """On a stamp card every bonus is stamps: the join page, the profile page and the card page after the
+    profile say "stamps", not "points"."""
+    _set_mechanics(client, merchant, program, kind="stamps", welcome_bonus=2, actions={"profile_completed": 1},
+                   tiers=[{"id": "base", "name": "Base", "threshold": 0}],
+                   stamps={"per_reward": 9, "reward": {"ru": "Кофе", "en": "A coffee"}})
+    join = client.http.get("/join/coffee", headers={"Accept-Language": "en"}).body.decode()
+    assert "2 stamps" in join and "2 points" not in join
+    card = enroll(client)
+    path = _profile_path(card)
+    page = client.http.get(path, headers={"Accept-Language": "en"}).body.decode()
+    assert "+1 stamp" in page and "point" not in page
+    saved = _post_form(client, path, {"email": "anna@example.com", "birthday": "1990-05-17", "locale": "en"})
+    location = urlsplit(saved.headers["Location"])
+    back = client.http.get(f"{location.path}?{location.query}", headers={"Accept-Language": "en"}).body.decode()
+    assert "Profile complete: you got 1 stamp." in back
