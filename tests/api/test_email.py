@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
+from chalicelib import rendering
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Message
@@ -169,3 +170,11 @@ def test_an_email_unsubscribed_before_it_leaves_is_not_counted_as_delivered(clie
     campaign = body(client.http.get(f"/admin/programs/{program['id']}/campaigns/{created['id']}",
                                     headers=bearer(merchant)))
     assert campaign["counts"]["delivered"] == 0 and campaign["counts"]["failed"] == 0
+
+
+def test_a_messages_links_are_clickable_in_its_email_and_its_text_adds_no_markup():
+    html = rendering.render_text("email.html", "en", program_name="Cafe", brand={}, card_url="https://c.test/c/1",
+                                 unsubscribe_url="https://c.test/u/1",
+                                 text='Rate us: https://c.test/survey/a.n1?x=1&y=2 <b>"bold"</b>')
+    assert '<a href="https://c.test/survey/a.n1?x=1&amp;y=2">https://c.test/survey/a.n1?x=1&amp;y=2</a>' in html
+    assert "<b>" not in html and "&lt;b&gt;" in html
