@@ -14,6 +14,7 @@ from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 from chalicelib import rendering
 from chalicelib.channels import DeliveryUnknown, Letter, Recipient, Refused
 from chalicelib.config import settings
+from chalicelib.core import texts
 
 CONNECT_TIMEOUT = 3
 READ_TIMEOUT = 10
@@ -63,7 +64,15 @@ class EmailChannel:
         unsubscribe = recipient.unsubscribe_url
         html = rendering.render_text("email.html", locale, program_name=letter.program_name, brand=letter.branding,
                                      text=letter.text, card_url=recipient.card_url, unsubscribe_url=unsubscribe)
-        send(str(recipient.email), letter.program_name, f"{letter.text}\n\n{unsubscribe}", html, unsubscribe)
+        send(str(recipient.email), subject(letter, locale), f"{letter.text}\n\n{unsubscribe}", html, unsubscribe)
 
     def is_permanent(self, error: Exception) -> bool:
         return isinstance(error, Refused)
+
+
+def subject(letter: Letter, locale: str) -> str:
+    """The program's name, and what the message is when the catalogue names its kind ("email_subject_survey")."""
+    key = f"email_subject_{letter.kind}"
+    if key in texts.CATALOGUE[texts.language(locale)]:
+        return texts.text(key, locale, program=letter.program_name)
+    return letter.program_name

@@ -56,6 +56,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "rules_redeem_cap": "Баллами можно оплатить до {cap}% чека.",
         "rules_lifetime": "Баллы сгорают через {days}.",
         "rules_lifetime_stamps": "Штампы сгорают через {days}.",
+        "email_subject_survey": "{program}: как вам у нас?",
+        "email_subject_offer_issued": "{program}: новое предложение для вас",
         "rules_lifetime_purchases": "Баллы за покупки сгорают через {days}.",
         # the Telegram bot ({points}: texts.word(balance, "points", lang))
         "telegram_linked": "Карта «{program}» подключена. Баланс: {balance} {points}.\n"
@@ -184,6 +186,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "rules_redeem_cap": "Points can pay up to {cap}% of a receipt.",
         "rules_lifetime": "Points expire after {days}.",
         "rules_lifetime_stamps": "Stamps expire after {days}.",
+        "email_subject_survey": "{program}: how was your visit?",
+        "email_subject_offer_issued": "{program}: a new offer for you",
         "rules_lifetime_purchases": "Points for purchases expire after {days}.",
         "telegram_linked": "Your {program} card is linked. Balance: {balance} {points}.\n/balance, /qr for the counter",
         "telegram_balance": "{program}: {balance} {points}, {available} available. Tier: {tier}.",

@@ -98,6 +98,9 @@ def create(program: Program, data: dict[str, Any], actor: str, now: datetime) ->
                                field="send_at") from None
         send_at = db.iso(moment)
     chosen = read_channels(data)
+    if mechanics.kind == "discount" and data.get("bonus"):  # its cards hold no points to spend
+        raise InvalidInput("A discount program has no points to spend: give an offer instead of a bonus.",
+                           code="invalid_value", field="bonus")
     offer = v.read_str(data, "offer", max_len=40, pattern=v.ID_PATTERN, strip=False)
     if offer is not None and offer_rules.definition(mechanics, offer) is None:
         raise NotFound("The program has no such offer.", code="offer_not_found", field="offer")

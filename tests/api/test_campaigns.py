@@ -354,3 +354,14 @@ def test_a_large_audience_answers_202_and_the_queue_finishes_it(client, merchant
     assert done["counts"] == {"audience": 5, "processed": 5, "sent": 5, "queued": 0, "skipped": 0, "bonuses": 5,
                               "chunks": 3, "delivered": 5, "failed": 0}
     assert {card_store.get(m["card_id"]).balance for m in members} == {110}
+
+
+def test_a_discount_programs_campaign_gives_offers_not_points(client, merchant, program):
+    """A discount card holds no points to spend: a campaign's bonus would be points nobody can use."""
+    changed = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant), body=json.dumps(
+        {"mechanics": {"kind": "discount", "tiers": [{"id": "base", "name": "Base", "threshold": 0,
+                                                      "discount_percent": 5}]}}))
+    assert changed.status_code == 200, changed.body
+    refused = _create(client, merchant, program, name="Points", texts={"en": "Hi"}, bonus=100)
+    assert refused.status_code == 400 and body(refused)["error"]["field"] == "bonus"
+    assert _create(client, merchant, program, name="Hello", texts={"en": "Hi"}).status_code == 201

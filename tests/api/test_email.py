@@ -6,6 +6,7 @@ from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
 from chalicelib import rendering
+from chalicelib.channels import Letter, email
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import Message
@@ -178,3 +179,9 @@ def test_a_messages_links_are_clickable_in_its_email_and_its_text_adds_no_markup
                                  text='Rate us: https://c.test/survey/a.n1?x=1&y=2 <b>"bold"</b>')
     assert '<a href="https://c.test/survey/a.n1?x=1&amp;y=2">https://c.test/survey/a.n1?x=1&amp;y=2</a>' in html
     assert "<b>" not in html and "&lt;b&gt;" in html
+
+
+def test_an_emails_subject_says_what_it_is_when_the_catalogue_knows_its_kind():
+    assert email.subject(Letter("survey", "…", "Coffee Club"), "en") == "Coffee Club: how was your visit?"
+    assert email.subject(Letter("survey", "…", "Кофейня"), "ru") == "Кофейня: как вам у нас?"
+    assert email.subject(Letter("campaign", "…", "Coffee Club"), "en") == "Coffee Club"
