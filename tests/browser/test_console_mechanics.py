@@ -453,7 +453,7 @@ def test_a_cards_stamps_offers_and_challenges_and_the_survey_results_are_drawn(o
 
     def card(route: Route) -> None:
         answer = route.fetch()
-        view = {**answer.json(), "balance": 15, "challenges": [
+        view = {**answer.json(), "balance": 15, "available": 15, "challenges": [
             {"id": "c1", "name": {"ru": "Три визита"}, "progress": 2, "target": 3, "ends_on": "2026-12-10",
              "completed": 1, "streak": 1}]}
         route.fulfill(response=answer, body=json.dumps(view))

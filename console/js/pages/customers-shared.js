@@ -6,6 +6,8 @@
   LC.texts({
     ru: {'ops.points_one': '{n} балл', 'ops.points_few': '{n} балла', 'ops.points_many': '{n} баллов',
          'ops.points_other': '{n} балла',
+         'ops.stamps_one': '{n} штамп', 'ops.stamps_few': '{n} штампа', 'ops.stamps_many': '{n} штампов',
+         'ops.stamps_other': '{n} штампа',
          // the API's error codes these pages meet, in the console's language (LC.ApiError looks them up)
          'error.insufficient_balance': 'На карте нет столько баллов: баланс не может стать меньше нуля.',
          'error.invalid_amount': 'Укажите число баллов, не ноль.',
@@ -14,6 +16,8 @@
          'error.card_blocked': 'Карта заблокирована.', 'error.invalid_cursor': 'Список устарел: откройте страницу заново.'},
     en: {'ops.points_one': '{n} point', 'ops.points_few': '{n} points', 'ops.points_many': '{n} points',
          'ops.points_other': '{n} points',
+         'ops.stamps_one': '{n} stamp', 'ops.stamps_few': '{n} stamps', 'ops.stamps_many': '{n} stamps',
+         'ops.stamps_other': '{n} stamps',
          'error.insufficient_balance': 'The card does not hold that many points: a balance cannot go below zero.',
          'error.invalid_amount': 'Give a number of points other than zero.',
          'error.invalid_query': 'Type a name, a phone (7 digits or more) or a card number (12 digits).',
@@ -25,6 +29,17 @@
     var vars = {n: LC.number(n)};
     return LC.plural(n, {one: LC.t('ops.points_one', vars), few: LC.t('ops.points_few', vars),
                          many: LC.t('ops.points_many', vars), other: LC.t('ops.points_other', vars)});
+  }
+
+  /* A card's balance in the program's kind: stamps on a stamp card, points otherwise; a discount card
+     holds none (null). */
+  function balance(program, n) {
+    var kind = program && program.mechanics && program.mechanics.kind;
+    if (kind === 'discount') return null;
+    if (kind !== 'stamps') return points(n);
+    var vars = {n: LC.number(n)};
+    return LC.plural(n, {one: LC.t('ops.stamps_one', vars), few: LC.t('ops.stamps_few', vars),
+                         many: LC.t('ops.stamps_many', vars), other: LC.t('ops.stamps_other', vars)});
   }
 
   /* A program text: a plain string, or {"ru": ..., "en": ...} (the console's language, else the first). */
@@ -67,6 +82,6 @@
     return LC.h('div', {'class': 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label}, table);
   }
 
-  LC.ops = {points: points, moment: moment, scroller: scroller, localized: localized, tierName: tierName, programPath: programPath,
+  LC.ops = {points: points, balance: balance, moment: moment, scroller: scroller, localized: localized, tierName: tierName, programPath: programPath,
             attemptKey: attemptKey};
 })();

@@ -50,7 +50,7 @@
     var link = h('a', {href: '#/customers/' + encodeURIComponent(card.id), 'class': 'customers-name'}, name);
     var facts = h('p', {'class': 'customers-facts'},
       h('span', null, t('customers.number') + ' ' + card.number),
-      h('span', null, LC.ops.points(card.balance)),
+      LC.ops.balance(program, card.balance) !== null ? h('span', null, LC.ops.balance(program, card.balance)) : '',
       h('span', null, LC.ops.localized(card.tier_name) || LC.ops.tierName(program, card.tier)),
       card.last_visit_on ? h('span', null, t('customers.last_visit') + ': ' + LC.date(card.last_visit_on)) : '',
       card.status === 'blocked' ? h('span', {'class': 'customers-blocked'}, t('customers.blocked')) : '');
