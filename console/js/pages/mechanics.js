@@ -51,7 +51,8 @@
       'mech.period': 'Не чаще раза в столько дней на клиента',
       'mech.question_ru': 'Свой вопрос по-русски', 'mech.question_en': 'Свой вопрос по-английски',
       'mech.question_hint': 'Пусто — стандартный вопрос.',
-      'mech.saved': 'Сохранено.', 'mech.one_language': 'Хотя бы на одном языке.',
+      'mech.saved': 'Сохранено. Кассы увидят изменения в течение минуты.',
+      'mech.kind_changed': 'Вид программы изменён: проверьте описание и условия программы на странице оформления — в них могут остаться слова о баллах.', 'mech.one_language': 'Хотя бы на одном языке.',
       'error.kind_locked': 'У клиентов уже есть карты: вид программы не меняется. Создайте новую программу.',
       'error.too_many': 'Слишком много записей.', 'error.duplicate': 'Такой код уже есть в списке.',
       'error.redeem_not_allowed': 'В этой программе баллами не платят.'
@@ -91,7 +92,8 @@
       'mech.period': 'At most once in this many days per customer',
       'mech.question_ru': 'Own question in Russian', 'mech.question_en': 'Own question in English',
       'mech.question_hint': 'Empty: the built-in question.',
-      'mech.saved': 'Saved.', 'mech.one_language': 'In one language at least.',
+      'mech.saved': 'Saved. Tills see the change within a minute.',
+      'mech.kind_changed': 'The kind of program changed: check the program’s description and terms on the design page, they may still speak of points.', 'mech.one_language': 'In one language at least.',
       'error.kind_locked': 'Customers already hold cards: the kind of program cannot change. Make a new program.',
       'error.too_many': 'Too many entries.', 'error.duplicate': 'This code is in the list already.',
       'error.redeem_not_allowed': 'This program is not paid with points.'
@@ -314,11 +316,13 @@
             return Object.assign({}, tier, {discount_percent: number(values, 'mechanics.tiers[' + i + '].discount_percent')});
           });
         }
+        var before = m.kind;
         var saved = await save(program, part);
         m = saved.mechanics || m;  // the next save compares with what is stored now
         tiers = m.tiers || tiers;
         onSaved(saved);
         LC.toast(t('mech.saved'));
+        if (before && m.kind !== before) LC.toast(t('mech.kind_changed'));
       }
     });
     function sync() {
