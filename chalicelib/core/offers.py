@@ -473,9 +473,3 @@ def live(held: tuple[HeldOffer, ...], mechanics: Mechanics, sale: Sale, pricing:
     return views
 
 
-def live_views(held: tuple[HeldOffer, ...], mechanics: Mechanics, lang: str | None,
-               today: date) -> list[dict[str, Any]]:
-    """The card's live offers (card page, passes), soonest to expire first."""
-    shown = [item for item in held if item.status(today) == "live" and definition(mechanics, item.offer)]
-    shown.sort(key=lambda item: (item.expires_on or "9999-12-31", item.held_id))
-    return [view(item, mechanics, lang, today) for item in shown]

@@ -51,9 +51,6 @@ class StampRules:
         return (line.sku is not None and line.sku in self.skus) or (
             line.category is not None and line.category in self.categories)
 
-    def reward_name(self, lang: str | None = None) -> str:
-        return program_texts.pick(self.reward, lang) or ""
-
 
 def parse(raw: object, prefix: str) -> StampRules | None:
     if raw is None:

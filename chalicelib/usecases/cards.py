@@ -183,8 +183,7 @@ def page_facts(card: Card, program: Program, locale: str, today: date) -> CardPa
     shown = card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
                              challenges=state.challenges, lang=lang, today=today, state=state)
     return {"tier_name": mechanics.tier(card.tier).name_in(locale),
-            "expiry": texts.expiry_line(nearest[1], nearest[0], locale, today,
-                                        "stamps" if mechanics.kind == "stamps" else "points") if nearest else None,
+            "expiry": texts.expiry_line(nearest[1], nearest[0], locale, today, mechanics.unit) if nearest else None,
             "blocked": card.status == "blocked",
             "rules": texts.rules(mechanics, card.tier, locale),
             "kind": mechanics.kind,

@@ -46,9 +46,7 @@
       'card.st_failed': 'не доставлено', 'card.st_unknown': 'неизвестно',
       'card.more': 'Показать ещё', 'card.not_found': 'Такой карты нет.',
       'card.stamps': '{n} / {of} штампов', 'card.rewards': 'Наград к получению', 'card.stamps_held': 'Всего штампов',
-      'card.discount': 'Скидка',
-      'card.stamps_one': '{n} штамп', 'card.stamps_few': '{n} штампа', 'card.stamps_many': '{n} штампов',
-      'card.stamps_other': '{n} штампа'
+      'card.discount': 'Скидка'
     },
     en: {
       'card.title': 'Customer card',
@@ -85,9 +83,7 @@
       'card.st_failed': 'not delivered', 'card.st_unknown': 'unknown',
       'card.more': 'Show more', 'card.not_found': 'No such card.',
       'card.stamps': '{n} / {of} stamps', 'card.rewards': 'Rewards to collect', 'card.stamps_held': 'Stamps held',
-      'card.discount': 'Discount',
-      'card.stamps_one': '{n} stamp', 'card.stamps_few': '{n} stamps', 'card.stamps_many': '{n} stamps',
-      'card.stamps_other': '{n} stamps'
+      'card.discount': 'Discount'
     }
   });
 
@@ -177,12 +173,6 @@
     });
   }
 
-  function stamps(n) {
-    var vars = {n: LC.number(n)};
-    return LC.plural(n, {one: t('card.stamps_one', vars), few: t('card.stamps_few', vars),
-                         many: t('card.stamps_many', vars), other: t('card.stamps_other', vars)});
-  }
-
   /* What the balance means in the program's kind: stamps on the card now ("6 / 9"), the full cards held
      and the stamps counted like points (`unit`); a discount's percent (no balance to spend); or points. */
   function kindFacts(program, card) {
@@ -198,8 +188,8 @@
       var rewards = Math.min(Math.floor(held / per), Math.floor(spendable / per));
       var left = held - rewards * per;
       var filled = left ? Math.min(per, left) : (rewards ? per : 0);
-      return {balance: t('card.stamps', {n: LC.number(filled), of: LC.number(per)}), unit: stamps, stampCard: true,
-              rows: [['card.rewards', LC.number(rewards)], ['card.stamps_held', stamps(held)]]};
+      return {balance: t('card.stamps', {n: LC.number(filled), of: LC.number(per)}), unit: LC.ops.stamps, stampCard: true,
+              rows: [['card.rewards', LC.number(rewards)], ['card.stamps_held', LC.ops.stamps(held)]]};
     }
     if (m.kind === 'discount') {
       var tier = (m.tiers || []).filter(function (x) { return x.id === card.tier; })[0] || (m.tiers || [])[0];

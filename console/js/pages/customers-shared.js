@@ -36,7 +36,10 @@
   function balance(program, n) {
     var kind = program && program.mechanics && program.mechanics.kind;
     if (kind === 'discount') return null;
-    if (kind !== 'stamps') return points(n);
+    return kind === 'stamps' ? stamps(n) : points(n);
+  }
+
+  function stamps(n) {
     var vars = {n: LC.number(n)};
     return LC.plural(n, {one: LC.t('ops.stamps_one', vars), few: LC.t('ops.stamps_few', vars),
                          many: LC.t('ops.stamps_many', vars), other: LC.t('ops.stamps_other', vars)});
@@ -82,6 +85,6 @@
     return LC.h('div', {'class': 'table-wrap', tabindex: '0', role: 'region', 'aria-label': label}, table);
   }
 
-  LC.ops = {points: points, balance: balance, moment: moment, scroller: scroller, localized: localized, tierName: tierName, programPath: programPath,
+  LC.ops = {points: points, stamps: stamps, balance: balance, moment: moment, scroller: scroller, localized: localized, tierName: tierName, programPath: programPath,
             attemptKey: attemptKey};
 })();
