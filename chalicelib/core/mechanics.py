@@ -74,6 +74,8 @@ class Mechanics:
     challenges: tuple[challenge_rules.Challenge, ...] = ()  # goals counted from receipts (core/challenges.py)
     actions: action_rules.ActionBonuses = action_rules.ActionBonuses()  # bonuses for actions (core/actions.py)
     survey: survey_rules.SurveySettings | None = None  # NPS/CSI after a purchase (core/surveys.py)
+    margin_bp: int | None = None  # gross margin on sales (experiments' ROMI); None: not told, no ROMI
+    message_prices: dict[str, int] = field(default_factory=dict)  # minor units per message, by channel
 
     def tier(self, tier_id: str | None) -> Tier:
         for tier in self.tiers:
@@ -93,8 +95,9 @@ _FIELDS = {
     "kind", "point_value", "tiers", "tier_window_days", "tier_downgrade", "redeem_cap_percent",
     "min_redeem_points", "welcome_bonus", "referral", "lifetime_days", "lifetime_by_source",
     "pending_days", "expiry_warning_days", "birthday", "winback", "activity_window_days", "messaging",
-    "lifecycle", "stamps", "products", "offers", "challenges", "actions", "survey",
+    "lifecycle", "stamps", "products", "offers", "challenges", "actions", "survey", "economics",
 }
+MAX_CHANNELS = 10
 MAX_POINTS = 10_000_000
 
 
@@ -143,7 +146,10 @@ def parse(data: object, base: Mechanics | None = None, *, stored: bool = False) 
             quiet = _quiet_hours(messaging["quiet_hours"])
         if "max_per_week" in messaging:
             cap = v.read_int(messaging, "max_per_week", prefix="mechanics.messaging", minimum=0, maximum=100)
+    margin_bp, prices = _economics(data, cur)
     parsed = Mechanics(
+        margin_bp=margin_bp,
+        message_prices=prices,
         kind=kind,
         point_value=point_value,
         tiers=tiers,
@@ -317,7 +323,34 @@ def to_dict(m: Mechanics) -> dict[str, Any]:
         "challenges": challenge_rules.to_json(m.challenges),
         "actions": action_rules.to_json(m.actions),
         "survey": survey_rules.to_json(m.survey),
+        "economics": {"margin_percent": None if m.margin_bp is None else basis_points_to_percent(m.margin_bp),
+                      "message_prices": dict(m.message_prices)},
     }
+
+
+def _economics(data: v.Fields, cur: Mechanics) -> tuple[int | None, dict[str, int]]:
+    """`economics`: the gross margin on sales (percent, or null: not told) and what a message costs by
+    channel (minor units); what an experiment's ROMI is counted with (core/uplift.py)."""
+    if "economics" not in data:
+        return cur.margin_bp, dict(cur.message_prices)
+    p = "mechanics.economics"
+    economics = v.read_object(data, "economics", prefix="mechanics") or {}
+    v.reject_unknown(economics, {"margin_percent", "message_prices"}, p)
+    margin = v.read_percent(economics, "margin_percent", prefix=p) if "margin_percent" in economics else cur.margin_bp
+    prices = dict(cur.message_prices)
+    if "message_prices" in economics:
+        raw = v.read_object(economics, "message_prices", prefix=p) or {}
+        if len(raw) > MAX_CHANNELS:
+            raise InvalidInput(f"Give prices for at most {MAX_CHANNELS} channels.", code="too_many",
+                               field=f"{p}.message_prices")
+        prices = {}
+        for channel in raw:
+            if not re.fullmatch(r"[a-z_]{1,20}", channel):
+                raise InvalidInput("A channel is named in small Latin letters (wallet, email, telegram, sms).",
+                                   code="invalid_value", field=f"{p}.message_prices")
+            prices[channel] = v.read_int(raw, channel, prefix=f"{p}.message_prices", minimum=0, maximum=100_000,
+                                         required=True)
+    return margin, prices
 
 
 def _tier_json(m: Mechanics, tier: Tier) -> dict[str, Any]:

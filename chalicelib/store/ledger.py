@@ -21,9 +21,11 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import experiments as experiment_rules
 from chalicelib.store import analytics as analytics_store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, occasions, outbox
+from chalicelib.store import experiments as experiment_store
 from chalicelib.store.models import Card, LedgerEntry, Receipt
 from chalicelib.store.plans import CardChange, LedgerCard, OperationRecord, Plan
 
@@ -60,7 +62,7 @@ def ledger_card(item: Card) -> LedgerCard:
     """A card item as the ledger sees it; the item rides along for the commit."""
     return LedgerCard(card_id=item.card_id, program_id=item.program_id, number=item.number, status=item.status,
                       state=card_store.state_of(item), version=int(item.version or 0), referred_by=item.referred_by,
-                      name=item.name, item=item)
+                      name=item.name, trials=experiment_rules.trials_of(item.trials), item=item)
 
 
 def operation_record(item: Receipt) -> OperationRecord:
@@ -120,6 +122,10 @@ class DynamoLedger:
                 if plan.refunded is not None:
                     tx.save(_refunded_receipt(plan))  # conditioned on its version
                 analytics_store.add_counts(tx, plan.program_id, plan.counts, new.record_key)
+                experiment_store.enrol_with(tx, plan.enrolments, now)
+                experiment_store.append_events(tx, [(e.experiment_id, e.card_id, e.event) for e in plan.trial_events
+                                                    if not any(n.experiment_id == e.experiment_id
+                                                               and n.card_id == e.card_id for n in plan.enrolments)])
         except TransactWriteError as error:
             reasons = db.cancellation_reasons(error)
             crowded = db.is_crowded(error)
@@ -138,6 +144,8 @@ def _card_writes(plan: Plan, change: CardChange, now: datetime) -> tuple[Card, l
     others: list[Any] = []
     if card_store.put_state(card, change.outcome.state, now, plan.first_tier):
         others.extend(outbox.pass_changed(card, now))
+    if change.trials is not None:
+        card.trials = [trial.to_json() for trial in change.trials] or None
     for message in change.messages:  # after put_state: the message names the pass version it comes with
         others.extend(occasions.pending_message(card, message.kind, message.texts, now, message.due,
                                                 service=message.service, reason=message.reason))

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.core import analytics as numbers
 from chalicelib.store.ledger import Applied, Committed, Replayed, Stale
-from chalicelib.store.plans import LedgerCard, OperationRecord, Plan, QueuedMessage
+from chalicelib.store.plans import Enrolment, LedgerCard, OperationRecord, Plan, QueuedMessage, TrialEvent
 
 _RECORD_FIELDS = ("total", "earned", "redeemed", "business_day", "paid")
 
@@ -41,6 +41,8 @@ class MemoryLedger:
         self.messages: dict[str, list[QueuedMessage]] = {}
         self.counts: dict[str, dict[str, dict[str, int]]] = {}  # program -> day -> counters
         self.commits = 0  # transactions written (a replay or a stale attempt writes none)
+        self.trial_events: list[TrialEvent] = []  # what the operations appended to experiments' assignments
+        self.enrolments: list[Enrolment] = []
 
     # --- setting up ------------------------------------------------------------------------------
 
@@ -86,7 +88,8 @@ class MemoryLedger:
     def _write(self, plan: Plan, now: datetime) -> tuple[LedgerCard, ...]:
         written = []
         for change in plan.changes:
-            card = replace(change.card, state=change.outcome.state, version=change.card.version + 1, item=None)
+            card = replace(change.card, state=change.outcome.state, version=change.card.version + 1, item=None,
+                           trials=change.card.trials if change.trials is None else change.trials)
             rows = self.entries.setdefault(card.card_id, [])
             rows.extend(EntryRow(entry.kind, entry.amount, entry.balance_after, change.cause_type, change.cause_id,
                                  change.idempotency_key, (entry.note if change.notes else None) or change.reason,
@@ -108,6 +111,8 @@ class MemoryLedger:
         days = self.counts.setdefault(plan.program_id, {})
         for day, counts in plan.counts.items():
             days[day] = numbers.merge(days.get(day, {}), counts)
+        self.trial_events.extend(plan.trial_events)
+        self.enrolments.extend(plan.enrolments)
         self.commits += 1
         return tuple(written)
 

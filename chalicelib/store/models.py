@@ -89,6 +89,7 @@ class Program(Model):
     branding = JSONAttribute()
     limits = JSONAttribute(null=True)  # rate limits and phone confirmation (chalicelib.core.limits); null: defaults
     messages = JSONAttribute(null=True)  # owners' trigger texts {trigger: {locale: text}} (core/texts.py); null: none
+    experiments = JSONAttribute(null=True)  # the running experiment of each trigger: {subject: Design JSON}
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -219,6 +220,7 @@ class Card(Model):
     notice = UnicodeAttribute(null=True)  # the latest message, shown on the pass (its change notifies the phone)
     messages_sent = ListAttribute(of=NumberAttribute, default=list)  # epoch seconds, last 7 days (weekly cap)
     telegram_chat_id = NumberAttribute(null=True)  # set when the customer links the card in the bot
+    trials = JSONAttribute(null=True)  # experiments it is exposed to, until their windows end (core/experiments.Trial)
     created_at = UnicodeAttribute()
     ledger_at = UnicodeAttribute(null=True)  # time key of its newest ledger entry: the next one sorts after it
     version = VersionAttribute()
@@ -392,6 +394,48 @@ class Campaign(Model):
     lease_until = UnicodeAttribute(null=True)  # UTC ISO; a send quiet past it is resumed by the schedule
     started_at = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    # its experiment (core/experiments.py; the experiment's id is the campaign's): the holdout and the variants
+    holdout_bp = NumberAttribute(null=True)  # None: a campaign made before experiments, all cards treated
+    variants = JSONAttribute(null=True)  # [Variant JSON]; None: one variant, the campaign's own texts, bonus, offer
+    held_out = NumberAttribute(null=True)  # cards of the audience kept in the control group (counted once each)
+
+
+class Experiment(Model):
+    """A holdout and its variants, kept from one campaign (`subject` "campaign", its id the campaign's)
+    or from a trigger while it runs (birthday, winback, expiry_warning, offers, challenges)."""
+
+    Meta = _meta("experiments")
+    program_id = UnicodeAttribute(hash_key=True)
+    experiment_id = UnicodeAttribute(range_key=True)
+    subject = UnicodeAttribute()
+    name = UnicodeAttribute()
+    holdout_bp = NumberAttribute()
+    variants = JSONAttribute()  # [Variant JSON]
+    windows = JSONAttribute()  # [7, 14, 30]
+    status = UnicodeAttribute(default="running")  # running | stopped
+    created_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    stopped_at = UnicodeAttribute(null=True)
+    summary = JSONAttribute(null=True)  # the ROMI rows of its last report, for the monthly sums (and when)
+    version = VersionAttribute()
+
+
+class Assignment(Model):
+    """One card's place in an experiment: its group, when it was exposed, what the experiment cost for it,
+    and what it did after: `events` is a flat list of (offset, revenue, points, visit) quadruples appended
+    by its receipts and refunds in their own transactions (core/experiments.events_of)."""
+
+    Meta = _meta("assignments")
+    experiment_id = UnicodeAttribute(hash_key=True)
+    card_id = UnicodeAttribute(range_key=True)
+    program_id = UnicodeAttribute(null=True)
+    number = UnicodeAttribute(null=True)  # the card's number, for the export (no personal data here)
+    variant = UnicodeAttribute(null=True)
+    exposed_on = UnicodeAttribute(null=True)  # program-local day
+    bonus = NumberAttribute(default=0)
+    message_cost = NumberAttribute(default=0)
+    events = ListAttribute(of=NumberAttribute, default=list)
+    created_at = UnicodeAttribute(null=True)
 
 
 class AnalyticsItem(Model):
@@ -499,4 +543,4 @@ class Connection(Model):
 
 
 ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message,
-              Campaign, AnalyticsItem, Guard, StaffMember, Connection)
+              Campaign, AnalyticsItem, Guard, StaffMember, Connection, Experiment, Assignment)

@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core import ledger
+from chalicelib.core.experiments import Trial
 from chalicelib.core.ledger import CardState, Outcome
+from chalicelib.core.uplift import Event
 
 Counts = dict[str, dict[str, int]]  # {program-local day: {counter: amount}}
 
@@ -27,6 +29,7 @@ class LedgerCard:
     version: int
     referred_by: str | None = None
     name: str | None = None
+    trials: tuple[Trial, ...] = ()  # the experiments it is exposed to (core/experiments.py)
     item: Any = field(default=None, compare=False, repr=False)
 
 
@@ -91,6 +94,29 @@ class CardChange:
     reason: str | None = None
     notes: bool = True
     messages: tuple[QueuedMessage, ...] = ()
+    trials: tuple[Trial, ...] | None = None  # the card's experiments after the change (None: as they were)
+
+
+@dataclass(frozen=True)
+class TrialEvent:
+    """A sale or refund of a card in an experiment, appended to its assignment with the operation."""
+
+    experiment_id: str
+    card_id: str
+    event: Event
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A card joining an experiment with this operation (a receipt that first met a held-out rule);
+    written only where missing, so a retry or a second receipt changes nothing."""
+
+    experiment_id: str
+    card_id: str
+    program_id: str
+    number: str
+    variant: str
+    exposed_on: str
 
 
 @dataclass(frozen=True)
@@ -124,3 +150,5 @@ class Plan:
     changes: tuple[CardChange, ...] = ()
     refunded: RefundedReceipt | None = None
     counts: Counts = field(default_factory=dict)
+    trial_events: tuple[TrialEvent, ...] = ()
+    enrolments: tuple[Enrolment, ...] = ()

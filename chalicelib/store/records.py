@@ -35,3 +35,4 @@ class Program:
     updated_at: str
     version: int  # the stored item's version: an edit is written only over the version it was read at
     messages: dict[str, dict[str, str]] | None = None  # owners' trigger texts (core/texts.py TRIGGERS); None: defaults
+    experiments: dict[str, Any] | None = None  # running trigger experiments {subject: Design JSON} (core/experiments)

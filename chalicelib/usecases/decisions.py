@@ -18,6 +18,7 @@ from chalicelib.commands.offers import IssueOffer, WithdrawOffer
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.core import analytics as numbers
 from chalicelib.core import clock, ledger, messaging
+from chalicelib.core import experiments as trial_rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import offers as offer_rules
@@ -28,12 +29,14 @@ from chalicelib.errors import RuleViolation
 from chalicelib.store.plans import (
     CardChange,
     Counts,
+    Enrolment,
     LedgerCard,
     NewRecord,
     OperationRecord,
     Plan,
     QueuedMessage,
     RefundedReceipt,
+    TrialEvent,
 )
 from chalicelib.store.records import Program
 from chalicelib.usecases import survey_links
@@ -163,10 +166,15 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     if card.status != "active":
         raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
     stamp = micros(now)
-    outcome = ledger.receipt(card.state, mechanics, total=command.total, redeem=command.redeem, today=today,
-                             lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day,
-                             lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
-                             local_time=command.local_time or local_time(program, now))
+
+    def decide(rules: mech.Mechanics) -> Outcome:
+        return ledger.receipt(card.state, rules, total=command.total, redeem=command.redeem, today=today,
+                              lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day,
+                              lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
+                              local_time=command.local_time or local_time(program, now))
+
+    trials = Trials(program, card, today)
+    outcome = trials.decide(mechanics, decide)
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
                           "available": lot_rules.available(outcome.state.lots, today.isoformat()),
@@ -176,7 +184,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
                         "paid": outcome.paid})
     messages = (*offer_messages(program, card.state, outcome.state, now), *survey_messages(program, card, outcome, now))
     changes = [CardChange(card, outcome, "receipt", command.receipt_id, command.record_key,
-                          entry_tag(command.record_key), messages=messages)]
+                          entry_tag(command.record_key), messages=messages, trials=trials.after())]
     if referrer is not None and referrer.status == "active" and first_referred_purchase(card, mechanics, outcome):
         key = f"referral#{card.card_id}"
         reward = ledger.bonus(referrer.state, mechanics, source="referral", points=mechanics.referrer_bonus,
@@ -184,7 +192,76 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
         changes.append(CardChange(referrer, reward, "rule", key, key, "ref", notes=False))
     counts = with_money(points_by_day(today.isoformat(), *(change.outcome for change in changes)),
                         command.business_day, numbers.sale_counts(outcome.paid, member=True))
-    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts)
+    events = trials.events(date.fromisoformat(command.business_day), revenue=outcome.paid, points=outcome.earned,
+                           visit=1)
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts,
+                trial_events=events, enrolments=trials.enrolments)
+
+
+class Trials:
+    """A card's experiments as one receipt or refund meets them (core/experiments.py): the events it adds to
+    the trials it falls in, and, for the rules a trigger experiment holds out at the till (auto-issued offers,
+    challenges), which rules this card's receipt runs and whether it exposes the card (its first receipt
+    those rules act on: the card joins then, in its group, and a control card's receipt runs without them)."""
+
+    def __init__(self, program: Program, card: LedgerCard, today: date) -> None:
+        self.card, self.today = card, today
+        self.designs = trial_rules.running(program.experiments)
+        self.before = trial_rules.kept(card.trials, today, self.designs)
+        self.joined: list[trial_rules.Trial] = []
+        self.enrolments: tuple[Enrolment, ...] = ()
+
+    def decide(self, mechanics: mech.Mechanics, decide: Any) -> Outcome:
+        """The receipt's outcome under the rules this card gets (`decide(mechanics) -> Outcome`)."""
+        pending = {}
+        off = set()
+        for subject in trial_rules.RECEIPT_SUBJECTS:
+            design = self.designs.get(subject)
+            if design is None:
+                continue
+            known = trial_rules.is_in(self.before, design.experiment_id)
+            group = known.variant if known is not None else trial_rules.assign(design, self.card.card_id)
+            if group == trial_rules.CONTROL:
+                off.add(subject)
+            if known is None:
+                pending[subject] = (design, group)
+        outcome: Outcome = decide(without(mechanics, off))
+        for subject, (design, group) in pending.items():
+            other: Outcome = decide(without(mechanics, off - {subject} if subject in off else off | {subject}))
+            if _acts(subject, outcome, other):
+                self.joined.append(trial_rules.trial(design, group, self.today))
+        self.enrolments = tuple(Enrolment(item.experiment_id, self.card.card_id, self.card.program_id, self.card.number,
+                                          item.variant, item.exposed_on) for item in self.joined)
+        return outcome
+
+    def after(self) -> tuple[trial_rules.Trial, ...] | None:
+        """The card's trials to write (None: unchanged)."""
+        trials = self.before
+        for item in self.joined:
+            trials = trial_rules.joined(trials, item)
+        return None if trials == self.card.trials else trials
+
+    def events(self, day: date, *, revenue: int, points: int, visit: int) -> tuple[TrialEvent, ...]:
+        """This sale or refund in each trial it falls in (not those it just joined: it exposed the card)."""
+        return tuple(TrialEvent(experiment_id, self.card.card_id, event) for experiment_id, event in
+                     trial_rules.events_of(self.before, day, revenue=revenue, points=points, visit=visit))
+
+
+def without(mechanics: mech.Mechanics, subjects: set[str]) -> mech.Mechanics:
+    """The mechanics without the rules of held-out `subjects`: challenges, or the offers' automatic issue
+    (offers already held stay good)."""
+    if "challenges" in subjects:
+        mechanics = replace(mechanics, challenges=())
+    if "offers" in subjects:
+        mechanics = replace(mechanics, offers=tuple(replace(offer, auto=None) for offer in mechanics.offers))
+    return mechanics
+
+
+def _acts(subject: str, outcome: Outcome, other: Outcome) -> bool:
+    """Whether the rules of `subject` made a difference to this receipt (one of the outcomes ran them)."""
+    if subject == "challenges":
+        return outcome.state.challenges != other.state.challenges
+    return outcome.state.offers != other.state.offers
 
 
 def local_time(program: Program, now: datetime) -> str:
@@ -236,13 +313,17 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
     answer.update(points_reversed=-outcome.earned, points_returned=-outcome.redeemed, balance=outcome.state.balance)
     record = NewRecord(command.record_key, "refund", command.request_hash, owed_fields(answer, outcome),
                        receipt.card_id, fields)
-    change = CardChange(card, outcome, "refund", command.refund_id, command.record_key, entry_tag(command.record_key))
+    trials = Trials(program, card, today)
+    change = CardChange(card, outcome, "refund", command.refund_id, command.record_key, entry_tag(command.record_key),
+                        trials=trials.after())
     refunded = RefundedReceipt(receipt, receipt.refunded_amount + command.amount,
                                receipt.points_reversed - outcome.earned,  # owed ones included
                                receipt.points_returned - outcome.redeemed)
     money = numbers.refund_counts(max(0, outcome.paid), member=True)  # the money given back, points' worth not
     counts = with_money(points_by_day(today.isoformat(), outcome), today.isoformat(), money)
-    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,), refunded, counts)
+    events = trials.events(today, revenue=-max(0, outcome.paid), points=outcome.earned, visit=0)
+    return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,), refunded, counts,
+                trial_events=events)
 
 
 def decide_adjustment(command: AdjustBalance, program: Program, card: LedgerCard, now: datetime) -> Plan:

@@ -1,0 +1,152 @@
+"""Experiments and their assignments in DynamoDB (core/experiments.py says what they mean).
+
+- `experiments` (program_id, experiment_id): the design, its status, its last ROMI summary;
+- `assignments` (experiment_id, card_id): one card's group, exposure day, cost, and `events`, a flat
+  list of (offset, revenue, points, visit) appended by the card's receipts and refunds inside their own
+  ledger transaction (`append_events`), so an event is recorded exactly when the sale is.
+
+A card joins an experiment (`enrol`) in one transaction: its assignment (conditioned on being new: a
+re-run or a second chunk changes nothing) and the card item with the trial added (conditioned on the
+version read, like every card write). Reading an experiment's report is one Query over its
+assignments: the items read are the cards in it (`assignments`)."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.operand import Value, _IfNotExists, _ListAppend
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core import experiments as rules
+from chalicelib.core.uplift import Event, Exposure
+from chalicelib.store import cards as card_store
+from chalicelib.store import db, pages
+from chalicelib.store.models import Assignment, Card, Experiment
+
+ATTEMPTS = 6
+EVENT_WIDTH = 4  # numbers per event in Assignment.events
+
+
+def create(program_id: str, experiment_id: str, **fields: Any) -> Experiment:
+    experiment = Experiment(program_id, experiment_id, **fields)
+    experiment.save(condition=Experiment.experiment_id.does_not_exist())
+    return experiment
+
+
+def get(program_id: str, experiment_id: str) -> Experiment | None:
+    try:
+        return Experiment.get(program_id, experiment_id)
+    except Experiment.DoesNotExist:
+        return None
+
+
+def of_program(program_id: str) -> list[Experiment]:
+    """The program's experiments, newest first (a program runs a few a month: one short Query)."""
+    return sorted(Experiment.query(program_id), key=lambda item: (item.created_at, item.experiment_id), reverse=True)
+
+
+def save(experiment: Experiment) -> None:
+    experiment.save()  # conditioned on the version read
+
+
+def enrol(card: Card, design: rules.Design, variant: str, exposed_on: date, now: datetime, *,
+          running: dict[str, rules.Design] | None = None, bonus: int = 0, message_cost: int = 0) -> tuple[Card, bool]:
+    """The card joins the experiment in `variant` (once). Returns the card as it now is, and whether
+    this call enrolled it (False: it was in already, or the card is gone). `running`: the program's
+    running trigger experiments, whose trials the card keeps (core/experiments.kept)."""
+    trial = rules.trial(design, variant, exposed_on)
+    for attempt in range(ATTEMPTS):
+        if rules.is_in(rules.trials_of(card.trials), design.experiment_id) is not None:
+            return card, False
+        assignment = Assignment(design.experiment_id, card.card_id, program_id=card.program_id, number=card.number,
+                                variant=variant, exposed_on=exposed_on.isoformat(), bonus=bonus,
+                                message_cost=message_cost, events=[], created_at=db.iso(now))
+        kept = rules.kept(rules.trials_of(card.trials), exposed_on, running or {})
+        card.trials = [item.to_json() for item in rules.joined(kept, trial)]
+        try:
+            with db.transaction() as tx:
+                tx.save(assignment, condition=Assignment.card_id.does_not_exist())
+                tx.save(card)  # conditioned on the version read
+            return card, True
+        except TransactWriteError as error:
+            reasons = db.cancellation_reasons(error)
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                fresh = card_store.get(card.card_id, consistent=True)
+                return (fresh or card), False  # enrolled before (its trial may have ended since)
+            if "ConditionalCheckFailed" not in reasons and not db.is_crowded(error):
+                raise
+            db.back_off_if_crowded(error, attempt)
+            fresh = card_store.get(card.card_id, consistent=True)
+            if fresh is None:
+                return card, False
+            card = fresh
+    raise RuntimeError("the card kept changing while it joined the experiment")
+
+
+def enrol_with(tx: TransactWrite, enrolments: Sequence[Any], now: datetime) -> None:
+    """Within a ledger transaction: each card's assignment (store/plans.Enrolment), its fields set only
+    where missing, so a retried or repeated receipt leaves the first exposure as it was."""
+    for item in enrolments:
+        fields = ((Assignment.program_id, item.program_id), (Assignment.number, item.number),
+                  (Assignment.variant, item.variant), (Assignment.exposed_on, item.exposed_on),
+                  (Assignment.created_at, db.iso(now)), (Assignment.bonus, 0), (Assignment.message_cost, 0))
+        actions: list[Action] = [attribute.set(attribute | value) for attribute, value in fields]
+        actions.append(Assignment.events.set(Assignment.events | []))
+        tx.update(Assignment(item.experiment_id, item.card_id), actions=actions)
+
+
+def add_cost(experiment_id: str, card_id: str, *, bonus: int = 0, message_cost: int = 0) -> None:
+    """Add to what the experiment cost for one card (its bonus once given, its message once sent)."""
+    actions: list[Action] = [action for action in (Assignment.bonus.add(bonus) if bonus else None,
+                                     Assignment.message_cost.add(message_cost) if message_cost else None) if action]
+    if actions:
+        Assignment(experiment_id, card_id).update(actions=actions)
+
+
+def append_events(tx: TransactWrite, events: Sequence[tuple[str, str, Event]]) -> None:
+    """Within a ledger transaction: each (experiment, card, event) appended to the card's assignment.
+    One update per assignment (a transaction may not touch an item twice)."""
+    by_item: dict[tuple[str, str], list[int]] = {}
+    for experiment_id, card_id, event in events:
+        by_item.setdefault((experiment_id, card_id), []).extend(
+            (event.offset, event.revenue, event.points, event.visit))
+    for (experiment_id, card_id), numbers in by_item.items():
+        appended = _ListAppend(_IfNotExists(Assignment.events, Value([], attribute=Assignment.events)),  # type: ignore[arg-type]
+                               Value(numbers, attribute=Assignment.events))
+        tx.update(Assignment(experiment_id, card_id), actions=[Assignment.events.set(appended)])
+
+
+def exposure_of(item: Assignment) -> Exposure | None:
+    if item.variant is None or item.exposed_on is None:
+        return None  # events of a card whose assignment was erased: nobody to compare
+    raw = [int(number) for number in item.events or ()]  # type: ignore[call-overload]  # numbers, as stored
+    events = tuple(Event(*raw[index:index + EVENT_WIDTH]) for index in range(0, len(raw) - EVENT_WIDTH + 1,
+                                                                             EVENT_WIDTH))
+    return Exposure(item.variant, date.fromisoformat(item.exposed_on), int(item.bonus or 0),
+                    int(item.message_cost or 0), events)
+
+
+class Reading:
+    """The experiment's assignments, read once page by page; `items_read` counts them."""
+
+    def __init__(self, experiment_id: str) -> None:
+        self.experiment_id = experiment_id
+        self.items_read = 0
+
+    def __iter__(self) -> Iterator[Exposure]:
+        for item in Assignment.query(self.experiment_id):
+            self.items_read += 1
+            exposure = exposure_of(item)
+            if exposure is not None:
+                yield exposure
+
+
+def page(experiment_id: str, limit: int, cursor: str | None) -> tuple[list[Assignment], str | None]:
+    """A page of the experiment's assignments in card-id order (the CSV export's pages)."""
+    start = pages.decode(cursor, "experiment_id", experiment_id, "card_id", "card_id")
+    result = Assignment.query(experiment_id, limit=limit, last_evaluated_key=start)
+    items = list(result)
+    return items, pages.encode(result.last_evaluated_key, "card_id", "card_id")
