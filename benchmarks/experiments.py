@@ -28,7 +28,6 @@ from inmemory import run_with_tables
 from chalicelib.commands import admin as commands
 from chalicelib.core import card_number, clock, uplift
 from chalicelib.core import experiments as rules
-from chalicelib.store import db
 from chalicelib.store import experiments as experiment_store
 from chalicelib.store.models import Assignment
 from chalicelib.usecases import experiments
