@@ -106,7 +106,7 @@ def raw_items(experiment_id: str) -> list[dict[str, Any]]:
     table = Assignment._get_connection()
     client, items, start = table.connection.client, [], None
     while True:
-        extra = {"ExclusiveStartKey": start} if start else {}
+        extra: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
         page = client.query(TableName=table.table_name, KeyConditionExpression="experiment_id = :e",
                             ExpressionAttributeValues={":e": {"S": experiment_id}}, **extra)
         items.extend(page["Items"])
