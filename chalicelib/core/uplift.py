@@ -14,11 +14,11 @@ are Python ints (exact); a variance is computed from exact integer sums and only
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
-from typing import Literal, NamedTuple, NotRequired, TypedDict
+from typing import Any, Literal, NamedTuple, TypedDict
 
 from chalicelib.core import texts
 
@@ -162,15 +162,6 @@ class Report(TypedDict):
     windows: list[WindowRow]
     romi: list[Romi]
     chart: Chart
-
-
-class MonthlyRomi(TypedDict):
-    month: str
-    experiments: int
-    incremental_margin: float | None
-    cost: int
-    romi: float | None
-    unknown: NotRequired[bool]
 
 
 # --- the distributions ---------------------------------------------------------------------------------------
@@ -667,7 +658,8 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
         open_ru = f"{open_cards} " + texts.plural(open_cards, ("карты", "карт", "карт"), "ru")
         return Verdict(effect="too_early", text={
             "ru": f"Пока рано судить: {window}-дневное окно ещё не закончилось у {open_ru}.{ru_when}",
-            "en": f"Too early to tell: {_cards(open_cards, 'en')} still within their {window}-day window.{en_when}"})
+            "en": f"Too early to tell: {_cards(open_cards, 'en')} {'is' if open_cards == 1 else 'are'} still within "
+                  f"their {window}-day window.{en_when}"})
     found = [d for d in (conversion, revenue) if d["significant"]]
     up = any((d["difference"] or 0) > 0 for d in found)
     down = any((d["difference"] or 0) < 0 for d in found)
@@ -737,26 +729,27 @@ def _whole(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
-def monthly(rows: Iterable[RomiRow]) -> list[MonthlyRomi]:
-    """Incremental margin and cost summed by the month of each experiment's start, with the month's ROMI
-    (percent); a month with an experiment of unknown margin has margin and ROMI null."""
-    months: dict[str, list[float | int | None]] = {}
+def monthly(rows: Iterable[RomiRow | Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Incremental margin and cost summed by the month of each experiment's start (rows shaped as `RomiRow`),
+    with the month's ROMI (percent): [{"month", "experiments", "incremental_margin", "cost", "romi"}] by month.
+    A month with an experiment of unknown margin has margin and ROMI null; a month without cost, ROMI null."""
+    margins: dict[str, float | None] = {}
+    costs: dict[str, int] = {}
     counts: dict[str, int] = {}
     for row in rows:
-        month = row["month"]
-        sums = months.setdefault(month, [0, 0])
-        counts[month] = counts.get(month, 0) + 1
+        month = str(row["month"])
         margin = row["incremental_margin"]
-        sums[0] = None if margin is None or sums[0] is None else sums[0] + margin
-        sums[1] = (sums[1] or 0) + row["cost"]
+        known = margins.get(month, 0)
+        margins[month] = None if margin is None or known is None else known + margin
+        costs[month] = costs.get(month, 0) + int(row["cost"] or 0)
+        counts[month] = counts.get(month, 0) + 1
     answers = []
-    for month in sorted(months):
-        margin_sum, cost_sum = months[month]
-        cost = int(cost_sum or 0)
+    for month in sorted(margins):
+        margin_sum, cost = margins[month], costs[month]
         romi = None if margin_sum is None or cost == 0 else round((margin_sum - cost) / cost * 100.0, 2)
-        answers.append(MonthlyRomi(month=month, experiments=counts[month],
-                                   incremental_margin=None if margin_sum is None else round(margin_sum, 2),
-                                   cost=cost, romi=romi))
+        answers.append({"month": month, "experiments": counts[month],
+                        "incremental_margin": None if margin_sum is None else round(margin_sum, 2), "cost": cost,
+                        "romi": romi})
     return answers
 
 

@@ -241,7 +241,7 @@ def test_a_campaign_just_sent_is_too_early():
         verdict = window["comparisons"][0]["verdict"]
         assert verdict["effect"] == "too_early"
         completes = TODAY + timedelta(days=window["days"])
-        assert "100 cards" in verdict["text"]["en"] and f"{completes.day} December" in verdict["text"]["en"]
+        assert "100 cards are still" in verdict["text"]["en"] and f"{completes.day} December" in verdict["text"]["en"]
         assert "100 карт" in verdict["text"]["ru"] and f"{completes.day} декабря" in verdict["text"]["ru"]
     assert answer["chart"]["days"] == []  # no day has ended for anyone
     assert all(r["complete"] is False for r in answer["romi"])
