@@ -436,9 +436,9 @@ def _used(tally: _Tally, window_index: int, matured_only: bool, window: int, hor
 def _figures(used: _Used) -> GroupFigures:
     if used.cards == 0:
         return GroupFigures(cards=0, conversion=None, revenue=None, visits=None, points_cost=None)
-    return GroupFigures(cards=used.cards, conversion=round(100.0 * used.converted / used.cards, 2),
-                        revenue=round(used.revenue.mean, 2), visits=round(used.visits.mean, 3),
-                        points_cost=round(used.points.mean, 2))
+    return GroupFigures(cards=used.cards, conversion=_rounded(100.0 * used.converted / used.cards, 2),
+                        revenue=_rounded(used.revenue.mean, 2), visits=_rounded(used.visits.mean, 3),
+                        points_cost=_rounded(used.points.mean, 2))
 
 
 def report(exposures: Iterable[Exposure], variants: Sequence[tuple[str, str]], windows: Sequence[int], today: date,
@@ -716,7 +716,7 @@ def _romi(order: list[str], rows: list[WindowRow], used_by_window: list[dict[str
                 low, high = estimate.low * treated.cards, estimate.high * treated.cards
             if economics.margin_percent is not None:
                 margin = incremental * economics.margin_percent / 100.0
-        romi = None if margin is None or cost == 0 else round((margin - cost) / cost * 100.0, 2)
+        romi = None if margin is None or cost == 0 else _rounded((margin - cost) / cost * 100.0, 2)
         answers.append(Romi(variant=vid, window=row["days"], complete=row["complete"],
                             incremental_revenue=_whole(incremental), incremental_revenue_low=_whole(low),
                             incremental_revenue_high=_whole(high), incremental_margin=_whole(margin),
@@ -784,7 +784,7 @@ def _chart(order: list[str], tallies: list[_Tally], horizon: int, length: int) -
         groups[vid] = ChartGroup(
             conversion=[round(100.0 * converted[i][k] / cards[i][k], 2) if cards[i][k] else None
                         for k in range(shown)],
-            revenue=[round(revenue[i][k] / cards[i][k], 2) if cards[i][k] else None for k in range(shown)])
+            revenue=[_rounded(revenue[i][k] / cards[i][k], 2) if cards[i][k] else None for k in range(shown)])
     differences: dict[str, ChartDifference] = {}
     for i, vid in enumerate(order[1:], start=1):
         share = [two_proportions(converted[i][k], cards[i][k], converted[0][k], cards[0][k]) for k in range(shown)]
