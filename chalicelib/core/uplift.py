@@ -670,7 +670,7 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
         for lang in ("en", "ru"):
             better = {"en": ("did better than", "did worse than"), "ru": ("лучше", "хуже")}[lang][0 if up else 1]
             opening = (f"{subject['en']} {better} {versus['en']}." if lang == "en" else
-                    f"{subject['ru']} показал результат {better}, чем у {versus['ru']}.")
+                       f"{subject['ru']} показал результат {better}, чем у {versus['ru']}.")
             said = [_metric(key, d, lang) + "." for key, d in metrics if d["significant"]]
             unclear = {"en": ": the data do not show a difference.", "ru": ": данные не показывают разницы."}[lang]
             said += [_metric(key, d, lang) + unclear for key, d in metrics if not d["significant"]]

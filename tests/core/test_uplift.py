@@ -9,6 +9,8 @@ import statistics
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.core import uplift
 from chalicelib.core.uplift import Economics, Event, Exposure, Moments, Sample
@@ -225,6 +227,57 @@ def test_the_report_is_json_and_names_its_groups():
     assert answer["groups"] == [{"variant": "control", "name": "Control", "cards": 50},
                                 {"variant": "a", "name": "Offer A", "cards": 60}]  # an unknown variant is left out
     assert [r["days"] for r in answer["windows"]] == [7, 14, 30]
+
+
+event = st.builds(Event, offset=st.integers(0, 45), revenue=st.integers(-5000, 20000), points=st.integers(-50, 200),
+                  visit=st.integers(0, 1))
+exposure = st.builds(Exposure, variant=st.sampled_from(["control", "a", "b", "x"]),
+                     exposed_on=st.integers(0, 45).map(lambda back: TODAY - timedelta(days=back)),
+                     bonus=st.integers(0, 300), message_cost=st.integers(0, 20),
+                     events=st.lists(event, max_size=4).map(tuple))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(exposure, max_size=60), st.lists(st.integers(1, 40), min_size=1, max_size=3, unique=True),
+       st.one_of(st.none(), st.integers(0, 50)))
+def test_any_history_gives_a_consistent_report(cards, windows, chart_days):
+    answer = uplift.report(iter(cards), [("a", "A"), ("b", "B")], windows, TODAY, ECONOMICS, chart_days=chart_days)
+    assert json.loads(json.dumps(answer, allow_nan=False)) == answer
+    known = [c for c in cards if c.variant != "x"]
+    assert sum(g["cards"] for g in answer["groups"]) == len(known)
+    for window in answer["windows"]:
+        w = window["days"]
+        matured = [c for c in known if c.exposed_on + timedelta(days=w) <= TODAY]
+        used = matured or known
+        assert window["open"] == len(known) - len(matured)
+        assert window["complete"] == (bool(known) and not window["open"])
+        for vid in ("control", "a", "b"):
+            mine = [c for c in used if c.variant == vid]
+            figures = window["groups"][vid]
+            assert figures["cards"] == len(mine)
+            if mine:
+                revenue = statistics.mean(sum(e.revenue for e in c.events if e.offset < w) for c in mine)
+                converted = statistics.mean(any(e.visit for e in c.events if e.offset < w) for c in mine)
+                points = statistics.mean(c.bonus + sum(e.points for e in c.events if e.offset < w) for c in mine)
+                assert figures["revenue"] == pytest.approx(round(revenue, 2), abs=0.006)
+                assert figures["conversion"] == pytest.approx(round(100 * converted, 2), abs=0.006)
+                assert figures["points_cost"] == pytest.approx(round(points, 2), abs=0.006)
+        for comparison in window["comparisons"]:
+            verdict = comparison["verdict"]["effect"]
+            flags = [comparison[m]["significant"] for m in ("conversion", "revenue")]
+            if verdict in ("positive", "negative"):
+                assert any(flags) and window["complete"]
+            for metric in ("conversion", "revenue", "visits", "points_cost"):
+                d = comparison[metric]
+                assert d["significant"] == (d["low"] is not None and (d["low"] > 0 or d["high"] < 0))
+                if d["low"] is not None:
+                    assert d["low"] <= d["difference"] <= d["high"] and 0 <= d["p_value"] <= 1
+    chart = answer["chart"]
+    for series in chart["groups"].values():
+        assert len(series["conversion"]) == len(series["revenue"]) == len(chart["days"])
+    for series in chart["differences"].values():
+        assert all(len(values) == len(chart["days"]) for values in series.values())
+    assert len(chart["days"]) <= (max(windows) if chart_days is None else chart_days)
 
 
 # --- maturity ----------------------------------------------------------------------------------------------------
