@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
-from typing import Any, Literal, NamedTuple, TypedDict
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
 
 from chalicelib.core import texts
 
@@ -87,6 +87,7 @@ class Difference(TypedDict):
 class Verdict(TypedDict):
     effect: Effect
     text: dict[str, str]  # {"ru": ..., "en": ...}
+    interim: NotRequired[bool]  # judged on the cards whose window ended while others are still in theirs
 
 
 class Comparison(TypedDict):
@@ -471,7 +472,7 @@ def report(exposures: Iterable[Exposure], variants: Sequence[tuple[str, str]], w
         complete = open_cards == 0 and sum(total) > 0
         completes_on = last + timedelta(days=window) if one_day and last is not None else None
         comparisons = [_compare(used, later, earlier, names, window=window, complete=complete, open_cards=open_cards,
-                                completes_on=completes_on)
+                                completes_on=completes_on, interim=not complete and matured > 0)
                        for later, earlier in _pairs(order)]
         rows.append({"days": window, "complete": complete, "open": open_cards,
                      "groups": {vid: _figures(used[vid]) for vid in order}, "comparisons": comparisons})
@@ -593,8 +594,8 @@ def _pairs(order: list[str]) -> list[tuple[str, str]]:
 
 # --- comparisons and verdicts ---------------------------------------------------------------------------------
 
-def _compare(used: dict[str, _Used], later: str, earlier: str, names: dict[str, str], *, window: int,
-             complete: bool, open_cards: int, completes_on: date | None) -> Comparison:
+def _compare(used: dict[str, _Used], later: str, earlier: str, names: dict[str, str], *, window: int,  # noqa: PLR0913
+             complete: bool, open_cards: int, completes_on: date | None, interim: bool) -> Comparison:
     t, c = used[later], used[earlier]
     ft, fc = _figures(t), _figures(c)
     conversion = _difference(two_proportions(t.converted, t.cards, c.converted, c.cards), ft["conversion"],
@@ -604,9 +605,26 @@ def _compare(used: dict[str, _Used], later: str, earlier: str, names: dict[str, 
     points = _difference(welch(t.points, c.points), ft["points_cost"], fc["points_cost"], 2, WELCH)
     verdict = _verdict(conversion, revenue, (names[later], t.cards),
                        (names[earlier] if earlier != CONTROL else None, c.cards),
-                       window=window, complete=complete, open_cards=open_cards, completes_on=completes_on)
+                       window=window, complete=complete, open_cards=open_cards, completes_on=completes_on,
+                       interim=interim)
+    if interim and verdict["effect"] != "too_few":  # the cards whose window ended: a fair sample, not the last word
+        verdict = _interim(verdict, open_cards, window)
     return Comparison(variant=later, against=earlier, conversion=conversion, revenue=revenue, visits=visits,
                       points_cost=points, verdict=verdict)
+
+
+def _interim(verdict: Verdict, open_cards: int, window: int) -> Verdict:
+    """A verdict on the cards whose window has ended while others are still in theirs (a trigger keeps
+    exposing cards; a campaign's send took days): assignment is random, so those cards are a fair sample,
+    and the verdict says it may still change."""
+    if verdict["effect"] == "too_early":  # judged on matured cards after all
+        return verdict
+    note = {"en": f" Interim: counted on the cards whose {window}-day window has ended; {_cards(open_cards, 'en')} "
+                  f"{'is' if open_cards == 1 else 'are'} still within it.",
+            "ru": f" Промежуточный итог: посчитан по картам, у которых {window}-дневное окно закончилось; у "
+                  f"{open_cards} " + texts.plural(open_cards, ("карты", "карт", "карт"), "ru") + " оно ещё идёт."}
+    return Verdict(effect=verdict["effect"], text={lang: verdict["text"][lang] + note[lang] for lang in ("ru", "en")},
+                   interim=True)
 
 
 def _number(value: float, lang: str) -> str:
@@ -637,7 +655,8 @@ def _cards(n: int, lang: str) -> str:
 
 
 def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, int], against: tuple[str | None, int],
-             *, window: int, complete: bool, open_cards: int, completes_on: date | None) -> Verdict:
+             *, window: int, complete: bool, open_cards: int, completes_on: date | None,
+             interim: bool = False) -> Verdict:
     name, n_t = treated
     other, n_c = against
     subject = {"en": f"Variant “{name}”", "ru": f"Вариант «{name}»"}
@@ -652,7 +671,7 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
                   f"нужно не меньше {MIN_CARDS} в каждой группе.",
             "en": f"Too few cards to tell: variant “{name}” has {_cards(n_t, 'en')}, {between['en']} "
                   f"{_cards(n_c, 'en')}; at least {MIN_CARDS} are needed in each group."})
-    if not complete:
+    if not complete and not interim:
         ru_when = f" Окно завершится {texts.day_text(completes_on, 'ru')}." if completes_on else ""
         en_when = f" The window completes on {texts.day_text(completes_on, 'en')}." if completes_on else ""
         open_ru = f"{open_cards} " + texts.plural(open_cards, ("карты", "карт", "карт"), "ru")

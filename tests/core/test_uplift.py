@@ -317,10 +317,13 @@ def test_a_trigger_uses_only_matured_cards():
     assert thirty["groups"]["a"]["cards"] == 31 * 2 and thirty["groups"]["control"]["cards"] == 31 * 2
     assert thirty["open"] == 29 * 4 and thirty["complete"] is False
     assert thirty["groups"]["a"]["revenue"] == 1000.0
-    assert thirty["comparisons"][0]["verdict"]["effect"] == "too_early"
-    assert "completes on" not in thirty["comparisons"][0]["verdict"]["text"]["en"]  # not all on one day
+    verdict = thirty["comparisons"][0]["verdict"]  # judged on the matured cards, and saying so
+    assert verdict["effect"] == "none_found" and verdict["interim"] is True
+    assert "116 cards are still within it" in verdict["text"]["en"] and "Промежуточный" in verdict["text"]["ru"]
     ninety = row(answer, 90)
     assert ninety["groups"]["a"]["cards"] == 120 and ninety["open"] == 240 and ninety["complete"] is False
+    assert ninety["comparisons"][0]["verdict"]["effect"] == "too_early"  # no card has finished 90 days
+    assert "completes on" not in ninety["comparisons"][0]["verdict"]["text"]["en"]  # not all on one day
     romi = answer["romi"][0]
     assert romi["window"] == 30 and romi["complete"] is False  # the longest window with a matured card
 
