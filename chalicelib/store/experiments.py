@@ -16,12 +16,12 @@ from datetime import date, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.operand import Value, _IfNotExists, _ListAppend
+from pynamodb.expressions.operand import Value, _ListAppend
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import experiments as rules
-from chalicelib.core.uplift import Event, Exposure
+from chalicelib.core.experiments import Event, Exposure
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, pages
 from chalicelib.store.models import Assignment, Card, Experiment
@@ -98,14 +98,6 @@ def enrol_with(tx: TransactWrite, enrolments: Sequence[Any], now: datetime) -> N
         tx.update(Assignment(item.experiment_id, item.card_id), actions=actions)
 
 
-def add_cost(experiment_id: str, card_id: str, *, bonus: int = 0, message_cost: int = 0) -> None:
-    """Add to what the experiment cost for one card (its bonus once given, its message once sent)."""
-    actions: list[Action] = [action for action in (Assignment.bonus.add(bonus) if bonus else None,
-                                     Assignment.message_cost.add(message_cost) if message_cost else None) if action]
-    if actions:
-        Assignment(experiment_id, card_id).update(actions=actions)
-
-
 def append_events(tx: TransactWrite, events: Sequence[tuple[str, str, Event]]) -> None:
     """Within a ledger transaction: each (experiment, card, event) appended to the card's assignment.
     One update per assignment (a transaction may not touch an item twice)."""
@@ -114,8 +106,9 @@ def append_events(tx: TransactWrite, events: Sequence[tuple[str, str, Event]]) -
         by_item.setdefault((experiment_id, card_id), []).extend(
             (event.offset, event.revenue, event.points, event.visit))
     for (experiment_id, card_id), numbers in by_item.items():
-        appended = _ListAppend(_IfNotExists(Assignment.events, Value([], attribute=Assignment.events)),  # type: ignore[arg-type]
-                               Value(numbers, attribute=Assignment.events))
+        # SET events = list_append(if_not_exists(events, []), :numbers): an assignment whose events were
+        # never started (or was erased) takes them too, instead of failing the receipt
+        appended = _ListAppend(Assignment.events | [], Value(numbers, attribute=Assignment.events))
         tx.update(Assignment(experiment_id, card_id), actions=[Assignment.events.set(appended)])
 
 

@@ -272,11 +272,12 @@ def send_one(program: Program, campaign: Campaign, card: Card | None, now: datet
     if campaign_store.is_done(campaign.campaign_id, card.card_id):
         return "done"
     bonus = False
-    outcome: str | None = "skipped"
+    outcome = "skipped"
     if card.status == "active":
-        card, outcome, bonus = _reach(program, campaign, card, now)
-        if outcome is None:
+        card, reached, bonus = _reach(program, campaign, card, now)
+        if reached is None:
             return "deferred"
+        outcome = reached
     lease = FANOUT_LEASE if campaign.chunks else LEASE
     if not campaign_store.record_card(campaign, card.card_id, outcome, bonus, now, clock=_wall(), lease=lease):
         return "done"
@@ -311,7 +312,8 @@ def _treatment(program: Program, campaign: Campaign, card: Card,
     group = trial_rules.assign(found, card.card_id)
     variant = found.variant(group)
     points = int(campaign.bonus or 0) if variant is None or variant.bonus is None else variant.bonus
-    card, group = experiment_cases.expose(program, found, card, now, bonus=points, channel_names=campaign.channels)
+    card, group, _ = experiment_cases.expose(program, found, card, now, bonus=points,
+                                             channel_names=campaign.channels)
     if variant is None:
         return 0, None, None, card
     return points, variant.texts or campaign.texts, variant.offer or campaign.offer, card

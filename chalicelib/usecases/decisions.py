@@ -173,7 +173,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
                               lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
                               local_time=command.local_time or local_time(program, now))
 
-    trials = Trials(program, card, today)
+    trials = Trials(program, card, today, sold_on=date.fromisoformat(command.business_day))
     outcome = trials.decide(mechanics, decide)
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
@@ -204,8 +204,8 @@ class Trials:
     challenges), which rules this card's receipt runs and whether it exposes the card (its first receipt
     those rules act on: the card joins then, in its group, and a control card's receipt runs without them)."""
 
-    def __init__(self, program: Program, card: LedgerCard, today: date) -> None:
-        self.card, self.today = card, today
+    def __init__(self, program: Program, card: LedgerCard, today: date, sold_on: date | None = None) -> None:
+        self.card, self.today, self.sold_on = card, today, sold_on or today
         self.designs = trial_rules.running(program.experiments)
         self.before = trial_rules.kept(card.trials, today, self.designs)
         self.joined: list[trial_rules.Trial] = []
@@ -225,11 +225,12 @@ class Trials:
                 off.add(subject)
             if known is None:
                 pending[subject] = (design, group)
-        outcome: Outcome = decide(without(mechanics, off))
+        outcome: Outcome = decide(trial_rules.without(mechanics, off))
         for subject, (design, group) in pending.items():
-            other: Outcome = decide(without(mechanics, off - {subject} if subject in off else off | {subject}))
+            flipped = off - {subject} if subject in off else off | {subject}
+            other: Outcome = decide(trial_rules.without(mechanics, flipped))
             if _acts(subject, outcome, other):
-                self.joined.append(trial_rules.trial(design, group, self.today))
+                self.joined.append(trial_rules.trial(design, group, self.sold_on))
         self.enrolments = tuple(Enrolment(item.experiment_id, self.card.card_id, self.card.program_id, self.card.number,
                                           item.variant, item.exposed_on) for item in self.joined)
         return outcome
@@ -245,16 +246,6 @@ class Trials:
         """This sale or refund in each trial it falls in (not those it just joined: it exposed the card)."""
         return tuple(TrialEvent(experiment_id, self.card.card_id, event) for experiment_id, event in
                      trial_rules.events_of(self.before, day, revenue=revenue, points=points, visit=visit))
-
-
-def without(mechanics: mech.Mechanics, subjects: set[str]) -> mech.Mechanics:
-    """The mechanics without the rules of held-out `subjects`: challenges, or the offers' automatic issue
-    (offers already held stay good)."""
-    if "challenges" in subjects:
-        mechanics = replace(mechanics, challenges=())
-    if "offers" in subjects:
-        mechanics = replace(mechanics, offers=tuple(replace(offer, auto=None) for offer in mechanics.offers))
-    return mechanics
 
 
 def _acts(subject: str, outcome: Outcome, other: Outcome) -> bool:

@@ -174,7 +174,8 @@ def test_three_campaigns_in_a_row_each_end_sent_with_their_counts(client, mercha
         assert sent.status_code == 200 and body(sent)["status"] == "sent", sent.body
         _deliver()
         counts = _get(client, merchant, program, campaign["id"])["counts"]
-        assert counts == {"audience": 40, "processed": 40, "sent": 40, "queued": 0, "skipped": 0, "bonuses": 40, "held_out": 0,
+        assert counts == {"audience": 40, "processed": 40, "sent": 40, "queued": 0, "skipped": 0, "bonuses": 40,
+                          "held_out": 0,
                           "delivered": 40, "failed": 0}, (round_, counts)
     assert len(ses_sent()) == 120
     assert {card_store.get(m["card_id"]).balance for m in members} == {130}
@@ -286,7 +287,8 @@ def test_a_send_killed_after_k_of_n_cards_is_finished_by_the_schedule_exactly_on
         _deliver(later)
         done = _get(client, merchant, program, campaign["id"])
         assert done["status"] == "sent", (k, done)
-        assert done["counts"] == {"audience": 4, "processed": 4, "sent": 4, "queued": 0, "skipped": 0, "bonuses": 4, "held_out": 0,
+        assert done["counts"] == {"audience": 4, "processed": 4, "sent": 4, "queued": 0, "skipped": 0, "bonuses": 4,
+                                  "held_out": 0,
                                   "delivered": 4, "failed": 0}, (k, done["counts"])
         assert sorted(m.destinations["ToAddresses"][0] for m in ses_sent()) == sorted(
             f"m{i}@example.com" for i in range(4)), k  # one e-mail each
@@ -352,7 +354,8 @@ def test_a_large_audience_answers_202_and_the_queue_finishes_it(client, merchant
     _deliver()
     done = _get(client, merchant, program, campaign["id"])
     assert done["status"] == "sent"  # the last card counted finished it
-    assert done["counts"] == {"audience": 5, "processed": 5, "sent": 5, "queued": 0, "skipped": 0, "bonuses": 5, "held_out": 0,
+    assert done["counts"] == {"audience": 5, "processed": 5, "sent": 5, "queued": 0, "skipped": 0, "bonuses": 5,
+                              "held_out": 0,
                               "chunks": 3, "delivered": 5, "failed": 0}
     assert {card_store.get(m["card_id"]).balance for m in members} == {110}
 
