@@ -10,8 +10,9 @@ Experiments (issue 17), so the experiments page has a report to read: the progra
 as control) runs from the first day; and CAMPAIGN_DAYS_AGO days before today a cohort of SLEEPERS
 customers who joined, bought once and went quiet gets a campaign "to sleeping customers" with the
 default 10% holdout and a bonus. Over the next 30 days a treated sleeper comes back with probability
-COME_BACK["treated"], a control one with COME_BACK["control"] (the true effect the report should find),
-their receipts going through the till like any other, so the experiment's events are the real ones.
+COME_BACK["treated"] (40%), a control one with COME_BACK["control"] (15%): the true effect the report
+should find. Their receipts go through the till like any other, so the experiment's events are the real
+ones.
 
 `make demo` runs it (README, "The local stack"): a progress bar on the terminal instead of the use
 cases' log lines (quieted while it runs: a few hundred JSON lines tell an owner nothing), then where
@@ -49,11 +50,11 @@ WINBACK = {"after_days": 30, "bonus": 200}  # turned on with these when the prog
 WINBACK_HOLDOUT = 20
 CAMPAIGN_DAYS_AGO = 35
 CAMPAIGN_NAME = "Мы скучаем: бонус спящим клиентам"
-CAMPAIGN = {"name": CAMPAIGN_NAME, "audience": {"kind": "sleeping"}, "bonus": 300, "holdout_percent": 10,
-            "texts": {"ru": "Давно не виделись! Дарим 300 баллов: ждём вас на кофе.",
-                      "en": "It has been a while! Here are 300 points: come by for a coffee."}}
-SLEEPERS = 500  # customers who joined, bought once and went quiet: the campaign's audience
-COME_BACK = {"control": 0.20, "treated": 0.35}  # chance of a sleeper's purchase within 30 days of the campaign
+CAMPAIGN = {"name": CAMPAIGN_NAME, "audience": {"kind": "sleeping"}, "bonus": 150, "holdout_percent": 10,
+            "texts": {"ru": "Давно не виделись! Дарим 150 баллов: ждём вас на кофе.",
+                      "en": "It has been a while! Here are 150 points: come by for a coffee."}}
+SLEEPERS = 350  # customers who joined, bought once and went quiet: the campaign's audience (35 or so in control)
+COME_BACK = {"control": 0.15, "treated": 0.40}  # chance of a sleeper's purchase within 30 days of the campaign
 RETURN_DAYS = 30
 
 
@@ -314,5 +315,9 @@ def _api() -> str:
 
 def summary(done: dict[str, int], days: int) -> str:
     """What was made and where to see it."""
-    return (f"{days} days of made-up trade: {done['members']} new members, {done['receipts']} receipts, "
+    made = (f"{days} days of made-up trade: {done['members']} new members, {done['receipts']} receipts, "
             f"{done['refunds']} refunds.\nLook at them in the console's analytics: {_api()}/console#/analytics")
+    if done.get("experiments"):
+        made += (f"\n{done['experiments']} experiments (a campaign to sleeping customers with a control group, "
+                 f"a win-back with one): {_api()}/console#/experiments")
+    return made
