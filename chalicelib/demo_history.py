@@ -53,7 +53,7 @@ CAMPAIGN_NAME = "Мы скучаем: бонус спящим клиентам"
 CAMPAIGN = {"name": CAMPAIGN_NAME, "audience": {"kind": "sleeping"}, "bonus": 150, "holdout_percent": 10,
             "texts": {"ru": "Давно не виделись! Дарим 150 баллов: ждём вас на кофе.",
                       "en": "It has been a while! Here are 150 points: come by for a coffee."}}
-SLEEPERS = 350  # customers who joined, bought once and went quiet: the campaign's audience (35 or so in control)
+SLEEPERS = 480  # customers who joined, bought once and went quiet: the campaign's audience (about 48 in control)
 COME_BACK = {"control": 0.15, "treated": 0.40}  # chance of a sleeper's purchase within 30 days of the campaign
 RETURN_DAYS = 30
 
