@@ -57,6 +57,14 @@
       'experiments.stop_confirm': 'Остановить эксперимент «{name}»? С этого момента все карты получают автосообщение как обычно; отчёт сохранится.',
       'experiments.stopped': 'Эксперимент остановлен.',
       'experiments.not_found': 'Такого эксперимента нет.',
+      'experiments.variants_title': 'A/B-тест (необязательно)',
+      'experiments.variants_hint': 'От двух до четырёх вариантов делят получателей поровну. Пустое поле — как в основных настройках.',
+      'experiments.add_variants': 'Добавить варианты A и B', 'experiments.add_variant': 'Добавить вариант',
+      'experiments.remove_variant': 'Убрать вариант', 'experiments.v_title': 'Вариант {n}',
+      'experiments.v_name': 'Название варианта', 'experiments.v_text_ru': 'Текст по-русски', 'experiments.v_text_en': 'Текст по-английски',
+      'experiments.v_bonus': 'Бонус в баллах', 'experiments.v_offer': 'Предложение', 'experiments.v_no_offer': 'Как в рассылке',
+      'experiments.holdout_field': 'Контрольная группа, % (0–50)',
+      'experiments.holdout_hint': 'Эта доля получателей, выбранная случайно, ничего не получит: с ней сравнивается результат.',
       'error.experiment_not_found': 'Такого эксперимента нет.',
       'error.experiment_running': 'У этого автосообщения уже идёт эксперимент: сначала остановите его.',
       'error.trigger_off': 'Это автосообщение выключено: сначала включите его.',
@@ -105,6 +113,14 @@
       'experiments.stop_confirm': 'Stop the experiment "{name}"? From now on every card gets the message as usual; the report stays.',
       'experiments.stopped': 'The experiment is stopped.',
       'experiments.not_found': 'There is no such experiment.',
+      'experiments.variants_title': 'A/B test (optional)',
+      'experiments.variants_hint': 'Two to four variants share the recipients evenly. A field left empty: as in the main settings.',
+      'experiments.add_variants': 'Add variants A and B', 'experiments.add_variant': 'Add a variant',
+      'experiments.remove_variant': 'Remove the variant', 'experiments.v_title': 'Variant {n}',
+      'experiments.v_name': 'Variant name', 'experiments.v_text_ru': 'Text in Russian', 'experiments.v_text_en': 'Text in English',
+      'experiments.v_bonus': 'Bonus in points', 'experiments.v_offer': 'Offer', 'experiments.v_no_offer': 'As in the campaign',
+      'experiments.holdout_field': 'Control group, % (0-50)',
+      'experiments.holdout_hint': 'This share of recipients, picked at random, gets nothing: the results are compared with it.',
       'error.experiment_not_found': 'There is no such experiment.',
       'error.experiment_running': 'This automatic message already has a running experiment: stop it first.',
       'error.trigger_off': 'This automatic message is off: turn it on first.',
@@ -446,5 +462,89 @@
     }
   });
 
-  LC.experiments = {path: path, stop: stop, subjectName: subjectName, drawReport: drawReport, meta: meta};
+  /* The variants of an A/B test, for a builder form (LC.form's `element`): none, or two to four, each
+     with a name and what the subject lets a variant change (`changes`: texts, bonus, offer). `read()`
+     gives the API's `variants` (null when there are none). */
+  function variantsEditor(changes, offers) {
+    var list = h('div', {'class': 'experiments-variant-list'});
+    var add = h('button', {type: 'button', 'class': 'secondary', 'data-action': 'add-variant'}, t('experiments.add_variant'));
+    var box = h('fieldset', {'class': 'experiments-variants'}, h('legend', null, t('experiments.variants_title')),
+      h('p', {'class': 'hint'}, t('experiments.variants_hint')), list, add);
+    function row(n) {
+      var letter = 'ABCD'.charAt(n);
+      var fields = [['name', 'text', t('experiments.v_name'), letter]];
+      if (changes.indexOf('texts') >= 0) fields.push(['texts.ru', 'textarea', t('experiments.v_text_ru')], ['texts.en', 'textarea', t('experiments.v_text_en')]);
+      if (changes.indexOf('bonus') >= 0) fields.push(['bonus', 'number', t('experiments.v_bonus')]);
+      if (changes.indexOf('offer') >= 0 && offers.length) fields.push(['offer', 'select', t('experiments.v_offer')]);
+      var part = h('div', {'class': 'experiments-variant', 'data-variant': String(n)}, h('h3', null, t('experiments.v_title', {n: letter})));
+      fields.forEach(function (f) {
+        var id = LC.uid('variant-' + n + '-' + f[0].replace('.', '-'));
+        var name = 'variants[' + n + '].' + f[0];
+        var control = f[1] === 'textarea' ? h('textarea', {id: id, name: name, rows: 2, maxlength: 300})
+          : f[1] === 'select' ? h('select', {id: id, name: name}, [h('option', {value: ''}, t('experiments.v_no_offer'))].concat(offers.map(function (o) {
+              return h('option', {value: o.id}, LC.ops.localized(o.name) || o.id);
+            })))
+          : h('input', {id: id, name: name, type: f[1], min: f[1] === 'number' ? 0 : undefined, step: f[1] === 'number' ? 1 : undefined,
+                        maxlength: f[1] === 'text' ? 60 : undefined, value: f[3]});
+        part.appendChild(h('div', {'class': 'field'}, h('label', {'for': id}, f[2]), control));
+      });
+      part.appendChild(h('button', {type: 'button', 'class': 'link', 'data-action': 'remove-variant', on: {click: function () {
+        part.remove();
+        if (list.children.length === 1) list.replaceChildren();  // one variant is no test: none, or two
+        renumber();
+      }}}, t('experiments.remove_variant')));
+      return part;
+    }
+    function renumber() {
+      var values = box.read() || [];
+      list.replaceChildren();
+      values.forEach(function (v, n) {
+        var part = row(n);
+        list.appendChild(part);
+        set(part, n, v);
+      });
+      add.textContent = list.children.length ? t('experiments.add_variant') : t('experiments.add_variants');
+      add.hidden = list.children.length >= 4;
+    }
+    function set(part, n, v) {
+      var at = function (field) { return part.querySelector('[name="variants[' + n + '].' + field + '"]'); };
+      if (at('name')) at('name').value = v.name || '';
+      if (v.texts && at('texts.ru')) at('texts.ru').value = v.texts.ru || '';
+      if (v.texts && at('texts.en')) at('texts.en').value = v.texts.en || '';
+      if (at('bonus') && v.bonus !== undefined && v.bonus !== null) at('bonus').value = String(v.bonus);
+      if (at('offer') && v.offer) at('offer').value = v.offer;
+    }
+    box.read = function () {
+      var parts = list.querySelectorAll('.experiments-variant');
+      if (!parts.length) return null;
+      return Array.prototype.map.call(parts, function (part) {
+        var value = function (suffix) {
+          var el = part.querySelector('[name$="].' + suffix + '"]');
+          return el ? String(el.value || '').trim() : '';
+        };
+        var v = {name: value('name')};
+        var texts = {};
+        if (value('texts.ru')) texts.ru = value('texts.ru');
+        if (value('texts.en')) texts.en = value('texts.en');
+        if (Object.keys(texts).length) v.texts = texts;
+        if (value('bonus') !== '') v.bonus = Number(value('bonus'));
+        if (value('offer')) v.offer = value('offer');
+        return v;
+      });
+    };
+    add.addEventListener('click', function () {
+      var n = list.children.length;
+      list.appendChild(row(n));
+      if (n === 0) list.appendChild(row(1));  // an A/B test starts with two
+      add.textContent = t('experiments.add_variant');
+      add.hidden = list.children.length >= 4;
+      var first = list.children[n].querySelector('input, textarea');
+      if (first) first.focus();
+    });
+    add.textContent = t('experiments.add_variants');
+    return box;
+  }
+
+  LC.experiments = {path: path, stop: stop, subjectName: subjectName, drawReport: drawReport, meta: meta,
+                    variantsEditor: variantsEditor};
 })();
