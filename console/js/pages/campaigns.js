@@ -252,7 +252,10 @@
                     channels: CHANNELS.filter(function (c) { return values['channels.' + c]; })};
         if (values.bonus !== '' && values.bonus !== null && values.bonus !== undefined) body.bonus = Number(values.bonus);
         if (values.offer) body.offer = values.offer;
-        if (values.holdout_percent !== null && values.holdout_percent !== undefined) body.holdout_percent = values.holdout_percent;
+        // 10 is the API's own default: sent only when the owner chose another share
+        if (values.holdout_percent !== null && values.holdout_percent !== undefined && values.holdout_percent !== 10) {
+          body.holdout_percent = values.holdout_percent;
+        }
         var split = variants.read();
         if (split) body.variants = split;
         var later = values.when === 'later';

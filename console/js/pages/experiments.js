@@ -37,7 +37,8 @@
       'experiments.control': 'Контроль', 'experiments.groups': 'Группы',
       'experiments.comparisons': 'Разница с 95% интервалом',
       'experiments.vs': '{a} против {b}', 'experiments.pp': 'п. п.',
-      'experiments.diff': '{d} ({low} … {high})', 'experiments.no_ci': 'мало данных для интервала',
+      'experiments.diff': '{d} (от {low} до {high})', 'experiments.no_ci': 'мало данных для интервала',
+      'experiments.z_test': 'z-критерий для двух долей', 'experiments.welch': 't-критерий Уэлча',
       'experiments.method': 'Метод: {name}; p = {p}',
       'experiments.romi': 'ROMI', 'experiments.romi_variant': 'Вариант', 'experiments.romi_window': 'Окно, дней',
       'experiments.inc_revenue': 'Дополнительная выручка', 'experiments.inc_margin': 'Дополнительная маржа',
@@ -94,6 +95,7 @@
       'experiments.comparisons': 'Differences with 95% intervals',
       'experiments.vs': '{a} vs {b}', 'experiments.pp': 'pp',
       'experiments.diff': '{d} ({low} to {high})', 'experiments.no_ci': 'too little data for an interval',
+      'experiments.z_test': 'two-proportion z-test', 'experiments.welch': 'Welch\'s t-test',
       'experiments.method': 'Method: {name}; p = {p}',
       'experiments.romi': 'ROMI', 'experiments.romi_variant': 'Variant', 'experiments.romi_window': 'Window, days',
       'experiments.inc_revenue': 'Incremental revenue', 'experiments.inc_margin': 'Incremental margin',
@@ -142,10 +144,11 @@
     var money = function (v) { return dash(v) ? '—' : LC.money(v, program.currency); };
     return {
       conversion: {value: function (v) { return dash(v) ? '—' : num(v, 2) + '%'; },
-                   diff: function (v) { return num(v, 2) + ' ' + t('experiments.pp'); }},
-      revenue: {value: money, diff: money},
-      visits: {value: function (v) { return num(v, 3); }, diff: function (v) { return num(v, 3); }},
-      points_cost: {value: function (v) { return num(v, 2); }, diff: function (v) { return num(v, 2); }}
+                   diff: function (v) { return num(v, 2) + ' ' + t('experiments.pp'); },
+                   bound: function (v) { return num(v, 2); }},
+      revenue: {value: money, diff: money, bound: money},
+      visits: {value: function (v) { return num(v, 3); }, diff: function (v) { return num(v, 3); }, bound: function (v) { return num(v, 3); }},
+      points_cost: {value: function (v) { return num(v, 2); }, diff: function (v) { return num(v, 2); }, bound: function (v) { return num(v, 2); }}
     };
   }
 
@@ -155,11 +158,18 @@
     return found ? found.name : id;
   }
 
+  function bound(v, format) { return v < 0 ? '−' + format(-v) : format(v); }
+
   /* "+2.9 pp (0.5 to 5.3)": a difference with its interval, or a note when there is none. */
-  function difference(d, format) {
+  function difference(d, f) {
     if (!d || dash(d.difference)) return '—';
-    if (dash(d.low) || dash(d.high)) return signed(d.difference, format) + ' (' + t('experiments.no_ci') + ')';
-    return t('experiments.diff', {d: signed(d.difference, format), low: signed(d.low, format), high: signed(d.high, format)});
+    if (dash(d.low) || dash(d.high)) return signed(d.difference, f.diff) + ' (' + t('experiments.no_ci') + ')';
+    return t('experiments.diff', {d: signed(d.difference, f.diff), low: bound(d.low, f.bound), high: bound(d.high, f.bound)});
+  }
+
+  function methodName(name) {
+    var key = {'two-proportion z-test': 'experiments.z_test', "Welch's t-test": 'experiments.welch'}[name];
+    return key ? t(key) : name;
   }
 
   function windowTable(report, row, f) {
@@ -183,8 +193,8 @@
       var items = METRICS.map(function (m) {
         var d = c[m] || {};
         return h('li', {'data-metric': m, 'class': d.significant ? 'significant' : null},
-          h('span', {'class': 'experiments-metric'}, t('experiments.m_' + m) + ': '), difference(d, f[m].diff),
-          d.method ? h('span', {'class': 'muted experiments-method'}, ' · ' + t('experiments.method', {name: d.method, p: num(d.p_value, 4)})) : null);
+          h('span', {'class': 'experiments-metric'}, t('experiments.m_' + m) + ': '), difference(d, f[m]),
+          d.method ? h('span', {'class': 'muted experiments-method'}, ' · ' + t('experiments.method', {name: methodName(d.method), p: num(d.p_value, 4)})) : null);
       });
       return h('section', {'class': 'experiments-comparison', 'aria-label': title, 'data-variant': c.variant, 'data-against': c.against},
         h('h3', null, title),
