@@ -31,11 +31,10 @@
       'triggers.default': 'Стандартный текст: {text}', 'triggers.placeholders': 'Можно вставить: {list}',
       'triggers.custom': 'свой текст', 'triggers.builtin': 'стандартный текст',
       'triggers.save': 'Сохранить', 'triggers.saved': 'Сохранено.',
-      'triggers.x_title': 'Эксперимент: контрольная группа',
       'triggers.x_intro': 'Случайная доля карт не получит это сообщение и бонус; сравнение покажет, сколько оно приносит на самом деле.',
       'triggers.x_running': 'Идёт эксперимент «{name}» с {when}: контрольная группа {holdout}%.',
       'triggers.x_report': 'Открыть отчёт', 'triggers.x_start': 'Начать эксперимент',
-      'triggers.x_started': 'Эксперимент начат.', 'triggers.x_other': 'Автоматические предложения и задания',
+      'triggers.x_started': 'Эксперимент начат.', 'triggers.x_section': 'Эксперименты: контрольные группы',
       'triggers.x_holdout_default': 'Контрольная группа, % (0–50)'
     },
     en: {
@@ -50,11 +49,10 @@
       'triggers.default': 'Built-in text: {text}', 'triggers.placeholders': 'You can insert: {list}',
       'triggers.custom': 'your own text', 'triggers.builtin': 'built-in text',
       'triggers.save': 'Save', 'triggers.saved': 'Saved.',
-      'triggers.x_title': 'Experiment: a control group',
       'triggers.x_intro': 'A random share of cards will not get this message or bonus; the comparison shows what it really brings.',
       'triggers.x_running': 'The experiment "{name}" is running since {when}: control group {holdout}%.',
       'triggers.x_report': 'Open the report', 'triggers.x_start': 'Start an experiment',
-      'triggers.x_started': 'The experiment has started.', 'triggers.x_other': 'Automatic offers and challenges',
+      'triggers.x_started': 'The experiment has started.', 'triggers.x_section': 'Experiments: control groups',
       'triggers.x_holdout_default': 'Control group, % (0-50)'
     }
   });
@@ -128,7 +126,7 @@
   /* A trigger's experiment: the running one (its report, Stop) or a form to start one (holdout, variants). */
   function experimentBox(program, subject, running, onChange) {
     var box = h('div', {'class': 'triggers-experiment', 'data-subject': subject},
-      h('h3', null, LC.experiments.subjectName(subject) + ': ' + t('triggers.x_title')));
+      h('h3', null, LC.experiments.subjectName(subject)));
     if (running) {
       box.appendChild(h('p', {'class': 'triggers-x-running'}, t('triggers.x_running', {
         name: running.name, when: LC.date(running.created_at), holdout: LC.number(running.holdout_percent)})));
@@ -143,7 +141,6 @@
         }}}, t('experiments.stop'))));
       return box;
     }
-    box.appendChild(h('p', {'class': 'muted'}, t('triggers.x_intro')));
     var changes = CHANGES[subject] || [];
     var variants = changes.length ? LC.experiments.variantsEditor(changes, []) : null;
     var fields = [{name: 'holdout_percent', label: t('triggers.x_holdout_default'), type: 'number', min: 0, max: 50,
@@ -214,13 +211,14 @@
               draw();
               var again = box.querySelector('.triggers-' + trigger.name + ' button[type=submit]');
               if (again) again.focus();  // the form was drawn anew: keep the keyboard where it was
-            }),
-            running && SUBJECT[trigger.name] ? experimentBox(program, SUBJECT[trigger.name], running[SUBJECT[trigger.name]], experimentsChanged) : null));
+            })));
         });
+        // experiments in a section of their own: each trigger's form above keeps its one submit button
         if (running) {
-          box.appendChild(h('section', {'class': 'panel ops-section triggers-other-experiments', 'aria-label': t('triggers.x_other')},
-            h('h2', null, t('triggers.x_other')),
-            ['offers', 'challenges'].map(function (subject) { return experimentBox(program, subject, running[subject], experimentsChanged); })));
+          var subjects = TRIGGERS.map(function (trigger) { return SUBJECT[trigger.name]; }).concat(['offers', 'challenges']);
+          box.appendChild(h('section', {'class': 'panel ops-section triggers-experiments', 'aria-label': t('triggers.x_section')},
+            h('h2', null, t('triggers.x_section')), h('p', {'class': 'muted'}, t('triggers.x_intro')),
+            subjects.map(function (subject) { return experimentBox(program, subject, running[subject], experimentsChanged); })));
         }
       }
       draw();
