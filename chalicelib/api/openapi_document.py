@@ -1359,15 +1359,15 @@ def _experiments(document: dict, program_id: Schema) -> None:
         tag="experiments", security=_ADMIN,
         params=[program_id, experiment_id,
                 _query("cursor", "X-Next-Cursor of the previous page.", type="string", maxLength=1024)])}
-    month = {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"}
+    month = "^[0-9]{4}-(0[1-9]|1[0-2])$"
     paths["/admin/programs/{program_id}/analytics/romi"] = {"get": _op(
         "ROMI summed by the month experiments started (from their last reports)",
         _answers({"200": _json(_obj(("months",), months={"type": "array", "items": _obj(
             ("month", "incremental_margin", "cost", "romi"), month=_STRING, incremental_margin=_NNUMBER,
             cost=_NNUMBER, romi=_NNUMBER)}))}, 400, 401, 403, 404),
         tag="experiments", security=_ADMIN,
-        params=[program_id, _query("from", "First month, YYYY-MM.", **month),
-                _query("to", "Last month, YYYY-MM.", **month)])}
+        params=[program_id, _query("from", "First month, YYYY-MM.", type="string", pattern=month),
+                _query("to", "Last month, YYYY-MM.", type="string", pattern=month)])}
     # campaigns keep a control group (10% unless told) and may split into variants
     campaign = schemas["Campaign"]["properties"]
     campaign["experiment_id"] = _NSTRING | {"description": "Its experiment (null: holdout 0 and one variant)."}
