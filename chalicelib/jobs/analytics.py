@@ -1,6 +1,7 @@
 """Nightly analytics upkeep for every program: fold the closed days' counter shards into one item per
-day (so a period reads one item a day) and take the day's segment thresholds (one pass over the
-program's cards).
+day (so a period reads one item a day), take the day's segment thresholds (one pass over the
+program's cards), and read again the report of each experiment not yet final, so its ROMI summary (the
+monthly ROMI's source) follows its cards (one pass over the experiment's assignments).
 
 A program's upkeep costs in proportion to its cards (README "Scheduled jobs"), so with a jobs queue the
 schedule only lists the programs and sends them in batches of BATCH to the queue, where each batch is
@@ -16,6 +17,7 @@ from chalicelib.store import ids, leases
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
 from chalicelib.usecases import analytics
+from chalicelib.usecases import experiments
 
 BATCH = 20  # programs per queued task
 LEASE_SECONDS = 900  # longer than any invocation that works a program (job_chunk: 300 s)
@@ -60,6 +62,7 @@ def nightly_once(program: Program, now: datetime) -> dict[str, Any] | None:
         return None
     try:
         done = analytics.nightly(program, now)
+        done["experiments"] = experiments.refresh(program, now)
     finally:
         leases.release(name, holder)
     log.info("analytics_nightly", program_id=program.program_id, **done)

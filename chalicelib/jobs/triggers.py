@@ -16,6 +16,7 @@ from typing import Any
 
 from chalicelib import log
 from chalicelib.core import clock, ledger, messaging, texts
+from chalicelib.core import experiments as trial_rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import RuleViolation
@@ -24,6 +25,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import occasions
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
+from chalicelib.usecases import experiments as experiment_cases
 from chalicelib.usecases.ledger import BurnExpired, GiveBonus, apply, ledger_card, queued_message
 
 Counts = dict[str, int]
@@ -62,12 +64,45 @@ def expire_points_one(program: Program, card: Card, day: date, now: datetime, co
     return {"expired_cards": 1, "points_expired": -sum(e.amount for e in burned.entries)}
 
 
+@dataclass(frozen=True)
+class Treatment:
+    """What a trigger gives one card: its bonus and the texts' overrides (a variant's), or, for a card of
+    the trigger's experiment's control group, nothing (`held_out`)."""
+
+    points: int
+    overrides: Any  # the program's trigger texts, with the variant's text over them
+    held_out: bool = False
+    joined: bool = False  # the card joined the experiment just now
+
+
+def treatment(program: Program, card: Card, subject: str, points: int, now: datetime) -> tuple[Card, Treatment]:
+    """The card's part in the trigger's running experiment, if there is one (core/experiments.py): it
+    joins in its group (once) and gets that group's treatment. Returns the card as it now is."""
+    design = experiment_cases.trigger_design(program, subject)
+    if design is None:
+        return card, Treatment(points, program.messages)
+    variant = design.variant(trial_rules.assign(design, card.card_id))
+    if variant is not None and variant.bonus is not None:
+        points = variant.bonus
+    card, _, joined = experiment_cases.expose(program, design, card, now, bonus=points)
+    if variant is None:
+        return card, Treatment(0, program.messages, held_out=True, joined=joined)
+    overrides = dict(program.messages or {})
+    if variant.texts:
+        key = experiment_cases.TEXT_KEYS[subject]
+        overrides[key] = {**overrides.get(key, {}), **variant.texts}
+    return card, Treatment(points, overrides, joined=joined)
+
+
 def expiry_warning_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     warn_day = context["warn_day"]
     expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
     if not expiring:
         return {}  # an index copy that is behind: those points were spent meanwhile
-    wording = texts.expiry_warning(expiring, date.fromisoformat(warn_day), program.messages, today=day)
+    card, given = treatment(program, card, "expiry_warning", 0, now)
+    if given.held_out:
+        return {"held_out": int(given.joined)}
+    wording = texts.expiry_warning(expiring, date.fromisoformat(warn_day), given.overrides, today=day)
     message = _pending_message(program, card, "expiry_warning", wording, now, service=True)
     if not occasions.claim_with(f"warn#{card.card_id}#{warn_day}", card, message, now, keep_days=400):
         return {}  # warned before (once per card and expiry day)
@@ -91,15 +126,23 @@ def _gift(program: Program, card: Card, source: str, points: int, occasion: str,
 
 
 def birthdays_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
-    points = mech.from_stored(program.mechanics).birthday_bonus
-    return _gift(program, card, "birthday", points, context["year"], day=day, now=now,
-                 wording=texts.birthday_gift(points, card.name, program.messages), counter="gifts")
+    if card.status != "active":
+        return {}  # a blocked card gets nothing, and joins no experiment
+    card, given = treatment(program, card, "birthday", mech.from_stored(program.mechanics).birthday_bonus, now)
+    if given.held_out:
+        return {"held_out": int(given.joined)}
+    return _gift(program, card, "birthday", given.points, context["year"], day=day, now=now,
+                 wording=texts.birthday_gift(given.points, card.name, given.overrides), counter="gifts")
 
 
 def winback_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
-    points = mech.from_stored(program.mechanics).winback_bonus
-    return _gift(program, card, "winback", points, context["last_visit"], day=day, now=now,
-                 wording=texts.winback_offer(points, card.name, program.messages), counter="offers")
+    if card.status != "active":
+        return {}
+    card, given = treatment(program, card, "winback", mech.from_stored(program.mechanics).winback_bonus, now)
+    if given.held_out:
+        return {"held_out": int(given.joined)}
+    return _gift(program, card, "winback", given.points, context["last_visit"], day=day, now=now,
+                 wording=texts.winback_offer(given.points, card.name, given.overrides), counter="offers")
 
 
 # --- which cards each occasion walks, and which walks each job makes for a program --------------------

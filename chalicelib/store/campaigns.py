@@ -21,7 +21,8 @@ from chalicelib.store.models import Alias, Campaign, Card, Message
 KEEP_CLAIMS = timedelta(days=90)
 ATTEMPTS = 8
 # what a card's message came to -> the counter it adds to
-OUTCOMES = {"sent": Campaign.sent_count, "queued": Campaign.queued, "skipped": Campaign.skipped}
+OUTCOMES = {"sent": Campaign.sent_count, "queued": Campaign.queued, "skipped": Campaign.skipped,
+            "held_out": Campaign.held_out}
 
 
 class LeaseLost(Exception):

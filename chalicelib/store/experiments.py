@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.operand import Value, _IfNotExists, _ListAppend
+from pynamodb.expressions.operand import Value, _ListAppend
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -114,8 +114,9 @@ def append_events(tx: TransactWrite, events: Sequence[tuple[str, str, Event]]) -
         by_item.setdefault((experiment_id, card_id), []).extend(
             (event.offset, event.revenue, event.points, event.visit))
     for (experiment_id, card_id), numbers in by_item.items():
-        appended = _ListAppend(_IfNotExists(Assignment.events, Value([], attribute=Assignment.events)),  # type: ignore[arg-type]
-                               Value(numbers, attribute=Assignment.events))
+        # SET events = list_append(if_not_exists(events, []), :numbers): an assignment whose events were
+        # never started (or was erased) takes them too, instead of failing the receipt
+        appended = _ListAppend(Assignment.events | [], Value(numbers, attribute=Assignment.events))
         tx.update(Assignment(experiment_id, card_id), actions=[Assignment.events.set(appended)])
 
 

@@ -384,7 +384,7 @@ class Campaign(Model):
     version = VersionAttribute()  # bumped by every write, but no write conditions on it (see store/campaigns.py)
     # A send's progress: counters every worker adds to atomically (store/campaigns.py), and its lease.
     audience_count = NumberAttribute(null=True)  # cards in the audience when the send (last) walked it
-    processed = NumberAttribute(null=True)  # cards done: each counted once, as one of the three below
+    processed = NumberAttribute(null=True)  # cards done: each counted once, as sent, queued, skipped or held_out
     sent_count = NumberAttribute(null=True)  # messaged
     queued = NumberAttribute(null=True)  # waiting for the end of the quiet hours
     skipped = NumberAttribute(null=True)  # weekly cap, or the card was no longer active

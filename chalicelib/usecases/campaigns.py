@@ -9,6 +9,7 @@ from typing import Any, NotRequired, TypedDict, cast
 from chalicelib import log
 from chalicelib.channels import registry as channels
 from chalicelib.core import clock, segments
+from chalicelib.core import experiments as trial_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import offers as offer_rules
 from chalicelib.core import validation as v
@@ -21,11 +22,13 @@ from chalicelib.store import db, ids, messages
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import analytics, notices
+from chalicelib.usecases import experiments as experiment_cases
 from chalicelib.usecases import offers as offer_cases
 from chalicelib.usecases.ledger import GiveBonus, apply, ledger_card
 
 Campaign = Any  # the stored campaign (store/campaigns.py)
-FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels", "offer"}
+FIELDS = {"name", "audience", "texts", "bonus", "send_at", "channels", "offer", "holdout_percent", "variants",
+          "windows"}
 
 
 class CampaignCounts(TypedDict):
@@ -38,6 +41,7 @@ class CampaignCounts(TypedDict):
     queued: NotRequired[int]
     skipped: NotRequired[int]
     bonuses: NotRequired[int]
+    held_out: NotRequired[int]
     chunks: NotRequired[int]
     delivered: int
     failed: int
@@ -61,6 +65,9 @@ class CampaignView(TypedDict):
     created_at: str | None
     started_at: str | None
     sent_at: str | None
+    experiment_id: str | None
+    holdout_percent: float
+    variants: list[experiment_cases.VariantView]
     audience_size: NotRequired[int]
 
 
@@ -104,14 +111,40 @@ def create(program: Program, data: dict[str, Any], actor: str, now: datetime) ->
     offer = v.read_str(data, "offer", max_len=40, pattern=v.ID_PATTERN, strip=False)
     if offer is not None and offer_rules.definition(mechanics, offer) is None:
         raise NotFound("The program has no such offer.", code="offer_not_found", field="offer")
-    return campaign_store.create(program.program_id, ids.new_id("cp"),
-                                 name=v.read_str(data, "name", required=True, max_len=120), channels=chosen,
+    settings = trial_rules.read_settings(data, "campaign")
+    _check_variants(settings, mechanics)
+    name = v.read_str(data, "name", required=True, max_len=120)
+    campaign_id = ids.new_id("cp")
+    # the experiment first: a campaign is never left without the holdout it was asked for
+    experiment_cases.for_campaign(program, campaign_id, name, settings, actor=actor, now=now)
+    variants = [item.to_json() for item in settings.variants] if len(settings.variants) > 1 else None
+    return campaign_store.create(program.program_id, campaign_id, holdout_bp=settings.holdout_bp, variants=variants,
+                                 name=name, channels=chosen,
                                  audience=segments.parse_audience(data.get("audience") or {"kind": "all"},
                                                                   [t.id for t in mechanics.tiers]),
                                  texts=clean,
                                  bonus=v.read_int(data, "bonus", minimum=0, maximum=mech.MAX_POINTS, default=0),
                                  send_at=send_at, status="scheduled" if send_at else "draft", counts={},
                                  created_by=actor, created_at=db.iso(now), **({"offer": offer} if offer else {}))
+
+
+def _check_variants(settings: trial_rules.Settings, mechanics: mech.Mechanics) -> None:
+    for index, variant in enumerate(settings.variants):
+        field = f"variants[{index}]"
+        if variant.offer is not None and offer_rules.definition(mechanics, variant.offer) is None:
+            raise NotFound("The program has no such offer.", code="offer_not_found", field=f"{field}.offer")
+        if variant.bonus and mechanics.kind == "discount":
+            raise InvalidInput("A discount program has no points to spend: give an offer instead of a bonus.",
+                               code="invalid_value", field=f"{field}.bonus")
+
+
+def design(campaign: Campaign) -> trial_rules.Design | None:
+    """The campaign's experiment (None: made before experiments, or no control and one variant)."""
+    variants = tuple(trial_rules.Variant.from_json(item) for item in campaign.variants or ())
+    holdout = int(campaign.holdout_bp or 0)
+    if not holdout and len(variants) < 2:  # noqa: PLR2004 (an A/B test needs two)
+        return None
+    return trial_rules.Design(campaign.campaign_id, holdout, variants or (trial_rules.Variant("a", "A"),))
 
 
 def get(program: Program, campaign_id: str) -> Campaign:
@@ -239,19 +272,12 @@ def send_one(program: Program, campaign: Campaign, card: Card | None, now: datet
     if campaign_store.is_done(campaign.campaign_id, card.card_id):
         return "done"
     bonus = False
-    outcome: str | None
-    if card.status != "active":
-        outcome = "skipped"
-    else:
-        if campaign.bonus:
-            card = _bonus(program, campaign, card, now)
-            bonus = True
-        offer = campaign.offer
-        if offer:
-            card = offer_cases.campaign_offer(program, campaign.campaign_id, offer, card, now)
-        outcome = _message(program, campaign, card, now)
-        if outcome is None:
+    outcome = "skipped"
+    if card.status == "active":
+        card, reached, bonus = _reach(program, campaign, card, now)
+        if reached is None:
             return "deferred"
+        outcome = reached
     lease = FANOUT_LEASE if campaign.chunks else LEASE
     if not campaign_store.record_card(campaign, card.card_id, outcome, bonus, now, clock=_wall(), lease=lease):
         return "done"
@@ -262,12 +288,43 @@ def send_one(program: Program, campaign: Campaign, card: Card | None, now: datet
     return outcome
 
 
-def _bonus(program: Program, campaign: Campaign, card, now: datetime):
+def _reach(program: Program, campaign: Campaign, card: Card, now: datetime) -> tuple[Card, str | None, bool]:
+    """An active card of the audience: its group's bonus, offer and message (a control card: none of them).
+    Returns the card as it now is, the message's outcome (`held_out` for control; None: deferred) and
+    whether a bonus was given."""
+    points, texts, offer, card = _treatment(program, campaign, card, now)
+    if texts is None:
+        return card, "held_out", False
+    if points:
+        card = _bonus(program, campaign, card, points, now)
+    if offer:
+        card = offer_cases.campaign_offer(program, campaign.campaign_id, offer, card, now)
+    return card, _message(program, campaign, card, texts, now), bool(points)
+
+
+def _treatment(program: Program, campaign: Campaign, card: Card,
+               now: datetime) -> tuple[int, dict[str, str] | None, str | None, Card]:
+    """What the card gets: (bonus points, message texts, offer, the card as it now is); texts None for a
+    card of the control group. With an experiment the card joins it first, in its group, once."""
+    found = design(campaign)
+    if found is None:
+        return int(campaign.bonus or 0), campaign.texts, campaign.offer, card
+    group = trial_rules.assign(found, card.card_id)
+    variant = found.variant(group)
+    points = int(campaign.bonus or 0) if variant is None or variant.bonus is None else variant.bonus
+    card, group, _ = experiment_cases.expose(program, found, card, now, bonus=points,
+                                             channel_names=campaign.channels)
+    if variant is None:
+        return 0, None, None, card
+    return points, variant.texts or campaign.texts, variant.offer or campaign.offer, card
+
+
+def _bonus(program: Program, campaign: Campaign, card, points: int, now: datetime):
     """The campaign's bonus to the card, once (the ledger record per campaign and card)."""
     key = f"campaign#{campaign.campaign_id}#{card.card_id}"
     bonus = GiveBonus(card_id=card.card_id, record_key=key, kind="campaign", request={"campaign": campaign.campaign_id},
                       cause_type="campaign", cause_id=campaign.campaign_id, source="campaign",
-                      points=int(campaign.bonus), day=clock.local_day(now, program.timezone),
+                      points=points, day=clock.local_day(now, program.timezone),
                       lot_id=f"k{campaign.campaign_id[-8:]}", ref=campaign.campaign_id)
     result = apply(bonus, program, now, preloaded=ledger_card(card))
     # A repeat (the bonus was given by a send that stopped) leaves `card` as the ledger's failed attempt
@@ -278,7 +335,7 @@ def _bonus(program: Program, campaign: Campaign, card, now: datetime):
     return result.card.item
 
 
-def _message(program: Program, campaign: Campaign, card: Card, now: datetime) -> str | None:
+def _message(program: Program, campaign: Campaign, card: Card, texts: dict[str, str], now: datetime) -> str | None:
     """The card's message, once: claimed first, then sent. A claim left by a send that died is looked
     into: if its message went out, its outcome counts; if not, the claim is taken over and the message
     sent. None: another sender claimed it moments ago and is on it."""
@@ -293,7 +350,7 @@ def _message(program: Program, campaign: Campaign, card: Card, now: datetime) ->
         if not campaign_store.retake_message(earlier, now):
             return None
     try:
-        return _notify(program, campaign, card, now)
+        return _notify(program, campaign, card, texts, now)
     except Exception as error:
         # DynamoDB refused the message's writes: nothing went out, so the claim is given back and a
         # second press of "send" messages the card at once. After an error that leaves it uncertain (a
@@ -303,11 +360,11 @@ def _message(program: Program, campaign: Campaign, card: Card, now: datetime) ->
         raise
 
 
-def _notify(program: Program, campaign: Campaign, card: Card, now: datetime) -> str:
+def _notify(program: Program, campaign: Campaign, card: Card, texts: dict[str, str], now: datetime) -> str:
     """`notices.notify`, tried again on fresh data when the card was busy with other writes."""
     for attempt in range(ATTEMPTS):
         try:
-            return notices.notify(program, card, "campaign", campaign.texts, now, campaign_id=campaign.campaign_id,
+            return notices.notify(program, card, "campaign", texts, now, campaign_id=campaign.campaign_id,
                                   channel_names=campaign.channels)  # None: every channel offered
         except Exception as error:  # RuntimeError: the card kept changing
             if not (isinstance(error, RuntimeError) or messages.is_card_busy(error)):
@@ -350,7 +407,8 @@ def progress(campaign: Campaign) -> CampaignCounts:
     if campaign.audience_count is not None:
         counts.update({"audience": int(campaign.audience_count), "processed": int(campaign.processed or 0),
                        "sent": int(campaign.sent_count or 0), "queued": int(campaign.queued or 0),
-                       "skipped": int(campaign.skipped or 0), "bonuses": int(campaign.bonuses or 0)})
+                       "skipped": int(campaign.skipped or 0), "bonuses": int(campaign.bonuses or 0),
+                       "held_out": int(campaign.held_out or 0)})
     if campaign.chunks:
         counts["chunks"] = int(campaign.chunks)
     counts.update({"delivered": int(campaign.delivered or 0), "failed": int(campaign.failed or 0)})
@@ -363,10 +421,23 @@ def view(campaign: Campaign, audience_size: int | None = None) -> CampaignView:
                             "bonus": int(campaign.bonus), "offer": campaign.offer, "send_at": campaign.send_at,
                             "status": campaign.status, "counts": progress(campaign), "last_error": campaign.last_error,
                             "created_by": campaign.created_by, "created_at": campaign.created_at,
-                            "started_at": campaign.started_at, "sent_at": campaign.sent_at}
+                            "started_at": campaign.started_at, "sent_at": campaign.sent_at,
+                            "experiment_id": None, "holdout_percent": 0, "variants": []}
+    answer["experiment_id"], answer["holdout_percent"], answer["variants"] = _experiment_fields(campaign)
     if audience_size is not None:
         answer["audience_size"] = audience_size
     return answer
+
+
+def _experiment_fields(campaign: Campaign) -> tuple[str | None, float, list[experiment_cases.VariantView]]:
+    """The campaign's experiment id, holdout and variants as its view shows them."""
+    found = design(campaign)
+    share = (trial_rules.BUCKETS - (found.holdout_bp if found else 0)) / 100
+    variants = found.variants if found else (trial_rules.Variant("a", "A"),)
+    shown: list[experiment_cases.VariantView] = [
+        {"id": item.id, "name": item.name, "share_percent": round(share / len(variants), 2), "bonus": item.bonus,
+         "texts": item.texts, "offer": item.offer} for item in variants]
+    return (found.experiment_id if found else None), int(campaign.holdout_bp or 0) / 100, shown
 
 
 def work_chunk(message: dict[str, Any], budget: job_budget.Budget) -> dict[str, int]:

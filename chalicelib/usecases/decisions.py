@@ -173,7 +173,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
                               lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
                               local_time=command.local_time or local_time(program, now))
 
-    trials = Trials(program, card, today)
+    trials = Trials(program, card, today, sold_on=date.fromisoformat(command.business_day))
     outcome = trials.decide(mechanics, decide)
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
@@ -204,8 +204,8 @@ class Trials:
     challenges), which rules this card's receipt runs and whether it exposes the card (its first receipt
     those rules act on: the card joins then, in its group, and a control card's receipt runs without them)."""
 
-    def __init__(self, program: Program, card: LedgerCard, today: date) -> None:
-        self.card, self.today = card, today
+    def __init__(self, program: Program, card: LedgerCard, today: date, sold_on: date | None = None) -> None:
+        self.card, self.today, self.sold_on = card, today, sold_on or today
         self.designs = trial_rules.running(program.experiments)
         self.before = trial_rules.kept(card.trials, today, self.designs)
         self.joined: list[trial_rules.Trial] = []
@@ -229,7 +229,7 @@ class Trials:
         for subject, (design, group) in pending.items():
             other: Outcome = decide(without(mechanics, off - {subject} if subject in off else off | {subject}))
             if _acts(subject, outcome, other):
-                self.joined.append(trial_rules.trial(design, group, self.today))
+                self.joined.append(trial_rules.trial(design, group, self.sold_on))
         self.enrolments = tuple(Enrolment(item.experiment_id, self.card.card_id, self.card.program_id, self.card.number,
                                           item.variant, item.exposed_on) for item in self.joined)
         return outcome

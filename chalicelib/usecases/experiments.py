@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, NotRequired, TypedDict
 
 from chalicelib.channels import registry as channels
-from chalicelib.core import clock, uplift
+from chalicelib.core import clock, texts, uplift
 from chalicelib.core import experiments as rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import offers as offer_rules
@@ -29,6 +29,7 @@ from chalicelib.store.records import Card, Program
 from chalicelib.usecases import notices
 
 Experiment = Any  # the stored experiment (store/experiments.py)
+TEXT_KEYS = {"birthday": "birthday_gift", "winback": "winback_offer", "expiry_warning": "expiry_warning"}
 NAMES = {"campaign": "Campaign", "birthday": "Birthday gift", "winback": "Win-back offer",
          "expiry_warning": "Expiry warning", "offers": "Automatic offers", "challenges": "Challenges"}
 
@@ -108,6 +109,12 @@ def start(program: Program, data: dict[str, Any], actor: str, now: datetime) -> 
     mechanics = mech.from_stored(program.mechanics)
     _check_trigger(subject, mechanics)
     settings = rules.read_settings(data, subject)
+    for index, variant in enumerate(settings.variants):
+        if variant.texts:
+            try:
+                texts.parse_messages({TEXT_KEYS[subject]: variant.texts})
+            except InvalidInput as error:
+                raise InvalidInput(error.message, code=error.code, field=f"variants[{index}].texts") from None
     if settings.holdout_bp == 0 and len(settings.variants) == 1:
         raise InvalidInput("Keep a control group (holdout_percent above 0) or give two to four variants.",
                            code="invalid_value", field="holdout_percent")
@@ -158,16 +165,16 @@ def stop(program: Program, experiment_id: str, actor: str, now: datetime) -> Exp
 # --- cards joining -----------------------------------------------------------------------------------
 
 def expose(program: Program, design: rules.Design, card: Card, now: datetime, *, bonus: int = 0,
-           channel_names: Iterable[str] | None = None) -> tuple[Card, str]:
+           channel_names: Iterable[str] | None = None) -> tuple[Card, str, bool]:
     """The card reached by the experiment's campaign or trigger: its group (control or a variant) is
     recorded once with its cost (the variant's bonus and the price of the channels its message reaches;
-    nothing for control). Returns the card as it is now and its group."""
+    nothing for control). Returns the card as it is now, its group, and whether it joined just now."""
     group = rules.assign(design, card.card_id)
     cost = 0 if group == rules.CONTROL else message_cost(program, card, channel_names)
-    card, _ = experiment_store.enrol(card, design, group, clock.local_day(now, program.timezone), now,
-                                     running=rules.running(program.experiments),
-                                     bonus=0 if group == rules.CONTROL else bonus, message_cost=cost)
-    return card, group
+    card, joined = experiment_store.enrol(card, design, group, clock.local_day(now, program.timezone), now,
+                                          running=rules.running(program.experiments),
+                                          bonus=0 if group == rules.CONTROL else bonus, message_cost=cost)
+    return card, group, joined
 
 
 def message_cost(program: Program, card: Card, channel_names: Iterable[str] | None) -> int:

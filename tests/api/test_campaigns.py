@@ -11,7 +11,8 @@ from tests.conftest import bearer, body, enroll, ses_sent
 
 
 def _create(client, merchant, program, role="owner", **data):
-    payload = {"name": "Cake day", "texts": {"ru": "Торт!", "en": "Cake!"}, **data}
+    # every card of the audience treated: these tests are about the send (holdouts: test_campaign_experiments.py)
+    payload = {"name": "Cake day", "texts": {"ru": "Торт!", "en": "Cake!"}, "holdout_percent": 0, **data}
     return client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant, role),
                             body=json.dumps(payload))
 
@@ -160,7 +161,7 @@ def test_deliveries_counted_while_the_send_writes_never_break_it(client, merchan
     assert sent.status_code == 200, sent.body
     assert body(sent)["status"] == "sent"
     assert body(sent)["counts"] == {"audience": 5, "processed": 5, "sent": 5, "queued": 0, "skipped": 0,
-                                    "bonuses": 5, "delivered": 5, "failed": 0}
+                                    "bonuses": 5, "held_out": 0, "delivered": 5, "failed": 0}
     assert len(ses_sent()) == 5
     assert all(card_store.get(m["card_id"]).balance == 110 for m in members)
 
@@ -174,6 +175,7 @@ def test_three_campaigns_in_a_row_each_end_sent_with_their_counts(client, mercha
         _deliver()
         counts = _get(client, merchant, program, campaign["id"])["counts"]
         assert counts == {"audience": 40, "processed": 40, "sent": 40, "queued": 0, "skipped": 0, "bonuses": 40,
+                          "held_out": 0,
                           "delivered": 40, "failed": 0}, (round_, counts)
     assert len(ses_sent()) == 120
     assert {card_store.get(m["card_id"]).balance for m in members} == {130}
@@ -286,6 +288,7 @@ def test_a_send_killed_after_k_of_n_cards_is_finished_by_the_schedule_exactly_on
         done = _get(client, merchant, program, campaign["id"])
         assert done["status"] == "sent", (k, done)
         assert done["counts"] == {"audience": 4, "processed": 4, "sent": 4, "queued": 0, "skipped": 0, "bonuses": 4,
+                                  "held_out": 0,
                                   "delivered": 4, "failed": 0}, (k, done["counts"])
         assert sorted(m.destinations["ToAddresses"][0] for m in ses_sent()) == sorted(
             f"m{i}@example.com" for i in range(4)), k  # one e-mail each
@@ -352,6 +355,7 @@ def test_a_large_audience_answers_202_and_the_queue_finishes_it(client, merchant
     done = _get(client, merchant, program, campaign["id"])
     assert done["status"] == "sent"  # the last card counted finished it
     assert done["counts"] == {"audience": 5, "processed": 5, "sent": 5, "queued": 0, "skipped": 0, "bonuses": 5,
+                              "held_out": 0,
                               "chunks": 3, "delivered": 5, "failed": 0}
     assert {card_store.get(m["card_id"]).balance for m in members} == {110}
 
