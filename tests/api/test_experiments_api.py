@@ -138,7 +138,7 @@ def _history(client, merchant, program, cards=6):
     for n in range(cards):
         joined = enroll(client, name=f"Guest {n}", phone=f"+7916000{n:04d}")
         card = card_store.get(joined["card_id"])
-        _, groups[joined["card_number"]] = experiment_cases.expose(stored, design, card, now, bonus=100)
+        _, groups[joined["card_number"]], _ = experiment_cases.expose(stored, design, card, now, bonus=100)
         events = [0, 50_000, 25, 1] + ([0, -50_000, -25, 0] if n == 0 else [])
         Assignment(view["id"], joined["card_id"]).update(actions=[Assignment.events.set(events)])
     return view, groups
@@ -156,6 +156,15 @@ def test_the_report_has_the_uplift_shape_and_counts_what_it_read(client, merchan
     assert sum(cards.values()) == 6 and set(cards) == {"control", "a"}
     assert cards["control"] == sum(1 for group in groups.values() if group == "control")
     assert {"days", "groups", "differences"} <= set(report["chart"])
+    # exposed today: no window has ended for any card, and six cards are too few for a verdict
+    assert [(row["days"], row["complete"], row["open"]) for row in report["windows"]] == [
+        (7, False, 6), (14, False, 6), (30, False, 6)]
+    for row in report["windows"]:
+        assert [(item["variant"], item["against"], item["verdict"]["effect"]) for item in row["comparisons"]] == [
+            ("a", "control", "too_few")]
+        assert set(row["comparisons"][0]["verdict"]["text"]) == {"ru", "en"}
+    assert [(item["variant"], item["window"], item["complete"]) for item in report["romi"]] == [("a", 30, False)]
+    assert report["chart"]["days"] == []  # no day after exposure has ended yet
 
 
 def test_the_export_pages_its_rows_and_keeps_numbers_numbers(client, merchant, winback, monkeypatch):

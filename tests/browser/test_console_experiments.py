@@ -8,8 +8,9 @@ import io
 import json
 import re
 import time
+from datetime import date, timedelta
 
-import pytest
+import boto3
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.console import goto, sign_in, submit
@@ -107,8 +108,12 @@ def test_a_full_report_is_drawn_on_a_phone_with_intervals_verdicts_romi_and_band
     width = page.locator("svg.experiments-chart").first.evaluate("n => n.getBoundingClientRect().width")
     assert 280 <= width <= 390  # drawn at its shown width on the phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # wide tables scroll inside their box
-    page.locator("[data-window-select]").select_option("0")
+    expect(first.locator("h3")).to_have_text("Кофе против контрольной группы")
+    expect(page.locator(".experiments-comparison h3").last).to_have_text("Десерт против «Кофе»")
+    expect(page.locator("[data-window-select]")).to_have_value("0")  # the longest window ended for every card
     expect(page.locator(".experiments-window [role=status]")).to_have_text("Окно закрыто у всех карт.")
+    page.locator("[data-window-select]").select_option("1")
+    expect(page.locator(".experiments-window [role=status]")).to_contain_text("У 120 карт окно ещё идёт")
     axe(page)
     _api(stack, "POST", _program_path(stack, f"/experiments/{started['id']}/stop"))
 
@@ -152,35 +157,58 @@ def test_an_owner_starts_a_winback_experiment_and_stops_it_from_its_report(open_
 
 
 def _campaign_with_holdout(stack: Stack) -> dict:
-    """A campaign to every customer with a 10% holdout (the lead's campaign wiring), sent now."""
+    """A campaign to every customer, half of them kept as control (so that both groups of a small demo
+    audience have the cards an interval needs), sent now."""
     base = _program_path(stack, "/campaigns")
     campaign = _api(stack, "POST", base, {"name": "Торт с контролем", "audience": {"kind": "all"},
                                           "texts": {"ru": "Завтра торт в подарок!"}, "channels": ["wallet"],
-                                          "holdout_percent": 10})
+                                          "holdout_percent": 50})
     sent = _api(stack, "POST", f"{base}/{campaign['id']}/send")
     deadline = time.monotonic() + 30
     while sent["status"] != "sent" and time.monotonic() < deadline:
         time.sleep(0.5)
         sent = _api(stack, "GET", f"{base}/{campaign['id']}")
+    assert sent["status"] == "sent" and sent["experiment_id"] == sent["id"], sent
     return sent
 
 
+def _sent_days_ago(stack: Stack, experiment_id: str, days: int) -> None:
+    """The campaign's exposure moved `days` back, as if it had been sent then (the local stack has no clock
+    to turn): each assignment's `exposed_on` in the stack's DynamoDB. Its events keep their offsets from
+    exposure, so the purchases made after the send count on its day 0."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{stack.db_port}", region_name="eu-central-1",
+                            aws_access_key_id="local", aws_secret_access_key="local")
+    table = "loyalty-local-assignments"
+    pages = dynamodb.get_paginator("query").paginate(
+        TableName=table, KeyConditionExpression="experiment_id = :id",
+        ExpressionAttributeValues={":id": {"S": experiment_id}})
+    for page in pages:
+        for item in page["Items"]:
+            day = (date.fromisoformat(item["exposed_on"]["S"]) - timedelta(days=days)).isoformat()
+            dynamodb.update_item(TableName=table, Key={"experiment_id": item["experiment_id"],
+                                                       "card_id": item["card_id"]},
+                                 UpdateExpression="SET exposed_on = :day",
+                                 ExpressionAttributeValues={":day": {"S": day}})
+
+
 def test_an_owner_reads_a_campaigns_experiment_and_downloads_its_csv(open_page, stack, axe, tmp_path):
-    cards = [_join(stack, f"Гость Эксперимента {n}") for n in range(12)]
-    try:
-        campaign = _campaign_with_holdout(stack)
-    except AssertionError as refused:  # the campaign body does not take holdout_percent yet
-        pytest.skip(f"campaigns keep no control group on this branch yet: {refused}")
-    if not campaign.get("experiment_id"):
-        pytest.skip("campaigns keep no control group on this branch yet")
-    for card in cards:
+    cards = [_join(stack, f"Гость Эксперимента {n}") for n in range(20)]
+    campaign = _campaign_with_holdout(stack)
+    for card in cards:  # everyone buys after the send: the control cards too
         _receipt(stack, card["card_number"], 45_000)
+    _sent_days_ago(stack, campaign["experiment_id"], 10)
     page = _owner(open_page(accept_downloads=True), stack, f"#/campaigns/{campaign['id']}")
+    expect(page.locator(".campaigns-experiment")).to_contain_text("Контрольная группа: 50%")
     page.locator(".campaigns-experiment-link").click()
     expect(page.locator("#main h1")).to_have_text(campaign["name"])
+    expect(page.locator("[data-window-select] option")).to_have_count(3)
+    page.locator("[data-window-select]").select_option("0")  # 7 days: ended for every card
+    expect(page.locator(".experiments-window [role=status]")).to_have_text("Окно закрыто у всех карт.")
     expect(page.locator(".experiments-table tbody tr[data-group=control]")).to_be_visible()
+    expect(page.locator(".experiments-table tbody tr[data-group=a]")).to_be_visible()
     expect(page.locator(".experiments-verdict").first).not_to_be_empty()
-    expect(page.locator("svg.experiments-chart").first).to_be_visible()
+    expect(page.locator("svg.experiments-chart")).to_have_count(2)
+    expect(page.locator("svg.experiments-chart").first.locator("polyline.line")).to_have_count(1)
     axe(page)
     with page.expect_download() as download:
         page.locator("[data-action=download]").click()
@@ -188,7 +216,9 @@ def test_an_owner_reads_a_campaigns_experiment_and_downloads_its_csv(open_page, 
     download.value.save_as(saved)
     assert download.value.suggested_filename == f"experiment-{campaign['experiment_id']}-demo.csv"
     rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
-    assert len(rows) >= len(cards) and {row["group"] for row in rows} <= {"control", "a"}
+    assert len(rows) == campaign["counts"]["audience"]
+    assert "a" in {row["group"] for row in rows} <= {"control", "a"}
     numbers = {card["card_number"] for card in cards}
     bought = [row for row in rows if row["card"] in numbers]
-    assert bought and all(row["visits_7d"] == "1" and row["revenue_7d"] == "45000" for row in bought)
+    assert len(bought) == len(cards)
+    assert all(row["visits_7d"] == "1" and row["revenue_7d"] == "45000" for row in bought)

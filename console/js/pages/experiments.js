@@ -36,7 +36,8 @@
       'experiments.m_points_cost': 'Баллов на карту',
       'experiments.control': 'Контроль', 'experiments.groups': 'Группы',
       'experiments.comparisons': 'Разница с 95% интервалом',
-      'experiments.vs': '{a} против {b}', 'experiments.pp': 'п. п.',
+      'experiments.vs': '{a} против «{b}»', 'experiments.vs_control': '{a} против контрольной группы',
+      'experiments.treated': 'Получили', 'experiments.pp': 'п. п.',
       'experiments.diff': '{d} (от {low} до {high})', 'experiments.no_ci': 'мало данных для интервала',
       'experiments.z_test': 'z-критерий для двух долей', 'experiments.welch': 't-критерий Уэлча',
       'experiments.method': 'Метод: {name}; p = {p}',
@@ -93,7 +94,8 @@
       'experiments.m_points_cost': 'Points per card',
       'experiments.control': 'Control', 'experiments.groups': 'Groups',
       'experiments.comparisons': 'Differences with 95% intervals',
-      'experiments.vs': '{a} vs {b}', 'experiments.pp': 'pp',
+      'experiments.vs': '{a} vs {b}', 'experiments.vs_control': '{a} vs control',
+      'experiments.treated': 'Treated', 'experiments.pp': 'pp',
       'experiments.diff': '{d} ({low} to {high})', 'experiments.no_ci': 'too little data for an interval',
       'experiments.z_test': 'two-proportion z-test', 'experiments.welch': 'Welch\'s t-test',
       'experiments.method': 'Method: {name}; p = {p}',
@@ -154,8 +156,16 @@
 
   function groupName(report, id) {
     if (id === 'control') return t('experiments.control');
-    var found = (report.groups || []).filter(function (g) { return g.variant === id; })[0];
+    var treated = (report.groups || []).filter(function (g) { return g.variant !== 'control'; });
+    if (treated.length === 1 && treated[0].variant === id) return t('experiments.treated');  // no A/B test: "got it"
+    var found = treated.filter(function (g) { return g.variant === id; })[0];
     return found ? found.name : id;
+  }
+
+  /* "Variant A vs control", "Variant B vs A". */
+  function versus(report, variant, against) {
+    return against === 'control' ? t('experiments.vs_control', {a: groupName(report, variant)})
+      : t('experiments.vs', {a: groupName(report, variant), b: groupName(report, against)});
   }
 
   function bound(v, format) { return v < 0 ? '−' + format(-v) : format(v); }
@@ -187,7 +197,7 @@
 
   function comparisonsView(report, row, f) {
     return (row.comparisons || []).map(function (c) {
-      var title = t('experiments.vs', {a: groupName(report, c.variant), b: groupName(report, c.against)});
+      var title = versus(report, c.variant, c.against);
       var verdict = c.verdict || {};
       var text = verdict.text ? (verdict.text[LC.lang] || verdict.text.en || '') : '';
       var items = METRICS.map(function (m) {
@@ -288,7 +298,7 @@
     });
     var legend = h('ul', {'class': 'analytics-legend'}, variants.map(function (v, n) {
       return h('li', null, h('span', {'class': 'analytics-swatch ' + COLOURS[n % COLOURS.length], 'aria-hidden': 'true'}),
-        t('experiments.vs', {a: groupName(report, v), b: t('experiments.control')}));
+        versus(report, v, 'control'));
     }), h('li', null, h('span', {'class': 'analytics-swatch experiments-band-swatch', 'aria-hidden': 'true'}), t('experiments.chart_band')));
     box.replaceChildren(h('figure', null, h('figcaption', null, title), node, legend));
   }
@@ -390,8 +400,11 @@
       results.appendChild(h('p', {'class': 'muted'}, t('experiments.no_windows')));
     } else {
       var id = LC.uid('window');
+      // the longest window that has ended for every card; else the shortest (the first to tell something)
+      var shownFirst = 0;
+      windows.forEach(function (w, i) { if (w.complete) shownFirst = i; });
       var select = h('select', {id: id, 'data-window-select': ''}, windows.map(function (w, i) {
-        return h('option', {value: String(i), selected: i === windows.length - 1}, t('experiments.window_days', {n: w.days}));
+        return h('option', {value: String(i), selected: i === shownFirst}, t('experiments.window_days', {n: w.days}));
       }));
       var shown = h('div', {'class': 'experiments-window'});
       var drawWindow = function () {
