@@ -11,12 +11,12 @@ report (core/uplift.py) reads only the experiment's assignments.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.core import validation as v
-from chalicelib.core.uplift import Event
+from chalicelib.core.mechanics import Mechanics
 from chalicelib.errors import InvalidInput
 
 CONTROL = "control"
@@ -31,6 +31,27 @@ DEFAULT_WINDOWS = (7, 14, 30)
 MAX_WINDOW = 90
 MAX_TRIALS = 10  # experiments a card takes part in at once (each adds an item to its receipts' transaction)
 BUCKETS = 10_000  # assignment resolution: a basis point of the cards
+
+
+@dataclass(frozen=True)
+class Event:
+    """One receipt or refund of the card after its exposure."""
+
+    offset: int  # days after the exposure day (0 = the exposure day itself), program-local days; >= 0
+    revenue: int  # money paid, minor units (a refund: negative)
+    points: int  # points the sale gave the card (a refund: negative, the points taken back)
+    visit: int  # 1 for a sale, 0 for a refund
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One card in the experiment."""
+
+    variant: str  # "control" or a treatment variant id ("a", "b", "c", "d")
+    exposed_on: date
+    bonus: int = 0  # points the experiment itself gave this card (0 for control)
+    message_cost: int = 0  # minor units: what the experiment's message to this card cost (0 for control)
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,3 +244,22 @@ def kept(trials: tuple[Trial, ...], today: date, designs: dict[str, Design]) -> 
     running_ids = {design.experiment_id for design in designs.values()}
     day = today.isoformat()
     return tuple(item for item in trials if item.ends_on > day or item.experiment_id in running_ids)
+
+
+def without(mechanics: Mechanics, subjects: set[str]) -> Mechanics:
+    """The mechanics without the rules of held-out `subjects`: challenges, or the offers' automatic issue
+    (offers already held stay good)."""
+    if "challenges" in subjects:
+        mechanics = replace(mechanics, challenges=())
+    if "offers" in subjects:
+        mechanics = replace(mechanics, offers=tuple(replace(offer, auto=None) for offer in mechanics.offers))
+    return mechanics
+
+
+def for_card(mechanics: Mechanics, stored: object, card_id: str) -> Mechanics:
+    """The mechanics as one card's holder sees them: without the challenges (or automatic offers) a
+    running experiment keeps from its control group, so the card page and the wallet card of a control
+    card show none (the group is the card's before it is exposed, as after: `assign`)."""
+    held = {subject for subject in RECEIPT_SUBJECTS
+            if (design := running(stored).get(subject)) is not None and assign(design, card_id) == CONTROL}
+    return without(mechanics, held) if held else mechanics

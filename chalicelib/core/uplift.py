@@ -21,6 +21,7 @@ from operator import attrgetter
 from typing import Any, Literal, NamedTuple, NotRequired, TypedDict
 
 from chalicelib.core import texts
+from chalicelib.core.experiments import Event, Exposure  # the input types, defined with the experiments
 
 CONTROL = "control"
 CONTROL_NAME = "Control"
@@ -33,25 +34,7 @@ WELCH = "Welch's t-test"
 
 # --- input --------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Event:
-    """One receipt or refund of the card after its exposure."""
-
-    offset: int  # days after the exposure day (0 = the exposure day itself), program-local days; >= 0
-    revenue: int  # money paid, minor units (a refund: negative)
-    points: int  # points the sale gave the card (a refund: negative, the points taken back)
-    visit: int  # 1 for a sale, 0 for a refund
-
-
-@dataclass(frozen=True)
-class Exposure:
-    """One card in the experiment."""
-
-    variant: str  # "control" or a treatment variant id ("a", "b", "c", "d")
-    exposed_on: date
-    bonus: int = 0  # points the experiment itself gave this card (0 for control)
-    message_cost: int = 0  # minor units: what the experiment's message to this card cost (0 for control)
-    events: tuple[Event, ...] = ()
+__all__ = ["Economics", "Event", "Exposure", "monthly", "report"]  # Event, Exposure: from core/experiments
 
 
 @dataclass(frozen=True)

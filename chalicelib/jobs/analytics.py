@@ -16,8 +16,7 @@ from chalicelib.queue import fanout
 from chalicelib.store import ids, leases
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
-from chalicelib.usecases import analytics
-from chalicelib.usecases import experiments
+from chalicelib.usecases import analytics, experiments
 
 BATCH = 20  # programs per queued task
 LEASE_SECONDS = 900  # longer than any invocation that works a program (job_chunk: 300 s)

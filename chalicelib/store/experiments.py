@@ -21,7 +21,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.core import experiments as rules
-from chalicelib.core.uplift import Event, Exposure
+from chalicelib.core.experiments import Event, Exposure
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, pages
 from chalicelib.store.models import Assignment, Card, Experiment

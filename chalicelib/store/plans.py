@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core import ledger
-from chalicelib.core.experiments import Trial
+from chalicelib.core.experiments import Event, Trial
 from chalicelib.core.ledger import CardState, Outcome
-from chalicelib.core.uplift import Event
 
 Counts = dict[str, dict[str, int]]  # {program-local day: {counter: amount}}
 

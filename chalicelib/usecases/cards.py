@@ -10,6 +10,7 @@ from chalicelib.commands.admin import CardEdit
 from chalicelib.config import settings
 from chalicelib.core import card_faces, card_number, lots, texts
 from chalicelib.core import challenges as challenge_rules
+from chalicelib.core import experiments as trial_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -176,7 +177,7 @@ def page_facts(card: Card, program: Program, locale: str, today: date) -> CardPa
     and day of the nearest points to expire, whether the card is blocked, the program's rules; and the
     mechanics beyond points as core/card_faces.py tells them (stamps, discount, offers, challenges), with
     the profile form while completing the profile earns a bonus."""
-    mechanics = mech.from_stored(program.mechanics)
+    mechanics = trial_rules.for_card(mech.from_stored(program.mechanics), program.experiments, card.card_id)
     nearest = nearest_expiry(card_store.lots_of(card), today)
     state = card_store.state_of(card)
     lang = texts.language(locale)

@@ -225,9 +225,10 @@ class Trials:
                 off.add(subject)
             if known is None:
                 pending[subject] = (design, group)
-        outcome: Outcome = decide(without(mechanics, off))
+        outcome: Outcome = decide(trial_rules.without(mechanics, off))
         for subject, (design, group) in pending.items():
-            other: Outcome = decide(without(mechanics, off - {subject} if subject in off else off | {subject}))
+            flipped = off - {subject} if subject in off else off | {subject}
+            other: Outcome = decide(trial_rules.without(mechanics, flipped))
             if _acts(subject, outcome, other):
                 self.joined.append(trial_rules.trial(design, group, self.sold_on))
         self.enrolments = tuple(Enrolment(item.experiment_id, self.card.card_id, self.card.program_id, self.card.number,
@@ -245,16 +246,6 @@ class Trials:
         """This sale or refund in each trial it falls in (not those it just joined: it exposed the card)."""
         return tuple(TrialEvent(experiment_id, self.card.card_id, event) for experiment_id, event in
                      trial_rules.events_of(self.before, day, revenue=revenue, points=points, visit=visit))
-
-
-def without(mechanics: mech.Mechanics, subjects: set[str]) -> mech.Mechanics:
-    """The mechanics without the rules of held-out `subjects`: challenges, or the offers' automatic issue
-    (offers already held stay good)."""
-    if "challenges" in subjects:
-        mechanics = replace(mechanics, challenges=())
-    if "offers" in subjects:
-        mechanics = replace(mechanics, offers=tuple(replace(offer, auto=None) for offer in mechanics.offers))
-    return mechanics
 
 
 def _acts(subject: str, outcome: Outcome, other: Outcome) -> bool:

@@ -24,6 +24,7 @@ from chalicelib import assets, log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_faces, card_number, clock, texts
+from chalicelib.core import experiments as trial_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
 from chalicelib.store import images as image_store
@@ -204,7 +205,7 @@ def pass_json(card: Card, program: Program, design_name: str = "default", today:
     brand = brandings.in_language(brandings.parse({}, program.branding), lang)
     tier = mechanics.tier(card.tier)
     today = today or clock.local_day(datetime.now(UTC), program.timezone)
-    shown = faces_of(card, mechanics, lang, today)
+    shown = faces_of(card, trial_rules.for_card(mechanics, program.experiments, card.card_id), lang, today)
     values: dict[str, Any] = {
         "balance": int(card.balance) if shown.stamps is None and shown.discount is None else None,
         "stamps": shown.stamps.shown if shown.stamps else None,

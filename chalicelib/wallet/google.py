@@ -25,6 +25,7 @@ from chalicelib import log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
 from chalicelib.core import card_faces, card_number, clock, program_texts, texts
+from chalicelib.core import experiments as trial_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, Program
@@ -312,7 +313,8 @@ def loyalty_object(issuer_id: str, card: Card, program: Program, today: date | N
     words = texts.CATALOGUE[lang]
     today = today or clock.local_day(datetime.now(UTC), program.timezone)
     state = card_store.state_of(card)
-    shown = card_faces.faces(mechanics, balance=int(card.balance), tier_id=card.tier, offers=state.offers,
+    shown = card_faces.faces(trial_rules.for_card(mechanics, program.experiments, card.card_id),
+                             balance=int(card.balance), tier_id=card.tier, offers=state.offers,
                              challenges=state.challenges, lang=lang, today=today, state=state)
     points: dict[str, Any] = {"label": words["points_label"], "balance": {"int": int(card.balance)}}
     # the whole tier name: Google recommends 7 characters here and shortens a longer one on screen

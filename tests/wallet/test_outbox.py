@@ -159,7 +159,7 @@ def _subscribers(client, merchant, program, count):
 
 def _campaign(client, merchant, program, text):
     created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
-                                    body=json.dumps({"name": text, "texts": {"ru": text},
+                                    body=json.dumps({"name": text, "texts": {"ru": text}, "holdout_percent": 0,
                                                      "channels": ["email", "telegram"]})))
     sent = client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send",
                             headers=bearer(merchant))
