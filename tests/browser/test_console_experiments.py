@@ -222,3 +222,45 @@ def test_an_owner_reads_a_campaigns_experiment_and_downloads_its_csv(open_page, 
     bought = [row for row in rows if row["card"] in numbers]
     assert len(bought) == len(cards)
     assert all(row["visits_7d"] == "1" and row["revenue_7d"] == "45000" for row in bought)
+
+
+def test_an_owner_sets_the_economics_and_builds_an_ab_campaign_with_a_control_group(open_page, stack, axe):
+    page = _owner(open_page(), stack, "#/mechanics")
+    economics = page.locator("form.mech-economics")
+    economics.locator("input[name='mechanics.economics.margin_percent']").fill("35")
+    economics.locator("input[name='mechanics.economics.message_prices.sms']").fill("4.5")
+    submit(page, "form.mech-economics")
+    deadline = time.monotonic() + 10
+    while True:
+        saved = _api(stack, "GET", _program_path(stack))["mechanics"]["economics"]
+        if saved["margin_percent"] == 35 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert saved["margin_percent"] == 35 and saved["message_prices"]["sms"] == 450
+    axe(page)
+
+    goto(page, "#/campaigns")
+    builder = page.locator("form.campaigns-builder")
+    expect(builder.locator("input[name=holdout_percent]")).to_have_value("10")
+    builder.locator("input[name=name]").fill("Два текста")
+    builder.locator("textarea[name='texts.ru']").fill("Кофе дня со скидкой")
+    builder.locator("input[name=holdout_percent]").fill("20")
+    builder.locator("[data-action=add-variant]").click()
+    variants = builder.locator(".experiments-variant")
+    expect(variants).to_have_count(2)
+    variants.nth(0).locator("input[name$='.name']").fill("Кофе")
+    variants.nth(0).locator("textarea[name$='.texts.ru']").fill("Кофе дня за полцены")
+    variants.nth(1).locator("input[name$='.name']").fill("Десерт")
+    variants.nth(1).locator("textarea[name$='.texts.ru']").fill("Десерт к кофе в подарок")
+    variants.nth(1).locator("input[name$='.bonus']").fill("50")
+    builder.locator("select[name=when]").select_option("later")
+    builder.locator("input[name=send_at]").fill("2030-06-01T10:00")
+    axe(page)
+    submit(page, "#main form.campaigns-builder")
+    expect(page.locator(".campaigns-experiment")).to_contain_text("Контрольная группа: 20%")
+    expect(page.locator(".campaigns-experiment")).to_contain_text("Кофе, Десерт")
+    campaign_id = page.evaluate("location.hash").split("/")[-1]
+    campaign = _api(stack, "GET", _program_path(stack, f"/campaigns/{campaign_id}"))
+    assert campaign["holdout_percent"] == 20 and campaign["status"] == "scheduled"
+    assert [(v["name"], v["texts"], v["bonus"]) for v in campaign["variants"]] == [
+        ("Кофе", {"ru": "Кофе дня за полцены"}, None), ("Десерт", {"ru": "Десерт к кофе в подарок"}, 50)]
