@@ -60,6 +60,7 @@
       'campaigns.offer': 'Выдать предложение (необязательно)', 'campaigns.no_offer': 'Без предложения',
       'campaigns.offer_hint': 'Каждый получатель найдёт его на своей карте.', 'campaigns.offer_given': 'Предложение: {name}',
       'campaigns.c_held_out': 'В контрольной группе (ничего не получили)',
+      'campaigns.confirm_holdout': 'Около {p}% из них, выбранные случайно, останутся контрольной группой и ничего не получат.',
       'campaigns.experiment': 'Контрольная группа: {holdout}%.', 'campaigns.experiment_variants': 'Варианты: {list}.',
       'campaigns.experiment_link': 'Отчёт эксперимента: что дала рассылка'
     },
@@ -109,6 +110,7 @@
       'campaigns.offer': 'Issue an offer (optional)', 'campaigns.no_offer': 'No offer',
       'campaigns.offer_hint': 'Each recipient finds it on their card.', 'campaigns.offer_given': 'Offer: {name}',
       'campaigns.c_held_out': 'In the control group (got nothing)',
+      'campaigns.confirm_holdout': 'About {p}% of them, picked at random, stay in the control group and get nothing.',
       'campaigns.experiment': 'Control group: {holdout}%.', 'campaigns.experiment_variants': 'Variants: {list}.',
       'campaigns.experiment_link': 'Experiment report: what the campaign added'
     }
@@ -265,7 +267,10 @@
         }
         var n = lastSize !== null ? lastSize : (await LC.api('POST', base + '/audience-size', {audience: audience}))
           .audience_size;
-        if (!later && !(await LC.confirm(t('campaigns.confirm', {name: body.name, n: LC.number(n)})))) return;
+        var held = values.holdout_percent === null || values.holdout_percent === undefined ? 10 : values.holdout_percent;
+        var question = t('campaigns.confirm', {name: body.name, n: LC.number(n)}) +
+          (held > 0 ? ' ' + t('campaigns.confirm_holdout', {p: LC.number(held)}) : '');
+        if (!later && !(await LC.confirm(question))) return;
         var campaign = await LC.api('POST', base + '/campaigns', body);
         if (!later) await LC.api('POST', base + '/campaigns/' + encodeURIComponent(campaign.id) + '/send');
         else LC.toast(t('campaigns.scheduled_done'));
