@@ -208,7 +208,8 @@
       });
       return h('section', {'class': 'experiments-comparison', 'aria-label': title, 'data-variant': c.variant, 'data-against': c.against},
         h('h3', null, title),
-        h('p', {'class': 'experiments-verdict verdict-' + (verdict.effect || 'none'), 'data-effect': verdict.effect || ''}, text),
+        h('p', {'class': 'experiments-verdict verdict-' + (verdict.effect || 'none'), 'data-effect': verdict.effect || '',
+                'data-interim': verdict.interim ? 'true' : null}, text),
         h('ul', {'class': 'experiments-diffs'}, items));
     });
   }
