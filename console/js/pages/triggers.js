@@ -150,7 +150,7 @@
       fields: fields,
       submit: t('triggers.x_start'),
       onSubmit: async function (values) {
-        var body = {subject: subject};
+        var body = {subject: subject, name: LC.experiments.subjectName(subject)};  // named in the owner's language
         if (values.holdout_percent !== null) body.holdout_percent = values.holdout_percent;
         var split = variants && variants.read();
         if (split) body.variants = split;
