@@ -42,6 +42,9 @@ ACCESS = {
         "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
         "guards": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
         "staff": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+        # experiments: made, stopped and reported on; a card joins (Put) and its sales add to it (Update)
+        "experiments": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        "assignments": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
     },
     "analytics": {
         "programs": ["dynamodb:Scan", "dynamodb:GetItem"],
@@ -49,6 +52,8 @@ ACCESS = {
         "cards": ["dynamodb:Query@by_program"],
         "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                       "dynamodb:Query"],
+        "experiments": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],  # reports' ROMI summaries
+        "assignments": ["dynamodb:Query"],
     },
     "tier_review": {
         "programs": ["dynamodb:Scan"],
@@ -75,6 +80,7 @@ TRIGGERS = {
     "outbox": ["dynamodb:PutItem"],
     "messages": ["dynamodb:PutItem"],
     "analytics": ["dynamodb:UpdateItem"],
+    "assignments": ["dynamodb:PutItem"],  # a card joining its trigger's (or campaign's) experiment
 }
 for _job in ("expire_points", "birthdays", "winback"):
     ACCESS[_job] = TRIGGERS
@@ -85,7 +91,9 @@ ACCESS["job_chunk"] = {**TRIGGERS, "programs": ["dynamodb:GetItem", "dynamodb:Sc
                        "aliases": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
                        "campaigns": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
                        "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-                                     "dynamodb:DeleteItem", "dynamodb:Query"]}
+                                     "dynamodb:DeleteItem", "dynamodb:Query"],
+                       "experiments": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                       "assignments": ["dynamodb:PutItem", "dynamodb:Query"]}
 ACCESS["campaigns"] = {**TRIGGERS, "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
                        "analytics": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                        "campaigns": ["dynamodb:Query", "dynamodb:UpdateItem"]}

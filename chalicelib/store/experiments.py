@@ -98,14 +98,6 @@ def enrol_with(tx: TransactWrite, enrolments: Sequence[Any], now: datetime) -> N
         tx.update(Assignment(item.experiment_id, item.card_id), actions=actions)
 
 
-def add_cost(experiment_id: str, card_id: str, *, bonus: int = 0, message_cost: int = 0) -> None:
-    """Add to what the experiment cost for one card (its bonus once given, its message once sent)."""
-    actions: list[Action] = [action for action in (Assignment.bonus.add(bonus) if bonus else None,
-                                     Assignment.message_cost.add(message_cost) if message_cost else None) if action]
-    if actions:
-        Assignment(experiment_id, card_id).update(actions=actions)
-
-
 def append_events(tx: TransactWrite, events: Sequence[tuple[str, str, Event]]) -> None:
     """Within a ledger transaction: each (experiment, card, event) appended to the card's assignment.
     One update per assignment (a transaction may not touch an item twice)."""
