@@ -13,6 +13,7 @@ from chalicelib.api import (
     admin_reads,
     console,
     design,
+    experiments,
     google,
     intake,
     integrations,
@@ -60,6 +61,7 @@ app.register_blueprint(openapi.bp)
 app.register_blueprint(console.bp)
 app.register_blueprint(schedules.bp)
 app.register_blueprint(offers.bp)  # part H2 "offers": /admin/cards/{card_id}/offers
+app.register_blueprint(experiments.bp)  # issue 17: experiments, their reports and exports, ROMI by month
 
 
 def outbox_stream(event: dict[str, Any], context: object) -> object:

@@ -46,6 +46,8 @@ PERMISSIONS = {
     "campaigns:read": {"owner", "manager"},  # texts, audiences and counts: not for analysts
     "campaigns:write": {"owner", "manager"},
     "analytics:read": {"owner", "manager", "analyst"},
+    "experiments:read": {"owner", "manager", "analyst"},  # reports and exports (analysts see no campaign texts)
+    "experiments:write": {"owner", "manager"},  # start and stop a trigger's experiment
     "staff:read": {"owner"},
     "staff:write": {"owner"},  # invite, change a role, remove
 }

@@ -942,6 +942,7 @@ def document() -> dict:
     _products(document)  # products (issue 16, part H1)
     _offers(document)  # offers (issue 16, part H2)
     _surveys(paths, schemas, program_id, period)  # surveys (issue 16)
+    _experiments(document, program_id)  # experiments (issue 17)
     return document
 
 
@@ -1224,3 +1225,161 @@ def _products(document: dict) -> None:
                                                                                     "discount"]},
                                           stamps_earn=_int(0))
     schemas["ReceiptAnswer"]["properties"].update(by_kind, rewards_redeemed=_int(0))
+
+
+# --- experiments (issue 17): control groups, A/B variants, uplift, ROMI -----------------------------------
+
+_NUMBER = {"type": "number"}
+_NNUMBER = {"type": ["number", "null"]}
+_SUBJECTS = ["campaign", "birthday", "winback", "expiry_warning", "offers", "challenges"]
+_EXPERIMENT_ERRORS = (
+    "`404 experiment_not_found`: no such experiment in this program (another merchant's too); "
+    "`409 experiment_running`: the trigger already has one running; `409 not_stoppable`: a campaign's "
+    "experiment ends with its send; `400 trigger_off`: the trigger is off in the mechanics; `400 invalid_value`, "
+    "`out_of_range`, `invalid_choice`, `unknown_field`, `required` name the field.")
+
+
+def _variant_body(subject_note: str) -> Schema:
+    return _closed(("name",), name=_s(60),
+                   texts=_closed((), ru=_s(300), en=_s(300)) | {"minProperties": 1},
+                   bonus=_int(0, 10_000_000), offer=_s(40, pattern=f"^{v.ID_PATTERN}$")) | {
+        "description": f"What this variant's share gets instead of the subject's own settings. {subject_note}"}
+
+
+def _design_properties(subject_note: str) -> dict[str, Schema]:
+    """The experiment settings a campaign's or a trigger experiment's body may carry."""
+    return {
+        "holdout_percent": {"type": "number", "minimum": 0, "maximum": 50, "description":
+                            "The control share kept out (no message, bonus or offer): 0-50, two decimals; "
+                            "10 by default for a campaign."},
+        "variants": {"type": "array", "minItems": 2, "maxItems": 4, "items": _variant_body(subject_note),
+                     "description": "Two to four variants splitting the treated cards evenly (A/B test); none: "
+                                    "one, the subject as configured."},
+        "windows": {"type": "array", "minItems": 1, "maxItems": 3, "uniqueItems": True, "items": _int(1, 90),
+                    "description": "Days after exposure each result is measured over (default [7, 14, 30])."}}
+
+
+def _experiment_schemas(schemas: dict) -> None:
+    variant = _obj(("id", "name", "share_percent", "bonus", "texts", "offer"),
+                   id={"type": "string", "enum": ["a", "b", "c", "d"]}, name=_STRING, share_percent=_NUMBER,
+                   bonus=_nullable(_int(0)), texts=_nullable({"type": "object"}) | {
+                       "description": "null for roles that may not read campaigns (analysts)."},
+                   offer=_NSTRING)
+    schemas["ExperimentVariant"] = variant
+    schemas["Experiment"] = _obj(
+        ("id", "name", "subject", "campaign_id", "holdout_percent", "variants", "windows", "status", "created_by",
+         "created_at", "stopped_at"),
+        id=_STRING, name=_STRING, subject={"type": "string", "enum": _SUBJECTS},
+        campaign_id=_NSTRING | {"description": "The campaign's id (a campaign's experiment has the same id)."},
+        holdout_percent=_NUMBER, variants={"type": "array", "items": _ref("ExperimentVariant")},
+        windows={"type": "array", "items": _int(1, 90)}, status={"type": "string", "enum": ["running", "stopped"]},
+        created_by=_NSTRING, created_at=_STRING, stopped_at=_NSTRING,
+        summary=_nullable({"type": "object"}) | {"description": "What its last report left for ROMI by month."})
+    metrics = {"cards": _int(0), "conversion": _NNUMBER, "revenue": _NNUMBER, "visits": _NNUMBER,
+               "points_cost": _NNUMBER}
+    difference = _obj(("treatment", "control", "difference", "low", "high", "p_value", "significant", "method"),
+                      treatment=_NNUMBER, control=_NNUMBER, difference=_NNUMBER,
+                      low=_NNUMBER | {"description": "95% interval, low end (null: too few cards or no variance)."},
+                      high=_NNUMBER, p_value=_NNUMBER, significant={"type": "boolean"},
+                      method={"type": "string", "enum": ["two-proportion z-test", "Welch's t-test"]})
+    schemas["UpliftDifference"] = difference
+    verdict = _obj(("effect", "text"), effect={"type": "string", "enum": [
+        "positive", "negative", "none_found", "too_early", "too_few"]},
+        text=_obj(("ru", "en"), ru=_STRING, en=_STRING))
+    comparison = _obj(("variant", "against", "conversion", "revenue", "visits", "points_cost", "verdict"),
+                      variant=_STRING, against=_STRING | {"description": "control, or an earlier variant's id."},
+                      conversion=_ref("UpliftDifference"), revenue=_ref("UpliftDifference"),
+                      visits=_ref("UpliftDifference"), points_cost=_ref("UpliftDifference"), verdict=verdict)
+    window = _obj(("days", "complete", "open", "groups", "comparisons"), days=_int(1, 90),
+                  complete={"type": "boolean"}, open=_int(0) | {"description": "Cards still inside this window."},
+                  groups={"type": "object", "additionalProperties": _obj(tuple(metrics), **metrics),
+                          "description": "By group: control and each variant's id."},
+                  comparisons={"type": "array", "items": comparison})
+    romi = _obj(("variant", "window", "complete", "incremental_revenue", "incremental_revenue_low",
+                 "incremental_revenue_high", "incremental_margin", "bonus_cost", "message_cost", "cost", "romi",
+                 "margin_percent"),
+                variant=_STRING, window=_int(1, 90), complete={"type": "boolean"}, incremental_revenue=_NNUMBER,
+                incremental_revenue_low=_NNUMBER, incremental_revenue_high=_NNUMBER, incremental_margin=_NNUMBER,
+                bonus_cost=_NNUMBER, message_cost=_NNUMBER, cost=_NNUMBER,
+                romi=_NNUMBER | {"description": "(incremental margin - cost) / cost, percent; null when the cost is "
+                                                "0 or the margin is not set (mechanics.economics)."},
+                margin_percent=_NNUMBER)
+    series = {"type": "array", "items": _NNUMBER}
+    chart = _obj(("days", "groups", "differences"), days={"type": "array", "items": _int(0)},
+                 groups={"type": "object", "additionalProperties": _obj(("conversion", "revenue"),
+                                                                        conversion=series, revenue=series)},
+                 differences={"type": "object", "additionalProperties": _obj(
+                     (), **{name: series for name in ("conversion", "conversion_low", "conversion_high", "revenue",
+                                                      "revenue_low", "revenue_high")})})
+    schemas["ExperimentReport"] = _obj(
+        ("experiment", "as_of", "groups", "windows", "romi", "chart", "items_read"),
+        experiment=_ref("Experiment"), as_of={"type": "string", "format": "date"},
+        groups={"type": "array", "items": _obj(("variant", "name", "cards"), variant=_STRING, name=_STRING,
+                                               cards=_int(0))},
+        windows={"type": "array", "items": window}, romi={"type": "array", "items": romi}, chart=chart,
+        items_read=_obj(("assignments", "experiment"), assignments=_int(0), experiment=_int(0)) | {
+            "description": "DynamoDB items this report read: the experiment's cards, and the experiment."})
+
+
+def _experiments(document: dict, program_id: Schema) -> None:
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    _experiment_schemas(schemas)
+    experiment_id = _path_param("experiment_id", "An experiment's id (a campaign's experiment: the campaign's id).",
+                                maxLength=64)
+    base = "/admin/programs/{program_id}/experiments"
+    triggers = [name for name in _SUBJECTS if name != "campaign"]
+    start = _closed(("subject",), subject={"type": "string", "enum": triggers}, name=_s(120),
+                    **_design_properties("A trigger's variant may change: birthday and winback `bonus` and `texts`; "
+                                         "expiry_warning `texts`; offers and challenges nothing (a holdout only)."))
+    paths[base] = {
+        "get": _op("The program's experiments, newest first (owner, manager, analyst)",
+                   _answers({"200": _json(_obj(("items",), items={"type": "array", "items": _ref("Experiment")}))},
+                            401, 403, 404),
+                   tag="experiments", security=_ADMIN, params=[program_id]),
+        "post": _op("Start a trigger's experiment: a holdout and/or variants, until stopped (owner, manager)",
+                    _answers({"201": _json(_ref("Experiment"))}, 400, 401, 403, 404, 409, 413, 415),
+                    tag="experiments", security=_ADMIN, params=[program_id], description=_EXPERIMENT_ERRORS,
+                    body=_body(start))}
+    paths[base + "/{experiment_id}"] = {"get": _op(
+        "An experiment", _answers({"200": _json(_ref("Experiment"))}, 401, 403, 404),
+        tag="experiments", security=_ADMIN, params=[program_id, experiment_id])}
+    paths[base + "/{experiment_id}/stop"] = {"post": _op(
+        "Stop a trigger's experiment (again: the same answer); its cards' windows still count",
+        _answers({"200": _json(_ref("Experiment"))}, 401, 403, 404, 409),
+        tag="experiments", security=_ADMIN, params=[program_id, experiment_id], description=_EXPERIMENT_ERRORS)}
+    paths[base + "/{experiment_id}/report"] = {"get": _op(
+        "The experiment's uplift per window, verdicts, ROMI and daily chart (reads the experiment's cards + 1)",
+        _answers({"200": _json(_ref("ExperimentReport"))}, 401, 403, 404),
+        tag="experiments", security=_ADMIN, params=[program_id, experiment_id])}
+    paths[base + "/{experiment_id}/export"] = {"get": _op(
+        "A page of CSV: each card's group, exposure, cost and per window visits, revenue and points; the next page "
+        "is in X-Next-Cursor and Link",
+        _answers({"200": {"description": "CSV.", "content": {"text/csv": {"schema": _STRING}},
+                          "headers": {"X-Next-Cursor": {"schema": _STRING}}}}, 400, 401, 403, 404),
+        tag="experiments", security=_ADMIN,
+        params=[program_id, experiment_id,
+                _query("cursor", "X-Next-Cursor of the previous page.", type="string", maxLength=1024)])}
+    month = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+    paths["/admin/programs/{program_id}/analytics/romi"] = {"get": _op(
+        "ROMI summed by the month experiments started (from their last reports)",
+        _answers({"200": _json(_obj(("months",), months={"type": "array", "items": _obj(
+            ("month", "incremental_margin", "cost", "romi"), month=_STRING, incremental_margin=_NNUMBER,
+            cost=_NNUMBER, romi=_NNUMBER)}))}, 400, 401, 403, 404),
+        tag="experiments", security=_ADMIN,
+        params=[program_id, _query("from", "First month, YYYY-MM.", type="string", pattern=month),
+                _query("to", "Last month, YYYY-MM.", type="string", pattern=month)])}
+    # campaigns keep a control group (10% unless told) and may split into variants
+    campaign = schemas["Campaign"]["properties"]
+    campaign["experiment_id"] = _NSTRING | {"description": "Its experiment (null: holdout 0 and one variant)."}
+    campaign["holdout_percent"] = _NUMBER
+    campaign["variants"] = {"type": "array", "items": _ref("ExperimentVariant")}
+    campaign["counts"]["properties"]["held_out"] = _int(0) | {
+        "description": "Cards of the audience kept as control: no message, bonus or offer."}
+    create = paths["/admin/programs/{program_id}/campaigns"]["post"]["requestBody"]["content"]["application/json"]
+    create["schema"]["properties"].update(_design_properties("A campaign's variant may change `texts`, `bonus` and "
+                                                             "`offer`."))
+    schemas["Mechanics"]["properties"] = {"economics": _obj(
+        (), margin_percent=_nullable({"type": "number", "minimum": 0, "maximum": 100}) | {
+            "description": "Gross margin on sales, percent: ROMI's incremental margin (null: not set, no ROMI)."},
+        message_prices={"type": "object", "additionalProperties": _int(0), "description":
+                        "Minor units per message by channel (wallet, email, telegram, sms): ROMI's message cost."})}

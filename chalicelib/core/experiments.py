@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from chalicelib.core import validation as v
+from chalicelib.core.ledger import CardState
 from chalicelib.core.mechanics import Mechanics
 from chalicelib.errors import InvalidInput
 
@@ -125,8 +126,15 @@ class Trial:
         return [self.experiment_id, self.variant, self.exposed_on, self.ends_on]
 
     @staticmethod
-    def from_json(data: list[str]) -> Trial:
-        return Trial(*data[:4])
+    def from_json(data: object) -> Trial | None:
+        """None for anything but the four texts we write (a hand-edited item must not fail a receipt)."""
+        if isinstance(data, list) and len(data) >= 4 and all(isinstance(part, str) for part in data[:4]):  # noqa: PLR2004
+            try:
+                date.fromisoformat(data[2])
+            except ValueError:
+                return None
+            return Trial(data[0], data[1], data[2], data[3])
+        return None
 
 
 def trial(design: Design, variant: str, exposed_on: date) -> Trial:
@@ -135,14 +143,22 @@ def trial(design: Design, variant: str, exposed_on: date) -> Trial:
 
 
 def trials_of(stored: object) -> tuple[Trial, ...]:
-    return tuple(Trial.from_json(item) for item in stored) if isinstance(stored, list) else ()
+    if not isinstance(stored, list):
+        return ()
+    return tuple(trial for item in stored if (trial := Trial.from_json(item)) is not None)
 
 
-def joined(trials: tuple[Trial, ...], new: Trial) -> tuple[Trial, ...]:
-    """The card's trials with `new` (once per experiment); at MAX_TRIALS the oldest is no longer followed
-    (its report then misses this card's later purchases). Prune first (`kept`)."""
-    others = tuple(item for item in trials if item.experiment_id != new.experiment_id)
-    return (*others, new)[-MAX_TRIALS:]
+def joined(trials: tuple[Trial, ...], new: Trial, keep: frozenset[str] = frozenset()) -> tuple[Trial, ...]:
+    """The card's trials with `new` (once per experiment). Past MAX_TRIALS the oldest campaign's trial is
+    no longer followed (its report then misses this card's later purchases); a running trigger
+    experiment's (`keep`: their ids) never is. Prune first (`kept`)."""
+    result = [item for item in trials if item.experiment_id != new.experiment_id] + [new]
+    while len(result) > MAX_TRIALS:
+        oldest = next((index for index, item in enumerate(result[:-1]) if item.experiment_id not in keep), None)
+        if oldest is None:
+            break  # all of them running triggers' (at most five): nothing is dropped
+        result.pop(oldest)
+    return tuple(result)
 
 
 def is_in(trials: tuple[Trial, ...], experiment_id: str) -> Trial | None:
@@ -179,6 +195,9 @@ def read_settings(data: v.Fields, subject: str, *, prefix: str = "") -> Settings
     raw = data.get("variants")
     variants: tuple[Variant, ...] = (Variant("a", "A"),)
     if raw is not None:
+        if not CHANGES[subject]:
+            raise InvalidInput("This trigger's experiment keeps a control group only: it takes no variants.",
+                               code="invalid_value", field=_at(prefix, "variants"))
         items = v.read_list(data, "variants", prefix=prefix, max_items=len(VARIANT_IDS))
         if len(items) < 2:  # noqa: PLR2004 (an A/B test needs two)
             raise InvalidInput("Give two to four variants, or none.", code="invalid_value",
@@ -247,8 +266,27 @@ def kept(trials: tuple[Trial, ...], today: date, designs: dict[str, Design]) -> 
 
 
 def without(mechanics: Mechanics, subjects: set[str]) -> Mechanics:
-    """The mechanics without the rules of held-out `subjects`: challenges, or the offers' automatic issue
-    (offers already held stay good)."""
+    """The mechanics a held-out card's receipt runs under: no challenges (so no challenge gives it a
+    reward; `hold` then keeps its progress as it was). Automatic offers still run (their counts of units
+    bought go on as for everyone) and `hold` takes back what they issued."""
+    return replace(mechanics, challenges=()) if "challenges" in subjects else mechanics
+
+
+def hold(state: CardState, before: CardState, subjects: set[str], mechanics: Mechanics) -> CardState:
+    """A held-out card's state after its receipt: its challenge progress as it was (frozen, not lost: it
+    goes on when the experiment stops), and no offer issued automatically by this receipt."""
+    if "challenges" in subjects:
+        state = replace(state, challenges=before.challenges)
+    if "offers" in subjects:
+        automatic = {offer.id for offer in mechanics.offers if offer.auto is not None}
+        known = {item.held_id for item in before.offers}
+        state = replace(state, offers=tuple(item for item in state.offers
+                                            if item.held_id in known or item.offer not in automatic))
+    return state
+
+
+def for_card_only(mechanics: Mechanics, subjects: set[str]) -> Mechanics:
+    """The mechanics as a held-out card's holder sees them: without the challenges or automatic offers."""
     if "challenges" in subjects:
         mechanics = replace(mechanics, challenges=())
     if "offers" in subjects:
@@ -262,4 +300,4 @@ def for_card(mechanics: Mechanics, stored: object, card_id: str) -> Mechanics:
     card show none (the group is the card's before it is exposed, as after: `assign`)."""
     held = {subject for subject in RECEIPT_SUBJECTS
             if (design := running(stored).get(subject)) is not None and assign(design, card_id) == CONTROL}
-    return without(mechanics, held) if held else mechanics
+    return for_card_only(mechanics, held) if held else mechanics

@@ -637,6 +637,24 @@ def _cards(n: int, lang: str) -> str:
     return f"{n} " + texts.plural(n, ("card", "cards") if lang == "en" else ("карта", "карты", "карт"), lang)
 
 
+VERDICT_ALPHA = 0.025  # each of the two measures a verdict looks at (Bonferroni): 5% false alarms in all
+
+
+def _decisive(difference: Difference) -> bool:
+    """Whether a measure alone may carry the verdict: its interval excludes zero and its p-value is below
+    VERDICT_ALPHA, so that looking at conversion and revenue together still calls an effect that is not
+    there in at most 5% of experiments (not 1 − 0.95² ≈ 10%)."""
+    p = difference["p_value"]
+    return difference["significant"] and p is not None and p < VERDICT_ALPHA
+
+
+def _unclear(difference: Difference, lang: str) -> str:
+    if difference["significant"]:  # its 95% interval excludes zero, but not by enough with two measures
+        return {"en": ": not enough on its own, with two measures judged at once.",
+                "ru": ": этого мало, когда судим сразу по двум показателям."}[lang]
+    return {"en": ": the data do not show a difference.", "ru": ": данные не показывают разницы."}[lang]
+
+
 def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, int], against: tuple[str | None, int],
              *, window: int, complete: bool, open_cards: int, completes_on: date | None,
              interim: bool = False) -> Verdict:
@@ -662,7 +680,7 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
             "ru": f"Пока рано судить: {window}-дневное окно ещё не закончилось у {open_ru}.{ru_when}",
             "en": f"Too early to tell: {_cards(open_cards, 'en')} {'is' if open_cards == 1 else 'are'} still within "
                   f"their {window}-day window.{en_when}"})
-    found = [d for d in (conversion, revenue) if d["significant"]]
+    found = [d for d in (conversion, revenue) if _decisive(d)]
     up = any((d["difference"] or 0) > 0 for d in found)
     down = any((d["difference"] or 0) < 0 for d in found)
     metrics = (("conversion", conversion), ("revenue", revenue))
@@ -673,9 +691,8 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
             better = {"en": ("did better than", "did worse than"), "ru": ("лучше", "хуже")}[lang][0 if up else 1]
             opening = (f"{subject['en']} {better} {versus['en']}." if lang == "en" else
                        f"{subject['ru']} показал результат {better}, чем у {versus['ru']}.")
-            said = [_metric(key, d, lang) + "." for key, d in metrics if d["significant"]]
-            unclear = {"en": ": the data do not show a difference.", "ru": ": данные не показывают разницы."}[lang]
-            said += [_metric(key, d, lang) + unclear for key, d in metrics if not d["significant"]]
+            said = [_metric(key, d, lang) + "." for key, d in metrics if _decisive(d)]
+            said += [_metric(key, d, lang) + _unclear(d, lang) for key, d in metrics if not _decisive(d)]
             text[lang] = " ".join([opening, *said])
         return Verdict(effect=effect, text=text)
     if up and down:
@@ -688,9 +705,9 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
                       f"{between['en']}: it cannot be told apart from chance.",
                 "ru": f"Данные не показывают разницы между вариантом «{name}» и {between['ru']}: "
                       f"её нельзя отличить от случайности."}
-    return Verdict(effect="none_found", text={lang: " ".join([head[lang], *(_metric(key, d, lang) + "."
-                                                                             for key, d in metrics)])
-                                              for lang in ("ru", "en")})
+    return Verdict(effect="none_found", text={lang: " ".join([head[lang], *(
+        _metric(key, d, lang) + (_unclear(d, lang) if d["significant"] else ".") for key, d in metrics)])
+        for lang in ("ru", "en")})
 
 
 # --- ROMI ---------------------------------------------------------------------------------------------------

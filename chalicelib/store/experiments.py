@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.operand import Value, _ListAppend
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -25,6 +25,7 @@ from chalicelib.core.experiments import Event, Exposure
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, pages
 from chalicelib.store.models import Assignment, Card, Experiment
+from chalicelib.store.plans import TrialEvent
 
 ATTEMPTS = 6
 EVENT_WIDTH = 4  # numbers per event in Assignment.events
@@ -48,8 +49,15 @@ def of_program(program_id: str) -> list[Experiment]:
     return sorted(Experiment.query(program_id), key=lambda item: (item.created_at, item.experiment_id), reverse=True)
 
 
-def save(experiment: Experiment) -> None:
-    experiment.save()  # conditioned on the version read
+def save(experiment: Experiment) -> bool:
+    """Write it over the version read: False when it changed since (a stop, another report's summary)."""
+    try:
+        experiment.save()
+        return True
+    except PutError as error:
+        if db.is_condition_failure(error):
+            return False
+        raise
 
 
 def enrol(card: Card, design: rules.Design, variant: str, exposed_on: date, now: datetime, *,
@@ -65,7 +73,8 @@ def enrol(card: Card, design: rules.Design, variant: str, exposed_on: date, now:
                                 variant=variant, exposed_on=exposed_on.isoformat(), bonus=bonus,
                                 message_cost=message_cost, events=[], created_at=db.iso(now))
         kept = rules.kept(rules.trials_of(card.trials), exposed_on, running or {})
-        card.trials = [item.to_json() for item in rules.joined(kept, trial)]
+        keep = frozenset(design.experiment_id for design in (running or {}).values())
+        card.trials = [item.to_json() for item in rules.joined(kept, trial, keep)]
         try:
             with db.transaction() as tx:
                 tx.save(assignment, condition=Assignment.card_id.does_not_exist())
@@ -98,18 +107,24 @@ def enrol_with(tx: TransactWrite, enrolments: Sequence[Any], now: datetime) -> N
         tx.update(Assignment(item.experiment_id, item.card_id), actions=actions)
 
 
-def append_events(tx: TransactWrite, events: Sequence[tuple[str, str, Event]]) -> None:
-    """Within a ledger transaction: each (experiment, card, event) appended to the card's assignment.
-    One update per assignment (a transaction may not touch an item twice)."""
-    by_item: dict[tuple[str, str], list[int]] = {}
-    for experiment_id, card_id, event in events:
-        by_item.setdefault((experiment_id, card_id), []).extend(
-            (event.offset, event.revenue, event.points, event.visit))
-    for (experiment_id, card_id), numbers in by_item.items():
+def append_events(tx: TransactWrite, events: Sequence[TrialEvent]) -> None:
+    """Within a ledger transaction: each event appended to its card's assignment (and its `bonus`, a
+    challenge's reward, added to the card's cost). One update per assignment (a transaction may not
+    touch an item twice); a receipt that exposes a card adds no event to that experiment (decisions)."""
+    by_item: dict[tuple[str, str], tuple[list[int], int]] = {}
+    for item in events:
+        numbers, bonus = by_item.get((item.experiment_id, item.card_id), ([], 0))
+        event = item.event
+        numbers.extend((event.offset, event.revenue, event.points, event.visit))
+        by_item[(item.experiment_id, item.card_id)] = (numbers, bonus + item.bonus)
+    for (experiment_id, card_id), (numbers, bonus) in by_item.items():
         # SET events = list_append(if_not_exists(events, []), :numbers): an assignment whose events were
         # never started (or was erased) takes them too, instead of failing the receipt
         appended = _ListAppend(Assignment.events | [], Value(numbers, attribute=Assignment.events))
-        tx.update(Assignment(experiment_id, card_id), actions=[Assignment.events.set(appended)])
+        actions: list[Action] = [Assignment.events.set(appended)]
+        if bonus:
+            actions.append(Assignment.bonus.add(bonus))
+        tx.update(Assignment(experiment_id, card_id), actions=actions)
 
 
 def exposure_of(item: Assignment) -> Exposure | None:

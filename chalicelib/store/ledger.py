@@ -123,9 +123,7 @@ class DynamoLedger:
                     tx.save(_refunded_receipt(plan))  # conditioned on its version
                 analytics_store.add_counts(tx, plan.program_id, plan.counts, new.record_key)
                 experiment_store.enrol_with(tx, plan.enrolments, now)
-                experiment_store.append_events(tx, [(e.experiment_id, e.card_id, e.event) for e in plan.trial_events
-                                                    if not any(n.experiment_id == e.experiment_id
-                                                               and n.card_id == e.card_id for n in plan.enrolments)])
+                experiment_store.append_events(tx, plan.trial_events)
         except TransactWriteError as error:
             reasons = db.cancellation_reasons(error)
             crowded = db.is_crowded(error)

@@ -398,6 +398,7 @@ class Campaign(Model):
     holdout_bp = NumberAttribute(null=True)  # None: a campaign made before experiments, all cards treated
     variants = JSONAttribute(null=True)  # [Variant JSON]; None: one variant, the campaign's own texts, bonus, offer
     held_out = NumberAttribute(null=True)  # cards of the audience kept in the control group (counted once each)
+    windows = JSONAttribute(null=True)  # the experiment's windows in days; None: the defaults (7, 14, 30)
 
 
 class Experiment(Model):

@@ -103,6 +103,7 @@ class TrialEvent:
     experiment_id: str
     card_id: str
     event: Event
+    bonus: int = 0  # points the experiment's own rules gave with it (a challenge's reward): added to its cost
 
 
 @dataclass(frozen=True)

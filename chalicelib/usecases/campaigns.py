@@ -114,18 +114,17 @@ def create(program: Program, data: dict[str, Any], actor: str, now: datetime) ->
     settings = trial_rules.read_settings(data, "campaign")
     _check_variants(settings, mechanics)
     name = v.read_str(data, "name", required=True, max_len=120)
+    audience = segments.parse_audience(data.get("audience") or {"kind": "all"}, [t.id for t in mechanics.tiers])
+    bonus = v.read_int(data, "bonus", minimum=0, maximum=mech.MAX_POINTS, default=0)
     campaign_id = ids.new_id("cp")
-    # the experiment first: a campaign is never left without the holdout it was asked for
+    # everything checked: the experiment first, so a campaign is never without the holdout it was asked for
     experiment_cases.for_campaign(program, campaign_id, name, settings, actor=actor, now=now)
     variants = [item.to_json() for item in settings.variants] if len(settings.variants) > 1 else None
     return campaign_store.create(program.program_id, campaign_id, holdout_bp=settings.holdout_bp, variants=variants,
-                                 name=name, channels=chosen,
-                                 audience=segments.parse_audience(data.get("audience") or {"kind": "all"},
-                                                                  [t.id for t in mechanics.tiers]),
-                                 texts=clean,
-                                 bonus=v.read_int(data, "bonus", minimum=0, maximum=mech.MAX_POINTS, default=0),
-                                 send_at=send_at, status="scheduled" if send_at else "draft", counts={},
-                                 created_by=actor, created_at=db.iso(now), **({"offer": offer} if offer else {}))
+                                 windows=list(settings.windows), name=name, channels=chosen, audience=audience,
+                                 texts=clean, bonus=bonus, send_at=send_at, status="scheduled" if send_at else "draft",
+                                 counts={}, created_by=actor, created_at=db.iso(now),
+                                 **({"offer": offer} if offer else {}))
 
 
 def _check_variants(settings: trial_rules.Settings, mechanics: mech.Mechanics) -> None:
@@ -144,7 +143,8 @@ def design(campaign: Campaign) -> trial_rules.Design | None:
     holdout = int(campaign.holdout_bp or 0)
     if not holdout and len(variants) < 2:  # noqa: PLR2004 (an A/B test needs two)
         return None
-    return trial_rules.Design(campaign.campaign_id, holdout, variants or (trial_rules.Variant("a", "A"),))
+    windows = tuple(int(days) for days in campaign.windows or trial_rules.DEFAULT_WINDOWS)
+    return trial_rules.Design(campaign.campaign_id, holdout, variants or (trial_rules.Variant("a", "A"),), windows)
 
 
 def get(program: Program, campaign_id: str) -> Campaign:

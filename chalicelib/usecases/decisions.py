@@ -192,8 +192,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
         changes.append(CardChange(referrer, reward, "rule", key, key, "ref", notes=False))
     counts = with_money(points_by_day(today.isoformat(), *(change.outcome for change in changes)),
                         command.business_day, numbers.sale_counts(outcome.paid, member=True))
-    events = trials.events(date.fromisoformat(command.business_day), revenue=outcome.paid, points=outcome.earned,
-                           visit=1)
+    events = trials.events(date.fromisoformat(command.business_day), outcome, revenue=outcome.paid, visit=1)
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts,
                 trial_events=events, enrolments=trials.enrolments)
 
@@ -225,10 +224,13 @@ class Trials:
                 off.add(subject)
             if known is None:
                 pending[subject] = (design, group)
-        outcome: Outcome = decide(trial_rules.without(mechanics, off))
+        def run(held: set[str]) -> Outcome:
+            ran: Outcome = decide(trial_rules.without(mechanics, held))
+            return replace(ran, state=trial_rules.hold(ran.state, self.card.state, held, mechanics)) if held else ran
+
+        outcome = run(off)
         for subject, (design, group) in pending.items():
-            flipped = off - {subject} if subject in off else off | {subject}
-            other: Outcome = decide(trial_rules.without(mechanics, flipped))
+            other = run(off - {subject} if subject in off else off | {subject})
             if _acts(subject, outcome, other):
                 self.joined.append(trial_rules.trial(design, group, self.sold_on))
         self.enrolments = tuple(Enrolment(item.experiment_id, self.card.card_id, self.card.program_id, self.card.number,
@@ -238,14 +240,27 @@ class Trials:
     def after(self) -> tuple[trial_rules.Trial, ...] | None:
         """The card's trials to write (None: unchanged)."""
         trials = self.before
+        keep = frozenset(design.experiment_id for design in self.designs.values())
         for item in self.joined:
-            trials = trial_rules.joined(trials, item)
+            trials = trial_rules.joined(trials, item, keep)
         return None if trials == self.card.trials else trials
 
-    def events(self, day: date, *, revenue: int, points: int, visit: int) -> tuple[TrialEvent, ...]:
-        """This sale or refund in each trial it falls in (not those it just joined: it exposed the card)."""
-        return tuple(TrialEvent(experiment_id, self.card.card_id, event) for experiment_id, event in
-                     trial_rules.events_of(self.before, day, revenue=revenue, points=points, visit=visit))
+    def events(self, day: date, outcome: Outcome, *, revenue: int, visit: int,
+               sold_on: date | None = None) -> tuple[TrialEvent, ...]:
+        """This sale (or refund, on `day`, of a sale `sold_on`) in each trial it falls in: not those it
+        just joined (it exposed the card), nor a refund's of a sale made before the card's exposure. Its
+        points are those it gave (earned and bonuses; a refund: those it took back); a challenge's reward
+        is also the challenges experiment's cost for the card (its `bonus`)."""
+        points = sum(entry.amount for entry in outcome.entries if entry.kind not in ("redeem", "refund_return"))
+        rewards = sum(entry.amount for entry in outcome.entries
+                      if entry.kind == "bonus" and entry.source == "challenge")
+        challenges = self.designs.get("challenges")
+        sold = (sold_on or day).isoformat()
+        trials = tuple(item for item in self.before if item.exposed_on <= sold)
+        return tuple(TrialEvent(experiment_id, self.card.card_id, event,
+                                rewards if challenges is not None and experiment_id == challenges.experiment_id else 0)
+                     for experiment_id, event in trial_rules.events_of(trials, day, revenue=revenue, points=points,
+                                                                       visit=visit))
 
 
 def _acts(subject: str, outcome: Outcome, other: Outcome) -> bool:
@@ -312,7 +327,8 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
                                receipt.points_returned - outcome.redeemed)
     money = numbers.refund_counts(max(0, outcome.paid), member=True)  # the money given back, points' worth not
     counts = with_money(points_by_day(today.isoformat(), outcome), today.isoformat(), money)
-    events = trials.events(today, revenue=-max(0, outcome.paid), points=outcome.earned, visit=0)
+    events = trials.events(today, outcome, revenue=-max(0, outcome.paid), visit=0,
+                           sold_on=date.fromisoformat(receipt.business_day) if receipt.business_day else None)
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,), refunded, counts,
                 trial_events=events)
 

@@ -9,7 +9,6 @@ program they read anyway. Cards join through `expose` (campaigns and the daily t
 their receipt (offers and challenges, usecases/decisions.Trials)."""
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict
@@ -18,7 +17,6 @@ from chalicelib.channels import registry as channels
 from chalicelib.core import clock, texts, uplift
 from chalicelib.core import experiments as rules
 from chalicelib.core import mechanics as mech
-from chalicelib.core import offers as offer_rules
 from chalicelib.core import validation as v
 from chalicelib.core.percent import percent
 from chalicelib.errors import Conflict, InvalidInput, NotFound
@@ -123,13 +121,14 @@ def start(program: Program, data: dict[str, Any], actor: str, now: datetime) -> 
                        field="subject")
     experiment_id = ids.new_id("ex")
     name = v.read_str(data, "name", max_len=120) or NAMES[subject]
+    running = dict(program.experiments or {})
+    running[subject] = rules.Design(experiment_id, settings.holdout_bp, settings.variants, settings.windows).to_json()
+    # the program first, over the version read: of two starts at once one gets 409 and leaves nothing behind
+    program_store.save_changes(program, {"experiments": running}, now)
     experiment = experiment_store.create(
         program.program_id, experiment_id, subject=subject, name=name,
         holdout_bp=settings.holdout_bp, variants=[item.to_json() for item in settings.variants],
         windows=list(settings.windows), status="running", created_by=actor, created_at=db.iso(now))
-    running = dict(program.experiments or {})
-    running[subject] = design_of(experiment).to_json()
-    program_store.save_changes(program, {"experiments": running}, now)
     return view(experiment)
 
 
@@ -158,7 +157,8 @@ def stop(program: Program, experiment_id: str, actor: str, now: datetime) -> Exp
         running.pop(experiment.subject)
         program_store.save_changes(program, {"experiments": running or None}, now)
     experiment.status, experiment.stopped_at = "stopped", db.iso(now)
-    experiment_store.save(experiment)
+    if not experiment_store.save(experiment):
+        raise Conflict("The experiment changed meanwhile; stop it again.", code="edit_conflict")
     return view(experiment)
 
 
@@ -212,12 +212,12 @@ def report(program: Program, experiment_id: str, now: datetime) -> dict[str, Any
     today = clock.local_day(now, program.timezone)
     answer = dict(uplift.report(reading, [(item.id, item.name) for item in design.variants], design.windows, today,
                                 economics(program)))
-    summary = {"as_of": today.isoformat(), "month": experiment.created_at[:7], "romi": answer.get("romi", []),
-               **({"final": True} if (experiment.summary or {}).get("final") else {})}
-    if experiment.summary != summary:
-        experiment.summary = summary
-        with contextlib.suppress(Exception):  # a concurrent save (a stop) wins; the next read refreshes it
-            experiment_store.save(experiment)
+    earlier = experiment.summary or {}
+    romi = answer.get("romi", [])
+    if earlier.get("romi") != romi:  # a read writes only when the figures changed (not for another day alone)
+        experiment.summary = {"as_of": today.isoformat(), "month": experiment.created_at[:7], "romi": romi,
+                              **({"final": True} if earlier.get("final") else {})}
+        experiment_store.save(experiment)  # refused when a stop was saved meanwhile: a later read refreshes it
     return {"experiment": view(experiment), **answer, "items_read": {"assignments": reading.items_read,
                                                                       "experiment": 1}}
 
@@ -250,13 +250,18 @@ def export_page(program: Program, experiment_id: str, cursor: str | None,
 
 def monthly_romi(program: Program, first: str | None, last: str | None) -> list[dict[str, Any]]:
     """ROMI by month of each experiment's start, from the summaries their last reports left (the nightly
-    analytics job refreshes those of experiments whose windows are still open)."""
+    analytics job refreshes those of experiments whose windows are still open). With the margin set, an
+    experiment without a figure yet (not sent, no control card) is left out rather than making its
+    month unknown."""
+    margin_set = mech.from_stored(program.mechanics).margin_bp is not None
     rows = []
     for experiment in experiment_store.of_program(program.program_id):
         month = experiment.created_at[:7]
         if (first and month < first) or (last and month > last) or not experiment.summary:
             continue
         for item in experiment.summary.get("romi") or []:
+            if margin_set and item.get("incremental_margin") is None:
+                continue
             rows.append({"month": month, "incremental_margin": item.get("incremental_margin"),
                          "cost": item.get("cost") or 0})
     return uplift.monthly(rows)
@@ -277,9 +282,5 @@ def refresh(program: Program, now: datetime) -> int:
         if closed and cards and answer.get("windows") and all(row["complete"] for row in answer["windows"]):
             fresh = get(program, experiment.experiment_id)
             fresh.summary = {**(fresh.summary or {}), "final": True}
-            experiment_store.save(fresh)
+            experiment_store.save(fresh)  # refused only by a concurrent write: the next night marks it
     return done
-
-
-def offer_exists(mechanics: mech.Mechanics, offer: str | None) -> bool:
-    return offer is None or offer_rules.definition(mechanics, offer) is not None

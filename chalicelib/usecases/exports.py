@@ -51,6 +51,12 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, object]], header: bool) 
     return out.getvalue()
 
 
+def table(columns: tuple[str, ...], rows: list[dict[str, object]], header: bool) -> str:
+    """CSV text of `rows` (with the header row when `header`), cells defused as above: for other pages of
+    CSV (an experiment's export, api/experiments.py)."""
+    return _csv(columns, rows, header)
+
+
 def page(program: Program, kind: str, cursor: str | None, now: datetime, contacts: bool) -> tuple[str, str | None]:
     """(CSV text of one page, the next page's cursor). The first page starts with the header row."""
     if kind == "cards":

@@ -48,17 +48,24 @@ def _campaign_messages(card_id):
     return [m for m in Message.query(card_id) if m.kind == "campaign"]
 
 
-def test_a_campaign_keeps_ten_percent_as_control_and_gives_them_nothing(client, merchant, program):
-    cards = _enrol_many(client, 60)
+def test_a_campaign_keeps_ten_percent_as_control_by_default(client, merchant, program):
     campaign = _campaign(client, merchant, program)
     assert campaign["holdout_percent"] == 10 and campaign["experiment_id"] == campaign["id"]
+    assert campaign["variants"] == [{"id": "a", "name": "A", "share_percent": 90, "bonus": None, "texts": None,
+                                     "offer": None}]
+    assert experiment_store.get(program["id"], campaign["id"]).holdout_bp == 1000
+
+
+def test_a_campaigns_control_cards_are_recorded_and_get_nothing(client, merchant, program):
+    cards = _enrol_many(client, 30)
+    campaign = _campaign(client, merchant, program, holdout_percent=30)  # a third: both groups, whatever the ids
     sent = _send(client, merchant, program, campaign["id"])
-    design = rules.Design(campaign["id"], 1000)
+    design = rules.Design(campaign["id"], 3000)
     groups = {card["card_id"]: rules.assign(design, card["card_id"]) for card in cards}
     control = [card_id for card_id, group in groups.items() if group == rules.CONTROL]
-    assert 0 < len(control) < 20  # about 6 of 60
+    assert 0 < len(control) < 30
     assert sent["counts"]["held_out"] == len(control)
-    assert sent["counts"]["bonuses"] == 60 - len(control)
+    assert sent["counts"]["bonuses"] == 30 - len(control)
     stored = _assignments(campaign["id"])
     assert {card_id: item.variant for card_id, item in stored.items()} == {
         card_id: ("control" if group == rules.CONTROL else "a") for card_id, group in groups.items()}
@@ -121,7 +128,7 @@ def test_a_variant_names_the_field_it_got_wrong(client, merchant, program):
 
 
 def test_receipts_and_refunds_after_the_exposure_are_the_experiments_events(client, merchant, program, pos):
-    cards = _enrol_many(client, 30, prefix="+7916300")
+    cards = _enrol_many(client, 5, prefix="+7916300")
     campaign = _campaign(client, merchant, program)
     _send(client, merchant, program, campaign["id"])
     card = cards[0]
@@ -150,12 +157,12 @@ def test_events_stop_when_the_longest_window_ends():
 
 
 def test_the_report_reads_only_the_experiments_cards(client, merchant, program):
-    _enrol_many(client, 25, prefix="+7916400")
+    _enrol_many(client, 10, prefix="+7916400")
     campaign = _campaign(client, merchant, program)
     _send(client, merchant, program, campaign["id"])
     report = experiment_cases.report(program_store.get(program["id"]), campaign["id"], datetime.now(UTC))
-    assert report["items_read"] == {"assignments": 25, "experiment": 1}
-    assert sum(group["cards"] for group in report["groups"]) == 25
+    assert report["items_read"] == {"assignments": 10, "experiment": 1}
+    assert sum(group["cards"] for group in report["groups"]) == 10
 
 
 def _winback_program(client, merchant, program):

@@ -155,7 +155,7 @@ def test_a_campaign_issues_its_offer_to_every_card_once(client, merchant, offeri
     cards = [enroll(client, phone=f"+7916000000{i}") for i in range(2)]
     created = client.http.post(f"/admin/programs/{offering['id']}/campaigns", headers=bearer(merchant),
                                body=json.dumps({"name": "Dessert week", "texts": {"en": "A dessert on us"},
-                                                "offer": "dessert"}))
+                                                "offer": "dessert", "holdout_percent": 0}))
     assert created.status_code == 201 and body(created)["offer"] == "dessert"
     sent = client.http.post(f"/admin/programs/{offering['id']}/campaigns/{body(created)['id']}/send",
                             headers=bearer(merchant))

@@ -144,6 +144,7 @@ def test_a_campaign_to_a_segment_after_seeing_its_size_then_its_results(open_pag
     page.locator("input[name='audience.min_visits']").fill("1")
     expect(page.locator(".campaigns-size")).to_have_text(f"Получат: {expected}")
     page.locator("textarea[name='texts.ru']").fill("Завтра торт в подарок!")
+    page.locator("input[name=holdout_percent]").fill("0")  # every card of the segment gets it: no control group
     for kind in ("wallet", "email", "telegram"):
         expect(page.locator(f".campaigns-pv-{kind}")).to_contain_text("Завтра торт в подарок!")
     axe(page)

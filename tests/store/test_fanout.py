@@ -55,7 +55,8 @@ def test_with_a_queue_chunks_go_to_sqs_and_are_worked_once(program, jobs_queue):
 
 def test_a_large_campaign_fans_out_too(program):
     cards = _cards(program, 3)
-    campaign = campaigns.create(program, {"name": "c", "texts": {"ru": "Привет"}, "bonus": 5}, "me", NOW)
+    campaign = campaigns.create(program, {"name": "c", "texts": {"ru": "Привет"}, "bonus": 5, "holdout_percent": 0},
+                                "me", NOW)
     sent = campaigns.send(program, campaign, NOW)
     assert campaigns.progress(sent)["audience"] == 3 and sent.status == "sent"
     assert [card_store.get(c.card_id).balance for c in cards] == [5] * 3

@@ -10,7 +10,7 @@
              'lost_customers', 'hibernating'];
   var CHANNELS = ['wallet', 'email', 'telegram'];
   var STATUSES = ['draft', 'scheduled', 'sending', 'sent'];
-  var COUNTS = ['audience', 'processed', 'sent', 'queued', 'skipped', 'bonuses', 'delivered', 'failed'];
+  var COUNTS = ['audience', 'held_out', 'processed', 'sent', 'queued', 'skipped', 'bonuses', 'delivered', 'failed'];
   var POLL_MS = 2000;
 
   LC.texts({
@@ -58,7 +58,11 @@
       'campaigns.more': 'Показать ещё', 'campaigns.back': 'Ко всем рассылкам', 'campaigns.open': 'Открыть',
       'campaigns.not_found': 'Такой рассылки нет.',
       'campaigns.offer': 'Выдать предложение (необязательно)', 'campaigns.no_offer': 'Без предложения',
-      'campaigns.offer_hint': 'Каждый получатель найдёт его на своей карте.', 'campaigns.offer_given': 'Предложение: {name}'
+      'campaigns.offer_hint': 'Каждый получатель найдёт его на своей карте.', 'campaigns.offer_given': 'Предложение: {name}',
+      'campaigns.c_held_out': 'В контрольной группе (ничего не получили)',
+      'campaigns.confirm_holdout': 'Около {p}% из них, выбранные случайно, останутся контрольной группой и ничего не получат.',
+      'campaigns.experiment': 'Контрольная группа: {holdout}%.', 'campaigns.experiment_variants': 'Варианты: {list}.',
+      'campaigns.experiment_link': 'Отчёт эксперимента: что дала рассылка'
     },
     en: {
       'campaigns.title': 'Campaigns', 'campaigns.new': 'New campaign', 'campaigns.list': 'All campaigns',
@@ -104,7 +108,11 @@
       'campaigns.more': 'Show more', 'campaigns.back': 'All campaigns', 'campaigns.open': 'Open',
       'campaigns.not_found': 'No such campaign.',
       'campaigns.offer': 'Issue an offer (optional)', 'campaigns.no_offer': 'No offer',
-      'campaigns.offer_hint': 'Each recipient finds it on their card.', 'campaigns.offer_given': 'Offer: {name}'
+      'campaigns.offer_hint': 'Each recipient finds it on their card.', 'campaigns.offer_given': 'Offer: {name}',
+      'campaigns.c_held_out': 'In the control group (got nothing)',
+      'campaigns.confirm_holdout': 'About {p}% of them, picked at random, stay in the control group and get nothing.',
+      'campaigns.experiment': 'Control group: {holdout}%.', 'campaigns.experiment_variants': 'Variants: {list}.',
+      'campaigns.experiment_link': 'Experiment report: what the campaign added'
     }
   });
 
@@ -204,6 +212,7 @@
     var offers = (program.mechanics && program.mechanics.offers) || [];
     var size = h('p', {'class': 'campaigns-size', role: 'status', 'aria-live': 'polite'});
     var lastSize = null;
+    var variants = LC.experiments.variantsEditor(['texts', 'bonus', 'offer'], offers);
     var form = LC.form({
       fields: [
         {name: 'name', label: t('campaigns.name'), type: 'text', required: true},
@@ -228,6 +237,9 @@
          hidden: !offers.length, options: [{value: '', label: t('campaigns.no_offer')}].concat(offers.map(function (o) {
            return {value: o.id, label: LC.ops.localized(o.name) || o.id};
          }))},
+        {name: 'holdout_percent', label: t('experiments.holdout_field'), type: 'number', min: 0, max: 50, step: 0.01,
+         value: '10', hint: t('experiments.holdout_hint')},
+        {name: 'variants', element: variants},
         {name: 'when', label: t('campaigns.when'), type: 'select', value: 'now',
          options: [{value: 'now', label: t('campaigns.now')}, {value: 'later', label: t('campaigns.later')}]},
         {name: 'send_at', label: t('campaigns.send_at', {zone: program.timezone}), type: 'datetime-local'}
@@ -242,6 +254,12 @@
                     channels: CHANNELS.filter(function (c) { return values['channels.' + c]; })};
         if (values.bonus !== '' && values.bonus !== null && values.bonus !== undefined) body.bonus = Number(values.bonus);
         if (values.offer) body.offer = values.offer;
+        // 10 is the API's own default: sent only when the owner chose another share
+        if (values.holdout_percent !== null && values.holdout_percent !== undefined && values.holdout_percent !== 10) {
+          body.holdout_percent = values.holdout_percent;
+        }
+        var split = variants.read();
+        if (split) body.variants = split;
         var later = values.when === 'later';
         if (later) {
           body.send_at = zonedToIso(values.send_at, program.timezone);
@@ -249,7 +267,10 @@
         }
         var n = lastSize !== null ? lastSize : (await LC.api('POST', base + '/audience-size', {audience: audience}))
           .audience_size;
-        if (!later && !(await LC.confirm(t('campaigns.confirm', {name: body.name, n: LC.number(n)})))) return;
+        var held = values.holdout_percent === null || values.holdout_percent === undefined ? 10 : values.holdout_percent;
+        var question = t('campaigns.confirm', {name: body.name, n: LC.number(n)}) +
+          (held > 0 ? ' ' + t('campaigns.confirm_holdout', {p: LC.number(held)}) : '');
+        if (!later && !(await LC.confirm(question))) return;
         var campaign = await LC.api('POST', base + '/campaigns', body);
         if (!later) await LC.api('POST', base + '/campaigns/' + encodeURIComponent(campaign.id) + '/send');
         else LC.toast(t('campaigns.scheduled_done'));
@@ -408,6 +429,14 @@
           parts.push(h('p', null, t('campaigns.size', {n: LC.number(c.audience_size)})));
         }
         if (c.offer) parts.push(h('p', {'class': 'campaigns-offer'}, t('campaigns.offer_given', {name: offerName(program, c.offer)})));
+        if (c.holdout_percent !== undefined && c.holdout_percent !== null) {
+          parts.push(h('p', {'class': 'campaigns-experiment'}, t('campaigns.experiment', {holdout: LC.number(c.holdout_percent)}),
+            (c.variants || []).length > 1 ? ' ' + t('campaigns.experiment_variants', {list: c.variants.map(function (v) { return v.name; }).join(', ')}) : ''));
+        }
+        if (c.experiment_id && LC.can('experiments:read')) {
+          parts.push(h('p', null, h('a', {href: '#/experiments/' + encodeURIComponent(c.experiment_id), 'class': 'campaigns-experiment-link'},
+            t('campaigns.experiment_link'))));
+        }
         if (c.last_error) parts.push(h('p', {'class': 'error', role: 'alert'}, t('campaigns.error', {error: c.last_error})));
         parts.push(rows);
         if (c.texts) {

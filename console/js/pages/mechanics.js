@@ -96,9 +96,21 @@
       'mech.kind_changed': 'The kind of program changed: check the program’s description and terms on the design page, they may still speak of points.', 'mech.one_language': 'In one language at least.',
       'error.kind_locked': 'Customers already hold cards: the kind of program cannot change. Make a new program.',
       'error.too_many': 'Too many entries.', 'error.duplicate': 'This code is in the list already.',
-      'error.redeem_not_allowed': 'This program is not paid with points.'
+      'error.redeem_not_allowed': 'This program is not paid with points.',
+      'mech.economics': 'Economics', 'mech.margin': 'Gross margin on sales, %',
+      'mech.margin_hint': 'What is left of a sale after the cost of goods. Experiments use it for ROMI; empty: not set, no ROMI.',
+      'mech.price': 'Price of one message: {channel} ({currency})',
+      'mech.ch_wallet': 'wallet notice', 'mech.ch_email': 'e-mail', 'mech.ch_telegram': 'Telegram', 'mech.ch_sms': 'SMS',
+      'mech.economics_intro': 'ROMI = (extra revenue × margin − cost of bonuses and messages) ÷ that cost, for each campaign and automatic message with a control group.'
     }
   });
+  LC.texts({ru: {
+    'mech.economics': 'Экономика', 'mech.margin': 'Валовая маржа с продаж, %',
+    'mech.margin_hint': 'Что остаётся от продажи за вычетом себестоимости. Нужна экспериментам для ROMI; пусто — не задана, ROMI не считается.',
+    'mech.price': 'Цена одного сообщения: {channel} ({currency})',
+    'mech.ch_wallet': 'уведомление на карте', 'mech.ch_email': 'письмо', 'mech.ch_telegram': 'Telegram', 'mech.ch_sms': 'SMS',
+    'mech.economics_intro': 'ROMI = (дополнительная выручка × маржа − затраты на бонусы и сообщения) ÷ эти затраты, для каждой рассылки и автосообщения с контрольной группой.'
+  }});
 
   /* ---- LC.mech: shared with offers.js and challenges.js (used at render time: load order does not matter) */
 
@@ -443,6 +455,35 @@
     return form;
   }
 
+  var PRICED = ['wallet', 'email', 'telegram', 'sms'];
+
+  /* mechanics.economics: the margin (ROMI's incremental margin) and the price of a message by channel
+     (ROMI's cost), money in major units here and minor units in the API. */
+  function economicsForm(program, onSaved) {
+    var e = (program.mechanics && program.mechanics.economics) || {};
+    var prices = e.message_prices || {};
+    var fields = [{name: 'mechanics.economics.margin_percent', label: t('mech.margin'), type: 'number', min: 0, max: 100,
+                   step: 0.01, hint: t('mech.margin_hint'),
+                   value: e.margin_percent === null || e.margin_percent === undefined ? '' : String(e.margin_percent)}];
+    PRICED.forEach(function (channel) {
+      fields.push({name: 'mechanics.economics.message_prices.' + channel, type: 'number', min: 0,
+                   step: 1 / scale(program.currency), value: toMajor(prices[channel] || 0, program.currency) || '0',
+                   label: t('mech.price', {channel: t('mech.ch_' + channel), currency: program.currency})});
+    });
+    return LC.form({
+      fields: fields,
+      'class': 'mech-economics',
+      onSubmit: async function (values) {
+        var part = {economics: {margin_percent: number(values, 'mechanics.economics.margin_percent'), message_prices: {}}};
+        PRICED.forEach(function (channel) {
+          part.economics.message_prices[channel] = toMinor(values['mechanics.economics.message_prices.' + channel], program.currency);
+        });
+        onSaved(await save(program, part));
+        LC.toast(t('mech.saved'));
+      }
+    });
+  }
+
   LC.route('#/mechanics', {
     title: 'mech.title',
     needsProgram: true,
@@ -468,7 +509,10 @@
       actions.appendChild(actionsForm(program, saved));
       var survey = panel('mech.survey', 'mech-survey-section');
       survey.appendChild(surveyForm(program, saved));
-      LC.append(box, [kind, products, actions, survey]);
+      var economics = panel('mech.economics', 'mech-economics-section');
+      economics.appendChild(h('p', {'class': 'muted'}, t('mech.economics_intro')));
+      economics.appendChild(economicsForm(program, saved));
+      LC.append(box, [kind, products, actions, survey, economics]);
     }
   });
 })();

@@ -14,6 +14,9 @@
                                        ['mechanics.winback.bonus', 'triggers.winback_bonus', 0, 1000000]]},
     {name: 'expiry_warning', settings: [['mechanics.expiry_warning_days', 'triggers.expiry_days', 0, 90]]}
   ];
+  // trigger -> the experiment subject it is tested as, and what a variant of it may change
+  var SUBJECT = {birthday_gift: 'birthday', winback_offer: 'winback', expiry_warning: 'expiry_warning'};
+  var CHANGES = {birthday: ['bonus', 'texts'], winback: ['bonus', 'texts'], expiry_warning: ['texts'], offers: [], challenges: []};
 
   LC.texts({
     ru: {
@@ -27,7 +30,12 @@
       'triggers.text': 'Текст ({lang})', 'triggers.lang_ru': 'по-русски', 'triggers.lang_en': 'по-английски',
       'triggers.default': 'Стандартный текст: {text}', 'triggers.placeholders': 'Можно вставить: {list}',
       'triggers.custom': 'свой текст', 'triggers.builtin': 'стандартный текст',
-      'triggers.save': 'Сохранить', 'triggers.saved': 'Сохранено.'
+      'triggers.save': 'Сохранить', 'triggers.saved': 'Сохранено.',
+      'triggers.x_intro': 'Случайная доля карт не получит это сообщение и бонус; сравнение покажет, сколько оно приносит на самом деле.',
+      'triggers.x_running': 'Идёт эксперимент «{name}» с {when}: контрольная группа {holdout}%.',
+      'triggers.x_report': 'Открыть отчёт', 'triggers.x_start': 'Начать эксперимент',
+      'triggers.x_started': 'Эксперимент начат.', 'triggers.x_section': 'Эксперименты: контрольные группы',
+      'triggers.x_holdout_default': 'Контрольная группа, % (0–50)'
     },
     en: {
       'triggers.title': 'Automatic messages',
@@ -40,7 +48,12 @@
       'triggers.text': 'Text ({lang})', 'triggers.lang_ru': 'in Russian', 'triggers.lang_en': 'in English',
       'triggers.default': 'Built-in text: {text}', 'triggers.placeholders': 'You can insert: {list}',
       'triggers.custom': 'your own text', 'triggers.builtin': 'built-in text',
-      'triggers.save': 'Save', 'triggers.saved': 'Saved.'
+      'triggers.save': 'Save', 'triggers.saved': 'Saved.',
+      'triggers.x_intro': 'A random share of cards will not get this message or bonus; the comparison shows what it really brings.',
+      'triggers.x_running': 'The experiment "{name}" is running since {when}: control group {holdout}%.',
+      'triggers.x_report': 'Open the report', 'triggers.x_start': 'Start an experiment',
+      'triggers.x_started': 'The experiment has started.', 'triggers.x_section': 'Experiments: control groups',
+      'triggers.x_holdout_default': 'Control group, % (0-50)'
     }
   });
 
@@ -110,6 +123,58 @@
     });
   }
 
+  /* A trigger's experiment: the running one (its report, Stop) or a form to start one (holdout, variants). */
+  function experimentBox(program, subject, running, onChange) {
+    var box = h('div', {'class': 'triggers-experiment', 'data-subject': subject},
+      h('h3', null, LC.experiments.subjectName(subject)));
+    if (running) {
+      box.appendChild(h('p', {'class': 'triggers-x-running'}, t('triggers.x_running', {
+        name: running.name, when: LC.date(running.created_at), holdout: LC.number(running.holdout_percent)})));
+      box.appendChild(h('p', {'class': 'experiments-actions'},
+        h('a', {href: '#/experiments/' + encodeURIComponent(running.id)}, t('triggers.x_report')), ' ',
+        h('button', {type: 'button', 'class': 'danger', 'data-action': 'stop', on: {click: async function (event) {
+          var button = event.currentTarget;
+          button.disabled = true;
+          try { if (await LC.experiments.stop(program, running)) onChange(); }
+          catch (err) { LC.toast(err && err.message ? err.message : String(err), 'error'); }
+          finally { button.disabled = false; }
+        }}}, t('experiments.stop'))));
+      return box;
+    }
+    var changes = CHANGES[subject] || [];
+    var variants = changes.length ? LC.experiments.variantsEditor(changes, []) : null;
+    var fields = [{name: 'holdout_percent', label: t('triggers.x_holdout_default'), type: 'number', min: 0, max: 50,
+                   step: 0.01, value: '10', hint: t('experiments.holdout_hint')}];
+    if (variants) fields.push({name: 'variants', element: variants});
+    var form = LC.form({
+      fields: fields,
+      submit: t('triggers.x_start'),
+      onSubmit: async function (values) {
+        var body = {subject: subject, name: LC.experiments.subjectName(subject)};  // named in the owner's language
+        if (values.holdout_percent !== null) body.holdout_percent = values.holdout_percent;
+        var split = variants && variants.read();
+        if (split) body.variants = split;
+        await LC.api('POST', LC.experiments.path(program), body);
+        LC.toast(t('triggers.x_started'));
+        onChange();
+      }
+    });
+    form.classList.add('triggers-experiment-form');
+    box.appendChild(form);
+    return box;
+  }
+
+  /* The program's running experiments by subject (none when the role may not read them). */
+  async function runningExperiments(program) {
+    if (!LC.can('experiments:read')) return null;
+    var answer = await LC.api('GET', LC.experiments.path(program));
+    var running = {};
+    ((answer && answer.items) || []).forEach(function (e) {
+      if (e.status === 'running' && e.subject !== 'campaign' && !running[e.subject]) running[e.subject] = e;
+    });
+    return running;
+  }
+
   LC.route('#/triggers', {
     title: 'triggers.title',
     needsProgram: true,
@@ -121,9 +186,14 @@
       var box = h('div');
       main.appendChild(box);
       LC.loading(box);
-      var answers = await Promise.all([LC.api('GET', LC.ops.programPath(program)), texts(program)]);
+      var answers = await Promise.all([LC.api('GET', LC.ops.programPath(program)), texts(program), runningExperiments(program)]);
       program = answers[0];
       var items = (answers[1] && answers[1].items) || [];
+      var running = answers[2];
+      async function experimentsChanged() {
+        running = await runningExperiments(program);
+        draw();
+      }
       box.replaceChildren();
 
       function draw() {
@@ -143,6 +213,13 @@
               if (again) again.focus();  // the form was drawn anew: keep the keyboard where it was
             })));
         });
+        // experiments in a section of their own: each trigger's form above keeps its one submit button
+        if (running) {
+          var subjects = TRIGGERS.map(function (trigger) { return SUBJECT[trigger.name]; }).concat(['offers', 'challenges']);
+          box.appendChild(h('section', {'class': 'panel ops-section triggers-experiments', 'aria-label': t('triggers.x_section')},
+            h('h2', null, t('triggers.x_section')), h('p', {'class': 'muted'}, t('triggers.x_intro')),
+            subjects.map(function (subject) { return experimentBox(program, subject, running[subject], experimentsChanged); })));
+        }
       }
       draw();
     }
