@@ -177,6 +177,49 @@ def _every(seconds: float, action: Callable[[], object]) -> None:
     threading.Thread(target=loop, daemon=True).start()
 
 
+def item_backups() -> None:
+    """moto keeps a transaction all-or-nothing by deep-copying, before it, each table the transaction
+    touches, whole (once per item of the transaction): a cost that grows with the tables, so a demo of a
+    few hundred cards spent minutes and gigabytes in it and timed its clients out. Requests here run one
+    at a time, so copies of the items the transaction names are enough to put things back when it fails."""
+    import copy  # noqa: PLC0415 - only the server patches moto
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from moto.dynamodb import models  # noqa: PLC0415
+    from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: PLC0415
+
+    original = models.DynamoDBBackend.transact_write_items
+    no_table_copy = SimpleNamespace(deepcopy=lambda value, memo=None: value)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = []
+        for entry in transact_items:
+            operation = next(iter(entry.values()))
+            table = self.tables.get(operation.get("TableName"))
+            if table is None:
+                continue
+            key = operation.get("Key") or operation["Item"]
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.has_range_key else None
+            saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        models.copy = no_table_copy  # type: ignore[assignment]
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(saved):
+                if item is None:
+                    table.delete_item(hash_key, range_key)
+                elif range_key is None:
+                    table.items[hash_key] = item
+                else:
+                    table.items[hash_key][range_key] = item
+            raise
+        finally:
+            models.copy = copy  # type: ignore[assignment]
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -186,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
                         or "eu-central-1")
     args = parser.parse_args(argv)
+    item_backups()
     database = LocalDynamoDB(DomainDispatcherApplication(create_backend_app), args.region, args.snapshot)
     if args.snapshot:
         print(f"restored {database.load()} items from {args.snapshot}", flush=True)

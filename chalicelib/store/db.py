@@ -46,9 +46,17 @@ _CROWDED_CODES = {"TransactionConflictException", "TransactionInProgressExceptio
 def is_crowded(error: Exception) -> bool:
     """True when `error` only says "not now": a transaction cancelled by a conflict with another in
     flight (two receipts on one counter shard), a single write that met a transaction, or throttling."""
-    if isinstance(error, TransactWriteError):
-        return bool(_CROWDED_REASONS & set(cancellation_reasons(error))) or error.cause_response_code in _CROWDED_CODES
-    return getattr(error, "cause_response_code", None) in _CROWDED_CODES
+    if isinstance(error, TransactWriteError) and _CROWDED_REASONS & set(cancellation_reasons(error)):
+        return True
+    return response_code(error) in _CROWDED_CODES
+
+
+def response_code(error: Exception) -> str | None:
+    """DynamoDB's error code behind a PynamoDB error, or None: a read timeout or a dropped connection has
+    no response at all (where PynamoDB's `cause_response_code` itself fails)."""
+    response = getattr(getattr(error, "cause", None), "response", None) or {}
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def back_off_if_crowded(error: Exception, attempt: int) -> None:
@@ -68,5 +76,5 @@ def is_condition_failure(error: Exception) -> bool:
     if isinstance(error, TransactWriteError):
         return "ConditionalCheckFailed" in cancellation_reasons(error)
     if isinstance(error, (PutError, UpdateError, DeleteError)):
-        return error.cause_response_code == "ConditionalCheckFailedException"
+        return response_code(error) == "ConditionalCheckFailedException"
     return False

@@ -355,7 +355,7 @@ def _message(program: Program, campaign: Campaign, card: Card, texts: dict[str, 
         # DynamoDB refused the message's writes: nothing went out, so the claim is given back and a
         # second press of "send" messages the card at once. After an error that leaves it uncertain (a
         # timeout) the claim stays, and whoever resumes looks for the message's record first.
-        if isinstance(error, TryAgain) or getattr(error, "cause_response_code", None):
+        if isinstance(error, TryAgain) or db.response_code(error):
             campaign_store.release_message(campaign.campaign_id, card.card_id, now)
         raise
 
