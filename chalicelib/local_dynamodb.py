@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 from werkzeug.test import EnvironBuilder
@@ -107,16 +108,27 @@ class LocalDynamoDB:
             if described.get("StreamSpecification"):
                 definition["StreamSpecification"] = described["StreamSpecification"]
             ttl = self._call("DescribeTimeToLive", {"TableName": name}).get("TimeToLiveDescription", {})
-            items, key = [], None
-            while True:
-                page = self._call("Scan", {"TableName": name, **({"ExclusiveStartKey": key} if key else {})})
-                items.extend(page.get("Items", []))
-                key = page.get("LastEvaluatedKey")
-                if not key:
-                    break
+            items = self._items(name)
             tables[name] = {"definition": definition, "items": items,
                             "ttl": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None}
         return tables
+
+    def _items(self, name: str) -> list[dict[str, Any]]:
+        """The table's items as DynamoDB's JSON, read from moto's memory (the caller holds self.lock). A
+        Scan through moto's HTTP layer re-walks the table for every page and took seconds at ten thousand
+        items, longer than the clients' 3 s read timeout that waits behind the lock."""
+        for regions in dynamodb_backends.values():
+            backend = regions.get(self.region) if hasattr(regions, "get") else None
+            table = backend.tables.get(name) if backend is not None else None
+            if table is not None:
+                return [item.to_json()["Attributes"] for item in table.all_items()]
+        items, key = [], None  # not found in memory (another moto layout): the slow way
+        while True:
+            page = self._call("Scan", {"TableName": name, **({"ExclusiveStartKey": key} if key else {})})
+            items.extend(page.get("Items", []))
+            key = page.get("LastEvaluatedKey")
+            if not key:
+                return items
 
     def save(self, force: bool = False) -> int | None:
         """Write a snapshot if anything changed since the last one; the number of items, or None."""
