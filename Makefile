@@ -58,6 +58,7 @@ bench: venv
 	$(PY) benchmarks/pkpass.py
 	$(PY) benchmarks/bundle.py
 	$(PY) benchmarks/analytics.py --cards 20000
+	$(PY) benchmarks/experiments.py --cards 20000
 	$(PY) benchmarks/pages.py
 
 package: venv
