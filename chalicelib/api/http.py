@@ -9,7 +9,7 @@ from chalice.app import Request
 from chalicelib import log
 from chalicelib.commands import queries
 from chalicelib.core import validation
-from chalicelib.errors import AppError, InvalidInput
+from chalicelib.errors import AppError, InvalidInput, NotFound
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -31,11 +31,18 @@ def internal_error(exc: Exception) -> Response:
                          500)
 
 
+MAX_ID_BYTES = 512  # an id in a path; DynamoDB refuses keys over 1,024 bytes (a sort key) with an error
+
+
 def api(view):
-    """Turn AppError into the contract's JSON error and anything unexpected into a logged 500."""
+    """Turn AppError into the contract's JSON error and anything unexpected into a logged 500. An id in
+    the path longer than any we issue is a 404 before anything reads it (DynamoDB would refuse the key)."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
+            if any(isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES
+                   for value in kwargs.values()):
+                raise NotFound("Not found.")
             return view(*args, **kwargs)
         except AppError as error:
             return error_response(error)
