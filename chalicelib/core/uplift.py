@@ -665,6 +665,9 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
               {"en": f"variant “{other}”", "ru": f"варианта «{other}»"})
     between = ({"en": "the control group", "ru": "контрольной группой"} if other is None else
                {"en": f"variant “{other}”", "ru": f"вариантом «{other}»"})
+    if n_t == 0 and n_c == 0:
+        return Verdict(effect="too_few", text={"ru": "Пока никто не получил: в этом окне нет ни одной карты.",
+                                               "en": "Nobody has been reached yet: no card is in this window."})
     if n_t < MIN_CARDS or n_c < MIN_CARDS:
         return Verdict(effect="too_few", text={
             "ru": f"Слишком мало карт для вывода: в варианте «{name}» {_cards(n_t, 'ru')}, "
@@ -715,7 +718,9 @@ def _verdict(conversion: Difference, revenue: Difference, treated: tuple[str, in
 def _romi(order: list[str], rows: list[WindowRow], used_by_window: list[dict[str, _Used]], matured: list[int],
           economics: Economics) -> list[Romi]:
     """Per treatment variant against control, on the longest complete window, else the longest with a matured
-    card, else the longest (then `complete` is false)."""
+    card, else the longest (then `complete` is false). Before any card has finished any window there is
+    nothing to compare yet: the incremental figures and ROMI are null (not the −100% of a cost against no
+    return)."""
     by_length = sorted(range(len(rows)), key=lambda i: -rows[i]["days"])
     chosen = next((i for i in by_length if rows[i]["complete"]),
                   next((i for i in by_length if matured[i]), by_length[0]))
@@ -729,7 +734,7 @@ def _romi(order: list[str], rows: list[WindowRow], used_by_window: list[dict[str
         cost = bonus_cost + treated.message_cost
         incremental = low = high = None
         margin: float | None = None
-        if estimate is not None:
+        if estimate is not None and matured[chosen]:
             incremental = estimate.difference * treated.cards
             if estimate.low is not None and estimate.high is not None:
                 low, high = estimate.low * treated.cards, estimate.high * treated.cards
@@ -793,7 +798,10 @@ def _chart(order: list[str], tallies: list[_Tally], horizon: int, length: int) -
             running += per_elapsed[e]
             suffix[e] = running
         cards.append([suffix[k + 1] for k in range(length)])
-    days = [k for k in range(length) if any(c[k] for c in cards)]
+    # A day is drawn while every group still counts its cards there: at least MIN_CARDS (or, for a smaller
+    # group, all of them). A trigger's later days hold only its earliest cards, a handful whose swings
+    # would look like the experiment turning.
+    days = [k for k in range(length) if any(c[k] for c in cards) and all(c[k] >= min(MIN_CARDS, c[0]) for c in cards)]
     shown = days[-1] + 1 if days else 0
     converted = [_running(t.converted, shown) for t in tallies]
     revenue = [_running(t.revenue, shown) for t in tallies]

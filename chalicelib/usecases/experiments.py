@@ -72,8 +72,16 @@ def view(experiment: Experiment) -> ExperimentView:
             "holdout_percent": percent(design.holdout_bp),
             "variants": [{"id": item.id, "name": item.name, "share_percent": round(share, 2), "bonus": item.bonus,
                           "texts": item.texts, "offer": item.offer} for item in design.variants],
-            "windows": list(design.windows), "status": experiment.status, "created_by": experiment.created_by,
+            "windows": list(design.windows), "status": status_of(experiment), "created_by": experiment.created_by,
             "created_at": experiment.created_at, "stopped_at": experiment.stopped_at, "summary": experiment.summary}
+
+
+def status_of(experiment: Experiment) -> str:
+    """running | stopped (a trigger's, by its owner) | finished (a campaign's, once every window of every card
+    has ended: its figures no longer change)."""
+    if experiment.subject == "campaign" and (experiment.summary or {}).get("final"):
+        return "finished"
+    return str(experiment.status)
 
 
 def get(program: Program, experiment_id: str) -> Experiment:
@@ -132,6 +140,17 @@ def start(program: Program, data: dict[str, Any], actor: str, now: datetime) -> 
     return view(experiment)
 
 
+TRIGGER_OFF = {
+    "birthday": "The program gives no birthday gift: set mechanics.birthday.bonus (console: Mechanics) first.",
+    "winback": "The program makes no win-back offer: set mechanics.winback.after_days and bonus (console: "
+               "Mechanics) first.",
+    "expiry_warning": "The program sends no expiry warning: points must expire (mechanics.lifetime_days) and "
+                      "mechanics.expiry_warning_days be above 0 first.",
+    "offers": "The program issues no offer by itself: give an offer an automatic rule (mechanics.offers[].auto; "
+              "console: Offers) first.",
+    "challenges": "The program has no challenges: add one (mechanics.challenges; console: Challenges) first."}
+
+
 def _check_trigger(subject: str, mechanics: mech.Mechanics) -> None:
     """A trigger's experiment needs the trigger to be on (else nothing would ever be compared)."""
     off = {"birthday": not mechanics.birthday_bonus,
@@ -140,8 +159,7 @@ def _check_trigger(subject: str, mechanics: mech.Mechanics) -> None:
            "offers": not any(offer.auto for offer in mechanics.offers),
            "challenges": not mechanics.challenges}
     if off[subject]:
-        raise InvalidInput(f"The program's {NAMES[subject].lower()} is off: turn it on in the mechanics first.",
-                           code="trigger_off", field="subject")
+        raise InvalidInput(TRIGGER_OFF[subject], code="trigger_off", field="subject")
 
 
 def stop(program: Program, experiment_id: str, actor: str, now: datetime) -> ExperimentView:
@@ -250,20 +268,22 @@ def export_page(program: Program, experiment_id: str, cursor: str | None,
 
 def monthly_romi(program: Program, first: str | None, last: str | None) -> list[dict[str, Any]]:
     """ROMI by month of each experiment's start, from the summaries their last reports left (the nightly
-    analytics job refreshes those of experiments whose windows are still open). With the margin set, an
-    experiment without a figure yet (not sent, no control card) is left out rather than making its
-    month unknown."""
-    margin_set = mech.from_stored(program.mechanics).margin_bp is not None
+    analytics job refreshes those of experiments whose windows are still open): their incremental revenue and
+    cost, with the margin set now. With the margin set, an experiment without a figure yet (not sent, no
+    card past a window, no control card) is left out rather than making its month unknown."""
+    margin_bp = mech.from_stored(program.mechanics).margin_bp
     rows = []
     for experiment in experiment_store.of_program(program.program_id):
         month = experiment.created_at[:7]
         if (first and month < first) or (last and month > last) or not experiment.summary:
             continue
         for item in experiment.summary.get("romi") or []:
-            if margin_set and item.get("incremental_margin") is None:
-                continue
-            rows.append({"month": month, "incremental_margin": item.get("incremental_margin"),
-                         "cost": item.get("cost") or 0})
+            revenue = item.get("incremental_revenue")
+            if revenue is None and margin_bp is not None:
+                continue  # nothing to compare yet (no card has finished a window, no control card)
+            # today's margin, whatever it was when the summary was written: a changed margin changes every month
+            margin = None if revenue is None or margin_bp is None else round(revenue * margin_bp / 10_000)
+            rows.append({"month": month, "incremental_margin": margin, "cost": item.get("cost") or 0})
     return uplift.monthly(rows)
 
 

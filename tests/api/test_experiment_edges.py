@@ -154,6 +154,9 @@ def test_a_draft_campaign_does_not_blank_the_months_romi(client, merchant, progr
     assert client.http.post(f"/admin/programs/{program['id']}/campaigns/{sent['id']}/send",
                             headers=bearer(merchant)).status_code == 200
     now = datetime.now(UTC)
+    for item in Assignment.query(sent["id"]):  # sent 40 days ago: its windows have ended, it has figures
+        item.exposed_on = (now.date() - timedelta(days=40)).isoformat()
+        item.save()
     program_now = program_store.get(program["id"])
     experiment_cases.refresh(program_now, now)
     month = now.strftime("%Y-%m")
@@ -165,6 +168,10 @@ def test_a_draft_campaign_does_not_blank_the_months_romi(client, merchant, progr
     experiment_cases.refresh(program_store.get(program["id"]), now)
     both = experiment_cases.monthly_romi(program_store.get(program["id"]), month, month)
     assert both[0]["incremental_margin"] == alone[0]["incremental_margin"], both  # observed: None, romi None
+    # the owner halves the margin: every month follows at once, whichever reports were read since
+    _patch(client, merchant, program, {"economics": {"margin_percent": 20}})
+    halved = experiment_cases.monthly_romi(program_store.get(program["id"]), month, month)
+    assert abs(halved[0]["incremental_margin"] - alone[0]["incremental_margin"] / 2) <= 1, (halved, alone)
 
 
 # --- 7. a tampered export cursor ---------------------------------------------------------------------------------

@@ -301,6 +301,7 @@ def test_a_campaign_just_sent_is_too_early():
         assert "100 карт" in verdict["text"]["ru"] and f"{completes.day} декабря" in verdict["text"]["ru"]
     assert answer["chart"]["days"] == []  # no day has ended for anyone
     assert all(r["complete"] is False for r in answer["romi"])
+    assert all(r["romi"] is None and r["incremental_revenue"] is None for r in answer["romi"])  # not −100%
 
 
 def test_a_trigger_uses_only_matured_cards():
@@ -459,14 +460,20 @@ def test_the_chart_agrees_with_the_windows_and_is_cumulative():
                                                           difference["revenue_high"], strict=True))
 
 
-def test_the_chart_stops_at_the_last_day_any_card_finished():
+def test_the_chart_stops_where_a_group_no_longer_counts_its_cards():
+    """A day is drawn while every group counts at least 30 cards there, or all of its cards when it has fewer:
+    a trigger's later days hold only its earliest cards, whose swings would look like the experiment turning."""
     cards = [Exposure("control", TODAY - timedelta(days=10), events=(Event(2, 500, 5, 1),)),
              Exposure("a", TODAY - timedelta(days=4), events=(Event(0, 700, 7, 1), Event(9, 100, 1, 1)))]
     chart = uplift.report(cards, OFFER, (7, 14, 30), TODAY, ECONOMICS)["chart"]
-    assert chart["days"] == list(range(10))
-    assert chart["groups"]["control"]["conversion"] == [0.0, 0.0] + [100.0] * 8
-    assert chart["groups"]["a"]["revenue"] == [700.0] * 4 + [None] * 6  # only days 0..3 ended for the card
+    assert chart["days"] == list(range(4))  # only days 0..3 ended for the one card of "a"
+    assert chart["groups"]["control"]["conversion"] == [0.0, 0.0, 100.0, 100.0]
+    assert chart["groups"]["a"]["revenue"] == [700.0] * 4
     assert chart["differences"]["a"]["conversion"][0] == 100.0
     assert chart["differences"]["a"]["conversion_low"][0] is None  # one card a group: no interval
+    spread = [Exposure(vid, TODAY - timedelta(days=back), events=(Event(0, 100, 1, 1),))
+              for back in range(1, 41) for vid in ("control", "a")]  # one card a day in each group
+    days = uplift.report(spread, OFFER, (30,), TODAY, ECONOMICS)["chart"]["days"]
+    assert days == list(range(11))  # day 10 ended for 30 cards of each group (exposed 11..40 days ago); day 11: 29
     short = uplift.report(cards, OFFER, (7, 14, 30), TODAY, ECONOMICS, chart_days=3)["chart"]
     assert short["days"] == [0, 1, 2]
