@@ -17,6 +17,7 @@ What was written after the last snapshot is lost if the process is killed (SIGKI
 
 Run as `python -m chalicelib.local_dynamodb --port 8001 [--snapshot .local/dynamodb-snapshot.json]`."""
 import argparse
+import copy
 import json
 import os
 import signal
@@ -26,9 +27,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from moto.dynamodb import models
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 from werkzeug.test import EnvironBuilder
@@ -194,11 +198,6 @@ def item_backups() -> None:
     touches, whole (once per item of the transaction): a cost that grows with the tables, so a demo of a
     few hundred cards spent minutes and gigabytes in it and timed its clients out. Requests here run one
     at a time, so copies of the items the transaction names are enough to put things back when it fails."""
-    import copy  # noqa: PLC0415 - only the server patches moto
-    from types import SimpleNamespace  # noqa: PLC0415
-
-    from moto.dynamodb import models  # noqa: PLC0415
-    from moto.dynamodb.models.dynamo_type import DynamoType  # noqa: PLC0415
 
     original = models.DynamoDBBackend.transact_write_items
     no_table_copy = SimpleNamespace(deepcopy=lambda value, memo=None: value)

@@ -1272,7 +1272,8 @@ def _experiment_schemas(schemas: dict) -> None:
         id=_STRING, name=_STRING, subject={"type": "string", "enum": _SUBJECTS},
         campaign_id=_NSTRING | {"description": "The campaign's id (a campaign's experiment has the same id)."},
         holdout_percent=_NUMBER, variants={"type": "array", "items": _ref("ExperimentVariant")},
-        windows={"type": "array", "items": _int(1, 90)}, status={"type": "string", "enum": ["running", "stopped"]},
+        windows={"type": "array", "items": _int(1, 90)},
+        status={"type": "string", "enum": ["running", "stopped", "finished"]},
         created_by=_NSTRING, created_at=_STRING, stopped_at=_NSTRING,
         summary=_nullable({"type": "object"}) | {"description": "What its last report left for ROMI by month."})
     metrics = {"cards": _int(0), "conversion": _NNUMBER, "revenue": _NNUMBER, "visits": _NNUMBER,
