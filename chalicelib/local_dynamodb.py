@@ -193,13 +193,12 @@ def _every(seconds: float, action: Callable[[], object]) -> None:
     threading.Thread(target=loop, daemon=True).start()
 
 
-def item_backups() -> None:
-    """moto keeps a transaction all-or-nothing by deep-copying, before it, each table the transaction
-    touches, whole (once per item of the transaction): a cost that grows with the tables, so a demo of a
-    few hundred cards spent minutes and gigabytes in it and timed its clients out. Requests here run one
-    at a time, so copies of the items the transaction names are enough to put things back when it fails."""
-
-    original = models.DynamoDBBackend.transact_write_items
+def with_item_backups(original: Callable[..., None]) -> Callable[..., None]:
+    """moto's `transact_write_items` (`original`) kept all-or-nothing by copies of the items the transaction
+    names, instead of moto's own deep copy, before it, of every table the transaction touches, whole (once
+    per item of the transaction): a cost that grows with the tables, so a demo of a few hundred cards
+    spent minutes and gigabytes in it and timed its clients out. Requests here run one at a time (and a
+    test's in-process moto likewise), so putting those items back when it fails is the same guarantee."""
     no_table_copy = SimpleNamespace(deepcopy=lambda value, memo=None: value)
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
@@ -228,7 +227,7 @@ def item_backups() -> None:
         finally:
             models.copy = copy  # type: ignore[assignment]
 
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    return transact_write_items
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -240,7 +239,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
                         or "eu-central-1")
     args = parser.parse_args(argv)
-    item_backups()
+    models.DynamoDBBackend.transact_write_items = with_item_backups(  # type: ignore[method-assign]
+        models.DynamoDBBackend.transact_write_items)
     database = LocalDynamoDB(DomainDispatcherApplication(create_backend_app), args.region, args.snapshot)
     if args.snapshot:
         print(f"restored {database.load()} items from {args.snapshot}", flush=True)

@@ -5,14 +5,13 @@ report. The control cards got nothing (no bonus in their ledgers, no message in 
 groups are about 10% / 90%, the 30-day window is complete, and the report finds the true effect inside
 its interval, reading one item per card of the experiment. Sending the same cards again changes no
 assignment."""
-import copy
 import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from moto.dynamodb import models as moto_dynamodb
-from moto.dynamodb.models.dynamo_type import DynamoType
 
+from chalicelib import local_dynamodb
 from chalicelib.commands import admin as admin_commands
 from chalicelib.core import experiments as rules
 from chalicelib.store import cards as card_store
@@ -30,44 +29,13 @@ CAMPAIGN = {"name": "We miss you", "audience": {"kind": "all"}, "bonus": BONUS, 
             "texts": {"ru": "Дарим 300 баллов!", "en": "300 points for you!"}}
 
 
-class _NoTableCopy:
-    deepcopy = staticmethod(lambda value, memo=None: value)
-
-
 @pytest.fixture
 def item_backups(aws, monkeypatch):
     """moto keeps a transaction all-or-nothing by deep-copying every table it touches, whole, before each
-    one: with 600 cards in the tables that makes the story quadratic (minutes). The same guarantee from
-    copies of the items the transaction names: they are put back when it fails."""
-    original = moto_dynamodb.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self, transact_items):
-        saved = []
-        for entry in transact_items:
-            operation = next(iter(entry.values()))
-            table = self.tables.get(operation.get("TableName"))
-            if table is None:
-                continue
-            key = operation.get("Key") or operation["Item"]
-            hash_key = DynamoType(key[table.hash_key_attr])
-            range_key = DynamoType(key[table.range_key_attr]) if table.has_range_key else None
-            saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
-        monkeypatch.setattr(moto_dynamodb, "copy", _NoTableCopy)
-        try:
-            return original(self, transact_items)
-        except Exception:
-            for table, hash_key, range_key, item in reversed(saved):
-                if item is None:
-                    table.delete_item(hash_key, range_key)
-                elif range_key is None:
-                    table.items[hash_key] = item
-                else:
-                    table.items[hash_key][range_key] = item
-            raise
-        finally:
-            monkeypatch.setattr(moto_dynamodb, "copy", copy)
-
-    monkeypatch.setattr(moto_dynamodb.DynamoDBBackend, "transact_write_items", transact_write_items)
+    one: with 600 cards in the tables that makes the story quadratic (minutes). The local stack's remedy
+    (chalicelib/local_dynamodb.py): copies of the items the transaction names, put back when it fails."""
+    monkeypatch.setattr(moto_dynamodb.DynamoDBBackend, "transact_write_items",
+                        local_dynamodb.with_item_backups(moto_dynamodb.DynamoDBBackend.transact_write_items))
 
 
 def _program():
