@@ -259,7 +259,9 @@
     return r.cost === 0 && !dash(r.incremental_margin) ? t('experiments.romi_no_cost') : t('experiments.romi_unknown');
   }
 
-  function signedMoney(v, program) { return dash(v) ? '—' : v < 0 ? '−' + LC.money(-v, program.currency) : LC.money(v, program.currency); }
+  function signedMoney(v, program, plus) {
+    return dash(v) ? '—' : v < 0 ? '−' + LC.money(-v, program.currency) : (plus && v > 0 ? '+' : '') + LC.money(v, program.currency);
+  }
 
   /* ROMI, a card per variant (a table of six columns overflowed both a phone and a desktop): the figures as a
      list of terms, the ROMI itself first, and a plain sentence. */
@@ -281,10 +283,10 @@
         h('dl', null,
           term('romi_value', value, 'experiments-romi-value'),
           term('romi_window', [String(r.window), r.complete ? null : h('span', {'class': 'muted'}, ' (' + t('experiments.romi_incomplete') + ')')]),
-          term('inc_revenue', [signedMoney(r.incremental_revenue, program),
+          term('inc_revenue', [signedMoney(r.incremental_revenue, program, true),
             dash(r.incremental_revenue_low) ? null : h('span', {'class': 'muted'}, ' (' + signedMoney(r.incremental_revenue_low, program) + ' … ' + signedMoney(r.incremental_revenue_high, program) + ')'),
             uncertain ? h('span', {'class': 'muted experiments-uncertain'}, ' — ' + t('experiments.romi_uncertain')) : null]),
-          term('inc_margin', signedMoney(r.incremental_margin, program)),
+          term('inc_margin', signedMoney(r.incremental_margin, program, true)),
           term('cost', money(r.cost))),
         sentence ? h('p', {'class': 'experiments-romi-sentence'}, sentence) : null);
     }));
@@ -525,7 +527,7 @@
         var label = new Intl.DateTimeFormat(LC.lang, {year: 'numeric', month: 'long', timeZone: 'UTC'})
           .format(new Date(Date.UTC(Number(parts[0]), Number(parts[1]) - 1, 1)));
         return h('tr', {'data-month': m.month}, h('th', {scope: 'row'}, label),
-          h('td', {'data-col': 'margin'}, signedMoney(dash(m.incremental_margin) ? null : Math.round(m.incremental_margin), program)),
+          h('td', {'data-col': 'margin'}, signedMoney(dash(m.incremental_margin) ? null : Math.round(m.incremental_margin), program, true)),
           h('td', {'data-col': 'cost'}, LC.money(m.cost || 0, program.currency)),
           h('td', {'data-col': 'romi'}, dash(m.romi) ? '—' : signed(m.romi, function (v) { return num(v, 2); }) + '%'));
       })));
