@@ -284,7 +284,7 @@
           term('romi_value', value, 'experiments-romi-value'),
           term('romi_window', [String(r.window), r.complete ? null : h('span', {'class': 'muted'}, ' (' + t('experiments.romi_incomplete') + ')')]),
           term('inc_revenue', [signedMoney(r.incremental_revenue, program, true),
-            dash(r.incremental_revenue_low) ? null : h('span', {'class': 'muted'}, ' (' + signedMoney(r.incremental_revenue_low, program) + ' … ' + signedMoney(r.incremental_revenue_high, program) + ')'),
+            dash(r.incremental_revenue_low) ? null : h('span', {'class': 'muted'}, ' (' + signedMoney(r.incremental_revenue_low, program, true) + ' … ' + signedMoney(r.incremental_revenue_high, program, true) + ')'),
             uncertain ? h('span', {'class': 'muted experiments-uncertain'}, ' — ' + t('experiments.romi_uncertain')) : null]),
           term('inc_margin', signedMoney(r.incremental_margin, program, true)),
           term('cost', money(r.cost))),
@@ -330,7 +330,9 @@
                            'aria-label': t('experiments.chart_label', {title: title, days: days.length ? days[days.length - 1] : 0})});
     node.appendChild(svg('line', {x1: left, x2: width - PAD.r, y1: y(0), y2: y(0), 'class': 'axis'}));
     node.appendChild(svg('text', {x: left - 6, y: PAD.t + 4, 'text-anchor': 'end', 'class': 'y-label'}, top));
-    node.appendChild(svg('text', {x: left - 6, y: y(0) + 4, 'text-anchor': 'end', 'class': 'y-label'}, '0'));
+    if (Math.min(y(0) - PAD.t, PAD.t + plotH - y(0)) >= 14) {  // no zero label over the top or bottom one
+      node.appendChild(svg('text', {x: left - 6, y: y(0) + 4, 'text-anchor': 'end', 'class': 'y-label'}, '0'));
+    }
     node.appendChild(svg('text', {x: left - 6, y: PAD.t + plotH + 4, 'text-anchor': 'end', 'class': 'y-label'}, bottom));
     var labels = Math.max(2, Math.floor((width - left - PAD.r) / 56));
     var step = Math.max(1, Math.ceil(days.length / labels));
