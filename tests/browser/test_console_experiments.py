@@ -242,6 +242,7 @@ def test_an_owner_sets_the_economics_and_builds_an_ab_campaign_with_a_control_gr
     economics.locator("input[name='mechanics.economics.margin_percent']").fill("35")
     economics.locator("input[name='mechanics.economics.message_prices.sms']").fill("4.5")
     submit(page, "form.mech-economics")
+    expect(economics.locator(".mech-economics-saved")).to_contain_text("Сохранено")  # inside the block
     deadline = time.monotonic() + 10
     while True:
         saved = _api(stack, "GET", _program_path(stack))["mechanics"]["economics"]
@@ -271,6 +272,11 @@ def test_an_owner_sets_the_economics_and_builds_an_ab_campaign_with_a_control_gr
     submit(page, "#main form.campaigns-builder")
     expect(page.locator(".campaigns-experiment")).to_contain_text("Контрольная группа: 20%")
     expect(page.locator(".campaigns-experiment")).to_contain_text("Кофе, Десерт")
+    shown = page.locator(".campaigns-variants li")  # each variant's text and bonus on the campaign's page
+    expect(shown).to_have_count(2)
+    expect(shown.nth(0)).to_contain_text("Кофе дня за полцены")
+    expect(shown.nth(1)).to_contain_text("бонус 50 баллов")
+    expect(shown.nth(1)).to_contain_text("Десерт к кофе в подарок")
     campaign_id = page.evaluate("location.hash").split("/")[-1]
     campaign = _api(stack, "GET", _program_path(stack, f"/campaigns/{campaign_id}"))
     assert campaign["holdout_percent"] == 20 and campaign["status"] == "scheduled"
