@@ -103,6 +103,18 @@ def test_a_full_report_is_drawn_on_a_phone_with_intervals_verdicts_romi_and_band
     expect(first.locator("li[data-metric=visits]")).to_contain_text("мало данных для интервала")
     expect(page.locator(".experiments-no-margin")).to_be_visible()  # ROMI asks for the margin
     expect(page.locator(".experiments-uncertain")).to_have_count(1)
+    romi = page.locator(".experiments-romi-card[data-variant=a]")  # a card per variant, named as the verdict does
+    expect(romi.locator("h3")).to_have_text("Кофе")
+    expect(romi.locator(".experiments-romi-sentence")).to_have_count(0)  # the margin notice says it instead
+    box = romi.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390  # on the phone's screen, no sideways scroll
+    method = first.locator(".experiments-method li[data-method=conversion]")
+    expect(method).not_to_be_visible()  # methods behind "How is this computed?"
+    first.locator(".experiments-method summary").click()
+    expect(method).to_be_visible()
+    expect(method).to_contain_text("p = 0,0123")
+    expect(page.locator(".experiments-read")).not_to_be_visible()  # items read only in the details
+    expect(page.get_by_text("Получили")).to_have_count(0)
     expect(page.locator("svg.experiments-chart")).to_have_count(2)
     expect(page.locator("svg.experiments-chart polygon.band")).to_have_count(4)  # 2 charts x 2 variants
     width = page.locator("svg.experiments-chart").first.evaluate("n => n.getBoundingClientRect().width")
@@ -230,6 +242,7 @@ def test_an_owner_sets_the_economics_and_builds_an_ab_campaign_with_a_control_gr
     economics.locator("input[name='mechanics.economics.margin_percent']").fill("35")
     economics.locator("input[name='mechanics.economics.message_prices.sms']").fill("4.5")
     submit(page, "form.mech-economics")
+    expect(economics.locator(".mech-economics-saved")).to_contain_text("Сохранено")  # inside the block
     deadline = time.monotonic() + 10
     while True:
         saved = _api(stack, "GET", _program_path(stack))["mechanics"]["economics"]
@@ -259,8 +272,113 @@ def test_an_owner_sets_the_economics_and_builds_an_ab_campaign_with_a_control_gr
     submit(page, "#main form.campaigns-builder")
     expect(page.locator(".campaigns-experiment")).to_contain_text("Контрольная группа: 20%")
     expect(page.locator(".campaigns-experiment")).to_contain_text("Кофе, Десерт")
+    shown = page.locator(".campaigns-variants li")  # each variant's text and bonus on the campaign's page
+    expect(shown).to_have_count(2)
+    expect(shown.nth(0)).to_contain_text("Кофе дня за полцены")
+    expect(shown.nth(1)).to_contain_text("бонус 50 баллов")
+    expect(shown.nth(1)).to_contain_text("Десерт к кофе в подарок")
     campaign_id = page.evaluate("location.hash").split("/")[-1]
     campaign = _api(stack, "GET", _program_path(stack, f"/campaigns/{campaign_id}"))
     assert campaign["holdout_percent"] == 20 and campaign["status"] == "scheduled"
     assert [(v["name"], v["texts"], v["bonus"]) for v in campaign["variants"]] == [
         ("Кофе", {"ru": "Кофе дня за полцены"}, None), ("Десерт", {"ru": "Десерт к кофе в подарок"}, 50)]
+
+
+def _desktop_report(experiment: dict) -> dict:
+    """One unnamed variant ("A"), the margin set, a revenue difference that goes below zero, p = 0."""
+    report = _hand_made_report(experiment)
+    report["experiment"]["variants"] = [{"id": "a", "name": "A", "share_percent": 90.0, "bonus": 150, "texts": None,
+                                         "offer": None}]
+    report["groups"] = [{"variant": "control", "name": "Control", "cards": 100},
+                        {"variant": "a", "name": "A", "cards": 900}]
+    for window in report["windows"]:
+        window["groups"] = {k: v for k, v in window["groups"].items() if k != "b"}
+        window["comparisons"] = [{**window["comparisons"][0], "conversion": {
+            **window["comparisons"][0]["conversion"], "p_value": 0}}]
+    report["romi"] = [{"variant": "a", "window": 30, "complete": True, "incremental_revenue": 19341005,
+                       "incremental_revenue_low": 11493536, "incremental_revenue_high": 27188474,
+                       "incremental_margin": 11604603, "bonus_cost": 6300000, "message_cost": 330000, "cost": 6630000,
+                       "romi": 75.03, "margin_percent": 60}]
+    differences = report["chart"]["differences"]["a"]
+    differences["revenue_low"] = [-214630 + 10 * k for k in range(14)]  # −₽2,146.30 at the bottom of the axis
+    report["chart"]["differences"] = {"a": differences}
+    return report
+
+
+def test_a_report_on_a_desktop_keeps_romi_in_view_signs_on_the_axis_and_names_the_variant(open_page, stack, axe):
+    """Issue 17's trial: the ROMI column overflowed at 1280 px, the chart's negative labels lost their sign, the
+    single group was "Treated" while the verdict said variant "A", p = 0 read as a bare 0; an experiment that
+    reached nobody showed an empty table; the list page had no ROMI by month."""
+    _stop_running(stack)
+    _winback_on(stack)
+    started = _api(stack, "POST", _program_path(stack, "/experiments"), {"subject": "winback", "holdout_percent": 10})
+    page = open_page(viewport={"width": 1280, "height": 900})
+    answers = {"report": _desktop_report(started)}
+    page.route(re.compile(r".*/experiments/[^/]+/report$"), lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(answers["report"])))
+    months = [{"month": "2026-10", "experiments": 1, "incremental_margin": 11604603, "cost": 6630000, "romi": 75.03},
+              {"month": "2026-11", "experiments": 2, "incremental_margin": None, "cost": 45000, "romi": None}]
+    page.route(re.compile(r".*/analytics/romi(\?.*)?$"), lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps({"months": months})))
+    _owner(page, stack, f"#/experiments/{started['id']}")
+    expect(page.locator("#main h1")).to_have_text(started["name"])
+    # 3. the group by its own name, never "Treated"
+    expect(page.locator(".experiments-table tbody tr[data-group=a] th")).to_have_text("Вариант A")
+    expect(page.locator(".experiments-comparison h3").first).to_have_text("Вариант A против контрольной группы")
+    # 1. the ROMI figure in view without sideways scroll, and a sentence an owner reads
+    value = page.locator(".experiments-romi-card[data-variant=a] .experiments-romi-value dd")
+    expect(value).to_have_text("+75,03%")
+    box, panel = value.bounding_box(), page.locator(".experiments-romi").bounding_box()
+    assert box and panel and box["x"] + box["width"] <= panel["x"] + panel["width"] + 0.5
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.evaluate("[...document.querySelectorAll('.ops-section')].every(n => n.scrollWidth <= n.clientWidth)")
+    sentence = re.compile(r"^Каждый потраченный 1\s₽ принёс 1,75\s₽ маржи\.$")  # margin ÷ cost = 1.75
+    expect(page.locator(".experiments-romi-sentence")).to_have_text(sentence)
+    # 4. p = 0 is "< 0.0001", behind the details
+    first = page.locator(".experiments-comparison").first
+    first.locator(".experiments-method summary").click()
+    expect(first.locator(".experiments-method li[data-method=conversion]")).to_contain_text("p < 0,0001")
+    # 2. the axis keeps the sign and the label fits inside the chart
+    labels = page.locator("svg.experiments-chart[data-chart=revenue] text.y-label")
+    expect(labels.last).to_have_text(re.compile(r"^−2\s146,30\s₽$"))
+    assert labels.last.evaluate("n => n.getBBox().x") >= 0
+    axe(page)
+    # 5. an experiment that reached nobody says so instead of an empty table
+    answers["report"] = {**answers["report"], "groups": [{"variant": "control", "name": "Control", "cards": 0},
+                                                         {"variant": "a", "name": "A", "cards": 0}],
+                         "romi": [], "chart": {"days": [], "groups": {}, "differences": {}}}
+    goto(page, "#/experiments")
+    goto(page, f"#/experiments/{started['id']}")
+    expect(page.locator(".experiments-nobody")).to_have_text(re.compile("^Пока никто не получил"))
+    expect(page.locator(".experiments-table")).to_have_count(0)
+    # 7. ROMI by month on the list page, money with the currency sign, the margin notice for an unknown month
+    goto(page, "#/experiments")
+    monthly = page.locator(".experiments-monthly")
+    margin = monthly.locator("tr[data-month='2026-10'] td[data-col=margin]")
+    expect(margin).to_have_text(re.compile(r"^\+116\s046,03\s₽$"))
+    expect(monthly.locator("tr[data-month='2026-10'] td[data-col=romi]")).to_have_text("+75,03%")
+    expect(monthly.locator("tr[data-month='2026-11'] td[data-col=romi]")).to_have_text("—")
+    expect(monthly.locator(".experiments-no-margin")).to_be_visible()
+    axe(page)
+    _api(stack, "POST", _program_path(stack, f"/experiments/{started['id']}/stop"))
+
+
+def test_the_campaign_builder_warns_of_a_control_group_too_small_for_a_verdict(open_page, stack):
+    page = _owner(open_page(), stack, "#/campaigns")
+    builder = page.locator("form.campaigns-builder")
+    expect(builder.locator(".campaigns-size")).to_contain_text(re.compile(r"\d"))
+    size = _api(stack, "POST", _program_path(stack, "/audience-size"), {"audience": {"kind": "all"}})["audience_size"]
+    assert 0 < size < 300  # the demo's audience: 10% of it is fewer than 30 cards
+    warning = builder.locator(".campaigns-holdout-warning")
+    expect(warning).to_be_visible()  # the default 10%
+    builder.locator("input[name=holdout_percent]").fill("5")
+    expect(warning).to_contain_text(f"около {int(size * 5 / 100 + 0.5)} карт")
+    expect(warning).to_contain_text("хотя бы 30")
+    builder.locator("input[name=name]").fill("Маленький контроль")
+    builder.locator("textarea[name='texts.ru']").fill("Кофе дня")
+    page.locator("#main form.campaigns-builder button[type=submit]").click()
+    dialog = page.locator("dialog.confirm")
+    expect(dialog).to_contain_text("хотя бы 30")
+    dialog.locator("button:not(.danger)").click()
+    builder.locator("input[name=holdout_percent]").fill("0")  # no control group: nothing to warn of
+    expect(warning).to_be_hidden()

@@ -62,7 +62,10 @@
       'campaigns.c_held_out': 'В контрольной группе (ничего не получили)',
       'campaigns.confirm_holdout': 'Около {p}% из них, выбранные случайно, останутся контрольной группой и ничего не получат.',
       'campaigns.experiment': 'Контрольная группа: {holdout}%.', 'campaigns.experiment_variants': 'Варианты: {list}.',
-      'campaigns.experiment_link': 'Отчёт эксперимента: что дала рассылка'
+      'campaigns.experiment_link': 'Отчёт эксперимента: что дала рассылка',
+      'campaigns.small_control': 'В контрольной группе будет около {n} карт, а для вывода нужно хотя бы 30. Увеличьте контрольную группу или выберите аудиторию побольше.',
+      'campaigns.v_bonus': 'бонус {n} баллов', 'campaigns.v_offer': 'предложение «{name}»',
+      'campaigns.v_as_campaign': 'как в рассылке'
     },
     en: {
       'campaigns.title': 'Campaigns', 'campaigns.new': 'New campaign', 'campaigns.list': 'All campaigns',
@@ -112,7 +115,10 @@
       'campaigns.c_held_out': 'In the control group (got nothing)',
       'campaigns.confirm_holdout': 'About {p}% of them, picked at random, stay in the control group and get nothing.',
       'campaigns.experiment': 'Control group: {holdout}%.', 'campaigns.experiment_variants': 'Variants: {list}.',
-      'campaigns.experiment_link': 'Experiment report: what the campaign added'
+      'campaigns.experiment_link': 'Experiment report: what the campaign added',
+      'campaigns.small_control': 'The control group will have about {n} cards: at least 30 are needed for a verdict. Raise the holdout or choose a larger audience.',
+      'campaigns.v_bonus': 'bonus {n} points', 'campaigns.v_offer': 'offer “{name}”',
+      'campaigns.v_as_campaign': 'as in the campaign'
     }
   });
 
@@ -212,6 +218,22 @@
     var offers = (program.mechanics && program.mechanics.offers) || [];
     var size = h('p', {'class': 'campaigns-size', role: 'status', 'aria-live': 'polite'});
     var lastSize = null;
+    var warning = h('p', {'class': 'notice campaigns-holdout-warning', role: 'status', hidden: true});
+    /* About N cards of the audience kept as control: under 30, no verdict can come of it. */
+    function smallControl(n, held) {
+      if (n === null || n === undefined || !(held > 0)) return null;
+      var control = Math.round(n * held / 100);
+      return control < 30 ? t('campaigns.small_control', {n: LC.number(control)}) : null;
+    }
+    function holdoutOf(raw) {
+      var held = raw === '' || raw === null || raw === undefined ? 10 : Number(raw);
+      return isNaN(held) ? 10 : held;
+    }
+    function warn() {
+      var text = smallControl(lastSize, holdoutOf(valueOf(form, 'holdout_percent')));
+      warning.textContent = text || '';
+      warning.hidden = !text;
+    }
     var variants = LC.experiments.variantsEditor(['texts', 'bonus', 'offer'], offers);
     var form = LC.form({
       fields: [
@@ -268,8 +290,9 @@
         var n = lastSize !== null ? lastSize : (await LC.api('POST', base + '/audience-size', {audience: audience}))
           .audience_size;
         var held = values.holdout_percent === null || values.holdout_percent === undefined ? 10 : values.holdout_percent;
+        var small = smallControl(n, held);
         var question = t('campaigns.confirm', {name: body.name, n: LC.number(n)}) +
-          (held > 0 ? ' ' + t('campaigns.confirm_holdout', {p: LC.number(held)}) : '');
+          (held > 0 ? ' ' + t('campaigns.confirm_holdout', {p: LC.number(held)}) : '') + (small ? ' ' + small : '');
         if (!later && !(await LC.confirm(question))) return;
         var campaign = await LC.api('POST', base + '/campaigns', body);
         if (!later) await LC.api('POST', base + '/campaigns/' + encodeURIComponent(campaign.id) + '/send');
@@ -285,6 +308,7 @@
       var mine = ++sizing;
       size.textContent = t('campaigns.sizing');
       lastSize = null;
+      warn();
       var values = {};
       ['audience.kind', 'audience.tier', 'audience.segment', 'audience.min_spend', 'audience.max_spend',
        'audience.min_visits', 'audience.max_visits'].forEach(function (name) { values[name] = valueOf(form, name); });
@@ -298,6 +322,7 @@
         if (mine !== sizing) return;
         lastSize = answer.audience_size;
         size.textContent = lastSize ? t('campaigns.size', {n: LC.number(lastSize)}) : t('campaigns.size_none');
+        warn();
       } catch (err) {
         if (mine === sizing) size.textContent = err && err.message ? err.message : String(err);
       }
@@ -323,6 +348,7 @@
     var timer = null;
     form.addEventListener('input', function (event) {
       refresh();
+      if (event.target && event.target.name === 'holdout_percent') warn();
       if (event.target && /^audience\./.test(event.target.name || '')) {
         clearTimeout(timer);
         timer = setTimeout(resize, 400);
@@ -334,6 +360,8 @@
     });
     var audienceBox = fieldBox(form, 'audience.kind');
     if (audienceBox) audienceBox.appendChild(size); else form.insertBefore(size, form.firstChild);
+    var holdoutBox = fieldBox(form, 'holdout_percent');
+    if (holdoutBox) holdoutBox.appendChild(warning);
     main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('campaigns.new')}, h('h2', null, t('campaigns.new')),
       form));
     main.appendChild(preview);
@@ -346,6 +374,20 @@
     var id = offer && typeof offer === 'object' ? offer.offer || offer.id : offer;
     var found = ((program.mechanics && program.mechanics.offers) || []).filter(function (o) { return o.id === id; })[0];
     return found ? LC.ops.localized(found.name) || id : id;
+  }
+
+  /* Each variant of an A/B campaign: its name, text (in the console's language) and bonus or offer. */
+  function variantsList(program, c) {
+    return h('ul', {'class': 'campaigns-variants'}, c.variants.map(function (v) {
+      var text = v.texts ? v.texts[LC.lang] || v.texts.ru || v.texts.en || '' : '';
+      var extras = [];
+      if (v.bonus !== null && v.bonus !== undefined) extras.push(t('campaigns.v_bonus', {n: LC.number(v.bonus)}));
+      if (v.offer) extras.push(t('campaigns.v_offer', {name: offerName(program, v.offer)}));
+      return h('li', {'data-variant': v.id || null},
+        h('strong', null, LC.experiments.variantName(v.name || v.id)),
+        extras.length ? ' (' + extras.join(', ') + ')' : null,
+        h('blockquote', {'class': 'campaigns-text'}, text || t('campaigns.v_as_campaign')));
+    }));
   }
 
   function statusText(c) { return STATUSES.indexOf(c.status) >= 0 ? t('campaigns.st_' + c.status) : c.status; }
@@ -431,8 +473,9 @@
         if (c.offer) parts.push(h('p', {'class': 'campaigns-offer'}, t('campaigns.offer_given', {name: offerName(program, c.offer)})));
         if (c.holdout_percent !== undefined && c.holdout_percent !== null) {
           parts.push(h('p', {'class': 'campaigns-experiment'}, t('campaigns.experiment', {holdout: LC.number(c.holdout_percent)}),
-            (c.variants || []).length > 1 ? ' ' + t('campaigns.experiment_variants', {list: c.variants.map(function (v) { return v.name; }).join(', ')}) : ''));
+            (c.variants || []).length > 1 ? ' ' + t('campaigns.experiment_variants', {list: c.variants.map(function (v) { return LC.experiments.variantName(v.name); }).join(', ')}) : ''));
         }
+        if ((c.variants || []).length > 1) parts.push(variantsList(program, c));
         if (c.experiment_id && LC.can('experiments:read')) {
           parts.push(h('p', null, h('a', {href: '#/experiments/' + encodeURIComponent(c.experiment_id), 'class': 'campaigns-experiment-link'},
             t('campaigns.experiment_link'))));

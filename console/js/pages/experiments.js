@@ -24,8 +24,18 @@
       'experiments.s_campaign': 'Рассылка', 'experiments.s_birthday': 'День рождения', 'experiments.s_winback': 'Возврат ушедших',
       'experiments.s_expiry_warning': 'Предупреждение о сгорании', 'experiments.s_offers': 'Автоматические предложения',
       'experiments.s_challenges': 'Задания',
-      'experiments.st_running': 'Идёт', 'experiments.st_stopped': 'Остановлен',
+      'experiments.st_running': 'Идёт', 'experiments.st_stopped': 'Остановлен', 'experiments.st_finished': 'Завершён',
       'experiments.meta': '{subject} · контрольная группа {holdout}% · {status} · начат {started}',
+      'experiments.stopped_on': 'остановлен {date}',
+      'experiments.variant_letter': 'Вариант {n}',
+      'experiments.nobody': 'Пока никто не получил ни сообщения, ни бонуса: сравнивать нечего.',
+      'experiments.how': 'Как это считается?',
+      'experiments.how_text': 'Разница в конверсии — z-критерий для двух долей; в выручке, визитах и баллах на карту — t-критерий Уэлча. ' +
+        'Интервал — 95%: если он не включает ноль, разница вряд ли случайна. p — вероятность увидеть такую разницу случайно.',
+      'experiments.romi_sentence': 'Каждый потраченный {one} принёс {x} маржи.',
+      'experiments.romi_unknown': 'Пока неизвестно.',
+      'experiments.monthly': 'ROMI по месяцам', 'experiments.month': 'Месяц',
+      'experiments.monthly_empty': 'Пока нет ни одного эксперимента с посчитанным ROMI.',
       'experiments.variants': 'Варианты: {list}', 'experiments.share': '{name} — {share}%',
       'experiments.campaign_link': 'Открыть рассылку', 'experiments.back': 'Ко всем экспериментам',
       'experiments.window': 'Окно', 'experiments.window_days': '{n} дн. после показа',
@@ -37,10 +47,10 @@
       'experiments.control': 'Контроль', 'experiments.groups': 'Группы',
       'experiments.comparisons': 'Разница с 95% интервалом',
       'experiments.vs': '{a} против «{b}»', 'experiments.vs_control': '{a} против контрольной группы',
-      'experiments.treated': 'Получили', 'experiments.pp': 'п. п.',
+      'experiments.pp': 'п. п.',
       'experiments.diff': '{d} (от {low} до {high})', 'experiments.no_ci': 'мало данных для интервала',
       'experiments.z_test': 'z-критерий для двух долей', 'experiments.welch': 't-критерий Уэлча',
-      'experiments.method': 'Метод: {name}; p = {p}',
+      'experiments.method': '{metric}: {name}; p {p}',
       'experiments.romi': 'ROMI', 'experiments.romi_variant': 'Вариант', 'experiments.romi_window': 'Окно, дней',
       'experiments.inc_revenue': 'Дополнительная выручка', 'experiments.inc_margin': 'Дополнительная маржа',
       'experiments.cost': 'Затраты (баллы и сообщения)', 'experiments.romi_value': 'ROMI',
@@ -48,7 +58,7 @@
       'experiments.romi_no_margin': 'Чтобы посчитать ROMI, укажите маржу в «Механика → Экономика».',
       'experiments.romi_no_cost': 'затрат не было', 'experiments.to_economics': 'Открыть механику',
       'experiments.romi_incomplete': 'окно ещё не закрылось',
-      'experiments.chart': 'Разница по дням после показа', 'experiments.chart_conversion': 'Конверсия, разница в п. п. (накопленная)',
+      'experiments.chart': 'Разница по дням после показа', 'experiments.chart_conversion': 'Конверсия, разница в процентных пунктах (накопленная)',
       'experiments.chart_revenue': 'Выручка на карту, разница (накопленная)', 'experiments.chart_band': '95% интервал',
       'experiments.chart_label': '{title}: дни с 0 по {days}', 'experiments.day': 'день {n}',
       'experiments.chart_empty': 'Пока нет ни одного завершившегося дня.',
@@ -82,8 +92,18 @@
       'experiments.s_campaign': 'Campaign', 'experiments.s_birthday': 'Birthday', 'experiments.s_winback': 'Win-back',
       'experiments.s_expiry_warning': 'Expiry warning', 'experiments.s_offers': 'Automatic offers',
       'experiments.s_challenges': 'Challenges',
-      'experiments.st_running': 'Running', 'experiments.st_stopped': 'Stopped',
+      'experiments.st_running': 'Running', 'experiments.st_stopped': 'Stopped', 'experiments.st_finished': 'Finished',
       'experiments.meta': '{subject} · control group {holdout}% · {status} · started {started}',
+      'experiments.stopped_on': 'stopped {date}',
+      'experiments.variant_letter': 'Variant {n}',
+      'experiments.nobody': 'Nobody has been reached yet: there is nothing to compare.',
+      'experiments.how': 'How is this computed?',
+      'experiments.how_text': 'The difference in conversion: a two-proportion z-test; in revenue, visits and points per card: Welch\'s t-test. ' +
+        'Intervals are 95%: when one does not include zero, the difference is unlikely to be chance. p is the chance of seeing such a difference by luck alone.',
+      'experiments.romi_sentence': 'Each {one} spent brought back {x} of margin.',
+      'experiments.romi_unknown': 'Not known yet.',
+      'experiments.monthly': 'ROMI by month', 'experiments.month': 'Month',
+      'experiments.monthly_empty': 'No experiment has a ROMI figure yet.',
       'experiments.variants': 'Variants: {list}', 'experiments.share': '{name}: {share}%',
       'experiments.campaign_link': 'Open the campaign', 'experiments.back': 'All experiments',
       'experiments.window': 'Window', 'experiments.window_days': '{n} days after exposure',
@@ -95,10 +115,10 @@
       'experiments.control': 'Control', 'experiments.groups': 'Groups',
       'experiments.comparisons': 'Differences with 95% intervals',
       'experiments.vs': '{a} vs {b}', 'experiments.vs_control': '{a} vs control',
-      'experiments.treated': 'Treated', 'experiments.pp': 'pp',
+      'experiments.pp': 'pp',
       'experiments.diff': '{d} ({low} to {high})', 'experiments.no_ci': 'too little data for an interval',
       'experiments.z_test': 'two-proportion z-test', 'experiments.welch': 'Welch\'s t-test',
-      'experiments.method': 'Method: {name}; p = {p}',
+      'experiments.method': '{metric}: {name}; p {p}',
       'experiments.romi': 'ROMI', 'experiments.romi_variant': 'Variant', 'experiments.romi_window': 'Window, days',
       'experiments.inc_revenue': 'Incremental revenue', 'experiments.inc_margin': 'Incremental margin',
       'experiments.cost': 'Cost (points and messages)', 'experiments.romi_value': 'ROMI',
@@ -106,7 +126,7 @@
       'experiments.romi_no_margin': 'Set your margin in Mechanics → Economics to see ROMI.',
       'experiments.romi_no_cost': 'nothing was spent', 'experiments.to_economics': 'Open Mechanics',
       'experiments.romi_incomplete': 'the window has not ended yet',
-      'experiments.chart': 'Daily difference since exposure', 'experiments.chart_conversion': 'Conversion, difference in pp (cumulative)',
+      'experiments.chart': 'Daily difference since exposure', 'experiments.chart_conversion': 'Conversion, difference in percentage points (cumulative)',
       'experiments.chart_revenue': 'Revenue per card, difference (cumulative)', 'experiments.chart_band': '95% interval',
       'experiments.chart_label': '{title}: days 0 to {days}', 'experiments.day': 'day {n}',
       'experiments.chart_empty': 'No day has ended yet.',
@@ -154,13 +174,21 @@
     };
   }
 
+  /* A group by its own name, as the verdicts name it; an unnamed variant ("A", its letter) is "Variant A". */
   function groupName(report, id) {
     if (id === 'control') return t('experiments.control');
-    var treated = (report.groups || []).filter(function (g) { return g.variant !== 'control'; });
-    if (treated.length === 1 && treated[0].variant === id) return t('experiments.treated');  // no A/B test: "got it"
-    var found = treated.filter(function (g) { return g.variant === id; })[0];
-    return found ? found.name : id;
+    var found = (report.groups || []).filter(function (g) { return g.variant === id; })[0] ||
+      ((report.experiment || {}).variants || []).filter(function (v) { return v.id === id; })[0];
+    return variantName(found && found.name ? found.name : String(id).toUpperCase());
   }
+
+  function variantName(name) {
+    name = String(name || '');
+    return /^[A-Da-d]$/.test(name) ? t('experiments.variant_letter', {n: name.toUpperCase()}) : name;
+  }
+
+  /* p-values for owners: "p < 0.0001" rather than a bare 0 ("= 0.0123" otherwise). */
+  function pValue(p) { return dash(p) ? '= —' : p < 0.0001 ? '< ' + num(0.0001, 4) : '= ' + num(p, 4); }
 
   /* "Variant A vs control", "Variant B vs A". */
   function versus(report, variant, against) {
@@ -200,46 +228,74 @@
       var title = versus(report, c.variant, c.against);
       var verdict = c.verdict || {};
       var text = verdict.text ? (verdict.text[LC.lang] || verdict.text.en || '') : '';
-      var items = METRICS.map(function (m) {
+        var items = METRICS.map(function (m) {
         var d = c[m] || {};
         return h('li', {'data-metric': m, 'class': d.significant ? 'significant' : null},
-          h('span', {'class': 'experiments-metric'}, t('experiments.m_' + m) + ': '), difference(d, f[m]),
-          d.method ? h('span', {'class': 'muted experiments-method'}, ' · ' + t('experiments.method', {name: methodName(d.method), p: num(d.p_value, 4)})) : null);
+          h('span', {'class': 'experiments-metric'}, t('experiments.m_' + m) + ': '), difference(d, f[m]));
+      });
+      var methods = METRICS.filter(function (m) { return c[m] && c[m].method; }).map(function (m) {
+        return h('li', {'data-method': m}, t('experiments.method', {metric: t('experiments.m_' + m), name: methodName(c[m].method), p: pValue(c[m].p_value)}));
       });
       return h('section', {'class': 'experiments-comparison', 'aria-label': title, 'data-variant': c.variant, 'data-against': c.against},
         h('h3', null, title),
         h('p', {'class': 'experiments-verdict verdict-' + (verdict.effect || 'none'), 'data-effect': verdict.effect || '',
                 'data-interim': verdict.interim ? 'true' : null}, text),
-        h('ul', {'class': 'experiments-diffs'}, items));
+        h('ul', {'class': 'experiments-diffs'}, items),
+        methods.length ? h('details', {'class': 'experiments-how experiments-method'}, h('summary', null, t('experiments.how')),
+          h('ul', null, methods)) : null);
     });
   }
 
+  /* "Each ₽1 spent brought back ₽X of margin" (X = incremental margin / cost), "Not known yet", or
+     nothing when the margin is unknown (the notice below the cards says what to set). */
+  function romiSentence(r, program) {
+    if (dash(r.margin_percent)) return null;
+    if (!dash(r.romi) && !dash(r.incremental_margin) && r.cost > 0) {
+      var back = Math.round(r.incremental_margin / r.cost * 100);
+      var one = new Intl.NumberFormat(LC.lang, {style: 'currency', currency: program.currency || 'RUB', currencyDisplay: 'narrowSymbol',
+                                                minimumFractionDigits: 0, maximumFractionDigits: 0}).format(1);
+      return t('experiments.romi_sentence', {one: one, x: signedMoney(back, program)});
+    }
+    return r.cost === 0 && !dash(r.incremental_margin) ? t('experiments.romi_no_cost') : t('experiments.romi_unknown');
+  }
+
+  function signedMoney(v, program, plus) {
+    return dash(v) ? '—' : v < 0 ? '−' + LC.money(-v, program.currency) : (plus && v > 0 ? '+' : '') + LC.money(v, program.currency);
+  }
+
+  /* ROMI, a card per variant (a table of six columns overflowed both a phone and a desktop): the figures as a
+     list of terms, the ROMI itself first, and a plain sentence. */
   function romiView(report, program) {
     var money = function (v) { return dash(v) ? '—' : LC.money(v, program.currency); };
     var rows = report.romi || [];
     if (!rows.length) return null;
     var noMargin = rows.every(function (r) { return dash(r.margin_percent); });
-    var table = h('table', {'class': 'experiments-romi'},
-      h('thead', null, h('tr', null, ['romi_variant', 'romi_window', 'inc_revenue', 'inc_margin', 'cost', 'romi_value'].map(function (k) {
-        return h('th', {scope: 'col'}, t('experiments.' + k));
-      }))),
-      h('tbody', null, rows.map(function (r) {
-        var uncertain = !dash(r.incremental_revenue_low) && !dash(r.incremental_revenue_high) &&
-          r.incremental_revenue_low <= 0 && r.incremental_revenue_high >= 0;
-        var note = dash(r.romi) ? (dash(r.margin_percent) ? '—' : t('experiments.romi_no_cost')) : signed(r.romi, function (v) { return num(v, 2); }) + '%';
-        return h('tr', {'data-variant': r.variant},
-          h('th', {scope: 'row'}, groupName(report, r.variant)),
-          h('td', null, String(r.window), r.complete ? null : h('span', {'class': 'muted'}, ' (' + t('experiments.romi_incomplete') + ')')),
-          h('td', null, signed(r.incremental_revenue, money),
-            dash(r.incremental_revenue_low) ? null : h('span', {'class': 'muted'}, ' (' + signed(r.incremental_revenue_low, money) + ' … ' + signed(r.incremental_revenue_high, money) + ')'),
-            uncertain ? h('span', {'class': 'muted experiments-uncertain'}, ' — ' + t('experiments.romi_uncertain')) : null),
-          h('td', null, dash(r.incremental_margin) ? '—' : signed(r.incremental_margin, money)),
-          h('td', null, money(r.cost)),
-          h('td', {'class': 'experiments-romi-value'}, note));
-      })));
-    return h('div', null, LC.ops.scroller(t('experiments.romi'), table),
-      noMargin ? h('p', {'class': 'notice experiments-no-margin'}, t('experiments.romi_no_margin') + ' ',
-        LC.can('programs:write') ? h('a', {href: '#/mechanics'}, t('experiments.to_economics')) : null) : null);
+    var cards = h('div', {'class': 'experiments-romi'}, rows.map(function (r) {
+      var uncertain = !dash(r.incremental_revenue_low) && !dash(r.incremental_revenue_high) &&
+        r.incremental_revenue_low <= 0 && r.incremental_revenue_high >= 0;
+      var value = dash(r.romi) ? '—' : signed(r.romi, function (v) { return num(v, 2); }) + '%';
+      var sentence = romiSentence(r, program);
+      var term = function (key, content, cls) {
+        return h('div', {'class': cls || null}, h('dt', null, t('experiments.' + key)), h('dd', null, content));
+      };
+      return h('section', {'class': 'experiments-romi-card', 'data-variant': r.variant, 'aria-label': groupName(report, r.variant)},
+        h('h3', null, groupName(report, r.variant)),
+        h('dl', null,
+          term('romi_value', value, 'experiments-romi-value'),
+          term('romi_window', [String(r.window), r.complete ? null : h('span', {'class': 'muted'}, ' (' + t('experiments.romi_incomplete') + ')')]),
+          term('inc_revenue', [signedMoney(r.incremental_revenue, program, true),
+            dash(r.incremental_revenue_low) ? null : h('span', {'class': 'muted'}, ' (' + signedMoney(r.incremental_revenue_low, program, true) + ' … ' + signedMoney(r.incremental_revenue_high, program, true) + ')'),
+            uncertain ? h('span', {'class': 'muted experiments-uncertain'}, ' — ' + t('experiments.romi_uncertain')) : null]),
+          term('inc_margin', signedMoney(r.incremental_margin, program, true)),
+          term('cost', money(r.cost))),
+        sentence ? h('p', {'class': 'experiments-romi-sentence'}, sentence) : null);
+    }));
+    return h('div', null, cards, noMargin ? marginNotice() : null);
+  }
+
+  function marginNotice() {
+    return h('p', {'class': 'notice experiments-no-margin'}, t('experiments.romi_no_margin') + ' ',
+      LC.can('programs:write') ? h('a', {href: '#/mechanics'}, t('experiments.to_economics')) : null);
   }
 
   function svg(tag, attrs, text) {
@@ -263,17 +319,22 @@
       });
     });
     if (lo === hi) { lo -= 1; hi += 1; }
-    var plotH = HEIGHT - PAD.t - PAD.b, slot = (width - PAD.l - PAD.r) / Math.max(days.length, 1);
-    var x = function (i) { return PAD.l + (i + 0.5) * slot; };
+    // the y labels keep their sign and fit: the left margin grows with the longest (12 px digits, ~7.5 px each)
+    var top = signed(hi, format), bottom = signed(lo, format);
+    var left = Math.max(PAD.l, Math.ceil(Math.max(top.length, bottom.length) * 7.5) + 10);
+    var plotH = HEIGHT - PAD.t - PAD.b, slot = (width - left - PAD.r) / Math.max(days.length, 1);
+    var x = function (i) { return left + (i + 0.5) * slot; };
     var y = function (v) { return PAD.t + plotH - ((v - lo) / (hi - lo)) * plotH; };
     var node = svg('svg', {viewBox: '0 0 ' + width + ' ' + HEIGHT, width: width, height: HEIGHT, role: 'img',
                            'class': 'analytics-chart experiments-chart', 'data-chart': key,
                            'aria-label': t('experiments.chart_label', {title: title, days: days.length ? days[days.length - 1] : 0})});
-    node.appendChild(svg('line', {x1: PAD.l, x2: width - PAD.r, y1: y(0), y2: y(0), 'class': 'axis'}));
-    node.appendChild(svg('text', {x: PAD.l - 6, y: PAD.t + 4, 'text-anchor': 'end'}, signed(hi, format)));
-    node.appendChild(svg('text', {x: PAD.l - 6, y: y(0) + 4, 'text-anchor': 'end'}, '0'));
-    node.appendChild(svg('text', {x: PAD.l - 6, y: PAD.t + plotH + 4, 'text-anchor': 'end'}, signed(lo, format)));
-    var labels = Math.max(2, Math.floor((width - PAD.l - PAD.r) / 56));
+    node.appendChild(svg('line', {x1: left, x2: width - PAD.r, y1: y(0), y2: y(0), 'class': 'axis'}));
+    node.appendChild(svg('text', {x: left - 6, y: PAD.t + 4, 'text-anchor': 'end', 'class': 'y-label'}, top));
+    if (Math.min(y(0) - PAD.t, PAD.t + plotH - y(0)) >= 14) {  // no zero label over the top or bottom one
+      node.appendChild(svg('text', {x: left - 6, y: y(0) + 4, 'text-anchor': 'end', 'class': 'y-label'}, '0'));
+    }
+    node.appendChild(svg('text', {x: left - 6, y: PAD.t + plotH + 4, 'text-anchor': 'end', 'class': 'y-label'}, bottom));
+    var labels = Math.max(2, Math.floor((width - left - PAD.r) / 56));
     var step = Math.max(1, Math.ceil(days.length / labels));
     days.forEach(function (d, i) {
       if (i % step === 0) node.appendChild(svg('text', {x: x(i), y: HEIGHT - 8, 'text-anchor': 'middle'}, String(d)));
@@ -356,9 +417,14 @@
     return view;
   }
 
+  function statusName(status) {
+    return ['running', 'stopped', 'finished'].indexOf(status) >= 0 ? t('experiments.st_' + status) : status;
+  }
+
   function meta(experiment) {
     return t('experiments.meta', {subject: subjectName(experiment.subject), holdout: num(experiment.holdout_percent, 2),
-                                  status: t('experiments.st_' + experiment.status), started: LC.date(experiment.created_at)});
+                                  status: statusName(experiment.status), started: LC.date(experiment.created_at)}) +
+      (experiment.stopped_at ? ' · ' + t('experiments.stopped_on', {date: LC.date(experiment.stopped_at)}) : '');
   }
 
   /* The report drawn into `main` (also usable with a report built by hand). */
@@ -397,7 +463,10 @@
 
     var results = h('section', {'class': 'panel ops-section', 'aria-label': t('experiments.comparisons')});
     main.appendChild(results);
-    if (!windows.length) {
+    var reached = (report.groups || []).reduce(function (sum, g) { return sum + (g.cards || 0); }, 0);
+    if (!reached) {
+      results.appendChild(h('p', {'class': 'experiments-nobody'}, t('experiments.nobody')));
+    } else if (!windows.length) {
       results.appendChild(h('p', {'class': 'muted'}, t('experiments.no_windows')));
     } else {
       var id = LC.uid('window');
@@ -421,15 +490,15 @@
       results.appendChild(shown);
       drawWindow();
     }
-    var romi = romiView(report, program);
+    var romi = reached ? romiView(report, program) : null;
     if (romi) main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('experiments.romi')}, h('h2', null, t('experiments.romi')), romi));
     var chartBox = h('div', {'class': 'analytics-charts'});
     main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('experiments.chart')}, h('h2', null, t('experiments.chart')), chartBox));
     charts(chartBox, report, program);
-    if (report.items_read) {
-      var read = (report.items_read.assignments || 0) + (report.items_read.experiment || 0);
-      main.appendChild(h('p', {'class': 'muted experiments-read'}, t('experiments.read', {n: LC.number(read)})));
-    }
+    var read = report.items_read ? (report.items_read.assignments || 0) + (report.items_read.experiment || 0) : null;
+    main.appendChild(h('details', {'class': 'experiments-how experiments-about'}, h('summary', null, t('experiments.how')),
+      h('p', null, t('experiments.how_text')),
+      read === null ? null : h('p', {'class': 'muted experiments-read'}, t('experiments.read', {n: LC.number(read)}))));
     main.appendChild(h('p', null, h('a', {href: '#/experiments'}, t('experiments.back'))));
   }
 
@@ -442,10 +511,30 @@
       h('tbody', null, items.map(function (e) {
         return h('tr', {'data-experiment': e.id},
           h('th', {scope: 'row'}, h('a', {href: '#/experiments/' + encodeURIComponent(e.id)}, e.name)),
-          h('td', null, subjectName(e.subject)), h('td', null, t('experiments.st_' + e.status)),
+          h('td', null, subjectName(e.subject)), h('td', null, statusName(e.status)),
           h('td', null, num(e.holdout_percent, 2) + '%'), h('td', null, LC.date(e.created_at)));
       })));
     return LC.ops.scroller(t('experiments.title'), table);
+  }
+
+  /* ROMI by month of each experiment's start (GET .../analytics/romi): margin, cost and ROMI summed. */
+  function monthlyView(months, program) {
+    if (!months.length) return h('p', {'class': 'muted'}, t('experiments.monthly_empty'));
+    var table = h('table', {'class': 'experiments-monthly-table'},
+      h('thead', null, h('tr', null, ['month', 'inc_margin', 'cost', 'romi_value'].map(function (k) {
+        return h('th', {scope: 'col'}, t('experiments.' + k));
+      }))),
+      h('tbody', null, months.map(function (m) {
+        var parts = String(m.month).split('-');
+        var label = new Intl.DateTimeFormat(LC.lang, {year: 'numeric', month: 'long', timeZone: 'UTC'})
+          .format(new Date(Date.UTC(Number(parts[0]), Number(parts[1]) - 1, 1)));
+        return h('tr', {'data-month': m.month}, h('th', {scope: 'row'}, label),
+          h('td', {'data-col': 'margin'}, signedMoney(dash(m.incremental_margin) ? null : Math.round(m.incremental_margin), program, true)),
+          h('td', {'data-col': 'cost'}, LC.money(m.cost || 0, program.currency)),
+          h('td', {'data-col': 'romi'}, dash(m.romi) ? '—' : signed(m.romi, function (v) { return num(v, 2); }) + '%'));
+      })));
+    var noMargin = months.some(function (m) { return dash(m.incremental_margin); });
+    return h('div', null, LC.ops.scroller(t('experiments.monthly'), table), noMargin ? marginNotice() : null);
   }
 
   LC.route('#/experiments', {
@@ -454,7 +543,7 @@
     order: 62,
     permission: 'experiments:read',
     render: async function (main) {
-      var program = LC.program;
+      var program = LC.program, mine = LC.current();
       main.appendChild(h('p', {'class': 'muted'}, t('experiments.intro')));
       var box = h('div');
       main.appendChild(box);
@@ -462,6 +551,13 @@
       var answer = await LC.api('GET', path(program));
       LC.loaded(box);
       box.replaceChildren(listView((answer && answer.items) || []));
+      if (LC.current() !== mine) return;
+      var monthlyBox = h('section', {'class': 'panel ops-section experiments-monthly', 'aria-label': t('experiments.monthly')},
+        h('h2', null, t('experiments.monthly')));
+      main.appendChild(monthlyBox);
+      var romi = await LC.api('GET', LC.ops.programPath(program, '/analytics/romi'));
+      if (LC.current() !== mine) return;
+      monthlyBox.appendChild(monthlyView((romi && romi.months) || [], program));
     }
   });
 
@@ -569,6 +665,6 @@
     return box;
   }
 
-  LC.experiments = {path: path, stop: stop, subjectName: subjectName, drawReport: drawReport, meta: meta,
+  LC.experiments = {path: path, stop: stop, subjectName: subjectName, drawReport: drawReport, meta: meta, variantName: variantName, statusName: statusName,
                     variantsEditor: variantsEditor};
 })();

@@ -101,7 +101,9 @@
       'mech.margin_hint': 'What is left of a sale after the cost of goods. Experiments use it for ROMI; empty: not set, no ROMI.',
       'mech.price': 'Price of one message: {channel} ({currency})',
       'mech.ch_wallet': 'wallet notice', 'mech.ch_email': 'e-mail', 'mech.ch_telegram': 'Telegram', 'mech.ch_sms': 'SMS',
-      'mech.economics_intro': 'ROMI = (extra revenue × margin − cost of bonuses and messages) ÷ that cost, for each campaign and automatic message with a control group.'
+      'mech.economics_intro': 'ROMI = (extra revenue × margin − cost of bonuses and messages) ÷ that cost, for each campaign and automatic message with a control group.',
+      'mech.economics_when': 'Prices apply to messages sent from now; the margin applies to every report.',
+      'mech.economics_saved': 'Saved.'
     }
   });
   LC.texts({ru: {
@@ -109,7 +111,9 @@
     'mech.margin_hint': 'Что остаётся от продажи за вычетом себестоимости. Нужна экспериментам для ROMI; пусто — не задана, ROMI не считается.',
     'mech.price': 'Цена одного сообщения: {channel} ({currency})',
     'mech.ch_wallet': 'уведомление на карте', 'mech.ch_email': 'письмо', 'mech.ch_telegram': 'Telegram', 'mech.ch_sms': 'SMS',
-    'mech.economics_intro': 'ROMI = (дополнительная выручка × маржа − затраты на бонусы и сообщения) ÷ эти затраты, для каждой рассылки и автосообщения с контрольной группой.'
+    'mech.economics_intro': 'ROMI = (дополнительная выручка × маржа − затраты на бонусы и сообщения) ÷ эти затраты, для каждой рассылки и автосообщения с контрольной группой.',
+    'mech.economics_when': 'Цены применяются к сообщениям, отправленным с этого момента; маржа — ко всем отчётам.',
+    'mech.economics_saved': 'Сохранено.'
   }});
 
   /* ---- LC.mech: shared with offers.js and challenges.js (used at render time: load order does not matter) */
@@ -470,7 +474,8 @@
                    step: 1 / scale(program.currency), value: toMajor(prices[channel] || 0, program.currency) || '0',
                    label: t('mech.price', {channel: t('mech.ch_' + channel), currency: program.currency})});
     });
-    return LC.form({
+    var done = h('p', {'class': 'mech-economics-saved', role: 'status', 'aria-live': 'polite'});
+    var form = LC.form({
       fields: fields,
       'class': 'mech-economics',
       onSubmit: async function (values) {
@@ -478,10 +483,15 @@
         PRICED.forEach(function (channel) {
           part.economics.message_prices[channel] = toMinor(values['mechanics.economics.message_prices.' + channel], program.currency);
         });
+        done.textContent = '';
         onSaved(await save(program, part));
+        done.textContent = '✓ ' + t('mech.economics_saved');  // seen inside the block, not only in a toast
         LC.toast(t('mech.saved'));
       }
     });
+    form.addEventListener('input', function () { done.textContent = ''; });
+    form.appendChild(done);
+    return form;
   }
 
   LC.route('#/mechanics', {
@@ -511,6 +521,7 @@
       survey.appendChild(surveyForm(program, saved));
       var economics = panel('mech.economics', 'mech-economics-section');
       economics.appendChild(h('p', {'class': 'muted'}, t('mech.economics_intro')));
+      economics.appendChild(h('p', {'class': 'hint mech-economics-when'}, t('mech.economics_when')));
       economics.appendChild(economicsForm(program, saved));
       LC.append(box, [kind, products, actions, survey, economics]);
     }
