@@ -35,13 +35,15 @@ MAX_ID_BYTES = 512  # an id in a path; DynamoDB refuses keys over 1,024 bytes (a
 
 
 def api(view):
-    """Turn AppError into the contract's JSON error and anything unexpected into a logged 500. An id in
-    the path longer than any we issue is a 404 before anything reads it (DynamoDB would refuse the key)."""
+    """Turn AppError into the contract's JSON error and anything unexpected into a logged 500. On a
+    program's admin routes (JSON all) an id in the path longer than any we issue is a 404 before anything
+    reads it (DynamoDB would refuse the key); the pages answer their own HTML 404s."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         try:
-            if any(isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES
-                   for value in kwargs.values()):
+            if "program_id" in kwargs and any(
+                    isinstance(value, str) and len(value.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES
+                    for value in kwargs.values()):
                 raise NotFound("Not found.")
             return view(*args, **kwargs)
         except AppError as error:

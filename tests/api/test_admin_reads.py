@@ -12,7 +12,8 @@ from tests.conftest import bearer, body, enroll
 
 def _campaign(client, merchant, program_id, name):
     response = client.http.post(f"/admin/programs/{program_id}/campaigns", headers=bearer(merchant),
-                                body=json.dumps({"name": name, "texts": {"ru": f"Привет: {name}"}}))
+                                body=json.dumps({"name": name, "texts": {"ru": f"Привет: {name}"},
+                                                 "holdout_percent": 0}))  # the card is sent to, whatever its id
     assert response.status_code == 201, response.body
     return body(response)
 

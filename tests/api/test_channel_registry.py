@@ -64,7 +64,7 @@ def test_a_campaign_reaches_a_card_through_a_registered_channel(client, merchant
                       body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
     created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
                                     body=json.dumps({"name": "coo", "texts": {"ru": "Курлык"},
-                                                     "channels": ["test_pigeon"]})))
+                                                     "holdout_percent": 0, "channels": ["test_pigeon"]})))
     assert created["channels"] == ["test_pigeon"]
     client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
     _deliver(datetime.now(ZoneInfo("UTC")))

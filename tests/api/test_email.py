@@ -87,7 +87,7 @@ def test_a_campaign_can_go_by_email_only(client, merchant, program, ses):
                       body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
     created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
                                     body=json.dumps({"name": "mail", "texts": {"ru": "Письмо"},
-                                                     "channels": ["email"]})))
+                                                     "holdout_percent": 0, "channels": ["email"]})))
     assert created["channels"] == ["email"]
     client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
     outbox.deliver(push=lambda token: apns.PushResult(200))
@@ -160,7 +160,7 @@ def test_an_email_unsubscribed_before_it_leaves_is_not_counted_as_delivered(clie
                       body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
     created = body(client.http.post(f"/admin/programs/{program['id']}/campaigns", headers=bearer(merchant),
                                     body=json.dumps({"name": "mail", "texts": {"ru": "Письмо"},
-                                                     "channels": ["email"]})))
+                                                     "holdout_percent": 0, "channels": ["email"]})))
     client.http.post(f"/admin/programs/{program['id']}/campaigns/{created['id']}/send", headers=bearer(merchant))
     url = urlparse(card_views.unsubscribe_url(card_store.get(card["card_id"])))
     client.http.post(f"{url.path}?{url.query}", headers={"Content-Type": "application/x-www-form-urlencoded"},

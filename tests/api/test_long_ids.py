@@ -1,5 +1,6 @@
-"""An id in a path longer than any we issue is a 404, never a DynamoDB refusal turned into a 500 (DynamoDB
-refuses keys over 1,024 bytes; moto does not, so the bound is checked before any read)."""
+"""On a program's admin routes an id in the path longer than any we issue is a 404, never a DynamoDB refusal
+turned into a 500 (DynamoDB refuses keys over 1,024 bytes; moto does not, so the bound is checked before any
+read). The pages keep their own HTML 404."""
 from tests.conftest import bearer
 
 

@@ -239,6 +239,7 @@ def test_an_offer_is_defined_issued_to_a_customer_shown_on_their_card_and_withdr
     page.locator("input[name=name]").fill("Десерт всем")
     page.locator("select[name=offer]").select_option("free-dessert")
     page.locator("textarea[name='texts.ru']").fill("Десерт ждёт вас на карте")
+    page.locator("input[name=holdout_percent]").fill("0")  # the one customer gets it: no control group
     expect(page.locator(".campaigns-size")).to_have_text("Получат: 1")
     axe(page)
     submit(page, "#main form.campaigns-builder")
