@@ -23,7 +23,9 @@ from chalicelib.usecases import programs as program_cases
 CARDS = 600
 START = datetime(2027, 3, 1, 6, 0, tzinfo=UTC)  # 09:00 in Moscow
 SENT = START + timedelta(days=1, hours=3)  # the next day, 12:00 in Moscow
-COME_BACK = {"control": 0.20, "a": 0.45}  # chance of a purchase within the 30 days after the campaign
+# chance of a purchase within the 30 days after the campaign: an effect the verdict finds whatever the random
+# card ids put in the control group (about 60 cards: a power near 1 at p < 0.025)
+COME_BACK = {"control": 0.20, "a": 0.55}
 BONUS = 300
 CAMPAIGN = {"name": "We miss you", "audience": {"kind": "all"}, "bonus": BONUS, "holdout_percent": 10,
             "texts": {"ru": "Дарим 300 баллов!", "en": "300 points for you!"}}
