@@ -172,6 +172,9 @@ def test_a_trigger_setting_and_text_are_saved_beside_the_default_and_placeholder
     expect(page.locator(".triggers-birthday_gift button[type=submit]")).to_be_focused()  # saved, drawn anew
     program = _program_once(stack, lambda p: p["mechanics"]["birthday"]["bonus"] == 321)
     assert program["mechanics"]["birthday"]["bonus"] == 321
+    # the page draws every form anew once the save's answer and the texts it reads again are in: typing
+    # before that types into a form about to be replaced (under load the texts come late)
+    page.wait_for_load_state("networkidle")
 
     text = page.locator("textarea[name='messages.winback_offer.ru']")
     hint = page.locator(".triggers-winback_offer .field", has=text).locator(".hint")
