@@ -128,13 +128,18 @@ def append_events(tx: TransactWrite, events: Sequence[TrialEvent]) -> None:
 
 
 def exposure_of(item: Assignment) -> Exposure | None:
-    if item.variant is None or item.exposed_on is None:
-        return None  # events of a card whose assignment was erased: nobody to compare
-    raw = [int(number) for number in item.events or ()]  # type: ignore[call-overload]  # numbers, as stored
-    events = tuple(Event(*raw[index:index + EVENT_WIDTH]) for index in range(0, len(raw) - EVENT_WIDTH + 1,
-                                                                             EVENT_WIDTH))
-    return Exposure(item.variant, date.fromisoformat(item.exposed_on), int(item.bonus or 0),
-                    int(item.message_cost or 0), events)
+    """An assignment as the report reads it (None: events of a card whose assignment was erased)."""
+    numbers = [int(number) for number in item.events or ()]  # type: ignore[call-overload]  # numbers, as stored
+    return _exposure(item.variant, item.exposed_on, int(item.bonus or 0), int(item.message_cost or 0), numbers)
+
+
+def _exposure(variant: str | None, exposed_on: str | None, bonus: int, message_cost: int,
+              numbers: list[int]) -> Exposure | None:
+    if variant is None or exposed_on is None:
+        return None  # nobody to compare
+    events = tuple(Event(*numbers[index:index + EVENT_WIDTH])
+                   for index in range(0, len(numbers) - EVENT_WIDTH + 1, EVENT_WIDTH))
+    return Exposure(variant, date.fromisoformat(exposed_on), bonus, message_cost, events)
 
 
 class Reading:
@@ -168,15 +173,10 @@ class Reading:
 
 
 def raw_exposure(item: dict[str, Any]) -> Exposure | None:
-    """An assignment as DynamoDB's JSON gives it, as the report reads it (see `exposure_of`)."""
-    variant, exposed_on = item.get("variant", {}).get("S"), item.get("exposed_on", {}).get("S")
-    if variant is None or exposed_on is None:
-        return None
-    raw = [int(number["N"]) for number in item.get("events", {}).get("L", ())]
-    events = tuple(Event(*raw[index:index + EVENT_WIDTH]) for index in range(0, len(raw) - EVENT_WIDTH + 1,
-                                                                             EVENT_WIDTH))
-    return Exposure(variant, date.fromisoformat(exposed_on), int(item.get("bonus", {}).get("N", 0)),
-                    int(item.get("message_cost", {}).get("N", 0)), events)
+    """An assignment as DynamoDB's JSON gives it, decoded by hand (see `Reading`)."""
+    return _exposure(item.get("variant", {}).get("S"), item.get("exposed_on", {}).get("S"),
+                     int(item.get("bonus", {}).get("N", 0)), int(item.get("message_cost", {}).get("N", 0)),
+                     [int(number["N"]) for number in item.get("events", {}).get("L", ())])
 
 
 def page(experiment_id: str, limit: int, cursor: str | None) -> tuple[list[Assignment], str | None]:

@@ -430,13 +430,10 @@ def view(campaign: Campaign, audience_size: int | None = None) -> CampaignView:
 
 
 def _experiment_fields(campaign: Campaign) -> tuple[str | None, float, list[experiment_cases.VariantView]]:
-    """The campaign's experiment id, holdout and variants as its view shows them."""
+    """The campaign's experiment id, holdout and variants as its view shows them (no experiment: everyone
+    gets the campaign's own, as one variant)."""
     found = design(campaign)
-    share = (trial_rules.BUCKETS - (found.holdout_bp if found else 0)) / 100
-    variants = found.variants if found else (trial_rules.Variant("a", "A"),)
-    shown: list[experiment_cases.VariantView] = [
-        {"id": item.id, "name": item.name, "share_percent": round(share / len(variants), 2), "bonus": item.bonus,
-         "texts": item.texts, "offer": item.offer} for item in variants]
+    shown = experiment_cases.variant_views(found or trial_rules.Design(campaign.campaign_id, 0))
     return (found.experiment_id if found else None), int(campaign.holdout_bp or 0) / 100, shown
 
 

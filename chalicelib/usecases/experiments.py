@@ -64,14 +64,19 @@ def design_of(experiment: Experiment) -> rules.Design:
                         tuple(int(days) for days in experiment.windows))
 
 
+def variant_views(design: rules.Design) -> list[VariantView]:
+    """The design's variants as the API shows them, each with its share of the cards (after the holdout)."""
+    share = round((rules.BUCKETS - design.holdout_bp) / len(design.variants) / 100, 2)
+    return [{"id": item.id, "name": item.name, "share_percent": share, "bonus": item.bonus, "texts": item.texts,
+             "offer": item.offer} for item in design.variants]
+
+
 def view(experiment: Experiment) -> ExperimentView:
     design = design_of(experiment)
-    share = (rules.BUCKETS - design.holdout_bp) / len(design.variants) / 100
     return {"id": experiment.experiment_id, "name": experiment.name, "subject": experiment.subject,
             "campaign_id": experiment.experiment_id if experiment.subject == "campaign" else None,
             "holdout_percent": percent(design.holdout_bp),
-            "variants": [{"id": item.id, "name": item.name, "share_percent": round(share, 2), "bonus": item.bonus,
-                          "texts": item.texts, "offer": item.offer} for item in design.variants],
+            "variants": variant_views(design),
             "windows": list(design.windows), "status": status_of(experiment), "created_by": experiment.created_by,
             "created_at": experiment.created_at, "stopped_at": experiment.stopped_at, "summary": experiment.summary}
 

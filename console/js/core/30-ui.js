@@ -261,4 +261,39 @@
     });
     return form;
   };
+
+  /* Draw now and again when `box` changes width (charts are drawn at the width they are shown at);
+     stops listening once the box has left the page. */
+  LC.redrawOnResize = function (box, draw) {
+    draw();
+    var width = box.clientWidth, timer = null;
+    function onResize() {
+      if (!box.isConnected) { window.removeEventListener('resize', onResize); return; }
+      clearTimeout(timer);
+      timer = setTimeout(function () { if (box.clientWidth !== width) { width = box.clientWidth; draw(); } }, 150);
+    }
+    window.addEventListener('resize', onResize);
+  };
+
+  /* A CSV export is a chain of pages (at most 2,000 rows a request, the next page's cursor in
+     X-Next-Cursor): followed to the end and saved as one file named `name`. Resolves with the name. */
+  LC.downloadCsv = async function (path, name) {
+    var parts = ['\ufeff'], cursor = null;
+    do {
+      var response = await LC.request('GET', path + (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''), null,
+                                      {accept: 'text/csv'});
+      var text = await response.text();
+      if (text && !/\n$/.test(text)) text += '\r\n';
+      parts.push(text);
+      var next = response.headers.get('X-Next-Cursor');
+      cursor = next && next !== cursor ? next : null;
+    } while (cursor);
+    var url = URL.createObjectURL(new Blob(parts, {type: 'text/csv;charset=utf-8'}));
+    var link = LC.h('a', {href: url, download: name, hidden: true});
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    return name;
+  };
 })();

@@ -202,14 +202,7 @@
         {key: 'points_issued', label: t('analytics.s_issued'), cls: 'c-iss', type: 'line'},
         {key: 'points_redeemed', label: t('analytics.s_redeemed'), cls: 'c-red', type: 'line'}], count);
     }
-    draw();
-    var width = box.clientWidth, timer = null;
-    function onResize() {
-      if (!box.isConnected) { window.removeEventListener('resize', onResize); return; }
-      clearTimeout(timer);
-      timer = setTimeout(function () { if (box.clientWidth !== width) { width = box.clientWidth; draw(); } }, 150);
-    }
-    window.addEventListener('resize', onResize);
+    LC.redrawOnResize(box, draw);
   }
 
   function segmentName(name) {
@@ -295,27 +288,8 @@
     }
   }
 
-  /* An export is a chain of CSV pages (the API answers at most 2,000 rows a request, with the next
-     page's cursor in X-Next-Cursor): followed to the end and saved as one file. */
-  async function exportCsv(program, kind) {
-    var parts = ['\ufeff'], cursor = null, path = LC.ops.programPath(program, '/exports/' + kind);
-    do {
-      var response = await LC.request('GET', path + (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''), null,
-                                      {accept: 'text/csv'});
-      var text = await response.text();
-      if (text && !/\n$/.test(text)) text += '\r\n';
-      parts.push(text);
-      var next = response.headers.get('X-Next-Cursor');
-      cursor = next && next !== cursor ? next : null;
-    } while (cursor);
-    var name = kind + '-' + program.slug + '.csv';
-    var url = URL.createObjectURL(new Blob(parts, {type: 'text/csv;charset=utf-8'}));
-    var link = h('a', {href: url, download: name, hidden: true});
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-    return name;
+  function exportCsv(program, kind) {
+    return LC.downloadCsv(LC.ops.programPath(program, '/exports/' + kind), kind + '-' + program.slug + '.csv');
   }
 
   function exportsView(program) {

@@ -378,35 +378,13 @@
       diffChart(boxes[0], t('experiments.chart_conversion'), chart, report, 'conversion', function (v) { return num(v, 2); });
       diffChart(boxes[1], t('experiments.chart_revenue'), chart, report, 'revenue', f.revenue.diff);
     }
-    draw();
-    var width = box.clientWidth, timer = null;
-    function onResize() {
-      if (!box.isConnected) { window.removeEventListener('resize', onResize); return; }
-      clearTimeout(timer);
-      timer = setTimeout(function () { if (box.clientWidth !== width) { width = box.clientWidth; draw(); } }, 150);
-    }
-    window.addEventListener('resize', onResize);
+    LC.redrawOnResize(box, draw);
   }
 
-  /* The export is a chain of CSV pages (X-Next-Cursor): followed to the end and saved as one file. */
-  async function download(program, experiment) {
-    var parts = ['\ufeff'], cursor = null, base = path(program, '/' + encodeURIComponent(experiment.id) + '/export');
-    do {
-      var response = await LC.request('GET', base + (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''), null, {accept: 'text/csv'});
-      var text = await response.text();
-      if (text && !/\n$/.test(text)) text += '\r\n';
-      parts.push(text);
-      var next = response.headers.get('X-Next-Cursor');
-      cursor = next && next !== cursor ? next : null;
-    } while (cursor);
-    var name = 'experiment-' + experiment.id + '-' + program.slug + '.csv';
-    var url = URL.createObjectURL(new Blob(parts, {type: 'text/csv;charset=utf-8'}));
-    var link = h('a', {href: url, download: name, hidden: true});
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-    return name;
+  /* The export's pages as one file (LC.downloadCsv). */
+  function download(program, experiment) {
+    return LC.downloadCsv(path(program, '/' + encodeURIComponent(experiment.id) + '/export'),
+                          'experiment-' + experiment.id + '-' + program.slug + '.csv');
   }
 
   /* Stop a running trigger experiment after a confirmation; resolves with the new view, or null. */
