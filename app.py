@@ -18,6 +18,7 @@ from chalicelib.api import (
     intake,
     integrations,
     join,
+    locations,
     lookups,
     moysklad,
     offers,
@@ -28,6 +29,8 @@ from chalicelib.api import (
     staff,
     surveys,
     telegram,
+    telegram_app,
+    till,
 )
 from chalicelib.api.middleware import contract_http
 from chalicelib.jobs import schedules
@@ -62,6 +65,9 @@ app.register_blueprint(console.bp)
 app.register_blueprint(schedules.bp)
 app.register_blueprint(offers.bp)  # part H2 "offers": /admin/cards/{card_id}/offers
 app.register_blueprint(experiments.bp)  # issue 17: experiments, their reports and exports, ROMI by month
+app.register_blueprint(locations.bp)  # issue 18: a program's locations (stores)
+app.register_blueprint(till.bp)  # issue 18: the cashier's till page
+app.register_blueprint(telegram_app.bp)  # issue 18: the card inside Telegram (Mini App)
 
 
 def outbox_stream(event: dict[str, Any], context: object) -> object:

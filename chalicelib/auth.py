@@ -50,6 +50,7 @@ PERMISSIONS = {
     "experiments:write": {"owner", "manager"},  # start and stop a trigger's experiment
     "staff:read": {"owner"},
     "staff:write": {"owner"},  # invite, change a role, remove
+    "till:write": {"owner", "manager", "cashier"},  # the till page: find a card, sell, refund (cashiers: their stores)
 }
 
 

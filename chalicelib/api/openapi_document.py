@@ -943,6 +943,10 @@ def document() -> dict:
     _offers(document)  # offers (issue 16, part H2)
     _surveys(paths, schemas, program_id, period)  # surveys (issue 16)
     _experiments(document, program_id)  # experiments (issue 17)
+    _locations(document, program_id)  # locations and POS keys' locations (issue 18, part LOC)
+    _location_analytics(document, program_id)  # analytics by location (issue 18, part ANA)
+    _till(document)  # the cashier's till (issue 18, part TILL)
+    _telegram_app(document)  # the Telegram Mini App (issue 18, part TG)
     return document
 
 
@@ -1384,3 +1388,33 @@ def _experiments(document: dict, program_id: Schema) -> None:
             "description": "Gross margin on sales, percent: ROMI's incremental margin (null: not set, no ROMI)."},
         message_prices={"type": "object", "additionalProperties": _int(0), "description":
                         "Minor units per message by channel (wallet, email, telegram, sms): ROMI's message cost."})}
+
+
+# --- locations (issue 18, part LOC): a program's stores, and the POS keys and receipts that name them -------
+
+def _locations(document: dict, program_id: Schema) -> None:
+    """Part LOC's paths and schemas."""
+
+
+# --- analytics by location (issue 18, part ANA) ----------------------------------------------------------
+
+# (this block is part ANA's alone)
+
+def _location_analytics(document: dict, program_id: Schema) -> None:
+    """Part ANA's paths and parameters."""
+
+
+# --- the cashier's till (issue 18, part TILL) ------------------------------------------------------------
+
+# (this block is part TILL's alone)
+
+def _till(document: dict) -> None:
+    """Part TILL's paths and schemas."""
+
+
+# --- the Telegram Mini App (issue 18, part TG) -----------------------------------------------------------
+
+# (this block is part TG's alone)
+
+def _telegram_app(document: dict) -> None:
+    """Part TG's paths and schemas."""

@@ -113,6 +113,8 @@ class RecordReceipt:
     rewards: int = 0  # a stamp card's full cards redeemed with this receipt
     offer_id: str | None = None  # a held offer redeemed with this receipt
     local_time: str | None = None  # "HH:MM" program-local of `created_at`; None when the till sent none
+    location_id: str | None = None  # the location it was sold at (core/locations.py); None: unknown
+    actor: str | None = None  # the cashier (staff id) whose till page recorded it; None: a POS system
 
     @classmethod
     def parse(cls, data: dict[str, Any], program: ProgramTerms, now: datetime) -> RecordReceipt:
@@ -142,7 +144,12 @@ class RecordReceipt:
 
     def record_fields(self) -> dict[str, Any]:
         lines = None if self.lines is None else [line.to_json() for line in self.lines]
-        return {"total": self.total, "currency": self.currency, "lines": lines, "business_day": self.business_day}
+        fields = {"total": self.total, "currency": self.currency, "lines": lines, "business_day": self.business_day}
+        if self.location_id is not None:
+            fields["location_id"] = self.location_id
+        if self.actor is not None:
+            fields["actor"] = self.actor
+        return fields
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,7 @@ class RecordRefund:
     receipt_id: str
     amount: int
     request_hash: str
+    actor: str | None = None  # the cashier (staff id) whose till page recorded it; None: a POS system
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> RecordRefund:

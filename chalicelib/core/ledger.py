@@ -62,6 +62,8 @@ class CardState:
     products: dict[str, int] = field(default_factory=dict)  # units bought by SKU, for favourite-product offers
     surveyed_on: str | None = None  # the last day a survey was asked of this card (core/surveys.py)
     survey_receipt: int | None = None  # which of its receipts (`receipts` after it) asked that survey
+    home: str | None = None  # its home location: where it joined, else where it first bought (core/locations.py)
+    places: dict[str, int] = field(default_factory=dict)  # location id -> receipts there, ever
 
 
 @dataclass(frozen=True)
@@ -242,8 +244,9 @@ def _expired(lot: Lot, today: str) -> bool:
 def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, today: date,  # noqa: PLR0913 (the state, the rules, and the operation's own keyword arguments)
             lot_id: str, receipt_ref: str, business_day: str | None = None,
             lines: Sequence[ReceiptLine] = (), rewards: int = 0, offer_id: str | None = None,
-            local_time: str | None = None) -> Outcome:
-    """`business_day`: the day the sale happened at the till (the POS's created_at), which the spend
+            local_time: str | None = None, location_id: str | None = None) -> Outcome:
+    """`location_id`: the location it was sold at (None: unknown), counted in `places` and made the card's
+    home if it has none. `business_day`: the day the sale happened at the till (the POS's created_at), which the spend
     and visit history are kept by; points are earned today. `lines`: the receipt's lines, priced by
     the product rules (core/products.py). `rewards`: a stamp card's full cards redeemed; `offer_id`: a
     held offer redeemed (core/offers.py); `local_time`: "HH:MM" program-local, for offers' hours."""
@@ -285,7 +288,11 @@ def receipt(state: CardState, mechanics: Mechanics, *, total: int, redeem: int, 
     visits[sold_on] = visits.get(sold_on, 0) + 1
     first = min(known for known in (book.state.first_purchase_on, sold_on) if known)
     last = max(known for known in (book.state.last_purchase_on, sold_on) if known)
-    after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1,
+    places, home = dict(book.state.places), book.state.home
+    if location_id is not None:
+        places[location_id] = places.get(location_id, 0) + 1
+        home = home or location_id
+    after = replace(book.state, spend=spend, visits=visits, receipts=book.state.receipts + 1, places=places, home=home,
                     revenue=book.state.revenue + paid, first_purchase_on=first, last_purchase_on=last,
                     offers=held, challenges=step.progress, products=counts,
                     surveyed_on=day if asked else book.state.surveyed_on,

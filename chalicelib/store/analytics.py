@@ -24,6 +24,12 @@ DayCounts = dict[str, Counts]  # program-local day -> counters
 SEGMENTS_KEY = "segments"
 
 
+def scope(program_id: str, location_id: str | None) -> str:
+    """The partition of a location's own counters ('<program>@<location>'), read and folded as a program's
+    are; None: the program's. A receipt at a location adds to both (store/ledger.py)."""
+    return program_id if location_id is None else f"{program_id}@{location_id}"
+
+
 def shard_of(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % SHARDS
 

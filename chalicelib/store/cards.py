@@ -188,7 +188,8 @@ def state_of(card: Card) -> CardState:
                      offers=tuple(HeldOffer.from_json(item) for item in perks.get("offers", ())),
                      challenges=tuple(Progress.from_json(item) for item in perks.get("challenges", ())),
                      products={sku: int(units) for sku, units in perks.get("products", {}).items()},
-                     surveyed_on=perks.get("surveyed_on"), survey_receipt=perks.get("survey_receipt"))
+                     surveyed_on=perks.get("surveyed_on"), survey_receipt=perks.get("survey_receipt"),
+                     home=stats.get("home"), places={key: int(count) for key, count in stats.get("places", {}).items()})
 
 
 def perks_of(state: CardState) -> dict[str, Any] | None:
@@ -219,6 +220,8 @@ def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> b
     set_tier_key(card, first_tier)
     card.stats = {"spend": state.spend, "visits": state.visits, "receipts": state.receipts, "revenue": state.revenue,
                   "first_purchase_on": state.first_purchase_on, "last_purchase_on": state.last_purchase_on}
+    if state.home is not None:  # locations (core/locations.py): only on cards of programs that have them
+        card.stats.update(home=state.home, places=state.places)
     card.perks = perks_of(state)
     card.last_visit_on = state.last_purchase_on
     card.last_visit_key = f"{card.program_id}#{state.last_purchase_on}" if state.last_purchase_on else None

@@ -72,6 +72,7 @@ def operation_record(item: Receipt) -> OperationRecord:
                            refunded_amount=int(item.refunded_amount), points_reversed=int(item.points_reversed),
                            points_returned=int(item.points_returned), business_day=item.business_day,
                            paid=None if item.paid is None else int(item.paid), version=int(item.version or 0),
+                           location_id=item.location_id,
                            item=item)
 
 
@@ -122,6 +123,9 @@ class DynamoLedger:
                 if plan.refunded is not None:
                     tx.save(_refunded_receipt(plan))  # conditioned on its version
                 analytics_store.add_counts(tx, plan.program_id, plan.counts, new.record_key)
+                if plan.location_id is not None:
+                    analytics_store.add_counts(tx, analytics_store.scope(plan.program_id, plan.location_id),
+                                               plan.counts, new.record_key)
                 experiment_store.enrol_with(tx, plan.enrolments, now)
                 experiment_store.append_events(tx, plan.trial_events)
         except TransactWriteError as error:

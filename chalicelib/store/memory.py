@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.core import analytics as numbers
+from chalicelib.store.analytics import scope as analytics_scope
 from chalicelib.store.ledger import Applied, Committed, Replayed, Stale
 from chalicelib.store.plans import Enrolment, LedgerCard, OperationRecord, Plan, QueuedMessage, TrialEvent
 
-_RECORD_FIELDS = ("total", "earned", "redeemed", "business_day", "paid")
+_RECORD_FIELDS = ("total", "earned", "redeemed", "business_day", "paid", "location_id")
 
 
 @dataclass(frozen=True)
@@ -108,9 +109,10 @@ class MemoryLedger:
             self.records[(plan.program_id, refunded.receipt.record_key)] = replace(
                 refunded.receipt, refunded_amount=refunded.refunded_amount, points_reversed=refunded.points_reversed,
                 points_returned=refunded.points_returned, version=refunded.receipt.version + 1, item=None)
-        days = self.counts.setdefault(plan.program_id, {})
-        for day, counts in plan.counts.items():
-            days[day] = numbers.merge(days.get(day, {}), counts)
+        for scope in {plan.program_id, analytics_scope(plan.program_id, plan.location_id)}:
+            days = self.counts.setdefault(scope, {})
+            for day, counts in plan.counts.items():
+                days[day] = numbers.merge(days.get(day, {}), counts)
         self.trial_events.extend(plan.trial_events)
         self.enrolments.extend(plan.enrolments)
         self.commits += 1

@@ -90,6 +90,7 @@ class Program(Model):
     limits = JSONAttribute(null=True)  # rate limits and phone confirmation (chalicelib.core.limits); null: defaults
     messages = JSONAttribute(null=True)  # owners' trigger texts {trigger: {locale: text}} (core/texts.py); null: none
     experiments = JSONAttribute(null=True)  # the running experiment of each trigger: {subject: Design JSON}
+    locations = JSONAttribute(null=True)  # its stores: [Location JSON] (core/locations.py); null: none
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -117,6 +118,7 @@ class PosKey(Model):
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute(null=True)
     revoked_at = UnicodeAttribute(null=True)
+    location_id = UnicodeAttribute(null=True)  # the store its receipts come from; None: the whole program
     by_program = PosKeysByProgram()
 
 
@@ -289,6 +291,8 @@ class Receipt(Model):
     points_reversed = NumberAttribute(default=0)
     points_returned = NumberAttribute(default=0)
     paid = NumberAttribute(null=True)  # a card receipt's money paid (no discount, no points); older: none
+    location_id = UnicodeAttribute(null=True)  # the store it was sold at (a refund: its receipt's); None: unknown
+    actor = UnicodeAttribute(null=True)  # a cashier's staff id when the till page recorded it; None: a POS
     business_day = UnicodeAttribute()
     created_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -437,6 +441,7 @@ class Assignment(Model):
     message_cost = NumberAttribute(default=0)
     events = ListAttribute(of=NumberAttribute, default=list)
     created_at = UnicodeAttribute(null=True)
+    location_id = UnicodeAttribute(null=True)  # the card's home store when exposed (reports filter by it)
 
 
 class AnalyticsItem(Model):
@@ -509,6 +514,7 @@ class StaffMember(Model):
     email = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
     role = UnicodeAttribute()  # owner | manager | analyst | cashier
+    locations = JSONAttribute(null=True)  # a cashier's stores: [location id]; None: every store (other roles)
     status = UnicodeAttribute(default="invited")  # invited | active (has signed in) | disabled
     language = UnicodeAttribute(default="ru")
     created_at = UnicodeAttribute()
@@ -540,6 +546,7 @@ class Connection(Model):
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute(null=True)
     revoked_at = UnicodeAttribute(null=True)
+    location_id = UnicodeAttribute(null=True)  # the store its receipts come from; None: the whole program
     by_program = ConnectionsByProgram()
 
 

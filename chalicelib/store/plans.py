@@ -51,6 +51,7 @@ class OperationRecord:
     points_returned: int = 0
     business_day: str | None = None
     paid: int | None = None  # a card receipt's money paid (None: written before it was kept; the total then)
+    location_id: str | None = None  # the location it was sold at (core/locations.py)
     version: int = 0  # a refund's update of this receipt is conditioned on it
     item: Any = field(default=None, compare=False, repr=False)
 
@@ -152,3 +153,4 @@ class Plan:
     counts: Counts = field(default_factory=dict)
     trial_events: tuple[TrialEvent, ...] = ()
     enrolments: tuple[Enrolment, ...] = ()
+    location_id: str | None = None  # the location whose analytics counters it adds to as well (a refund: its receipt's)

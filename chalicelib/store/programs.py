@@ -22,7 +22,7 @@ _slug_cache: dict[str, str] = {}
 
 # What an edit may change; the id, owner, slug and creation time never change.
 EDITABLE = frozenset({"name", "timezone", "currency", "country", "mechanics", "branding", "limits", "status",
-                      "messages", "experiments"})
+                      "messages", "experiments", "locations"})
 
 
 def _program(item: ProgramItem) -> Program:
@@ -33,7 +33,8 @@ def _program(item: ProgramItem) -> Program:
                    name=item.name, slug=item.slug, timezone=item.timezone, currency=item.currency,
                    country=item.country, mechanics=item.mechanics, branding=item.branding, limits=item.limits,
                    status=item.status, created_at=item.created_at, updated_at=item.updated_at,
-                   version=int(item.version), messages=item.messages or None, experiments=item.experiments or None)
+                   version=int(item.version), messages=item.messages or None, experiments=item.experiments or None,
+                   locations=item.locations or None)
 
 
 def create(*, merchant_id: str, name: str, slug: str, timezone: str, currency: str, country: str,  # noqa: PLR0913

@@ -36,3 +36,4 @@ class Program:
     version: int  # the stored item's version: an edit is written only over the version it was read at
     messages: dict[str, dict[str, str]] | None = None  # owners' trigger texts (core/texts.py TRIGGERS); None: defaults
     experiments: dict[str, Any] | None = None  # running trigger experiments {subject: Design JSON} (core/experiments)
+    locations: list[dict[str, Any]] | None = None  # its stores [Location JSON] (core/locations.from_stored); None: none

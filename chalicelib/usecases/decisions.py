@@ -162,7 +162,8 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
         record = NewRecord(command.record_key, "receipt", command.request_hash, answer, None, command.record_fields())
         counts = with_money(points_by_day(today.isoformat()), command.business_day,
                             numbers.sale_counts(command.total, member=False))
-        return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, counts=counts)
+        return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, counts=counts,
+                    location_id=command.location_id)
     if card.status != "active":
         raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
     stamp = micros(now)
@@ -171,7 +172,8 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
         return ledger.receipt(card.state, rules, total=command.total, redeem=command.redeem, today=today,
                               lot_id=f"r{stamp:x}", receipt_ref=command.receipt_id, business_day=command.business_day,
                               lines=command.lines or (), rewards=command.rewards, offer_id=command.offer_id,
-                              local_time=command.local_time or local_time(program, now))
+                              local_time=command.local_time or local_time(program, now),
+                              location_id=command.location_id)
 
     trials = Trials(program, card, today, sold_on=date.fromisoformat(command.business_day))
     outcome = trials.decide(mechanics, decide)
@@ -194,7 +196,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
                         command.business_day, numbers.sale_counts(outcome.paid, member=True))
     events = trials.events(date.fromisoformat(command.business_day), outcome, revenue=outcome.paid, visit=1)
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts,
-                trial_events=events, enrolments=trials.enrolments)
+                trial_events=events, enrolments=trials.enrolments, location_id=command.location_id)
 
 
 class Trials:
@@ -302,7 +304,11 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
     """`amount` more of `receipt` refunded: its points taken back and given back in proportion."""
     mechanics = mech.from_stored(program.mechanics)
     today = today_of(program, now)
-    fields = {"total": command.amount, **business_day_fields(today)}
+    fields: dict[str, Any] = {"total": command.amount, **business_day_fields(today)}
+    if receipt.location_id is not None:  # a refund counts against the location of its sale
+        fields["location_id"] = receipt.location_id
+    if command.actor is not None:
+        fields["actor"] = command.actor
     answer: dict[str, Any] = {"refund_id": command.refund_id, "receipt_id": command.receipt_id,
                               "points_reversed": 0, "points_returned": 0, "balance": None}
     if card is None:
@@ -313,7 +319,7 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
         counts = with_money(points_by_day(today.isoformat()), today.isoformat(),
                             numbers.refund_counts(max(0, command.amount), member=False))
         return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, refunded=refunded,
-                    counts=counts)
+                    counts=counts, location_id=receipt.location_id)
     outcome = ledger.refund(card.state, mechanics, receipt.totals(), amount=command.amount, today=today,
                             lot_id=f"x{micros(now):x}", receipt_ref=command.receipt_id)
     answer.update(points_reversed=-outcome.earned, points_returned=-outcome.redeemed, balance=outcome.state.balance)
@@ -330,7 +336,7 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
     events = trials.events(today, outcome, revenue=-max(0, outcome.paid), visit=0,
                            sold_on=date.fromisoformat(receipt.business_day) if receipt.business_day else None)
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, (change,), refunded, counts,
-                trial_events=events)
+                trial_events=events, location_id=receipt.location_id)
 
 
 def decide_adjustment(command: AdjustBalance, program: Program, card: LedgerCard, now: datetime) -> Plan:

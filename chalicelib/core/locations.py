@@ -1,0 +1,85 @@
+"""A program's locations: the stores (counters, branches) of a chain. Pure: what a location is, how it is
+kept on the program item (`Program.locations`, a short list), and which of them a card's wallet pass names.
+
+A location is called a "location" everywhere in code and API (never a "store": `chalicelib/store` is the
+persistence layer); the README says "locations (stores)" where owners read it.
+
+Where a location shows up:
+- a POS key (and a MoySklad connection) may belong to one; its receipts carry it (`Receipt.location_id`);
+- a cashier is tied to one or more (`StaffMember.locations`);
+- a card's stats keep its home location (where it joined, else where it first bought) and its receipts
+  per location (`CardState.home`, `CardState.places`): analytics filter members by home, the pass lists
+  the locations the card visits most first;
+- the analytics counters of a receipt are added to the program's and to its location's (store/analytics.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_LOCATIONS = 200  # a program item holds them all (a location is under 1 KB of its 400 KB)
+MAX_ON_PASS = 10  # Apple reads at most ten locations of a pass
+OPEN = "open"
+CLOSED = "closed"  # kept for history (receipts and analytics name it), off the pass, no new keys or cashiers
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Location:
+    location_id: str
+    name: str
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    timezone: str | None = None  # None: the program's
+    hours: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # weekday -> ("09:00-13:00", "14:00-21:00")
+    relevant_text: str | None = None  # the lock-screen text near it (Apple's relevantText); None: a default
+    status: str = OPEN
+    created_at: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status == OPEN
+
+    @property
+    def has_point(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.location_id, "name": self.name, "address": self.address, "latitude": self.latitude,
+                "longitude": self.longitude, "timezone": self.timezone,
+                "hours": {day: list(spans) for day, spans in self.hours.items()},
+                "relevant_text": self.relevant_text, "status": self.status, "created_at": self.created_at}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Location:
+        hours = {day: tuple(spans) for day, spans in (data.get("hours") or {}).items()}
+        latitude, longitude = data.get("latitude"), data.get("longitude")
+        return cls(location_id=data["id"], name=data["name"], address=data.get("address"),
+                   latitude=None if latitude is None else float(latitude),
+                   longitude=None if longitude is None else float(longitude),
+                   timezone=data.get("timezone"), hours=hours, relevant_text=data.get("relevant_text"),
+                   status=data.get("status", OPEN), created_at=data.get("created_at"))
+
+
+def from_stored(stored: Iterable[Mapping[str, Any]] | None) -> tuple[Location, ...]:
+    """The locations kept on a program item (`Program.locations`; None: none)."""
+    return tuple(Location.from_json(item) for item in stored or ())
+
+
+def find(locations: Iterable[Location], location_id: str | None) -> Location | None:
+    return next((location for location in locations if location.location_id == location_id), None)
+
+
+def for_pass(locations: Iterable[Location], places: Mapping[str, int], home: str | None) -> tuple[Location, ...]:
+    """The open locations with coordinates a card's pass names, at most MAX_ON_PASS: the ones the card
+    visits most first, then its home, then the rest in the order the owner added them."""
+    candidates = [location for location in locations if location.open and location.has_point]
+    order = {location.location_id: index for index, location in enumerate(candidates)}
+
+    def rank(location: Location) -> tuple[int, int, int]:
+        return (-int(places.get(location.location_id, 0)), 0 if location.location_id == home else 1,
+                order[location.location_id])
+
+    return tuple(sorted(candidates, key=rank)[:MAX_ON_PASS])
