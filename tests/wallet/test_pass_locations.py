@@ -15,11 +15,13 @@ from chalicelib import config
 from chalicelib.commands.pos import RecordReceipt
 from chalicelib.core import locations
 from chalicelib.core.locations import Location
+from chalicelib.jobs import outbox
 from chalicelib.store import cards as card_store
+from chalicelib.store import outbox as outbox_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import google_wallet
 from chalicelib.usecases import pos as pos_cases
-from chalicelib.wallet import apple, devcerts, google, google_standin
+from chalicelib.wallet import apns, apple, devcerts, google, google_standin
 from tests.conftest import bearer, body, enroll
 
 PASS_TYPE_ID, TEAM_ID, ISSUER = "pass.dev.loyalty.local", "DEVTEAM001", "3388000000012345"
@@ -229,6 +231,13 @@ def test_google_gets_merchant_locations_only_when_the_operator_turns_them_on(cli
     config.reset()
     refused = _save(client, card)  # an issuer Google has not allowlisted: the whole object is refused
     assert refused.status_code == 503 and body(refused)["error"]["code"] == "google_wallet_unavailable"
+    # and an update after a sale is parked at once, Google's reason shown to the program's admins
+    pos_cases.post_receipt(program_store.get(program["id"]), {"receipt_id": "g-loc", "card": card["card_number"],
+                                                              "total": 100000}, datetime.now(UTC))
+    outbox.deliver(push=lambda token: apns.PushResult(200))
+    parked, _ = outbox_store.parked(program["id"], 10)
+    assert [item.item_key for item in parked] == [f"google#{card['card_id']}"]
+    assert "not allowlisted for Merchant Locations" in parked[0].last_error
 
     standin.merchant_locations = True  # allowlisted
     assert _save(client, card).status_code == 302
