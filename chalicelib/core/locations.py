@@ -94,7 +94,18 @@ def on_card(stored: Iterable[Mapping[str, Any]] | None, stats: Mapping[str, Any]
         return ()
     stats = stats or {}
     places = {key: int(count) for key, count in (stats.get("places") or {}).items()}
-    return for_pass(from_stored(stored), places, stats.get("home"))
+    home = stats.get("home")
+    # for_pass's order without building all (up to MAX_LOCATIONS) of them on every pass served: the ones
+    # it ranks by the card first (stable sort: the owner's order among equals), then the rest in order
+    shown = [item for item in stored if item.get("status", OPEN) == OPEN
+             and item.get("latitude") is not None and item.get("longitude") is not None]
+    ranked = sorted((item for item in shown if places.get(item["id"], 0) > 0 or item["id"] == home),
+                    key=lambda item: (-places.get(item["id"], 0), 0 if item["id"] == home else 1))
+    chosen = ranked[:MAX_ON_PASS]
+    if len(chosen) < MAX_ON_PASS:
+        taken = {item["id"] for item in chosen}
+        chosen.extend([item for item in shown if item["id"] not in taken][:MAX_ON_PASS - len(chosen)])
+    return tuple(Location.from_json(item) for item in chosen)
 
 
 def visit_ranking(places: Mapping[str, int], home: str | None) -> tuple[tuple[str, ...], ...]:

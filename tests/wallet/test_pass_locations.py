@@ -4,6 +4,7 @@ the same ten as merchantLocations only when the operator turned them on; the own
 and a receipt updates the pass exactly when it changes that list."""
 import io
 import json
+import random
 import socket
 import zipfile
 from dataclasses import replace
@@ -194,6 +195,20 @@ def test_the_ranking_a_pass_is_updated_on_stands_for_the_list_on_every_program()
                 assert locations.for_pass(chain, places_a, home_a) == locations.for_pass(chain, places_b, home_b)
     assert locations.visit_ranking({"L05": 2, "L07": 2}, "L05") == (("L05",), ("L07",))
     assert locations.visit_ranking({"L05": 2, "L07": 2}, None) == (("L05", "L07"),)
+
+
+def test_the_passes_shortcut_over_the_stored_locations_picks_what_for_pass_picks():
+    """on_card (every pass served) builds only the ten it names; for_pass is the rule it must follow."""
+    draw = random.Random(18)
+    for _ in range(500):
+        chain = [_location(n, status=locations.CLOSED if draw.random() < 0.15 else locations.OPEN,
+                           latitude=None if draw.random() < 0.15 else 55.0) for n in range(draw.randint(0, 25))]
+        draw.shuffle(chain)
+        ids = [place.location_id for place in chain] + ["L99"]  # a removed location the card once bought at
+        places = {key: draw.randint(0, 3) for key in draw.sample(ids, k=min(len(ids), draw.randint(0, 12)))}
+        home = draw.choice([*ids, None])
+        assert locations.on_card([place.to_json() for place in chain], {"places": places, "home": home}) == \
+            locations.for_pass(chain, places, home)
 
 
 def test_default_texts_stay_short_and_the_validator_refuses_what_apple_would_not_read():
