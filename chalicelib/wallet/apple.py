@@ -252,7 +252,8 @@ def pass_json(card: Card, program: Program, design_name: str = "default", today:
         "barcodes": [{**template["barcode"], "message": card.number, "altText": card_number.display(card.number)}],
         template["style"]: fields,
     }
-    shown_at = locations.on_card(program.locations, card.stats, enabled=brandings.locations_on_pass(brand))
+    shown_at = locations.on_card(program.locations, card.stats,  # a blocked card is not offered anywhere
+                                 enabled=brandings.locations_on_pass(brand) and card.status == "active")
     if shown_at:  # the phone offers the card on its lock screen near these (README: Locations on the wallet card)
         document["locations"] = [{"latitude": place.latitude, "longitude": place.longitude,
                                   "relevantText": locations.pass_text(place, lang)} for place in shown_at]

@@ -358,8 +358,8 @@ def merchant_locations(card: Card, program: Program) -> list[dict[str, float]]:
     (core/locations.py for_pass), coordinates only (Google writes its own notification text and sets
     the radius). Sent only under GOOGLE_MERCHANT_LOCATIONS=on, because Google refuses the whole object
     of an issuer it has not allowlisted for them; an empty list then clears what an object carried."""
-    shown = locations.on_card(program.locations, card.stats,
-                              enabled=brandings.locations_on_pass(program.branding))
+    shown = locations.on_card(program.locations, card.stats,  # a blocked card is not offered anywhere
+                              enabled=brandings.locations_on_pass(program.branding) and card.status == "active")
     return [{"latitude": float(place.latitude or 0), "longitude": float(place.longitude or 0)} for place in shown]
 
 

@@ -143,6 +143,9 @@ def test_no_locations_key_without_locations_or_when_the_owner_turns_them_off(cli
 
     _with_locations(program)
     assert len(_pass_document(client, card)["locations"]) == 10
+    blocked = card_store.get(card["card_id"])
+    blocked.status = "blocked"
+    assert "locations" not in apple.pass_json(blocked, program_store.get(program["id"]))  # voided: offered nowhere
 
     def design(**branding):
         return client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
