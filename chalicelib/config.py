@@ -169,8 +169,9 @@ def load() -> Settings:
         telegram_bot_username=_get("TELEGRAM_BOT_USERNAME", "loyalty_local_bot" if local else None),
         telegram_webhook_secret=_get("TELEGRAM_WEBHOOK_SECRET", "local-webhook-secret" if local else None),
         telegram_secret=_get("TELEGRAM_SECRET"),  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
-        telegram_webapp_script_url=_get("TELEGRAM_WEBAPP_SCRIPT_URL", _telegram_api_base(local) + "/standin/telegram-web-app.js"
-                                        if local else "https://telegram.org/js/telegram-web-app.js"),
+        telegram_webapp_script_url=_get("TELEGRAM_WEBAPP_SCRIPT_URL",
+                                        _telegram_api_base(local) + "/standin/telegram-web-app.js" if local
+                                        else "https://telegram.org/js/telegram-web-app.js"),
         telegram_init_max_age=int(_get("TELEGRAM_INIT_MAX_AGE", "3600")),
         jobs_queue_url=_get("JOBS_QUEUE_URL"),  # set by the template in AWS; unset: chunks are worked in place
         local_dir=local_dir,

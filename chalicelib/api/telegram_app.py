@@ -42,8 +42,8 @@ def policy() -> str:
 
 
 @functools.cache
-def _script() -> bytes:
-    return (assets.directory("templates") / "telegram_app.js").read_bytes()
+def _script() -> str:
+    return (assets.directory("templates") / "telegram_app.js").read_text(encoding="utf-8")
 
 
 @bp.route("/tg/app", methods=["GET"])
@@ -83,5 +83,5 @@ def join() -> Response:
     request = bp.current_request
     post = commands.read_app_join(json_body(request))
     answer, created = telegram_app.join(post.init_data, post.program, post.contact, post.consent,
-                                        client_address(request), datetime.now(UTC))
+                                        address=client_address(request), now=datetime.now(UTC))
     return json_response(_with_qr(answer), 201 if created else 200, headers={"Cache-Control": "no-store"})

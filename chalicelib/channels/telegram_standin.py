@@ -35,7 +35,7 @@ THEME = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#707579"
 def make_handler(token: str, sent: list[dict[str, Any]],  # noqa: C901
                  menus: dict[str, dict[str, Any]] | None = None) -> type[BaseHTTPRequestHandler]:
     slow: list[float] = []
-    menus = {} if menus is None else menus  # chat id (or "default") -> its menu button
+    buttons: dict[str, dict[str, Any]] = {} if menus is None else menus  # chat id (or "default") -> its button
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
@@ -72,11 +72,11 @@ def make_handler(token: str, sent: list[dict[str, Any]],  # noqa: C901
             if path == "/standin/sent":
                 return self._answer(200, {"sent": sent})
             if path == "/standin/menu":
-                return self._answer(200, {"menus": menus})
+                return self._answer(200, {"menus": buttons})
             if path == "/standin/telegram-web-app.js":
                 return self._page(WEB_APP_JS, "text/javascript")
             if path == "/standin/client":
-                return self._page(client_page(token, menus, dict(parse_qsl(query))), "text/html")
+                return self._page(client_page(token, buttons, dict(parse_qsl(query))), "text/html")
             self._answer(404, {"ok": False, "description": "Not Found"})
 
         def do_POST(self) -> None:
@@ -93,14 +93,14 @@ def make_handler(token: str, sent: list[dict[str, Any]],  # noqa: C901
                 data = json.loads(raw or b"{}")
                 chat = str(data.get("chat_id", "default"))
                 if method == "getChatMenuButton":
-                    return self._answer(200, {"ok": True, "result": menus.get(chat) or menus.get("default")
+                    return self._answer(200, {"ok": True, "result": buttons.get(chat) or buttons.get("default")
                                               or {"type": "commands"}})
                 button = data.get("menu_button") or {"type": "default"}
                 if button.get("type") == "web_app" and not str((button.get("web_app") or {}).get("url", "")) \
                         .startswith(("https://", "http://")):
                     return self._answer(400, {"ok": False, "error_code": 400,
                                               "description": "Bad Request: invalid web app url"})
-                menus[chat] = button
+                buttons[chat] = button
                 record = {"method": method, "chat_id": data.get("chat_id"), "menu_button": button}
             elif method == "sendPhoto":
                 kind = self.headers.get("Content-Type", "")
@@ -161,11 +161,13 @@ CLIENT_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Telegram stand-in client</title>
 <style>
- body { margin: 0; font: 15px/1.4 sans-serif; background: #e7ebf0; display: flex; flex-direction: column; height: 100vh; }
+ body { margin: 0; font: 15px/1.4 sans-serif; background: #e7ebf0; display: flex; flex-direction: column;
+        height: 100vh; }
  header { background: #3390ec; color: #fff; padding: .6rem .8rem; font-weight: 600; }
  #chat { flex: 1; padding: .8rem; overflow: auto; }
  footer { display: flex; gap: .5rem; padding: .5rem; background: #fff; }
- footer button { padding: .6rem .9rem; border: 0; border-radius: .6rem; background: #3390ec; color: #fff; font-weight: 600; }
+ footer button { padding: .6rem .9rem; border: 0; border-radius: .6rem; background: #3390ec; color: #fff;
+                 font-weight: 600; }
  #app { position: fixed; inset: 2.4rem 0 0 0; background: #fff; display: flex; flex-direction: column; }
  #app iframe { flex: 1; border: 0; width: 100%; }
  #ask { position: fixed; inset: auto 0 0 0; background: #fff; padding: 1rem; box-shadow: 0 -4px 16px #0003; }
@@ -173,10 +175,12 @@ CLIENT_HTML = """<!doctype html>
 </style></head>
 <body>
 <header>Telegram (local stand-in) · bot</header>
-<div id="chat"><p id="no-menu" hidden>The bot set no menu button for this chat: send <code>/start J&lt;slug&gt;</code> to
-the webhook, run <code>python -m chalicelib.cli telegram-menu</code>, or add <code>&amp;app=&lt;url&gt;</code>.</p></div>
+<div id="chat"><p id="no-menu" hidden>The bot set no menu button for this chat: send
+<code>/start J&lt;slug&gt;</code> to the webhook, run <code>python -m chalicelib.cli telegram-menu</code>,
+or add <code>&amp;app=&lt;url&gt;</code>.</p></div>
 <footer><button type="button" id="menu-button" hidden></button></footer>
-<div id="app" hidden><button type="button" id="close-app">✕</button><iframe id="frame" title="Mini App"></iframe></div>
+<div id="app" hidden><button type="button" id="close-app">✕</button>
+ <iframe id="frame" title="Mini App"></iframe></div>
 <div id="ask" hidden role="dialog" aria-labelledby="ask-text"><p id="ask-text"></p>
  <button type="button" id="share">Share</button> <button type="button" id="cancel">Cancel</button></div>
 <script>
@@ -187,15 +191,18 @@ the webhook, run <code>python -m chalicelib.cli telegram-menu</code>, or add <co
   var ask = document.getElementById("ask");
   if (settings.app) { button.textContent = settings.button || "Mini App"; button.hidden = false; }
   else { document.getElementById("no-menu").hidden = false; }
-  button.addEventListener("click", function () { frame.src = settings.app; document.getElementById("app").hidden = false; });
+  button.addEventListener("click", function () {
+    frame.src = settings.app; document.getElementById("app").hidden = false; });
   document.getElementById("close-app").addEventListener("click", function () {
     document.getElementById("app").hidden = true; frame.src = "about:blank"; });
-  function answer(type, data) { frame.contentWindow.postMessage(JSON.stringify({eventType: type, eventData: data}), "*"); }
+  function answer(type, data) {
+    frame.contentWindow.postMessage(JSON.stringify({eventType: type, eventData: data}), "*"); }
   window.addEventListener("message", function (event) {
     if (event.source !== frame.contentWindow) { return; }
     var message; try { message = JSON.parse(event.data); } catch (e) { return; }
     if (message.eventType === "web_app_request_phone") {
-      document.getElementById("ask-text").textContent = "Share your phone number " + settings.phone + " with the bot?";
+      document.getElementById("ask-text").textContent =
+        "Share your phone number " + settings.phone + " with the bot?";
       ask.hidden = false;
     } else if (message.eventType === "web_app_close") {
       document.getElementById("app").hidden = true;

@@ -75,7 +75,7 @@ def session(init_data: object, slug: str | None, now: datetime) -> tuple[dict[st
     return {"card": None, "program": program_facts(program, lang) if program else None, "locale": lang}, lang
 
 
-def join(init_data: object, slug: str, contact: object, consent: bool, address: str,  # noqa: PLR0913
+def join(init_data: object, slug: str, contact: object, consent: bool, *, address: str,
          now: datetime) -> tuple[dict[str, Any], bool]:
     """Enrol (or link the member's card) with the phone of the contact Telegram signed; returns the
     session's answer and whether a new card was made."""

@@ -1,7 +1,7 @@
 """The Telegram bot: a customer links a card from the card page's deep link and then asks for the
 balance and the QR code; a newcomer gets the program's join link and a button opening the card inside
-Telegram (the Mini App, usecases/telegram_app.py), which becomes the chat's menu button too. One bot serves every program: deep
-links carry what to do (`L` + card id + proof, or `J` + program slug)."""
+Telegram (the Mini App, usecases/telegram_app.py), which becomes the chat's menu button too. One bot
+serves every program: deep links carry what to do (`L` + card id + proof, or `J` + program slug)."""
 import hashlib
 import hmac
 import io
@@ -19,7 +19,6 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card
 from chalicelib.usecases import cards as card_views
-
 
 # The Mini App's button (the inline one under the join message and the chat's menu button).
 APP_BUTTON = {"ru": "Карта в Telegram", "en": "Card in Telegram"}
