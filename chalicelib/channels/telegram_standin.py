@@ -159,7 +159,7 @@ def client_page(token: str, menus: dict[str, dict[str, Any]], query: dict[str, s
 
 CLIENT_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Telegram stand-in client</title>
+<title>Telegram stand-in client</title><link rel="icon" href="data:,">
 <style>
  body { margin: 0; font: 15px/1.4 sans-serif; background: #e7ebf0; display: flex; flex-direction: column;
         height: 100vh; }
