@@ -6,7 +6,9 @@ Telegram, and keeps what was sent (GET /standin/sent) and the menu buttons set (
 It also plays Telegram's side of a Mini App (issue 18):
 - GET /standin/telegram-web-app.js: a minimal `window.Telegram.WebApp` of our own (initData and
   initDataUnsafe from the URL's `#tgWebAppData=`, themeParams, colorScheme, ready(), expand(),
-  requestContact(callback)), speaking to the parent window with postMessage as Telegram's web client does;
+  requestContact(callback)), speaking to the parent window with postMessage as Telegram's web client does
+  (`web_app_request_phone`, then `phone_requested` {status}, then the custom method `getRequestedContact`
+  for the signed contact string, as Telegram's own script fetches it);
 - GET /standin/client?user_id=&first_name=&phone=&lang=[&app=<url>]: a Telegram client for one user: it
   shows the chat's menu button (the one set for that chat, else the bot's default, else `app`), opens
   the Mini App in an iframe with `#tgWebAppData=<initData signed with this stand-in's bot token>`, and
@@ -204,12 +206,17 @@ or add <code>&amp;app=&lt;url&gt;</code>.</p></div>
       document.getElementById("ask-text").textContent =
         "Share your phone number " + settings.phone + " with the bot?";
       ask.hidden = false;
+    } else if (message.eventType === "web_app_invoke_custom_method") {  // as Telegram: the contact, once shared
+      var call = message.eventData || {};
+      answer("custom_method_invoked", call.method === "getRequestedContact" && shared
+        ? {req_id: call.req_id, result: settings.contact} : {req_id: call.req_id, error: "METHOD_NOT_FOUND"});
     } else if (message.eventType === "web_app_close") {
       document.getElementById("app").hidden = true;
     }
   });
+  var shared = false;
   document.getElementById("share").addEventListener("click", function () {
-    ask.hidden = true; answer("phone_requested", {status: "sent", response: settings.contact}); });
+    ask.hidden = true; shared = true; answer("phone_requested", {status: "sent"}); });
   document.getElementById("cancel").addEventListener("click", function () {
     ask.hidden = true; answer("phone_requested", {status: "cancelled"}); });
 }());
@@ -233,7 +240,7 @@ WEB_APP_JS = """/* A minimal Telegram.WebApp for the local stand-in (not Telegra
   Object.keys(theme).forEach(function (key) {
     document.documentElement.style.setProperty("--tg-theme-" + key.replace(/_/g, "-"), theme[key]);
   });
-  var waiting = [];
+  var waiting = [], calls = {}, nextCall = 0;
   function send(type, data) {
     if (window.parent !== window) {
       window.parent.postMessage(JSON.stringify({eventType: type, eventData: data || {}}), "*");
@@ -242,16 +249,29 @@ WEB_APP_JS = """/* A minimal Telegram.WebApp for the local stand-in (not Telegra
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent) { return; }
     var message; try { message = JSON.parse(event.data); } catch (e) { return; }
+    var data = message.eventData || {};
     if (message.eventType === "phone_requested" && waiting.length) {
-      var callback = waiting.shift(), data = message.eventData || {}, fields = {};
-      if (data.response) {
-        new URLSearchParams(data.response).forEach(function (value, key) {
+      var callback = waiting.shift();
+      if (data.status !== "sent") { callback(false, {status: data.status}); return; }
+      invoke("getRequestedContact", function (error, contact) {  // Telegram's way to the signed contact
+        var fields = {};
+        new URLSearchParams(contact || "").forEach(function (value, key) {
           try { fields[key] = key === "contact" ? JSON.parse(value) : value; } catch (e) { fields[key] = null; }
         });
-      }
-      callback(data.status === "sent", {status: data.status, response: data.response, responseUnsafe: fields});
+        callback(true, contact ? {status: "sent", response: contact, responseUnsafe: fields} : {status: "sent"});
+      });
+    } else if (message.eventType === "custom_method_invoked" && calls[data.req_id]) {
+      var done = calls[data.req_id];
+      delete calls[data.req_id];
+      done(data.error || null, data.result || null);
     }
   });
+  function invoke(method, done) {
+    nextCall += 1;
+    var id = "req" + nextCall;
+    calls[id] = done;
+    send("web_app_invoke_custom_method", {req_id: id, method: method, params: {}});
+  }
   window.Telegram = {WebApp: {
     initData: initData, initDataUnsafe: unsafe, version: launch.get("tgWebAppVersion") || "6.0",
     platform: launch.get("tgWebAppPlatform") || "unknown", themeParams: theme,
