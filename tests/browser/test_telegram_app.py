@@ -29,19 +29,28 @@ def _sent_to(stack, user_id: int) -> list[dict]:
     return [sent for sent in json.loads(raw)["sent"] if sent.get("chat_id") == user_id]
 
 
-@pytest.mark.parametrize("lang, share, ready", [("en", "Share my number and get the card", "Your card is ready!"),
-                                                ("ru", "Поделиться номером и получить карту", "Карта готова!")])
-def test_a_newcomer_joins_inside_telegram_with_the_shared_contact(stack, open_page, lang, share, ready):
+@pytest.mark.parametrize("lang, width, share, ready", [
+    ("en", 320, "Share my number and get the card", "Your card is ready!"),
+    ("ru", 420, "Поделиться номером и получить карту", "Карта готова!")])
+def test_a_newcomer_joins_inside_telegram_with_the_shared_contact(stack, open_page, lang, width, share, ready):
     user_id = 700_000_000 + secrets.randbelow(100_000_000)
     phone = "7916" + str(secrets.randbelow(9_000_000) + 1_000_000)
     slug = stack.demo["slug"]
     _to_bot(stack, user_id, f"/start J{slug}", lang)  # the bot sets this chat's menu button to the Mini App
 
-    page = open_page(viewport={"width": 360, "height": 740})
+    page = open_page(viewport={"width": width, "height": 740})
     query = urllib.parse.urlencode({"user_id": user_id, "first_name": "Ivan", "phone": phone, "lang": lang})
     page.goto(f"http://127.0.0.1:{stack.telegram_port}/standin/client?{query}")
     page.locator("#menu-button").click()
     app = page.frame_locator("#frame")
+    expect(app.get_by_role("button", name=share)).to_be_visible()
+    frame = page.frame(url=lambda url: "/tg/app" in url)
+    assert frame is not None
+    alone = open_page(viewport={"width": width, "height": 740})  # the Mini App by itself, for axe-core
+    alone.goto(frame.url)
+    expect(alone.get_by_role("button", name=share)).to_be_visible()
+    check_axe(alone)
+
     app.locator("#consent").check()
     app.get_by_role("button", name=share).click()
     expect(page.locator("#ask")).to_be_visible()
@@ -52,16 +61,18 @@ def test_a_newcomer_joins_inside_telegram_with_the_shared_contact(stack, open_pa
     assert len(number.replace(" ", "")) >= 8
     qr = app.locator("#qr img")
     expect(qr).to_be_visible()
-    width = qr.evaluate("img => img.complete && img.getBoundingClientRect().width")
-    assert 150 <= width <= 360, width  # drawn, and within the phone's width
+    qr_width = qr.evaluate("img => img.complete && img.getBoundingClientRect().width")
+    assert 150 <= qr_width <= width, qr_width  # drawn, and within the phone's width
     balance = app.locator("#balance").inner_text().split()[0]
-    frame = page.frame(url=lambda url: "/tg/app" in url)
-    assert frame is not None
-    assert frame.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling on a phone
+    assert frame.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling on a phone
 
     _to_bot(stack, user_id, "/balance", lang)  # the bot's chat has the card linked
     text = _sent_to(stack, user_id)[-1]["text"]
     assert f": {balance} " in text, text
+
+    alone.reload()
+    expect(alone.locator("#card-number")).to_have_text(number)
+    check_axe(alone)
 
     page.locator("#close-app").click()  # opening it again shows the card straight away
     page.locator("#menu-button").click()
