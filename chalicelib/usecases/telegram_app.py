@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from chalicelib import log
 from chalicelib.channels import telegram
 from chalicelib.config import settings
-from chalicelib.core import card_number, clock, texts
+from chalicelib.core import branding, card_number, clock, texts
 from chalicelib.core import enrollment as rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
@@ -109,7 +109,7 @@ def _member(program: Program, phone: str) -> Card | None:
 
 
 def program_facts(program: Program, lang: str) -> ProgramFacts:
-    brand = program.branding or {}
+    brand = branding.in_language(program.branding or {}, lang)
     terms = brand.get("terms")
     consent = texts.text("consent", lang)
     mechanics = mech.from_stored(program.mechanics)

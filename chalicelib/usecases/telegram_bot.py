@@ -37,6 +37,16 @@ def set_default_menu_button(slug: str | None, lang: str = "ru") -> str:
     return url
 
 
+def _menu_opens_app(chat_id: int, slug: str, lang: str) -> str:
+    """This chat's menu button opens the program's Mini App from now on; returns the Mini App's URL."""
+    app = app_url(slug)
+    try:
+        telegram.set_menu_button(APP_BUTTON[lang], app, chat_id)
+    except telegram.TelegramError as error:  # the message that follows still gets there
+        log.warning("telegram_menu_not_set", reason=str(error)[:200])
+    return app
+
+
 def link_proof(card: Card) -> str:
     return hmac.new(card.access_key.encode(), b"telegram", hashlib.sha256).hexdigest()[:16]
 
@@ -62,11 +72,7 @@ def handle(message: Message, now: datetime) -> str:  # noqa: PLR0911 (one answer
             if program is None:
                 telegram.send_message(chat_id, texts.text("telegram_bad_link", lang))
                 return "bad_link"
-            app = app_url(program.slug)
-            try:  # this chat's menu button opens the program's Mini App from now on
-                telegram.set_menu_button(APP_BUTTON[lang], app, chat_id)
-            except telegram.TelegramError as error:  # the join link below still gets there
-                log.warning("telegram_menu_not_set", reason=str(error)[:200])
+            app = _menu_opens_app(chat_id, program.slug, lang)
             telegram.send_message(chat_id, texts.text("telegram_join", lang, program=program.name),
                                   link=(texts.text("telegram_join_button", lang),
                                         f"{settings().public_base_url}/join/{program.slug}"),
@@ -106,6 +112,8 @@ def _link(chat_id: int, payload: str, lang: str, now: datetime) -> str:
         return "bad_link"
     card_channels.link_telegram(card, chat_id, now)
     program = program_store.get(card.program_id)
+    if program is not None:  # the card opens from the menu button too
+        _menu_opens_app(chat_id, program.slug, lang)
     balance = int(card.balance)
     telegram.send_message(chat_id, texts.text("telegram_linked", lang, program=program.name if program else "",
                                               balance=balance, points=texts.word(balance, "points", lang)))
