@@ -65,9 +65,10 @@ def test_the_page_loads_telegrams_script_may_be_framed_by_telegram_and_holds_no_
 
 def test_nothing_is_shown_without_valid_init_data(client, program, tg):
     enroll(client, phone="+79165550001")
+    genuine = _init()
+    tampered = genuine[:-1] + ("0" if genuine[-1] != "0" else "1")  # the last digit of the hash
     for init, code in ((None, "telegram_init_missing"), ("", "telegram_init_missing"),
-                       (_init(token="42:another-bot"), "bad_init_data"),
-                       (_init()[:-1] + ("0" if _init()[-1] != "0" else "1"), "bad_init_data"),
+                       (_init(token="42:another-bot"), "bad_init_data"), (tampered, "bad_init_data"),
                        (_init(now=time.time() - 3700), "stale_init_data"),
                        ("garbage&&==%%", "bad_init_data")):
         answer = _session(client, init)
@@ -189,3 +190,17 @@ def test_a_card_linked_from_its_page_gets_the_mini_app_as_the_chats_menu_button(
     assert menu[-1]["menu_button"]["text"] == "Карта в Telegram"
     shown = body(_session(client, _init(lang="ru")))  # and the Mini App shows that card, in Russian
     assert shown["card"]["number"] == card["card_number"] and shown["locale"] == "ru"
+
+
+def test_the_cli_sets_the_bots_default_menu_button(program, tg, capsys):
+    from chalicelib import cli  # lazy: the command line module sets stage defaults as it loads
+
+    assert cli.main(["telegram-menu", "--program", "coffee", "--language", "en"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()  # the stand-in's own line, then the command's
+    assert printed[-1] == "https://loyalty.test/tg/app?program=coffee"
+    menu = [sent for sent in tg if sent["method"] == "setChatMenuButton"][-1]
+    assert menu["chat_id"] is None  # the default button, for every chat without its own
+    assert menu["menu_button"] == {"type": "web_app", "text": "Card in Telegram",
+                                   "web_app": {"url": "https://loyalty.test/tg/app?program=coffee"}}
+    with pytest.raises(SystemExit):
+        cli.main(["telegram-menu", "--program", "no-such"])
