@@ -15,6 +15,7 @@
       linked: "Ваша карта подключена.", failed: "Не получилось. Попробуйте ещё раз.",
       stale: "Данные устарели: закройте и снова откройте карту.", wallets: "Карта в браузере и кошельке",
       open_card_page: "Страница карты", blocked: "Карта заблокирована.",
+      update_telegram: "Обновите Telegram, чтобы поделиться номером, или получите карту на сайте программы.",
       kinds: {earn: "Покупка", redeem: "Списание", refund: "Возврат", bonus: "Бонус", expire: "Сгорание",
               adjust: "Корректировка", welcome: "Приветственный бонус", referral: "За друга"}
     },
@@ -29,6 +30,7 @@
       linked: "Your card is linked.", failed: "That did not work. Try again.",
       stale: "The data is out of date: close the card and open it again.", wallets: "The card in a browser and wallet",
       open_card_page: "Card page", blocked: "The card is blocked.",
+      update_telegram: "Update Telegram to share your number, or get the card on the program's web page.",
       kinds: {earn: "Purchase", redeem: "Spent", refund: "Refund", bonus: "Bonus", expire: "Expired",
               adjust: "Adjustment", welcome: "Welcome bonus", referral: "Referral"}
     }
@@ -126,7 +128,10 @@
     button.addEventListener("click", function () {
       if (!consent.checked) { drawJoin(facts, t.consent_needed); return; }
       button.disabled = true;
-      tg.requestContact(function (shared, result) {
+      var ask = function (callback) {
+        try { tg.requestContact(callback); } catch (e) { drawJoin(facts, t.update_telegram); }  // Telegram < 6.9
+      };
+      ask(function (shared, result) {
         if (!shared || !result || !result.response) { drawJoin(facts, t.contact_refused); return; }
         post("/tg/app/join", {init_data: initData, program: facts.slug, contact: result.response, consent: true})
           .then(function (answer) {
