@@ -38,6 +38,7 @@ from chalicelib.jobs import JOBS  # noqa: E402
 from chalicelib.store import merchants, programs  # noqa: E402
 from chalicelib.store.tables import create_tables  # noqa: E402
 from chalicelib.usecases import staff as staff_cases  # noqa: E402
+from chalicelib.usecases import telegram_bot  # noqa: E402 - `telegram-menu`
 from chalicelib.wallet import apple, devcerts  # noqa: E402
 
 
@@ -289,6 +290,15 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return devstack.run()
 
 
+def cmd_telegram_menu(args: argparse.Namespace) -> int:
+    """The bot's default menu button opens the Mini App (Telegram's setChatMenuButton without a chat)."""
+    if args.program and programs.by_slug(args.program) is None:
+        raise SystemExit(f"no program with the slug '{args.program}'")
+    url = telegram_bot.set_default_menu_button(args.program, args.language)
+    print(url)
+    return 0
+
+
 # --- accounts: the staff ------------------------------------------------------------------------
 
 def cmd_staff_invite(args: argparse.Namespace) -> int:
@@ -385,6 +395,10 @@ def parser() -> argparse.ArgumentParser:
     secrets.add_argument("--wwdr", help="pass-certs: Apple's WWDR G4 intermediate (PEM)")
     secrets.set_defaults(func=cmd_secrets)
     sub.add_parser("dev", help="run the local stack (what `make dev` calls)").set_defaults(func=cmd_dev)
+    menu = sub.add_parser("telegram-menu", help="set the bot's default menu button to open the Mini App (/tg/app)")
+    menu.add_argument("--program", help="a program's slug: the Mini App offers that program's card")
+    menu.add_argument("--language", choices=("ru", "en"), default="ru", help="the button's words")
+    menu.set_defaults(func=cmd_telegram_menu)
     history = sub.add_parser("demo-history", help="local stack only: months of made-up trade for the analytics page")
     history.add_argument("--slug", default="demo")
     history.add_argument("--days", type=int, default=90)

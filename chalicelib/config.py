@@ -58,6 +58,8 @@ class Settings:
     telegram_bot_username: str | None
     telegram_webhook_secret: str | None
     telegram_secret: str | None
+    telegram_webapp_script_url: str  # the Mini App page loads Telegram's script from here (the stand-in's locally)
+    telegram_init_max_age: int  # seconds: Mini App data signed longer ago is refused (401 stale_init_data)
     jobs_queue_url: str | None
     local_dir: str
     rate_limits: bool = True
@@ -107,6 +109,11 @@ def _path(value: str | None) -> str | None:
     if value and not os.path.isabs(value):
         return os.path.join(PROJECT_ROOT, value)
     return value
+
+
+def _telegram_api_base(local: bool) -> str:
+    return _get("TELEGRAM_API_BASE", f"http://127.0.0.1:{_get('TELEGRAM_PORT', '8004')}" if local
+                else "https://api.telegram.org").rstrip("/")
 
 
 def load() -> Settings:
@@ -160,12 +167,15 @@ def load() -> Settings:
         # moto's server answers SES too, so the local stage sends email to the same local endpoint
         ses_endpoint=_get("SES_ENDPOINT", local_endpoint),
         email_from=_get("EMAIL_FROM", "noreply@loyalty.local"),
-        telegram_api_base=_get("TELEGRAM_API_BASE", f"http://127.0.0.1:{_get('TELEGRAM_PORT', '8004')}" if local
-                               else "https://api.telegram.org").rstrip("/"),
+        telegram_api_base=_telegram_api_base(local),
         telegram_bot_token=_get("TELEGRAM_BOT_TOKEN", "1:local-bot-token" if local else None),
         telegram_bot_username=_get("TELEGRAM_BOT_USERNAME", "loyalty_local_bot" if local else None),
         telegram_webhook_secret=_get("TELEGRAM_WEBHOOK_SECRET", "local-webhook-secret" if local else None),
         telegram_secret=_get("TELEGRAM_SECRET"),  # AWS: {"bot_token", "webhook_secret"} in Secrets Manager
+        telegram_webapp_script_url=_get("TELEGRAM_WEBAPP_SCRIPT_URL",
+                                        _telegram_api_base(local) + "/standin/telegram-web-app.js" if local
+                                        else "https://telegram.org/js/telegram-web-app.js"),
+        telegram_init_max_age=int(_get("TELEGRAM_INIT_MAX_AGE", "3600")),
         jobs_queue_url=_get("JOBS_QUEUE_URL"),  # set by the template in AWS; unset: chunks are worked in place
         local_dir=local_dir,
         rate_limits=_get("RATE_LIMITS", "on") != "off",

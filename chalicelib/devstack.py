@@ -324,6 +324,8 @@ def _banner(demo: dict[str, Any]) -> None:
     _say(f" Google Wallet: {settings().google_api_base}")
     _say(f" Telegram Bot API stand-in: {settings().telegram_api_base} (messages in {LOCAL / 'logs' / 'telegram.log'}); "
          "webhook: POST /telegram/webhook")
+    _say(f" Telegram Mini App in a stand-in client: {settings().telegram_api_base}/standin/client?user_id=100001"
+         f"&first_name=Anna&phone=79160000099&lang=ru&app={api}/tg/app%3Fprogram%3D{demo['slug']}")
     _say(f" SMS gateway stand-in: {settings().sms_base_url} (one-time codes in {LOCAL / 'logs' / 'sms.log'})")
     _say(f" Console (sign in):  {demo['console']['url']}")
     _say(f"   e-mail {demo['console']['email']}   password {demo['console']['password']}")

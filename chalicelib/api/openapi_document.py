@@ -1421,3 +1421,65 @@ def _till(document: dict) -> None:
 
 def _telegram_app(document: dict) -> None:
     """Part TG's paths and schemas."""
+    slug = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$", "maxLength": 40,
+            "description": "The program's slug (as in its join link)."}
+    signed = {"type": "string", "maxLength": 8192}
+    program = _obj(("slug", "name", "consent", "welcome_bonus", "unit", "colors"), slug=_STRING, name=_STRING,
+                   consent=_STRING, welcome_bonus=_int(0), unit=_STRING,
+                   colors={"type": "object", "additionalProperties": _STRING})
+    entry = _obj(("at", "kind", "amount", "balance_after"), at=_STRING, kind=_STRING, source=_NSTRING,
+                 amount={"type": "integer"}, balance_after={"type": "integer"})
+    card = _obj(("number", "number_display", "balance", "available", "tier_name", "qr_svg", "history", "card_url"),
+                number=_STRING, number_display=_STRING, name=_NSTRING, balance={"type": "integer"},
+                points_word=_STRING, available={"type": "integer"}, tier_name=_STRING, expiry=_NSTRING,
+                blocked={"type": "boolean"}, kind=_STRING, stamps={"type": ["object", "null"]},
+                discount={"type": ["object", "null"]}, offers={"type": "array", "items": {"type": "object"}},
+                challenges={"type": "array", "items": {"type": "object"}},
+                rules={"type": "array", "items": _STRING},
+                qr_svg={"type": "string", "description": "The card number's QR code, an SVG document."},
+                history={"type": "array", "items": entry, "description": "The latest ledger entries, newest first."},
+                card_url=_STRING, apple_pass_url=_STRING, google_save_url=_STRING)
+    session = _obj(("card", "program", "locale"), card=_nullable(_ref("TelegramAppCard")),
+                   program=_nullable(_ref("TelegramAppProgram")), locale={"type": "string", "enum": ["ru", "en"]})
+    joined = _obj(("card", "program", "locale", "created"), card=_ref("TelegramAppCard"),
+                  program=_ref("TelegramAppProgram"), locale={"type": "string", "enum": ["ru", "en"]},
+                  created={"type": "boolean"})
+    document["components"]["schemas"].update({"TelegramAppCard": card, "TelegramAppProgram": program})
+    unverified = {**_error(401), "description": "`telegram_init_missing` (no initData), `bad_init_data` (not "
+                                                "Telegram's, not for this bot, malformed, or a contact of another "
+                                                "user), `stale_init_data` (signed longer ago than "
+                                                "TELEGRAM_INIT_MAX_AGE, or in the future)."}
+    document["paths"].update({
+        "/tg/app": {"get": _op(
+            "The card inside Telegram: the Mini App's page (the same for everyone; no personal data)",
+            {"200": _html("The page: it loads Telegram's web-app script and /tg/app.js, which post initData.")},
+            tag="customers", security=_PUBLIC,
+            params=[_query("program", "The slug of the program the Mini App offers.", type="string", maxLength=64),
+                    _query("lang", "ru or en (the page follows the Telegram user's language anyway).",
+                           type="string", enum=["ru", "en"])])},
+        "/tg/app.js": {"get": _op(
+            "The Mini App's script", {"200": {"description": "JavaScript.", "content": {
+                "text/javascript": {"schema": _STRING}}}}, tag="customers", security=_PUBLIC)},
+        "/tg/app/session": {"post": _op(
+            "The Telegram user's card (initData verified first), or the program to join",
+            _answers({"200": _json(session, "`card` null: no card linked to this Telegram user (in this program)."),
+                      "401": unverified}, 400, 404, 413, 415),
+            tag="customers", security=_PUBLIC,
+            body=_body(_closed(("init_data",), init_data=signed, program=slug)),
+            description="`init_data` is `Telegram.WebApp.initData` as the Mini App received it; `program` the slug "
+                        "the Mini App was opened for (404 when there is no such active program). The card is the "
+                        "one the user's private chat with the bot links.")},
+        "/tg/app/join": {"post": _op(
+            "Enrol inside Telegram with the contact Telegram signed (no typed phone, no SMS code)",
+            _answers({"201": _json(joined, "A new card, linked to the user's chat."),
+                      "200": _json(joined, "The phone is a member's: that card is linked to the chat (no second "
+                                           "card)."),
+                      "401": unverified}, 400, 404, 409, 413, 415, 429, 503),
+            tag="customers", security=_PUBLIC,
+            body=_body(_closed(("init_data", "program", "contact"), init_data=signed, program=slug, contact=signed,
+                               consent={"type": "boolean"})),
+            description="`contact` is the raw string `WebApp.requestContact()` gave the Mini App "
+                        "(`contact=<JSON>&auth_date=…&hash=…`), signed like initData; its `user_id` must be the "
+                        "initData user's. `consent` (the program's terms) is required for a new card "
+                        "(`400 consent_required`). The join page's rate limits apply (`429`).")},
+    })

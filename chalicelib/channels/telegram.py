@@ -1,4 +1,4 @@
-"""The Telegram Bot API: sendMessage and sendPhoto, behind TELEGRAM_API_BASE (a stand-in locally).
+"""The Telegram Bot API: sendMessage, sendPhoto and setChatMenuButton, behind TELEGRAM_API_BASE (a stand-in locally).
 The bot token and webhook secret come from settings locally and from Secrets Manager in AWS."""
 from functools import lru_cache
 from typing import Any
@@ -63,11 +63,23 @@ def _call(method: str, data: dict, files: dict | None = None) -> dict:
     return answer["result"]
 
 
-def send_message(chat_id: int, text: str, link: tuple[str, str] | None = None) -> dict:
-    data = {"chat_id": chat_id, "text": text[:4000]}
-    if link:
-        data["reply_markup"] = {"inline_keyboard": [[{"text": link[0], "url": link[1]}]]}
+def send_message(chat_id: int, text: str, link: tuple[str, str] | None = None,
+                 app: tuple[str, str] | None = None) -> dict:
+    """`link`: a button opening (text, url) in the browser; `app`: one opening (text, url) as the Mini App."""
+    data: dict[str, Any] = {"chat_id": chat_id, "text": text[:4000]}
+    rows = ([[{"text": link[0], "url": link[1]}]] if link else []) + \
+        ([[{"text": app[0], "web_app": {"url": app[1]}}]] if app else [])
+    if rows:
+        data["reply_markup"] = {"inline_keyboard": rows}
     return _call("sendMessage", data)
+
+
+def set_menu_button(text: str, url: str, chat_id: int | None = None) -> dict:
+    """The bot's menu button opens the Mini App at `url`: in one private chat, or (None) the default."""
+    data: dict[str, Any] = {"menu_button": {"type": "web_app", "text": text[:64], "web_app": {"url": url}}}
+    if chat_id is not None:
+        data["chat_id"] = chat_id
+    return _call("setChatMenuButton", data)
 
 
 def send_photo(chat_id: int, png: bytes, caption: str) -> dict:

@@ -1,6 +1,7 @@
 """The Telegram bot: a customer links a card from the card page's deep link and then asks for the
-balance and the QR code; a newcomer gets the program's join link. One bot serves every program: deep
-links carry what to do (`L` + card id + proof, or `J` + program slug)."""
+balance and the QR code; a newcomer gets the program's join link and a button opening the card inside
+Telegram (the Mini App, usecases/telegram_app.py), which becomes the chat's menu button too. One bot
+serves every program: deep links carry what to do (`L` + card id + proof, or `J` + program slug)."""
 import hashlib
 import hmac
 import io
@@ -18,6 +19,32 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card
 from chalicelib.usecases import cards as card_views
+
+# The Mini App's button (the inline one under the join message and the chat's menu button).
+APP_BUTTON = {"ru": "Карта в Telegram", "en": "Card in Telegram"}
+
+
+def app_url(slug: str | None = None) -> str:
+    """The Mini App (api/telegram_app.py); with a program's slug it offers that program's card."""
+    base = f"{settings().public_base_url}/tg/app"
+    return f"{base}?program={slug}" if slug else base
+
+
+def set_default_menu_button(slug: str | None, lang: str = "ru") -> str:
+    """The bot's default menu button (every chat without its own) opens the Mini App; returns its URL."""
+    url = app_url(slug)
+    telegram.set_menu_button(APP_BUTTON[texts.language(lang)], url)
+    return url
+
+
+def _menu_opens_app(chat_id: int, slug: str, lang: str) -> str:
+    """This chat's menu button opens the program's Mini App from now on; returns the Mini App's URL."""
+    app = app_url(slug)
+    try:
+        telegram.set_menu_button(APP_BUTTON[lang], app, chat_id)
+    except telegram.TelegramError as error:  # the message that follows still gets there
+        log.warning("telegram_menu_not_set", reason=str(error)[:200])
+    return app
 
 
 def link_proof(card: Card) -> str:
@@ -45,9 +72,11 @@ def handle(message: Message, now: datetime) -> str:  # noqa: PLR0911 (one answer
             if program is None:
                 telegram.send_message(chat_id, texts.text("telegram_bad_link", lang))
                 return "bad_link"
+            app = _menu_opens_app(chat_id, program.slug, lang)
             telegram.send_message(chat_id, texts.text("telegram_join", lang, program=program.name),
                                   link=(texts.text("telegram_join_button", lang),
-                                        f"{settings().public_base_url}/join/{program.slug}"))
+                                        f"{settings().public_base_url}/join/{program.slug}"),
+                                  app=(APP_BUTTON[lang], app))
             return "join_link"
     card = card_channels.card_of_chat(chat_id)
     if card is None:
@@ -83,6 +112,8 @@ def _link(chat_id: int, payload: str, lang: str, now: datetime) -> str:
         return "bad_link"
     card_channels.link_telegram(card, chat_id, now)
     program = program_store.get(card.program_id)
+    if program is not None:  # the card opens from the menu button too
+        _menu_opens_app(chat_id, program.slug, lang)
     balance = int(card.balance)
     telegram.send_message(chat_id, texts.text("telegram_linked", lang, program=program.name if program else "",
                                               balance=balance, points=texts.word(balance, "points", lang)))
