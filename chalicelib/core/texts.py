@@ -64,6 +64,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
                            "/balance — баланс, /qr — код для кассы",
         "telegram_balance": "«{program}»: {balance} {points}, доступно {available}. Уровень: {tier}.",
         "telegram_join": "Получите карту «{program}»:", "telegram_join_button": "Получить карту",
+        "telegram_app_button": "Карта в Telegram",
         "telegram_unknown": "Откройте бота по ссылке со страницы вашей карты, чтобы подключить её.",
         "telegram_qr": "Покажите этот код на кассе: {number}", "telegram_bad_link": "Ссылка устарела или неверна.",
         # the trigger messages' defaults (owners may override them: TRIGGERS); worded so that every
@@ -192,6 +193,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "telegram_linked": "Your {program} card is linked. Balance: {balance} {points}.\n/balance, /qr for the counter",
         "telegram_balance": "{program}: {balance} {points}, {available} available. Tier: {tier}.",
         "telegram_join": "Get your {program} card:", "telegram_join_button": "Get the card",
+        "telegram_app_button": "Card in Telegram",
         "telegram_unknown": "Open the bot from the link on your card page to link your card.",
         "telegram_qr": "Show this code at the counter: {number}",
         "telegram_bad_link": "This link is out of date or wrong.",

@@ -21,7 +21,6 @@ from chalicelib.store.records import Card
 from chalicelib.usecases import cards as card_views
 
 # The Mini App's button (the inline one under the join message and the chat's menu button).
-APP_BUTTON = {"ru": "Карта в Telegram", "en": "Card in Telegram"}
 
 
 def app_url(slug: str | None = None) -> str:
@@ -33,7 +32,7 @@ def app_url(slug: str | None = None) -> str:
 def set_default_menu_button(slug: str | None, lang: str = "ru") -> str:
     """The bot's default menu button (every chat without its own) opens the Mini App; returns its URL."""
     url = app_url(slug)
-    telegram.set_menu_button(APP_BUTTON[texts.language(lang)], url)
+    telegram.set_menu_button(texts.text("telegram_app_button", texts.language(lang)), url)
     return url
 
 
@@ -41,7 +40,7 @@ def _menu_opens_app(chat_id: int, slug: str, lang: str) -> str:
     """This chat's menu button opens the program's Mini App from now on; returns the Mini App's URL."""
     app = app_url(slug)
     try:
-        telegram.set_menu_button(APP_BUTTON[lang], app, chat_id)
+        telegram.set_menu_button(texts.text("telegram_app_button", lang), app, chat_id)
     except telegram.TelegramError as error:  # the message that follows still gets there
         log.warning("telegram_menu_not_set", reason=str(error)[:200])
     return app
@@ -76,7 +75,7 @@ def handle(message: Message, now: datetime) -> str:  # noqa: PLR0911 (one answer
             telegram.send_message(chat_id, texts.text("telegram_join", lang, program=program.name),
                                   link=(texts.text("telegram_join_button", lang),
                                         f"{settings().public_base_url}/join/{program.slug}"),
-                                  app=(APP_BUTTON[lang], app))
+                                  app=(texts.text("telegram_app_button", lang), app))
             return "join_link"
     card = card_channels.card_of_chat(chat_id)
     if card is None:
