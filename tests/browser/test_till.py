@@ -22,7 +22,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, Watched
-from tests.browser.console import open_console, submit, wait_for_page
+from tests.browser.console import open_console, sign_in, submit, wait_for_page
 from tests.e2e.stack import Stack, request
 
 WIDTH, HEIGHT = 640, 480  # the fake camera's frames (4:2:0: both even)
@@ -111,11 +111,33 @@ def test_a_cashier_scans_sells_with_points_and_refunds(stack, axe, tmp_path):
     customer = json.loads(answer)
     video = y4m_of_qr(customer["card_number"], tmp_path / "camera.y4m")  # the pass's QR holds the card number
     email = f"cashier-{secrets.token_hex(3)}@example.com"
-    _api(stack, "POST", "/admin/staff", {"email": email, "role": "cashier", "language": "en",
-                                         "location_ids": ["loc-arbat"]})
 
     with camera_chromium(video) as browser:
+        _owner_invites_a_cashier(browser, stack, axe, email)
         _sell_and_refund(browser, stack, axe, customer, email)
+
+
+def _owner_invites_a_cashier(browser: Browser, stack: Stack, axe, email: str) -> None:
+    """The owner invites the cashier from the staff page, ticking the one location they work at."""
+    watched = Watched()
+    context = browser.new_context(locale="en-GB", viewport=PHONE_360, device_scale_factor=2)
+    page = context.new_page()
+    watched.watch(page)
+    try:
+        sign_in(page, stack, route="#/staff")
+        page.locator("input[name=email]").fill(email)
+        page.locator("select[name=role]").select_option("cashier")
+        picker = page.locator(".staff-invite-locations")
+        expect(picker).to_be_visible()
+        picker.get_by_label(re.compile("^Арбат")).check()
+        page.locator("select[name=language]").select_option("en")
+        axe(page)
+        submit(page)
+        member = page.locator(".staff-member", has_text=email)
+        expect(member.locator(".staff-member-locations")).to_have_text("Locations: Арбат")
+    finally:
+        context.close()
+    assert not watched.problems, "\n".join(watched.problems)
 
 
 def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email: str) -> None:
@@ -151,20 +173,21 @@ def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email:
         page.locator("input[name=redeem]").fill(str(points))
         page.locator(".till-sale button[type=submit]").click()
         answer = page.locator(".till-answer")
-        expect(answer).to_be_visible()
+        expect(answer).to_be_visible(timeout=15_000)
         redeemed = int(answer.locator("[data-fact=redeemed]").inner_text())
         earned = int(answer.locator("[data-fact=earned]").inner_text())
         new_balance = int(answer.locator("[data-fact=balance]").inner_text().replace("\u00a0", "").replace(",", ""))
         assert redeemed == points and earned > 0 and new_balance == balance - points + earned
+        expect(page.locator(".till-card [data-fact=balance]")).to_have_text(str(new_balance))  # the card as it is now
         assert _api(stack, "GET", f"/admin/cards/{customer['card_id']}")["balance"] == new_balance
         axe(page)
 
         page.locator(".till-find button", has_text="Refund").click()
         sale = page.locator(".till-receipt").first
-        expect(sale).to_contain_text(customer["card_number"][-4:])
+        expect(sale).to_contain_text(customer["card_number"][-4:], timeout=15_000)
         sale.locator("button.danger").click()
         page.locator("dialog.confirm button.danger").click()
-        expect(page.locator(".till-receipt").first).to_contain_text("fully refunded")
+        expect(page.locator(".till-receipt").first).to_contain_text("fully refunded", timeout=15_000)
         assert _api(stack, "GET", f"/admin/cards/{customer['card_id']}")["balance"] == balance
         axe(page)
     finally:

@@ -198,6 +198,14 @@
   }
 
   LC.route("#/staff", {title: "staff.title", permission: "staff:read", order: 80, render: function (page) {
+    LC.loading(page);
+    return loadPlaces().then(function () {  // the cashiers' location choices first, then the page
+      LC.loaded(LC.clear(page));
+      return draw(page);
+    });
+  }});
+
+  function draw(page) {
     var list = h("div", {class: "staff-list"});
     var inviteTitle = LC.uid("staff-invite"), listTitle = LC.uid("staff-team");
     var pickerBox = h("div", {class: "staff-invite-locations", hidden: true});
@@ -235,6 +243,6 @@
       LC.can("staff:write") ? h("section", {"aria-labelledby": inviteTitle}, h("h2", {id: inviteTitle, text: LC.t("staff.invite_title")}), form) : null,
       h("section", {"aria-labelledby": listTitle}, h("h2", {id: listTitle, text: LC.t("staff.list")}), list)
     ]);
-    return loadPlaces().then(function () { return load(list); });
-  }});
+    return load(list);
+  }
 })();

@@ -259,7 +259,7 @@
   }
 
   /* The sale of one card (or none): total, points, Confirm; the answer. */
-  function saleForm(place, card, holder, reset) {
+  function saleForm(place, card, holder, reset, onSold) {
     var currency = place.currency;
     var saleId = null;  // made on the first Confirm, reused on every retry of this sale
     var quote = null;
@@ -310,6 +310,7 @@
         if (points > 0) body.redeem = points;
         retry.hidden = true;
         return LC.api("POST", "/admin/till/receipts", body).then(function (answer) {
+          if (onSold) onSold(answer);
           showSold(answer);
         }, function (error) {
           // no answer, or a busy card: the same id goes again on the next Confirm
@@ -360,7 +361,9 @@
         LC.loaded(LC.clear(holder));
         var close = h("button", {type: "button", class: "till-big", text: LC.t("till.close"),
                                  on: {click: function () { LC.clear(holder); }}});
-        holder.appendChild(h("h2", {text: LC.t("till.refund_title")}));
+        var heading = h("h2", {tabindex: "-1", text: LC.t("till.refund_title")});
+        holder.appendChild(heading);
+        heading.focus();  // the list is below the card: bring it into view
         if (!page.items.length) {
           LC.empty(holder, LC.t("till.no_receipts"));
           holder.appendChild(close);
@@ -448,7 +451,12 @@
         LC.loaded(LC.clear(cardBox));
         number.value = card.card_number.replace(/(\d{4})(?=\d)/g, "$1 ");
         cardBox.appendChild(cardPanel(card));
-        saleForm(place, card, saleBox, reset);
+        saleForm(place, card, saleBox, reset, function (answer) {  // the card as it is after the sale
+          if (answer.balance === null || answer.balance === undefined) return;
+          LC.clear(cardBox).appendChild(cardPanel(Object.assign({}, card, {
+            balance: answer.balance, available: answer.available === null || answer.available === undefined
+              ? card.available : answer.available})));
+        });
       }).catch(function (error) {
         LC.loaded(LC.clear(cardBox));
         status.textContent = error.message;
@@ -470,6 +478,7 @@
         }}}),
         h("button", {type: "button", class: "till-big", text: LC.t("till.find"), on: {click: function () { lookUp(number.value); }}}),
         h("button", {type: "button", class: "till-big", text: LC.t("till.refund"), on: {click: function () {
+          reset();  // a refund is its own errand: the sale on screen goes
           refunds(place, refundBox).catch(function (error) { LC.banner(refundBox, error.message); });
         }}})),
       status, camera);
