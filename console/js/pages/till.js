@@ -447,7 +447,8 @@
       number.value = raw;
       status.textContent = "";
       LC.loading(cardBox);
-      LC.api("GET", LC.query("/admin/till/cards/" + encodeURIComponent(raw), placeQuery(place))).then(function (card) {
+      var path = "/admin/till/cards/" + encodeURIComponent(raw.replace(/[\s-]/g, ""));  // as typed: "4821 7730 9152"
+      LC.api("GET", LC.query(path, placeQuery(place))).then(function (card) {
         LC.loaded(LC.clear(cardBox));
         number.value = card.card_number.replace(/(\d{4})(?=\d)/g, "$1 ");
         cardBox.appendChild(cardPanel(card));
