@@ -68,7 +68,7 @@ def shell() -> Response:
 @api
 def asset(version: str, name: str) -> Response:
     build = console_assets.build()
-    found = build.files.get(name)
+    found = build.files.get(name) or build.vendor.get(name)
     if found is None or version != build.version:
         raise NotFound("No such console asset (a new version replaced it: reload the console).")
     accepts = bp.current_request.headers.get("accept-encoding") or ""

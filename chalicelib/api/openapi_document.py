@@ -190,9 +190,14 @@ def _paging(max_limit: int) -> list:
 
 def _staff_paths() -> dict[str, Schema]:
     roles = {"type": "string", "enum": list(staff_commands.STAFF_ROLES)}
-    member = _obj(("id", "email", "name", "role", "status", "created_at"), id=_STRING, email=_STRING,
+    member = _obj(("id", "email", "name", "role", "status", "created_at", "location_ids"), id=_STRING, email=_STRING,
                   name=_NSTRING, role=roles, status={"type": "string", "enum": ["invited", "active", "disabled"]},
-                  created_at=_STRING)
+                  created_at=_STRING, location_ids=_nullable({"type": "array", "items": _STRING}) | {
+                      "description": "A cashier's locations; null for the other roles (they see every location)."})
+    location_ids = _nullable({"type": "array", "maxItems": 200, "items": _s(64, pattern=f"^{v.ID_PATTERN}$")}) | {
+        "description": "A cashier's locations (required, not empty: 422 `location_required`); each an open location "
+                       "of one of the merchant's programs (else 422 `unknown_location`, field `location_ids[i]`). "
+                       "Other roles take none (422 `invalid_value`)."}
     me = _obj(("subject", "role", "email", "merchant", "permissions"), subject=_STRING,
               role={"type": "string", "enum": ["platform", *staff_commands.STAFF_ROLES]}, email=_NSTRING,
               merchant=_nullable(_obj(("id", "name"), id=_STRING, name=_STRING)),
@@ -208,7 +213,7 @@ def _staff_paths() -> dict[str, Schema]:
                                                    next_cursor={"type": "null"}))}, 401, 403),
                        tag="staff", security=_ADMIN),
             "post": _op("Invite a member: a Cognito user with a temporary password, and our letter (owner)",
-                        _answers({"201": _json(member)}, 400, 401, 403, 409, 413, 415, 503),
+                        _answers({"201": _json(member)}, 400, 401, 403, 409, 413, 415, 422, 503),
                         tag="staff", security=_ADMIN,
                         description="The same e-mail again while the invitation is unanswered sends a new letter "
                                     "with a new temporary password. `409 staff_exists`: already on the staff "
@@ -216,16 +221,17 @@ def _staff_paths() -> dict[str, Schema]:
                                     "account elsewhere. `503 accounts_unavailable`: Cognito could not be reached.",
                         body=_body(_closed(("email", "role"),
                                            email=_s(254, pattern=f"^{enrollment_rules.EMAIL_PATTERN}$"), role=roles,
-                                           name=_nullable(_s(100)),
+                                           name=_nullable(_s(100)), location_ids=location_ids,
                                            language={"type": "string", "enum": list(staff_commands.LANGUAGES)}))),
         },
         "/admin/staff/{staff_id}": {
-            "patch": _op("Change a member's role (owner); it applies at once",
-                         _answers({"200": _json(member)}, 400, 401, 403, 404, 409, 413, 415, 503),
+            "patch": _op("Change a member's role and/or a cashier's locations (owner); it applies at once",
+                         _answers({"200": _json(member)}, 400, 401, 403, 404, 409, 413, 415, 422, 503),
                          tag="staff", security=_ADMIN, params=[staff_id],
                          description="`409 own_account`: your own role; `409 last_owner`: the merchant's last "
-                                     "owner; `409 staff_disabled`: a removed member.",
-                         body=_body(_closed(("role",), role=roles))),
+                                     "owner; `409 staff_disabled`: a removed member. A change away from cashier "
+                                     "clears the locations; to cashier needs them. Neither field: 400.",
+                         body=_body(_closed((), role=roles, location_ids=location_ids) | {"minProperties": 1})),
             "delete": _op("Remove a member (owner): no new sign-in, sessions end (record kept as `disabled`)",
                           _answers({"204": {"description": "Removed (or already removed)."}}, 401, 403, 404, 409,
                                    503),
@@ -1411,8 +1417,85 @@ def _location_analytics(document: dict, program_id: Schema) -> None:
 
 # (this block is part TILL's alone)
 
+_TILL_PLACE = ("Where the till is: `location_id` (one of `GET /admin/till`'s locations), or for a program without "
+               "locations (owners and managers) `program_id` with no `location_id`. Neither: 400 `required` "
+               "(field location_id); a location the caller may not sell at (a cashier's other locations, a closed "
+               "one, another merchant's): 404 `location_not_found`, as if it did not exist.")
+
+
+def _till_body(pos_schema: Schema) -> Schema:
+    """A POS body (as the POS routes describe it) plus where the till is."""
+    schema = json.loads(json.dumps(pos_schema))  # a copy: the POS route keeps its own
+    schema["properties"].update(
+        location_id=_s(64, pattern=f"^{v.ID_PATTERN}$", description="The location sold at."),
+        program_id=_s(64, pattern=f"^{v.ID_PATTERN}$",
+                      description="A program without locations (with no location_id); with a location, its program."))
+    return schema
+
+
 def _till(document: dict) -> None:
-    """Part TILL's paths and schemas."""
+    """Part TILL's paths and schemas: the cashier's till, the POS API's answers for a staff member's session."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    place_params = [
+        _query("location_id", "The till's location (see GET /admin/till).", type="string", maxLength=64),
+        _query("program_id", "A program without locations (owners and managers), with no location_id.",
+               type="string", maxLength=64)]
+    schemas["TillView"] = _obj(
+        ("locations", "programs_without_locations"),
+        locations={"type": "array", "items": _obj(
+            ("id", "name", "address", "program_id", "program_name", "currency", "kind"), id=_STRING, name=_STRING,
+            address=_NSTRING, program_id=_STRING, program_name=_STRING, currency=_STRING, kind=_STRING)},
+        programs_without_locations={"type": "array", "items": _obj(
+            ("program_id", "program_name", "currency", "kind"), program_id=_STRING, program_name=_STRING,
+            currency=_STRING, kind=_STRING)})
+    schemas["TillReceipt"] = _obj(
+        ("receipt_id", "card", "total", "redeemed", "earned", "refunded_amount", "created_at", "actor"),
+        receipt_id=_STRING, card=_NSTRING, total=_int(0), redeemed=_int(0), earned=_int(), refunded_amount=_int(0),
+        created_at=_STRING, actor=_NSTRING | {"description": "The staff member who sold it (null: a POS system)."})
+    pos_paths = paths["/pos/quote"]["post"], paths["/pos/receipts"]["post"], paths["/pos/refunds"]["post"]
+    quote_body, receipt_body, refund_body = (
+        _till_body(op["requestBody"]["content"]["application/json"]["schema"]) for op in pos_paths)
+    replay = {"Idempotent-Replay": {"description": "true when this is the first answer again.", "schema": _STRING}}
+    retry_writes = (409, 503)
+    paths["/admin/till"] = {"get": _op(
+        "Where the caller may sell: a cashier's open locations; an owner's or manager's every open location and the "
+        "programs without locations (till:write)",
+        _answers({"200": _json(_ref("TillView"))}, 401, 403), tag="till", security=_ADMIN)}
+    paths["/admin/till/cards/{number}"] = {"get": _op(
+        "Look a card up at the till, as GET /pos/cards/{number} answers (till:write)",
+        _answers({"200": _json(_ref("PosCard"))}, 400, 401, 403, 404, 429), tag="till", security=_ADMIN,
+        description=_TILL_PLACE + " `number`: the 12 digits, with spaces or dashes, or the text of the card's QR "
+                                  "(the card number). A number that is no card of the program is 404 "
+                                  "`card_not_found` and counts against the staff member's misses (then 429).",
+        params=[_path_param("number", "The card number (typed or scanned).", maxLength=64), *place_params])}
+    paths["/admin/till/quote"] = {"post": _op(
+        "What the customer may spend and would earn at the till (writes nothing; till:write)",
+        _answers({"200": _json(_ref("Quote"))}, 400, 401, 403, 404, 413, 415, 422, 429), tag="till",
+        security=_ADMIN, description=_TILL_PLACE, body=_body(quote_body))}
+    paths["/admin/till/receipts"] = {
+        "post": _op(
+            "Sell at the till: a POS receipt signed by the platform on the staff member's behalf (idempotent on "
+            "receipt_id; till:write)",
+            _answers({"200": _json(_ref("ReceiptAnswer"), headers=replay)}, 400, 401, 403, 404, 413, 415, 422, 429,
+                     *retry_writes),
+            tag="till", security=_ADMIN, body=_body(receipt_body),
+            description=_TILL_PLACE + " The receipt keeps the location and the staff member (`actor`). The same "
+                                      "receipt_id with the same body is the first answer again (Idempotent-Replay: "
+                                      "true); with another body (another location too): 409 `receipt_conflict`."),
+        "get": _op(
+            "Today's receipts at the till's location, newest first: what a refund is picked from (till:write)",
+            _answers({"200": _json(_obj(("items",), items={"type": "array", "items": _ref("TillReceipt")}))},
+                     400, 401, 403, 404, 429),
+            tag="till", security=_ADMIN, description=_TILL_PLACE,
+            params=[*place_params, _query("limit", "At most this many, 1 to 100 (default 30).", type="integer",
+                                          minimum=1, maximum=100)]),
+    }
+    paths["/admin/till/refunds"] = {"post": _op(
+        "Refund (part of) a receipt sold at the till's location (idempotent on refund_id; till:write)",
+        _answers({"200": _json(_ref("RefundAnswer"), headers=replay)}, 400, 401, 403, 404, 413, 415, 422, 429,
+                 *retry_writes),
+        tag="till", security=_ADMIN, body=_body(refund_body),
+        description=_TILL_PLACE + " A receipt sold elsewhere (or not at all) is 404 `receipt_not_found`.")}
 
 
 # --- the Telegram Mini App (issue 18, part TG) -----------------------------------------------------------

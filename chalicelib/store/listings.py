@@ -52,3 +52,20 @@ def cards_by_name(program_id: str, matches: Callable[[str], bool], limit: int, c
             key = {"created_key": {"S": card.created_key}, "card_id": {"S": card.card_id}}
             return found, pages.encode(key, "created_key", "card_id")
     return found, None
+
+
+TILL_BUDGET = 1000  # receipts of the day one till listing reads at most (newest first)
+
+
+def receipts_since(program_id: str, since: str, matches: Callable[[Receipt], bool], limit: int) -> list[Receipt]:
+    """Receipts and refunds of a program created at or after `since` (a UTC ISO time), newest first, that
+    `matches`: at most `limit` of them, from at most TILL_BUDGET read (the till page's today at a location)."""
+    found: list[Receipt] = []
+    result = Receipt.by_time.query(program_id, Receipt.created_key >= since, scan_index_forward=False,
+                                   page_size=min(TILL_BUDGET, 200))
+    for read, item in enumerate(result, start=1):
+        if matches(item):
+            found.append(item)
+        if len(found) == limit or read == TILL_BUDGET:
+            break
+    return found

@@ -36,18 +36,21 @@ class Member:
     created_at: str
     created_by: str | None
     updated_at: str | None
+    locations: tuple[str, ...] | None = None  # a cashier's location ids; None: every location (the other roles)
 
 
 def _member(item: StaffMember) -> Member:
     return Member(merchant_id=item.merchant_id, staff_id=item.staff_id, username=item.username, email=item.email,
                   name=item.name, role=item.role, status=item.status, language=item.language,
-                  created_at=item.created_at, created_by=item.created_by, updated_at=item.updated_at)
+                  created_at=item.created_at, created_by=item.created_by, updated_at=item.updated_at,
+                  locations=None if item.locations is None else tuple(item.locations))
 
 
 def insert(member: Member) -> Member:
     item = StaffMember(member.merchant_id, member.staff_id, username=member.username, email=member.email,
                        name=member.name, role=member.role, status=member.status, language=member.language,
-                       created_at=member.created_at, created_by=member.created_by, updated_at=member.updated_at)
+                       created_at=member.created_at, created_by=member.created_by, updated_at=member.updated_at,
+                       locations=None if member.locations is None else list(member.locations))
     try:
         item.save(condition=StaffMember.staff_id.does_not_exist())
     except PutError as error:
@@ -72,14 +75,22 @@ def list_for_merchant(merchant_id: str) -> list[Member]:
     return sorted(items, key=lambda member: (member.created_at, member.staff_id))
 
 
-def change(member: Member, now: datetime, *, role: str | None = None, status: str | None = None) -> Member:
-    """Write a new role and/or status over the record as it was read (another change in between:
-    MemberChanged)."""
+KEEP = ("keep",)  # `change(locations=KEEP)`: the locations stay as they are
+
+
+def change(member: Member, now: datetime, *, role: str | None = None, status: str | None = None,
+           locations: tuple[str, ...] | None = KEEP) -> Member:
+    """Write a new role, status and/or locations (None: none, every location) over the record as it was read
+    (another change in between: MemberChanged)."""
     actions: list[Action] = [StaffMember.updated_at.set(db.iso(now))]
     if role is not None:
         actions.append(StaffMember.role.set(role))
     if status is not None:
         actions.append(StaffMember.status.set(status))
+    if locations is None:
+        actions.append(StaffMember.locations.remove())
+    elif locations is not KEEP:
+        actions.append(StaffMember.locations.set(list(locations)))
     item = StaffMember(member.merchant_id, member.staff_id)
     try:
         item.update(actions=actions, condition=StaffMember.staff_id.exists() & (StaffMember.role == member.role)

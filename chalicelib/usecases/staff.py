@@ -13,8 +13,8 @@ from typing import TypedDict
 
 from chalicelib import auth, log
 from chalicelib.accounts import cognito, invitation
-from chalicelib.commands.staff import NewStaffMember, RoleChange
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.commands.staff import CASHIER, NewStaffMember, RoleChange, check_locations
+from chalicelib.errors import Conflict, NotFound, RuleViolation
 from chalicelib.store import db
 from chalicelib.store import merchants as merchant_store
 from chalicelib.store import staff as staff_store
@@ -28,6 +28,7 @@ class StaffView(TypedDict):
     role: str
     status: str  # invited | active | disabled
     created_at: str
+    location_ids: list[str] | None  # a cashier's locations; None: every location (the other roles)
 
 
 class MerchantRef(TypedDict):
@@ -45,7 +46,8 @@ class MeView(TypedDict):
 
 def view(member: Member) -> StaffView:
     return {"id": member.staff_id, "email": member.email, "name": member.name, "role": member.role,
-            "status": member.status, "created_at": member.created_at}
+            "status": member.status, "created_at": member.created_at,
+            "location_ids": None if member.locations is None else list(member.locations)}
 
 
 def me(principal: auth.Principal, now: datetime) -> MeView:
@@ -86,12 +88,13 @@ def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: d
     another way to hand it over, the CLI's terminal). The same e-mail again while the invitation is
     unanswered sends a new letter with a new temporary password."""
     merchant = merchant_store.get(merchant_id)
+    _check_open(merchant_id, new.location_ids)
     password = cognito.temporary_password()
     existing = _by_email(merchant_id, new.email)
     if existing is not None and existing.status == "disabled":  # removed before: welcome back
         cognito.enable(existing.username, new.role, password)
         try:
-            member = staff_store.change(existing, now, role=new.role, status="invited")
+            member = staff_store.change(existing, now, role=new.role, status="invited", locations=new.location_ids)
         except staff_store.MemberChanged:
             raise Conflict("The member changed meanwhile; reload and try again.", code="edit_conflict") from None
         auth.forget_staff(merchant_id, existing.staff_id)
@@ -100,6 +103,11 @@ def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: d
             raise Conflict("This e-mail is already on the staff.", code="staff_exists", field="email")
         cognito.reset_temporary_password(existing.username, password)
         member = existing
+        if existing.locations != new.location_ids:  # the letter again, for the locations chosen now
+            try:
+                member = staff_store.change(existing, now, locations=new.location_ids)
+            except staff_store.MemberChanged:
+                raise Conflict("The member changed meanwhile; reload and try again.", code="edit_conflict") from None
     else:
         user = cognito.create_user(new.email, merchant_id=merchant_id, role=new.role, name=new.name,
                                    password=password)
@@ -107,7 +115,7 @@ def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: d
         member = staff_store.insert(Member(merchant_id=merchant_id, staff_id=user.sub, username=user.username,
                                            email=new.email, name=new.name, role=new.role, status="invited",
                                            language=new.language, created_at=stamp, created_by=invited_by,
-                                           updated_at=stamp))
+                                           updated_at=stamp, locations=new.location_ids))
     letter = invitation.Invitation(email=new.email, name=new.name, role=new.role, language=new.language,
                                    merchant_name=merchant.name, password=password)
     (deliver or invitation.send)(letter)
@@ -152,21 +160,45 @@ def _keep_an_owner(principal: auth.Principal, member: Member) -> None:
             raise Conflict("The merchant's last owner cannot be removed or demoted.", code="last_owner")
 
 
+def _check_open(merchant_id: str, location_ids: tuple[str, ...] | None) -> None:
+    """Each location is an open location of one of the merchant's programs (else 422 unknown_location)."""
+    if not location_ids:
+        return
+    from chalicelib.usecases import till  # lazy: the till's receipt path (+12 ms) stays out of GET /admin/me
+
+    known = {place.location.location_id for place in till.open_locations(merchant_id)}
+    for index, location_id in enumerate(location_ids):
+        if location_id not in known:
+            raise RuleViolation("No open location with this id in your programs.", code="unknown_location",
+                                field=f"location_ids[{index}]")
+
+
 def change_role(principal: auth.Principal, staff_id: str, change: RoleChange, now: datetime) -> StaffView:
+    """A new role and/or (a cashier's) new locations. Away from cashier the locations go; to cashier they
+    are needed; the other roles take none."""
     member = _member(principal.merchant_id or "", staff_id)
-    if member.role == change.role:
+    role = change.role or member.role
+    if role == CASHIER:
+        locations = change.location_ids if change.location_ids is not None else member.locations
+    else:
+        locations = change.location_ids
+    locations = check_locations(role, locations)
+    if member.role == role and member.locations == locations:
         return view(member)
     if member.status == "disabled":
         raise Conflict("This member was removed; invite them again (POST /admin/staff) instead.",
                        code="staff_disabled")
-    _keep_an_owner(principal, member)
-    cognito.set_role(member.username, change.role)
+    if change.location_ids is not None:
+        _check_open(member.merchant_id, locations)
+    if member.role != role:
+        _keep_an_owner(principal, member)
+        cognito.set_role(member.username, role)
     try:
-        changed = staff_store.change(member, now, role=change.role)
+        changed = staff_store.change(member, now, role=role if member.role != role else None, locations=locations)
     except staff_store.MemberChanged:
         raise Conflict("The member changed meanwhile; reload and try again.", code="edit_conflict") from None
     auth.forget_staff(member.merchant_id, member.staff_id)
-    log.info("staff_role_changed", merchant_id=member.merchant_id, staff_id=member.staff_id, role=change.role)
+    log.info("staff_role_changed", merchant_id=member.merchant_id, staff_id=member.staff_id, role=role)
     return view(changed)
 
 

@@ -38,7 +38,7 @@ def _issue(client, merchant, card_id, offer="bonus", key="k1", role="owner"):
 
 
 def _held(client, merchant, card_id):
-    response = client.http.get(f"/admin/cards/{card_id}/offers", headers=bearer(merchant, "cashier"))
+    response = client.http.get(f"/admin/cards/{card_id}/offers", headers=bearer(merchant, "analyst"))
     assert response.status_code == 200
     return body(response)["items"]
 

@@ -7,6 +7,7 @@ import html
 import json
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -16,6 +17,8 @@ import pytest
 
 from chalicelib import auth, config
 from chalicelib.accounts import cognito
+from chalicelib.core.locations import Location
+from chalicelib.store import programs as program_store
 from tests.conftest import bearer, body, ses_sent
 
 REGION = "eu-central-1"
@@ -69,6 +72,16 @@ def invite(client, merchant, email, role="manager", language="en", headers=None,
     return response
 
 
+@pytest.fixture
+def located(client, merchant, program):
+    """The program with two open locations (loc-1, loc-2) and a closed one (loc-0)."""
+    stored = program_store.get(program["id"])
+    program_store.save_changes(stored, {"locations": [
+        Location("loc-1", "Tverskaya").to_json(), Location("loc-2", "Arbat").to_json(),
+        Location("loc-0", "Old", status="closed").to_json()]}, datetime.now(UTC))
+    return program
+
+
 def letter_to(address):
     """The last invitation SES accepted for this address: (subject, text of the body)."""
     sent = [m for m in ses_sent() if address in m.destinations.get("ToAddresses", [])]
@@ -97,9 +110,9 @@ def as_bearer(token):
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
-def joined(client, idp, client_id, merchant, email, role):
+def joined(client, idp, client_id, merchant, email, role, **extra):
     """A member invited by the owner who signed in (first time: the letter's password, then their own)."""
-    assert invite(client, merchant, email, role).status_code == 201
+    assert invite(client, merchant, email, role, **extra).status_code == 201
     return sign_in(idp, client_id, email, password=None)
 
 
@@ -121,14 +134,14 @@ def test_me_for_the_platform_operator_and_without_a_token(client, aws):
     assert client.http.get("/admin/me").status_code == 401
 
 
-def test_a_cashier_reads_programs_and_cards_but_no_contacts_or_staff(client, merchant, program):
+def test_a_cashier_reads_no_program_card_or_staff_only_the_till(client, merchant, program):
     cashier = bearer(merchant, "cashier")
-    assert client.http.get("/admin/programs", headers=cashier).status_code == 200
-    assert client.http.get(f"/admin/programs/{program['id']}/cards", headers=cashier).status_code == 200
-    phone_search = client.http.get(f"/admin/programs/{program['id']}/cards?q=%2B79160000001", headers=cashier)
-    assert phone_search.status_code == 403
+    assert body(client.http.get("/admin/me", headers=cashier))["permissions"] == ["till:write"]
+    assert client.http.get("/admin/programs", headers=cashier).status_code == 403
+    assert client.http.get(f"/admin/programs/{program['id']}/cards", headers=cashier).status_code == 403
     assert client.http.get(f"/admin/programs/{program['id']}/pos-keys", headers=cashier).status_code == 403
     assert client.http.get("/admin/staff", headers=cashier).status_code == 403
+    assert client.http.get("/admin/till", headers=cashier).status_code == 200
 
 
 # --- invitations, roles, removal ------------------------------------------------------------------
@@ -151,8 +164,8 @@ def test_an_invitation_creates_the_user_with_role_and_merchant_and_sends_the_let
     assert listed == {"items": [member], "next_cursor": None}
 
 
-def test_an_english_invitation_is_in_english(client, merchant, pool):
-    assert invite(client, merchant, "sam@example.com", "cashier", "en").status_code == 201
+def test_an_english_invitation_is_in_english(client, merchant, pool, located):
+    assert invite(client, merchant, "sam@example.com", "cashier", "en", location_ids=["loc-1"]).status_code == 201
     subject, text = letter_to("sam@example.com")
     assert subject == "Your invitation to the Test Coffee console"
     assert "as cashier" in text and "Temporary password: " in text
@@ -201,6 +214,50 @@ def test_a_role_change_applies_at_once_and_reaches_the_pool(client, merchant, po
     assert me["role"] == "analyst" and "campaigns:read" not in me["permissions"]
 
 
+@pytest.mark.parametrize("data, status, code, field", [
+    ({"role": "cashier"}, 422, "location_required", "location_ids"),
+    ({"role": "cashier", "location_ids": []}, 422, "location_required", "location_ids"),
+    ({"role": "cashier", "location_ids": ["loc-1", "loc-9"]}, 422, "unknown_location", "location_ids[1]"),
+    ({"role": "cashier", "location_ids": ["loc-0"]}, 422, "unknown_location", "location_ids[0]"),  # closed
+    ({"role": "manager", "location_ids": ["loc-1"]}, 422, "invalid_value", "location_ids"),
+    ({"role": "cashier", "location_ids": "loc-1"}, 400, "invalid_type", "location_ids"),
+    ({"role": "cashier", "location_ids": ["loc-1", 7]}, 400, "invalid_type", "location_ids[1]"),
+    ({"role": "cashier", "location_ids": ["loc 1"]}, 400, "invalid_format", "location_ids[0]"),
+])
+def test_a_cashiers_locations_are_checked(client, merchant, pool, located, data, status, code, field):
+    answer = client.http.post("/admin/staff", headers=bearer(merchant),
+                              body=json.dumps({"email": "c@example.com", **data}))
+    assert answer.status_code == status and body(answer)["error"]["code"] == code
+    assert body(answer)["error"]["field"] == field
+    assert body(client.http.get("/admin/staff", headers=bearer(merchant)))["items"] == []
+
+
+def test_another_merchants_location_is_unknown(client, merchant, other_merchant, pool, located):
+    answer = invite(client, other_merchant, "c@example.com", "cashier", headers=bearer(other_merchant),
+                    location_ids=["loc-1"])
+    assert answer.status_code == 422 and body(answer)["error"]["code"] == "unknown_location"
+
+
+def test_a_cashiers_locations_change_and_go_with_the_role(client, merchant, pool, located):
+    cashier = body(invite(client, merchant, "c@example.com", "cashier", location_ids=["loc-1", "loc-1"]))
+    assert cashier["location_ids"] == ["loc-1"]
+    path, owner = f"/admin/staff/{cashier['id']}", bearer(merchant)
+    moved = client.http.patch(path, headers=owner, body=json.dumps({"location_ids": ["loc-2", "loc-1"]}))
+    assert moved.status_code == 200 and body(moved)["location_ids"] == ["loc-2", "loc-1"]
+    promoted = client.http.patch(path, headers=owner, body=json.dumps({"role": "manager"}))
+    assert promoted.status_code == 200 and body(promoted)["location_ids"] is None
+    refused = client.http.patch(path, headers=owner, body=json.dumps({"role": "cashier"}))
+    assert refused.status_code == 422 and body(refused)["error"]["code"] == "location_required"
+    not_a_cashier = client.http.patch(path, headers=owner, body=json.dumps({"location_ids": ["loc-1"]}))
+    assert not_a_cashier.status_code == 422 and body(not_a_cashier)["error"]["field"] == "location_ids"
+    back = client.http.patch(path, headers=owner, body=json.dumps({"role": "cashier", "location_ids": ["loc-2"]}))
+    assert back.status_code == 200 and (body(back)["role"], body(back)["location_ids"]) == ("cashier", ["loc-2"])
+    empty = client.http.patch(path, headers=owner, body="{}")
+    assert empty.status_code == 400
+    listed = body(client.http.get("/admin/staff", headers=owner))["items"]
+    assert [(m["role"], m["location_ids"]) for m in listed] == [("cashier", ["loc-2"])]
+
+
 def test_removal_disables_signs_out_and_refuses_the_token_at_once(client, merchant, pool):
     idp, _, client_id, _ = pool
     tokens = joined(client, idp, client_id, merchant, "ivan@example.com", "manager")
@@ -219,14 +276,15 @@ def test_removal_disables_signs_out_and_refuses_the_token_at_once(client, mercha
     assert client.http.delete(f"/admin/staff/{staff_id}", headers=bearer(merchant)).status_code == 204
 
 
-def test_a_removed_member_invited_again_signs_in_with_the_new_role(client, merchant, pool):
+def test_a_removed_member_invited_again_signs_in_with_the_new_role(client, merchant, pool, located):
     idp, _, client_id, _ = pool
     tokens = joined(client, idp, client_id, merchant, "olga@example.com", "manager")
     staff_id = body(client.http.get("/admin/me", headers=as_bearer(tokens["IdToken"])))["subject"]
     assert client.http.delete(f"/admin/staff/{staff_id}", headers=bearer(merchant)).status_code == 204
-    again = invite(client, merchant, "olga@example.com", "cashier")
+    again = invite(client, merchant, "olga@example.com", "cashier", location_ids=["loc-1"])
     assert again.status_code == 201, again.body
     assert (body(again)["id"], body(again)["role"], body(again)["status"]) == (staff_id, "cashier", "invited")
+    assert body(again)["location_ids"] == ["loc-1"]
     back = sign_in(idp, client_id, "olga@example.com", password=None)  # the new letter's password
     me = body(client.http.get("/admin/me", headers=as_bearer(back["IdToken"])))
     assert (me["subject"], me["role"]) == (staff_id, "cashier")
@@ -294,15 +352,17 @@ def test_another_merchants_staff_is_not_found(client, merchant, other_merchant, 
 
 # --- Cognito tokens -------------------------------------------------------------------------------
 
-def test_a_cognito_id_token_is_accepted_with_the_role_of_the_record(client, merchant, program, pool):
+def test_a_cognito_id_token_is_accepted_with_the_role_of_the_record(client, merchant, program, pool, located):
     idp, pool_id, client_id, asked = pool
-    tokens = joined(client, idp, client_id, merchant, "cash@example.com", "cashier")
+    tokens = joined(client, idp, client_id, merchant, "cash@example.com", "cashier", location_ids=["loc-2"])
     headers = as_bearer(tokens["IdToken"])
     me = body(client.http.get("/admin/me", headers=headers))
     assert me["role"] == "cashier" and me["email"] == "cash@example.com"
     assert me["merchant"] == {"id": merchant, "name": "Test Coffee"}
-    assert me["permissions"] == ["cards:read", "programs:read"]
-    assert client.http.get(f"/admin/programs/{program['id']}", headers=headers).status_code == 200
+    assert me["permissions"] == ["till:write"]
+    assert client.http.get(f"/admin/programs/{program['id']}", headers=headers).status_code == 403
+    till = body(client.http.get("/admin/till", headers=headers))
+    assert [place["id"] for place in till["locations"]] == ["loc-2"]  # the record's locations
     assert client.http.get("/admin/staff", headers=headers).status_code == 403
     assert asked and set(asked) == {
         f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}/.well-known/jwks.json"}

@@ -18,6 +18,11 @@
     return Boolean(LC.me && (LC.me.permissions || []).indexOf(permission) >= 0);
   };
 
+  /* A cashier: the till and nothing else (no program to read). Their home is the till page. */
+  LC.tillOnly = function () {
+    return LC.can("till:write") && !LC.can("programs:read");
+  };
+
   /* LC.route("#/customers/:id", {title: "customers.title", permission: "cards:read", render: async (main, params) => {}})
      Options: nav (false hides it from the navigation; routes with parameters never show there), order
      (position in the navigation), public (no sign-in needed: the sign-in pages). The router writes the
@@ -63,6 +68,10 @@
       if (current || main.querySelector(".page")) return;  // an in-page anchor on a page already drawn
       hash = "#/";
     }
+    if ((!hash || hash === "#/") && LC.auth.signedIn() && LC.tillOnly()) {
+      window.location.replace("#/till");  // a cashier lands on the till (hashchange draws it)
+      return;
+    }
     var found = match(hash || "#/");
     var token = ++renderToken;
     if (found && !found.route.public && !LC.auth.signedIn()) {
@@ -105,7 +114,8 @@
   // The shell.
   function navItems() {
     return routes.filter(function (route) {
-      return !route.public && route.nav !== false && route.names.length === 0 && LC.can(route.permission);
+      return !route.public && route.nav !== false && route.names.length === 0 && LC.can(route.permission) &&
+        !(route.pattern === "#/" && LC.tillOnly());
     }).sort(function (a, b) { return a.order - b.order; });
   }
 
