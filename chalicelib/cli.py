@@ -306,8 +306,10 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
     if not settings().cognito_user_pool_id:
         raise SystemExit("COGNITO_USER_POOL_ID is not set: give the stack's StaffUserPoolId output")
     merchants.get(args.merchant)  # a clear error for a mistyped id
-    new = staff_commands.read_invitation({"email": args.email, "role": args.role, "name": args.name,
-                                          "language": args.language})
+    body = {"email": args.email, "role": args.role, "name": args.name, "language": args.language}
+    if args.location_ids:  # a cashier's stores: comma-separated location ids
+        body["location_ids"] = [part.strip() for part in args.location_ids.split(",") if part.strip()]
+    new = staff_commands.read_invitation(body)
     deliver = _print_invitation if args.print_password else None
     member = staff_cases.invite(args.merchant, new, "cli", _now(), deliver=deliver)
     print(json.dumps(member, ensure_ascii=False))
@@ -329,6 +331,7 @@ def _staff_commands(sub: Any) -> None:
     invite.add_argument("--role", required=True, choices=auth.STAFF_ROLES)
     invite.add_argument("--name")
     invite.add_argument("--language", default="ru", choices=("ru", "en"))
+    invite.add_argument("--location-ids", help="a cashier's locations (stores): ids separated by commas")
     invite.add_argument("--print-password", action="store_true",
                         help="print the letter (with the temporary password) here instead of sending it")
     invite.set_defaults(func=cmd_staff_invite)
