@@ -49,13 +49,15 @@ def _chain(stack: Stack) -> dict:
                  {"id": L2, "name": "Вокзал", "address": None, "latitude": None, "longitude": None, "timezone": None,
                   "hours": {}, "relevant_text": None, "status": "open", "created_at": None}]
     dynamodb.update_item(TableName="loyalty-local-programs", Key={"program_id": {"S": pid}},
-                         UpdateExpression="SET locations = :l", ExpressionAttributeValues={":l": {"S": json.dumps(locations)}})
+                         UpdateExpression="SET locations = :l",
+                         ExpressionAttributeValues={":l": {"S": json.dumps(locations)}})
     today = datetime.now(ZoneInfo("Europe/Moscow")).date().isoformat()
     for shard, (location, (receipts, revenue)) in enumerate(SALES.items()):
         scopes = [pid] if location is None else [pid, f"{pid}@{location}"]
         for scope in scopes:
             dynamodb.update_item(
-                TableName="loyalty-local-analytics", Key={"program_id": {"S": scope}, "item_key": {"S": f"s#{today}#{shard}"}},
+                TableName="loyalty-local-analytics",
+                Key={"program_id": {"S": scope}, "item_key": {"S": f"s#{today}#{shard}"}},
                 UpdateExpression="ADD receipts :r, revenue :m, writes :w",
                 ExpressionAttributeValues={":r": {"N": str(receipts)}, ":m": {"N": str(revenue)}, ":w": {"N": "1"}})
     return program
