@@ -106,9 +106,8 @@ def enrol_with(tx: TransactWrite, enrolments: Sequence[Any], now: datetime) -> N
                   (Assignment.variant, item.variant), (Assignment.exposed_on, item.exposed_on),
                   (Assignment.created_at, db.iso(now)), (Assignment.bonus, 0), (Assignment.message_cost, 0))
         actions: list[Action] = [attribute.set(attribute | value) for attribute, value in fields]
-        home = getattr(item, "location_id", None)  # Enrolment.location_id (store/plans.py)
-        if home is not None:
-            actions.append(Assignment.location_id.set(Assignment.location_id | home))
+        if item.location_id is not None:
+            actions.append(Assignment.location_id.set(Assignment.location_id | item.location_id))
         actions.append(Assignment.events.set(Assignment.events | []))
         tx.update(Assignment(item.experiment_id, item.card_id), actions=actions)
 

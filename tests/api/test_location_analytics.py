@@ -17,8 +17,9 @@ from chalicelib.core import clock
 from chalicelib.core.locations import Location
 from chalicelib.store import analytics as analytics_store
 from chalicelib.store import programs as program_store
-from chalicelib.store.models import AnalyticsItem
+from chalicelib.store.models import AnalyticsItem, Assignment
 from chalicelib.usecases import analytics, enrollment, pos
+from chalicelib.usecases import experiments as experiment_cases
 from tests.conftest import bearer, body
 
 L1, L2 = "loc_centre", "loc_station"
@@ -35,13 +36,14 @@ class Chain:
     cards: dict[str, str] = field(default_factory=dict)  # name -> card id
     numbers: dict[str, str] = field(default_factory=dict)  # name -> card number
     sales: list[tuple[str | None, str | None, int, int]] = field(default_factory=list)  # (location, card, paid, earned)
-    refunds: list[tuple[str | None, str | None, int, int]] = field(default_factory=list)  # (location, card, money, points back)
+    # (location, card, money back, points taken back)
+    refunds: list[tuple[str | None, str | None, int, int]] = field(default_factory=list)
 
     def figures(self, location):
         """receipts, revenue, member receipts and revenue, refunds, refunded and points earned net, `location`:
         one location, "all": every sale, None: the sales without a location."""
         def at(where):
-            return location == "all" or where == location
+            return location in ("all", where)
         sales = [sale for sale in self.sales if at(sale[0])]
         refunds = [refund for refund in self.refunds if at(refund[0])]
         refunded = sum(refund[2] for refund in refunds)
@@ -299,3 +301,33 @@ def test_an_experiment_reports_by_the_home_at_exposure(client, merchant, program
     by_number = {row["card"]: row["location_id"] for row in rows}
     assert {by_number[chain.numbers[name]] or None for name in chain.cards} == {L1, L2, None}
     assert all(by_number[chain.numbers[name]] == (homes[name] or "") for name in chain.cards)
+
+
+THREE_VISITS = {"id": "three", "name": "Three visits", "goal": {"type": "visits", "target": 3}, "window_days": 14,
+                "reward": {"points": 300}}
+
+
+def test_a_receipt_that_exposes_a_card_records_its_home(client, merchant, program, chain):
+    """A challenges holdout: a card joins with its first counted receipt (the ledger's transaction), and its
+    assignment keeps the home the card has after that receipt (a first purchase at a location makes it home)."""
+    patched = client.http.patch(f"/admin/programs/{chain.program_id}", headers=bearer(merchant),
+                                body=json.dumps({"mechanics": {"challenges": [THREE_VISITS]}}))
+    assert patched.status_code == 200, patched.body
+    started = experiment_cases.start(_program(chain.program_id), {"subject": "challenges", "holdout_percent": 50},
+                                     "owner", datetime.now(UTC))
+    chain.now = datetime.now(UTC)
+    for index in range(10):
+        name = f"new{index}"
+        card = enrollment.enroll(_program(chain.program_id), {"name": "N", "consent": True,
+                                                              "phone": f"+7916888{index:04d}"}, chain.now, "en")
+        chain.cards[name], chain.numbers[name] = card.card_id, card.number
+        _sell(chain, f"n{index}", 10_000, card=name, location=L1 if index < 6 else L2)  # its first: its home
+    _sell(chain, "v-again", 10_000, card="vera", location=L1)  # Vera's home stays location 2
+    assignments = {item.card_id: item.location_id for item in Assignment.query(started["id"])}
+    expected = {chain.cards[f"new{index}"]: L1 if index < 6 else L2 for index in range(10)}
+    expected[chain.cards["vera"]] = L2
+    assert {card_id: assignments.get(card_id) for card_id in expected} == expected
+    base = f"/admin/programs/{chain.program_id}/experiments/{started['id']}/report"
+    for location, count in ((L1, 6), (L2, 5)):
+        report = body(_get(client, merchant, f"{base}?location_id={location}"))
+        assert sum(group["cards"] for group in report["groups"]) == count
