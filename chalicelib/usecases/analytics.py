@@ -121,44 +121,34 @@ class SegmentCardsPage(TypedDict):
     next_cursor: str | None
 
 
-class LocationRow(TypedDict):
-    """A location's figures of a period beside the others' (core/analytics.compared)."""
+class LocationFigures(TypedDict):
+    """A period's figures at a location (core/analytics.compared), or those no listed location took
+    ("unassigned": receipts without a location, or at one no longer on the program's list, and the cards
+    without a home)."""
+
+    receipts: int
+    revenue: int
+    member_revenue: int
+    member_share: float | None
+    aov: int | None
+    refunds: int
+    refunded: int
+    new_members: int
+    points_issued: int
+    points_redeemed: int
+    members: int  # the cards whose home it is, joined by the period's end
+
+
+class LocationRow(LocationFigures):
+    """A location's figures beside the others'."""
 
     location_id: str
     name: str
     status: str
-    receipts: int
-    revenue: int
-    member_revenue: int
-    member_share: float | None
-    aov: int | None
-    refunds: int
-    refunded: int
-    new_members: int
-    points_issued: int
-    points_redeemed: int
-    members: int
-
-
-class Unassigned(TypedDict):
-    """The same figures for what no listed location took: receipts without a location (and members without a
-    home), and those of a location no longer on the program's list."""
-
-    receipts: int
-    revenue: int
-    member_revenue: int
-    member_share: float | None
-    aov: int | None
-    refunds: int
-    refunded: int
-    new_members: int
-    points_issued: int
-    points_redeemed: int
-    members: int
 
 
 LocationsAnswer = TypedDict("LocationsAnswer", {
-    "from": str, "to": str, "items": list[LocationRow], "unassigned": Unassigned, "items_read": ItemsRead})
+    "from": str, "to": str, "items": list[LocationRow], "unassigned": LocationFigures, "items_read": ItemsRead})
 LocationsAnswer.__doc__ = "A period's figures location by location (GET .../analytics/locations)."
 
 READERS = 8  # the cards index is read in this many time slices at once
@@ -398,7 +388,7 @@ def by_location(program: Program, asked: PeriodQuery, now: datetime) -> Location
         items.append(cast(LocationRow, {"location_id": location.location_id, "name": location.name,
                                         "status": location.status, **row}))
     homed = sum(members[location.location_id] for location in listed)
-    unassigned = cast(Unassigned, numbers.compared(numbers.subtract(whole, *each), members.total() - homed))
+    unassigned = cast(LocationFigures, numbers.compared(numbers.subtract(whole, *each), members.total() - homed))
     log.info("analytics_locations", program_id=program.program_id, locations=len(listed),
              day_items=sum(item.items_read for item in read), card_items=cards_read)
     return {"from": start.isoformat(), "to": end.isoformat(), "items": items, "unassigned": unassigned,
