@@ -347,7 +347,10 @@ def document() -> dict:
         "Branding": _closed((), background_color=_s(40), foreground_color=_s(40), label_color=_s(40),
                          logo_text=_nullable(_localized(40)), organization_name=_nullable(_s(80)),
                          description=_nullable(_localized(200)), terms=_nullable(_localized(2000)),
-                         website=_nullable(_s(300, pattern="^https://"))),
+                         website=_nullable(_s(300, pattern="^https://")),
+                         locations_on_pass=_nullable({"type": "boolean", "default": True, "description": "The wallet "
+                                                      "card names the program's locations (README: Locations on the "
+                                                      "wallet card); null: the default."})),
         "Limits": _closed((), phone_confirmation={"type": "boolean", "default": False},
                        **{name: _int(1, limit_rules.MAX_LIMIT) | {"default": getattr(limit_rules.DEFAULTS, name)}
                           for name in limit_counts})

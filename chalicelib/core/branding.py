@@ -1,5 +1,7 @@
 """A program's branding: what the wallet card and the pages look like. Validated like mechanics.
-Its description, terms and logo text may be written per language (core/program_texts.py)."""
+Its description, terms and logo text may be written per language (core/program_texts.py).
+`locations_on_pass`: whether the wallet card names the program's locations, so that the phone offers
+it near one of them (core/locations.py for_pass); on unless the owner turns it off."""
 import re
 from typing import Any
 
@@ -16,6 +18,7 @@ DEFAULTS = {
     "description": None,
     "terms": None,
     "website": None,
+    "locations_on_pass": True,
 }
 _SHORT_HEX = 3  # '#rgb'
 _CHANNEL_MAX = 255
@@ -58,6 +61,8 @@ def parse(data: object, base: dict[str, Any] | None = None) -> dict[str, Any]:
         if name in data:
             result[name] = (program_texts.read(data, name, prefix="branding", max_len=limit) if name in LOCALIZED
                             else v.read_str(data, name, prefix="branding", max_len=limit))
+    if "locations_on_pass" in data:  # null: back to the default
+        result["locations_on_pass"] = v.read_bool(data, "locations_on_pass", prefix="branding", default=True)
     if "website" in data:
         result["website"] = v.read_str(data, "website", prefix="branding", max_len=300,
                                        pattern=r"https://[^\s<>\"']+")
@@ -72,3 +77,8 @@ def in_language(branding: dict[str, Any] | None, lang: str | None) -> dict[str, 
         if name in brand:
             brand[name] = program_texts.pick(brand[name], lang)
     return brand
+
+
+def locations_on_pass(branding: dict[str, Any] | None) -> bool:
+    """Whether the program's wallet cards carry its locations (the owner's switch; on when never set)."""
+    return (branding or {}).get("locations_on_pass", True) is not False

@@ -83,3 +83,61 @@ def for_pass(locations: Iterable[Location], places: Mapping[str, int], home: str
                 order[location.location_id])
 
     return tuple(sorted(candidates, key=rank)[:MAX_ON_PASS])
+
+
+def on_card(stored: Iterable[Mapping[str, Any]] | None, stats: Mapping[str, Any] | None, *,
+            enabled: bool = True) -> tuple[Location, ...]:
+    """The locations a card's wallet pass names (`for_pass`), from what the program item keeps
+    (`Program.locations`) and the card's stats (its "places" and "home"); none when the owner turned
+    them off (`enabled`: branding.locations_on_pass)."""
+    if not enabled or not stored:
+        return ()
+    stats = stats or {}
+    places = {key: int(count) for key, count in (stats.get("places") or {}).items()}
+    home = stats.get("home")
+    # for_pass's order without building all (up to MAX_LOCATIONS) of them on every pass served: the ones
+    # it ranks by the card first (stable sort: the owner's order among equals), then the rest in order
+    shown = [item for item in stored if item.get("status", OPEN) == OPEN
+             and item.get("latitude") is not None and item.get("longitude") is not None]
+    ranked = sorted((item for item in shown if places.get(item["id"], 0) > 0 or item["id"] == home),
+                    key=lambda item: (-places.get(item["id"], 0), 0 if item["id"] == home else 1))
+    chosen = ranked[:MAX_ON_PASS]
+    if len(chosen) < MAX_ON_PASS:
+        taken = {item["id"] for item in chosen}
+        chosen.extend([item for item in shown if item["id"] not in taken][:MAX_ON_PASS - len(chosen)])
+    return tuple(Location.from_json(item) for item in chosen)
+
+
+def visit_ranking(places: Mapping[str, int], home: str | None) -> tuple[tuple[str, ...], ...]:
+    """What `for_pass` reads of a card: its visited locations (and its home) grouped by rank, best first.
+    `for_pass` orders by (receipts there, home first, the owner's order); only the last part needs the
+    program, and it only breaks ties inside one group, so for any one set of locations two cards with
+    the same ranking get the same list. The wallet pass is marked changed when this changes
+    (store/cards.shown_on_pass), which needs no read of the program: a receipt that only adds to the
+    location already ranked alone at its place changes nothing."""
+    ranked: dict[tuple[int, int], list[str]] = {}
+    for location_id, count in places.items():
+        if int(count) > 0 or location_id == home:
+            ranked.setdefault((-int(count), 0 if location_id == home else 1), []).append(location_id)
+    if home is not None and home not in places:  # a home it has not bought at yet still comes first of the rest
+        ranked.setdefault((0, 0), []).append(home)
+    return tuple(tuple(sorted(ranked[key])) for key in sorted(ranked))
+
+
+# The lock-screen line near a location (Apple's relevantText) when the owner wrote none: the location's
+# name and what to do, in the card's language. Apple shows it in a notification-sized banner: short.
+PASS_TEXT_MAX = 60
+_NEARBY = {"ru": "{name} рядом — покажите карту", "en": "{name} is nearby — show your card"}
+
+
+def pass_text(location: Location, lang: str | None) -> str:
+    """The owner's text for the location, else the default in `lang` (Russian for any other) naming it,
+    the name shortened with an ellipsis so that the line stays within PASS_TEXT_MAX characters."""
+    if location.relevant_text:
+        return location.relevant_text
+    template = _NEARBY.get(lang or "", _NEARBY["ru"])
+    room = PASS_TEXT_MAX - len(template.replace("{name}", ""))
+    name = location.name.strip()
+    if len(name) > room:
+        name = name[:room - 1].rstrip() + "…"
+    return template.format(name=name)

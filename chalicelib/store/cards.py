@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
+from chalicelib.core import locations
 from chalicelib.core import lots as lot_rules
 from chalicelib.core.challenges import Progress
 from chalicelib.core.ledger import CardState
@@ -206,7 +207,9 @@ def shown_on_pass(card: Card) -> tuple[Any, ...]:
     perks = card.perks or {}
     live = tuple(offer["held_id"] for offer in perks.get("offers", ()) if not offer.get("used_by"))
     progress = json.dumps(perks.get("challenges", ()), sort_keys=True)  # the pass's back shows the progress
-    return int(card.balance), card.tier, live, progress
+    stats = card.stats or {}  # the pass lists the locations the card visits most first (core/locations.py)
+    ranking = locations.visit_ranking(stats.get("places") or {}, stats.get("home")) if stats.get("home") else ()
+    return int(card.balance), card.tier, live, progress, ranking
 
 
 def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> bool:

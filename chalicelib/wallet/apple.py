@@ -23,7 +23,7 @@ from typing import Any
 from chalicelib import assets, log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
-from chalicelib.core import card_faces, card_number, clock, texts
+from chalicelib.core import card_faces, card_number, clock, locations, texts
 from chalicelib.core import experiments as trial_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
@@ -252,6 +252,11 @@ def pass_json(card: Card, program: Program, design_name: str = "default", today:
         "barcodes": [{**template["barcode"], "message": card.number, "altText": card_number.display(card.number)}],
         template["style"]: fields,
     }
+    shown_at = locations.on_card(program.locations, card.stats,  # a blocked card is not offered anywhere
+                                 enabled=brandings.locations_on_pass(brand) and card.status == "active")
+    if shown_at:  # the phone offers the card on its lock screen near these (README: Locations on the wallet card)
+        document["locations"] = [{"latitude": place.latitude, "longitude": place.longitude,
+                                  "relevantText": locations.pass_text(place, lang)} for place in shown_at]
     if card.status != "active":
         document["voided"] = True
     return document
@@ -319,6 +324,7 @@ def validate(document: dict[str, Any], local: bool, strings: dict[str, dict[str,
         if key in document and not _COLOR.fullmatch(document[key]):
             raise PassError(f"{key} must be rgb(r, g, b)")
     _validate_web_service(document, local)
+    _validate_locations(document.get("locations"))
     if not document.get("serialNumber"):
         raise PassError("serialNumber is empty")
 
@@ -336,6 +342,22 @@ def _validate_fields(card: dict[str, Any], strings: dict[str, dict[str, str]]) -
             shown = [table[message] for table in strings.values() if message in table] or [message]
             if any("%@" not in text for text in shown):
                 raise PassError(f"changeMessage of '{field['key']}' lacks %@ (the device would not show the value)")
+
+
+MAX_LOCATIONS = 10  # Apple reads at most ten relevant locations of a pass
+
+
+def _validate_locations(places: object) -> None:
+    if places is None:
+        return
+    if not isinstance(places, list) or not 0 < len(places) <= MAX_LOCATIONS:
+        raise PassError(f"locations must be a list of 1 to {MAX_LOCATIONS} (leave the key out when none)")
+    for place in places:
+        latitude, longitude = place.get("latitude"), place.get("longitude")
+        if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in (latitude, longitude)):
+            raise PassError("a location needs a numeric latitude and longitude")
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # noqa: PLR2004 (degrees)
+            raise PassError("a location's latitude or longitude is out of range")
 
 
 def _validate_web_service(document: dict[str, Any], local: bool) -> None:

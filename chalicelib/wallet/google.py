@@ -24,7 +24,7 @@ from typing import Any
 from chalicelib import log, secret_store
 from chalicelib.config import settings
 from chalicelib.core import branding as brandings
-from chalicelib.core import card_faces, card_number, clock, program_texts, texts
+from chalicelib.core import card_faces, card_number, clock, locations, program_texts, texts
 from chalicelib.core import experiments as trial_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.store import cards as card_store
@@ -335,7 +335,7 @@ def loyalty_object(issuer_id: str, card: Card, program: Program, today: date | N
     room = MAX_TEXT_MODULES - len(modules)
     modules.extend({"id": f"offer-{offer.held_id}", "header": offer.name[:MAX_HEADER],
                     "body": offer.line(lang, None)[:MAX_BODY]} for offer in shown.offers[:room])
-    return {
+    document: dict[str, Any] = {
         "id": object_id(issuer_id, card),
         "classId": class_id(issuer_id, program),
         "state": "ACTIVE" if card.status == "active" else "INACTIVE",
@@ -348,6 +348,19 @@ def loyalty_object(issuer_id: str, card: Card, program: Program, today: date | N
         "linksModuleData": {"uris": [{"id": "card", "uri": f"{base}/c/{card.card_id}?k={card.access_key}",
                                       "description": words["card_online"]}]},
     }
+    if settings().google_merchant_locations:
+        document["merchantLocations"] = merchant_locations(card, program)
+    return document
+
+
+def merchant_locations(card: Card, program: Program) -> list[dict[str, float]]:
+    """The card's locations as Google's merchantLocations: the same ten at most as the Apple pass's
+    (core/locations.py for_pass), coordinates only (Google writes its own notification text and sets
+    the radius). Sent only under GOOGLE_MERCHANT_LOCATIONS=on, because Google refuses the whole object
+    of an issuer it has not allowlisted for them; an empty list then clears what an object carried."""
+    shown = locations.on_card(program.locations, card.stats,  # a blocked card is not offered anywhere
+                              enabled=brandings.locations_on_pass(program.branding) and card.status == "active")
+    return [{"latitude": float(place.latitude or 0), "longitude": float(place.longitude or 0)} for place in shown]
 
 
 MAX_HEADER, MAX_BODY = 35, 500  # Google's recommended lengths of a text module's header and body

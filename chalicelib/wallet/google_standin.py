@@ -4,7 +4,10 @@ client uses (loyaltyClass, loyaltyObject, addMessage with Google's 3-per-24-hour
 Google-shaped errors, and the callback side: its own root key at /keys and a signer for save/delete
 callbacks (POST /standin/callback), so the whole flow runs offline.
 
-Test controls: POST /standin/fail {"status": 503, "count": 2} fails the next calls; GET /standin/state.
+Test controls: POST /standin/fail {"status": 503, "count": 2} fails the next calls; GET /standin/state;
+POST /standin/allowlist {"merchant_locations": true} allowlists the issuer for merchantLocations, which
+Google, like the stand-in, refuses from an issuer it has not allowlisted (start with
+--merchant-locations-allowlisted to begin allowlisted).
 
     python -m chalicelib.wallet.google_standin --port 8003 --service-account sa.json --issuer 3388000000012345
 """
@@ -30,6 +33,40 @@ SCOPE = "https://www.googleapis.com/auth/wallet_object.issuer"
 NOTIFY_PER_DAY = 3  # Google's TEXT_AND_NOTIFY quota per object
 MAX_MESSAGES = 10  # messages an object holds
 ITEM, ITEM_ACTION = 2, 3  # path parts: resource/id, resource/id/action
+MAX_MERCHANT_LOCATIONS = 10  # Google: "a maximum of ten on the object" (and ten on the class)
+NOT_ALLOWLISTED = "Issuer not allowlisted for Merchant Locations. Please contact support."  # Google's words
+
+
+def merchant_locations_fault(body: dict[str, Any], allowlisted: bool) -> str | None:
+    """Why Google would refuse a class or object body's merchantLocations (None: it would take them):
+    the issuer not allowlisted, more than ten, or a point that is not a latitude/longitude in range."""
+    if "merchantLocations" not in body:
+        return None
+    if not allowlisted:
+        return NOT_ALLOWLISTED
+    places = body["merchantLocations"]
+    if not isinstance(places, list) or len(places) > MAX_MERCHANT_LOCATIONS:
+        return f"merchantLocations: at most {MAX_MERCHANT_LOCATIONS}"
+    for place in places:
+        latitude, longitude = (_number(place.get(key)) if isinstance(place, dict) else None
+                               for key in ("latitude", "longitude"))
+        if latitude is None or longitude is None:
+            return "merchantLocations: latitude and longitude are numbers"
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):  # noqa: PLR2004 (degrees)
+            return "merchantLocations: latitude or longitude out of range"
+    return None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _refusal(method: str, body: dict[str, Any], state: "State") -> tuple[int, dict] | None:
+    """Google's answer to a class or object write it refuses for its merchantLocations (None: none)."""
+    fault = merchant_locations_fault(body, state.merchant_locations) if method in ("POST", "PATCH") else None
+    if fault is None:
+        return None
+    return _error(400, "invalidResource" if fault == NOT_ALLOWLISTED else "invalidArgument", fault)
 
 
 def new_service_account(token_uri: str, email: str = "wallet@loyalty-local.iam.gserviceaccount.com") -> dict:
@@ -46,8 +83,9 @@ def _lp(*parts: str) -> bytes:
 
 
 class State:
-    def __init__(self, service_account: dict[str, Any], issuer_id: str) -> None:
+    def __init__(self, service_account: dict[str, Any], issuer_id: str, merchant_locations: bool = False) -> None:
         self.issuer_id = issuer_id
+        self.merchant_locations = merchant_locations  # allowlisted for merchantLocations (Google: by request)
         self.account = service_account
         private_key = serialization.load_pem_private_key(service_account["private_key"].encode(), password=None)
         if not isinstance(private_key, rsa.RSAPrivateKey):
@@ -61,6 +99,11 @@ class State:
         self.lock = threading.Lock()
         self.root = ec.generate_private_key(ec.SECP256R1())
         self.intermediate = ec.generate_private_key(ec.SECP256R1())
+
+    def allowlist(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """POST /standin/allowlist {"merchant_locations": true}: as Google's support does on request."""
+        self.merchant_locations = bool(spec.get("merchant_locations"))
+        return {"merchant_locations": self.merchant_locations}
 
     @staticmethod
     def _spki(key) -> str:
@@ -134,6 +177,8 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 (a
                 spec = json.loads(raw or b"{}")
                 state.fail.extend([int(spec.get("status", 503))] * int(spec.get("count", 1)))
                 return 200, {}
+            if path == "/standin/allowlist":
+                return 200, state.allowlist(json.loads(raw or b"{}"))
             if path == "/standin/callback":
                 spec = json.loads(raw or b"{}")
                 return 200, state.signed_callback(spec["objectId"], spec.get("eventType", "save"), spec.get("nonce"))
@@ -167,6 +212,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 (a
                 return _error(404, "notFound", "No such resource type")
             table = state.resources[kind]
             body = json.loads(raw) if raw else {}
+            refused = _refusal(method, body, state)
+            if refused is not None:
+                return refused
             if len(parts) == 1 and method == "POST":
                 if body.get("id") in table:
                     return _error(409, "resourceAlreadyExists", "Resource already exists")
@@ -201,8 +249,9 @@ def make_handler(state: State) -> type[BaseHTTPRequestHandler]:  # noqa: C901 (a
     return Handler
 
 
-def serve(port: int, service_account: dict, issuer_id: str) -> tuple[ThreadingHTTPServer, State]:
-    state = State(service_account, issuer_id)
+def serve(port: int, service_account: dict, issuer_id: str,
+          merchant_locations: bool = False) -> tuple[ThreadingHTTPServer, State]:
+    state = State(service_account, issuer_id, merchant_locations)
     return http_standin.start(port, make_handler(state)), state
 
 
@@ -211,10 +260,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--service-account", required=True)
     parser.add_argument("--issuer", required=True)
+    parser.add_argument("--merchant-locations-allowlisted", action="store_true",
+                        help="take merchantLocations (Google allowlists issuers for them on request)")
     args = parser.parse_args()
     with open(args.service_account, encoding="utf-8") as handle:
         account = json.load(handle)
-    server, _ = serve(args.port, account, args.issuer)
+    server, _ = serve(args.port, account, args.issuer, args.merchant_locations_allowlisted)
     print(f"Google Wallet stand-in on http://127.0.0.1:{args.port}", flush=True)
     http_standin.run_until_interrupted(server)
 

@@ -1,6 +1,7 @@
-/* Card design: colours, the logo text, the description and terms in each language, the logo, icon and
-   strip images, with a live preview of the Apple and the Google card side by side; saved through the
-   program's own validation (PATCH), then "update every card" pushes the new look to phones. */
+/* Card design: colours, the logo text, the description and terms in each language, whether the card names
+   the program's locations (the phone offers it on the lock screen near them), the logo, icon and strip
+   images, with a live preview of the Apple and the Google card side by side; saved through the program's
+   own validation (PATCH), then "update every card" pushes the new look to phones. */
 (function () {
   "use strict";
   var LC = window.LC;
@@ -46,7 +47,9 @@
       "design.tier": "Уровень",
       "design.refresh": "Обновить все карты",
       "design.refresh_confirm": "Отправить новое оформление на все выпущенные карты? Телефоны клиентов получат обновление в течение нескольких минут.",
-      "design.refreshing": "Обновление карт запущено."
+      "design.refreshing": "Обновление карт запущено.",
+      "design.locations": "Предлагать карту рядом с нашими точками",
+      "design.locations_hint": "Телефон клиента покажет карту на экране блокировки рядом с вашей точкой (до 10 точек с координатами: сначала те, где клиент бывает чаще)."
     },
     en: {
       "design.title": "Card design",
@@ -83,7 +86,9 @@
       "design.tier": "Tier",
       "design.refresh": "Update every card",
       "design.refresh_confirm": "Send the new design to every card issued? Customers' phones get the update within minutes.",
-      "design.refreshing": "Updating the cards has started."
+      "design.refreshing": "Updating the cards has started.",
+      "design.locations": "Offer the card near our locations",
+      "design.locations_hint": "The customer's phone shows the card on the lock screen near one of your locations (up to 10 with coordinates: the ones they visit most first)."
     }
   });
 
@@ -188,12 +193,14 @@
           {name: "branding.terms.ru", label: LC.t("design.terms_ru"), type: "textarea", rows: 5, maxlength: 2000, lang: "ru",
            value: inLang(branding.terms, "ru"), errorFields: ["branding.terms"]},
           {name: "branding.terms.en", label: LC.t("design.terms_en"), type: "textarea", rows: 5, maxlength: 2000, lang: "en",
-           value: inLang(branding.terms, "en")}
+           value: inLang(branding.terms, "en")},
+          {name: "branding.locations_on_pass", label: LC.t("design.locations"), type: "checkbox", hint: LC.t("design.locations_hint"),
+           value: branding.locations_on_pass !== false}
         ],
         submit: LC.t("design.save"),
         onSubmit: function (values) {
           var changes = {background_color: values["branding.background_color"], foreground_color: values["branding.foreground_color"],
-                         label_color: values["branding.label_color"]};
+                         label_color: values["branding.label_color"], locations_on_pass: values["branding.locations_on_pass"]};
           ["logo_text", "organization_name"].forEach(function (name) {
             if (values["branding." + name]) changes[name] = values["branding." + name];
           });
