@@ -26,9 +26,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r",
                   "\ufe66", "\ufe62", "\ufe63", "\ufe6b")  # small = + - @
 
 CARD_COLUMNS = ("id", "number", "name", "tier", "status", "balance", "joined_on", "receipts", "revenue",
-                "last_purchase_on", "lifecycle", "rfm", "rfm_segment",
-                "home_location", "home_location_name")  # its home location (core/locations.py), from the program item
+                "last_purchase_on", "lifecycle", "rfm", "rfm_segment")
 CONTACT_COLUMNS = ("phone", "email", "birthday")
+# its home location (core/locations.py; the name from the program item): last, so no older column moves
+HOME_COLUMNS = ("home_location", "home_location_name")
 RECEIPT_COLUMNS = ("kind", "id", "business_day", "created_at", "card_id", "total", "earned", "redeemed",
                    "refunded_amount", "points_reversed", "points_returned",
                    "location_id", "actor")  # where it was sold (a refund: its sale's), and the cashier's staff id
@@ -73,7 +74,7 @@ def _cards(program: Program, cursor: str | None, now: datetime, contacts: bool) 
     today = clock.local_day(now, program.timezone)
     cuts = analytics.thresholds(program, now)
     cards, next_cursor = card_store.list_for_program(program.program_id, PAGE_ROWS, cursor)
-    columns = CARD_COLUMNS + (CONTACT_COLUMNS if contacts else ())
+    columns = CARD_COLUMNS + (CONTACT_COLUMNS if contacts else ()) + HOME_COLUMNS
     full = {}
     if contacts and cards:  # the index holds no contacts: fetch the page's cards whole
         full = {card.card_id: card for card in listings.cards_by_ids([card.card_id for card in cards])}

@@ -245,12 +245,17 @@ def _csv(client, merchant, chain, kind):
 
 
 def test_exports_carry_the_home_location_and_the_receipts_location(client, merchant, chain):
-    cards = {row["id"]: row for row in _csv(client, merchant, chain, "cards")}
+    rows = _csv(client, merchant, chain, "cards")
+    # the new columns come last: no older column moves (the owner's export has the contacts before them)
+    assert list(rows[0])[-5:] == ["phone", "email", "birthday", "home_location", "home_location_name"]
+    cards = {row["id"]: row for row in rows}
     assert cards[chain.cards["anna"]]["home_location"] == L1
     assert cards[chain.cards["anna"]]["home_location_name"] == "Centre"
     assert cards[chain.cards["vera"]]["home_location_name"] == "Station"
     assert cards[chain.cards["gleb"]]["home_location"] == "" == cards[chain.cards["gleb"]]["home_location_name"]
-    receipts = {(row["kind"], row["id"]): row for row in _csv(client, merchant, chain, "receipts")}
+    receipt_rows = _csv(client, merchant, chain, "receipts")
+    assert list(receipt_rows[0])[-2:] == ["location_id", "actor"]
+    receipts = {(row["kind"], row["id"]): row for row in receipt_rows}
     assert receipts[("receipt", "r3")]["location_id"] == L2
     assert receipts[("receipt", "r6")]["location_id"] == ""
     assert receipts[("refund", "f1")]["location_id"] == L1  # a refund counts at its sale's location
