@@ -338,7 +338,7 @@ def adjust_card(card_id):
 # --- analytics and exports -----------------------------------------------------------------------
 
 def _period_view(program_id: str, view: Callable[[Program, queries.PeriodQuery, datetime], object]) -> Response:
-    """A view of a period (`?from=&to=`) of a program's analytics."""
+    """A view of a period (`?from=&to=`, and `?location_id=` where the view reads it) of a program's analytics."""
     program = _program(_principal("analytics:read"), program_id)
     return json_response(view(program, queries.read_period(bp.current_request.query_params), _now()))
 
@@ -359,7 +359,7 @@ def analytics_daily(program_id: str) -> Response:
 @api
 def analytics_segments(program_id: str) -> Response:
     program = _program(_principal("analytics:read"), program_id)
-    return json_response(analytics.segments(program, _now()))
+    return json_response(analytics.segments(program, _now(), queries.read_location(bp.current_request.query_params)))
 
 
 @bp.route("/admin/programs/{program_id}/analytics/segments/{segment}/cards", methods=["GET"])
@@ -369,7 +369,16 @@ def analytics_segment_cards(program_id: str, segment: str) -> Response:
     principal.require("cards:read")
     program = _program(principal, program_id)
     page = _page_query(max_limit=200)
-    return json_response(analytics.segment_cards(program, segment, page.limit, page.cursor, _now()))
+    location_id = queries.read_location(bp.current_request.query_params)
+    return json_response(analytics.segment_cards(program, segment, page.limit, page.cursor, _now(),
+                                                  location_id=location_id))
+
+
+@bp.route("/admin/programs/{program_id}/analytics/locations", methods=["GET"])
+@api
+def analytics_locations(program_id: str) -> Response:
+    """The period's figures location by location, and those no location took (README "Analytics by location")."""
+    return _period_view(program_id, analytics.by_location)
 
 
 @bp.route("/admin/programs/{program_id}/exports/{kind}", methods=["GET"])

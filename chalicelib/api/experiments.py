@@ -87,7 +87,7 @@ def stop_experiment(program_id: str, experiment_id: str) -> Response:
 @api
 def experiment_report(program_id: str, experiment_id: str) -> Response:
     principal, program = _program("experiments:read", program_id)
-    answer = experiments.report(program, experiment_id, _now())
+    answer = experiments.report(program, experiment_id, _now(), query(bp.current_request, "location_id"))
     answer["experiment"] = _shown(principal, dict(answer["experiment"]))
     log.info("experiment_report", program_id=program.program_id, experiment_id=experiment_id,
              items_read=answer.get("items_read"))
@@ -95,9 +95,10 @@ def experiment_report(program_id: str, experiment_id: str) -> Response:
 
 
 def columns_of(windows: list[int]) -> tuple[str, ...]:
-    """The export's columns: the card, its group and cost, then visits, revenue and points per window."""
+    """The export's columns: the card, its group and cost, then visits, revenue and points per window, and
+    the card's home location when it was exposed (empty: none)."""
     per_window = tuple(f"{name}_{days}d" for days in windows for name in ("visits", "revenue", "points"))
-    return ("card", "group", "exposed_on", "bonus", "message_cost", *per_window)
+    return ("card", "group", "exposed_on", "bonus", "message_cost", *per_window, "location_id")
 
 
 @bp.route(BASE + "/{experiment_id}/export", methods=["GET"])

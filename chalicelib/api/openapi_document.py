@@ -1409,8 +1409,58 @@ def _locations(document: dict, program_id: Schema) -> None:
 
 # (this block is part ANA's alone)
 
+_LOCATION_FILTER = ("One location's figures (an id of the program's locations, closed ones included; README "
+                    "\"Analytics by location\"); absent: the whole program's. Not the program's: 404 "
+                    "location_not_found.")
+_LOCATION_FILTERED = {  # (path, method): what `location_id` keeps
+    ("/admin/programs/{program_id}/analytics/summary", "get"):
+        "Counted figures (receipts, revenue, refunds, points, new members) at the location; member figures "
+        "(members, buyers, frequency, repeat rate, CRR, LTV, outstanding points) of the cards whose home it is.",
+    ("/admin/programs/{program_id}/analytics/daily", "get"): "The days' counted figures at the location.",
+    ("/admin/programs/{program_id}/analytics/segments", "get"):
+        "The members whose home it is, cut by the program's thresholds.",
+    ("/admin/programs/{program_id}/analytics/segments/{segment}/cards", "get"): "The cards whose home it is.",
+    ("/admin/programs/{program_id}/experiments/{experiment_id}/report", "get"):
+        "The cards whose home was the location when exposed, in every group (groups are drawn at random, so the "
+        "comparison stays fair within a location); the experiment's ROMI summary is left as it was.",
+}
+
+
+def _location_query(keeps: str) -> Schema:
+    return _query("location_id", f"{_LOCATION_FILTER} {keeps}", type="string", maxLength=200)
+
+
 def _location_analytics(document: dict, program_id: Schema) -> None:
-    """Part ANA's paths and parameters."""
+    """Part ANA's paths and parameters: `?location_id=` on the analytics and experiment-report reads, and the
+    comparison of the locations."""
+    paths = document["paths"]
+    for (path, method), keeps in _LOCATION_FILTERED.items():
+        operation = paths[path][method]
+        operation["parameters"] = [*operation.get("parameters", []), _location_query(keeps)]
+        operation["responses"].setdefault("404", _error(404))
+    figures = {"receipts": _int(0), "revenue": _int(), "member_revenue": _int(),
+               "member_share": _NNUMBER | {"description": "member_revenue / revenue, percent."},
+               "aov": _NINT | {"description": "Average receipt: revenue / receipts (minor units)."},
+               "refunds": _int(), "refunded": _int(), "new_members": _int(), "points_issued": _int(),
+               "points_redeemed": _int(),
+               "members": _int(0) | {"description": "Cards whose home it is, joined by `to`."}}
+    row = _obj(("location_id", "name", "status", *figures), location_id=_STRING, name=_STRING,
+               status={"type": "string", "enum": ["open", "closed"]}, **figures)
+    period = [_query("from", "First day, YYYY-MM-DD (default: 29 days before `to`).", type="string", format="date"),
+              _query("to", "Last day, YYYY-MM-DD (default: today in the program's time zone).", type="string",
+                     format="date")]
+    paths["/admin/programs/{program_id}/analytics/locations"] = {"get": _op(
+        "A period's figures location by location, and what no listed location took (one period read per location, "
+        "one pass over the cards)",
+        _answers({"200": _json(_obj(
+            ("from", "to", "items", "unassigned", "items_read"), **{"from": _STRING, "to": _STRING},
+            items={"type": "array", "items": row, "description": "Every location, closed ones too, in the owner's "
+                                                                 "order."},
+            unassigned=_obj(tuple(figures), **figures) | {
+                "description": "Receipts without a location (or at one no longer listed) and members without a "
+                               "home: with the items, the program's totals."},
+            items_read=_obj(("days", "cards"), days=_int(0), cards=_int(0))))}, 400, 401, 403, 404),
+        tag="analytics", security=_ADMIN, params=[program_id, *period])}
 
 
 # --- the cashier's till (issue 18, part TILL) ------------------------------------------------------------

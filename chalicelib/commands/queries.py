@@ -19,10 +19,12 @@ class PageQuery:
 
 @dataclass(frozen=True)
 class PeriodQuery:
-    """`?from=&to=` of the analytics: days, or None for the default period."""
+    """`?from=&to=` of the analytics: days, or None for the default period; `?location_id=`: one location's
+    figures (the use case checks it is the program's), None: the whole program's."""
 
     start: date | None
     end: date | None
+    location_id: str | None = None
 
 
 def read_page(params: Mapping[str, str] | None, *, default_limit: int = 50, max_limit: int = 100) -> PageQuery:
@@ -36,7 +38,13 @@ def read_period(params: Mapping[str, str] | None) -> PeriodQuery:
     raw_to, raw_from = read_query(params, "to"), read_query(params, "from")
     end = v.parse_day(raw_to, "to") if raw_to else None
     start = v.parse_day(raw_from, "from") if raw_from else None
-    return PeriodQuery(start=start, end=end)
+    return PeriodQuery(start=start, end=end, location_id=read_location(params))
+
+
+def read_location(params: Mapping[str, str] | None) -> str | None:
+    """`?location_id=`: a location of the program (any other text is answered 404 location_not_found by the
+    use case, which looks it up among the program's locations), None: the whole program."""
+    return read_query(params, "location_id")
 
 
 def read_query(params: Mapping[str, str] | None, name: str) -> str | None:

@@ -162,11 +162,13 @@ class MemberTotals:
 
     members: int = 0
     buyers: int = 0
+    receipts: int = 0  # the members' receipts in the period, wherever they bought (a location's frequency)
     repeaters: int = 0
     active_start: int = 0
     active_end: int = 0
     first_in_period: int = 0
     revenue_to_date: int = 0  # members' net spend up to the end of the period
+    balance: int = 0  # the points the members hold now (a location's "outstanding": its homed members')
 
     def __add__(self, other: "MemberTotals") -> "MemberTotals":
         return MemberTotals(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -184,20 +186,25 @@ def member_totals(members: Iterable[Member], start: date, end: date, window: int
         t.members += 1
         receipts = member.receipts_between(lo, hi)
         if receipts:
+            t.receipts += receipts
             t.buyers += 1
             t.repeaters += receipts >= REPEAT_RECEIPTS
         t.active_start += member.bought_between(start_window, before)
         t.active_end += member.bought_between(end_window, hi)
         t.first_in_period += member.first_purchase_on is not None and lo <= member.first_purchase_on <= hi
         t.revenue_to_date += sum(amount for day, amount in member.spend.items() if day <= hi)
+        t.balance += member.balance
     return t
 
 
 def summary(days: dict[str, Counts], t: MemberTotals, *, start: date, end: date,  # noqa: PLR0913 (named figures)
-            window: int, point_value: int, outstanding: int) -> Numbers:
+            window: int, point_value: int, outstanding: int, homed: bool = False) -> Numbers:
     """`days`: day -> counters for the days of the period (missing days had nothing); `t`: the members'
     totals for the same period (`member_totals`, with `window` = the lifecycle's active days, so that a
-    member "active" in CRR is one the segments call active); `outstanding`: points held at the end of `end`."""
+    member "active" in CRR is one the segments call active); `outstanding`: points held at the end of `end`.
+    `homed`: `days` are a location's and `t` its homed members' (frequency is then the members' own
+    receipts wherever they bought, per buyer, not the location's member receipts: a member of another
+    location buying here is not among these buyers)."""
     counts = total_counts(days)
     get = counts.get
     points = points_view(counts)
@@ -212,7 +219,7 @@ def summary(days: dict[str, Counts], t: MemberTotals, *, start: date, end: date,
         "sor": percent(get("member_revenue", 0), revenue),
         "aov": round(revenue / receipts) if receipts else None,
         "members": t.members, "buyers": t.buyers,
-        "frequency": ratio(get("member_receipts", 0), t.buyers),
+        "frequency": ratio(t.receipts if homed else get("member_receipts", 0), t.buyers),
         "repeat_rate": percent(t.repeaters, t.buyers),
         "new_members": get("new_members", 0),
         "active_at_start": t.active_start, "active_at_end": t.active_end, "new_buyers": t.first_in_period,
@@ -238,3 +245,26 @@ def daily(days: dict[str, Counts], start: date, end: date) -> list[Numbers]:
                      "member_share": percent(get("member_revenue", 0), get("revenue", 0)),
                      "new_members": get("new_members", 0), **points_view(counts)})
     return rows
+
+
+def compared(counts: Counts, members: int) -> Numbers:
+    """A location's row of the comparison (or the receipts without one): its period's counters summed, and
+    `members`, the cards whose home it is."""
+    get = counts.get
+    points = points_view(counts)
+    receipts, revenue = get("receipts", 0), get("revenue", 0)
+    return {"receipts": receipts, "revenue": revenue, "member_revenue": get("member_revenue", 0),
+            "member_share": percent(get("member_revenue", 0), revenue),
+            "aov": round(revenue / receipts) if receipts else None,
+            "refunds": get("refunds", 0), "refunded": get("refunded", 0), "new_members": get("new_members", 0),
+            "points_issued": points["points_issued"], "points_redeemed": points["points_redeemed"],
+            "members": members}
+
+
+def subtract(whole: Counts, *parts: Counts) -> Counts:
+    """`whole` less each of `parts` (a program's counters less its locations': what no location took)."""
+    left = dict(whole)
+    for part in parts:
+        for name, value in part.items():
+            left[name] = left.get(name, 0) - value
+    return {name: value for name, value in left.items() if value}

@@ -6,6 +6,11 @@ exactly when the receipt or points are (a replay or a failed write counts nothin
 over shards keeps concurrent receipts from queueing on one item. A nightly fold (`fold`) merges the
 shards of each closed day into one 'd#<day>' item holding the points outstanding at the end of that
 day, so reading a period costs one item per day plus the few shards of the days still open.
+
+A location's counters live in a partition of their own (`scope`), shaped, read and folded the same way.
+The program's partition keeps a 'locations' item, a string set of every location the nightly job has
+seen on the program's list (`known_locations`), so a location taken off the list still has its days
+folded (finding the partitions otherwise would take a scan of the table).
 """
 import hashlib
 from dataclasses import dataclass, field
@@ -22,6 +27,7 @@ SHARDS = 8
 Counts = dict[str, int]  # counter name -> value (core/analytics.py COUNTERS)
 DayCounts = dict[str, Counts]  # program-local day -> counters
 SEGMENTS_KEY = "segments"
+LOCATIONS_KEY = "locations"  # outside the 'd#' and 's#' ranges: no period read or fold meets it
 
 
 def scope(program_id: str, location_id: str | None) -> str:
@@ -124,6 +130,23 @@ def _fold_day(program_id: str, day: str, shards: list[AnalyticsItem]) -> None:
         tx.update(AnalyticsItem(program_id, f"d#{day}"), actions=actions)
         for item in shards:
             tx.delete(item, condition=AnalyticsItem.writes == item.writes)
+
+
+def known_locations(program_id: str, listed: list[str]) -> set[str]:
+    """The locations whose partitions the program has (may have): `listed` (the program's list now) added
+    to those remembered, in one update (or one read when none is listed). A raw call: the set is not an
+    attribute of the model, which ignores it."""
+    client = AnalyticsItem._get_connection().connection.client
+    key = {"program_id": {"S": program_id}, "item_key": {"S": LOCATIONS_KEY}}
+    if listed:
+        answer = client.update_item(TableName=AnalyticsItem.Meta.table_name, Key=key, UpdateExpression="ADD #l :l",
+                                    ExpressionAttributeNames={"#l": "locations"},
+                                    ExpressionAttributeValues={":l": {"SS": sorted(set(listed))}},
+                                    ReturnValues="ALL_NEW")
+        item = answer.get("Attributes", {})
+    else:
+        item = client.get_item(TableName=AnalyticsItem.Meta.table_name, Key=key, ConsistentRead=True).get("Item", {})
+    return set(item.get("locations", {}).get("SS", ()))
 
 
 def thresholds(program_id: str) -> dict[str, Any] | None:

@@ -8,7 +8,8 @@
 A card joins an experiment (`enrol`) in one transaction: its assignment (conditioned on being new: a
 re-run or a second chunk changes nothing) and the card item with the trial added (conditioned on the
 version read, like every card write). Reading an experiment's report is one Query over its
-assignments: the items read are the cards in it (`assignments`)."""
+assignments: the items read are the cards in it (`assignments`). An assignment keeps the card's home
+location at exposure (`location_id`), so a report can be read for one location's cards."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -71,7 +72,8 @@ def enrol(card: Card, design: rules.Design, variant: str, exposed_on: date, now:
             return card, False
         assignment = Assignment(design.experiment_id, card.card_id, program_id=card.program_id, number=card.number,
                                 variant=variant, exposed_on=exposed_on.isoformat(), bonus=bonus,
-                                message_cost=message_cost, events=[], created_at=db.iso(now))
+                                message_cost=message_cost, events=[], created_at=db.iso(now),
+                                location_id=(card.stats or {}).get("home"))
         kept = rules.kept(rules.trials_of(card.trials), exposed_on, running or {})
         keep = frozenset(design.experiment_id for design in (running or {}).values())
         card.trials = [item.to_json() for item in rules.joined(kept, trial, keep)]
@@ -97,12 +99,15 @@ def enrol(card: Card, design: rules.Design, variant: str, exposed_on: date, now:
 
 def enrol_with(tx: TransactWrite, enrolments: Sequence[Any], now: datetime) -> None:
     """Within a ledger transaction: each card's assignment (store/plans.Enrolment), its fields set only
-    where missing, so a retried or repeated receipt leaves the first exposure as it was."""
+    where missing, so a retried or repeated receipt leaves the first exposure as it was; its `location_id`
+    (the card's home at exposure) when the enrolment names one."""
     for item in enrolments:
         fields = ((Assignment.program_id, item.program_id), (Assignment.number, item.number),
                   (Assignment.variant, item.variant), (Assignment.exposed_on, item.exposed_on),
                   (Assignment.created_at, db.iso(now)), (Assignment.bonus, 0), (Assignment.message_cost, 0))
         actions: list[Action] = [attribute.set(attribute | value) for attribute, value in fields]
+        if item.location_id is not None:
+            actions.append(Assignment.location_id.set(Assignment.location_id | item.location_id))
         actions.append(Assignment.events.set(Assignment.events | []))
         tx.update(Assignment(item.experiment_id, item.card_id), actions=actions)
 
@@ -145,10 +150,12 @@ def _exposure(variant: str | None, exposed_on: str | None, bonus: int, message_c
 class Reading:
     """The experiment's assignments, read once page by page; `items_read` counts them. Asks for just the
     attributes a report needs and decodes them by hand (DynamoDB's JSON): building full Assignment
-    objects cost several times the statistics themselves (benchmarks/experiments.py)."""
+    objects cost several times the statistics themselves (benchmarks/experiments.py). `location_id`:
+    only the cards whose home was that location when exposed (every assignment is still read)."""
 
-    def __init__(self, experiment_id: str) -> None:
+    def __init__(self, experiment_id: str, location_id: str | None = None) -> None:
         self.experiment_id = experiment_id
+        self.location_id = location_id
         self.items_read = 0
 
     def __iter__(self) -> Iterator[Exposure]:
@@ -157,13 +164,15 @@ class Reading:
             "TableName": Assignment.Meta.table_name, "KeyConditionExpression": "experiment_id = :e",
             "ExpressionAttributeValues": {":e": {"S": self.experiment_id}},
             # names through placeholders: none of them can then collide with a DynamoDB reserved word
-            "ProjectionExpression": "#v, #x, #b, #m, #ev",
+            "ProjectionExpression": "#v, #x, #b, #m, #ev, #l",
             "ExpressionAttributeNames": {"#v": "variant", "#x": "exposed_on", "#b": "bonus", "#m": "message_cost",
-                                         "#ev": "events"}}
+                                         "#ev": "events", "#l": "location_id"}}
         while True:
             page = client.query(**request)
             for item in page["Items"]:
                 self.items_read += 1
+                if self.location_id is not None and item.get("location_id", {}).get("S") != self.location_id:
+                    continue
                 exposure = raw_exposure(item)
                 if exposure is not None:
                     yield exposure

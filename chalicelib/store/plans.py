@@ -118,6 +118,7 @@ class Enrolment:
     number: str
     variant: str
     exposed_on: str
+    location_id: str | None = None  # the card's home at exposure (core/locations.py): reports filter by it
 
 
 @dataclass(frozen=True)

@@ -236,7 +236,7 @@ class Trials:
             if _acts(subject, outcome, other):
                 self.joined.append(trial_rules.trial(design, group, self.sold_on))
         self.enrolments = tuple(Enrolment(item.experiment_id, self.card.card_id, self.card.program_id, self.card.number,
-                                          item.variant, item.exposed_on) for item in self.joined)
+                                          item.variant, item.exposed_on, outcome.state.home) for item in self.joined)
         return outcome
 
     def after(self) -> tuple[trial_rules.Trial, ...] | None:

@@ -24,7 +24,7 @@ from chalicelib.store import db, ids
 from chalicelib.store import experiments as experiment_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
-from chalicelib.usecases import notices
+from chalicelib.usecases import analytics, notices
 
 Experiment = Any  # the stored experiment (store/experiments.py)
 TEXT_KEYS = {"birthday": "birthday_gift", "winback": "winback_offer", "expiry_warning": "expiry_warning"}
@@ -227,17 +227,22 @@ def economics(program: Program) -> uplift.Economics:
     return uplift.Economics(None if mechanics.margin_bp is None else mechanics.margin_bp / 100, mechanics.point_value)
 
 
-def report(program: Program, experiment_id: str, now: datetime) -> dict[str, Any]:
-    """The experiment's report (core/uplift.py) from its assignments alone: one Query, the cards in it."""
+def report(program: Program, experiment_id: str, now: datetime, location_id: str | None = None) -> dict[str, Any]:
+    """The experiment's report (core/uplift.py) from its assignments alone: one Query, the cards in it.
+    `location_id`: only the cards whose home was that location when they were exposed, in every group (the
+    group is drawn at random whatever the home, so within a location the comparison stays fair); such a
+    report leaves the experiment's ROMI summary (the whole experiment's) as it was."""
     experiment = get(program, experiment_id)
+    where = None if location_id is None else analytics.location_of(program, location_id).location_id
     design = design_of(experiment)
-    reading = experiment_store.Reading(experiment_id)
+    reading = experiment_store.Reading(experiment_id, where)
     today = clock.local_day(now, program.timezone)
     answer = dict(uplift.report(reading, [(item.id, item.name) for item in design.variants], design.windows, today,
                                 economics(program)))
+    answer["location_id"] = where
     earlier = experiment.summary or {}
     romi = answer.get("romi", [])
-    if earlier.get("romi") != romi:  # a read writes only when the figures changed (not for another day alone)
+    if where is None and earlier.get("romi") != romi:  # a read writes only when the figures changed
         experiment.summary = {"as_of": today.isoformat(), "month": experiment.created_at[:7], "romi": romi,
                               **({"final": True} if earlier.get("final") else {})}
         experiment_store.save(experiment)  # refused when a stop was saved meanwhile: a later read refreshes it
@@ -261,7 +266,7 @@ def export_page(program: Program, experiment_id: str, cursor: str | None,
             continue
         row: dict[str, Any] = {"card": item.number, "group": exposure.variant,
                                "exposed_on": exposure.exposed_on.isoformat(), "bonus": exposure.bonus,
-                               "message_cost": exposure.message_cost}
+                               "message_cost": exposure.message_cost, "location_id": item.location_id}
         for days in design.windows:
             inside = [event for event in exposure.events if event.offset < days]
             row[f"visits_{days}d"] = sum(event.visit for event in inside)

@@ -13,6 +13,7 @@ import io
 from datetime import datetime
 
 from chalicelib.core import clock
+from chalicelib.core import locations as places
 from chalicelib.store import cards as card_store
 from chalicelib.store import listings
 from chalicelib.store.records import Program
@@ -27,8 +28,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r",
 CARD_COLUMNS = ("id", "number", "name", "tier", "status", "balance", "joined_on", "receipts", "revenue",
                 "last_purchase_on", "lifecycle", "rfm", "rfm_segment")
 CONTACT_COLUMNS = ("phone", "email", "birthday")
+# its home location (core/locations.py; the name from the program item): last, so no older column moves
+HOME_COLUMNS = ("home_location", "home_location_name")
 RECEIPT_COLUMNS = ("kind", "id", "business_day", "created_at", "card_id", "total", "earned", "redeemed",
-                   "refunded_amount", "points_reversed", "points_returned")
+                   "refunded_amount", "points_reversed", "points_returned",
+                   "location_id", "actor")  # where it was sold (a refund: its sale's), and the cashier's staff id
 LEDGER_COLUMNS = ("at", "card_id", "kind", "source", "amount", "balance_after", "cause_type", "cause_id", "actor",
                   "reason")
 
@@ -70,14 +74,16 @@ def _cards(program: Program, cursor: str | None, now: datetime, contacts: bool) 
     today = clock.local_day(now, program.timezone)
     cuts = analytics.thresholds(program, now)
     cards, next_cursor = card_store.list_for_program(program.program_id, PAGE_ROWS, cursor)
-    columns = CARD_COLUMNS + (CONTACT_COLUMNS if contacts else ())
+    columns = CARD_COLUMNS + (CONTACT_COLUMNS if contacts else ()) + HOME_COLUMNS
     full = {}
     if contacts and cards:  # the index holds no contacts: fetch the page's cards whole
         full = {card.card_id: card for card in listings.cards_by_ids([card.card_id for card in cards])}
+    names = {location.location_id: location.name for location in places.from_stored(program.locations)}
     rows = []
     for card in cards:
         row: dict[str, object] = dict(analytics.card_row(
             card, program.timezone, analytics.classify(analytics.member_of(card, program.timezone), today, cuts)))
+        row["home_location_name"] = names.get(str(row["home_location"])) if row["home_location"] else None
         if contacts:
             whole = full.get(card.card_id)
             row.update(phone=whole.phone if whole else None, email=whole.email if whole else None,
@@ -95,7 +101,8 @@ def _receipts(program: Program, cursor: str | None) -> tuple[str, str | None]:
                      "created_at": receipt.created_at, "card_id": receipt.card_id, "total": int(receipt.total),
                      "earned": int(receipt.earned), "redeemed": int(receipt.redeemed),
                      "refunded_amount": int(receipt.refunded_amount), "points_reversed": int(receipt.points_reversed),
-                     "points_returned": int(receipt.points_returned)})
+                     "points_returned": int(receipt.points_returned), "location_id": receipt.location_id,
+                     "actor": receipt.actor})
     return _csv(RECEIPT_COLUMNS, rows, cursor is None), next_cursor
 
 

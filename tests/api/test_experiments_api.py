@@ -180,7 +180,8 @@ def test_the_export_pages_its_rows_and_keeps_numbers_numbers(client, merchant, w
         page = list(csv.reader(io.StringIO(text)))
         if pages == 0:
             assert page[0] == ["card", "group", "exposed_on", "bonus", "message_cost",
-                               *[f"{name}_{days}d" for days in (7, 14, 30) for name in ("visits", "revenue", "points")]]
+                               *[f"{name}_{days}d" for days in (7, 14, 30) for name in ("visits", "revenue", "points")],
+                               "location_id"]
             page = page[1:]
         else:
             assert page and page[0][0] != "card"  # the header comes once

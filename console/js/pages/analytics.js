@@ -1,7 +1,10 @@
 /* Analytics in the console's frame (it was the /admin page): the period's numbers, charts of the daily
    series, the segments with their cards, and the CSV exports. The period is in the program's days (the
    API's default, the last 30 days ending the program's today), never the browser's UTC day; money has
-   the currency's sign; "active" is the segments' one definition, which the summary's CRR uses too. */
+   the currency's sign; "active" is the segments' one definition, which the summary's CRR uses too. A
+   program with locations gets a location select (All, or one location: the summary, daily series and
+   segments read again with ?location_id=) and a "By location" table (GET .../analytics/locations) with
+   each location's share of the revenue; one without shows neither. */
 (function () {
   'use strict';
   var h = LC.h, t = LC.t;
@@ -54,7 +57,15 @@
       'analytics.c_receipts': 'Покупок', 'analytics.c_revenue': 'Выручка', 'analytics.c_last': 'Последняя покупка',
       'analytics.export_cards': 'Карты', 'analytics.export_receipts': 'Чеки', 'analytics.export_ledger': 'Операции с баллами',
       'analytics.export_hint': 'Файл открывается в Excel и Google Таблицах; большая выгрузка скачивается частями в один файл.',
-      'analytics.exported': 'Файл {name} сохранён.'
+      'analytics.exported': 'Файл {name} сохранён.',
+      'analytics.location': 'Точка', 'analytics.all_locations': 'Все точки',
+      'analytics.closed': '{name} (закрыта)',
+      'analytics.location_note': 'Продажи, выручка и баллы — в этой точке; участники, покупатели, частота, удержание, LTV и сегменты — участники, для которых она домашняя (где вступили или впервые купили), по всем их покупкам.',
+      'analytics.by_location': 'По точкам', 'analytics.l_name': 'Точка', 'analytics.l_receipts': 'Чеки',
+      'analytics.l_revenue': 'Выручка', 'analytics.l_share': 'Доля выручки', 'analytics.l_member_share': 'Доля участников',
+      'analytics.l_aov': 'Средний чек', 'analytics.l_new_members': 'Новые участники', 'analytics.l_members': 'Участники (домашняя)',
+      'analytics.unassigned': 'Без точки',
+      'analytics.by_location_note': 'Доля выручки — от выручки программы за период. «Без точки» — чеки, у которых точка не указана, и участники без домашней точки.'
     },
     en: {
       'analytics.title': 'Analytics',
@@ -96,7 +107,15 @@
       'analytics.c_receipts': 'Purchases', 'analytics.c_revenue': 'Revenue', 'analytics.c_last': 'Last purchase',
       'analytics.export_cards': 'Cards', 'analytics.export_receipts': 'Receipts', 'analytics.export_ledger': 'Points operations',
       'analytics.export_hint': 'The file opens in Excel and Google Sheets; a large export comes in parts into one file.',
-      'analytics.exported': '{name} saved.'
+      'analytics.exported': '{name} saved.',
+      'analytics.location': 'Location', 'analytics.all_locations': 'All locations',
+      'analytics.closed': '{name} (closed)',
+      'analytics.location_note': 'Sales, revenue and points: at this location. Members, buyers, frequency, retention, LTV and segments: the members whose home it is (where they joined or first bought), over all their purchases.',
+      'analytics.by_location': 'By location', 'analytics.l_name': 'Location', 'analytics.l_receipts': 'Receipts',
+      'analytics.l_revenue': 'Revenue', 'analytics.l_share': 'Share of revenue', 'analytics.l_member_share': 'Members\' share',
+      'analytics.l_aov': 'Average receipt', 'analytics.l_new_members': 'New members', 'analytics.l_members': 'Members (home)',
+      'analytics.unassigned': 'No location',
+      'analytics.by_location_note': 'Share of revenue: of the program\'s revenue in the period. "No location": receipts that name no location, and members without a home location.'
     }
   });
 
@@ -209,7 +228,59 @@
     return LIFECYCLE.indexOf(name) >= 0 ? t('analytics.lc_' + name) : RFM.indexOf(name) >= 0 ? t('analytics.rfm_' + name) : name;
   }
 
-  function segmentsView(box, seg, program, money) {
+  /* The program's locations ([{id, name, status}], [] when none): from GET .../locations; a role that may not
+     read them there (or a server without that route) finds them in the comparison. Also for experiments.js. */
+  LC.programLocations = async function (program) {
+    try {
+      var listed = await LC.api('GET', LC.ops.programPath(program, '/locations'));
+      return (listed && listed.items) || [];
+    } catch (err) {
+      if (err && err.status === 401) throw err;
+      try {
+        var compared = await LC.api('GET', LC.ops.programPath(program, '/analytics/locations'));
+        return ((compared && compared.items) || []).map(function (row) {
+          return {id: row.location_id, name: row.name, status: row.status};
+        });
+      } catch (again) { return []; }
+    }
+  };
+
+  /* A select of All and each location (a closed one says so); `onPick(id)` with '' for All. */
+  LC.locationSelect = function (locations, onPick) {
+    var id = LC.uid('location');
+    var select = h('select', {id: id, 'data-location-select': ''}, [h('option', {value: ''}, t('analytics.all_locations'))].concat(
+      locations.map(function (l) {
+        return h('option', {value: l.id}, l.status === 'closed' ? t('analytics.closed', {name: l.name}) : l.name);
+      })));
+    select.addEventListener('change', function () { onPick(select.value); });
+    return h('div', {'class': 'field analytics-location'}, h('label', {'for': id}, t('analytics.location')), select);
+  };
+
+  function byLocationView(box, compared, money) {
+    var rows = (compared.items || []).slice();
+    var left = compared.unassigned || {};
+    var total = rows.reduce(function (sum, r) { return sum + (r.revenue || 0); }, 0) + (left.revenue || 0);
+    var share = function (v) { return total ? LC.number(Math.round(1000 * (v || 0) / total) / 10) + '%' : '—'; };
+    function line(name, r, attrs) {
+      return h('tr', attrs, h('th', {scope: 'row'}, name), h('td', {'class': 'num'}, LC.number(r.receipts || 0)),
+        h('td', {'class': 'num', 'data-col': 'revenue'}, money(r.revenue || 0)), h('td', {'class': 'num', 'data-col': 'share'}, share(r.revenue)),
+        h('td', {'class': 'num'}, percent(r.member_share)), h('td', {'class': 'num'}, r.aov === null || r.aov === undefined ? '—' : money(r.aov)),
+        h('td', {'class': 'num'}, LC.number(r.new_members || 0)), h('td', {'class': 'num'}, LC.number(r.members || 0)));
+    }
+    var body = rows.map(function (r) {
+      return line(r.status === 'closed' ? t('analytics.closed', {name: r.name}) : r.name, r, {'data-location': r.location_id});
+    });
+    body.push(line(t('analytics.unassigned'), left, {'data-location': '', 'class': 'muted'}));
+    box.replaceChildren(LC.ops.scroller(t('analytics.by_location'), h('table', {'class': 'analytics-by-location'},
+      h('caption', {'class': 'visually-hidden'}, t('analytics.by_location')),
+      h('thead', null, h('tr', null, ['l_name', 'l_receipts', 'l_revenue', 'l_share', 'l_member_share', 'l_aov', 'l_new_members', 'l_members'].map(function (k, i) {
+        return h('th', {scope: 'col', 'class': i ? 'num' : ''}, t('analytics.' + k));
+      }))),
+      h.apply(null, ['tbody', null].concat(body)))),
+      h('p', {'class': 'muted'}, t('analytics.by_location_note')));
+  }
+
+  function segmentsView(box, seg, program, money, where) {
     var total = seg.members || 0, life = seg.lifecycle || {}, cuts = seg.thresholds || {};
     var cards = h('section', {'class': 'panel ops-section', hidden: true, 'aria-live': 'polite'});
     function pick(name) { return h('button', {type: 'button', 'class': 'link', on: {click: function () { showCards(name); }}}, segmentName(name)); }
@@ -268,8 +339,8 @@
         more.disabled = true;
         LC.loading(status);
         try {
-          var page = await LC.api('GET', LC.ops.programPath(program, '/analytics/segments/' + encodeURIComponent(name) +
-            '/cards?limit=50' + (mine.cursor ? '&cursor=' + encodeURIComponent(mine.cursor) : '')));
+          var page = await LC.api('GET', LC.query(LC.ops.programPath(program, '/analytics/segments/' + encodeURIComponent(name) + '/cards'),
+            {limit: 50, cursor: mine.cursor, location_id: where}));
           if (mine !== state) return;
           status.replaceChildren();
           (page.items || []).forEach(function (c) {
@@ -326,28 +397,47 @@
         submit: t('analytics.update'),
         onSubmit: async function (values) {
           if (values.from > values.to) throw new Error(t('analytics.bad_period'));
-          await load('?from=' + encodeURIComponent(values.from) + '&to=' + encodeURIComponent(values.to));
+          await load({from: values.from, to: values.to});
         }
       });
       form.classList.add('analytics-period-form');
       main.appendChild(form);
+      var opened = LC.current();
+      var locations = await LC.programLocations(program);
+      if (LC.current() !== opened) return;
+      var where = '', asked = {}, comparedFor = null, note = h('p', {'class': 'muted analytics-location-note', hidden: true}, t('analytics.location_note'));
+      var compareBox = h('div');
+      if (locations.length) {
+        main.appendChild(LC.locationSelect(locations, function (id) { where = id; load(asked); }));
+        main.appendChild(note);
+      }
       main.appendChild(period);
       main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.summary')}, h('h2', null, t('analytics.summary')),
         summary, active));
       main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.daily')}, h('h2', null, t('analytics.daily')), daily));
       main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.segments')}, h('h2', null, t('analytics.segments')),
         segments));
+      if (locations.length) {
+        main.appendChild(h('section', {'class': 'panel ops-section analytics-locations', 'aria-label': t('analytics.by_location')},
+          h('h2', null, t('analytics.by_location')), compareBox));
+      }
       main.appendChild(exportsView(program));
 
       var generation = 0;
-      async function load(query) {
+      /* `period`: {from, to} ({}: the API's default). The comparison is read again only for another period. */
+      async function load(period) {
         var mine = ++generation;
-        [summary, daily, segments].forEach(function (el) { el.replaceChildren(); LC.loading(el); });
-        var answers = await Promise.all([
-          LC.api('GET', LC.ops.programPath(program, '/analytics/summary' + query)),
-          LC.api('GET', LC.ops.programPath(program, '/analytics/daily' + query)),
-          LC.api('GET', LC.ops.programPath(program, '/analytics/segments'))]);
+        asked = period;
+        var at = function (suffix, extra) {
+          return LC.query(LC.ops.programPath(program, '/analytics/' + suffix), Object.assign({location_id: where}, extra || {}));
+        };
+        var compare = locations.length && JSON.stringify(period) !== comparedFor;
+        [summary, daily, segments].concat(compare ? [compareBox] : []).forEach(function (el) { el.replaceChildren(); LC.loading(el); });
+        var requests = [LC.api('GET', at('summary', period)), LC.api('GET', at('daily', period)), LC.api('GET', at('segments'))];
+        if (compare) requests.push(LC.api('GET', LC.query(LC.ops.programPath(program, '/analytics/locations'), period)));
+        var answers = await Promise.all(requests);
         if (mine !== generation) return;
+        note.hidden = !where;
         var s = answers[0];
         // the period the API chose (the program's days) fills the inputs: the browser's day is not the program's
         form.querySelector('[name="from"]').value = s.from;
@@ -357,9 +447,13 @@
         active.textContent = t('analytics.active_note', {n: s.active_days}) + ' ' +
           t('analytics.read', {days: LC.number(s.items_read.days), cards: LC.number(s.items_read.cards)});
         charts(daily, answers[1].days || [], money);
-        segmentsView(segments, answers[2], program, money);
+        segmentsView(segments, answers[2], program, money, where);
+        if (answers[3]) {
+          byLocationView(compareBox, answers[3], money);
+          comparedFor = JSON.stringify(period);
+        }
       }
-      await load('');
+      await load({});
     }
   });
 })();

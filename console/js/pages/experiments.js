@@ -69,6 +69,7 @@
       'experiments.stop_confirm': 'Остановить эксперимент «{name}»? С этого момента все карты получают автосообщение как обычно; отчёт сохранится.',
       'experiments.stopped': 'Эксперимент остановлен.',
       'experiments.not_found': 'Такого эксперимента нет.',
+      'experiments.location_note': 'Только карты, для которых эта точка была домашней, когда они попали в эксперимент, — в каждой группе. Группа выбирается случайно независимо от точки, поэтому сравнение внутри точки честное (карт меньше — интервалы шире).',
       'experiments.variants_title': 'A/B-тест (необязательно)',
       'experiments.variants_hint': 'От двух до четырёх вариантов делят получателей поровну. Пустое поле — как в основных настройках.',
       'experiments.add_variants': 'Добавить варианты A и B', 'experiments.add_variant': 'Добавить вариант',
@@ -137,6 +138,7 @@
       'experiments.stop_confirm': 'Stop the experiment "{name}"? From now on every card gets the message as usual; the report stays.',
       'experiments.stopped': 'The experiment is stopped.',
       'experiments.not_found': 'There is no such experiment.',
+      'experiments.location_note': 'Only the cards whose home was this location when they entered the experiment, in every group. A card\'s group is drawn at random whatever its location, so the comparison within a location stays fair (fewer cards: wider intervals).',
       'experiments.variants_title': 'A/B test (optional)',
       'experiments.variants_hint': 'Two to four variants share the recipients evenly. A field left empty: as in the main settings.',
       'experiments.add_variants': 'Add variants A and B', 'experiments.add_variant': 'Add a variant',
@@ -405,8 +407,9 @@
       (experiment.stopped_at ? ' · ' + t('experiments.stopped_on', {date: LC.date(experiment.stopped_at)}) : '');
   }
 
-  /* The report drawn into `main` (also usable with a report built by hand). */
-  function drawReport(main, report, program, onStop) {
+  /* The report drawn into `main` (also usable with a report built by hand); `picker`: the location select
+     (LC.locationSelect), shown under the actions when the program has locations. */
+  function drawReport(main, report, program, onStop, picker) {
     var experiment = report.experiment, f = formats(program);
     var windows = report.windows || [];
     main.replaceChildren();
@@ -438,6 +441,10 @@
       }}}, t('experiments.stop')));
     }
     main.appendChild(actions);
+    if (picker) {
+      main.appendChild(picker);
+      if (report.location_id) main.appendChild(h('p', {'class': 'muted experiments-location-note'}, t('experiments.location_note')));
+    }
 
     var results = h('section', {'class': 'panel ops-section', 'aria-label': t('experiments.comparisons')});
     main.appendChild(results);
@@ -546,9 +553,15 @@
     render: async function (main, params) {
       var program = LC.program, mine = LC.current();
       LC.loading(main);
-      var report;
+      var report, locations, where = '';
+      var reportPath = function () {
+        return LC.query(path(program, '/' + encodeURIComponent(params.id) + '/report'), {location_id: where});
+      };
       try {
-        report = await LC.api('GET', path(program, '/' + encodeURIComponent(params.id) + '/report'));
+        var answers = await Promise.all([LC.api('GET', reportPath()),
+                                         LC.programLocations ? LC.programLocations(program) : Promise.resolve([])]);
+        report = answers[0];
+        locations = answers[1];
       } catch (err) {
         LC.loaded(main);
         if (err && err.status === 404) { main.replaceChildren(h('p', {'class': 'notice'}, t('experiments.not_found'))); return; }
@@ -556,7 +569,18 @@
       }
       if (LC.current() !== mine) return;
       LC.loaded(main);
-      drawReport(main, report, program, function () { LC.render(); });
+      var onStop = function () { LC.render(); };
+      // a program with locations: the report of the cards whose home was one of them when exposed
+      var picker = locations.length ? LC.locationSelect(locations, async function (id) {
+        where = id;
+        try {
+          var again = await LC.api('GET', reportPath());
+          if (LC.current() !== mine || where !== id) return;
+          drawReport(main, again, program, onStop, picker);
+          picker.querySelector('select').focus();
+        } catch (err) { LC.toast(err && err.message ? err.message : String(err), 'error'); }
+      }) : null;
+      drawReport(main, report, program, onStop, picker);
     }
   });
 
