@@ -288,3 +288,11 @@ def test_a_first_receipt_at_a_location_makes_it_home(client, merchant, program):
     _, till = _key(client, merchant, program, location_id=location["id"])
     till.post("/pos/receipts", {"receipt_id": "h1", "card": card["card_number"], "total": 1000})
     assert card_store.get(card["card_id"]).stats["home"] == location["id"]
+
+
+def test_the_api_description_names_the_weekdays_and_statuses_of_core():
+    from chalicelib.api import openapi_document
+    from chalicelib.core import locations as rules
+
+    assert openapi_document._WEEKDAYS == rules.WEEKDAYS
+    assert openapi_document._LOCATION_STATUSES == [rules.OPEN, rules.CLOSED]
