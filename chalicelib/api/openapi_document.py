@@ -1442,7 +1442,8 @@ def _locations(document: dict, program_id: Schema) -> None:
         "patch": _op("Edit, close or reopen a location (only the fields sent change)",
                      _answers({"200": _json(_ref("Location"))}, 400, 401, 403, 404, 409, 413, 415),
                      tag="admin", security=_ADMIN, params=[program_id, one],
-                     body=_body(_closed((), **fields, status={"type": "string", "enum": _LOCATION_STATUSES}) | {"minProperties": 1}),
+                     body=_body(_closed((), **fields, status={"type": "string", "enum": _LOCATION_STATUSES})
+                                | {"minProperties": 1}),
                      description="`status: closed` closes it: it stays (receipts and analytics name it), leaves "
                                  "the pass and takes no new POS keys; `open` reopens it. There is no DELETE.")}
     unknown = " An unknown or closed location is `422 unknown_location` (field location_id)."

@@ -5,9 +5,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.api import openapi_document
+from chalicelib.commands import locations as commands
+from chalicelib.core import locations as rules
+from chalicelib.errors import Conflict
 from chalicelib.store import analytics as analytics_store
 from chalicelib.store import cards as card_store
+from chalicelib.store import programs as program_store
 from chalicelib.store.models import OutboxItem, Receipt
+from chalicelib.usecases import locations
 from chalicelib.usecases import pos as pos_cases
 from tests.conftest import PosClient, bearer, body, enroll
 
@@ -79,7 +85,8 @@ def test_an_owner_adds_lists_edits_closes_and_reopens_locations(client, merchant
     listed = body(client.http.get(_base(program), headers=bearer(merchant)))["items"]
     assert [item["status"] for item in listed] == ["closed", "open"]  # a closed one stays, for history
     assert body(_patch(client, merchant, program, first["id"], {"status": "open"}))["status"] == "open"
-    assert client.http.delete(f"{_base(program)}/{first['id']}", headers=bearer(merchant)).status_code in (403, 404, 405)
+    deleted = client.http.delete(f"{_base(program)}/{first['id']}", headers=bearer(merchant))
+    assert deleted.status_code in (403, 404, 405)
 
 
 def test_changes_the_pass_shows_ask_for_every_pass_to_be_refreshed(client, merchant, program):
@@ -129,25 +136,21 @@ def test_names_are_unique_and_a_program_holds_at_most_so_many(client, merchant, 
         409, "location_name_taken", "name")
     assert _patch(client, merchant, program, first["id"], {"name": "ARBAT"}).status_code == 200  # its own name
     assert _error(_patch(client, merchant, program, first["id"], {"latitude": 10})) == (400, "required", "longitude")
-    assert _error(_patch(client, merchant, program, first["id"], {"status": "gone"}))[1:] == ("invalid_choice", "status")
+    gone = _patch(client, merchant, program, first["id"], {"status": "gone"})
+    assert _error(gone)[1:] == ("invalid_choice", "status")
 
-    from chalicelib.core import locations as rules
     monkeypatch.setattr(rules, "MAX_LOCATIONS", 2)
     too_many = client.http.post(_base(program), headers=bearer(merchant), body=json.dumps({"name": "Third"}))
     assert _error(too_many)[:2] == (422, "too_many_locations")
 
 
 def test_a_concurrent_edit_is_a_conflict_not_a_lost_location(client, merchant, program):
-    from chalicelib.commands import locations as commands
-    from chalicelib.store import programs as program_store
-    from chalicelib.usecases import locations
-
     read = program_store.get(program["id"])
     now = datetime.now(UTC)
     locations.add(read, commands.read_new_location({"name": "One"}), now)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Conflict) as refused:
         locations.add(read, commands.read_new_location({"name": "Two"}), now)  # over the version read before
-    assert getattr(refused.value, "code", None) == "edit_conflict"
+    assert refused.value.code == "edit_conflict"
     names = [item["name"] for item in body(client.http.get(_base(program), headers=bearer(merchant)))["items"]]
     assert names == ["One"]
 
@@ -263,7 +266,8 @@ def test_a_card_that_joins_at_a_location_has_it_as_home_and_keeps_it(client, mer
     assert _counts(program, None)["new_members"] == 1
 
     _, till = _key(client, merchant, program, location_id=elsewhere["id"])
-    assert till.post("/pos/receipts", {"receipt_id": "j1", "card": joined["card_number"], "total": 1000}).status_code == 200
+    sold = till.post("/pos/receipts", {"receipt_id": "j1", "card": joined["card_number"], "total": 1000})
+    assert sold.status_code == 200
     stats = card_store.get(joined["card_id"]).stats
     assert stats["home"] == home["id"] and stats["places"] == {elsewhere["id"]: 1}
 
@@ -291,8 +295,5 @@ def test_a_first_receipt_at_a_location_makes_it_home(client, merchant, program):
 
 
 def test_the_api_description_names_the_weekdays_and_statuses_of_core():
-    from chalicelib.api import openapi_document
-    from chalicelib.core import locations as rules
-
     assert openapi_document._WEEKDAYS == rules.WEEKDAYS
     assert openapi_document._LOCATION_STATUSES == [rules.OPEN, rules.CLOSED]
