@@ -1469,6 +1469,9 @@ def _locations(document: dict, program_id: Schema) -> None:
                                "or closed one is ignored.", type="string", maxLength=200)
     join["get"]["parameters"].append(where)
     join["post"].setdefault("parameters", []).append(where)
+    paths["/console/poster/{slug}"]["get"]["parameters"].append(_query(
+        "location", "An open location's poster: its name and its own join link (otherwise the program's).",
+        type="string", maxLength=200))
 
 
 # --- analytics by location (issue 18, part ANA) ----------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib import moysklad_till
 from chalicelib.api import openapi_document
 from chalicelib.commands import locations as commands
 from chalicelib.core import locations as rules
@@ -14,8 +15,10 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.models import OutboxItem, Receipt
 from chalicelib.usecases import locations
+from chalicelib.usecases import moysklad as ms_cases
 from chalicelib.usecases import pos as pos_cases
 from tests.conftest import PosClient, bearer, body, enroll
+from tests.integrations.test_moysklad_till import transport
 
 
 def _base(program):
@@ -297,3 +300,32 @@ def test_a_first_receipt_at_a_location_makes_it_home(client, merchant, program):
 def test_the_api_description_names_the_weekdays_and_statuses_of_core():
     assert openapi_document._WEEKDAYS == rules.WEEKDAYS
     assert openapi_document._LOCATION_STATUSES == [rules.OPEN, rules.CLOSED]
+
+
+def test_a_locations_poster_carries_its_own_join_link(client, merchant, program):
+    location = _add(client, merchant, program, name="Arbat 12")
+    page = client.http.get(f"/console/poster/coffee?lang=en&location={location['id']}").body.decode()
+    assert "Arbat 12" in page and f"/join/coffee?location={location['id']}" in page
+    _patch(client, merchant, program, location["id"], {"status": "closed"})
+    page = client.http.get(f"/console/poster/coffee?lang=en&location={location['id']}").body.decode()
+    assert "Arbat 12" not in page and "?location=" not in page  # a closed one: the program's poster
+
+
+# --- MoySklad connections ------------------------------------------------------------------------
+
+def test_a_moysklad_connection_of_a_location_makes_its_sales_carry_it(client, merchant, program):
+    location = _add(client, merchant, program, name="Arbat")
+    path = f"/admin/programs/{program['id']}/integrations/moysklad"
+    refused = client.http.post(path, headers=bearer(merchant), body=json.dumps({"location_id": "loc_nope"}))
+    assert _error(refused) == (422, "unknown_location", "location_id")
+    ms_cases.forget_cached()
+    created = body(client.http.post(path, headers=bearer(merchant),
+                                    body=json.dumps({"label": "Arbat till", "location_id": location["id"]})))
+    assert created["location_id"] == location["id"]
+    assert body(client.http.get(path, headers=bearer(merchant)))["items"][0]["location_id"] == location["id"]
+    till = moysklad_till.Till(transport(client, created["base_url"]), created["token"], out=lambda line: None)
+    till.sell("ms-sale-1", "1", None, {"positions": [moysklad_till.position("500.00", "1") | {
+        "discountPercent": 0, "discountedPrice": 500.0}], "bonusProgram": {"bonusValueToSpend": 0,
+                                                                           "bonusValueToEarn": 0}})
+    assert Receipt.get(program["id"], "receipt#moysklad:ms-sale-1").location_id == location["id"]
+    assert _counts(program, location["id"])["receipts"] == 1
