@@ -329,3 +329,20 @@ def test_a_moysklad_connection_of_a_location_makes_its_sales_carry_it(client, me
                                                                            "bonusValueToEarn": 0}})
     assert Receipt.get(program["id"], "receipt#moysklad:ms-sale-1").location_id == location["id"]
     assert _counts(program, location["id"])["receipts"] == 1
+
+
+def test_our_signed_webhook_follows_the_same_rules_with_the_key_that_signs_it(client, merchant, program, pos):
+    first = _add(client, merchant, program, name="Tverskaya")
+    second = _add(client, merchant, program, name="Arbat")
+    _, till = _key(client, merchant, program, location_id=second["id"])
+    hook = "/integrations/signed/events"
+    sold = till.post(hook, {"type": "receipt", "data": {"receipt_id": "w1", "total": 900}})
+    assert sold.status_code == 200 and body(sold)["location_id"] == second["id"]
+    assert Receipt.get(program["id"], "receipt#w1").location_id == second["id"]
+    mismatch = till.post(hook, {"type": "receipt", "data": {"receipt_id": "w2", "total": 900,
+                                                             "location_id": first["id"]}})
+    assert _error(mismatch) == (422, "location_mismatch", "location_id")
+    central = pos.post(hook, {"type": "receipt", "data": {"receipt_id": "w3", "total": 900, "location_id": first["id"]}})
+    assert central.status_code == 200 and Receipt.get(program["id"], "receipt#w3").location_id == first["id"]
+    unknown = pos.post(hook, {"type": "receipt", "data": {"receipt_id": "w4", "total": 900, "location_id": "loc_x"}})
+    assert _error(unknown) == (422, "unknown_location", "location_id")
