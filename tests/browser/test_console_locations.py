@@ -27,7 +27,7 @@ def _add(page: Page, name: str, coordinates: str = "") -> None:
     if coordinates:
         page.locator(f"{form} input[name=coordinates]").fill(coordinates)
     submit(page, form)
-    expect(page.locator(f".locations-table tr:has-text('{name}')")).to_have_count(1)
+    expect(page.locator(f".location-item:has-text('{name}')")).to_have_count(1)
 
 
 def test_an_owner_adds_two_locations_and_a_till_key_for_the_second(open_page, stack, axe):
@@ -38,7 +38,8 @@ def test_an_owner_adds_two_locations_and_a_till_key_for_the_second(open_page, st
     _add(page, first, "55.7601, 37.6186")
     _add(page, second)
     axe(page)
-    row = page.locator(f".locations-table tr:has-text('{second}')")
+    row = page.locator(f".location-item:has-text('{second}')")
+    row.locator("details.location-join summary").click()
     expect(row.locator("a.join-link")).to_contain_text("?location=loc_")
 
     status, _, answer = request("GET", f"{stack.api}/admin/programs/{stack.demo['program_id']}/locations", None,

@@ -34,11 +34,8 @@
       "locations.relevant_text_hint": "Коротко, до 120 знаков: его покажет iPhone рядом с точкой. Например, «Кофе с бонусами в 50 метрах».",
       "locations.day_mon": "Пн", "locations.day_tue": "Вт", "locations.day_wed": "Ср", "locations.day_thu": "Чт",
       "locations.day_fri": "Пт", "locations.day_sat": "Сб", "locations.day_sun": "Вс",
-      "locations.col_name": "Название",
-      "locations.col_address": "Адрес",
       "locations.col_status": "Состояние",
-      "locations.col_join": "Ссылка для вступления",
-      "locations.col_actions": "Действия",
+      "locations.col_join": "Ссылка для вступления, QR-код и плакаты",
       "locations.status_open": "открыта",
       "locations.status_closed": "закрыта",
       "locations.close": "Закрыть",
@@ -85,11 +82,8 @@
       "locations.relevant_text_hint": "Short, up to 120 characters: an iPhone shows it near the location. For example, “Coffee with points 50 m away”.",
       "locations.day_mon": "Mon", "locations.day_tue": "Tue", "locations.day_wed": "Wed", "locations.day_thu": "Thu",
       "locations.day_fri": "Fri", "locations.day_sat": "Sat", "locations.day_sun": "Sun",
-      "locations.col_name": "Name",
-      "locations.col_address": "Address",
       "locations.col_status": "Status",
-      "locations.col_join": "Join link",
-      "locations.col_actions": "Actions",
+      "locations.col_join": "Join link, QR code and posters",
       "locations.status_open": "open",
       "locations.status_closed": "closed",
       "locations.close": "Close",
@@ -202,13 +196,14 @@
     return form;
   }
 
-  function joinCell(location) {
-    if (location.status !== "open") return h("td", {text: "—"});
+  /* An open location's join link, its copy button, posters and QR code (folded: a phone's screen stays short). */
+  function joinBlock(location) {
     var program = LC.program;
     var link = LC.locationJoinLink(program, location);
     var poster = "/console/poster/" + encodeURIComponent(program.slug) + "?lang=" + LC.lang + "&location=" +
       encodeURIComponent(location.id) + "&size=";
-    return h("td", {class: "location-join"},
+    return h("details", {class: "location-join"},
+      h("summary", {text: LC.t("locations.col_join")}),
       h("p", {}, h("a", {href: link, class: "join-link", target: "_blank", rel: "noopener", text: link})),
       h("div", {class: "actions"}, LC.copyButton(link),
         h("a", {href: poster + "a4", target: "_blank", rel: "noopener", text: LC.t("locations.poster_a4")}),
@@ -216,6 +211,13 @@
       LC.qr(link, LC.t("locations.qr", {name: location.name})));
   }
 
+  function hoursText(hours) {
+    return DAYS.filter(function (day) { return hours && hours[day] && hours[day].length; }).map(function (day) {
+      return LC.t("locations.day_" + day) + " " + hours[day].join(", ");
+    }).join("; ");
+  }
+
+  /* The locations as a list of panels (not a table: each one's link and QR code fit a phone's width). */
   function listLocations(holder, editor) {
     LC.loading(holder);
     return LC.locations().then(function (items) {
@@ -224,28 +226,25 @@
       if (!items.length) { LC.empty(holder, LC.t("locations.none")); return; }
       var canWrite = LC.can("programs:write");
       var reload = function () { return listLocations(holder, editor); };
-      holder.appendChild(h("div", {class: "table-wrap", tabindex: "0", role: "region", "aria-label": LC.t("locations.list")},
-        h("table", {class: "locations-table"},
-          h("thead", {}, h("tr", {},
-            ["locations.col_name", "locations.col_address", "locations.col_status", "locations.col_join"].map(function (key) {
-              return h("th", {scope: "col", text: LC.t(key)});
-            }),
-            canWrite ? h("th", {scope: "col", text: LC.t("locations.col_actions")}) : null)),
-          h("tbody", {}, items.map(function (location) {
-            var open = location.status === "open";
-            return h("tr", {"data-location": location.id},
-              h("td", {text: location.name}), h("td", {text: location.address || "—"}),
-              h("td", {text: LC.t("locations.status_" + location.status)}),
-              joinCell(location),
-              canWrite ? h("td", {class: "actions"},
-                h("button", {type: "button", text: LC.t("locations.edit"),
-                             "aria-label": LC.t("locations.edit_label", {name: location.name}),
-                             on: {click: function () { edit(editor, location, reload); }}}),
-                h("button", {type: "button", class: open ? "danger" : "",
-                             text: LC.t(open ? "locations.close" : "locations.reopen"),
-                             "aria-label": LC.t(open ? "locations.close_label" : "locations.reopen_label", {name: location.name}),
-                             on: {click: function () { setStatus(location, open ? "closed" : "open", reload); }}})) : null);
-          })))));
+      holder.appendChild(h("ul", {class: "cards-list location-items"}, items.map(function (location) {
+        var open = location.status === "open";
+        var hours = hoursText(location.hours);
+        return h("li", {class: ["panel", "location-item", open ? "" : "location-closed"], "data-location": location.id},
+          h("h3", {class: "location-name", text: location.name}),
+          h("p", {class: "location-status", text: LC.t("locations.col_status") + ": " +
+                                                  LC.t("locations.status_" + location.status)}),
+          location.address ? h("p", {class: "location-address", text: location.address}) : null,
+          hours ? h("p", {class: "muted location-hours-text", text: hours}) : null,
+          canWrite ? h("div", {class: "actions"},
+            h("button", {type: "button", class: "location-edit-button", text: LC.t("locations.edit"),
+                         "aria-label": LC.t("locations.edit_label", {name: location.name}),
+                         on: {click: function () { edit(editor, location, reload); }}}),
+            h("button", {type: "button", class: open ? "danger location-close" : "location-reopen",
+                         text: LC.t(open ? "locations.close" : "locations.reopen"),
+                         "aria-label": LC.t(open ? "locations.close_label" : "locations.reopen_label", {name: location.name}),
+                         on: {click: function () { setStatus(location, open ? "closed" : "open", reload); }}})) : null,
+          open ? joinBlock(location) : null);
+      })));
     });
   }
 
