@@ -342,7 +342,8 @@ def test_our_signed_webhook_follows_the_same_rules_with_the_key_that_signs_it(cl
     mismatch = till.post(hook, {"type": "receipt", "data": {"receipt_id": "w2", "total": 900,
                                                              "location_id": first["id"]}})
     assert _error(mismatch) == (422, "location_mismatch", "location_id")
-    central = pos.post(hook, {"type": "receipt", "data": {"receipt_id": "w3", "total": 900, "location_id": first["id"]}})
+    central = pos.post(hook, {"type": "receipt", "data": {"receipt_id": "w3", "total": 900,
+                                                           "location_id": first["id"]}})
     assert central.status_code == 200 and Receipt.get(program["id"], "receipt#w3").location_id == first["id"]
     unknown = pos.post(hook, {"type": "receipt", "data": {"receipt_id": "w4", "total": 900, "location_id": "loc_x"}})
     assert _error(unknown) == (422, "unknown_location", "location_id")
