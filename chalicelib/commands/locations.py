@@ -5,8 +5,8 @@ the fields it changes (and `status`: "closed" closes it, "open" reopens it). Eve
 
 Opening hours: {"mon".."sun": ["HH:MM-HH:MM", ...]}, at most four spans a day, "00:00".."23:59" and an end
 of "24:00" (midnight). A span whose end is before its start runs over midnight ("22:00-02:00": open from 22:00
-until 02:00 the next morning); a span that starts and ends at the same minute is refused. A weekday left out
-(or an empty list) is a day the location is closed."""
+until 02:00 the next morning); a span that starts and ends at the same minute is refused, and so is one that
+overlaps another span of its day. A weekday left out (or an empty list) is a day the location is closed."""
 from __future__ import annotations
 
 import math
@@ -121,9 +121,28 @@ def _hours(raw: object) -> dict[str, tuple[str, ...]]:
             continue
         spans = v.read_list(days, day, prefix="hours", max_items=MAX_SPANS)
         read = tuple(_span(span, f"hours.{day}[{index}]") for index, span in enumerate(spans))
+        _check_apart(read, f"hours.{day}")
         if read:
             hours[day] = read
     return hours
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _check_apart(spans: tuple[str, ...], field: str) -> None:
+    """The spans of a day do not overlap (an overnight one counts until its end the next morning)."""
+    bounds = []
+    for index, span in enumerate(spans):
+        start, end = (_minutes(part) for part in span.split("-"))
+        bounds.append((start, end if end > start else end + 24 * 60, index))
+    bounds.sort()
+    for (_, earlier_end, _), (start, _, index) in zip(bounds, bounds[1:], strict=False):
+        if start < earlier_end:
+            raise InvalidInput(f"'{field}[{index}]' overlaps another span of the day.", code="invalid_value",
+                               field=f"{field}[{index}]")
 
 
 def _span(value: object, field: str) -> str:

@@ -120,6 +120,8 @@ def test_changes_the_pass_shows_ask_for_every_pass_to_be_refreshed(client, merch
     ({"name": "A", "hours": {"tue": ["09:00-18:00", "25:00-26:00"]}}, "invalid_format", "hours.tue[1]"),
     ({"name": "A", "hours": {"mon": ["09:00-09:00"]}}, "invalid_value", "hours.mon[0]"),
     ({"name": "A", "hours": {"mon": ["01:00-02:00"] * 5}}, "too_many", "hours.mon"),
+    ({"name": "A", "hours": {"wed": ["14:00-21:00", "09:00-14:30"]}}, "invalid_value", "hours.wed[0]"),
+    ({"name": "A", "hours": {"sat": ["22:00-02:00", "10:00-22:30"]}}, "invalid_value", "hours.sat[0]"),
     ({"name": "A", "hours": ["09:00-18:00"]}, "invalid_type", "hours"),
     ({"name": "A", "relevant_text": "x" * 121}, "invalid_length", "relevant_text"),
     ({"name": "A", "status": "closed"}, "unknown_field", "status"),
