@@ -21,6 +21,7 @@ from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Merchant, PosKey, Program
 from chalicelib.usecases import cards as card_views
+from chalicelib.usecases import locations as location_cases
 from chalicelib.usecases import programs as program_cases
 
 # Loaded by their own routes only, so that the other routes' cold starts skip them (benchmarks/bundle.py):
@@ -239,10 +240,11 @@ def create_pos_key(program_id: str) -> Response:
     program = _program(principal, program_id)
     raw = bp.current_request.raw_body or b""
     new = commands.read_new_pos_key(json_body(bp.current_request) if raw.strip() else {})
+    location_id = location_cases.open_location(program, new.location_id)  # 422 unknown_location
     secret = auth.new_pos_secret()
     key = key_store.create(program_id=program.program_id, merchant_id=program.merchant_id,
                            secret_hash=auth.pos_secret_hash(secret), label=new.label, created_by=principal.subject,
-                           now=_now())
+                           now=_now(), location_id=location_id)
     log.info("pos_key_created", program_id=program.program_id, pos_key_id=key.key_id)
     return json_response({**_key_view(key), "secret": secret}, 201)
 
@@ -269,7 +271,7 @@ def revoke_pos_key(program_id: str, key_id: str) -> Response:
 
 def _key_view(key: PosKey) -> dict[str, object]:
     return {"key_id": key.key_id, "program_id": key.program_id, "label": key.label, "status": key.status,
-            "created_at": key.created_at, "revoked_at": key.revoked_at}
+            "created_at": key.created_at, "revoked_at": key.revoked_at, "location_id": key.location_id}
 
 
 # --- cards ---------------------------------------------------------------------------------------

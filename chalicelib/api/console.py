@@ -16,6 +16,7 @@ from chalicelib.errors import InvalidInput, NotFound
 from chalicelib.rendering import render_text  # Jinja2 itself loads on the first page (rendering.environment)
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
+from chalicelib.usecases import locations as location_cases
 from chalicelib.usecases import programs as program_cases
 
 bp = Blueprint(__name__)
@@ -120,8 +121,14 @@ def poster(slug: str) -> Response:
     program = _public_program(slug)
     locale = locale_of(request)
     link = f"{settings().public_base_url}/join/{program.slug}"
+    # a location's poster (`?location=`, an open one; otherwise the program's): its own join link and name
+    location_id = location_cases.open_or_none(program, (query(request, "location") or "")[:64])
+    location = location_cases.get(program, location_id) if location_id else None
+    if location is not None:
+        link += f"?location={location.location_id}"
     mechanics = mech.from_stored(program.mechanics)
     html = render_text("console_poster.html", locale, program_name=program.name, brand=program.branding or {},
+                       location_name=location.name if location else None,
                        welcome_bonus=mechanics.welcome_bonus, unit=mechanics.unit, link=link, qr=pages.qr_svg(link),
                        size=size, version=console_assets.build().version)
     headers = _headers("text/html; charset=utf-8", "public, max-age=300", **{"Content-Language": locale})

@@ -4,6 +4,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -19,7 +20,7 @@ from chalicelib.store import card_channels
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import enrollment, guards, recovery, telegram_bot
+from chalicelib.usecases import enrollment, guards, locations, recovery, telegram_bot
 from chalicelib.usecases import programs as program_cases
 
 bp = Blueprint(__name__)
@@ -46,11 +47,20 @@ def _not_found_page(locale: str) -> Response:
 _SHOWN = frozenset({"name", "phone", "email", "birthday", "ref", "consent", "code", "contact"})
 
 
+def _location(program: Program) -> str | None:
+    """The open location a join link names (`?location=`, the location's poster/QR), else None: an unknown
+    or closed one is ignored and the customer still joins."""
+    raw = query(bp.current_request, "location")
+    return locations.open_or_none(program, raw[:64]) if raw else None
+
+
 def _join_page(program: Program, locale: str, status: int = 200, *,  # noqa: PLR0913 (the page's parts)
                values: Mapping[str, object] | None = None, error: AppError | None = None,
                code_sent: bool = False, recover_sent: bool = False) -> Response:
     """The join page; after a refused post, every fault in the page's language, each at its field
-    (and listed at the top), and everything the customer typed kept."""
+    (and listed at the top), and everything the customer typed kept. A location's link posts to itself."""
+    location_id = _location(program)
+    action = f"/join/{program.slug}" + (f"?location={url_quote(location_id, safe='')}" if location_id else "")
     mechanics = mech.from_stored(program.mechanics)
     errors = form_errors.told(error, locale, _SHOWN) if error else ()
     field_errors: dict[str, str] = {}
@@ -58,7 +68,7 @@ def _join_page(program: Program, locale: str, status: int = 200, *,  # noqa: PLR
         if fault.field:
             field_errors.setdefault(fault.field, fault.message)
     page = pages.render("join.html", locale, status, program_name=program.name, brand=program.branding,
-                        action=f"/join/{program.slug}", recover_action=f"/join/{program.slug}/recover",
+                        action=action, recover_action=f"/join/{program.slug}/recover",
                         values=values or {}, errors=errors, field_errors=field_errors,
                         welcome_bonus=mechanics.welcome_bonus, unit=mechanics.unit, code_sent=code_sent,
                         recover_sent=recover_sent)
@@ -104,7 +114,7 @@ def join(slug: str) -> Response:
                     return _join_page(program, locale, 200, values=post.values, code_sent=True)
                 return json_response({"status": "code_sent", "expires_in": seconds}, 202)
             guards.confirm(program, address, form.phone, post.code, now)
-        card = enrollment.enroll(program, form, now, post.locale)
+        card = enrollment.enroll(program, form, now, post.locale, location_id=_location(program))
     except AppError as error:
         if error.code == "already_enrolled":
             guards.refused(program, address, now)

@@ -11,6 +11,7 @@ from chalice import Blueprint, Response
 
 from chalicelib import auth, config, lazy, log
 from chalicelib.api.http import JSON, api, json_body, json_response
+from chalicelib.commands import locations as location_commands
 from chalicelib.commands import queries
 from chalicelib.errors import AppError
 from chalicelib.store import programs as program_store
@@ -189,9 +190,11 @@ def _owner_program(permission: str, program_id: str) -> tuple[auth.Principal, Pr
 def connect(program_id: str) -> Response:
     principal, program = _owner_program("pos_keys:write", program_id)
     raw = bp.current_request.raw_body or b""
-    new = commands.NewConnection.parse(json_body(bp.current_request) if raw.strip() else {})
+    data = json_body(bp.current_request) if raw.strip() else {}
+    location_id = location_commands.read_location_id(data)  # the location its sales are made at (optional)
+    new = commands.NewConnection.parse({name: value for name, value in data.items() if name != "location_id"})
     connection, token = moysklad.connect(program, label=new.label, verify_spending=new.verify_spending,
-                                         created_by=principal.subject, now=_now())
+                                         created_by=principal.subject, now=_now(), location_id=location_id)
     return json_response({**moysklad.view(connection, config.settings().public_base_url), "token": token}, 201)
 
 

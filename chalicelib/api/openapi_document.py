@@ -1401,8 +1401,86 @@ def _experiments(document: dict, program_id: Schema) -> None:
 
 # --- locations (issue 18, part LOC): a program's stores, and the POS keys and receipts that name them -------
 
+# core/locations.py's weekdays and statuses (written out: this block adds no import to the module's top)
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_LOCATION_STATUSES = ["open", "closed"]
+
+
+def _location_fields() -> dict[str, Schema]:
+    """A location's fields as a body sends them (POST: `name` required; PATCH: any, `null` clears)."""
+    span = {"type": "string", "pattern": "^ *([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00) *$",
+            "description": "HH:MM-HH:MM; an end before the start runs over midnight (22:00-02:00)."}
+    hours = _closed((), **{day: {"type": "array", "maxItems": 4, "items": span} for day in _WEEKDAYS})
+    return {"name": _s(80, minLength=1), "address": _nullable(_s(200)),
+            "latitude": _nullable({"type": "number", "minimum": -90, "maximum": 90}),
+            "longitude": _nullable({"type": "number", "minimum": -180, "maximum": 180}),
+            "timezone": _nullable(_s(64) | {"description": "An IANA time zone; null: the program's."}),
+            "hours": _nullable(hours | {"description": "Opening hours by weekday; a day left out is closed."}),
+            "relevant_text": _nullable(_s(120) | {"description": "The lock-screen line near it (Apple)."})}
+
+
 def _locations(document: dict, program_id: Schema) -> None:
-    """Part LOC's paths and schemas."""
+    """Part LOC's paths and schemas: a program's locations, the location of a POS key, a MoySklad connection
+    and a receipt."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    location_id = _s(64, pattern=f"^{v.ID_PATTERN}$")
+    nullable_number = {"type": ["number", "null"]}
+    schemas["Location"] = _obj(
+        ("id", "name", "address", "latitude", "longitude", "timezone", "hours", "relevant_text", "status",
+         "created_at"),
+        id=_STRING, name=_STRING, address=_NSTRING, latitude=nullable_number, longitude=nullable_number,
+        timezone=_NSTRING, hours={"type": "object", "additionalProperties": {"type": "array", "items": _STRING}},
+        relevant_text=_NSTRING, status={"type": "string", "enum": _LOCATION_STATUSES},
+        created_at=_NSTRING)
+    fields = _location_fields()
+    base = "/admin/programs/{program_id}/locations"
+    one = _path_param("location_id", "A location's id.", maxLength=64)
+    paths[base] = {
+        "get": _op("The program's locations (stores), closed ones too, in the order they were added",
+                   _answers({"200": _json(_obj(("items",), items={"type": "array", "items": _ref("Location")}))},
+                            401, 403, 404), tag="admin", security=_ADMIN, params=[program_id]),
+        "post": _op("Add a location (store)", _answers({"201": _json(_ref("Location"))}, 400, 401, 403, 404, 409,
+                                                       413, 415, 422),
+                    tag="admin", security=_ADMIN, params=[program_id], body=_body(_closed(("name",), **fields)),
+                    description="`400` names the field; `409 location_name_taken` (names are unique, whatever "
+                                "the case); `409 edit_conflict` (the program changed meanwhile); `422 "
+                                "too_many_locations` (at most 200). Latitude and longitude come both or neither.")}
+    paths[base + "/{location_id}"] = {
+        "get": _op("A location", _answers({"200": _json(_ref("Location"))}, 401, 403, 404), tag="admin",
+                   security=_ADMIN, params=[program_id, one]),
+        "patch": _op("Edit, close or reopen a location (only the fields sent change)",
+                     _answers({"200": _json(_ref("Location"))}, 400, 401, 403, 404, 409, 413, 415),
+                     tag="admin", security=_ADMIN, params=[program_id, one],
+                     body=_body(_closed((), **fields, status={"type": "string", "enum": _LOCATION_STATUSES})
+                                | {"minProperties": 1}),
+                     description="`status: closed` closes it: it stays (receipts and analytics name it), leaves "
+                                 "the pass and takes no new POS keys; `open` reopens it. There is no DELETE.")}
+    unknown = " An unknown or closed location is `422 unknown_location` (field location_id)."
+    keys = paths["/admin/programs/{program_id}/pos-keys"]["post"]
+    keys["requestBody"]["content"]["application/json"]["schema"]["properties"]["location_id"] = _nullable(
+        location_id) | {"description": "The open location whose receipts it signs; null: the whole program." + unknown}
+    keys["responses"]["422"] = _error(422)
+    schemas["PosKey"]["properties"]["location_id"] = _NSTRING | {"description": "null: the whole program."}
+    receipt = paths["/pos/receipts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    receipt["properties"]["location_id"] = location_id | {
+        "description": "Where it was sold, sent by a whole-program key (a central POS of several locations). A "
+                       "location's key sets its own: another one is `422 location_mismatch`." + unknown}
+    schemas["ReceiptAnswer"]["properties"]["location_id"] = _STRING | {
+        "description": "The location it was sold at (absent: none)."}
+    moysklad = paths["/admin/programs/{program_id}/integrations/moysklad"]
+    moysklad["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]["location_id"] = _nullable(
+        location_id) | {"description": "The open location its sales are made at; null: the whole program." + unknown}
+    moysklad["post"]["responses"]["422"] = _error(422)
+    connection = moysklad["get"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["items"]
+    connection["items"]["properties"]["location_id"] = _NSTRING
+    join = paths["/join/{slug}"]
+    where = _query("location", "A location's join link (its poster's QR): the card's home location. An unknown "
+                               "or closed one is ignored.", type="string", maxLength=200)
+    join["get"]["parameters"].append(where)
+    join["post"].setdefault("parameters", []).append(where)
+    paths["/console/poster/{slug}"]["get"]["parameters"].append(_query(
+        "location", "An open location's poster: its name and its own join link (otherwise the program's).",
+        type="string", maxLength=200))
 
 
 # --- analytics by location (issue 18, part ANA) ----------------------------------------------------------

@@ -48,11 +48,16 @@ def raw_body(request: Request) -> bytes:
     return raw.encode() if isinstance(raw, str) else raw
 
 
-def _program(now: datetime) -> Program:
+def _signed(now: datetime) -> "pos.Signed":
+    """The request's program and its key's location (None: a whole-program key), within the key's rate limits."""
     request = bp.current_request
-    program = pos.authenticate(request.headers, request.method, signed_path(request), raw_body(request), now)
-    guards.before_pos_request(program, request.headers["x-loyalty-key"], now)
-    return program
+    signed = pos.authenticate_key(request.headers, request.method, signed_path(request), raw_body(request), now)
+    guards.before_pos_request(signed.program, request.headers["x-loyalty-key"], now)
+    return signed
+
+
+def _program(now: datetime) -> Program:
+    return _signed(now).program
 
 
 def _counting_misses(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -91,8 +96,10 @@ def quote() -> Response:
 @_counting_misses
 def receipt() -> Response:
     now = _now()
-    program = _program(now)
+    signed = _signed(now)
+    program = signed.program
     command = commands.RecordReceipt.parse(json_body(bp.current_request), program, now)
+    command = pos.at_location(command, program, signed.location_id)
     return receipt_answer(pos.record_receipt(command, program, now))
 
 

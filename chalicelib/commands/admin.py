@@ -42,6 +42,7 @@ class NewMerchant:
 @dataclass(frozen=True)
 class NewPosKey:
     label: str | None
+    location_id: str | None = None  # the location its receipts come from (an open one); None: the whole program
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,9 @@ def read_new_merchant(data: Mapping[str, object]) -> NewMerchant:
 
 
 def read_new_pos_key(data: Mapping[str, object]) -> NewPosKey:
-    v.reject_unknown(data, {"label"})
-    return NewPosKey(v.read_str(data, "label", max_len=80))
+    v.reject_unknown(data, {"label", "location_id"})
+    return NewPosKey(v.read_str(data, "label", max_len=80),
+                     v.read_str(data, "location_id", max_len=64, pattern=v.ID_PATTERN))
 
 
 def read_card_edit(data: Mapping[str, object]) -> CardEdit:

@@ -119,12 +119,15 @@ class RecordReceipt:
     @classmethod
     def parse(cls, data: dict[str, Any], program: ProgramTerms, now: datetime) -> RecordReceipt:
         v.reject_unknown(data, {"receipt_id", "card", "total", "currency", "lines", "redeem", "created_at", "rewards",
-                                "offer_id"})
+                                "offer_id", "location_id"})
         receipt_id = _required_id(data, "receipt_id")
         total = _required_int(data, "total", 0)
         redeem = v.read_int(data, "redeem", minimum=0, maximum=MAX_TOTAL, default=0) or 0
         rewards = v.read_int(data, "rewards", minimum=0, maximum=1000, default=0) or 0
         offer_id = v.read_str(data, "offer_id", max_len=64, pattern=v.ID_PATTERN, strip=False)
+        # where it was sold, named by a whole-program key (a central POS of several locations); a location's
+        # key's own location is set by the use case (usecases/pos.at_location), which checks this one
+        location_id = v.read_str(data, "location_id", max_len=64, pattern=v.ID_PATTERN, strip=False)
         lines = _lines(data)
         currency = _currency(program, data)
         business_day, local_time = _sale_moment(program, data, now)
@@ -136,7 +139,7 @@ class RecordReceipt:
                                 field="rewards" if rewards else "offer_id")
         card = None if raw_card is None else card_number_of(raw_card)
         return cls(receipt_id, total, redeem, currency, business_day, card, lines, body_hash(data), rewards, offer_id,
-                   local_time)
+                   local_time, location_id)
 
     @property
     def record_key(self) -> str:

@@ -56,7 +56,7 @@ def lots_of(card: Card) -> list[Lot]:
 
 
 def insert(card: Card, entries: list[LedgerEntry], now: datetime,
-           counts: dict[str, dict[str, int]] | None = None) -> Card:
+           counts: dict[str, dict[str, int]] | None = None, location_id: str | None = None) -> Card:
     """Write a new card, its aliases (number, phone, referral code), its first ledger entries and the
     program's analytics `counts` ({day: counters}), all or nothing. A taken alias raises AliasTaken
     naming it."""
@@ -78,6 +78,8 @@ def insert(card: Card, entries: list[LedgerEntry], now: datetime,
                     tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
                 if counts:
                     analytics.add_counts(tx, card.program_id, counts, card.card_id)
+                if counts and location_id:  # joined at a location: its own counters too (issue 18, part LOC)
+                    analytics.add_counts(tx, analytics.scope(card.program_id, location_id), counts, card.card_id)
             break
         except TransactWriteError as error:
             if db.is_condition_failure(error):

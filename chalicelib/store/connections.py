@@ -18,12 +18,15 @@ __all__ = ["Connection", "create", "get", "list_for_program", "remember_customer
 
 
 def create(*, provider: str, program_id: str, merchant_id: str, token_hash: str,  # noqa: PLR0913 (keywords)
-           label: str | None, verify_spending: bool, created_by: str | None, now: datetime) -> Connection:
+           label: str | None, verify_spending: bool, created_by: str | None, now: datetime,
+           location_id: str | None = None) -> Connection:
+    """`location_id`: the location its receipts come from (None: the whole program)."""
     connection_id = ids.new_id("ms" if provider == "moysklad" else "cn")
     stamp = db.iso(now)
     item = Connection(connection_id, provider=provider, program_id=program_id, merchant_id=merchant_id,
                       created_key=f"{stamp}#{connection_id}", token_hash=token_hash, label=label,
-                      verify_spending="yes" if verify_spending else "no", created_at=stamp, created_by=created_by)
+                      verify_spending="yes" if verify_spending else "no", created_at=stamp, created_by=created_by,
+                      location_id=location_id)
     item.save(condition=Connection.connection_id.does_not_exist())
     return item
 

@@ -46,14 +46,16 @@ class Newcomer:
     tier: str
     lots: tuple[Lot, ...]
     bonuses: tuple[BonusEntry, ...]
+    home: str | None = None  # the location it joined at (an open one of the program); None: none
 
 
 def insert(newcomer: Newcomer, now: datetime, counts: dict[str, dict[str, int]]) -> Card:
     """Write the card, its aliases and bonus entries and the program's `counts` ({day: counters}), all or
-    nothing. A taken alias raises `cards.AliasTaken` naming it; lasting contention raises `Crowded`."""
+    nothing. A taken alias raises `cards.AliasTaken` naming it; lasting contention raises `Crowded`. A card
+    that joined at a location adds the same counters to the location's partition (analytics.scope)."""
     card, entries = _items(newcomer, now)
     try:
-        return card_store.insert(card, entries, now, counts=counts)
+        return card_store.insert(card, entries, now, counts=counts, location_id=newcomer.home)
     except TransactWriteError as error:  # card_store.insert already waited out a few conflicts
         if db.is_crowded(error):
             raise Crowded(newcomer.program_id) from None
@@ -89,7 +91,7 @@ def _items(newcomer: Newcomer, now: datetime) -> tuple[Card, list[LedgerEntry]]:
         balance=newcomer.bonuses[-1].balance_after if newcomer.bonuses else 0,
         tier=newcomer.tier,
         lots=[card_store.to_attribute(lot) for lot in newcomer.lots],
-        stats={},
+        stats={"home": newcomer.home, "places": {}} if newcomer.home else {},
         pass_version=1,
         pass_changed_at=db.micros(now),
         created_at=stamp,

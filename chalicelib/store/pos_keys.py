@@ -7,11 +7,12 @@ from chalicelib.store.models import PosKey
 
 
 def create(*, program_id: str, merchant_id: str, secret_hash: str, label: str | None,  # noqa: PLR0913 (keywords)
-           created_by: str | None, now: datetime) -> PosKey:
+           created_by: str | None, now: datetime, location_id: str | None = None) -> PosKey:
+    """`location_id`: the location its receipts come from (None: the whole program)."""
     key_id = ids.new_id("pk")
     stamp = db.iso(now)
     key = PosKey(key_id, program_id=program_id, merchant_id=merchant_id, created_key=f"{stamp}#{key_id}",
-                 secret_hash=secret_hash, label=label, created_at=stamp, created_by=created_by)
+                 secret_hash=secret_hash, label=label, created_at=stamp, created_by=created_by, location_id=location_id)
     key.save(condition=PosKey.key_id.does_not_exist())
     return key
 

@@ -14,6 +14,7 @@ from chalicelib.store import enrollment as enrollment_store
 from chalicelib.store import ids
 from chalicelib.store import recovery as recovery_store
 from chalicelib.store.records import Card, Program
+from chalicelib.usecases import locations as location_cases
 
 _ATTEMPTS = 3  # a fresh number or referral code after a (vanishingly rare) collision
 
@@ -24,15 +25,19 @@ class Bonus:
     points: int
 
 
-def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now: datetime, locale: str) -> Card:
+def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now: datetime, locale: str,
+           location_id: str | None = None) -> Card:
     """Enroll with a parsed form (the join route's command, `commands.join`); a raw mapping (scripts,
-    the demo history, tests) is read here with the same rules."""
+    the demo history, tests) is read here with the same rules. `location_id`: where the customer joined (a
+    location's join link): an open location of the program becomes the card's home and its new member counts
+    at that location too; any other id is ignored."""
     if program.status != "active":
         raise NotFound("This program is not taking new members.")
     today = clock.local_day(now, program.timezone)
     if not isinstance(form, rules.Enrollment):
         form = rules.parse(form, country=program.country, today=today)
     mechanics = mech.from_stored(program.mechanics)
+    home = location_cases.open_or_none(program, location_id)
     referrer_id = None
     if form.ref:
         referrer_id = card_store.card_id_by_ref(program.program_id, form.ref)
@@ -44,7 +49,7 @@ def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now:
         bonuses.append(Bonus("referral", mechanics.referred_bonus))
     for _ in range(_ATTEMPTS):
         newcomer = _newcomer(program, form, mechanics, [b for b in bonuses if b.points > 0], referrer_id,
-                             form.locale or locale, today)
+                             form.locale or locale, today, home)
         counts = numbers.merge({"new_members": 1}, numbers.points_counts(newcomer.bonuses))
         try:
             card = enrollment_store.insert(newcomer, now, counts={today.isoformat(): counts})
@@ -75,7 +80,7 @@ def _enrolled(program: Program, card: Card, now: datetime, *, referred: bool) ->
 
 
 def _newcomer(program: Program, form: rules.Enrollment, mechanics: mech.Mechanics, bonuses: list[Bonus],  # noqa: PLR0913, PLR0917
-              referrer_id: str | None, locale: str, today: date) -> enrollment_store.Newcomer:
+              referrer_id: str | None, locale: str, today: date, home: str | None) -> enrollment_store.Newcomer:
     card_id = ids.new_id("c", 16)
     new_lots, entries, balance = [], [], 0
     for index, bonus in enumerate(bonuses):
@@ -89,4 +94,4 @@ def _newcomer(program: Program, form: rules.Enrollment, mechanics: mech.Mechanic
         phone=form.phone, email=form.email, birthday=form.birthday, locale=locale,
         email_consent=form.email_consent, ref_code=ids.new_ref_code(), referred_by=referrer_id,
         access_key=ids.new_secret(16), auth_token=ids.new_secret(24), tier=mechanics.tiers[0].id,
-        lots=tuple(new_lots), bonuses=tuple(entries))
+        lots=tuple(new_lots), bonuses=tuple(entries), home=home)

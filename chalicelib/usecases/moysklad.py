@@ -42,6 +42,7 @@ from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.store.plans import LedgerCard
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import enrollment, guards, pos
+from chalicelib.usecases import locations as location_cases
 from chalicelib.usecases.decisions import today_of
 from chalicelib.usecases.ledger import Result
 
@@ -82,6 +83,7 @@ class ConnectionView(TypedDict):
     status: str
     created_at: str
     revoked_at: str | None
+    location_id: str | None  # the location its sales are made at; None: the whole program
 
 
 # --- connections (the admin API) ------------------------------------------------------------------
@@ -99,16 +101,20 @@ def view(connection: Connection, public_base_url: str) -> ConnectionView:
     return {"connection_id": connection.connection_id, "program_id": connection.program_id,
             "label": connection.label, "base_url": base_url(public_base_url, connection.connection_id),
             "verify_spending": connection.verify_spending == "yes", "status": connection.status,
-            "created_at": connection.created_at, "revoked_at": connection.revoked_at}
+            "created_at": connection.created_at, "revoked_at": connection.revoked_at,
+            "location_id": connection.location_id}
 
 
-def connect(program: Program, *, label: str | None, verify_spending: bool, created_by: str | None,
-            now: datetime) -> tuple[Connection, str]:
-    """A new connection and its token (shown once: only its hash is kept)."""
+def connect(program: Program, *, label: str | None, verify_spending: bool, created_by: str | None,  # noqa: PLR0913 (keywords)
+            now: datetime, location_id: str | None = None) -> tuple[Connection, str]:
+    """A new connection and its token (shown once: only its hash is kept). `location_id`: the open location
+    its sales are made at (422 unknown_location otherwise); None: the whole program."""
+    location_id = location_cases.open_location(program, location_id)
     token = f"mst_{ids.new_secret()}"
     connection = connection_store.create(provider=PROVIDER, program_id=program.program_id,
                                          merchant_id=program.merchant_id, token_hash=token_hash(token), label=label,
-                                         verify_spending=verify_spending, created_by=created_by, now=now)
+                                         verify_spending=verify_spending, created_by=created_by, now=now,
+                                         location_id=location_id)
     log.info("moysklad_connected", program_id=program.program_id, connection_id=connection.connection_id)
     return connection, token
 
@@ -479,7 +485,8 @@ def record_sale(session: Session, command: ms.Sale, now: datetime, store: Ledger
     created_at = _created_at(program, command.moment, now)
     if created_at:
         data["created_at"] = created_at
-    result = pos.record_receipt(RecordReceipt.parse(data, program, now), program, now, store)
+    receipt = pos.at_location(RecordReceipt.parse(data, program, now), program, session.connection.location_id)
+    result = pos.record_receipt(receipt, program, now, store)
     if card is not None and number is not None:
         _remember(program, command.agent, card.card_id, now)
     return result

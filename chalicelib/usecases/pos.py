@@ -5,6 +5,7 @@ import hmac
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
@@ -16,20 +17,21 @@ from chalicelib.core import mechanics as mech
 from chalicelib.core import offers as offer_rules
 from chalicelib.core import validation as v
 from chalicelib.core.kinds.base import Sale
-from chalicelib.errors import NotFound, Unauthorized
+from chalicelib.errors import NotFound, RuleViolation, Unauthorized
 from chalicelib.store import pos_keys as key_store
 from chalicelib.store import programs as program_store
 from chalicelib.store import records
 from chalicelib.store.ledger import DYNAMO, LedgerStore
 from chalicelib.store.plans import LedgerCard
 from chalicelib.store.records import Program
+from chalicelib.usecases import locations as location_cases
 from chalicelib.usecases.decisions import local_time, today_of
 from chalicelib.usecases.ledger import Result, apply, replay
 
 # MAX_TOTAL: the contract's bound on money, which the API description states (api/openapi.py).
-__all__ = ["KEY_CACHE_SECONDS", "MAX_TOTAL", "PosCardView", "QuoteAnswer", "Result", "authenticate", "find_card",
-           "forget_cached", "look_up", "post_receipt", "post_refund", "quote", "quote_for", "record_receipt",
-           "record_refund", "revoke_key"]
+__all__ = ["KEY_CACHE_SECONDS", "MAX_TOTAL", "PosCardView", "QuoteAnswer", "Result", "Signed", "at_location",
+           "authenticate", "authenticate_key", "find_card", "forget_cached", "look_up", "post_receipt", "post_refund",
+           "quote", "quote_for", "record_receipt", "record_refund", "revoke_key"]
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 
@@ -86,8 +88,21 @@ def revoke_key(program_id: str, key_id: str, now: datetime) -> Any:
     return key
 
 
+@dataclass(frozen=True)
+class Signed:
+    """A signed POS request's program, and the location of its key (None: a whole-program key)."""
+
+    program: records.Program
+    location_id: str | None = None
+
+
 def authenticate(headers: Mapping[str, str], method: str, path: str, body: bytes, now: datetime) -> records.Program:
     """The program a signed POS request acts for, or Unauthorized with the contract's code."""
+    return authenticate_key(headers, method, path, body, now).program
+
+
+def authenticate_key(headers: Mapping[str, str], method: str, path: str, body: bytes, now: datetime) -> Signed:
+    """The program a signed POS request acts for and its key's location, or Unauthorized with the contract's code."""
     key_id = headers.get("x-loyalty-key")
     timestamp = headers.get("x-loyalty-timestamp")
     signature = headers.get("x-loyalty-signature")
@@ -106,7 +121,18 @@ def authenticate(headers: Mapping[str, str], method: str, path: str, body: bytes
     if program is None:
         raise Unauthorized("Unknown or revoked POS key.", code="unknown_key")
     log.bind(program_id=program.program_id, pos_key_id=key.key_id)
-    return program
+    return Signed(program, key.location_id)
+
+
+def at_location(command: RecordReceipt, program: Program, key_location: str | None) -> RecordReceipt:
+    """The receipt with its location: a location's key's own (a body naming another one is 422
+    location_mismatch), else the open location a whole-program key's body names (422 unknown_location)."""
+    if key_location is not None:
+        if command.location_id is not None and command.location_id != key_location:
+            raise RuleViolation("This POS key belongs to another location.", code="location_mismatch",
+                                field="location_id")
+        return replace(command, location_id=key_location)
+    return replace(command, location_id=location_cases.open_location(program, command.location_id))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -168,7 +194,10 @@ def record_receipt(command: RecordReceipt, program: Program, now: datetime, stor
         card_id = store.card_id_by_number(command.card)  # cached: a number never moves to another card
         if card_id is None:
             raise NotFound("No card with this number in this program.", code="card_not_found", field="card")
-    return apply(command, program, now, store, card_id=card_id)
+    result = apply(command, program, now, store, card_id=card_id)
+    if command.location_id is None:
+        return result
+    return replace(result, response={**result.response, "location_id": command.location_id})
 
 
 def record_refund(command: RecordRefund, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> Result:
@@ -186,7 +215,7 @@ def quote(program: Program, data: dict[str, Any], now: datetime) -> QuoteAnswer:
 
 
 def post_receipt(program: Program, data: dict[str, Any], now: datetime) -> Result:
-    return record_receipt(RecordReceipt.parse(data, program, now), program, now)
+    return record_receipt(at_location(RecordReceipt.parse(data, program, now), program, None), program, now)
 
 
 def post_refund(program: Program, data: dict[str, Any], now: datetime) -> Result:

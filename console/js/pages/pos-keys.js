@@ -36,7 +36,11 @@
       "keys.revoke_label": "Отозвать ключ {label}",
       "keys.revoke_confirm": "Отозвать ключ «{label}»? Касса с ним перестанет работать в течение минуты.",
       "keys.revoked": "Ключ отозван.",
-      "keys.unnamed": "без названия"
+      "keys.unnamed": "без названия",
+      "keys.location": "Точка продаж",
+      "keys.location_hint": "Чеки с этим ключом попадут в статистику точки. «Вся программа» — для кассы, которая обслуживает все точки (она может назвать точку в самом чеке).",
+      "keys.whole_program": "Вся программа",
+      "keys.col_location": "Точка"
     },
     en: {
       "keys.title": "Keys for the till",
@@ -67,7 +71,11 @@
       "keys.revoke_label": "Revoke key {label}",
       "keys.revoke_confirm": "Revoke the key “{label}”? A till using it stops working within a minute.",
       "keys.revoked": "Key revoked.",
-      "keys.unnamed": "unnamed"
+      "keys.unnamed": "unnamed",
+      "keys.location": "Location",
+      "keys.location_hint": "Receipts signed with this key count at the location. “Whole program”: a till serving every location (it may name the location in each receipt).",
+      "keys.whole_program": "Whole program",
+      "keys.col_location": "Location"
     }
   });
 
@@ -145,7 +153,15 @@
     holder.querySelector("h2").focus();
   }
 
-  function listKeys(holder) {
+  /* The name of a key's location (null: the whole program), from the program's locations. */
+  function locationName(locations, id) {
+    if (!id) return LC.t("keys.whole_program");
+    var found = locations.filter(function (location) { return location.id === id; })[0];
+    return found ? found.name : id;
+  }
+
+  function listKeys(holder, locations) {
+    locations = locations || [];
     LC.loading(holder);
     return LC.api("GET", "/admin/programs/" + LC.program.id + "/pos-keys?limit=100").then(function (page) {
       LC.clear(holder);
@@ -154,14 +170,15 @@
       var canWrite = LC.can("pos_keys:write");
       holder.appendChild(h("div", {class: "table-wrap", tabindex: "0", role: "region", "aria-label": LC.t("keys.list")}, h("table", {},
         h("thead", {}, h("tr", {},
-          ["keys.col_label", "keys.col_id", "keys.col_created", "keys.col_status"].map(function (key) {
+          ["keys.col_label", "keys.col_location", "keys.col_id", "keys.col_created", "keys.col_status"].map(function (key) {
             return h("th", {scope: "col", text: LC.t(key)});
           }),
           canWrite ? h("th", {scope: "col", text: LC.t("keys.col_actions")}) : null)),
         h("tbody", {}, page.items.map(function (key) {
           var label = key.label || LC.t("keys.unnamed");
           return h("tr", {},
-            h("td", {text: label}), h("td", {}, h("code", {text: key.key_id})), h("td", {text: LC.date(key.created_at)}),
+            h("td", {text: label}), h("td", {class: "key-location", text: locationName(locations, key.location_id)}),
+            h("td", {}, h("code", {text: key.key_id})), h("td", {text: LC.date(key.created_at)}),
             h("td", {text: LC.t("keys.status_" + key.status)}),
             canWrite ? h("td", {}, key.status === "active" ? h("button", {
               type: "button", class: "danger", text: LC.t("keys.revoke"),
@@ -171,7 +188,7 @@
                   if (!yes) return null;
                   return LC.api("DELETE", "/admin/programs/" + LC.program.id + "/pos-keys/" + key.key_id).then(function () {
                     LC.toast(LC.t("keys.revoked"));
-                    return listKeys(holder);
+                    return listKeys(holder, locations);
                   });
                 }).catch(function (error) { LC.toast(error.message, "error"); });
               }}}) : null) : null);
@@ -185,21 +202,35 @@
       var list = h("div", {class: "key-list"});
       var titleId = LC.uid("keys-list");
       page.appendChild(h("p", {class: "muted", text: LC.t("keys.intro")}));
-      if (LC.can("pos_keys:write")) {
-        page.appendChild(LC.form({
-          fields: [{name: "label", label: LC.t("keys.label"), hint: LC.t("keys.label_hint"), maxlength: 80}],
-          submit: LC.t("keys.create"),
-          onSubmit: function (values) {
-            return LC.api("POST", "/admin/programs/" + LC.program.id + "/pos-keys", values.label ? {label: values.label} : {})
-              .then(function (key) {
-                created(fresh, key);
-                return listKeys(list);
-              });
+      /* The program's locations name each key's; a role that may not read them sees the ids. */
+      var loaded = LC.can("programs:read") && LC.locations ? LC.locations().catch(function () { return []; })
+        : Promise.resolve([]);
+      return loaded.then(function (locations) {
+        var open = locations.filter(function (location) { return location.status === "open"; });
+        if (LC.can("pos_keys:write")) {
+          var fields = [{name: "label", label: LC.t("keys.label"), hint: LC.t("keys.label_hint"), maxlength: 80}];
+          if (open.length) {
+            fields.push({name: "location_id", label: LC.t("keys.location"), hint: LC.t("keys.location_hint"),
+                         type: "select", value: "", options: [{value: "", label: LC.t("keys.whole_program")}].concat(
+                           open.map(function (location) { return {value: location.id, label: location.name}; }))});
           }
-        }));
-      }
-      LC.append(page, [fresh, h("section", {"aria-labelledby": titleId},
-        h("h2", {id: titleId, text: LC.t("keys.list")}), list)]);
-      return listKeys(list);
+          page.insertBefore(LC.form({
+            fields: fields,
+            submit: LC.t("keys.create"),
+            onSubmit: function (values) {
+              var body = values.label ? {label: values.label} : {};
+              if (values.location_id) body.location_id = values.location_id;
+              return LC.api("POST", "/admin/programs/" + LC.program.id + "/pos-keys", body)
+                .then(function (key) {
+                  created(fresh, key);
+                  return listKeys(list, locations);
+                });
+            }
+          }), null);
+        }
+        LC.append(page, [fresh, h("section", {"aria-labelledby": titleId},
+          h("h2", {id: titleId, text: LC.t("keys.list")}), list)]);
+        return listKeys(list, locations);
+      });
     }});
 })();
