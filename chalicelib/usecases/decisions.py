@@ -158,7 +158,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     today = today_of(program, now)
     if card is None:
         answer: dict[str, Any] = {"receipt_id": command.receipt_id, "card": None, "earned": 0, "redeemed": 0,
-                                  "balance": None, "available": None, "tier": None}
+                                  "balance": None, "available": None, "tier": None, **location_field(command)}
         record = NewRecord(command.record_key, "receipt", command.request_hash, answer, None, command.record_fields())
         counts = with_money(points_by_day(today.isoformat()), command.business_day,
                             numbers.sale_counts(command.total, member=False))
@@ -180,7 +180,7 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     answer = owed_fields({"receipt_id": command.receipt_id, "card": card.number, "earned": outcome.earned,
                           "redeemed": outcome.redeemed, "balance": outcome.state.balance,
                           "available": lot_rules.available(outcome.state.lots, today.isoformat()),
-                          "tier": outcome.state.tier, **outcome.details}, outcome)
+                          "tier": outcome.state.tier, **outcome.details, **location_field(command)}, outcome)
     record = NewRecord(command.record_key, "receipt", command.request_hash, answer, card.card_id,
                        {**command.record_fields(), "earned": outcome.earned, "redeemed": outcome.redeemed,
                         "paid": outcome.paid})
@@ -197,6 +197,11 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     events = trials.events(date.fromisoformat(command.business_day), outcome, revenue=outcome.paid, visit=1)
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts,
                 trial_events=events, enrolments=trials.enrolments, location_id=command.location_id)
+
+
+def location_field(command: RecordReceipt) -> dict[str, str]:
+    """The receipt answer's `location_id`, kept in the stored answer (a replay says the same): only when sold at one."""
+    return {"location_id": command.location_id} if command.location_id is not None else {}
 
 
 class Trials:

@@ -194,10 +194,7 @@ def record_receipt(command: RecordReceipt, program: Program, now: datetime, stor
         card_id = store.card_id_by_number(command.card)  # cached: a number never moves to another card
         if card_id is None:
             raise NotFound("No card with this number in this program.", code="card_not_found", field="card")
-    result = apply(command, program, now, store, card_id=card_id)
-    if command.location_id is None:
-        return result
-    return replace(result, response={**result.response, "location_id": command.location_id})
+    return apply(command, program, now, store, card_id=card_id)
 
 
 def record_refund(command: RecordRefund, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> Result:
