@@ -37,10 +37,6 @@ def provider_event(provider: str) -> Response:
     command = source.command(delivery, program, now)
     try:
         if isinstance(command, commands.RecordReceipt):
-            # a location's key signs our own webhook: its receipts carry that location as on /pos/receipts
-            key_location = (pos.authenticate_key(delivery.headers, delivery.method, delivery.path, delivery.body,
-                                                 now).location_id if source.name == "signed" else None)
-            command = pos.at_location(command, program, key_location)
             return receipt_answer(pos.record_receipt(command, program, now))
         return refund_answer(pos.record_refund(command, program, now))
     except NotFound as error:

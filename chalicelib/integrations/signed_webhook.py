@@ -29,8 +29,9 @@ class SignedWebhook:
         data = v.read_object(event, "data")
         if data is None:
             raise InvalidInput("'data' is required.", code="required", field="data")
-        if kind == "receipt":
-            return RecordReceipt.parse(data, program, now)
+        if kind == "receipt":  # a location's key: its receipts carry that location, as on /pos/receipts
+            key_location = pos.key_location(delivery.headers["x-loyalty-key"])
+            return pos.at_location(RecordReceipt.parse(data, program, now), program, key_location)
         if kind == "refund":
             return RecordRefund.parse(data)
         raise InvalidInput("'type' must be 'receipt' or 'refund'.", code="invalid_value", field="type")

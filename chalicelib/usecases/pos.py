@@ -30,8 +30,8 @@ from chalicelib.usecases.ledger import Result, apply, replay
 
 # MAX_TOTAL: the contract's bound on money, which the API description states (api/openapi.py).
 __all__ = ["KEY_CACHE_SECONDS", "MAX_TOTAL", "PosCardView", "QuoteAnswer", "Result", "Signed", "at_location",
-           "authenticate", "authenticate_key", "find_card", "forget_cached", "look_up", "post_receipt", "post_refund",
-           "quote", "quote_for", "record_receipt", "record_refund", "revoke_key"]
+           "authenticate", "authenticate_key", "find_card", "forget_cached", "key_location", "look_up",
+           "post_receipt", "post_refund", "quote", "quote_for", "record_receipt", "record_refund", "revoke_key"]
 
 KEY_CACHE_SECONDS = 60  # a revoked key stops working within this time on warm containers
 
@@ -122,6 +122,12 @@ def authenticate_key(headers: Mapping[str, str], method: str, path: str, body: b
         raise Unauthorized("Unknown or revoked POS key.", code="unknown_key")
     log.bind(program_id=program.program_id, pos_key_id=key.key_id)
     return Signed(program, key.location_id)
+
+
+def key_location(key_id: str) -> str | None:
+    """The location of a key `authenticate_key` has just let through (from the same cache: no second read)."""
+    key = _cached(_key_cache, key_id, key_store.get)
+    return key.location_id if key is not None else None
 
 
 def at_location(command: RecordReceipt, program: Program, key_location: str | None) -> RecordReceipt:
