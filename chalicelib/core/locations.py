@@ -108,6 +108,12 @@ def on_card(stored: Iterable[Mapping[str, Any]] | None, stats: Mapping[str, Any]
     return tuple(Location.from_json(item) for item in chosen)
 
 
+def on_pass(stored: Iterable[Mapping[str, Any]] | None, enabled: bool) -> bool:
+    """Whether the program's passes name any location: the owner's switch is on and one is open with coordinates."""
+    return enabled and any(item.get("status", OPEN) == OPEN and item.get("latitude") is not None
+                           and item.get("longitude") is not None for item in stored or ())
+
+
 def visit_ranking(places: Mapping[str, int], home: str | None) -> tuple[tuple[str, ...], ...]:
     """What `for_pass` reads of a card: its visited locations (and its home) grouped by rank, best first.
     `for_pass` orders by (receipts there, home first, the owner's order); only the last part needs the

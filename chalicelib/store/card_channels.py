@@ -21,9 +21,18 @@ def withdraw_email_consent(card: Card) -> None:
 
 
 def link_telegram(card: Card, chat_id: int, now: datetime) -> None:
-    """The chat speaks for this card from now on (a chat links one card; linking again moves it)."""
+    """The chat speaks for this card from now on (a chat links one card; linking again moves it: the card it
+    linked before stops getting this chat's messages and offers the link again on its page)."""
+    before = card_of_chat(chat_id)
     Alias(_telegram_alias(chat_id), owner_id=card.card_id, program_id=card.program_id, created_at=db.iso(now)).save()
     card.update(actions=[Card.telegram_chat_id.set(chat_id)], add_version_condition=False)
+    if before is not None and before.card_id != card.card_id:
+        try:
+            before.update(actions=[Card.telegram_chat_id.remove()], condition=Card.telegram_chat_id == chat_id,
+                          add_version_condition=False)
+        except UpdateError as error:
+            if not db.is_condition_failure(error):  # the old card was linked to another chat meanwhile: keep it
+                raise
 
 
 def card_of_chat(chat_id: int) -> Card | None:

@@ -204,20 +204,22 @@ def perks_of(state: CardState) -> dict[str, Any] | None:
     return perks if any(perks.values()) else None
 
 
-def shown_on_pass(card: Card) -> tuple[Any, ...]:
-    """What the wallet card shows of the state: a change of it updates the pass."""
+def shown_on_pass(card: Card, ranks_locations: bool = False) -> tuple[Any, ...]:
+    """What the wallet card shows of the state: a change of it updates the pass. `ranks_locations`: the
+    program's passes name its locations (core/locations.on_pass), ranked by the card's visits."""
     perks = card.perks or {}
     live = tuple(offer["held_id"] for offer in perks.get("offers", ()) if not offer.get("used_by"))
     progress = json.dumps(perks.get("challenges", ()), sort_keys=True)  # the pass's back shows the progress
     stats = card.stats or {}  # the pass lists the locations the card visits most first (core/locations.py)
-    ranking = locations.visit_ranking(stats.get("places") or {}, stats.get("home")) if stats.get("home") else ()
+    shows = ranks_locations and stats.get("home")
+    ranking = locations.visit_ranking(stats.get("places") or {}, stats.get("home")) if shows else ()
     return int(card.balance), card.tier, live, progress, ranking
 
 
-def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> bool:
+def put_state(card: Card, state: CardState, now: datetime, first_tier: str, ranks_locations: bool = False) -> bool:
     """Copy a new points state onto the card item (not yet written). Returns whether what the wallet
     shows changed, in which case the pass is marked changed (version and time) for Apple and Google."""
-    shown_before = shown_on_pass(card)
+    shown_before = shown_on_pass(card, ranks_locations)
     card.balance = state.balance
     card.owed = state.owed
     card.lots = [to_attribute(lot) for lot in state.lots]
@@ -232,7 +234,7 @@ def put_state(card: Card, state: CardState, now: datetime, first_tier: str) -> b
     card.last_visit_key = f"{card.program_id}#{state.last_purchase_on}" if state.last_purchase_on else None
     expiry = lot_rules.next_expiry(state.lots)
     card.expiry_key = f"{card.program_id}#{expiry}" if expiry else None
-    changed = shown_before != shown_on_pass(card)
+    changed = shown_before != shown_on_pass(card, ranks_locations)
     if changed:
         mark_pass_changed(card, now)
     return changed

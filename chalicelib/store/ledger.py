@@ -144,7 +144,7 @@ def _card_writes(plan: Plan, change: CardChange, now: datetime) -> tuple[Card, l
     """The card item with its new state, its ledger entries and its outbox items (not yet written)."""
     card: Card = change.card.item
     others: list[Any] = []
-    if card_store.put_state(card, change.outcome.state, now, plan.first_tier):
+    if card_store.put_state(card, change.outcome.state, now, plan.first_tier, plan.ranks_locations):
         others.extend(outbox.pass_changed(card, now))
     if change.trials is not None:
         card.trials = [trial.to_json() for trial in change.trials] or None

@@ -155,3 +155,4 @@ class Plan:
     trial_events: tuple[TrialEvent, ...] = ()
     enrolments: tuple[Enrolment, ...] = ()
     location_id: str | None = None  # the location whose analytics counters it adds to as well (a refund: its receipt's)
+    ranks_locations: bool = False  # the program's passes name its locations, ranked by the card's visits

@@ -17,8 +17,10 @@ from chalicelib.commands.adjustments import AdjustBalance
 from chalicelib.commands.offers import IssueOffer, WithdrawOffer
 from chalicelib.commands.pos import RecordReceipt, RecordRefund
 from chalicelib.core import analytics as numbers
+from chalicelib.core import branding as brandings
 from chalicelib.core import clock, ledger, messaging
 from chalicelib.core import experiments as trial_rules
+from chalicelib.core import locations as location_rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import offers as offer_rules
@@ -195,8 +197,10 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
     counts = with_money(points_by_day(today.isoformat(), *(change.outcome for change in changes)),
                         command.business_day, numbers.sale_counts(outcome.paid, member=True))
     events = trials.events(date.fromisoformat(command.business_day), outcome, revenue=outcome.paid, visit=1)
+    ranks = location_rules.on_pass(program.locations, brandings.locations_on_pass(program.branding))
     return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, tuple(changes), counts=counts,
-                trial_events=events, enrolments=trials.enrolments, location_id=command.location_id)
+                trial_events=events, enrolments=trials.enrolments, location_id=command.location_id,
+                ranks_locations=ranks)
 
 
 def location_field(command: RecordReceipt) -> dict[str, str]:

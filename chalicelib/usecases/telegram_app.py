@@ -51,11 +51,13 @@ def verified(init_data: object, now: datetime) -> webapp.InitData:
     return webapp.verify_init_data(init_data, token, now.timestamp(), settings().telegram_init_max_age)
 
 
-def _program(slug: str | None) -> Program | None:
+def _program(slug: str | None, *, joining: bool) -> Program | None:
+    """The program named by `slug` (None for none). One that stopped taking members (paused) still shows its
+    members their cards; only joining it is refused, as on the join page."""
     if slug is None:
         return None
     program = program_store.by_slug(slug)
-    if program is None or program.status != "active":
+    if program is None or (joining and program.status != "active"):
         raise NotFound("No such program.")
     return program
 
@@ -65,13 +67,15 @@ def session(init_data: object, slug: str | None, now: datetime) -> tuple[dict[st
     `card: null` with the program to join; and the language to show it in."""
     init = verified(init_data, now)
     lang = init.user.locale
-    program = _program(slug)
+    program = _program(slug, joining=False)
     card = card_channels.card_of_chat(init.user.id)
     if card is not None and (program is None or card.program_id == program.program_id):
         card_program = program_store.get(card.program_id)
         if card_program is not None:
             return {"card": card_view(card, card_program, lang, now), "program": program_facts(card_program, lang),
                     "locale": lang}, lang
+    if program is not None and program.status != "active":  # nothing to show and no joining it
+        raise NotFound("No such program.")
     return {"card": None, "program": program_facts(program, lang) if program else None, "locale": lang}, lang
 
 
@@ -83,7 +87,7 @@ def join(init_data: object, slug: str, contact: object, consent: bool, *, addres
     token, _ = telegram.credentials()
     shared = webapp.verify_contact(contact, token or "", now.timestamp(), settings().telegram_init_max_age,
                                    init.user.id)
-    program = _program(slug)
+    program = _program(slug, joining=True)
     assert program is not None  # a slug is required here: _program raised NotFound for a wrong one
     lang = init.user.locale
     guards.before_join(program, address, now)

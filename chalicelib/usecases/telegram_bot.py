@@ -71,7 +71,10 @@ def handle(message: Message, now: datetime) -> str:  # noqa: PLR0911 (one answer
             if program is None:
                 telegram.send_message(chat_id, texts.text("telegram_bad_link", lang))
                 return "bad_link"
-            app = _menu_opens_app(chat_id, program.slug, lang)
+            # a chat that already links a card keeps its menu button on that card: a join link of another
+            # program (an ad, a forwarded message) opens that program's Mini App from this message only
+            linked = card_channels.card_of_chat(chat_id) is not None
+            app = app_url(program.slug) if linked else _menu_opens_app(chat_id, program.slug, lang)
             telegram.send_message(chat_id, texts.text("telegram_join", lang, program=program.name),
                                   link=(texts.text("telegram_join_button", lang),
                                         f"{settings().public_base_url}/join/{program.slug}"),

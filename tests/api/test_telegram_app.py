@@ -11,7 +11,7 @@ from chalicelib.core import telegram_webapp
 from chalicelib.store import card_channels
 from chalicelib.store import cards as card_store
 from chalicelib.usecases import telegram_bot
-from tests.conftest import TELEGRAM_SECRET, TELEGRAM_TOKEN, bearer, body, enroll
+from tests.conftest import PROGRAM, TELEGRAM_SECRET, TELEGRAM_TOKEN, bearer, body, enroll
 
 USER_ID = 5550001
 JSON = {"Content-Type": "application/json"}
@@ -204,3 +204,57 @@ def test_the_cli_sets_the_bots_default_menu_button(program, tg, capsys):
                                    "web_app": {"url": "https://loyalty.test/tg/app?program=coffee"}}
     with pytest.raises(SystemExit):
         cli.main(["telegram-menu", "--program", "no-such"])
+
+
+# --- found in review: members keep their card in the Mini App ------------------------------------------
+
+def test_a_member_still_sees_their_card_when_the_program_stops_taking_members(client, merchant, program, tg):
+    """The chat's menu button opens /tg/app?program=<slug>; pausing a program stops new members only
+    (enrollment: "This program is not taking new members."); the card page and the bot's /balance
+    still serve its members, so the Mini App should too."""
+    joined = _join(client)
+    assert joined.status_code == 201
+    paused = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                               body=json.dumps({"status": "paused"}))
+    assert paused.status_code == 200, paused.body
+    card_page = client.http.get(body(joined)["card"]["card_url"].split("loyalty.test", 1)[-1])
+    assert card_page.status_code == 200  # the card page still shows the card
+    answer = _session(client, _init())  # what the menu button sends: program=coffee
+    assert answer.status_code == 200, answer.body
+    assert body(answer)["card"]["number"] == body(joined)["card"]["number"]
+
+
+def test_joining_a_second_program_moves_the_chats_link_off_the_first_card(client, merchant, program, tg):
+    """README: "A chat links one card: joining a second program inside Telegram moves the link to the
+    newer card." The first card keeps telegram_chat_id, so its program's messages still go to the chat
+    (usecases/notices.recipient) while /balance and the Mini App show the other card, and its card page
+    no longer offers to link Telegram (api/join.py: only when telegram_chat_id is unset)."""
+    first = _join(client)
+    assert first.status_code == 201
+    tea = client.http.post("/admin/programs", headers=bearer(merchant),
+                           body=json.dumps({**PROGRAM, "name": "Tea Club", "slug": "tea"}))
+    assert tea.status_code == 201, tea.body
+    second = _join(client, program="tea")
+    assert second.status_code == 201, second.body
+    first_card = card_store.get(card_store.card_id_by_number(body(first)["card"]["number"]))
+    assert card_channels.card_of_chat(5550001).card_id != first_card.card_id  # the chat's link moved
+    assert first_card.telegram_chat_id is None
+
+
+def test_a_join_link_of_another_program_does_not_take_the_members_menu_button(client, merchant, program, tg):
+    """A member whose chat links a Coffee card taps another program's t.me/<bot>?start=Jtea link (an
+    ad, a friend's message) without joining: the chat's menu button now opens Tea's join offer, and
+    the Mini App from the menu no longer shows the Coffee card (session with program=tea: card null)."""
+    assert _join(client).status_code == 201  # the Coffee card, linked to the chat
+    tea = client.http.post("/admin/programs", headers=bearer(merchant),
+                           body=json.dumps({**PROGRAM, "name": "Tea Club", "slug": "tea"}))
+    assert tea.status_code == 201
+    update = {"update_id": 7, "message": {"message_id": 7, "chat": {"id": 5550001, "type": "private"},
+                                          "from": {"id": 5550001, "language_code": "en"}, "text": "/start Jtea"}}
+    client.http.post("/telegram/webhook", body=json.dumps(update),
+                     headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    menus = [sent for sent in tg if sent["method"] == "setChatMenuButton" and sent.get("chat_id") == 5550001]
+    url = menus[-1]["menu_button"]["web_app"]["url"] if menus else None
+    program_in_menu = url.split("program=", 1)[1] if url and "program=" in url else None
+    shown = body(_session(client, _init(), program=program_in_menu))
+    assert shown["card"] is not None, (url, "the member's card is gone from the menu button")

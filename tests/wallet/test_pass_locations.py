@@ -280,3 +280,23 @@ def test_the_standin_refuses_merchant_locations_as_google_does():
     assert google_standin.merchant_locations_fault({"merchantLocations": [place] * 11}, allowlisted=True)
     assert google_standin.merchant_locations_fault({"merchantLocations": [{"latitude": 91, "longitude": 0}]},
                                                    allowlisted=True)
+
+
+def test_no_pass_update_when_the_owner_turned_locations_off(client, program, merchant, wallet):
+    _with_locations(program)
+    off = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                            body=json.dumps({"branding": {"locations_on_pass": False}}))
+    assert off.status_code == 200
+    card_id = enroll(client)["card_id"]
+    now = datetime.now(UTC)
+    for number, location_id in enumerate(["L03", "L07", "L07"]):
+        before = card_store.get(card_id)
+        stored = program_store.get(program["id"])
+        sale = RecordReceipt.parse({"receipt_id": f"off-{number}", "card": before.number, "total": 100}, stored, now)
+        pos_cases.record_receipt(replace(sale, location_id=location_id), stored, now)
+        after = card_store.get(card_id)
+        shown_before = {k: v for k, v in apple.pass_json(before, stored).items() if k != "serialNumber"}
+        shown_after = {k: v for k, v in apple.pass_json(after, stored).items() if k != "serialNumber"}
+        assert shown_before == shown_after  # nothing on the pass changed (no points on a 1.00 sale, no locations)
+        # README: the pass is marked changed "exactly when that can change the list"; here it cannot
+        assert int(after.pass_version or 0) == int(before.pass_version or 0), (location_id, "pushed for nothing")
