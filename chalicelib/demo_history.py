@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from chalicelib.commands import admin as admin_commands
+from chalicelib.commands import locations as location_commands
 from chalicelib.config import LOCAL_DYNAMODB_PORT, settings
 from chalicelib.core import clock, segments
 from chalicelib.core import experiments as experiment_rules
@@ -41,6 +42,7 @@ from chalicelib.store import experiments as experiment_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import analytics, campaigns, enrollment, experiments, pos
+from chalicelib.usecases import locations as location_cases
 from chalicelib.usecases import programs as program_cases
 
 NAMES = ("Anna", "Ivan", "Olga", "Pavel", "Maria", "Sergey", "Elena", "Dmitry", "Irina", "Alexey")
@@ -56,6 +58,13 @@ CAMPAIGN = {"name": CAMPAIGN_NAME, "audience": {"kind": "sleeping"}, "bonus": 15
 SLEEPERS = 480  # customers who joined, bought once and went quiet: the campaign's audience (about 48 in control)
 COME_BACK = {"control": 0.15, "treated": 0.40}  # chance of a sleeper's purchase within 30 days of the campaign
 RETURN_DAYS = 30
+# the demo chain's two coffee shops (issue 18): the day's trade is split between them, 60 / 40
+LOCATIONS = ({"name": "Кофейня на Арбате", "address": "Москва, ул. Арбат, 12", "latitude": 55.7512,
+              "longitude": 37.5926, "hours": {day: ["08:00-22:00"] for day in ("mon", "tue", "wed", "thu", "fri")}},
+             {"name": "Кофейня на Тверской", "address": "Москва, Тверская ул., 7", "latitude": 55.7584,
+              "longitude": 37.6117, "hours": {day: ["09:00-21:00"] for day in ("mon", "tue", "wed", "thu", "fri",
+                                                                                  "sat", "sun")}})
+LOCATION_SHARE = 0.6  # of the receipts at the first
 
 
 def _enrolled(program_id: str, phone: str) -> Card:
@@ -80,13 +89,14 @@ def generate(program: Program, days: int, now: datetime, seed: int = 7,
     done = {"members": 0, "receipts": 0, "refunds": 0, "experiments": 0}
     start = datetime.combine(today - timedelta(days=days), time(8), tzinfo=UTC)
     program = _economics(program, start)
+    program, shops = _locations(program, start)
     program, done["experiments"] = _winback_experiment(program, start)
     cohort = Cohort(program, sleepers, seed) if days >= CAMPAIGN_DAYS_AGO + segments.NEW_DAYS + 2 else None
     for offset in range(days, 0, -1):
         day = today - timedelta(days=offset)
         if cohort is not None and offset == CAMPAIGN_DAYS_AGO:
             _add(done, cohort.campaign(datetime.combine(day, time(8), tzinfo=UTC), days - offset))
-        _trade(program, day, rng, cards, done)
+        _trade(program, day, rng, cards, done, shops=shops)
         if cohort is not None and offset < CAMPAIGN_DAYS_AGO:
             done["receipts"] += cohort.come_back(day, CAMPAIGN_DAYS_AGO - offset)
         evening = datetime.combine(day, time(18), tzinfo=UTC)
@@ -98,8 +108,20 @@ def generate(program: Program, days: int, now: datetime, seed: int = 7,
     return done
 
 
-def _trade(program: Program, day: date, rng: random.Random, cards: list[str], done: dict[str, int]) -> None:
-    """A day of the regulars' trade: a few enrolments, receipts (some paying with points), a few refunds."""
+def _locations(program: Program, now: datetime) -> tuple[Program, tuple[str, ...]]:
+    """The demo chain's locations (made once: a second run finds them by name) and their ids."""
+    for fields in LOCATIONS:
+        if not any(location.name == fields["name"] for location in location_cases.of(program)):
+            program, _ = location_cases.add(program, location_commands.read_new_location(fields), now)
+    names = [fields["name"] for fields in LOCATIONS]
+    return program, tuple(location.location_id for location in location_cases.of(program) if location.name in names)
+
+
+def _trade(program: Program, day: date, rng: random.Random, cards: list[str], done: dict[str, int], *,  # noqa: PLR0913 (the day's draws and what they go to)
+           shops: tuple[str, ...] = ()) -> None:
+    """A day of the regulars' trade: a few enrolments, receipts (some paying with points), a few refunds,
+    at the chain's locations (`shops`; a draw of their own, so the rest of the history stays as it was)."""
+    where = random.Random(f"{day}-locations")
     moment = datetime.combine(day, time(9), tzinfo=UTC)
     for _ in range(rng.choice((0, 1, 1, 2, 3))):
         moment += timedelta(minutes=rng.randint(5, 40))
@@ -117,7 +139,9 @@ def _trade(program: Program, day: date, rng: random.Random, cards: list[str], do
         total, member, regular, pays_with_points, refunded = (
             rng.randrange(15_000, 250_000, 100), rng.random() < 0.7, rng.random() < 0.6, rng.random() < 0.2,
             rng.random() < 0.04)
-        receipt = {"receipt_id": f"demo-{day}-{index}", "total": total}
+        receipt: dict[str, object] = {"receipt_id": f"demo-{day}-{index}", "total": total}
+        if shops:
+            receipt["location_id"] = shops[0] if where.random() < LOCATION_SHARE or len(shops) == 1 else shops[1]
         if cards and member:
             receipt["card"] = rng.choice(regulars if regular else cards)
             quote = pos.quote(program, {"card": receipt["card"], "total": total}, moment)
@@ -316,7 +340,8 @@ def _api() -> str:
 def summary(done: dict[str, int], days: int) -> str:
     """What was made and where to see it."""
     made = (f"{days} days of made-up trade: {done['members']} new members, {done['receipts']} receipts, "
-            f"{done['refunds']} refunds.\nLook at them in the console's analytics: {_api()}/console#/analytics")
+            f"{done['refunds']} refunds, at two coffee shops.\nLook at them in the console's analytics (by location "
+            f"too): {_api()}/console#/analytics")
     if done.get("experiments"):
         made += (f"\n{done['experiments']} experiments (a campaign to sleeping customers with a control group, "
                  f"a win-back with one): {_api()}/console#/experiments")

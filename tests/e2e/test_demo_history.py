@@ -42,6 +42,14 @@ def test_demo_history_fills_the_analytics_page(tmp_path):
         status, _, raw = request("GET", f"{stack.api}/admin/programs/{demo['program_id']}/analytics/segments",
                                  headers=auth)
         assert status == 200 and json.loads(raw)["members"] == counts["members"]
+        # the demo is a chain of two coffee shops: each has its share of the receipts, and together they are all
+        status, _, raw = request("GET", f"{stack.api}/admin/programs/{demo['program_id']}/analytics/locations",
+                                 headers=auth)
+        by_location = json.loads(raw)
+        assert status == 200 and len(by_location["items"]) == 2
+        assert all(row["receipts"] > 0 for row in by_location["items"])
+        assert sum(row["receipts"] for row in by_location["items"]) == counts["receipts"]
+        assert by_location["unassigned"]["receipts"] == 0
     finally:
         assert stack.stop() == 0
 
