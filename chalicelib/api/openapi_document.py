@@ -1577,8 +1577,9 @@ def _till(document: dict) -> None:
             ("program_id", "program_name", "currency", "kind"), program_id=_STRING, program_name=_STRING,
             currency=_STRING, kind=_STRING)})
     schemas["TillReceipt"] = _obj(
-        ("receipt_id", "card", "total", "redeemed", "earned", "refunded_amount", "created_at", "actor"),
-        receipt_id=_STRING, card=_NSTRING, total=_int(0), redeemed=_int(0), earned=_int(), refunded_amount=_int(0),
+        ("receipt_id", "card_last4", "total", "redeemed", "earned", "refunded_amount", "created_at", "actor"),
+        receipt_id=_STRING, card_last4=_NSTRING | {"description": "The card's last four digits (null: no card)."},
+        total=_int(0), redeemed=_int(0), earned=_int(), refunded_amount=_int(0),
         created_at=_STRING, actor=_NSTRING | {"description": "The staff member who sold it (null: a POS system)."})
     pos_paths = paths["/pos/quote"]["post"], paths["/pos/receipts"]["post"], paths["/pos/refunds"]["post"]
     quote_body, receipt_body, refund_body = (

@@ -14,11 +14,15 @@ Where a location shows up:
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_LOCATIONS = 200  # a program item holds them all (a location is under 1 KB of its 400 KB)
+MAX_LOCATIONS = 200  # a program item holds them all, within MAX_STORED_BYTES
+# DynamoDB's item is at most 400 KB and the program's mechanics, design and texts share it; stored JSON escapes
+# every non-ASCII letter as \uXXXX (6 bytes), so 200 locations fit only with short Cyrillic addresses and texts
+MAX_STORED_BYTES = 200_000
 MAX_ON_PASS = 10  # Apple reads at most ten locations of a pass
 OPEN = "open"
 CLOSED = "closed"  # kept for history (receipts and analytics name it), off the pass, no new keys or cashiers
@@ -61,6 +65,11 @@ class Location:
                    longitude=None if longitude is None else float(longitude),
                    timezone=data.get("timezone"), hours=hours, relevant_text=data.get("relevant_text"),
                    status=data.get("status", OPEN), created_at=data.get("created_at"))
+
+
+def stored_size(locations: Iterable[Location]) -> int:
+    """The bytes the locations take on the program item (as the JSON attribute writes them)."""
+    return len(json.dumps([location.to_json() for location in locations]))
 
 
 def from_stored(stored: Iterable[Mapping[str, Any]] | None) -> tuple[Location, ...]:

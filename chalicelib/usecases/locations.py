@@ -94,4 +94,8 @@ def _check_name(existing: tuple[rules.Location, ...], name: str, location_id: st
 
 
 def _save(program: Program, locations: tuple[rules.Location, ...], now: datetime) -> Program:
+    if rules.stored_size(locations) > rules.MAX_STORED_BYTES:
+        kilobytes = rules.MAX_STORED_BYTES // 1000
+        raise RuleViolation(f"The program's locations would take more than {kilobytes} KB: shorten addresses, hours "
+                            "or lock-screen texts, or reuse a closed location.", code="too_many_locations")
     return program_store.save_changes(program, {"locations": [item.to_json() for item in locations]}, now)

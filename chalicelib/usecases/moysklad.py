@@ -485,7 +485,8 @@ def record_sale(session: Session, command: ms.Sale, now: datetime, store: Ledger
     created_at = _created_at(program, command.moment, now)
     if created_at:
         data["created_at"] = created_at
-    receipt = pos.at_location(RecordReceipt.parse(data, program, now), program, session.connection.location_id)
+    receipt = pos.at_location(RecordReceipt.parse(data, program, now), program, session.connection.location_id,
+                              store)
     result = pos.record_receipt(receipt, program, now, store)
     if card is not None and number is not None:
         _remember(program, command.agent, card.card_id, now)

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, TypedDict, cast
 
 from chalicelib import auth, log
+from chalicelib.commands import body_hash
 from chalicelib.commands.pos import MAX_TOTAL, LookUpCard, Quote, RecordReceipt, RecordRefund
 from chalicelib.core import ledger
 from chalicelib.core import lots as lot_rules
@@ -130,15 +131,26 @@ def key_location(key_id: str) -> str | None:
     return key.location_id if key is not None else None
 
 
-def at_location(command: RecordReceipt, program: Program, key_location: str | None) -> RecordReceipt:
+def at_location(command: RecordReceipt, program: Program, key_location: str | None,
+                store: LedgerStore = DYNAMO) -> RecordReceipt:
     """The receipt with its location: a location's key's own (a body naming another one is 422
-    location_mismatch), else the open location a whole-program key's body names (422 unknown_location)."""
+    location_mismatch), else the open location a whole-program key's body names (422 unknown_location).
+    A key's location is part of what the receipt id stands for (`request_hash`): the same body from
+    another location's key is another sale, so it is a 409 receipt_conflict, never the first one's answer
+    (receipt ids are unique per program, whichever store sends them). A receipt recorded before its
+    location closed still replays (a till's retry after the owner closed the store gets its first answer)."""
     if key_location is not None:
         if command.location_id is not None and command.location_id != key_location:
             raise RuleViolation("This POS key belongs to another location.", code="location_mismatch",
                                 field="location_id")
+        if command.location_id is None:  # the body did not name it: the hash must
+            command = replace(command, request_hash=body_hash({"request": command.request_hash,
+                                                               "location_id": key_location}))
         return replace(command, location_id=key_location)
-    return replace(command, location_id=location_cases.open_location(program, command.location_id))
+    if command.location_id is not None and location_cases.open_or_none(program, command.location_id) is None \
+            and store.record(program.program_id, command.record_key) is None:
+        location_cases.open_location(program, command.location_id)  # 422 unknown_location
+    return command
 
 
 # --- reading -------------------------------------------------------------------------------------

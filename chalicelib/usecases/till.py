@@ -80,7 +80,7 @@ class TillView(TypedDict):
 
 class TillReceipt(TypedDict):
     receipt_id: str
-    card: str | None
+    card_last4: str | None  # the card's last four digits: enough to pick a refund, not to spend the card
     total: int
     redeemed: int
     earned: int
@@ -199,6 +199,10 @@ def _day_start(till: Till, now: datetime) -> str:
     return db.iso(datetime.combine(today, time(), tzinfo=zone))
 
 
+def _last4(number: object) -> str | None:
+    return number[-4:] if isinstance(number, str) and number else None
+
+
 def receipts(till: Till, limit: int, now: datetime) -> dict[str, Any]:
     """GET /admin/till/receipts: today's receipts at the till's location, newest first (what a cashier picks
     a refund from). Reads the program's receipts since the local midnight (the `by_time` index), at most
@@ -207,7 +211,7 @@ def receipts(till: Till, limit: int, now: datetime) -> dict[str, Any]:
         return item.kind == "receipt" and item.location_id == till.location_id
 
     items: list[TillReceipt] = [
-        {"receipt_id": item.receipt_key.partition("#")[2], "card": (item.response or {}).get("card"),
+        {"receipt_id": item.receipt_key.partition("#")[2], "card_last4": _last4((item.response or {}).get("card")),
          "total": int(item.total), "redeemed": int(item.redeemed), "earned": int(item.earned),
          "refunded_amount": int(item.refunded_amount), "created_at": item.created_at, "actor": item.actor}
         for item in listings.receipts_since(till.program.program_id, _day_start(till, now), here, limit)]

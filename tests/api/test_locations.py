@@ -349,3 +349,63 @@ def test_our_signed_webhook_follows_the_same_rules_with_the_key_that_signs_it(cl
     assert central.status_code == 200 and Receipt.get(program["id"], "receipt#w3").location_id == first["id"]
     unknown = pos.post(hook, {"type": "receipt", "data": {"receipt_id": "w4", "total": 900, "location_id": "loc_x"}})
     assert _error(unknown) == (422, "unknown_location", "location_id")
+
+
+# --- found in review: receipts of two stores, a store closed between a sale and its retry, room on the item ------
+
+def test_the_same_receipt_from_another_stores_key_is_another_sale_not_the_first_ones_answer(client, merchant, program):
+    """Two stores' tills number receipts themselves: the same id and body from another location's key is a
+    409 (the sale refused, so the till says so), never a replay of the first store's sale."""
+    tverskaya, arbat = _add(client, merchant, program, name="Tverskaya"), _add(client, merchant, program, name="Arbat")
+    _, at_1 = _key(client, merchant, program, location_id=tverskaya["id"])
+    _, at_2 = _key(client, merchant, program, location_id=arbat["id"])
+    sale = {"receipt_id": "1", "card": None, "total": 25000}
+    first = at_1.post("/pos/receipts", sale)
+    assert first.status_code == 200 and body(first)["location_id"] == tverskaya["id"]
+    second = at_2.post("/pos/receipts", sale)
+    assert _error(second) == (409, "receipt_conflict", None)
+    again = at_1.post("/pos/receipts", sale)  # the first store's own retry still replays
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replay") == "true"
+    assert body(again) == body(first)
+    assert _counts(program, tverskaya["id"])["receipts"] == 1 and not _counts(program, arbat["id"])
+
+
+def test_a_retry_after_its_location_closed_gets_the_first_answer(client, merchant, program, pos):
+    arbat = _add(client, merchant, program, name="Arbat")
+    sale = {"receipt_id": "c-1", "total": 700, "location_id": arbat["id"]}
+    first = pos.post("/pos/receipts", sale)
+    assert first.status_code == 200
+    _patch(client, merchant, program, arbat["id"], {"status": "closed"})
+    pos_cases.forget_cached()
+    again = pos.post("/pos/receipts", sale)
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replay") == "true", again.body
+    assert body(again) == body(first)
+    new = pos.post("/pos/receipts", {**sale, "receipt_id": "c-2"})  # a new sale there is refused
+    assert _error(new) == (422, "unknown_location", "location_id")
+
+
+def test_locations_that_would_not_fit_on_the_program_are_a_422_not_a_500(client, merchant, program):
+    """Long Russian names, addresses and texts (each within its length): stored JSON escapes every letter as
+    6 bytes, so the program item fills before 200 locations; the owner is told, and nothing is lost."""
+    def cyrillic(index):
+        return {"name": (f"{index:03d}" + "Кофейня" * 12)[:80],
+                "address": ("г. Москва, ул. Большая Никитская, д. 1 " * 6)[:200],
+                "relevant_text": ("Кофейня рядом — покажите карту и получите " * 3)[:120],
+                "latitude": 55.1, "longitude": 37.1, "timezone": "Europe/Moscow",
+                "hours": {day: ["08:00-13:00", "14:00-22:00"] for day in ("mon", "tue", "wed", "thu", "fri")}}
+    stored = [rules.Location(f"loc_{index:016d}", created_at="2026-11-29T00:00:00+00:00",
+                                 **{**cyrillic(index), "hours": {day: tuple(spans) for day, spans in
+                                                                 cyrillic(index)["hours"].items()}}).to_json()
+              for index in range(60)]
+    program_store.save_changes(program_store.get(program["id"]), {"locations": stored}, datetime.now(UTC))
+    answers = []
+    for index in range(60, 200):
+        answer = client.http.post(_base(program), headers=bearer(merchant), body=json.dumps(cyrillic(index)))
+        answers.append(answer.status_code)
+        if answer.status_code != 201:
+            assert _error(answer) == (422, "too_many_locations", None)
+            break
+    assert answers[-1] == 422 and set(answers[:-1]) <= {201}
+    kept = body(client.http.get(_base(program), headers=bearer(merchant)))["items"]
+    assert len(kept) == 60 + len(answers) - 1
+    assert rules.stored_size(rules.from_stored(kept)) <= rules.MAX_STORED_BYTES

@@ -379,7 +379,7 @@
   function receiptRow(place, item, holder) {
     var left = item.total - item.refunded_amount;
     var when = new Intl.DateTimeFormat(LC.lang, {timeStyle: "short"}).format(new Date(item.created_at));
-    var card = item.card ? "•••• " + item.card.slice(-4) : LC.t("till.sale_without_card");
+    var card = item.card_last4 ? "•••• " + item.card_last4 : LC.t("till.sale_without_card");
     var line = LC.t("till.receipt_line", {time: when, card: card, total: LC.money(item.total, place.currency)});
     var state = item.refunded_amount <= 0 ? null : h("span", {class: "muted", text: left <= 0 ? LC.t("till.refunded_all")
       : LC.t("till.refunded_part", {amount: LC.money(item.refunded_amount, place.currency)})});
