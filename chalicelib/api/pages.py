@@ -2,6 +2,7 @@
 The QR encoder loads on the first page view, not at import, to keep cold starts small.
 """
 import functools
+import io
 import struct
 import zlib
 
@@ -29,8 +30,6 @@ def qr_svg(text: str) -> str:
 
 def qr_svg_document(text: str) -> str:
     """The same QR code as a standalone SVG document (its namespace and size), which an <img> can show."""
-    import io
-
     import segno  # lazy: the QR encoder, +14 ms on import app, measured median of 3
 
     buffer = io.BytesIO()
