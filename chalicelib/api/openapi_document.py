@@ -403,7 +403,14 @@ def document() -> dict:
                                                           points={"type": "integer"}, remaining={"type": "integer"},
                                                           available_on=_NSTRING, expires_on=_NSTRING)},
                      wallets={"type": "object"}, stats={"type": "object"}, card_url=_STRING,
-                     apple_pass_url=_STRING, google_save_url=_STRING)
+                     apple_pass_url=_STRING, google_save_url=_STRING,
+                     home_location={"type": ["object", "null"], "description": "The card's home location (where "
+                                    "it joined, else where it first bought): {id, name, status}; name null for a "
+                                    "location no longer on the program; null: no home yet.",
+                                    "properties": {"id": _STRING, "name": _NSTRING, "status": _NSTRING}},
+                     places={"type": "array", "description": "Receipts at each location, most first.",
+                             "items": _obj(("id", "name", "receipts"), id=_STRING, name=_NSTRING,
+                                           receipts=_int(0))})
         | {"description": "Analysts get the fields up to `last_visit_on` only (no contacts, no links)."},
         "LedgerEntry": _obj(("at", "kind", "amount", "balance_after"), at=_STRING, kind=_STRING, source=_NSTRING,
                             amount={"type": "integer"}, balance_after={"type": "integer"},

@@ -221,3 +221,20 @@ def test_a_till_quote_answers_the_earn_for_the_points_spent(client, merchant, ch
         answer = _post(client, "/admin/till/quote", cashier, {**ask, "card": fresh, "redeem": redeem})
         assert answer.status_code == status, (redeem, answer.body)
         assert body(answer)["error"]["field"] == "redeem"
+
+
+def test_the_card_names_its_home_location_and_its_receipts_per_location(client, merchant, chain):
+    """GET /admin/cards/{id}: the home a first purchase at a location gives, by name, and the receipts at each."""
+    cashier, number = chain["cashier"], chain["card"]
+    found = body(client.http.get(f"/admin/programs/{chain['program']}/cards?q={number}", headers=bearer(merchant)))
+    card_id = found["items"][0]["id"]
+    before = body(client.http.get(f"/admin/cards/{card_id}", headers=bearer(merchant)))
+    assert before["home_location"] is None and before["places"] == []
+    for receipt_id in ("r-a", "r-b"):
+        assert _post(client, "/admin/till/receipts", cashier, _sale(receipt_id, card=number)).status_code == 200
+    assert _post(client, "/admin/till/receipts", bearer(merchant), _sale("r-c", location="loc-1",
+                                                                          card=number)).status_code == 200
+    card = body(client.http.get(f"/admin/cards/{card_id}", headers=bearer(merchant)))
+    assert card["home_location"] == {"id": "loc-2", "name": "Arbat", "status": "open"}
+    assert card["places"] == [{"id": "loc-2", "name": "Arbat", "receipts": 2},
+                              {"id": "loc-1", "name": "Tverskaya", "receipts": 1}]
