@@ -10,8 +10,8 @@ from chalicelib.commands.admin import CardEdit
 from chalicelib.config import settings
 from chalicelib.core import card_faces, card_number, lots, texts
 from chalicelib.core import challenges as challenge_rules
-from chalicelib.core import locations as places_of
 from chalicelib.core import experiments as trial_rules
+from chalicelib.core import locations as places_of
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound

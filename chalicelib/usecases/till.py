@@ -23,8 +23,8 @@ from chalicelib.commands.till import TillPlace, TillRequest, read_quote
 from chalicelib.core import clock, ledger
 from chalicelib.core import locations as places
 from chalicelib.core import mechanics as mech
-from chalicelib.core.locations import Location
 from chalicelib.core.kinds.base import Sale
+from chalicelib.core.locations import Location
 from chalicelib.errors import NotFound, RuleViolation
 from chalicelib.store import db, listings
 from chalicelib.store import programs as program_store

@@ -176,8 +176,8 @@ def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email:
             return int(re.sub(r"\D", "", quote.inner_text().split("earns")[1]))
 
         page.locator("input[name=redeem]").fill(str(points - 1))  # the hint follows the points being spent
-        expected = _api(stack, "POST", "/admin/till/quote", {"location_id": "loc-arbat", "card": customer["card_number"],
-                                                             "total": 100000, "redeem": points - 1})
+        expected = _api(stack, "POST", "/admin/till/quote", {
+            "location_id": "loc-arbat", "card": customer["card_number"], "total": 100000, "redeem": points - 1})
         expect(quote).to_contain_text(f"earns {expected['earn_with_redeem']}")
         page.locator("input[name=redeem]").fill(str(points + 7))  # more than allowed: lowered, and said
         page.locator("input[name=redeem]").press("Tab")
