@@ -73,6 +73,8 @@
       'analytics.sub_receipts_here': 'от участников (любая домашняя): {m}, возвратов: {r}',
       'analytics.sub_buyers_home': 'участников, для которых точка домашняя: {m}, впервые купили: {n}',
       'analytics.home_scope': 'участники, для которых эта точка домашняя',
+      'analytics.members_as_of_home': 'Участников, для которых эта точка домашняя, на {day}: {n}.',
+      'analytics.timeout': 'сервер не ответил за {s} с',
       'analytics.failed': 'Не удалось загрузить: {error}', 'analytics.try_again': 'Попробовать ещё раз',
       'analytics.export_failed': 'Выгрузка «{name}» не удалась: {error}'
     },
@@ -132,6 +134,8 @@
       'analytics.sub_receipts_here': 'by members (any home): {m}, refunds: {r}',
       'analytics.sub_buyers_home': 'members whose home is this location: {m}, first purchase: {n}',
       'analytics.home_scope': 'members whose home is this location',
+      'analytics.members_as_of_home': 'Members whose home is this location on {day}: {n}.',
+      'analytics.timeout': 'no answer within {s} s',
       'analytics.failed': 'Could not load: {error}', 'analytics.try_again': 'Try again',
       'analytics.export_failed': 'The “{name}” export failed: {error}'
     }
@@ -338,7 +342,7 @@
                h('td', {'class': 'num'}, total ? LC.number(Math.round(1000 * rfm[name] / total) / 10) + '%' : '—'));
     });
     box.replaceChildren(
-      h('p', null, t('analytics.members_as_of', {day: LC.date(seg.as_of), n: LC.number(total)})),
+      h('p', null, t(where ? 'analytics.members_as_of_home' : 'analytics.members_as_of', {day: LC.date(seg.as_of), n: LC.number(total)})),
       bar || '',
       legend(LIFECYCLE.map(function (n) {
         var b = pick(n);
@@ -389,6 +393,16 @@
       more.addEventListener('click', next);
       await next();
     }
+  }
+
+  /* A request that has not answered in WAIT_SECONDS counts as failed (its section offers Try again). */
+  var WAIT_SECONDS = 30;
+  function patient(promise) {
+    return new Promise(function (resolve, reject) {
+      var timer = setTimeout(function () { reject(new Error(t('analytics.timeout', {s: WAIT_SECONDS}))); }, WAIT_SECONDS * 1000);
+      promise.then(function (value) { clearTimeout(timer); resolve(value); },
+                   function (error) { clearTimeout(timer); reject(error); });
+    });
   }
 
   function exportCsv(program, kind) {
@@ -465,7 +479,7 @@
          failed or slow request leaves the other sections as they are). */
       function section(el, mine, ask, draw) {
         LC.loading(el);
-        return ask().then(function (answer) {
+        return patient(ask()).then(function (answer) {
           if (mine !== generation) return;
           LC.loaded(el);
           draw(answer);
