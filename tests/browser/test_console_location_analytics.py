@@ -212,7 +212,7 @@ def test_a_failed_section_says_so_and_tries_again_while_the_others_show(open_pag
     expect(page.locator("[data-export=receipts]")).to_be_enabled()
 
 
-def test_the_by_location_table_fits_a_desktop_and_names_home(open_page, stack):
+def test_the_by_location_table_fits_a_desktop_and_names_home(open_page, stack, axe):
     """At 1280 px the comparison's columns all show without a scroll; a tiny share reads "<0.1%", not 0%;
     "home" is explained next to the table."""
     chain = _chain(stack, {L1: (5, 5_000_000_00), L2: (1, 1_00), None: (0, 0)})
@@ -228,6 +228,7 @@ def test_the_by_location_table_fits_a_desktop_and_names_home(open_page, stack):
     expect(page.locator(".analytics-home-note")).to_contain_text("где он вступил")
     expect(page.locator(".analytics-by-location thead [data-col=member_share] abbr")).to_have_attribute(
         "title", "Доля участников")
+    axe(page)
     page.locator("[data-location-select]").select_option(L2)
     expect(page.locator(".analytics-tile[data-figure=buyers] .analytics-tile-sub")).to_contain_text(
         "для которых точка домашняя")

@@ -310,7 +310,7 @@
         // short headings (the whole name in a title and for screen readers) so the table fits a desktop column
         var whole = t('analytics.' + k), short = i ? t('analytics.a' + k.slice(1)) : whole;
         return h('th', {scope: 'col', 'class': i ? 'num' : '', 'data-col': k.slice(2)},
-          short === whole ? whole : h('abbr', {title: whole, 'aria-label': whole}, short));
+          short === whole ? whole : [h('abbr', {title: whole, 'aria-hidden': 'true'}, short), h('span', {'class': 'visually-hidden'}, whole)]);
       }))),
       h.apply(null, ['tbody', null].concat(body)))),
       h('p', {'class': 'muted'}, t('analytics.by_location_note')));
