@@ -17,7 +17,10 @@
       open_card_page: "Страница карты", blocked: "Карта заблокирована.",
       update_telegram: "Обновите Telegram, чтобы поделиться номером, или получите карту на сайте программы.",
       kinds: {earn: "Покупка", redeem: "Списание", refund: "Возврат", bonus: "Бонус", expire: "Сгорание",
-              adjust: "Корректировка", welcome: "Приветственный бонус", referral: "За друга"}
+              adjust: "Корректировка", welcome: "Приветственный бонус", referral: "За друга",
+              refund_reverse: "Возврат покупки: баллы списаны", refund_return: "Возврат: баллы вернулись",
+              birthday: "Подарок ко дню рождения", winback: "Бонус: ждём вас снова", campaign: "Бонус по акции",
+              offer: "Предложение", challenge: "Задание", action: "Бонус за действие", import: "Перенос баланса"}
     },
     en: {
       open_in_telegram: "Open the card from the bot in Telegram.", balance: "Balance", available: "available",
@@ -32,7 +35,10 @@
       open_card_page: "Card page", blocked: "The card is blocked.",
       update_telegram: "Update Telegram to share your number, or get the card on the program's web page.",
       kinds: {earn: "Purchase", redeem: "Spent", refund: "Refund", bonus: "Bonus", expire: "Expired",
-              adjust: "Adjustment", welcome: "Welcome bonus", referral: "Referral"}
+              adjust: "Adjustment", welcome: "Welcome bonus", referral: "Referral",
+              refund_reverse: "Refund: points taken back", refund_return: "Refund: points returned",
+              birthday: "Birthday gift", winback: "Welcome back bonus", campaign: "Campaign bonus",
+              offer: "Offer", challenge: "Challenge", action: "Action bonus", import: "Balance moved in"}
     }
   };
   var tg = window.Telegram && window.Telegram.WebApp;

@@ -9,7 +9,8 @@ from chalice.app import Request
 from chalicelib import log
 from chalicelib.commands import queries
 from chalicelib.core import validation
-from chalicelib.errors import AppError, InvalidInput, NotFound
+from chalicelib.errors import AppError, InvalidInput, NotFound, TryAgain
+from chalicelib.store import db
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -49,6 +50,10 @@ def api(view):
         except AppError as error:
             return error_response(error)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if db.is_unavailable(exc):  # DynamoDB slow or busy past its retries: the request may be sent again
+                log.warning("database_unavailable", error_type=type(exc).__name__)
+                return error_response(TryAgain("The database did not answer in time; try again in a moment.",
+                                               retry_after=2))
             return internal_error(exc)
     return wrapper
 

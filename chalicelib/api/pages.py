@@ -27,6 +27,18 @@ def qr_svg(text: str) -> str:
     return segno.make_qr(text, error="m").svg_inline(border=2, dark="#111827", light="#ffffff", omitsize=True)
 
 
+def qr_svg_document(text: str) -> str:
+    """The same QR code as a standalone SVG document (its namespace and size), which an <img> can show."""
+    import io
+
+    import segno  # lazy: the QR encoder, +14 ms on import app, measured median of 3
+
+    buffer = io.BytesIO()
+    segno.make_qr(text, error="m").save(buffer, kind="svg", xmldecl=False, svgns=True, scale=6, border=2,
+                                        dark="#111827", light="#ffffff")
+    return buffer.getvalue().decode()
+
+
 def wallets_for(user_agent: str | None) -> frozenset[str]:
     """The wallet buttons a phone can use, told from its User-Agent: Apple Wallet on iPhone, iPad and
     a Mac's Safari, Google Wallet on Android, both when the device is anything else (a desktop browser,

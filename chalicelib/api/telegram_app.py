@@ -65,7 +65,7 @@ def app_script() -> Response:
 def _with_qr(answer: dict) -> dict:
     card = answer.get("card")
     if card:
-        card["qr_svg"] = pages.qr_svg(card["number"])
+        card["qr_svg"] = pages.qr_svg_document(card["number"])  # an <img>'s data: URL: a document of its own
     return answer
 
 

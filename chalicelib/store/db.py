@@ -4,6 +4,7 @@ import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from botocore.exceptions import ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -49,6 +50,21 @@ def is_crowded(error: Exception) -> bool:
     if isinstance(error, TransactWriteError) and _CROWDED_REASONS & set(cancellation_reasons(error)):
         return True
     return response_code(error) in _CROWDED_CODES
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when DynamoDB did not answer in time or at all, or kept saying "not now", after PynamoDB's own
+    retries: nothing is known to be wrong with the request, so the caller may send it again."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)):
+            return True
+        if isinstance(current, Exception) and is_crowded(current):
+            return True
+        current = getattr(current, "cause", None) or current.__cause__
+    return False
 
 
 def response_code(error: Exception) -> str | None:

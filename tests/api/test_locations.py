@@ -278,6 +278,10 @@ def test_a_card_that_joins_at_a_location_has_it_as_home_and_keeps_it(client, mer
 
     page = client.http.get(f"/join/coffee?location={home['id']}")
     assert page.status_code == 200 and f"/join/coffee?location={home['id']}" in page.body.decode()
+    # switching the page's language keeps the location (else the card would join without a home)
+    assert f'href="?location={home["id"]}&amp;lang=en"' in page.body.decode()
+    plain = client.http.get("/join/coffee").body.decode()
+    assert 'href="?lang=en"' in plain
 
 
 def test_an_unknown_or_closed_location_in_the_link_is_ignored(client, merchant, program):

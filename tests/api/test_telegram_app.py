@@ -99,6 +99,8 @@ def test_join_with_the_verified_contact_makes_and_links_a_card(client, merchant,
     card = data["card"]
     assert data["created"] is True and card["balance"] == 100 and card["name"] == "Olga"
     assert card["tier_name"] == "Base" and card["qr_svg"].startswith("<svg")
+    # the page shows it as an <img> of a data: URL: a document of its own, with its namespace and size
+    assert 'xmlns="http://www.w3.org/2000/svg"' in card["qr_svg"] and 'width="' in card["qr_svg"]
     assert card["number_display"].replace(" ", "") == card["number"]
     assert [entry["amount"] for entry in card["history"]] == [100]
     stored = card_store.get(card_store.card_id_by_number(card["number"]))

@@ -63,6 +63,7 @@ def test_a_newcomer_joins_inside_telegram_with_the_shared_contact(stack, open_pa
     expect(qr).to_be_visible()
     qr_width = qr.evaluate("img => img.complete && img.getBoundingClientRect().width")
     assert 150 <= qr_width <= width, qr_width  # drawn, and within the phone's width
+    assert qr.evaluate("img => img.naturalWidth") > 0  # the picture decoded (a broken image has a box too)
     balance = app.locator("#balance").inner_text().split()[0]
     assert frame.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling on a phone
 

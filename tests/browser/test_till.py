@@ -19,7 +19,7 @@ from pathlib import Path
 import boto3
 import segno
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, Watched
 from tests.browser.console import open_console, sign_in, submit, wait_for_page
@@ -78,16 +78,17 @@ def _place(location_id: str, name: str) -> dict:
 
 
 @contextmanager
-def camera_chromium(video: Path) -> Iterator[Browser]:
-    """A Chromium of its own whose camera plays `video`; the camera permission prompt is answered yes."""
+def camera_chromium(playwright: Playwright, video: Path) -> Iterator[Browser]:
+    """A Chromium of its own whose camera plays `video`; the camera permission prompt is answered yes. Launched
+    from the run's one Playwright driver (conftest.playwright_driver: a second sync driver in the same thread
+    is refused once the other browser tests started theirs)."""
     flags = [*CHROMIUM_FLAGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
              f"--use-file-for-fake-video-capture={video}"]
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=flags)
+    try:
+        yield launched
+    finally:
+        launched.close()
 
 
 def _cashier_signs_in(page: Page, stack: Stack, email: str) -> None:
@@ -102,7 +103,7 @@ def _cashier_signs_in(page: Page, stack: Stack, email: str) -> None:
     submit(page)
 
 
-def test_a_cashier_scans_sells_with_points_and_refunds(stack, axe, tmp_path):
+def test_a_cashier_scans_sells_with_points_and_refunds(stack, axe, tmp_path, playwright_driver):
     _locations(stack, _place("loc-tver", "Тверская"), _place("loc-arbat", "Арбат"))
     status, _, answer = request("POST", stack.demo["join_url"], json.dumps(
         {"name": "Анна Кассова", "phone": "+7916" + str(secrets.randbelow(9_000_000) + 1_000_000),
@@ -112,7 +113,7 @@ def test_a_cashier_scans_sells_with_points_and_refunds(stack, axe, tmp_path):
     video = y4m_of_qr(customer["card_number"], tmp_path / "camera.y4m")  # the pass's QR holds the card number
     email = f"cashier-{secrets.token_hex(3)}@example.com"
 
-    with camera_chromium(video) as browser:
+    with camera_chromium(playwright_driver, video) as browser:
         _owner_invites_a_cashier(browser, stack, axe, email)
         _sell_and_refund(browser, stack, axe, customer, email)
 
