@@ -308,7 +308,7 @@
           redeem.max = String(answer.max_redeem);
           points();  // a new total may allow fewer points: lowered, and said
           redeemRow.hidden = answer.max_redeem <= 0;
-          var now = Number(redeem.value || 0), earn = null;
+          var now = Math.max(0, Math.floor(Number(redeem.value || 0)) || 0), earn = null;  // as points() reads it
           if (now <= 0) earn = answer.earn;
           else if (now === spend) earn = answer.earn_with_redeem;
           else if (now === answer.max_redeem) earn = answer.earn_with_max_redeem;
