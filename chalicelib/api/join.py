@@ -72,7 +72,9 @@ def _join_page(program: Program, locale: str, status: int = 200, *,  # noqa: PLR
                         values=values or {}, errors=errors, field_errors=field_errors,
                         welcome_bonus=mechanics.welcome_bonus, unit=mechanics.unit, code_sent=code_sent,
                         recover_sent=recover_sent,
-                        language_link=(f"?location={url_quote(location_id, safe='')}&" if location_id else "?"))
+                        language_link=(f"?location={url_quote(location_id, safe='')}&" if location_id else "?"),
+                        location_name=next(
+                            (place.name for place in locations.of(program) if place.location_id == location_id), None))
     if error is not None:
         page.headers.update(getattr(error, "headers", None) or {})
     return page

@@ -403,7 +403,14 @@ def document() -> dict:
                                                           points={"type": "integer"}, remaining={"type": "integer"},
                                                           available_on=_NSTRING, expires_on=_NSTRING)},
                      wallets={"type": "object"}, stats={"type": "object"}, card_url=_STRING,
-                     apple_pass_url=_STRING, google_save_url=_STRING)
+                     apple_pass_url=_STRING, google_save_url=_STRING,
+                     home_location={"type": ["object", "null"], "description": "The card's home location (where "
+                                    "it joined, else where it first bought): {id, name, status}; name null for a "
+                                    "location no longer on the program; null: no home yet.",
+                                    "properties": {"id": _STRING, "name": _NSTRING, "status": _NSTRING}},
+                     places={"type": "array", "description": "Receipts at each location, most first.",
+                             "items": _obj(("id", "name", "receipts"), id=_STRING, name=_NSTRING,
+                                           receipts=_int(0))})
         | {"description": "Analysts get the fields up to `last_visit_on` only (no contacts, no links)."},
         "LedgerEntry": _obj(("at", "kind", "amount", "balance_after"), at=_STRING, kind=_STRING, source=_NSTRING,
                             amount={"type": "integer"}, balance_after={"type": "integer"},
@@ -1584,6 +1591,12 @@ def _till(document: dict) -> None:
     pos_paths = paths["/pos/quote"]["post"], paths["/pos/receipts"]["post"], paths["/pos/refunds"]["post"]
     quote_body, receipt_body, refund_body = (
         _till_body(op["requestBody"]["content"]["application/json"]["schema"]) for op in pos_paths)
+    quote_body["properties"]["redeem"] = _int(0, 10**12) | {
+        "description": "Points the customer means to spend: the answer adds earn_with_redeem, "
+                                          "the earn of that receipt. More than max_redeem (or under the program's "
+                                          "minimum) is 422 naming redeem."}
+    schemas["TillQuote"] = {"allOf": [_ref("Quote"), _obj(earn_with_redeem=_int(0) | {
+        "description": "What the receipt earns paid with `redeem` points (only when redeem was sent)."})]}
     replay = {"Idempotent-Replay": {"description": "true when this is the first answer again.", "schema": _STRING}}
     retry_writes = (409, 503)
     paths["/admin/till"] = {"get": _op(
@@ -1599,8 +1612,10 @@ def _till(document: dict) -> None:
         params=[_path_param("number", "The card number (typed or scanned).", maxLength=64), *place_params])}
     paths["/admin/till/quote"] = {"post": _op(
         "What the customer may spend and would earn at the till (writes nothing; till:write)",
-        _answers({"200": _json(_ref("Quote"))}, 400, 401, 403, 404, 413, 415, 422, 429), tag="till",
-        security=_ADMIN, description=_TILL_PLACE, body=_body(quote_body))}
+        _answers({"200": _json(_ref("TillQuote"))}, 400, 401, 403, 404, 413, 415, 422, 429), tag="till",
+        security=_ADMIN, description=_TILL_PLACE + " With `redeem`, the answer's `earn_with_redeem` is the earn of the "
+                                                   "receipt paid with those points (what the till's hint shows).",
+        body=_body(quote_body))}
     paths["/admin/till/receipts"] = {
         "post": _op(
             "Sell at the till: a POS receipt signed by the platform on the staff member's behalf (idempotent on "

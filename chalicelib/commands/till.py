@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.commands import body_hash, queries
+from chalicelib.commands.pos import MAX_TOTAL
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 
@@ -50,6 +51,13 @@ def read_request(data: dict[str, Any]) -> TillRequest:
     place = read_place(data)
     rest = {name: value for name, value in data.items() if name not in PLACE_FIELDS}
     return TillRequest(place, rest, body_hash(data))
+
+
+def read_quote(request: TillRequest) -> tuple[dict[str, Any], int | None]:
+    """POST /admin/till/quote: the POS quote's body and the optional `redeem` (points the customer means to
+    spend, 0..MAX_TOTAL here; at most the quote's max_redeem is the use case's rule), which a POS quote has not."""
+    redeem = v.read_int(request.rest, "redeem", minimum=0, maximum=MAX_TOTAL)
+    return {name: value for name, value in request.rest.items() if name != "redeem"}, redeem
 
 
 def read_place_query(params: Mapping[str, str] | None) -> TillPlace:

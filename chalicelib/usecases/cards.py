@@ -11,6 +11,7 @@ from chalicelib.config import settings
 from chalicelib.core import card_faces, card_number, lots, texts
 from chalicelib.core import challenges as challenge_rules
 from chalicelib.core import experiments as trial_rules
+from chalicelib.core import locations as places_of
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -68,6 +69,22 @@ class WalletsView(TypedDict):
     google: GoogleWalletView
 
 
+class HomeLocation(TypedDict):
+    """The card's home location (where it joined, else where it first bought), named as the program lists it."""
+
+    id: str
+    name: str | None  # None: a location no longer on the program
+    status: str | None
+
+
+class PlaceView(TypedDict):
+    """Receipts the card has had at one location."""
+
+    id: str
+    name: str | None
+    receipts: int
+
+
 class CardAdminView(TypedDict):
     """A card as admins see it (the API's Card); the keys from `phone` on only for roles that see contacts."""
 
@@ -97,6 +114,9 @@ class CardAdminView(TypedDict):
     apple_pass_url: NotRequired[str]
     google_save_url: NotRequired[str]
     challenges: NotRequired[list[dict[str, Any]]]  # issue 16, part H3: progress (core/challenges.py views)
+    home_location: NotRequired[HomeLocation | None]
+    places: NotRequired[list[PlaceView]]
+
 
 
 class LedgerCause(TypedDict):
@@ -321,6 +341,7 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
         view["lots"] = [{"source": lot.source, "points": lot.points, "remaining": lot.remaining,
                          "available_on": lot.available_on, "expires_on": lot.expires_on} for lot in card_lots]
         view["stats"] = card.stats or {}
+        view["home_location"], view["places"] = _where(card, program)
         view["wallets"] = {"apple_devices": len(devices.devices_of(card.card_id)),
                            "google": {"state": card.google_state, "error": card.google_error}}
         card_links = links(card)
@@ -333,6 +354,26 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
         view["challenges"] = challenge_rules.views(card_store.state_of(card).challenges, mechanics, None,
                                                    date.fromisoformat(today))
     return view
+
+
+def _where(card: Card, program: Program) -> tuple[HomeLocation | None, list[PlaceView]]:
+    """The card's home location and its receipts per location (card.stats "home", "places"), most first,
+    with the names of the program's locations (read from the program item: no further request)."""
+    stats = card.stats if isinstance(card.stats, dict) else {}
+    known = {location.location_id: location for location in places_of.from_stored(program.locations)}
+    home_id, counts = stats.get("home"), stats.get("places")
+    home: HomeLocation | None = None
+    if isinstance(home_id, str) and home_id:
+        found = known.get(home_id)
+        home = {"id": home_id, "name": found.name if found else None, "status": found.status if found else None}
+    rows: list[PlaceView] = []
+    if isinstance(counts, dict):
+        for location_id, receipts in counts.items():
+            found = known.get(location_id)
+            rows.append({"id": str(location_id), "name": found.name if found else None,
+                         "receipts": int(receipts) if isinstance(receipts, int | float) else 0})
+    rows.sort(key=lambda row: (-row["receipts"], row["name"] or "", row["id"]))
+    return home, rows
 
 
 def list_view(card: Card, mechanics: mech.Mechanics) -> CardRow:

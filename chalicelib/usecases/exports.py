@@ -16,6 +16,7 @@ from chalicelib.core import clock
 from chalicelib.core import locations as places
 from chalicelib.store import cards as card_store
 from chalicelib.store import listings
+from chalicelib.store import staff as staff_store
 from chalicelib.store.records import Program
 from chalicelib.usecases import analytics
 
@@ -32,7 +33,8 @@ CONTACT_COLUMNS = ("phone", "email", "birthday")
 HOME_COLUMNS = ("home_location", "home_location_name")
 RECEIPT_COLUMNS = ("kind", "id", "business_day", "created_at", "card_id", "total", "earned", "redeemed",
                    "refunded_amount", "points_reversed", "points_returned",
-                   "location_id", "actor")  # where it was sold (a refund: its sale's), and the cashier's staff id
+                   "location_id", "actor",  # where it was sold (a refund: its sale's), and the cashier's staff id
+                   "actor_email")  # that staff member's e-mail (empty: a POS system, or no longer on the staff)
 LEDGER_COLUMNS = ("at", "card_id", "kind", "source", "amount", "balance_after", "cause_type", "cause_id", "actor",
                   "reason")
 
@@ -94,6 +96,9 @@ def _cards(program: Program, cursor: str | None, now: datetime, contacts: bool) 
 
 def _receipts(program: Program, cursor: str | None) -> tuple[str, str | None]:
     receipts, next_cursor = listings.receipts_page(program.program_id, PAGE_ROWS, cursor)
+    emails: dict[str, str] = {}
+    if any(receipt.actor for receipt in receipts):  # one Query of the merchant's staff a page, only when needed
+        emails = {member.staff_id: member.email for member in staff_store.list_for_merchant(program.merchant_id)}
     rows: list[dict[str, object]] = []
     for receipt in receipts:
         kind, _, own_id = receipt.receipt_key.partition("#")
@@ -102,7 +107,7 @@ def _receipts(program: Program, cursor: str | None) -> tuple[str, str | None]:
                      "earned": int(receipt.earned), "redeemed": int(receipt.redeemed),
                      "refunded_amount": int(receipt.refunded_amount), "points_reversed": int(receipt.points_reversed),
                      "points_returned": int(receipt.points_returned), "location_id": receipt.location_id,
-                     "actor": receipt.actor})
+                     "actor": receipt.actor, "actor_email": emails.get(receipt.actor) if receipt.actor else None})
     return _csv(RECEIPT_COLUMNS, rows, cursor is None), next_cursor
 
 

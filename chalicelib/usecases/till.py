@@ -14,23 +14,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, time
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from chalicelib import auth, log
 from chalicelib.commands.pos import LookUpCard, Quote, RecordReceipt, RecordRefund
 from chalicelib.commands.staff import CASHIER
-from chalicelib.commands.till import TillPlace, TillRequest
-from chalicelib.core import clock
+from chalicelib.commands.till import TillPlace, TillRequest, read_quote
+from chalicelib.core import clock, ledger
 from chalicelib.core import locations as places
 from chalicelib.core import mechanics as mech
+from chalicelib.core.kinds.base import Sale
 from chalicelib.core.locations import Location
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, RuleViolation
 from chalicelib.store import db, listings
 from chalicelib.store import programs as program_store
 from chalicelib.store import staff as staff_store
 from chalicelib.store.ledger import DYNAMO
 from chalicelib.store.records import Program
 from chalicelib.usecases import guards, pos
+from chalicelib.usecases.decisions import local_time, today_of
 from chalicelib.usecases.ledger import Result
 
 MAX_PROGRAMS = 100  # a merchant's programs read in one Query: far above a chain's brands
@@ -164,12 +166,36 @@ def look_up(till: Till, number: str, now: datetime) -> pos.PosCardView:
         raise _counting_misses(till, now, error) from None
 
 
-def quote(till: Till, request: TillRequest, now: datetime) -> pos.QuoteAnswer:
-    command = Quote.parse(request.rest, till.program)
+class TillQuote(pos.QuoteAnswer, total=False):
+    earn_with_redeem: int  # what the receipt earns paid with the `redeem` asked (only when it was)
+
+
+def quote(till: Till, request: TillRequest, now: datetime) -> TillQuote:
+    """POST /admin/till/quote: the POS quote, and with `redeem` (the points the customer spends) the earn of
+    that receipt (`earn_with_redeem`, what the till's hint says). `redeem` is checked as a receipt's is:
+    at most the quote's max_redeem, at least the program's minimum (else 422 naming "redeem")."""
+    rest, redeem = read_quote(request)
+    command = Quote.parse(rest, till.program)
     try:
-        return pos.quote_for(command, till.program, now)
+        answer = pos.quote_for(command, till.program, now)
     except NotFound as error:
         raise _counting_misses(till, now, error) from None
+    if redeem is None:
+        return cast("TillQuote", answer)
+    mechanics = mech.from_stored(till.program.mechanics)
+    if redeem > answer["max_redeem"]:
+        raise RuleViolation(f"At most {answer['max_redeem']} points can pay for this receipt.",
+                            code="redeem_not_allowed", field="redeem")
+    if redeem and mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
+        raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
+                            code="redeem_below_minimum", field="redeem")
+    earned = answer["earn"]
+    if redeem:  # a card that may spend is active (an inactive one's max_redeem is 0)
+        today = today_of(till.program, now)
+        sale = Sale(total=command.total, lines=command.lines, today=today, sold_on=today.isoformat(), receipt_ref="",
+                    local_time=local_time(till.program, now))
+        earned = ledger.earning(mechanics, answer["tier"], sale, redeem=redeem).earned
+    return cast("TillQuote", {**answer, "earn_with_redeem": earned})
 
 
 def sell(till: Till, request: TillRequest, now: datetime) -> Result:

@@ -17,7 +17,9 @@ from chalicelib.core import clock
 from chalicelib.core.locations import Location
 from chalicelib.store import analytics as analytics_store
 from chalicelib.store import programs as program_store
+from chalicelib.store import staff as staff_store
 from chalicelib.store.models import AnalyticsItem, Assignment
+from chalicelib.store.staff import Member
 from chalicelib.usecases import analytics, enrollment, pos
 from chalicelib.usecases import experiments as experiment_cases
 from tests.conftest import bearer, body
@@ -254,21 +256,30 @@ def test_exports_carry_the_home_location_and_the_receipts_location(client, merch
     assert cards[chain.cards["vera"]]["home_location_name"] == "Station"
     assert cards[chain.cards["gleb"]]["home_location"] == "" == cards[chain.cards["gleb"]]["home_location_name"]
     receipt_rows = _csv(client, merchant, chain, "receipts")
-    assert list(receipt_rows[0])[-2:] == ["location_id", "actor"]
+    assert list(receipt_rows[0])[-3:] == ["location_id", "actor", "actor_email"]
     receipts = {(row["kind"], row["id"]): row for row in receipt_rows}
     assert receipts[("receipt", "r3")]["location_id"] == L2
     assert receipts[("receipt", "r6")]["location_id"] == ""
     assert receipts[("refund", "f1")]["location_id"] == L1  # a refund counts at its sale's location
-    assert {row["actor"] for row in receipts.values()} == {""}  # a POS's, no cashier
+    assert {row["actor"] for row in receipts.values()} == {""} == {row["actor_email"] for row in receipts.values()}
 
 
 def test_a_cashiers_receipt_names_the_cashier_in_the_export(client, merchant, chain):
+    """`actor` is the staff id; `actor_email` the staff member's e-mail (from the merchant's staff list; empty
+    for someone no longer on it)."""
     program = _program(chain.program_id)
-    command = replace(RecordReceipt.parse({"receipt_id": "t1", "total": 5_000}, program, chain.now),
-                      location_id=L2, actor="staff_cashier_1")
-    pos.record_receipt(command, program, chain.now)
+    stamp = chain.now.isoformat()
+    staff_store.insert(Member(merchant_id=program.merchant_id, staff_id="staff_cashier_1", username="olga@example.com",
+                              email="olga@example.com", name=None, role="cashier", status="active", language="ru",
+                              created_at=stamp, created_by=None, updated_at=stamp, locations=(L2,)))
+    for receipt_id, actor in (("t1", "staff_cashier_1"), ("t2", "staff_gone")):
+        command = replace(RecordReceipt.parse({"receipt_id": receipt_id, "total": 5_000}, program, chain.now),
+                          location_id=L2, actor=actor)
+        pos.record_receipt(command, program, chain.now)
     receipts = {row["id"]: row for row in _csv(client, merchant, chain, "receipts")}
-    assert (receipts["t1"]["location_id"], receipts["t1"]["actor"]) == (L2, "staff_cashier_1")
+    assert (receipts["t1"]["location_id"], receipts["t1"]["actor"], receipts["t1"]["actor_email"]) == (
+        L2, "staff_cashier_1", "olga@example.com")
+    assert (receipts["t2"]["actor"], receipts["t2"]["actor_email"]) == ("staff_gone", "")
 
 
 def test_an_experiment_reports_by_the_home_at_exposure(client, merchant, program, chain):

@@ -413,3 +413,13 @@ def test_locations_that_would_not_fit_on_the_program_are_a_422_not_a_500(client,
     kept = body(client.http.get(_base(program), headers=bearer(merchant)))["items"]
     assert len(kept) == 60 + len(answers) - 1
     assert rules.stored_size(rules.from_stored(kept)) <= rules.MAX_STORED_BYTES
+
+
+def test_a_locations_join_link_names_the_location_under_the_program(client, merchant, program):
+    """/join/{slug}?location=: the page says where the customer joins (escaped); a stale link names nothing."""
+    arbat = _add(client, merchant, program, name="Кофейня на Арбате <b>")
+    page = client.http.get(f"/join/coffee?location={arbat['id']}").body.decode()
+    assert '<p class="join-location">Кофейня на Арбате &lt;b&gt;</p>' in page
+    assert page.index("join-location") > page.index("<h1>")
+    assert "join-location" not in client.http.get("/join/coffee").body.decode()
+    assert "join-location" not in client.http.get("/join/coffee?location=loc_unknown").body.decode()

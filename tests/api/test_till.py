@@ -200,3 +200,41 @@ def test_owners_sell_at_a_program_without_locations_and_cashiers_do_not(client, 
     refused = _post(client, "/admin/till/receipts", cashier,
                     {"program_id": program["id"], "receipt_id": "r-bare-2", "total": 5000})
     assert refused.status_code == 404
+
+
+def test_a_till_quote_answers_the_earn_for_the_points_spent(client, merchant, chain):
+    """The till's hint: the earn of the receipt paid with the points the customer spends (fewer points earned
+    on the money they pay for), checked as a receipt's redeem is."""
+    cashier, number = chain["cashier"], chain["card"]
+    ask = {"location_id": "loc-2", "card": number, "total": 100000}
+    plain = body(_post(client, "/admin/till/quote", cashier, ask))
+    assert "earn_with_redeem" not in plain
+    half = body(_post(client, "/admin/till/quote", cashier, {**ask, "redeem": 50}))
+    full = body(_post(client, "/admin/till/quote", cashier, {**ask, "redeem": 100}))
+    none = body(_post(client, "/admin/till/quote", cashier, {**ask, "redeem": 0}))
+    assert none["earn_with_redeem"] == plain["earn"]
+    assert full["earn_with_redeem"] == plain["earn_with_max_redeem"] < half["earn_with_redeem"] < plain["earn"]
+    sold = body(_post(client, "/admin/till/receipts", cashier, _sale(card=number, redeem=50)))
+    assert sold["earned"] == half["earn_with_redeem"]  # the hint is what the receipt earns
+    fresh = enroll(client, phone="+79160000002")["card_number"]  # 100 points: at most 100
+    for redeem, status in ((101, 422), (-1, 400), ("50", 400), (10**13, 400)):
+        answer = _post(client, "/admin/till/quote", cashier, {**ask, "card": fresh, "redeem": redeem})
+        assert answer.status_code == status, (redeem, answer.body)
+        assert body(answer)["error"]["field"] == "redeem"
+
+
+def test_the_card_names_its_home_location_and_its_receipts_per_location(client, merchant, chain):
+    """GET /admin/cards/{id}: the home a first purchase at a location gives, by name, and the receipts at each."""
+    cashier, number = chain["cashier"], chain["card"]
+    found = body(client.http.get(f"/admin/programs/{chain['program']}/cards?q={number}", headers=bearer(merchant)))
+    card_id = found["items"][0]["id"]
+    before = body(client.http.get(f"/admin/cards/{card_id}", headers=bearer(merchant)))
+    assert before["home_location"] is None and before["places"] == []
+    for receipt_id in ("r-a", "r-b"):
+        assert _post(client, "/admin/till/receipts", cashier, _sale(receipt_id, card=number)).status_code == 200
+    assert _post(client, "/admin/till/receipts", bearer(merchant), _sale("r-c", location="loc-1",
+                                                                          card=number)).status_code == 200
+    card = body(client.http.get(f"/admin/cards/{card_id}", headers=bearer(merchant)))
+    assert card["home_location"] == {"id": "loc-2", "name": "Arbat", "status": "open"}
+    assert card["places"] == [{"id": "loc-2", "name": "Arbat", "receipts": 2},
+                              {"id": "loc-1", "name": "Tverskaya", "receipts": 1}]

@@ -34,8 +34,20 @@ def test_an_owner_adds_two_locations_and_a_till_key_for_the_second(open_page, st
     first, second = f"Тверская {_word()}", f"Арбат {_word()}"
     page = _owner(open_page(), stack, "#/locations")
     page.locator("#main details.location-add summary").click()
-    page.locator("#main details.location-add input[name='hours.mon']").fill("09:00-21:00")
+    form = page.locator("#main details.location-add")
+    expect(form.locator("input[name='hours.sat']")).to_be_hidden()  # a day not ticked says "closed", no sample hours
+    expect(form.locator(".location-day-closed")).to_have_count(7)
+    form.locator("input[name='open.mon']").check()
+    expect(form.locator("input[name='hours.mon']")).to_have_value("09:00-21:00")  # a real value, not a placeholder
+    form.locator("input[name='hours.mon']").fill("")
+    form.locator("input[name=name]").fill(first)
+    submit(page, "#main details.location-add form")
+    expect(form.locator("input[name='hours.mon']")).to_have_attribute("aria-invalid", "true")  # ticked: needs hours
+    form.locator("input[name='hours.mon']").fill("09:00-21:00")
     _add(page, first, "55.7601, 37.6186")
+    expect(page.locator(f".location-item:has-text('{first}') .location-hours-text")).to_have_text(
+        "Пн 09:00-21:00; Выходные: Вт, Ср, Чт, Пт, Сб, Вс")
+    expect(form.locator("input[name='hours.mon']")).to_be_hidden()  # the form is new again
     _add(page, second)
     axe(page)
     row = page.locator(f".location-item:has-text('{second}')")

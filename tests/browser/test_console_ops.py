@@ -16,6 +16,7 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -255,3 +256,32 @@ def test_an_analyst_sees_no_adjust_block_or_campaign_controls(open_page, stack, 
     axe(page)
     goto(page, "#/campaigns")
     expect(page.locator("#main .notice")).to_be_visible()  # not for this role
+
+
+def test_the_card_page_names_the_home_location_and_purchases_per_location(open_page, stack, axe):
+    """A chain's customer who bought twice at one location and once at another: the owner's card page names
+    the home location and the purchases at each (GET /admin/cards/{id}'s home_location and places)."""
+    program = _api(stack, "POST", "/admin/programs", {"name": "Две кофейни", "slug": "pair-" + secrets.token_hex(4),
+                                                      "timezone": "Europe/Moscow"})
+    centre, station = (f"Центр {_word()}", f"Вокзал {_word()}")
+    locations = [{"id": place_id, "name": name, "address": None, "latitude": None, "longitude": None,
+                  "timezone": None, "hours": {}, "relevant_text": None, "status": "open", "created_at": None}
+                 for place_id, name in (("loc_c", centre), ("loc_s", station))]
+    boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{stack.db_port}", region_name="eu-central-1",
+                 aws_access_key_id="local", aws_secret_access_key="local").update_item(  # noqa: S106 - the stand-in
+        TableName="loyalty-local-programs", Key={"program_id": {"S": program["id"]}},
+        UpdateExpression="SET locations = :l", ExpressionAttributeValues={":l": {"S": json.dumps(locations)}})
+    status, _, answer = request("POST", f"{stack.api}/join/{program['slug']}", json.dumps(
+        {"name": "Гость", "phone": _phone(), "consent": True}).encode(), {"Content-Type": "application/json"})
+    assert status == 201, answer
+    customer = json.loads(answer)
+    for location_id in ("loc_s", "loc_c", "loc_c"):
+        _api(stack, "POST", "/admin/till/receipts", {"location_id": location_id, "receipt_id": secrets.token_hex(6),
+                                                     "card": customer["card_number"], "total": 50000})
+    page = sign_in(open_page(), stack)
+    page.evaluate("id => LC.selectProgram(id)", program["id"])
+    goto(page, f"#/customers/{customer['card_id']}")
+    facts = page.locator(".card-facts").last
+    expect(facts).to_contain_text(f"Домашняя точка{station}")  # the first purchase's location
+    expect(facts).to_contain_text(f"{centre}: 2, {station}: 1")
+    axe(page)

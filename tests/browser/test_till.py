@@ -166,12 +166,27 @@ def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email:
         balance = int(card.locator("[data-fact=balance]").inner_text().replace("\u00a0", "").replace(",", ""))
         assert balance == customer["balance"] > 0
 
-        page.locator("input[name=total]").fill("1000")
-        page.locator("input[name=total]").blur()
+        page.locator("input[name=total]").fill("1000")  # typed: "At most N" comes without leaving the field
         expect(page.locator(".till-quote")).to_contain_text("At most")
         points = int(page.locator("input[name=redeem]").get_attribute("max"))
-        assert 0 < points <= balance
-        page.locator("input[name=redeem]").fill(str(points))
+        assert 1 < points <= balance
+        quote = page.locator(".till-quote")
+
+        def hinted() -> int:  # "At most N · The customer earns M": M, for the points now in the field
+            expect(quote).to_contain_text("earns")
+            return int(re.sub(r"\D", "", quote.inner_text().split("earns")[1]))
+
+        page.locator("input[name=redeem]").fill(str(points - 1))  # the hint follows the points being spent
+        expected = _api(stack, "POST", "/admin/till/quote", {
+            "location_id": "loc-arbat", "card": customer["card_number"], "total": 100000, "redeem": points - 1})
+        expect(quote).to_contain_text(f"earns {expected['earn_with_redeem']}")
+        page.locator("input[name=redeem]").fill(str(points + 7))  # more than allowed: lowered, and said
+        page.locator("input[name=redeem]").press("Tab")
+        expect(page.locator(".till-clamped")).to_be_visible()
+        expect(page.locator(".till-clamped")).to_contain_text(str(points))
+        expect(page.locator("input[name=redeem]")).to_have_value(str(points))
+        page.wait_for_timeout(400)  # the debounced quote for the lowered points
+        promised = hinted()
         page.locator(".till-sale button[type=submit]").click()
         answer = page.locator(".till-answer")
         expect(answer).to_be_visible(timeout=15_000)
@@ -179,6 +194,7 @@ def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email:
         earned = int(answer.locator("[data-fact=earned]").inner_text())
         new_balance = int(answer.locator("[data-fact=balance]").inner_text().replace("\u00a0", "").replace(",", ""))
         assert redeemed == points and earned > 0 and new_balance == balance - points + earned
+        assert earned == promised  # the hint said what the sale earns, points spent included
         expect(page.locator(".till-card [data-fact=balance]")).to_have_text(str(new_balance))  # the card as it is now
         assert _api(stack, "GET", f"/admin/cards/{customer['card_id']}")["balance"] == new_balance
         axe(page)

@@ -65,7 +65,18 @@
       'analytics.l_revenue': 'Выручка', 'analytics.l_share': 'Доля выручки', 'analytics.l_member_share': 'Доля участников',
       'analytics.l_aov': 'Средний чек', 'analytics.l_new_members': 'Новые участники', 'analytics.l_members': 'Участники (домашняя)',
       'analytics.unassigned': 'Без точки',
-      'analytics.by_location_note': 'Доля выручки — от выручки программы за период. «Без точки» — чеки, у которых точка не указана, и участники без домашней точки.'
+      'analytics.by_location_note': 'Доля выручки — от выручки программы за период. «Без точки» — чеки, у которых точка не указана, и участники без домашней точки.',
+      'analytics.home_note': 'Домашняя точка участника — где он вступил в программу, а если вступил не в точке — где впервые купил.',
+      'analytics.a_receipts': 'Чеки', 'analytics.a_revenue': 'Выручка', 'analytics.a_share': 'Доля',
+      'analytics.a_member_share': 'Уч. %', 'analytics.a_aov': 'Ср. чек', 'analytics.a_new_members': 'Новые',
+      'analytics.a_members': 'Уч. (дом.)',
+      'analytics.sub_receipts_here': 'от участников (любая домашняя): {m}, возвратов: {r}',
+      'analytics.sub_buyers_home': 'участников, для которых точка домашняя: {m}, впервые купили: {n}',
+      'analytics.home_scope': 'участники, для которых эта точка домашняя',
+      'analytics.members_as_of_home': 'Участников, для которых эта точка домашняя, на {day}: {n}.',
+      'analytics.timeout': 'сервер не ответил за {s} с',
+      'analytics.failed': 'Не удалось загрузить: {error}', 'analytics.try_again': 'Попробовать ещё раз',
+      'analytics.export_failed': 'Выгрузка «{name}» не удалась: {error}'
     },
     en: {
       'analytics.title': 'Analytics',
@@ -115,7 +126,18 @@
       'analytics.l_revenue': 'Revenue', 'analytics.l_share': 'Share of revenue', 'analytics.l_member_share': 'Members\' share',
       'analytics.l_aov': 'Average receipt', 'analytics.l_new_members': 'New members', 'analytics.l_members': 'Members (home)',
       'analytics.unassigned': 'No location',
-      'analytics.by_location_note': 'Share of revenue: of the program\'s revenue in the period. "No location": receipts that name no location, and members without a home location.'
+      'analytics.by_location_note': 'Share of revenue: of the program\'s revenue in the period. "No location": receipts that name no location, and members without a home location.',
+      'analytics.home_note': 'A member\'s home location: where they joined, else where they first bought.',
+      'analytics.a_receipts': 'Receipts', 'analytics.a_revenue': 'Revenue', 'analytics.a_share': 'Share',
+      'analytics.a_member_share': 'Memb. %', 'analytics.a_aov': 'Avg.', 'analytics.a_new_members': 'New',
+      'analytics.a_members': 'Memb. (home)',
+      'analytics.sub_receipts_here': 'by members (any home): {m}, refunds: {r}',
+      'analytics.sub_buyers_home': 'members whose home is this location: {m}, first purchase: {n}',
+      'analytics.home_scope': 'members whose home is this location',
+      'analytics.members_as_of_home': 'Members whose home is this location on {day}: {n}.',
+      'analytics.timeout': 'no answer within {s} s',
+      'analytics.failed': 'Could not load: {error}', 'analytics.try_again': 'Try again',
+      'analytics.export_failed': 'The “{name}” export failed: {error}'
     }
   });
 
@@ -130,15 +152,21 @@
   }
   function titled(node, text) { node.appendChild(svg('title', null, text)); return node; }
 
-  function tiles(s, money) {
+  /* `here`: one location's view, where the member figures are those of the members whose home it is (the
+     tiles say so), while receipts and revenue are the location's own. */
+  function tiles(s, money, here) {
+    var home = here ? t('analytics.home_scope') : '';
     var list = [
       ['revenue', money(s.revenue), t('analytics.sub_members_money', {v: money(s.member_revenue)})],
-      ['receipts', count(s.receipts), t('analytics.sub_receipts', {m: count(s.member_receipts), r: count(s.refunds)})],
+      ['receipts', count(s.receipts), t(here ? 'analytics.sub_receipts_here' : 'analytics.sub_receipts',
+                                        {m: count(s.member_receipts), r: count(s.refunds)})],
       ['sor', percent(s.sor)], ['aov', s.aov === null ? '—' : money(s.aov)],
-      ['buyers', count(s.buyers), t('analytics.sub_buyers', {m: count(s.members), n: count(s.new_buyers)})],
-      ['frequency', count(s.frequency)], ['repeat_rate', percent(s.repeat_rate)], ['new_members', count(s.new_members)],
-      ['crr', percent(s.crr), t('analytics.sub_crr', {s: count(s.active_at_start), e: count(s.active_at_end)})],
-      ['ltv', s.ltv === null ? '—' : money(s.ltv)],
+      ['buyers', count(s.buyers), t(here ? 'analytics.sub_buyers_home' : 'analytics.sub_buyers',
+                                    {m: count(s.members), n: count(s.new_buyers)})],
+      ['frequency', count(s.frequency), home], ['repeat_rate', percent(s.repeat_rate), home],
+      ['new_members', count(s.new_members), home],
+      ['crr', percent(s.crr), t('analytics.sub_crr', {s: count(s.active_at_start), e: count(s.active_at_end)}) + (here ? '; ' + home : '')],
+      ['ltv', s.ltv === null ? '—' : money(s.ltv), home],
       ['points_issued', count(s.points_issued)], ['points_redeemed', count(s.points_redeemed)],
       ['points_expired', count(s.points_expired)], ['redemption_rate', percent(s.redemption_rate)],
       ['breakage', percent(s.breakage)],
@@ -260,7 +288,11 @@
     var rows = (compared.items || []).slice();
     var left = compared.unassigned || {};
     var total = rows.reduce(function (sum, r) { return sum + (r.revenue || 0); }, 0) + (left.revenue || 0);
-    var share = function (v) { return total ? LC.number(Math.round(1000 * (v || 0) / total) / 10) + '%' : '—'; };
+    var share = function (v) {
+      if (!total) return '—';
+      var tenths = Math.round(1000 * (v || 0) / total) / 10;
+      return v > 0 && tenths === 0 ? '<' + LC.number(0.1) + '%' : LC.number(tenths) + '%';  // a positive share never reads 0%
+    };
     function line(name, r, attrs) {
       return h('tr', attrs, h('th', {scope: 'row'}, name), h('td', {'class': 'num'}, LC.number(r.receipts || 0)),
         h('td', {'class': 'num', 'data-col': 'revenue'}, money(r.revenue || 0)), h('td', {'class': 'num', 'data-col': 'share'}, share(r.revenue)),
@@ -271,10 +303,14 @@
       return line(r.status === 'closed' ? t('analytics.closed', {name: r.name}) : r.name, r, {'data-location': r.location_id});
     });
     body.push(line(t('analytics.unassigned'), left, {'data-location': '', 'class': 'muted'}));
-    box.replaceChildren(LC.ops.scroller(t('analytics.by_location'), h('table', {'class': 'analytics-by-location'},
+    box.replaceChildren(h('p', {'class': 'muted analytics-home-note'}, t('analytics.l_members') + ': ' + t('analytics.home_note')),
+      LC.ops.scroller(t('analytics.by_location'), h('table', {'class': 'analytics-by-location'},
       h('caption', {'class': 'visually-hidden'}, t('analytics.by_location')),
       h('thead', null, h('tr', null, ['l_name', 'l_receipts', 'l_revenue', 'l_share', 'l_member_share', 'l_aov', 'l_new_members', 'l_members'].map(function (k, i) {
-        return h('th', {scope: 'col', 'class': i ? 'num' : ''}, t('analytics.' + k));
+        // short headings (the whole name in a title and for screen readers) so the table fits a desktop column
+        var whole = t('analytics.' + k), short = i ? t('analytics.a' + k.slice(1)) : whole;
+        return h('th', {scope: 'col', 'class': i ? 'num' : '', 'data-col': k.slice(2)},
+          short === whole ? whole : [h('abbr', {title: whole, 'aria-hidden': 'true'}, short), h('span', {'class': 'visually-hidden'}, whole)]);
       }))),
       h.apply(null, ['tbody', null].concat(body)))),
       h('p', {'class': 'muted'}, t('analytics.by_location_note')));
@@ -306,7 +342,7 @@
                h('td', {'class': 'num'}, total ? LC.number(Math.round(1000 * rfm[name] / total) / 10) + '%' : '—'));
     });
     box.replaceChildren(
-      h('p', null, t('analytics.members_as_of', {day: LC.date(seg.as_of), n: LC.number(total)})),
+      h('p', null, t(where ? 'analytics.members_as_of_home' : 'analytics.members_as_of', {day: LC.date(seg.as_of), n: LC.number(total)})),
       bar || '',
       legend(LIFECYCLE.map(function (n) {
         var b = pick(n);
@@ -359,24 +395,39 @@
     }
   }
 
+  /* A request that has not answered in WAIT_SECONDS counts as failed (its section offers Try again). */
+  var WAIT_SECONDS = 30;
+  function patient(promise) {
+    return new Promise(function (resolve, reject) {
+      var timer = setTimeout(function () { reject(new Error(t('analytics.timeout', {s: WAIT_SECONDS}))); }, WAIT_SECONDS * 1000);
+      promise.then(function (value) { clearTimeout(timer); resolve(value); },
+                   function (error) { clearTimeout(timer); reject(error); });
+    });
+  }
+
   function exportCsv(program, kind) {
     return LC.downloadCsv(LC.ops.programPath(program, '/exports/' + kind), kind + '-' + program.slug + '.csv');
   }
 
   function exportsView(program) {
+    var problem = h('p', {'class': 'analytics-export-error', role: 'alert', hidden: true});
     var buttons = EXPORTS.filter(function (kind) { return kind === 'receipts' || LC.can('cards:read'); }).map(function (kind) {
       return h('button', {type: 'button', 'class': 'secondary', 'data-export': kind, on: {click: async function (event) {
         var button = event.currentTarget;
         button.disabled = true;
+        problem.hidden = true;
         try {
           LC.toast(t('analytics.exported', {name: await exportCsv(program, kind)}));
         } catch (err) {
-          LC.toast(err && err.message ? err.message : String(err), 'error');
+          // a page of the export failed: said next to the buttons (it stays), not only in a passing toast
+          problem.textContent = t('analytics.export_failed', {name: t('analytics.export_' + kind),
+                                                               error: err && err.message ? err.message : String(err)});
+          problem.hidden = false;
         } finally { button.disabled = false; }
       }}}, t('analytics.export_' + kind));
     });
     return h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.exports')}, h('h2', null, t('analytics.exports')),
-      h.apply(null, ['div', {'class': 'analytics-exports'}].concat(buttons)),
+      h.apply(null, ['div', {'class': 'analytics-exports'}].concat(buttons)), problem,
       h('p', {'class': 'muted'}, t('analytics.export_hint')));
   }
 
@@ -388,7 +439,7 @@
     render: async function (main) {
       var program = LC.program;
       var money = function (v) { return LC.money(v, program.currency); };
-      var period = h('p', {'class': 'muted analytics-period', role: 'status'});
+      var periodNote = h('p', {'class': 'muted analytics-period', role: 'status'});
       var summary = h('div'), daily = h('div', {'class': 'analytics-charts'}), segments = h('div');
       var active = h('p', {'class': 'muted'});
       var form = LC.form({
@@ -411,7 +462,7 @@
         main.appendChild(LC.locationSelect(locations, function (id) { where = id; load(asked); }));
         main.appendChild(note);
       }
-      main.appendChild(period);
+      main.appendChild(periodNote);
       main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.summary')}, h('h2', null, t('analytics.summary')),
         summary, active));
       main.appendChild(h('section', {'class': 'panel ops-section', 'aria-label': t('analytics.daily')}, h('h2', null, t('analytics.daily')), daily));
@@ -424,34 +475,56 @@
       main.appendChild(exportsView(program));
 
       var generation = 0;
+      /* One section's request: its own answer drawn, or its own error with a "Try again" that asks again (a
+         failed or slow request leaves the other sections as they are). */
+      function section(el, mine, ask, draw) {
+        LC.loading(el);
+        return patient(ask()).then(function (answer) {
+          if (mine !== generation) return;
+          LC.loaded(el);
+          draw(answer);
+        }, function (err) {
+          if (mine !== generation) return;
+          LC.clear(el);
+          el.removeAttribute('aria-busy');
+          el.appendChild(h('div', {'class': 'analytics-error', role: 'alert'},
+            h('p', null, t('analytics.failed', {error: err && err.message ? err.message : String(err)})),
+            h('button', {type: 'button', 'class': 'secondary', 'data-retry': '', on: {click: function () {
+              section(el, generation, ask, draw);
+            }}}, t('analytics.try_again'))));
+        });
+      }
       /* `period`: {from, to} ({}: the API's default). The comparison is read again only for another period. */
       async function load(period) {
         var mine = ++generation;
         asked = period;
+        var here = where;
         var at = function (suffix, extra) {
-          return LC.query(LC.ops.programPath(program, '/analytics/' + suffix), Object.assign({location_id: where}, extra || {}));
+          return LC.query(LC.ops.programPath(program, '/analytics/' + suffix), Object.assign({location_id: here}, extra || {}));
         };
+        var get = function (path) { return function () { return LC.api('GET', path); }; };
         var compare = locations.length && JSON.stringify(period) !== comparedFor;
-        [summary, daily, segments].concat(compare ? [compareBox] : []).forEach(function (el) { el.replaceChildren(); LC.loading(el); });
-        var requests = [LC.api('GET', at('summary', period)), LC.api('GET', at('daily', period)), LC.api('GET', at('segments'))];
-        if (compare) requests.push(LC.api('GET', LC.query(LC.ops.programPath(program, '/analytics/locations'), period)));
-        var answers = await Promise.all(requests);
-        if (mine !== generation) return;
-        note.hidden = !where;
-        var s = answers[0];
-        // the period the API chose (the program's days) fills the inputs: the browser's day is not the program's
-        form.querySelector('[name="from"]').value = s.from;
-        form.querySelector('[name="to"]').value = s.to;
-        period.textContent = t('analytics.period', {from: LC.date(s.from), to: LC.date(s.to), zone: program.timezone});
-        summary.replaceChildren(tiles(s, money));
-        active.textContent = t('analytics.active_note', {n: s.active_days}) + ' ' +
-          t('analytics.read', {days: LC.number(s.items_read.days), cards: LC.number(s.items_read.cards)});
-        charts(daily, answers[1].days || [], money);
-        segmentsView(segments, answers[2], program, money, where);
-        if (answers[3]) {
-          byLocationView(compareBox, answers[3], money);
-          comparedFor = JSON.stringify(period);
+        note.hidden = !here;
+        active.textContent = '';
+        var jobs = [
+          section(summary, mine, get(at('summary', period)), function (s) {
+            // the period the API chose (the program's days) fills the inputs: the browser's day is not the program's
+            form.querySelector('[name="from"]').value = s.from;
+            form.querySelector('[name="to"]').value = s.to;
+            periodNote.textContent = t('analytics.period', {from: LC.date(s.from), to: LC.date(s.to), zone: program.timezone});
+            summary.replaceChildren(tiles(s, money, !!here));
+            active.textContent = t('analytics.active_note', {n: s.active_days}) + ' ' +
+              t('analytics.read', {days: LC.number(s.items_read.days), cards: LC.number(s.items_read.cards)});
+          }),
+          section(daily, mine, get(at('daily', period)), function (d) { charts(daily, d.days || [], money); }),
+          section(segments, mine, get(at('segments')), function (seg) { segmentsView(segments, seg, program, money, here); })
+        ];
+        if (compare) {
+          var key = JSON.stringify(period);
+          jobs.push(section(compareBox, mine, get(LC.query(LC.ops.programPath(program, '/analytics/locations'), period)),
+            function (compared) { byLocationView(compareBox, compared, money); comparedFor = key; }));
         }
+        await Promise.all(jobs);
       }
       await load({});
     }

@@ -17,6 +17,9 @@
       'card.number': 'Номер карты', 'card.status': 'Статус', 'card.balance': 'Баланс',
       'card.available': 'Можно потратить', 'card.owed': 'Долг после возвратов', 'card.tier': 'Уровень',
       'card.joined': 'Карта выпущена', 'card.last_visit': 'Последняя покупка', 'card.phone': 'Телефон',
+      'card.home': 'Домашняя точка', 'card.home_hint': 'где вступил, а если не в точке — где впервые купил',
+      'card.places': 'Покупки по точкам', 'card.place_receipts': '{name}: {n}', 'card.gone_location': 'точка удалена',
+      'card.closed_location': '{name} (закрыта)',
       'card.email': 'Почта', 'card.birthday': 'День рождения', 'card.next_expiry': 'Ближайшее сгорание',
       'card.status_active': 'Действует', 'card.status_blocked': 'Заблокирована',
       'card.wallets': 'Кошельки', 'card.apple': 'Apple Wallet: устройств — {n}',
@@ -54,6 +57,9 @@
       'card.number': 'Card number', 'card.status': 'Status', 'card.balance': 'Balance',
       'card.available': 'Can be spent', 'card.owed': 'Owed after refunds', 'card.tier': 'Tier',
       'card.joined': 'Card issued', 'card.last_visit': 'Last purchase', 'card.phone': 'Phone',
+      'card.home': 'Home location', 'card.home_hint': 'where they joined, else where they first bought',
+      'card.places': 'Purchases by location', 'card.place_receipts': '{name}: {n}', 'card.gone_location': 'a removed location',
+      'card.closed_location': '{name} (closed)',
       'card.email': 'E-mail', 'card.birthday': 'Birthday', 'card.next_expiry': 'Next expiry',
       'card.status_active': 'Active', 'card.status_blocked': 'Blocked',
       'card.wallets': 'Wallets', 'card.apple': 'Apple Wallet: {n} devices',
@@ -93,6 +99,12 @@
 
   function signed(n) {
     return (n > 0 ? '+' : n < 0 ? '−' : '') + LC.number(Math.abs(n));
+  }
+
+  /* A location as the card's answer names it (home_location, places): a closed one says so. */
+  function placeName(place) {
+    if (!place.name) return t('card.gone_location');
+    return place.status === 'closed' ? t('card.closed_location', {name: place.name}) : place.name;
   }
 
   function facts(rows) {
@@ -240,7 +252,11 @@
                  ['card.joined', card.created_at ? LC.date(card.created_at) : null],
                  ['card.last_visit', card.last_visit_on ? LC.date(card.last_visit_on) : null],
                  ['card.phone', card.phone], ['card.email', card.email],
-                 ['card.birthday', card.birthday ? LC.date(card.birthday) : null]]),
+                 ['card.birthday', card.birthday ? LC.date(card.birthday) : null],
+                 ['card.home', card.home_location ? placeName(card.home_location) + ' (' + t('card.home_hint') + ')' : null],
+                 ['card.places', (card.places || []).length ? card.places.map(function (p) {
+                   return t('card.place_receipts', {name: placeName(p), n: LC.number(p.receipts)});
+                 }).join(', ') : null]]),
           card.wallets ? h('p', {'class': 'card-wallets'}, t('card.wallets') + ': ' +
             t('card.apple', {n: LC.number(card.wallets.apple_devices)}) + '; ' + t('card.google', {state: google})) : '');
       }

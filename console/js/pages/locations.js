@@ -29,7 +29,12 @@
       "locations.timezone": "Часовой пояс",
       "locations.timezone_hint": "Пусто — как у программы. Например, Asia/Yekaterinburg.",
       "locations.hours": "Часы работы",
-      "locations.hours_hint": "Промежутки через запятую: 09:00-13:00, 14:00-21:00. Ночной промежуток, например 22:00-02:00, заканчивается на следующий день. Пусто — выходной.",
+      "locations.hours_hint": "Отметьте дни, когда точка работает, и впишите часы: промежутки через запятую, 09:00-13:00, 14:00-21:00. Ночной промежуток, например 22:00-02:00, заканчивается на следующий день. Неотмеченный день — выходной.",
+      "locations.day_open": "{day}: работает",
+      "locations.day_closed": "(не отмечено — выходной)",
+      "locations.day_needs_hours": "Впишите часы работы или снимите отметку «работает».",
+      "locations.closed_on": "Выходные: {days}",
+      "locations.default_hours": "09:00-21:00",
       "locations.relevant_text": "Текст на экране блокировки",
       "locations.relevant_text_hint": "Коротко, до 120 знаков: его покажет iPhone рядом с точкой. Например, «Кофе с бонусами в 50 метрах».",
       "locations.day_mon": "Пн", "locations.day_tue": "Вт", "locations.day_wed": "Ср", "locations.day_thu": "Чт",
@@ -77,7 +82,12 @@
       "locations.timezone": "Time zone",
       "locations.timezone_hint": "Empty: the program's. For example, Asia/Yekaterinburg.",
       "locations.hours": "Opening hours",
-      "locations.hours_hint": "Spans with commas between them: 09:00-13:00, 14:00-21:00. A night span such as 22:00-02:00 ends the next day. Empty: closed that day.",
+      "locations.hours_hint": "Tick the days the location is open and type its hours: spans with commas between them, 09:00-13:00, 14:00-21:00. A night span such as 22:00-02:00 ends the next day. A day not ticked is closed.",
+      "locations.day_open": "{day}: open",
+      "locations.day_closed": "(not ticked: closed)",
+      "locations.day_needs_hours": "Type the opening hours, or untick “open”.",
+      "locations.closed_on": "Closed on {days}",
+      "locations.default_hours": "09:00-21:00",
       "locations.relevant_text": "Lock-screen text",
       "locations.relevant_text_hint": "Short, up to 120 characters: an iPhone shows it near the location. For example, “Coffee with points 50 m away”.",
       "locations.day_mon": "Mon", "locations.day_tue": "Tue", "locations.day_wed": "Wed", "locations.day_thu": "Thu",
@@ -137,7 +147,7 @@
        maxlength: 120, value: location.relevant_text || ""}
     ].concat(DAYS.map(function (day, index) {
       return {name: "hours." + day, label: LC.t("locations.hours") + ": " + LC.t("locations.day_" + day),
-              hint: index === 0 ? LC.t("locations.hours_hint") : undefined, maxlength: 60, placeholder: "09:00-21:00",
+              hint: index === 0 ? LC.t("locations.hours_hint") : undefined, maxlength: 60,
               value: (hours[day] || []).join(", ")};
     }));
   }
@@ -177,6 +187,14 @@
       extra: onCancel ? h("button", {type: "button", text: LC.t("locations.cancel"), on: {click: onCancel}}) : null,
       onSubmit: function (values, form) {
         var body;
+        var missing = DAYS.filter(function (day) {  // a day ticked open says its hours; one not ticked is closed
+          if (!openBoxes[day].checked) { values["hours." + day] = ""; return false; }
+          return !String(values["hours." + day] || "").trim();
+        })[0];
+        if (missing) {
+          form.showError(new LC.ApiError(400, "required", "hours." + missing, LC.t("locations.day_needs_hours")));
+          return null;
+        }
         try { body = bodyOf(values); } catch (error) { coordinatesError(form, error); return null; }
         if (location) {
           return LC.api("PATCH", base() + "/" + encodeURIComponent(location.id), body).then(onSaved);
@@ -188,11 +206,45 @@
         });
       }
     });
-    /* The weekdays' fields as one group with a legend. */
+    /* The weekdays' fields as one group with a legend; each day has its "open" box: a day not ticked says
+       "closed" (no grey sample hours that look like a value), a day ticked shows its hours. */
     var first = form.field("hours.mon").closest(".field");
     var set = h("fieldset", {class: "location-hours"}, h("legend", {text: LC.t("locations.hours")}));
     first.before(set);
-    DAYS.forEach(function (day) { set.appendChild(form.field("hours." + day).closest(".field")); });
+    var openBoxes = {};
+    DAYS.forEach(function (day, index) {
+      var input = form.field("hours." + day), row = input.closest(".field");
+      var boxId = LC.uid("location-open-" + day);
+      var box = h("input", {type: "checkbox", id: boxId, name: "open." + day, class: "location-day-open"});
+      var closed = h("span", {class: "location-day-closed", text: LC.t("locations.day_closed")});
+      box.checked = box.defaultChecked = !!input.value.trim();
+      openBoxes[day] = box;
+      function sync() {
+        input.hidden = !box.checked;
+        closed.hidden = box.checked;
+      }
+      box.addEventListener("change", function () {
+        if (box.checked && !input.value.trim()) {  // the day before's hours, else the usual ones, as a real value
+          var before = DAYS.slice(0, index).reverse().filter(function (d) { return openBoxes[d].checked && form.field("hours." + d).value.trim(); })[0];
+          input.value = before ? form.field("hours." + before).value : LC.t("locations.default_hours");
+        }
+        sync();
+        if (box.checked) input.focus();
+      });
+      input.before(h("div", {class: "location-day"}, box,
+        h("label", {for: boxId, text: LC.t("locations.day_open", {day: LC.t("locations.day_" + day)})}), closed));
+      sync();
+      set.appendChild(row);
+    });
+    var reset = form.reset;
+    form.reset = function () {
+      reset();
+      DAYS.forEach(function (day) {
+        openBoxes[day].checked = false;
+        form.field("hours." + day).hidden = true;
+        openBoxes[day].closest(".location-day").querySelector(".location-day-closed").hidden = false;
+      });
+    };
     return form;
   }
 
@@ -211,10 +263,16 @@
       LC.qr(link, LC.t("locations.qr", {name: location.name})));
   }
 
+  /* "Mon 09:00-21:00; …; Closed on Sat, Sun" (nothing when no day has hours: none were given). */
   function hoursText(hours) {
-    return DAYS.filter(function (day) { return hours && hours[day] && hours[day].length; }).map(function (day) {
+    var open = DAYS.filter(function (day) { return hours && hours[day] && hours[day].length; });
+    if (!open.length) return "";
+    var closed = DAYS.filter(function (day) { return open.indexOf(day) < 0; });
+    return open.map(function (day) {
       return LC.t("locations.day_" + day) + " " + hours[day].join(", ");
-    }).join("; ");
+    }).concat(closed.length ? [LC.t("locations.closed_on", {days: closed.map(function (day) {
+      return LC.t("locations.day_" + day);
+    }).join(", ")})] : []).join("; ");
   }
 
   /* The locations as a list of panels (not a table: each one's link and QR code fit a phone's width). */

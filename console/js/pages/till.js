@@ -38,6 +38,7 @@
       "till.redeem": "Списать баллов",
       "till.redeem_hint": "Не больше {max}",
       "till.earn_hint": "Клиент получит {earn}",
+      "till.clamped": "Уменьшено до {max}: больше списать нельзя.",
       "till.confirm": "Провести",
       "till.retry_hint": "Ответа не было: нажмите «Провести» ещё раз — покупка не задвоится.",
       "till.sold": "Покупка проведена",
@@ -83,6 +84,7 @@
       "till.redeem": "Points to spend",
       "till.redeem_hint": "At most {max}",
       "till.earn_hint": "The customer earns {earn}",
+      "till.clamped": "Lowered to {max}: no more can be spent.",
       "till.confirm": "Confirm",
       "till.retry_hint": "No answer came: press Confirm again; the sale will not be recorded twice.",
       "till.sold": "Sale recorded",
@@ -270,27 +272,61 @@
                             required: true});
     var redeem = h("input", {id: redeemId, name: "redeem", type: "number", inputmode: "numeric", min: 0, step: 1,
                              value: "0", class: "till-input"});
+    var clamped = h("p", {class: "hint till-clamped", id: redeemId + "-clamped", "aria-live": "polite", hidden: true});
+    redeem.setAttribute("aria-describedby", redeemId + "-clamped");
     var redeemRow = h("div", {class: "field", hidden: !card}, h("label", {for: redeemId, text: LC.t("till.redeem")}),
-                      redeem);
-    var quoteToken = 0;
+                      redeem, clamped);
+    var quoteToken = 0, quoteTimer = null;
 
+    /* The points asked, within 0..max_redeem: a value above the most allowed is lowered to it, and the
+       field says so (never silently). */
+    function points() {
+      var asked = Math.max(0, Math.floor(Number(redeem.value || 0)) || 0);
+      if (quote && asked > quote.max_redeem) {
+        redeem.value = String(quote.max_redeem);
+        clamped.textContent = LC.t("till.clamped", {max: LC.number(quote.max_redeem)});
+        clamped.hidden = false;
+        return quote.max_redeem;
+      }
+      return asked;
+    }
+
+    /* The quote for the total and the points being spent: "At most N" as soon as the total is typed, and
+       the earn of the receipt as it would be paid (POST /admin/till/quote with `redeem`). */
     function askQuote() {
+      window.clearTimeout(quoteTimer);
       var minor = toMinor(total.value, currency);
       if (!card || minor === null) { hint.textContent = ""; return; }
       var token = ++quoteToken;
-      LC.api("POST", "/admin/till/quote", Object.assign(placeQuery(place), {card: card.card_number, total: minor}))
+      var spend = quote && quote.total === minor ? points() : 0;
+      var body = Object.assign(placeQuery(place), {card: card.card_number, total: minor});
+      if (spend > 0) body.redeem = spend;
+      LC.api("POST", "/admin/till/quote", body)
         .then(function (answer) {
           if (token !== quoteToken) return;
-          quote = answer;
+          quote = Object.assign({total: minor}, answer);
           redeem.max = String(answer.max_redeem);
-          if (Number(redeem.value) > answer.max_redeem) redeem.value = String(answer.max_redeem);
+          points();  // a new total may allow fewer points: lowered, and said
           redeemRow.hidden = answer.max_redeem <= 0;
+          var now = Math.max(0, Math.floor(Number(redeem.value || 0)) || 0), earn = null;  // as points() reads it
+          if (now <= 0) earn = answer.earn;
+          else if (now === spend) earn = answer.earn_with_redeem;
+          else if (now === answer.max_redeem) earn = answer.earn_with_max_redeem;
+          else later();  // other points than asked with: asked again with them (no earn shown meanwhile)
           hint.textContent = [answer.max_redeem > 0 ? LC.t("till.redeem_hint", {max: LC.number(answer.max_redeem)}) : "",
-                              LC.t("till.earn_hint", {earn: LC.number(answer.earn)})].filter(Boolean).join(" · ");
+                              earn === null ? "" : LC.t("till.earn_hint", {earn: LC.number(earn)})]
+            .filter(Boolean).join(" · ");
         }).catch(function (error) { if (token === quoteToken) hint.textContent = error.message; });
     }
+    function later() {
+      window.clearTimeout(quoteTimer);
+      quoteTimer = window.setTimeout(askQuote, 300);
+    }
+    total.addEventListener("input", function () { quote = null; later(); });
     total.addEventListener("change", askQuote);
     total.addEventListener("blur", askQuote);
+    redeem.addEventListener("input", function () { clamped.hidden = true; later(); });
+    redeem.addEventListener("change", function () { points(); askQuote(); });
 
     var form = LC.form({
       class: "till-sale",
@@ -302,12 +338,11 @@
       onSubmit: function () {
         var minor = toMinor(total.value, currency);
         if (minor === null) throw new LC.ApiError(400, "invalid_value", "total", LC.t("error.invalid_value"));
-        var points = card ? Number(redeem.value || 0) : 0;
-        if (quote && points > quote.max_redeem) points = quote.max_redeem;
+        var spend = card ? points() : 0;
         saleId = saleId || newId();
         var body = Object.assign(placeQuery(place), {receipt_id: saleId, total: minor});
         if (card) body.card = card.card_number;
-        if (points > 0) body.redeem = points;
+        if (spend > 0) body.redeem = spend;
         retry.hidden = true;
         return LC.api("POST", "/admin/till/receipts", body).then(function (answer) {
           if (onSold) onSold(answer);
