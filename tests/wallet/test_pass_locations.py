@@ -22,29 +22,11 @@ from chalicelib.store import outbox as outbox_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import google_wallet
 from chalicelib.usecases import pos as pos_cases
-from chalicelib.wallet import apns, apple, devcerts, google, google_standin
+from chalicelib.wallet import apns, apple, google, google_standin
 from tests.conftest import bearer, body, enroll
+from tests.wallet.test_apple_pass import certs, wallet  # noqa: F401 (the signing fixtures)
 
-PASS_TYPE_ID, TEAM_ID, ISSUER = "pass.dev.loyalty.local", "DEVTEAM001", "3388000000012345"
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("certs")
-    devcerts.generate(folder, PASS_TYPE_ID, TEAM_ID)
-    return folder
-
-
-@pytest.fixture
-def wallet(certs, monkeypatch):
-    monkeypatch.setenv("PASS_CERTS_DIR", str(certs))
-    monkeypatch.setenv("PASS_TYPE_ID", PASS_TYPE_ID)
-    monkeypatch.setenv("TEAM_ID", TEAM_ID)
-    config.reset()
-    apple.signer.cache_clear()
-    yield certs
-    config.reset()
-    apple.signer.cache_clear()
+ISSUER = "3388000000012345"
 
 
 def _free_port():
