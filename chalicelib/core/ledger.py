@@ -333,14 +333,21 @@ def _check_redeem(mechanics: Mechanics, state: CardState, pricing: Pricing, rede
     (a share of the payable lines only, after the offer's `discount`: points never pay what is not charged)."""
     if not redeem:
         return
+    total = sum(line.net for line in pricing.lines)
+    check_redeem_amount(mechanics, redeem, max_redeem(mechanics, state, total, day, max(0, pricing.payable - discount)))
+
+
+def check_redeem_amount(mechanics: Mechanics, redeem: int, allowed: int) -> None:
+    """`redeem` points asked to pay where at most `allowed` may (`max_redeem`: a receipt's, a quote's): 422
+    naming "redeem" when the program's points pay for nothing, below its minimum, or above `allowed`."""
+    if not redeem:
+        return
     if not kind_named(mechanics.kind).spends_points:
         raise RuleViolation("Points do not pay for receipts in this program.", code="redeem_not_allowed",
                             field="redeem")
     if mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
         raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
                             code="redeem_below_minimum", field="redeem")
-    total = sum(line.net for line in pricing.lines)
-    allowed = max_redeem(mechanics, state, total, day, max(0, pricing.payable - discount))
     if redeem > allowed:
         raise RuleViolation(f"At most {allowed} points can pay for this receipt.", code="redeem_not_allowed",
                             field="redeem")

@@ -25,7 +25,7 @@ from chalicelib.core import locations as places
 from chalicelib.core import mechanics as mech
 from chalicelib.core.kinds.base import Sale
 from chalicelib.core.locations import Location
-from chalicelib.errors import NotFound, RuleViolation
+from chalicelib.errors import NotFound
 from chalicelib.store import db, listings
 from chalicelib.store import programs as program_store
 from chalicelib.store import staff as staff_store
@@ -183,12 +183,7 @@ def quote(till: Till, request: TillRequest, now: datetime) -> TillQuote:
     if redeem is None:
         return cast("TillQuote", answer)
     mechanics = mech.from_stored(till.program.mechanics)
-    if redeem > answer["max_redeem"]:
-        raise RuleViolation(f"At most {answer['max_redeem']} points can pay for this receipt.",
-                            code="redeem_not_allowed", field="redeem")
-    if redeem and mechanics.min_redeem_points and redeem < mechanics.min_redeem_points:
-        raise RuleViolation(f"At least {mechanics.min_redeem_points} points must be redeemed at once.",
-                            code="redeem_below_minimum", field="redeem")
+    ledger.check_redeem_amount(mechanics, redeem, answer["max_redeem"])  # the receipt's own rule
     earned = answer["earn"]
     if redeem:  # a card that may spend is active (an inactive one's max_redeem is 0)
         today = today_of(till.program, now)
