@@ -75,7 +75,7 @@ class Settings:
     integrations_key_file: str | None = None
     integrations_secret: str | None = None  # Secrets Manager id of {"key": <base64 of 32 bytes>}
     webhook_max_age: int = 48 * 3600  # seconds: a signed event older than this is refused (401 stale_event)
-    # locations on the wallet card (issue 18, part GEO): Google refuses merchantLocations from an issuer
+    # locations on the wallet card (issue 18): Google refuses merchantLocations from an issuer
     # it has not allowlisted (400 "Issuer not allowlisted for Merchant Locations"), so they are opt-in
     google_merchant_locations: bool = False
 

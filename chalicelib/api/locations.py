@@ -1,4 +1,4 @@
-"""A program's locations (stores): list, add, edit, close (issue 18, part LOC). Scoped to the token's merchant
+"""A program's locations (stores): list, add, edit, close (issue 18). Scoped to the token's merchant
 like every /admin/programs route: another merchant's program is 404. Reading needs programs:read, changing
 programs:write. No DELETE: a location is closed (`PATCH {"status": "closed"}`) and stays for history."""
 from datetime import UTC, datetime

@@ -959,10 +959,10 @@ def document() -> dict:
     _offers(document)  # offers (issue 16, part H2)
     _surveys(paths, schemas, program_id, period)  # surveys (issue 16)
     _experiments(document, program_id)  # experiments (issue 17)
-    _locations(document, program_id)  # locations and POS keys' locations (issue 18, part LOC)
-    _location_analytics(document, program_id)  # analytics by location (issue 18, part ANA)
-    _till(document)  # the cashier's till (issue 18, part TILL)
-    _telegram_app(document)  # the Telegram Mini App (issue 18, part TG)
+    _locations(document, program_id)  # locations and POS keys' locations (issue 18)
+    _location_analytics(document, program_id)  # analytics by location (issue 18)
+    _till(document)  # the cashier's till (issue 18)
+    _telegram_app(document)  # the Telegram Mini App (issue 18)
     return document
 
 
@@ -1406,7 +1406,7 @@ def _experiments(document: dict, program_id: Schema) -> None:
                         "Minor units per message by channel (wallet, email, telegram, sms): ROMI's message cost."})}
 
 
-# --- locations (issue 18, part LOC): a program's stores, and the POS keys and receipts that name them -------
+# --- locations (issue 18): a program's stores, and the POS keys and receipts that name them -------
 
 # core/locations.py's weekdays and statuses (written out: this block adds no import to the module's top)
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -1490,9 +1490,8 @@ def _locations(document: dict, program_id: Schema) -> None:
         type="string", maxLength=200))
 
 
-# --- analytics by location (issue 18, part ANA) ----------------------------------------------------------
+# --- analytics by location (issue 18) ----------------------------------------------------------
 
-# (this block is part ANA's alone)
 
 _LOCATION_FILTER = ("One location's figures (an id of the program's locations, closed ones included; README "
                     "\"Analytics by location\"); absent: the whole program's. Not the program's: 404 "
@@ -1548,9 +1547,8 @@ def _location_analytics(document: dict, program_id: Schema) -> None:
         tag="analytics", security=_ADMIN, params=[program_id, *period])}
 
 
-# --- the cashier's till (issue 18, part TILL) ------------------------------------------------------------
+# --- the cashier's till (issue 18) ------------------------------------------------------------
 
-# (this block is part TILL's alone)
 
 _TILL_PLACE = ("Where the till is: `location_id` (one of `GET /admin/till`'s locations), or for a program without "
                "locations (owners and managers) `program_id` with no `location_id`. Neither: 400 `required` "
@@ -1642,9 +1640,8 @@ def _till(document: dict) -> None:
         description=_TILL_PLACE + " A receipt sold elsewhere (or not at all) is 404 `receipt_not_found`.")}
 
 
-# --- the Telegram Mini App (issue 18, part TG) -----------------------------------------------------------
+# --- the Telegram Mini App (issue 18) -----------------------------------------------------------
 
-# (this block is part TG's alone)
 
 def _telegram_app(document: dict) -> None:
     """Part TG's paths and schemas."""

@@ -1,4 +1,4 @@
-"""The till page's API: a cashier looks a card up, sells and refunds at their location (issue 18, part TILL).
+"""The till page's API: a cashier looks a card up, sells and refunds at their location (issue 18).
 Every route needs `till:write` (owner, manager, cashier) and acts at one till (usecases/till.py): the POS
 API's answers, the receipt signed by the platform on the staff member's behalf."""
 from datetime import UTC, datetime

@@ -78,7 +78,7 @@ def insert(card: Card, entries: list[LedgerEntry], now: datetime,
                     tx.save(entry, condition=LedgerEntry.entry_key.does_not_exist())
                 if counts:
                     analytics.add_counts(tx, card.program_id, counts, card.card_id)
-                if counts and location_id:  # joined at a location: its own counters too (issue 18, part LOC)
+                if counts and location_id:  # joined at a location: its own counters too (issue 18)
                     analytics.add_counts(tx, analytics.scope(card.program_id, location_id), counts, card.card_id)
             break
         except TransactWriteError as error:
