@@ -1427,7 +1427,7 @@ def _location_fields() -> dict[str, Schema]:
 
 
 def _locations(document: dict, program_id: Schema) -> None:
-    """Part LOC's paths and schemas: a program's locations, the location of a POS key, a MoySklad connection
+    """The paths and schemas of a program's locations, the location of a POS key, a MoySklad connection
     and a receipt."""
     paths, schemas = document["paths"], document["components"]["schemas"]
     location_id = _s(64, pattern=f"^{v.ID_PATTERN}$")
@@ -1515,7 +1515,7 @@ def _location_query(keeps: str) -> Schema:
 
 
 def _location_analytics(document: dict, program_id: Schema) -> None:
-    """Part ANA's paths and parameters: `?location_id=` on the analytics and experiment-report reads, and the
+    """Analytics by location: `?location_id=` on the analytics and experiment-report reads, and the
     comparison of the locations."""
     paths = document["paths"]
     for (path, method), keeps in _LOCATION_FILTERED.items():
@@ -1567,7 +1567,7 @@ def _till_body(pos_schema: Schema) -> Schema:
 
 
 def _till(document: dict) -> None:
-    """Part TILL's paths and schemas: the cashier's till, the POS API's answers for a staff member's session."""
+    """The cashier's till, the POS API's answers for a staff member's session."""
     paths, schemas = document["paths"], document["components"]["schemas"]
     place_params = [
         _query("location_id", "The till's location (see GET /admin/till).", type="string", maxLength=64),
@@ -1644,7 +1644,7 @@ def _till(document: dict) -> None:
 
 
 def _telegram_app(document: dict) -> None:
-    """Part TG's paths and schemas."""
+    """The Telegram Mini App's page, session and join."""
     slug = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$", "maxLength": 40,
             "description": "The program's slug (as in its join link)."}
     signed = {"type": "string", "maxLength": 8192}
