@@ -4,7 +4,12 @@ of receipts. Goal: items read at most (days in the period) + (cards) + a constan
 The closed days are folded day items; today and yesterday are still open, their counters in the shards
 that real receipts write. Cards carry the compact purchase history the receipt path keeps.
 
+With `--locations K` (issue 18) the program is a chain of K stores, each with its own folded day items
+and its members' homes, and it also times the comparison by location (GET .../analytics/locations).
+Goal: items read at most (K + 1) x (days in the period + the open days' shards) + (cards).
+
     .venv/bin/python benchmarks/analytics.py [--cards 100000] [--days 365] [--period 30] [--repeat 3]
+                                             [--locations 0]
 """
 import argparse
 import os
@@ -23,8 +28,11 @@ from inmemory import run_with_tables
 from chalicelib.commands import queries
 from chalicelib.core import analytics as numbers
 from chalicelib.core import card_number, clock
+from chalicelib.core.locations import Location
+from chalicelib.store import analytics as analytics_store
 from chalicelib.store import cards as card_store
 from chalicelib.store import db
+from chalicelib.store import programs as program_store
 from chalicelib.store.models import AnalyticsItem, Card
 from chalicelib.usecases import analytics, pos
 from chalicelib.usecases import programs as program_cases
@@ -39,6 +47,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=365, help="the program's age in days")
     parser.add_argument("--period", type=int, default=30, help="the summary's days, ending today")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--locations", type=int, default=0, help="stores of the chain (issue 18): 0 for none")
     args = parser.parse_args()
     return run_with_tables(run, args)
 
@@ -73,6 +82,8 @@ def load_cards(args: argparse.Namespace, program: Any, now: datetime, rng: rando
             stats = {"spend": spend, "visits": visits, "receipts": sum(visits.values()),
                      "revenue": sum(spend.values()), "first_purchase_on": days[0],
                      "last_purchase_on": days[-1]} if days else {}
+            if days and args.locations:  # a chain: the member's home store
+                stats["home"] = f"loc_{index % args.locations:04d}"
             card_id = f"c_{index:07d}"
             batch.save(Card(card_id, program_id=pid, merchant_id=program.merchant_id,
                             created_key=f"{db.iso(created)}#{card_id}",
@@ -165,7 +176,33 @@ def run(args: argparse.Namespace) -> int:
     print(f"daily latency: {elapsed:.2f} s")
     elapsed, _ = timed(lambda: analytics.segments(program, now))
     print(f"segments latency (thresholds computed and stored): {elapsed:.2f} s")
-    return 0 if total <= bound else 1
+    within = chain(args, program, now, period) if args.locations else True
+    return 0 if total <= bound and within else 1
+
+
+def chain(args: argparse.Namespace, program: Any, now: datetime, period: queries.PeriodQuery) -> bool:
+    """The program as a chain of `args.locations` stores, each with a folded day item per day of its history;
+    times the comparison by location and checks what it read against its bound."""
+    listed = [Location(location_id=f"loc_{n:04d}", name=f"Store {n}", created_at=program.created_at)
+              for n in range(args.locations)]
+    program = program_store.save_changes(program, {"locations": [item.to_json() for item in listed]}, now)
+    today = clock.local_day(now, program.timezone)
+    with AnalyticsItem.batch_write() as batch:
+        for item in listed:
+            scope = analytics_store.scope(program.program_id, item.location_id)
+            for n in range(2, args.days):
+                day = (today - timedelta(days=n)).isoformat()
+                batch.save(AnalyticsItem(scope, f"d#{day}", receipts=10, revenue=1_000_000, outstanding=0))
+    runs = [timed(lambda: analytics.by_location(program, period, now)) for _ in range(max(1, args.repeat))]
+    answer: Any = runs[-1][1]
+    read = answer["items_read"]
+    bound = (args.locations + 1) * (args.period + 2 * analytics_store.SHARDS + 1) + args.cards
+    total = read["days"] + read["cards"]
+    print(f"by location, {args.locations} stores: items read {total} (days+shards {read['days']}, cards "
+          f"{read['cards']}); bound (stores+1) x (period + open shards + 1) + cards = {bound} -> "
+          f"{'OK' if total <= bound else 'OVER'}; latency median {statistics.median([e for e, _ in runs]):.2f} s "
+          f"over {len(runs)}")
+    return total <= bound
 
 
 if __name__ == "__main__":
