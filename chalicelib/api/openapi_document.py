@@ -19,7 +19,7 @@ from chalicelib.commands import passkit as passkit_commands
 from chalicelib.commands import staff as staff_commands  # accounts
 from chalicelib.core import enrollment as enrollment_rules  # accounts: the e-mail pattern
 from chalicelib.core import limits as limit_rules
-from chalicelib.core import texts
+from chalicelib.core import locations, texts
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
 from chalicelib.usecases import pos as pos_cases
@@ -1423,7 +1423,11 @@ def _location_fields() -> dict[str, Schema]:
             "longitude": _nullable({"type": "number", "minimum": -180, "maximum": 180}),
             "timezone": _nullable(_s(64) | {"description": "An IANA time zone; null: the program's."}),
             "hours": _nullable(hours | {"description": "Opening hours by weekday; a day left out is closed."}),
-            "relevant_text": _nullable(_s(120) | {"description": "The lock-screen line near it (Apple)."})}
+            "relevant_text": _nullable(_s(120) | {"description": "The lock-screen line near it (Apple)."}),
+            "external_ids": _nullable(_closed((), **{provider: _s(128, pattern="^[A-Za-z0-9_\\-:.]{1,128}$")
+                                                     for provider in locations.EXTERNAL_PROVIDERS})
+                                      | {"description": "The POS providers' ids of this store: their sales made "
+                                                        "there carry this location. null or {}: none."})}
 
 
 def _locations(document: dict, program_id: Schema) -> None:
@@ -1438,7 +1442,7 @@ def _locations(document: dict, program_id: Schema) -> None:
         id=_STRING, name=_STRING, address=_NSTRING, latitude=nullable_number, longitude=nullable_number,
         timezone=_NSTRING, hours={"type": "object", "additionalProperties": {"type": "array", "items": _STRING}},
         relevant_text=_NSTRING, status={"type": "string", "enum": _LOCATION_STATUSES},
-        created_at=_NSTRING)
+        created_at=_NSTRING, external_ids={"type": "object", "additionalProperties": _STRING})
     fields = _location_fields()
     base = "/admin/programs/{program_id}/locations"
     one = _path_param("location_id", "A location's id.", maxLength=64)
@@ -1451,7 +1455,8 @@ def _locations(document: dict, program_id: Schema) -> None:
                     tag="admin", security=_ADMIN, params=[program_id], body=_body(_closed(("name",), **fields)),
                     description="`400` names the field; `409 location_name_taken` (names are unique, whatever "
                                 "the case); `409 edit_conflict` (the program changed meanwhile); `422 "
-                                "too_many_locations` (at most 200). Latitude and longitude come both or neither.")}
+                                "too_many_locations` (at most 200). Latitude and longitude come both or neither. "
+                                "`409 external_id_taken`: another open location has that provider's store id.")}
     paths[base + "/{location_id}"] = {
         "get": _op("A location", _answers({"200": _json(_ref("Location"))}, 401, 403, 404), tag="admin",
                    security=_ADMIN, params=[program_id, one]),

@@ -27,7 +27,8 @@ MAX_RELEVANT_TEXT = 120  # Apple shows one short line on the lock screen
 MAX_SPANS = 4  # spans a day (a lunch break makes two)
 _TIME = r"(?:[01]\d|2[0-3]):[0-5]\d"
 _SPAN = re.compile(rf"({_TIME})-({_TIME}|24:00)")
-_FIELDS = ("name", "address", "latitude", "longitude", "timezone", "hours", "relevant_text")
+_FIELDS = ("name", "address", "latitude", "longitude", "timezone", "hours", "relevant_text", "external_ids")
+_EXTERNAL_ID = r"[A-Za-z0-9_\-:.]{1,128}"
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,23 @@ def _read(data: Mapping[str, object]) -> dict[str, Any]:
         values["hours"] = _hours(data.get("hours"))
     if "relevant_text" in data:
         values["relevant_text"] = v.read_str(data, "relevant_text", max_len=MAX_RELEVANT_TEXT)
+    if "external_ids" in data:
+        values["external_ids"] = _external_ids(data.get("external_ids"))
     return values
+
+
+def _external_ids(raw: object) -> dict[str, str]:
+    """{provider: the provider's id of this store} (core/locations.EXTERNAL_PROVIDERS); null or {}: none."""
+    if raw is None:
+        return {}
+    ids = v.require_object(raw, "external_ids")
+    v.reject_unknown(ids, rules.EXTERNAL_PROVIDERS, prefix="external_ids")
+    found = {}
+    for provider in rules.EXTERNAL_PROVIDERS:
+        value = v.read_str(ids, provider, prefix="external_ids", max_len=128, pattern=_EXTERNAL_ID, strip=False)
+        if value is not None:
+            found[provider] = value
+    return found
 
 
 def _check_point(values: Mapping[str, Any]) -> None:

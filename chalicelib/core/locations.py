@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 MAX_LOCATIONS = 200  # a program item holds them all, within MAX_STORED_BYTES
@@ -27,6 +28,10 @@ MAX_ON_PASS = 10  # Apple reads at most ten locations of a pass
 OPEN = "open"
 CLOSED = "closed"  # kept for history (receipts and analytics name it), off the pass, no new keys or cashiers
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# the POS providers whose sales name the store they were made at, and where: a location's `external_ids`
+# {provider: their store's id} maps them to it (Square's payment.location_id, Shopify's order.location_id,
+# Evotor's receipt data.storeId)
+EXTERNAL_PROVIDERS = ("square", "shopify", "evotor")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Location:
     relevant_text: str | None = None  # the lock-screen text near it (Apple's relevantText); None: a default
     status: str = OPEN
     created_at: str | None = None
+    external_ids: Mapping[str, str] = field(default_factory=dict)  # {provider: the provider's id of this store}
 
     @property
     def open(self) -> bool:
@@ -54,7 +60,8 @@ class Location:
         return {"id": self.location_id, "name": self.name, "address": self.address, "latitude": self.latitude,
                 "longitude": self.longitude, "timezone": self.timezone,
                 "hours": {day: list(spans) for day, spans in self.hours.items()},
-                "relevant_text": self.relevant_text, "status": self.status, "created_at": self.created_at}
+                "relevant_text": self.relevant_text, "status": self.status, "created_at": self.created_at,
+                "external_ids": dict(self.external_ids)}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Location:
@@ -64,7 +71,8 @@ class Location:
                    latitude=None if latitude is None else float(latitude),
                    longitude=None if longitude is None else float(longitude),
                    timezone=data.get("timezone"), hours=hours, relevant_text=data.get("relevant_text"),
-                   status=data.get("status", OPEN), created_at=data.get("created_at"))
+                   status=data.get("status", OPEN), created_at=data.get("created_at"),
+                   external_ids=dict(data.get("external_ids") or {}))
 
 
 def stored_size(locations: Iterable[Location]) -> int:
@@ -79,6 +87,18 @@ def from_stored(stored: Iterable[Mapping[str, Any]] | None) -> tuple[Location, .
 
 def find(locations: Iterable[Location], location_id: str | None) -> Location | None:
     return next((location for location in locations if location.location_id == location_id), None)
+
+
+def of_provider(stored: Iterable[Mapping[str, Any]] | None, provider: str, external_id: object) -> str | None:
+    """The id of the open location a provider's store id is mapped to (`external_ids`), else None: a sale
+    from a store nobody mapped counts under "unassigned", as before."""
+    if isinstance(external_id, Decimal) and external_id.is_finite() and external_id == int(external_id):
+        external_id = int(external_id)  # a JSON number read exactly (Shopify's ids are numbers)
+    if not isinstance(external_id, (str, int)) or isinstance(external_id, bool):
+        return None
+    wanted = str(external_id)
+    return next((item["id"] for item in stored or () if item.get("status", OPEN) == OPEN
+                 and (item.get("external_ids") or {}).get(provider) == wanted), None)
 
 
 def for_pass(locations: Iterable[Location], places: Mapping[str, int], home: str | None) -> tuple[Location, ...]:

@@ -60,7 +60,8 @@ class Evotor:
         extras = v.read_object(data, "extras", prefix="data") or {}
         number = webhooks.card_number_in(extras.get("card"))
         fields: dict[str, Any] = {"receipt_id": f"evotor:{receipt_id}", "total": total,
-                                  "card": webhooks.card_of(program, number=number)}
+                                  "card": webhooks.card_of(program, number=number),
+                                  **webhooks.location_of(program, self.name, data.get("storeId"))}
         lines = _lines(data, program.currency)
         if lines:
             fields["lines"] = lines

@@ -63,7 +63,8 @@ class Shopify:
         billing = v.read_object(order, "billing_address") or {}
         phone = customer.get("phone") or order.get("phone") or billing.get("phone")
         data: dict[str, Any] = {"receipt_id": f"shopify:{order_id}", "total": total, "currency": currency,
-                                "card": webhooks.card_of(program, number=_card_number(order), phone=phone)}
+                                "card": webhooks.card_of(program, number=_card_number(order), phone=phone),
+                                **webhooks.location_of(program, self.name, order.get("location_id"))}
         lines = _lines(order, currency)
         if lines:
             data["lines"] = lines

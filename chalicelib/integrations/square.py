@@ -60,7 +60,8 @@ class Square:
         money = _money(payment, "total_money") if payment.get("total_money") else _money(payment, "amount_money")
         number = webhooks.card_number_in(payment.get("reference_id")) or webhooks.card_number_in(payment.get("note"))
         data: dict[str, Any] = {"receipt_id": f"square:{payment_id}", "total": money[0], "currency": money[1],
-                                "card": webhooks.card_of(program, number=number)}
+                                "card": webhooks.card_of(program, number=number),
+                                **webhooks.location_of(program, self.name, payment.get("location_id"))}
         moment = webhooks.created_at(webhooks.parse_time(payment.get("created_at")), now)
         if moment:
             data["created_at"] = moment

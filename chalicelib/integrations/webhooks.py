@@ -21,7 +21,7 @@ from typing import Any
 from chalicelib import log
 from chalicelib.commands.pos import MAX_LINES, MAX_QTY
 from chalicelib.config import settings
-from chalicelib.core import card_number
+from chalicelib.core import card_number, locations
 from chalicelib.core import phone as phones
 from chalicelib.core import validation as v
 from chalicelib.errors import AppError, InvalidInput, Unauthorized
@@ -170,6 +170,13 @@ def line(sku: object, name: object, qty: int | float, amount: int, *, sku_fallba
         code = text(sku_fallback, 1000)
         code = code if code is not None and len(code) <= MAX_SKU else None
     return {"sku": code, "name": text(name, MAX_NAME), "qty": qty, "amount": amount}
+
+
+def location_of(program: Program, provider: str, their_store: object) -> dict[str, str]:
+    """The receipt body's `location_id` for a sale the provider made at `their_store`: the open location
+    whose `external_ids` name it, else nothing (the sale counts under "unassigned")."""
+    location_id = locations.of_provider(program.locations, provider, their_store)
+    return {"location_id": location_id} if location_id is not None else {}
 
 
 def card_number_in(text: object) -> str | None:

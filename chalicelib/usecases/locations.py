@@ -93,7 +93,17 @@ def _check_name(existing: tuple[rules.Location, ...], name: str, location_id: st
                        field="name")
 
 
+def _check_external_ids(locations: tuple[rules.Location, ...]) -> None:
+    """A provider's store maps to one open location: its sales must not have two places to go."""
+    for provider in rules.EXTERNAL_PROVIDERS:
+        seen = [item.external_ids[provider] for item in locations if item.open and provider in item.external_ids]
+        if len(seen) != len(set(seen)):
+            raise Conflict(f"Another open location already has this {provider} store id.", code="external_id_taken",
+                           field=f"external_ids.{provider}")
+
+
 def _save(program: Program, locations: tuple[rules.Location, ...], now: datetime) -> Program:
+    _check_external_ids(locations)
     if rules.stored_size(locations) > rules.MAX_STORED_BYTES:
         kilobytes = rules.MAX_STORED_BYTES // 1000
         raise RuleViolation(f"The program's locations would take more than {kilobytes} KB: shorten addresses, hours "

@@ -423,3 +423,63 @@ def test_a_locations_join_link_names_the_location_under_the_program(client, merc
     assert page.index("join-location") > page.index("<h1>")
     assert "join-location" not in client.http.get("/join/coffee").body.decode()
     assert "join-location" not in client.http.get("/join/coffee?location=loc_unknown").body.decode()
+
+
+# --- a POS provider's store ids: Square, Shopify and Evotor sales carry the location they were made at --------
+
+def test_a_location_names_the_providers_store_ids_once_each(client, merchant, program):
+    arbat = _add(client, merchant, program, name="Arbat",
+                 external_ids={"square": "L88917AVBK2S5", "shopify": "655441491"})
+    assert arbat["external_ids"] == {"square": "L88917AVBK2S5", "shopify": "655441491"}
+    tver = _add(client, merchant, program, name="Tverskaya")
+    assert tver["external_ids"] == {}
+    taken = _patch(client, merchant, program, tver["id"], {"external_ids": {"square": "L88917AVBK2S5"}})
+    assert _error(taken) == (409, "external_id_taken", "external_ids.square")
+    for bad, field in (({"clover": "x"}, "external_ids.clover"), ({"square": "has space"}, "external_ids.square"),
+                       ({"square": 5}, "external_ids.square"), ("L88917AVBK2S5", "external_ids")):
+        refused = _patch(client, merchant, program, tver["id"], {"external_ids": bad})
+        assert refused.status_code == 400 and _error(refused)[2] == field, (bad, refused.body)
+    _patch(client, merchant, program, arbat["id"], {"status": "closed"})  # a closed store frees its ids
+    moved = _patch(client, merchant, program, tver["id"], {"external_ids": {"square": "L88917AVBK2S5"}})
+    assert moved.status_code == 200 and body(moved)["external_ids"] == {"square": "L88917AVBK2S5"}
+    cleared = _patch(client, merchant, program, tver["id"], {"external_ids": None})
+    assert body(cleared)["external_ids"] == {}
+
+
+def test_square_and_evotor_sales_carry_the_location_their_store_is_mapped_to(client, merchant, program):
+    from tests.integrations.conftest import SQUARE_KEY, connect
+    from tests.integrations.test_evotor import receipt as evotor_receipt
+    from tests.integrations.test_evotor import send as evotor_send
+    from tests.integrations.test_square import payment_event
+    from tests.integrations.test_square import send as square_send
+
+    evotor_store = "20170607-7AF4-40C5-80A2-8F26F0A4C4E1"
+    arbat = _add(client, merchant, program, name="Arbat", external_ids={"square": "S8GWD5R9QB376",
+                                                                           "evotor": evotor_store})
+    square = connect(client, merchant, program["id"], "square", {"signature_key": SQUARE_KEY})
+    sold = square_send(client, square, payment_event())  # Square's payment.location_id is S8GWD5R9QB376
+    assert sold.status_code == 200, sold.body
+    assert body(sold)["location_id"] == arbat["id"]
+    assert Receipt.get(program["id"], "receipt#square:hYy9pRFVxpDsO1FB05SunFWUe9JZY").location_id == arbat["id"]
+
+    evotor = connect(client, merchant, program["id"], "evotor")
+    mapped = evotor_receipt()
+    mapped[0]["data"]["storeId"] = evotor_store
+    at_arbat = evotor_send(client, evotor, mapped)
+    assert at_arbat.status_code == 200 and body(at_arbat)["location_id"] == arbat["id"]
+    elsewhere = evotor_send(client, evotor, evotor_receipt())  # a store nobody mapped: no location, as before
+    assert elsewhere.status_code == 200 and "location_id" not in body(elsewhere)
+    assert _counts(program, arbat["id"])["receipts"] == 2
+
+
+def test_a_shopify_pos_order_carries_the_location_its_numeric_store_id_is_mapped_to(client, merchant, program):
+    from tests.integrations.conftest import SHOPIFY_SECRET, connect
+    from tests.integrations.test_shopify import order
+    from tests.integrations.test_shopify import send as shopify_send
+
+    arbat = _add(client, merchant, program, name="Arbat", external_ids={"shopify": "655441491"})
+    shop = connect(client, merchant, program["id"], "shopify", {"secret": SHOPIFY_SECRET})
+    paid = order() | {"location_id": 655441491}  # Shopify's POS orders name their store with a number
+    answer = shopify_send(client, shop, "orders/paid", paid)
+    assert answer.status_code == 200, answer.body
+    assert body(answer)["location_id"] == arbat["id"]

@@ -6,6 +6,7 @@
   var LC = window.LC;
   var h = LC.h;
   var DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+  var PROVIDERS = ["square", "shopify", "evotor"];  // core/locations.EXTERNAL_PROVIDERS: sales that name their store
 
   LC.texts({
     ru: {
@@ -35,6 +36,10 @@
       "locations.day_needs_hours": "Впишите часы работы или снимите отметку «работает».",
       "locations.closed_on": "Выходные: {days}",
       "locations.default_hours": "09:00-21:00",
+      "locations.external_square": "Square: id точки (Location ID)",
+      "locations.external_shopify": "Shopify: id точки (location_id)",
+      "locations.external_evotor": "Эвотор: id магазина (storeId)",
+      "locations.external_hint": "Если продажи этой точки приходят из Square, Shopify или Эвотора, укажите номер точки в той системе: её продажи попадут в статистику точки.",
       "locations.relevant_text": "Текст на экране блокировки",
       "locations.relevant_text_hint": "Коротко, до 120 знаков: его покажет iPhone рядом с точкой. Например, «Кофе с бонусами в 50 метрах».",
       "locations.day_mon": "Пн", "locations.day_tue": "Вт", "locations.day_wed": "Ср", "locations.day_thu": "Чт",
@@ -88,6 +93,10 @@
       "locations.day_needs_hours": "Type the opening hours, or untick “open”.",
       "locations.closed_on": "Closed on {days}",
       "locations.default_hours": "09:00-21:00",
+      "locations.external_square": "Square: this store's Location ID",
+      "locations.external_shopify": "Shopify: this store's location_id",
+      "locations.external_evotor": "Evotor: this store's storeId",
+      "locations.external_hint": "If this store's sales come through Square, Shopify or Evotor, give the store's id there: its sales then count for this location.",
       "locations.relevant_text": "Lock-screen text",
       "locations.relevant_text_hint": "Short, up to 120 characters: an iPhone shows it near the location. For example, “Coffee with points 50 m away”.",
       "locations.day_mon": "Mon", "locations.day_tue": "Tue", "locations.day_wed": "Wed", "locations.day_thu": "Thu",
@@ -145,7 +154,11 @@
        value: location.timezone || "", autocomplete: "off"},
       {name: "relevant_text", label: LC.t("locations.relevant_text"), hint: LC.t("locations.relevant_text_hint"),
        maxlength: 120, value: location.relevant_text || ""}
-    ].concat(DAYS.map(function (day, index) {
+    ].concat(PROVIDERS.map(function (provider, index) {
+      return {name: "external_ids." + provider, label: LC.t("locations.external_" + provider), maxlength: 128,
+              hint: index === 0 ? LC.t("locations.external_hint") : undefined, autocomplete: "off",
+              value: (location.external_ids || {})[provider] || ""};
+    })).concat(DAYS.map(function (day, index) {
       return {name: "hours." + day, label: LC.t("locations.hours") + ": " + LC.t("locations.day_" + day),
               hint: index === 0 ? LC.t("locations.hours_hint") : undefined, maxlength: 60,
               value: (hours[day] || []).join(", ")};
@@ -156,6 +169,11 @@
   function bodyOf(values) {
     var body = {name: values.name, address: values.address || null, timezone: values.timezone || null,
                 relevant_text: values.relevant_text || null, latitude: null, longitude: null, hours: {}};
+    body.external_ids = {};
+    PROVIDERS.forEach(function (provider) {
+      var id = String(values["external_ids." + provider] || "").trim();
+      if (id) body.external_ids[provider] = id;
+    });
     var point = String(values.coordinates || "").trim();
     if (point) {
       var parts = point.split(/[,;\s]+/).filter(Boolean).map(Number);
