@@ -168,11 +168,11 @@ def test_an_owner_starts_a_winback_experiment_and_stops_it_from_its_report(open_
     axe(page)
 
 
-def _campaign_with_holdout(stack: Stack) -> dict:
-    """A campaign to every customer, half of them kept as control (so that both groups of a small demo
-    audience have the cards an interval needs), sent now."""
-    base = _program_path(stack, "/campaigns")
-    campaign = _api(stack, "POST", base, {"name": "Торт с контролем", "audience": {"kind": "all"},
+def _campaign_with_holdout(stack: Stack, program_id: str | None = None, name: str = "Торт с контролем") -> dict:
+    """A campaign to every customer (of the demo program, or `program_id`), half of them kept as control (so
+    that both groups of a small demo audience have the cards an interval needs), sent now."""
+    base = f"/admin/programs/{program_id or stack.demo['program_id']}/campaigns"
+    campaign = _api(stack, "POST", base, {"name": name, "audience": {"kind": "all"},
                                           "texts": {"ru": "Завтра торт в подарок!"}, "channels": ["wallet"],
                                           "holdout_percent": 50})
     sent = _api(stack, "POST", f"{base}/{campaign['id']}/send")

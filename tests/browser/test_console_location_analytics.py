@@ -12,7 +12,6 @@ before the locations part is merged): the
 numbers themselves, from real receipts, are tested in tests/api/test_location_analytics.py; here the page."""
 import json
 import secrets
-import time
 from datetime import datetime
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -21,18 +20,12 @@ import boto3
 from playwright.sync_api import expect
 
 from tests.browser.console import goto, sign_in
+from tests.browser.test_console_experiments import _campaign_with_holdout
+from tests.browser.test_console_ops import _api
 from tests.e2e.stack import Stack, request
 
 L1, L2 = "loc_centre", "loc_station"
 SALES = {L1: (3, 900_00), L2: (1, 300_00), None: (1, 200_00)}  # location -> (receipts, revenue); None: none
-
-
-def _api(stack: Stack, method: str, path: str, body: dict | None = None) -> dict:
-    status, _, answer = request(method, stack.api + path, json.dumps(body).encode() if body is not None else None,
-                                {"Authorization": f"Bearer {stack.demo['admin_token']}",
-                                 "Content-Type": "application/json"})
-    assert status < 300, answer
-    return json.loads(answer) if answer else {}
 
 
 def _dynamodb(stack: Stack):
@@ -127,16 +120,7 @@ def test_an_experiment_report_by_location(open_page, stack, axe):
         dynamodb.update_item(TableName="loyalty-local-cards", Key={"card_id": {"S": json.loads(answer)["card_id"]}},
                              UpdateExpression="SET stats = :s",
                              ExpressionAttributeValues={":s": {"S": json.dumps({"home": home, "places": {home: 1}})}})
-    base = f"/admin/programs/{chain['id']}/campaigns"
-    campaign = _api(stack, "POST", base, {"name": "Торт по точкам", "audience": {"kind": "all"},
-                                          "texts": {"ru": "Завтра торт в подарок!"}, "channels": ["wallet"],
-                                          "holdout_percent": 50})
-    sent = _api(stack, "POST", f"{base}/{campaign['id']}/send")
-    deadline = time.monotonic() + 30
-    while sent["status"] != "sent" and time.monotonic() < deadline:
-        time.sleep(0.5)
-        sent = _api(stack, "GET", f"{base}/{campaign['id']}")
-    assert sent["status"] == "sent", sent
+    campaign = _campaign_with_holdout(stack, chain["id"], "Торт по точкам")
 
     page = sign_in(open_page(), stack)
     page.evaluate("id => LC.selectProgram(id)", chain["id"])

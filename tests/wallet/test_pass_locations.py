@@ -5,7 +5,6 @@ and a receipt updates the pass exactly when it changes that list."""
 import io
 import json
 import random
-import socket
 import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,43 +19,11 @@ from chalicelib.jobs import outbox
 from chalicelib.store import cards as card_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store import programs as program_store
-from chalicelib.usecases import google_wallet
 from chalicelib.usecases import pos as pos_cases
-from chalicelib.wallet import apns, apple, google, google_standin
+from chalicelib.wallet import apns, apple, google_standin
 from tests.conftest import bearer, body, enroll
 from tests.wallet.test_apple_pass import certs, wallet  # noqa: F401 (the signing fixtures)
-
-ISSUER = "3388000000012345"
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def standin(tmp_path, monkeypatch):
-    """The local Google stand-in, which (like Google) refuses merchantLocations until the issuer is allowlisted."""
-    port = _free_port()
-    account = google_standin.new_service_account(f"http://127.0.0.1:{port}/token")
-    account_file = tmp_path / "service-account.json"
-    account_file.write_text(json.dumps(account))
-    server, state = google_standin.serve(port, account, ISSUER)
-    monkeypatch.setenv("GOOGLE_WALLET_ISSUER_ID", ISSUER)
-    monkeypatch.setenv("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", str(account_file))
-    monkeypatch.setenv("GOOGLE_WALLET_API_BASE", f"http://127.0.0.1:{port}/walletobjects/v1")
-
-    def reset():
-        config.reset()
-        google.client.cache_clear()
-        google_wallet._classes_synced.clear()
-
-    reset()
-    yield state
-    server.shutdown()
-    monkeypatch.undo()
-    reset()
+from tests.wallet.test_google import ISSUER, standin  # noqa: F401 (the Google stand-in fixture)
 
 
 def _location(number, **fields):
@@ -224,8 +191,8 @@ def test_google_gets_merchant_locations_only_when_the_operator_turns_them_on(cli
     object_id, class_id = f"{ISSUER}.{card['card_id']}", f"{ISSUER}.{program['id']}"
 
     assert _save(client, card).status_code == 302  # off (the default): nothing Google could refuse is sent
-    assert "merchantLocations" not in standin.resources["loyaltyObject"][object_id]
-    assert not {"merchantLocations", "locations"} & set(standin.resources["loyaltyClass"][class_id])
+    assert "merchantLocations" not in standin["state"].resources["loyaltyObject"][object_id]
+    assert not {"merchantLocations", "locations"} & set(standin["state"].resources["loyaltyClass"][class_id])
 
     monkeypatch.setenv("GOOGLE_MERCHANT_LOCATIONS", "on")
     config.reset()
@@ -239,9 +206,9 @@ def test_google_gets_merchant_locations_only_when_the_operator_turns_them_on(cli
     assert [item.item_key for item in parked] == [f"google#{card['card_id']}"]
     assert "not allowlisted for Merchant Locations" in parked[0].last_error
 
-    standin.merchant_locations = True  # allowlisted
+    standin["state"].merchant_locations = True  # allowlisted
     assert _save(client, card).status_code == 302
-    stored = standin.resources["loyaltyObject"][object_id]
+    stored = standin["state"].resources["loyaltyObject"][object_id]
     apple_pass = apple.pass_json(card_store.get(card["card_id"]), program_store.get(program["id"]))
     assert stored["merchantLocations"] == [{"latitude": entry["latitude"], "longitude": entry["longitude"]}
                                            for entry in apple_pass["locations"]]  # the same ten, in the same order
@@ -250,7 +217,7 @@ def test_google_gets_merchant_locations_only_when_the_operator_turns_them_on(cli
     client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
                       body=json.dumps({"branding": {"locations_on_pass": False}}))
     assert _save(client, card).status_code == 302
-    assert standin.resources["loyaltyObject"][object_id]["merchantLocations"] == []  # cleared, not left behind
+    assert standin["state"].resources["loyaltyObject"][object_id]["merchantLocations"] == []  # cleared, not left behind
 
 
 def test_the_standin_refuses_merchant_locations_as_google_does():
