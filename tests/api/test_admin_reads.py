@@ -81,6 +81,10 @@ def test_a_cards_messages_newest_first_with_what_became_of_them(client, merchant
 
 
 def test_a_sent_campaign_shows_on_the_cards_messages(client, merchant, program):
+    # quiet hours off, whatever the hour now: between 22:00 and 09:00 in Moscow the message would wait (queued)
+    off = client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                            body=json.dumps({"mechanics": {"messaging": {"quiet_hours": None}}}))
+    assert off.status_code == 200, off.body
     card = enroll(client)
     campaign = _campaign(client, merchant, program["id"], "Осень")
     sent = client.http.post(f"/admin/programs/{program['id']}/campaigns/{campaign['id']}/send",

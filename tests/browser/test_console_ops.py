@@ -131,6 +131,9 @@ def test_find_a_customer_by_phone_and_by_name_adjust_block_and_unblock(open_page
 
 @needs
 def test_a_campaign_to_a_segment_after_seeing_its_size_then_its_results(open_page, stack, axe):
+    # quiet hours off, whatever the hour now: between 22:00 and 09:00 in Moscow the messages would wait (queued)
+    _api(stack, "PATCH", f"/admin/programs/{stack.demo['program_id']}",
+         {"mechanics": {"messaging": {"quiet_hours": None}}})
     buyer = _join(stack, "Покупатель Рассылки")
     _receipt(stack, buyer["card_number"], 250_00)
     audience = {"kind": "filter", "min_visits": 1}
