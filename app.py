@@ -11,8 +11,10 @@ from chalice import Chalice
 from chalicelib.api import (
     admin,
     admin_reads,
+    audit,
     console,
     design,
+    erasure,
     experiments,
     google,
     intake,
@@ -20,6 +22,7 @@ from chalicelib.api import (
     join,
     locations,
     lookups,
+    member_export,
     moysklad,
     offers,
     openapi,
@@ -68,6 +71,9 @@ app.register_blueprint(experiments.bp)  # issue 17: experiments, their reports a
 app.register_blueprint(locations.bp)  # issue 18: a program's locations (stores)
 app.register_blueprint(till.bp)  # issue 18: the cashier's till page
 app.register_blueprint(telegram_app.bp)  # issue 18: the card inside Telegram (Mini App)
+app.register_blueprint(audit.bp)  # issue 19: the audit trail
+app.register_blueprint(member_export.bp)  # issue 19: a member's data, for the owner and the member
+app.register_blueprint(erasure.bp)  # issue 19: erasing a member
 
 
 def outbox_stream(event: dict[str, Any], context: object) -> object:

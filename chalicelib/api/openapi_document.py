@@ -963,6 +963,11 @@ def document() -> dict:
     _location_analytics(document, program_id)  # analytics by location (issue 18)
     _till(document)  # the cashier's till (issue 18)
     _telegram_app(document)  # the Telegram Mini App (issue 18)
+    _audit(document)  # the audit trail (issue 19)
+    _member_export(document)  # a member's data export (issue 19)
+    _erasure(document)  # erasing a member (issue 19)
+    _retention(document)  # the retention setting (issue 19)
+    _consents(document)  # consent records (issue 19)
     return document
 
 
@@ -1712,3 +1717,23 @@ def _telegram_app(document: dict) -> None:
                         "initData user's. `consent` (the program's terms) is required for a new card "
                         "(`400 consent_required`). The join page's rate limits apply (`429`).")},
     })
+
+
+def _audit(document: dict) -> None:
+    """The audit trail's reads and export (issue 19, part AUDIT)."""
+
+
+def _member_export(document: dict) -> None:
+    """A member's data: the owner's export and the member's request from the card page (issue 19, part EXPORT)."""
+
+
+def _erasure(document: dict) -> None:
+    """Erasing a member (issue 19, part ERASE)."""
+
+
+def _retention(document: dict) -> None:
+    """The program's `retention` setting (issue 19, part RETENTION)."""
+
+
+def _consents(document: dict) -> None:
+    """Consent records in the card's admin view (issue 19, part CONSENT)."""

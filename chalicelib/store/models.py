@@ -91,6 +91,7 @@ class Program(Model):
     messages = JSONAttribute(null=True)  # owners' trigger texts {trigger: {locale: text}} (core/texts.py); null: none
     experiments = JSONAttribute(null=True)  # the running experiment of each trigger: {subject: Design JSON}
     locations = JSONAttribute(null=True)  # its stores: [Location JSON] (core/locations.py); null: none
+    retention = JSONAttribute(null=True)  # how long members' data is kept (jobs/retention.py); null: for ever
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -200,6 +201,7 @@ class Card(Model):
     locale = UnicodeAttribute(default="ru")
     consent_at = UnicodeAttribute()
     consents = JSONAttribute(default=dict)  # per channel: {"email": true} (marketing); the wallet card needs none
+    consent_records = JSONAttribute(null=True)  # each consent given and withdrawn (core/consents.py); null: older
     ref_code = UnicodeAttribute()  # this card's own code for referring friends
     referred_by = UnicodeAttribute(null=True)  # card_id of the referrer
     # capabilities
@@ -224,6 +226,7 @@ class Card(Model):
     telegram_chat_id = NumberAttribute(null=True)  # set when the customer links the card in the bot
     trials = JSONAttribute(null=True)  # experiments it is exposed to, until their windows end (core/experiments.Trial)
     created_at = UnicodeAttribute()
+    erased_at = UnicodeAttribute(null=True)  # the member's data was erased (usecases/erasure.py); status 'erased'
     ledger_at = UnicodeAttribute(null=True)  # time key of its newest ledger entry: the next one sorts after it
     version = VersionAttribute()
     # sparse index keys
@@ -350,6 +353,15 @@ class OutboxItem(Model):
     parked_at = UnicodeAttribute(null=True)  # in queue 'parked#<program_id>': given up on, until an admin retries
 
 
+class MessagesByProgram(GlobalSecondaryIndex["Message"]):  # type: ignore[no-untyped-call]
+    """A program's message records in time order: the retention job deletes those older than the program
+    keeps (jobs/retention.py), reading only them."""
+
+    Meta = _index_meta("by_program", KeysOnlyProjection())
+    program_id = UnicodeAttribute(hash_key=True)
+    message_key = UnicodeAttribute(range_key=True)
+
+
 class Message(Model):
     """A message to a customer and what became of it: sent, queued (quiet hours), skipped (why)."""
 
@@ -363,6 +375,7 @@ class Message(Model):
     reason = UnicodeAttribute(null=True)
     text = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    by_program = MessagesByProgram()
 
 
 class Campaign(Model):
@@ -550,5 +563,33 @@ class Connection(Model):
     by_program = ConnectionsByProgram()
 
 
+# --- the audit trail (issue 19) -----------------------------------------------------------------
+
+class AuditEntry(Model):
+    """One admin write (or a system action on members' data: a retention erasure), append-only: the code
+    only puts new entries (a not-exists condition) and queries them; the API's IAM role has no UpdateItem or
+    DeleteItem on this table. Entries hold ids, never personal data or secrets (store/audit.py)."""
+
+    Meta = _meta("audit")
+    merchant_id = UnicodeAttribute(hash_key=True)  # 'platform' for the platform's own tokens
+    entry_key = UnicodeAttribute(range_key=True)  # created_at (UTC, microseconds) + '#' + entry id
+    program_id = UnicodeAttribute(null=True)
+    actor = UnicodeAttribute()  # a staff member's sub, 'platform', 'cli', or 'system:<job>'
+    actor_email = UnicodeAttribute(null=True)  # a staff member's sign-in address (staff, not members)
+    role = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()  # e.g. 'program.update', 'card.erase' (store/audit.py lists them)
+    method = UnicodeAttribute(null=True)
+    route = UnicodeAttribute(null=True)  # the route's template, '/admin/programs/{program_id}'
+    target_type = UnicodeAttribute(null=True)
+    target_id = UnicodeAttribute(null=True)
+    status = NumberAttribute(null=True)  # the HTTP status answered
+    changes = JSONAttribute(null=True)  # settings: {field: [before, after]}, secrets masked
+    detail = JSONAttribute(null=True)  # what else says what happened (points adjusted, audience size, …)
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # AUDIT_RETENTION_DAYS after; DynamoDB's TTL removes it
+
+
 ALL_MODELS = (Merchant, Program, PosKey, Alias, Card, LedgerEntry, Receipt, DeviceRegistration, OutboxItem, Message,
-              Campaign, AnalyticsItem, Guard, StaffMember, Connection, Experiment, Assignment)
+              Campaign, AnalyticsItem, Guard, StaffMember, Connection, Experiment, Assignment, AuditEntry)
