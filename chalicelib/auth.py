@@ -52,6 +52,10 @@ PERMISSIONS = {
     "staff:write": {"owner"},  # invite, change a role, remove
     # the till page: find a card, sell, refund; a cashier holds this alone (at their locations: api/till.py)
     "till:write": {"owner", "manager", "cashier"},
+    # members' data rights and the audit trail (issue 19): the owner answers for the data
+    "members:export": {"owner"},  # one member's whole data as a JSON document
+    "members:erase": {"owner"},  # erase a member, irreversibly
+    "audit:read": {"owner"},  # read and export the audit trail
 }
 
 
