@@ -21,7 +21,7 @@
       'card.places': 'Покупки по точкам', 'card.place_receipts': '{name}: {n}', 'card.gone_location': 'точка удалена',
       'card.closed_location': '{name} (закрыта)',
       'card.email': 'Почта', 'card.birthday': 'День рождения', 'card.next_expiry': 'Ближайшее сгорание',
-      'card.status_active': 'Действует', 'card.status_blocked': 'Заблокирована',
+      'card.status_active': 'Действует', 'card.status_blocked': 'Заблокирована', 'card.status_erased': 'Данные удалены',
       'card.wallets': 'Кошельки', 'card.apple': 'Apple Wallet: устройств — {n}',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'не добавлена',
       'card.google_created': 'создана', 'card.google_saved': 'сохранена', 'card.google_deleted': 'удалена',
@@ -61,7 +61,7 @@
       'card.places': 'Purchases by location', 'card.place_receipts': '{name}: {n}', 'card.gone_location': 'a removed location',
       'card.closed_location': '{name} (closed)',
       'card.email': 'E-mail', 'card.birthday': 'Birthday', 'card.next_expiry': 'Next expiry',
-      'card.status_active': 'Active', 'card.status_blocked': 'Blocked',
+      'card.status_active': 'Active', 'card.status_blocked': 'Blocked', 'card.status_erased': 'Data erased',
       'card.wallets': 'Wallets', 'card.apple': 'Apple Wallet: {n} devices',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'not added',
       'card.google_created': 'created', 'card.google_saved': 'saved', 'card.google_deleted': 'removed',
@@ -243,7 +243,7 @@
         summary.replaceChildren(
           h('p', {'class': 'card-balance'}, kind.balance),
           kind.rows.length ? facts(kind.rows) : '',
-          facts([['card.status', t('card.status_' + (card.status === 'blocked' ? 'blocked' : 'active'))],
+          facts([['card.status', t('card.status_' + (card.status === 'blocked' || card.status === 'erased' ? card.status : 'active'))],
                  ['card.number', card.number],
                  ['card.tier', card.tier_name ? LC.ops.localized(card.tier_name) : LC.ops.tierName(program, card.tier)],
                  ['card.available', unit ? unit(card.available) : null],
@@ -263,7 +263,7 @@
       showSummary();
 
       var loadLedger = null;
-      if (LC.can('cards:write')) {
+      if (LC.can('cards:write') && card.status !== 'erased') {  // an erased card takes no more changes
         var stampCard = !!kindFacts(program, card).stampCard;
         var actions = section(stampCard ? 'card.adjust_stamps' : 'card.adjust');
         var key = LC.ops.attemptKey();
@@ -323,6 +323,14 @@
         main.appendChild(manage);
       }
 
+      // card-rights.js draws the consents (roles that see contacts get them) and the owner's data rights
+      if (Array.isArray(card.consents)) {
+        var consents = section('rights.consents');
+        consents.classList.add('card-consents-section');
+        main.appendChild(consents);
+        LC.cardConsents(consents, card);
+      }
+
       // offers.js and challenges.js draw these parts (one file per mechanic); a program without offers
       // has none to show or issue
       var loadOffers = null;
@@ -346,6 +354,7 @@
       var messages = section('card.messages');
       main.appendChild(messages);
       var loadMessages = messageList(messages, card);
+      LC.cardRights(main, card, function () { LC.render(); });  // erased: the page drawn anew, as the API now has it
       await Promise.all([loadLedger(true), loadMessages(true), loadOffers]);
     }
   });
