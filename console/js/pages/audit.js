@@ -119,8 +119,8 @@
     if (!entry.target_type && !entry.target_id) return t('audit.none');
     var kind = label('audit.t_', entry.target_type) || String(entry.target_type || '');
     var id = String(entry.target_id || '');
-    var ref = entry.target_type === 'card' && id
-      ? h('a', {href: '#/customers/' + encodeURIComponent(id)}, id) : h('span', {'class': 'audit-id'}, id);
+    var ref = entry.target_type === 'card' && id ? h('a', {href: '#/customers/' + encodeURIComponent(id)}, id)
+      : h('span', {'class': 'audit-id'}, entry.target_type === 'program' && id ? programName(id) : id);
     return [kind ? h('span', null, kind + ' ') : null, ref];
   }
 

@@ -188,9 +188,11 @@
     if (!canExport && !canErase && !erased) return null;
     var section = h('section', {'class': 'panel ops-section card-rights', 'aria-label': t('rights.section')},
                     h('h2', null, t('rights.section')));
-    if (erased) {
-      section.appendChild(h('p', {'class': 'card-erased-note'},
-        t('rights.erased_note', {when: card.erased_at ? LC.ops.moment(card.erased_at) : ''})));
+    if (erased) {  // said at the top of the page, where the owner looks first
+      var note = h('p', {'class': 'notice card-erased-note'},
+                   t('rights.erased_note', {when: card.erased_at ? LC.ops.moment(card.erased_at) : ''}));
+      var summary = main.querySelector('.card-summary');
+      if (summary) main.insertBefore(note, summary); else section.appendChild(note);
     } else {
       section.appendChild(h('p', {'class': 'muted'}, t('rights.intro')));
     }
@@ -219,7 +221,8 @@
       });
       buttons.appendChild(erase);
     }
-    if (buttons.children.length) section.appendChild(buttons);
+    if (!buttons.children.length) return null;  // an erased card seen by a manager: the note alone
+    section.appendChild(buttons);
     main.appendChild(section);
     return section;
   };
