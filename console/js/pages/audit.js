@@ -6,6 +6,51 @@
   var h = LC.h, t = LC.t;
   var SYSTEM = ['system:retention'];
 
+  // The trail's actions (chalicelib/usecases/audit.py ROUTES) in words; an action not listed shows its code.
+  var ACTIONS = {
+    'merchant.create': ['Создан аккаунт', 'Account created'],
+    'program.create': ['Создана программа', 'Program created'],
+    'program.update': ['Изменены настройки программы', 'Program settings changed'],
+    'program.export': ['Выгрузка CSV программы', 'Program CSV export'],
+    'pos_key.create': ['Создан ключ кассы', 'Till key created'],
+    'pos_key.revoke': ['Отозван ключ кассы', 'Till key revoked'],
+    'branding.image_upload': ['Загружено изображение карты', 'Card image uploaded'],
+    'branding.image_remove': ['Убрано изображение карты', 'Card image removed'],
+    'passes.refresh': ['Обновлены все карты в кошельках', 'Every wallet card updated'],
+    'location.create': ['Добавлена точка', 'Location added'],
+    'location.update': ['Изменена точка', 'Location changed'],
+    'campaign.create': ['Создана рассылка', 'Campaign created'],
+    'campaign.send': ['Отправлена рассылка', 'Campaign sent'],
+    'experiment.start': ['Запущен эксперимент', 'Experiment started'],
+    'experiment.stop': ['Остановлен эксперимент', 'Experiment stopped'],
+    'experiment.export': ['Выгрузка эксперимента', 'Experiment export'],
+    'outbox.retry': ['Повтор отправки сообщения', 'Message sent again'],
+    'import.upload': ['Загружен файл импорта', 'Import file uploaded'],
+    'import.upload_part': ['Загружена часть импорта', 'Import part uploaded'],
+    'import.start': ['Запущен импорт', 'Import started'],
+    'import.send_links': ['Разосланы ссылки импорта', 'Import links sent'],
+    'integration.connect': ['Подключена интеграция', 'Integration connected'],
+    'integration.disconnect': ['Отключена интеграция', 'Integration disconnected'],
+    'card.update': ['Изменена карта клиента', 'Member\'s card changed'],
+    'card.adjust': ['Ручная корректировка баллов', 'Points adjusted by hand'],
+    'card.export': ['Выгружены данные клиента', 'Member\'s data downloaded'],
+    'card.erase': ['Удалены данные клиента', 'Member\'s data erased'],
+    'offer.issue': ['Выдано предложение', 'Offer issued'],
+    'offer.withdraw': ['Отозвано предложение', 'Offer withdrawn'],
+    'staff.invite': ['Приглашён сотрудник', 'Staff member invited'],
+    'staff.update': ['Изменены права сотрудника', 'Staff member changed'],
+    'staff.remove': ['Удалён сотрудник', 'Staff member removed'],
+    'till.sale': ['Продажа на кассе консоли', 'Sale at the console\'s till'],
+    'till.refund': ['Возврат на кассе консоли', 'Refund at the console\'s till'],
+    'audit.export': ['Выгрузка журнала действий', 'Audit trail export']
+  };
+  var actionTexts = {ru: {}, en: {}};
+  Object.keys(ACTIONS).forEach(function (action) {
+    actionTexts.ru['audit.a.' + action] = ACTIONS[action][0];
+    actionTexts.en['audit.a.' + action] = ACTIONS[action][1];
+  });
+  LC.texts(actionTexts);
+
   LC.texts({
     ru: {
       'audit.title': 'Журнал действий',
@@ -15,7 +60,8 @@
       'audit.program': 'Программа', 'audit.any_program': 'Все программы',
       'audit.actor': 'Кто', 'audit.anyone': 'Все',
       'audit.action': 'Действие', 'audit.action_hint': 'Точное действие (card.erase) или его начало с точкой (card. — всё с картами).',
-      'audit.from': 'С даты', 'audit.to': 'По дату', 'audit.dates_hint': 'Дни по времени этого устройства; обе даты включительно.',
+      'audit.from': 'С даты', 'audit.to': 'По дату',
+      'audit.from_hint': 'С начала дня (время устройства)', 'audit.to_hint': 'До конца дня (время устройства)',
       'audit.show': 'Показать',
       'audit.csv': 'Скачать CSV', 'audit.csv_saved': 'Файл {name} сохранён.',
       'audit.when': 'Когда', 'audit.who': 'Кто', 'audit.what': 'Действие', 'audit.where': 'Программа',
@@ -28,11 +74,14 @@
       'audit.from_ip': 'с адреса {ip}',
       'audit.program_gone': 'удалённая программа',
       'audit.none': '—',
-      'audit.bad_dates': 'Дата «по» раньше даты «с».',
+      'audit.bad_dates': 'Дата «по» раньше даты «с».', 'error.invalid_range': 'Начало периода должно быть раньше конца.',
       'audit.role_owner': 'владелец', 'audit.role_manager': 'менеджер', 'audit.role_analyst': 'аналитик',
       'audit.role_cashier': 'кассир',
       'audit.t_card': 'Карта', 'audit.t_program': 'Программа', 'audit.t_campaign': 'Рассылка', 'audit.t_staff': 'Сотрудник',
-      'audit.t_pos_key': 'Ключ кассы', 'audit.t_location': 'Точка', 'audit.t_experiment': 'Эксперимент'
+      'audit.t_pos_key': 'Ключ кассы', 'audit.t_location': 'Точка', 'audit.t_experiment': 'Эксперимент',
+      'audit.t_merchant': 'Аккаунт', 'audit.t_offer': 'Предложение', 'audit.t_import': 'Импорт',
+      'audit.t_connection': 'Подключение', 'audit.t_integration': 'Интеграция', 'audit.t_receipt': 'Чек',
+      'audit.t_outbox_item': 'Сообщение'
     },
     en: {
       'audit.title': 'Audit trail',
@@ -42,7 +91,8 @@
       'audit.program': 'Program', 'audit.any_program': 'All programs',
       'audit.actor': 'Who', 'audit.anyone': 'Anyone',
       'audit.action': 'Action', 'audit.action_hint': 'An exact action (card.erase) or its beginning with a dot (card. for everything done to cards).',
-      'audit.from': 'From', 'audit.to': 'To', 'audit.dates_hint': 'Days in this device\'s time; both days included.',
+      'audit.from': 'From', 'audit.to': 'To',
+      'audit.from_hint': 'From the day\'s start (device time)', 'audit.to_hint': 'To the day\'s end (device time)',
       'audit.show': 'Show',
       'audit.csv': 'Download CSV', 'audit.csv_saved': 'Saved {name}.',
       'audit.when': 'When', 'audit.who': 'Who', 'audit.what': 'Action', 'audit.where': 'Program',
@@ -55,11 +105,14 @@
       'audit.from_ip': 'from {ip}',
       'audit.program_gone': 'a deleted program',
       'audit.none': '—',
-      'audit.bad_dates': 'The "to" day is before the "from" day.',
+      'audit.bad_dates': 'The "to" day is before the "from" day.', 'error.invalid_range': 'The start must come before the end.',
       'audit.role_owner': 'owner', 'audit.role_manager': 'manager', 'audit.role_analyst': 'analyst',
       'audit.role_cashier': 'cashier',
       'audit.t_card': 'Card', 'audit.t_program': 'Program', 'audit.t_campaign': 'Campaign', 'audit.t_staff': 'Staff member',
-      'audit.t_pos_key': 'Till key', 'audit.t_location': 'Location', 'audit.t_experiment': 'Experiment'
+      'audit.t_pos_key': 'Till key', 'audit.t_location': 'Location', 'audit.t_experiment': 'Experiment',
+      'audit.t_merchant': 'Account', 'audit.t_offer': 'Offer', 'audit.t_import': 'Import',
+      'audit.t_connection': 'Connection', 'audit.t_integration': 'Integration', 'audit.t_receipt': 'Receipt',
+      'audit.t_outbox_item': 'Message'
     }
   });
 
@@ -134,7 +187,8 @@
       cell('audit.who', [h('span', {'class': 'audit-actor'}, who(entry)),
                          role ? h('span', {'class': 'audit-sub'}, ' · ' + role) : null,
                          entry.source_ip ? h('span', {'class': 'audit-sub audit-ip'}, t('audit.from_ip', {ip: entry.source_ip})) : null]),
-      cell('audit.what', h('code', {'class': 'audit-action'}, String(entry.action || ''))),
+      cell('audit.what', [label('audit.a.', entry.action) ? h('span', {'class': 'audit-action-name'}, t('audit.a.' + entry.action)) : null,
+                          h('code', {'class': 'audit-action'}, String(entry.action || ''))]),
       cell('audit.where', programName(entry.program_id)),
       cell('audit.target', targetCell(entry)),
       cell('audit.changes', changesCell(entry)));
@@ -149,6 +203,27 @@
     } catch (err) {
       return [];  // the filter still offers "anyone" and the system; the trail itself is what matters here
     }
+  }
+
+  /* The export is a chain of pages (1,000 entries each, the next one's cursor in X-Next-Cursor; only the first
+     starts with the header row): followed to the end and saved as one file. */
+  async function saveCsv(filters, name) {
+    var parts = ['\ufeff'], cursor = null;
+    do {
+      var response = await LC.request('GET', LC.query('/admin/audit/export', Object.assign({}, filters, {cursor: cursor})),
+                                      null, {accept: 'text/csv'});
+      var text = await response.text();
+      if (text && !/\n$/.test(text)) text += '\r\n';
+      parts.push(text);
+      var next = response.headers.get('X-Next-Cursor');
+      cursor = next && next !== cursor ? next : null;
+    } while (cursor);
+    var url = URL.createObjectURL(new Blob(parts, {type: 'text/csv;charset=utf-8'}));
+    var link = h('a', {href: url, download: name, hidden: true});
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
   }
 
   LC.route('#/audit', {
@@ -174,10 +249,10 @@
            options: [{value: '', label: t('audit.anyone')}].concat(staff, SYSTEM.map(function (actor) {
              return {value: actor, label: t('audit.system_retention')};
            }))},
+          {name: 'from', label: t('audit.from'), type: 'date', hint: t('audit.from_hint')},
+          {name: 'to', label: t('audit.to'), type: 'date', hint: t('audit.to_hint')},
           {name: 'action', label: t('audit.action'), type: 'text', hint: t('audit.action_hint'), maxlength: 80,
-           autocomplete: 'off'},
-          {name: 'from', label: t('audit.from'), type: 'date'},
-          {name: 'to', label: t('audit.to'), type: 'date', hint: t('audit.dates_hint')}
+           autocomplete: 'off'}
         ],
         submit: t('audit.show'),
         extra: csv,
@@ -263,7 +338,7 @@
         var name = 'audit-' + new Date().toISOString().slice(0, 10) + '.csv';
         csv.disabled = true;
         try {
-          await LC.download(LC.query('/admin/audit/export', filters), name);
+          await saveCsv(filters, name);
           LC.toast(t('audit.csv_saved', {name: name}));
         } catch (err) {
           LC.toast(err && err.message ? err.message : t('core.download_failed'), 'error');

@@ -9,7 +9,7 @@
   var PURPOSES = ['terms', 'marketing'];
   var CHANNELS = ['email', 'sms', 'telegram', 'wallet'];
   var VIAS = ['join_page', 'telegram_app', 'telegram_bot', 'moysklad', 'web_form', 'import', 'profile',
-              'unsubscribe_link', 'admin', 'erasure', 'retention'];
+              'unsubscribe_link', 'relinked', 'admin', 'erasure', 'retention'];
 
   LC.texts({
     ru: {
@@ -25,7 +25,7 @@
       'rights.via_join_page': 'форма вступления', 'rights.via_telegram_app': 'приложение в Telegram',
       'rights.via_telegram_bot': 'бот в Telegram', 'rights.via_moysklad': 'МойСклад', 'rights.via_web_form': 'форма на сайте',
       'rights.via_import': 'импорт', 'rights.via_profile': 'профиль клиента', 'rights.via_unsubscribe_link': 'ссылка «отписаться»',
-      'rights.via_admin': 'сотрудник в консоли', 'rights.via_erasure': 'удаление данных', 'rights.via_retention': 'срок хранения истёк',
+      'rights.via_relinked': 'Telegram привязан к другой карте', 'rights.via_admin': 'сотрудник в консоли', 'rights.via_erasure': 'удаление данных', 'rights.via_retention': 'срок хранения истёк',
       'rights.text': 'Текст, с которым согласились',
       'rights.section': 'Данные клиента',
       'rights.intro': 'По закону (152-ФЗ, GDPR) клиент может попросить копию своих данных или их удаление.',
@@ -56,7 +56,7 @@
       'rights.via_join_page': 'the join form', 'rights.via_telegram_app': 'the Telegram app',
       'rights.via_telegram_bot': 'the Telegram bot', 'rights.via_moysklad': 'MoySklad', 'rights.via_web_form': 'a website form',
       'rights.via_import': 'an import', 'rights.via_profile': 'the member\'s profile', 'rights.via_unsubscribe_link': 'the unsubscribe link',
-      'rights.via_admin': 'staff in the console', 'rights.via_erasure': 'erasure', 'rights.via_retention': 'the retention period ended',
+      'rights.via_relinked': 'Telegram linked to another card', 'rights.via_admin': 'staff in the console', 'rights.via_erasure': 'erasure', 'rights.via_retention': 'the retention period ended',
       'rights.text': 'The text they agreed to',
       'rights.section': 'The member\'s data',
       'rights.intro': 'By law (152-FZ, the GDPR) a member may ask for a copy of their data or for its erasure.',
