@@ -147,8 +147,8 @@
       });
       var form = h('form', {novalidate: true, on: {submit: async function (event) {
         event.preventDefault();
-        var typed = input.value.replace(/[\s-]/g, '');
-        if (card.status !== 'erased' && typed !== String(card.number).replace(/[\s-]/g, '')) {
+        var typed = input.value.replace(/[^0-9A-Za-z]/g, '');  // as the API compares: spaces and dashes aside
+        if (card.status !== 'erased' && typed !== String(card.number).replace(/[^0-9A-Za-z]/g, '')) {
           fail(t('rights.erase_mismatch'));
           return;
         }

@@ -21,7 +21,7 @@
       'card.places': 'Покупки по точкам', 'card.place_receipts': '{name}: {n}', 'card.gone_location': 'точка удалена',
       'card.closed_location': '{name} (закрыта)',
       'card.email': 'Почта', 'card.birthday': 'День рождения', 'card.next_expiry': 'Ближайшее сгорание',
-      'card.status_active': 'Действует', 'card.status_blocked': 'Заблокирована', 'card.status_erased': 'Данные удалены',
+      'card.status_active': 'Действует', 'card.status_blocked': 'Заблокирована', 'card.status_erased': 'Данные удалены', 'card.erased_member': 'Удалённый клиент',
       'card.wallets': 'Кошельки', 'card.apple': 'Apple Wallet: устройств — {n}',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'не добавлена',
       'card.google_created': 'создана', 'card.google_saved': 'сохранена', 'card.google_deleted': 'удалена',
@@ -61,7 +61,7 @@
       'card.places': 'Purchases by location', 'card.place_receipts': '{name}: {n}', 'card.gone_location': 'a removed location',
       'card.closed_location': '{name} (closed)',
       'card.email': 'E-mail', 'card.birthday': 'Birthday', 'card.next_expiry': 'Next expiry',
-      'card.status_active': 'Active', 'card.status_blocked': 'Blocked', 'card.status_erased': 'Data erased',
+      'card.status_active': 'Active', 'card.status_blocked': 'Blocked', 'card.status_erased': 'Data erased', 'card.erased_member': 'Erased member',
       'card.wallets': 'Wallets', 'card.apple': 'Apple Wallet: {n} devices',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'not added',
       'card.google_created': 'created', 'card.google_saved': 'saved', 'card.google_deleted': 'removed',
@@ -235,7 +235,7 @@
       main.appendChild(summary);
 
       function showSummary() {
-        LC.heading(card.name || card.number);
+        LC.heading(card.name || card.number || t('card.erased_member'));  // an erased card has neither
         var google = card.wallets ? (card.wallets.google.state ? t('card.google_' + card.wallets.google.state)
           : t('card.google_none')) : null;
         var kind = kindFacts(program, card);

@@ -46,10 +46,10 @@
   });
 
   function row(program, card) {
-    var name = card.name || card.number;
+    var name = card.name || card.number || t('card.erased_member');  // an erased member's card has neither
     var link = h('a', {href: '#/customers/' + encodeURIComponent(card.id), 'class': 'customers-name'}, name);
     var facts = h('p', {'class': 'customers-facts'},
-      h('span', null, t('customers.number') + ' ' + card.number),
+      card.number ? h('span', null, t('customers.number') + ' ' + card.number) : '',
       LC.ops.balance(program, card.balance) !== null ? h('span', null, LC.ops.balance(program, card.balance)) : '',
       h('span', null, LC.ops.localized(card.tier_name) || LC.ops.tierName(program, card.tier)),
       card.last_visit_on ? h('span', null, t('customers.last_visit') + ': ' + LC.date(card.last_visit_on)) : '',
