@@ -73,7 +73,7 @@
       'audit.system_retention': 'Автоматически: срок хранения',
       'audit.from_ip': 'с адреса {ip}',
       'audit.program_gone': 'удалённая программа',
-      'audit.none': '—',
+      'audit.none': '—', 'audit.yes': 'да', 'audit.no': 'нет',
       'audit.bad_dates': 'Дата «по» раньше даты «с».', 'error.invalid_range': 'Начало периода должно быть раньше конца.',
       'audit.role_owner': 'владелец', 'audit.role_manager': 'менеджер', 'audit.role_analyst': 'аналитик',
       'audit.role_cashier': 'кассир',
@@ -104,7 +104,7 @@
       'audit.system_retention': 'Automatic: data retention',
       'audit.from_ip': 'from {ip}',
       'audit.program_gone': 'a deleted program',
-      'audit.none': '—',
+      'audit.none': '—', 'audit.yes': 'yes', 'audit.no': 'no',
       'audit.bad_dates': 'The "to" day is before the "from" day.', 'error.invalid_range': 'The start must come before the end.',
       'audit.role_owner': 'owner', 'audit.role_manager': 'manager', 'audit.role_analyst': 'analyst',
       'audit.role_cashier': 'cashier',
@@ -142,12 +142,15 @@
     return found ? found.name : t('audit.program_gone');
   }
 
-  /* A value before or after a change, short: null as "—", objects as compact JSON. */
-  function shown(value) {
+  /* A value before or after a change, short: null as "—", yes or no, a flat object as "name: value, …",
+     anything deeper as compact JSON. */
+  function shown(value, nested) {
     if (value === null || value === undefined || value === '') return t('audit.none');
-    if (typeof value === 'object') return JSON.stringify(value);
-    if (typeof value === 'boolean') return value ? t('core.ok') : '✗';
-    return String(value);
+    if (typeof value === 'boolean') return t(value ? 'audit.yes' : 'audit.no');
+    if (typeof value !== 'object') return String(value);
+    if (nested) return JSON.stringify(value);
+    if (Array.isArray(value)) return value.map(function (item) { return shown(item, true); }).join(', ');
+    return Object.keys(value).map(function (name) { return name + ': ' + shown(value[name], true); }).join(', ');
   }
 
   function changesCell(entry) {
