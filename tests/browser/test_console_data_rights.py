@@ -228,6 +228,27 @@ def test_an_owner_sets_the_data_retention_of_a_program(open_page, stack, axe):
     axe(page)
 
 
+def test_the_audit_trail_reads_on_page_by_page_with_more(open_page, stack, axe):
+    member = _member(stack, f"Пётр {_word()}")
+    for n in range(51):  # more than a page (50) of this one action
+        _api(stack, "POST", f"/admin/cards/{member['card_id']}/adjustments",
+             {"amount": 1, "reason": f"Пачка {n}", "idempotency_key": f"more-{member['card_id']}-{n}"})
+    page = _owner(open_page(locale="en-GB"), stack, "#/audit")
+    page.locator("input[name=action]").fill("card.adjust")
+    submit(page, "#main form.audit-filters")
+    rows = page.locator(".audit-entry")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("Points adjusted by hand")
+    page.locator("button.audit-more").click()
+    expect(rows.nth(50)).to_be_visible()
+    entries = rows.evaluate_all("rs => rs.map(r => [r.dataset.entry, r.querySelector('time').dateTime])")
+    assert len({entry for entry, _ in entries}) == len(entries) > 50  # the next page, not the first again
+    moments = [at for _, at in entries]
+    assert moments == sorted(moments, reverse=True)  # newest first across the pages
+    assert len(page.locator(f".audit-entry:has(a[href='#/customers/{member['card_id']}'])").all()) == 51
+    axe(page)
+
+
 def test_a_manager_sees_no_download_or_erase_and_no_audit(open_page, stack, axe):
     member = _member(stack, f"Олег {_word()}")
     page = _staff_page(open_page, stack, "manager")

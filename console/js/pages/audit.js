@@ -185,7 +185,7 @@
     function cell(key, content) {
       return h('td', {'data-label': t(key)}, h('div', {'class': 'audit-cell'}, content));
     }
-    return h('tr', {'class': 'audit-entry', 'data-action': entry.action || ''},
+    return h('tr', {'class': 'audit-entry', 'data-action': entry.action || '', 'data-entry': entry.entry_id || ''},
       cell('audit.when', h('time', {datetime: entry.at}, LC.ops.moment(entry.at))),
       cell('audit.who', [h('span', {'class': 'audit-actor'}, who(entry)),
                          role ? h('span', {'class': 'audit-sub'}, ' · ' + role) : null,
