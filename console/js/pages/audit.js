@@ -288,16 +288,22 @@
       var status = h('div', {'class': 'audit-status'});
       var more = h('button', {type: 'button', 'class': 'secondary audit-more', hidden: true}, t('audit.more'));
 
+      /* A fresh read (new filters) makes any read still on its way stale: its answer is dropped, so the
+         rows and the cursor are always those of the filters shown. */
+      var generation = 0;
       async function load(fresh) {
         if (fresh) {
+          generation += 1;
           state.cursor = null; state.shown = 0;
           body.replaceChildren(); table.hidden = true; more.hidden = true;
           LC.loading(status);
         }
+        var mine = generation;
         more.disabled = true;
         try {
           var page = await LC.api('GET', LC.query('/admin/audit', Object.assign({limit: 50, cursor: state.cursor},
                                                                                   state.filters)));
+          if (mine !== generation) return;
           LC.clear(status);
           status.removeAttribute('aria-busy');
           (page.items || []).forEach(function (entry) {
@@ -313,6 +319,7 @@
             LC.empty(status, t(filtered ? 'audit.none_match' : 'audit.empty'));
           }
         } catch (err) {  // the filters stay usable; "Try again" asks for the same page again
+          if (mine !== generation) return;
           LC.loaded(LC.clear(status));
           var retry = h('button', {type: 'button', 'class': 'secondary audit-retry'}, t('audit.try_again'));
           retry.addEventListener('click', function () { load(fresh); });
