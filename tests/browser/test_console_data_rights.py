@@ -223,6 +223,8 @@ def test_an_owner_sets_the_data_retention_of_a_program(open_page, stack, axe):
     expect(updates).to_have_count(2)  # 24 and 6 months, then for ever (the refused values sent nothing)
     expect(page.locator(".audit-entry")).to_have_count(2)
     expect(updates.first).to_contain_text("Program settings changed")
+    expect(updates.first.locator(".audit-changes")).to_contain_text("retention.inactive_months: 24 → —")
+    expect(updates.nth(1).locator(".audit-changes")).to_contain_text("retention.messages_months: — → 6")
     programs = page.locator(".audit-entry").evaluate_all("rs => rs.map(r => r.cells[3].innerText)")
     assert set(programs) == {program["name"]}, programs
     axe(page)
