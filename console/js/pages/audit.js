@@ -4,7 +4,9 @@
 (function () {
   'use strict';
   var h = LC.h, t = LC.t;
-  var SYSTEM = ['system:retention'];
+  // Who acts without a staff account: the retention job, a member downloading their own data by their link,
+  // the command line (the text key of each)
+  var SYSTEM = {'system:retention': 'audit.system_retention', 'member': 'audit.actor_member', 'cli': 'audit.actor_cli'};
 
   // The trail's actions (chalicelib/usecases/audit.py ROUTES) in words; an action not listed shows its code.
   var ACTIONS = {
@@ -42,7 +44,8 @@
     'staff.remove': ['Удалён сотрудник', 'Staff member removed'],
     'till.sale': ['Продажа на кассе консоли', 'Sale at the console\'s till'],
     'till.refund': ['Возврат на кассе консоли', 'Refund at the console\'s till'],
-    'audit.export': ['Выгрузка журнала действий', 'Audit trail export']
+    'audit.export': ['Выгрузка журнала действий', 'Audit trail export'],
+    'member.export': ['Клиент скачал свои данные', 'Member downloaded their data']
   };
   var actionTexts = {ru: {}, en: {}};
   Object.keys(ACTIONS).forEach(function (action) {
@@ -70,7 +73,8 @@
       'audit.empty': 'Записей пока нет: они появятся после первого изменения.',
       'audit.none_match': 'Под эти фильтры ничего не подходит. Измените фильтры или даты.',
       'audit.failed': 'Не удалось загрузить журнал: {error}', 'audit.try_again': 'Попробовать ещё раз',
-      'audit.system_retention': 'Автоматически: срок хранения',
+      'audit.system_retention': 'Автоматически: срок хранения', 'audit.actor_member': 'Сам клиент (по своей ссылке)',
+      'audit.actor_cli': 'Командная строка',
       'audit.from_ip': 'с адреса {ip}',
       'audit.program_gone': 'удалённая программа',
       'audit.none': '—', 'audit.yes': 'да', 'audit.no': 'нет',
@@ -101,7 +105,8 @@
       'audit.empty': 'Nothing recorded yet: entries appear after the first change.',
       'audit.none_match': 'Nothing matches these filters. Change the filters or the dates.',
       'audit.failed': 'Could not load the audit trail: {error}', 'audit.try_again': 'Try again',
-      'audit.system_retention': 'Automatic: data retention',
+      'audit.system_retention': 'Automatic: data retention', 'audit.actor_member': 'The member (by their own link)',
+      'audit.actor_cli': 'Command line',
       'audit.from_ip': 'from {ip}',
       'audit.program_gone': 'a deleted program',
       'audit.none': '—', 'audit.yes': 'yes', 'audit.no': 'no',
@@ -133,7 +138,7 @@
 
   function who(entry) {
     if (entry.actor_email) return entry.actor_email;
-    return label('audit.', entry.actor === 'system:retention' ? 'system_retention' : '') || String(entry.actor || '');
+    return Object.prototype.hasOwnProperty.call(SYSTEM, entry.actor) ? t(SYSTEM[entry.actor]) : String(entry.actor || '');
   }
 
   function programName(id) {
@@ -249,8 +254,8 @@
              return {value: p.id, label: p.name};
            }))},
           {name: 'actor', label: t('audit.actor'), type: 'select', value: '',
-           options: [{value: '', label: t('audit.anyone')}].concat(staff, SYSTEM.map(function (actor) {
-             return {value: actor, label: t('audit.system_retention')};
+           options: [{value: '', label: t('audit.anyone')}].concat(staff, Object.keys(SYSTEM).map(function (actor) {
+             return {value: actor, label: t(SYSTEM[actor])};
            }))},
           {name: 'from', label: t('audit.from'), type: 'date', hint: t('audit.from_hint')},
           {name: 'to', label: t('audit.to'), type: 'date', hint: t('audit.to_hint')},
