@@ -1,6 +1,7 @@
 /* A customer's card: balance, tier, wallets, contacts (for roles that see them), the ledger and the
-   messages received, page by page; adjust points with a reason, block or unblock, rename. What the role
-   cannot do is not shown (the API refuses it anyway). */
+   messages received, page by page; adjust points with a reason, block or unblock, rename; the consents,
+   and the owner's download and erasure of the member's data (card-rights.js). What the role cannot do is
+   not shown (the API refuses it anyway). */
 (function () {
   'use strict';
   var h = LC.h, t = LC.t;
