@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from jsonschema import Draft202012Validator
 
+from chalicelib.api import openapi
 from chalicelib.store import cards as card_store
 from chalicelib.store import member_data
 from chalicelib.store.models import Assignment, Experiment, Guard, Message
@@ -19,6 +21,7 @@ from chalicelib.usecases import audit
 from chalicelib.usecases import member_export as cases
 from tests.api.test_limits import address, sms  # noqa: F401 (fixtures: the SMS stand-in, the client address)
 from tests.api.test_surveys import CHAT, _link_telegram
+from tests.infra.test_least_privilege import calls  # noqa: F401 (fixture: the DynamoDB calls made)
 from tests.conftest import bearer, body, enroll, ses_sent
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -134,6 +137,9 @@ def test_the_owner_gets_every_section_as_written(client, merchant, program, memb
     assert doc["referrals"]["code"] == stored.ref_code
     assert doc["referrals"]["referred_by"] == member["friend"]["card_number"]
     assert doc["truncated"] == {"ledger": False, "messages": False, "receipts": False, "lines": False}
+    described = openapi.document()
+    Draft202012Validator({"$ref": "#/components/schemas/MemberExport", "components": described["components"]}
+                         ).validate(doc)  # the shape the OpenAPI document describes
 
     # no secrets: not the card link's key, the Apple token, a push token or the raw ids behind the hashes
     raw = response.body.decode()
@@ -327,3 +333,17 @@ def test_masks():
     assert cases.mask_email("anna@mail.ru") == "a***@mail.ru"
     assert cases.mask_phone("+79161234567") == "+7 *** ***-45-67"
     assert cases.mask_phone("+4915112345678") == "+*** ***-56-78"
+
+
+def test_the_api_role_may_do_what_the_export_and_the_link_need(client, merchant, program, member, sms, calls):  # noqa: F811
+    from tests.infra.test_least_privilege import _allowed
+
+    calls.clear()
+    card = member["card"]
+    assert _export(client, merchant, card["card_id"]).status_code == 200
+    plain = enroll(client, phone="+79160000003")
+    assert _ask(client, plain).status_code == 202
+    assert client.http.get(_link_in(sms[-1]["text"])).status_code == 200
+    assert client.http.get(f"/c/{plain['card_id']}/data.json?t=forged").status_code == 404
+    assert _allowed("api", calls) == []
+    assert not [call for call in calls if call[0] == "Scan"]
