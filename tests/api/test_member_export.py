@@ -12,17 +12,17 @@ from urllib.parse import urlencode
 import pytest
 from jsonschema import Draft202012Validator
 
+from chalicelib.api import member_export as routes
 from chalicelib.api import openapi
 from chalicelib.store import cards as card_store
-from chalicelib.store import member_data
-from chalicelib.store.models import Assignment, Experiment, Guard, Message
+from chalicelib.store.models import Assignment, Experiment, Guard, LedgerEntry, Message
 from chalicelib.store.surveys import SurveyItem
 from chalicelib.usecases import audit
 from chalicelib.usecases import member_export as cases
 from tests.api.test_limits import address, sms  # noqa: F401 (fixtures: the SMS stand-in, the client address)
 from tests.api.test_surveys import CHAT, _link_telegram
-from tests.infra.test_least_privilege import calls  # noqa: F401 (fixture: the DynamoDB calls made)
 from tests.conftest import bearer, body, enroll, ses_sent
+from tests.infra.test_least_privilege import _allowed, calls  # noqa: F401 (fixture: the DynamoDB calls made)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -110,7 +110,7 @@ def test_the_owner_gets_every_section_as_written(client, merchant, program, memb
 
     # the whole ledger, oldest first: welcome, referral bonus, the purchase, the refund, the campaign
     kinds = [(entry["kind"], entry["cause"]["type"]) for entry in doc["ledger"]]
-    assert len(doc["ledger"]) == len(list(member_data.LedgerEntry.query(card_id)))
+    assert len(doc["ledger"]) == len(list(LedgerEntry.query(card_id)))
     assert ("earn", "receipt") in kinds and ("refund_reverse", "refund") in kinds
     assert ("bonus", "campaign") in kinds and kinds[0][0] == "bonus"
     assert doc["ledger"][-1]["balance_after"] == int(stored.balance)
@@ -249,9 +249,6 @@ def test_the_link_works_a_few_times_within_its_day_then_no_more(client, program,
     assert _ask(client, card).status_code == 202
     link = _link_in(sms[-1]["text"])
     later = datetime.now(UTC) + timedelta(seconds=cases.LINK_SECONDS + 1)
-    monkeypatch.setattr(cases, "datetime", type("Clock", (), {"now": staticmethod(lambda tz=None: later)}))
-    from chalicelib.api import member_export as routes
-
     monkeypatch.setattr(routes, "datetime", type("Clock", (), {"now": staticmethod(lambda tz=None: later)}))
     assert client.http.get(link).status_code == 404  # expired
 
@@ -316,7 +313,7 @@ def test_a_link_that_could_not_be_sent_says_so(client, program, monkeypatch):
     assert failed.status_code == 503 and body(failed)["error"]["code"] == "link_not_sent"
 
 
-def test_the_members_download_is_audited(client, program, sms, monkeypatch):  # noqa: F811
+def test_the_members_download_is_audited(client, merchant, program, sms, monkeypatch):  # noqa: F811
     recorded = []
     monkeypatch.setattr(audit, "record", lambda merchant_id, **fields: recorded.append((merchant_id, fields)))
     card = enroll(client)
@@ -324,7 +321,7 @@ def test_the_members_download_is_audited(client, program, sms, monkeypatch):  # 
     assert client.http.get(_link_in(sms[-1]["text"])).status_code == 200
     assert len(recorded) == 1
     merchant_id, fields = recorded[0]
-    assert merchant_id == program["merchant_id"] or merchant_id
+    assert merchant_id == merchant
     assert (fields["actor"], fields["action"], fields["target_type"], fields["target_id"], fields["program_id"]) == (
         "member", "member.export", "card", card["card_id"], program["id"])
 
@@ -336,8 +333,6 @@ def test_masks():
 
 
 def test_the_api_role_may_do_what_the_export_and_the_link_need(client, merchant, program, member, sms, calls):  # noqa: F811
-    from tests.infra.test_least_privilege import _allowed
-
     calls.clear()
     card = member["card"]
     assert _export(client, merchant, card["card_id"]).status_code == 200
