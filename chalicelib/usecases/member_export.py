@@ -16,7 +16,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib import log, rendering
@@ -83,7 +83,7 @@ def document(card: Card, program: Program, now: datetime) -> dict[str, object]:
     today = clock.local_day(now, program.timezone).isoformat()
     return {
         "format": FORMAT,
-        "exported_at": now.isoformat(),
+        "exported_at": now.astimezone(UTC).isoformat(timespec="microseconds"),
         "program": {"id": program.program_id, "name": program.name},
         "profile": {"name": card.name, "phone": card.phone or None, "email": card.email, "birthday": card.birthday,
                     "locale": card.locale, "created_at": card.created_at},

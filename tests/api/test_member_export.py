@@ -211,8 +211,9 @@ def test_the_member_gets_a_link_by_email_and_it_downloads_the_same_document(clie
     assert "anna@example.com" not in caplog.text and token not in caplog.text
 
 
-def test_a_card_without_email_gets_an_sms_and_the_form_says_where_masked(client, program, sms):  # noqa: F811
+def test_a_card_without_email_gets_an_sms_and_the_form_says_where_masked(client, program, sms, caplog):  # noqa: F811
     card = enroll(client, phone="+79161234567", locale="en")
+    caplog.clear()
     form = urlencode({"locale": "en"})
     asked = client.http.post(f"/c/{card['card_id']}/data?k={_key(card)}", headers=FORM_HEADERS, body=form)
     assert asked.status_code == 202
@@ -222,6 +223,8 @@ def test_a_card_without_email_gets_an_sms_and_the_form_says_where_masked(client,
     texts = [m["text"] for m in sms if m["to"] == "79161234567"]
     assert len(texts) == 1 and "Coffee Club: your data" in texts[0]
     assert client.http.get(_link_in(texts[0])).status_code == 200
+    assert "79161234567" not in caplog.text and _link_in(texts[0]).split("t=")[1] not in caplog.text
+    assert "member_export_link_sent" in caplog.text and "member_export_downloaded" in caplog.text
 
 
 def test_a_card_with_only_telegram_gets_the_link_in_its_chat(client, program, telegram_bot):
