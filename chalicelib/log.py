@@ -6,6 +6,7 @@ Callers pass ids and counts, never personal data (names, phones, emails) or secr
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -36,6 +37,17 @@ def clear() -> None:
     _context.set({})
 
 
+# What a message from elsewhere (an exception's text, a provider's error) may carry about a person: SES names
+# the addresses it refused, a carrier the number. Replaced wherever such text is logged or kept.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"\+\d{10,15}\b")
+
+
+def scrub(text: str) -> str:
+    """`text` without e-mail addresses and phone numbers in E.164 (each replaced by a placeholder)."""
+    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+
+
 def redact(fields: Mapping[str, object]) -> dict[str, object]:
     clean = {}
     for name, value in fields.items():
@@ -53,7 +65,7 @@ def _emit(level: int, event: str, fields: Mapping[str, object]) -> None:
                                  "event": event}
     record.update(_context.get())
     record.update(redact(fields))
-    _logger.log(level, json.dumps(record, default=str, ensure_ascii=False))
+    _logger.log(level, scrub(json.dumps(record, default=str, ensure_ascii=False)))
 
 
 def info(event: str, **fields: object) -> None:

@@ -116,6 +116,10 @@ for _function in ("api", "job_chunk"):
                              "cards": ["dynamodb:PutItem"], "ledger": ["dynamodb:PutItem"]}.items():
         _granted = ACCESS[_function].get(_table, [])
         ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
+# A member's data export (usecases/member_export.py, store/member_data.py): the receipts and refunds its
+# ledger names, and its assignment in each of the program's experiments, read by key in batches.
+for _table in ("receipts", "assignments"):
+    ACCESS["api"][_table] = [*ACCESS["api"][_table], "dynamodb:BatchGetItem"]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
             "SMS_SECRET", "INTEGRATIONS_SECRET"],

@@ -40,6 +40,9 @@ from chalicelib.queue import fanout
 from chalicelib.store import cards, merchants, programs
 from chalicelib.store.tables import create_tables
 from chalicelib.usecases import pos as pos_cases
+from tests import log_capture
+
+log_capture.start()  # before any test: the whole run's logs are searched for personal data at its end
 
 with open(os.environ["ADMIN_JWT_KEYS_FILE"], "w", encoding="utf-8") as _handle:
     json.dump({"keys": [auth.new_key_entry("test-1")]}, _handle)
@@ -212,3 +215,21 @@ def jobs_queue(aws, monkeypatch):
     yield sqs, url
     monkeypatch.delenv("JOBS_QUEUE_URL")
     config.reset()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Personal data stays out of logs and metrics (tests/log_capture.py): a line holding a phone, an e-mail
+    address or a name the run created fails the run, naming the line."""
+    found = log_capture.report()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"log scan: {len(log_capture.LINES)} log and metric lines searched for "
+                            f"{len(log_capture.NAMES)} names, {len(log_capture.PHONES)} phones and "
+                            f"{len(log_capture.EMAILS)} e-mail addresses the run created: {len(found)} hits")
+        shown: set[str] = set()
+        for what, line in found:
+            if what not in shown and len(shown) < 20:  # one line for each kind of hit
+                shown.add(what)
+                reporter.write_line(f"  personal data in a log line ({what}): {line[:300]}", red=True)
+    if found:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

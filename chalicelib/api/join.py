@@ -223,7 +223,9 @@ def card_page(card_id: str) -> Response:
         ref_code=card.ref_code, apple_pass_url=links["apple_pass_url"], google_save_url=links["google_save_url"],
         wallets=pages.wallets_for(request.headers.get("user-agent")),
         telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None,
-        saved=_profile_saved(request, locale, mech.from_stored(program.mechanics).unit))
+        saved=_profile_saved(request, locale, mech.from_stored(program.mechanics).unit),
+        # issue 19, part EXPORT: "Get my data" posts here (api/member_export.py); an active card only
+        data_action=f"/c/{card.card_id}/data?k={card.access_key}" if card.status == "active" else None)
 
 
 def _profile_saved(request: Request, locale: str, unit: str) -> str | None:

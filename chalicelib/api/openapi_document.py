@@ -22,6 +22,7 @@ from chalicelib.core import limits as limit_rules
 from chalicelib.core import locations, texts
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
+from chalicelib.usecases import member_export as member_export_rules  # issue 19, part EXPORT: its limits
 from chalicelib.usecases import pos as pos_cases
 from chalicelib.usecases import recovery as recovery_rules
 
@@ -1725,6 +1726,80 @@ def _audit(document: dict) -> None:
 
 def _member_export(document: dict) -> None:
     """A member's data: the owner's export and the member's request from the card page (issue 19, part EXPORT)."""
+    rules = member_export_rules
+    card_id = _path_param("card_id", "A card's id.", maxLength=64)
+    card_key = _query("k", "The card's capability key (from `card_url`).", required=True, type="string",
+                      maxLength=128)
+    token = _query("t", "The link's one-time token, as the e-mail, text or Telegram message gave it.", required=True,
+                   type="string", maxLength=rules.MAX_TOKEN)
+    objects = {"type": "array", "items": {"type": "object"}}
+    exported = _obj(
+        ("format", "exported_at", "program", "profile", "consents", "card", "lots", "ledger", "receipts", "messages",
+         "wallet", "telegram", "experiments", "surveys", "offers", "referrals", "truncated"),
+        format={"const": rules.FORMAT}, exported_at=_STRING,
+        program=_obj(("id", "name"), id=_STRING, name=_STRING),
+        profile=_obj(("name", "phone", "email", "birthday", "locale", "created_at"), name=_NSTRING, phone=_NSTRING,
+                     email=_NSTRING, birthday=_NSTRING, locale=_NSTRING, created_at=_NSTRING),
+        consents=objects,
+        card=_obj(("card_id", "number", "status", "tier", "balance", "owed"), card_id=_STRING, number=_STRING,
+                  status=_STRING, tier=_NSTRING, tier_name=_NSTRING, balance={"type": "integer"},
+                  available={"type": "integer"}, owed={"type": "integer"}, created_at=_NSTRING,
+                  last_visit_on=_NSTRING, erased_at=_NSTRING, home_location={"type": ["object", "null"]},
+                  stats={"type": "object"}, challenges=objects, products={"type": "object"}, surveyed_on=_NSTRING),
+        lots=objects, ledger={"type": "array", "items": _ref("LedgerEntry")}, receipts=objects, messages=objects,
+        wallet=_obj(("apple_devices", "google"), apple_devices={"type": "array", "items": _obj(
+            ("device", "registered_at", "updated_at"), device={"type": "string", "pattern": "^[0-9a-f]{16}$"},
+            registered_at=_STRING, updated_at=_STRING)}, google=_obj(("state", "error"), state=_NSTRING,
+                                                                    error=_NSTRING), notice=_NSTRING),
+        telegram=_obj(("linked", "chat"), linked={"type": "boolean"},
+                      chat={"type": ["string", "null"], "pattern": "^[0-9a-f]{16}$"}),
+        experiments=objects, surveys=objects, offers=objects,
+        referrals=_obj(("code", "referred_by"), code=_NSTRING, referred_by=_NSTRING,
+                       friends_rewarded={"type": "integer"}),
+        truncated=_obj(("ledger", "messages", "receipts", "lines"), ledger={"type": "boolean"},
+                       messages={"type": "boolean"}, receipts={"type": "boolean"}, lines={"type": "boolean"}))
+    document["components"]["schemas"]["MemberExport"] = exported
+    download = {"Content-Disposition": {"description": "`attachment; filename=\"member-<card number>.json\"`.",
+                                        "required": True, "schema": _STRING}}
+    sections = ("Sections and limits: README, \"A member's data: the export\". At most "
+                f"{rules.LEDGER_CAP} ledger entries, {rules.MESSAGES_CAP} messages, {rules.RECEIPTS_CAP} receipts "
+                f"and {rules.LINES_CAP} receipt lines, the newest; `truncated` says what was left out.")
+    sent = _obj(("status", "channel", "to", "expires_in", "message"), status={"const": "sent"},
+                channel={"type": "string", "enum": ["email", "sms", "telegram"]},
+                to={"type": "string", "description": "Where it went, masked: `a***@mail.ru`, `+7 *** ***-45-67`."},
+                expires_in={"const": rules.LINK_SECONDS}, message=_STRING)
+    locale = {"type": "string", "enum": list(texts.LANGUAGES)}
+    document["paths"].update({
+        "/admin/cards/{card_id}/export": {"get": _op(
+            "Everything held about a card's member, as one JSON document to download (the owner's)",
+            _answers({"200": _json(_ref("MemberExport"), "The document.", download)}, 401, 403, 404),
+            tag="admin", security=_ADMIN, params=[card_id],
+            description="Permission `members:export` (the owner's; other roles 403). Another merchant's card is "
+                        "404. The export is recorded in the audit trail. " + sections)},
+        "/c/{card_id}/data": {"post": _op(
+            "The member asks for their data: a one-time link goes to the contact they enrolled with",
+            _answers({"202": {"description": "Sent: JSON says the channel and the contact, masked; a form post "
+                                             "gets a page saying so. Never the link itself.",
+                              "content": {"application/json": {"schema": sent}, **_HTML}}},
+                     400, 403, 404, 413, 415, 422, 429, 503, html=(400, 403, 404, 422, 429, 503)),
+            tag="customers", security=_PUBLIC, params=[card_id, card_key],
+            body=_body(_closed((), locale=locale), form=_obj((), locale=locale), required=False),
+            description="The card page's \"Get my data\" button. The link goes to the card's e-mail, else an SMS "
+                        "to its phone, else its Telegram chat; it works for "
+                        f"{rules.LINK_SECONDS // 3600} hours and {rules.LINK_USES} downloads, and a new ask "
+                        f"replaces it. At most {rules.ASKS_PER_DAY} asks per card per UTC day (429 `rate_limited`). "
+                        "403 `card_blocked`: a blocked card; 404: no such card, a wrong key, or an erased card; "
+                        "422 `no_contact`: nowhere to send it; 503 `link_not_sent`: the channel failed, ask again "
+                        "in a few minutes.")},
+        "/c/{card_id}/data.json": {"get": _op(
+            "The member's link: their data as one JSON document to download",
+            _answers({"200": _json(_ref("MemberExport"), "The document (the same as the owner's export).", download),
+                      "404": _html("The link is wrong, expired, used up or replaced, or the card was blocked or "
+                                   "erased since: the page says to ask again.")}, 429),
+            tag="customers", security=_PUBLIC, params=[card_id, token],
+            description="Each download is recorded in the audit trail (actor `member`). Wrong tokens count "
+                        "towards the card links' limits per client address (429).")},
+    })
 
 
 def _erasure(document: dict) -> None:

@@ -133,6 +133,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "card_profile_title": "Заполните профиль: +{points}",
         "card_profile_lead": "Укажите эл. почту и день рождения — и получите бонус.",
         "card_profile_email": "Эл. почта", "card_profile_birthday": "День рождения", "card_profile_submit": "Сохранить",
+        # issue 19, part EXPORT: the member asks for their data from the card page (api/member_export.py)
+        "data_title": "Ваши данные",
+        "data_lead": "Всё, что программа хранит о вас, одним файлом. Ссылку на него пришлём туда, где вы "
+                     "записывались: на эл. почту, иначе SMS на телефон, иначе в Telegram.",
+        "data_button": "Получить мои данные",
+        "data_sent": "Ссылка на ваши данные отправлена: {to}. Она действует 24 часа.",
+        "data_sent_title": "Ссылка отправлена", "data_to_telegram": "в Telegram",
+        "data_sms": "{program}: ваши данные, ссылка на 24 ч: {url}",
+        "data_email_subject": "Ваши данные в программе «{program}»",
+        "data_email_text": "Вы просили выгрузить ваши данные из программы «{program}». Файл можно скачать по "
+                           "ссылке в течение 24 часов: {url}\nЕсли вы этого не просили, не открывайте её.",
+        "data_limited": "Сегодня вы уже просили данные несколько раз. Попробуйте завтра.",
+        "data_not_sent": "Не получилось отправить ссылку. Попробуйте через несколько минут.",
+        "data_no_contact": "На карте нет ни эл. почты, ни телефона, ни Telegram: ссылку некуда отправить. "
+                           "Обратитесь в программу.",
+        "data_refused": "Для этой карты данные выгрузить нельзя.",
+        "data_link_dead": "Ссылка устарела или уже использована. Попросите новую на странице карты.",
         # part H1 (products): the first line of a stamps or discount program's rules (core/kinds); a count
         # stands after "штампов:" so that its word needs no agreement with the number
         "rules_earn_stamps": "Штамп за каждую покупку. Штампов для награды: {per_reward}. Награда: {reward}.",
@@ -259,6 +276,22 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "card_profile_title": "Complete your profile: +{points}",
         "card_profile_lead": "Add your email and birthday and get a bonus.",
         "card_profile_email": "Email", "card_profile_birthday": "Birthday", "card_profile_submit": "Save",
+        # issue 19, part EXPORT: the member asks for their data from the card page (api/member_export.py)
+        "data_title": "Your data",
+        "data_lead": "Everything the program keeps about you, as one file. We send the link to where you signed "
+                     "up: your email, else a text to your phone, else Telegram.",
+        "data_button": "Get my data",
+        "data_sent": "We sent the link to your data to {to}. It works for 24 hours.",
+        "data_sent_title": "Link sent", "data_to_telegram": "your Telegram chat",
+        "data_sms": "{program}: your data, link valid 24 h: {url}",
+        "data_email_subject": "Your data in {program}",
+        "data_email_text": "You asked for your data in {program}. Download the file from this link within 24 "
+                           "hours: {url}\nIf you did not ask for it, do not open the link.",
+        "data_limited": "You asked for your data several times today already. Please try again tomorrow.",
+        "data_not_sent": "The link could not be sent. Please try again in a few minutes.",
+        "data_no_contact": "This card has no email, phone or Telegram to send the link to. Please ask the program.",
+        "data_refused": "This card's data cannot be downloaded.",
+        "data_link_dead": "This link has expired or was used up. Ask for a new one on your card page.",
         # part H1 (products): the first line of a stamps or discount program's rules (core/kinds); a full
         # card is 2 stamps or more, so "stamps" always agrees
         "rules_earn_stamps": "A stamp for every purchase. Collect {per_reward} stamps for a reward: {reward}.",

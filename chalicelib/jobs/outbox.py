@@ -149,7 +149,7 @@ def _permanent(item: Any, error: Exception) -> bool:
 def _failed(item: Any, owner: str, error: Exception, now: datetime, counts: Counts) -> None:
     """The item failed: retry it later with backoff, or park it (after MAX_ATTEMPTS, or at once when
     refused for good). A failure here is logged and leaves the item to the next round (lease expiry)."""
-    reason = f"{type(error).__name__}: {str(error)[:250]}"
+    reason = log.scrub(f"{type(error).__name__}: {str(error)[:250]}")  # kept and shown: no addresses in it
     attempts = int(item.attempts) + 1
     try:
         if attempts < MAX_ATTEMPTS and not _permanent(item, error):

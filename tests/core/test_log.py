@@ -29,3 +29,12 @@ def test_personal_fields_never_reach_a_line(caplog):
     log.info("card_enrolled", card_id="c_1", phone="+79160000001", customer_name="Anna")
     [line] = [json.loads(r.getMessage()) for r in caplog.records if "card_enrolled" in r.getMessage()]
     assert line["card_id"] == "c_1" and "phone" not in line and "customer_name" not in line
+
+
+def test_addresses_and_phones_in_outside_messages_are_scrubbed(caplog):
+    """A provider's error text names the person (SES lists the addresses it refused): the line keeps the
+    error without them."""
+    log.warning("outbox_retry", reason="MessageRejected: Email address is not verified: anna.p@mail.ru, "
+                                       "sms to +79161234567 refused")
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if "outbox_retry" in r.getMessage()]
+    assert line["reason"] == "MessageRejected: Email address is not verified: [email], sms to [phone] refused"
