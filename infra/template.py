@@ -33,7 +33,7 @@ ACCESS = {
         "aliases": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
         "cards": ["dynamodb:GetItem", "dynamodb:BatchGetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "ledger": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Query@by_program"],
-        "receipts": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_time"],
+        "receipts": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_time", "dynamodb:Query@by_card"],
         "devices": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
                     "dynamodb:Query", "dynamodb:Query@by_serial"],
         "outbox": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"],  # parked items

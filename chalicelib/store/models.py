@@ -274,6 +274,15 @@ class ReceiptsByTime(GlobalSecondaryIndex["Receipt"]):  # type: ignore[no-untype
     created_key = UnicodeAttribute(range_key=True)
 
 
+class ReceiptsByCard(GlobalSecondaryIndex["Receipt"]):  # type: ignore[no-untyped-call]
+    """A card's receipts and refunds in time order (sparse: a sale without a card has no card_id): a member's
+    data export and erasure find every one, those that moved no points included, without reading others'."""
+
+    Meta = _index_meta("by_card", KeysOnlyProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class Receipt(Model):
     """A POS receipt or refund, keyed by the POS's own id: the idempotency record and the history."""
 
@@ -300,6 +309,7 @@ class Receipt(Model):
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     by_time = ReceiptsByTime()
+    by_card = ReceiptsByCard()
 
 
 class DevicesBySerial(GlobalSecondaryIndex["DeviceRegistration"]):  # type: ignore[no-untyped-call]

@@ -150,6 +150,19 @@ def test_the_owner_gets_every_section_as_written(client, merchant, program, memb
         assert personal not in caplog.text
 
 
+def test_a_sale_that_moved_no_points_is_exported_too(client, merchant, program, pos):
+    """A sale too small to earn a point, with nothing spent, has no ledger entry: the receipts' by_card index
+    still finds it (and its refund)."""
+    card = enroll(client, name="Small Spender", phone="+79160000077")
+    sale = {"receipt_id": "tiny-1", "card": card["card_number"], "total": 1}
+    assert pos.post("/pos/receipts", sale).status_code == 200
+    assert pos.post("/pos/refunds", {"refund_id": "tiny-f", "receipt_id": "tiny-1", "amount": 1}).status_code == 200
+    assert not [e for e in LedgerEntry.query(card["card_id"]) if e.cause_id in ("tiny-1", "tiny-f")]
+    doc = body(_export(client, merchant, card["card_id"]))
+    assert [(r["kind"], r["id"], r["total"]) for r in doc["receipts"]] == [
+        ("receipt", "tiny-1", 1), ("refund", "tiny-f", 1)]
+
+
 def test_only_the_owner_exports_and_only_their_own_cards(client, merchant, other_merchant, program):
     card = enroll(client)
     for role in ("manager", "analyst", "cashier"):
