@@ -56,7 +56,9 @@ PERMISSIONS = {
     # members' data rights and the audit trail (issue 19): the owner answers for the data
     "members:export": {"owner"},  # one member's whole data as a JSON document
     "members:erase": {"owner"},  # erase a member, irreversibly
-    "audit:read": {"owner"},  # read and export the audit trail
+    # read and export the audit trail: an owner their merchant's, the platform's tokens the platform's own
+    # (merchants created); no one reads another merchant's (api/audit.py)
+    "audit:read": {"owner", "platform"},
 }
 
 

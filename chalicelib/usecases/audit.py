@@ -33,13 +33,15 @@ from chalicelib.store import db
 
 class Act(NamedTuple):
     """What a route's entry says: its action name; which path parameter names its target (default: the last
-    one) and the target's type (default: by the parameter's name); the field of a 201 answer that names
-    what the request created (then the target)."""
+    one) and the target's type (default: by the parameter's name); the field of the answer that names what
+    the request created (then the target); fields of the answer the entry's detail repeats (named here one
+    by one, so a secret shown once in an answer never reaches the trail)."""
 
     action: str
     target: str | None = None
     target_type: str | None = None
     created: str | None = None
+    shown: tuple[str, ...] = ()
 
 
 P = "/admin/programs/{program_id}"
@@ -49,17 +51,21 @@ ROUTES: dict[tuple[str, str], Act] = {
     ("POST", "/admin/merchants"): Act("merchant.create", target_type="merchant", created="id"),
     ("POST", "/admin/programs"): Act("program.create", target_type="program", created="id"),
     ("PATCH", P): Act("program.update"),
-    ("POST", f"{P}/pos-keys"): Act("pos_key.create", target_type="pos_key", created="key_id"),
-    ("DELETE", f"{P}/pos-keys/{{key_id}}"): Act("pos_key.revoke"),
+    ("POST", f"{P}/pos-keys"): Act("pos_key.create", target_type="pos_key", created="key_id",
+                                   shown=("label", "location_id")),
+    ("DELETE", f"{P}/pos-keys/{{key_id}}"): Act("pos_key.revoke", shown=("label", "location_id", "status")),
     ("PUT", f"{P}/images/{{kind}}"): Act("branding.image_upload", target="program_id"),
     ("DELETE", f"{P}/images/{{kind}}"): Act("branding.image_remove", target="program_id"),
     ("POST", f"{P}/passes/refresh"): Act("passes.refresh"),
     ("POST", f"{P}/locations"): Act("location.create", target_type="location", created="id"),
     ("PATCH", f"{P}/locations/{{location_id}}"): Act("location.update"),
-    ("POST", f"{P}/campaigns"): Act("campaign.create", target_type="campaign", created="id"),
-    ("POST", f"{P}/campaigns/{{campaign_id}}/send"): Act("campaign.send"),
-    ("POST", f"{P}/experiments"): Act("experiment.start", target_type="experiment", created="id"),
-    ("POST", f"{P}/experiments/{{experiment_id}}/stop"): Act("experiment.stop"),
+    ("POST", f"{P}/campaigns"): Act("campaign.create", target_type="campaign", created="id",
+                                    shown=("name", "audience", "audience_size", "channels", "bonus", "offer",
+                                           "send_at", "holdout_percent")),
+    ("POST", f"{P}/campaigns/{{campaign_id}}/send"): Act("campaign.send", shown=("name", "status", "counts")),
+    ("POST", f"{P}/experiments"): Act("experiment.start", target_type="experiment", created="id",
+                                      shown=("subject", "holdout_percent", "status")),
+    ("POST", f"{P}/experiments/{{experiment_id}}/stop"): Act("experiment.stop", shown=("subject", "status")),
     ("GET", f"{P}/experiments/{{experiment_id}}/export"): Act("experiment.export"),
     ("GET", f"{P}/exports/{{kind}}"): Act("program.export", target="program_id"),
     ("POST", f"{P}/outbox/{{item_id}}/retry"): Act("outbox.retry"),
@@ -67,14 +73,16 @@ ROUTES: dict[tuple[str, str], Act] = {
     ("POST", f"{P}/imports/{{import_id}}/parts"): Act("import.upload_part"),
     ("POST", f"{P}/imports/{{import_id}}/start"): Act("import.start"),
     ("POST", f"{P}/imports/{{import_id}}/links"): Act("import.send_links"),
-    ("PUT", f"{P}/integrations/{{provider}}"): Act("integration.connect"),
+    ("PUT", f"{P}/integrations/{{provider}}"): Act("integration.connect", shown=("options",)),
     ("DELETE", f"{P}/integrations/{{provider}}"): Act("integration.disconnect"),
     ("POST", f"{P}/integrations/moysklad"): Act("integration.connect", target_type="connection",
-                                                 created="connection_id"),
-    ("DELETE", f"{P}/integrations/moysklad/{{connection_id}}"): Act("integration.disconnect"),
+                                                 created="connection_id",
+                                                 shown=("label", "verify_spending", "location_id")),
+    ("DELETE", f"{P}/integrations/moysklad/{{connection_id}}"): Act("integration.disconnect",
+                                                                    shown=("label", "status")),
     ("PATCH", "/admin/cards/{card_id}"): Act("card.update"),
     ("POST", "/admin/cards/{card_id}/adjustments"): Act("card.adjust"),
-    ("POST", "/admin/cards/{card_id}/offers"): Act("offer.issue", target="card_id"),
+    ("POST", "/admin/cards/{card_id}/offers"): Act("offer.issue", target="card_id", shown=("held_id", "offer")),
     ("DELETE", "/admin/cards/{card_id}/offers/{held_id}"): Act("offer.withdraw", target="card_id"),
     ("GET", "/admin/cards/{card_id}/export"): Act("card.export"),
     ("POST", "/admin/cards/{card_id}/erase"): Act("card.erase"),
@@ -109,10 +117,13 @@ def is_secret(name: str) -> bool:
     return bool(parts) and parts[-1] != "id" and bool(_SECRET_WORDS.intersection(parts))
 
 
+def _json(value: object) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
 def _plain(value: object) -> Any:
-    """A JSON-able copy of `value`, nested secrets masked, long values cut to their size."""
-    value = json.loads(json.dumps(value, default=str))
-    return _masked(value)
+    """A JSON-able copy of `value`, nested secrets masked."""
+    return _masked(_json(value))
 
 
 def _masked(value: Any) -> Any:
@@ -133,12 +144,13 @@ def diff(section: str, before: Mapping[str, object] | None, after: Mapping[str, 
          hidden: frozenset[str] | set[str] | tuple[str, ...] = ()) -> dict[str, list[Any]]:
     """{"<section>.<field>": [before, after]} for each field that differs (None: absent); secret fields as
     MASK, `hidden` fields (personal data) as MASK too: the entry says that they changed, not what to."""
-    old, new = _plain(dict(before or {})), _plain(dict(after or {}))
+    old, new = _json(dict(before or {})), _json(dict(after or {}))
     changes: dict[str, list[Any]] = {}
     for name in dict.fromkeys([*old, *new]):
         was, now = old.get(name), new.get(name)
-        if was == now:
+        if was == now:  # compared before masking: a secret that changed is said to have changed
             continue
+        was, now = _masked(was), _masked(now)
         key = f"{section}.{name}" if section else str(name)
         if is_secret(str(name)) or name in hidden:
             changes[key] = [None if was is None else MASK, None if now is None else MASK]
@@ -207,6 +219,21 @@ def changed(section: str, before: Mapping[str, object] | None, after: Mapping[st
     current.changes.update(diff(section, before, after, hidden))
 
 
+def changed_settings(before: Mapping[str, object], after: Mapping[str, object]) -> None:
+    """Several settings at once, by name ({"name": .., "mechanics": {..}}): a section that is a mapping (on
+    either side) is compared field by field under its name ("mechanics.tiers"), a plain value as itself."""
+    current = _current.get()
+    if current is None:
+        return
+    for name, now in after.items():
+        was = before.get(name)
+        if isinstance(was, Mapping) or isinstance(now, Mapping):
+            current.changes.update(diff(name, was if isinstance(was, Mapping) else None,
+                                        now if isinstance(now, Mapping) else None))
+        else:
+            current.changes.update(diff("", {name: was}, {name: now}))
+
+
 def _target(current: _Request, answer: Mapping[str, Any] | None) -> tuple[str | None, str | None]:
     """(type, id) of what the request acted on: what a use case noted, else what it created, else the path's."""
     if current.target_id:
@@ -236,7 +263,7 @@ class Actor:
 def needs_answer() -> bool:
     """Whether the current request's entry names what its answer says it created (a 201's id)."""
     current = _current.get()
-    return current is not None and current.act is not None and current.act.created is not None
+    return current is not None and current.act is not None and bool(current.act.created or current.act.shown)
 
 
 def finish(status: int, now: datetime, actor: Actor | None, answer: Mapping[str, Any] | None = None) -> None:
@@ -263,7 +290,9 @@ def _entry(current: _Request, status: int, now: datetime, actor: Actor, answer: 
     program_id = current.program_id or current.path_params.get("program_id")
     if program_id is None and target_type == "program":
         program_id = target_id
-    detail = {**{name: value for name, value in params.items() if name != "program_id"}, **current.detail}
+    shown = {name: answer[name] for name in current.act.shown if answer is not None and name in answer}
+    detail = {**{name: value for name, value in params.items() if name != "program_id"},
+              **{name: _bounded(value) for name, value in _plain(shown).items()}, **current.detail}
     return audit_store.Entry(
         merchant_id=actor.merchant_id or audit_store.PLATFORM, entry_id=audit_store.new_entry_id(),
         at=db.iso(now), actor=actor.subject, action=current.act.action, actor_email=actor.email, role=actor.role,
