@@ -489,3 +489,14 @@ def test_masking_by_field_name():
                          {"signing_key": "new", "options": {"api_token": "b", "x": 2}})
     assert changes == {"integration.signing_key": ["***", "***"],
                        "integration.options": [{"api_token": "***", "x": 1}, {"api_token": "***", "x": 2}]}
+
+
+def test_the_command_line_invitation_is_recorded(client, merchant, pool, capsys):
+    from chalicelib import cli
+
+    assert cli.main(["staff", "invite", "--merchant", merchant, "--email", "first.owner@example.com",
+                     "--role", "owner"]) == 0
+    member = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    (entry,) = _trail(client, merchant, actor="cli")["items"]
+    assert (entry["action"], entry["target_type"], entry["target_id"]) == ("staff.invite", "staff", member["id"])
+    assert entry["changes"] == {"staff.role": [None, "owner"]} and "first.owner" not in json.dumps(entry)
