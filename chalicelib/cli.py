@@ -37,9 +37,8 @@ from chalicelib.errors import AppError  # noqa: E402
 from chalicelib.jobs import JOBS  # noqa: E402
 from chalicelib.store import merchants, programs  # noqa: E402
 from chalicelib.store.tables import create_tables  # noqa: E402
-from chalicelib.usecases import audit  # noqa: E402 - the trail of `staff invite`
+from chalicelib.usecases import audit, telegram_bot  # noqa: E402 - `staff invite`'s trail, `telegram-menu`
 from chalicelib.usecases import staff as staff_cases  # noqa: E402
-from chalicelib.usecases import telegram_bot  # noqa: E402 - `telegram-menu`
 from chalicelib.wallet import apple, devcerts  # noqa: E402
 
 
