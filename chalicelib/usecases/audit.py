@@ -108,6 +108,7 @@ MASK = "***"
 _SECRET_WORDS = {"secret", "secrets", "token", "tokens", "password", "key", "keys", "hash", "pem", "authorization"}
 MAX_VALUE_CHARS = 2000  # a value longer than this (as JSON) is kept as its length: the trail is not a backup
 MAX_USER_AGENT = 300
+MAX_ENTRY_CHARS = 100_000  # changes or detail larger than this keep only their field names (DynamoDB: 400 KB)
 
 
 def is_secret(name: str) -> bool:
@@ -298,7 +299,14 @@ def _entry(current: _Request, status: int, now: datetime, actor: Actor, answer: 
         at=db.iso(now), actor=actor.subject, action=current.act.action, actor_email=actor.email, role=actor.role,
         source_ip=current.source_ip, user_agent=current.user_agent, method=current.method, route=current.route,
         program_id=program_id, target_type=target_type, target_id=target_id, status=status,
-        changes=current.changes or None, detail=detail or None)
+        changes=_capped(current.changes) or None, detail=_capped(detail) or None)
+
+
+def _capped(values: dict[str, Any]) -> dict[str, Any]:
+    """`values`, or when they are too large for one item, each field's name with its size."""
+    if len(json.dumps(values, ensure_ascii=False)) <= MAX_ENTRY_CHARS:
+        return values
+    return {name: {"omitted_chars": len(json.dumps(value, ensure_ascii=False))} for name, value in values.items()}
 
 
 def record(merchant_id: str, *, actor: str, action: str, now: datetime, program_id: str | None = None,

@@ -500,3 +500,14 @@ def test_the_command_line_invitation_is_recorded(client, merchant, pool, capsys)
     (entry,) = _trail(client, merchant, actor="cli")["items"]
     assert (entry["action"], entry["target_type"], entry["target_id"]) == ("staff.invite", "staff", member["id"])
     assert entry["changes"] == {"staff.role": [None, "owner"]} and "first.owner" not in json.dumps(entry)
+
+
+def test_huge_changes_keep_their_field_names(client, merchant, program, monkeypatch):
+    monkeypatch.setattr(audit, "MAX_ENTRY_CHARS", 200)
+    texts = {"ru": "Длинный текст " * 10, "en": "A long text " * 10}
+    _ok(client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                          body=json.dumps({"name": "Long", "branding": {"logo_text": "x" * 40},
+                                           "messages": {"birthday_gift": texts}})))
+    changes = _latest(client, merchant, "program.update")["changes"]
+    assert set(changes) >= {"name", "branding.logo_text", "messages.birthday_gift"}
+    assert all(set(value) == {"omitted_chars"} for value in changes.values())
