@@ -89,8 +89,10 @@ ROUTES: dict[tuple[str, str], Act] = {
     ("POST", "/admin/staff"): Act("staff.invite", target_type="staff", created="id"),
     ("PATCH", "/admin/staff/{staff_id}"): Act("staff.update"),
     ("DELETE", "/admin/staff/{staff_id}"): Act("staff.remove"),
-    ("POST", "/admin/till/receipts"): Act("till.sale", target_type="receipt"),
-    ("POST", "/admin/till/refunds"): Act("till.refund", target_type="receipt"),
+    ("POST", "/admin/till/receipts"): Act("till.sale", target_type="receipt", created="receipt_id",
+                                          shown=("earned", "redeemed", "location_id")),
+    ("POST", "/admin/till/refunds"): Act("till.refund", target_type="receipt", created="receipt_id",
+                                         shown=("refund_id", "points_reversed", "points_returned")),
     ("GET", "/admin/audit/export"): Act("audit.export"),
 }
 # Non-GET admin routes that change nothing and export nothing: worked out and answered, never recorded.

@@ -15,12 +15,14 @@ from pynamodb.exceptions import PutError
 
 import app
 from chalicelib import auth
+from chalicelib.core.locations import Location
 from chalicelib.store import audit as audit_store
 from chalicelib.store.models import AuditEntry
 from chalicelib.usecases import audit
 from infra import template
 from tests.api.test_images import assets_folder, picture, upload  # noqa: F401 (fixture)
 from tests.api.test_staff import as_bearer, invite, pool, sign_in  # noqa: F401 (fixture)
+from tests.api.test_till import _cashier, _locations
 from tests.conftest import bearer, body, enroll
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -511,3 +513,21 @@ def test_huge_changes_keep_their_field_names(client, merchant, program, monkeypa
     changes = _latest(client, merchant, "program.update")["changes"]
     assert set(changes) >= {"name", "branding.logo_text", "messages.birthday_gift"}
     assert all(set(value) == {"omitted_chars"} for value in changes.values())
+
+
+def test_till_sales_and_refunds_by_a_cashier(client, merchant, program):
+    _locations(program["id"], Location("loc-2", "Arbat"))
+    cashier, number = _cashier(merchant, "loc-2"), enroll(client)["card_number"]
+    sale = {"location_id": "loc-2", "receipt_id": "r-1", "card": number, "total": 100000}
+    quote = {"location_id": "loc-2", "card": number, "total": 100000}
+    _ok(client.http.post("/admin/till/quote", headers=cashier, body=json.dumps(quote)), status=(200,))
+    _ok(client.http.post("/admin/till/receipts", headers=cashier, body=json.dumps(sale)))
+    _ok(client.http.post("/admin/till/refunds", headers=cashier,
+                         body=json.dumps({"location_id": "loc-2", "refund_id": "f-1", "receipt_id": "r-1",
+                                          "amount": 50000})))
+    refund, sold = _trail(client, merchant, action="till.")["items"]
+    assert (sold["action"], sold["actor"], sold["role"]) == ("till.sale", "test-cashier", "cashier")
+    assert (sold["program_id"], sold["target_type"], sold["target_id"]) == (program["id"], "receipt", "r-1")
+    assert sold["detail"]["location_id"] == "loc-2" and sold["detail"]["earned"] > 0
+    assert (refund["action"], refund["target_id"], refund["detail"]["refund_id"]) == ("till.refund", "r-1", "f-1")
+    assert number not in json.dumps([refund, sold])
