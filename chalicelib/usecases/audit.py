@@ -318,8 +318,8 @@ def record(merchant_id: str, *, actor: str, action: str, now: datetime, program_
     entry = audit_store.Entry(
         merchant_id=merchant_id or audit_store.PLATFORM, entry_id=audit_store.new_entry_id(), at=db.iso(now),
         actor=actor, action=action, program_id=program_id, target_type=target_type, target_id=target_id,
-        changes=_plain(dict(changes)) if changes else None,
-        detail={name: _bounded(value) for name, value in _plain(dict(detail)).items()} if detail else None)
+        changes=_capped(_plain(dict(changes))) if changes else None,
+        detail=_capped({name: _bounded(value) for name, value in _plain(dict(detail)).items()}) if detail else None)
     _write(entry, now)
 
 
