@@ -20,6 +20,7 @@ from chalicelib.store import audit as audit_store
 from chalicelib.store.models import AuditEntry
 from chalicelib.usecases import audit
 from infra import template
+from tests.api.test_experiments_api import WINBACK
 from tests.api.test_images import assets_folder, picture, upload  # noqa: F401 (fixture)
 from tests.api.test_staff import as_bearer, invite, pool, sign_in  # noqa: F401 (fixture)
 from tests.api.test_till import _cashier, _locations
@@ -534,3 +535,39 @@ def test_till_sales_and_refunds_by_a_cashier(client, merchant, program):
     assert sold["detail"]["location_id"] == "loc-2" and sold["detail"]["earned"] > 0
     assert (refund["action"], refund["target_id"], refund["detail"]["refund_id"]) == ("till.refund", "r-1", "f-1")
     assert number not in json.dumps([refund, sold])
+
+
+def test_integrations_connected_without_their_keys_or_tokens(client, merchant, program):
+    base = f"/admin/programs/{program['id']}/integrations"
+    _ok(client.http.put(f"{base}/square", headers=bearer(merchant),
+                        body=json.dumps({"signature_key": "sq-signature-key-123"})))
+    tilda = _ok(client.http.put(f"{base}/tilda", headers=bearer(merchant), body=json.dumps({})))
+    moysklad = _ok(client.http.post(f"{base}/moysklad", headers=bearer(merchant), body=json.dumps({"label": "Shop"})))
+    _ok(client.http.delete(f"{base}/square", headers=bearer(merchant)))
+    _ok(client.http.delete(f"{base}/moysklad/{moysklad['connection_id']}", headers=bearer(merchant)))
+    entries = _trail(client, merchant, action="integration.")["items"]
+    assert [(item["action"], item["target_type"], item["target_id"]) for item in entries] == [
+        ("integration.disconnect", "connection", moysklad["connection_id"]),
+        ("integration.disconnect", "integration", "square"),
+        ("integration.connect", "connection", moysklad["connection_id"]),
+        ("integration.connect", "integration", "tilda"),
+        ("integration.connect", "integration", "square")]
+    assert entries[2]["detail"]["label"] == "Shop"
+    everything = json.dumps(_trail(client, merchant))
+    for secret in ("sq-signature-key-123", tilda["secret"], moysklad["token"]):
+        assert secret not in everything
+
+
+def test_experiments_started_and_stopped(client, merchant, program):
+    _ok(client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                          body=json.dumps({"mechanics": WINBACK})))
+    base = f"/admin/programs/{program['id']}/experiments"
+    started = _ok(client.http.post(base, headers=bearer(merchant),
+                                   body=json.dumps({"subject": "winback", "holdout_percent": 20})))
+    _ok(client.http.post(f"{base}/{started['id']}/stop", headers=bearer(merchant, "manager")))
+    stop, start = _trail(client, merchant, action="experiment.")["items"]
+    assert (start["target_type"], start["target_id"]) == ("experiment", started["id"])
+    assert start["detail"] == {"name": started["name"], "subject": "winback", "holdout_percent": 20,
+                               "status": "running"}
+    assert (stop["target_id"], stop["actor"], stop["detail"]["status"]) == (started["id"], "test-manager", "stopped")
+    assert _latest(client, merchant, "program.update")["changes"]["mechanics.winback"][1] == WINBACK["winback"]
