@@ -82,7 +82,7 @@ ROUTES: dict[tuple[str, str], Act] = {
                                                                     shown=("label", "status")),
     ("PATCH", "/admin/cards/{card_id}"): Act("card.update"),
     ("POST", "/admin/cards/{card_id}/adjustments"): Act("card.adjust"),
-    ("POST", "/admin/cards/{card_id}/offers"): Act("offer.issue", target="card_id", shown=("held_id", "offer")),
+    ("POST", "/admin/cards/{card_id}/offers"): Act("offer.issue", target="card_id", shown=("id", "offer", "status")),
     ("DELETE", "/admin/cards/{card_id}/offers/{held_id}"): Act("offer.withdraw", target="card_id"),
     ("GET", "/admin/cards/{card_id}/export"): Act("card.export"),
     ("POST", "/admin/cards/{card_id}/erase"): Act("card.erase"),

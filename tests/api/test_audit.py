@@ -22,6 +22,7 @@ from chalicelib.usecases import audit
 from infra import template
 from tests.api.test_experiments_api import WINBACK
 from tests.api.test_images import assets_folder, picture, upload  # noqa: F401 (fixture)
+from tests.api.test_offers import OFFERS
 from tests.api.test_staff import as_bearer, invite, pool, sign_in  # noqa: F401 (fixture)
 from tests.api.test_till import _cashier, _locations
 from tests.conftest import bearer, body, enroll
@@ -571,3 +572,17 @@ def test_experiments_started_and_stopped(client, merchant, program):
                                "status": "running"}
     assert (stop["target_id"], stop["actor"], stop["detail"]["status"]) == (started["id"], "test-manager", "stopped")
     assert _latest(client, merchant, "program.update")["changes"]["mechanics.winback"][1] == WINBACK["winback"]
+
+
+def test_offers_issued_and_withdrawn(client, merchant, program):
+    _ok(client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
+                          body=json.dumps({"mechanics": {"offers": OFFERS}})))
+    card = enroll(client)
+    issued = _ok(client.http.post(f"/admin/cards/{card['card_id']}/offers", headers=bearer(merchant, "manager"),
+                                  body=json.dumps({"offer": "bonus", "idempotency_key": "k1"})))
+    held_id = issued["id"]
+    _ok(client.http.delete(f"/admin/cards/{card['card_id']}/offers/{held_id}", headers=bearer(merchant)))
+    withdrawn, given = _trail(client, merchant, action="offer.")["items"]
+    assert (given["target_type"], given["target_id"], given["program_id"]) == ("card", card["card_id"], program["id"])
+    assert given["detail"] == {"id": held_id, "offer": "bonus", "status": "live"}
+    assert (withdrawn["target_id"], withdrawn["detail"]) == (card["card_id"], {"held_id": held_id})
