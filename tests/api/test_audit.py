@@ -26,6 +26,8 @@ from tests.api.test_offers import OFFERS
 from tests.api.test_staff import as_bearer, invite, pool, sign_in  # noqa: F401 (fixture)
 from tests.api.test_till import _cashier, _locations
 from tests.conftest import bearer, body, enroll
+from tests.integrations.test_imports import CSV
+from tests.integrations.test_imports import upload as upload_members
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -586,3 +588,16 @@ def test_offers_issued_and_withdrawn(client, merchant, program):
     assert (given["target_type"], given["target_id"], given["program_id"]) == ("card", card["card_id"], program["id"])
     assert given["detail"] == {"id": held_id, "offer": "bonus", "status": "live"}
     assert (withdrawn["target_id"], withdrawn["detail"]) == (card["card_id"], {"held_id": held_id})
+
+
+def test_an_import_of_members_is_recorded_without_their_data(client, merchant, program):
+    checked = _ok(upload_members(client, merchant, program["id"], CSV.encode()))
+    _ok(client.http.post(f"/admin/programs/{program['id']}/imports/{checked['import_id']}/start",
+                         headers=bearer(merchant), body=""))
+    started, uploaded = _trail(client, merchant, action="import.")["items"]
+    assert (uploaded["target_type"], uploaded["target_id"]) == ("import", checked["import_id"])
+    assert uploaded["detail"] == {"status": "checked", "dry_run": True, "rows": 7, "valid": 3, "problem_rows": 4}
+    assert (started["action"], started["target_id"]) == ("import.start", checked["import_id"])
+    everything = json.dumps(_trail(client, merchant), ensure_ascii=False)
+    for personal in ("Анна", "anna@example.com", "916 100", "Boris", "members.csv"):
+        assert personal not in everything
