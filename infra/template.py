@@ -45,6 +45,9 @@ ACCESS = {
         # experiments: made, stopped and reported on; a card joins (Put) and its sales add to it (Update)
         "experiments": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
         "assignments": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+        # the audit trail: append-only, so a new entry (Put, under a not-exists condition) and the owner's
+        # listing and export (Query); no Update, Delete or BatchWrite, so no code path can rewrite the trail
+        "audit": ["dynamodb:PutItem", "dynamodb:Query"],
     },
     "analytics": {
         "programs": ["dynamodb:Scan", "dynamodb:GetItem"],
@@ -538,6 +541,9 @@ def _alarms(stage: str, logical_tables: dict) -> dict:
         "OutboxAgeAlarm": alarm("wallet updates and messages are waiting over 10 minutes in the outbox",
                                 "Loyalty", "OutboxOldestAgeSeconds", [{"Name": "Stage", "Value": stage}], 600,
                                 statistic="Maximum", periods=2),
+        # usecases/audit.py: an admin write's audit entry could not be written, even on a second try
+        "AuditWriteFailedAlarm": alarm("an audit-trail entry could not be written", "Loyalty", "AuditWriteFailed",
+                                       [{"Name": "Stage", "Value": stage}], 1),
     }
     for function, logical in FUNCTIONS.items():
         name = [{"Name": "FunctionName", "Value": {"Ref": logical}}]

@@ -1722,6 +1722,42 @@ def _telegram_app(document: dict) -> None:
 
 def _audit(document: dict) -> None:
     """The audit trail's reads and export (issue 19, part AUDIT)."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    schemas["AuditEntry"] = _obj(
+        ("entry_id", "at", "actor", "action", "changes", "detail"),
+        entry_id=_STRING, at=_STRING | {"description": "UTC, ISO 8601 with microseconds."},
+        actor=_STRING | {"description": "A staff member's sub, 'platform'-token subject, 'cli' or 'system:<job>'."},
+        actor_email=_NSTRING, role=_NSTRING, source_ip=_NSTRING, user_agent=_NSTRING,
+        action=_STRING | {"description": "A stable dotted name per route: program.update, card.adjust, ..."},
+        method=_NSTRING, route=_NSTRING, program_id=_NSTRING, target_type=_NSTRING, target_id=_NSTRING,
+        status=_NINT, changes={"type": ["object", "null"], "description": "{field: [before, after]}; secrets and "
+                                                                          "personal fields as \"***\"."},
+        detail={"type": ["object", "null"]})
+    filters = [
+        _query("program_id", "Only this program's entries.", type="string", maxLength=200),
+        _query("actor", "Only this actor's (a staff sub, or system:retention).", type="string", maxLength=200),
+        _query("action", "An action (program.update), or a prefix ending in '.' (card.).", type="string",
+               maxLength=200),
+        _query("target_id", "Only entries about this id (a card, a key, a campaign...).", type="string",
+               maxLength=200),
+        _query("from", "From this UTC day (YYYY-MM-DD) or time (ISO 8601), inclusive.", type="string",
+               maxLength=40),
+        _query("to", "To this UTC day (the whole day) or time, inclusive.", type="string", maxLength=40)]
+    cursor = _query("cursor", "`next_cursor` (X-Next-Cursor) of the previous page.", type="string", maxLength=1024)
+    paths["/admin/audit"] = {"get": _op(
+        "The audit trail, newest first: who changed what, when and from where (audit:read)",
+        _answers({"200": _json(_page("AuditEntry"))}, 400, 401, 403), tag="audit", security=_ADMIN,
+        description="An owner reads their merchant's entries, a platform token the platform's. The time filters "
+                    "are a key range; the others are applied to the entries read, so a page may hold fewer items "
+                    "than `limit` and still carry a `next_cursor`: follow it until it is null.",
+        params=[*filters, _query("limit", "Page size, 1 to 200 (default 50).", type="integer", minimum=1,
+                                 maximum=200), cursor])}
+    paths["/admin/audit/export"] = {"get": _op(
+        "The audit trail as CSV pages, the same filters; the next page is in X-Next-Cursor and Link (audit:read)",
+        _answers({"200": {"description": "CSV (UTF-8), the header row on the first page; changes and detail as "
+                                         "JSON.", "content": {"text/csv": {"schema": _STRING}},
+                          "headers": {"X-Next-Cursor": {"schema": _STRING}}}}, 400, 401, 403),
+        tag="audit", security=_ADMIN, params=[*filters, cursor])}
 
 
 def _member_export(document: dict) -> None:

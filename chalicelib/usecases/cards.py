@@ -18,6 +18,7 @@ from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.store import card_edits, devices
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, LedgerEntry, Program
+from chalicelib.usecases import audit
 
 MAX_ID = 64  # no id we issue is longer: a longer one is no card, without a lookup
 _LONGEST_QUERY = 40  # a card number or a phone, with spaces
@@ -310,6 +311,7 @@ def for_merchant(merchant_id: str, card_id: str) -> Card:
     card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or card.merchant_id != merchant_id:
         raise NotFound("No such card.")
+    audit.note(program_id=card.program_id)  # an admin write to a card is filed under its program
     return card
 
 
@@ -417,7 +419,10 @@ def update(card: Card, edit: CardEdit, now: datetime) -> Card:
     """Block or unblock a card, or correct the holder's name; the wallet card follows."""
     if (edit.status or card.status) == card.status and (edit.name or card.name) == card.name:
         return card
+    # the trail says that the holder's name changed, never what from or to (personal data stays out of it)
+    before = {"status": card.status, "name": card.name}
     card.status, card.name = edit.status or card.status, edit.name or card.name
+    audit.changed("card", before, {"status": card.status, "name": card.name}, hidden=("name",))
     try:
         card_edits.save_edit(card, now)
     except card_edits.CardChanged:

@@ -13,7 +13,7 @@ from chalicelib.store import cards as card_store
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
-from chalicelib.usecases import images
+from chalicelib.usecases import audit, images
 
 
 class ProgramView(TypedDict):
@@ -50,6 +50,10 @@ def update(program: Program, changes: commands.ProgramChanges, now: datetime) ->
     if changes.status is not None:
         values["status"] = changes.status
     edited = program_store.save_changes(program, values, now)
+    before = {name: getattr(program, name, None) for name in values}
+    if "limits" in before:  # none stored means the defaults: compare with them, not with nothing
+        before["limits"] = limit_rules.to_dict(limit_rules.from_stored(program.limits))
+    audit.changed_settings(before, values)
     if (edited.name, edited.branding, edited.country) != (program.name, program.branding, program.country):
         outbox.google_class_changed(edited.program_id, now)  # Google Wallet's class follows the branding
     return edited
