@@ -589,7 +589,7 @@ class AuditEntry(Model):
     role = UnicodeAttribute(null=True)
     source_ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
-    action = UnicodeAttribute()  # e.g. 'program.update', 'card.erase' (store/audit.py lists them)
+    action = UnicodeAttribute()  # e.g. 'program.update', 'card.erase' (usecases/audit.ROUTES names them)
     method = UnicodeAttribute(null=True)
     route = UnicodeAttribute(null=True)  # the route's template, '/admin/programs/{program_id}'
     target_type = UnicodeAttribute(null=True)
