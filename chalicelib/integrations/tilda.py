@@ -54,7 +54,7 @@ def enrol(program: Program, item: ConnectionItem, form: Mapping[str, str], now: 
     The card link is queued to the member."""
     data = enrolment_form(form, dict(item.options.get("fields") or {}))
     try:
-        card = enrollment.enroll(program, data, now, locale)
+        card = enrollment.enroll(program, data, now, locale, via="web_form")
     except AppError as refused:
         log.info("web_form_refused", program_id=program.program_id, code=refused.code, field=refused.field or "")
         raise
