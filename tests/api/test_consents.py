@@ -291,3 +291,22 @@ def test_consents_are_shown_to_roles_that_see_contacts_only(client, merchant, ot
     assert "consents" in body(_card(client, merchant, card["card_id"], "manager"))
     assert "consents" not in body(_card(client, merchant, card["card_id"], role))
     assert _card(client, other_merchant, card["card_id"]).status_code == 404
+
+
+def test_two_consent_changes_from_stale_reads_both_land(client, merchant, program):
+    """Each change is written under the card's version: one made from a copy read before another change
+    reads the card again and is made anew, so neither is lost (and a sale meanwhile is kept too)."""
+    from chalicelib.store import card_channels
+
+    card = enroll(client, email="anna@example.com", marketing_consent=True)
+    first, second = card_store.get(card["card_id"]), card_store.get(card["card_id"])
+    now = datetime.now(UTC)
+    card_channels.withdraw_email_consent(first, now)
+    card_channels.link_telegram(second, CHAT, now + timedelta(seconds=1),
+                                consent=("The bot sends offers", "telegram_bot"))
+    stored = card_store.get(card["card_id"], consistent=True)
+    assert _shape(stored.consent_records) == [("terms", None, "join_page", None),
+                                              ("marketing", "email", "join_page", "unsubscribe_link"),
+                                              ("marketing", "telegram", "telegram_bot", None)]
+    assert stored.consents == {"email": False, "telegram": True} and stored.telegram_chat_id == CHAT
+    assert stored.balance == 100
