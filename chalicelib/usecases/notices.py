@@ -87,8 +87,8 @@ def _channel_items(card: Card, kind: str, text: str, now: datetime, campaign_id:
 def _unconsented(card: Card, kind: str, text: str, now: datetime, wanted: Sequence[str]) -> None:
     """A 'skipped' record (reason `no_consent`) for each channel asked for whose consent the customer
     withdrew while it still has their address (an e-mail, a linked chat): the card's messages say why it
-    did not go there. A channel never consented to records nothing (one write per withdrawal, not per
-    member without consent)."""
+    did not go there. A channel never consented to records nothing, so these writes come only for the
+    members who withdrew, not for every member without a consent."""
     customer = recipient(card)
     for channel in channels.outboxed(tuple(wanted)):
         if customer.consents.get(channel.name) is False and \
