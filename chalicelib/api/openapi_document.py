@@ -1847,4 +1847,39 @@ def _retention(document: dict) -> None:
 
 
 def _consents(document: dict) -> None:
-    """Consent records in the card's admin view (issue 19, part CONSENT)."""
+    """Consent records in the card's admin view (issue 19, part CONSENT): each consent given and withdrawn;
+    the profile page's e-mail offers box; the Mini App's words about the bot's messages."""
+    schemas, paths = document["components"]["schemas"], document["paths"]
+    ways = ["join_page", "telegram_app", "telegram_bot", "moysklad", "web_form", "import", "profile"]
+    schemas["ConsentRecord"] = _obj(
+        ("purpose", "channel", "version", "text", "given_at", "given_via", "withdrawn_at", "withdrawn_via"),
+        purpose={"type": "string", "enum": ["terms", "marketing"]},
+        channel={"type": ["string", "null"], "enum": ["email", "sms", "telegram", None],
+                 "description": "The channel of a marketing consent; null for the terms."},
+        version=_STRING | {"description": "The first 12 hex digits of the SHA-256 of `text`; 'legacy' for a card "
+                                          "made before records were kept."},
+        text=_NSTRING | {"description": "The exact words the member was shown, in their language (null: legacy)."},
+        given_at=_NSTRING | {"description": "UTC time (null: a legacy Telegram link of unknown time)."},
+        given_via=_NSTRING | {"description": "How it was given: " + ", ".join(ways) + " (null: legacy)."},
+        withdrawn_at=_NSTRING,
+        withdrawn_via=_NSTRING | {"description": "How it was withdrawn: unsubscribe_link, telegram_bot, profile, "
+                                                  "relinked (the chat linked another card), replaced (given again "
+                                                  "in other words); null while it stands."})
+    schemas["Card"]["properties"]["consents"] = {
+        "type": "array", "items": _ref("ConsentRecord"),
+        "description": "Every consent the member gave and withdrew, oldest first (roles that see contacts). A "
+                       "channel carries marketing only while its latest record is not withdrawn."}
+    schemas["TelegramAppProgram"]["properties"]["telegram_consent"] = _STRING | {
+        "description": "What the bot will send to the chat, shown on the join screen; joining records it as the "
+                       "card's Telegram consent."}
+    post = paths["/c/{card_id}/profile"]["post"]
+    box = {"description": "The e-mail offers box: true gives the e-mail marketing consent (needs an address: "
+                          "`400 email_required`), false withdraws it; absent: unchanged."}
+    content = post["requestBody"]["content"]
+    content["application/json"]["schema"]["properties"]["marketing_consent"] = {"type": "boolean"} | box
+    form = content["application/x-www-form-urlencoded"]["schema"]["properties"]
+    form["marketing_consent"] = {"type": "string", "enum": ["on", "off"]} | box
+    form["marketing_shown"] = {"type": "string", "description": "The page drew the offers box: an unticked box "
+                                                                "(not sent) withdraws the consent."}
+    answer = post["responses"]["200"]["content"]["application/json"]["schema"]
+    answer["properties"]["marketing_consent"] = {"type": "boolean", "description": "The e-mail consent stands."}

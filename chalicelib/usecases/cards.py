@@ -15,7 +15,7 @@ from chalicelib.core import locations as places_of
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chalicelib.store import card_edits, devices
+from chalicelib.store import card_channels, card_edits, devices
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, LedgerEntry, Program
 from chalicelib.usecases import audit
@@ -117,6 +117,7 @@ class CardAdminView(TypedDict):
     challenges: NotRequired[list[dict[str, Any]]]  # issue 16, part H3: progress (core/challenges.py views)
     home_location: NotRequired[HomeLocation | None]
     places: NotRequired[list[PlaceView]]
+    consents: NotRequired[list[dict[str, Any]]]  # issue 19: every consent given and withdrawn (core/consents.py)
 
 
 
@@ -339,6 +340,7 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
         view["locale"] = card.locale
         view["ref_code"] = card.ref_code
         view["referred_by"] = card.referred_by
+        view["consents"] = card_channels.consent_records(card)  # issue 19: what was agreed to, when, how withdrawn
         view["next_expiry_on"] = lots.next_expiry(card_lots)
         view["lots"] = [{"source": lot.source, "points": lot.points, "remaining": lot.remaining,
                          "available_on": lot.available_on, "expires_on": lot.expires_on} for lot in card_lots]

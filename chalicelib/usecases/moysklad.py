@@ -300,7 +300,7 @@ def create_customer(session: Session, command: ms.NewCustomer, now: datetime) ->
     if birthday:
         form["birthday"] = birthday
     try:
-        card = enrollment.enroll(program, form, now, "ru")
+        card = enrollment.enroll(program, form, now, "ru", via="moysklad")
     except Conflict as error:
         if error.code == "already_enrolled":
             log.info("moysklad_customer_known")
