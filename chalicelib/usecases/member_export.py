@@ -22,12 +22,12 @@ from typing import Any
 from chalicelib import log, rendering
 from chalicelib.channels import email, sms, telegram
 from chalicelib.config import settings
-from chalicelib.core import clock, consents, texts
+from chalicelib.core import clock, texts
 from chalicelib.core import locations as places_of
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, Forbidden, NotFound, RateLimited, RuleViolation
+from chalicelib.store import card_channels, member_data, ratelimits
 from chalicelib.store import cards as card_store
-from chalicelib.store import member_data, ratelimits
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program, Receipt
 from chalicelib.usecases import audit
@@ -87,7 +87,7 @@ def document(card: Card, program: Program, now: datetime) -> dict[str, object]:
         "program": {"id": program.program_id, "name": program.name},
         "profile": {"name": card.name, "phone": card.phone or None, "email": card.email, "birthday": card.birthday,
                     "locale": card.locale, "created_at": card.created_at},
-        "consents": consents.history(card.consent_records, card.consents, card.consent_at),
+        "consents": card_channels.consent_records(card),
         "card": _card(card, program, mechanics, today, perks),
         "lots": [{"lot_id": lot.lot_id, "source": lot.source, "points": lot.points, "remaining": lot.remaining,
                   "earned_on": lot.earned_on, "available_on": lot.available_on, "expires_on": lot.expires_on}
