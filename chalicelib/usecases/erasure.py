@@ -14,7 +14,7 @@ from typing import TypedDict
 
 from chalicelib import log
 from chalicelib.channels import registry as channels
-from chalicelib.errors import Conflict, InvalidInput
+from chalicelib.errors import Conflict, RuleViolation
 from chalicelib.store import erasure as store
 from chalicelib.store.records import Card
 from chalicelib.usecases import audit
@@ -41,11 +41,11 @@ def check_confirm(card: Card, confirm: str | None) -> None:
     if is_erased(card):
         return
     if confirm is None:
-        raise InvalidInput("Type the card's number in `confirm` to erase its member.", code="confirm_mismatch",
+        raise RuleViolation("Type the card's number in `confirm` to erase its member.", code="confirm_mismatch",
                            field="confirm")
     typed = "".join(ch for ch in confirm if ch.isalnum())
     if not typed or typed != "".join(ch for ch in card.number if ch.isalnum()):
-        raise InvalidInput("`confirm` is not this card's number.", code="confirm_mismatch", field="confirm")
+        raise RuleViolation("`confirm` is not this card's number.", code="confirm_mismatch", field="confirm")
 
 
 def answer(card: Card) -> ErasureAnswer:
