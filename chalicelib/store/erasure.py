@@ -171,6 +171,8 @@ def scrub_receipts(card: Card) -> int:
         except Receipt.DoesNotExist:
             continue
         response, hit_response = _scrub(receipt.response, personal)
+        if isinstance(response, dict) and response.get("reason") not in (None, REASON):  # an adjustment's reason
+            response, hit_response = {**response, "reason": REASON}, True
         lines, hit_lines = _scrub(receipt.lines, personal)
         if hit_response or hit_lines:
             receipt.update(actions=[Receipt.response.set(response), Receipt.lines.set(lines)],

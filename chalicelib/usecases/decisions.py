@@ -27,7 +27,7 @@ from chalicelib.core import offers as offer_rules
 from chalicelib.core import texts as catalogue
 from chalicelib.core.ledger import CardState, Outcome
 from chalicelib.core.offers import HeldOffer
-from chalicelib.errors import RuleViolation
+from chalicelib.errors import Conflict, RuleViolation
 from chalicelib.store.plans import (
     CardChange,
     Counts,
@@ -349,6 +349,8 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
 
 
 def decide_adjustment(command: AdjustBalance, program: Program, card: LedgerCard, now: datetime) -> Plan:
+    if card.status == "erased":  # its member was erased (usecases/erasure.py): nothing more is written to it
+        raise Conflict("This member was erased; the card cannot be changed.", code="card_erased", field="card")
     mechanics = mech.from_stored(program.mechanics)
     today = today_of(program, now)
     outcome = ledger.adjust(card.state, mechanics, amount=command.amount, today=today, lot_id=f"a{micros(now):x}",

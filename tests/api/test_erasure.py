@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.jobs import outbox
 from chalicelib.store import cards as card_store
-from chalicelib.store.models import DeviceRegistration, LedgerEntry, Message
+from chalicelib.store.models import DeviceRegistration, LedgerEntry, Message, Receipt
 from chalicelib.wallet import apns
 from infra import template
 from tests.api.test_surveys import CHAT, _link_telegram
@@ -40,6 +40,8 @@ def member(client, program):
 
 def test_the_owner_erases_and_the_card_shows_no_one(client, merchant, program, pos, member):
     pos.post("/pos/receipts", {"receipt_id": "e-1", "card": member["card_number"], "total": 40000})
+    assert client.http.post(f"/admin/cards/{member['card_id']}/adjustments", headers=bearer(merchant), body=json.dumps(
+        {"amount": 15, "reason": "Vasya phoned, her cat", "idempotency_key": "r-1"})).status_code == 201
     before = body(_card(client, merchant, member["card_id"]))
     number = member["card_number"]
     spaced = " ".join(number[i:i + 4] for i in range(0, len(number), 4))
@@ -59,6 +61,12 @@ def test_the_owner_erases_and_the_card_shows_no_one(client, merchant, program, p
     assert (view["balance"], view["tier"], view["stats"]) == (before["balance"], before["tier"], before["stats"])
     entries = list(LedgerEntry.query(member["card_id"]))
     assert sum(int(entry.amount) for entry in entries) == view["balance"] == int(entries[-1].balance_after)
+    # an admin's free-text reason may name the member: replaced in the ledger and in the stored answer
+    ledger = body(client.http.get(f"/admin/cards/{member['card_id']}/ledger", headers=bearer(merchant)))["items"]
+    assert [entry["reason"] for entry in ledger if entry["kind"] == "adjust"] == ["[erased]"]
+    records = [r for r in Receipt.query(program["id"]) if r.card_id == member["card_id"]]
+    assert len(records) == 2 and "Vasya" not in json.dumps([r.response for r in records], ensure_ascii=False)
+    assert number not in json.dumps([r.response for r in records])
 
     again = _erase(client, merchant, member["card_id"], "anything at all")  # idempotent: the same answer
     assert again.status_code == 200 and body(again) == answer
@@ -115,6 +123,9 @@ def test_a_blocked_card_can_be_erased_and_an_erased_one_cannot_be_edited(client,
                                 body=json.dumps({"status": "blocked"}))
     assert blocked.status_code == 200
     assert _erase(client, merchant, member["card_id"], member["card_number"]).status_code == 200
+    adjusted = client.http.post(f"/admin/cards/{member['card_id']}/adjustments", headers=bearer(merchant),
+                                body=json.dumps({"amount": 10, "reason": "Vasilisa asked", "idempotency_key": "x1"}))
+    assert adjusted.status_code == 409 and body(adjusted)["error"]["code"] == "card_erased"
     for edit in ({"status": "active"}, {"name": "Back Again"}):
         refused = client.http.patch(f"/admin/cards/{member['card_id']}", headers=bearer(merchant),
                                     body=json.dumps(edit))
