@@ -17,8 +17,9 @@ from pynamodb.models import Model
 from chalicelib.core.limits import WINDOW
 from chalicelib.store import cards as card_store
 from chalicelib.store import codes, db, outbox, ratelimits, recovery
+from chalicelib.store import imports as import_store
 from chalicelib.store.card_channels import _telegram_alias
-from chalicelib.store.imports import ChunkItem
+from chalicelib.store.imports import ChunkItem, FileItem
 from chalicelib.store.models import (
     Alias,
     Assignment,
@@ -208,11 +209,23 @@ def unnumber_assignments(card: Card) -> int:
     return count
 
 
-def blank_import_rows(card: Card) -> int:
-    """The rows of the imports that brought this member in (its `import` ledger entries name them): the row's
-    name, phone, e-mail, birthday and number are blanked; its row number and amounts stay for the report."""
+def imports_of(program_id: str) -> list[tuple[str, str, int]]:
+    """(import id, file hash, rows) of each file imported into the program: its `importfile#` items (a few small
+    items, one per file) and each import's row count (one GetItem each)."""
+    found = []
+    for item in FileItem.query(program_id, FileItem.receipt_key.startswith("importfile#")):
+        header = import_store.get(program_id, str(item.import_id))
+        if header is not None and header.rows:
+            found.append((str(item.import_id), item.receipt_key.removeprefix("importfile#"), int(header.rows)))
+    return found
+
+
+def blank_import_rows(card: Card, also: Iterable[str] = ()) -> int:
+    """The rows of the imports that brought this member in (its `import` ledger entries name them, and `also`,
+    the caller's finding for a card imported without points): the row's name, phone, e-mail, birthday and
+    number are blanked; its row number and amounts stay for the report."""
     imports = {entry.cause_id for entry in LedgerEntry.query(card.card_id, filter_condition=LedgerEntry.cause_type
-                                                             == "import") if entry.cause_id}
+                                                             == "import") if entry.cause_id} | set(also)
     count = 0
     for import_id in sorted(imports):
         for chunk in ChunkItem.query(card.program_id, ChunkItem.receipt_key.startswith(f"import#{import_id}#rows#")):

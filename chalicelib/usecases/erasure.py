@@ -17,7 +17,7 @@ from chalicelib.channels import registry as channels
 from chalicelib.errors import Conflict, RuleViolation
 from chalicelib.store import erasure as store
 from chalicelib.store.records import Card
-from chalicelib.usecases import audit
+from chalicelib.usecases import audit, imports
 from chalicelib.usecases import cards as card_views
 
 ERASED = store.ERASED
@@ -66,8 +66,17 @@ def sweep(card: Card, now: datetime) -> dict[str, int]:
         "receipts": store.scrub_receipts(card),
         "survey_comments": store.drop_survey_comments(card),
         "assignments": store.unnumber_assignments(card),
-        "import_rows": store.blank_import_rows(card),
+        "import_rows": store.blank_import_rows(card, _imported_by(card)),
     }
+
+
+def _imported_by(card: Card) -> list[str]:
+    """The import that made this card, found by its id (an imported card's id is derived from the file and the
+    row: usecases/imports.member_card_id), for a member imported without points (no `import` ledger entry)."""
+    for import_id, file_hash, rows in store.imports_of(card.program_id):
+        if any(imports.member_card_id(card.program_id, file_hash, row) == card.card_id for row in range(rows + 2)):
+            return [import_id]
+    return []
 
 
 def erase(card_id: str, *, merchant_id: str, actor: str, now: datetime) -> dict[str, object]:

@@ -94,6 +94,10 @@ def test_nothing_finds_the_person_afterwards(client, merchant, program, pos, mem
     refused = pos.post("/pos/receipts", {"receipt_id": "e-2", "card": member["card_number"], "total": 1000})
     assert refused.status_code == 404 and body(refused)["error"]["code"] == "card_not_found"
     assert pos.post("/pos/receipts", {"receipt_id": "e-3", "total": 1000}).status_code == 200  # a non-member sale
+    card_store._number_cache[member["card_number"]] = member["card_id"]  # another container's warm cache
+    assert pos.get(f"/pos/cards/{member['card_number']}").status_code == 404
+    cached = pos.post("/pos/receipts", {"receipt_id": "e-4", "card": member["card_number"], "total": 1000})
+    assert cached.status_code == 404 and body(cached)["error"]["code"] == "card_not_found"
 
     # the member's own links: the card page, its pass, its profile page
     assert client.http.get(page).status_code == 404
@@ -223,3 +227,29 @@ def test_messages_and_their_outbox_items_go(client, merchant, program, member):
     assert list(Message.query(member["card_id"])) == []
     messages = client.http.get(f"/admin/cards/{member['card_id']}/messages", headers=bearer(merchant))
     assert messages.status_code == 200 and body(messages)["items"] == []
+
+
+def test_an_imported_members_row_is_blanked_in_the_import(client, merchant, program):
+    from tests.integrations.test_imports import upload
+
+    csv = ("name;phone;email;birthday;card number;balance;expires on;tier;total spend\n"
+           "Ivan Importov;8 916 200-00-01;ivan@example.com;12.03.1990;;1500;2099-12-31;;\n"
+           "Zero Balance;8 916 200-00-02;;;;0;;;\n"
+           "Someone Else;8 916 200-00-03;;;;5;;;\n")
+    checked = body(upload(client, merchant, program["id"], csv.encode()))
+    assert client.http.post(f"/admin/programs/{program['id']}/imports/{checked['import_id']}/start",
+                            headers=bearer(merchant), body="").status_code == 200
+    cards = body(client.http.get(f"/admin/programs/{program['id']}/cards", headers=bearer(merchant)))["items"]
+    report_path = f"/admin/programs/{program['id']}/imports/{checked['import_id']}"
+    for name, phone in (("Ivan Importov", "+79162000001"), ("Zero Balance", "+79162000002")):
+        card = next(row for row in cards if row["name"] == name)
+        answer = body(_erase(client, merchant, card["id"], card["number"]))
+        assert answer["removed"]["import_rows"] == 1, name
+        from chalicelib.store import imports as import_store
+
+        rows = [row for chunk in import_store.chunks(program["id"], checked["import_id"]) for row in chunk.members]
+        text = json.dumps(rows, ensure_ascii=False)
+        assert name not in text and phone not in text and card["number"] not in text
+        assert "Someone Else" in text  # the other rows stay as they were
+    view = client.http.get(report_path, headers=bearer(merchant))
+    assert view.status_code == 200 and body(view)["imported"] == 3
