@@ -108,7 +108,9 @@ def _deliver_one(item: Any, owner: str, claim: str, now: datetime, push: Push | 
     if channels.of_item(item.item_key) is not None:  # a message of a channel that sends from the outbox
         counts["messages"] = counts.get("messages", 0) + _channel_message(item, owner, claim, now)
         return
-    if kind == "notice":
+    if kind == erasure_store.FORGET:  # an erased member's last Apple registrations (usecases/erasure.py)
+        counts["forgotten"] = counts.get("forgotten", 0) + erasure_store.drop_registrations(item.card_id)
+    elif kind == "notice":
         counts["notices"] = counts.get("notices", 0) + _delayed_notice(item, now)
     elif kind in ("google", "gclass", "gnotice"):
         counts["google"] = counts.get("google", 0) + _google(item, now)

@@ -8,7 +8,7 @@ the phone, number and codes the sweeps compute their keys from.
 """
 import secrets
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, TransactWriteError
@@ -38,6 +38,8 @@ from chalicelib.store.surveys import ANSWER, COMMENT, SurveyItem
 ERASED = "erased"  # a card's status once its member is erased
 REASON = "[erased]"  # what an admin's free-text reason on an erased member's ledger entry now reads
 WALLET_PREFIXES = ("notice", "gnotice")  # the wallet's own per-card message items (store/messages.py)
+FORGET = "forget"  # the outbox item that removes an erased card's last device registrations
+DEVICES_KEPT_DAYS = 30  # at most this long after the erasure (a device told at once lets go at once)
 
 
 class CardChanged(Exception):
@@ -259,8 +261,9 @@ def forget_push_tokens(card_id: str) -> int:
     return count
 
 
-def drop_registration(device_id: str, pass_type_id: str, serial: str) -> None:
-    DeviceRegistration(device_id, f"{pass_type_id}#{serial}").delete()
+def drop_registrations(card_id: str) -> int:
+    """Every registration left for an erased card's pass (the `forget#` outbox item, DEVICES_KEPT_DAYS after)."""
+    return _delete_all(_registrations(card_id))
 
 
 # --- the card -----------------------------------------------------------------------------------------------
@@ -284,6 +287,10 @@ def seal(card: Card, report: dict[str, int], now: datetime) -> Card:
     card_store.mark_pass_changed(card, now)
     updates = outbox.pass_changed(card, now)
     updates[0].payload = {ERASED: True}  # the push that voids: its tokens are blanked once it went out
+    later = now + timedelta(days=DEVICES_KEPT_DAYS)  # and the registrations no device came back for then go
+    updates.append(OutboxItem(outbox.WALLET, f"{FORGET}#{card.card_id}", card_id=card.card_id,
+                              program_id=card.program_id, pass_version=int(card.pass_version),
+                              due_at=db.micros(later), attempts=0, created_at=db.iso(now)))
     try:
         with db.transaction() as tx:
             tx.save(card)

@@ -7,6 +7,7 @@ error that erases nothing."""
 import io
 import json
 import zipfile
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -213,6 +214,21 @@ def test_the_apple_pass_is_voided_and_its_device_let_go_once_told(client, mercha
     # a device registering the erased pass again keeps no token
     assert client.http.post(path, headers=auth, body=json.dumps({"pushToken": "another-token-1"})).status_code == 200
     assert list(DeviceRegistration.query(device)) == []
+
+
+def test_a_device_that_never_comes_back_is_let_go_after_30_days(client, merchant, program, wallet, member):  # noqa: F811
+    card_id = member["card_id"]
+    token = card_store.get(card_id).auth_token
+    path = f"/passkit/v1/devices/silentdevice01/registrations/{PASS_TYPE_ID}/{card_id}"
+    assert client.http.post(path, headers={"Authorization": f"ApplePass {token}", "Content-Type": "application/json"},
+                            body=json.dumps({"pushToken": "silent-token-01"})).status_code == 201
+    assert _erase(client, merchant, card_id, member["card_number"]).status_code == 200
+    outbox.deliver(push=lambda token: apns.PushResult(200))
+    assert [r.push_token for r in DeviceRegistration.query("silentdevice01")] == [""]  # kept, without its token
+    outbox.deliver(datetime.now(UTC) + timedelta(days=29), push=lambda token: apns.PushResult(200))
+    assert len(list(DeviceRegistration.query("silentdevice01"))) == 1
+    counts = outbox.deliver(datetime.now(UTC) + timedelta(days=30, minutes=1), push=lambda token: apns.PushResult(200))
+    assert counts["forgotten"] == 1 and list(DeviceRegistration.query("silentdevice01")) == []
 
 
 def test_messages_and_their_outbox_items_go(client, merchant, program, member):
