@@ -271,9 +271,10 @@ def drop_registrations(card_id: str) -> int:
 def seal(card: Card, report: dict[str, int], now: datetime) -> Card:
     """Write the card as erased: no name, phone, e-mail, birthday, number, referral code, consents, notice,
     Telegram chat, Google notices; a new access key (the old card link answers 404); off the birthday,
-    expiry, last-visit and tier indexes (no job finds it). The balance, lots, tier and stats stay (analytics
-    totals do not change). With the pass update that voids the Apple pass and expires the Google object, in one
-    transaction under the version read. CardChanged if the card changed meanwhile."""
+    last-visit and tier indexes (no greeting, win-back or tier review finds it). The balance, lots, tier and
+    stats stay (analytics totals do not change), and its points expire on their days as any card's do. With
+    the pass update that voids the Apple pass and expires the Google object, and the item that lets its last
+    devices go, in one transaction under the version read. CardChanged if the card changed meanwhile."""
     card.status = ERASED
     card.erased_at = db.iso(now)
     card.erasure = dict(report)
@@ -283,7 +284,7 @@ def seal(card: Card, report: dict[str, int], now: datetime) -> Card:
     card.telegram_chat_id = None
     card.google_notices = []
     card.access_key = secrets.token_urlsafe(24)
-    card.birthday_key = card.expiry_key = card.last_visit_key = card.tier_key = None
+    card.birthday_key = card.last_visit_key = card.tier_key = None  # its points still expire (expiry_key)
     card_store.mark_pass_changed(card, now)
     updates = outbox.pass_changed(card, now)
     updates[0].payload = {ERASED: True}  # the push that voids: its tokens are blanked once it went out

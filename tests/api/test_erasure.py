@@ -7,7 +7,7 @@ error that erases nothing."""
 import io
 import json
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from chalicelib.jobs import outbox
 from chalicelib.store import cards as card_store
 from chalicelib.store.models import DeviceRegistration, LedgerEntry, Message, Receipt
+from chalicelib.usecases import erasure
 from chalicelib.wallet import apns
 from infra import template
 from tests.api.test_surveys import CHAT, _link_telegram
@@ -269,3 +270,19 @@ def test_an_imported_members_row_is_blanked_in_the_import(client, merchant, prog
         assert "Someone Else" in text  # the other rows stay as they were
     view = client.http.get(report_path, headers=bearer(merchant))
     assert view.status_code == 200 and body(view)["imported"] == 3
+
+
+def test_an_erased_cards_points_still_expire_on_their_day_and_no_one_is_warned(aws):
+    from tests.store.test_triggers import _enroll, _program, _run
+
+    program = _program()
+    card = _enroll(program, name=NAME, phone=PHONE)
+    expiry = date.fromisoformat(card_store.lots_of(card)[0].expires_on)
+    erasure.erase(card.card_id, merchant_id="m_1", actor="system:retention", now=datetime.now(UTC))
+    assert _run("expire_points", expiry - timedelta(days=7))["warned"] == 0  # no warning to an erased member
+    assert list(Message.query(card.card_id)) == []
+    burned = _run("expire_points", expiry)
+    assert burned["points_expired"] == 100  # the points outstanding come down as they would have
+    after = card_store.get(card.card_id, consistent=True)
+    assert after.balance == 0 and after.status == "erased" and after.name == ""
+    assert sum(int(entry.amount) for entry in LedgerEntry.query(card.card_id)) == 0
