@@ -16,6 +16,7 @@ from chalicelib.jobs import outbox
 from chalicelib.store import cards as card_store
 from chalicelib.store.models import DeviceRegistration, LedgerEntry, Message, Receipt
 from chalicelib.usecases import erasure
+from chalicelib.usecases import telegram_bot as telegram_bot_cases
 from chalicelib.wallet import apns
 from infra import template
 from tests.api.test_surveys import CHAT, _link_telegram
@@ -115,12 +116,18 @@ def test_nothing_finds_the_person_afterwards(client, merchant, program, pos, mem
 def test_the_bot_forgets_the_chat(client, merchant, program, telegram_bot, member):
     _link_telegram(client, member)
     assert card_store.get(member["card_id"]).telegram_chat_id == CHAT
+    old_link = telegram_bot_cases.deep_link(card_store.get(member["card_id"])).split("start=", 1)[1]
     assert _erase(client, merchant, member["card_id"], member["card_number"]).status_code == 200
-    update = {"update_id": 2, "message": {"message_id": 2, "chat": {"id": CHAT, "type": "private"},
-                                          "from": {"id": CHAT, "language_code": "en"}, "text": "/balance"}}
-    client.http.post("/telegram/webhook", body=json.dumps(update),
-                     headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
-    assert "Open the bot from the link" in telegram_bot[-1]["text"]  # not linked any more
+
+    def say(text):
+        update = {"update_id": 2, "message": {"message_id": 2, "chat": {"id": CHAT, "type": "private"},
+                                              "from": {"id": CHAT, "language_code": "en"}, "text": text}}
+        client.http.post("/telegram/webhook", body=json.dumps(update), headers={
+            "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+        return telegram_bot[-1]["text"]
+
+    assert "Open the bot from the link" in say("/balance")  # not linked any more
+    assert say(f"/start {old_link}") == "This link is out of date or wrong."  # the old link links nothing
     assert card_store.get(member["card_id"]).telegram_chat_id is None
 
 
