@@ -293,3 +293,21 @@ def test_an_erased_cards_points_still_expire_on_their_day_and_no_one_is_warned(a
     after = card_store.get(card.card_id, consistent=True)
     assert after.balance == 0 and after.status == "erased" and after.name == ""
     assert sum(int(entry.amount) for entry in LedgerEntry.query(card.card_id)) == 0
+
+
+def test_the_phones_one_time_code_and_its_rate_counters_go(client, merchant, program, member):
+    from chalicelib.store import codes, ratelimits
+    from chalicelib.store.models import Guard
+
+    now = datetime.now(UTC)
+    codes.issue(program["id"], PHONE, "123456", now, 600)  # a code asked for at enrolment, still live
+    ratelimits.take("code", f"{program['id']}#{PHONE}", 5, now.timestamp())
+    ratelimits.take("recover", f"{program['id']}#{EMAIL}", 5, now.timestamp())
+    ratelimits.take("join", f"{program['id']}#203.0.113.9", 5, now.timestamp())  # an address: not hers
+    assert len(list(Guard.scan())) >= 4
+    answer = body(_erase(client, merchant, member["card_id"], member["card_number"]))
+    assert answer["removed"]["guards"] == 3
+    assert not codes.redeem(program["id"], PHONE, "123456", now, 5)  # the code is gone
+    left = [item.guard_key for item in Guard.scan()]
+    assert any(key.startswith("join#") for key in left) and not any(key.startswith(("code#", "recover#"))
+                                                                     for key in left)
