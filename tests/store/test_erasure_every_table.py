@@ -13,16 +13,26 @@ import pytest
 from chalicelib.jobs import outbox, triggers
 from chalicelib.store import cards as card_store
 from chalicelib.store.models import ALL_MODELS, Card, DeviceRegistration, LedgerEntry, Receipt
+from chalicelib.usecases import telegram_bot
 from chalicelib.wallet import apns
-from tests.api.test_surveys import CHAT as SURVEY_CHAT
 from tests.api.test_surveys import SURVEY, _link_telegram, _post, _set_mechanics, _token, _waiting_surveys
-from tests.conftest import bearer, body, enroll
+from tests.conftest import TELEGRAM_SECRET, bearer, body, enroll
 from tests.wallet.test_apple_pass import PASS_TYPE_ID, certs, wallet  # noqa: F401 (fixtures)
 from tests.wallet.test_google import ISSUER, standin  # noqa: F401 (fixture)
 
 NAME, PHONE, EMAIL, BIRTHDAY = "Zinaida Erasova", "+79161234567", "zinaida.erasova@example.com", "1987-03-14"
 PUSH_TOKEN, DEVICE = "pushtoken-of-zinaida-0042", "device0042zinaida"
 PUSHED: list[str] = []
+CHAT = 987650123456  # long enough that no timestamp or amount holds it by chance
+
+
+def _link_telegram(client, card):
+    payload = telegram_bot.deep_link(card_store.get(card["card_id"])).split("start=", 1)[1]
+    update = {"update_id": 1, "message": {"message_id": 1, "chat": {"id": CHAT, "type": "private"},
+                                          "from": {"id": CHAT, "language_code": "ru"}, "text": f"/start {payload}"}}
+    response = client.http.post("/telegram/webhook", body=json.dumps(update), headers={
+        "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET})
+    assert response.status_code == 200 and card_store.get(card["card_id"]).telegram_chat_id == CHAT
 
 
 def _push(token):
@@ -93,7 +103,7 @@ def _values(member):
     number = member["card"]["card_number"]
     return {"name": NAME, "first name": "Zinaida", "surname": "Erasova", "phone": PHONE, "phone digits": PHONE[1:],
             "local phone": PHONE[2:], "e-mail": EMAIL, "e-mail name": "zinaida.erasova", "birthday": BIRTHDAY,
-            "card number": number, "push token": PUSH_TOKEN, "telegram chat": str(SURVEY_CHAT),
+            "card number": number, "push token": PUSH_TOKEN, "telegram chat": str(CHAT),
             "access key": member["access_key"]}
 
 
