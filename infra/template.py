@@ -65,7 +65,8 @@ ACCESS = {
     },
     "outbox": {
         "outbox": ["dynamodb:Query@by_due", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-        "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:Query@by_serial"],
+        # UpdateItem: an erased member's push tokens blanked once the voiding push went out (usecases/erasure.py)
+        "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Query@by_serial"],
         "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "programs": ["dynamodb:GetItem"],
         "messages": ["dynamodb:PutItem"],
@@ -119,10 +120,26 @@ for _function in ("api", "job_chunk"):
                              "cards": ["dynamodb:PutItem"], "ledger": ["dynamodb:PutItem"]}.items():
         _granted = ACCESS[_function].get(_table, [])
         ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
-# A member's data export (usecases/member_export.py, store/member_data.py): the receipts and refunds its
-# ledger names, and its assignment in each of the program's experiments, read by key in batches.
+# A member's data export (usecases/member_export.py, store/member_data.py): its receipts and refunds (by_card,
+# keys only) and its assignment in each of the program's experiments, read by key in batches.
 for _table in ("receipts", "assignments"):
     ACCESS["api"][_table] = [*ACCESS["api"][_table], "dynamodb:BatchGetItem"]
+# Erasing a member (usecases/erasure.py, store/erasure.py): the card read and sealed with its voiding pass update;
+# its aliases and guards deleted by key; its messages and outbox items found in its own partitions and deleted;
+# its ledger reasons, receipts (by_card), survey comments and import rows (its program's partition in `receipts`)
+# and experiment assignments (the program's experiments and campaigns, read by key) blanked. The API's
+# POST /admin/cards/{card_id}/erase, and the retention job, which erases through the same use case.
+ERASE = {"cards": ["dynamodb:GetItem", "dynamodb:PutItem"], "aliases": ["dynamodb:DeleteItem"],
+         "guards": ["dynamodb:DeleteItem"], "messages": ["dynamodb:Query", "dynamodb:DeleteItem"],
+         "outbox": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+         "ledger": ["dynamodb:Query", "dynamodb:UpdateItem"],
+         "receipts": ["dynamodb:Query@by_card", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
+                      "dynamodb:DeleteItem"],
+         "experiments": ["dynamodb:Query"], "campaigns": ["dynamodb:Query"],
+         "assignments": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]}
+for _table, _actions in ERASE.items():
+    _granted = ACCESS["api"].get(_table, [])
+    ACCESS["api"][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
             "SMS_SECRET", "INTEGRATIONS_SECRET"],

@@ -227,6 +227,7 @@ class Card(Model):
     trials = JSONAttribute(null=True)  # experiments it is exposed to, until their windows end (core/experiments.Trial)
     created_at = UnicodeAttribute()
     erased_at = UnicodeAttribute(null=True)  # the member's data was erased (usecases/erasure.py); status 'erased'
+    erasure = JSONAttribute(null=True)  # what the erasure removed, as counts: a repeated erase answers the same
     ledger_at = UnicodeAttribute(null=True)  # time key of its newest ledger entry: the next one sorts after it
     version = VersionAttribute()
     # sparse index keys
