@@ -62,7 +62,8 @@ ACCESS = {
     },
     "outbox": {
         "outbox": ["dynamodb:Query@by_due", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-        "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:Query@by_serial"],
+        # UpdateItem: an erased member's push tokens blanked once the voiding push went out (usecases/erasure.py)
+        "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Query@by_serial"],
         "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "programs": ["dynamodb:GetItem"],
         "messages": ["dynamodb:PutItem"],
@@ -116,11 +117,26 @@ for _function in ("api", "job_chunk"):
                              "cards": ["dynamodb:PutItem"], "ledger": ["dynamodb:PutItem"]}.items():
         _granted = ACCESS[_function].get(_table, [])
         ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
+# Erasing a member (usecases/erasure.py, store/erasure.py): the card read and sealed with its voiding pass update;
+# its aliases and guards deleted by key; its messages and outbox items found in its own partitions and deleted;
+# its ledger reasons, receipts (by_card), survey comments and import rows (its program's partition in `receipts`)
+# and experiment assignments (the program's experiments and campaigns, read by key) blanked. The API's
+# POST /admin/cards/{card_id}/erase, and the retention job, which erases through the same use case.
+ERASE = {"cards": ["dynamodb:GetItem", "dynamodb:PutItem"], "aliases": ["dynamodb:DeleteItem"],
+         "guards": ["dynamodb:DeleteItem"], "messages": ["dynamodb:Query", "dynamodb:DeleteItem"],
+         "outbox": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+         "ledger": ["dynamodb:Query", "dynamodb:UpdateItem"],
+         "receipts": ["dynamodb:Query@by_card", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
+                      "dynamodb:DeleteItem"],
+         "experiments": ["dynamodb:Query"], "campaigns": ["dynamodb:Query"],
+         "assignments": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]}
+for _table, _actions in ERASE.items():
+    _granted = ACCESS["api"].get(_table, [])
+    ACCESS["api"][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 # How long members' data is kept (issue 19, jobs/retention.py): the programs scanned for a setting (few), the
 # job's progress read and written on the program item, a program's run under a lease; the due members found by
 # the day-keyed indexes and read again in batches; old message records and parked outbox items deleted in
-# batches; an audit entry per erasure. The erasures themselves (usecases/erasure.erase) need what erasing
-# needs: part ERASE's grants are added to both functions where they are declared.
+# batches; an audit entry per erasure; and the erasures themselves (usecases/erasure.erase): ERASE's grants.
 RETENTION = {
     "programs": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"],
     "aliases": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
@@ -129,10 +145,11 @@ RETENTION = {
     "outbox": ["dynamodb:Query", "dynamodb:BatchWriteItem"],
     "audit": ["dynamodb:PutItem"],
 }
-ACCESS["retention"] = {table: list(actions) for table, actions in RETENTION.items()}
-for _table, _actions in RETENTION.items():  # the jobs queue carries a program's retention on (a `retention` task)
-    _granted = ACCESS["job_chunk"].get(_table, [])
-    ACCESS["job_chunk"][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
+ACCESS["retention"] = {}
+for _function in ("retention", "job_chunk"):  # the jobs queue carries a program's retention on (a `retention` task)
+    for _table, _actions in [*RETENTION.items(), *ERASE.items()]:
+        _granted = ACCESS[_function].get(_table, [])
+        ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
             "SMS_SECRET", "INTEGRATIONS_SECRET"],

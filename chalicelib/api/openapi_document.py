@@ -1730,6 +1730,32 @@ def _member_export(document: dict) -> None:
 
 def _erasure(document: dict) -> None:
     """Erasing a member (issue 19, part ERASE)."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    erased_status = {"type": "string", "enum": ["active", "blocked", "erased"]}
+    for name in ("Card", "CardRow"):
+        properties = schemas[name]["properties"]
+        properties["status"] = erased_status
+        properties["number"] = properties["name"] = _NSTRING | {"description": "null once the member was erased."}
+    card = schemas["Card"]["properties"]
+    card["erased_at"] = _NSTRING | {"description": "When the member's data was erased (status `erased`); null: never."}
+    for link in ("card_url", "apple_pass_url", "google_save_url"):
+        card[link] = _NSTRING | {"description": "null for an erased member's card: its old links answer 404."}
+    schemas["Erasure"] = _obj(
+        ("card_id", "status", "erased_at", "removed"), card_id=_STRING, status={"const": "erased"},
+        erased_at=_STRING | {"description": "When it was erased (UTC); a repeated call answers the first erasure."},
+        removed={"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                 "description": "What was removed or blanked, by kind: aliases, guards, messages, outbox_items, "
+                                "ledger_reasons, receipts, survey_comments, assignments, import_rows."})
+    paths["/admin/cards/{card_id}/erase"] = {"post": _op(
+        "Erase a card's member: every personal field removed or anonymised, the wallet cards voided (owner)",
+        _answers({"200": _json(_ref("Erasure"))}, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+        tag="admin", security=_ADMIN, params=[_path_param("card_id", "A card's id.", maxLength=64)],
+        description="Irreversible. `confirm` must be the card's number (spaces and dashes aside), else `422 "
+                    "confirm_mismatch` (field `confirm`); an erased card answers its erasure again, 200, whatever "
+                    "`confirm` says. Amounts, dates, the ledger's arithmetic and the analytics stay; the card keeps "
+                    "its id and balance with status `erased`. Another merchant's card: 404. The owner's alone: "
+                    "other roles get 403. `409 erase_conflict`: the card kept changing; try again.",
+        body=_body(_closed((), confirm=_s(64))))}
 
 
 def _retention(document: dict) -> None:

@@ -27,6 +27,7 @@ from chalicelib.channels import DeliveryUnknown, Refused
 from chalicelib.channels import registry as channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, devices
+from chalicelib.store import erasure as erasure_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import google_wallet, notices
@@ -120,6 +121,9 @@ def _push(item: Any, push: Push | None, counts: Counts) -> None:
     registrations = devices.devices_of(item.card_id)
     if not registrations:
         return
+    registrations = [registration for registration in registrations if registration.push_token]  # '': erased
+    if not registrations:
+        return
     send = push or apns.client().push  # the APNs client, set up only when there is someone to push to
     retry = []
     for registration in registrations:
@@ -136,6 +140,8 @@ def _push(item: Any, push: Push | None, counts: Counts) -> None:
             log.warning("push_refused", card_id=item.card_id, status=result.status, reason=result.reason)
     if retry:
         raise RetryLater(f"APNs {retry[0].status} {retry[0].reason or ''}".strip())
+    if (item.payload or {}).get("erased"):  # the push that voids an erased member's pass went out: its
+        erasure_store.forget_push_tokens(item.card_id)  # tokens are no longer needed (usecases/erasure.py)
 
 
 def _permanent(item: Any, error: Exception) -> bool:

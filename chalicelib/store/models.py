@@ -228,6 +228,7 @@ class Card(Model):
     trials = JSONAttribute(null=True)  # experiments it is exposed to, until their windows end (core/experiments.Trial)
     created_at = UnicodeAttribute()
     erased_at = UnicodeAttribute(null=True)  # the member's data was erased (usecases/erasure.py); status 'erased'
+    erasure = JSONAttribute(null=True)  # what the erasure removed, as counts: a repeated erase answers the same
     ledger_at = UnicodeAttribute(null=True)  # time key of its newest ledger entry: the next one sorts after it
     version = VersionAttribute()
     # sparse index keys
@@ -275,6 +276,15 @@ class ReceiptsByTime(GlobalSecondaryIndex["Receipt"]):  # type: ignore[no-untype
     created_key = UnicodeAttribute(range_key=True)
 
 
+class ReceiptsByCard(GlobalSecondaryIndex["Receipt"]):  # type: ignore[no-untyped-call]
+    """A card's receipts and refunds (sparse: a sale without a card has no card_id): erasing a member finds the
+    receipts that name their card number by one query (usecases/erasure.py)."""
+
+    Meta = _index_meta("by_card", KeysOnlyProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class Receipt(Model):
     """A POS receipt or refund, keyed by the POS's own id: the idempotency record and the history."""
 
@@ -301,6 +311,7 @@ class Receipt(Model):
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     by_time = ReceiptsByTime()
+    by_card = ReceiptsByCard()
 
 
 class DevicesBySerial(GlobalSecondaryIndex["DeviceRegistration"]):  # type: ignore[no-untyped-call]
