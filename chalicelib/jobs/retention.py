@@ -91,7 +91,12 @@ def run(day: date | None = None, now: datetime | None = None) -> Counts:
         if budget.spent():
             handed.append(task(program.program_id, now))
             continue
-        _add(counts, work_program(program, now, budget))
+        try:
+            _add(counts, work_program(program, now, budget))
+        except Exception as error:  # noqa: BLE001 - one program's failure must not stop the others'
+            # its progress holds the page it was on: the next run finishes that page and goes on
+            log.error("retention_failed", program_id=program.program_id, error_type=type(error).__name__)
+            _add(counts, {"failed": 1})
     _add(counts, {"programs_queued": fanout.send(handed)})
     log.info("retention", **counts)
     return counts
