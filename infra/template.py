@@ -140,18 +140,36 @@ ERASE = {"cards": ["dynamodb:GetItem", "dynamodb:PutItem"], "aliases": ["dynamod
 for _table, _actions in ERASE.items():
     _granted = ACCESS["api"].get(_table, [])
     ACCESS["api"][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
+# How long members' data is kept (issue 19, jobs/retention.py): the programs scanned for a setting (few), the
+# job's progress read and written on the program item, a program's run under a lease; the due members found by
+# the day-keyed indexes and read again in batches; old message records and parked outbox items deleted in
+# batches; an audit entry per erasure; and the erasures themselves (usecases/erasure.erase): ERASE's grants.
+RETENTION = {
+    "programs": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+    "aliases": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+    "cards": ["dynamodb:BatchGetItem", "dynamodb:Query@by_last_visit", "dynamodb:Query@by_program"],
+    "messages": ["dynamodb:Query@by_program", "dynamodb:BatchWriteItem"],
+    "outbox": ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+    "audit": ["dynamodb:PutItem"],
+}
+ACCESS["retention"] = {}
+for _function in ("retention", "job_chunk"):  # the jobs queue carries a program's retention on (a `retention` task)
+    for _table, _actions in [*RETENTION.items(), *ERASE.items()]:
+        _granted = ACCESS[_function].get(_table, [])
+        ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
             "SMS_SECRET", "INTEGRATIONS_SECRET"],
     "tier_review": [],
     "analytics": [],
+    "retention": [],
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
 SECRETS.update({job: ["TELEGRAM_SECRET"]
                 for job in ("expire_points", "birthdays", "winback", "campaigns", "job_chunk")})
 # may send to the jobs queue
-DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics")
+DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics", "retention")
 SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk", "outbox", "outbox_stream", "api")
 # accounts: the API invites, re-roles and removes staff in the pool (chalicelib/accounts/cognito.py), nothing more
 MANAGES_STAFF = ("api",)
@@ -162,8 +180,8 @@ STAFF_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUs
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
              "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback", "campaigns": "Campaigns",
-             "job_chunk": "JobChunk", "analytics": "Analytics"}
-SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns", "analytics")
+             "job_chunk": "JobChunk", "analytics": "Analytics", "retention": "Retention"}
+SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns", "analytics", "retention")
 
 
 def _camel(name: str) -> str:

@@ -20,6 +20,7 @@ from chalicelib.commands import staff as staff_commands  # accounts
 from chalicelib.core import enrollment as enrollment_rules  # accounts: the e-mail pattern
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import locations, texts
+from chalicelib.core import retention as retention_rules
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
 from chalicelib.usecases import member_export as member_export_rules  # issue 19, part EXPORT: its limits
@@ -1869,7 +1870,27 @@ def _erasure(document: dict) -> None:
 
 
 def _retention(document: dict) -> None:
-    """The program's `retention` setting (issue 19, part RETENTION)."""
+    """The program's `retention` setting (issue 19, part RETENTION): in the Program answer, and in the bodies
+    that create and change a program."""
+    months = _nullable(_int(retention_rules.MONTHS_MIN, retention_rules.MONTHS_MAX))
+    setting = _closed((), inactive_months=months | {
+        "description": "Erase a member who has not bought (or, never having bought, joined) for this many months; "
+                       "null: never."},
+                      messages_months=months | {
+        "description": "Delete message records (and parked deliveries) older than this many months; null: never."})
+    document["components"]["schemas"]["Retention"] = setting | {
+        "description": "How long members' data is kept (README: Retention). In a PATCH, a field left out keeps its "
+                       "value; null switches that deletion off."}
+    sent = _nullable(_ref("Retention")) | {"description": "null: keep everything (the default)."}
+    schemas = document["components"]["schemas"]
+    schemas["Program"]["properties"]["retention"] = _nullable(
+        _ref("Retention") | {"required": list(retention_rules.FIELDS)}) | {
+        "description": "How long members' data is kept; null: for ever."}
+    programs = document["paths"]["/admin/programs"]["post"]
+    program = document["paths"]["/admin/programs/{program_id}"]["patch"]
+    for operation in (programs, program):
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        body["properties"]["retention"] = sent
 
 
 def _consents(document: dict) -> None:

@@ -92,6 +92,7 @@ class Program(Model):
     experiments = JSONAttribute(null=True)  # the running experiment of each trigger: {subject: Design JSON}
     locations = JSONAttribute(null=True)  # its stores: [Location JSON] (core/locations.py); null: none
     retention = JSONAttribute(null=True)  # how long members' data is kept (jobs/retention.py); null: for ever
+    retention_progress = JSONAttribute(null=True)  # the retention job's cursor (store/retention.py), not a setting
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
