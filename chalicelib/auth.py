@@ -5,6 +5,7 @@ Admin tokens are verified with a pinned algorithm list and must carry exp, iat, 
 `alg: none`, unknown keys, tampered payloads and other audiences are all a plain 401.
 PyJWT and cryptography load on the first admin call, not at import (cold start).
 """
+import contextvars
 import hashlib
 import hmac
 import json
@@ -55,7 +56,9 @@ PERMISSIONS = {
     # members' data rights and the audit trail (issue 19): the owner answers for the data
     "members:export": {"owner"},  # one member's whole data as a JSON document
     "members:erase": {"owner"},  # erase a member, irreversibly
-    "audit:read": {"owner"},  # read and export the audit trail
+    # read and export the audit trail: an owner their merchant's, the platform's tokens the platform's own
+    # (merchants created); no one reads another merchant's (api/audit.py)
+    "audit:read": {"owner", "platform"},
 }
 
 
@@ -240,8 +243,29 @@ def _bearer(header: str | None) -> str:
     return token.strip()
 
 
+# The principal this request's token was verified for (the audit trail's "who"): a context variable, one per
+# request even when the local server serves requests in threads; the HTTP middleware forgets it as each
+# request starts.
+_verified: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("admin_principal", default=None)
+
+
+def verified_principal() -> Principal | None:
+    """The principal `verify_admin_token` last verified in this request, if it did."""
+    return _verified.get()
+
+
+def forget_principal() -> None:
+    _verified.set(None)
+
+
 def verify_admin_token(header: str | None) -> Principal:
     """The principal of an `Authorization: Bearer <jwt>` header, or Unauthorized."""
+    principal = _verify_admin_token(header)
+    _verified.set(principal)
+    return principal
+
+
+def _verify_admin_token(header: str | None) -> Principal:
     token = _bearer(header)
     import jwt  # lazy: PyJWT and cryptography, +33 ms on import app
 

@@ -37,8 +37,8 @@ from chalicelib.errors import AppError  # noqa: E402
 from chalicelib.jobs import JOBS  # noqa: E402
 from chalicelib.store import merchants, programs  # noqa: E402
 from chalicelib.store.tables import create_tables  # noqa: E402
+from chalicelib.usecases import audit, telegram_bot  # noqa: E402 - `staff invite`'s trail, `telegram-menu`
 from chalicelib.usecases import staff as staff_cases  # noqa: E402
-from chalicelib.usecases import telegram_bot  # noqa: E402 - `telegram-menu`
 from chalicelib.wallet import apple, devcerts  # noqa: E402
 
 
@@ -311,7 +311,11 @@ def cmd_staff_invite(args: argparse.Namespace) -> int:
         body["location_ids"] = [part.strip() for part in args.location_ids.split(",") if part.strip()]
     new = staff_commands.read_invitation(body)
     deliver = _print_invitation if args.print_password else None
-    member = staff_cases.invite(args.merchant, new, "cli", _now(), deliver=deliver)
+    now = _now()
+    member = staff_cases.invite(args.merchant, new, "cli", now, deliver=deliver)
+    audit.record(args.merchant, actor="cli", action="staff.invite", now=now, target_type="staff",
+                 target_id=member["id"], changes=audit.diff("staff", None, {
+                     "role": new.role, "location_ids": None if new.location_ids is None else list(new.location_ids)}))
     print(json.dumps(member, ensure_ascii=False))
     return 0
 

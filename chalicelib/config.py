@@ -78,6 +78,8 @@ class Settings:
     # locations on the wallet card (issue 18): Google refuses merchantLocations from an issuer
     # it has not allowlisted (400 "Issuer not allowlisted for Merchant Locations"), so they are opt-in
     google_merchant_locations: bool = False
+    # the audit trail (issue 19): an entry lives this many days, then DynamoDB's TTL removes it
+    audit_retention_days: int = 1825
 
     @property
     def is_local(self) -> bool:
@@ -194,7 +196,16 @@ def load() -> Settings:
         integrations_secret=_get("INTEGRATIONS_SECRET"),
         webhook_max_age=int(_get("WEBHOOK_MAX_AGE", str(48 * 3600))),
         google_merchant_locations=_get("GOOGLE_MERCHANT_LOCATIONS", "off") == "on",
+        audit_retention_days=_positive_int("AUDIT_RETENTION_DAYS", 1825),
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    """A whole number of at least 1; anything else stops the process at start with the setting's name."""
+    raw = _get(name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 @lru_cache(maxsize=1)

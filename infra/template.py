@@ -33,7 +33,7 @@ ACCESS = {
         "aliases": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"],
         "cards": ["dynamodb:GetItem", "dynamodb:BatchGetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "ledger": ["dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:Query@by_program"],
-        "receipts": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_time"],
+        "receipts": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_time", "dynamodb:Query@by_card"],
         "devices": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
                     "dynamodb:Query", "dynamodb:Query@by_serial"],
         "outbox": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"],  # parked items
@@ -45,6 +45,9 @@ ACCESS = {
         # experiments: made, stopped and reported on; a card joins (Put) and its sales add to it (Update)
         "experiments": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
         "assignments": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+        # the audit trail: append-only, so a new entry (Put, under a not-exists condition) and the owner's
+        # listing and export (Query); no Update, Delete or BatchWrite, so no code path can rewrite the trail
+        "audit": ["dynamodb:PutItem", "dynamodb:Query"],
     },
     "analytics": {
         "programs": ["dynamodb:Scan", "dynamodb:GetItem"],
@@ -62,7 +65,8 @@ ACCESS = {
     },
     "outbox": {
         "outbox": ["dynamodb:Query@by_due", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-        "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:Query@by_serial"],
+        # UpdateItem: an erased member's push tokens blanked once the voiding push went out (usecases/erasure.py)
+        "devices": ["dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem", "dynamodb:Query@by_serial"],
         "cards": ["dynamodb:GetItem", *ITEM_WRITE, "dynamodb:Query@by_program"],
         "programs": ["dynamodb:GetItem"],
         "messages": ["dynamodb:PutItem"],
@@ -116,22 +120,56 @@ for _function in ("api", "job_chunk"):
                              "cards": ["dynamodb:PutItem"], "ledger": ["dynamodb:PutItem"]}.items():
         _granted = ACCESS[_function].get(_table, [])
         ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
-# A member's data export (usecases/member_export.py, store/member_data.py): the receipts and refunds its
-# ledger names, and its assignment in each of the program's experiments, read by key in batches.
+# A member's data export (usecases/member_export.py, store/member_data.py): its receipts and refunds (by_card,
+# keys only) and its assignment in each of the program's experiments, read by key in batches.
 for _table in ("receipts", "assignments"):
     ACCESS["api"][_table] = [*ACCESS["api"][_table], "dynamodb:BatchGetItem"]
+# Erasing a member (usecases/erasure.py, store/erasure.py): the card read and sealed with its voiding pass update;
+# its aliases and guards deleted by key; its messages and outbox items found in its own partitions and deleted;
+# its ledger reasons, receipts (by_card), survey comments and import rows (its program's partition in `receipts`)
+# and experiment assignments (the program's experiments and campaigns, read by key) blanked. The API's
+# POST /admin/cards/{card_id}/erase, and the retention job, which erases through the same use case.
+ERASE = {"cards": ["dynamodb:GetItem", "dynamodb:PutItem"], "aliases": ["dynamodb:DeleteItem"],
+         "guards": ["dynamodb:DeleteItem"], "messages": ["dynamodb:Query", "dynamodb:DeleteItem"],
+         "outbox": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+         "ledger": ["dynamodb:Query", "dynamodb:UpdateItem"],
+         "receipts": ["dynamodb:Query@by_card", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
+                      "dynamodb:DeleteItem"],
+         "experiments": ["dynamodb:Query"], "campaigns": ["dynamodb:Query"],
+         "assignments": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]}
+for _table, _actions in ERASE.items():
+    _granted = ACCESS["api"].get(_table, [])
+    ACCESS["api"][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
+# How long members' data is kept (issue 19, jobs/retention.py): the programs scanned for a setting (few), the
+# job's progress read and written on the program item, a program's run under a lease; the due members found by
+# the day-keyed indexes and read again in batches; old message records and parked outbox items deleted in
+# batches; an audit entry per erasure; and the erasures themselves (usecases/erasure.erase): ERASE's grants.
+RETENTION = {
+    "programs": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+    "aliases": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+    "cards": ["dynamodb:BatchGetItem", "dynamodb:Query@by_last_visit", "dynamodb:Query@by_program"],
+    "messages": ["dynamodb:Query@by_program", "dynamodb:BatchWriteItem"],
+    "outbox": ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+    "audit": ["dynamodb:PutItem"],
+}
+ACCESS["retention"] = {}
+for _function in ("retention", "job_chunk"):  # the jobs queue carries a program's retention on (a `retention` task)
+    for _table, _actions in [*RETENTION.items(), *ERASE.items()]:
+        _granted = ACCESS[_function].get(_table, [])
+        ACCESS[_function][_table] = [*_granted, *(a for a in _actions if a not in _granted)]
 SECRETS = {
     "api": ["ADMIN_JWT_KEYS_SECRET", "PASS_CERTS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET",
             "SMS_SECRET", "INTEGRATIONS_SECRET"],
     "tier_review": [],
     "analytics": [],
+    "retention": [],
     "outbox": ["PASS_CERTS_SECRET", "APNS_SECRET", "GOOGLE_WALLET_SERVICE_ACCOUNT_SECRET", "TELEGRAM_SECRET"],
 }
 SECRETS["outbox_stream"] = SECRETS["outbox"]
 SECRETS.update({job: ["TELEGRAM_SECRET"]
                 for job in ("expire_points", "birthdays", "winback", "campaigns", "job_chunk")})
 # may send to the jobs queue
-DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics")
+DISPATCHES = ("api", "expire_points", "birthdays", "winback", "campaigns", "job_chunk", "analytics", "retention")
 SENDS_EMAIL = ("expire_points", "birthdays", "winback", "campaigns", "job_chunk", "outbox", "outbox_stream", "api")
 # accounts: the API invites, re-roles and removes staff in the pool (chalicelib/accounts/cognito.py), nothing more
 MANAGES_STAFF = ("api",)
@@ -142,8 +180,8 @@ STAFF_POOL_ACTIONS = ["cognito-idp:AdminCreateUser", "cognito-idp:AdminDisableUs
 # Chalice's logical ids for its functions, and ours for the stream follower.
 FUNCTIONS = {"api": "APIHandler", "tier_review": "TierReview", "outbox": "Outbox", "outbox_stream": "OutboxStream",
              "expire_points": "ExpirePoints", "birthdays": "Birthdays", "winback": "Winback", "campaigns": "Campaigns",
-             "job_chunk": "JobChunk", "analytics": "Analytics"}
-SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns", "analytics")
+             "job_chunk": "JobChunk", "analytics": "Analytics", "retention": "Retention"}
+SCHEDULED = ("tier_review", "outbox", "expire_points", "birthdays", "winback", "campaigns", "analytics", "retention")
 
 
 def _camel(name: str) -> str:
@@ -538,6 +576,9 @@ def _alarms(stage: str, logical_tables: dict) -> dict:
         "OutboxAgeAlarm": alarm("wallet updates and messages are waiting over 10 minutes in the outbox",
                                 "Loyalty", "OutboxOldestAgeSeconds", [{"Name": "Stage", "Value": stage}], 600,
                                 statistic="Maximum", periods=2),
+        # usecases/audit.py: an admin write's audit entry could not be written, even on a second try
+        "AuditWriteFailedAlarm": alarm("an audit-trail entry could not be written", "Loyalty", "AuditWriteFailed",
+                                       [{"Name": "Stage", "Value": stage}], 1),
     }
     for function, logical in FUNCTIONS.items():
         name = [{"Name": "FunctionName", "Value": {"Ref": logical}}]

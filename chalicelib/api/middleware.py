@@ -1,15 +1,17 @@
 """What every HTTP request passes through: the body-size limit, a request id in the logs, a default
-Accept header (so binary answers reach clients that send none), and Chalice's own error answers
-rewritten into the contract's error shape."""
+Accept header (so binary answers reach clients that send none), Chalice's own error answers
+rewritten into the contract's error shape, and the audit trail's entry of each admin write."""
 import json
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 from chalice.app import CaseInsensitiveMapping
 
-from chalicelib import log
+from chalicelib import auth, log
 from chalicelib.api.http import error_response, json_response
 from chalicelib.config import MAX_BODY_BYTES
 from chalicelib.errors import PayloadTooLarge
+from chalicelib.usecases import audit
 from chalicelib.wallet import images
 
 # The one route whose body may be bigger than the contract's limit: a card image (README: Card images).
@@ -33,6 +35,9 @@ def contract_http(event, get_response):
     context = event.context or {}
     log.clear()
     log.bind(request_id=context.get("requestId"), path=context.get("resourcePath"))
+    auth.forget_principal()
+    audit.begin(method=event.method, route=context.get("resourcePath") or "", path_params=event.uri_params,
+                source_ip=(context.get("identity") or {}).get("sourceIp"), user_agent=event.headers.get("user-agent"))
     length = event.headers.get("content-length")
     limit = images.MAX_UPLOAD_BYTES if (event.method, context.get("resourcePath")) == IMAGE_UPLOAD else MAX_BODY_BYTES
     if (length and length.isdigit() and int(length) > limit) or len(event.raw_body or b"") > limit:
@@ -42,7 +47,23 @@ def contract_http(event, get_response):
     response = get_response(event)
     if response.status_code >= HTTPStatus.BAD_REQUEST:
         response = _contract_shape(response)
+    _audit(response)
     return response
+
+
+def _audit(response) -> None:
+    """The audit entry of an admin write (audit.ROUTES), by the principal the route verified."""
+    principal = auth.verified_principal()
+    actor = None if principal is None else audit.Actor(principal.subject, principal.merchant_id, principal.role,
+                                                       principal.email)
+    answer = None
+    if audit.needs_answer() and response.status_code < HTTPStatus.BAD_REQUEST and isinstance(response.body, str):
+        try:
+            parsed = json.loads(response.body)
+        except ValueError:
+            parsed = None
+        answer = parsed if isinstance(parsed, dict) else None
+    audit.finish(response.status_code, datetime.now(UTC), actor, answer)
 
 
 def _contract_shape(response):

@@ -20,6 +20,7 @@ from chalicelib.commands import staff as staff_commands  # accounts
 from chalicelib.core import enrollment as enrollment_rules  # accounts: the e-mail pattern
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import locations, texts
+from chalicelib.core import retention as retention_rules
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
 from chalicelib.usecases import member_export as member_export_rules  # issue 19, part EXPORT: its limits
@@ -1722,6 +1723,42 @@ def _telegram_app(document: dict) -> None:
 
 def _audit(document: dict) -> None:
     """The audit trail's reads and export (issue 19, part AUDIT)."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    schemas["AuditEntry"] = _obj(
+        ("entry_id", "at", "actor", "action", "changes", "detail"),
+        entry_id=_STRING, at=_STRING | {"description": "UTC, ISO 8601 with microseconds."},
+        actor=_STRING | {"description": "A staff member's sub, 'platform'-token subject, 'cli' or 'system:<job>'."},
+        actor_email=_NSTRING, role=_NSTRING, source_ip=_NSTRING, user_agent=_NSTRING,
+        action=_STRING | {"description": "A stable dotted name per route: program.update, card.adjust, ..."},
+        method=_NSTRING, route=_NSTRING, program_id=_NSTRING, target_type=_NSTRING, target_id=_NSTRING,
+        status=_NINT, changes={"type": ["object", "null"], "description": "{field: [before, after]}; secrets and "
+                                                                          "personal fields as \"***\"."},
+        detail={"type": ["object", "null"]})
+    filters = [
+        _query("program_id", "Only this program's entries.", type="string", maxLength=200),
+        _query("actor", "Only this actor's (a staff sub, or system:retention).", type="string", maxLength=200),
+        _query("action", "An action (program.update), or a prefix ending in '.' (card.).", type="string",
+               maxLength=200),
+        _query("target_id", "Only entries about this id (a card, a key, a campaign...).", type="string",
+               maxLength=200),
+        _query("from", "From this UTC day (YYYY-MM-DD) or time (ISO 8601), inclusive.", type="string",
+               maxLength=40),
+        _query("to", "To this UTC day (the whole day) or time, inclusive.", type="string", maxLength=40)]
+    cursor = _query("cursor", "`next_cursor` (X-Next-Cursor) of the previous page.", type="string", maxLength=1024)
+    paths["/admin/audit"] = {"get": _op(
+        "The audit trail, newest first: who changed what, when and from where (audit:read)",
+        _answers({"200": _json(_page("AuditEntry"))}, 400, 401, 403), tag="audit", security=_ADMIN,
+        description="An owner reads their merchant's entries, a platform token the platform's. The time filters "
+                    "are a key range; the others are applied to the entries read, so a page may hold fewer items "
+                    "than `limit` and still carry a `next_cursor`: follow it until it is null.",
+        params=[*filters, _query("limit", "Page size, 1 to 200 (default 50).", type="integer", minimum=1,
+                                 maximum=200), cursor])}
+    paths["/admin/audit/export"] = {"get": _op(
+        "The audit trail as CSV pages, the same filters; the next page is in X-Next-Cursor and Link (audit:read)",
+        _answers({"200": {"description": "CSV (UTF-8), the header row on the first page; changes and detail as "
+                                         "JSON.", "content": {"text/csv": {"schema": _STRING}},
+                          "headers": {"X-Next-Cursor": {"schema": _STRING}}}}, 400, 401, 403),
+        tag="audit", security=_ADMIN, params=[*filters, cursor])}
 
 
 def _member_export(document: dict) -> None:
@@ -1804,11 +1841,92 @@ def _member_export(document: dict) -> None:
 
 def _erasure(document: dict) -> None:
     """Erasing a member (issue 19, part ERASE)."""
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    erased_status = {"type": "string", "enum": ["active", "blocked", "erased"]}
+    for name in ("Card", "CardRow"):
+        properties = schemas[name]["properties"]
+        properties["status"] = erased_status
+        properties["number"] = properties["name"] = _NSTRING | {"description": "null once the member was erased."}
+    card = schemas["Card"]["properties"]
+    card["erased_at"] = _NSTRING | {"description": "When the member's data was erased (status `erased`); null: never."}
+    for link in ("card_url", "apple_pass_url", "google_save_url"):
+        card[link] = _NSTRING | {"description": "null for an erased member's card: its old links answer 404."}
+    schemas["Erasure"] = _obj(
+        ("card_id", "status", "erased_at", "removed"), card_id=_STRING, status={"const": "erased"},
+        erased_at=_STRING | {"description": "When it was erased (UTC); a repeated call answers the first erasure."},
+        removed={"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                 "description": "What was removed or blanked, by kind: aliases, guards, messages, outbox_items, "
+                                "ledger_reasons, receipts, survey_comments, assignments, import_rows."})
+    paths["/admin/cards/{card_id}/erase"] = {"post": _op(
+        "Erase a card's member: every personal field removed or anonymised, the wallet cards voided (owner)",
+        _answers({"200": _json(_ref("Erasure"))}, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+        tag="admin", security=_ADMIN, params=[_path_param("card_id", "A card's id.", maxLength=64)],
+        description="Irreversible. `confirm` must be the card's number (spaces and dashes aside), else `422 "
+                    "confirm_mismatch` (field `confirm`); an erased card answers its erasure again, 200, whatever "
+                    "`confirm` says. Amounts, dates, the ledger's arithmetic and the analytics stay; the card keeps "
+                    "its id and balance with status `erased`. Another merchant's card: 404. The owner's alone: "
+                    "other roles get 403. `409 erase_conflict`: the card kept changing; try again.",
+        body=_body(_closed((), confirm=_s(64))))}
 
 
 def _retention(document: dict) -> None:
-    """The program's `retention` setting (issue 19, part RETENTION)."""
+    """The program's `retention` setting (issue 19, part RETENTION): in the Program answer, and in the bodies
+    that create and change a program."""
+    months = _nullable(_int(retention_rules.MONTHS_MIN, retention_rules.MONTHS_MAX))
+    setting = _closed((), inactive_months=months | {
+        "description": "Erase a member who has not bought (or, never having bought, joined) for this many months; "
+                       "null: never."},
+                      messages_months=months | {
+        "description": "Delete message records (and parked deliveries) older than this many months; null: never."})
+    document["components"]["schemas"]["Retention"] = setting | {
+        "description": "How long members' data is kept (README: Retention). In a PATCH, a field left out keeps its "
+                       "value; null switches that deletion off."}
+    sent = _nullable(_ref("Retention")) | {"description": "null: keep everything (the default)."}
+    schemas = document["components"]["schemas"]
+    schemas["Program"]["properties"]["retention"] = _nullable(
+        _ref("Retention") | {"required": list(retention_rules.FIELDS)}) | {
+        "description": "How long members' data is kept; null: for ever."}
+    programs = document["paths"]["/admin/programs"]["post"]
+    program = document["paths"]["/admin/programs/{program_id}"]["patch"]
+    for operation in (programs, program):
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        body["properties"]["retention"] = sent
 
 
 def _consents(document: dict) -> None:
-    """Consent records in the card's admin view (issue 19, part CONSENT)."""
+    """Consent records in the card's admin view (issue 19, part CONSENT): each consent given and withdrawn;
+    the profile page's e-mail offers box; the Mini App's words about the bot's messages."""
+    schemas, paths = document["components"]["schemas"], document["paths"]
+    ways = ["join_page", "telegram_app", "telegram_bot", "moysklad", "web_form", "import", "profile"]
+    schemas["ConsentRecord"] = _obj(
+        ("purpose", "channel", "version", "text", "given_at", "given_via", "withdrawn_at", "withdrawn_via"),
+        purpose={"type": "string", "enum": ["terms", "marketing"]},
+        channel={"type": ["string", "null"], "enum": ["email", "sms", "telegram", None],
+                 "description": "The channel of a marketing consent; null for the terms."},
+        version=_STRING | {"description": "The first 12 hex digits of the SHA-256 of `text`; 'legacy' for a card "
+                                          "made before records were kept."},
+        text=_NSTRING | {"description": "The exact words the member was shown, in their language (null: legacy)."},
+        given_at=_NSTRING | {"description": "UTC time (null: a legacy Telegram link of unknown time)."},
+        given_via=_NSTRING | {"description": "How it was given: " + ", ".join(ways) + " (null: legacy)."},
+        withdrawn_at=_NSTRING,
+        withdrawn_via=_NSTRING | {"description": "How it was withdrawn: unsubscribe_link, telegram_bot, profile, "
+                                                  "relinked (the chat linked another card), replaced (given again "
+                                                  "in other words); null while it stands."})
+    schemas["Card"]["properties"]["consents"] = {
+        "type": "array", "items": _ref("ConsentRecord"),
+        "description": "Every consent the member gave and withdrew, oldest first (roles that see contacts). A "
+                       "channel carries marketing only while its latest record is not withdrawn."}
+    schemas["TelegramAppProgram"]["properties"]["telegram_consent"] = _STRING | {
+        "description": "What the bot will send to the chat, shown on the join screen; joining records it as the "
+                       "card's Telegram consent."}
+    post = paths["/c/{card_id}/profile"]["post"]
+    box = {"description": "The e-mail offers box: true gives the e-mail marketing consent (needs an address: "
+                          "`400 email_required`), false withdraws it; absent: unchanged."}
+    content = post["requestBody"]["content"]
+    content["application/json"]["schema"]["properties"]["marketing_consent"] = {"type": "boolean"} | box
+    form = content["application/x-www-form-urlencoded"]["schema"]["properties"]
+    form["marketing_consent"] = {"type": "string", "enum": ["on", "off"]} | box
+    form["marketing_shown"] = {"type": "string", "description": "The page drew the offers box: an unticked box "
+                                                                "(not sent) withdraws the consent."}
+    answer = post["responses"]["200"]["content"]["application/json"]["schema"]
+    answer["properties"]["marketing_consent"] = {"type": "boolean", "description": "The e-mail consent stands."}

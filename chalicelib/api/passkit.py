@@ -57,6 +57,8 @@ def register(device_id: str, pass_type_id: str, serial: str) -> Response:
     card = _card_for(pass_type_id, serial)
     device_id = _device(device_id)
     registration = commands.read_registration(bp.current_request.raw_body)
+    if card.status == "erased":  # its member was erased: no new push token is kept (usecases/erasure.py)
+        return Response(body="", status_code=200)
     created = devices.register(device_id, pass_type_id, card.card_id, registration.push_token,
                                datetime.now(UTC))
     log.info("pass_registered", card_id=card.card_id, new=created)
@@ -78,7 +80,11 @@ def changed_serials(device_id: str, pass_type_id: str) -> Response:
     device_id = _device(device_id)
     since = commands.read_changed_since(bp.current_request.query_params).tag
     serials = devices.serials_of(device_id, pass_type_id) if pass_type_id == settings().pass_type_id else []
-    changed = [card for card in listings.cards_by_ids(serials) if int(card.pass_changed_at) > since]
+    cards = listings.cards_by_ids(serials)
+    for card in cards:  # an erased member's pass (usecases/erasure.py): once this device was told it changed
+        if card.status == "erased" and int(card.pass_changed_at) <= since:  # (its tag is past the voiding),
+            devices.unregister(device_id, pass_type_id, card.card_id)  # the registration has served its purpose
+    changed = [card for card in cards if int(card.pass_changed_at) > since]
     if not changed:
         return Response(body="", status_code=204)
     return json_response({"serialNumbers": sorted(card.card_id for card in changed),

@@ -16,6 +16,7 @@ from chalicelib.commands.profile import read_profile
 from chalicelib.core import clock, form_errors, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
+from chalicelib.store import card_channels
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
@@ -30,7 +31,7 @@ else:
 
 bp = Blueprint(__name__)
 
-_SHOWN = frozenset({"email", "birthday"})  # the fields the page draws; any other fault goes to the summary
+_SHOWN = frozenset({"email", "birthday", "marketing_consent"})  # the fields the page draws; others: the summary
 
 
 def _card(card_id: str) -> tuple[Card, Program]:
@@ -56,7 +57,8 @@ def _page(card: Card, program: Program, locale: str, status: int = 200, *,
     for fault in errors:
         if fault.field:
             field_errors.setdefault(fault.field, fault.message)
-    shown = values if values is not None else {"email": card.email, "birthday": card.birthday}
+    shown = values if values is not None else {"email": card.email, "birthday": card.birthday,
+                                               "marketing_consent": card_channels.has_consent(card, "email")}
     mechanics = mech.from_stored(program.mechanics)
     page = pages.render("profile.html", locale, status, program_name=program.name, brand=program.branding,
                         access_key=card.access_key, action=f"/c/{card.card_id}/profile?k={card.access_key}",
@@ -90,6 +92,8 @@ def save_profile(card_id: str) -> Response:
     request = bp.current_request
     html = content_type(request) == FORM
     data: dict[str, Any] = form_body(request) if html else json_body(request)
+    if html and data.pop("marketing_shown", None) is not None:  # the page drew the offers box: unticked sends nothing
+        data.setdefault("marketing_consent", "off")
     chosen = data.get("locale")
     locale = chosen if chosen in texts.LANGUAGES else locale_of(request)
     try:
@@ -105,7 +109,8 @@ def save_profile(card_id: str) -> Response:
     except AppError as error:
         if not html:
             raise
-        values = {name: str(data.get(name) or "")[:254] for name in _SHOWN}
+        values: dict[str, object] = {name: str(data.get(name) or "")[:254] for name in ("email", "birthday")}
+        values["marketing_consent"] = str(data.get("marketing_consent")).lower() in ("on", "true")
         return _page(card, program, locale, error.status, values=values, error=error)
     if not html:
         return json_response(answer, 200)

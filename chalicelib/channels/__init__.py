@@ -25,7 +25,7 @@ class Recipient:
 
     card_id: str
     locale: str
-    consents: Mapping[str, Any] = field(default_factory=dict)  # per channel: {"email": True}
+    consents: Mapping[str, Any] = field(default_factory=dict)  # per channel: {"email": True}, from the consent records
     email: str | None = None
     phone: str | None = None
     telegram_chat_id: int | None = None

@@ -8,7 +8,7 @@ from chalicelib.channels.wallet_notice import WalletNotice
 
 _CHANNELS: dict[str, Channel] = {}
 # Prefixes of the wallet's own outbox items (store/outbox.py, store/messages.py): no channel may take one.
-WALLET_ITEMS = frozenset({"pass", "google", "gclass", "gnotice", "notice", "refresh"})
+WALLET_ITEMS = frozenset({"pass", "google", "gclass", "gnotice", "notice", "refresh", "forget"})
 
 
 def register(channel: Channel) -> Channel:

@@ -88,14 +88,15 @@ def send_photo(chat_id: int, png: bytes, caption: str) -> dict:
 
 
 class TelegramChannel:
-    """Messages from the program's bot to a linked chat (linking the card in the bot is the consent)."""
+    """Messages from the program's bot to a linked chat whose Telegram consent stands (linking records it
+    with the words the bot says; /stop withdraws it: core/consents.py)."""
 
     name = "telegram"
     with_card = False
     offered = True
 
     def reaches(self, recipient: Recipient) -> bool:
-        return bool(recipient.telegram_chat_id)
+        return bool(recipient.consents.get("telegram") and recipient.telegram_chat_id)
 
     def send(self, recipient: Recipient, letter: Letter) -> None:
         send_message(int(recipient.telegram_chat_id or 0), letter.text)

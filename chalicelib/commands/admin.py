@@ -10,12 +10,13 @@ from chalicelib.core import clock, texts
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
+from chalicelib.core import retention as retention_rules
 from chalicelib.core import validation as v
 from chalicelib.errors import InvalidInput
 
 SLUG_PATTERN = r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])"
 RESERVED_SLUGS = frozenset({"admin", "api", "join", "c", "passkit", "pos", "static", "well-known"})
-_SETTINGS = ("name", "timezone", "currency", "country", "mechanics", "branding", "limits", "messages")
+_SETTINGS = ("name", "timezone", "currency", "country", "mechanics", "branding", "limits", "messages", "retention")
 CREATE_FIELDS = frozenset({"slug", *_SETTINGS})
 PATCH_FIELDS = frozenset({"status", *_SETTINGS})
 
@@ -31,6 +32,8 @@ class CurrentSettings(Protocol):
     def limits(self) -> Any: ...
     @property
     def messages(self) -> Any: ...
+    @property
+    def retention(self) -> Any: ...
 
 
 
@@ -66,6 +69,7 @@ class ProgramSettings:
     branding: dict[str, Any] | None = None
     limits: limit_rules.Limits | None = None
     messages: dict[str, dict[str, str]] | None = None  # the owner's trigger texts, merged; {}: none left
+    retention: retention_rules.Retention | None = None  # merged; FOREVER (null sent): keep everything
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class NewProgram:
     branding: dict[str, Any]
     limits: limit_rules.Limits
     messages: dict[str, dict[str, str]]
+    retention: retention_rules.Retention = retention_rules.FOREVER
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def read_new_program(data: object) -> NewProgram:
         raise InvalidInput(f"'{slug}' is reserved.", code="invalid_value", field="slug")
     return NewProgram(slug=slug, name=_name(data), timezone=_timezone(data), currency=_currency(data),
                       country=_country(data), mechanics=_mechanics(data, None), branding=_branding(data, None),
-                      limits=_limits(data, None), messages=_messages(data, None))
+                      limits=_limits(data, None), messages=_messages(data, None), retention=_retention(data, None))
 
 
 def read_program_changes(data: object, current: CurrentSettings) -> ProgramChanges:
@@ -141,7 +146,8 @@ def _settings(data: Mapping[str, object], current: CurrentSettings) -> ProgramSe
         mechanics=_mechanics(data, current) if "mechanics" in data else None,
         branding=_branding(data, current) if "branding" in data else None,
         limits=_limits(data, current) if "limits" in data else None,
-        messages=_messages(data, current) if "messages" in data else None)
+        messages=_messages(data, current) if "messages" in data else None,
+        retention=_retention(data, current) if "retention" in data else None)
 
 
 def _name(data: Mapping[str, object]) -> str:
@@ -178,3 +184,9 @@ def _messages(data: Mapping[str, object], current: CurrentSettings | None) -> di
     """The owner's trigger texts, merged over the program's current ones (null or "" resets a text)."""
     sent = data.get("messages")
     return texts.parse_messages({} if sent is None else sent, current.messages if current is not None else None)
+
+
+def _retention(data: Mapping[str, object], current: CurrentSettings | None) -> retention_rules.Retention:
+    """How long members' data is kept, merged over the program's current setting (null: keep everything)."""
+    return retention_rules.parse(data.get("retention"),
+                                 retention_rules.from_stored(current.retention) if current is not None else None)

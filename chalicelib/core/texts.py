@@ -67,6 +67,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "telegram_app_button": "Карта в Telegram",
         "telegram_unknown": "Откройте бота по ссылке со страницы вашей карты, чтобы подключить её.",
         "telegram_qr": "Покажите этот код на кассе: {number}", "telegram_bad_link": "Ссылка устарела или неверна.",
+        # consent records (core/consents.py): the words a record keeps are these, as shown
+        "telegram_consent": "Бот будет присылать сюда предложения и новости программы «{program}». "
+                            "Чтобы их не получать, отправьте /stop (или «стоп»).",
+        "telegram_stopped": "Готово: предложения и новости «{program}» сюда больше не придут. Карта остаётся "
+                            "подключённой: /balance — баланс, /qr — код для кассы. Чтобы снова их получать, "
+                            "отправьте /start.",
+        "consent_imported": "Перенесено владельцем программы из прежней базы участников: согласие получено "
+                            "до переноса.",
         # the trigger messages' defaults (owners may override them: TRIGGERS); worded so that every
         # {placeholder} reads right whatever the number ("Дарим вам 1 балл / 2 балла / 5 баллов")
         "expiry_warning": "Баллы сгорают {date}: {points}. Успейте потратить!",
@@ -214,6 +222,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "telegram_unknown": "Open the bot from the link on your card page to link your card.",
         "telegram_qr": "Show this code at the counter: {number}",
         "telegram_bad_link": "This link is out of date or wrong.",
+        "telegram_consent": "The bot will send {program}'s offers and news here. To stop them, send /stop.",
+        "telegram_stopped": "Done: {program}'s offers and news will not come here any more. Your card stays linked: "
+                            "/balance, /qr for the counter. To get them again, send /start.",
+        "consent_imported": "Carried over by the program's owner from their previous member list: consent was "
+                            "collected before the import.",
         "expiry_warning": "Points expire on {date}: {points}. Use them in time!",
         "birthday_gift": "Happy birthday, {name}! A gift from us: {bonus}.",
         "winback_offer": "We miss you, {name}! Come back for a gift: {bonus}.",

@@ -11,7 +11,8 @@ API Gateway's access logs, if switched on, would hold it.
 The form's field names are the owner's (`fields`: ours -> theirs), tried first; then the usual names
 (`name`/`Name`/`Имя`, `phone`/`Phone`/`Телефон`, `email`/`Email`, `birthday`/`Birthday`/`Дата рождения`).
 Sending a form is taken as the visitor's consent to the program's terms, which the owner's form must
-show (Tilda's forms have a consent checkbox). The new member's card link goes to them by SMS (or e-mail)
+show (Tilda's forms have a consent checkbox); the card records it in the program's words, given through
+`web_form` (core/consents.py). The new member's card link goes to them by SMS (or e-mail)
 through the jobs queue; the answer never shows it, since anyone who reads the page can post to the form."""
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ def enrol(program: Program, item: ConnectionItem, form: Mapping[str, str], now: 
     The card link is queued to the member."""
     data = enrolment_form(form, dict(item.options.get("fields") or {}))
     try:
-        card = enrollment.enroll(program, data, now, locale)
+        card = enrollment.enroll(program, data, now, locale, via="web_form")
     except AppError as refused:
         log.info("web_form_refused", program_id=program.program_id, code=refused.code, field=refused.field or "")
         raise

@@ -16,6 +16,7 @@ outbox = lazy.module("chalicelib.jobs.outbox")
 triggers = lazy.module("chalicelib.jobs.triggers")
 analytics = lazy.module("chalicelib.jobs.analytics")
 campaigns = lazy.module("chalicelib.usecases.campaigns")
+retention = lazy.module("chalicelib.jobs.retention")  # issue 19: how long members' data is kept
 
 Job = Callable[[date | None], dict[str, Any]]
 
@@ -43,6 +44,10 @@ def _campaigns(day: date | None) -> dict[str, Any]:
     return campaigns.run_due()  # type: ignore[no-any-return]
 
 
+def _retention(day: date | None) -> dict[str, Any]:
+    return retention.run(day)  # type: ignore[no-any-return]
+
+
 JOBS: dict[str, Job] = {"campaigns": _campaigns, "tier_review": _tier_review, "outbox": _outbox,
                         "expire_points": _trigger("expire_points"), "birthdays": _trigger("birthdays"),
-                        "winback": _trigger("winback"), "analytics": _analytics}
+                        "winback": _trigger("winback"), "analytics": _analytics, "retention": _retention}

@@ -27,6 +27,7 @@ from chalicelib.channels import DeliveryUnknown, Refused
 from chalicelib.channels import registry as channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, devices
+from chalicelib.store import erasure as erasure_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store import programs as program_store
 from chalicelib.usecases import google_wallet, notices
@@ -107,7 +108,9 @@ def _deliver_one(item: Any, owner: str, claim: str, now: datetime, push: Push | 
     if channels.of_item(item.item_key) is not None:  # a message of a channel that sends from the outbox
         counts["messages"] = counts.get("messages", 0) + _channel_message(item, owner, claim, now)
         return
-    if kind == "notice":
+    if kind == erasure_store.FORGET:  # an erased member's last Apple registrations (usecases/erasure.py)
+        counts["forgotten"] = counts.get("forgotten", 0) + erasure_store.drop_registrations(item.card_id)
+    elif kind == "notice":
         counts["notices"] = counts.get("notices", 0) + _delayed_notice(item, now)
     elif kind in ("google", "gclass", "gnotice"):
         counts["google"] = counts.get("google", 0) + _google(item, now)
@@ -118,6 +121,9 @@ def _deliver_one(item: Any, owner: str, claim: str, now: datetime, push: Push | 
 
 def _push(item: Any, push: Push | None, counts: Counts) -> None:
     registrations = devices.devices_of(item.card_id)
+    if not registrations:
+        return
+    registrations = [registration for registration in registrations if registration.push_token]  # '': erased
     if not registrations:
         return
     send = push or apns.client().push  # the APNs client, set up only when there is someone to push to
@@ -136,6 +142,8 @@ def _push(item: Any, push: Push | None, counts: Counts) -> None:
             log.warning("push_refused", card_id=item.card_id, status=result.status, reason=result.reason)
     if retry:
         raise RetryLater(f"APNs {retry[0].status} {retry[0].reason or ''}".strip())
+    if (item.payload or {}).get("erased"):  # the push that voids an erased member's pass went out: its
+        erasure_store.forget_push_tokens(item.card_id)  # tokens are no longer needed (usecases/erasure.py)
 
 
 def _permanent(item: Any, error: Exception) -> bool:

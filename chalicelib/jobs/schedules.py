@@ -53,6 +53,14 @@ def analytics(event: Any) -> Any:
         return JOBS["analytics"](None)
 
 
+# After the day's triggers and upkeep: erase the members inactive too long, delete old message records
+# (issue 19); each program as of its own local day.
+@bp.schedule(Cron(50, 3, "*", "*", "?", "*"), name="retention")
+def retention(event: Any) -> Any:
+    with fanout.invocation(event.context):
+        return JOBS["retention"](None)
+
+
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="campaigns")
 def campaigns(event: Any) -> Any:
     return JOBS["campaigns"](datetime.now(UTC).date())

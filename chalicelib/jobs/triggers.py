@@ -96,6 +96,8 @@ def treatment(program: Program, card: Card, subject: str, points: int, now: date
 
 def expiry_warning_one(program: Program, card: Card, day: date, now: datetime, context: Context) -> Counts:
     warn_day = context["warn_day"]
+    if card.status == "erased":  # its points still expire as the rules say; no one is told (usecases/erasure.py)
+        return {}
     expiring = sum(lot.remaining for lot in card_store.lots_of(card) if lot.expires_on == warn_day)
     if not expiring:
         return {}  # an index copy that is behind: those points were spent meanwhile

@@ -23,6 +23,7 @@ campaigns = lazy.module("chalicelib.usecases.campaigns")
 analytics = lazy.module("chalicelib.jobs.analytics")
 card_links = lazy.module("chalicelib.usecases.card_links")  # intake (issue 15)
 imports = lazy.module("chalicelib.usecases.imports")  # intake (issue 15)
+retention = lazy.module("chalicelib.jobs.retention")  # issue 19: a program's retention, carried on
 
 Message = dict[str, Any]
 Counts = dict[str, int]
@@ -79,6 +80,10 @@ def _import_rows(message: Message, budget: Budget) -> Counts:  # intake (issue 1
     return imports.work_rows(message, budget)  # type: ignore[no-any-return]
 
 
+def _retention(message: Message, budget: Budget) -> Counts:  # issue 19
+    return retention.work(message, budget)  # type: ignore[no-any-return]
+
+
 _CARDS = ("program_id", "day", "card_ids")
 register("expire_points", _cards("expire_points"), _CARDS)
 register("expiry_warning", _cards("expiry_warning"), (*_CARDS, "warn_day"))
@@ -91,6 +96,7 @@ register("analytics", _analytics, ("program_ids",))
 register("card_links", _card_links, ("program_id", "card_ids"))  # intake: card links to new members
 register("import_check", _import_check, ("program_id", "import_id"))  # intake: an upload's rows checked
 register("import_rows", _import_rows, ("program_id", "import_id", "chunk"))  # intake: a chunk of members created
+register("retention", _retention, ("program_id", "now"))  # issue 19: a program's retention goes on from its progress
 
 
 def work(message: Any, budget: Budget = UNLIMITED) -> Counts:

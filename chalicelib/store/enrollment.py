@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib.core import consents as consent_rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core.lots import Lot
 from chalicelib.store import cards as card_store
@@ -47,6 +48,7 @@ class Newcomer:
     lots: tuple[Lot, ...]
     bonuses: tuple[BonusEntry, ...]
     home: str | None = None  # the location it joined at (an open one of the program); None: none
+    consent_records: tuple[dict[str, object], ...] = ()  # the consents given in joining (core/consents.py)
 
 
 def insert(newcomer: Newcomer, now: datetime, counts: dict[str, dict[str, int]]) -> Card:
@@ -83,7 +85,8 @@ def _items(newcomer: Newcomer, now: datetime) -> tuple[Card, list[LedgerEntry]]:
         birthday=newcomer.birthday,
         locale=newcomer.locale,
         consent_at=stamp,
-        consents={"email": newcomer.email_consent},
+        consents={"email": newcomer.email_consent, **consent_rules.current(newcomer.consent_records)},
+        consent_records=[dict(item) for item in newcomer.consent_records],
         ref_code=newcomer.ref_code,
         referred_by=newcomer.referred_by,
         access_key=newcomer.access_key,

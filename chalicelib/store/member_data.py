@@ -4,9 +4,8 @@ one-time link that lets the member download it (issue 19, part EXPORT).
 Reads only, each by the card's own keys: never a scan, never a walk through a program's other members.
 - the ledger: Query on the ledger table (card_id), newest first, up to a cap;
 - the messages: Query on the messages table (card_id), newest first, up to a cap;
-- receipts and refunds: BatchGetItem of the receipt keys the card's ledger names (cause type `receipt` or
-  `refund` and its id), in the program's partition; a sale that moved no points has no ledger entry and
-  is not found this way (see the README, "A member's data: the export");
+- receipts and refunds: Query on receipts.by_card (the card id, keys only), newest first, up to a cap, then
+  BatchGetItem of those items: every sale with the card, those that moved no points included;
 - survey answers: Query on the receipts table, the program's partition, keys 'survey#<card_id>#';
 - experiments: the program's experiments (one Query, a few a month), then BatchGetItem of the card's
   assignment in each (experiment_id, card_id);
@@ -17,7 +16,6 @@ downloads left; a new link replaces the card's previous one."""
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,13 +47,18 @@ def messages(card_id: str, cap: int) -> tuple[list[Message], bool]:
     return items[:cap][::-1], len(items) > cap
 
 
-def receipts(program_id: str, keys: Sequence[str]) -> list[Receipt]:
-    """The program's receipts and refunds under `keys` ('receipt#<id>', 'refund#<id>'), in created order."""
+def receipts(card_id: str, cap: int) -> tuple[list[Receipt], bool]:
+    """The card's newest `cap` receipts and refunds, oldest first, and whether older ones were left out."""
+    keys = []
+    for item in Receipt.by_card.query(card_id, scan_index_forward=False, page_size=1000):
+        if item.receipt_key.startswith(("receipt#", "refund#")):  # not the ledger's other operation records
+            keys.append((item.program_id, item.receipt_key))
+            if len(keys) > cap:
+                break
     found: list[Receipt] = []
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), BATCH):
-        found.extend(Receipt.batch_get([(program_id, key) for key in unique[start:start + BATCH]]))
-    return sorted(found, key=lambda item: (item.created_at, item.receipt_key))
+    for start in range(0, min(len(keys), cap), BATCH):
+        found.extend(Receipt.batch_get(keys[start:min(start + BATCH, cap)]))
+    return sorted(found, key=lambda item: (item.created_key, item.receipt_key)), len(keys) > cap
 
 
 def survey_answers(program_id: str, card_id: str) -> list[SurveyItem]:

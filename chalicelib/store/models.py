@@ -92,6 +92,7 @@ class Program(Model):
     experiments = JSONAttribute(null=True)  # the running experiment of each trigger: {subject: Design JSON}
     locations = JSONAttribute(null=True)  # its stores: [Location JSON] (core/locations.py); null: none
     retention = JSONAttribute(null=True)  # how long members' data is kept (jobs/retention.py); null: for ever
+    retention_progress = JSONAttribute(null=True)  # the retention job's cursor (store/retention.py), not a setting
     status = UnicodeAttribute(default="active")
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -227,6 +228,7 @@ class Card(Model):
     trials = JSONAttribute(null=True)  # experiments it is exposed to, until their windows end (core/experiments.Trial)
     created_at = UnicodeAttribute()
     erased_at = UnicodeAttribute(null=True)  # the member's data was erased (usecases/erasure.py); status 'erased'
+    erasure = JSONAttribute(null=True)  # what the erasure removed, as counts: a repeated erase answers the same
     ledger_at = UnicodeAttribute(null=True)  # time key of its newest ledger entry: the next one sorts after it
     version = VersionAttribute()
     # sparse index keys
@@ -274,6 +276,15 @@ class ReceiptsByTime(GlobalSecondaryIndex["Receipt"]):  # type: ignore[no-untype
     created_key = UnicodeAttribute(range_key=True)
 
 
+class ReceiptsByCard(GlobalSecondaryIndex["Receipt"]):  # type: ignore[no-untyped-call]
+    """A card's receipts and refunds in time order (sparse: a sale without a card has no card_id): a member's
+    data export and erasure find every one, those that moved no points included, without reading others'."""
+
+    Meta = _index_meta("by_card", KeysOnlyProjection())
+    card_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
 class Receipt(Model):
     """A POS receipt or refund, keyed by the POS's own id: the idempotency record and the history."""
 
@@ -300,6 +311,7 @@ class Receipt(Model):
     created_at = UnicodeAttribute()
     version = VersionAttribute()
     by_time = ReceiptsByTime()
+    by_card = ReceiptsByCard()
 
 
 class DevicesBySerial(GlobalSecondaryIndex["DeviceRegistration"]):  # type: ignore[no-untyped-call]
@@ -579,7 +591,7 @@ class AuditEntry(Model):
     role = UnicodeAttribute(null=True)
     source_ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
-    action = UnicodeAttribute()  # e.g. 'program.update', 'card.erase' (store/audit.py lists them)
+    action = UnicodeAttribute()  # e.g. 'program.update', 'card.erase' (usecases/audit.ROUTES names them)
     method = UnicodeAttribute(null=True)
     route = UnicodeAttribute(null=True)  # the route's template, '/admin/programs/{program_id}'
     target_type = UnicodeAttribute(null=True)

@@ -22,7 +22,7 @@ _slug_cache: dict[str, str] = {}
 
 # What an edit may change; the id, owner, slug and creation time never change.
 EDITABLE = frozenset({"name", "timezone", "currency", "country", "mechanics", "branding", "limits", "status",
-                      "messages", "experiments", "locations"})
+                      "messages", "experiments", "locations", "retention"})
 
 
 def _program(item: ProgramItem) -> Program:
@@ -34,18 +34,19 @@ def _program(item: ProgramItem) -> Program:
                    country=item.country, mechanics=item.mechanics, branding=item.branding, limits=item.limits,
                    status=item.status, created_at=item.created_at, updated_at=item.updated_at,
                    version=int(item.version), messages=item.messages or None, experiments=item.experiments or None,
-                   locations=item.locations or None)
+                   locations=item.locations or None, retention=item.retention or None)
 
 
 def create(*, merchant_id: str, name: str, slug: str, timezone: str, currency: str, country: str,  # noqa: PLR0913
            mechanics: dict[str, Any], branding: dict[str, Any], now: datetime,
-           limits: dict[str, Any] | None = None, messages: dict[str, dict[str, str]] | None = None) -> Program:
+           limits: dict[str, Any] | None = None, messages: dict[str, dict[str, str]] | None = None,
+           retention: dict[str, Any] | None = None) -> Program:
     program_id = ids.new_id("p")
     stamp = db.iso(now)
     item = ProgramItem(program_id, merchant_id=merchant_id, created_key=f"{stamp}#{program_id}", name=name,
                        slug=slug, timezone=timezone, currency=currency, country=country, mechanics=mechanics,
-                       branding=branding, limits=limits, messages=messages or None, created_at=stamp,
-                       updated_at=stamp)
+                       branding=branding, limits=limits, messages=messages or None, retention=retention,
+                       created_at=stamp, updated_at=stamp)
     alias = Alias(f"slug#{slug}", owner_id=program_id, created_at=stamp)
     try:
         with db.transaction() as tx:

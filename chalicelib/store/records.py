@@ -37,3 +37,4 @@ class Program:
     messages: dict[str, dict[str, str]] | None = None  # owners' trigger texts (core/texts.py TRIGGERS); None: defaults
     experiments: dict[str, Any] | None = None  # running trigger experiments {subject: Design JSON} (core/experiments)
     locations: list[dict[str, Any]] | None = None  # its stores [Location JSON] (core/locations.from_stored); None: none
+    retention: dict[str, Any] | None = None  # how long members' data is kept (core/retention.py); None: for ever

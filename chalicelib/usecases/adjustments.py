@@ -5,6 +5,7 @@ from typing import Any
 
 from chalicelib.commands.adjustments import AdjustBalance
 from chalicelib.store.ledger import DYNAMO, LedgerStore
+from chalicelib.usecases import audit
 from chalicelib.usecases.decisions import Program
 from chalicelib.usecases.ledger import Result, apply
 
@@ -12,7 +13,11 @@ __all__ = ["AdjustBalance", "adjust", "adjust_balance"]  # the admin route build
 
 
 def adjust_balance(command: AdjustBalance, program: Program, now: datetime, store: LedgerStore = DYNAMO) -> Result:
-    return apply(command, program, now, store)
+    result = apply(command, program, now, store)
+    # the audit trail keeps the points, not the reason: the admin's free text may name the holder (the
+    # card's ledger keeps it, where an erasure can reach it)
+    audit.note(program_id=program.program_id, amount=command.amount, replay=result.replay)
+    return result
 
 
 def adjust(program: Program, card: Any, data: dict[str, Any], actor: str, now: datetime) -> Result:

@@ -15,9 +15,10 @@ from chalicelib.core import locations as places_of
 from chalicelib.core import mechanics as mech
 from chalicelib.core import phone as phones
 from chalicelib.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chalicelib.store import card_edits, devices
+from chalicelib.store import card_channels, card_edits, devices
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, LedgerEntry, Program
+from chalicelib.usecases import audit
 
 MAX_ID = 64  # no id we issue is longer: a longer one is no card, without a lookup
 _LONGEST_QUERY = 40  # a card number or a phone, with spaces
@@ -39,8 +40,8 @@ class CardRow(TypedDict):
     """A card in the admin's list."""
 
     id: str
-    number: str
-    name: str
+    number: str | None  # None: an erased member's card
+    name: str | None
     balance: int
     tier: str
     tier_name: str  # what people call the tier (the program's first language); `tier` is its id
@@ -90,7 +91,7 @@ class CardAdminView(TypedDict):
 
     id: str
     program_id: str
-    number: str
+    number: str | None  # None: an erased member's card
     name: str | None
     status: str
     balance: int
@@ -100,6 +101,7 @@ class CardAdminView(TypedDict):
     tier_name: str | None
     created_at: str | None
     last_visit_on: str | None
+    erased_at: NotRequired[str | None]  # when the member was erased (usecases/erasure.py); None: never
     phone: NotRequired[str | None]
     email: NotRequired[str | None]
     birthday: NotRequired[str | None]
@@ -110,12 +112,13 @@ class CardAdminView(TypedDict):
     lots: NotRequired[list[LotView]]
     stats: NotRequired[dict[str, Any]]
     wallets: NotRequired[WalletsView]
-    card_url: NotRequired[str]
-    apple_pass_url: NotRequired[str]
-    google_save_url: NotRequired[str]
+    card_url: NotRequired[str | None]
+    apple_pass_url: NotRequired[str | None]
+    google_save_url: NotRequired[str | None]
     challenges: NotRequired[list[dict[str, Any]]]  # issue 16, part H3: progress (core/challenges.py views)
     home_location: NotRequired[HomeLocation | None]
     places: NotRequired[list[PlaceView]]
+    consents: NotRequired[list[dict[str, Any]]]  # issue 19: every consent given and withdrawn (core/consents.py)
 
 
 
@@ -301,7 +304,8 @@ def enrollment_answer(card: Card) -> EnrollmentAnswer:
 def by_capability(card_id: str, key: str | None) -> Card:
     """The card whose link this is; a wrong or missing key is indistinguishable from no card."""
     card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
-    if card is None or not key or not hmac.compare_digest(card.access_key.encode(), key.encode()):
+    if card is None or not key or not hmac.compare_digest(card.access_key.encode(), key.encode()) \
+            or card.status == "erased":  # an erased member's card has no page (usecases/erasure.py)
         raise NotFound("No such card.")
     return card
 
@@ -310,6 +314,7 @@ def for_merchant(merchant_id: str, card_id: str) -> Card:
     card = card_store.get(card_id) if card_id and len(card_id) <= MAX_ID else None
     if card is None or card.merchant_id != merchant_id:
         raise NotFound("No such card.")
+    audit.note(program_id=card.program_id)  # an admin write to a card is filed under its program
     return card
 
 
@@ -319,8 +324,8 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
     view: CardAdminView = {
         "id": card.card_id,
         "program_id": card.program_id,
-        "number": card.number,
-        "name": card.name,
+        "number": card.number or None,  # an erased member's card (usecases/erasure.py) has none of these
+        "name": card.name or None,
         "status": card.status,
         "balance": int(card.balance),
         "available": lots.available(card_lots, today),
@@ -330,13 +335,15 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
         "created_at": card.created_at,
         "last_visit_on": card.last_visit_on,
     }
+    view["erased_at"] = card.erased_at
     if full:  # key by key, in the order the answer has always had
-        view["phone"] = card.phone
+        view["phone"] = card.phone or None
         view["email"] = card.email
         view["birthday"] = card.birthday
         view["locale"] = card.locale
-        view["ref_code"] = card.ref_code
+        view["ref_code"] = card.ref_code or None
         view["referred_by"] = card.referred_by
+        view["consents"] = card_channels.consent_records(card)  # issue 19: what was agreed to, when, how withdrawn
         view["next_expiry_on"] = lots.next_expiry(card_lots)
         view["lots"] = [{"source": lot.source, "points": lot.points, "remaining": lot.remaining,
                          "available_on": lot.available_on, "expires_on": lot.expires_on} for lot in card_lots]
@@ -345,9 +352,10 @@ def admin_view(card: Card, program: Program, today: str, full: bool = True) -> C
         view["wallets"] = {"apple_devices": len(devices.devices_of(card.card_id)),
                            "google": {"state": card.google_state, "error": card.google_error}}
         card_links = links(card)
-        view["card_url"] = card_links["card_url"]
-        view["apple_pass_url"] = card_links["apple_pass_url"]
-        view["google_save_url"] = card_links["google_save_url"]
+        erased = card.status == "erased"  # its links answer 404: none to show
+        view["card_url"] = None if erased else card_links["card_url"]
+        view["apple_pass_url"] = None if erased else card_links["apple_pass_url"]
+        view["google_save_url"] = None if erased else card_links["google_save_url"]
     # issue 16, part H3: the card's progress in the program's challenges, as its holder sees it (in the
     # program's first language); every role sees it, as it sees the balance
     if mechanics.challenges:
@@ -378,7 +386,8 @@ def _where(card: Card, program: Program) -> tuple[HomeLocation | None, list[Plac
 
 def list_view(card: Card, mechanics: mech.Mechanics) -> CardRow:
     """A row of the cards list (from the by_program index, which projects only these fields)."""
-    return {"id": card.card_id, "number": card.number, "name": card.name, "balance": int(card.balance or 0),
+    return {"id": card.card_id, "number": card.number or None, "name": card.name or None,
+            "balance": int(card.balance or 0),
             "tier": card.tier, "tier_name": mechanics.tier(card.tier).name, "status": card.status,
             "created_at": card.created_at, "last_visit_on": card.last_visit_on}
 
@@ -414,10 +423,16 @@ def http_date(micros: float) -> str:
 
 
 def update(card: Card, edit: CardEdit, now: datetime) -> Card:
-    """Block or unblock a card, or correct the holder's name; the wallet card follows."""
+    """Block or unblock a card, or correct the holder's name; the wallet card follows. An erased member's card
+    stays as it is (409 card_erased)."""
+    if card.status == "erased":
+        raise Conflict("This member was erased; the card cannot be changed.", code="card_erased")
     if (edit.status or card.status) == card.status and (edit.name or card.name) == card.name:
         return card
+    # the trail says that the holder's name changed, never what from or to (personal data stays out of it)
+    before = {"status": card.status, "name": card.name}
     card.status, card.name = edit.status or card.status, edit.name or card.name
+    audit.changed("card", before, {"status": card.status, "name": card.name}, hidden=("name",))
     try:
         card_edits.save_edit(card, now)
     except card_edits.CardChanged:

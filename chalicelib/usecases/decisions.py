@@ -27,7 +27,7 @@ from chalicelib.core import offers as offer_rules
 from chalicelib.core import texts as catalogue
 from chalicelib.core.ledger import CardState, Outcome
 from chalicelib.core.offers import HeldOffer
-from chalicelib.errors import RuleViolation
+from chalicelib.errors import Conflict, NotFound, RuleViolation
 from chalicelib.store.plans import (
     CardChange,
     Counts,
@@ -166,6 +166,8 @@ def decide_receipt(command: RecordReceipt, program: Program, card: LedgerCard | 
                             numbers.sale_counts(command.total, member=False))
         return Plan(program.program_id, program.merchant_id, mechanics.tiers[0].id, record, counts=counts,
                     location_id=command.location_id)
+    if card.status == "erased":  # a number a warm cache still knew (usecases/erasure.py): as if unknown
+        raise NotFound("No card with this number in this program.", code="card_not_found", field="card")
     if card.status != "active":
         raise RuleViolation("This card is blocked.", code="card_blocked", field="card")
     stamp = micros(now)
@@ -349,6 +351,8 @@ def decide_refund(command: RecordRefund, program: Program, receipt: OperationRec
 
 
 def decide_adjustment(command: AdjustBalance, program: Program, card: LedgerCard, now: datetime) -> Plan:
+    if card.status == "erased":  # its member was erased (usecases/erasure.py): nothing more is written to it
+        raise Conflict("This member was erased; the card cannot be changed.", code="card_erased", field="card")
     mechanics = mech.from_stored(program.mechanics)
     today = today_of(program, now)
     outcome = ledger.adjust(card.state, mechanics, amount=command.amount, today=today, lot_id=f"a{micros(now):x}",

@@ -1,11 +1,12 @@
 """A customer joins a program: a card with its number, links, welcome and referral bonuses."""
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from chalicelib import log
 from chalicelib.core import analytics as numbers
-from chalicelib.core import card_number, clock, lots
+from chalicelib.core import branding, card_number, clock, lots
+from chalicelib.core import consents as consent_rules
 from chalicelib.core import enrollment as rules
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import Conflict, InvalidInput, NotFound, TryAgain
@@ -25,12 +26,14 @@ class Bonus:
     points: int
 
 
-def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now: datetime, locale: str,
-           location_id: str | None = None) -> Card:
+def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now: datetime, locale: str,  # noqa: PLR0913
+           location_id: str | None = None, *, via: str = "join_page") -> Card:
     """Enroll with a parsed form (the join route's command, `commands.join`); a raw mapping (scripts,
     the demo history, tests) is read here with the same rules. `location_id`: where the customer joined (a
     location's join link): an open location of the program becomes the card's home and its new member counts
-    at that location too; any other id is ignored."""
+    at that location too; any other id is ignored. `via`: the way in the consents were given through
+    (join_page, telegram_app, moysklad, web_form: core/consents.py); the card records the terms' words in
+    the member's language, and the marketing e-mail box's when it was ticked."""
     if program.status != "active":
         raise NotFound("This program is not taking new members.")
     today = clock.local_day(now, program.timezone)
@@ -50,6 +53,7 @@ def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now:
     for _ in range(_ATTEMPTS):
         newcomer = _newcomer(program, form, mechanics, [b for b in bonuses if b.points > 0], referrer_id,
                              form.locale or locale, today, home)
+        newcomer = replace(newcomer, consent_records=given(program, form, newcomer.locale, now, via))
         counts = numbers.merge({"new_members": 1}, numbers.points_counts(newcomer.bonuses))
         try:
             card = enrollment_store.insert(newcomer, now, counts={today.isoformat(): counts})
@@ -66,6 +70,17 @@ def enroll(program: Program, form: rules.Enrollment | Mapping[str, object], now:
         _enrolled(program, card, now, referred=bool(referrer_id))
         return card
     raise RuntimeError("could not allocate a unique card number")
+
+
+def given(program: Program, form: rules.Enrollment, lang: str, now: datetime,
+          via: str) -> tuple[dict[str, object], ...]:
+    """The consents a newcomer gives in joining, as records: the program's terms as the form shows them
+    (with the program's own terms text or link), and marketing by e-mail when the box was ticked."""
+    terms = branding.in_language(program.branding or {}, lang).get("terms")
+    records = [consent_rules.record("terms", None, consent_rules.terms_text(lang, terms), now, via)]
+    if form.email_consent:
+        records.append(consent_rules.record("marketing", "email", consent_rules.email_text(lang), now, via))
+    return tuple(records)
 
 
 def _enrolled(program: Program, card: Card, now: datetime, *, referred: bool) -> None:

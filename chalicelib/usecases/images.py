@@ -12,6 +12,7 @@ from chalicelib.store import images as image_store
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
+from chalicelib.usecases import audit
 from chalicelib.wallet import images
 
 KINDS = images.KINDS
@@ -72,4 +73,5 @@ def _record(program: Program, chosen_images: dict[str, str], now: datetime) -> N
     if chosen_images:
         branding["images"] = dict(sorted(chosen_images.items()))
     program_store.save_changes(program, {"branding": branding}, now)
+    audit.changed("branding.images", chosen(program), chosen_images)
     outbox.google_class_changed(program.program_id, now)  # Google's class points at the new logo and hero

@@ -24,6 +24,7 @@ from typing import Any, TypedDict
 from chalicelib import log
 from chalicelib.commands.imports import Upload
 from chalicelib.core import card_number, clock, lots
+from chalicelib.core import consents as consent_rules
 from chalicelib.core import imports as rules
 from chalicelib.core import mechanics as mech
 from chalicelib.core.analytics import points_counts
@@ -307,6 +308,9 @@ def _create(program: Program, mechanics: mech.Mechanics, file_hash: str, import_
             member: rules.Member, today: Any, now: datetime) -> str:
     card_id = member_card_id(program.program_id, file_hash, member.row)
     newcomer = _newcomer(program, mechanics, card_id, member, today)
+    # the terms were agreed to where the owner's list came from: the record says so (no marketing consent)
+    newcomer = replace(newcomer, consent_records=(
+        consent_rules.record("terms", None, consent_rules.imported_text(newcomer.locale), now, "import"),))
     for _ in range(_ATTEMPTS):
         try:
             counts = {today.isoformat(): points_counts(newcomer.bonuses)} if newcomer.bonuses else {}

@@ -16,6 +16,7 @@ from chalicelib.errors import Conflict, NotFound, RuleViolation
 from chalicelib.store import db, ids, outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
+from chalicelib.usecases import audit
 
 _ON_PASS = ("name", "latitude", "longitude", "relevant_text", "status")  # what the pass shows of a location
 
@@ -59,6 +60,8 @@ def add(program: Program, fields: commands.LocationFields, now: datetime) -> tup
     _check_name(existing, fields.values["name"], None)
     location = rules.Location(location_id=ids.new_id("loc"), created_at=db.iso(now), **dict(fields.values))
     edited = _save(program, (*existing, location), now)
+    audit.note(target_type="location", target_id=location.location_id)
+    audit.changed("location", None, location.to_json())
     outbox.refresh_program(program.program_id, now)  # a new location on every pass
     log.info("location_added", program_id=program.program_id, location_id=location.location_id)
     return edited, location
@@ -75,6 +78,7 @@ def edit(program: Program, location_id: str, fields: commands.LocationFields,
     if after == before:
         return program, before
     edited = _save(program, tuple(after if item.location_id == location_id else item for item in existing), now)
+    audit.changed("location", before.to_json(), after.to_json())
     if _shown(before) != _shown(after):
         outbox.refresh_program(program.program_id, now)
     log.info("location_edited", program_id=program.program_id, location_id=location_id, status=after.status)

@@ -22,14 +22,14 @@ from typing import Any
 from chalicelib import log, rendering
 from chalicelib.channels import email, sms, telegram
 from chalicelib.config import settings
-from chalicelib.core import clock, consents, texts
+from chalicelib.core import clock, texts
 from chalicelib.core import locations as places_of
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, Forbidden, NotFound, RateLimited, RuleViolation
+from chalicelib.store import card_channels, member_data, ratelimits
 from chalicelib.store import cards as card_store
-from chalicelib.store import member_data, ratelimits
 from chalicelib.store import programs as program_store
-from chalicelib.store.records import Card, LedgerEntry, Program, Receipt
+from chalicelib.store.records import Card, Program, Receipt
 from chalicelib.usecases import audit
 from chalicelib.usecases import cards as card_views
 
@@ -78,7 +78,7 @@ def document(card: Card, program: Program, now: datetime) -> dict[str, object]:
     mechanics = mech.from_stored(program.mechanics)
     entries, ledger_cut = member_data.ledger(card.card_id, LEDGER_CAP)
     records, messages_cut = member_data.messages(card.card_id, MESSAGES_CAP)
-    receipts, receipts_cut, lines_cut = _receipts(program.program_id, entries)
+    receipts, receipts_cut, lines_cut = _receipts(card.card_id)
     perks = card.perks if isinstance(card.perks, dict) else {}
     today = clock.local_day(now, program.timezone).isoformat()
     return {
@@ -87,7 +87,7 @@ def document(card: Card, program: Program, now: datetime) -> dict[str, object]:
         "program": {"id": program.program_id, "name": program.name},
         "profile": {"name": card.name, "phone": card.phone or None, "email": card.email, "birthday": card.birthday,
                     "locale": card.locale, "created_at": card.created_at},
-        "consents": consents.history(card.consent_records, card.consents, card.consent_at),
+        "consents": card_channels.consent_records(card),
         "card": _card(card, program, mechanics, today, perks),
         "lots": [{"lot_id": lot.lot_id, "source": lot.source, "points": lot.points, "remaining": lot.remaining,
                   "earned_on": lot.earned_on, "available_on": lot.available_on, "expires_on": lot.expires_on}
@@ -140,11 +140,9 @@ def _offers(perks: Mapping[str, Any], mechanics: mech.Mechanics) -> list[dict[st
             if isinstance(held, dict)]
 
 
-def _receipts(program_id: str, entries: list[LedgerEntry]) -> tuple[list[dict[str, object]], bool, bool]:
-    """The receipts and refunds the ledger entries name, newest RECEIPTS_CAP of them, lines within LINES_CAP."""
-    keys = list(dict.fromkeys(f"{entry.cause_type}#{entry.cause_id}" for entry in reversed(entries)
-                              if entry.cause_type in ("receipt", "refund") and entry.cause_id))
-    found = member_data.receipts(program_id, keys[:RECEIPTS_CAP])
+def _receipts(card_id: str) -> tuple[list[dict[str, object]], bool, bool]:
+    """The card's receipts and refunds, newest RECEIPTS_CAP of them, lines within LINES_CAP."""
+    found, receipts_cut = member_data.receipts(card_id, RECEIPTS_CAP)
     lines_left, lines_cut = LINES_CAP, False
     shown: list[dict[str, object]] = []
     for item in reversed(found):  # the newest keep their lines first
@@ -153,7 +151,7 @@ def _receipts(program_id: str, entries: list[LedgerEntry]) -> tuple[list[dict[st
             lines, lines_cut = None, True
         lines_left -= len(lines or [])
         shown.append(_receipt(item, lines))
-    return shown[::-1], len(keys) > RECEIPTS_CAP, lines_cut
+    return shown[::-1], receipts_cut, lines_cut
 
 
 def _receipt(item: Receipt, lines: list[Any] | None) -> dict[str, object]:

@@ -235,7 +235,8 @@ def _remember(program: Program, agent: ms.Agent | None, card_id: str, now: datet
 def _ledger_card(session: Session, agent: ms.Agent, now: datetime, store: LedgerStore) -> LedgerCard:
     card_id = _card_id(session.program, agent, store)
     card = store.card(card_id, consistent=False) if card_id else None
-    if card is None or card.program_id != session.program.program_id:
+    # an erased member (usecases/erasure.py) is no customer, though MoySklad may still know its id
+    if card is None or card.program_id != session.program.program_id or card.status == "erased":
         _missed(session, now)
         raise NotFound("No such customer in this loyalty program.", code="customer_not_found", field="agent")
     return card
@@ -300,7 +301,7 @@ def create_customer(session: Session, command: ms.NewCustomer, now: datetime) ->
     if birthday:
         form["birthday"] = birthday
     try:
-        card = enrollment.enroll(program, form, now, "ru")
+        card = enrollment.enroll(program, form, now, "ru", via="moysklad")
     except Conflict as error:
         if error.code == "already_enrolled":
             log.info("moysklad_customer_known")
@@ -345,7 +346,7 @@ def spending_code(session: Session, command: ms.SpendingCode, now: datetime) -> 
     agent = ms.Agent(command.counterparty_id, None, command.phone, None, None, None)
     card_id = _card_id(session.program, agent, DYNAMO)
     card = card_store.get(card_id) if card_id else None
-    if card is None or card.program_id != session.program.program_id:
+    if card is None or card.program_id != session.program.program_id or card.status == "erased":
         _missed(session, now)
         raise NotFound("No such customer in this loyalty program.", code="customer_not_found",
                        field="counterpartyId")

@@ -4,14 +4,16 @@ that send from the outbox (email, Telegram, any registered in chalicelib/channel
 hours delay a message to their end; a weekly cap skips marketing ones; every message is recorded with
 its outcome."""
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.channels import Letter, Recipient
 from chalicelib.channels import registry as channels
 from chalicelib.core import clock, messaging
+from chalicelib.core import consents as consent_rules
 from chalicelib.core import mechanics as mech
-from chalicelib.store import aliases, messages
+from chalicelib.store import aliases, card_channels, messages
 from chalicelib.store import campaigns as campaign_store
 from chalicelib.store import cards as card_store
 from chalicelib.store.records import Card, Program
@@ -50,8 +52,10 @@ def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now
         if on_card:
             if messages.show_on_card(card, kind, text, program.name, now, others=others, once=once,
                                      shown=_for_the_customer(card, kind, text)):
+                _unconsented(card, kind, text, now, wanted)
                 return "sent"
         elif messages.count_and_queue(card, others, once, now):
+            _unconsented(card, kind, text, now, wanted)
             return "sent" if others else "skipped"
         if once and aliases.exists(once):
             return "sent"  # an earlier attempt at this very message went through
@@ -62,19 +66,34 @@ def notify(program: Program, card: Any, kind: str, texts: Mapping[str, str], now
 
 
 def recipient(card: Card) -> Recipient:
-    """The card's customer as the channels see them."""
-    return Recipient(card.card_id, card.locale, dict(card.consents or {}), card.email, card.phone,
+    """The card's customer as the channels see them. Their consents are the card's consent records as
+    they stand now (core/consents.current): the one source of truth for every channel's `reaches`."""
+    consents = consent_rules.current(card_channels.consent_records(card))
+    return Recipient(card.card_id, card.locale, consents, card.email, card.phone,
                      int(card.telegram_chat_id) if card.telegram_chat_id else None,
                      card_views.links(card)["card_url"], card_views.unsubscribe_url(card))
 
 
 def _channel_items(card: Card, kind: str, text: str, now: datetime, campaign_id: str | None,
                    *, wanted: Sequence[str]) -> list[Any]:
-    """Outbox items for the channels asked for that send from the outbox and that the customer opted
-    into (email: marketing consent and an address; Telegram: a linked chat, linking is the consent)."""
+    """Outbox items for the channels asked for that send from the outbox and that the customer can be
+    reached on and agreed to be (email: an address and a standing e-mail consent record; Telegram: a
+    linked chat and a standing Telegram consent record)."""
     customer = recipient(card)
     return [messages.channel_item(channel.name, card, kind, text, now, campaign_id=campaign_id)
             for channel in channels.outboxed(tuple(wanted)) if channel.reaches(customer)]
+
+
+def _unconsented(card: Card, kind: str, text: str, now: datetime, wanted: Sequence[str]) -> None:
+    """A 'skipped' record (reason `no_consent`) for each channel asked for whose consent the customer
+    withdrew while it still has their address (an e-mail, a linked chat): the card's messages say why it
+    did not go there. A channel never consented to records nothing, so these writes come only for the
+    members who withdrew, not for every member without a consent."""
+    customer = recipient(card)
+    for channel in channels.outboxed(tuple(wanted)):
+        if customer.consents.get(channel.name) is False and \
+                channel.reaches(replace(customer, consents={channel.name: True})):
+            messages.save_record(card, kind, "skipped", text, now, reason="no_consent", channel=channel.name)
 
 
 def deliver(item: Any, program: Program, card: Card, now: datetime) -> bool:

@@ -159,7 +159,8 @@ def find_card(program: Program, number: str, field: str = "card", store: LedgerS
     """The program's card with this (normalised) number, or 404 card_not_found naming `field`."""
     card_id = store.card_id_by_number(number)
     card = store.card(card_id, consistent=False) if card_id else None  # a look-up: writes nothing
-    if card is None or card.program_id != program.program_id:
+    # an erased member's card (usecases/erasure.py) is no card, even where a warm cache still knows its number
+    if card is None or card.program_id != program.program_id or card.status == "erased":
         raise NotFound("No card with this number in this program.", code="card_not_found", field=field)
     return card
 

@@ -7,13 +7,14 @@ from typing import TypedDict
 from chalicelib.commands import admin as commands
 from chalicelib.core import limits as limit_rules
 from chalicelib.core import mechanics as mech
+from chalicelib.core import retention as retention_rules
 from chalicelib.core import texts
 from chalicelib.errors import Conflict
 from chalicelib.store import cards as card_store
 from chalicelib.store import outbox
 from chalicelib.store import programs as program_store
 from chalicelib.store.records import Program
-from chalicelib.usecases import images
+from chalicelib.usecases import audit, images
 
 
 class ProgramView(TypedDict):
@@ -29,6 +30,7 @@ class ProgramView(TypedDict):
     branding: dict[str, object]
     limits: dict[str, object]
     messages: dict[str, dict[str, str]]
+    retention: dict[str, int | None] | None  # how long members' data is kept (core/retention.py); None: for ever
     images: dict[str, images.ImageView]  # each uploaded image's URLs, for previews
     created_at: str
     updated_at: str
@@ -41,7 +43,7 @@ def create(merchant_id: str, new: commands.NewProgram | Mapping[str, object], no
     return program_store.create(merchant_id=merchant_id, slug=new.slug, name=new.name, timezone=new.timezone,
                                 currency=new.currency, country=new.country, mechanics=mech.to_dict(new.mechanics),
                                 branding=new.branding, limits=limit_rules.to_dict(new.limits), now=now,
-                                messages=new.messages)
+                                messages=new.messages, retention=retention_rules.to_stored(new.retention))
 
 
 def update(program: Program, changes: commands.ProgramChanges, now: datetime) -> Program:
@@ -50,6 +52,10 @@ def update(program: Program, changes: commands.ProgramChanges, now: datetime) ->
     if changes.status is not None:
         values["status"] = changes.status
     edited = program_store.save_changes(program, values, now)
+    before = {name: getattr(program, name, None) for name in values}
+    if "limits" in before:  # none stored means the defaults: compare with them, not with nothing
+        before["limits"] = limit_rules.to_dict(limit_rules.from_stored(program.limits))
+    audit.changed_settings(before, values)
     if (edited.name, edited.branding, edited.country) != (program.name, program.branding, program.country):
         outbox.google_class_changed(edited.program_id, now)  # Google Wallet's class follows the branding
     return edited
@@ -78,6 +84,8 @@ def _stored(settings: commands.ProgramSettings) -> dict[str, object]:
         values["limits"] = limit_rules.to_dict(settings.limits)
     if settings.messages is not None:
         values["messages"] = settings.messages or None  # none left: the defaults
+    if settings.retention is not None:
+        values["retention"] = retention_rules.to_stored(settings.retention)  # None: keep everything
     return values
 
 
@@ -95,6 +103,7 @@ def view(program: Program) -> ProgramView:
         "branding": program.branding,
         "limits": limit_rules.to_dict(limit_rules.from_stored(program.limits)),
         "messages": program.messages or {},
+        "retention": retention_rules.to_stored(retention_rules.from_stored(program.retention)),
         "images": images.previews(program),
         "created_at": program.created_at,
         "updated_at": program.updated_at,

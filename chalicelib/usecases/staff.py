@@ -19,6 +19,7 @@ from chalicelib.store import db
 from chalicelib.store import merchants as merchant_store
 from chalicelib.store import staff as staff_store
 from chalicelib.store.staff import Member
+from chalicelib.usecases import audit
 
 
 class StaffView(TypedDict):
@@ -119,8 +120,15 @@ def invite(merchant_id: str, new: NewStaffMember, invited_by: str | None, now: d
     letter = invitation.Invitation(email=new.email, name=new.name, role=new.role, language=new.language,
                                    merchant_name=merchant.name, password=password)
     (deliver or invitation.send)(letter)
+    # the trail keeps the new member's id, role and locations: their e-mail and name stay in the staff record
+    audit.note(target_type="staff", target_id=member.staff_id)
+    audit.changed("staff", None, {"role": new.role, "location_ids": _listed(new.location_ids)})
     log.info("staff_invited", merchant_id=merchant_id, staff_id=member.staff_id, role=new.role)
     return view(member)
+
+
+def _listed(location_ids: tuple[str, ...] | None) -> list[str] | None:
+    return None if location_ids is None else list(location_ids)
 
 
 def add_with_password(merchant_id: str, new: NewStaffMember, password: str, now: datetime) -> Member:
@@ -198,6 +206,8 @@ def change_role(principal: auth.Principal, staff_id: str, change: RoleChange, no
     except staff_store.MemberChanged:
         raise Conflict("The member changed meanwhile; reload and try again.", code="edit_conflict") from None
     auth.forget_staff(member.merchant_id, member.staff_id)
+    audit.changed("staff", {"role": member.role, "location_ids": _listed(member.locations)},
+                  {"role": role, "location_ids": _listed(locations)})
     log.info("staff_role_changed", merchant_id=member.merchant_id, staff_id=member.staff_id, role=role)
     return view(changed)
 
@@ -214,4 +224,5 @@ def remove(principal: auth.Principal, staff_id: str, now: datetime) -> None:
     except staff_store.MemberChanged:  # a role changed meanwhile: the pool user is disabled all the same
         staff_store.change(_member(member.merchant_id, staff_id), now, status="disabled")
     auth.forget_staff(member.merchant_id, member.staff_id)
+    audit.changed("staff", {"status": member.status}, {"status": "disabled"})
     log.info("staff_removed", merchant_id=member.merchant_id, staff_id=member.staff_id)

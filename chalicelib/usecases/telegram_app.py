@@ -18,6 +18,7 @@ from chalicelib import log
 from chalicelib.channels import telegram
 from chalicelib.config import settings
 from chalicelib.core import branding, card_number, clock, texts
+from chalicelib.core import consents as consent_rules
 from chalicelib.core import enrollment as rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
@@ -38,6 +39,7 @@ class ProgramFacts(TypedDict):
     slug: str
     name: str
     consent: str  # the words the join form's consent box says, with the program's terms
+    telegram_consent: str  # what the bot will send to the chat (shown under the button; joining records it)
     welcome_bonus: int
     unit: str
     colors: dict[str, str]
@@ -98,8 +100,10 @@ def join(init_data: object, slug: str, contact: object, consent: bool, *, addres
         name = " ".join(part for part in (shared.first_name, shared.last_name) if part) or init.user.name
         form = rules.parse({"name": name[:100] or "Telegram", "phone": phone, "consent": consent, "locale": lang},
                            country=program.country, today=clock.local_day(now, program.timezone))
-        card, created = enrollment.enroll(program, form, now, lang), True
-    card_channels.link_telegram(card, init.user.id, now)
+        card, created = enrollment.enroll(program, form, now, lang, via="telegram_app"), True
+    # the join screen says what the bot will send (ProgramFacts.telegram_consent): linking records it
+    card_channels.link_telegram(card, init.user.id, now,
+                                consent=(consent_rules.telegram_text(lang, program.name), "telegram_app"))
     log.info("telegram_app_joined", program_id=program.program_id, card_id=card.card_id, created=created)
     fresh = card_store.get(card.card_id, consistent=True) or card
     return {"card": card_view(fresh, program, lang, now), "program": program_facts(program, lang),
@@ -115,10 +119,10 @@ def _member(program: Program, phone: str) -> Card | None:
 def program_facts(program: Program, lang: str) -> ProgramFacts:
     brand = branding.in_language(program.branding or {}, lang)
     terms = brand.get("terms")
-    consent = texts.text("consent", lang)
     mechanics = mech.from_stored(program.mechanics)
     return {"slug": program.slug, "name": program.name,
-            "consent": f"{consent} — {terms}" if isinstance(terms, str) and terms else consent,
+            "consent": consent_rules.terms_text(lang, terms),
+            "telegram_consent": consent_rules.telegram_text(lang, program.name),
             "welcome_bonus": mechanics.welcome_bonus, "unit": mechanics.unit,
             "colors": {key: str(brand[key]) for key in ("background_color", "foreground_color")
                        if isinstance(brand.get(key), str)}}

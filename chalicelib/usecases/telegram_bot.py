@@ -1,7 +1,8 @@
 """The Telegram bot: a customer links a card from the card page's deep link and then asks for the
-balance and the QR code; a newcomer gets the program's join link and a button opening the card inside
-Telegram (the Mini App, usecases/telegram_app.py), which becomes the chat's menu button too. One bot
-serves every program: deep links carry what to do (`L` + card id + proof, or `J` + program slug)."""
+balance and the QR code, and stops (/stop, «стоп») or resumes (/start) the bot's offers, each recorded
+as the card's Telegram consent (core/consents.py); a newcomer gets the program's join link and a button
+opening the card inside Telegram (the Mini App, usecases/telegram_app.py), which becomes the chat's menu
+button too. One bot serves every program: deep links carry what to do (`L` + card id + proof, or `J` + program slug)."""
 import hashlib
 import hmac
 import io
@@ -12,6 +13,7 @@ from chalicelib.channels import telegram
 from chalicelib.commands.telegram import Message
 from chalicelib.config import settings
 from chalicelib.core import card_number, clock, ledger, texts
+from chalicelib.core import consents as consent_rules
 from chalicelib.core import lots as lot_rules
 from chalicelib.core import mechanics as mech
 from chalicelib.store import card_channels
@@ -88,6 +90,9 @@ def handle(message: Message, now: datetime) -> str:  # noqa: PLR0911 (one answer
     if program is None:  # the card's program is gone: as good as no card
         telegram.send_message(chat_id, texts.text("telegram_unknown", lang))
         return "unknown"
+    consented = _consent_command(chat_id, card, program.name, text, lang, now)
+    if consented:
+        return consented
     if text.startswith("/qr"):
         import segno  # lazy: the QR encoder, +14 ms on import app, measured median of 3
 
@@ -106,19 +111,49 @@ def handle(message: Message, now: datetime) -> str:  # noqa: PLR0911 (one answer
     return "balance"
 
 
+STOP_WORDS = ("/stop", "stop", "стоп", "/стоп", "отписаться")  # what a member may send to stop the bot's offers
+
+
+def _is_stop(text: str) -> bool:
+    word = text.strip().lower().split("@", 1)[0]  # "/stop@SomeBot" in a chat of several bots
+    return word in STOP_WORDS
+
+
+def _consent_command(chat_id: int, card: Card, program_name: str, text: str, lang: str,  # noqa: PLR0913, PLR0917
+                     now: datetime) -> str | None:
+    """/stop (or «стоп»): the member withdraws their consent to the bot's messages: recorded (telegram_bot),
+    the chat stays linked (balance and code still answer), and the bot says so and how to come back.
+    /start in a chat that stopped them (Telegram's own Start/Restart button sends it): they are wanted
+    again, in the words the bot says now. None: the message is neither."""
+    if _is_stop(text):
+        card_channels.withdraw_consent(card, "marketing", "telegram", now, "telegram_bot")
+        telegram.send_message(chat_id, texts.text("telegram_stopped", lang, program=program_name))
+        log.info("telegram_consent_withdrawn", card_id=card.card_id)
+        return "stopped"
+    if text.startswith("/start") and not card_channels.has_consent(card, "telegram"):
+        words = consent_rules.telegram_text(lang, program_name)
+        card_channels.give_consent(card, "marketing", "telegram", words, now, via="telegram_bot")
+        telegram.send_message(chat_id, words)
+        log.info("telegram_consent_given", card_id=card.card_id)
+        return "resumed"
+    return None
+
+
 def _link(chat_id: int, payload: str, lang: str, now: datetime) -> str:
     card_id, _, proof = payload.rpartition("_")
     card = card_store.get(card_id) if card_id and len(card_id) <= card_views.MAX_ID else None
     if card is None or not hmac.compare_digest(link_proof(card).encode(), proof.encode()):
         telegram.send_message(chat_id, texts.text("telegram_bad_link", lang))
         return "bad_link"
-    card_channels.link_telegram(card, chat_id, now)
     program = program_store.get(card.program_id)
+    name = program.name if program else ""
+    consent = consent_rules.telegram_text(lang, name)  # the words the answer below ends with: the record keeps them
+    card_channels.link_telegram(card, chat_id, now, consent=(consent, "telegram_bot"))
     if program is not None:  # the card opens from the menu button too
         _menu_opens_app(chat_id, program.slug, lang)
     balance = int(card.balance)
-    telegram.send_message(chat_id, texts.text("telegram_linked", lang, program=program.name if program else "",
-                                              balance=balance, points=texts.word(balance, "points", lang)))
+    telegram.send_message(chat_id, texts.text("telegram_linked", lang, program=name, balance=balance,
+                                              points=texts.word(balance, "points", lang)) + "\n\n" + consent)
     log.info("telegram_linked", card_id=card.card_id)
     return "linked"
 

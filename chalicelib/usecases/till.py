@@ -31,7 +31,7 @@ from chalicelib.store import programs as program_store
 from chalicelib.store import staff as staff_store
 from chalicelib.store.ledger import DYNAMO
 from chalicelib.store.records import Program
-from chalicelib.usecases import guards, pos
+from chalicelib.usecases import audit, guards, pos
 from chalicelib.usecases.decisions import local_time, today_of
 from chalicelib.usecases.ledger import Result
 
@@ -147,6 +147,7 @@ def till_for(principal: auth.Principal, place: TillPlace, now: datetime) -> Till
     till = Till(program, place.location_id, principal.subject, f"staff#{principal.merchant_id}#{principal.subject}")
     guards.before_pos_request(program, till.rate_key, now)
     log.bind(program_id=program.program_id, location_id=place.location_id)
+    audit.note(program_id=program.program_id)  # a sale or refund at the till is filed under its program
     return till
 
 

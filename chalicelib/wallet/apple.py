@@ -259,7 +259,18 @@ def pass_json(card: Card, program: Program, design_name: str = "default", today:
                                   "relevantText": locations.pass_text(place, lang)} for place in shown_at]
     if card.status != "active":
         document["voided"] = True
-    return document
+    return _without_member(document, template["style"]) if card.status == "erased" else document
+
+
+ERASED_FIELDS = frozenset({"holder", "number", "card_page", "notice", "challenges", "balance", "offers"})
+
+
+def _without_member(document: dict[str, Any], style: str) -> dict[str, Any]:
+    """An erased member's pass (usecases/erasure.py): voided, without the barcode, the holder's name, the
+    number, the card link, the notice, the balance and what the card held; the program's own fields stay."""
+    fields = {group: [field for field in items if field["key"] not in ERASED_FIELDS
+                      and not field["key"].startswith("offer_")] for group, items in document[style].items()}
+    return {**{key: value for key, value in document.items() if key != "barcodes"}, style: fields}
 
 
 def offer_fields(item: dict[str, Any], offers: tuple[card_faces.OfferShown, ...], lang: str) -> list[dict[str, Any]]:

@@ -350,7 +350,22 @@ def loyalty_object(issuer_id: str, card: Card, program: Program, today: date | N
     }
     if settings().google_merchant_locations:
         document["merchantLocations"] = merchant_locations(card, program)
+    if card.status == "erased":
+        return erased_object(document)
     return document
+
+
+def erased_object(document: dict[str, Any]) -> dict[str, Any]:
+    """An erased member's object (usecases/erasure.py), as the PATCH that expires it: every field that named
+    or reached the member emptied (a PATCH replaces the fields it sends: the messages too), nothing new shown."""
+    expired = {"id": document["id"], "classId": document["classId"], "state": "EXPIRED", "accountId": "",
+               "accountName": "", "barcode": {"type": "QR_CODE", "value": "-", "alternateText": ""},
+               "loyaltyPoints": {"label": document["loyaltyPoints"]["label"], "balance": {"string": "-"}},
+               "secondaryLoyaltyPoints": document["secondaryLoyaltyPoints"], "textModulesData": [],
+               "linksModuleData": {"uris": []}, "messages": []}
+    if "merchantLocations" in document:  # only where the issuer may send them
+        expired["merchantLocations"] = []
+    return expired
 
 
 def merchant_locations(card: Card, program: Program) -> list[dict[str, float]]:

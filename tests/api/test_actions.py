@@ -124,7 +124,7 @@ def test_completing_the_profile_gives_its_bonus_once(client, merchant, program, 
     assert first.status_code == 200, first.body
     assert body(first) == {"email": "anna@example.com", "birthday": "1990-05-17", "complete": True,
                            "bonus": {"source": "action", "id": "profile_completed", "points": 50, "balance": 150},
-                           "balance": 150}
+                           "balance": 150, "marketing_consent": False}  # the offers box: not ticked
     second = body(_post_json(client, path, {"email": "anna@example.com", "birthday": "1990-05-17"}))
     assert second["bonus"] is None and second["balance"] == 150
     view, entries = _card(client, merchant, card["card_id"])

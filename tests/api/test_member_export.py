@@ -17,7 +17,6 @@ from chalicelib.api import openapi
 from chalicelib.store import cards as card_store
 from chalicelib.store.models import Assignment, Experiment, Guard, LedgerEntry, Message
 from chalicelib.store.surveys import SurveyItem
-from chalicelib.usecases import audit
 from chalicelib.usecases import member_export as cases
 from tests.api.test_limits import address, sms  # noqa: F401 (fixtures: the SMS stand-in, the client address)
 from tests.api.test_surveys import CHAT, _link_telegram
@@ -150,6 +149,19 @@ def test_the_owner_gets_every_section_as_written(client, merchant, program, memb
         assert personal not in caplog.text
 
 
+def test_a_sale_that_moved_no_points_is_exported_too(client, merchant, program, pos):
+    """A sale too small to earn a point, with nothing spent, has no ledger entry: the receipts' by_card index
+    still finds it (and its refund)."""
+    card = enroll(client, name="Small Spender", phone="+79160000077")
+    sale = {"receipt_id": "tiny-1", "card": card["card_number"], "total": 1}
+    assert pos.post("/pos/receipts", sale).status_code == 200
+    assert pos.post("/pos/refunds", {"refund_id": "tiny-f", "receipt_id": "tiny-1", "amount": 1}).status_code == 200
+    assert not [e for e in LedgerEntry.query(card["card_id"]) if e.cause_id in ("tiny-1", "tiny-f")]
+    doc = body(_export(client, merchant, card["card_id"]))
+    assert [(r["kind"], r["id"], r["total"]) for r in doc["receipts"]] == [
+        ("receipt", "tiny-1", 1), ("refund", "tiny-f", 1)]
+
+
 def test_only_the_owner_exports_and_only_their_own_cards(client, merchant, other_merchant, program):
     card = enroll(client)
     for role in ("manager", "analyst", "cashier"):
@@ -161,12 +173,17 @@ def test_only_the_owner_exports_and_only_their_own_cards(client, merchant, other
     assert client.http.get(f"/admin/cards/{card['card_id']}/export").status_code == 401
 
 
-def test_the_owners_export_names_its_card_and_program_for_the_audit(client, merchant, program, monkeypatch):
-    noted = []
-    monkeypatch.setattr(audit, "note", lambda **fields: noted.append(fields))
+def _trail(client, merchant, action):
+    answer = body(client.http.get(f"/admin/audit?action={action}", headers=bearer(merchant)))
+    return answer["items"]
+
+
+def test_the_owners_export_is_in_the_audit_trail_with_its_card_and_program(client, merchant, program):
     card = enroll(client)
     assert _export(client, merchant, card["card_id"]).status_code == 200
-    assert noted == [{"program_id": program["id"], "target_type": "card", "target_id": card["card_id"]}]
+    [entry] = _trail(client, merchant, "card.export")
+    assert (entry["program_id"], entry["target_type"], entry["target_id"], entry["role"]) == (
+        program["id"], "card", card["card_id"], "owner")
 
 
 def test_a_long_ledger_is_exported_whole_up_to_the_cap(client, merchant, program, monkeypatch):
@@ -316,17 +333,13 @@ def test_a_link_that_could_not_be_sent_says_so(client, program, monkeypatch):
     assert failed.status_code == 503 and body(failed)["error"]["code"] == "link_not_sent"
 
 
-def test_the_members_download_is_audited(client, merchant, program, sms, monkeypatch):  # noqa: F811
-    recorded = []
-    monkeypatch.setattr(audit, "record", lambda merchant_id, **fields: recorded.append((merchant_id, fields)))
+def test_the_members_download_is_audited(client, merchant, program, sms):  # noqa: F811
     card = enroll(client)
     assert _ask(client, card).status_code == 202
     assert client.http.get(_link_in(sms[-1]["text"])).status_code == 200
-    assert len(recorded) == 1
-    merchant_id, fields = recorded[0]
-    assert merchant_id == merchant
-    assert (fields["actor"], fields["action"], fields["target_type"], fields["target_id"], fields["program_id"]) == (
-        "member", "member.export", "card", card["card_id"], program["id"])
+    [entry] = _trail(client, merchant, "member.export")
+    assert (entry["actor"], entry["target_type"], entry["target_id"], entry["program_id"]) == (
+        "member", "card", card["card_id"], program["id"])
 
 
 def test_masks():

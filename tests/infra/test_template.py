@@ -77,7 +77,8 @@ def test_each_function_has_its_own_role_and_only_its_tables(built):
     roles = {logical: resource for logical, resource in document["Resources"].items()
              if resource.get("Type") == "AWS::IAM::Role"}
     assert set(roles) == {"APIHandlerRole", "TierReviewRole", "OutboxRole", "OutboxStreamRole", "ExpirePointsRole",
-                          "BirthdaysRole", "WinbackRole", "CampaignsRole", "JobChunkRole", "AnalyticsRole"}
+                          "BirthdaysRole", "WinbackRole", "CampaignsRole", "JobChunkRole", "AnalyticsRole",
+                          "RetentionRole"}
     tier_tables = {json.dumps(s["Resource"]) for _, s in _statements({"Resources": {"r": roles["TierReviewRole"]}})}
     assert not any("Receipts" in t or "PosKeys" in t or "Ledger" in t for t in tier_tables)
     assert document["Resources"]["APIHandler"]["Properties"]["Role"] == {"Fn::GetAtt": ["APIHandlerRole", "Arn"]}

@@ -161,7 +161,7 @@ def test_a_cards_channel_marks_are_store_functions(aws):
     from chalicelib.store import card_channels
 
     card = _enroll(_program())
-    card_channels.withdraw_email_consent(card)
+    card_channels.withdraw_email_consent(card, NOW)
     card_channels.link_telegram(card, 4242, NOW)
     assert card_channels.card_of_chat(4242).card_id == card.card_id and card_channels.card_of_chat(1) is None
     card_channels.set_google_notices(card, [100, 200])

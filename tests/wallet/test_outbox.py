@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib import config
 from chalicelib.jobs import outbox
+from chalicelib.store import card_channels
 from chalicelib.store import cards as card_store
 from chalicelib.store import outbox as outbox_store
 from chalicelib.store.models import Message, OutboxItem, Program
@@ -151,8 +152,9 @@ def _subscribers(client, merchant, program, count):
     cards = []
     for index in range(count):
         card = enroll(client, phone=f"+791655500{index:02d}", email=f"c{index}@example.com", marketing_consent=True)
-        card_store.get(card["card_id"]).update(actions=[card_store.Card.telegram_chat_id.set(9000 + index)],
-                                               add_version_condition=False)
+        # linked in the bot: the chat and its consent record (core/consents.py), as the bot writes them
+        card_channels.link_telegram(card_store.get(card["card_id"]), 9000 + index, datetime.now(UTC),
+                                    consent=("The bot will send offers here.", "telegram_bot"))
         cards.append(card)
     return cards
 
