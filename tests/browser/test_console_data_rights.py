@@ -198,7 +198,7 @@ def test_an_owner_sets_the_data_retention_of_a_program(open_page, stack, axe):
     expect(confirm).to_contain_text("24 months")
     confirm.locator("button.danger").click()
     expect(page.locator(".retention-now")).to_have_text(
-        "Now: members are erased after 24 months without activity; messages are kept 6 months.")
+        "Now: members are erased after 24 months without a purchase; messages are kept 6 months.")
     assert _api(stack, "GET", f"/admin/programs/{program['id']}")["retention"] == {"inactive_months": 24,
                                                                                   "messages_months": 6}
     goto(page, "#/customers")
