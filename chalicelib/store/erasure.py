@@ -17,7 +17,7 @@ from pynamodb.models import Model
 from chalicelib import lazy
 from chalicelib.core.limits import WINDOW
 from chalicelib.store import cards as card_store
-from chalicelib.store import codes, db, outbox, ratelimits, recovery
+from chalicelib.store import codes, connections, db, outbox, ratelimits, recovery
 from chalicelib.store.card_channels import _telegram_alias
 from chalicelib.store.models import (
     Alias,
@@ -72,7 +72,7 @@ def _delete_owned(key: str, card_id: str) -> int:
 
 
 def drop_aliases(card: Card) -> int:
-    """The card's number, phone, referral code, e-mail recovery and Telegram aliases."""
+    """The card's number, phone, referral code, e-mail recovery, Telegram and MoySklad aliases."""
     keys = [card_store.number_alias(card.number), card_store.phone_alias(card.program_id, card.phone),
             card_store.ref_alias(card.program_id, card.ref_code)]
     if card.email:
@@ -81,6 +81,15 @@ def drop_aliases(card: Card) -> int:
         keys.append(_telegram_alias(int(card.telegram_chat_id)))
     removed = sum(_delete_owned(key, card.card_id) for key in keys if key.split("#")[-1])
     card_store._number_cache.pop(card.number, None)
+    return removed + _drop_agent_aliases(card.card_id)
+
+
+def _drop_agent_aliases(card_id: str) -> int:
+    """MoySklad's ids remembered for the card (store/connections.py): their aliases, then the card's slots."""
+    removed = 0
+    for slot in Alias.batch_get(connections.agent_slots(card_id)):
+        removed += _delete_owned(connections.agent_alias_of(slot), card_id)
+        slot.delete()
     return removed
 
 

@@ -311,3 +311,31 @@ def test_the_phones_one_time_code_and_its_rate_counters_go(client, merchant, pro
     left = [item.guard_key for item in Guard.scan()]
     assert any(key.startswith("join#") for key in left) and not any(key.startswith(("code#", "recover#"))
                                                                      for key in left)
+
+
+def test_moysklads_id_for_the_member_leads_nowhere_and_finds_their_new_card(client, merchant, program):
+    """MoySklad's till names a customer by its own counterparty id once it has named them by number or phone:
+    that id must not lead back to the erased member, and once the member joins again and the till names the new
+    card, the id alone finds the new card (not `customer_not_found` for ever)."""
+    from chalicelib.store.models import Alias
+    from tests.integrations.test_moysklad_contract import DOC_AGENT, STORE, Till, connect
+
+    created = connect(client, merchant, program)
+    till = Till(client, created["base_url"], created["token"])
+    agent_id = DOC_AGENT["meta"]["id"]
+    by_id = {"retailStore": STORE, "meta": {"href": "", "id": agent_id}}
+    card = enroll(client, name=NAME, phone=PHONE)
+    named = {"retailStore": STORE, **DOC_AGENT, "discountCardNumber": card["card_number"], "phone": PHONE}
+    assert till.post("/counterparty/detail", named).status_code == 200
+    assert till.post("/counterparty/detail", by_id).status_code == 200  # known by MoySklad's id alone now
+
+    assert _erase(client, merchant, card["card_id"], card["card_number"]).status_code == 200
+    left = [item.alias for item in Alias.scan() if agent_id in item.alias or item.owner_id == agent_id]
+    assert left == []  # nothing maps MoySklad's id for the person to the erased card
+    assert till.post("/counterparty/detail", by_id).status_code == 404
+
+    again = enroll(client, name=NAME, phone=PHONE)
+    assert till.post("/counterparty/detail", {**named, "discountCardNumber": again["card_number"]}).status_code == 200
+    found = till.post("/counterparty/detail", by_id)
+    assert found.status_code == 200, found.body  # the new card, by MoySklad's id alone
+    assert body(found) == {"bonusProgram": {"agentBonusBalance": 100}}
