@@ -237,25 +237,24 @@ def imports_of(program_id: str) -> list[tuple[str, str, int]]:
     return found
 
 
-def blank_import_rows(card: Card, also: Iterable[str] = ()) -> int:
-    """The rows of the imports that brought this member in (its `import` ledger entries name them, and `also`,
-    the caller's finding for a card imported without points): the row's name, phone, e-mail, birthday and
-    number are blanked; its row number and amounts stay for the report."""
-    imports = {entry.cause_id for entry in LedgerEntry.query(card.card_id, filter_condition=LedgerEntry.cause_type
-                                                             == "import") if entry.cause_id} | set(also)
-    count = 0
-    for import_id in sorted(imports):
-        rows = import_store.ChunkItem.receipt_key.startswith(f"import#{import_id}#rows#")
-        for chunk in import_store.ChunkItem.query(card.program_id, rows):
-            members, changed = [], False
-            for row in chunk.members:
-                theirs = row.get("phone") == card.phone or (card.number and row.get("card_number") == card.number)
-                members.append({**row, "name": "", "phone": "", "email": None, "birthday": None,
-                                "card_number": None} if theirs else row)
-                changed |= bool(theirs)
-                count += bool(theirs)
-            if changed:
-                chunk.update(actions=[import_store.ChunkItem.members.set(members)])
+def blank_import_rows(card: Card, found: tuple[str, int] | None, chunk_rows: int) -> int:
+    """The row of the import that brought this member in (`found`: the import and the row number, worked out from
+    the card's id by the caller) is blanked in its one chunk (one GetItem, one UpdateItem, however large the file):
+    its name, phone, e-mail, birthday and number; its row number and amounts stay for the report."""
+    if found is None:
+        return 0
+    import_id, number = found
+    chunk = import_store.chunk(card.program_id, import_id, (number - 2) // chunk_rows)
+    if chunk is None:
+        return 0
+    members, count = [], 0
+    for row in chunk.members:
+        theirs = row.get("row") == number and any(row.get(field) for field in ("name", "phone", "card_number"))
+        members.append({**row, "name": "", "phone": "", "email": None, "birthday": None,
+                        "card_number": None} if theirs else row)
+        count += bool(theirs)
+    if count:
+        chunk.update(actions=[import_store.ChunkItem.members.set(members)])
     return count
 
 
