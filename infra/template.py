@@ -129,7 +129,8 @@ for _table in ("receipts", "assignments"):
 # its ledger reasons, receipts (by_card), survey comments and import rows (its program's partition in `receipts`)
 # and experiment assignments (the program's experiments and campaigns, read by key) blanked. The API's
 # POST /admin/cards/{card_id}/erase, and the retention job, which erases through the same use case.
-ERASE = {"cards": ["dynamodb:GetItem", "dynamodb:PutItem"], "aliases": ["dynamodb:DeleteItem"],
+ERASE = {"cards": ["dynamodb:GetItem", "dynamodb:PutItem"],
+         "aliases": ["dynamodb:DeleteItem", "dynamodb:BatchGetItem"],  # + the card's MoySklad slots, read by key
          "guards": ["dynamodb:DeleteItem"], "messages": ["dynamodb:Query", "dynamodb:DeleteItem"],
          "outbox": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
          "ledger": ["dynamodb:Query", "dynamodb:UpdateItem"],

@@ -60,19 +60,51 @@ def revoke(program_id: str, provider: str, connection_id: str, now: datetime) ->
 # MoySklad names a customer by its own counterparty id (`meta.id`) and sends the card number and phone only
 # "for information" (they may be left out). The first time a request names a card both ways, the pair is kept
 # as an alias item `msagent#<program>#<MoySklad id>` -> card id (written once, never changed, like the other
-# aliases), so a later request that brings only MoySklad's id still finds the card.
+# aliases), so a later request that brings only MoySklad's id still finds the card. The card's own slots
+# `msagentof#<card id>#<n>` -> MoySklad id (n < AGENT_IDS_PER_CARD, taken first) let an erasure find and remove
+# them (store/erasure.py): MoySklad's id must not lead back to an erased member, nor keep its new card unfound.
+AGENT_IDS_PER_CARD = 4  # MoySklad's ids remembered for one card (one per counterparty: rarely more than one)
+
 
 def _agent_alias(program_id: str, moysklad_id: str) -> str:
     return f"msagent#{program_id}#{moysklad_id}"
 
 
-def remember_customer(program_id: str, moysklad_id: str, card_id: str, now: datetime) -> None:
+def agent_slots(card_id: str) -> list[str]:
+    """The keys of the card's slots naming the MoySklad ids remembered for it."""
+    return [f"msagentof#{card_id}#{slot}" for slot in range(AGENT_IDS_PER_CARD)]
+
+
+def agent_alias_of(slot: Alias) -> str:
+    """The `msagent#` alias a card's slot names."""
+    return _agent_alias(str(slot.program_id), slot.owner_id)
+
+
+def _claim(key: str, owner_id: str, program_id: str, now: datetime) -> bool:
     try:
-        Alias(_agent_alias(program_id, moysklad_id), owner_id=card_id, program_id=program_id,
-              created_at=db.iso(now)).save(condition=Alias.alias.does_not_exist())
+        Alias(key, owner_id=owner_id, program_id=program_id, created_at=db.iso(now)).save(
+            condition=Alias.alias.does_not_exist())
     except PutError as error:
         if not db.is_condition_failure(error):
             raise
+        return False
+    return True
+
+
+def remember_customer(program_id: str, moysklad_id: str, card_id: str, now: datetime) -> None:
+    """Remember MoySklad's id for the card, in a free slot of the card first (none free: not remembered; the
+    till then names the card by its number or phone, as it may anyway)."""
+    alias = _agent_alias(program_id, moysklad_id)
+    for slot in agent_slots(card_id):
+        try:
+            if Alias.get(slot).owner_id == moysklad_id:
+                break  # this id's slot is there (an earlier try whose alias was not written)
+        except Alias.DoesNotExist:
+            if _claim(slot, moysklad_id, program_id, now):
+                break
+    else:
+        return
+    _claim(alias, card_id, program_id, now)
 
 
 def remembered_customer(program_id: str, moysklad_id: str) -> str | None:

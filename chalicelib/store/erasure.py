@@ -17,7 +17,7 @@ from pynamodb.models import Model
 from chalicelib import lazy
 from chalicelib.core.limits import WINDOW
 from chalicelib.store import cards as card_store
-from chalicelib.store import codes, db, outbox, ratelimits, recovery
+from chalicelib.store import codes, connections, db, outbox, ratelimits, recovery
 from chalicelib.store.card_channels import _telegram_alias
 from chalicelib.store.models import (
     Alias,
@@ -72,7 +72,7 @@ def _delete_owned(key: str, card_id: str) -> int:
 
 
 def drop_aliases(card: Card) -> int:
-    """The card's number, phone, referral code, e-mail recovery and Telegram aliases."""
+    """The card's number, phone, referral code, e-mail recovery, Telegram and MoySklad aliases."""
     keys = [card_store.number_alias(card.number), card_store.phone_alias(card.program_id, card.phone),
             card_store.ref_alias(card.program_id, card.ref_code)]
     if card.email:
@@ -81,6 +81,15 @@ def drop_aliases(card: Card) -> int:
         keys.append(_telegram_alias(int(card.telegram_chat_id)))
     removed = sum(_delete_owned(key, card.card_id) for key in keys if key.split("#")[-1])
     card_store._number_cache.pop(card.number, None)
+    return removed + _drop_agent_aliases(card.card_id)
+
+
+def _drop_agent_aliases(card_id: str) -> int:
+    """MoySklad's ids remembered for the card (store/connections.py): their aliases, then the card's slots."""
+    removed = 0
+    for slot in Alias.batch_get(connections.agent_slots(card_id)):
+        removed += _delete_owned(connections.agent_alias_of(slot), card_id)
+        slot.delete()
     return removed
 
 
@@ -228,25 +237,24 @@ def imports_of(program_id: str) -> list[tuple[str, str, int]]:
     return found
 
 
-def blank_import_rows(card: Card, also: Iterable[str] = ()) -> int:
-    """The rows of the imports that brought this member in (its `import` ledger entries name them, and `also`,
-    the caller's finding for a card imported without points): the row's name, phone, e-mail, birthday and
-    number are blanked; its row number and amounts stay for the report."""
-    imports = {entry.cause_id for entry in LedgerEntry.query(card.card_id, filter_condition=LedgerEntry.cause_type
-                                                             == "import") if entry.cause_id} | set(also)
-    count = 0
-    for import_id in sorted(imports):
-        rows = import_store.ChunkItem.receipt_key.startswith(f"import#{import_id}#rows#")
-        for chunk in import_store.ChunkItem.query(card.program_id, rows):
-            members, changed = [], False
-            for row in chunk.members:
-                theirs = row.get("phone") == card.phone or (card.number and row.get("card_number") == card.number)
-                members.append({**row, "name": "", "phone": "", "email": None, "birthday": None,
-                                "card_number": None} if theirs else row)
-                changed |= bool(theirs)
-                count += bool(theirs)
-            if changed:
-                chunk.update(actions=[import_store.ChunkItem.members.set(members)])
+def blank_import_rows(card: Card, found: tuple[str, int] | None, chunk_rows: int) -> int:
+    """The row of the import that brought this member in (`found`: the import and the row number, worked out from
+    the card's id by the caller) is blanked in its one chunk (one GetItem, one UpdateItem, however large the file):
+    its name, phone, e-mail, birthday and number; its row number and amounts stay for the report."""
+    if found is None:
+        return 0
+    import_id, number = found
+    chunk = import_store.chunk(card.program_id, import_id, (number - 2) // chunk_rows)
+    if chunk is None:
+        return 0
+    members, count = [], 0
+    for row in chunk.members:
+        theirs = row.get("row") == number and any(row.get(field) for field in ("name", "phone", "card_number"))
+        members.append({**row, "name": "", "phone": "", "email": None, "birthday": None,
+                        "card_number": None} if theirs else row)
+        count += bool(theirs)
+    if count:
+        chunk.update(actions=[import_store.ChunkItem.members.set(members)])
     return count
 
 

@@ -14,6 +14,7 @@ from typing import TypedDict
 
 from chalicelib import log
 from chalicelib.channels import registry as channels
+from chalicelib.core import consents as consent_rules
 from chalicelib.errors import Conflict, RuleViolation
 from chalicelib.store import erasure as store
 from chalicelib.store.records import Card
@@ -66,17 +67,24 @@ def sweep(card: Card, now: datetime) -> dict[str, int]:
         "receipts": store.scrub_receipts(card),
         "survey_comments": store.drop_survey_comments(card),
         "assignments": store.unnumber_assignments(card),
-        "import_rows": store.blank_import_rows(card, _imported_by(card)),
+        "import_rows": store.blank_import_rows(card, _import_row(card), imports.CHUNK_ROWS),
     }
 
 
-def _imported_by(card: Card) -> list[str]:
-    """The import that made this card, found by its id (an imported card's id is derived from the file and the
-    row: usecases/imports.member_card_id), for a member imported without points (no `import` ledger entry)."""
+def _import_row(card: Card) -> tuple[str, int] | None:
+    """(import id, row number) of the file's row that brought this member in, found by the card's id (an imported
+    card's id is derived from the program, the file and the row: usecases/imports.member_card_id): a few hashes a
+    row of the program's imports, no item read but the imports' headers. Only for a card whose terms came with an
+    import (or whose records are older than that): a member who joined any other way is in no import's rows."""
+    records = card.consent_records if isinstance(card.consent_records, list) else None
+    if records is not None and not any(isinstance(record, dict) and (record.get("given_via") == "import" or record.get(
+            "version") == consent_rules.LEGACY) for record in records):
+        return None
     for import_id, file_hash, rows in store.imports_of(card.program_id):
-        if any(imports.member_card_id(card.program_id, file_hash, row) == card.card_id for row in range(rows + 2)):
-            return [import_id]
-    return []
+        for row in range(2, rows + 2):  # row 1 is the header
+            if imports.member_card_id(card.program_id, file_hash, row) == card.card_id:
+                return import_id, row
+    return None
 
 
 def erase(card_id: str, *, merchant_id: str, actor: str, now: datetime) -> dict[str, object]:

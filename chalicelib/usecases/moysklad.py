@@ -212,7 +212,7 @@ def _card_id(program: Program, agent: ms.Agent, store: LedgerStore) -> str | Non
     return card_id
 
 
-_remembered: set[tuple[str, str]] = set()
+_remembered: set[tuple[str, str, str]] = set()
 _REMEMBERED_MAX = 100_000  # ids a warm container knows are kept (about 15 MB at most)
 
 
@@ -223,7 +223,7 @@ def _remember(program: Program, agent: ms.Agent | None, card_id: str, now: datet
         return
     if agent.card_number is None and agent.phone is None:
         return  # found by the remembered id itself
-    key = (program.program_id, agent.meta_id[:100])
+    key = (program.program_id, agent.meta_id[:100], card_id)  # the card: a member erased and joined again is new
     if key in _remembered:
         return  # written once, never changed: a warm container skips the write
     connection_store.remember_customer(program.program_id, agent.meta_id[:100], card_id, now)

@@ -311,3 +311,69 @@ def test_the_phones_one_time_code_and_its_rate_counters_go(client, merchant, pro
     left = [item.guard_key for item in Guard.scan()]
     assert any(key.startswith("join#") for key in left) and not any(key.startswith(("code#", "recover#"))
                                                                      for key in left)
+
+
+def test_moysklads_id_for_the_member_leads_nowhere_and_finds_their_new_card(client, merchant, program):
+    """MoySklad's till names a customer by its own counterparty id once it has named them by number or phone:
+    that id must not lead back to the erased member, and once the member joins again and the till names the new
+    card, the id alone finds the new card (not `customer_not_found` for ever)."""
+    from chalicelib.store.models import Alias
+    from tests.integrations.test_moysklad_contract import DOC_AGENT, STORE, Till, connect
+
+    created = connect(client, merchant, program)
+    till = Till(client, created["base_url"], created["token"])
+    agent_id = DOC_AGENT["meta"]["id"]
+    by_id = {"retailStore": STORE, "meta": {"href": "", "id": agent_id}}
+    card = enroll(client, name=NAME, phone=PHONE)
+    named = {"retailStore": STORE, **DOC_AGENT, "discountCardNumber": card["card_number"], "phone": PHONE}
+    assert till.post("/counterparty/detail", named).status_code == 200
+    assert till.post("/counterparty/detail", by_id).status_code == 200  # known by MoySklad's id alone now
+
+    assert _erase(client, merchant, card["card_id"], card["card_number"]).status_code == 200
+    left = [item.alias for item in Alias.scan() if agent_id in item.alias or item.owner_id == agent_id]
+    assert left == []  # nothing maps MoySklad's id for the person to the erased card
+    assert till.post("/counterparty/detail", by_id).status_code == 404
+
+    again = enroll(client, name=NAME, phone=PHONE)
+    assert till.post("/counterparty/detail", {**named, "discountCardNumber": again["card_number"]}).status_code == 200
+    found = till.post("/counterparty/detail", by_id)
+    assert found.status_code == 200, found.body  # the new card, by MoySklad's id alone
+    assert body(found) == {"bonusProgram": {"agentBonusBalance": 100}}
+
+
+def test_an_imported_members_row_is_found_by_its_card_in_one_chunk_and_a_joined_member_in_none(
+        client, merchant, program, monkeypatch):
+    """Erasing reads only what holds the member: an imported member's row is blanked in its own chunk of the
+    file's checked rows (not every chunk of a large file); a member who joined on the page is in no import, so no
+    import's rows are read or worked through for them."""
+    from chalicelib.store import imports as import_store
+    from chalicelib.usecases import imports as import_cases
+    from tests.integrations.test_imports import upload
+
+    monkeypatch.setattr(import_cases, "CHUNK_ROWS", 2)  # a file of several chunks
+    rows = "".join(f"Member Number{n};8 916 300-00-{n:02d};;;;{n};2099-12-31;;\n" for n in range(1, 8))
+    csv = "name;phone;email;birthday;card number;balance;expires on;tier;total spend\n" + rows
+    checked = body(upload(client, merchant, program["id"], csv.encode()))
+    assert client.http.post(f"/admin/programs/{program['id']}/imports/{checked['import_id']}/start",
+                            headers=bearer(merchant), body="").status_code == 200
+    assert len(import_store.chunks(program["id"], checked["import_id"])) == 4
+    joined = enroll(client, name=NAME, phone=PHONE)
+    cards = body(client.http.get(f"/admin/programs/{program['id']}/cards?limit=100", headers=bearer(merchant)))["items"]
+    fifth = next(row for row in cards if row["name"] == "Member Number5")
+
+    read: list[str] = []
+    real_query, real_get = import_store.ChunkItem.query, import_store.ChunkItem.get
+    hashed: list[int] = []
+    real_hash = import_cases.member_card_id
+    monkeypatch.setattr(import_store.ChunkItem, "query", lambda *a, **k: read.append("query") or real_query(*a, **k))
+    monkeypatch.setattr(import_store.ChunkItem, "get", lambda *a, **k: read.append("get") or real_get(*a, **k))
+    monkeypatch.setattr(import_cases, "member_card_id", lambda *a: hashed.append(1) or real_hash(*a))
+
+    assert body(_erase(client, merchant, joined["card_id"], joined["card_number"]))["removed"]["import_rows"] == 0
+    assert (read, hashed) == ([], [])  # the page's member: no import looked through
+    answer = body(_erase(client, merchant, fifth["id"], fifth["number"]))
+    assert answer["removed"]["import_rows"] == 1 and read == ["get"]  # its one chunk
+    monkeypatch.undo()
+    text = json.dumps([chunk.members for chunk in import_store.chunks(program["id"], checked["import_id"])])
+    assert "Number5" not in text and "+79163000005" not in text and fifth["number"] not in text
+    assert all(f"Number{n}" in text for n in (1, 2, 3, 4, 6, 7))  # the other rows stay
