@@ -419,3 +419,37 @@ def test_the_progress_is_not_a_setting_and_an_owners_edit_is_never_refused_by_it
                                   JOINED + timedelta(days=1))
     assert edited.name == "Shop 2"
     assert "retention_progress" not in json.dumps(program_cases.view(edited))
+
+
+def test_an_erasure_that_fails_stops_neither_the_page_nor_the_program_and_is_tried_again(aws, erased, entries,
+                                                                                         monkeypatch):
+    """One member's erasure failing (the card kept changing: erase_conflict; DynamoDB throttled) must not leave
+    the others of its page, the rest of the walk and the old messages waiting on it day after day, nor write
+    the page's done erasures into the trail again at every run: that member alone is tried again next run."""
+    program = _program({"inactive_months": 6, "messages_months": 3})
+    members = [_member(program, n, bought=[date(2027, 1, 10)]) for n in range(1, 4)]
+    later = _member(program, 4, bought=[date(2027, 1, 20)])
+    active = _member(program, 5, bought=[date(2027, 7, 20)])
+    message_store.save_record(card_store.get(active), "campaign", "sent", "Hello", datetime(2027, 2, 1, tzinfo=UTC))
+    stuck, failing = members[1], {"on": True}
+
+    def flaky(card_id, **fields):
+        if card_id == stuck and failing["on"]:
+            raise RuntimeError("the card kept changing")
+        return erased(card_id, **fields)
+
+    monkeypatch.setattr(erasure, "erase", flaky)
+    first = job.run(now=_at(date(2027, 8, 1)))
+    assert {card_id for card_id in (*members, later) if _state(card_id) == "erased"} == {members[0], members[2], later}
+    assert first["erased"] == 3 and first["messages_deleted"] == 1
+    assert sorted(e["target_id"] for e in entries) == sorted([members[0], members[2], later])
+    # still failing: tried again, the others are not recorded again
+    job.run(now=_at(date(2027, 8, 2)))
+    assert len(entries) == 3 and _state(stuck) == "active"
+    # once it works, it is erased, with its one entry
+    failing["on"] = False
+    job.run(now=_at(date(2027, 8, 3)))
+    assert _state(stuck) == "erased"
+    assert sorted(e["target_id"] for e in entries) == sorted([*members, later])
+    job.run(now=_at(date(2027, 8, 4)))
+    assert len(entries) == 4
