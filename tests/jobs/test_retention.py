@@ -1,6 +1,7 @@
 """How long members' data is kept (issue 19, part RETENTION): the program's `retention` setting, and the
 daily job that erases the members inactive too long and deletes old message records, with time travel,
 reading only what is due, surviving a crash and a spent budget."""
+import calendar
 import inspect
 import json
 from datetime import UTC, date, datetime, time, timedelta
@@ -453,3 +454,45 @@ def test_an_erasure_that_fails_stops_neither_the_page_nor_the_program_and_is_tri
     assert sorted(e["target_id"] for e in entries) == sorted([*members, later])
     job.run(now=_at(date(2027, 8, 4)))
     assert len(entries) == 4
+
+
+def test_month_ends_erase_the_day_after_the_months_are_up_never_days_later():
+    """"Last bought on 15 January, 6 months: kept through 15 July, erased by the run of 16 July", at month ends
+    too: 28 February + 1 month is 28 March (erased by the run of 29 March, not 1 April); 30 April + 1 month is
+    30 May (erased on 31 May); 31 January + 1 month is the last day of February (erased on 1 March)."""
+    def erased_on(last, months):
+        day = last
+        while rules.due_through(day, months) < last:
+            day += timedelta(days=1)
+        return day
+
+    assert erased_on(date(2027, 2, 28), 1) == date(2027, 3, 29)
+    assert erased_on(date(2027, 4, 30), 1) == date(2027, 5, 31)
+    assert erased_on(date(2027, 1, 31), 1) == date(2027, 3, 1)
+    assert erased_on(date(2028, 1, 31), 1) == date(2028, 3, 1)  # 29 February in a leap year
+    assert erased_on(date(2027, 3, 31), 1) == date(2027, 5, 1)
+    assert erased_on(date(2027, 8, 31), 6) == date(2028, 3, 1)
+    assert erased_on(date(2027, 1, 15), 6) == date(2027, 7, 16)
+    # every day of two years, 1 to 13 months: never before the months are up, never a day after
+    for months in range(1, 14):
+        for offset in range(730):
+            last = date(2027, 1, 1) + timedelta(days=offset)
+            day = erased_on(last, months)
+            # the months are up on the day: `last` + months (the month's last day when it has no such day)
+            index = last.year * 12 + last.month - 1 + months
+            year, month = divmod(index, 12)
+            kept_through = date(year, month + 1, min(last.day, calendar.monthrange(year, month + 1)[1]))
+            assert day == kept_through + timedelta(days=1), (last, months, day)
+    # the run days never go back: what a run erased through, the next day's run does too
+    for offset in range(730):
+        today = date(2027, 1, 1) + timedelta(days=offset)
+        assert rules.due_through(today + timedelta(days=1), 1) >= rules.due_through(today, 1)
+
+
+def test_the_job_erases_a_28_february_member_on_29_march(aws, erased):
+    program = _program({"inactive_months": 1})
+    member = _member(program, 1, bought=[date(2027, 2, 28)])
+    job.run(now=_at(date(2027, 3, 28)))
+    assert _state(member) == "active"
+    job.run(now=_at(date(2027, 3, 29)))
+    assert _state(member) == "erased"
