@@ -265,8 +265,11 @@ def _erase_due(job: _Run, card_ids: list[str], counts: Counts, *, recovering: bo
     if job.through is None and not recovering:
         return []
     through = job.through.isoformat() if job.through is not None else None
-    failed = []
-    for card in store.cards(card_ids):
+    failed: list[str] = []
+    erasing = False
+    for read in store.cards(card_ids):
+        # the page was read before its first erasure; each takes seconds: after one, the card as it is now
+        card = next(iter(store.cards([read.card_id])), read) if erasing else read
         if card.program_id != job.program_id:
             continue
         erased = _is_erased(card)
@@ -277,6 +280,7 @@ def _erase_due(job: _Run, card_ids: list[str], counts: Counts, *, recovering: bo
             if behind is not None and (card.last_visit_on or "") <= behind:
                 failed.append(card.card_id)
             continue
+        erasing = True
         try:
             report = erasure.erase(card.card_id, merchant_id=job.program.merchant_id, actor=ACTOR, now=job.now)
         except Exception as error:  # noqa: BLE001 - one member's failure must not hold up the others

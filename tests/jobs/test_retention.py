@@ -496,3 +496,25 @@ def test_the_job_erases_a_28_february_member_on_29_march(aws, erased):
     assert _state(member) == "active"
     job.run(now=_at(date(2027, 3, 29)))
     assert _state(member) == "erased"
+
+
+def test_a_member_who_buys_while_the_page_is_being_erased_is_kept(aws, erased, entries, monkeypatch):
+    """A page of up to 100 members is read once, then erased one by one (each some 40 requests: seconds in
+    all): a member of the page who buys meanwhile, before their turn, is no longer due and is kept."""
+    program = _program({"inactive_months": 6})
+    first = _member(program, 1, bought=[date(2027, 1, 10)])
+    second = _member(program, 2, bought=[date(2027, 1, 10)])
+    real = erased.__call__
+
+    def buying_meanwhile(card_id, **fields):
+        other = second if card_id == first else first
+        if _state(other) == "active" and not erased.done:  # during the page's first erasure, the other buys
+            pos_cases.post_receipt(program, {"receipt_id": "back", "card": card_store.get(other).number,
+                                             "total": 100}, datetime(2027, 8, 1, 3, tzinfo=UTC))
+        return real(card_id, **fields)
+
+    monkeypatch.setattr(erasure, "erase", buying_meanwhile)
+    done = job.run(now=_at(date(2027, 8, 1)))
+    assert done["erased"] == 1 and done["kept"] == 1
+    assert sorted([_state(first), _state(second)]) == ["active", "erased"]
+    assert len(entries) == 1
