@@ -518,3 +518,27 @@ def test_a_member_who_buys_while_the_page_is_being_erased_is_kept(aws, erased, e
     assert done["erased"] == 1 and done["kept"] == 1
     assert sorted([_state(first), _state(second)]) == ["active", "erased"]
     assert len(entries) == 1
+
+
+def test_when_every_erasure_fails_the_run_stops_and_the_next_one_finishes(aws, erased, entries, monkeypatch):
+    """DynamoDB refusing every erasure: the ids to try again are not piled up on the program item without end;
+    past MAX_RETRY the run stops on that page (written down), and the next run erases them, each once."""
+    monkeypatch.setattr(job, "MAX_RETRY", 1)
+    program = _program({"inactive_months": 6})
+    members = [_member(program, n, bought=[date(2027, 1, 10)]) for n in range(1, 4)]
+    real, down = erasure.erase, {"on": True}
+
+    def refusing(card_id, **fields):
+        if down["on"]:
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return real(card_id, **fields)
+
+    monkeypatch.setattr(erasure, "erase", refusing)
+    assert job.run(now=_at(date(2027, 8, 1)))["failed"] == 1
+    assert all(_state(card_id) == "active" for card_id in members) and entries == []
+    assert len(retention_store.progress(program.program_id)["pending"]) == 3
+    down["on"] = False
+    job.run(now=_at(date(2027, 8, 2)))
+    assert all(_state(card_id) == "erased" for card_id in members)
+    assert sorted(e["target_id"] for e in entries) == sorted(members)
+    assert "pending" not in retention_store.progress(program.program_id)
