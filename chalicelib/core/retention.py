@@ -80,8 +80,15 @@ def months_before(day: date, months: int) -> date:
 
 def due_through(today: date, months: int) -> date:
     """The last activity day a run on `today` erases through: the members whose last activity day is on or
-    before it have been inactive for more than `months` months."""
-    return months_before(today, months) - timedelta(days=1)
+    before it have been inactive for more than `months` months: their day plus `months` (that month's last
+    day when it has no such day) was yesterday or earlier. Yesterday at a month's end takes that whole month
+    `months` back (31 March less 1 month: every day of February); otherwise the same day (29 March less 1
+    month: 28 February, whose month is up on 28 March)."""
+    yesterday = today - timedelta(days=1)
+    if (yesterday + timedelta(days=1)).month != yesterday.month:  # the last day of its month
+        first = months_before(yesterday.replace(day=1), months)
+        return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return months_before(yesterday, months)
 
 
 def joined_before(through: date, zone: ZoneInfo) -> str:

@@ -17,7 +17,10 @@ index copy was made (their last_visit_key moved) is kept, and an erased card is 
 Crashes. Before a page is erased its ids are written to the progress (`pending`); after it, the cursor
 moves past the page and `pending` is cleared. A run that died in between is finished by the next: each
 pending card erased (again: erase is idempotent) and its audit entry written, so no erasure goes
-unrecorded; a card the dead run finished may then have two entries, never a second erasure.
+unrecorded; a card the dead run finished may then have two entries, never a second erasure. One member's
+erasure that fails (the card kept changing, DynamoDB refused) is logged (`retention_erase_failed`) and kept
+in the progress (`retry`): the page, the walk and the messages go on, and the next run tries it again
+(until it is erased, or it bought since). More than MAX_RETRY failing stops the program's run there.
 
 Messages. The program's message records older than `messages_months` are deleted through
 Message.by_program (its key starts with the record's time), and so are its parked outbox items (deliveries
@@ -43,6 +46,7 @@ from chalicelib.usecases import audit, erasure
 
 ACTOR = "system:retention"
 BATCH = 100  # cards per page (BatchGetItem's limit): one progress write before and one after
+MAX_RETRY = BATCH  # failed erasures kept to try again next run; past it the run stops (DynamoDB down)
 MESSAGES_PAGE = 200  # message keys per query page (deleted 25 to a BatchWriteItem)
 LEASE_SECONDS = 900  # longer than any invocation that works a program (job_chunk: 300 s)
 RUN_HOUR = 4  # `run-job retention --date D` runs as of 04:00 UTC that day, like the schedule
@@ -150,8 +154,13 @@ def _members(job: _Run, counts: Counts) -> None:
     start = dict(state)
     try:
         if state.get("pending"):  # a run died within a page: finish (and record) its erasures first
-            _erase_due(job, list(state["pending"]), counts, recovering=True)
+            failed = _erase_due(job, list(state["pending"]), counts, recovering=True)
             state.pop("pending")
+            _retry_later(job, state, failed)
+        if state.get("retry") and job.through is not None:  # erasures that failed before: once more
+            retry = state.pop("retry")
+            _retry_later(job, state, _erase_due(job, list(retry), counts, recovering=False,
+                                                behind=state.get("visits_through") or ""))
         if job.through is not None:
             _walk_purchases(job, state, counts)
             _walk_joins(job, state, counts)
@@ -213,8 +222,9 @@ def _page(job: _Run, state: dict[str, Any], card_ids: list[str], after: dict[str
     if card_ids:
         state["pending"] = card_ids
         store.save_progress(job.program_id, state)
-        _erase_due(job, card_ids, counts, recovering=False)
+        failed = _erase_due(job, card_ids, counts, recovering=False)
         state.pop("pending")
+        _retry_later(job, state, failed)
     state.update(after)
     if card_ids:
         store.save_progress(job.program_id, state)
@@ -231,13 +241,35 @@ def _last_activity(card: Card, program: Program) -> str:
     return clock.local_day(datetime.fromisoformat(card.created_at), program.timezone).isoformat()
 
 
-def _erase_due(job: _Run, card_ids: list[str], counts: Counts, *, recovering: bool) -> None:
-    """Read the cards as they are now and erase those still due, each with its audit entry. `recovering`:
-    these ids were being erased by a run that died, so an erased one among them is recorded (again)."""
-    if job.through is None and not recovering:
+def _retry_later(job: _Run, state: dict[str, Any], failed: list[str]) -> None:
+    """Keep the ids whose erasure failed for the next run; too many failing (DynamoDB refusing them all): stop
+    here, their page written down as pending, so nothing behind the cursor is left unerased."""
+    if not failed:
         return
+    retry = list(dict.fromkeys([*state.get("retry", []), *failed]))
+    if len(retry) > MAX_RETRY:
+        state["pending"] = failed
+        store.save_progress(job.program_id, state)
+        raise RuntimeError(f"{len(retry)} erasures failed")
+    state["retry"] = retry
+    store.save_progress(job.program_id, state)
+
+
+def _erase_due(job: _Run, card_ids: list[str], counts: Counts, *, recovering: bool,
+               behind: str | None = None) -> list[str]:
+    """Read the cards as they are now and erase those still due, each with its audit entry; returns the ids
+    whose erasure failed (logged), to be tried again. `recovering`: these ids were being erased by a run
+    that died, so an erased one among them is recorded (again). `behind`: these ids are tried again, and the
+    walks are past their day (`behind`, the last purchase day done): one not due now (the setting was made
+    longer) that has not bought since (the walk finds it then) stays to be tried."""
+    if job.through is None and not recovering:
+        return []
     through = job.through.isoformat() if job.through is not None else None
-    for card in store.cards(card_ids):
+    failed: list[str] = []
+    erasing = False
+    for read in store.cards(card_ids):
+        # the page was read before its first erasure; each takes seconds: after one, the card as it is now
+        card = next(iter(store.cards([read.card_id])), read) if erasing else read
         if card.program_id != job.program_id:
             continue
         erased = _is_erased(card)
@@ -245,13 +277,24 @@ def _erase_due(job: _Run, card_ids: list[str], counts: Counts, *, recovering: bo
             continue  # erased meanwhile (by its owner): nothing to do
         if not erased and (through is None or _last_activity(card, job.program) > through):
             _add(counts, {"kept": 1})  # bought (or the setting changed) since the index copy was read
+            if behind is not None and (card.last_visit_on or "") <= behind:
+                failed.append(card.card_id)
             continue
-        report = erasure.erase(card.card_id, merchant_id=job.program.merchant_id, actor=ACTOR, now=job.now)
+        erasing = True
+        try:
+            report = erasure.erase(card.card_id, merchant_id=job.program.merchant_id, actor=ACTOR, now=job.now)
+        except Exception as error:  # noqa: BLE001 - one member's failure must not hold up the others
+            log.error("retention_erase_failed", program_id=job.program_id, card_id=card.card_id,
+                      error_type=type(error).__name__)
+            _add(counts, {"erase_failed": 1})
+            failed.append(card.card_id)
+            continue
         audit.record(job.program.merchant_id, actor=ACTOR, action="card.erase", now=job.now,
                      program_id=job.program_id, target_type="card", target_id=card.card_id,
                      detail={"reason": "inactive", "inactive_months": job.setting.inactive_months,
                              "removed": report.get("removed") if isinstance(report, dict) else None})
         _add(counts, {"erased": 1})
+    return failed
 
 
 # --- messages --------------------------------------------------------------------------------------------

@@ -137,15 +137,26 @@ def _decode(cursor: str | None, merchant_id: str) -> dict[str, Any] | None:
         value = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
     except ValueError:
         value = None
-    if not isinstance(value, str) or "#" not in value or len(value) > 200:  # noqa: PLR2004 - far above a key
+    if not isinstance(value, str) or "#" not in value or len(value) > 200 or not value.isprintable():  # noqa: PLR2004 - far above a key
         raise InvalidInput("The cursor is not one we issued.", code="invalid_cursor", field="cursor")
     return {"merchant_id": {"S": merchant_id}, "entry_key": {"S": value}}
+
+
+def _within(start: Mapping[str, Any] | None, filters: Filters) -> None:
+    """A cursor must lie within the time filters' key range: DynamoDB refuses a start key outside it (a
+    ValidationException), so a cursor of another listing sent with other `from`/`to` is invalid_cursor."""
+    if start is None:
+        return
+    key = start["entry_key"]["S"]
+    if (filters.since and key < db.iso(filters.since)) or (filters.until and key >= db.iso(filters.until)):
+        raise InvalidInput("The cursor is not one we issued for these filters.", code="invalid_cursor", field="cursor")
 
 
 def page(merchant_id: str, filters: Filters, limit: int, cursor: str | None) -> tuple[list[Entry], str | None]:
     """Entries of the partition that pass `filters`, newest first: at most `limit`, from at most MAX_PAGES
     reads; the cursor (None at the end) reads on."""
     start = _decode(cursor, merchant_id)
+    _within(start, filters)
     key_range, condition = _key_range(filters), _condition(filters)
     found: list[Entry] = []
     for _ in range(MAX_PAGES):

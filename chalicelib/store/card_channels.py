@@ -25,7 +25,10 @@ def _telegram_alias(chat_id: int) -> str:
 
 def consent_records(card: Card) -> Records:
     """The card's consents as records, oldest first (an older card's `consents` and linked chat read as
-    'legacy' records: core/consents.history)."""
+    'legacy' records: core/consents.history). An erased member's card has none (store/erasure.py blanks the
+    records; its `consent_at` stays and is no consent of anyone's)."""
+    if card.status == "erased":
+        return []
     return consent_rules.history(card.consent_records, card.consents, card.consent_at,
                                  telegram_linked=bool(card.telegram_chat_id))
 

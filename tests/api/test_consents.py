@@ -310,3 +310,14 @@ def test_two_consent_changes_from_stale_reads_both_land(client, merchant, progra
                                               ("marketing", "telegram", "telegram_bot", None)]
     assert stored.consents == {"email": False, "telegram": True} and stored.telegram_chat_id == CHAT
     assert stored.balance == 100
+
+
+def test_an_erased_members_card_shows_no_consent(client, merchant, program):
+    """Erasing a member removes their consent records ("What goes": marketing consents and their records);
+    the card keeps `consent_at`, which must not read back as a 'legacy' terms record of someone gone."""
+    card = enroll(client, email="anna@example.com", marketing_consent=True)
+    number = body(_card(client, merchant, card["card_id"]))["number"]
+    erased = client.http.post(f"/admin/cards/{card['card_id']}/erase", headers=bearer(merchant),
+                              body=json.dumps({"confirm": number}))
+    assert erased.status_code == 200, erased.body
+    assert _consents(client, merchant, card["card_id"]) == []

@@ -1,6 +1,7 @@
 """How long members' data is kept (issue 19, part RETENTION): the program's `retention` setting, and the
 daily job that erases the members inactive too long and deletes old message records, with time travel,
 reading only what is due, surviving a crash and a spent budget."""
+import calendar
 import inspect
 import json
 from datetime import UTC, date, datetime, time, timedelta
@@ -419,3 +420,125 @@ def test_the_progress_is_not_a_setting_and_an_owners_edit_is_never_refused_by_it
                                   JOINED + timedelta(days=1))
     assert edited.name == "Shop 2"
     assert "retention_progress" not in json.dumps(program_cases.view(edited))
+
+
+def test_an_erasure_that_fails_stops_neither_the_page_nor_the_program_and_is_tried_again(aws, erased, entries,
+                                                                                         monkeypatch):
+    """One member's erasure failing (the card kept changing: erase_conflict; DynamoDB throttled) must not leave
+    the others of its page, the rest of the walk and the old messages waiting on it day after day, nor write
+    the page's done erasures into the trail again at every run: that member alone is tried again next run."""
+    program = _program({"inactive_months": 6, "messages_months": 3})
+    members = [_member(program, n, bought=[date(2027, 1, 10)]) for n in range(1, 4)]
+    later = _member(program, 4, bought=[date(2027, 1, 20)])
+    active = _member(program, 5, bought=[date(2027, 7, 20)])
+    message_store.save_record(card_store.get(active), "campaign", "sent", "Hello", datetime(2027, 2, 1, tzinfo=UTC))
+    stuck, failing = members[1], {"on": True}
+
+    def flaky(card_id, **fields):
+        if card_id == stuck and failing["on"]:
+            raise RuntimeError("the card kept changing")
+        return erased(card_id, **fields)
+
+    monkeypatch.setattr(erasure, "erase", flaky)
+    first = job.run(now=_at(date(2027, 8, 1)))
+    assert {card_id for card_id in (*members, later) if _state(card_id) == "erased"} == {members[0], members[2], later}
+    assert first["erased"] == 3 and first["messages_deleted"] == 1
+    assert sorted(e["target_id"] for e in entries) == sorted([members[0], members[2], later])
+    # still failing: tried again, the others are not recorded again
+    job.run(now=_at(date(2027, 8, 2)))
+    assert len(entries) == 3 and _state(stuck) == "active"
+    # once it works, it is erased, with its one entry
+    failing["on"] = False
+    job.run(now=_at(date(2027, 8, 3)))
+    assert _state(stuck) == "erased"
+    assert sorted(e["target_id"] for e in entries) == sorted([*members, later])
+    job.run(now=_at(date(2027, 8, 4)))
+    assert len(entries) == 4
+
+
+def test_month_ends_erase_the_day_after_the_months_are_up_never_days_later():
+    """"Last bought on 15 January, 6 months: kept through 15 July, erased by the run of 16 July", at month ends
+    too: 28 February + 1 month is 28 March (erased by the run of 29 March, not 1 April); 30 April + 1 month is
+    30 May (erased on 31 May); 31 January + 1 month is the last day of February (erased on 1 March)."""
+    def erased_on(last, months):
+        day = last
+        while rules.due_through(day, months) < last:
+            day += timedelta(days=1)
+        return day
+
+    assert erased_on(date(2027, 2, 28), 1) == date(2027, 3, 29)
+    assert erased_on(date(2027, 4, 30), 1) == date(2027, 5, 31)
+    assert erased_on(date(2027, 1, 31), 1) == date(2027, 3, 1)
+    assert erased_on(date(2028, 1, 31), 1) == date(2028, 3, 1)  # 29 February in a leap year
+    assert erased_on(date(2027, 3, 31), 1) == date(2027, 5, 1)
+    assert erased_on(date(2027, 8, 31), 6) == date(2028, 3, 1)
+    assert erased_on(date(2027, 1, 15), 6) == date(2027, 7, 16)
+    # every day of two years, 1 to 13 months: never before the months are up, never a day after
+    for months in range(1, 14):
+        for offset in range(730):
+            last = date(2027, 1, 1) + timedelta(days=offset)
+            day = erased_on(last, months)
+            # the months are up on the day: `last` + months (the month's last day when it has no such day)
+            index = last.year * 12 + last.month - 1 + months
+            year, month = divmod(index, 12)
+            kept_through = date(year, month + 1, min(last.day, calendar.monthrange(year, month + 1)[1]))
+            assert day == kept_through + timedelta(days=1), (last, months, day)
+    # the run days never go back: what a run erased through, the next day's run does too
+    for offset in range(730):
+        today = date(2027, 1, 1) + timedelta(days=offset)
+        assert rules.due_through(today + timedelta(days=1), 1) >= rules.due_through(today, 1)
+
+
+def test_the_job_erases_a_28_february_member_on_29_march(aws, erased):
+    program = _program({"inactive_months": 1})
+    member = _member(program, 1, bought=[date(2027, 2, 28)])
+    job.run(now=_at(date(2027, 3, 28)))
+    assert _state(member) == "active"
+    job.run(now=_at(date(2027, 3, 29)))
+    assert _state(member) == "erased"
+
+
+def test_a_member_who_buys_while_the_page_is_being_erased_is_kept(aws, erased, entries, monkeypatch):
+    """A page of up to 100 members is read once, then erased one by one (each some 40 requests: seconds in
+    all): a member of the page who buys meanwhile, before their turn, is no longer due and is kept."""
+    program = _program({"inactive_months": 6})
+    first = _member(program, 1, bought=[date(2027, 1, 10)])
+    second = _member(program, 2, bought=[date(2027, 1, 10)])
+    real = erased.__call__
+
+    def buying_meanwhile(card_id, **fields):
+        other = second if card_id == first else first
+        if _state(other) == "active" and not erased.done:  # during the page's first erasure, the other buys
+            pos_cases.post_receipt(program, {"receipt_id": "back", "card": card_store.get(other).number,
+                                             "total": 100}, datetime(2027, 8, 1, 3, tzinfo=UTC))
+        return real(card_id, **fields)
+
+    monkeypatch.setattr(erasure, "erase", buying_meanwhile)
+    done = job.run(now=_at(date(2027, 8, 1)))
+    assert done["erased"] == 1 and done["kept"] == 1
+    assert sorted([_state(first), _state(second)]) == ["active", "erased"]
+    assert len(entries) == 1
+
+
+def test_when_every_erasure_fails_the_run_stops_and_the_next_one_finishes(aws, erased, entries, monkeypatch):
+    """DynamoDB refusing every erasure: the ids to try again are not piled up on the program item without end;
+    past MAX_RETRY the run stops on that page (written down), and the next run erases them, each once."""
+    monkeypatch.setattr(job, "MAX_RETRY", 1)
+    program = _program({"inactive_months": 6})
+    members = [_member(program, n, bought=[date(2027, 1, 10)]) for n in range(1, 4)]
+    real, down = erasure.erase, {"on": True}
+
+    def refusing(card_id, **fields):
+        if down["on"]:
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return real(card_id, **fields)
+
+    monkeypatch.setattr(erasure, "erase", refusing)
+    assert job.run(now=_at(date(2027, 8, 1)))["failed"] == 1
+    assert all(_state(card_id) == "active" for card_id in members) and entries == []
+    assert len(retention_store.progress(program.program_id)["pending"]) == 3
+    down["on"] = False
+    job.run(now=_at(date(2027, 8, 2)))
+    assert all(_state(card_id) == "erased" for card_id in members)
+    assert sorted(e["target_id"] for e in entries) == sorted(members)
+    assert "pending" not in retention_store.progress(program.program_id)
