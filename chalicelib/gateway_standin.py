@@ -53,8 +53,31 @@ def answer_unknown_routes_with_404() -> None:
     gateway._answers_unknown_routes = True
 
 
+def log_routes_not_paths() -> None:
+    """Patch chalice.local's request log (idempotent): it names the route, `GET /c/{card_id}/data.json 200`,
+    never the path and query the caller sent. Those carry capabilities (a card link's `k`, a data link's
+    `t`, an unsubscribe token), card numbers and Apple device ids in paths, and the console's customer
+    search words (a name, a phone): nothing our own logs may hold. API Gateway in AWS logs no requests
+    unless access logging is turned on (infra/template.py does not)."""
+    handler: Any = local.ChaliceRequestHandler
+    if getattr(handler, "_logs_routes", False):
+        return
+
+    def log_request(self: Any, code: Any = "-", size: Any = "-") -> None:
+        path = (getattr(self, "path", "") or "").split("?", 1)[0]
+        try:
+            route = local.RouteMatcher(list(self.local_gateway._app_object.routes)).match_route(path).route
+        except Exception:  # noqa: BLE001 - no route has this path (answered 404): say so, not what it was
+            route = "(no such route)"
+        self.log_message('"%s %s" %s', getattr(self, "command", "-"), route, getattr(code, "value", code))
+
+    handler.log_request = log_request
+    handler._logs_routes = True
+
+
 def main() -> int:
     answer_unknown_routes_with_404()
+    log_routes_not_paths()
     sys.argv = ["chalice", *sys.argv[1:]]
     return int(chalice_main() or 0)
 

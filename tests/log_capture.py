@@ -48,9 +48,17 @@ def add_lines(lines: Iterable[str]) -> None:
 
 
 def add_output(text: str) -> None:
-    """A local stack's output: its structured lines (JSON objects) count; its banner for the developer
-    (which shows an example customer on purpose) does not."""
-    add_lines(line for line in text.splitlines() if line.startswith("{") and line.endswith("}"))
+    """A local stack's output: every line counts (its JSON logs, the local gateway's request log, the
+    stand-ins' lines) except its banner for the developer, which shows an example customer on purpose."""
+    kept, in_banner = [], False
+    for line in text.splitlines():
+        if not in_banner and line.startswith("=" * 72):
+            in_banner = True
+        if not in_banner:
+            kept.append(line)
+        elif "Ctrl-C stops everything" in line:
+            in_banner = False
+    add_lines(kept)
 
 
 def _remember(name: object = None, phone: object = None, email: object = None) -> None:

@@ -34,3 +34,17 @@ def test_the_runs_logs_and_metrics_are_collected():
     fresh = log_capture.LINES[before:]
     assert any(json.loads(line).get("event") == "log_capture_probe" for line in fresh if line.startswith("{"))
     assert any("LogCaptureProbe" in line for line in fresh)
+
+
+def test_a_local_stacks_output_counts_except_its_banner():
+    before = len(log_capture.LINES)
+    log_capture.add_output("\n".join([
+        "local DynamoDB on 127.0.0.1:8001: 0 items restored from .local/",
+        "=" * 72, " The loyalty platform runs at http://127.0.0.1:8000", "=" * 72,
+        "     -d '{\"name\":\"Anna\",\"phone\":\"+79160000001\",\"consent\":true}'",
+        " Ctrl-C stops everything (the data is kept in .local/).",
+        '127.0.0.1 - - [29/Nov/2026 21:00:00] "GET /c/{card_id}/data.json" 200']))
+    kept = log_capture.LINES[before:]
+    del log_capture.LINES[before:]  # the example's lines are not the run's
+    assert kept == ["local DynamoDB on 127.0.0.1:8001: 0 items restored from .local/",
+                    '127.0.0.1 - - [29/Nov/2026 21:00:00] "GET /c/{card_id}/data.json" 200']
