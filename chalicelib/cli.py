@@ -8,7 +8,7 @@ import json
 import os
 import secrets
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +61,21 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+# Jobs that keep where they got to and never go back over days marked done (jobs/retention.py): run by hand,
+# they take no day still to come (the next day is allowed: a program's local day may already be there).
+REMEMBERS_PROGRESS = frozenset({"retention"})
+
+
 def cmd_run_job(args: argparse.Namespace) -> int:
     job = JOBS.get(args.name)
     if job is None:
         known = ", ".join(sorted(JOBS)) or "none yet"
         raise SystemExit(f"unknown job '{args.name}' (known: {known})")
     day = date.fromisoformat(args.date) if args.date else None  # None: each program's own local day
+    if args.name in REMEMBERS_PROGRESS and day is not None and day > _now().date() + timedelta(days=1):
+        raise SystemExit(f"'{args.name}' remembers the last day it has done: a run for a day still to come "
+                         "would mark every day up to it as done, and members due before then would be kept. "
+                         "Give today or an earlier day.")
     print(json.dumps(job(day), default=str))
     return 0
 

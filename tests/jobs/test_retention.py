@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib import cli
 from chalicelib.core import retention as rules
 from chalicelib.jobs import JOBS
 from chalicelib.jobs import retention as job
@@ -542,3 +543,14 @@ def test_when_every_erasure_fails_the_run_stops_and_the_next_one_finishes(aws, e
     assert all(_state(card_id) == "erased" for card_id in members)
     assert sorted(e["target_id"] for e in entries) == sorted(members)
     assert "pending" not in retention_store.progress(program.program_id)
+
+
+def test_by_hand_it_takes_no_day_still_to_come(aws, capsys):
+    """Run by hand for a future day, the job would mark the days up to it as done and keep members who
+    become due before then for ever: the command line refuses it; today runs."""
+    future = (datetime.now(UTC).date() + timedelta(days=40)).isoformat()
+    with pytest.raises(SystemExit) as refused:
+        cli.main(["run-job", "retention", "--date", future])
+    assert "remembers the last day it has done" in str(refused.value)
+    assert cli.main(["run-job", "retention", "--date", datetime.now(UTC).date().isoformat()]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["programs"] == 0
