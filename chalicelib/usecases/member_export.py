@@ -85,7 +85,8 @@ def document(card: Card, program: Program, now: datetime) -> dict[str, object]:
         "format": FORMAT,
         "exported_at": now.astimezone(UTC).isoformat(timespec="microseconds"),
         "program": {"id": program.program_id, "name": program.name},
-        "profile": {"name": card.name, "phone": card.phone or None, "email": card.email, "birthday": card.birthday,
+        "profile": {"name": card.name or None, "phone": card.phone or None, "email": card.email or None,
+                    "birthday": card.birthday or None,
                     "locale": card.locale, "created_at": card.created_at},
         "consents": card_channels.consent_records(card),
         "card": _card(card, program, mechanics, today, perks),
@@ -111,7 +112,7 @@ def document(card: Card, program: Program, now: datetime) -> dict[str, object]:
                      "day": item.day, "answered_at": item.answered_at, "comment": item.comment}
                     for item in member_data.survey_answers(program.program_id, card.card_id)],
         "offers": _offers(perks, mechanics),
-        "referrals": {"code": card.ref_code, "referred_by": member_data.referrer_number(card),
+        "referrals": {"code": card.ref_code or None, "referred_by": member_data.referrer_number(card),
                       "friends_rewarded": sum(1 for entry in entries
                                               if (entry.cause_id or "").startswith("referral#"))},
         "truncated": {"ledger": ledger_cut, "messages": messages_cut, "receipts": receipts_cut, "lines": lines_cut},
@@ -123,7 +124,7 @@ def _card(card: Card, program: Program, mechanics: mech.Mechanics, today: str,
     stats = card.stats if isinstance(card.stats, dict) else {}
     known = {place.location_id: place.name for place in places_of.from_stored(program.locations)}
     home = stats.get("home")
-    return {"card_id": card.card_id, "number": card.number, "status": card.status, "tier": card.tier,
+    return {"card_id": card.card_id, "number": card.number or None, "status": card.status, "tier": card.tier,
             "tier_name": mechanics.tier(card.tier).name, "balance": int(card.balance),
             "available": sum(lot.remaining for lot in card_store.lots_of(card)
                              if lot.available_on <= today and (not lot.expires_on or lot.expires_on > today)),

@@ -358,3 +358,18 @@ def test_the_api_role_may_do_what_the_export_and_the_link_need(client, merchant,
     assert client.http.get(f"/c/{plain['card_id']}/data.json?t=forged").status_code == 404
     assert _allowed("api", calls) == []
     assert not [call for call in calls if call[0] == "Scan"]
+
+
+def test_an_erased_members_export_holds_no_one(client, merchant, program):
+    """After an erasure the owner's export still answers (the amounts stay), with no personal field:
+    null, as the card's view shows them, never an empty string."""
+    card = enroll(client, name="Gone Person", phone="+79160000066")
+    erased = client.http.post(f"/admin/cards/{card['card_id']}/erase", headers=bearer(merchant),
+                              body=json.dumps({"confirm": card["card_number"]}))
+    assert erased.status_code == 200, erased.body
+    doc = body(_export(client, merchant, card["card_id"]))
+    assert doc["profile"] == {"name": None, "phone": None, "email": None, "birthday": None,
+                              "locale": doc["profile"]["locale"], "created_at": doc["profile"]["created_at"]}
+    assert doc["consents"] == [] and doc["referrals"]["code"] is None
+    assert doc["card"]["status"] == "erased" and doc["card"]["number"] is None
+    assert "Gone Person" not in json.dumps(doc, ensure_ascii=False) and "9160000066" not in json.dumps(doc)
