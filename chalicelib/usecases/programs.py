@@ -40,10 +40,14 @@ def create(merchant_id: str, new: commands.NewProgram | Mapping[str, object], no
     """A new program (the admin route's command; a mapping from scripts and tests is read the same way)."""
     if not isinstance(new, commands.NewProgram):
         new = commands.read_new_program(new)
-    return program_store.create(merchant_id=merchant_id, slug=new.slug, name=new.name, timezone=new.timezone,
-                                currency=new.currency, country=new.country, mechanics=mech.to_dict(new.mechanics),
-                                branding=new.branding, limits=limit_rules.to_dict(new.limits), now=now,
-                                messages=new.messages, retention=retention_rules.to_stored(new.retention))
+    created = program_store.create(merchant_id=merchant_id, slug=new.slug, name=new.name, timezone=new.timezone,
+                                   currency=new.currency, country=new.country, mechanics=mech.to_dict(new.mechanics),
+                                   branding=new.branding, limits=limit_rules.to_dict(new.limits), now=now,
+                                   messages=new.messages, retention=retention_rules.to_stored(new.retention))
+    audit.changed_settings({}, {name: getattr(created, name) for name in (  # what the program started with
+        "name", "slug", "timezone", "currency", "country", "mechanics", "branding", "limits", "messages",
+        "retention")})
+    return created
 
 
 def update(program: Program, changes: commands.ProgramChanges, now: datetime) -> Program:

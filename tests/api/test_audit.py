@@ -105,6 +105,10 @@ def test_program_settings_record_each_changed_field_before_and_after(client, mer
 def test_a_program_created_and_its_status_changed(client, merchant, program):
     created = _latest(client, merchant, "program.create")
     assert created["target_id"] == program["id"] and created["status"] == 201
+    # what it started with, each as [null, value]: the trail can tell every setting's history from its start
+    assert created["changes"]["slug"] == [None, program["slug"]]
+    assert created["changes"]["name"] == [None, program["name"]]
+    assert created["changes"]["mechanics.kind"][1] == program["mechanics"]["kind"]
     _ok(client.http.patch(f"/admin/programs/{program['id']}", headers=bearer(merchant),
                           body=json.dumps({"status": "paused"})))
     assert _latest(client, merchant, "program.update")["changes"] == {"status": ["active", "paused"]}
