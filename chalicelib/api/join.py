@@ -189,9 +189,12 @@ def client_address(request: Request) -> str:
 
 
 def _by_link(find: Callable[[str, str | None], Card], card_id: str, secret: str | None) -> Card:
+    return by_link(bp.current_request, find, card_id, secret)
+
+
+def by_link(request: Request, find: Callable[[str, str | None], Card], card_id: str, secret: str | None) -> Card:
     """`find(card_id, secret)` behind the card-link limits: counted per address, and a miss (a wrong id
     or key) counted as a miss, so that guessing ends in 429 long before it could succeed."""
-    request = bp.current_request
     now, address = datetime.now(UTC), client_address(request)
     guards.before_card_link(address, now)
     try:
@@ -199,6 +202,16 @@ def _by_link(find: Callable[[str, str | None], Card], card_id: str, secret: str 
     except NotFound:
         guards.card_link_missed(address, now)
         raise
+
+
+def card_by_link(request: Request, card_id: str) -> tuple[Card, Program]:
+    """The card whose link (`?k=`) this request carries, and its program, behind the card-link limits:
+    the pages behind a card's link (its profile, its data) start here."""
+    card = by_link(request, card_views.by_capability, card_id, query(request, "k"))
+    program = program_store.get(card.program_id)
+    if program is None:
+        raise NotFound("No such card.")
+    return card, program
 
 
 @bp.route("/c/{card_id}", methods=["GET"])

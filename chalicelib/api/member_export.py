@@ -12,11 +12,10 @@ from chalice import Blueprint, Response
 from chalicelib import auth, lazy, log
 from chalicelib.api import pages
 from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of, query
-from chalicelib.api.join import client_address
+from chalicelib.api.join import card_by_link, client_address
 from chalicelib.core import texts
 from chalicelib.core.validation import reject_unknown
 from chalicelib.errors import AppError, InvalidInput, NotFound
-from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import audit, guards
 from chalicelib.usecases import cards as card_views
@@ -55,19 +54,7 @@ def _page(locale: str, status: int, title: str, message: str, brand: Mapping[str
 
 
 def _card_behind_link(card_id: str) -> tuple[Card, Program]:
-    """The card whose link this is, behind the card-link limits (a miss counts towards them)."""
-    request = bp.current_request
-    now, address = datetime.now(UTC), client_address(request)
-    guards.before_card_link(address, now)
-    try:
-        card = card_views.by_capability(card_id, query(request, "k"))
-    except NotFound:
-        guards.card_link_missed(address, now)
-        raise
-    program = program_store.get(card.program_id)
-    if program is None:
-        raise NotFound("No such card.")
-    return card, program
+    return card_by_link(bp.current_request, card_id)
 
 
 def _posted(html: bool) -> dict[str, Any]:

@@ -10,17 +10,15 @@ from chalice import Blueprint, Response
 
 from chalicelib import lazy
 from chalicelib.api import pages
-from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of, query
-from chalicelib.api.join import client_address
+from chalicelib.api.http import FORM, JSON, api, content_type, form_body, json_body, json_response, locale_of
+from chalicelib.api.join import card_by_link
 from chalicelib.commands.profile import read_profile
 from chalicelib.core import clock, form_errors, texts
 from chalicelib.core import mechanics as mech
 from chalicelib.errors import AppError, NotFound
 from chalicelib.store import card_channels
-from chalicelib.store import programs as program_store
 from chalicelib.store.records import Card, Program
 from chalicelib.usecases import cards as card_views
-from chalicelib.usecases import guards
 
 # Saving a profile may give its bonus through the ledger's path (plans, decisions: about +15 ms on import
 # app, python -X importtime on 2 shared cores); loaded by these routes only.
@@ -35,19 +33,7 @@ _SHOWN = frozenset({"email", "birthday", "marketing_consent"})  # the fields the
 
 
 def _card(card_id: str) -> tuple[Card, Program]:
-    """The card whose link this is, behind the card-link limits (a miss counts towards them)."""
-    request = bp.current_request
-    now, address = datetime.now(UTC), client_address(request)
-    guards.before_card_link(address, now)
-    try:
-        card = card_views.by_capability(card_id, query(request, "k"))
-    except NotFound:
-        guards.card_link_missed(address, now)
-        raise
-    program = program_store.get(card.program_id)
-    if program is None:
-        raise NotFound("No such card.")
-    return card, program
+    return card_by_link(bp.current_request, card_id)
 
 
 def _page(card: Card, program: Program, locale: str, status: int = 200, *,
