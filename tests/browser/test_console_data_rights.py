@@ -206,6 +206,22 @@ def test_an_owner_sets_the_data_retention_of_a_program(open_page, stack, axe):
     expect(inactive).to_have_value("24")
     expect(messages).to_have_value("6")
 
+    # one month, in English's singular (the newcomer trial read "after 1 months"), in the question and in "Now"
+    inactive.fill("1")
+    messages.fill("1")
+    submit(page, "#main form.retention-form")
+    expect(confirm).to_contain_text("no purchase for more than 1 month will be erased")
+    confirm.locator("button.danger").click()
+    expect(page.locator(".retention-now")).to_have_text(
+        "Now: members are erased after 1 month without a purchase; messages are kept 1 month.")
+    # Russian has one form for every count (no English text slips in for want of a plural), and no "мес.." at the end
+    page.evaluate("LC.setLang('ru')")
+    expect(page.locator(".retention-now")).to_have_text(
+        "Сейчас: клиенты удаляются после 1 мес. без покупок; сообщения хранятся 1 мес. после отправки.")
+    page.evaluate("LC.setLang('en')")
+    expect(page.locator(".retention-now")).to_have_text(
+        "Now: members are erased after 1 month without a purchase; messages are kept 1 month.")
+
     # a longer period erases nobody sooner: no question; both empty keeps data for ever again
     inactive.fill("")
     messages.fill("")
@@ -220,11 +236,12 @@ def test_an_owner_sets_the_data_retention_of_a_program(open_page, stack, axe):
     page.locator("select[name=actor]").select_option(label=stack.demo["console"]["email"])  # the staff list's
     submit(page, "#main form.audit-filters")
     updates = page.locator(".audit-entry[data-action='program.update']")
-    expect(updates).to_have_count(2)  # 24 and 6 months, then for ever (the refused values sent nothing)
-    expect(page.locator(".audit-entry")).to_have_count(2)
+    expect(updates).to_have_count(3)  # 24 and 6 months, 1 and 1, then for ever (the refused values sent nothing)
+    expect(page.locator(".audit-entry")).to_have_count(3)
     expect(updates.first).to_contain_text("Program settings changed")
-    expect(updates.first.locator(".audit-changes")).to_contain_text("retention.inactive_months: 24 → —")
-    expect(updates.nth(1).locator(".audit-changes")).to_contain_text("retention.messages_months: — → 6")
+    expect(updates.first.locator(".audit-changes")).to_contain_text("retention.inactive_months: 1 → —")
+    expect(updates.nth(1).locator(".audit-changes")).to_contain_text("retention.inactive_months: 24 → 1")
+    expect(updates.nth(2).locator(".audit-changes")).to_contain_text("retention.messages_months: — → 6")
     programs = page.locator(".audit-entry").evaluate_all("rs => rs.map(r => r.cells[3].innerText)")
     assert set(programs) == {program["name"]}, programs
     axe(page)
