@@ -9,6 +9,7 @@ import io
 import json
 import re
 import secrets
+import zipfile
 
 from playwright.sync_api import Page, expect
 
@@ -25,6 +26,19 @@ def _member(stack: Stack, name: str) -> dict:
         {"Content-Type": "application/json"})
     assert status == 201, answer
     return {**json.loads(answer), "name": name, "phone": phone, "email": email}
+
+
+def _apple_device(member: dict, device: str) -> None:
+    """An iPhone adds the member's pass and registers `device` for its updates, as Wallet does."""
+    status, _, pkpass = request("GET", member["apple_pass_url"])
+    assert status == 200, pkpass
+    document = json.loads(zipfile.ZipFile(io.BytesIO(pkpass)).read("pass.json"))
+    service, pass_type, serial = document["webServiceURL"], document["passTypeIdentifier"], document["serialNumber"]
+    status, _, answer = request("POST", f"{service}/v1/devices/{device}/registrations/{pass_type}/{serial}",
+                                json.dumps({"pushToken": f"push-{device}"}).encode(),
+                                {"Authorization": f"ApplePass {document['authenticationToken']}",
+                                 "Content-Type": "application/json"})
+    assert status == 201, answer
 
 
 def _staff_page(open_page, stack: Stack, role: str, **options) -> Page:
@@ -281,3 +295,16 @@ def test_a_manager_sees_no_download_or_erase_and_no_audit(open_page, stack, axe)
     axe(page)
     goto(page, "#/audit")
     expect(page.locator("#main .notice")).to_be_visible()  # not for this role
+
+
+def test_the_card_page_counts_apple_devices_in_the_singular_and_the_plural(open_page, stack, axe):
+    member = _member(stack, f"Ian {_word()}")
+    _apple_device(member, "phone-" + secrets.token_hex(4))
+    page = _owner(open_page(locale="en-GB"), stack, f"#/customers/{member['card_id']}")
+    wallets = page.locator(".card-wallets")
+    expect(wallets).to_contain_text("Apple Wallet: 1 device;")  # the newcomer trial read "1 devices"
+    axe(page)
+    _apple_device(member, "pad-" + secrets.token_hex(4))
+    goto(page, "#/customers")
+    goto(page, f"#/customers/{member['card_id']}")
+    expect(wallets).to_contain_text("Apple Wallet: 2 devices;")

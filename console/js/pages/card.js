@@ -63,7 +63,7 @@
       'card.closed_location': '{name} (closed)',
       'card.email': 'E-mail', 'card.birthday': 'Birthday', 'card.next_expiry': 'Next expiry',
       'card.status_active': 'Active', 'card.status_blocked': 'Blocked', 'card.status_erased': 'Data erased', 'card.erased_member': 'Erased member',
-      'card.wallets': 'Wallets', 'card.apple': 'Apple Wallet: {n} devices',
+      'card.wallets': 'Wallets', 'card.apple_one': 'Apple Wallet: {n} device', 'card.apple_other': 'Apple Wallet: {n} devices',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'not added',
       'card.google_created': 'created', 'card.google_saved': 'saved', 'card.google_deleted': 'removed',
       'card.adjust': 'Add or take points', 'card.adjust_stamps': 'Add or take stamps',
@@ -259,7 +259,7 @@
                    return t('card.place_receipts', {name: placeName(p), n: LC.number(p.receipts)});
                  }).join(', ') : null]]),
           card.wallets ? h('p', {'class': 'card-wallets'}, t('card.wallets') + ': ' +
-            t('card.apple', {n: LC.number(card.wallets.apple_devices)}) + '; ' + t('card.google', {state: google})) : '');
+            LC.tn('card.apple', card.wallets.apple_devices) + '; ' + t('card.google', {state: google})) : '');
       }
       showSummary();
 
