@@ -65,6 +65,10 @@ def test_an_owner_reads_consents_downloads_the_data_erases_and_finds_both_in_the
     _receipt(stack, member["card_number"], 420_00)
     page = _owner(open_page(accept_downloads=True), stack, f"#/customers/{member['card_id']}")
     expect(page.locator("#main h1")).to_have_text(member["name"])
+    before = _api(stack, "GET", f"/admin/cards/{member['card_id']}")
+    assert before["balance"] > 0
+    expect(page.locator(".card-facts").last).to_contain_text("Можно потратить")  # a live card's, until erased
+    expect(page.locator(".card-wallets")).to_be_visible()
 
     # the consents: the terms and e-mail marketing, each given through the join form, in force
     consents = page.locator(".card-consents-section .card-consent")
@@ -112,6 +116,16 @@ def test_an_owner_reads_consents_downloads_the_data_erases_and_finds_both_in_the
         assert personal not in main_text, personal
     expect(page.locator("button.card-erase")).to_have_count(0)
     expect(page.locator("input[name=amount]")).to_have_count(0)
+    # an erased card does nothing: its balance is a figure kept for accounting, and nothing on the page speaks
+    # of spending, earning, expiring or reaching the member (the newcomer trial read "Can be spent 175 points")
+    kept = page.evaluate("n => LC.ops.points(n)", before["balance"])
+    expect(page.locator(".card-balance")).to_have_text(
+        f"Остаток для учёта: {kept}. Карта больше не действует: ни потратить, ни начислить.")
+    for prompt in ("Можно потратить", "Ближайшее сгорание", "Наград к получению", "Кошельки", "Сообщения клиенту"):
+        assert prompt not in main_text, prompt
+    unused = ".card-wallets, .card-offers, .offers-issue, .card-challenges, .card-messages"
+    expect(page.locator(unused)).to_have_count(0)
+    expect(page.locator(".card-ledger tbody tr").first).to_be_visible()  # the history stays, for accounting
     view = _api(stack, "GET", f"/admin/cards/{member['card_id']}")
     assert view["status"] == "erased" and view["erased_at"]
     assert view["name"] is None and view["phone"] is None and view["email"] is None and view["birthday"] is None
