@@ -9,6 +9,7 @@ import io
 import json
 import re
 import secrets
+import zipfile
 
 from playwright.sync_api import Page, expect
 
@@ -25,6 +26,19 @@ def _member(stack: Stack, name: str) -> dict:
         {"Content-Type": "application/json"})
     assert status == 201, answer
     return {**json.loads(answer), "name": name, "phone": phone, "email": email}
+
+
+def _apple_device(member: dict, device: str) -> None:
+    """An iPhone adds the member's pass and registers `device` for its updates, as Wallet does."""
+    status, _, pkpass = request("GET", member["apple_pass_url"])
+    assert status == 200, pkpass
+    document = json.loads(zipfile.ZipFile(io.BytesIO(pkpass)).read("pass.json"))
+    service, pass_type, serial = document["webServiceURL"], document["passTypeIdentifier"], document["serialNumber"]
+    status, _, answer = request("POST", f"{service}/v1/devices/{device}/registrations/{pass_type}/{serial}",
+                                json.dumps({"pushToken": f"push-{device}"}).encode(),
+                                {"Authorization": f"ApplePass {document['authenticationToken']}",
+                                 "Content-Type": "application/json"})
+    assert status == 201, answer
 
 
 def _staff_page(open_page, stack: Stack, role: str, **options) -> Page:
@@ -51,6 +65,10 @@ def test_an_owner_reads_consents_downloads_the_data_erases_and_finds_both_in_the
     _receipt(stack, member["card_number"], 420_00)
     page = _owner(open_page(accept_downloads=True), stack, f"#/customers/{member['card_id']}")
     expect(page.locator("#main h1")).to_have_text(member["name"])
+    before = _api(stack, "GET", f"/admin/cards/{member['card_id']}")
+    assert before["balance"] > 0
+    expect(page.locator(".card-facts").last).to_contain_text("Можно потратить")  # a live card's, until erased
+    expect(page.locator(".card-wallets")).to_be_visible()
 
     # the consents: the terms and e-mail marketing, each given through the join form, in force
     consents = page.locator(".card-consents-section .card-consent")
@@ -98,6 +116,16 @@ def test_an_owner_reads_consents_downloads_the_data_erases_and_finds_both_in_the
         assert personal not in main_text, personal
     expect(page.locator("button.card-erase")).to_have_count(0)
     expect(page.locator("input[name=amount]")).to_have_count(0)
+    # an erased card does nothing: its balance is a figure kept for accounting, and nothing on the page speaks
+    # of spending, earning, expiring or reaching the member (the newcomer trial read "Can be spent 175 points")
+    kept = page.evaluate("n => LC.ops.points(n)", before["balance"])
+    expect(page.locator(".card-balance")).to_have_text(
+        f"Остаток для учёта: {kept}. Карта больше не действует: ни потратить, ни начислить.")
+    for prompt in ("Можно потратить", "Ближайшее сгорание", "Наград к получению", "Кошельки", "Сообщения клиенту"):
+        assert prompt not in main_text, prompt
+    unused = ".card-wallets, .card-offers, .offers-issue, .card-challenges, .card-messages"
+    expect(page.locator(unused)).to_have_count(0)
+    expect(page.locator(".card-ledger tbody tr").first).to_be_visible()  # the history stays, for accounting
     view = _api(stack, "GET", f"/admin/cards/{member['card_id']}")
     assert view["status"] == "erased" and view["erased_at"]
     assert view["name"] is None and view["phone"] is None and view["email"] is None and view["birthday"] is None
@@ -206,6 +234,22 @@ def test_an_owner_sets_the_data_retention_of_a_program(open_page, stack, axe):
     expect(inactive).to_have_value("24")
     expect(messages).to_have_value("6")
 
+    # one month, in English's singular (the newcomer trial read "after 1 months"), in the question and in "Now"
+    inactive.fill("1")
+    messages.fill("1")
+    submit(page, "#main form.retention-form")
+    expect(confirm).to_contain_text("no purchase for more than 1 month will be erased")
+    confirm.locator("button.danger").click()
+    expect(page.locator(".retention-now")).to_have_text(
+        "Now: members are erased after 1 month without a purchase; messages are kept 1 month.")
+    # Russian has one form for every count (no English text slips in for want of a plural), and no "мес.." at the end
+    page.evaluate("LC.setLang('ru')")
+    expect(page.locator(".retention-now")).to_have_text(
+        "Сейчас: клиенты удаляются после 1 мес. без покупок; сообщения хранятся 1 мес. после отправки.")
+    page.evaluate("LC.setLang('en')")
+    expect(page.locator(".retention-now")).to_have_text(
+        "Now: members are erased after 1 month without a purchase; messages are kept 1 month.")
+
     # a longer period erases nobody sooner: no question; both empty keeps data for ever again
     inactive.fill("")
     messages.fill("")
@@ -220,11 +264,12 @@ def test_an_owner_sets_the_data_retention_of_a_program(open_page, stack, axe):
     page.locator("select[name=actor]").select_option(label=stack.demo["console"]["email"])  # the staff list's
     submit(page, "#main form.audit-filters")
     updates = page.locator(".audit-entry[data-action='program.update']")
-    expect(updates).to_have_count(2)  # 24 and 6 months, then for ever (the refused values sent nothing)
-    expect(page.locator(".audit-entry")).to_have_count(2)
+    expect(updates).to_have_count(3)  # 24 and 6 months, 1 and 1, then for ever (the refused values sent nothing)
+    expect(page.locator(".audit-entry")).to_have_count(3)
     expect(updates.first).to_contain_text("Program settings changed")
-    expect(updates.first.locator(".audit-changes")).to_contain_text("retention.inactive_months: 24 → —")
-    expect(updates.nth(1).locator(".audit-changes")).to_contain_text("retention.messages_months: — → 6")
+    expect(updates.first.locator(".audit-changes")).to_contain_text("retention.inactive_months: 1 → —")
+    expect(updates.nth(1).locator(".audit-changes")).to_contain_text("retention.inactive_months: 24 → 1")
+    expect(updates.nth(2).locator(".audit-changes")).to_contain_text("retention.messages_months: — → 6")
     programs = page.locator(".audit-entry").evaluate_all("rs => rs.map(r => r.cells[3].innerText)")
     assert set(programs) == {program["name"]}, programs
     axe(page)
@@ -264,3 +309,16 @@ def test_a_manager_sees_no_download_or_erase_and_no_audit(open_page, stack, axe)
     axe(page)
     goto(page, "#/audit")
     expect(page.locator("#main .notice")).to_be_visible()  # not for this role
+
+
+def test_the_card_page_counts_apple_devices_in_the_singular_and_the_plural(open_page, stack, axe):
+    member = _member(stack, f"Ian {_word()}")
+    _apple_device(member, "phone-" + secrets.token_hex(4))
+    page = _owner(open_page(locale="en-GB"), stack, f"#/customers/{member['card_id']}")
+    wallets = page.locator(".card-wallets")
+    expect(wallets).to_contain_text("Apple Wallet: 1 device;")  # the newcomer trial read "1 devices"
+    axe(page)
+    _apple_device(member, "pad-" + secrets.token_hex(4))
+    goto(page, "#/customers")
+    goto(page, f"#/customers/{member['card_id']}")
+    expect(wallets).to_contain_text("Apple Wallet: 2 devices;")

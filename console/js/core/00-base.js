@@ -47,10 +47,28 @@
 
   var pluralRules = {};
   /* LC.plural(5, {one: "балл", few: "балла", many: "баллов", other: "балла"}) -> "баллов". */
-  LC.plural = function (n, forms) {
+  function pluralForm(n) {
     pluralRules[LC.lang] = pluralRules[LC.lang] || new Intl.PluralRules(LC.lang);
-    var form = pluralRules[LC.lang].select(n);
+    return pluralRules[LC.lang].select(n);
+  }
+  LC.plural = function (n, forms) {
+    var form = pluralForm(n);
     return forms[form] !== undefined ? forms[form] : forms.other;
+  };
+
+  /* A text with a count, in the language's plural form: LC.tn('retention.kept', 1, {...}) reads
+     'retention.kept_one' ('... {n} month'), 'retention.kept_other' ('... {n} months'), and so on for the
+     forms the language has (Intl.PluralRules: one, few, many, other), falling back to '<key>_other', then
+     to '<key>' itself (a language whose one text fits every count, like Russian's "{n} мес.", gives just
+     that). {n} is the count as LC.number writes it unless `vars` names another. */
+  LC.tn = function (key, n, vars) {
+    var all = {n: LC.number(n)};
+    Object.keys(vars || {}).forEach(function (name) { all[name] = vars[name]; });
+    var candidates = [key + "_" + pluralForm(n), key + "_other", key];
+    for (var i = 0; i < candidates.length; i++) {
+      if (LC.has(candidates[i])) return LC.t(candidates[i], all);
+    }
+    return LC.t(key, all);
   };
 
   LC.setLang = function (lang) {

@@ -1,6 +1,7 @@
 /* Campaigns: the list with results, a builder (audience with its size before sending, channels, texts
    with a preview of the wallet notice, the e-mail and the Telegram message, bonus, send now or at a
-   time in the program's time zone), and a campaign's results, refreshed while it is being sent. */
+   time in the program's time zone), and a campaign's results, refreshed while it is being sent and then
+   while its e-mails and Telegram messages are still being delivered. */
 (function () {
   'use strict';
   var h = LC.h, t = LC.t;
@@ -12,6 +13,13 @@
   var STATUSES = ['draft', 'scheduled', 'sending', 'sent'];
   var COUNTS = ['audience', 'held_out', 'processed', 'sent', 'queued', 'skipped', 'bonuses', 'delivered', 'failed'];
   var POLL_MS = 2000;
+  // Once sent, the outbox delivers the e-mails and Telegram messages seconds later: the results are read
+  // again while some may still come (sent > delivered + failed), waiting twice as long each time nothing
+  // changed (2, 4, 8, 16, 30, 30... seconds), and no more once nothing changed for 2 minutes. (A card
+  // reached on its wallet card alone counts as sent and is never "delivered": that wait is what ends.)
+  var DELIVERY_POLL_MAX_MS = 30000;
+  var DELIVERY_QUIET_MS = 120000;
+  var OUTBOXED = ['email', 'telegram'];
 
   LC.texts({
     ru: {
@@ -449,6 +457,7 @@
       main.appendChild(box);
       LC.loading(box);
       var timer = null;
+      var delay = POLL_MS, seen = null, quietSince = null;
 
       function draw(c) {
         LC.heading(c.name);
@@ -490,7 +499,7 @@
           parts.push(h('button', {type: 'button', on: {click: async function (event) {
             var button = event.currentTarget;
             button.disabled = true;
-            try { draw(await LC.api('POST', path + '/send')); watch(); } catch (err) {
+            try { follow(await LC.api('POST', path + '/send'), true); } catch (err) {
               LC.toast(err && err.message ? err.message : String(err), 'error');
             } finally { button.disabled = false; }
           }}}, t('campaigns.send_now')));
@@ -498,16 +507,49 @@
         box.replaceChildren.apply(box, parts);
       }
 
-      function watch() {
+      /* E-mails and Telegram messages sent that the outbox has not yet delivered or given up on. */
+      function deliveriesDue(c) {
+        var counts = c.counts || {};
+        var outboxed = (c.channels || OUTBOXED).some(function (name) { return OUTBOXED.indexOf(name) >= 0; });
+        return outboxed && (counts.sent || 0) > (counts.delivered || 0) + (counts.failed || 0);
+      }
+
+      /* The campaign as read: drawn, then read again in a while if it is being sent (every POLL_MS), or if
+         sent with deliveries that may still come (backing off, see DELIVERY_QUIET_MS); `asked`: the owner
+         just pressed "Send now" (a send that failed before is followed afresh). */
+      function follow(c, asked) {
+        draw(c);
+        clearTimeout(timer);
+        if (asked) { seen = null; quietSince = null; }
+        if (c.status === 'sending') {
+          delay = POLL_MS;
+          watch(POLL_MS);
+          return;
+        }
+        if (c.status !== 'sent' || !deliveriesDue(c)) return;
+        var counts = c.counts || {};
+        var now = Date.now();
+        var settled = (counts.delivered || 0) + (counts.failed || 0);
+        if (settled !== seen || quietSince === null) {  // something came (or the first look): soon again
+          seen = settled;
+          quietSince = now;
+          delay = POLL_MS;
+        } else if (now - quietSince >= DELIVERY_QUIET_MS) {
+          return;  // nothing for 2 minutes: what is left will not come by waiting here
+        } else {
+          delay = Math.min(delay * 2, DELIVERY_POLL_MAX_MS);
+        }
+        watch(delay);
+      }
+
+      function watch(wait) {
         clearTimeout(timer);
         timer = setTimeout(async function () {
           if (!box.isConnected) return;  // the owner went to another page
           try {
-            var c = await LC.api('GET', path);
-            draw(c);
-            if (c.status === 'sending') watch();
+            follow(await LC.api('GET', path));
           } catch (err) { LC.toast(err && err.message ? err.message : String(err), 'error'); }
-        }, POLL_MS);
+        }, wait);
       }
 
       var campaign;
@@ -515,8 +557,7 @@
         if (err && err.status === 404) { box.replaceChildren(); LC.empty(box, t('campaigns.not_found')); return; }
         throw err;
       }
-      draw(campaign);
-      if (campaign.status === 'sending') watch();
+      follow(campaign);
     }
   });
 })();

@@ -24,6 +24,7 @@
       'card.email': 'Почта', 'card.birthday': 'День рождения', 'card.next_expiry': 'Ближайшее сгорание',
       'card.status_active': 'Действует', 'card.status_blocked': 'Заблокирована', 'card.status_erased': 'Данные удалены', 'card.erased_member': 'Удалённый клиент',
       'card.wallets': 'Кошельки', 'card.apple': 'Apple Wallet: устройств — {n}',
+      'card.balance_kept': 'Остаток для учёта: {balance}. Карта больше не действует: ни потратить, ни начислить.',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'не добавлена',
       'card.google_created': 'создана', 'card.google_saved': 'сохранена', 'card.google_deleted': 'удалена',
       'card.adjust': 'Начислить или списать баллы', 'card.adjust_stamps': 'Поставить или снять штампы',
@@ -63,7 +64,8 @@
       'card.closed_location': '{name} (closed)',
       'card.email': 'E-mail', 'card.birthday': 'Birthday', 'card.next_expiry': 'Next expiry',
       'card.status_active': 'Active', 'card.status_blocked': 'Blocked', 'card.status_erased': 'Data erased', 'card.erased_member': 'Erased member',
-      'card.wallets': 'Wallets', 'card.apple': 'Apple Wallet: {n} devices',
+      'card.balance_kept': 'Balance kept for accounting: {balance}. The card no longer works: nothing can be spent or earned.',
+      'card.wallets': 'Wallets', 'card.apple_one': 'Apple Wallet: {n} device', 'card.apple_other': 'Apple Wallet: {n} devices',
       'card.google': 'Google Wallet: {state}', 'card.google_none': 'not added',
       'card.google_created': 'created', 'card.google_saved': 'saved', 'card.google_deleted': 'removed',
       'card.adjust': 'Add or take points', 'card.adjust_stamps': 'Add or take stamps',
@@ -241,15 +243,23 @@
           : t('card.google_none')) : null;
         var kind = kindFacts(program, card);
         var unit = kind.unit;
+        // An erased member's card does nothing more: its balance is a figure kept for accounting, with
+        // nothing to spend, collect or expire, and no wallet left to reach.
+        var erased = card.status === 'erased';
+        var headline = h('p', {'class': 'card-balance'}, kind.balance);
+        if (erased) {
+          headline = unit ? h('p', {'class': 'card-balance card-balance-kept'},
+                              t('card.balance_kept', {balance: unit(card.balance)})) : '';
+        }
         summary.replaceChildren(
-          h('p', {'class': 'card-balance'}, kind.balance),
-          kind.rows.length ? facts(kind.rows) : '',
+          headline,
+          kind.rows.length && !erased ? facts(kind.rows) : '',
           facts([['card.status', t('card.status_' + (card.status === 'blocked' || card.status === 'erased' ? card.status : 'active'))],
                  ['card.number', card.number],
                  ['card.tier', card.tier_name ? LC.ops.localized(card.tier_name) : LC.ops.tierName(program, card.tier)],
-                 ['card.available', unit ? unit(card.available) : null],
+                 ['card.available', unit && !erased ? unit(card.available) : null],
                  ['card.owed', card.owed && unit ? unit(card.owed) : null],
-                 ['card.next_expiry', card.next_expiry_on && unit ? LC.date(card.next_expiry_on) : null],
+                 ['card.next_expiry', card.next_expiry_on && unit && !erased ? LC.date(card.next_expiry_on) : null],
                  ['card.joined', card.created_at ? LC.date(card.created_at) : null],
                  ['card.last_visit', card.last_visit_on ? LC.date(card.last_visit_on) : null],
                  ['card.phone', card.phone], ['card.email', card.email],
@@ -258,8 +268,8 @@
                  ['card.places', (card.places || []).length ? card.places.map(function (p) {
                    return t('card.place_receipts', {name: placeName(p), n: LC.number(p.receipts)});
                  }).join(', ') : null]]),
-          card.wallets ? h('p', {'class': 'card-wallets'}, t('card.wallets') + ': ' +
-            t('card.apple', {n: LC.number(card.wallets.apple_devices)}) + '; ' + t('card.google', {state: google})) : '');
+          card.wallets && !erased ? h('p', {'class': 'card-wallets'}, t('card.wallets') + ': ' +
+            LC.tn('card.apple', card.wallets.apple_devices) + '; ' + t('card.google', {state: google})) : '');
       }
       showSummary();
 
@@ -333,15 +343,16 @@
       }
 
       // offers.js and challenges.js draw these parts (one file per mechanic); a program without offers
-      // has none to show or issue
+      // has none to show or issue, and an erased member's card none to use (nor challenges to go on with)
       var loadOffers = null;
-      if (program && program.mechanics && (program.mechanics.offers || []).length) {
+      var usable = card.status !== 'erased';
+      if (usable && program && program.mechanics && (program.mechanics.offers || []).length) {
         var offers = section('offers.on_card');
         offers.classList.add('card-offers');
         main.appendChild(offers);
         loadOffers = LC.offersOnCard(offers, card, program);
       }
-      if (card.challenges && card.challenges.length) {
+      if (usable && card.challenges && card.challenges.length) {
         var challenges = section('challenges.on_card');
         challenges.classList.add('card-challenges');
         main.appendChild(challenges);
@@ -352,11 +363,14 @@
       var ledger = section(stamped ? 'card.ledger_stamps' : 'card.ledger');
       main.appendChild(ledger);
       loadLedger = ledgerTable(ledger, card, stamped);
-      var messages = section('card.messages');
-      main.appendChild(messages);
-      var loadMessages = messageList(messages, card);
+      var loadMessages = null;
+      if (usable) {  // an erased member's messages went with them: no "No messages yet" to wait on
+        var messages = section('card.messages');
+        main.appendChild(messages);
+        loadMessages = messageList(messages, card);
+      }
       LC.cardRights(main, card, function () { LC.render(); });  // erased: the page drawn anew, as the API now has it
-      await Promise.all([loadLedger(true), loadMessages(true), loadOffers]);
+      await Promise.all([loadLedger(true), loadMessages && loadMessages(true), loadOffers]);
     }
   });
 })();

@@ -24,7 +24,7 @@
       'retention.forever': 'Сейчас данные хранятся всегда.',
       'retention.current': 'Сейчас: {what}.',
       'retention.current_inactive': 'клиенты удаляются после {n} мес. без покупок',
-      'retention.current_messages': 'сообщения хранятся {n} мес.',
+      'retention.current_messages': 'сообщения хранятся {n} мес. после отправки',  // not «мес..» at the end of «Сейчас: ….»
       'retention.confirm': 'Клиенты без покупок дольше {n} мес. будут удалены при следующем ночном запуске. Это нельзя отменить. Сохранить?',
       'retention.confirm_ok': 'Сохранить и удалять'
     },
@@ -42,9 +42,13 @@
       'retention.saved': 'Retention saved.',
       'retention.forever': 'Now data is kept for ever.',
       'retention.current': 'Now: {what}.',
-      'retention.current_inactive': 'members are erased after {n} months without a purchase',
-      'retention.current_messages': 'messages are kept {n} months',
-      'retention.confirm': 'Members with no purchase for more than {n} months will be erased at the next nightly run. This cannot be undone. Save?',
+      // English counts months in the singular and the plural (LC.tn); Russian's "мес." fits every count
+      'retention.current_inactive_one': 'members are erased after {n} month without a purchase',
+      'retention.current_inactive_other': 'members are erased after {n} months without a purchase',
+      'retention.current_messages_one': 'messages are kept {n} month',
+      'retention.current_messages_other': 'messages are kept {n} months',
+      'retention.confirm_one': 'Members with no purchase for more than {n} month will be erased at the next nightly run. This cannot be undone. Save?',
+      'retention.confirm_other': 'Members with no purchase for more than {n} months will be erased at the next nightly run. This cannot be undone. Save?',
       'retention.confirm_ok': 'Save and erase'
     }
   });
@@ -52,8 +56,8 @@
   function current(retention) {
     var r = retention || {};
     var parts = [];
-    if (r.inactive_months) parts.push(t('retention.current_inactive', {n: LC.number(r.inactive_months)}));
-    if (r.messages_months) parts.push(t('retention.current_messages', {n: LC.number(r.messages_months)}));
+    if (r.inactive_months) parts.push(LC.tn('retention.current_inactive', r.inactive_months));
+    if (r.messages_months) parts.push(LC.tn('retention.current_messages', r.messages_months));
     return parts.length ? t('retention.current', {what: parts.join('; ')}) : t('retention.forever');
   }
 
@@ -81,7 +85,7 @@
         var before = (saved && saved.inactive_months) || null;
         // a shorter (or a first) inactivity period erases members at the next run: the owner says so first
         if (retention.inactive_months !== null && (before === null || retention.inactive_months < before) &&
-            !(await LC.confirm(t('retention.confirm', {n: LC.number(retention.inactive_months)}), t('retention.confirm_ok')))) {
+            !(await LC.confirm(LC.tn('retention.confirm', retention.inactive_months), t('retention.confirm_ok')))) {
           return;
         }
         var answer = await LC.api('PATCH', LC.ops.programPath(program), {retention: empty ? null : retention});
