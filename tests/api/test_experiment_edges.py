@@ -7,6 +7,7 @@ off a card; a card item with malformed trials still takes receipts."""
 import json
 from datetime import UTC, date, datetime, timedelta
 
+from chalicelib.core import clock
 from chalicelib.core import experiments as rules
 from chalicelib.store import cards as card_store
 from chalicelib.store import experiments as experiment_store
@@ -238,7 +239,8 @@ def test_a_running_trigger_experiment_keeps_following_a_card_that_got_ten_campai
     item = Assignment.get(started["id"], card["card_id"])
     assert item.exposed_on == exposed_on
     events = experiment_store.exposure_of(item).events
-    expected = (date.today() - date.fromisoformat(exposed_on)).days
+    today = clock.local_day(datetime.now(UTC), program["timezone"])  # the program's day, not the machine's
+    expected = (today - date.fromisoformat(exposed_on)).days
     # today's sale is day 5 after this card's exposure
     assert [e.offset for e in events] == [expected], (exposed_on, events)  # observed: [] or offset 0
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.core import clock
 from chalicelib.store import cards as card_store
 from chalicelib.store import programs as program_store
 from chalicelib.store.ledger import DynamoLedger
@@ -198,7 +199,7 @@ def test_refunds_of_a_discounted_receipt_give_back_only_the_money_paid(client, m
     for n, amount in enumerate((33_333, 33_333, 33_334)):
         refund = till.post("/pos/refunds", {"refund_id": f"x{n}", "receipt_id": "r1", "amount": amount})
         assert refund.status_code == 200, refund.body
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.local_day(datetime.now(UTC), program["timezone"]).isoformat()  # the program's day, not UTC's
     summary = body(client.http.get(f"/admin/programs/{program['id']}/analytics/summary?from={today}&to={today}",
                                    headers=bearer(merchant)))
     assert (summary["revenue"], summary["member_revenue"], summary["receipts"]) == (0, 0, 1)
