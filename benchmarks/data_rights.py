@@ -171,15 +171,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _member_with_history(program: Any, now: datetime, receipts: int, tag: str) -> Any:
-    """A member who joined a year ago and bought `receipts` times since (one a day at most a few per day),
+    """A member who joined a year ago and bought `receipts` times since, paying with the points now and then,
     with MESSAGES message records."""
     joined = now - timedelta(days=380)
     card = enrollment.enroll(program, {"name": "Bench Member", "phone": f"+7916{abs(hash(tag)) % 10**7:07d}",
                                        "email": f"{tag}@example.com", "consent": True}, joined, "ru")
     step = timedelta(days=365) / receipts
     for n in range(receipts):
-        pos_cases.post_receipt(program, {"receipt_id": f"{tag}-{n}", "card": card.number, "total": 50000},
-                               joined + timedelta(hours=1) + step * n)
+        # one in five pays with the points: a member who never did would carry a lot per purchase on the card
+        current = card_store.get(card.card_id) if n % 5 == 4 else None
+        redeem = int(current.balance) if current is not None else 0
+        pos_cases.post_receipt(program, {"receipt_id": f"{tag}-{n}", "card": card.number, "total": 50000,
+                                         "redeem": redeem}, joined + timedelta(hours=1) + step * n)
     for n in range(MESSAGES):
         message_store.save_record(card, "campaign", "sent", "Hello", now - timedelta(days=n))
     return card_store.get(card.card_id, consistent=True)
