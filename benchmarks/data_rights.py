@@ -249,13 +249,8 @@ def audit_cost(program: Any, now: datetime, rounds: int, timed: Callable[..., An
 
     def adjustment() -> Any:  # +1 then -1: the card's lots stay as they are (each +1 is a lot of its own)
         n = next(serial)
-        data = {"amount": 1 if n % 2 else -1, "reason": "bench", "idempotency_key": f"bench-{n}"}
-        for _ in range(3):
-            try:
-                return timed("post", adjust, data)
-            except Retry as error:  # 409 conflict_retry: sent again, as the answer says
-                resent.append(error.body)
-        return timed("post", adjust, data)
+        return _resending(timed, adjust, {"amount": 1 if n % 2 else -1, "reason": "bench",
+                                          "idempotency_key": f"bench-{n}"}, resent)
 
     settings()
     adjustment()  # warm: the first of each loads what it lazily imports
@@ -298,6 +293,16 @@ def audit_cost(program: Any, now: datetime, rounds: int, timed: Callable[..., An
               f"CPU {cpu_on * 1000:.1f} ms vs {cpu_off * 1000:.1f} ms: ratio {cpu_on / cpu_off:.2f}")
     if resent:
         print(f"  ({len(resent)} adjustments answered 409 conflict_retry and were sent again: {resent[0]})")
+
+
+def _resending(timed: Callable[..., Any], path: str, data: dict[str, Any], resent: list[str]) -> Any:
+    """POST `data`; a 409 conflict_retry is sent again (as its answer says), up to three times, and noted."""
+    for _ in range(3):
+        try:
+            return timed("post", path, data)
+        except Retry as error:
+            resent.append(error.body)
+    return timed("post", path, data)
 
 
 def retention_cost(merchant_id: str, now: datetime, members: int, due: int, counter: Counter) -> None:
