@@ -54,6 +54,7 @@ from moto.server import ThreadedMotoServer
 
 import app
 from chalicelib import auth, config
+from chalicelib.errors import Conflict
 from chalicelib.jobs import retention
 from chalicelib.store import cards as card_store
 from chalicelib.store import db, merchants
@@ -302,6 +303,17 @@ def audit_cost(program: Any, now: datetime, rounds: int, timed: Callable[..., An
         print(f"  ({len(resent)} adjustments answered 409 conflict_retry and were sent again: {resent[0]})")
 
 
+def _enrolled(program: Any, phone: str, joined: datetime) -> Any:
+    """A member enrolled; if moto's server answered the committing transaction 500 (a race inside moto) and
+    botocore sent it again, the card is there already: that card."""
+    try:
+        return enrollment.enroll(program, {"name": "Kept Member", "phone": phone, "consent": True}, joined, "ru")
+    except Conflict:
+        card = card_store.get(card_store.card_id_by_phone(program.program_id, phone) or "", consistent=True)
+        assert card is not None
+        return card
+
+
 def _resending(timed: Callable[..., Any], path: str, data: dict[str, Any], resent: list[str]) -> Any:
     """POST `data`; a 409 conflict_retry is sent again (as its answer says), up to three times, and noted."""
     for _ in range(3):
@@ -323,8 +335,7 @@ def retention_cost(merchant_id: str, now: datetime, members: int, due: int, coun
     for n in range(members):
         old = n < due or n % 2 == 0
         joined = launched + timedelta(hours=1 + n) if old else now - timedelta(days=60, hours=-n % 1000)
-        card = enrollment.enroll(program, {"name": "Kept Member", "phone": f"+7917{n:07d}", "consent": True},
-                                 joined, "ru")
+        card = _enrolled(program, f"+7917{n:07d}", joined)
         bought = (joined + timedelta(days=60) if n < due // 2 else None) if n < due else (
             now - timedelta(days=30) if old else None)
         if bought is not None:
