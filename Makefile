@@ -60,6 +60,7 @@ bench: venv
 	$(PY) benchmarks/analytics.py --cards 20000
 	$(PY) benchmarks/experiments.py --cards 20000
 	$(PY) benchmarks/pages.py
+	$(PY) benchmarks/data_rights.py --quick
 
 package: venv
 	$(PY) -m infra.package --stage $(STAGE)

@@ -134,8 +134,8 @@ ERASE = {"cards": ["dynamodb:GetItem", "dynamodb:PutItem"],
          "guards": ["dynamodb:DeleteItem"], "messages": ["dynamodb:Query", "dynamodb:DeleteItem"],
          "outbox": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
          "ledger": ["dynamodb:Query", "dynamodb:UpdateItem"],
-         "receipts": ["dynamodb:Query@by_card", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem",
-                      "dynamodb:DeleteItem"],
+         "receipts": ["dynamodb:Query@by_card", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchGetItem",
+                      "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
          "experiments": ["dynamodb:Query"], "campaigns": ["dynamodb:Query"],
          "assignments": ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]}
 for _table, _actions in ERASE.items():
