@@ -275,13 +275,13 @@
     window.addEventListener('resize', onResize);
   };
 
-  /* A CSV export is a chain of pages (at most 2,000 rows a request, the next page's cursor in
-     X-Next-Cursor): followed to the end and saved as one file named `name`. Resolves with the name. */
+  /* A CSV export is a chain of pages (a few thousand rows a request, the next page's cursor in
+     X-Next-Cursor): followed to the end and saved as one file named `name`. `path` may carry its own query
+     (filters). Resolves with the name. */
   LC.downloadCsv = async function (path, name) {
     var parts = ['\ufeff'], cursor = null;
     do {
-      var response = await LC.request('GET', path + (cursor ? '?cursor=' + encodeURIComponent(cursor) : ''), null,
-                                      {accept: 'text/csv'});
+      var response = await LC.request('GET', LC.query(path, {cursor: cursor}), null, {accept: 'text/csv'});
       var text = await response.text();
       if (text && !/\n$/.test(text)) text += '\r\n';
       parts.push(text);

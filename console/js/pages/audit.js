@@ -213,27 +213,6 @@
     }
   }
 
-  /* The export is a chain of pages (1,000 entries each, the next one's cursor in X-Next-Cursor; only the first
-     starts with the header row): followed to the end and saved as one file. */
-  async function saveCsv(filters, name) {
-    var parts = ['\ufeff'], cursor = null;
-    do {
-      var response = await LC.request('GET', LC.query('/admin/audit/export', Object.assign({}, filters, {cursor: cursor})),
-                                      null, {accept: 'text/csv'});
-      var text = await response.text();
-      if (text && !/\n$/.test(text)) text += '\r\n';
-      parts.push(text);
-      var next = response.headers.get('X-Next-Cursor');
-      cursor = next && next !== cursor ? next : null;
-    } while (cursor);
-    var url = URL.createObjectURL(new Blob(parts, {type: 'text/csv;charset=utf-8'}));
-    var link = h('a', {href: url, download: name, hidden: true});
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
-  }
-
   LC.route('#/audit', {
     title: 'audit.title',
     navTitle: 'audit.nav',
@@ -353,7 +332,7 @@
         var name = 'audit-' + new Date().toISOString().slice(0, 10) + '.csv';
         csv.disabled = true;
         try {
-          await saveCsv(filters, name);
+          await LC.downloadCsv(LC.query('/admin/audit/export', filters), name);
           LC.toast(t('audit.csv_saved', {name: name}));
         } catch (err) {
           LC.toast(err && err.message ? err.message : t('core.download_failed'), 'error');
