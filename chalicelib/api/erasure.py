@@ -1,4 +1,4 @@
-"""Issue 19, part ERASE: POST /admin/cards/{card_id}/erase, the owner erasing a member (usecases/erasure.py).
+"""POST /admin/cards/{card_id}/erase, the owner erasing a member (usecases/erasure.py).
 Scoped to the token's merchant like the other /admin/cards routes: another merchant's card is 404."""
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING

@@ -237,7 +237,7 @@ def card_page(card_id: str) -> Response:
         wallets=pages.wallets_for(request.headers.get("user-agent")),
         telegram_url=telegram_bot.deep_link(card) if not card.telegram_chat_id else None,
         saved=_profile_saved(request, locale, mech.from_stored(program.mechanics).unit),
-        # issue 19, part EXPORT: "Get my data" posts here (api/member_export.py); an active card only
+        # issue 19: "Get my data" posts here (api/member_export.py); an active card only
         data_action=f"/c/{card.card_id}/data?k={card.access_key}" if card.status == "active" else None)
 
 

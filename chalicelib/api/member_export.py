@@ -1,4 +1,4 @@
-"""A member's data (issue 19, part EXPORT; usecases/member_export.py):
+"""A member's data (issue 19; usecases/member_export.py):
 - `GET /admin/cards/{card_id}/export` (members:export, the owner's): the document, as a download;
 - `POST /c/{card_id}/data?k=` (the card page's "Get my data" button, behind the card's link): a one-time
   link to the document goes to the contact the member enrolled with, never into the answer;

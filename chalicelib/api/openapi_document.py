@@ -23,7 +23,7 @@ from chalicelib.core import locations, texts
 from chalicelib.core import retention as retention_rules
 from chalicelib.core import validation as v
 from chalicelib.usecases import deliveries
-from chalicelib.usecases import member_export as member_export_rules  # issue 19, part EXPORT: its limits
+from chalicelib.usecases import member_export as member_export_rules  # issue 19: its limits
 from chalicelib.usecases import pos as pos_cases
 from chalicelib.usecases import recovery as recovery_rules
 
@@ -1722,7 +1722,7 @@ def _telegram_app(document: dict) -> None:
 
 
 def _audit(document: dict) -> None:
-    """The audit trail's reads and export (issue 19, part AUDIT)."""
+    """The audit trail's reads and export (issue 19)."""
     paths, schemas = document["paths"], document["components"]["schemas"]
     schemas["AuditEntry"] = _obj(
         ("entry_id", "at", "actor", "action", "changes", "detail"),
@@ -1762,7 +1762,7 @@ def _audit(document: dict) -> None:
 
 
 def _member_export(document: dict) -> None:
-    """A member's data: the owner's export and the member's request from the card page (issue 19, part EXPORT)."""
+    """A member's data: the owner's export and the member's request from the card page (issue 19)."""
     rules = member_export_rules
     card_id = _path_param("card_id", "A card's id.", maxLength=64)
     card_key = _query("k", "The card's capability key (from `card_url`).", required=True, type="string",
@@ -1840,7 +1840,7 @@ def _member_export(document: dict) -> None:
 
 
 def _erasure(document: dict) -> None:
-    """Erasing a member (issue 19, part ERASE)."""
+    """Erasing a member (issue 19)."""
     paths, schemas = document["paths"], document["components"]["schemas"]
     erased_status = {"type": "string", "enum": ["active", "blocked", "erased"]}
     for name in ("Card", "CardRow"):
@@ -1870,7 +1870,7 @@ def _erasure(document: dict) -> None:
 
 
 def _retention(document: dict) -> None:
-    """The program's `retention` setting (issue 19, part RETENTION): in the Program answer, and in the bodies
+    """The program's `retention` setting (issue 19): in the Program answer, and in the bodies
     that create and change a program."""
     months = _nullable(_int(retention_rules.MONTHS_MIN, retention_rules.MONTHS_MAX))
     setting = _closed((), inactive_months=months | {
@@ -1894,7 +1894,7 @@ def _retention(document: dict) -> None:
 
 
 def _consents(document: dict) -> None:
-    """Consent records in the card's admin view (issue 19, part CONSENT): each consent given and withdrawn;
+    """Consent records in the card's admin view (issue 19): each consent given and withdrawn;
     the profile page's e-mail offers box; the Mini App's words about the bot's messages."""
     schemas, paths = document["components"]["schemas"], document["paths"]
     ways = ["join_page", "telegram_app", "telegram_bot", "moysklad", "web_form", "import", "profile"]

@@ -1,4 +1,4 @@
-"""Consent records (issue 19, part CONSENT): each consent a member gave (the program's terms, marketing
+"""Consent records (issue 19): each consent a member gave (the program's terms, marketing
 by channel) with the version of the text they agreed to, the time, the channel it was given through, and
 when and how it was withdrawn. Pure: the time is passed in.
 

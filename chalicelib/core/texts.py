@@ -141,7 +141,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "card_profile_title": "Заполните профиль: +{points}",
         "card_profile_lead": "Укажите эл. почту и день рождения — и получите бонус.",
         "card_profile_email": "Эл. почта", "card_profile_birthday": "День рождения", "card_profile_submit": "Сохранить",
-        # issue 19, part EXPORT: the member asks for their data from the card page (api/member_export.py)
+        # issue 19: the member asks for their data from the card page (api/member_export.py)
         "data_title": "Ваши данные",
         "data_lead": "Всё, что программа хранит о вас, одним файлом. Ссылку на него пришлём туда, где вы "
                      "записывались: на эл. почту, иначе SMS на телефон, иначе в Telegram.",
@@ -289,7 +289,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "card_profile_title": "Complete your profile: +{points}",
         "card_profile_lead": "Add your email and birthday and get a bonus.",
         "card_profile_email": "Email", "card_profile_birthday": "Birthday", "card_profile_submit": "Save",
-        # issue 19, part EXPORT: the member asks for their data from the card page (api/member_export.py)
+        # issue 19: the member asks for their data from the card page (api/member_export.py)
         "data_title": "Your data",
         "data_lead": "Everything the program keeps about you, as one file. We send the link to where you signed "
                      "up: your email, else a text to your phone, else Telegram.",

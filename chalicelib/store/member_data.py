@@ -1,5 +1,5 @@
 """Everything held about one member, read for their data export (usecases/member_export.py), and the
-one-time link that lets the member download it (issue 19, part EXPORT).
+one-time link that lets the member download it (issue 19).
 
 Reads only, each by the card's own keys: never a scan, never a walk through a program's other members.
 - the ledger: Query on the ledger table (card_id), newest first, up to a cap;

@@ -1,4 +1,4 @@
-"""The audit trail (issue 19, part AUDIT): every admin write, and every system action on members' data, as
+"""The audit trail (issue 19): every admin write, and every system action on members' data, as
 one append-only entry of who, when, from where, and what changed.
 
 How callers use it:

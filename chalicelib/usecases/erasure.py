@@ -1,4 +1,4 @@
-"""Erasing a member (issue 19, part ERASE): every personal field of one card removed or irreversibly
+"""Erasing a member (issue 19): every personal field of one card removed or irreversibly
 anonymised in every table and index, the Apple pass voided and the Google object expired, while the
 amounts and dates the business must keep, and the ledger's arithmetic, stay with no way back to the person.
 

@@ -1,4 +1,4 @@
-"""A member's data, as one JSON document (issue 19, part EXPORT): profile, consents with their texts and
+"""A member's data, as one JSON document (issue 19): profile, consents with their texts and
 times, card, lots, ledger, receipts, messages, wallet registrations (device ids hashed), Telegram link.
 The owner downloads it; the member asks for it from the card page and gets a link at the contact they
 enrolled with.
