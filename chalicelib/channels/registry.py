@@ -35,6 +35,11 @@ def of_item(item_key: str) -> Channel | None:
     return channel if channel is not None and not channel.with_card else None
 
 
+def names() -> tuple[str, ...]:
+    """Every channel's name, in registration order (an erasure drops the card's items of each)."""
+    return tuple(_CHANNELS)
+
+
 def offered() -> tuple[str, ...]:
     """The channels campaigns may choose, in registration order: "all channels" when none is chosen."""
     return tuple(name for name, channel in _CHANNELS.items() if channel.offered)

@@ -19,7 +19,7 @@ Records = list[dict[str, object]]
 Change = Callable[[Records], Records | None]
 
 
-def _telegram_alias(chat_id: int) -> str:
+def telegram_alias(chat_id: int) -> str:
     return f"tg#{chat_id}"
 
 
@@ -86,7 +86,7 @@ def link_telegram(card: Card, chat_id: int, now: datetime, consent: tuple[str, s
     offers the link again). `consent`: the words the member was shown about the bot's messages and the way
     they came (telegram_bot, telegram_app), recorded as the card's Telegram marketing consent."""
     before = card_of_chat(chat_id)
-    Alias(_telegram_alias(chat_id), owner_id=card.card_id, program_id=card.program_id, created_at=db.iso(now)).save()
+    Alias(telegram_alias(chat_id), owner_id=card.card_id, program_id=card.program_id, created_at=db.iso(now)).save()
 
     def given(records: Records) -> Records | None:
         if consent is None:
@@ -105,7 +105,7 @@ def link_telegram(card: Card, chat_id: int, now: datetime, consent: tuple[str, s
 def card_of_chat(chat_id: int) -> Card | None:
     """The card a Telegram chat linked, if any."""
     try:
-        card_id = Alias.get(_telegram_alias(chat_id)).owner_id
+        card_id = Alias.get(telegram_alias(chat_id)).owner_id
     except Alias.DoesNotExist:
         return None
     return card_store.get(card_id)

@@ -18,7 +18,7 @@ from chalicelib.store import aliases, analytics, db, outbox, pages
 from chalicelib.store.models import Alias, Card, LedgerEntry
 from chalicelib.store.models import Lot as LotAttribute
 
-_number_cache: dict[str, str] = {}  # number -> card_id; aliases never change
+_number_cache: dict[str, str] = {}  # number -> card_id; an alias only ever goes with its member (forget_number)
 
 
 class AliasTaken(Exception):
@@ -123,6 +123,12 @@ def card_id_by_number(number: str) -> str | None:
         if card_id is not None:
             _number_cache[number] = card_id
     return card_id
+
+
+def forget_number(number: str) -> None:
+    """This process no longer maps `number` to its card (its member was erased; other warm processes still may,
+    and find an erased card there: usecases/pos.py answers it as no card)."""
+    _number_cache.pop(number, None)
 
 
 def card_id_by_phone(program_id: str, phone: str) -> str | None:

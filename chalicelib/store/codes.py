@@ -10,7 +10,7 @@ from chalicelib.store import db
 from chalicelib.store.models import Guard
 
 
-def _key(program_id: str, phone: str) -> str:
+def guard_key(program_id: str, phone: str) -> str:
     return f"code#{program_id}#{hashlib.sha256(phone.encode()).hexdigest()[:24]}"
 
 
@@ -21,14 +21,14 @@ def _hash(salt: str, code: str) -> str:
 def issue(program_id: str, phone: str, code: str, now: datetime, seconds: int) -> None:
     """Store a new code for the phone; it replaces any earlier one (and its count of wrong attempts)."""
     salt = secrets.token_hex(8)
-    Guard(_key(program_id, phone), code_hash=f"{salt}${_hash(salt, code)}", attempts=0,
+    Guard(guard_key(program_id, phone), code_hash=f"{salt}${_hash(salt, code)}", attempts=0,
           expires_at=now.astimezone(UTC) + timedelta(seconds=seconds)).save()
 
 
 def redeem(program_id: str, phone: str, code: str, now: datetime, max_attempts: int) -> bool:
     """True once for the right code within its time and attempts (the code is then used up); a wrong
     code counts an attempt, and after `max_attempts` of them the code is void."""
-    key = _key(program_id, phone)
+    key = guard_key(program_id, phone)
     try:
         item = Guard.get(key, consistent_read=True)
     except Guard.DoesNotExist:

@@ -18,7 +18,7 @@ from chalicelib import lazy
 from chalicelib.core.limits import WINDOW
 from chalicelib.store import cards as card_store
 from chalicelib.store import codes, connections, db, outbox, ratelimits, recovery
-from chalicelib.store.card_channels import _telegram_alias
+from chalicelib.store.card_channels import telegram_alias
 from chalicelib.store.models import (
     Alias,
     Assignment,
@@ -76,11 +76,11 @@ def drop_aliases(card: Card) -> int:
     keys = [card_store.number_alias(card.number), card_store.phone_alias(card.program_id, card.phone),
             card_store.ref_alias(card.program_id, card.ref_code)]
     if card.email:
-        keys.append(recovery._alias(card.program_id, card.email))
+        keys.append(recovery.alias_key(card.program_id, card.email))
     if card.telegram_chat_id is not None:
-        keys.append(_telegram_alias(int(card.telegram_chat_id)))
+        keys.append(telegram_alias(int(card.telegram_chat_id)))
     removed = sum(_delete_owned(key, card.card_id) for key in keys if key.split("#")[-1])
-    card_store._number_cache.pop(card.number, None)
+    card_store.forget_number(card.number)
     return removed + _drop_agent_aliases(card.card_id)
 
 
@@ -106,13 +106,13 @@ def _delete_guard(key: str) -> int:
 def drop_guards(card: Card, now: datetime) -> int:
     """The phone's one-time code and the rate counters keyed by the phone or the e-mail (this window and the
     one before: older ones are gone by TTL a minute after their window)."""
-    keys = [codes._key(card.program_id, card.phone)]
+    keys = [codes.guard_key(card.program_id, card.phone)]
     start = int(now.timestamp()) // WINDOW * WINDOW
     who = [("code", f"{card.program_id}#{card.phone}"), ("recover", f"{card.program_id}#{card.phone}")]
     if card.email:
         who.append(("recover", f"{card.program_id}#{card.email}"))
     for what, subject in who:
-        keys += [ratelimits._key(what, subject, window) for window in (start, start - WINDOW)]
+        keys += [ratelimits.counter_key(what, subject, window) for window in (start, start - WINDOW)]
     return sum(_delete_guard(key) for key in keys)
 
 

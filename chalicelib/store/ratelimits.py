@@ -23,7 +23,7 @@ def _window(now: float, window: int) -> tuple[int, int]:
     return start, start + window
 
 
-def _key(what: str, who: str, start: int) -> str:
+def counter_key(what: str, who: str, start: int) -> str:
     digest = hashlib.sha256(who.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return f"{what}#{digest}#{start}"
 
@@ -42,7 +42,7 @@ def take(what: str, who: str, limit: int, now: float, *, misses: int | None = No
     if misses is not None:
         condition &= Guard.misses.does_not_exist() | (Guard.misses < misses)
     try:
-        Guard(_key(what, who, start)).update(
+        Guard(counter_key(what, who, start)).update(
             actions=[Guard.hits.add(1), Guard.expires_at.set(_expiry(end))], condition=condition)
     except Exception as error:
         if db.is_condition_failure(error):
@@ -55,5 +55,5 @@ def miss(what: str, who: str, now: float, window: int = WINDOW) -> None:
     if not settings().rate_limits:
         return
     start, end = _window(now, window)
-    Guard(_key(what, who, start)).update(actions=[Guard.misses.add(1), Guard.expires_at.set(_expiry(end))])
+    Guard(counter_key(what, who, start)).update(actions=[Guard.misses.add(1), Guard.expires_at.set(_expiry(end))])
 

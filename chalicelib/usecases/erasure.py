@@ -57,7 +57,7 @@ def answer(card: Card) -> ErasureAnswer:
 
 def sweep(card: Card, now: datetime) -> dict[str, int]:
     """Every item outside the card that holds its member's data, removed or blanked; counts by kind."""
-    outboxed = sorted(channels._CHANNELS)
+    outboxed = sorted(channels.names())
     return {
         "aliases": store.drop_aliases(card),
         "guards": store.drop_guards(card, now),

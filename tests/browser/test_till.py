@@ -6,8 +6,7 @@ The camera is Chromium's fake capture device playing a Y4M file whose frames sho
 (made here with segno and Pillow): the same getUserMedia, video and QR reading as on a phone. Headless
 Chromium on Linux has no BarcodeDetector, so this reads the QR with the vendored jsQR (the fallback).
 This test launches its own Chromium with the camera flags; the other browser tests' browser is untouched.
-Until part LOC's location routes are merged, the locations are written onto the demo program's item
-directly, as LOC's API will."""
+The owner adds the two locations through the admin API (POST /admin/programs/{id}/locations)."""
 import html
 import json
 import re
@@ -16,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import boto3
 import segno
 from PIL import Image
 from playwright.sync_api import Browser, Page, Playwright, expect
@@ -62,19 +60,9 @@ def _api(stack: Stack, method: str, path: str, body: dict | None = None) -> dict
     return json.loads(answer) if answer else {}
 
 
-def _locations(stack: Stack, *locations: dict) -> None:
-    """The demo program's locations, written on its item in the stack's DynamoDB (what LOC's routes do)."""
-    dynamodb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{stack.db_port}", region_name="eu-central-1",
-                            aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 - the local stand-in
-    table = next(name for name in dynamodb.list_tables()["TableNames"] if name.endswith("-programs"))
-    dynamodb.update_item(TableName=table, Key={"program_id": {"S": stack.demo["program_id"]}},
-                         UpdateExpression="SET locations = :locations",
-                         ExpressionAttributeValues={":locations": {"S": json.dumps(list(locations))}})
-
-
-def _place(location_id: str, name: str) -> dict:
-    return {"id": location_id, "name": name, "address": None, "latitude": None, "longitude": None, "timezone": None,
-            "hours": {}, "relevant_text": None, "status": "open", "created_at": None}
+def _location(stack: Stack, name: str) -> str:
+    """A new location of the demo program, added as the owner adds one; its id."""
+    return _api(stack, "POST", f"/admin/programs/{stack.demo['program_id']}/locations", {"name": name})["id"]
 
 
 @contextmanager
@@ -104,7 +92,8 @@ def _cashier_signs_in(page: Page, stack: Stack, email: str) -> None:
 
 
 def test_a_cashier_scans_sells_with_points_and_refunds(stack, axe, tmp_path, playwright_driver):
-    _locations(stack, _place("loc-tver", "Тверская"), _place("loc-arbat", "Арбат"))
+    _location(stack, "Тверская")
+    arbat = _location(stack, "Арбат")
     status, _, answer = request("POST", stack.demo["join_url"], json.dumps(
         {"name": "Анна Кассова", "phone": "+7916" + str(secrets.randbelow(9_000_000) + 1_000_000),
          "consent": True}).encode(), {"Content-Type": "application/json"})
@@ -115,7 +104,7 @@ def test_a_cashier_scans_sells_with_points_and_refunds(stack, axe, tmp_path, pla
 
     with camera_chromium(playwright_driver, video) as browser:
         _owner_invites_a_cashier(browser, stack, axe, email)
-        _sell_and_refund(browser, stack, axe, customer, email)
+        _sell_and_refund(browser, stack, axe, customer, email, arbat)
 
 
 def _owner_invites_a_cashier(browser: Browser, stack: Stack, axe, email: str) -> None:
@@ -141,7 +130,7 @@ def _owner_invites_a_cashier(browser: Browser, stack: Stack, axe, email: str) ->
     assert not watched.problems, "\n".join(watched.problems)
 
 
-def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email: str) -> None:
+def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email: str, arbat: str) -> None:
     watched = Watched()
     context = browser.new_context(locale="en-GB", viewport=PHONE_360, device_scale_factor=2)
     context.set_default_timeout(15_000)
@@ -178,7 +167,7 @@ def _sell_and_refund(browser: Browser, stack: Stack, axe, customer: dict, email:
 
         page.locator("input[name=redeem]").fill(str(points - 1))  # the hint follows the points being spent
         expected = _api(stack, "POST", "/admin/till/quote", {
-            "location_id": "loc-arbat", "card": customer["card_number"], "total": 100000, "redeem": points - 1})
+            "location_id": arbat, "card": customer["card_number"], "total": 100000, "redeem": points - 1})
         expect(quote).to_contain_text(f"earns {expected['earn_with_redeem']}")
         page.locator("input[name=redeem]").fill(str(points + 7))  # more than allowed: lowered, and said
         page.locator("input[name=redeem]").press("Tab")

@@ -2,7 +2,6 @@
 daily job that erases the members inactive too long and deletes old message records, with time travel,
 reading only what is due, surviving a crash and a spent budget."""
 import calendar
-import inspect
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,10 +14,9 @@ from chalicelib.jobs import JOBS
 from chalicelib.jobs import retention as job
 from chalicelib.queue import fanout
 from chalicelib.store import cards as card_store
-from chalicelib.store import db
 from chalicelib.store import messages as message_store
 from chalicelib.store import retention as retention_store
-from chalicelib.store.models import Card, Message, OutboxItem
+from chalicelib.store.models import Message, OutboxItem
 from chalicelib.store.outbox import PARKED
 from chalicelib.usecases import audit, enrollment, erasure
 from chalicelib.usecases import pos as pos_cases
@@ -26,9 +24,9 @@ from chalicelib.usecases import programs as program_cases
 from infra import template
 from tests.conftest import bearer, body
 from tests.infra.test_least_privilege import _allowed, calls  # noqa: F401 - `calls` is a fixture
+from tests.store.test_fanout import Steps
 
 JOINED = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
-REAL_ERASE = "NotImplementedError" not in inspect.getsource(erasure.erase)  # part ERASE's, once merged
 
 
 # --- the setting ---------------------------------------------------------------------------------------
@@ -117,9 +115,8 @@ def test_months_back_keep_the_day_or_take_the_months_last():
 # --- the job, with time travel --------------------------------------------------------------------------
 
 class Erasures:
-    """part ERASE's erase once it is there; until then a stand-in that does what the job relies on (the card
-    becomes 'erased', its name goes; erasing again changes nothing and answers the same). Counts the real
-    erasures (a card going from kept to erased) per card."""
+    """The real erase (usecases/erasure.py), counted: the erasures per card (a card going from kept to erased)
+    and the calls."""
 
     def __init__(self):
         self.done: dict[str, int] = {}
@@ -132,14 +129,7 @@ class Erasures:
         seen = None if self.unseen is None else len(self.unseen)
         before = card_store.get(card_id, consistent=True)
         was_erased = before.status == "erased"
-        if REAL_ERASE:
-            report = _real_erase(card_id, merchant_id=merchant_id, actor=actor, now=now)
-        else:
-            assert before.merchant_id == merchant_id
-            if not was_erased:
-                before.update(actions=[Card.status.set("erased"), Card.erased_at.set(db.iso(now)),
-                                       Card.name.set("")])
-            report = {"card_id": card_id, "status": "erased", "erased_at": db.iso(now), "removed": {"name": 1}}
+        report = _real_erase(card_id, merchant_id=merchant_id, actor=actor, now=now)
         if not was_erased:
             self.done[card_id] = self.done.get(card_id, 0) + 1
         if seen is not None:
@@ -152,14 +142,14 @@ _real_erase = erasure.erase
 
 @pytest.fixture
 def erased(monkeypatch):
-    stand_in = Erasures()
-    monkeypatch.setattr(erasure, "erase", stand_in)
-    return stand_in
+    counted = Erasures()
+    monkeypatch.setattr(erasure, "erase", counted)
+    return counted
 
 
 @pytest.fixture
 def entries(monkeypatch):
-    """The audit entries the job writes (through part AUDIT's record, called as it is)."""
+    """The audit entries the job writes (through audit.record, called as it is)."""
     seen = []
     real = audit.record
 
@@ -310,18 +300,6 @@ def test_a_run_cut_off_mid_page_is_finished_by_the_next_without_a_second_erasure
     assert recorded == []
 
 
-class _Countdown(fanout.Budget):
-    """A budget spent after `steps` checks."""
-
-    def __init__(self, steps):
-        super().__init__()
-        self.left = steps
-
-    def spent(self):
-        self.left -= 1
-        return self.left < 0
-
-
 def test_a_spent_budget_hands_the_program_to_the_jobs_queue_which_carries_on(aws, erased, monkeypatch, calls):  # noqa: F811
     from chalicelib.queue import chunks
 
@@ -338,9 +316,7 @@ def test_a_spent_budget_hands_the_program_to_the_jobs_queue_which_carries_on(aws
     program = _program({"inactive_months": 6, "messages_months": 3})
     members = [_member(program, n, bought=[date(2027, 1, 10 + n % 2)]) for n in range(1, 6)]
     members += [_member(program, n) for n in range(6, 9)]  # never bought
-    monkeypatch.setattr(fanout, "budget", lambda: _Countdown(3))
-    if not REAL_ERASE:
-        erased.unseen = calls  # the stand-in's requests are no erasure's; the real one's are checked too
+    monkeypatch.setattr(fanout, "budget", lambda: Steps(3))
     calls.clear()
     first = JOBS["retention"](date(2027, 8, 1))
     assert _allowed("retention", calls) == []
@@ -350,7 +326,7 @@ def test_a_spent_budget_hands_the_program_to_the_jobs_queue_which_carries_on(aws
         message = queued.pop(0)
         assert message["task"] == "retention" and message["program_id"] == program.program_id
         calls.clear()
-        chunks.work(message, _Countdown(3))
+        chunks.work(message, Steps(3))
         assert _allowed("job_chunk", calls) == []
         rounds += 1
     assert rounds >= 2
